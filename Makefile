@@ -1,0 +1,95 @@
+# cellar - build, test, demo.
+#
+#   make          build ./cellar
+#   make deps     install the Debian packages cellar needs (only the missing ones)
+#   make check    build and run every test; ends with "N passed, N failed"
+#   make demo     deps + a sandbox PostgreSQL cluster + cellar on it
+#
+# Sources are found by wildcard: a new src/core/foo.c or tests/unit/test_foo.c
+# needs no change here. Unit tests link the code built with AddressSanitizer
+# and UndefinedBehaviorSanitizer into build/asan/.
+
+CC      ?= cc
+PREFIX  ?= /usr/local
+BUILD   := build
+
+PKGS      := libpq zlib libzstd liblz4 jansson
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lbz2
+TUI_CFLAGS := $(shell pkg-config --cflags ncursesw 2>/dev/null)
+TUI_LIBS   := $(shell pkg-config --libs ncursesw 2>/dev/null)
+
+WARN := -Wall -Wextra -Wconversion -Wcast-qual -Wvla -Wstrict-prototypes \
+        -Wmissing-prototypes -Wwrite-strings -Wformat=2 -Wshadow -Werror
+STD  := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
+CFLAGS ?= -O2 -g
+ALL_CFLAGS := $(STD) $(WARN) $(CFLAGS) -Isrc -Isrc/core $(PKG_CFLAGS) -MMD -MP
+ASAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+
+LIB_SRC  := $(wildcard src/core/*.c src/ops/*.c) $(filter-out src/main.c,$(wildcard src/*.c))
+TUI_SRC  := $(wildcard src/tui/*.c)
+MAIN_SRC := src/main.c
+
+OBJ      := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(LIB_SRC) $(TUI_SRC) $(MAIN_SRC))
+ASAN_OBJ := $(patsubst src/%.c,$(BUILD)/asan/%.o,$(LIB_SRC))
+ASAN_LIB := $(BUILD)/asan/libcellar.a
+
+UNIT_SRC   := $(wildcard tests/unit/test_*.c)
+UNIT_BIN   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+TEST_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Wall -Wextra -Werror \
+               -g -O1 $(ASAN) -Isrc -Isrc/core -Itests/unit $(PKG_CFLAGS)
+
+.PHONY: all deps check check-unit check-integration check-lint unit demo bench clean
+
+all: cellar
+
+cellar: $(OBJ)
+	$(CC) $(CFLAGS) -o $@ $(OBJ) $(PKG_LIBS) $(TUI_LIBS)
+
+$(BUILD)/obj/tui/%.o: src/tui/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(TUI_CFLAGS) -c -o $@ $<
+
+$(BUILD)/obj/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/asan/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(STD) $(WARN) -g -O1 $(ASAN) -Isrc -Isrc/core $(PKG_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(ASAN_LIB): $(ASAN_OBJ)
+	@rm -f $@
+	ar rcs $@ $(ASAN_OBJ)
+
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(ASAN_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(TEST_CFLAGS) -o $@ $< $(ASAN_LIB) $(PKG_LIBS) -lcmocka
+
+unit: $(UNIT_BIN)
+
+deps:
+	./scripts/deps.sh
+
+# Every test, in order: layering lint, unit tests (sanitized), integration
+# tests against a real PostgreSQL. tests/run.sh prints the summary line.
+check: cellar $(UNIT_BIN)
+	@tests/run.sh $(UNIT_BIN) $(sort $(wildcard tests/lint/*.sh)) \
+	    $(sort $(wildcard tests/integration/t_*.sh))
+
+check-unit: $(UNIT_BIN)
+	@tests/run.sh $(UNIT_BIN)
+
+check-lint:
+	@tests/run.sh $(sort $(wildcard tests/lint/*.sh))
+
+check-integration: cellar
+	@tests/run.sh $(sort $(wildcard tests/integration/t_*.sh))
+
+demo: deps cellar
+	./scripts/demo.sh
+
+clean:
+	rm -rf $(BUILD) cellar
+
+-include $(OBJ:.o=.d) $(ASAN_OBJ:.o=.d)

@@ -1,0 +1,50 @@
+#!/bin/sh
+# Install every Debian package cellar needs to build, test, demo and benchmark,
+# and nothing that is already there. apt-get update runs at most once, and only
+# when something is missing. Called by `make deps` (and so by `make demo` and
+# .ci/run). Safe to run again: a second run installs nothing.
+set -eu
+
+# build: compiler, pkg-config and the -dev libraries the Makefile links
+BUILD="gcc make pkg-config libncurses-dev libpq-dev libinih-dev zlib1g-dev
+libbz2-dev libzstd-dev liblz4-dev libjansson-dev libcmocka-dev"
+# run and test: the programs cellar drives, a real PostgreSQL 15, a private
+# sshd for remote tests, tmux for console tests, barman for compatibility
+# tests, pgbackrest for the benchmarks, valgrind for memory checks
+RUNTIME="rsync openssh-client openssh-server postgresql-15
+postgresql-client-15 tmux barman pgbackrest procps valgrind man-db bash-completion"
+
+missing=""
+for p in $BUILD $RUNTIME; do
+    status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+    case "$status" in
+        "install ok installed") ;;
+        *) missing="$missing $p" ;;
+    esac
+done
+
+if [ -z "$missing" ]; then
+    echo "deps: all packages present"
+    exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null 2>&1 || {
+        echo "deps: need root (or sudo) to install:$missing" >&2
+        exit 1
+    }
+    SUDO="sudo"
+fi
+
+echo "deps: installing:$missing"
+# Debian's postgresql-common would create and start a "main" cluster on
+# install; cellar's tests and demo make their own throwaway clusters.
+if [ ! -e /etc/postgresql-common/createcluster.conf ]; then
+    $SUDO mkdir -p /etc/postgresql-common
+    echo "create_main_cluster = false" | $SUDO tee /etc/postgresql-common/createcluster.conf >/dev/null
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing
