@@ -1,0 +1,64 @@
+/*
+ * ts.h - timestamps as Barman records them, and the time formats it prints.
+ *
+ * backup.info holds times as Python's str() of a time-zone aware datetime:
+ * "2026-11-24 03:42:19.575053+00:00" (microseconds omitted when zero, offset
+ * of the PostgreSQL session). Barman also reads values without an offset
+ * (taken as local time), ISO 8601 with a "T", and ctime() text
+ * ("Thu Jan  1 00:00:05 2026"). A struct ts keeps the instant and the offset
+ * it was recorded in, so a time read and written back is unchanged, and
+ * list-backup can print the wall time as recorded, as Barman does.
+ */
+#ifndef CEL_TS_H
+#define CEL_TS_H
+
+#include <time.h>
+
+#include "error.h"
+#include "strbuf.h"
+
+/* Room for the longest text any ts_format* writes, with its NUL. */
+#define TS_MAX 40
+
+struct ts {
+    int64_t sec;     /* seconds since the epoch (UTC) */
+    int32_t usec;    /* 0..999999 */
+    int32_t offset;  /* seconds east of UTC of the recorded wall time */
+    bool has_offset; /* false when the text carried no offset (local time) */
+};
+
+/* Parse any of the accepted forms:
+ *   YYYY-MM-DD[ T]HH:MM:SS[.f{1,6}][Z|(+|-)HH[:MM[:SS]]|(+|-)HHMM]
+ *   Www Mmm [ d]d HH:MM:SS YYYY          (ctime)
+ * with optional surrounding whitespace. A time without an offset is local
+ * time at that date (has_offset false, offset = the local offset then).
+ * Returns 0 or -CEL_E_INVALID naming the text and the expected form. */
+int ts_parse(const char *text, struct ts *out, struct cel_err *err);
+
+/* Python str(datetime): "YYYY-MM-DD HH:MM:SS[.ffffff][+HH:MM]" in the
+ * recorded offset; the offset is omitted when !has_offset. */
+void ts_format(const struct ts *t, char out[TS_MAX]);
+/* Python isoformat(): as ts_format with a "T" between date and time. */
+void ts_format_iso(const struct ts *t, char out[TS_MAX]);
+/* Python ctime() of the recorded wall time: "Tue Nov 24 03:42:40 2026". */
+void ts_format_ctime(const struct ts *t, char out[TS_MAX]);
+
+/* Seconds since the epoch as a double (sec + usec / 1e6). */
+double ts_epoch(const struct ts *t);
+/* The current time, in the local offset (has_offset true). */
+void ts_now(struct ts *out);
+/* The instant sec.usec, recorded in the local offset (has_offset true). */
+void ts_from_epoch(int64_t sec, int32_t usec, struct ts *out);
+/* Order of two instants: <0, 0, >0 (offsets do not matter). */
+int ts_cmp(const struct ts *a, const struct ts *b);
+
+/* Backup ID "YYYYMMDDTHHMMSS" of sec in local time. out holds 16 bytes. */
+void ts_backup_id(time_t sec, char out[16]);
+/* True when id is exactly 8 digits, 'T', 6 digits (Barman's backup ID). */
+bool ts_is_backup_id(const char *id);
+
+/* Barman's human_readable_timedelta(): "2 days, 1 hour, 5 seconds",
+ * "less than one second", with " ago" appended for negative intervals. */
+void ts_human_delta(double seconds, struct strbuf *out);
+
+#endif
