@@ -1,0 +1,226 @@
+/*
+ * storage.c - durable writes, as in Redis's rdbSave and pgBackRest's posix
+ * storage driver: temp file beside the target (so rename is atomic on the
+ * same filesystem), full writes with EINTR handling, fsync before rename,
+ * directory fsync after. A failure at any step unlinks the temp file and
+ * preserves errno for the message.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "storage.h"
+
+/* Split path into a newly allocated directory part ("." when none). */
+static char *dir_of(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        return cel_xstrdup(".");
+    if (slash == path)
+        return cel_xstrdup("/");
+    return cel_xstrndup(path, (size_t)(slash - path));
+}
+
+/* Write all of buf to fd, retrying short writes and EINTR. */
+static int write_all(int fd, const void *buf, size_t len)
+{
+    const char *p = buf;
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+int stor_fsync_dir(const char *dir, struct cel_err *err)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return cel_err_sys(err, CEL_E_IO, errno, "cannot open directory '%s'", dir);
+    int rc = 0;
+    if (fsync(fd) < 0 && errno != EINVAL) /* EINVAL: the filesystem cannot sync dirs */
+        rc = cel_err_sys(err, CEL_E_IO, errno, "cannot fsync directory '%s'", dir);
+    close(fd);
+    return rc;
+}
+
+int stor_fsync_parent(const char *path, struct cel_err *err)
+{
+    char *dir = dir_of(path);
+    int rc = stor_fsync_dir(dir, err);
+    free(dir);
+    return rc;
+}
+
+int stor_write_file(const char *path, const void *data, size_t len, mode_t mode,
+                    struct cel_err *err)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    char *dir = dir_of(path);
+    char *tmp = cel_xasprintf("%s/.%s.tmp.XXXXXX", dir, base);
+    int rc = 0;
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        rc = cel_err_sys(err, CEL_E_IO, errno, "cannot create a temporary file for '%s'", path);
+        goto out;
+    }
+    if (fchmod(fd, mode ? mode : 0600) < 0) {
+        rc = cel_err_sys(err, CEL_E_IO, errno, "cannot set the mode of '%s'", tmp);
+        goto fail;
+    }
+    if (write_all(fd, data, len) < 0) {
+        rc = cel_err_sys(err, CEL_E_IO, errno, "cannot write '%s'", tmp);
+        goto fail;
+    }
+    if (fsync(fd) < 0) {
+        rc = cel_err_sys(err, CEL_E_IO, errno, "cannot fsync '%s'", tmp);
+        goto fail;
+    }
+    int close_rc = close(fd);
+    fd = -1;
+    if (close_rc < 0) {
+        rc = cel_err_sys(err, CEL_E_IO, errno, "cannot close '%s'", tmp);
+        goto fail;
+    }
+    if (rename(tmp, path) < 0) {
+        rc = cel_err_sys(err, CEL_E_IO, errno, "cannot rename '%s' to '%s'", tmp, path);
+        goto fail;
+    }
+    rc = stor_fsync_dir(dir, err);
+    goto out;
+fail: {
+    int saved = errno;
+    if (fd >= 0)
+        close(fd);
+    unlink(tmp);
+    errno = saved;
+}
+out:
+    free(tmp);
+    free(dir);
+    return rc;
+}
+
+int stor_mkdir_p(const char *dir, mode_t mode, struct cel_err *err)
+{
+    if (stor_is_dir(dir))
+        return 0;
+    if (mode == 0)
+        mode = 0700;
+    char *path = cel_xstrdup(dir);
+    int rc = 0;
+    size_t len = strlen(path);
+    while (len > 1 && path[len - 1] == '/')
+        path[--len] = '\0';
+    /* create each missing level from the top down */
+    for (char *p = path + 1;; p++) {
+        if (*p != '/' && *p != '\0')
+            continue;
+        char saved = *p;
+        *p = '\0';
+        if (mkdir(path, mode) == 0) {
+            if ((rc = stor_fsync_parent(path, err)) < 0)
+                goto out;
+        } else if (errno != EEXIST) {
+            rc = cel_err_sys(err, CEL_E_IO, errno, "cannot create directory '%s'", path);
+            goto out;
+        } else if (!stor_is_dir(path)) {
+            rc = cel_err_set(err, CEL_E_IO, "cannot create directory '%s': a file of that name exists",
+                             path);
+            goto out;
+        }
+        *p = saved;
+        if (saved == '\0')
+            break;
+    }
+out:
+    free(path);
+    return rc;
+}
+
+int stor_read_file(const char *path, size_t max, char **out, size_t *len, struct cel_err *err)
+{
+    *out = NULL;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return cel_err_sys(err, errno == ENOENT ? CEL_E_NOT_FOUND : CEL_E_IO, errno,
+                           "cannot open '%s'", path);
+    size_t cap = 4096, used = 0;
+    char *buf = cel_xmalloc(cap);
+    int rc = 0;
+    for (;;) {
+        if (cap - used < 2) {
+            cap *= 2;
+            buf = cel_xrealloc(buf, cap);
+        }
+        ssize_t n = read(fd, buf + used, cap - used - 1);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            rc = cel_err_sys(err, CEL_E_IO, errno, "cannot read '%s'", path);
+            break;
+        }
+        if (n == 0)
+            break;
+        used += (size_t)n;
+        if (used > max) {
+            rc = cel_err_set(err, CEL_E_FORMAT, "'%s' is larger than %zu bytes", path, max);
+            break;
+        }
+    }
+    close(fd);
+    if (rc < 0) {
+        free(buf);
+        return rc;
+    }
+    buf[used] = '\0';
+    *out = buf;
+    if (len)
+        *len = used;
+    return 0;
+}
+
+bool stor_exists(const char *path)
+{
+    struct stat st;
+    return lstat(path, &st) == 0;
+}
+
+bool stor_is_dir(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+bool stor_is_file(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+int stor_check_component(const char *name, const char *what, struct cel_err *err)
+{
+    size_t len = strlen(name);
+    if (len == 0)
+        return cel_err_set(err, CEL_E_INVALID, "%s is empty", what);
+    if (len > 255)
+        return cel_err_set(err, CEL_E_INVALID, "%s is longer than 255 bytes", what);
+    if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+        return cel_err_set(err, CEL_E_INVALID, "%s '%s' is not allowed", what, name);
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
+        if (*p == '/')
+            return cel_err_set(err, CEL_E_INVALID, "%s '%s' must not contain '/'", what, name);
+        if (*p < 0x20 || *p == 0x7f)
+            return cel_err_set(err, CEL_E_INVALID, "%s contains a control character", what);
+    }
+    return 0;
+}

@@ -1,0 +1,55 @@
+/*
+ * storage.h - durable files and directories on the local filesystem.
+ *
+ * Every file cellar owns is written the same way: a temporary file in the
+ * target's directory, every byte written and checked, fsync, close, rename
+ * over the target, fsync of the directory. A crash at any point leaves
+ * either the old file or the new one, never a mix, and a successful return
+ * means the new file survives a power loss. Files are created 0600 and
+ * directories 0700 unless the caller asks otherwise.
+ *
+ * Also here: reading whole files with a size cap, mkdir -p, and the check
+ * that a name taken from outside (server, backup ID, WAL file) is a single
+ * safe path component before it is joined into a path.
+ */
+#ifndef CEL_STORAGE_H
+#define CEL_STORAGE_H
+
+#include <sys/types.h>
+
+#include "error.h"
+
+/* Write len bytes to path durably (see above), creating it with mode.
+ * Returns 0 or -CEL_E_IO; on failure the temporary file is removed and the
+ * previous content of path is untouched. */
+int stor_write_file(const char *path, const void *data, size_t len, mode_t mode,
+                    struct cel_err *err);
+
+/* fsync a directory, so renames and creations inside it are durable. */
+int stor_fsync_dir(const char *dir, struct cel_err *err);
+/* fsync the directory that contains path. */
+int stor_fsync_parent(const char *path, struct cel_err *err);
+
+/* Create dir and any missing parents with mode (0: 0700). An existing
+ * directory is fine; an existing non-directory is -CEL_E_IO. New directories
+ * and their parents are fsynced. */
+int stor_mkdir_p(const char *dir, mode_t mode, struct cel_err *err);
+
+/* Read a whole file into a new NUL-terminated buffer (*out, freed by the
+ * caller), *len its size without the NUL (len may be NULL). A file larger than
+ * max bytes is -CEL_E_FORMAT; a missing file is -CEL_E_NOT_FOUND; other
+ * failures -CEL_E_IO. */
+int stor_read_file(const char *path, size_t max, char **out, size_t *len, struct cel_err *err);
+
+/* True if path exists (any type) / is a directory / is a regular file. */
+bool stor_exists(const char *path);
+bool stor_is_dir(const char *path);
+bool stor_is_file(const char *path);
+
+/* Check that name can be used as one path component: not empty, not "." or
+ * "..", no '/', no control characters, at most 255 bytes. what names the
+ * kind of value in the message ("server name", "backup ID"). Returns 0 or
+ * -CEL_E_INVALID. */
+int stor_check_component(const char *name, const char *what, struct cel_err *err);
+
+#endif

@@ -1,0 +1,144 @@
+/* Unit tests of src/core/lock.c, with a second process holding the lock. */
+#include "unit.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+
+#include "lock.h"
+
+/* Fork a child that takes dir/name, reports on a pipe, and holds it until
+ * killed. Returns the child's PID once it holds the lock. */
+static pid_t hold_in_child(const char *dir, const char *name)
+{
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        struct lock *l;
+        if (lock_acquire(dir, name, false, &l, NULL) < 0)
+            _exit(1);
+        (void)!write(fds[1], "x", 1);
+        pause();
+        _exit(0);
+    }
+    close(fds[1]);
+    char c;
+    assert_int_equal(read(fds[0], &c, 1), 1);
+    close(fds[0]);
+    return pid;
+}
+
+static void stop_child(pid_t pid)
+{
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+}
+
+static void test_lock_name_is_barmans(void **state)
+{
+    (void)state;
+    char name[LOCK_NAME_MAX];
+    lock_name("main", "backup", name);
+    assert_string_equal(name, ".main-backup.lock");
+    lock_name("pg-15", "xlogdb", name);
+    assert_string_equal(name, ".pg-15-xlogdb.lock");
+}
+
+static void test_lock_acquire_writes_pid_and_release_keeps_file(void **state)
+{
+    (void)state;
+    struct lock *l = NULL;
+    struct cel_err err = {0};
+    assert_int_equal(lock_acquire(unit_tmp, ".main-backup.lock", false, &l, &err), 0);
+    char *text = unit_read(unit_path(".main-backup.lock"));
+    char expected[32];
+    snprintf(expected, sizeof expected, "%ld\n", (long)getpid());
+    assert_string_equal(text, expected);
+    free(text);
+    lock_release(l);
+    struct stat st;
+    assert_int_equal(stat(unit_path(".main-backup.lock"), &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    lock_release(NULL);
+}
+
+static void test_lock_acquire_busy_names_holder(void **state)
+{
+    (void)state;
+    pid_t child = hold_in_child(unit_tmp, ".main-cron.lock");
+    struct lock *l = NULL;
+    struct cel_err err = {0};
+    assert_int_equal(lock_acquire(unit_tmp, ".main-cron.lock", false, &l, &err), -CEL_E_LOCKED);
+    assert_null(l);
+    char expected[4400];
+    snprintf(expected, sizeof expected, "'%s/.main-cron.lock' is held by another process (PID %ld)",
+             unit_tmp, (long)child);
+    assert_string_equal(err.msg, expected);
+    pid_t holder = 0;
+    assert_int_equal(lock_probe(unit_tmp, ".main-cron.lock", &holder, &err), 1);
+    assert_int_equal(holder, child);
+    stop_child(child);
+    /* the holder died: the kernel released its flock, the lock is free */
+    assert_int_equal(lock_probe(unit_tmp, ".main-cron.lock", &holder, &err), 0);
+    assert_int_equal(lock_acquire(unit_tmp, ".main-cron.lock", false, &l, &err), 0);
+    lock_release(l);
+}
+
+static void test_lock_probe_missing_file_is_free(void **state)
+{
+    (void)state;
+    pid_t holder = 42;
+    assert_int_equal(lock_probe(unit_tmp, ".x-backup.lock", &holder, NULL), 0);
+    assert_int_equal(holder, 0);
+}
+
+static void test_lock_acquire_missing_dir_is_io_error(void **state)
+{
+    (void)state;
+    struct lock *l = NULL;
+    struct cel_err err = {0};
+    assert_int_equal(lock_acquire(unit_path("nodir"), ".a.lock", false, &l, &err), -CEL_E_IO);
+    char expected[4400];
+    snprintf(expected, sizeof expected,
+             "cannot open lock file '%s/.a.lock': No such file or directory", unit_path("nodir"));
+    assert_string_equal(err.msg, expected);
+}
+
+static void test_lock_acquire_wait_blocks_until_free(void **state)
+{
+    (void)state;
+    pid_t child = hold_in_child(unit_tmp, ".main-xlogdb.lock");
+    /* a grandchild kills the holder shortly; our blocking acquire must then
+     * succeed */
+    pid_t killer = fork();
+    assert_true(killer >= 0);
+    if (killer == 0) {
+        usleep(200000);
+        kill(child, SIGKILL);
+        _exit(0);
+    }
+    struct lock *l = NULL;
+    assert_int_equal(lock_acquire(unit_tmp, ".main-xlogdb.lock", true, &l, NULL), 0);
+    lock_release(l);
+    waitpid(killer, NULL, 0);
+    waitpid(child, NULL, 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_lock_name_is_barmans),
+        cmocka_unit_test_setup_teardown(test_lock_acquire_writes_pid_and_release_keeps_file,
+                                        unit_setup_tmpdir, unit_teardown_tmpdir),
+        cmocka_unit_test_setup_teardown(test_lock_acquire_busy_names_holder, unit_setup_tmpdir,
+                                        unit_teardown_tmpdir),
+        cmocka_unit_test_setup_teardown(test_lock_probe_missing_file_is_free, unit_setup_tmpdir,
+                                        unit_teardown_tmpdir),
+        cmocka_unit_test_setup_teardown(test_lock_acquire_missing_dir_is_io_error,
+                                        unit_setup_tmpdir, unit_teardown_tmpdir),
+        cmocka_unit_test_setup_teardown(test_lock_acquire_wait_blocks_until_free,
+                                        unit_setup_tmpdir, unit_teardown_tmpdir),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,166 @@
+/* Unit tests of src/core/storage.c: durable writes, mkdir -p, reads, names. */
+#include "unit.h"
+
+#include <dirent.h>
+#include <errno.h>
+
+#include "storage.h"
+
+/* Number of entries in a directory, "." and ".." excluded. */
+static int count_entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+            n++;
+    closedir(d);
+    return n;
+}
+
+static void test_stor_write_file_creates_with_mode_and_no_temp_left(void **state)
+{
+    (void)state;
+    struct cel_err err = {0};
+    const char *path = unit_path("backup.info");
+    assert_int_equal(stor_write_file(path, "status=DONE\n", 12, 0600, &err), 0);
+    char *text = unit_read(path);
+    assert_string_equal(text, "status=DONE\n");
+    free(text);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    assert_int_equal(count_entries(unit_tmp), 1);
+}
+
+static void test_stor_write_file_replaces_existing(void **state)
+{
+    (void)state;
+    const char *path = unit_write("f", "old content that is longer");
+    assert_int_equal(stor_write_file(path, "new", 3, 0644, NULL), 0);
+    char *text = unit_read(path);
+    assert_string_equal(text, "new");
+    free(text);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0644);
+}
+
+static void test_stor_write_file_missing_dir_fails_and_keeps_nothing(void **state)
+{
+    (void)state;
+    struct cel_err err = {0};
+    const char *path = unit_path("nodir/f");
+    assert_int_equal(stor_write_file(path, "x", 1, 0600, &err), -CEL_E_IO);
+    assert_int_equal(err.sys_errno, ENOENT);
+    char expected[4400];
+    snprintf(expected, sizeof expected,
+             "cannot create a temporary file for '%s': No such file or directory", path);
+    assert_string_equal(err.msg, expected);
+}
+
+static void test_stor_write_file_rename_failure_keeps_old_file(void **state)
+{
+    (void)state;
+    /* the target is a non-empty directory: rename must fail, the temp file
+     * must be removed and the directory left as it was */
+    unit_mkdir("target/child");
+    struct cel_err err = {0};
+    assert_int_equal(stor_write_file(unit_path("target"), "x", 1, 0600, &err), -CEL_E_IO);
+    assert_true(strstr(err.msg, "cannot rename") != NULL);
+    assert_int_equal(count_entries(unit_tmp), 1);
+    assert_true(stor_is_dir(unit_path("target/child")));
+}
+
+static void test_stor_mkdir_p_creates_levels_with_mode(void **state)
+{
+    (void)state;
+    struct cel_err err = {0};
+    const char *dir = unit_path("a/b/c/");
+    assert_int_equal(stor_mkdir_p(dir, 0, &err), 0);
+    assert_true(stor_is_dir(unit_path("a/b/c")));
+    struct stat st;
+    assert_int_equal(stat(unit_path("a/b"), &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0700);
+    /* existing is fine */
+    assert_int_equal(stor_mkdir_p(dir, 0, &err), 0);
+}
+
+static void test_stor_mkdir_p_refuses_file_in_the_way(void **state)
+{
+    (void)state;
+    unit_write("file", "x");
+    struct cel_err err = {0};
+    assert_int_equal(stor_mkdir_p(unit_path("file/sub"), 0, &err), -CEL_E_IO);
+    char expected[4400];
+    snprintf(expected, sizeof expected,
+             "cannot create directory '%s': a file of that name exists", unit_path("file"));
+    assert_string_equal(err.msg, expected);
+}
+
+static void test_stor_read_file_reads_and_limits(void **state)
+{
+    (void)state;
+    struct cel_err err = {0};
+    char big[10000];
+    memset(big, 'x', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    const char *path = unit_write("big", big);
+    char *out = NULL;
+    size_t len = 0;
+    assert_int_equal(stor_read_file(path, 1 << 20, &out, &len, &err), 0);
+    assert_int_equal(len, sizeof big - 1);
+    assert_string_equal(out, big);
+    free(out);
+    assert_int_equal(stor_read_file(path, 100, &out, &len, &err), -CEL_E_FORMAT);
+    assert_null(out);
+    char expected[4400];
+    snprintf(expected, sizeof expected, "'%s' is larger than 100 bytes", path);
+    assert_string_equal(err.msg, expected);
+    assert_int_equal(stor_read_file(unit_path("none"), 100, &out, NULL, &err), -CEL_E_NOT_FOUND);
+}
+
+static void test_stor_check_component_accepts_and_refuses(void **state)
+{
+    (void)state;
+    struct cel_err err = {0};
+    assert_int_equal(stor_check_component("main", "server name", &err), 0);
+    assert_int_equal(stor_check_component("20261124T034219", "backup ID", &err), 0);
+    assert_int_equal(stor_check_component("", "server name", &err), -CEL_E_INVALID);
+    assert_string_equal(err.msg, "server name is empty");
+    assert_int_equal(stor_check_component("..", "backup ID", &err), -CEL_E_INVALID);
+    assert_string_equal(err.msg, "backup ID '..' is not allowed");
+    assert_int_equal(stor_check_component("a/b", "server name", &err), -CEL_E_INVALID);
+    assert_string_equal(err.msg, "server name 'a/b' must not contain '/'");
+    assert_int_equal(stor_check_component("a\nb", "WAL file name", &err), -CEL_E_INVALID);
+    assert_string_equal(err.msg, "WAL file name contains a control character");
+    char longname[300];
+    memset(longname, 'a', 299);
+    longname[299] = '\0';
+    assert_int_equal(stor_check_component(longname, "server name", &err), -CEL_E_INVALID);
+    assert_string_equal(err.msg, "server name is longer than 255 bytes");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_stor_write_file_creates_with_mode_and_no_temp_left,
+                                        unit_setup_tmpdir, unit_teardown_tmpdir),
+        cmocka_unit_test_setup_teardown(test_stor_write_file_replaces_existing, unit_setup_tmpdir,
+                                        unit_teardown_tmpdir),
+        cmocka_unit_test_setup_teardown(test_stor_write_file_missing_dir_fails_and_keeps_nothing,
+                                        unit_setup_tmpdir, unit_teardown_tmpdir),
+        cmocka_unit_test_setup_teardown(test_stor_write_file_rename_failure_keeps_old_file,
+                                        unit_setup_tmpdir, unit_teardown_tmpdir),
+        cmocka_unit_test_setup_teardown(test_stor_mkdir_p_creates_levels_with_mode,
+                                        unit_setup_tmpdir, unit_teardown_tmpdir),
+        cmocka_unit_test_setup_teardown(test_stor_mkdir_p_refuses_file_in_the_way,
+                                        unit_setup_tmpdir, unit_teardown_tmpdir),
+        cmocka_unit_test_setup_teardown(test_stor_read_file_reads_and_limits, unit_setup_tmpdir,
+                                        unit_teardown_tmpdir),
+        cmocka_unit_test(test_stor_check_component_accepts_and_refuses),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
