@@ -1,0 +1,1194 @@
+/*
+ * config.c - loading and resolving the configuration.
+ *
+ * Loading has two passes. The first reads the main file (and the files of
+ * configuration_files_directory) into raw sections: section name -> list of
+ * (key, value, file, line), later keys replacing earlier ones as in
+ * ConfigParser's non-strict mode. The second resolves each option of the
+ * table for the global section and for every server, in Barman's order:
+ * server section, then [DEFAULT], then the global section (for options that
+ * inherit), then the built-in default. A resolved raw value is interpolated
+ * (%(key)s, %%), checked for "none", unquoted, and parsed by its type.
+ *
+ * Every problem becomes a struct cfg_diag. Global problems make cfg_load
+ * fail; a server's problems disable that server only.
+ */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <strings.h>
+
+#include <libpq-fe.h>
+
+#include "arena.h"
+#include "config.h"
+#include "ini.h"
+#include "storage.h"
+
+#define MAX_INTERPOLATION_DEPTH 10
+
+struct raw_entry {
+    const char *key;
+    const char *value;
+    const char *file;
+    int line;
+};
+
+struct raw_section {
+    const char *name;
+    const char *file;
+    int line;
+    struct raw_entry *entries;
+    size_t n, cap;
+};
+
+struct loader {
+    struct cfg *cfg;
+    struct arena *a;
+    struct raw_section *sections;
+    size_t n, cap;
+    struct raw_section *cur;
+    bool in_conf_dir; /* reading a configuration_files_directory file */
+    size_t diag_cap;
+    const char *global_name; /* "cellar" or "barman": the name used in messages */
+};
+
+/* ---- diagnostics ---------------------------------------------------- */
+
+static void add_diag(struct loader *L, enum cfg_diag_level level, const char *server,
+                     const char *file, int line, const char *option, const char *fmt, ...)
+    CEL_PRINTF(7, 8);
+
+static void add_diag(struct loader *L, enum cfg_diag_level level, const char *server,
+                     const char *file, int line, const char *option, const char *fmt, ...)
+{
+    struct cfg *cfg = L->cfg;
+    if (cfg->n_diags == L->diag_cap) {
+        L->diag_cap = L->diag_cap ? L->diag_cap * 2 : 16;
+        cfg->diags = cel_xrealloc_array(cfg->diags, L->diag_cap, sizeof *cfg->diags);
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    char *msg = cel_xvasprintf(fmt, ap);
+    va_end(ap);
+    struct strbuf text = {0};
+    sb_append(&text, file);
+    if (line > 0)
+        sb_appendf(&text, ":%d", line);
+    sb_append(&text, ": ");
+    sb_append(&text, msg);
+    struct cfg_diag *d = &cfg->diags[cfg->n_diags++];
+    d->level = level;
+    d->server = server ? arena_strdup(L->a, server) : NULL;
+    d->file = file;
+    d->line = line;
+    d->option = option ? arena_strdup(L->a, option) : NULL;
+    d->text = arena_strdup(L->a, sb_str(&text));
+    sb_free(&text);
+    free(msg);
+}
+
+size_t cfg_diag_count(const struct cfg *cfg, const char *server, enum cfg_diag_level level)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < cfg->n_diags; i++) {
+        const struct cfg_diag *d = &cfg->diags[i];
+        if (d->level < level)
+            continue;
+        if (server ? (d->server && strcmp(d->server, server) == 0) : !d->server)
+            n++;
+    }
+    return n;
+}
+
+/* ---- raw sections --------------------------------------------------- */
+
+static bool is_global_name(const char *name)
+{
+    return strcmp(name, "cellar") == 0 || strcmp(name, "barman") == 0;
+}
+
+/* The single merged global section is stored under this name. */
+#define GLOBAL_SECTION "\001global"
+#define DEFAULT_SECTION "DEFAULT"
+
+static struct raw_section *find_section(struct loader *L, const char *name)
+{
+    for (size_t i = 0; i < L->n; i++)
+        if (strcmp(L->sections[i].name, name) == 0)
+            return &L->sections[i];
+    return NULL;
+}
+
+static struct raw_section *get_section(struct loader *L, const char *name, const char *file,
+                                       int line)
+{
+    struct raw_section *s = find_section(L, name);
+    if (s)
+        return s;
+    if (L->n == L->cap) {
+        L->cap = L->cap ? L->cap * 2 : 8;
+        L->sections = cel_xrealloc_array(L->sections, L->cap, sizeof *L->sections);
+    }
+    s = &L->sections[L->n++];
+    memset(s, 0, sizeof *s);
+    s->name = arena_strdup(L->a, name);
+    s->file = file;
+    s->line = line;
+    return s;
+}
+
+static const struct raw_entry *find_entry(const struct raw_section *s, const char *key)
+{
+    if (!s)
+        return NULL;
+    for (size_t i = 0; i < s->n; i++)
+        if (strcmp(s->entries[i].key, key) == 0)
+            return &s->entries[i];
+    return NULL;
+}
+
+static void set_entry(struct loader *L, struct raw_section *s, const struct ini_item *item)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        if (strcmp(s->entries[i].key, item->key) == 0) {
+            s->entries[i].value = arena_strdup(L->a, item->value);
+            s->entries[i].file = item->file;
+            s->entries[i].line = item->line;
+            return;
+        }
+    }
+    if (s->n == s->cap) {
+        s->cap = s->cap ? s->cap * 2 : 16;
+        s->entries = cel_xrealloc_array(s->entries, s->cap, sizeof *s->entries);
+    }
+    s->entries[s->n++] = (struct raw_entry){
+        .key = arena_strdup(L->a, item->key),
+        .value = arena_strdup(L->a, item->value),
+        .file = item->file,
+        .line = item->line,
+    };
+}
+
+/* A server name starts with a letter, digit or underscore and goes on with
+ * letters, digits, '_', '.' and '-': safe as a path component and in lock
+ * file names. */
+static bool valid_server_name(const char *name)
+{
+    if (!isalnum((unsigned char)name[0]) && name[0] != '_')
+        return false;
+    for (const char *p = name; *p; p++)
+        if (!isalnum((unsigned char)*p) && !strchr("_.-", *p))
+            return false;
+    return strlen(name) <= 200;
+}
+
+static int on_ini_item(void *ctx, const struct ini_item *item, struct cel_err *err)
+{
+    (void)err;
+    struct loader *L = ctx;
+    if (!item->key) {
+        const char *name = item->section;
+        if (is_global_name(name)) {
+            L->cur = get_section(L, GLOBAL_SECTION, item->file, item->line);
+            if (!L->global_name || strcmp(name, "cellar") == 0)
+                L->global_name = strcmp(name, "cellar") == 0 ? "cellar" : "barman";
+        } else if (strcmp(name, DEFAULT_SECTION) == 0) {
+            L->cur = get_section(L, DEFAULT_SECTION, item->file, item->line);
+        } else if (strcasecmp(name, "all") == 0 || strcasecmp(name, "barman") == 0 ||
+                   strcasecmp(name, "cellar") == 0) {
+            add_diag(L, CFG_ERROR, NULL, item->file, item->line, NULL,
+                     "[%s]: '%s' is a reserved word and cannot be a server name", name, name);
+            L->cur = NULL;
+        } else if (!valid_server_name(name)) {
+            add_diag(L, CFG_ERROR, NULL, item->file, item->line, NULL,
+                     "[%s]: invalid server name: it must start with a letter, digit or '_' and "
+                     "contain only letters, digits, '_', '.' and '-'",
+                     name);
+            L->cur = NULL;
+        } else {
+            L->cur = get_section(L, name, item->file, item->line);
+        }
+        return 0;
+    }
+    if (!L->cur)
+        return 0; /* keys of a refused section: already reported */
+    if (L->in_conf_dir && strcmp(L->cur->name, GLOBAL_SECTION) == 0) {
+        add_diag(L, CFG_ERROR, NULL, item->file, item->line, item->key,
+                 "[%s] %s: global options belong in the main configuration file, not in "
+                 "configuration_files_directory",
+                 item->section, item->key);
+        return 0;
+    }
+    set_entry(L, L->cur, item);
+    return 0;
+}
+
+/* ---- value processing ----------------------------------------------- */
+
+/* Expand %(key)s and %% in value, looking keys up in sec, then [DEFAULT],
+ * then the names every section knows (name, barman_home). */
+static int interpolate(struct loader *L, const struct raw_section *sec, const char *server,
+                       const char *value, int depth, struct strbuf *out, struct cel_err *err)
+{
+    if (depth > MAX_INTERPOLATION_DEPTH)
+        return cel_err_set(err, CEL_E_CONFIG, "interpolation nested deeper than %d levels",
+                           MAX_INTERPOLATION_DEPTH);
+    for (const char *p = value; *p; p++) {
+        if (*p != '%') {
+            sb_appendc(out, *p);
+            continue;
+        }
+        if (p[1] == '%') {
+            sb_appendc(out, '%');
+            p++;
+            continue;
+        }
+        const char *close = p[1] == '(' ? strchr(p + 2, ')') : NULL;
+        if (!close || close[1] != 's')
+            return cel_err_set(err, CEL_E_CONFIG,
+                               "'%%' must be followed by '%%' or '(name)s'; write '%%%%' for a "
+                               "literal '%%'");
+        char *key = cel_xstrndup(p + 2, (size_t)(close - p - 2));
+        for (char *c = key; *c; c++)
+            *c = (char)tolower((unsigned char)*c);
+        const struct raw_entry *e = find_entry(sec, key);
+        if (!e)
+            e = find_entry(find_section(L, DEFAULT_SECTION), key);
+        int rc = 0;
+        if (e) {
+            rc = interpolate(L, sec, server, e->value, depth + 1, out, err);
+        } else if (strcmp(key, "name") == 0 && server) {
+            sb_append(out, server);
+        } else if (strcmp(key, "barman_home") == 0 &&
+                   (e = find_entry(find_section(L, GLOBAL_SECTION), "barman_home"))) {
+            rc = interpolate(L, sec, server, e->value, depth + 1, out, err);
+        } else {
+            rc = cel_err_set(err, CEL_E_CONFIG, "'%%(%s)s' refers to an option that is not set",
+                             key);
+        }
+        free(key);
+        if (rc < 0)
+            return rc;
+        p = close + 1;
+    }
+    return 0;
+}
+
+/* ---- type parsers ---------------------------------------------------- */
+/* Each returns 0 or -CEL_E_INVALID with a message; the caller adds where. */
+
+static int parse_bool(const char *v, bool *out, struct cel_err *err)
+{
+    static const char *const yes[] = {"true", "t", "yes", "1", "on"};
+    static const char *const no[] = {"false", "f", "no", "0", "off"};
+    for (size_t i = 0; i < CEL_ARRAY_LEN(yes); i++) {
+        if (strcasecmp(v, yes[i]) == 0) {
+            *out = true;
+            return 0;
+        }
+        if (strcasecmp(v, no[i]) == 0) {
+            *out = false;
+            return 0;
+        }
+    }
+    return cel_err_set(err, CEL_E_INVALID, "invalid value '%s': expected true or false", v);
+}
+
+static int parse_int(const struct cfg_option *opt, const char *v, int *out, struct cel_err *err)
+{
+    const char *p = v;
+    if (*p == '+' || *p == '-')
+        p++;
+    bool digits = *p != '\0';
+    for (const char *q = p; *q; q++)
+        if (!isdigit((unsigned char)*q))
+            digits = false;
+    errno = 0;
+    long n = digits ? strtol(v, NULL, 10) : 0;
+    if (!digits || errno || n < opt->min || n > opt->max)
+        return cel_err_set(err, CEL_E_INVALID, "invalid value '%s': expected %s", v,
+                           opt->accepted);
+    *out = (int)n;
+    return 0;
+}
+
+static int parse_choice(const struct cfg_option *opt, const char *v, int *out,
+                        struct cel_err *err)
+{
+    for (const struct cfg_choice *c = opt->choices; c->name; c++) {
+        if (strcasecmp(c->name, v) == 0) {
+            *out = c->value;
+            return 0;
+        }
+    }
+    return cel_err_set(err, CEL_E_INVALID, "invalid value '%s': expected %s", v, opt->accepted);
+}
+
+static int parse_flags(const struct cfg_option *opt, const char *v, unsigned *out,
+                       struct cel_err *err)
+{
+    unsigned flags = 0;
+    char *copy = cel_xstrdup(v);
+    char *save = NULL;
+    int rc = 0;
+    for (char *w = strtok_r(copy, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+        const char *s = w, *e = w + strlen(w);
+        while (s < e && isspace((unsigned char)*s))
+            s++;
+        while (e > s && isspace((unsigned char)e[-1]))
+            e--;
+        if (s == e)
+            continue;
+        char *word = cel_xstrndup(s, (size_t)(e - s));
+        int value = 0;
+        rc = parse_choice(opt, word, &value, NULL);
+        if (rc < 0)
+            rc = cel_err_set(err, CEL_E_INVALID, "invalid value '%s' in '%s': expected %s", word,
+                             v, opt->accepted);
+        free(word);
+        if (rc < 0)
+            break;
+        flags |= (unsigned)value;
+    }
+    free(copy);
+    if (rc == 0)
+        *out = flags;
+    return rc;
+}
+
+static int parse_interval(const char *v, struct cfg_interval *out, struct cel_err *err)
+{
+    char unit[16] = "";
+    unsigned n = 0;
+    int used = 0;
+    static const struct {
+        const char *word;
+        char unit;
+        int64_t seconds;
+    } units[] = {{"hour", 'h', 3600}, {"day", 'd', 86400}, {"week", 'w', 7 * 86400},
+                 {"month", 'm', 31 * 86400}};
+    if (sscanf(v, " %u %15[A-Za-z] %n", &n, unit, &used) == 2 && v[used] == '\0' && n > 0 &&
+        isdigit((unsigned char)v[strspn(v, " \t")])) {
+        size_t len = strlen(unit);
+        if (len > 1 && (unit[len - 1] == 's' || unit[len - 1] == 'S'))
+            unit[--len] = '\0';
+        for (size_t i = 0; i < CEL_ARRAY_LEN(units); i++) {
+            if (strcasecmp(unit, units[i].word) == 0 && n <= 100000) {
+                out->n = n;
+                out->unit = units[i].unit;
+                out->seconds = (int64_t)n * units[i].seconds;
+                return 0;
+            }
+        }
+    }
+    return cel_err_set(err, CEL_E_INVALID,
+                       "invalid value '%s': expected N HOURS, DAYS, WEEKS or MONTHS with N >= 1",
+                       v);
+}
+
+static int parse_tbs_limits(struct loader *L, const char *v, struct cfg_tbs_limits *out,
+                            struct cel_err *err)
+{
+    size_t cap = 4, n = 0;
+    struct cfg_tbs_limit *items = arena_alloc_array(L->a, cap, sizeof *items);
+    char *copy = cel_xstrdup(v);
+    char *save = NULL;
+    int rc = 0;
+    for (char *w = strtok_r(copy, " \t\n", &save); w; w = strtok_r(NULL, " \t\n", &save)) {
+        char *colon = strrchr(w, ':');
+        char *end = NULL;
+        long kbps = colon ? strtol(colon + 1, &end, 10) : -1;
+        if (!colon || colon == w || !end || end == colon + 1 || *end != '\0' || kbps < 0 ||
+            kbps > 100000000 || strchr(w, ',')) {
+            rc = cel_err_set(err, CEL_E_INVALID,
+                             "invalid rule '%s' in '%s': expected NAME:KBPS rules separated by "
+                             "spaces, e.g. tbs1:1000 tbs2:500",
+                             w, v);
+            break;
+        }
+        if (n == cap) {
+            struct cfg_tbs_limit *bigger = arena_alloc_array(L->a, cap * 2, sizeof *items);
+            memcpy(bigger, items, n * sizeof *items);
+            items = bigger;
+            cap *= 2;
+        }
+        items[n].name = arena_strndup(L->a, w, (size_t)(colon - w));
+        items[n].kbps = (int)kbps;
+        n++;
+    }
+    free(copy);
+    if (rc == 0) {
+        out->items = items;
+        out->n = n;
+    }
+    return rc;
+}
+
+static int parse_path(struct loader *L, const char *v, const char **out, struct cel_err *err)
+{
+    struct strbuf path = {0};
+    if (v[0] == '~' && (v[1] == '/' || v[1] == '\0')) {
+        const char *home = getenv("HOME");
+        if (!home || home[0] != '/')
+            return cel_err_set(err, CEL_E_INVALID,
+                               "invalid path '%s': HOME is not set, so '~' cannot be expanded", v);
+        sb_append(&path, home);
+        sb_append(&path, v + 1);
+    } else {
+        sb_append(&path, v);
+    }
+    int rc = 0;
+    if (sb_str(&path)[0] != '/') {
+        rc = cel_err_set(err, CEL_E_INVALID, "invalid path '%s': expected an absolute path", v);
+    } else {
+        while (path.len > 1 && path.buf[path.len - 1] == '/')
+            path.buf[--path.len] = '\0';
+        *out = arena_strdup(L->a, sb_str(&path));
+    }
+    sb_free(&path);
+    return rc;
+}
+
+static int parse_magic(const char *v, struct cel_err *err)
+{
+    bool ok = (v[0] == '0' && (v[1] == 'x' || v[1] == 'X') && v[2] != '\0');
+    for (const char *p = v + 2; ok && *p; p++)
+        ok = isxdigit((unsigned char)*p) != 0;
+    if (!ok || strlen(v) > 34)
+        return cel_err_set(err, CEL_E_INVALID,
+                           "invalid value '%s': expected 0x followed by 1 to 32 hexadecimal digits",
+                           v);
+    return 0;
+}
+
+static int parse_conninfo(const char *v, struct cel_err *err)
+{
+    char *errmsg = NULL;
+    PQconninfoOption *opts = PQconninfoParse(v, &errmsg);
+    if (opts) {
+        PQconninfoFree(opts);
+        return 0;
+    }
+    char *masked = cfg_conninfo_mask(v);
+    int rc;
+    if (errmsg) {
+        size_t len = strlen(errmsg);
+        while (len > 0 && (errmsg[len - 1] == '\n' || errmsg[len - 1] == '.'))
+            errmsg[--len] = '\0';
+        rc = cel_err_set(err, CEL_E_INVALID, "invalid connection string '%s': %s", masked, errmsg);
+        PQfreemem(errmsg);
+    } else {
+        rc = cel_err_set(err, CEL_E_INVALID, "invalid connection string '%s'", masked);
+    }
+    free(masked);
+    return rc;
+}
+
+/* Store the built-in "unset" value of opt into base: its default when it
+ * has a plain one, zero/NULL otherwise. Derived directory defaults are
+ * filled later. */
+static void *field(const struct cfg_option *opt, void *base)
+{
+    return (char *)base + opt->offset;
+}
+
+/* Parse text by opt's type into base. */
+static int parse_value(struct loader *L, const struct cfg_option *opt, const char *text,
+                       void *base, struct cel_err *err)
+{
+    void *f = field(opt, base);
+    switch (opt->type) {
+    case CFG_T_STRING:
+        *(const char **)f = arena_strdup(L->a, text);
+        return 0;
+    case CFG_T_SECRET:
+        if (parse_conninfo(text, err) < 0)
+            return -CEL_E_INVALID;
+        *(const char **)f = arena_strdup(L->a, text);
+        return 0;
+    case CFG_T_PATH:
+        return parse_path(L, text, (const char **)f, err);
+    case CFG_T_BOOL:
+        return parse_bool(text, (bool *)f, err);
+    case CFG_T_INT:
+        return parse_int(opt, text, (int *)f, err);
+    case CFG_T_ENUM:
+        return parse_choice(opt, text, (int *)f, err);
+    case CFG_T_FLAGS:
+        return parse_flags(opt, text, (unsigned *)f, err);
+    case CFG_T_RETENTION:
+        return ret_policy_parse(text, (struct ret_policy *)f, err);
+    case CFG_T_INTERVAL:
+        return parse_interval(text, (struct cfg_interval *)f, err);
+    case CFG_T_TBS_LIMITS:
+        return parse_tbs_limits(L, text, (struct cfg_tbs_limits *)f, err);
+    case CFG_T_LOG_LEVEL: {
+        enum log_level level;
+        int rc = log_level_parse(text, &level, err);
+        if (rc == 0)
+            *(int *)f = (int)level;
+        return rc;
+    }
+    case CFG_T_MAGIC:
+        if (parse_magic(text, err) < 0)
+            return -CEL_E_INVALID;
+        *(const char **)f = arena_strdup(L->a, text);
+        return 0;
+    case CFG_T_IGNORED:
+        return 0;
+    }
+    return cel_err_set(err, CEL_E_INTERNAL, "unknown option type");
+}
+
+/* True when the option's default is derived from other values ("%(...)s"). */
+static bool derived_default(const struct cfg_option *opt)
+{
+    return opt->def && strchr(opt->def, '%');
+}
+
+/* Resolve and parse one option for the global section (server NULL) or a
+ * server section. Returns false when the value was bad (a diag is added). */
+static bool resolve_option(struct loader *L, const struct cfg_option *opt,
+                           const struct raw_section *sec, const char *server, void *base)
+{
+    const struct raw_section *global = find_section(L, GLOBAL_SECTION);
+    const struct raw_section *defaults = find_section(L, DEFAULT_SECTION);
+    const struct raw_section *where = sec;
+    const struct raw_entry *e = find_entry(sec, opt->name);
+    if (!e && (e = find_entry(defaults, opt->name)))
+        where = sec;
+    if (!e && server && opt->scope == CFG_BOTH && (e = find_entry(global, opt->name)))
+        where = global;
+    const char *section_label = server ? server : L->global_name;
+
+    const char *text = NULL;
+    struct strbuf expanded = {0};
+    struct cel_err err = {0};
+    bool ok = true;
+    if (e) {
+        if (interpolate(L, where, where == global ? NULL : server, e->value, 0, &expanded, &err) <
+            0) {
+            add_diag(L, CFG_ERROR, server, e->file, e->line, opt->name, "[%s] %s: %s",
+                     section_label, opt->name, err.msg);
+            ok = false;
+            goto out;
+        }
+        text = sb_str(&expanded);
+        size_t len = strlen(text);
+        if (strcasecmp(text, "none") == 0 || len == 0) {
+            text = NULL; /* unset here, and not inherited */
+        } else if (len >= 2 && (text[0] == '"' || text[0] == '\'') && text[len - 1] == text[0]) {
+            expanded.buf[len - 1] = '\0';
+            text = expanded.buf + 1;
+        }
+    }
+    if (!text && opt->def && !derived_default(opt))
+        text = opt->def;
+    if (text && parse_value(L, opt, text, base, &err) < 0) {
+        if (e)
+            add_diag(L, CFG_ERROR, server, e->file, e->line, opt->name, "[%s] %s: %s",
+                     section_label, opt->name, err.msg);
+        else
+            add_diag(L, CFG_ERROR, server, L->cfg->path, 0, opt->name,
+                     "[%s] %s: bad built-in default: %s", section_label, opt->name, err.msg);
+        ok = false;
+    }
+out:
+    sb_free(&expanded);
+    return ok;
+}
+
+/* Warn about keys of sec that are not options of scope wanted. */
+static void check_keys(struct loader *L, const struct raw_section *sec, const char *server,
+                       enum cfg_scope wanted)
+{
+    const char *label = server ? server : L->global_name;
+    for (size_t i = 0; i < sec->n; i++) {
+        const struct raw_entry *e = &sec->entries[i];
+        const struct cfg_option *opt = cfg_option_find(e->key);
+        if (!opt) {
+            add_diag(L, CFG_WARNING, server, e->file, e->line, e->key,
+                     "[%s] %s: unknown option, ignored", label, e->key);
+        } else if (opt->type == CFG_T_IGNORED) {
+            add_diag(L, CFG_NOTE, server, e->file, e->line, e->key,
+                     "[%s] %s: Barman option that cellar does not use, ignored", label, e->key);
+        } else if (!(opt->scope & wanted)) {
+            if (wanted == CFG_SERVER)
+                add_diag(L, CFG_WARNING, server, e->file, e->line, e->key,
+                         "[%s] %s: only valid in the [%s] section, ignored here", label, e->key,
+                         L->global_name);
+            else
+                add_diag(L, CFG_WARNING, server, e->file, e->line, e->key,
+                         "[%s] %s: a server option; servers do not inherit it from [%s], set it "
+                         "in each server section",
+                         label, e->key, L->global_name);
+        }
+    }
+}
+
+/* ---- servers ---------------------------------------------------------- */
+
+static const char *join_path(struct loader *L, const char *dir, const char *name)
+{
+    return arena_printf(L->a, "%s/%s", dir, name);
+}
+
+static void resolve_server(struct loader *L, const struct raw_section *sec,
+                           struct cfg_server *srv)
+{
+    srv->name = sec->name;
+    srv->file = sec->file;
+    srv->line = sec->line;
+    for (size_t i = 0; i < cfg_option_count; i++) {
+        const struct cfg_option *opt = &cfg_options[i];
+        if (opt->scope & CFG_SERVER)
+            if (!resolve_option(L, opt, sec, srv->name, srv))
+                srv->disabled = true;
+    }
+    check_keys(L, sec, srv->name, CFG_SERVER);
+    const char *home = L->cfg->global.barman_home;
+    if (!srv->backup_directory)
+        srv->backup_directory = join_path(L, home, srv->name);
+    if (!srv->basebackups_directory)
+        srv->basebackups_directory = join_path(L, srv->backup_directory, "base");
+    if (!srv->wals_directory)
+        srv->wals_directory = join_path(L, srv->backup_directory, "wals");
+    if (!srv->incoming_wals_directory)
+        srv->incoming_wals_directory = join_path(L, srv->backup_directory, "incoming");
+    if (!srv->errors_directory)
+        srv->errors_directory = join_path(L, srv->backup_directory, "errors");
+    if (!srv->backup_options)
+        srv->backup_options = CFG_BO_CONCURRENT;
+    if ((srv->backup_options & CFG_BO_CONCURRENT) && (srv->backup_options & CFG_BO_EXCLUSIVE)) {
+        const struct raw_entry *e = find_entry(sec, "backup_options");
+        if (!e)
+            e = find_entry(find_section(L, GLOBAL_SECTION), "backup_options");
+        add_diag(L, CFG_ERROR, srv->name, e ? e->file : srv->file, e ? e->line : srv->line,
+                 "backup_options",
+                 "[%s] backup_options: concurrent_backup and exclusive_backup exclude each other",
+                 srv->name);
+        srv->disabled = true;
+    }
+}
+
+/* Two directories of any servers resolving to the same place would mix
+ * their WAL or backups: disable both, as Barman does. */
+static void check_directory_clashes(struct loader *L)
+{
+    struct cfg *cfg = L->cfg;
+    static const char *const names[] = {"backup_directory", "basebackups_directory",
+                                        "wals_directory", "incoming_wals_directory",
+                                        "errors_directory"};
+    size_t n = cfg->n_servers * CEL_ARRAY_LEN(names);
+    struct {
+        struct cfg_server *srv;
+        const char *option;
+        const char *path;
+    } *dirs = cel_xcalloc(n ? n : 1, sizeof *dirs);
+    size_t k = 0;
+    for (size_t i = 0; i < cfg->n_servers; i++) {
+        for (size_t j = 0; j < CEL_ARRAY_LEN(names); j++) {
+            const struct cfg_option *opt = cfg_option_find(names[j]);
+            dirs[k].srv = &cfg->servers[i];
+            dirs[k].option = names[j];
+            dirs[k].path = *(const char *const *)cfg_value_ptr(opt, &cfg->servers[i]);
+            k++;
+        }
+    }
+    for (size_t a = 0; a < k; a++) {
+        for (size_t b = a + 1; b < k; b++) {
+            if (strcmp(dirs[a].path, dirs[b].path) != 0)
+                continue;
+            for (size_t s = 0; s < 2; s++) {
+                size_t me = s ? b : a, other = s ? a : b;
+                add_diag(L, CFG_ERROR, dirs[me].srv->name, dirs[me].srv->file, dirs[me].srv->line,
+                         dirs[me].option, "[%s] %s: '%s' is also [%s] %s; give each its own",
+                         dirs[me].srv->name, dirs[me].option, dirs[me].path,
+                         dirs[other].srv->name, dirs[other].option);
+                dirs[me].srv->disabled = true;
+            }
+        }
+    }
+    free(dirs);
+}
+
+static int cmp_server(const void *a, const void *b)
+{
+    return strcmp(((const struct cfg_server *)a)->name, ((const struct cfg_server *)b)->name);
+}
+
+/* ---- loading ---------------------------------------------------------- */
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Read every *.conf regular file of dir, sorted by name. */
+static void read_conf_dir(struct loader *L, const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) {
+        add_diag(L, CFG_WARNING, NULL, L->cfg->path, 0, "configuration_files_directory",
+                 "[%s] configuration_files_directory: cannot read '%s': %s, ignored",
+                 L->global_name, dir, strerror(errno));
+        return;
+    }
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (!cel_str_ends(de->d_name, ".conf"))
+            continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 16;
+            names = cel_xrealloc_array(names, cap, sizeof *names);
+        }
+        names[n++] = cel_xstrdup(de->d_name);
+    }
+    closedir(d);
+    qsort(names, n, sizeof *names, cmp_str);
+    L->in_conf_dir = true;
+    for (size_t i = 0; i < n; i++) {
+        const char *path = join_path(L, dir, names[i]);
+        free(names[i]);
+        if (!stor_is_file(path))
+            continue;
+        struct cel_err err = {0};
+        L->cur = NULL;
+        if (ini_parse_file(path, on_ini_item, L, &err) < 0)
+            add_diag(L, CFG_ERROR, NULL, path, 0, NULL, "%s", err.msg);
+    }
+    L->in_conf_dir = false;
+    free(names);
+}
+
+/* Strip a "FILE:" prefix the ini reader put in front of its messages, since
+ * add_diag adds file and line itself. */
+static void add_syntax_diag(struct loader *L, const char *file, const struct cel_err *err)
+{
+    const char *msg = err->msg;
+    int line = 0;
+    size_t flen = strlen(file);
+    if (strncmp(msg, file, flen) == 0 && msg[flen] == ':') {
+        char *end = NULL;
+        long l = strtol(msg + flen + 1, &end, 10);
+        if (end && end[0] == ':' && end[1] == ' ') {
+            line = (int)l;
+            msg = end + 2;
+        }
+    }
+    add_diag(L, CFG_ERROR, NULL, file, line, NULL, "%s", msg);
+}
+
+static int finish_load(struct loader *L, struct cel_err *err)
+{
+    struct cfg *cfg = L->cfg;
+    if (!L->global_name)
+        L->global_name = "barman";
+    const struct raw_section *global = find_section(L, GLOBAL_SECTION);
+    if (global)
+        check_keys(L, global, NULL, CFG_GLOBAL);
+
+    /* configuration_files_directory first: its files add servers */
+    const struct cfg_option *dir_opt = cfg_option_find("configuration_files_directory");
+    resolve_option(L, dir_opt, global, NULL, &cfg->global);
+    if (cfg->global.configuration_files_directory)
+        read_conf_dir(L, cfg->global.configuration_files_directory);
+
+    global = find_section(L, GLOBAL_SECTION);
+    for (size_t i = 0; i < cfg_option_count; i++) {
+        const struct cfg_option *opt = &cfg_options[i];
+        if (opt->scope == CFG_GLOBAL && opt != dir_opt)
+            resolve_option(L, opt, global, NULL, &cfg->global);
+    }
+    /* inheritable options set in the global section are checked once, here,
+     * so a bad value is one global error at its own line rather than one
+     * error per server */
+    if (global) {
+        struct cfg_server scratch = {0};
+        for (size_t i = 0; i < cfg_option_count; i++)
+            if (cfg_options[i].scope == CFG_BOTH && find_entry(global, cfg_options[i].name))
+                resolve_option(L, &cfg_options[i], global, NULL, &scratch);
+    }
+    if (!cfg->global.barman_home) {
+        const struct raw_entry *e = find_entry(global, "barman_home");
+        if (!e)
+            add_diag(L, CFG_ERROR, NULL, global ? global->file : cfg->path,
+                     global ? global->line : 0, "barman_home",
+                     "[%s] barman_home is not set: add 'barman_home = /var/lib/cellar' (or your "
+                     "Barman home) to the [%s] section",
+                     L->global_name, L->global_name);
+    } else if (!cfg->global.barman_lock_directory) {
+        cfg->global.barman_lock_directory = cfg->global.barman_home;
+    }
+
+    if (cfg_diag_count(cfg, NULL, CFG_ERROR) == 0) {
+        size_t n = 0;
+        for (size_t i = 0; i < L->n; i++)
+            if (strcmp(L->sections[i].name, GLOBAL_SECTION) &&
+                strcmp(L->sections[i].name, DEFAULT_SECTION))
+                n++;
+        cfg->servers = arena_alloc_array(L->a, n ? n : 1, sizeof *cfg->servers);
+        for (size_t i = 0; i < L->n; i++) {
+            const struct raw_section *sec = &L->sections[i];
+            if (strcmp(sec->name, GLOBAL_SECTION) == 0 || strcmp(sec->name, DEFAULT_SECTION) == 0)
+                continue;
+            resolve_server(L, sec, &cfg->servers[cfg->n_servers++]);
+        }
+        qsort(cfg->servers, cfg->n_servers, sizeof *cfg->servers, cmp_server);
+        check_directory_clashes(L);
+    }
+
+    size_t errors = cfg_diag_count(cfg, NULL, CFG_ERROR);
+    if (errors == 0)
+        return 0;
+    for (size_t i = 0; i < cfg->n_diags; i++) {
+        if (cfg->diags[i].level == CFG_ERROR && !cfg->diags[i].server) {
+            cel_err_set(err, CEL_E_CONFIG, "%s", cfg->diags[i].text);
+            break;
+        }
+    }
+    if (errors > 1)
+        cel_err_hint(err, "%zu errors in the configuration; fix them and run again", errors);
+    return -CEL_E_CONFIG;
+}
+
+static struct cfg *cfg_new(struct loader *L, const char *path)
+{
+    struct cfg *cfg = cel_xcalloc(1, sizeof *cfg);
+    cfg->arena = arena_new();
+    cfg->path = arena_strdup(cfg->arena, path);
+    memset(L, 0, sizeof *L);
+    L->cfg = cfg;
+    L->a = cfg->arena;
+    return cfg;
+}
+
+static void loader_free(struct loader *L)
+{
+    for (size_t i = 0; i < L->n; i++)
+        free(L->sections[i].entries);
+    free(L->sections);
+}
+
+/* Run finish_load and hand the configuration over. */
+static int finish(struct loader *L, struct cfg **out, struct cel_err *err)
+{
+    int rc = finish_load(L, err);
+    loader_free(L);
+    *out = L->cfg;
+    return rc;
+}
+
+int cfg_load_text(const char *text, const char *name, struct cfg **out, struct cel_err *err)
+{
+    struct loader L;
+    struct cfg *cfg = cfg_new(&L, name);
+    struct cel_err perr = {0};
+    if (ini_parse_text(text, cfg->path, on_ini_item, &L, &perr) < 0)
+        add_syntax_diag(&L, cfg->path, &perr);
+    return finish(&L, out, err);
+}
+
+/* The first readable file of the default search list, or NULL. */
+static char *search_default(struct strbuf *tried)
+{
+    const char *home = getenv("HOME");
+    const char *const candidates[] = {"~/.cellar.conf",  "/etc/cellar.conf",
+                                      "/etc/cellar/cellar.conf", "~/.barman.conf",
+                                      "/etc/barman.conf", "/etc/barman/barman.conf"};
+    for (size_t i = 0; i < CEL_ARRAY_LEN(candidates); i++) {
+        const char *c = candidates[i];
+        char *path;
+        if (c[0] == '~') {
+            if (!home)
+                continue;
+            path = cel_xasprintf("%s%s", home, c + 1);
+        } else {
+            path = cel_xstrdup(c);
+        }
+        if (stor_is_file(path))
+            return path;
+        sb_appendf(tried, "%s%s", tried->len ? ", " : "", path);
+        free(path);
+    }
+    return NULL;
+}
+
+int cfg_load(const char *path, struct cfg **out, struct cel_err *err)
+{
+    *out = NULL;
+    char *found = NULL;
+    if (!path) {
+        struct strbuf tried = {0};
+        found = search_default(&tried);
+        if (!found) {
+            int rc = cel_err_set(err, CEL_E_CONFIG, "no configuration file found (looked for %s)",
+                                 sb_str(&tried));
+            cel_err_hint(err, "Create one (see doc/cellar.conf.example) or pass -c FILE.");
+            sb_free(&tried);
+            return rc;
+        }
+        sb_free(&tried);
+        path = found;
+    }
+    struct loader L;
+    struct cfg *cfg = cfg_new(&L, path);
+    free(found);
+    struct cel_err perr = {0};
+    int rc = ini_parse_file(cfg->path, on_ini_item, &L, &perr);
+    if (rc == -CEL_E_NOT_FOUND || rc == -CEL_E_IO) {
+        loader_free(&L);
+        cfg_free(cfg);
+        return cel_err_set(err, CEL_E_CONFIG, "cannot read the configuration: %s", perr.msg);
+    }
+    if (rc < 0)
+        add_syntax_diag(&L, cfg->path, &perr);
+    return finish(&L, out, err);
+}
+
+void cfg_free(struct cfg *cfg)
+{
+    if (!cfg)
+        return;
+    free(cfg->diags);
+    arena_free(cfg->arena);
+    free(cfg);
+}
+
+/* ---- lookups and formatting ------------------------------------------ */
+
+const struct cfg_option *cfg_option_find(const char *name)
+{
+    size_t lo = 0, hi = cfg_option_count;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int c = strcmp(name, cfg_options[mid].name);
+        if (c == 0)
+            return &cfg_options[mid];
+        if (c < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return NULL;
+}
+
+const struct cfg_server *cfg_server_find(const struct cfg *cfg, const char *name)
+{
+    for (size_t i = 0; i < cfg->n_servers; i++)
+        if (strcmp(cfg->servers[i].name, name) == 0)
+            return &cfg->servers[i];
+    return NULL;
+}
+
+const void *cfg_value_ptr(const struct cfg_option *opt, const void *base)
+{
+    return (const char *)base + opt->offset;
+}
+
+bool cfg_value_is_null(const struct cfg_option *opt, const void *base)
+{
+    const void *f = cfg_value_ptr(opt, base);
+    switch (opt->type) {
+    case CFG_T_STRING:
+    case CFG_T_SECRET:
+    case CFG_T_PATH:
+    case CFG_T_MAGIC:
+        return *(const char *const *)f == NULL;
+    case CFG_T_RETENTION:
+        return ((const struct ret_policy *)f)->kind == RET_NONE;
+    case CFG_T_INTERVAL:
+        return ((const struct cfg_interval *)f)->seconds == 0;
+    case CFG_T_TBS_LIMITS:
+        return ((const struct cfg_tbs_limits *)f)->n == 0;
+    case CFG_T_ENUM:
+        return opt->def == NULL && *(const int *)f == 0;
+    case CFG_T_FLAGS:
+        return *(const unsigned *)f == 0;
+    case CFG_T_IGNORED:
+        return true;
+    default:
+        return false;
+    }
+}
+
+static const char *choice_name(const struct cfg_option *opt, int value)
+{
+    for (const struct cfg_choice *c = opt->choices; c->name; c++)
+        if (c->value == value)
+            return c->name;
+    return "?";
+}
+
+void cfg_format_value(const struct cfg_option *opt, const void *base, bool reveal,
+                      struct strbuf *out)
+{
+    if (cfg_value_is_null(opt, base)) {
+        sb_append(out, "None");
+        return;
+    }
+    const void *f = cfg_value_ptr(opt, base);
+    switch (opt->type) {
+    case CFG_T_STRING:
+    case CFG_T_PATH:
+    case CFG_T_MAGIC:
+        sb_append(out, *(const char *const *)f);
+        break;
+    case CFG_T_SECRET:
+        if (reveal) {
+            sb_append(out, *(const char *const *)f);
+        } else {
+            char *masked = cfg_conninfo_mask(*(const char *const *)f);
+            sb_append(out, masked);
+            free(masked);
+        }
+        break;
+    case CFG_T_BOOL:
+        sb_append(out, *(const bool *)f ? "True" : "False");
+        break;
+    case CFG_T_INT:
+        sb_appendf(out, "%d", *(const int *)f);
+        break;
+    case CFG_T_ENUM:
+        sb_append(out, choice_name(opt, *(const int *)f));
+        break;
+    case CFG_T_FLAGS: {
+        unsigned flags = *(const unsigned *)f;
+        bool first = true;
+        for (const struct cfg_choice *c = opt->choices; c->name; c++) {
+            if (flags & (unsigned)c->value) {
+                sb_appendf(out, "%s%s", first ? "" : ", ", c->name);
+                first = false;
+            }
+        }
+        break;
+    }
+    case CFG_T_RETENTION: {
+        char text[64];
+        ret_policy_format((const struct ret_policy *)f, text, sizeof text);
+        sb_append(out, text);
+        break;
+    }
+    case CFG_T_INTERVAL: {
+        const struct cfg_interval *iv = f;
+        const char *unit = iv->unit == 'h' ? "HOUR" : iv->unit == 'd' ? "DAY"
+                                                   : iv->unit == 'w' ? "WEEK"
+                                                                     : "MONTH";
+        sb_appendf(out, "%u %s%s", iv->n, unit, iv->n == 1 ? "" : "S");
+        break;
+    }
+    case CFG_T_TBS_LIMITS: {
+        const struct cfg_tbs_limits *t = f;
+        for (size_t i = 0; i < t->n; i++)
+            sb_appendf(out, "%s%s:%d", i ? " " : "", t->items[i].name, t->items[i].kbps);
+        break;
+    }
+    case CFG_T_LOG_LEVEL:
+        sb_append(out, log_level_name((enum log_level) * (const int *)f));
+        break;
+    case CFG_T_IGNORED:
+        sb_append(out, "None");
+        break;
+    }
+}
+
+const char *cfg_compression_name(int compression)
+{
+    static const char *const names[] = {"none", "gzip", "bzip2", "zstd", "lz4", "custom"};
+    if (compression < 0 || (size_t)compression >= CEL_ARRAY_LEN(names))
+        return "none";
+    return names[compression];
+}
+
+/* ---- masking ------------------------------------------------------------ */
+
+#define MASK "********"
+
+/* Mask the password in a postgresql:// URI: user:PASS@ and ?password=PASS. */
+static void mask_uri(const char *s, struct strbuf *out)
+{
+    const char *scheme_end = strstr(s, "://");
+    const char *auth = scheme_end + 3;
+    const char *at = strpbrk(auth, "@/?");
+    const char *colon = NULL;
+    if (at && *at == '@') {
+        colon = memchr(auth, ':', (size_t)(at - auth));
+    }
+    const char *p = s;
+    if (colon) {
+        sb_appendn(out, s, (size_t)(colon + 1 - s));
+        sb_append(out, MASK);
+        p = at;
+    }
+    /* query parameters */
+    while (*p) {
+        const char *key = NULL;
+        if ((*p == '?' || *p == '&') && strncmp(p + 1, "password=", 9) == 0)
+            key = p + 10;
+        if (!key) {
+            sb_appendc(out, *p++);
+            continue;
+        }
+        sb_appendn(out, p, (size_t)(key - p));
+        sb_append(out, MASK);
+        p = key;
+        while (*p && *p != '&')
+            p++;
+    }
+}
+
+char *cfg_conninfo_mask(const char *conninfo)
+{
+    struct strbuf out = {0};
+    const char *s = conninfo;
+    if (strncmp(s, "postgresql://", 13) == 0 || strncmp(s, "postgres://", 11) == 0) {
+        mask_uri(s, &out);
+        return sb_detach(&out);
+    }
+    /* key = value pairs; values may be 'quoted' with \' and \\ escapes */
+    const char *p = s;
+    while (*p) {
+        if (isspace((unsigned char)*p)) {
+            sb_appendc(&out, *p++);
+            continue;
+        }
+        const char *ks = p;
+        while (*p && *p != '=' && !isspace((unsigned char)*p))
+            p++;
+        bool is_password = (size_t)(p - ks) == 8 && strncmp(ks, "password", 8) == 0;
+        sb_appendn(&out, ks, (size_t)(p - ks));
+        while (*p && isspace((unsigned char)*p))
+            sb_appendc(&out, *p++);
+        if (*p != '=')
+            continue;
+        sb_appendc(&out, *p++);
+        while (*p && isspace((unsigned char)*p))
+            sb_appendc(&out, *p++);
+        const char *vs = p;
+        if (*p == '\'') {
+            p++;
+            while (*p && *p != '\'') {
+                if (*p == '\\' && p[1])
+                    p++;
+                p++;
+            }
+            if (*p == '\'')
+                p++;
+        } else {
+            while (*p && !isspace((unsigned char)*p)) {
+                if (*p == '\\' && p[1])
+                    p++;
+                p++;
+            }
+        }
+        if (is_password)
+            sb_append(&out, *vs == '\'' ? "'" MASK "'" : MASK);
+        else
+            sb_appendn(&out, vs, (size_t)(p - vs));
+    }
+    return sb_detach(&out);
+}

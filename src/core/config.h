@@ -1,0 +1,250 @@
+/*
+ * config.h - cellar's configuration, compatible with Barman's files.
+ *
+ * A DBA points cellar at an existing barman.conf and it works: the global
+ * section is [cellar] or [barman], every other section is a server,
+ * configuration_files_directory adds every *.conf file in it, server options
+ * override global ones, "none" unsets a value and stops inheritance, values
+ * in matching quotes are unquoted, %(key)s interpolates keys of the same
+ * section. Values are parsed into typed fields with Barman's defaults.
+ *
+ * Everything known about an option lives in one table (cfg_options): name,
+ * scope, type, default, accepted values and help. The loader, the error
+ * messages, show-server, diagnose and the man page all read that table.
+ *
+ * Problems are collected, not printed: struct cfg keeps a list of
+ * diagnostics, each naming file, line, section and option. An error in the
+ * global section (or a bad section name) makes the whole configuration
+ * unusable; an error in a server section disables only that server, as
+ * Barman does, so cron still serves the others.
+ */
+#ifndef CEL_CONFIG_H
+#define CEL_CONFIG_H
+
+#include "error.h"
+#include "log.h"
+#include "retention.h"
+#include "strbuf.h"
+
+enum cfg_scope {
+    CFG_GLOBAL = 1, /* only in [cellar]/[barman] */
+    CFG_SERVER = 2, /* only in a server section */
+    CFG_BOTH = 3,   /* in a server section, inherited from [cellar]/[barman] */
+};
+
+enum cfg_type {
+    CFG_T_STRING,     /* free text */
+    CFG_T_SECRET,     /* a libpq connection string: checked, password masked when shown */
+    CFG_T_PATH,       /* absolute path ("~/" expanded), trailing '/' removed */
+    CFG_T_BOOL,       /* true|t|yes|1|on or false|f|no|0|off */
+    CFG_T_INT,        /* whole number within [min, max] */
+    CFG_T_ENUM,       /* one of choices */
+    CFG_T_FLAGS,      /* comma-separated subset of choices (bit per choice value) */
+    CFG_T_RETENTION,  /* struct ret_policy */
+    CFG_T_INTERVAL,   /* struct cfg_interval: N HOURS|DAYS|WEEKS|MONTHS */
+    CFG_T_TBS_LIMITS, /* struct cfg_tbs_limits: NAME:KBPS ... */
+    CFG_T_LOG_LEVEL,  /* enum log_level */
+    CFG_T_MAGIC,      /* 0x followed by hex digits */
+    CFG_T_IGNORED,    /* a Barman option cellar accepts and does not use */
+};
+
+enum cfg_compression {
+    CFG_COMP_NONE,
+    CFG_COMP_GZIP,
+    CFG_COMP_BZIP2,
+    CFG_COMP_ZSTD,
+    CFG_COMP_LZ4,
+    CFG_COMP_CUSTOM,
+};
+enum cfg_backup_method { CFG_BM_RSYNC, CFG_BM_LOCAL_RSYNC, CFG_BM_POSTGRES, CFG_BM_SNAPSHOT };
+enum cfg_reuse { CFG_REUSE_OFF, CFG_REUSE_COPY, CFG_REUSE_LINK };
+enum cfg_retention_mode { CFG_RETENTION_MODE_AUTO };
+enum cfg_wal_retention { CFG_WAL_RETENTION_MAIN };
+
+/* backup_options bits */
+#define CFG_BO_CONCURRENT 1u
+#define CFG_BO_EXCLUSIVE 2u
+#define CFG_BO_EXTERNAL_CONFIGURATION 4u
+/* recovery_options bits */
+#define CFG_RO_GET_WAL 1u
+
+/* Hook scripts, in Barman's naming: <phase>_<operation>[_retry]_script. */
+enum cfg_hook {
+    CFG_HOOK_PRE_BACKUP,
+    CFG_HOOK_PRE_BACKUP_RETRY,
+    CFG_HOOK_POST_BACKUP_RETRY,
+    CFG_HOOK_POST_BACKUP,
+    CFG_HOOK_PRE_ARCHIVE,
+    CFG_HOOK_PRE_ARCHIVE_RETRY,
+    CFG_HOOK_POST_ARCHIVE_RETRY,
+    CFG_HOOK_POST_ARCHIVE,
+    CFG_HOOK_PRE_RECOVERY,
+    CFG_HOOK_PRE_RECOVERY_RETRY,
+    CFG_HOOK_POST_RECOVERY_RETRY,
+    CFG_HOOK_POST_RECOVERY,
+    CFG_HOOK_PRE_DELETE,
+    CFG_HOOK_PRE_DELETE_RETRY,
+    CFG_HOOK_POST_DELETE_RETRY,
+    CFG_HOOK_POST_DELETE,
+    CFG_HOOK_PRE_WAL_DELETE,
+    CFG_HOOK_PRE_WAL_DELETE_RETRY,
+    CFG_HOOK_POST_WAL_DELETE_RETRY,
+    CFG_HOOK_POST_WAL_DELETE,
+    CFG_HOOK_COUNT
+};
+
+/* A time interval such as last_backup_maximum_age; seconds == 0: unset. */
+struct cfg_interval {
+    unsigned n;
+    char unit; /* 'h', 'd', 'w' or 'm' (31 days) */
+    int64_t seconds;
+};
+
+struct cfg_tbs_limit {
+    const char *name;
+    int kbps;
+};
+struct cfg_tbs_limits {
+    const struct cfg_tbs_limit *items;
+    size_t n;
+};
+
+/* One configured server: every option resolved (server > [DEFAULT] >
+ * global > built-in default). Strings are NULL when unset. */
+struct cfg_server {
+    const char *name;
+    const char *file; /* where its section first appears */
+    int line;
+    bool disabled; /* configuration errors: see the diagnostics for this server */
+
+    bool active;
+    bool archiver;
+    int archiver_batch_size;
+    const char *backup_directory;
+    int backup_method; /* enum cfg_backup_method */
+    unsigned backup_options;
+    int bandwidth_limit; /* KB/s, 0 = no limit */
+    int basebackup_retry_sleep;
+    int basebackup_retry_times;
+    const char *basebackups_directory;
+    int check_timeout;
+    int compression; /* enum cfg_compression */
+    const char *conninfo;
+    const char *custom_compression_filter;
+    const char *custom_compression_magic;
+    const char *custom_decompression_filter;
+    const char *description;
+    const char *errors_directory;
+    bool immediate_checkpoint;
+    const char *incoming_wals_directory;
+    struct cfg_interval last_backup_maximum_age;
+    struct cfg_interval last_wal_maximum_age;
+    int minimum_redundancy;
+    bool network_compression;
+    int parallel_jobs;
+    const char *path_prefix;
+    const char *hooks[CFG_HOOK_COUNT];
+    unsigned recovery_options;
+    struct ret_policy retention_policy;
+    int retention_policy_mode; /* enum cfg_retention_mode */
+    int reuse_backup;          /* enum cfg_reuse */
+    const char *ssh_command;
+    struct cfg_tbs_limits tablespace_bandwidth_limit;
+    int wal_retention_policy; /* enum cfg_wal_retention */
+    const char *wals_directory;
+};
+
+struct cfg_global {
+    const char *barman_home;
+    const char *barman_lock_directory;
+    const char *barman_user;
+    const char *configuration_files_directory;
+    const char *log_file;
+    int log_level; /* enum log_level */
+    const char *theme;
+};
+
+enum cfg_diag_level { CFG_NOTE, CFG_WARNING, CFG_ERROR };
+
+/* A problem found while loading, e.g.
+ * "/etc/cellar.conf:12: [main] retention_policy: invalid retention policy
+ * 'REDUNDANCY two': expected ..." */
+struct cfg_diag {
+    enum cfg_diag_level level;
+    const char *server; /* the server section it concerns, NULL for global */
+    const char *file;
+    int line;
+    const char *option; /* NULL when about a section */
+    const char *text;   /* the whole message, file and line included */
+};
+
+struct cfg {
+    const char *path; /* the main configuration file read */
+    struct cfg_global global;
+    struct cfg_server *servers; /* sorted by name */
+    size_t n_servers;
+    struct cfg_diag *diags; /* in the order found */
+    size_t n_diags;
+    struct arena *arena; /* owns every string above */
+};
+
+/* A choice of an enum or flags option; aliases map to the same value. */
+struct cfg_choice {
+    const char *name;
+    int value;
+};
+
+struct cfg_option {
+    const char *name;
+    enum cfg_scope scope;
+    enum cfg_type type;
+    size_t offset;                   /* in struct cfg_global (CFG_GLOBAL) or cfg_server */
+    const char *def;                 /* default as text, NULL: unset */
+    const char *accepted;            /* what values are accepted (messages, docs) */
+    const char *help;                /* one-line meaning */
+    int min, max;                    /* CFG_T_INT */
+    const struct cfg_choice *choices; /* CFG_T_ENUM, CFG_T_FLAGS; NULL-name terminated */
+};
+
+/* The option table, sorted by name. */
+extern const struct cfg_option cfg_options[];
+extern const size_t cfg_option_count;
+/* The option called name, NULL if none. */
+const struct cfg_option *cfg_option_find(const char *name);
+
+/* Load the configuration. path NULL searches, in order: ~/.cellar.conf,
+ * /etc/cellar.conf, /etc/cellar/cellar.conf, ~/.barman.conf,
+ * /etc/barman.conf, /etc/barman/barman.conf. Returns 0 with *out set, or:
+ *   -CEL_E_CONFIG with *out NULL when no file can be read (err says which);
+ *   -CEL_E_CONFIG with *out set when the configuration has global errors
+ *     (err holds the first; (*out)->diags all of them).
+ * Server-level errors do not fail the load: the server is marked disabled.
+ * Free with cfg_free(). */
+int cfg_load(const char *path, struct cfg **out, struct cel_err *err);
+/* Load from text, as if read from a file called name (for tests). */
+int cfg_load_text(const char *text, const char *name, struct cfg **out, struct cel_err *err);
+void cfg_free(struct cfg *cfg);
+
+/* The server called name, NULL if none. */
+const struct cfg_server *cfg_server_find(const struct cfg *cfg, const char *name);
+/* Number of diagnostics of at least level about server (NULL: global ones). */
+size_t cfg_diag_count(const struct cfg *cfg, const char *server, enum cfg_diag_level level);
+
+/* Append the value of opt, read from base (a struct cfg_global or
+ * cfg_server), in Barman's show-server style: "None" when unset, "True" /
+ * "False", retention as "REDUNDANCY 2". Secrets are masked unless reveal. */
+void cfg_format_value(const struct cfg_option *opt, const void *base, bool reveal,
+                      struct strbuf *out);
+/* True when opt has no value in base. */
+bool cfg_value_is_null(const struct cfg_option *opt, const void *base);
+/* Address of the field of opt inside base. */
+const void *cfg_value_ptr(const struct cfg_option *opt, const void *base);
+
+/* A copy of a libpq connection string with every password replaced by
+ * "********" (key=value form and postgresql:// URIs). Caller frees. */
+char *cfg_conninfo_mask(const char *conninfo);
+
+/* Name of a compression ("gzip"), "none" for CFG_COMP_NONE. */
+const char *cfg_compression_name(int compression);
+
+#endif

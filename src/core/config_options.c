@@ -1,0 +1,234 @@
+/*
+ * config_options.c - the option table: every configuration option cellar
+ * knows, with its scope, type, default, accepted values and meaning.
+ *
+ * This table is the single source for the loader (config.c), the error
+ * messages, show-server and diagnose, and the documentation. Keep it sorted
+ * by name (a unit test checks). Defaults are Barman 3.4's. Options Barman
+ * has and cellar does not use are listed as CFG_T_IGNORED so that an
+ * existing barman.conf loads without warnings about them.
+ */
+#include <stddef.h>
+
+#include "config.h"
+
+#define SRV(field) offsetof(struct cfg_server, field)
+#define GLB(field) offsetof(struct cfg_global, field)
+#define HOOK(opt, idx, what)                                                                      \
+    {opt, CFG_BOTH, CFG_T_STRING, SRV(hooks[idx]), NULL, "a shell command", what, 0, 0, NULL}
+#define IGNORED(opt, scope)                                                                       \
+    {opt, scope, CFG_T_IGNORED, 0, NULL, "anything", "Barman option not used by cellar (ignored)", \
+     0, 0, NULL}
+
+static const struct cfg_choice compression_choices[] = {
+    {"gzip", CFG_COMP_GZIP},     {"bzip2", CFG_COMP_BZIP2}, {"zstd", CFG_COMP_ZSTD},
+    {"lz4", CFG_COMP_LZ4},       {"custom", CFG_COMP_CUSTOM},
+    /* Barman's other spellings of the same formats */
+    {"pigz", CFG_COMP_GZIP},     {"pygzip", CFG_COMP_GZIP}, {"pybzip2", CFG_COMP_BZIP2},
+    {NULL, 0},
+};
+
+static const struct cfg_choice backup_method_choices[] = {
+    {"rsync", CFG_BM_RSYNC},       {"local-rsync", CFG_BM_LOCAL_RSYNC},
+    {"postgres", CFG_BM_POSTGRES}, {"snapshot", CFG_BM_SNAPSHOT},
+    {NULL, 0},
+};
+
+static const struct cfg_choice backup_options_choices[] = {
+    {"concurrent_backup", CFG_BO_CONCURRENT},
+    {"exclusive_backup", CFG_BO_EXCLUSIVE},
+    {"external_configuration", CFG_BO_EXTERNAL_CONFIGURATION},
+    {NULL, 0},
+};
+
+static const struct cfg_choice recovery_options_choices[] = {
+    {"get-wal", CFG_RO_GET_WAL},
+    {NULL, 0},
+};
+
+static const struct cfg_choice reuse_choices[] = {
+    {"off", CFG_REUSE_OFF},
+    {"copy", CFG_REUSE_COPY},
+    {"link", CFG_REUSE_LINK},
+    {NULL, 0},
+};
+
+static const struct cfg_choice retention_mode_choices[] = {
+    {"auto", CFG_RETENTION_MODE_AUTO},
+    {NULL, 0},
+};
+
+static const struct cfg_choice wal_retention_choices[] = {
+    {"main", CFG_WAL_RETENTION_MAIN},
+    {NULL, 0},
+};
+
+const struct cfg_option cfg_options[] = {
+    {"active", CFG_SERVER, CFG_T_BOOL, SRV(active), "true", "true or false",
+     "false keeps the server listed but runs no operation on it", 0, 0, NULL},
+    {"archiver", CFG_BOTH, CFG_T_BOOL, SRV(archiver), "off", "on or off",
+     "archive the WAL files PostgreSQL's archive_command drops in incoming_wals_directory", 0, 0,
+     NULL},
+    {"archiver_batch_size", CFG_BOTH, CFG_T_INT, SRV(archiver_batch_size), "0",
+     "a whole number from 0 to 1000000 (0: no limit)",
+     "the most WAL files one archiver run processes", 0, 1000000, NULL},
+    IGNORED("backup_compression", CFG_BOTH),
+    IGNORED("backup_compression_format", CFG_BOTH),
+    IGNORED("backup_compression_level", CFG_BOTH),
+    IGNORED("backup_compression_location", CFG_BOTH),
+    IGNORED("backup_compression_workers", CFG_BOTH),
+    {"backup_directory", CFG_SERVER, CFG_T_PATH, SRV(backup_directory), "%(barman_home)s/%(name)s",
+     "an absolute path", "the server's directory", 0, 0, NULL},
+    {"backup_method", CFG_BOTH, CFG_T_ENUM, SRV(backup_method), "rsync",
+     "rsync, local-rsync, postgres or snapshot",
+     "how base backups are taken (cellar copies with rsync: over ssh_command when it is set, "
+     "locally otherwise)",
+     0, 0, backup_method_choices},
+    {"backup_options", CFG_BOTH, CFG_T_FLAGS, SRV(backup_options), "concurrent_backup",
+     "a comma-separated list of concurrent_backup, exclusive_backup, external_configuration",
+     "backup API and extras (concurrent_backup is the only API of PostgreSQL 15 and later)", 0, 0,
+     backup_options_choices},
+    {"bandwidth_limit", CFG_BOTH, CFG_T_INT, SRV(bandwidth_limit), "0",
+     "kilobytes per second, a whole number (0: no limit)",
+     "limit of the copy speed of backups and recoveries", 0, 100000000, NULL},
+    {"barman_home", CFG_GLOBAL, CFG_T_PATH, GLB(barman_home), NULL, "an absolute path",
+     "the directory that holds every server's backups and WAL (required)", 0, 0, NULL},
+    {"barman_lock_directory", CFG_GLOBAL, CFG_T_PATH, GLB(barman_lock_directory),
+     "%(barman_home)s", "an absolute path", "where the lock files live", 0, 0, NULL},
+    {"barman_user", CFG_GLOBAL, CFG_T_STRING, GLB(barman_user), "barman", "a user name",
+     "the system user that owns barman_home", 0, 0, NULL},
+    {"basebackup_retry_sleep", CFG_BOTH, CFG_T_INT, SRV(basebackup_retry_sleep), "30",
+     "seconds, a whole number from 0 to 86400", "pause between two attempts of a failed copy", 0,
+     86400, NULL},
+    {"basebackup_retry_times", CFG_BOTH, CFG_T_INT, SRV(basebackup_retry_times), "0",
+     "a whole number from 0 to 1000", "how many times a failed copy is retried", 0, 1000, NULL},
+    {"basebackups_directory", CFG_SERVER, CFG_T_PATH, SRV(basebackups_directory),
+     "%(backup_directory)s/base", "an absolute path", "where base backups are kept", 0, 0, NULL},
+    {"check_timeout", CFG_BOTH, CFG_T_INT, SRV(check_timeout), "30",
+     "seconds, a whole number from 0 to 86400 (0: no limit)",
+     "time allowed to the checks of one server", 0, 86400, NULL},
+    {"compression", CFG_BOTH, CFG_T_ENUM, SRV(compression), NULL,
+     "gzip, bzip2, zstd, lz4, custom or none (pigz and pygzip mean gzip, pybzip2 bzip2)",
+     "compression of archived WAL files", 0, 0, compression_choices},
+    {"configuration_files_directory", CFG_GLOBAL, CFG_T_PATH,
+     GLB(configuration_files_directory), NULL, "an absolute path",
+     "a directory whose *.conf files add server sections", 0, 0, NULL},
+    {"conninfo", CFG_SERVER, CFG_T_SECRET, SRV(conninfo), NULL, "a libpq connection string",
+     "how cellar connects to PostgreSQL (required for backups)", 0, 0, NULL},
+    IGNORED("create_slot", CFG_BOTH),
+    {"custom_compression_filter", CFG_BOTH, CFG_T_STRING, SRV(custom_compression_filter), NULL,
+     "a shell command reading stdin and writing stdout",
+     "compression command for compression = custom", 0, 0, NULL},
+    {"custom_compression_magic", CFG_BOTH, CFG_T_MAGIC, SRV(custom_compression_magic), NULL,
+     "0x followed by hexadecimal digits",
+     "first bytes of a file compressed by custom_compression_filter", 0, 0, NULL},
+    {"custom_decompression_filter", CFG_BOTH, CFG_T_STRING, SRV(custom_decompression_filter), NULL,
+     "a shell command reading stdin and writing stdout",
+     "decompression command for compression = custom", 0, 0, NULL},
+    {"description", CFG_SERVER, CFG_T_STRING, SRV(description), NULL, "text",
+     "a human description of the server", 0, 0, NULL},
+    {"errors_directory", CFG_SERVER, CFG_T_PATH, SRV(errors_directory),
+     "%(backup_directory)s/errors", "an absolute path", "where rejected WAL files are kept", 0, 0,
+     NULL},
+    IGNORED("forward_config_path", CFG_BOTH),
+    {"immediate_checkpoint", CFG_BOTH, CFG_T_BOOL, SRV(immediate_checkpoint), "false",
+     "true or false", "ask PostgreSQL for a fast checkpoint when a backup starts", 0, 0, NULL},
+    {"incoming_wals_directory", CFG_SERVER, CFG_T_PATH, SRV(incoming_wals_directory),
+     "%(backup_directory)s/incoming", "an absolute path",
+     "where archive_command drops WAL files", 0, 0, NULL},
+    {"last_backup_maximum_age", CFG_BOTH, CFG_T_INTERVAL, SRV(last_backup_maximum_age), NULL,
+     "N HOURS, DAYS, WEEKS or MONTHS (a month is 31 days)",
+     "check fails when the newest backup is older than this", 0, 0, NULL},
+    IGNORED("last_backup_minimum_size", CFG_BOTH),
+    {"last_wal_maximum_age", CFG_BOTH, CFG_T_INTERVAL, SRV(last_wal_maximum_age), NULL,
+     "N HOURS, DAYS, WEEKS or MONTHS (a month is 31 days)",
+     "check fails when the newest archived WAL is older than this", 0, 0, NULL},
+    {"log_file", CFG_GLOBAL, CFG_T_PATH, GLB(log_file), NULL, "an absolute path",
+     "the log file", 0, 0, NULL},
+    IGNORED("log_format", CFG_GLOBAL),
+    {"log_level", CFG_GLOBAL, CFG_T_LOG_LEVEL, GLB(log_level), "INFO",
+     "DEBUG, INFO, WARNING, ERROR or CRITICAL", "the least important lines written to the log", 0,
+     0, NULL},
+    IGNORED("max_incoming_wals_queue", CFG_BOTH),
+    {"minimum_redundancy", CFG_BOTH, CFG_T_INT, SRV(minimum_redundancy), "0",
+     "a whole number from 0 to 10000",
+     "the fewest DONE backups kept, whatever the retention policy says", 0, 10000, NULL},
+    {"network_compression", CFG_BOTH, CFG_T_BOOL, SRV(network_compression), "false",
+     "true or false", "compress data sent over ssh (rsync -z)", 0, 0, NULL},
+    {"parallel_jobs", CFG_BOTH, CFG_T_INT, SRV(parallel_jobs), "1", "a whole number from 1 to 64",
+     "rsync workers for backup and recovery copies", 1, 64, NULL},
+    {"path_prefix", CFG_BOTH, CFG_T_STRING, SRV(path_prefix), NULL,
+     "a colon-separated list of directories",
+     "directories searched first for the programs cellar runs", 0, 0, NULL},
+    HOOK("post_archive_retry_script", CFG_HOOK_POST_ARCHIVE_RETRY,
+         "run after a WAL file is archived, until it succeeds"),
+    HOOK("post_archive_script", CFG_HOOK_POST_ARCHIVE, "run after a WAL file is archived"),
+    HOOK("post_backup_retry_script", CFG_HOOK_POST_BACKUP_RETRY,
+         "run after a backup, until it succeeds"),
+    HOOK("post_backup_script", CFG_HOOK_POST_BACKUP, "run after a backup"),
+    HOOK("post_delete_retry_script", CFG_HOOK_POST_DELETE_RETRY,
+         "run after a backup is deleted, until it succeeds"),
+    HOOK("post_delete_script", CFG_HOOK_POST_DELETE, "run after a backup is deleted"),
+    HOOK("post_recovery_retry_script", CFG_HOOK_POST_RECOVERY_RETRY,
+         "run after a recovery, until it succeeds"),
+    HOOK("post_recovery_script", CFG_HOOK_POST_RECOVERY, "run after a recovery"),
+    HOOK("post_wal_delete_retry_script", CFG_HOOK_POST_WAL_DELETE_RETRY,
+         "run after a WAL file is deleted, until it succeeds"),
+    HOOK("post_wal_delete_script", CFG_HOOK_POST_WAL_DELETE, "run after a WAL file is deleted"),
+    HOOK("pre_archive_retry_script", CFG_HOOK_PRE_ARCHIVE_RETRY,
+         "run before a WAL file is archived, until it succeeds"),
+    HOOK("pre_archive_script", CFG_HOOK_PRE_ARCHIVE, "run before a WAL file is archived"),
+    HOOK("pre_backup_retry_script", CFG_HOOK_PRE_BACKUP_RETRY,
+         "run before a backup, until it succeeds"),
+    HOOK("pre_backup_script", CFG_HOOK_PRE_BACKUP, "run before a backup"),
+    HOOK("pre_delete_retry_script", CFG_HOOK_PRE_DELETE_RETRY,
+         "run before a backup is deleted, until it succeeds"),
+    HOOK("pre_delete_script", CFG_HOOK_PRE_DELETE, "run before a backup is deleted"),
+    HOOK("pre_recovery_retry_script", CFG_HOOK_PRE_RECOVERY_RETRY,
+         "run before a recovery, until it succeeds"),
+    HOOK("pre_recovery_script", CFG_HOOK_PRE_RECOVERY, "run before a recovery"),
+    HOOK("pre_wal_delete_retry_script", CFG_HOOK_PRE_WAL_DELETE_RETRY,
+         "run before a WAL file is deleted, until it succeeds"),
+    HOOK("pre_wal_delete_script", CFG_HOOK_PRE_WAL_DELETE, "run before a WAL file is deleted"),
+    IGNORED("primary_conninfo", CFG_SERVER),
+    IGNORED("primary_ssh_command", CFG_BOTH),
+    {"recovery_options", CFG_BOTH, CFG_T_FLAGS, SRV(recovery_options), NULL, "get-wal or nothing",
+     "get-wal: recoveries fetch WAL with cellar get-wal instead of copying it", 0, 0,
+     recovery_options_choices},
+    IGNORED("recovery_staging_path", CFG_BOTH),
+    {"retention_policy", CFG_BOTH, CFG_T_RETENTION, SRV(retention_policy), NULL,
+     RET_POLICY_ACCEPTED, "which backups cron keeps; the others become obsolete", 0, 0, NULL},
+    {"retention_policy_mode", CFG_BOTH, CFG_T_ENUM, SRV(retention_policy_mode), "auto", "auto",
+     "auto: cron deletes obsolete backups", 0, 0, retention_mode_choices},
+    {"reuse_backup", CFG_BOTH, CFG_T_ENUM, SRV(reuse_backup), "off", "off, copy or link",
+     "reuse the previous backup's unchanged files (link: hard links, saving space)", 0, 0,
+     reuse_choices},
+    IGNORED("slot_name", CFG_BOTH),
+    IGNORED("snapshot_disks", CFG_SERVER),
+    IGNORED("snapshot_gcp_project", CFG_BOTH),
+    IGNORED("snapshot_instance", CFG_SERVER),
+    IGNORED("snapshot_provider", CFG_BOTH),
+    IGNORED("snapshot_zone", CFG_SERVER),
+    {"ssh_command", CFG_SERVER, CFG_T_STRING, SRV(ssh_command), NULL,
+     "a shell command, e.g. ssh postgres@pg",
+     "how to reach the PostgreSQL host; unset: PGDATA is copied locally", 0, 0, NULL},
+    IGNORED("streaming_archiver", CFG_BOTH),
+    IGNORED("streaming_archiver_batch_size", CFG_BOTH),
+    IGNORED("streaming_archiver_name", CFG_BOTH),
+    IGNORED("streaming_backup_name", CFG_BOTH),
+    IGNORED("streaming_conninfo", CFG_SERVER),
+    IGNORED("streaming_wals_directory", CFG_SERVER),
+    {"tablespace_bandwidth_limit", CFG_BOTH, CFG_T_TBS_LIMITS, SRV(tablespace_bandwidth_limit),
+     NULL, "NAME:KBPS rules separated by spaces, e.g. tbs1:1000 tbs2:500",
+     "per-tablespace copy speed limits (KB/s)", 0, 0, NULL},
+    {"theme", CFG_GLOBAL, CFG_T_STRING, GLB(theme), "default",
+     "default, dark, light, high-contrast, mono, or the name of a themes/*.theme file",
+     "colours of the console", 0, 0, NULL},
+    {"wal_retention_policy", CFG_BOTH, CFG_T_ENUM, SRV(wal_retention_policy), "main", "main",
+     "WAL is kept as long as a backup kept by retention_policy needs it", 0, 0,
+     wal_retention_choices},
+    {"wals_directory", CFG_SERVER, CFG_T_PATH, SRV(wals_directory), "%(backup_directory)s/wals",
+     "an absolute path", "where archived WAL files are kept", 0, 0, NULL},
+};
+
+const size_t cfg_option_count = sizeof cfg_options / sizeof cfg_options[0];
