@@ -10,6 +10,12 @@
 # and UndefinedBehaviorSanitizer into build/asan/.
 
 CC      ?= cc
+# V=1 shows every command; the default prints one short line per step.
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
 PREFIX  ?= /usr/local
 BUILD   := build
 
@@ -44,27 +50,32 @@ TEST_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Wall -Wextr
 all: cellar
 
 cellar: $(OBJ)
-	$(CC) $(CFLAGS) -o $@ $(OBJ) $(PKG_LIBS) $(TUI_LIBS)
+	@echo "  LINK    $@"
+	$(Q)$(CC) $(CFLAGS) -o $@ $(OBJ) $(PKG_LIBS) $(TUI_LIBS)
 
 $(BUILD)/obj/tui/%.o: src/tui/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(TUI_CFLAGS) -c -o $@ $<
+	@echo "  CC      $<"
+	$(Q)$(CC) $(ALL_CFLAGS) $(TUI_CFLAGS) -c -o $@ $<
 
 $(BUILD)/obj/%.o: src/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	@echo "  CC      $<"
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(BUILD)/asan/%.o: src/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(STD) $(WARN) -g -O1 $(ASAN) -Isrc -Isrc/core $(PKG_CFLAGS) -MMD -MP -c -o $@ $<
+	@echo "  CC/ASAN $<"
+	$(Q)$(CC) $(STD) $(WARN) -g -O1 $(ASAN) -Isrc -Isrc/core $(PKG_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(ASAN_LIB): $(ASAN_OBJ)
 	@rm -f $@
-	ar rcs $@ $(ASAN_OBJ)
+	$(Q)ar rcs $@ $(ASAN_OBJ)
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(ASAN_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(TEST_CFLAGS) -o $@ $< $(ASAN_LIB) $(PKG_LIBS) -lcmocka
+	@echo "  TEST    $@"
+	$(Q)$(CC) $(TEST_CFLAGS) -o $@ $< $(ASAN_LIB) $(PKG_LIBS) -lcmocka
 
 unit: $(UNIT_BIN)
 

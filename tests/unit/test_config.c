@@ -1,0 +1,642 @@
+/* Unit tests of src/core/config.c, config_options.c, ini.c and retention.c. */
+#include "unit.h"
+
+#include "config.h"
+#include "ini.h"
+#include "retention.h"
+
+/* Load text as "test.conf"; returns the rc and sets *cfg. */
+static int load(const char *text, struct cfg **cfg, struct cel_err *err)
+{
+    return cfg_load_text(text, "test.conf", cfg, err);
+}
+
+/* The formatted value of option name for server srv. */
+static const char *value_of(const struct cfg_server *srv, const char *name)
+{
+    static char buf[1024];
+    const struct cfg_option *opt = cfg_option_find(name);
+    assert_non_null(opt);
+    struct strbuf sb = {0};
+    cfg_format_value(opt, srv, false, &sb);
+    snprintf(buf, sizeof buf, "%s", sb_str(&sb));
+    sb_free(&sb);
+    return buf;
+}
+
+/* The text of the first diagnostic of at least level, "" if none. */
+static const char *first_diag(const struct cfg *cfg, enum cfg_diag_level level)
+{
+    for (size_t i = 0; i < cfg->n_diags; i++)
+        if (cfg->diags[i].level >= level)
+            return cfg->diags[i].text;
+    return "";
+}
+
+static void test_cfg_options_table_sorted_and_documented(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < cfg_option_count; i++) {
+        const struct cfg_option *o = &cfg_options[i];
+        assert_non_null(o->help);
+        assert_true(strlen(o->help) > 5);
+        assert_non_null(o->accepted);
+        if (i > 0)
+            assert_true(strcmp(cfg_options[i - 1].name, o->name) < 0);
+        assert_ptr_equal(cfg_option_find(o->name), o);
+    }
+    assert_null(cfg_option_find("no_such_option"));
+}
+
+static void test_cfg_load_text_minimal_defaults_and_derived_dirs(void **state)
+{
+    (void)state;
+    struct cfg *cfg = NULL;
+    struct cel_err err = {0};
+    assert_int_equal(load("[barman]\nbarman_home = /srv/barman\n"
+                          "[main]\nconninfo = host=pg user=postgres\n",
+                          &cfg, &err),
+                     0);
+    assert_string_equal(cfg->global.barman_home, "/srv/barman");
+    assert_string_equal(cfg->global.barman_lock_directory, "/srv/barman");
+    assert_string_equal(cfg->global.barman_user, "barman");
+    assert_int_equal(cfg->global.log_level, LOG_INFO);
+    assert_string_equal(cfg->global.theme, "default");
+    assert_int_equal(cfg->n_servers, 1);
+    const struct cfg_server *s = cfg_server_find(cfg, "main");
+    assert_non_null(s);
+    assert_false(s->disabled);
+    assert_string_equal(s->backup_directory, "/srv/barman/main");
+    assert_string_equal(s->basebackups_directory, "/srv/barman/main/base");
+    assert_string_equal(s->wals_directory, "/srv/barman/main/wals");
+    assert_string_equal(s->incoming_wals_directory, "/srv/barman/main/incoming");
+    assert_string_equal(s->errors_directory, "/srv/barman/main/errors");
+    assert_true(s->active);
+    assert_false(s->archiver);
+    assert_int_equal(s->compression, CFG_COMP_NONE);
+    assert_int_equal(s->parallel_jobs, 1);
+    assert_int_equal(s->basebackup_retry_sleep, 30);
+    assert_int_equal(s->check_timeout, 30);
+    assert_int_equal(s->backup_options, CFG_BO_CONCURRENT);
+    assert_int_equal(s->reuse_backup, CFG_REUSE_OFF);
+    assert_int_equal(s->retention_policy.kind, RET_NONE);
+    assert_string_equal(value_of(s, "compression"), "None");
+    assert_string_equal(value_of(s, "active"), "True");
+    assert_string_equal(value_of(s, "backup_options"), "concurrent_backup");
+    assert_string_equal(value_of(s, "wal_retention_policy"), "main");
+    assert_int_equal(cfg_diag_count(cfg, NULL, CFG_NOTE), 0);
+    cfg_free(cfg);
+}
+
+static void test_cfg_load_text_cellar_section_and_inheritance(void **state)
+{
+    (void)state;
+    struct cfg *cfg = NULL;
+    assert_int_equal(load("[cellar]\nbarman_home = /srv/c\ncompression = gzip\n"
+                          "retention_policy = redundancy 3\nminimum_redundancy = 1\n"
+                          "[b]\ncompression = none\nretention_policy = NONE\n"
+                          "[a]\nminimum_redundancy = 2\n",
+                          &cfg, NULL),
+                     0);
+    assert_int_equal(cfg->n_servers, 2);
+    /* sorted by name, like Barman's listings */
+    assert_string_equal(cfg->servers[0].name, "a");
+    assert_string_equal(cfg->servers[1].name, "b");
+    const struct cfg_server *a = &cfg->servers[0], *b = &cfg->servers[1];
+    assert_int_equal(a->compression, CFG_COMP_GZIP);
+    assert_int_equal(a->retention_policy.kind, RET_REDUNDANCY);
+    assert_int_equal(a->retention_policy.n, 3);
+    assert_int_equal(a->minimum_redundancy, 2);
+    assert_string_equal(value_of(a, "retention_policy"), "REDUNDANCY 3");
+    /* "none" stops inheritance */
+    assert_int_equal(b->compression, CFG_COMP_NONE);
+    assert_int_equal(b->retention_policy.kind, RET_NONE);
+    assert_int_equal(b->minimum_redundancy, 1);
+    cfg_free(cfg);
+}
+
+static void test_cfg_load_text_configparser_syntax(void **state)
+{
+    (void)state;
+    /* a 300-character conninfo, a hook with " ; ", quotes, ':' separator,
+     * continuation lines, comments, CRLF, upper-case keys */
+    char text[4096];
+    char longhost[260];
+    memset(longhost, 'h', sizeof longhost - 1);
+    longhost[sizeof longhost - 1] = '\0';
+    snprintf(text, sizeof text,
+             "\xEF\xBB\xBF; comment\n[barman]\r\nbarman_home: /srv/b\r\n"
+             "# another comment\n"
+             "[pg]\n"
+             "Description = \"Main DB\"\n"
+             "conninfo = host=%s user=postgres application_name=cellar\n"
+             "pre_backup_script = echo a ; echo b\n"
+             "post_backup_script = first line\n"
+             "   second line\n"
+             "# comment inside a value does not end it\n"
+             "   third line\n"
+             "ssh_command = 'ssh postgres@pg'\n",
+             longhost);
+    struct cfg *cfg = NULL;
+    struct cel_err err = {0};
+    assert_int_equal(load(text, &cfg, &err), 0);
+    const struct cfg_server *s = cfg_server_find(cfg, "pg");
+    assert_non_null(s);
+    assert_false(s->disabled);
+    assert_string_equal(s->description, "Main DB");
+    assert_true(strlen(s->conninfo) > 280);
+    assert_non_null(strstr(s->conninfo, "application_name=cellar"));
+    assert_string_equal(s->hooks[CFG_HOOK_PRE_BACKUP], "echo a ; echo b");
+    assert_string_equal(s->hooks[CFG_HOOK_POST_BACKUP], "first line\nsecond line\nthird line");
+    assert_string_equal(s->ssh_command, "ssh postgres@pg");
+    cfg_free(cfg);
+}
+
+static void test_cfg_load_text_interpolation(void **state)
+{
+    (void)state;
+    struct cfg *cfg = NULL;
+    struct cel_err err = {0};
+    assert_int_equal(load("[DEFAULT]\nbase = /data\n"
+                          "[barman]\nbarman_home = %(base)s/barman\n"
+                          "[pg]\nhost = pg1\nconninfo = host=%(host)s password=50%%\n"
+                          "description = server %(name)s in %(barman_home)s\n",
+                          &cfg, &err),
+                     0);
+    assert_string_equal(cfg->global.barman_home, "/data/barman");
+    const struct cfg_server *s = cfg_server_find(cfg, "pg");
+    assert_string_equal(s->conninfo, "host=pg1 password=50%");
+    assert_string_equal(s->description, "server pg in /data/barman");
+    /* the unknown key "host" (used only for interpolation) is a warning */
+    assert_int_equal(cfg_diag_count(cfg, "pg", CFG_WARNING), 1);
+    assert_string_equal(first_diag(cfg, CFG_WARNING), "test.conf:6: [pg] host: unknown option, ignored");
+    cfg_free(cfg);
+}
+
+static void test_cfg_load_text_bad_percent_disables_server(void **state)
+{
+    (void)state;
+    struct cfg *cfg = NULL;
+    assert_int_equal(load("[barman]\nbarman_home = /b\n[pg]\nconninfo = password=100%\n", &cfg,
+                          NULL),
+                     0);
+    assert_true(cfg_server_find(cfg, "pg")->disabled);
+    assert_string_equal(first_diag(cfg, CFG_ERROR),
+                        "test.conf:4: [pg] conninfo: '%' must be followed by '%' or '(name)s'; "
+                        "write '%%' for a literal '%'");
+    cfg_free(cfg);
+}
+
+static void test_cfg_load_text_bad_retention_policy_in_server(void **state)
+{
+    (void)state;
+    struct cfg *cfg = NULL;
+    struct cel_err err = {0};
+    assert_int_equal(load("[barman]\nbarman_home = /b\n"
+                          "[ok]\nconninfo = host=a\n"
+                          "[pg]\nconninfo = host=b\nretention_policy = REDUNDANCY two\n",
+                          &cfg, &err),
+                     0);
+    assert_false(cfg_server_find(cfg, "ok")->disabled);
+    assert_true(cfg_server_find(cfg, "pg")->disabled);
+    assert_int_equal(cfg_diag_count(cfg, "pg", CFG_ERROR), 1);
+    assert_int_equal(cfg_diag_count(cfg, NULL, CFG_ERROR), 0);
+    const struct cfg_diag *d = &cfg->diags[0];
+    assert_string_equal(d->file, "test.conf");
+    assert_int_equal(d->line, 7);
+    assert_string_equal(d->option, "retention_policy");
+    assert_string_equal(d->text,
+                        "test.conf:7: [pg] retention_policy: invalid retention policy "
+                        "'REDUNDANCY two': expected 'REDUNDANCY n' or 'RECOVERY WINDOW OF n "
+                        "DAYS|WEEKS|MONTHS', n >= 1");
+    cfg_free(cfg);
+}
+
+static void test_cfg_load_text_bad_value_in_global_fails_load(void **state)
+{
+    (void)state;
+    struct cfg *cfg = NULL;
+    struct cel_err err = {0};
+    assert_int_equal(load("[barman]\nbarman_home = /b\ncompression = rar\n[pg]\n", &cfg, &err),
+                     -CEL_E_CONFIG);
+    assert_non_null(cfg);
+    assert_string_equal(err.msg, "test.conf:3: [barman] compression: invalid value 'rar': "
+                                 "expected gzip, bzip2, zstd, lz4, custom or none (pigz and "
+                                 "pygzip mean gzip, pybzip2 bzip2)");
+    assert_int_equal(cfg_diag_count(cfg, NULL, CFG_ERROR), 1);
+    cfg_free(cfg);
+}
+
+static void test_cfg_load_text_reserved_and_invalid_server_names(void **state)
+{
+    (void)state;
+    struct cfg *cfg = NULL;
+    struct cel_err err = {0};
+    assert_int_equal(load("[barman]\nbarman_home = /b\n[all]\nconninfo = x=1\n", &cfg, &err),
+                     -CEL_E_CONFIG);
+    assert_string_equal(err.msg,
+                        "test.conf:3: [all]: 'all' is a reserved word and cannot be a server name");
+    cfg_free(cfg);
+
+    assert_int_equal(load("[barman]\nbarman_home = /b\n[Barman]\n", &cfg, &err), -CEL_E_CONFIG);
+    assert_string_equal(err.msg, "test.conf:3: [Barman]: 'Barman' is a reserved word and cannot "
+                                 "be a server name");
+    cfg_free(cfg);
+
+    assert_int_equal(load("[barman]\nbarman_home = /b\n[../etc]\n", &cfg, &err), -CEL_E_CONFIG);
+    assert_string_equal(err.msg, "test.conf:3: [../etc]: invalid server name: it must start with "
+                                 "a letter, digit or '_' and contain only letters, digits, '_', "
+                                 "'.' and '-'");
+    cfg_free(cfg);
+
+    assert_int_equal(load("[barman]\nbarman_home = /b\n[pg/main]\n", &cfg, &err), -CEL_E_CONFIG);
+    assert_non_null(strstr(err.msg, "[pg/main]: invalid server name"));
+    cfg_free(cfg);
+}
+
+static void test_cfg_load_text_missing_barman_home(void **state)
+{
+    (void)state;
+    struct cfg *cfg = NULL;
+    struct cel_err err = {0};
+    assert_int_equal(load("[barman]\nlog_level = DEBUG\n[pg]\n", &cfg, &err), -CEL_E_CONFIG);
+    assert_string_equal(err.msg, "test.conf:1: [barman] barman_home is not set: add 'barman_home "
+                                 "= /var/lib/cellar' (or your Barman home) to the [barman] "
+                                 "section");
+    cfg_free(cfg);
+    /* no global section at all */
+    assert_int_equal(load("[pg]\nconninfo = host=x\n", &cfg, &err), -CEL_E_CONFIG);
+    assert_non_null(strstr(err.msg, "barman_home is not set"));
+    cfg_free(cfg);
+}
+
+static void test_cfg_load_text_relative_path_refused(void **state)
+{
+    (void)state;
+    struct cfg *cfg = NULL;
+    struct cel_err err = {0};
+    assert_int_equal(load("[barman]\nbarman_home = var/lib/barman\n", &cfg, &err), -CEL_E_CONFIG);
+    assert_string_equal(err.msg, "test.conf:2: [barman] barman_home: invalid path "
+                                 "'var/lib/barman': expected an absolute path");
+    cfg_free(cfg);
+}
+
+static void test_cfg_load_text_typed_values_and_errors(void **state)
+{
+    (void)state;
+    struct cfg *cfg = NULL;
+    assert_int_equal(load("[barman]\nbarman_home = /b/\n"
+                          "[pg]\nlast_backup_maximum_age = 1 Week\nlast_wal_maximum_age = 6 hours\n"
+                          "tablespace_bandwidth_limit = tbs1:1000   tbs2:500\n"
+                          "backup_options = concurrent_backup, external_configuration\n"
+                          "reuse_backup = LINK\nbandwidth_limit = 4000\nparallel_jobs = 4\n"
+                          "retention_policy = recovery window of 2 months\n"
+                          "recovery_options = get-wal\nimmediate_checkpoint = yes\n"
+                          "custom_compression_magic = 0x28b52ffd\n",
+                          &cfg, NULL),
+                     0);
+    const struct cfg_server *s = cfg_server_find(cfg, "pg");
+    assert_false(s->disabled);
+    assert_string_equal(cfg->global.barman_home, "/b");
+    assert_int_equal(s->last_backup_maximum_age.seconds, 7 * 86400);
+    assert_int_equal(s->last_wal_maximum_age.seconds, 6 * 3600);
+    assert_string_equal(value_of(s, "last_backup_maximum_age"), "1 WEEK");
+    assert_int_equal(s->tablespace_bandwidth_limit.n, 2);
+    assert_string_equal(s->tablespace_bandwidth_limit.items[1].name, "tbs2");
+    assert_int_equal(s->tablespace_bandwidth_limit.items[1].kbps, 500);
+    assert_string_equal(value_of(s, "tablespace_bandwidth_limit"), "tbs1:1000 tbs2:500");
+    assert_int_equal(s->backup_options, CFG_BO_CONCURRENT | CFG_BO_EXTERNAL_CONFIGURATION);
+    assert_string_equal(value_of(s, "backup_options"), "concurrent_backup, external_configuration");
+    assert_int_equal(s->reuse_backup, CFG_REUSE_LINK);
+    assert_int_equal(s->bandwidth_limit, 4000);
+    assert_int_equal(s->parallel_jobs, 4);
+    assert_int_equal(s->retention_policy.kind, RET_WINDOW);
+    assert_int_equal(ret_window_seconds(&s->retention_policy), 62 * 86400);
+    assert_string_equal(value_of(s, "retention_policy"), "RECOVERY WINDOW OF 2 MONTHS");
+    assert_int_equal(s->recovery_options, CFG_RO_GET_WAL);
+    assert_true(s->immediate_checkpoint);
+    assert_string_equal(s->custom_compression_magic, "0x28b52ffd");
+    cfg_free(cfg);
+
+    /* each bad value: server disabled, message names file, line, option,
+     * value and what is accepted */
+    static const struct {
+        const char *line;
+        const char *msg;
+    } bad[] = {
+        {"parallel_jobs = 0", "[pg] parallel_jobs: invalid value '0': expected a whole number "
+                              "from 1 to 64"},
+        {"bandwidth_limit = fast", "[pg] bandwidth_limit: invalid value 'fast': expected "
+                                   "kilobytes per second, a whole number (0: no limit)"},
+        {"active = maybe", "[pg] active: invalid value 'maybe': expected true or false"},
+        {"last_backup_maximum_age = 1 fortnight",
+         "[pg] last_backup_maximum_age: invalid value '1 fortnight': expected N HOURS, DAYS, "
+         "WEEKS or MONTHS with N >= 1"},
+        {"tablespace_bandwidth_limit = tbs1:1000,tbs2:500",
+         "[pg] tablespace_bandwidth_limit: invalid rule 'tbs1:1000,tbs2:500' in "
+         "'tbs1:1000,tbs2:500': expected NAME:KBPS rules separated by spaces, e.g. tbs1:1000 "
+         "tbs2:500"},
+        {"backup_options = concurrent_backup,fast",
+         "[pg] backup_options: invalid value 'fast' in 'concurrent_backup,fast': expected a "
+         "comma-separated list of concurrent_backup, exclusive_backup, external_configuration"},
+        {"backup_options = exclusive_backup, concurrent_backup",
+         "[pg] backup_options: concurrent_backup and exclusive_backup exclude each other"},
+        {"reuse_backup = always", "[pg] reuse_backup: invalid value 'always': expected off, copy "
+                                  "or link"},
+        {"retention_policy = REDUNDANCY 0",
+         "[pg] retention_policy: invalid retention policy 'REDUNDANCY 0': a policy of 0 marks "
+         "every backup obsolete; use at least 1, or remove retention_policy to keep all backups"},
+        {"custom_compression_magic = 28b5", "[pg] custom_compression_magic: invalid value '28b5': "
+                                            "expected 0x followed by 1 to 32 hexadecimal digits"},
+        {"conninfo = host", "[pg] conninfo: invalid connection string 'host': missing \"=\" after "
+                            "\"host\" in connection info string"},
+        {"conninfo = host=x password=s3cret sslmode", "[pg] conninfo: invalid connection string "
+                                                      "'host=x password=******** sslmode': missing "
+                                                      "\"=\" after \"sslmode\" in connection info "
+                                                      "string"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char text[512], expected[512];
+        snprintf(text, sizeof text, "[barman]\nbarman_home = /b\n[pg]\n%s\n", bad[i].line);
+        assert_int_equal(load(text, &cfg, NULL), 0);
+        assert_true(cfg_server_find(cfg, "pg")->disabled);
+        snprintf(expected, sizeof expected, "test.conf:4: %s", bad[i].msg);
+        assert_string_equal(first_diag(cfg, CFG_ERROR), expected);
+        cfg_free(cfg);
+    }
+}
+
+static void test_cfg_load_text_unknown_ignored_and_misplaced_options(void **state)
+{
+    (void)state;
+    struct cfg *cfg = NULL;
+    assert_int_equal(load("[barman]\nbarman_home = /b\nssh_command = ssh x\nfrobnicate = 1\n"
+                          "streaming_archiver = on\n"
+                          "[pg]\nbarman_home = /other\nslot_name = barman\n",
+                          &cfg, NULL),
+                     0);
+    const struct cfg_server *s = cfg_server_find(cfg, "pg");
+    assert_false(s->disabled);
+    assert_null(s->ssh_command); /* server-only options are not inherited */
+    const char *expected[] = {
+        "test.conf:3: [barman] ssh_command: a server option; servers do not inherit it from "
+        "[barman], set it in each server section",
+        "test.conf:4: [barman] frobnicate: unknown option, ignored",
+        "test.conf:5: [barman] streaming_archiver: Barman option that cellar does not use, "
+        "ignored",
+        "test.conf:7: [pg] barman_home: only valid in the [barman] section, ignored here",
+        "test.conf:8: [pg] slot_name: Barman option that cellar does not use, ignored",
+    };
+    assert_int_equal(cfg->n_diags, 5);
+    for (size_t i = 0; i < 5; i++)
+        assert_string_equal(cfg->diags[i].text, expected[i]);
+    assert_int_equal(cfg->diags[2].level, CFG_NOTE);
+    assert_int_equal(cfg->diags[1].level, CFG_WARNING);
+    cfg_free(cfg);
+}
+
+static void test_cfg_load_text_directory_clash_disables_both(void **state)
+{
+    (void)state;
+    struct cfg *cfg = NULL;
+    assert_int_equal(load("[barman]\nbarman_home = /b\n[a]\nwals_directory = /x/wals\n"
+                          "[b]\nincoming_wals_directory = /x/wals\n[c]\n",
+                          &cfg, NULL),
+                     0);
+    assert_true(cfg_server_find(cfg, "a")->disabled);
+    assert_true(cfg_server_find(cfg, "b")->disabled);
+    assert_false(cfg_server_find(cfg, "c")->disabled);
+    assert_string_equal(first_diag(cfg, CFG_ERROR),
+                        "test.conf:3: [a] wals_directory: '/x/wals' is also [b] "
+                        "incoming_wals_directory; give each its own");
+    cfg_free(cfg);
+}
+
+static void test_cfg_load_text_syntax_error_names_line(void **state)
+{
+    (void)state;
+    struct cfg *cfg = NULL;
+    struct cel_err err = {0};
+    assert_int_equal(load("[barman]\nbarman_home = /b\nthis line is wrong\n", &cfg, &err),
+                     -CEL_E_CONFIG);
+    assert_string_equal(err.msg, "test.conf:3: cannot parse 'this line is wrong': expected "
+                                 "'option = value', '[section]' or a comment");
+    cfg_free(cfg);
+    assert_int_equal(load("barman_home = /b\n[barman]\n", &cfg, &err), -CEL_E_CONFIG);
+    assert_string_equal(err.msg, "test.conf:1: option 'barman_home' comes before the first "
+                                 "[section]");
+    cfg_free(cfg);
+    assert_int_equal(load("[barman\n", &cfg, &err), -CEL_E_CONFIG);
+    assert_string_equal(err.msg,
+                        "test.conf:1: invalid section header '[barman': expected '[name]'");
+    cfg_free(cfg);
+}
+
+static void test_cfg_load_files_and_conf_dir(void **state)
+{
+    (void)state;
+    unit_mkdir("conf.d");
+    unit_write("conf.d/b.conf", "[beta]\ndescription = from b\n");
+    unit_write("conf.d/a.conf", "[alpha]\ndescription = from a\n[beta]\ndescription = early\n");
+    unit_write("conf.d/ignored.txt", "[gamma]\n");
+    char main_text[4400];
+    snprintf(main_text, sizeof main_text,
+             "[barman]\nbarman_home = /b\nconfiguration_files_directory = %s\n",
+             unit_path("conf.d"));
+    const char *path = unit_write("barman.conf", main_text);
+    struct cfg *cfg = NULL;
+    struct cel_err err = {0};
+    assert_int_equal(cfg_load(path, &cfg, &err), 0);
+    assert_string_equal(cfg->path, path);
+    assert_int_equal(cfg->n_servers, 2);
+    assert_string_equal(cfg_server_find(cfg, "alpha")->description, "from a");
+    /* files are read in name order, later values win */
+    assert_string_equal(cfg_server_find(cfg, "beta")->description, "from b");
+    assert_null(cfg_server_find(cfg, "gamma"));
+    cfg_free(cfg);
+
+    /* a global section in the directory is an error */
+    unit_write("conf.d/c.conf", "[barman]\nbarman_home = /elsewhere\n");
+    assert_int_equal(cfg_load(path, &cfg, &err), -CEL_E_CONFIG);
+    char expected[4400];
+    snprintf(expected, sizeof expected,
+             "%s:2: [barman] barman_home: global options belong in the main configuration file, "
+             "not in configuration_files_directory",
+             unit_path("conf.d/c.conf"));
+    assert_string_equal(err.msg, expected);
+    cfg_free(cfg);
+}
+
+static void test_cfg_load_missing_file(void **state)
+{
+    (void)state;
+    struct cfg *cfg = (struct cfg *)1;
+    struct cel_err err = {0};
+    assert_int_equal(cfg_load(unit_path("none.conf"), &cfg, &err), -CEL_E_CONFIG);
+    assert_null(cfg);
+    char expected[4400];
+    snprintf(expected, sizeof expected,
+             "cannot read the configuration: cannot open '%s': No such file or directory",
+             unit_path("none.conf"));
+    assert_string_equal(err.msg, expected);
+}
+
+static void test_cfg_load_searches_home(void **state)
+{
+    (void)state;
+    char *old_home = getenv("HOME") ? strdup(getenv("HOME")) : NULL;
+    setenv("HOME", unit_tmp, 1);
+    struct cfg *cfg = NULL;
+    struct cel_err err = {0};
+    /* ~/.barman.conf is found when there is no cellar file */
+    unit_write(".barman.conf", "[barman]\nbarman_home = /from/barman\n");
+    assert_int_equal(cfg_load(NULL, &cfg, &err), 0);
+    assert_string_equal(cfg->global.barman_home, "/from/barman");
+    cfg_free(cfg);
+    /* ~/.cellar.conf comes first */
+    unit_write(".cellar.conf", "[cellar]\nbarman_home = /from/cellar\n");
+    assert_int_equal(cfg_load(NULL, &cfg, &err), 0);
+    assert_string_equal(cfg->global.barman_home, "/from/cellar");
+    cfg_free(cfg);
+    if (old_home) {
+        setenv("HOME", old_home, 1);
+        free(old_home);
+    }
+}
+
+static void test_cfg_conninfo_mask(void **state)
+{
+    (void)state;
+    static const char *const cases[][2] = {
+        {"host=pg user=postgres", "host=pg user=postgres"},
+        {"host=pg password=secret user=x", "host=pg password=******** user=x"},
+        {"host=pg password = 'se cr\\'et' user=x", "host=pg password = '********' user=x"},
+        {"postgresql://bob:secret@pg:5432/db", "postgresql://bob:********@pg:5432/db"},
+        {"postgres://bob@pg/db?password=secret&sslmode=require",
+         "postgres://bob@pg/db?password=********&sslmode=require"},
+        {"postgresql://pg/db", "postgresql://pg/db"},
+        {"passwordx=1 password=2", "passwordx=1 password=********"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *m = cfg_conninfo_mask(cases[i][0]);
+        assert_string_equal(m, cases[i][1]);
+        free(m);
+    }
+}
+
+static void test_cfg_format_value_masks_conninfo(void **state)
+{
+    (void)state;
+    struct cfg *cfg = NULL;
+    assert_int_equal(load("[barman]\nbarman_home = /b\n[pg]\nconninfo = host=pg password=pw\n",
+                          &cfg, NULL),
+                     0);
+    const struct cfg_server *s = cfg_server_find(cfg, "pg");
+    assert_string_equal(value_of(s, "conninfo"), "host=pg password=********");
+    struct strbuf sb = {0};
+    cfg_format_value(cfg_option_find("conninfo"), s, true, &sb);
+    assert_string_equal(sb_str(&sb), "host=pg password=pw");
+    sb_free(&sb);
+    cfg_free(cfg);
+}
+
+static void test_ret_policy_parse_and_format(void **state)
+{
+    (void)state;
+    struct ret_policy p;
+    struct cel_err err = {0};
+    char text[64];
+    assert_int_equal(ret_policy_parse("  Redundancy   2 ", &p, &err), 0);
+    ret_policy_format(&p, text, sizeof text);
+    assert_string_equal(text, "REDUNDANCY 2");
+    assert_int_equal(ret_policy_parse("RECOVERY WINDOW OF 1 DAY", &p, &err), 0);
+    ret_policy_format(&p, text, sizeof text);
+    assert_string_equal(text, "RECOVERY WINDOW OF 1 DAYS");
+    assert_int_equal(ret_window_seconds(&p), 86400);
+    assert_int_equal(ret_policy_parse("recovery window of 3 weeks", &p, &err), 0);
+    assert_int_equal(ret_window_seconds(&p), 21 * 86400);
+    static const char *const bad[] = {"REDUNDANCY", "REDUNDANCY -1", "REDUNDANCY 2 3",
+                                      "RECOVERY WINDOW 3 DAYS", "RECOVERY WINDOW OF 3 YEARS",
+                                      "RECOVERY WINDOW OF 3 DAYSS", "", "REDUNDANCY 2x"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_int_equal(ret_policy_parse(bad[i], &p, &err), -CEL_E_INVALID);
+        char expected[256];
+        snprintf(expected, sizeof expected, "invalid retention policy '%s': expected %s", bad[i],
+                 RET_POLICY_ACCEPTED);
+        assert_string_equal(err.msg, expected);
+    }
+    assert_int_equal(ret_policy_parse("recovery window of 0 days", &p, &err), -CEL_E_INVALID);
+}
+
+/* ini reader: items seen in order */
+static char seen[2048];
+static int record(void *ctx, const struct ini_item *item, struct cel_err *err)
+{
+    (void)ctx;
+    (void)err;
+    size_t len = strlen(seen);
+    if (item->key)
+        snprintf(seen + len, sizeof seen - len, "%d:%s.%s=%s|", item->line, item->section,
+                 item->key, item->value);
+    else
+        snprintf(seen + len, sizeof seen - len, "%d:[%s]|", item->line, item->section);
+    return 0;
+}
+
+static void test_ini_parse_text_events(void **state)
+{
+    (void)state;
+    seen[0] = '\0';
+    assert_int_equal(ini_parse_text("[s]\nKey=v\n\n  \nk2 : a = b\n  c\n[t]\nempty =\n", "x",
+                                    record, NULL, NULL),
+                     0);
+    assert_string_equal(seen, "1:[s]|2:s.key=v|5:s.k2=a = b\nc|7:[t]|8:t.empty=|");
+}
+
+static void test_ini_parse_file_rejects_nul(void **state)
+{
+    (void)state;
+    const char *path = unit_path("bin.conf");
+    FILE *f = fopen(path, "w");
+    fwrite("[a]\0x", 1, 5, f);
+    fclose(f);
+    struct cel_err err = {0};
+    assert_int_equal(ini_parse_file(path, record, NULL, &err), -CEL_E_CONFIG);
+    char expected[4400];
+    snprintf(expected, sizeof expected, "%s: contains a NUL byte: not a configuration file", path);
+    assert_string_equal(err.msg, expected);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_cfg_options_table_sorted_and_documented),
+        cmocka_unit_test(test_cfg_load_text_minimal_defaults_and_derived_dirs),
+        cmocka_unit_test(test_cfg_load_text_cellar_section_and_inheritance),
+        cmocka_unit_test(test_cfg_load_text_configparser_syntax),
+        cmocka_unit_test(test_cfg_load_text_interpolation),
+        cmocka_unit_test(test_cfg_load_text_bad_percent_disables_server),
+        cmocka_unit_test(test_cfg_load_text_bad_retention_policy_in_server),
+        cmocka_unit_test(test_cfg_load_text_bad_value_in_global_fails_load),
+        cmocka_unit_test(test_cfg_load_text_reserved_and_invalid_server_names),
+        cmocka_unit_test(test_cfg_load_text_missing_barman_home),
+        cmocka_unit_test(test_cfg_load_text_relative_path_refused),
+        cmocka_unit_test(test_cfg_load_text_typed_values_and_errors),
+        cmocka_unit_test(test_cfg_load_text_unknown_ignored_and_misplaced_options),
+        cmocka_unit_test(test_cfg_load_text_directory_clash_disables_both),
+        cmocka_unit_test(test_cfg_load_text_syntax_error_names_line),
+        cmocka_unit_test_setup_teardown(test_cfg_load_files_and_conf_dir, unit_setup_tmpdir,
+                                        unit_teardown_tmpdir),
+        cmocka_unit_test_setup_teardown(test_cfg_load_missing_file, unit_setup_tmpdir,
+                                        unit_teardown_tmpdir),
+        cmocka_unit_test_setup_teardown(test_cfg_load_searches_home, unit_setup_tmpdir,
+                                        unit_teardown_tmpdir),
+        cmocka_unit_test(test_cfg_conninfo_mask),
+        cmocka_unit_test(test_cfg_format_value_masks_conninfo),
+        cmocka_unit_test(test_ret_policy_parse_and_format),
+        cmocka_unit_test(test_ini_parse_text_events),
+        cmocka_unit_test_setup_teardown(test_ini_parse_file_rejects_nul, unit_setup_tmpdir,
+                                        unit_teardown_tmpdir),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
