@@ -1,0 +1,180 @@
+/*
+ * pg.c - libpq wrapper.
+ *
+ * Connections always set application_name = cellar (so the DBA sees who is
+ * connected in pg_stat_activity) and connect_timeout, unless the conninfo
+ * sets them. Status collection runs a handful of catalogue queries, each of
+ * which may fail on its own without failing the whole collection (a
+ * non-superuser cannot read some settings; a standby cannot answer
+ * pg_current_wal_lsn()).
+ */
+#include <libpq-fe.h>
+
+#include "pg.h"
+#include "strbuf.h"
+
+struct pg_conn {
+    PGconn *conn;
+    int version;
+};
+
+/* libpq messages end with a newline; keep the first line only. */
+static void set_pg_error(struct cel_err *err, const char *what, const char *msg)
+{
+    size_t len = strcspn(msg, "\n");
+    cel_err_set(err, CEL_E_PG, "%s: %.*s", what, (int)len, msg);
+}
+
+int pg_connect(const char *conninfo, int timeout_s, struct pg_conn **out, struct cel_err *err)
+{
+    *out = NULL;
+    char timeout[16];
+    snprintf(timeout, sizeof timeout, "%d", timeout_s > 0 ? timeout_s : 10);
+    /* libpq processes keys in order and the last value of a key wins; the
+     * dbname entry is expanded as a whole connection string, so putting it
+     * last lets the DBA's conninfo override our defaults */
+    const char *keys[] = {"application_name", "connect_timeout", "dbname", NULL};
+    const char *values[] = {"cellar", timeout, conninfo, NULL};
+    PGconn *conn = PQconnectdbParams(keys, values, 1);
+    if (!conn)
+        return cel_err_set(err, CEL_E_PG, "cannot connect to PostgreSQL: out of memory");
+    if (PQstatus(conn) != CONNECTION_OK) {
+        set_pg_error(err, "cannot connect to PostgreSQL", PQerrorMessage(conn));
+        cel_err_hint(err, "Check conninfo, that PostgreSQL is running and that pg_hba.conf "
+                          "lets this host in.");
+        PQfinish(conn);
+        return -CEL_E_PG;
+    }
+    struct pg_conn *c = cel_xcalloc(1, sizeof *c);
+    c->conn = conn;
+    c->version = PQserverVersion(conn);
+    *out = c;
+    return 0;
+}
+
+void pg_close(struct pg_conn *c)
+{
+    if (!c)
+        return;
+    PQfinish(c->conn);
+    free(c);
+}
+
+int pg_server_version(const struct pg_conn *c)
+{
+    return c->version;
+}
+
+int pg_query_value(struct pg_conn *c, const char *sql, char **out, struct cel_err *err)
+{
+    *out = NULL;
+    PGresult *res = PQexec(c->conn, sql);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        set_pg_error(err, "query failed", PQresultErrorMessage(res));
+        PQclear(res);
+        return -CEL_E_PG;
+    }
+    if (PQntuples(res) > 0 && PQnfields(res) > 0 && !PQgetisnull(res, 0, 0))
+        *out = cel_xstrdup(PQgetvalue(res, 0, 0));
+    PQclear(res);
+    return 0;
+}
+
+static void status_add(struct pg_status *st, const char *key, const char *value)
+{
+    st->items = cel_xrealloc_array(st->items, st->n + 1, sizeof *st->items);
+    st->items[st->n].key = cel_xstrdup(key);
+    st->items[st->n].value = value ? cel_xstrdup(value) : NULL;
+    st->n++;
+}
+
+/* Run a one-row query and add each column as a key (column name). */
+static void add_row(struct pg_conn *c, struct pg_status *st, const char *sql)
+{
+    PGresult *res = PQexec(c->conn, sql);
+    if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) > 0) {
+        for (int i = 0; i < PQnfields(res); i++)
+            status_add(st, PQfname(res, i), PQgetisnull(res, 0, i) ? NULL : PQgetvalue(res, 0, i));
+    }
+    PQclear(res);
+}
+
+static int cmp_kv(const void *a, const void *b)
+{
+    return strcmp(((const struct pg_kv *)a)->key, ((const struct pg_kv *)b)->key);
+}
+
+int pg_get_status(struct pg_conn *c, struct pg_status *out, struct cel_err *err)
+{
+    memset(out, 0, sizeof *out);
+    if (c->version < 100000)
+        return cel_err_set(err, CEL_E_PG,
+                           "PostgreSQL %d.%d is not supported (cellar needs 10 or later)",
+                           c->version / 10000, c->version % 10000 / 100);
+    static const char *const settings[] = {
+        "archive_command", "archive_mode",     "archive_timeout", "checkpoint_timeout",
+        "config_file",     "data_checksums",   "data_directory",  "hba_file",
+        "hot_standby",     "ident_file",       "max_replication_slots", "max_wal_senders",
+        "synchronous_standby_names", "wal_compression", "wal_keep_size", "wal_level",
+    };
+    struct strbuf sql = {0};
+    sb_append(&sql, "SELECT name, setting FROM pg_catalog.pg_settings WHERE name IN (");
+    for (size_t i = 0; i < CEL_ARRAY_LEN(settings); i++)
+        sb_appendf(&sql, "%s'%s'", i ? ", " : "", settings[i]);
+    sb_append(&sql, ")");
+    PGresult *res = PQexec(c->conn, sb_str(&sql));
+    sb_free(&sql);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        set_pg_error(err, "cannot read pg_settings", PQresultErrorMessage(res));
+        PQclear(res);
+        return -CEL_E_PG;
+    }
+    for (int i = 0; i < PQntuples(res); i++)
+        status_add(out, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1));
+    PQclear(res);
+
+    add_row(c, out,
+            "SELECT current_setting('server_version') AS server_txt_version, "
+            "current_setting('server_version_num') AS version, "
+            "(SELECT setting::bigint * CASE unit WHEN 'B' THEN 1 WHEN '8kB' THEN 8192 "
+            "  WHEN 'MB' THEN 1048576 ELSE 1 END FROM pg_catalog.pg_settings "
+            "  WHERE name = 'wal_segment_size') AS xlog_segment_size, "
+            "pg_catalog.pg_is_in_recovery() AS is_in_recovery, "
+            "(SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user) "
+            "AS is_superuser, "
+            "current_setting('archive_mode') IN ('on', 'always') AS is_archiving, "
+            "(SELECT sum(pg_catalog.pg_database_size(oid)) FROM pg_catalog.pg_database) "
+            "AS current_size");
+    add_row(c, out, "SELECT system_identifier AS postgres_systemid "
+                    "FROM pg_catalog.pg_control_system()");
+    add_row(c, out, "SELECT timeline_id AS timeline FROM pg_catalog.pg_control_checkpoint()");
+    add_row(c, out,
+            "SELECT CASE WHEN pg_catalog.pg_is_in_recovery() "
+            "THEN pg_catalog.pg_last_wal_replay_lsn() ELSE pg_catalog.pg_current_wal_lsn() END "
+            "AS current_lsn, "
+            "CASE WHEN pg_catalog.pg_is_in_recovery() THEN NULL "
+            "ELSE pg_catalog.pg_walfile_name(pg_catalog.pg_current_wal_lsn()) END AS current_xlog");
+    add_row(c, out,
+            "SELECT archived_count, last_archived_wal, last_archived_time, failed_count, "
+            "last_failed_wal, last_failed_time, stats_reset FROM pg_catalog.pg_stat_archiver");
+    qsort(out->items, out->n, sizeof *out->items, cmp_kv);
+    return 0;
+}
+
+const char *pg_status_get(const struct pg_status *st, const char *key)
+{
+    for (size_t i = 0; i < st->n; i++)
+        if (strcmp(st->items[i].key, key) == 0)
+            return st->items[i].value;
+    return NULL;
+}
+
+void pg_status_free(struct pg_status *st)
+{
+    for (size_t i = 0; i < st->n; i++) {
+        free(st->items[i].key);
+        free(st->items[i].value);
+    }
+    free(st->items);
+    memset(st, 0, sizeof *st);
+}

@@ -1,0 +1,44 @@
+/*
+ * pg.h - talking to PostgreSQL through libpq.
+ *
+ * A thin layer: connect with a time-out and cellar's application_name, run
+ * a query that returns one value or one row, and collect the server status
+ * that show-server, diagnose and check report. Every failure is a
+ * -CEL_E_PG error carrying libpq's message; passwords never appear in it.
+ */
+#ifndef CEL_PG_H
+#define CEL_PG_H
+
+#include "error.h"
+
+struct pg_conn;
+
+/* Connect using conninfo (key=value or URI). timeout_s 0: 10 s. */
+int pg_connect(const char *conninfo, int timeout_s, struct pg_conn **out, struct cel_err *err);
+void pg_close(struct pg_conn *c);
+/* server_version_num of the connected server. */
+int pg_server_version(const struct pg_conn *c);
+
+/* Run sql, which returns at most one row and one column; *out is a new
+ * string (NULL for SQL NULL or no row), freed by the caller. */
+int pg_query_value(struct pg_conn *c, const char *sql, char **out, struct cel_err *err);
+
+/* A name/value pair of the server's status; value NULL means unknown. */
+struct pg_kv {
+    char *key;
+    char *value;
+};
+struct pg_status {
+    struct pg_kv *items; /* sorted by key */
+    size_t n;
+};
+
+/* Collect the status Barman's show-server reports (settings such as
+ * archive_command and wal_level, pg_stat_archiver counters, system id,
+ * current LSN and WAL file, superuser, recovery state, versions). Works on
+ * PostgreSQL 10 and later; keys a server cannot answer are left out. */
+int pg_get_status(struct pg_conn *c, struct pg_status *out, struct cel_err *err);
+const char *pg_status_get(const struct pg_status *st, const char *key);
+void pg_status_free(struct pg_status *st);
+
+#endif

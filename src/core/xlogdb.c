@@ -1,0 +1,224 @@
+/*
+ * xlogdb.c - reading xlog.db fast: one pass over the bytes, fields split by
+ * hand (an xlog.db of a busy server has millions of lines), entries in one
+ * growing array, sorted only when the file was not.
+ */
+#include <errno.h>
+#include <math.h>
+
+#include "lock.h"
+#include "pyval.h"
+#include "storage.h"
+#include "xlogdb.h"
+
+#define XLOGDB_MAX ((size_t)1 << 31)
+
+static bool is_ws(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
+}
+
+/* Split [s, e) into at most 5 whitespace-separated fields. */
+static int split_fields(const char *s, const char *e, const char *fs[5], size_t fl[5])
+{
+    int n = 0;
+    while (s < e) {
+        while (s < e && is_ws(*s))
+            s++;
+        if (s == e)
+            break;
+        const char *start = s;
+        while (s < e && !is_ws(*s))
+            s++;
+        if (n == 5)
+            return 6;
+        fs[n] = start;
+        fl[n] = (size_t)(s - start);
+        n++;
+    }
+    return n;
+}
+
+static int cmp_entry(const void *a, const void *b)
+{
+    return strcmp(((const struct xdb_entry *)a)->name, ((const struct xdb_entry *)b)->name);
+}
+
+int xdb_parse(const char *text, size_t len, const char *name, struct xdb *out,
+              struct cel_err *err)
+{
+    memset(out, 0, sizeof *out);
+    size_t cap = 0;
+    int lineno = 0;
+    bool sorted = true;
+    const char *s = text, *end = text + len;
+    const char *fs[5] = {0};
+    size_t fl[5] = {0};
+    while (s < end) {
+        lineno++;
+        const char *nl = memchr(s, '\n', (size_t)(end - s));
+        const char *le = nl ? nl : end;
+        int nf = split_fields(s, le, fs, fl);
+        s = nl ? nl + 1 : end;
+        if (nf != 3 && nf != 4)
+            goto bad_fields;
+        if (out->n == cap) {
+            cap = cap ? cap * 2 : 1024;
+            out->entries = cel_xrealloc_array(out->entries, cap, sizeof *out->entries);
+        }
+        struct xdb_entry *e = &out->entries[out->n];
+        memset(e, 0, sizeof *e);
+        if (fl[0] >= sizeof e->name)
+            goto bad_name;
+        memcpy(e->name, fs[0], fl[0]);
+        if (!wal_name_is_valid(e->name))
+            goto bad_name;
+        char num[64];
+        if (fl[1] >= sizeof num)
+            goto bad_size;
+        memcpy(num, fs[1], fl[1]);
+        num[fl[1]] = '\0';
+        char *stop = NULL;
+        errno = 0;
+        unsigned long long size = strtoull(num, &stop, 10);
+        if (errno || *stop || num[0] == '-')
+            goto bad_size;
+        e->size = size;
+        if (fl[2] >= sizeof num)
+            goto bad_time;
+        memcpy(num, fs[2], fl[2]);
+        num[fl[2]] = '\0';
+        e->time = strtod(num, &stop);
+        if (*stop || !isfinite(e->time))
+            goto bad_time;
+        if (nf == 4 && !(fl[3] == 4 && memcmp(fs[3], "None", 4) == 0)) {
+            if (fl[3] >= sizeof e->compression)
+                goto bad_compression;
+            memcpy(e->compression, fs[3], fl[3]);
+        }
+        if (out->n > 0 && strcmp(out->entries[out->n - 1].name, e->name) >= 0)
+            sorted = false;
+        out->n++;
+    }
+    if (!sorted)
+        qsort(out->entries, out->n, sizeof *out->entries, cmp_entry);
+    return 0;
+
+bad_fields:
+    xdb_free(out);
+    return cel_err_set(err, CEL_E_FORMAT,
+                       "%s:%d: expected 'name size time compression' separated by tabs", name,
+                       lineno);
+bad_name:
+    xdb_free(out);
+    return cel_err_set(err, CEL_E_FORMAT, "%s:%d: '%.*s' is not a WAL file name", name, lineno,
+                       (int)(fl[0] > 64 ? 64 : fl[0]), fs[0]);
+bad_size:
+    xdb_free(out);
+    return cel_err_set(err, CEL_E_FORMAT, "%s:%d: invalid size '%.*s'", name, lineno,
+                       (int)(fl[1] > 64 ? 64 : fl[1]), fs[1]);
+bad_time:
+    xdb_free(out);
+    return cel_err_set(err, CEL_E_FORMAT, "%s:%d: invalid time '%.*s'", name, lineno,
+                       (int)(fl[2] > 64 ? 64 : fl[2]), fs[2]);
+bad_compression:
+    xdb_free(out);
+    return cel_err_set(err, CEL_E_FORMAT, "%s:%d: invalid compression '%.*s'", name, lineno,
+                       (int)(fl[3] > 64 ? 64 : fl[3]), fs[3]);
+}
+
+int xdb_load(const char *wals_dir, const char *lock_dir, const char *server, struct xdb *out,
+             struct cel_err *err)
+{
+    memset(out, 0, sizeof *out);
+    char lock[LOCK_NAME_MAX];
+    lock_name(server, "xlogdb", lock);
+    struct lock *l = NULL;
+    int rc = lock_acquire(lock_dir, lock, true, &l, err);
+    if (rc < 0)
+        return rc;
+    char *path = cel_xasprintf("%s/xlog.db", wals_dir);
+    char *text = NULL;
+    size_t len = 0;
+    rc = stor_read_file(path, XLOGDB_MAX, &text, &len, err);
+    lock_release(l);
+    if (rc == -CEL_E_NOT_FOUND)
+        rc = 0;
+    else if (rc == 0)
+        rc = xdb_parse(text, len, path, out, err);
+    free(text);
+    free(path);
+    return rc;
+}
+
+void xdb_free(struct xdb *db)
+{
+    free(db->entries);
+    db->entries = NULL;
+    db->n = 0;
+}
+
+size_t xdb_lower_bound(const struct xdb *db, const char *name)
+{
+    size_t lo = 0, hi = db->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(db->entries[mid].name, name) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+void xdb_format_line(const struct xdb_entry *e, struct strbuf *out)
+{
+    sb_appendf(out, "%s\t%llu\t", e->name, (unsigned long long)e->size);
+    py_repr_float(e->time, out);
+    sb_appendf(out, "\t%s\n", e->compression[0] ? e->compression : "None");
+}
+
+void xdb_backup_wal_info(const struct xdb *db, const struct cat_backup *b,
+                         const char *next_end_wal, struct xdb_wal_info *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!b->begin_wal || !b->end_wal)
+        return;
+    struct wal_name begin;
+    if (wal_name_parse(b->begin_wal, &begin, NULL) < 0)
+        return;
+    for (size_t i = xdb_lower_bound(db, b->begin_wal); i < db->n; i++) {
+        const struct xdb_entry *e = &db->entries[i];
+        struct wal_name w;
+        if (wal_name_parse(e->name, &w, NULL) < 0 || w.kind == WAL_KIND_HISTORY)
+            continue;
+        if (w.tli > begin.tli || w.kind != WAL_KIND_SEGMENT)
+            continue;
+        if (next_end_wal && strcmp(e->name, next_end_wal) > 0)
+            break;
+        if (strcmp(e->name, b->begin_wal) == 0) {
+            out->first = e->name;
+            out->first_time = e->time;
+        }
+        if (strcmp(e->name, b->end_wal) <= 0) {
+            out->wal_num++;
+            out->wal_size += e->size;
+        } else {
+            out->until_next_num++;
+            out->until_next_size += e->size;
+        }
+        out->last = e->name;
+        out->last_time = e->time;
+    }
+    if (!out->first || !out->last)
+        return;
+    double seconds = out->last_time - out->first_time;
+    if (seconds > 0)
+        out->wals_per_second = (double)(out->wal_num + out->until_next_num) / seconds;
+    double segsize = b->xlog_segment_size.set ? (double)b->xlog_segment_size.v : 16777216.0;
+    if (out->wal_num)
+        out->compression_ratio = 1.0 - (double)out->wal_size / ((double)out->wal_num * segsize);
+    if (out->until_next_num)
+        out->until_next_compression_ratio =
+            1.0 - (double)out->until_next_size / ((double)out->until_next_num * segsize);
+}

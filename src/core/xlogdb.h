@@ -1,0 +1,67 @@
+/*
+ * xlogdb.h - the WAL archive's index, wals/xlog.db, in Barman's format.
+ *
+ * One line per archived file: "name<TAB>size<TAB>time<TAB>compression\n",
+ * size in bytes after compression, time the file's mtime in seconds since
+ * the epoch (a float), compression a name or "None". Barman reads it by
+ * splitting on whitespace and also accepts 3 fields (no compression) from
+ * old versions. Every access holds the flock on .<server>-xlogdb.lock, so
+ * reading here never sees a rewrite half done.
+ *
+ * Barman keeps the file sorted by name; readers here sort when it is not,
+ * so lookups by name are binary searches.
+ */
+#ifndef CEL_XLOGDB_H
+#define CEL_XLOGDB_H
+
+#include "catalog.h"
+#include "error.h"
+#include "strbuf.h"
+#include "wal.h"
+
+struct xdb_entry {
+    char name[WAL_NAME_MAX];
+    uint64_t size;
+    double time;
+    char compression[16]; /* "" when the file is stored uncompressed */
+};
+
+struct xdb {
+    struct xdb_entry *entries; /* sorted by name */
+    size_t n;
+};
+
+/* Parse xlog.db text (len bytes). name is used in messages. Errors are
+ * -CEL_E_FORMAT naming the line: wrong field count, a name that is not a WAL
+ * archive file name, a bad size or time. */
+int xdb_parse(const char *text, size_t len, const char *name, struct xdb *out,
+              struct cel_err *err);
+/* Read wals_dir/xlog.db holding the server's xlogdb lock (blocking) in
+ * lock_dir. A missing file is an empty index. Free with xdb_free(). */
+int xdb_load(const char *wals_dir, const char *lock_dir, const char *server, struct xdb *out,
+             struct cel_err *err);
+void xdb_free(struct xdb *db);
+
+/* Index of the first entry whose name is >= name (db->n when none). */
+size_t xdb_lower_bound(const struct xdb *db, const char *name);
+
+/* Append one line as Barman writes it (time as Python repr of a float). */
+void xdb_format_line(const struct xdb_entry *e, struct strbuf *out);
+
+/* What Barman's get_wal_info reports for a backup: the WAL files from its
+ * begin_wal up to next_end_wal (the end_wal of the next backup, NULL when it
+ * is the newest), on its timeline or older ones, segments only. wal_* are
+ * those up to the backup's end_wal (needed to restore it), until_next_* the
+ * rest. Ratios and rate are 0 when they cannot be computed. */
+struct xdb_wal_info {
+    uint64_t wal_num, wal_size;
+    uint64_t until_next_num, until_next_size;
+    const char *first, *last; /* entry names, NULL when none */
+    double first_time, last_time;
+    double wals_per_second;
+    double compression_ratio, until_next_compression_ratio;
+};
+void xdb_backup_wal_info(const struct xdb *db, const struct cat_backup *b,
+                         const char *next_end_wal, struct xdb_wal_info *out);
+
+#endif

@@ -1,0 +1,170 @@
+/*
+ * list_backup.c - `cellar list-backup SERVER|all`: a server's backups,
+ * newest first, one line each, in Barman's format:
+ *
+ *   pg 20261124T034239 'nightly' - Tue Nov 24 03:42:40 2026 - Size: 25.5 MiB -
+ *     WAL Size: 48.2 KiB (tablespaces: tbs1:/srv/pg/tbs1)
+ *
+ * Size is the backup's size plus the WAL it needs to be consistent; WAL Size
+ * the WAL archived after it up to the next backup. Both come from one read of
+ * xlog.db per server, not one per backup (Barman issue #91).
+ */
+#include "fmt.h"
+#include "ops.h"
+
+struct row {
+    const struct cat_backup *b;
+    bool unreadable;
+    uint64_t size, wal_size;
+};
+
+struct model {
+    const char *server;
+    bool minimal;
+    struct row *rows; /* newest first */
+    size_t n;
+};
+
+static void render_text(const void *p, struct strbuf *out)
+{
+    const struct model *m = p;
+    for (size_t i = 0; i < m->n; i++) {
+        const struct row *r = &m->rows[i];
+        const struct cat_backup *b = r->b;
+        if (m->minimal) {
+            sb_appendf(out, "%s\n", b->id);
+            continue;
+        }
+        sb_appendf(out, "%s %s ", m->server, b->id);
+        if (b->backup_name)
+            sb_appendf(out, "'%s' - ", b->backup_name);
+        else
+            sb_append(out, "- ");
+        if (r->unreadable) {
+            sb_append(out, "UNREADABLE\n");
+            continue;
+        }
+        if (!cat_status_copy_done(b->status)) {
+            sb_appendf(out, "%s\n", cat_status_name(b->status));
+            continue;
+        }
+        char end[TS_MAX] = "unknown end time";
+        if (b->end_time.set)
+            ts_format_ctime(&b->end_time.t, end);
+        sb_appendf(out, "%s - Size: ", end);
+        fmt_size((double)r->size, out);
+        sb_append(out, " - WAL Size: ");
+        fmt_size((double)r->wal_size, out);
+        if (b->n_tablespaces) {
+            sb_append(out, " (tablespaces: ");
+            for (size_t t = 0; t < b->n_tablespaces; t++)
+                sb_appendf(out, "%s%s:%s", t ? ", " : "", b->tablespaces[t].name,
+                           b->tablespaces[t].location);
+            sb_appendc(out, ')');
+        }
+        if (b->status == CAT_WAITING_FOR_WALS)
+            sb_append(out, " - WAITING_FOR_WALS");
+        sb_appendc(out, '\n');
+    }
+}
+
+static json_t *render_json(const void *p)
+{
+    const struct model *m = p;
+    json_t *list = json_array();
+    for (size_t i = 0; i < m->n; i++) {
+        const struct row *r = &m->rows[i];
+        const struct cat_backup *b = r->b;
+        if (m->minimal) {
+            json_array_append_new(list, json_string(b->id));
+            continue;
+        }
+        json_t *o = json_pack("{s:s}", "backup_id", b->id);
+        if (b->backup_name)
+            json_object_set_new(o, "backup_name", json_string(b->backup_name));
+        json_object_set_new(o, "status",
+                            json_string(r->unreadable ? "UNREADABLE" : cat_status_name(b->status)));
+        if (!r->unreadable && cat_status_copy_done(b->status)) {
+            struct strbuf s = {0}, w = {0};
+            fmt_size((double)r->size, &s);
+            fmt_size((double)r->wal_size, &w);
+            char end[TS_MAX] = "";
+            if (b->end_time.set)
+                ts_format_ctime(&b->end_time.t, end);
+            json_object_set_new(o, "end_time", b->end_time.set ? json_string(end) : json_null());
+            json_object_set_new(o, "end_time_timestamp",
+                                b->end_time.set
+                                    ? json_sprintf("%lld", (long long)b->end_time.t.sec)
+                                    : json_null());
+            json_object_set_new(o, "size_bytes", json_integer((json_int_t)r->size));
+            json_object_set_new(o, "wal_size_bytes", json_integer((json_int_t)r->wal_size));
+            json_object_set_new(o, "size", json_string(sb_str(&s)));
+            json_object_set_new(o, "wal_size", json_string(sb_str(&w)));
+            json_t *tbs = json_array();
+            for (size_t t = 0; t < b->n_tablespaces; t++)
+                json_array_append_new(tbs, json_pack("{s:s, s:s}", "name", b->tablespaces[t].name,
+                                                     "location", b->tablespaces[t].location));
+            json_object_set_new(o, "tablespaces", tbs);
+            sb_free(&s);
+            sb_free(&w);
+        }
+        json_array_append_new(list, o);
+    }
+    return json_pack("{s:s, s:o}", "server", m->server, "backups", list);
+}
+
+/* List one server: a result event of its own. */
+static int list_one(const struct op_ctx *ctx, const struct cfg_server *s, bool minimal,
+                    struct cel_err *err)
+{
+    struct op_catalog cat;
+    int rc = op_catalog_load(ctx, s, !minimal, &cat, err);
+    if (rc < 0)
+        return rc;
+    struct model m = {.server = s->name, .minimal = minimal};
+    m.rows = cel_xcalloc(cat.list.n + 1, sizeof *m.rows);
+    for (size_t k = cat.list.n; k-- > 0;) {
+        struct row *r = &m.rows[m.n++];
+        r->b = &cat.list.items[k];
+        r->unreadable = cat.list.failed[k];
+        if (r->unreadable || minimal || !cat_status_copy_done(r->b->status))
+            continue;
+        struct xdb_wal_info wi;
+        op_catalog_wal_info(&cat, k, &wi);
+        r->size = (uint64_t)(r->b->size.set ? r->b->size.v : 0) + wi.wal_size;
+        r->wal_size = wi.until_next_size;
+    }
+    struct op_result result = {"list-backup", &m, render_text, render_json};
+    op_result(ctx, &result);
+    free(m.rows);
+    op_catalog_free(&cat);
+    return 0;
+}
+
+int op_list_backup(const struct op_ctx *ctx, const struct op_list_backup_req *req,
+                   struct cel_err *err)
+{
+    const struct cfg_server **servers = NULL;
+    size_t n = 0, skipped = 0;
+    int rc = op_select_servers(ctx, req->server, false, &servers, &n, &skipped, err);
+    if (rc < 0)
+        return rc;
+    int first_rc = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct cel_err one = {0};
+        rc = list_one(ctx, servers[i], req->minimal, &one);
+        if (rc < 0) {
+            if (first_rc == 0) {
+                first_rc = rc;
+                *err = one;
+            }
+            if (n > 1) /* under "all", report each failure and go on */
+                op_log(ctx, LOG_ERROR, servers[i]->name, "%s", one.msg);
+        }
+    }
+    free(servers);
+    if (first_rc == 0 && skipped)
+        return cel_err_set(err, CEL_E_CONFIG, "%zu server%s skipped: disabled by configuration "
+                                              "errors", skipped, skipped == 1 ? "" : "s");
+    return first_rc;
+}

@@ -1,0 +1,100 @@
+/*
+ * sink.c - helpers that build events and send them, and server selection,
+ * shared by every op.
+ */
+#include "sink.h"
+
+void op_emit(const struct op_ctx *ctx, const struct op_event *ev)
+{
+    if (ctx->sink && ctx->sink->event)
+        ctx->sink->event(ctx->sink->ctx, ev);
+}
+
+void op_phase(const struct op_ctx *ctx, const char *server, const char *phase, const char *fmt,
+              ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *text = cel_xvasprintf(fmt, ap);
+    va_end(ap);
+    log_msg(LOG_INFO, "%s%s%s", server ? server : "", server ? ": " : "", text);
+    struct op_event ev = {.kind = OP_EV_PHASE, .server = server, .phase = phase, .text = text};
+    op_emit(ctx, &ev);
+    free(text);
+}
+
+void op_log(const struct op_ctx *ctx, enum log_level level, const char *server, const char *fmt,
+            ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *text = cel_xvasprintf(fmt, ap);
+    va_end(ap);
+    log_msg(level, "%s%s%s", server ? server : "", server ? ": " : "", text);
+    struct op_event ev = {.kind = OP_EV_LOG, .server = server, .text = text, .level = level};
+    op_emit(ctx, &ev);
+    free(text);
+}
+
+void op_progress(const struct op_ctx *ctx, const char *server, const struct op_progress *p)
+{
+    struct op_event ev = {.kind = OP_EV_PROGRESS, .server = server, .progress = *p};
+    op_emit(ctx, &ev);
+}
+
+void op_result(const struct op_ctx *ctx, const struct op_result *result)
+{
+    struct op_event ev = {.kind = OP_EV_RESULT, .result = result};
+    op_emit(ctx, &ev);
+}
+
+int op_select_servers(const struct op_ctx *ctx, const char *arg, bool include_disabled,
+                      const struct cfg_server ***out, size_t *n, size_t *skipped,
+                      struct cel_err *err)
+{
+    const struct cfg *cfg = ctx->cfg;
+    *out = NULL;
+    *n = 0;
+    if (skipped)
+        *skipped = 0;
+    if (strcmp(arg, "all") == 0) {
+        const struct cfg_server **list = cel_xcalloc(cfg->n_servers + 1, sizeof *list);
+        for (size_t i = 0; i < cfg->n_servers; i++) {
+            const struct cfg_server *s = &cfg->servers[i];
+            if (s->disabled && !include_disabled) {
+                op_log(ctx, LOG_ERROR, s->name,
+                       "skipped: the server is disabled by configuration errors");
+                if (skipped)
+                    (*skipped)++;
+                continue;
+            }
+            list[(*n)++] = s;
+        }
+        *out = list;
+        return 0;
+    }
+    const struct cfg_server *s = cfg_server_find(cfg, arg);
+    if (!s) {
+        struct strbuf names = {0};
+        for (size_t i = 0; i < cfg->n_servers; i++)
+            sb_appendf(&names, "%s%s", i ? ", " : "", cfg->servers[i].name);
+        int rc = cel_err_set(err, CEL_E_NOT_FOUND, "unknown server '%s'", arg);
+        if (cfg->n_servers)
+            cel_err_hint(err, "Configured servers: %s (or 'all').", sb_str(&names));
+        else
+            cel_err_hint(err, "'%s' defines no server section.", cfg->path);
+        sb_free(&names);
+        return rc;
+    }
+    if (s->disabled && !include_disabled) {
+        int rc = cel_err_set(err, CEL_E_CONFIG,
+                             "server '%s' is disabled by configuration errors", arg);
+        cel_err_hint(err, "Fix the errors reported for [%s] in '%s'.", arg, cfg->path);
+        return rc;
+    }
+    const struct cfg_server **list = cel_xcalloc(2, sizeof *list);
+    list[0] = s;
+    *out = list;
+    *n = 1;
+    return 0;
+}
