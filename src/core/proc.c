@@ -412,6 +412,21 @@ static int opts_check(const char *name, const struct proc_opts *o, struct cel_er
     return why ? cel_err_set(err, CEL_E_INTERNAL, "invalid options to run '%s': %s", name, why) : 0;
 }
 
+/* A close-on-exec pipe whose end fds[ours] (ours: 0 read, 1 write) is non-blocking. */
+static int pipe_open(const struct proc *p, int fds[2], int ours, struct cel_err *err)
+{
+    if (pipe2(fds, O_CLOEXEC) < 0)
+        return cel_err_sys(err, CEL_E_PROC, errno, "cannot run '%s': cannot make a pipe", p->name);
+    if (set_nonblock(fds[ours]) < 0) {
+        int rc =
+            cel_err_sys(err, CEL_E_PROC, errno, "cannot run '%s': cannot set up a pipe", p->name);
+        close_fd(&fds[0]);
+        close_fd(&fds[1]);
+        return rc;
+    }
+    return 0;
+}
+
 /*
  * Decide what the child gets as fd (1 or 2) for one output stream: a pipe
  * whose read end stays in s, a file, /dev/null, or nothing (inherit). *child
@@ -426,15 +441,12 @@ static int stream_open(struct proc *p, struct stream *s, enum proc_stream_mode m
     case PROC_CAPTURE:
     case PROC_LINES: {
         int fds[2];
-        if (pipe2(fds, O_CLOEXEC) < 0)
-            return cel_err_sys(err, CEL_E_PROC, errno, "cannot run '%s': cannot make a pipe",
-                               p->name);
-        s->fd = fds[0];
-        *child = fds[1];
-        if (set_nonblock(s->fd) < 0)
-            return cel_err_sys(err, CEL_E_PROC, errno, "cannot run '%s': cannot set up a pipe",
-                               p->name);
-        return 0;
+        int rc = pipe_open(p, fds, 0, err);
+        if (rc == 0) {
+            s->fd = fds[0];
+            *child = fds[1];
+        }
+        return rc;
     }
     case PROC_DISCARD:
         path = "/dev/null";
@@ -463,17 +475,14 @@ static int stdin_open(struct proc *p, const struct proc_opts *o, int *child, str
         return 0;
     if (!path && o->stdin_data && o->stdin_len > 0) {
         int fds[2];
-        if (pipe2(fds, O_CLOEXEC) < 0)
-            return cel_err_sys(err, CEL_E_PROC, errno, "cannot run '%s': cannot make a pipe",
-                               p->name);
-        *child = fds[0];
-        p->in_fd = fds[1];
-        p->in_data = o->stdin_data;
-        p->in_len = o->stdin_len;
-        if (set_nonblock(p->in_fd) < 0)
-            return cel_err_sys(err, CEL_E_PROC, errno, "cannot run '%s': cannot set up a pipe",
-                               p->name);
-        return 0;
+        int rc = pipe_open(p, fds, 1, err);
+        if (rc == 0) {
+            *child = fds[0];
+            p->in_fd = fds[1];
+            p->in_data = o->stdin_data;
+            p->in_len = o->stdin_len;
+        }
+        return rc;
     }
     if (!path)
         path = "/dev/null";
