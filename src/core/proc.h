@@ -40,22 +40,26 @@ struct proc_opts {
      * (replacing a variable of the same name). */
     const char *const *env;
     const char *cwd;         /* working directory of the child; NULL: ours */
-    const char *path_prefix; /* colon-separated dirs put in front of PATH */
+    const char *path_prefix; /* colon-separated dirs put in front of PATH (after env
+                              * is applied); the program is looked up in that PATH */
     /* stdin: a file, a buffer written by the runner, our own stdin, or
-     * (all unset) /dev/null. */
+     * (all unset) /dev/null. At most one may be set. stdin_data is borrowed:
+     * it must stay valid until proc_finish() (proc_run: until it returns). */
     const char *stdin_path;
     const void *stdin_data;
     size_t stdin_len;
     bool stdin_inherit;
     enum proc_stream_mode out_mode, err_mode;
-    const char *out_path, *err_path; /* for PROC_FILE */
+    const char *out_path, *err_path; /* for PROC_FILE; the same path twice shares one file */
     /* PROC_LINES callback: stream is 1 or 2; line excludes the newline and is
-     * NUL-terminated; a last line without newline is delivered at exit. */
+     * NUL-terminated; a last line without newline is delivered at exit. A
+     * line longer than 64 KiB arrives in pieces of 64 KiB. It is called from
+     * proc_poll/proc_finish and must not finish or free that child. */
     void (*on_line)(void *ctx, int stream, const char *line, size_t len);
     void *ctx;
-    int timeout_ms;         /* 0: no limit; on expiry SIGTERM, then SIGKILL */
-    int kill_grace_ms;      /* time between SIGTERM and SIGKILL; 0: 5000 */
-    size_t capture_max;     /* bytes kept per captured stream; 0: 1 MiB */
+    int timeout_ms;          /* 0: no limit; on expiry SIGTERM, then SIGKILL */
+    int kill_grace_ms;       /* time between SIGTERM and SIGKILL; 0: 5000 */
+    size_t capture_max;      /* first bytes kept per captured stream; 0: 1 MiB */
     bool same_process_group; /* for interactive children that need the terminal */
 };
 
@@ -75,10 +79,13 @@ struct proc_result {
  * when the program ran and ended, whatever its exit status (look at res);
  * -CEL_E_PROC when it could not be started ("cannot run 'rsync': No such
  * file or directory"); -CEL_E_TIMEOUT when it was killed at the time-out (res
- * is filled as well). opts may be NULL. Free res with proc_result_free(). */
+ * is filled as well); -CEL_E_INTERNAL for invalid opts. opts may be NULL; res
+ * may be NULL, and is emptied (status -1) when nothing ran. Blocks. Free res
+ * with proc_result_free(). */
 int proc_run(const char *const argv[], const struct proc_opts *opts, struct proc_result *res,
              struct cel_err *err);
-/* Run a DBA-written command string with /bin/sh -c; otherwise as proc_run. */
+/* Run a DBA-written command string with /bin/sh -c; otherwise as proc_run.
+ * A command the shell cannot find is its exit status 127, not an error. */
 int proc_run_shell(const char *command, const struct proc_opts *opts, struct proc_result *res,
                    struct cel_err *err);
 void proc_result_free(struct proc_result *res);
@@ -86,6 +93,8 @@ void proc_result_free(struct proc_result *res);
 /* A running child. */
 struct proc;
 
+/* Start a child as proc_run does and return at once; *out is valid until
+ * proc_finish(), which every started child must go through. */
 int proc_start(const char *const argv[], const struct proc_opts *opts, struct proc **out,
                struct cel_err *err);
 int proc_start_shell(const char *command, const struct proc_opts *opts, struct proc **out,
@@ -93,19 +102,23 @@ int proc_start_shell(const char *command, const struct proc_opts *opts, struct p
 pid_t proc_pid(const struct proc *p);
 /* Wait up to timeout_ms (-1: until something happens) for output from, or
  * the end of, any of the n children; deliver lines and captures; enforce
- * time-outs. Returns how many of them are done (ended and fully read). */
+ * time-outs. Returns how many of them are done (ended and fully read). It
+ * may return early, e.g. when a signal arrives, so call it in a loop. */
 size_t proc_poll(struct proc *const procs[], size_t n, int timeout_ms);
 bool proc_done(const struct proc *p);
-/* Send sig to the child's process group. */
+/* Send sig to the child's process group (the child alone with same_process_group). */
 void proc_kill(struct proc *p, int sig);
 /* Wait for the child to end (polling it), fill res, free p. Returns as proc_run. */
 int proc_finish(struct proc *p, struct proc_result *res, struct cel_err *err);
 
 /* Send sig to every child started through this module that is still
- * running. Async-signal-safe: a SIGTERM handler may call it. */
+ * running (the first 256 at any time). Async-signal-safe: a SIGTERM
+ * handler may call it. */
 void proc_signal_all(int sig);
 
-/* "exited with status 23", "killed by signal 9 (Killed)", "timed out after 30 s". */
+/* Append to out how the child ended: "exited with status 23", "killed by
+ * signal 9 (Killed)", "timed out after 30 s" (timeout_ms is the limit that
+ * was set; fractions show as "0.25 s"). */
 void proc_describe(const struct proc_result *res, int timeout_ms, struct strbuf *out);
 
 #endif
