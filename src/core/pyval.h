@@ -47,7 +47,13 @@ void py_free(struct py_value *v);
 /* Append repr(v) to out, as Python 3 would print it. */
 void py_repr(const struct py_value *v, struct strbuf *out);
 /* repr() of a str: single quotes unless the text holds ' and no ", escapes
- * for backslash, the quote, \n \r \t and other control bytes (\xNN). */
+ * for backslash, the quote, \n \r \t and other control bytes (\xNN, also for
+ * U+0080..U+00A0 and U+00AD, which Python does not print either). Other valid
+ * UTF-8 is kept as it is (Python would also escape the few non-printable
+ * characters beyond U+00FF, such as U+2028; literal_eval reads both forms the
+ * same). Bytes that are not valid
+ * UTF-8 are written as '\udcNN', Python's surrogateescape form, and py_parse
+ * turns \udc80..\udcff back into those bytes. */
 void py_repr_str(const char *s, size_t len, struct strbuf *out);
 /* repr() of a float: the shortest text that reads back to the same double,
  * in Python's layout (1.0, 0.1, 1e-05, 1e+16, inf, nan). */
@@ -65,10 +71,14 @@ struct py_value *py_new_bool(bool b);
 struct py_value *py_new_int(int64_t i);
 struct py_value *py_new_float(double f);
 struct py_value *py_new_str(const char *s);
+/* A str of len bytes that may hold NULs (a file read into memory). */
+struct py_value *py_new_strn(const char *s, size_t len);
 struct py_value *py_new_list(void);
 struct py_value *py_new_tuple(void);
 struct py_value *py_new_dict(void);
 void py_append(struct py_value *seq, struct py_value *item);
+/* Like Python's dict[key] = value: an existing key keeps its place and its
+ * old value is freed. */
 void py_dict_set(struct py_value *dict, const char *key, struct py_value *value);
 
 #endif

@@ -31,8 +31,13 @@ struct ts {
  *   YYYY-MM-DD[ T]HH:MM:SS[.f{1,6}][Z|(+|-)HH[:MM[:SS]]|(+|-)HHMM]
  *   Www Mmm [ d]d HH:MM:SS YYYY          (ctime)
  * with optional surrounding whitespace. A time without an offset is local
- * time at that date (has_offset false, offset = the local offset then).
- * Returns 0 or -CEL_E_INVALID naming the text and the expected form. */
+ * time at that date (has_offset false, offset = the local offset then). As in
+ * Barman (dateutil), a local time that occurs twice when clocks go back is
+ * the first occurrence, and one that falls in the gap when clocks go forward
+ * is read with the offset in force after the change. Like Barman, the ctime
+ * weekday must be a day name but is not checked against the date.
+ * Returns 0 or -CEL_E_INVALID naming the text and the expected form (or the
+ * field out of range); *out is untouched on error. */
 int ts_parse(const char *text, struct ts *out, struct cel_err *err);
 
 /* Python str(datetime): "YYYY-MM-DD HH:MM:SS[.ffffff][+HH:MM]" in the
@@ -47,18 +52,23 @@ void ts_format_ctime(const struct ts *t, char out[TS_MAX]);
 double ts_epoch(const struct ts *t);
 /* The current time, in the local offset (has_offset true). */
 void ts_now(struct ts *out);
-/* The instant sec.usec, recorded in the local offset (has_offset true). */
+/* The instant sec.usec, recorded in the local offset (has_offset true).
+ * usec outside 0..999999 is carried into sec. */
 void ts_from_epoch(int64_t sec, int32_t usec, struct ts *out);
 /* Order of two instants: <0, 0, >0 (offsets do not matter). */
 int ts_cmp(const struct ts *a, const struct ts *b);
 
-/* Backup ID "YYYYMMDDTHHMMSS" of sec in local time. out holds 16 bytes. */
+/* Backup ID "YYYYMMDDTHHMMSS" of sec in local time. out holds 16 bytes. A time
+ * whose local year is outside 0..9999 gives "00000000T000000". */
 void ts_backup_id(time_t sec, char out[16]);
 /* True when id is exactly 8 digits, 'T', 6 digits (Barman's backup ID). */
 bool ts_is_backup_id(const char *id);
 
 /* Barman's human_readable_timedelta(): "2 days, 1 hour, 5 seconds",
- * "less than one second", with " ago" appended for negative intervals. */
+ * "less than one second", with " ago" appended for negative intervals.
+ * Appends to out. seconds is rounded to whole microseconds first, like a
+ * Python timedelta; NaN counts as 0 and magnitudes beyond Python's
+ * timedelta range are clamped to it (999999999 days, 23:59:59). */
 void ts_human_delta(double seconds, struct strbuf *out);
 
 #endif
