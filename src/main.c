@@ -1,3 +1,202 @@
-/* placeholder replaced below */
-int main(void);
-int main(void) { return 0; }
+/*
+ * main.c - cellar's entry point: global options, then the command.
+ *
+ * Global options come before the command (as with Barman). With a command,
+ * the batch front end runs it: the configuration is loaded, the log opened,
+ * the op runs with the batch sink, and the outcome becomes the exit status
+ * (0 done, 1 failed, 2 usage or configuration, 3 a check failed). This is
+ * the only place that decides the exit status.
+ */
+#include <unistd.h>
+
+#include "batch.h"
+#include "cli.h"
+
+struct globals {
+    const char *config;
+    const char *theme;
+    enum batch_format format;
+    bool quiet, debug, batch_mode, help, version;
+};
+
+static void oom(size_t size)
+{
+    log_msg(LOG_CRITICAL, "out of memory allocating %zu bytes", size);
+    fprintf(stderr, "cellar: out of memory allocating %zu bytes\n", size);
+    abort();
+}
+
+/* Value of an option written "-x V", "-xV", "--name V" or "--name=V". */
+static const char *opt_value(int argc, char **argv, int *i, const char *arg, size_t prefix_len)
+{
+    if (arg[prefix_len] == '=')
+        return arg + prefix_len + 1;
+    if (arg[1] != '-' && arg[2])
+        return arg + 2;
+    if (*i + 1 < argc)
+        return argv[++*i];
+    return NULL;
+}
+
+/* Parse global options; returns the index of the command (argc if none). */
+static int parse_globals(int argc, char **argv, struct globals *g, struct cel_err *err)
+{
+    int i = 1;
+    for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--") == 0)
+            return i + 1;
+        if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
+            g->quiet = true;
+        } else if (strcmp(a, "-d") == 0 || strcmp(a, "--debug") == 0) {
+            g->debug = true;
+        } else if (strcmp(a, "--batch") == 0) {
+            g->batch_mode = true;
+        } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            g->help = true;
+        } else if (strcmp(a, "--version") == 0 || strcmp(a, "-v") == 0) {
+            g->version = true;
+        } else if (strncmp(a, "-c", 2) == 0 || cel_str_starts(a, "--config")) {
+            if (a[1] == '-' && a[8] != '\0' && a[8] != '=')
+                return cel_err_set(err, CEL_E_USAGE, "unknown option '%s'", a);
+            g->config = opt_value(argc, argv, &i, a, 8);
+            if (!g->config)
+                return cel_err_set(err, CEL_E_USAGE, "option '%s' needs a FILE", a);
+        } else if (strncmp(a, "-f", 2) == 0 || cel_str_starts(a, "--format")) {
+            if (a[1] == '-' && a[8] != '\0' && a[8] != '=')
+                return cel_err_set(err, CEL_E_USAGE, "unknown option '%s'", a);
+            const char *f = opt_value(argc, argv, &i, a, 8);
+            if (f && strcmp(f, "json") == 0)
+                g->format = BATCH_JSON;
+            else if (f && (strcmp(f, "text") == 0 || strcmp(f, "console") == 0))
+                g->format = BATCH_TEXT;
+            else
+                return cel_err_set(err, CEL_E_USAGE, "invalid format '%s': expected text or json",
+                                   f ? f : "");
+        } else if (cel_str_starts(a, "--theme")) {
+            if (a[7] != '\0' && a[7] != '=')
+                return cel_err_set(err, CEL_E_USAGE, "unknown option '%s'", a);
+            g->theme = opt_value(argc, argv, &i, a, 7);
+            if (!g->theme)
+                return cel_err_set(err, CEL_E_USAGE, "option '--theme' needs a NAME");
+        } else {
+            int rc = cel_err_set(err, CEL_E_USAGE, "unknown option '%s'", a);
+            cel_err_hint(err, "Global options go before the command; see 'cellar --help'.");
+            return rc;
+        }
+    }
+    return i;
+}
+
+/* True when argv holds -h or --help before a "--". */
+static bool wants_help(int argc, char **argv)
+{
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0)
+            return false;
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
+            return true;
+    }
+    return false;
+}
+
+static int print_and_exit(struct strbuf *text)
+{
+    fputs(sb_str(text), stdout);
+    sb_free(text);
+    return CEL_EXIT_OK;
+}
+
+/* Mirror the log's debug lines on stderr with --debug (text mode only; op
+ * messages already reach the terminal as events). */
+static void debug_observer(void *ctx, enum log_level level, const char *msg)
+{
+    (void)ctx;
+    if (level == LOG_DEBUG)
+        fprintf(stderr, "DEBUG: %s\n", msg);
+}
+
+int main(int argc, char **argv)
+{
+    cel_set_oom_hook(oom);
+    struct globals g = {.format = BATCH_TEXT};
+    struct cel_err err = {0};
+    struct batch out;
+    int cmd_index = parse_globals(argc, argv, &g, &err);
+    batch_init(&out, g.format, g.quiet, g.debug, g.batch_mode);
+    if (cmd_index < 0)
+        return batch_finish(&out, cmd_index, &err);
+
+    struct strbuf text = {0};
+    if (g.version) {
+        sb_appendf(&text, "cellar %s\n", CEL_VERSION);
+        return print_and_exit(&text);
+    }
+    const char *name = cmd_index < argc ? argv[cmd_index] : NULL;
+    if (name && strcmp(name, "help") == 0) {
+        const struct cli_cmd *c = cmd_index + 1 < argc ? cli_find(argv[cmd_index + 1]) : NULL;
+        if (c)
+            cli_help_command(c, &text);
+        else
+            cli_help_general(&text);
+        return print_and_exit(&text);
+    }
+    if (g.help || !name) {
+        if (!name && !g.help) {
+            /* the console (issue 7) is not built yet: say so plainly */
+            int rc = cel_err_set(&err, CEL_E_USAGE, "the interactive console is not built yet; "
+                                                    "give a command");
+            cel_err_hint(&err, "Run 'cellar --help' for the commands.");
+            return batch_finish(&out, rc, &err);
+        }
+        cli_help_general(&text);
+        return print_and_exit(&text);
+    }
+    const struct cli_cmd *cmd = cli_find(name);
+    if (!cmd) {
+        int rc = cel_err_set(&err, CEL_E_USAGE, "unknown command '%s'", name);
+        cel_err_hint(&err, "Run 'cellar --help' for the commands.");
+        return batch_finish(&out, rc, &err);
+    }
+    if (wants_help(argc - cmd_index - 1, argv + cmd_index + 1)) {
+        cli_help_command(cmd, &text);
+        return print_and_exit(&text);
+    }
+    struct cli_parsed parsed;
+    int rc = cli_parse(cmd, argc - cmd_index - 1, argv + cmd_index + 1, &parsed, &err);
+    if (rc < 0)
+        return batch_finish(&out, rc, &err);
+
+    struct cfg *cfg = NULL;
+    if (cmd->needs_config) {
+        rc = cfg_load(g.config, &cfg, &err);
+        if (cfg)
+            batch_report_config(&out, cfg);
+        if (rc < 0) {
+            cfg_free(cfg);
+            return batch_finish(&out, rc, &err);
+        }
+        log_set_level(g.debug ? LOG_DEBUG : (enum log_level)cfg->global.log_level);
+        if (cfg->global.log_file) {
+            struct cel_err log_err = {0};
+            if (log_open(cfg->global.log_file, &log_err) < 0) {
+                struct op_event ev = {.kind = OP_EV_LOG, .level = LOG_WARNING,
+                                      .text = log_err.msg};
+                batch_event(&out, &ev);
+            }
+        }
+    }
+    if (g.debug && g.format == BATCH_TEXT)
+        log_set_observer(debug_observer, NULL);
+    log_msg(LOG_DEBUG, "running '%s' (pid %ld)", cmd->name, (long)getpid());
+
+    struct op_sink sink = {batch_event, &out};
+    struct op_ctx ctx = {.cfg = cfg, .sink = &sink};
+    rc = cmd->run(&ctx, &parsed, &err);
+    int status = batch_finish(&out, rc, &err);
+    if (rc < 0)
+        log_msg(LOG_ERROR, "%s: %s", cmd->name, err.msg);
+    log_close();
+    cfg_free(cfg);
+    return status;
+}

@@ -131,13 +131,21 @@ int xdb_load(const char *wals_dir, const char *lock_dir, const char *server, str
              struct cel_err *err)
 {
     memset(out, 0, sizeof *out);
+    char *path = cel_xasprintf("%s/xlog.db", wals_dir);
+    if (!stor_exists(path)) {
+        /* nothing archived yet: no need to lock (and barman_home may not
+         * exist yet on a server that was never checked) */
+        free(path);
+        return 0;
+    }
     char lock[LOCK_NAME_MAX];
     lock_name(server, "xlogdb", lock);
     struct lock *l = NULL;
     int rc = lock_acquire(lock_dir, lock, true, &l, err);
-    if (rc < 0)
+    if (rc < 0) {
+        free(path);
         return rc;
-    char *path = cel_xasprintf("%s/xlog.db", wals_dir);
+    }
     char *text = NULL;
     size_t len = 0;
     rc = stor_read_file(path, XLOGDB_MAX, &text, &len, err);

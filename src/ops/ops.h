@@ -42,8 +42,6 @@ struct op_diagnose_req {
 };
 int op_diagnose(const struct op_ctx *ctx, const struct op_diagnose_req *req, struct cel_err *err);
 
-#endif
-
 /* ---- helpers shared by ops (server_catalog.c) ---- */
 
 #include "catalog.h"
@@ -68,3 +66,5 @@ void op_catalog_wal_info(const struct op_catalog *c, size_t i, struct xdb_wal_in
 json_t *op_backup_json(const struct cat_backup *b);
 /* JSON of a Python literal tree. */
 json_t *op_py_json(const struct py_value *v);
+
+#endif

@@ -1,0 +1,199 @@
+/*
+ * batch.c - rendering op events for the terminal or as JSON lines.
+ */
+#include <unistd.h>
+
+#include "batch.h"
+#include "fmt.h"
+
+void batch_init(struct batch *b, enum batch_format format, bool quiet, bool debug,
+                bool batch_mode)
+{
+    memset(b, 0, sizeof *b);
+    b->format = format;
+    b->quiet = quiet;
+    b->debug = debug;
+    b->batch_mode = batch_mode;
+    b->out = stdout;
+    b->err = stderr;
+    b->out_is_tty = isatty(fileno(stdout)) != 0;
+}
+
+/* Print one JSON object as a line and flush, so a reader sees it at once. */
+static void json_line(struct batch *b, json_t *o)
+{
+    char *text = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
+    if (text) {
+        fputs(text, b->out);
+        fputc('\n', b->out);
+        fflush(b->out);
+        free(text);
+    }
+    json_decref(o);
+}
+
+/* Remove a progress bar from the screen before printing anything else. */
+static void clear_progress(struct batch *b)
+{
+    if (b->progress_line) {
+        fputs("\r\033[K", b->out);
+        b->progress_line = false;
+    }
+}
+
+static void text_progress(struct batch *b, const struct op_event *ev)
+{
+    if (b->quiet || b->batch_mode || !b->out_is_tty)
+        return;
+    const struct op_progress *p = &ev->progress;
+    struct strbuf line = {0};
+    if (p->bytes_total) {
+        double frac = (double)p->bytes_done / (double)p->bytes_total;
+        if (frac > 1)
+            frac = 1;
+        int filled = (int)(frac * 20);
+        sb_appendc(&line, '[');
+        sb_pad(&line, '#', (size_t)filled);
+        sb_pad(&line, ' ', (size_t)(20 - filled));
+        sb_appendf(&line, "] %3.0f%% ", frac * 100);
+    }
+    fmt_size((double)p->bytes_done, &line);
+    if (p->bytes_total) {
+        sb_append(&line, " of ");
+        fmt_size((double)p->bytes_total, &line);
+    }
+    if (p->rate > 0) {
+        sb_append(&line, ", ");
+        fmt_size(p->rate, &line);
+        sb_append(&line, "/s");
+        if (p->bytes_total > p->bytes_done) {
+            double eta = (double)(p->bytes_total - p->bytes_done) / p->rate;
+            sb_appendf(&line, ", ETA %d:%02d", (int)eta / 60, (int)eta % 60);
+        }
+    }
+    if (p->current)
+        sb_appendf(&line, "  %.40s", p->current);
+    fprintf(b->out, "\r\033[K%s", sb_str(&line));
+    fflush(b->out);
+    b->progress_line = true;
+    sb_free(&line);
+}
+
+static void text_event(struct batch *b, const struct op_event *ev)
+{
+    switch (ev->kind) {
+    case OP_EV_PROGRESS:
+        text_progress(b, ev);
+        return;
+    case OP_EV_PHASE:
+        if (b->quiet)
+            return;
+        clear_progress(b);
+        fprintf(b->out, "%s\n", ev->text);
+        return;
+    case OP_EV_LOG: {
+        if (ev->level < LOG_WARNING && (b->quiet || (ev->level == LOG_DEBUG && !b->debug)))
+            return;
+        if (ev->level == LOG_WARNING && b->quiet)
+            return;
+        clear_progress(b);
+        FILE *f = ev->level >= LOG_WARNING || ev->level == LOG_DEBUG ? b->err : b->out;
+        if (ev->level == LOG_INFO)
+            fprintf(f, "%s%s%s\n", ev->server ? ev->server : "", ev->server ? ": " : "",
+                    ev->text);
+        else
+            fprintf(f, "%s: %s%s%s\n", log_level_name(ev->level), ev->server ? ev->server : "",
+                    ev->server ? ": " : "", ev->text);
+        return;
+    }
+    case OP_EV_RESULT: {
+        if (b->quiet)
+            return;
+        clear_progress(b);
+        struct strbuf text = {0};
+        ev->result->render_text(ev->result->model, &text);
+        fputs(sb_str(&text), b->out);
+        fflush(b->out);
+        sb_free(&text);
+        return;
+    }
+    }
+}
+
+static void json_event(struct batch *b, const struct op_event *ev)
+{
+    json_t *o = NULL;
+    switch (ev->kind) {
+    case OP_EV_PHASE:
+        o = json_pack("{s:s, s:s?, s:s?, s:s?}", "event", "phase", "server", ev->server, "phase",
+                      ev->phase, "text", ev->text);
+        break;
+    case OP_EV_PROGRESS: {
+        const struct op_progress *p = &ev->progress;
+        o = json_pack("{s:s, s:s?, s:I, s:I, s:I, s:I, s:f, s:s?}", "event", "progress", "server",
+                      ev->server, "bytes_done", (json_int_t)p->bytes_done, "bytes_total",
+                      (json_int_t)p->bytes_total, "files_done", (json_int_t)p->files_done,
+                      "files_total", (json_int_t)p->files_total, "rate", p->rate, "current",
+                      p->current);
+        break;
+    }
+    case OP_EV_LOG:
+        if (ev->level == LOG_DEBUG && !b->debug)
+            return;
+        o = json_pack("{s:s, s:s, s:s?, s:s?}", "event", "log", "level",
+                      log_level_name(ev->level), "server", ev->server, "text", ev->text);
+        break;
+    case OP_EV_RESULT:
+        o = json_pack("{s:s, s:s, s:o}", "event", "result", "command", ev->result->command,
+                      "data", ev->result->render_json(ev->result->model));
+        break;
+    }
+    if (o)
+        json_line(b, o);
+}
+
+void batch_event(void *ctx, const struct op_event *ev)
+{
+    struct batch *b = ctx;
+    if (b->format == BATCH_JSON)
+        json_event(b, ev);
+    else
+        text_event(b, ev);
+}
+
+void batch_report_config(struct batch *b, const struct cfg *cfg)
+{
+    for (size_t i = 0; i < cfg->n_diags; i++) {
+        const struct cfg_diag *d = &cfg->diags[i];
+        if (d->level == CFG_NOTE)
+            continue;
+        struct op_event ev = {.kind = OP_EV_LOG,
+                              .level = d->level == CFG_ERROR ? LOG_ERROR : LOG_WARNING,
+                              .server = NULL,
+                              .text = d->text};
+        batch_event(b, &ev);
+    }
+}
+
+int batch_finish(struct batch *b, int rc, const struct cel_err *err)
+{
+    int code = rc < 0 ? (err->code ? err->code : -rc) : 0;
+    int status = (int)cel_code_exit(code);
+    if (b->format == BATCH_JSON) {
+        json_t *error = json_null();
+        if (rc < 0)
+            error = json_pack("{s:s, s:i, s:s, s:s?}", "code", cel_code_name(code), "number",
+                              code, "message", err->msg, "hint", err->hint[0] ? err->hint : NULL);
+        json_line(b, json_pack("{s:s, s:s, s:i, s:o}", "event", "end", "status",
+                               rc < 0 ? "failed" : "ok", "exit", status, "error", error));
+        return status;
+    }
+    clear_progress(b);
+    fflush(b->out);
+    if (rc < 0) {
+        fprintf(b->err, "ERROR: %s\n", err->msg[0] ? err->msg : cel_code_text(code));
+        if (err->hint[0])
+            fprintf(b->err, "HINT: %s\n", err->hint);
+    }
+    return status;
+}
