@@ -2,8 +2,13 @@
 #
 #   make          build ./cellar
 #   make deps     install the Debian packages cellar needs (only the missing ones)
-#   make check    build and run every test; ends with "N passed, N failed"
+#   make check    deps + build and run every test; ends with "N passed, N failed"
 #   make demo     deps + a sandbox PostgreSQL cluster + cellar on it
+#   make bench    the benchmarks in bench/ (cellar against barman on the same data)
+#
+# check and demo first run `make deps`, then build in a sub-make: on a fresh
+# machine pkg-config and the libraries only exist once deps has run, and the
+# sub-make reads their flags anew.
 #
 # Sources are found by wildcard: a new src/core/foo.c or tests/unit/test_foo.c
 # needs no change here. Unit tests link the code built with AddressSanitizer
@@ -45,7 +50,8 @@ UNIT_BIN   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 TEST_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Wall -Wextra -Werror \
                -g -O1 $(ASAN) -Isrc -Isrc/core -Itests/unit $(PKG_CFLAGS)
 
-.PHONY: all deps check check-unit check-integration check-lint unit demo bench clean
+.PHONY: all deps check check-all check-unit check-integration check-lint unit demo demo-stop \
+        bench clean
 
 all: cellar
 
@@ -82,9 +88,13 @@ unit: $(UNIT_BIN)
 deps:
 	./scripts/deps.sh
 
-# Every test, in order: layering lint, unit tests (sanitized), integration
+# Every test, in order: unit tests (sanitized), layering lint, integration
 # tests against a real PostgreSQL. tests/run.sh prints the summary line.
-check: cellar $(UNIT_BIN)
+check:
+	@./scripts/deps.sh
+	@$(MAKE) --no-print-directory check-all
+
+check-all: cellar $(UNIT_BIN)
 	@tests/run.sh $(UNIT_BIN) $(sort $(wildcard tests/lint/*.sh)) \
 	    $(sort $(wildcard tests/integration/t_*.sh))
 
@@ -97,8 +107,16 @@ check-lint:
 check-integration: cellar
 	@tests/run.sh $(sort $(wildcard tests/integration/t_*.sh))
 
-demo: deps cellar
-	./scripts/demo.sh
+demo:
+	@./scripts/deps.sh
+	@$(MAKE) --no-print-directory cellar
+	@./scripts/demo.sh
+
+demo-stop:
+	@./scripts/demo.sh stop
+
+bench: cellar
+	@for b in bench/*.sh; do echo "== $$b"; "$$b" || exit 1; done
 
 clean:
 	rm -rf $(BUILD) cellar

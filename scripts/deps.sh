@@ -6,7 +6,7 @@
 set -eu
 
 # build: compiler, pkg-config and the -dev libraries the Makefile links
-BUILD="gcc make pkg-config libncurses-dev libpq-dev libinih-dev zlib1g-dev
+BUILD="gcc make pkg-config libncurses-dev libpq-dev zlib1g-dev
 libbz2-dev libzstd-dev liblz4-dev libjansson-dev libcmocka-dev"
 # run and test: the programs cellar drives, a real PostgreSQL 15, a private
 # sshd for remote tests, tmux for console tests, barman for compatibility
