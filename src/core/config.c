@@ -783,6 +783,35 @@ static void add_syntax_diag(struct loader *L, const char *file, const struct cel
     add_diag(L, CFG_ERROR, NULL, file, line, NULL, "%s", msg);
 }
 
+/* Order of two diagnostics for the reader: the main file first, then the
+ * other files by name (the order they were read), each by line. */
+static int diag_before(const struct cfg *cfg, const struct cfg_diag *a, const struct cfg_diag *b)
+{
+    bool a_main = strcmp(a->file, cfg->path) == 0, b_main = strcmp(b->file, cfg->path) == 0;
+    if (a_main != b_main)
+        return a_main ? -1 : 1;
+    int c = strcmp(a->file, b->file);
+    if (c)
+        return c;
+    /* problems without a line concern the whole file and are often the
+     * consequence of one with a line: they come last */
+    long la = a->line > 0 ? a->line : LONG_MAX, lb = b->line > 0 ? b->line : LONG_MAX;
+    return (la > lb) - (la < lb);
+}
+
+/* Stable insertion sort: problems found at the same line keep the order in
+ * which they were found. */
+static void sort_diags(struct cfg *cfg)
+{
+    for (size_t i = 1; i < cfg->n_diags; i++) {
+        struct cfg_diag d = cfg->diags[i];
+        size_t j = i;
+        for (; j > 0 && diag_before(cfg, &d, &cfg->diags[j - 1]) < 0; j--)
+            cfg->diags[j] = cfg->diags[j - 1];
+        cfg->diags[j] = d;
+    }
+}
+
 static int finish_load(struct loader *L, struct cel_err *err)
 {
     struct cfg *cfg = L->cfg;
@@ -842,6 +871,7 @@ static int finish_load(struct loader *L, struct cel_err *err)
         check_directory_clashes(L);
     }
 
+    sort_diags(cfg);
     size_t errors = cfg_diag_count(cfg, NULL, CFG_ERROR);
     if (errors == 0)
         return 0;
@@ -983,6 +1013,11 @@ const struct cfg_server *cfg_server_find(const struct cfg *cfg, const char *name
         if (strcmp(cfg->servers[i].name, name) == 0)
             return &cfg->servers[i];
     return NULL;
+}
+
+bool cfg_option_is_global(const struct cfg_option *opt)
+{
+    return opt->scope == CFG_GLOBAL;
 }
 
 const void *cfg_value_ptr(const struct cfg_option *opt, const void *base)

@@ -225,6 +225,12 @@ int cfg_load(const char *path, struct cfg **out, struct cel_err *err);
 int cfg_load_text(const char *text, const char *name, struct cfg **out, struct cel_err *err);
 void cfg_free(struct cfg *cfg);
 
+/* Where an option's value lives: options of scope CFG_GLOBAL in struct
+ * cfg_global, every other option (CFG_SERVER, CFG_BOTH) in struct
+ * cfg_server. Pick the base to pass to cfg_value_ptr and friends with this,
+ * never with a scope mask: CFG_BOTH shares bits with both scopes. */
+bool cfg_option_is_global(const struct cfg_option *opt);
+
 /* The server called name, NULL if none. */
 const struct cfg_server *cfg_server_find(const struct cfg *cfg, const char *name);
 /* Number of diagnostics of at least level about server (NULL: global ones). */

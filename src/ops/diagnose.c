@@ -99,12 +99,13 @@ static json_t *option_json(const struct cfg_option *opt, const void *base)
     return j;
 }
 
-static json_t *config_json(const void *base, enum cfg_scope scope)
+/* The options whose values live in base: the global struct or a server's. */
+static json_t *config_json(const void *base, bool global)
 {
     json_t *o = json_object();
     for (size_t i = 0; i < cfg_option_count; i++) {
         const struct cfg_option *opt = &cfg_options[i];
-        if ((opt->scope & scope) && opt->type != CFG_T_IGNORED)
+        if (cfg_option_is_global(opt) == global && opt->type != CFG_T_IGNORED)
             json_object_set_new(o, opt->name, option_json(opt, base));
     }
     return o;
@@ -214,7 +215,7 @@ int op_diagnose(const struct op_ctx *ctx, const struct op_diagnose_req *req, str
     (void)err;
     const struct cfg *cfg = ctx->cfg;
     json_t *global = json_object();
-    json_object_set_new(global, "config", config_json(&cfg->global, CFG_GLOBAL));
+    json_object_set_new(global, "config", config_json(&cfg->global, true));
     json_object_set_new(global, "configuration_file", json_string(cfg->path));
     json_object_set_new(global, "diagnostics", diags_json(cfg, NULL));
     json_object_set_new(global, "system_info", system_info());
@@ -222,7 +223,7 @@ int op_diagnose(const struct op_ctx *ctx, const struct op_diagnose_req *req, str
     for (size_t i = 0; i < cfg->n_servers; i++) {
         const struct cfg_server *s = &cfg->servers[i];
         json_t *srv = json_object();
-        json_object_set_new(srv, "config", config_json(s, CFG_SERVER));
+        json_object_set_new(srv, "config", config_json(s, false));
         json_object_set_new(srv, "disabled", json_boolean(s->disabled));
         json_object_set_new(srv, "diagnostics", diags_json(cfg, s->name));
         if (!req->no_connect && !s->disabled)

@@ -65,7 +65,7 @@ static void add_config(const struct op_ctx *ctx, const struct cfg_server *s, str
     const struct cfg *cfg = ctx->cfg;
     for (size_t i = 0; i < cfg_option_count; i++) {
         const struct cfg_option *opt = &cfg_options[i];
-        if (!(opt->scope & CFG_SERVER) || opt->type == CFG_T_IGNORED)
+        if (cfg_option_is_global(opt) || opt->type == CFG_T_IGNORED)
             continue;
         if (cfg_value_is_null(opt, s)) {
             add(m, opt->name, NULL);
@@ -78,7 +78,7 @@ static void add_config(const struct op_ctx *ctx, const struct cfg_server *s, str
     }
     add(m, "barman_home", cfg->global.barman_home);
     add(m, "barman_lock_directory", cfg->global.barman_lock_directory);
-    add(m, "config_file", cfg->path);
+    add(m, "configuration_file", cfg->path);
     add(m, "disabled", s->disabled ? "True" : "False");
     struct strbuf ignored = {0};
     for (size_t i = 0; i < cfg->n_diags; i++) {

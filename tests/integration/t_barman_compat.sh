@@ -9,7 +9,8 @@
 #   a. list-backup output byte-identical;
 #   b. the main show-backup lines identical, label and value, for each backup;
 #   c. show-backup latest names the same backup;
-#   d. --format json list-backup prints JSON lines ending in a "result" event
+#   d. --format json list-backup prints JSON lines: a "result" event with the
+#      backups, then an "end" event saying the command succeeded
 #      and mentions each backup ID.
 # Barman's own outputs are copied into the test log (build/test-logs/).
 # Needs root (Barman runs as barman_user = root; the cluster runs as postgres).
@@ -100,11 +101,15 @@ valid_json_lines() {
     [ -s "$1" ] && python3 -c 'import json,sys; [json.loads(l) for l in sys.stdin]' <"$1"
 }
 
-# last_event_is_result FILE - the last line of FILE is an object with "event": "result".
-last_event_is_result() {
+# result_then_end FILE - the next-to-last line is the "result" event of
+# list-backup and the last is {"event": "end", "status": "ok", "exit": 0}.
+result_then_end() {
     python3 -c 'import json,sys
-lines = sys.stdin.read().splitlines()
-sys.exit(0 if lines and json.loads(lines[-1]).get("event") == "result" else 1)' <"$1"
+lines = [json.loads(l) for l in sys.stdin.read().splitlines()]
+ok = (len(lines) >= 2 and lines[-2].get("event") == "result"
+      and lines[-2].get("command") == "list-backup"
+      and lines[-1] == {"event": "end", "status": "ok", "exit": 0, "error": None})
+sys.exit(0 if ok else 1)' <"$1"
 }
 
 # --- a cluster that archives into Barman's incoming directory ---------------------
@@ -192,7 +197,7 @@ is "$("$CELLAR" -c "$CONF" show-backup "$SERVER" latest | show_header)" \
 # d. JSON lines
 "$CELLAR" -c "$CONF" --format json list-backup "$SERVER" >"$T/cellar-list.json"
 ok "cellar --format json list-backup prints valid JSON lines" valid_json_lines "$T/cellar-list.json"
-ok "the last JSON line is the \"result\" event" last_event_is_result "$T/cellar-list.json"
+ok "the JSON lines end with the result, then an ok end event" result_then_end "$T/cellar-list.json"
 for id in "$id1" "$id2"; do
     ok "the JSON output contains $id" grep -qF "$id" "$T/cellar-list.json"
 done
