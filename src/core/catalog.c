@@ -532,7 +532,8 @@ int cat_list_load(const char *basebackups_dir, struct cat_list *out, struct cel_
         names[n++] = cel_xstrdup(de->d_name);
     }
     closedir(d);
-    qsort(names, n, sizeof *names, cmp_name);
+    if (n > 1) /* names is NULL when the directory is empty */
+        qsort(names, n, sizeof *names, cmp_name);
     out->items = cel_xcalloc(n ? n : 1, sizeof *out->items);
     out->errors = cel_xcalloc(n ? n : 1, sizeof *out->errors);
     out->failed = cel_xcalloc(n ? n : 1, sizeof *out->failed);
