@@ -312,10 +312,6 @@ int cat_info_parse(const char *text, const char *name, struct cat_backup *b,
         free(line);
         line = cel_xstrndup(s, len);
         s = nl ? nl + 1 : s + len;
-        if (strlen(line) != len) {
-            rc = cel_err_set(err, CEL_E_FORMAT, "%s:%d: contains a NUL byte", name, lineno);
-            goto out;
-        }
         char *p = line;
         while (is_space(*p))
             p++;
@@ -368,7 +364,16 @@ int cat_info_read(const char *dir, struct cat_backup *b, struct cel_err *err)
 {
     char *path = cel_xasprintf("%s/backup.info", dir);
     char *text = NULL;
-    int rc = stor_read_file(path, INFO_MAX, &text, NULL, err);
+    size_t len = 0;
+    int rc = stor_read_file(path, INFO_MAX, &text, &len, err);
+    if (rc == 0 && strlen(text) != len) {
+        /* cat_info_parse reads a C string: a NUL would silently end the
+         * file early, so refuse it here, naming its line */
+        int lineno = 1;
+        for (const char *c = text; *c; c++)
+            lineno += *c == '\n';
+        rc = cel_err_set(err, CEL_E_FORMAT, "%s:%d: contains a NUL byte", path, lineno);
+    }
     if (rc == 0)
         rc = cat_info_parse(text, path, b, err);
     free(text);

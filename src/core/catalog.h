@@ -107,7 +107,8 @@ bool cat_status_copy_done(enum cat_status status);
  * missing xlog_segment_size 16 MiB, as in Barman. */
 int cat_info_parse(const char *text, const char *name, struct cat_backup *b,
                    struct cel_err *err);
-/* Read dir/backup.info (at most 1 MiB). */
+/* Read dir/backup.info (at most 1 MiB). A NUL byte in the file is
+ * -CEL_E_FORMAT naming its line; otherwise as cat_info_parse. */
 int cat_info_read(const char *dir, struct cat_backup *b, struct cel_err *err);
 /* Append b as Barman 3 writes backup.info. */
 void cat_info_format(const struct cat_backup *b, struct strbuf *out);
