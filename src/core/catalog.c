@@ -381,6 +381,29 @@ int cat_info_read(const char *dir, struct cat_backup *b, struct cel_err *err)
     return rc;
 }
 
+/* Python's truth value of v. Barman writes literals with null_repr(), which
+ * gives None for a false value: '', [], {}, 0 are written None. */
+static bool py_truthy(const struct py_value *v)
+{
+    switch (v->kind) {
+    case PY_NONE:
+        return false;
+    case PY_BOOL:
+        return v->b;
+    case PY_INT:
+        return v->i != 0;
+    case PY_FLOAT:
+        return v->f != 0;
+    case PY_STR:
+        return v->len != 0;
+    case PY_LIST:
+    case PY_TUPLE:
+    case PY_DICT:
+        return v->n != 0;
+    }
+    return true;
+}
+
 /* Append "key=value\n" for field k of b; false when it is null and hidden. */
 static bool format_field(const struct cat_backup *b, const struct key_def *k,
                          struct strbuf *out)
@@ -404,7 +427,7 @@ static bool format_field(const struct cat_backup *b, const struct key_def *k,
     }
     case K_LABEL: {
         const char *s = *(const char *const *)f;
-        if (s)
+        if (s && *s)
             py_repr_str(s, strlen(s), &v);
         else
             null = true;
@@ -431,7 +454,7 @@ static bool format_field(const struct cat_backup *b, const struct key_def *k,
     }
     case K_PY: {
         const struct py_value *pv = *(const struct py_value *const *)f;
-        if (pv && pv->kind != PY_NONE)
+        if (pv && py_truthy(pv))
             py_repr(pv, &v);
         else
             null = true;

@@ -7,8 +7,9 @@
  * shared/reference/barman-format.md section 2). cellar reads every form
  * Barman writes, keeps keys it does not know so a rewrite loses nothing, and
  * writes exactly Barman 3's layout: the 27 base keys in alphabetical order,
- * backup_name and snapshots_info only when set, "None" for nulls, Python
- * literals for tablespaces, backup_label, copy_stats and included_files.
+ * backup_name and snapshots_info only when set, "None" for nulls (and, as
+ * Barman's null_repr, for an empty label, list or dict), Python literals for
+ * tablespaces, backup_label, copy_stats and included_files.
  * Barman aborts on a key it does not know, so cellar never adds one: its own
  * metadata goes into cellar.info beside backup.info.
  *
