@@ -312,10 +312,6 @@ int cat_info_parse(const char *text, const char *name, struct cat_backup *b,
         free(line);
         line = cel_xstrndup(s, len);
         s = nl ? nl + 1 : s + len;
-        if (strlen(line) != len) {
-            rc = cel_err_set(err, CEL_E_FORMAT, "%s:%d: contains a NUL byte", name, lineno);
-            goto out;
-        }
         char *p = line;
         while (is_space(*p))
             p++;
@@ -368,12 +364,44 @@ int cat_info_read(const char *dir, struct cat_backup *b, struct cel_err *err)
 {
     char *path = cel_xasprintf("%s/backup.info", dir);
     char *text = NULL;
-    int rc = stor_read_file(path, INFO_MAX, &text, NULL, err);
+    size_t len = 0;
+    int rc = stor_read_file(path, INFO_MAX, &text, &len, err);
+    if (rc == 0 && strlen(text) != len) {
+        /* cat_info_parse reads a C string: a NUL would silently end the
+         * file early, so refuse it here, naming its line */
+        int lineno = 1;
+        for (const char *c = text; *c; c++)
+            lineno += *c == '\n';
+        rc = cel_err_set(err, CEL_E_FORMAT, "%s:%d: contains a NUL byte", path, lineno);
+    }
     if (rc == 0)
         rc = cat_info_parse(text, path, b, err);
     free(text);
     free(path);
     return rc;
+}
+
+/* Python's truth value of v. Barman writes literals with null_repr(), which
+ * gives None for a false value: '', [], {}, 0 are written None. */
+static bool py_truthy(const struct py_value *v)
+{
+    switch (v->kind) {
+    case PY_NONE:
+        return false;
+    case PY_BOOL:
+        return v->b;
+    case PY_INT:
+        return v->i != 0;
+    case PY_FLOAT:
+        return v->f != 0;
+    case PY_STR:
+        return v->len != 0;
+    case PY_LIST:
+    case PY_TUPLE:
+    case PY_DICT:
+        return v->n != 0;
+    }
+    return true;
 }
 
 /* Append "key=value\n" for field k of b; false when it is null and hidden. */
@@ -399,7 +427,7 @@ static bool format_field(const struct cat_backup *b, const struct key_def *k,
     }
     case K_LABEL: {
         const char *s = *(const char *const *)f;
-        if (s)
+        if (s && *s)
             py_repr_str(s, strlen(s), &v);
         else
             null = true;
@@ -426,7 +454,7 @@ static bool format_field(const struct cat_backup *b, const struct key_def *k,
     }
     case K_PY: {
         const struct py_value *pv = *(const struct py_value *const *)f;
-        if (pv && pv->kind != PY_NONE)
+        if (pv && py_truthy(pv))
             py_repr(pv, &v);
         else
             null = true;
@@ -532,7 +560,8 @@ int cat_list_load(const char *basebackups_dir, struct cat_list *out, struct cel_
         names[n++] = cel_xstrdup(de->d_name);
     }
     closedir(d);
-    qsort(names, n, sizeof *names, cmp_name);
+    if (n > 1) /* names is NULL when the directory is empty */
+        qsort(names, n, sizeof *names, cmp_name);
     out->items = cel_xcalloc(n ? n : 1, sizeof *out->items);
     out->errors = cel_xcalloc(n ? n : 1, sizeof *out->errors);
     out->failed = cel_xcalloc(n ? n : 1, sizeof *out->failed);

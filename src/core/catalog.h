@@ -7,8 +7,9 @@
  * shared/reference/barman-format.md section 2). cellar reads every form
  * Barman writes, keeps keys it does not know so a rewrite loses nothing, and
  * writes exactly Barman 3's layout: the 27 base keys in alphabetical order,
- * backup_name and snapshots_info only when set, "None" for nulls, Python
- * literals for tablespaces, backup_label, copy_stats and included_files.
+ * backup_name and snapshots_info only when set, "None" for nulls (and, as
+ * Barman's null_repr, for an empty label, list or dict), Python literals for
+ * tablespaces, backup_label, copy_stats and included_files.
  * Barman aborts on a key it does not know, so cellar never adds one: its own
  * metadata goes into cellar.info beside backup.info.
  *
@@ -107,7 +108,8 @@ bool cat_status_copy_done(enum cat_status status);
  * missing xlog_segment_size 16 MiB, as in Barman. */
 int cat_info_parse(const char *text, const char *name, struct cat_backup *b,
                    struct cel_err *err);
-/* Read dir/backup.info (at most 1 MiB). */
+/* Read dir/backup.info (at most 1 MiB). A NUL byte in the file is
+ * -CEL_E_FORMAT naming its line; otherwise as cat_info_parse. */
 int cat_info_read(const char *dir, struct cat_backup *b, struct cel_err *err);
 /* Append b as Barman 3 writes backup.info. */
 void cat_info_format(const struct cat_backup *b, struct strbuf *out);

@@ -58,6 +58,10 @@ int xdb_parse(const char *text, size_t len, const char *name, struct xdb *out,
         lineno++;
         const char *nl = memchr(s, '\n', (size_t)(end - s));
         const char *le = nl ? nl : end;
+        /* fields are copied as C strings: a NUL would cut one short and
+         * let the rest of it pass unchecked */
+        if (memchr(s, '\0', (size_t)(le - s)))
+            goto nul_byte;
         int nf = split_fields(s, le, fs, fl);
         s = nl ? nl + 1 : end;
         if (nf != 3 && nf != 4)
@@ -104,6 +108,9 @@ int xdb_parse(const char *text, size_t len, const char *name, struct xdb *out,
         qsort(out->entries, out->n, sizeof *out->entries, cmp_entry);
     return 0;
 
+nul_byte:
+    xdb_free(out);
+    return cel_err_set(err, CEL_E_FORMAT, "%s:%d: contains a NUL byte", name, lineno);
 bad_fields:
     xdb_free(out);
     return cel_err_set(err, CEL_E_FORMAT,

@@ -32,8 +32,8 @@ struct xdb {
 };
 
 /* Parse xlog.db text (len bytes). name is used in messages. Errors are
- * -CEL_E_FORMAT naming the line: wrong field count, a name that is not a WAL
- * archive file name, a bad size or time. */
+ * -CEL_E_FORMAT naming the line: a NUL byte, wrong field count, a name that
+ * is not a WAL archive file name, a bad size or time. */
 int xdb_parse(const char *text, size_t len, const char *name, struct xdb *out,
               struct cel_err *err);
 /* Read wals_dir/xlog.db holding the server's xlogdb lock (blocking) in

@@ -35,7 +35,9 @@ static void render_text(const void *p, struct strbuf *out)
             sb_appendf(out, "%s\n", b->id);
             continue;
         }
-        sb_appendf(out, "%s %s ", m->server, b->id);
+        /* Barman prints the server name recorded in backup.info (the
+         * section name when it has none), not the section it was read from */
+        sb_appendf(out, "%s %s ", b->server_name ? b->server_name : m->server, b->id);
         if (b->backup_name)
             sb_appendf(out, "'%s' - ", b->backup_name);
         else

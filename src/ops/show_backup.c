@@ -164,7 +164,8 @@ static void render_text(const void *p, struct strbuf *out)
     sb_appendf(out, "Backup %s:\n", b->id);
     if (b->backup_name)
         row(out, "Backup Name", b->backup_name);
-    row(out, "Server Name", b->server_name);
+    /* a backup.info without server_name belongs to this server (Barman's default) */
+    row(out, "Server Name", b->server_name ? b->server_name : m->server->name);
     if (b->systemid && *b->systemid)
         row(out, "System Id", b->systemid);
     row(out, "Status", cat_status_name(b->status));

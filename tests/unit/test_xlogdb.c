@@ -1,0 +1,600 @@
+/*
+ * Unit tests of src/core/xlogdb.c: parsing and writing wals/xlog.db lines,
+ * loading the file under its lock, and the WAL statistics of a backup
+ * (Barman's Server.get_wal_info and get_wal_until_next_backup in
+ * barman/server.py). Expected floating point values were computed with
+ * Python 3 using Barman's expressions and are compared exactly.
+ */
+#include "unit.h"
+
+#include "catalog.h"
+#include "lock.h"
+#include "xlogdb.h"
+
+/* Compare two doubles bit for bit (no epsilon: the arithmetic is Barman's). */
+#define assert_double_exact(a, b)                                                                  \
+    do {                                                                                           \
+        double a_ = (a), b_ = (b);                                                                 \
+        if (a_ != b_)                                                                              \
+            fail_msg("%s = %.17g, expected %.17g", #a, a_, b_);                                    \
+    } while (0)
+
+/* Parse text (NUL-terminated) with the name "xlog.db". */
+static int parse(const char *text, struct xdb *db, struct cel_err *err)
+{
+    return xdb_parse(text, strlen(text), "xlog.db", db, err);
+}
+
+/* Parse text that must be bad; check the code and the message. */
+static void assert_parse_error(const char *text, const char *msg)
+{
+    struct xdb db = {0};
+    struct cel_err err = {0};
+    assert_int_equal(parse(text, &db, &err), -CEL_E_FORMAT);
+    assert_int_equal(err.code, CEL_E_FORMAT);
+    assert_string_equal(err.msg, msg);
+    assert_null(db.entries);
+    assert_int_equal(db.n, 0);
+}
+
+static void test_xdb_parse_four_and_three_fields(void **state)
+{
+    (void)state;
+    struct xdb db;
+    struct cel_err err = {0};
+    assert_int_equal(parse("000000010000000000000002\t16485\t1795491742.848235\tgzip\n"
+                           "000000010000000000000002.00000028.backup\t198\t1795491742.8766668\t"
+                           "bzip2\n"
+                           "000000010000000000000003\t16777216\t1795491800\n",
+                           &db, &err),
+                     0);
+    assert_int_equal(db.n, 3);
+    assert_string_equal(db.entries[0].name, "000000010000000000000002");
+    assert_int_equal(db.entries[0].size, 16485);
+    assert_double_exact(db.entries[0].time, 1795491742.848235);
+    assert_string_equal(db.entries[0].compression, "gzip");
+    assert_string_equal(db.entries[1].name, "000000010000000000000002.00000028.backup");
+    assert_int_equal(db.entries[1].size, 198);
+    assert_double_exact(db.entries[1].time, 1795491742.8766668);
+    assert_string_equal(db.entries[1].compression, "bzip2");
+    /* the legacy 3-field form: no compression */
+    assert_string_equal(db.entries[2].name, "000000010000000000000003");
+    assert_int_equal(db.entries[2].size, 16777216);
+    assert_double_exact(db.entries[2].time, 1795491800.0);
+    assert_string_equal(db.entries[2].compression, "");
+    xdb_free(&db);
+    assert_null(db.entries);
+    assert_int_equal(db.n, 0);
+}
+
+static void test_xdb_parse_none_compression_and_any_whitespace(void **state)
+{
+    (void)state;
+    struct xdb db;
+    /* Barman splits on any whitespace; the last line has no newline */
+    assert_int_equal(parse("00000002.history\t42\t1795491800.0\tNone\n"
+                           "  000000020000000000000004   7  1.5 \t None \r\n"
+                           "000000020000000000000005.partial\t16777216\t2.0\tpigz",
+                           &db, NULL),
+                     0);
+    assert_int_equal(db.n, 3);
+    assert_string_equal(db.entries[0].name, "00000002.history");
+    assert_string_equal(db.entries[0].compression, "");
+    assert_int_equal(db.entries[0].size, 42);
+    assert_string_equal(db.entries[1].name, "000000020000000000000004");
+    assert_string_equal(db.entries[1].compression, "");
+    assert_double_exact(db.entries[1].time, 1.5);
+    assert_string_equal(db.entries[2].name, "000000020000000000000005.partial");
+    assert_string_equal(db.entries[2].compression, "pigz");
+    xdb_free(&db);
+}
+
+static void test_xdb_parse_unsorted_input_is_sorted(void **state)
+{
+    (void)state;
+    struct xdb db;
+    assert_int_equal(parse("000000010000000000000005\t5\t5.0\tNone\n"
+                           "000000010000000000000003\t3\t3.0\tNone\n"
+                           "00000002.history\t2\t2.0\tNone\n"
+                           "000000010000000000000004\t4\t4.0\tgzip\n",
+                           &db, NULL),
+                     0);
+    assert_int_equal(db.n, 4);
+    assert_string_equal(db.entries[0].name, "000000010000000000000003");
+    assert_int_equal(db.entries[0].size, 3);
+    assert_string_equal(db.entries[1].name, "000000010000000000000004");
+    assert_string_equal(db.entries[1].compression, "gzip");
+    assert_string_equal(db.entries[2].name, "000000010000000000000005");
+    assert_string_equal(db.entries[3].name, "00000002.history");
+    assert_double_exact(db.entries[3].time, 2.0);
+    xdb_free(&db);
+}
+
+static void test_xdb_parse_empty_text(void **state)
+{
+    (void)state;
+    struct xdb db = {.n = 99};
+    assert_int_equal(parse("", &db, NULL), 0);
+    assert_int_equal(db.n, 0);
+    assert_null(db.entries);
+    assert_int_equal(xdb_lower_bound(&db, "000000010000000000000001"), 0);
+    xdb_free(&db);
+}
+
+static void test_xdb_parse_field_count_errors(void **state)
+{
+    (void)state;
+    assert_parse_error("000000010000000000000002\t16485\n",
+                       "xlog.db:1: expected 'name size time compression' separated by tabs");
+    assert_parse_error("000000010000000000000002\t1\t1.0\tNone\n"
+                       "000000010000000000000003\t1\t1.0\tNone\textra\n",
+                       "xlog.db:2: expected 'name size time compression' separated by tabs");
+    /* a blank line is an error for Barman too ("cannot parse line") */
+    assert_parse_error("000000010000000000000002\t1\t1.0\tNone\n\n"
+                       "000000010000000000000003\t1\t1.0\tNone\n",
+                       "xlog.db:2: expected 'name size time compression' separated by tabs");
+    assert_parse_error("   \n",
+                       "xlog.db:1: expected 'name size time compression' separated by tabs");
+    /* the NUL bytes a crash can leave at the end of an appended file */
+    struct xdb db = {0};
+    struct cel_err err = {0};
+    static const char zeros[] = "000000010000000000000002\t1\t1.0\tNone\n\0\0\0\0";
+    assert_int_equal(xdb_parse(zeros, sizeof zeros - 1, "xlog.db", &db, &err), -CEL_E_FORMAT);
+    assert_string_equal(err.msg, "xlog.db:2: contains a NUL byte");
+    assert_null(db.entries);
+}
+
+static void test_xdb_parse_nul_inside_a_field(void **state)
+{
+    (void)state;
+    /* a NUL must not cut a field short and let the rest of it pass */
+#define LINE(text)                                                                                 \
+    {                                                                                              \
+        text, sizeof text - 1                                                                      \
+    }
+    static const struct {
+        const char *s;
+        size_t n;
+    } lines[] = {
+        LINE("000000010000000000000002\0junk\t1\t1.0\tNone\n"),
+        LINE("000000010000000000000002\t12\0x\t1.0\tNone\n"),
+        LINE("000000010000000000000002\t1\t1.5\0x\tNone\n"),
+        LINE("000000010000000000000002\t1\t1.0\tgz\0ip\n"),
+    };
+#undef LINE
+    for (size_t i = 0; i < CEL_ARRAY_LEN(lines); i++) {
+        struct xdb db = {0};
+        struct cel_err err = {0};
+        struct strbuf text = {0};
+        sb_append(&text, "000000010000000000000001\t1\t1.0\tNone\n");
+        sb_appendn(&text, lines[i].s, lines[i].n);
+        assert_int_equal(xdb_parse(text.buf, text.len, "xlog.db", &db, &err), -CEL_E_FORMAT);
+        assert_string_equal(err.msg, "xlog.db:2: contains a NUL byte");
+        assert_null(db.entries);
+        sb_free(&text);
+    }
+}
+
+static void test_xdb_parse_bad_name(void **state)
+{
+    (void)state;
+    assert_parse_error("000000010000000000000002\t1\t1.0\tNone\n"
+                       "00000001000000000000000G\t1\t1.0\tNone\n",
+                       "xlog.db:2: '00000001000000000000000G' is not a WAL file name");
+    assert_parse_error("xlog.db.tmp\t1\t1.0\tNone\n", "xlog.db:1: 'xlog.db.tmp' is not a WAL "
+                                                      "file name");
+    /* too long for any WAL name: the message shows at most 64 characters */
+    char line[256];
+    char name[101];
+    memset(name, 'A', 100);
+    name[100] = '\0';
+    snprintf(line, sizeof line, "%s\t1\t1.0\tNone\n", name);
+    char msg[256];
+    snprintf(msg, sizeof msg, "xlog.db:1: '%.64s' is not a WAL file name", name);
+    assert_parse_error(line, msg);
+}
+
+static void test_xdb_parse_bad_size(void **state)
+{
+    (void)state;
+    assert_parse_error("000000010000000000000002\t12a\t1.0\tNone\n",
+                       "xlog.db:1: invalid size '12a'");
+    assert_parse_error("000000010000000000000002\t1.5\t1.0\tNone\n",
+                       "xlog.db:1: invalid size '1.5'");
+    assert_parse_error("000000010000000000000002\t0x10\t1.0\tNone\n",
+                       "xlog.db:1: invalid size '0x10'");
+    assert_parse_error("000000010000000000000002\t99999999999999999999\t1.0\tNone\n",
+                       "xlog.db:1: invalid size '99999999999999999999'");
+}
+
+static void test_xdb_parse_negative_size(void **state)
+{
+    (void)state;
+    assert_parse_error("000000010000000000000002\t-1\t1.0\tNone\n", "xlog.db:1: invalid size '-1'");
+}
+
+static void test_xdb_parse_bad_time(void **state)
+{
+    (void)state;
+    assert_parse_error("000000010000000000000002\t1\tyesterday\tNone\n",
+                       "xlog.db:1: invalid time 'yesterday'");
+    assert_parse_error("000000010000000000000002\t1\t1795491742.8x\tNone\n",
+                       "xlog.db:1: invalid time '1795491742.8x'");
+    assert_parse_error("000000010000000000000002\t1\tinf\tNone\n", "xlog.db:1: invalid time 'inf'");
+    assert_parse_error("000000010000000000000002\t1\tnan\tgzip\n", "xlog.db:1: invalid time 'nan'");
+}
+
+static void test_xdb_parse_bad_compression(void **state)
+{
+    (void)state;
+    assert_parse_error("000000010000000000000002\t1\t1.0\tsupercompressor2000\n",
+                       "xlog.db:1: invalid compression 'supercompressor2000'");
+}
+
+static void test_xdb_lower_bound(void **state)
+{
+    (void)state;
+    struct xdb db;
+    assert_int_equal(parse("000000010000000000000002\t1\t1.0\tNone\n"
+                           "000000010000000000000003\t1\t1.0\tNone\n"
+                           "000000010000000000000003.00000028.backup\t1\t1.0\tNone\n"
+                           "000000010000000000000005\t1\t1.0\tNone\n",
+                           &db, NULL),
+                     0);
+    assert_int_equal(xdb_lower_bound(&db, "000000010000000000000001"), 0);
+    assert_int_equal(xdb_lower_bound(&db, "000000010000000000000002"), 0);
+    assert_int_equal(xdb_lower_bound(&db, "000000010000000000000003"), 1);
+    assert_int_equal(xdb_lower_bound(&db, "000000010000000000000004"), 3);
+    assert_int_equal(xdb_lower_bound(&db, "000000010000000000000005"), 3);
+    assert_int_equal(xdb_lower_bound(&db, "000000010000000000000006"), 4);
+    assert_int_equal(xdb_lower_bound(&db, "00000002.history"), 4);
+    xdb_free(&db);
+}
+
+static void test_xdb_format_line_as_barman(void **state)
+{
+    (void)state;
+    /* Barman: "%s\t%s\t%s\t%s\n" % (name, size, time, compression) */
+    struct xdb_entry e = {.name = "000000010000000000000002",
+                          .size = 16485,
+                          .time = 1795491742.848235,
+                          .compression = "gzip"};
+    struct strbuf sb = {0};
+    xdb_format_line(&e, &sb);
+    assert_string_equal(sb_str(&sb), "000000010000000000000002\t16485\t1795491742.848235\tgzip\n");
+    sb_reset(&sb);
+    struct xdb_entry h = {.name = "00000002.history", .size = 42, .time = 1795491800.0};
+    xdb_format_line(&h, &sb);
+    assert_string_equal(sb_str(&sb), "00000002.history\t42\t1795491800.0\tNone\n");
+    sb_free(&sb);
+}
+
+static void test_xdb_format_line_round_trip(void **state)
+{
+    (void)state;
+    /* lines exactly as Barman wrote them read back and print identically */
+    const char *text = "000000010000000000000002\t16485\t1795491742.848235\tgzip\n"
+                       "000000010000000000000002.00000028.backup\t198\t1795491742.8766668\tgzip\n"
+                       "000000010000000000000003\t16777216\t1795491743.1\tNone\n"
+                       "000000010000000000000004.partial\t0\t0.0\tNone\n"
+                       "00000002.history\t42\t1795491800.0\tNone\n";
+    struct xdb db;
+    assert_int_equal(parse(text, &db, NULL), 0);
+    assert_int_equal(db.n, 5);
+    struct strbuf sb = {0};
+    for (size_t i = 0; i < db.n; i++)
+        xdb_format_line(&db.entries[i], &sb);
+    assert_string_equal(sb_str(&sb), text);
+    sb_free(&sb);
+    xdb_free(&db);
+}
+
+static void test_xdb_load_missing_file_is_empty_without_lock(void **state)
+{
+    (void)state;
+    unit_mkdir("wals");
+    unit_mkdir("lock");
+    struct xdb db = {.n = 7};
+    struct cel_err err = {0};
+    assert_int_equal(xdb_load(unit_path("wals"), unit_path("lock"), "pg", &db, &err), 0);
+    assert_int_equal(db.n, 0);
+    assert_null(db.entries);
+    struct stat st;
+    assert_int_equal(stat(unit_path("lock/.pg-xlogdb.lock"), &st), -1);
+    /* nothing is created in wals/ either (Barman's "a+" would create it) */
+    assert_int_equal(stat(unit_path("wals/xlog.db"), &st), -1);
+    /* a lock directory that does not exist is fine when there is no file */
+    assert_int_equal(xdb_load(unit_path("wals"), unit_path("nolock"), "pg", &db, &err), 0);
+    assert_int_equal(stat(unit_path("nolock"), &st), -1);
+}
+
+static void test_xdb_load_present_file_takes_lock(void **state)
+{
+    (void)state;
+    unit_mkdir("wals");
+    unit_mkdir("lock");
+    unit_write("wals/xlog.db", "000000010000000000000003\t3\t3.0\tNone\n"
+                               "000000010000000000000002\t2\t2.0\tgzip\n");
+    struct xdb db;
+    struct cel_err err = {0};
+    assert_int_equal(xdb_load(unit_path("wals"), unit_path("lock"), "pg", &db, &err), 0);
+    assert_int_equal(db.n, 2);
+    assert_string_equal(db.entries[0].name, "000000010000000000000002");
+    assert_string_equal(db.entries[0].compression, "gzip");
+    assert_string_equal(db.entries[1].name, "000000010000000000000003");
+    xdb_free(&db);
+    struct stat st;
+    assert_int_equal(stat(unit_path("lock/.pg-xlogdb.lock"), &st), 0);
+    assert_true(S_ISREG(st.st_mode));
+    /* released after the read */
+    pid_t holder = -1;
+    assert_int_equal(lock_probe(unit_path("lock"), ".pg-xlogdb.lock", &holder, &err), 0);
+}
+
+static void test_xdb_load_bad_file_names_path_and_line(void **state)
+{
+    (void)state;
+    unit_mkdir("wals");
+    unit_mkdir("lock");
+    unit_write("wals/xlog.db", "000000010000000000000002\t2\t2.0\tgzip\n"
+                               "000000010000000000000003\t3\n");
+    struct xdb db;
+    struct cel_err err = {0};
+    assert_int_equal(xdb_load(unit_path("wals"), unit_path("lock"), "pg", &db, &err),
+                     -CEL_E_FORMAT);
+    char msg[4400];
+    snprintf(msg, sizeof msg, "%s:2: expected 'name size time compression' separated by tabs",
+             unit_path("wals/xlog.db"));
+    assert_string_equal(err.msg, msg);
+    assert_int_equal(db.n, 0);
+    assert_null(db.entries);
+}
+
+/* ---- xdb_backup_wal_info ---------------------------------------------------- */
+
+/* An archive with every kind of file around two backups on timeline 1:
+ * backup A (begin 03, end 04) and the next backup B (end 06). */
+static const char archive[] = "000000010000000000000002\t1000\t100.0\tgzip\n"
+                              "000000010000000000000003\t2000\t200.0\tgzip\n"
+                              "000000010000000000000003.00000028.backup\t300\t201.0\tgzip\n"
+                              "000000010000000000000004\t4000\t300.0\tgzip\n"
+                              "000000010000000000000005\t5000\t400.0\tgzip\n"
+                              "000000010000000000000005.partial\t16777216\t401.0\tNone\n"
+                              "000000010000000000000006\t6000\t500.0\tgzip\n"
+                              "000000010000000000000007\t7000\t600.0\tgzip\n"
+                              "00000002.history\t42\t550.0\tNone\n"
+                              "000000020000000000000006\t8000\t550.0\tgzip\n"
+                              "000000020000000000000007\t9000\t650.0\tgzip\n";
+
+static void backup_with(struct cat_backup *b, const char *begin, const char *end)
+{
+    memset(b, 0, sizeof *b);
+    b->begin_wal = begin ? cel_xstrdup(begin) : NULL;
+    b->end_wal = end ? cel_xstrdup(end) : NULL;
+    b->xlog_segment_size = (struct cat_int){true, 16777216};
+    b->status = CAT_DONE;
+}
+
+static void test_xdb_backup_wal_info_split_at_end_and_stop_at_next(void **state)
+{
+    (void)state;
+    struct xdb db;
+    assert_int_equal(parse(archive, &db, NULL), 0);
+    struct cat_backup b;
+    backup_with(&b, "000000010000000000000003", "000000010000000000000004");
+    struct xdb_wal_info wi;
+    xdb_backup_wal_info(&db, &b, "000000010000000000000006", &wi);
+    /* needed by the backup: 03 and 04 (the .backup label is not counted) */
+    assert_int_equal(wi.wal_num, 2);
+    assert_int_equal(wi.wal_size, 6000);
+    /* after it, up to and including the next backup's end_wal: 05 and 06
+     * (the .partial is not counted, 07 is past the next backup) */
+    assert_int_equal(wi.until_next_num, 2);
+    assert_int_equal(wi.until_next_size, 11000);
+    assert_string_equal(wi.first, "000000010000000000000003");
+    assert_string_equal(wi.last, "000000010000000000000006");
+    assert_double_exact(wi.first_time, 200.0);
+    assert_double_exact(wi.last_time, 500.0);
+    /* 4 files in 300 seconds */
+    assert_double_exact(wi.wals_per_second, 0.013333333333333334);
+    /* 1 - 6000 / (2 * 16 MiB), 1 - 11000 / (2 * 16 MiB) */
+    assert_double_exact(wi.compression_ratio, 0.9998211860656738);
+    assert_double_exact(wi.until_next_compression_ratio, 0.9996721744537354);
+    cat_backup_clear(&b);
+    xdb_free(&db);
+}
+
+static void test_xdb_backup_wal_info_newest_backup_excludes_higher_timelines(void **state)
+{
+    (void)state;
+    struct xdb db;
+    assert_int_equal(parse(archive, &db, NULL), 0);
+    struct cat_backup b;
+    backup_with(&b, "000000010000000000000003", "000000010000000000000004");
+    struct xdb_wal_info wi;
+    /* no next backup: everything after end_wal on timeline 1, but neither
+     * the timeline 2 segments nor the history file */
+    xdb_backup_wal_info(&db, &b, NULL, &wi);
+    assert_int_equal(wi.wal_num, 2);
+    assert_int_equal(wi.wal_size, 6000);
+    assert_int_equal(wi.until_next_num, 3);
+    assert_int_equal(wi.until_next_size, 18000);
+    assert_string_equal(wi.last, "000000010000000000000007");
+    assert_double_exact(wi.last_time, 600.0);
+    assert_double_exact(wi.wals_per_second, 0.0125);
+    assert_double_exact(wi.until_next_compression_ratio, 0.9996423721313477);
+    cat_backup_clear(&b);
+    xdb_free(&db);
+}
+
+static void test_xdb_backup_wal_info_backup_on_timeline_2(void **state)
+{
+    (void)state;
+    struct xdb db;
+    assert_int_equal(parse(archive, &db, NULL), 0);
+    struct cat_backup b;
+    /* a backup on timeline 2: only names from its begin_wal on count, so the
+     * timeline 1 files (which sort before) and the history file do not */
+    backup_with(&b, "000000020000000000000006", "000000020000000000000006");
+    struct xdb_wal_info wi;
+    xdb_backup_wal_info(&db, &b, NULL, &wi);
+    assert_int_equal(wi.wal_num, 1);
+    assert_int_equal(wi.wal_size, 8000);
+    assert_int_equal(wi.until_next_num, 1);
+    assert_int_equal(wi.until_next_size, 9000);
+    assert_string_equal(wi.first, "000000020000000000000006");
+    assert_string_equal(wi.last, "000000020000000000000007");
+    assert_double_exact(wi.wals_per_second, 2.0 / 100.0);
+    cat_backup_clear(&b);
+
+    /* timeline 3 segments sort after a timeline 2 backup and are skipped */
+    struct xdb db3;
+    assert_int_equal(parse("000000020000000000000008\t100\t10.0\tNone\n"
+                           "000000030000000000000007\t200\t20.0\tNone\n"
+                           "000000030000000000000008\t300\t30.0\tNone\n",
+                           &db3, NULL),
+                     0);
+    backup_with(&b, "000000020000000000000007", "000000020000000000000008");
+    xdb_backup_wal_info(&db3, &b, NULL, &wi);
+    /* begin 07 is not archived: 08 is counted, but without a first WAL
+     * Barman computes no rate and no ratio */
+    assert_int_equal(wi.wal_num, 1);
+    assert_int_equal(wi.wal_size, 100);
+    assert_int_equal(wi.until_next_num, 0);
+    assert_null(wi.first);
+    assert_string_equal(wi.last, "000000020000000000000008");
+    assert_double_exact(wi.compression_ratio, 0.0);
+    assert_double_exact(wi.wals_per_second, 0.0);
+    cat_backup_clear(&b);
+    xdb_free(&db3);
+    xdb_free(&db);
+}
+
+static void test_xdb_backup_wal_info_begin_not_archived(void **state)
+{
+    (void)state;
+    struct xdb db;
+    assert_int_equal(parse(archive, &db, NULL), 0);
+    struct cat_backup b;
+    /* Barman still counts the files but computes no rate nor ratio when
+     * the first WAL of the backup is missing */
+    backup_with(&b, "000000010000000000000001", "000000010000000000000002");
+    struct xdb_wal_info wi;
+    xdb_backup_wal_info(&db, &b, "000000010000000000000004", &wi);
+    assert_int_equal(wi.wal_num, 1);
+    assert_int_equal(wi.wal_size, 1000);
+    assert_int_equal(wi.until_next_num, 2);
+    assert_int_equal(wi.until_next_size, 6000);
+    assert_null(wi.first);
+    assert_string_equal(wi.last, "000000010000000000000004");
+    assert_double_exact(wi.wals_per_second, 0.0);
+    assert_double_exact(wi.compression_ratio, 0.0);
+    assert_double_exact(wi.until_next_compression_ratio, 0.0);
+    cat_backup_clear(&b);
+    xdb_free(&db);
+}
+
+static void test_xdb_backup_wal_info_single_wal_and_segment_size(void **state)
+{
+    (void)state;
+    struct xdb db;
+    assert_int_equal(parse("000000010000000000000003\t6000\t200.0\tgzip\n"
+                           "000000010000000000000004\t16777216\t210.0\tNone\n",
+                           &db, NULL),
+                     0);
+    struct cat_backup b;
+    backup_with(&b, "000000010000000000000003", "000000010000000000000003");
+    b.xlog_segment_size.v = 33554432; /* 32 MiB segments */
+    struct xdb_wal_info wi;
+    xdb_backup_wal_info(&db, &b, "000000010000000000000003", &wi);
+    /* the next backup ends where this one does: nothing after it */
+    assert_int_equal(wi.wal_num, 1);
+    assert_int_equal(wi.until_next_num, 0);
+    assert_string_equal(wi.first, "000000010000000000000003");
+    assert_string_equal(wi.last, "000000010000000000000003");
+    /* first and last are the same file: no time span, no rate */
+    assert_double_exact(wi.wals_per_second, 0.0);
+    /* 1 - 6000 / (1 * 32 MiB) */
+    assert_double_exact(wi.compression_ratio, 1.0 - 6000.0 / 33554432.0);
+    assert_double_exact(wi.until_next_compression_ratio, 0.0);
+    cat_backup_clear(&b);
+
+    /* an uncompressed WAL has ratio 0 */
+    backup_with(&b, "000000010000000000000004", "000000010000000000000004");
+    xdb_backup_wal_info(&db, &b, NULL, &wi);
+    assert_int_equal(wi.wal_num, 1);
+    assert_int_equal(wi.wal_size, 16777216);
+    assert_double_exact(wi.compression_ratio, 0.0);
+    cat_backup_clear(&b);
+    xdb_free(&db);
+}
+
+static void test_xdb_backup_wal_info_missing_begin_or_end(void **state)
+{
+    (void)state;
+    struct xdb db;
+    assert_int_equal(parse(archive, &db, NULL), 0);
+    struct cat_backup b;
+    struct xdb_wal_info wi;
+    backup_with(&b, NULL, "000000010000000000000004");
+    memset(&wi, 0xff, sizeof wi);
+    xdb_backup_wal_info(&db, &b, NULL, &wi);
+    assert_int_equal(wi.wal_num, 0);
+    assert_int_equal(wi.until_next_num, 0);
+    assert_int_equal(wi.wal_size, 0);
+    assert_null(wi.first);
+    assert_null(wi.last);
+    assert_double_exact(wi.wals_per_second, 0.0);
+    cat_backup_clear(&b);
+
+    backup_with(&b, "000000010000000000000003", NULL);
+    memset(&wi, 0xff, sizeof wi);
+    xdb_backup_wal_info(&db, &b, NULL, &wi);
+    assert_int_equal(wi.wal_num, 0);
+    assert_int_equal(wi.until_next_size, 0);
+    assert_null(wi.last);
+    cat_backup_clear(&b);
+
+    /* an empty archive */
+    struct xdb empty = {0};
+    backup_with(&b, "000000010000000000000003", "000000010000000000000004");
+    xdb_backup_wal_info(&empty, &b, NULL, &wi);
+    assert_int_equal(wi.wal_num, 0);
+    assert_null(wi.first);
+    assert_null(wi.last);
+    cat_backup_clear(&b);
+    xdb_free(&db);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_xdb_parse_four_and_three_fields),
+        cmocka_unit_test(test_xdb_parse_none_compression_and_any_whitespace),
+        cmocka_unit_test(test_xdb_parse_unsorted_input_is_sorted),
+        cmocka_unit_test(test_xdb_parse_empty_text),
+        cmocka_unit_test(test_xdb_parse_field_count_errors),
+        cmocka_unit_test(test_xdb_parse_nul_inside_a_field),
+        cmocka_unit_test(test_xdb_parse_bad_name),
+        cmocka_unit_test(test_xdb_parse_bad_size),
+        cmocka_unit_test(test_xdb_parse_negative_size),
+        cmocka_unit_test(test_xdb_parse_bad_time),
+        cmocka_unit_test(test_xdb_parse_bad_compression),
+        cmocka_unit_test(test_xdb_lower_bound),
+        cmocka_unit_test(test_xdb_format_line_as_barman),
+        cmocka_unit_test(test_xdb_format_line_round_trip),
+        cmocka_unit_test_setup_teardown(test_xdb_load_missing_file_is_empty_without_lock,
+                                        unit_setup_tmpdir, unit_teardown_tmpdir),
+        cmocka_unit_test_setup_teardown(test_xdb_load_present_file_takes_lock, unit_setup_tmpdir,
+                                        unit_teardown_tmpdir),
+        cmocka_unit_test_setup_teardown(test_xdb_load_bad_file_names_path_and_line,
+                                        unit_setup_tmpdir, unit_teardown_tmpdir),
+        cmocka_unit_test(test_xdb_backup_wal_info_split_at_end_and_stop_at_next),
+        cmocka_unit_test(test_xdb_backup_wal_info_newest_backup_excludes_higher_timelines),
+        cmocka_unit_test(test_xdb_backup_wal_info_backup_on_timeline_2),
+        cmocka_unit_test(test_xdb_backup_wal_info_begin_not_archived),
+        cmocka_unit_test(test_xdb_backup_wal_info_single_wal_and_segment_size),
+        cmocka_unit_test(test_xdb_backup_wal_info_missing_begin_or_end),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
