@@ -7,7 +7,6 @@
  * a backup.info cut short or damaged gives an error naming the line and the
  * key, never a half-filled backup that later code trusts.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <stddef.h>
 
@@ -528,52 +527,42 @@ int cat_info_write(const char *dir, const struct cat_backup *b, struct cel_err *
 
 /* ---- the list of a server's backups ------------------------------------- */
 
-static int cmp_name(const void *a, const void *b)
+/* Keep entries that are backup directories: not hidden (Barman's glob
+ * "*" /backup.info skips them) and holding a backup.info. */
+static bool is_backup_dir(const char *dir, const char *name, void *ctx)
 {
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
+    (void)ctx;
+    if (name[0] == '.')
+        return false;
+    char *info = cel_xasprintf("%s/%s/backup.info", dir, name);
+    bool present = stor_is_file(info);
+    free(info);
+    return present;
 }
 
 int cat_list_load(const char *basebackups_dir, struct cat_list *out, struct cel_err *err)
 {
     memset(out, 0, sizeof *out);
-    DIR *d = opendir(basebackups_dir);
-    if (!d) {
-        if (errno == ENOENT)
-            return 0;
-        return cel_err_sys(err, CEL_E_IO, errno, "cannot read directory '%s'", basebackups_dir);
-    }
-    char **names = NULL;
-    size_t n = 0, cap = 0;
-    struct dirent *de;
-    while ((de = readdir(d))) {
-        if (de->d_name[0] == '.')
-            continue;
-        char *info = cel_xasprintf("%s/%s/backup.info", basebackups_dir, de->d_name);
-        bool present = stor_is_file(info);
-        free(info);
-        if (!present)
-            continue;
-        if (n == cap) {
-            cap = cap ? cap * 2 : 32;
-            names = cel_xrealloc_array(names, cap, sizeof *names);
-        }
-        names[n++] = cel_xstrdup(de->d_name);
-    }
-    closedir(d);
-    if (n > 1) /* names is NULL when the directory is empty */
-        qsort(names, n, sizeof *names, cmp_name);
+    struct stor_names names;
+    int rc = stor_list_dir(basebackups_dir, is_backup_dir, NULL, &names, err);
+    if (rc == -CEL_E_NOT_FOUND)
+        return 0;
+    if (rc < 0)
+        return rc;
+    size_t n = names.n;
     out->items = cel_xcalloc(n ? n : 1, sizeof *out->items);
     out->errors = cel_xcalloc(n ? n : 1, sizeof *out->errors);
     out->failed = cel_xcalloc(n ? n : 1, sizeof *out->failed);
     out->n = n;
     for (size_t i = 0; i < n; i++) {
-        char *dir = cel_xasprintf("%s/%s", basebackups_dir, names[i]);
-        out->items[i].id = names[i];
+        char *dir = cel_xasprintf("%s/%s", basebackups_dir, names.names[i]);
+        out->items[i].id = names.names[i]; /* the list takes the name */
+        names.names[i] = NULL;
         if (cat_info_read(dir, &out->items[i], &out->errors[i]) < 0)
             out->failed[i] = true;
         free(dir);
     }
-    free(names);
+    stor_names_free(&names);
     return 0;
 }
 

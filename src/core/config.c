@@ -14,7 +14,6 @@
  * fail; a server's problems disable that server only.
  */
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <strings.h>
@@ -721,48 +720,37 @@ static int cmp_server(const void *a, const void *b)
 
 /* ---- loading ---------------------------------------------------------- */
 
-static int cmp_str(const void *a, const void *b)
+/* Keep the *.conf regular files of a configuration directory. */
+static bool is_conf_file(const char *dir, const char *name, void *ctx)
 {
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
+    (void)ctx;
+    if (!cel_str_ends(name, ".conf"))
+        return false;
+    char *path = cel_xasprintf("%s/%s", dir, name);
+    bool regular = stor_is_file(path);
+    free(path);
+    return regular;
 }
 
-/* Read every *.conf regular file of dir, sorted by name. */
+/* Read every *.conf regular file of dir, in name order. */
 static void read_conf_dir(struct loader *L, const char *dir)
 {
-    DIR *d = opendir(dir);
-    if (!d) {
+    struct stor_names names;
+    struct cel_err err = {0};
+    if (stor_list_dir(dir, is_conf_file, NULL, &names, &err) < 0) {
         add_diag(L, CFG_WARNING, NULL, L->cfg->path, 0, "configuration_files_directory",
-                 "[%s] configuration_files_directory: cannot read '%s': %s, ignored",
-                 L->global_name, dir, strerror(errno));
+                 "[%s] configuration_files_directory: %s, ignored", L->global_name, err.msg);
         return;
     }
-    char **names = NULL;
-    size_t n = 0, cap = 0;
-    struct dirent *de;
-    while ((de = readdir(d))) {
-        if (!cel_str_ends(de->d_name, ".conf"))
-            continue;
-        if (n == cap) {
-            cap = cap ? cap * 2 : 16;
-            names = cel_xrealloc_array(names, cap, sizeof *names);
-        }
-        names[n++] = cel_xstrdup(de->d_name);
-    }
-    closedir(d);
-    qsort(names, n, sizeof *names, cmp_str);
     L->in_conf_dir = true;
-    for (size_t i = 0; i < n; i++) {
-        const char *path = join_path(L, dir, names[i]);
-        free(names[i]);
-        if (!stor_is_file(path))
-            continue;
-        struct cel_err err = {0};
+    for (size_t i = 0; i < names.n; i++) {
+        const char *path = join_path(L, dir, names.names[i]);
         L->cur = NULL;
         if (ini_parse_file(path, on_ini_item, L, &err) < 0)
             add_diag(L, CFG_ERROR, NULL, path, 0, NULL, "%s", err.msg);
     }
     L->in_conf_dir = false;
-    free(names);
+    stor_names_free(&names);
 }
 
 /* Strip a "FILE:" prefix the ini reader put in front of its messages, since

@@ -5,6 +5,7 @@
  * directory fsync after. A failure at any step unlinks the temp file and
  * preserves errno for the message.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -187,6 +188,46 @@ int stor_read_file(const char *path, size_t max, char **out, size_t *len, struct
     if (len)
         *len = used;
     return 0;
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+int stor_list_dir(const char *dir, stor_keep_fn keep, void *ctx, struct stor_names *out,
+                  struct cel_err *err)
+{
+    memset(out, 0, sizeof *out);
+    DIR *d = opendir(dir);
+    if (!d)
+        return cel_err_sys(err, errno == ENOENT ? CEL_E_NOT_FOUND : CEL_E_IO, errno,
+                           "cannot read directory '%s'", dir);
+    size_t cap = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        if (keep && !keep(dir, de->d_name, ctx))
+            continue;
+        if (out->n == cap) {
+            cap = cap ? cap * 2 : 32;
+            out->names = cel_xrealloc_array(out->names, cap, sizeof *out->names);
+        }
+        out->names[out->n++] = cel_xstrdup(de->d_name);
+    }
+    closedir(d);
+    if (out->n > 1) /* names is NULL when nothing was kept */
+        qsort(out->names, out->n, sizeof *out->names, cmp_name);
+    return 0;
+}
+
+void stor_names_free(struct stor_names *names)
+{
+    for (size_t i = 0; i < names->n; i++)
+        free(names->names[i]);
+    free(names->names);
+    memset(names, 0, sizeof *names);
 }
 
 bool stor_exists(const char *path)

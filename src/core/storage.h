@@ -41,6 +41,20 @@ int stor_mkdir_p(const char *dir, mode_t mode, struct cel_err *err);
  * failures -CEL_E_IO. */
 int stor_read_file(const char *path, size_t max, char **out, size_t *len, struct cel_err *err);
 
+/* The entries of a directory, sorted by name (strcmp), "." and ".." left
+ * out. keep, when not NULL, decides for each entry (dir is the directory
+ * listed, name the entry). */
+struct stor_names {
+    char **names;
+    size_t n;
+};
+typedef bool (*stor_keep_fn)(const char *dir, const char *name, void *ctx);
+/* -CEL_E_NOT_FOUND for a missing directory, -CEL_E_IO when it cannot be
+ * read. Free out with stor_names_free(). */
+int stor_list_dir(const char *dir, stor_keep_fn keep, void *ctx, struct stor_names *out,
+                  struct cel_err *err);
+void stor_names_free(struct stor_names *names);
+
 /* True if path exists (any type) / is a directory / is a regular file. */
 bool stor_exists(const char *path);
 bool stor_is_dir(const char *path);

@@ -59,6 +59,25 @@ static json_t *render_json(const void *p)
     return json_pack("{s:s, s:o}", "server", m->server, "settings", opts);
 }
 
+/* Add key listing the server's diagnostics of exactly level: the option
+ * names for notes (Barman options cellar ignores), the messages otherwise.
+ * Nothing is added when there are none. */
+static void add_diags(struct model *m, const struct cfg *cfg, const char *server,
+                      enum cfg_diag_level level, const char *key)
+{
+    struct strbuf list = {0};
+    for (size_t i = 0; i < cfg->n_diags; i++) {
+        const struct cfg_diag *d = &cfg->diags[i];
+        if (d->level != level || !d->server || strcmp(d->server, server) != 0)
+            continue;
+        sb_append(&list, list.len ? (level == CFG_NOTE ? ", " : "; ") : "");
+        sb_append(&list, level == CFG_NOTE ? d->option : d->text);
+    }
+    if (list.len)
+        add(m, key, sb_str(&list));
+    sb_free(&list);
+}
+
 /* Options, derived values and configuration problems of one server. */
 static void add_config(const struct op_ctx *ctx, const struct cfg_server *s, struct model *m)
 {
@@ -80,24 +99,8 @@ static void add_config(const struct op_ctx *ctx, const struct cfg_server *s, str
     add(m, "barman_lock_directory", cfg->global.barman_lock_directory);
     add(m, "configuration_file", cfg->path);
     add(m, "disabled", s->disabled ? "True" : "False");
-    struct strbuf ignored = {0};
-    for (size_t i = 0; i < cfg->n_diags; i++) {
-        const struct cfg_diag *d = &cfg->diags[i];
-        if (d->level == CFG_NOTE && d->server && strcmp(d->server, s->name) == 0)
-            sb_appendf(&ignored, "%s%s", ignored.len ? ", " : "", d->option);
-    }
-    if (ignored.len)
-        add(m, "ignored_barman_options", sb_str(&ignored));
-    sb_free(&ignored);
-    struct strbuf errors = {0};
-    for (size_t i = 0; i < cfg->n_diags; i++) {
-        const struct cfg_diag *d = &cfg->diags[i];
-        if (d->level == CFG_ERROR && d->server && strcmp(d->server, s->name) == 0)
-            sb_appendf(&errors, "%s%s", errors.len ? "; " : "", d->text);
-    }
-    if (errors.len)
-        add(m, "configuration_errors", sb_str(&errors));
-    sb_free(&errors);
+    add_diags(m, cfg, s->name, CFG_NOTE, "ignored_barman_options");
+    add_diags(m, cfg, s->name, CFG_ERROR, "configuration_errors");
 }
 
 /* What PostgreSQL says, or why it could not be asked. */

@@ -919,19 +919,6 @@ static void test_cat_info_parse_truncation_messages(void **state)
 
 /* ---- writing ------------------------------------------------------------------- */
 
-/* Number of entries in dir, "." and ".." aside. */
-static int count_entries(const char *dir)
-{
-    DIR *d = opendir(dir);
-    assert_non_null(d);
-    int n = 0;
-    struct dirent *de;
-    while ((de = readdir(d)))
-        if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
-            n++;
-    closedir(d);
-    return n;
-}
 
 static void test_cat_info_write_and_read_back(void **state)
 {
@@ -955,7 +942,7 @@ static void test_cat_info_write_and_read_back(void **state)
     assert_int_equal(stat(path, &st), 0);
     assert_int_equal(st.st_mode & 07777, 0600);
     /* no temporary file is left beside it */
-    assert_int_equal(count_entries(dir), 1);
+    assert_int_equal(unit_count_entries(dir), 1);
 
     /* read back: same values, and the ID is not a field of the file */
     struct cat_backup r = {0};

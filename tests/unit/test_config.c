@@ -467,6 +467,30 @@ static void test_cfg_load_files_and_conf_dir(void **state)
     cfg_free(cfg);
 }
 
+static void test_cfg_load_empty_and_missing_conf_dir(void **state)
+{
+    (void)state;
+    unit_mkdir("empty.d");
+    char text[4400];
+    snprintf(text, sizeof text, "[barman]\nbarman_home = /b\nconfiguration_files_directory = %s\n",
+             unit_path("empty.d"));
+    struct cfg *cfg = NULL;
+    assert_int_equal(cfg_load_text(text, "main.conf", &cfg, NULL), 0);
+    assert_int_equal(cfg->n_servers, 0);
+    assert_int_equal(cfg->n_diags, 0);
+    cfg_free(cfg);
+    snprintf(text, sizeof text, "[barman]\nbarman_home = /b\nconfiguration_files_directory = %s\n",
+             unit_path("missing.d"));
+    assert_int_equal(cfg_load_text(text, "main.conf", &cfg, NULL), 0);
+    char expected[4400];
+    snprintf(expected, sizeof expected,
+             "main.conf: [barman] configuration_files_directory: cannot read directory '%s': No "
+             "such file or directory, ignored",
+             unit_path("missing.d"));
+    assert_string_equal(first_diag(cfg, CFG_WARNING), expected);
+    cfg_free(cfg);
+}
+
 static void test_cfg_load_missing_file(void **state)
 {
     (void)state;
@@ -627,6 +651,8 @@ int main(void)
         cmocka_unit_test(test_cfg_load_text_syntax_error_names_line),
         cmocka_unit_test_setup_teardown(test_cfg_load_files_and_conf_dir, unit_setup_tmpdir,
                                         unit_teardown_tmpdir),
+        cmocka_unit_test_setup_teardown(test_cfg_load_empty_and_missing_conf_dir,
+                                        unit_setup_tmpdir, unit_teardown_tmpdir),
         cmocka_unit_test_setup_teardown(test_cfg_load_missing_file, unit_setup_tmpdir,
                                         unit_teardown_tmpdir),
         cmocka_unit_test_setup_teardown(test_cfg_load_searches_home, unit_setup_tmpdir,

@@ -6,19 +6,6 @@
 
 #include "storage.h"
 
-/* Number of entries in a directory, "." and ".." excluded. */
-static int count_entries(const char *dir)
-{
-    DIR *d = opendir(dir);
-    assert_non_null(d);
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)))
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-            n++;
-    closedir(d);
-    return n;
-}
 
 static void test_stor_write_file_creates_with_mode_and_no_temp_left(void **state)
 {
@@ -32,7 +19,7 @@ static void test_stor_write_file_creates_with_mode_and_no_temp_left(void **state
     struct stat st;
     assert_int_equal(stat(path, &st), 0);
     assert_int_equal(st.st_mode & 0777, 0600);
-    assert_int_equal(count_entries(unit_tmp), 1);
+    assert_int_equal(unit_count_entries(unit_tmp), 1);
 }
 
 static void test_stor_write_file_replaces_existing(void **state)
@@ -70,7 +57,7 @@ static void test_stor_write_file_rename_failure_keeps_old_file(void **state)
     struct cel_err err = {0};
     assert_int_equal(stor_write_file(unit_path("target"), "x", 1, 0600, &err), -CEL_E_IO);
     assert_true(strstr(err.msg, "cannot rename") != NULL);
-    assert_int_equal(count_entries(unit_tmp), 1);
+    assert_int_equal(unit_count_entries(unit_tmp), 1);
     assert_true(stor_is_dir(unit_path("target/child")));
 }
 
@@ -143,6 +130,49 @@ static void test_stor_check_component_accepts_and_refuses(void **state)
     assert_string_equal(err.msg, "server name is longer than 255 bytes");
 }
 
+static bool keep_no_x(const char *dir, const char *name, void *ctx)
+{
+    assert_string_equal(dir, unit_tmp);
+    (*(int *)ctx)++;
+    return name[0] != 'x';
+}
+
+static void test_stor_list_dir_sorted_filtered(void **state)
+{
+    (void)state;
+    unit_write("b", "");
+    unit_write("a10", "");
+    unit_write("a9", "");
+    unit_write("x1", "");
+    unit_mkdir("C");
+    struct stor_names names;
+    int calls = 0;
+    assert_int_equal(stor_list_dir(unit_tmp, keep_no_x, &calls, &names, NULL), 0);
+    assert_int_equal(calls, 5);
+    assert_int_equal(names.n, 4);
+    assert_string_equal(names.names[0], "C");
+    assert_string_equal(names.names[1], "a10");
+    assert_string_equal(names.names[2], "a9");
+    assert_string_equal(names.names[3], "b");
+    stor_names_free(&names);
+    assert_int_equal(names.n, 0);
+}
+
+static void test_stor_list_dir_empty_and_missing(void **state)
+{
+    (void)state;
+    struct stor_names names;
+    struct cel_err err = {0};
+    assert_int_equal(stor_list_dir(unit_tmp, NULL, NULL, &names, &err), 0);
+    assert_int_equal(names.n, 0);
+    stor_names_free(&names);
+    assert_int_equal(stor_list_dir(unit_path("none"), NULL, NULL, &names, &err), -CEL_E_NOT_FOUND);
+    char expected[4400];
+    snprintf(expected, sizeof expected, "cannot read directory '%s': No such file or directory",
+             unit_path("none"));
+    assert_string_equal(err.msg, expected);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -161,6 +191,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_stor_read_file_reads_and_limits, unit_setup_tmpdir,
                                         unit_teardown_tmpdir),
         cmocka_unit_test(test_stor_check_component_accepts_and_refuses),
+        cmocka_unit_test_setup_teardown(test_stor_list_dir_sorted_filtered, unit_setup_tmpdir,
+                                        unit_teardown_tmpdir),
+        cmocka_unit_test_setup_teardown(test_stor_list_dir_empty_and_missing, unit_setup_tmpdir,
+                                        unit_teardown_tmpdir),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -82,6 +83,20 @@ static inline char *unit_read(const char *path)
     buf[len] = '\0';
     fclose(f);
     return buf;
+}
+
+/* Number of entries in dir, "." and ".." left out. */
+static inline int unit_count_entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    int n = 0;
+    struct dirent *de;
+    while ((de = readdir(d)))
+        if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+            n++;
+    closedir(d);
+    return n;
 }
 
 /* Create a directory (and parents) inside the temporary directory. */
