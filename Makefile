@@ -47,7 +47,7 @@ ASAN_LIB := $(BUILD)/asan/libcellar.a
 
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BIN   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
-TEST_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Wall -Wextra -Werror \
+TEST_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_XOPEN_SOURCE=700 -D_DEFAULT_SOURCE -Wall -Wextra -Werror \
                -g -O1 $(ASAN) -Isrc -Isrc/core -Itests/unit $(PKG_CFLAGS)
 
 .PHONY: all deps check check-all check-unit check-integration check-lint unit demo demo-stop \

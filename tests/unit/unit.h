@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <dirent.h>
+#include <errno.h>
+#include <ftw.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -34,13 +36,21 @@ static inline int unit_setup_tmpdir(void **state)
     return mkdtemp(unit_tmp) ? 0 : -1;
 }
 
+/* nftw callback: remove one entry (children come before their directory). */
+static inline int unit_remove_entry(const char *path, const struct stat *st, int flag,
+                                    struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
 /* Fixture: remove the temporary directory and everything under it. */
 static inline int unit_teardown_tmpdir(void **state)
 {
     (void)state;
-    char cmd[4200];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", unit_tmp);
-    return system(cmd) == 0 ? 0 : -1;
+    return nftw(unit_tmp, unit_remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 /* Path of name inside the test's temporary directory (static buffer, one of 4). */
@@ -102,9 +112,18 @@ static inline int unit_count_entries(const char *dir)
 /* Create a directory (and parents) inside the temporary directory. */
 static inline void unit_mkdir(const char *name)
 {
-    char cmd[4300];
-    snprintf(cmd, sizeof cmd, "mkdir -p '%s/%s'", unit_tmp, name);
-    assert_int_equal(system(cmd), 0);
+    char path[4400];
+    snprintf(path, sizeof path, "%s/%s", unit_tmp, name);
+    for (char *p = path + strlen(unit_tmp) + 1;; p++) {
+        if (*p != '/' && *p != '\0')
+            continue;
+        char c = *p;
+        *p = '\0';
+        assert_true(mkdir(path, 0700) == 0 || errno == EEXIST);
+        *p = c;
+        if (c == '\0')
+            break;
+    }
 }
 
 #endif
