@@ -3,8 +3,10 @@
  *
  * The parser walks the text line by line keeping one pending key: a key's
  * value is only complete once the next non-continuation line (or the end of
- * the text) is seen, because indented lines may extend it. Comment lines are
- * skipped without ending a pending value, as ConfigParser does.
+ * the text) is seen, because lines indented deeper than the key's own line
+ * may extend it. Comment lines are skipped without ending a pending value,
+ * and blank lines are kept inside it when a continuation follows, as
+ * ConfigParser does.
  */
 #include <ctype.h>
 
@@ -19,6 +21,8 @@ struct parser {
     char *section;
     char *key; /* pending key, NULL when none */
     int key_line;
+    size_t key_indent; /* blanks before the pending key */
+    int blanks;        /* blank lines seen since the pending value's last line */
     struct strbuf value;
 };
 
@@ -49,6 +53,7 @@ static int flush(struct parser *p, struct cel_err *err)
     int rc = p->fn(p->ctx, &item, err);
     free(p->key);
     p->key = NULL;
+    p->blanks = 0;
     sb_reset(&p->value);
     return rc;
 }
@@ -59,11 +64,18 @@ static int parse_line(struct parser *p, const char *s, const char *e, int lineno
 {
     const char *ts = s, *te = e;
     trim(&ts, &te);
-    if (ts == te)
-        return flush(p, err); /* a blank line ends a value */
+    if (ts == te) {
+        /* part of the value if a continuation line follows, else dropped */
+        if (p->key)
+            p->blanks++;
+        return 0;
+    }
     if (*ts == '#' || *ts == ';')
         return 0;
-    if (is_blank(*s) && p->key) {
+    size_t indent = (size_t)(ts - s);
+    if (p->key && indent > p->key_indent) {
+        for (; p->blanks > 0; p->blanks--)
+            sb_appendc(&p->value, '\n');
         sb_appendc(&p->value, '\n');
         sb_appendn(&p->value, ts, (size_t)(te - ts));
         return 0;
@@ -103,6 +115,7 @@ static int parse_line(struct parser *p, const char *s, const char *e, int lineno
     for (char *c = p->key; *c; c++)
         *c = (char)tolower((unsigned char)*c);
     p->key_line = lineno;
+    p->key_indent = indent;
     sb_appendn(&p->value, vs, (size_t)(ve - vs));
     return 0;
 }

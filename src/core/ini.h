@@ -9,7 +9,9 @@
  *     lower-cased, keys and values are stripped of surrounding blanks;
  *   - full-line comments start with '#' or ';' (after optional blanks);
  *     there are NO inline comments, so "echo a ; echo b" stays whole;
- *   - an indented line continues the previous value (joined with "\n");
+ *   - a line indented deeper than its option's line continues the value
+ *     (joined with "\n"; blank lines between are kept, trailing ones
+ *     dropped), so options may all be indented alike;
  *   - lines of any length; a UTF-8 byte order mark is skipped; CRLF is fine.
  * Interpolation, quotes and "none" are the configuration layer's business.
  *

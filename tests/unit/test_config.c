@@ -617,6 +617,42 @@ static void test_ini_parse_text_events(void **state)
     assert_string_equal(seen, "1:[s]|2:s.key=v|5:s.k2=a = b\nc|7:[t]|8:t.empty=|");
 }
 
+static void test_ini_parse_text_indented_options_and_blank_lines(void **state)
+{
+    (void)state;
+    /* ConfigParser: a line continues a value only when it is indented more
+     * than the option's own line, so a file with every option indented
+     * reads as separate options; blank lines inside a value are kept when
+     * an indented line follows, and dropped at its end */
+    seen[0] = '\0';
+    assert_int_equal(ini_parse_text("[barman]\n    barman_home = /srv/b\n    log_level = DEBUG\n"
+                                    "[pg]\n  a = 1\n      more\n  b = 2\n"
+                                    "c = x\n\n  y\n\n\nd = z\n\n",
+                                    "x", record, NULL, NULL),
+                     0);
+    assert_string_equal(seen, "1:[barman]|2:barman.barman_home=/srv/b|3:barman.log_level=DEBUG|"
+                              "4:[pg]|5:pg.a=1\nmore|7:pg.b=2|8:pg.c=x\n\ny|13:pg.d=z|");
+}
+
+static void test_cfg_load_text_indented_options(void **state)
+{
+    (void)state;
+    struct cfg *cfg = NULL;
+    struct cel_err err = {0};
+    assert_int_equal(load("[barman]\n    barman_home = /srv/b\n    log_level = DEBUG\n"
+                          "[pg]\n    description = \"Main DB\"\n    conninfo = host=pg\n",
+                          &cfg, &err),
+                     0);
+    assert_string_equal(cfg->global.barman_home, "/srv/b");
+    assert_int_equal(cfg->global.log_level, LOG_DEBUG);
+    const struct cfg_server *s = cfg_server_find(cfg, "pg");
+    assert_non_null(s);
+    assert_string_equal(s->description, "Main DB");
+    assert_string_equal(s->conninfo, "host=pg");
+    assert_string_equal(s->backup_directory, "/srv/b/pg");
+    cfg_free(cfg);
+}
+
 static void test_ini_parse_file_rejects_nul(void **state)
 {
     (void)state;
@@ -661,6 +697,8 @@ int main(void)
         cmocka_unit_test(test_cfg_format_value_masks_conninfo),
         cmocka_unit_test(test_ret_policy_parse_and_format),
         cmocka_unit_test(test_ini_parse_text_events),
+        cmocka_unit_test(test_ini_parse_text_indented_options_and_blank_lines),
+        cmocka_unit_test(test_cfg_load_text_indented_options),
         cmocka_unit_test_setup_teardown(test_ini_parse_file_rejects_nul, unit_setup_tmpdir,
                                         unit_teardown_tmpdir),
     };
