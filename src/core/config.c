@@ -1136,7 +1136,9 @@ static void mask_uri(const char *s, struct strbuf *out)
 {
     const char *scheme_end = strstr(s, "://");
     const char *auth = scheme_end + 3;
-    const char *at = strpbrk(auth, "@/?");
+    /* libpq's user info ends at the first '@' before any '/': a '?' in
+     * it belongs to the password */
+    const char *at = strpbrk(auth, "@/");
     const char *colon = NULL;
     if (at && *at == '@') {
         colon = memchr(auth, ':', (size_t)(at - auth));

@@ -540,6 +540,9 @@ static void test_cfg_conninfo_mask(void **state)
          "postgres://bob@pg/db?password=********&sslmode=require"},
         {"postgresql://pg/db", "postgresql://pg/db"},
         {"passwordx=1 password=2", "passwordx=1 password=********"},
+        /* libpq ends the user info at '@' or '/', not at '?' */
+        {"postgresql://bob:se?cret@pg/db", "postgresql://bob:********@pg/db"},
+        {"postgresql://pg?password=secret", "postgresql://pg?password=********"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char *m = cfg_conninfo_mask(cases[i][0]);
