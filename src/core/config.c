@@ -470,9 +470,22 @@ static int parse_conninfo(const char *v, struct cel_err *err)
         PQconninfoFree(opts);
         return 0;
     }
+    /* libpq's message may quote the password ("invalid percent-encoded
+     * token: ..."): take the message of the masked string instead, and when
+     * that one parses, the fault is in the password itself */
+    PQfreemem(errmsg);
+    errmsg = NULL;
     char *masked = cfg_conninfo_mask(v);
     int rc;
-    if (errmsg) {
+    opts = PQconninfoParse(masked, &errmsg);
+    if (opts) {
+        PQconninfoFree(opts);
+        rc = cel_err_set(err, CEL_E_INVALID,
+                         "invalid connection string '%s': the password is not valid in a "
+                         "connection string (libpq's message is not shown: it quotes the "
+                         "password)",
+                         masked);
+    } else if (errmsg) {
         size_t len = strlen(errmsg);
         while (len > 0 && (errmsg[len - 1] == '\n' || errmsg[len - 1] == '.'))
             errmsg[--len] = '\0';

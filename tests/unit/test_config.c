@@ -354,6 +354,14 @@ static void test_cfg_load_text_typed_values_and_errors(void **state)
                                                       "'host=x password=******** sslmode': missing "
                                                       "\"=\" after \"sslmode\" in connection info "
                                                       "string"},
+        /* libpq's own message would quote the password: it is not shown */
+        {"conninfo = postgresql://u:50%%off@pg/db",
+         "[pg] conninfo: invalid connection string 'postgresql://u:********@pg/db': the password "
+         "is not valid in a connection string (libpq's message is not shown: it quotes the "
+         "password)"},
+        {"conninfo = postgresql://pg/db?password=a%%zz&foo=bar",
+         "[pg] conninfo: invalid connection string 'postgresql://pg/db?password=********&foo=bar': "
+         "invalid URI query parameter: \"foo\""},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char text[512], expected[512];
