@@ -26,10 +26,12 @@ static void oom(size_t size)
     abort();
 }
 
-/* Value of an option written "-x V", "-xV", "--name V" or "--name=V". */
+/* Value of an option written "-x V", "-xV", "--name V" or "--name=V";
+ * prefix_len is the length of "--name" (a short option is 2 bytes long and
+ * must not be read that far). */
 static const char *opt_value(int argc, char **argv, int *i, const char *arg, size_t prefix_len)
 {
-    if (arg[prefix_len] == '=')
+    if (arg[1] == '-' && arg[prefix_len] == '=')
         return arg + prefix_len + 1;
     if (arg[1] != '-' && arg[2])
         return arg + 2;

@@ -12,7 +12,7 @@ set -u
 . "$(dirname "$0")/lib/tap.sh"
 . "$(dirname "$0")/lib/common.sh"
 harness_init || exit 1
-tap_plan 52
+tap_plan 54
 
 # run ARGS... - run cellar; sets OUT, ERR and RC.
 run() {
@@ -75,6 +75,14 @@ like "$ERR" "ERROR: $conf:14: \[broken\] retention_policy: invalid retention pol
     "a bad retention policy names file, line, section, option, value and accepted forms"
 like "$ERR" "ERROR: $conf:15: \[broken\] compression: invalid value 'rar': expected gzip, bzip2, zstd, lz4, custom or none" \
     "an unknown compression names file, line and accepted values"
+# a short option's value in the next argument is taken whole, whatever it
+# holds ("-c" used to peek 8 bytes into "-c" itself and split at a '=')
+mkdir -p "$T/abc=" && cp "$conf" "$T/abc=/cellar.conf"
+OUT=$(cd "$T" && "$CELLAR" -c ./abc=/cellar.conf list-server --minimal 2>"$T/stderr")
+RC=$?
+is "$RC" 0 "-c FILE takes a path holding '=' whole"
+is "$OUT" "broken
+main" "and reads that file"
 run -c "$conf" list-backup broken
 is "$RC" 2 "a command on the disabled server exits 2"
 like "$ERR" "ERROR: server 'broken' is disabled by configuration errors" "and says why"
