@@ -19,6 +19,58 @@ void batch_init(struct batch *b, enum batch_format format, bool quiet, bool debu
     b->out_is_tty = isatty(fileno(stdout)) != 0;
 }
 
+/* Length of the valid UTF-8 sequence at p, 0 when it is not one. */
+static size_t utf8_len(const unsigned char *p)
+{
+    if (p[0] < 0x80)
+        return 1;
+    size_t n;
+    uint32_t c, min;
+    if ((p[0] & 0xE0) == 0xC0) {
+        n = 2, c = p[0] & 0x1Fu, min = 0x80;
+    } else if ((p[0] & 0xF0) == 0xE0) {
+        n = 3, c = p[0] & 0x0Fu, min = 0x800;
+    } else if ((p[0] & 0xF8) == 0xF0) {
+        n = 4, c = p[0] & 0x07u, min = 0x10000;
+    } else {
+        return 0;
+    }
+    for (size_t i = 1; i < n; i++) {
+        if ((p[i] & 0xC0) != 0x80) /* also stops at the NUL */
+            return 0;
+        c = c << 6 | (p[i] & 0x3Fu);
+    }
+    if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
+        return 0;
+    return n;
+}
+
+/* s as a JSON string, NULL for NULL. jansson refuses text that is not
+ * UTF-8 (a path in another encoding), which would lose the whole line, even
+ * the final "end" one: such bytes become U+FFFD. */
+static json_t *json_text(const char *s)
+{
+    if (!s)
+        return NULL;
+    json_t *j = json_string(s);
+    if (j)
+        return j;
+    struct strbuf clean = {0};
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        size_t n = utf8_len(p);
+        if (n) {
+            sb_appendn(&clean, (const char *)p, n);
+            p += n;
+        } else {
+            sb_append(&clean, "\xEF\xBF\xBD");
+            p++;
+        }
+    }
+    j = json_string(sb_str(&clean));
+    sb_free(&clean);
+    return j;
+}
+
 /* Print one JSON object as a line and flush, so a reader sees it at once. */
 static void json_line(struct batch *b, json_t *o)
 {
@@ -125,23 +177,25 @@ static void json_event(struct batch *b, const struct op_event *ev)
     json_t *o = NULL;
     switch (ev->kind) {
     case OP_EV_PHASE:
-        o = json_pack("{s:s, s:s?, s:s?, s:s?}", "event", "phase", "server", ev->server, "phase",
-                      ev->phase, "text", ev->text);
+        o = json_pack("{s:s, s:o?, s:o?, s:o?}", "event", "phase", "server",
+                      json_text(ev->server), "phase", json_text(ev->phase), "text",
+                      json_text(ev->text));
         break;
     case OP_EV_PROGRESS: {
         const struct op_progress *p = &ev->progress;
-        o = json_pack("{s:s, s:s?, s:I, s:I, s:I, s:I, s:f, s:s?}", "event", "progress", "server",
-                      ev->server, "bytes_done", (json_int_t)p->bytes_done, "bytes_total",
-                      (json_int_t)p->bytes_total, "files_done", (json_int_t)p->files_done,
-                      "files_total", (json_int_t)p->files_total, "rate", p->rate, "current",
-                      p->current);
+        o = json_pack("{s:s, s:o?, s:I, s:I, s:I, s:I, s:f, s:o?}", "event", "progress", "server",
+                      json_text(ev->server), "bytes_done", (json_int_t)p->bytes_done,
+                      "bytes_total", (json_int_t)p->bytes_total, "files_done",
+                      (json_int_t)p->files_done, "files_total", (json_int_t)p->files_total,
+                      "rate", p->rate, "current", json_text(p->current));
         break;
     }
     case OP_EV_LOG:
         if (ev->level == LOG_DEBUG && !b->debug)
             return;
-        o = json_pack("{s:s, s:s, s:s?, s:s?}", "event", "log", "level",
-                      log_level_name(ev->level), "server", ev->server, "text", ev->text);
+        o = json_pack("{s:s, s:s, s:o?, s:o?}", "event", "log", "level",
+                      log_level_name(ev->level), "server", json_text(ev->server), "text",
+                      json_text(ev->text));
         break;
     case OP_EV_RESULT:
         o = json_pack("{s:s, s:s, s:o}", "event", "result", "command", ev->result->command,
@@ -182,8 +236,9 @@ int batch_finish(struct batch *b, int rc, const struct cel_err *err)
     if (b->format == BATCH_JSON) {
         json_t *error = json_null();
         if (rc < 0)
-            error = json_pack("{s:s, s:i, s:s, s:s?}", "code", cel_code_name(code), "number",
-                              code, "message", err->msg, "hint", err->hint[0] ? err->hint : NULL);
+            error = json_pack("{s:s, s:i, s:o, s:o?}", "code", cel_code_name(code), "number",
+                              code, "message", json_text(err->msg), "hint",
+                              json_text(err->hint[0] ? err->hint : NULL));
         json_line(b, json_pack("{s:s, s:s, s:i, s:o}", "event", "end", "status",
                                rc < 0 ? "failed" : "ok", "exit", status, "error", error));
         return status;

@@ -992,6 +992,34 @@ static void test_batch_report_config(void **state)
     batch_run_free(&run);
 }
 
+static void test_batch_json_lines_survive_invalid_utf8(void **state)
+{
+    (void)state;
+    /* a path in another encoding (Latin-1 'caf\xe9') in a log line and in
+     * the final error: jansson refuses such strings, and the lines, the
+     * "end" line included, must still be written, the bad byte as U+FFFD */
+    struct batch_run run;
+    batch_run_begin(&run, BATCH_JSON, false);
+    struct op_event ev = {.kind = OP_EV_LOG, .level = LOG_WARNING, .server = "pg",
+                          .text = "cannot read '/srv/caf\xe9'"};
+    batch_event(&run.b, &ev);
+    struct cel_err err = {0};
+    int rc = cel_err_set(&err, CEL_E_CONFIG, "cannot open '/srv/caf\xe9.conf'");
+    cel_err_hint(&err, "check '\xff\xfe' and '\xc3\xa9t\xc3'");
+    batch_run_end(&run, rc, &err);
+    json_t *lines = json_lines(run.out);
+    assert_int_equal(json_array_size(lines), 2);
+    json_t *log = json_array_get(lines, 0);
+    assert_string_equal(jstr(log, "event"), "log");
+    assert_string_equal(jstr(log, "text"), "cannot read '/srv/caf\xef\xbf\xbd'");
+    json_t *e = json_object_get(json_array_get(lines, 1), "error");
+    assert_string_equal(jstr(e, "message"), "cannot open '/srv/caf\xef\xbf\xbd.conf'");
+    assert_string_equal(jstr(e, "hint"),
+                        "check '\xef\xbf\xbd\xef\xbf\xbd' and '\xc3\xa9t\xef\xbf\xbd'");
+    json_decref(lines);
+    batch_run_free(&run);
+}
+
 int main(void)
 {
     setenv("TZ", "UTC", 1);
@@ -1014,6 +1042,7 @@ int main(void)
         T(test_op_list_server_text),
         T(test_op_list_server_json),
         T(test_batch_report_config),
+        T(test_batch_json_lines_survive_invalid_utf8),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
