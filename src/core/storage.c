@@ -3,8 +3,12 @@
  * storage driver: temp file beside the target (so rename is atomic on the
  * same filesystem), full writes with EINTR handling, fsync before rename,
  * directory fsync after. A failure at any step unlinks the temp file and
- * preserves errno for the message.
+ * preserves errno for the message. Every descriptor is close-on-exec from
+ * the moment it exists (mkostemp, hence _GNU_SOURCE), so no child program
+ * inherits one.
  */
+#define _GNU_SOURCE
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -69,7 +73,7 @@ int stor_write_file(const char *path, const void *data, size_t len, mode_t mode,
     char *dir = dir_of(path);
     char *tmp = cel_xasprintf("%s/.%s.tmp.XXXXXX", dir, base);
     int rc = 0;
-    int fd = mkstemp(tmp);
+    int fd = mkostemp(tmp, O_CLOEXEC);
     if (fd < 0) {
         rc = cel_err_sys(err, CEL_E_IO, errno, "cannot create a temporary file for '%s'", path);
         goto out;

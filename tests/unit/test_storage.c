@@ -4,7 +4,27 @@
 #include <dirent.h>
 #include <errno.h>
 
+#include <fcntl.h>
+#include <sys/syscall.h>
+
 #include "storage.h"
+
+/*
+ * fsync as seen by the code under test: defined here, it takes the place of
+ * libc's for the objects linked into this program. It records whether each
+ * descriptor it is given is close-on-exec, then syncs through the system
+ * call itself.
+ */
+static int fsync_calls, fsync_without_cloexec;
+
+int fsync(int fd)
+{
+    int flags = fcntl(fd, F_GETFD);
+    fsync_calls++;
+    if (flags < 0 || !(flags & FD_CLOEXEC))
+        fsync_without_cloexec++;
+    return (int)syscall(SYS_fsync, fd);
+}
 
 
 static void test_stor_write_file_creates_with_mode_and_no_temp_left(void **state)
@@ -20,6 +40,17 @@ static void test_stor_write_file_creates_with_mode_and_no_temp_left(void **state
     assert_int_equal(stat(path, &st), 0);
     assert_int_equal(st.st_mode & 0777, 0600);
     assert_int_equal(unit_count_entries(unit_tmp), 1);
+}
+
+static void test_stor_write_file_descriptors_are_close_on_exec(void **state)
+{
+    (void)state;
+    /* a program started while the file is open (by another thread, or a
+     * hook later) must not inherit it */
+    fsync_calls = fsync_without_cloexec = 0;
+    assert_int_equal(stor_write_file(unit_path("f"), "x", 1, 0600, NULL), 0);
+    assert_int_equal(fsync_calls, 2); /* the file, then its directory */
+    assert_int_equal(fsync_without_cloexec, 0);
 }
 
 static void test_stor_write_file_replaces_existing(void **state)
@@ -177,6 +208,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_stor_write_file_creates_with_mode_and_no_temp_left,
+                                        unit_setup_tmpdir, unit_teardown_tmpdir),
+        cmocka_unit_test_setup_teardown(test_stor_write_file_descriptors_are_close_on_exec,
                                         unit_setup_tmpdir, unit_teardown_tmpdir),
         cmocka_unit_test_setup_teardown(test_stor_write_file_replaces_existing, unit_setup_tmpdir,
                                         unit_teardown_tmpdir),
