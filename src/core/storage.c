@@ -126,8 +126,9 @@ int stor_mkdir_p(const char *dir, mode_t mode, struct cel_err *err)
     size_t len = strlen(path);
     while (len > 1 && path[len - 1] == '/')
         path[--len] = '\0';
-    /* create each missing level from the top down */
-    for (char *p = path + 1;; p++) {
+    /* create each missing level from the top down (the first byte is skipped
+     * so "/" is not a level of its own; "" has none to skip) */
+    for (char *p = path + (len > 0);; p++) {
         if (*p != '/' && *p != '\0')
             continue;
         char saved = *p;

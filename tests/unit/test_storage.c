@@ -118,6 +118,16 @@ static void test_stor_mkdir_p_refuses_file_in_the_way(void **state)
     assert_string_equal(err.msg, expected);
 }
 
+static void test_stor_mkdir_p_empty_name(void **state)
+{
+    (void)state;
+    /* "" has no first level to skip: it must fail, not read past its end */
+    struct cel_err err = {0};
+    assert_int_equal(stor_mkdir_p("", 0, &err), -CEL_E_IO);
+    assert_int_equal(err.sys_errno, ENOENT);
+    assert_string_equal(err.msg, "cannot create directory '': No such file or directory");
+}
+
 static void test_stor_read_file_reads_and_limits(void **state)
 {
     (void)state;
@@ -221,6 +231,7 @@ int main(void)
                                         unit_setup_tmpdir, unit_teardown_tmpdir),
         cmocka_unit_test_setup_teardown(test_stor_mkdir_p_refuses_file_in_the_way,
                                         unit_setup_tmpdir, unit_teardown_tmpdir),
+        cmocka_unit_test(test_stor_mkdir_p_empty_name),
         cmocka_unit_test_setup_teardown(test_stor_read_file_reads_and_limits, unit_setup_tmpdir,
                                         unit_teardown_tmpdir),
         cmocka_unit_test(test_stor_check_component_accepts_and_refuses),
