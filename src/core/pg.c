@@ -142,8 +142,11 @@ int pg_get_status(struct pg_conn *c, struct pg_status *out, struct cel_err *err)
             "pg_catalog.pg_is_in_recovery() AS is_in_recovery, "
             "(SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user) "
             "AS is_superuser, "
-            "current_setting('archive_mode') IN ('on', 'always') AS is_archiving, "
-            "(SELECT sum(pg_catalog.pg_database_size(oid)) FROM pg_catalog.pg_database) "
+            "current_setting('archive_mode') IN ('on', 'always') AS is_archiving");
+    /* alone: sizing needs privileges (CONNECT on every database or
+     * pg_read_all_stats) that a backup role may lack */
+    add_row(c, out,
+            "SELECT (SELECT sum(pg_catalog.pg_database_size(oid)) FROM pg_catalog.pg_database) "
             "AS current_size");
     add_row(c, out, "SELECT system_identifier AS postgres_systemid "
                     "FROM pg_catalog.pg_control_system()");

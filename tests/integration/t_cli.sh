@@ -12,7 +12,7 @@ set -u
 . "$(dirname "$0")/lib/tap.sh"
 . "$(dirname "$0")/lib/common.sh"
 harness_init || exit 1
-tap_plan 54
+tap_plan 56
 
 # run ARGS... - run cellar; sets OUT, ERR and RC.
 run() {
@@ -106,6 +106,14 @@ like "$OUT" $'\tbasebackups_directory: '"$T/home/main/base" "show-server shows t
 like "$OUT" $'\tincoming_wals_directory: '"$T/home/main/incoming" "show-server shows the derived incoming directory"
 like "$OUT" "password=\*\*\*\*\*\*\*\*" "show-server masks the password"
 unlike "$OUT$ERR" "Sup3rSecret" "show-server never prints the password"
+# a role that may not measure every database (CONNECT revoked on one, no
+# pg_read_all_stats) still gets the rest of the status
+pg_sql main "CREATE ROLE limited LOGIN" && pg_sql main "CREATE DATABASE closed" &&
+    pg_sql main "REVOKE CONNECT ON DATABASE closed FROM PUBLIC" || tap_bail "cannot create the role"
+sed "s/^conninfo = .*Sup3rSecret\$/conninfo = $PG_MAIN_CONNINFO user=limited/" "$conf" >"$T/limited.conf"
+run -c "$T/limited.conf" show-server main
+like "$OUT" $'\tserver_txt_version: 15\\.' "show-server reports the version to a role that cannot size every database"
+like "$OUT" $'\tis_superuser: ' "and whether the role is a superuser"
 run -c "$conf" show-server broken
 like "$OUT" $'\tconfiguration_errors: .*retention_policy' "show-server of a disabled server lists its errors"
 
