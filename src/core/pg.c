@@ -143,11 +143,12 @@ int pg_get_status(struct pg_conn *c, struct pg_status *out, struct cel_err *err)
             "(SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user) "
             "AS is_superuser, "
             "current_setting('archive_mode') IN ('on', 'always') AS is_archiving");
-    /* alone: sizing needs privileges (CONNECT on every database or
-     * pg_read_all_stats) that a backup role may lack */
+    /* alone: sizing needs privileges (pg_read_all_stats, or CREATE on each
+     * tablespace) that a backup role may lack. Barman's measure: every
+     * tablespace, pg_global included */
     add_row(c, out,
-            "SELECT (SELECT sum(pg_catalog.pg_database_size(oid)) FROM pg_catalog.pg_database) "
-            "AS current_size");
+            "SELECT sum(pg_catalog.pg_tablespace_size(oid)) AS current_size "
+            "FROM pg_catalog.pg_tablespace");
     add_row(c, out, "SELECT system_identifier AS postgres_systemid "
                     "FROM pg_catalog.pg_control_system()");
     add_row(c, out, "SELECT timeline_id AS timeline FROM pg_catalog.pg_control_checkpoint()");

@@ -12,7 +12,7 @@ set -u
 . "$(dirname "$0")/lib/tap.sh"
 . "$(dirname "$0")/lib/common.sh"
 harness_init || exit 1
-tap_plan 56
+tap_plan 57
 
 # run ARGS... - run cellar; sets OUT, ERR and RC.
 run() {
@@ -102,6 +102,8 @@ like "$OUT" "^Server main:" "show-server starts with the server line"
 like "$OUT" $'\twal_level: replica' "show-server reports PostgreSQL's wal_level"
 like "$OUT" $'\tarchive_mode: on' "show-server reports archive_mode"
 like "$OUT" $'\tserver_txt_version: 15\\.' "show-server reports the server version"
+size=$(pg_sql main "SELECT sum(pg_tablespace_size(oid)) FROM pg_tablespace")
+like "$OUT" $'\tcurrent_size: '"$size"$'\n' "show-server's current_size is Barman's: every tablespace, pg_global included"
 like "$OUT" $'\tbasebackups_directory: '"$T/home/main/base" "show-server shows the derived base directory"
 like "$OUT" $'\tincoming_wals_directory: '"$T/home/main/incoming" "show-server shows the derived incoming directory"
 like "$OUT" "password=\*\*\*\*\*\*\*\*" "show-server masks the password"
