@@ -88,13 +88,21 @@ static void status_add(struct pg_status *st, const char *key, const char *value)
     st->n++;
 }
 
-/* Run a one-row query and add each column as a key (column name). */
+/* The type oid of boolean (pg_type.h is a server header). */
+#define PG_BOOLOID 16
+
+/* Run a one-row query and add each column as a key (column name). Booleans
+ * read "True" and "False", as Barman prints Python's. */
 static void add_row(struct pg_conn *c, struct pg_status *st, const char *sql)
 {
     PGresult *res = PQexec(c->conn, sql);
     if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) > 0) {
-        for (int i = 0; i < PQnfields(res); i++)
-            status_add(st, PQfname(res, i), PQgetisnull(res, 0, i) ? NULL : PQgetvalue(res, 0, i));
+        for (int i = 0; i < PQnfields(res); i++) {
+            const char *v = PQgetisnull(res, 0, i) ? NULL : PQgetvalue(res, 0, i);
+            if (v && PQftype(res, i) == PG_BOOLOID)
+                v = strcmp(v, "t") == 0 ? "True" : "False";
+            status_add(st, PQfname(res, i), v);
+        }
     }
     PQclear(res);
 }

@@ -12,7 +12,7 @@ set -u
 . "$(dirname "$0")/lib/tap.sh"
 . "$(dirname "$0")/lib/common.sh"
 harness_init || exit 1
-tap_plan 57
+tap_plan 59
 
 # run ARGS... - run cellar; sets OUT, ERR and RC.
 run() {
@@ -102,6 +102,8 @@ like "$OUT" "^Server main:" "show-server starts with the server line"
 like "$OUT" $'\twal_level: replica' "show-server reports PostgreSQL's wal_level"
 like "$OUT" $'\tarchive_mode: on' "show-server reports archive_mode"
 like "$OUT" $'\tserver_txt_version: 15\\.' "show-server reports the server version"
+like "$OUT" $'\tis_superuser: True\n' "show-server writes PostgreSQL's booleans as Barman does"
+like "$OUT" $'\tis_in_recovery: False\n\tis_superuser' "is_in_recovery too"
 size=$(pg_sql main "SELECT sum(pg_tablespace_size(oid)) FROM pg_tablespace")
 like "$OUT" $'\tcurrent_size: '"$size"$'\n' "show-server's current_size is Barman's: every tablespace, pg_global included"
 like "$OUT" $'\tbasebackups_directory: '"$T/home/main/base" "show-server shows the derived base directory"
@@ -115,7 +117,7 @@ pg_sql main "CREATE ROLE limited LOGIN" && pg_sql main "CREATE DATABASE closed" 
 sed "s/^conninfo = .*Sup3rSecret\$/conninfo = $PG_MAIN_CONNINFO user=limited/" "$conf" >"$T/limited.conf"
 run -c "$T/limited.conf" show-server main
 like "$OUT" $'\tserver_txt_version: 15\\.' "show-server reports the version to a role that cannot size every database"
-like "$OUT" $'\tis_superuser: ' "and whether the role is a superuser"
+like "$OUT" $'\tis_superuser: False\n' "and that the role is not a superuser, as Barman writes it"
 run -c "$conf" show-server broken
 like "$OUT" $'\tconfiguration_errors: .*retention_policy' "show-server of a disabled server lists its errors"
 
