@@ -142,7 +142,8 @@ int pg_get_status(struct pg_conn *c, struct pg_status *out, struct cel_err *err)
     PQclear(res);
 
     add_row(c, out,
-            "SELECT current_setting('server_version') AS server_txt_version, "
+            "SELECT split_part(current_setting('server_version'), ' ', 1) "
+            "AS server_txt_version, "
             "current_setting('server_version_num') AS version, "
             "(SELECT setting::bigint * CASE unit WHEN 'B' THEN 1 WHEN '8kB' THEN 8192 "
             "  WHEN 'MB' THEN 1048576 ELSE 1 END FROM pg_catalog.pg_settings "

@@ -12,7 +12,7 @@ set -u
 . "$(dirname "$0")/lib/tap.sh"
 . "$(dirname "$0")/lib/common.sh"
 harness_init || exit 1
-tap_plan 59
+tap_plan 60
 
 # run ARGS... - run cellar; sets OUT, ERR and RC.
 run() {
@@ -102,6 +102,7 @@ like "$OUT" "^Server main:" "show-server starts with the server line"
 like "$OUT" $'\twal_level: replica' "show-server reports PostgreSQL's wal_level"
 like "$OUT" $'\tarchive_mode: on' "show-server reports archive_mode"
 like "$OUT" $'\tserver_txt_version: 15\\.' "show-server reports the server version"
+like "$OUT" $'\tserver_txt_version: 15\\.[0-9]+\n' "as Barman: the number alone, without the packager's suffix"
 like "$OUT" $'\tis_superuser: True\n' "show-server writes PostgreSQL's booleans as Barman does"
 like "$OUT" $'\tis_in_recovery: False\n\tis_superuser' "is_in_recovery too"
 size=$(pg_sql main "SELECT sum(pg_tablespace_size(oid)) FROM pg_tablespace")
