@@ -1,6 +1,7 @@
 /*
  * batch.c - rendering op events for the terminal or as JSON lines.
  */
+#include <limits.h>
 #include <unistd.h>
 
 #include "batch.h"
@@ -118,10 +119,10 @@ static void text_progress(struct batch *b, const struct op_event *ev)
         sb_append(&line, ", ");
         fmt_size(p->rate, &line);
         sb_append(&line, "/s");
-        if (p->bytes_total > p->bytes_done) {
-            double eta = (double)(p->bytes_total - p->bytes_done) / p->rate;
+        double eta = (double)(p->bytes_total - p->bytes_done) / p->rate;
+        /* converting an ETA beyond int to int is undefined: leave it out */
+        if (p->bytes_total > p->bytes_done && eta < (double)INT_MAX)
             sb_appendf(&line, ", ETA %d:%02d", (int)eta / 60, (int)eta % 60);
-        }
     }
     if (p->current)
         sb_appendf(&line, "  %.40s", p->current);

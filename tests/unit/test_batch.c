@@ -1020,6 +1020,30 @@ static void test_batch_json_lines_survive_invalid_utf8(void **state)
     batch_run_free(&run);
 }
 
+static void test_batch_progress_eta(void **state)
+{
+    (void)state;
+    /* on a terminal: a bar, sizes, rate and ETA; an ETA too long to count
+     * in seconds (a stalled copy) is left out, not printed as garbage */
+    struct batch_run run;
+    batch_run_begin(&run, BATCH_TEXT, false);
+    run.b.batch_mode = false;
+    run.b.out_is_tty = true;
+    struct op_event ev = {.kind = OP_EV_PROGRESS, .server = "pg"};
+    ev.progress = (struct op_progress){.bytes_done = 512 * 1024, .bytes_total = 1024 * 1024,
+                                       .rate = 1024};
+    batch_event(&run.b, &ev);
+    ev.progress = (struct op_progress){.bytes_total = 1000000000000, .rate = 1e-6};
+    batch_event(&run.b, &ev);
+    struct cel_err err = {0};
+    batch_run_end(&run, 0, &err);
+    assert_string_equal(run.out, "\r\033[K[##########          ]  50% 512.0 KiB of 1.0 MiB, "
+                                 "1.0 KiB/s, ETA 8:32"
+                                 "\r\033[K[                    ]   0% 0 B of 931.3 GiB, 0 B/s"
+                                 "\r\033[K");
+    batch_run_free(&run);
+}
+
 int main(void)
 {
     setenv("TZ", "UTC", 1);
@@ -1043,6 +1067,7 @@ int main(void)
         T(test_op_list_server_json),
         T(test_batch_report_config),
         T(test_batch_json_lines_survive_invalid_utf8),
+        T(test_batch_progress_eta),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
