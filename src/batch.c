@@ -1,6 +1,7 @@
 /*
  * batch.c - rendering op events for the terminal or as JSON lines.
  */
+#include <errno.h>
 #include <limits.h>
 #include <unistd.h>
 
@@ -72,6 +73,15 @@ static json_t *json_text(const char *s)
     return j;
 }
 
+/* Flush the output, keeping the first error: the stream forgets it once
+ * the lost bytes are dropped. */
+static void flush_out(struct batch *b)
+{
+    errno = 0;
+    if (fflush(b->out) != 0 && !b->out_errno)
+        b->out_errno = errno ? errno : EIO;
+}
+
 /* Print one JSON object as a line and flush, so a reader sees it at once. */
 static void json_line(struct batch *b, json_t *o)
 {
@@ -79,7 +89,7 @@ static void json_line(struct batch *b, json_t *o)
     if (text) {
         fputs(text, b->out);
         fputc('\n', b->out);
-        fflush(b->out);
+        flush_out(b);
         free(text);
     }
     json_decref(o);
@@ -127,7 +137,7 @@ static void text_progress(struct batch *b, const struct op_event *ev)
     if (p->current)
         sb_appendf(&line, "  %.40s", p->current);
     fprintf(b->out, "\r\033[K%s", sb_str(&line));
-    fflush(b->out);
+    flush_out(b);
     b->progress_line = true;
     sb_free(&line);
 }
@@ -166,7 +176,7 @@ static void text_event(struct batch *b, const struct op_event *ev)
         struct strbuf text = {0};
         ev->result->render_text(ev->result->model, &text);
         fputs(sb_str(&text), b->out);
-        fflush(b->out);
+        flush_out(b);
         sb_free(&text);
         return;
     }
@@ -230,6 +240,21 @@ void batch_report_config(struct batch *b, const struct cfg *cfg)
     }
 }
 
+/* Flush the output; if anything written to it was lost (a full disk, a
+ * closed pipe), say so on stderr and return the failed exit status, else
+ * status unchanged: a report cut short must not look like success. */
+static int check_output(struct batch *b, int status)
+{
+    flush_out(b);
+    if (!b->out_errno && !ferror(b->out))
+        return status;
+    if (b->out_errno)
+        fprintf(b->err, "ERROR: cannot write to standard output: %s\n", strerror(b->out_errno));
+    else
+        fprintf(b->err, "ERROR: cannot write to standard output\n");
+    return status ? status : (int)cel_code_exit(CEL_E_IO);
+}
+
 int batch_finish(struct batch *b, int rc, const struct cel_err *err)
 {
     int code = rc < 0 ? (err->code ? err->code : -rc) : 0;
@@ -242,10 +267,10 @@ int batch_finish(struct batch *b, int rc, const struct cel_err *err)
                               json_text(err->hint[0] ? err->hint : NULL));
         json_line(b, json_pack("{s:s, s:s, s:i, s:o}", "event", "end", "status",
                                rc < 0 ? "failed" : "ok", "exit", status, "error", error));
-        return status;
+        return check_output(b, status);
     }
     clear_progress(b);
-    fflush(b->out);
+    status = check_output(b, status);
     if (rc < 0) {
         fprintf(b->err, "ERROR: %s\n", err->msg[0] ? err->msg : cel_code_text(code));
         if (err->hint[0])

@@ -30,6 +30,7 @@ struct batch {
     FILE *out, *err;
     bool out_is_tty;
     bool progress_line; /* a progress bar is on screen and must be cleared */
+    int out_errno;      /* the first error writing to out, 0 when none */
 };
 
 void batch_init(struct batch *b, enum batch_format format, bool quiet, bool debug,
@@ -38,7 +39,9 @@ void batch_init(struct batch *b, enum batch_format format, bool quiet, bool debu
 void batch_event(void *ctx, const struct op_event *ev);
 /* Report configuration diagnostics: errors always, warnings unless quiet. */
 void batch_report_config(struct batch *b, const struct cfg *cfg);
-/* Report the outcome (rc, err) and return the process exit status. */
+/* Report the outcome (rc, err) and return the process exit status; output
+ * that could not be written (a full disk, a closed pipe) is reported on
+ * stderr and makes a successful run fail. */
 int batch_finish(struct batch *b, int rc, const struct cel_err *err);
 
 #endif

@@ -1044,6 +1044,29 @@ static void test_batch_progress_eta(void **state)
     batch_run_free(&run);
 }
 
+static void test_batch_finish_output_write_error(void **state)
+{
+    (void)state;
+    /* stdout on a full disk: the report is lost, so the run failed (Barman
+     * exits 1 too), in text and in JSON */
+    for (int format = BATCH_TEXT; format <= BATCH_JSON; format++) {
+        struct batch_run run;
+        batch_run_begin(&run, (enum batch_format)format, false);
+        fclose(run.b.out);
+        run.b.out = fopen("/dev/full", "w");
+        assert_non_null(run.b.out);
+        struct cel_err err = {0};
+        int rc = op_list_server(&run.ctx, &(struct op_list_server_req){0}, &err);
+        assert_int_equal(rc, 0);
+        assert_int_equal(batch_finish(&run.b, rc, &err), CEL_EXIT_FAILED);
+        fclose(run.b.out);
+        char *text = slurp(run.b.err);
+        assert_string_equal(text, "ERROR: cannot write to standard output: No space left on "
+                                  "device\n");
+        free(text);
+    }
+}
+
 int main(void)
 {
     setenv("TZ", "UTC", 1);
@@ -1068,6 +1091,7 @@ int main(void)
         T(test_batch_report_config),
         T(test_batch_json_lines_survive_invalid_utf8),
         T(test_batch_progress_eta),
+        T(test_batch_finish_output_write_error),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
