@@ -210,7 +210,9 @@ int stor_list_dir(const char *dir, stor_keep_fn keep, void *ctx, struct stor_nam
                            "cannot read directory '%s'", dir);
     size_t cap = 0;
     struct dirent *de;
-    while ((de = readdir(d))) {
+    /* readdir ends with NULL both at the end and on an error; only errno
+     * tells them apart (keep may change it, so it is reset each time) */
+    while ((errno = 0, de = readdir(d))) {
         if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
             continue;
         if (keep && !keep(dir, de->d_name, ctx))
@@ -221,7 +223,12 @@ int stor_list_dir(const char *dir, stor_keep_fn keep, void *ctx, struct stor_nam
         }
         out->names[out->n++] = cel_xstrdup(de->d_name);
     }
+    int read_errno = errno;
     closedir(d);
+    if (read_errno) {
+        stor_names_free(out);
+        return cel_err_sys(err, CEL_E_IO, read_errno, "cannot read directory '%s'", dir);
+    }
     if (out->n > 1) /* names is NULL when nothing was kept */
         qsort(out->names, out->n, sizeof *out->names, cmp_name);
     return 0;

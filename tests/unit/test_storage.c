@@ -1,9 +1,11 @@
 /* Unit tests of src/core/storage.c: durable writes, mkdir -p, reads, names. */
+#define _GNU_SOURCE /* RTLD_NEXT */
 #include "unit.h"
 
 #include <dirent.h>
 #include <errno.h>
 
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <sys/syscall.h>
 
@@ -24,6 +26,24 @@ int fsync(int fd)
     if (flags < 0 || !(flags & FD_CLOEXEC))
         fsync_without_cloexec++;
     return (int)syscall(SYS_fsync, fd);
+}
+
+/* readdir as seen by the code under test, failing with EIO once it has
+ * returned readdir_fail_after entries (never when negative). */
+static int readdir_fail_after = -1;
+
+struct dirent *readdir(DIR *d)
+{
+    static struct dirent *(*real)(DIR *);
+    if (!real)
+        real = (struct dirent * (*)(DIR *)) dlsym(RTLD_NEXT, "readdir");
+    if (readdir_fail_after == 0) {
+        errno = EIO;
+        return NULL;
+    }
+    if (readdir_fail_after > 0)
+        readdir_fail_after--;
+    return real(d);
 }
 
 
@@ -199,6 +219,29 @@ static void test_stor_list_dir_sorted_filtered(void **state)
     assert_int_equal(names.n, 0);
 }
 
+static void test_stor_list_dir_read_error(void **state)
+{
+    (void)state;
+    /* a listing cut short by an I/O error is an error, not a shorter list
+     * (a backup missing from the catalogue looks deleted) */
+    unit_write("a", "");
+    unit_write("b", "");
+    unit_write("c", "");
+    struct stor_names names;
+    struct cel_err err = {0};
+    readdir_fail_after = 3;
+    int rc = stor_list_dir(unit_tmp, NULL, NULL, &names, &err);
+    readdir_fail_after = -1;
+    assert_int_equal(rc, -CEL_E_IO);
+    assert_int_equal(err.sys_errno, EIO);
+    char expected[4400];
+    snprintf(expected, sizeof expected, "cannot read directory '%s': Input/output error",
+             unit_tmp);
+    assert_string_equal(err.msg, expected);
+    assert_int_equal(names.n, 0);
+    assert_null(names.names);
+}
+
 static void test_stor_list_dir_empty_and_missing(void **state)
 {
     (void)state;
@@ -236,6 +279,8 @@ int main(void)
                                         unit_teardown_tmpdir),
         cmocka_unit_test(test_stor_check_component_accepts_and_refuses),
         cmocka_unit_test_setup_teardown(test_stor_list_dir_sorted_filtered, unit_setup_tmpdir,
+                                        unit_teardown_tmpdir),
+        cmocka_unit_test_setup_teardown(test_stor_list_dir_read_error, unit_setup_tmpdir,
                                         unit_teardown_tmpdir),
         cmocka_unit_test_setup_teardown(test_stor_list_dir_empty_and_missing, unit_setup_tmpdir,
                                         unit_teardown_tmpdir),
