@@ -360,7 +360,6 @@ static int parse_flags(const struct cfg_option *opt, const char *v, unsigned *ou
 static int parse_interval(const char *v, struct cfg_interval *out, struct cel_err *err)
 {
     char unit[16] = "";
-    unsigned n = 0;
     int used = 0;
     static const struct {
         const char *word;
@@ -368,14 +367,20 @@ static int parse_interval(const char *v, struct cfg_interval *out, struct cel_er
         int64_t seconds;
     } units[] = {{"hour", 'h', 3600}, {"day", 'd', 86400}, {"week", 'w', 7 * 86400},
                  {"month", 'm', 31 * 86400}};
-    if (sscanf(v, " %u %15[A-Za-z] %n", &n, unit, &used) == 2 && v[used] == '\0' && n > 0 &&
-        isdigit((unsigned char)v[strspn(v, " \t")])) {
+    /* the count by strtoull, which reports overflow (sscanf's %u wraps
+     * 4294967297 around to 1) */
+    const char *num = v + strspn(v, " \t");
+    char *end = NULL;
+    errno = 0;
+    unsigned long long n = isdigit((unsigned char)*num) ? strtoull(num, &end, 10) : 0;
+    if (n > 0 && n <= 100000 && errno == 0 &&
+        sscanf(end, " %15[A-Za-z] %n", unit, &used) == 1 && end[used] == '\0') {
         size_t len = strlen(unit);
         if (len > 1 && (unit[len - 1] == 's' || unit[len - 1] == 'S'))
             unit[--len] = '\0';
         for (size_t i = 0; i < CEL_ARRAY_LEN(units); i++) {
-            if (strcasecmp(unit, units[i].word) == 0 && n <= 100000) {
-                out->n = n;
+            if (strcasecmp(unit, units[i].word) == 0) {
+                out->n = (unsigned)n;
                 out->unit = units[i].unit;
                 out->seconds = (int64_t)n * units[i].seconds;
                 return 0;
@@ -383,7 +388,8 @@ static int parse_interval(const char *v, struct cfg_interval *out, struct cel_er
         }
     }
     return cel_err_set(err, CEL_E_INVALID,
-                       "invalid value '%s': expected N HOURS, DAYS, WEEKS or MONTHS with N >= 1",
+                       "invalid value '%s': expected N HOURS, DAYS, WEEKS or MONTHS with N from 1 "
+                       "to 100000",
                        v);
 }
 

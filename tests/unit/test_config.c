@@ -331,7 +331,14 @@ static void test_cfg_load_text_typed_values_and_errors(void **state)
         {"active = maybe", "[pg] active: invalid value 'maybe': expected true or false"},
         {"last_backup_maximum_age = 1 fortnight",
          "[pg] last_backup_maximum_age: invalid value '1 fortnight': expected N HOURS, DAYS, "
-         "WEEKS or MONTHS with N >= 1"},
+         "WEEKS or MONTHS with N from 1 to 100000"},
+        /* 2^32 + 1 must not wrap around to 1 */
+        {"last_backup_maximum_age = 4294967297 days",
+         "[pg] last_backup_maximum_age: invalid value '4294967297 days': expected N HOURS, DAYS, "
+         "WEEKS or MONTHS with N from 1 to 100000"},
+        {"last_wal_maximum_age = 100001 hours",
+         "[pg] last_wal_maximum_age: invalid value '100001 hours': expected N HOURS, DAYS, "
+         "WEEKS or MONTHS with N from 1 to 100000"},
         {"tablespace_bandwidth_limit = tbs1:1000,tbs2:500",
          "[pg] tablespace_bandwidth_limit: invalid rule 'tbs1:1000,tbs2:500' in "
          "'tbs1:1000,tbs2:500': expected NAME:KBPS rules separated by spaces, e.g. tbs1:1000 "
