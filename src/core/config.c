@@ -1171,7 +1171,7 @@ static void mask_uri(const char *s, struct strbuf *out)
     /* query parameters */
     while (*p) {
         const char *key = NULL;
-        if ((*p == '?' || *p == '&') && strncmp(p + 1, "password=", 9) == 0)
+        if ((*p == '?' || *p == '&') && strncasecmp(p + 1, "password=", 9) == 0)
             key = p + 10;
         if (!key) {
             sb_appendc(out, *p++);
@@ -1203,7 +1203,9 @@ char *cfg_conninfo_mask(const char *conninfo)
         const char *ks = p;
         while (*p && *p != '=' && !isspace((unsigned char)*p))
             p++;
-        bool is_password = (size_t)(p - ks) == 8 && strncmp(ks, "password", 8) == 0;
+        /* any case: libpq refuses "PASSWORD", and its refusal is shown with
+         * the (masked) string */
+        bool is_password = (size_t)(p - ks) == 8 && strncasecmp(ks, "password", 8) == 0;
         sb_appendn(&out, ks, (size_t)(p - ks));
         while (*p && isspace((unsigned char)*p))
             sb_appendc(&out, *p++);

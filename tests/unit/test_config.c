@@ -366,6 +366,9 @@ static void test_cfg_load_text_typed_values_and_errors(void **state)
          "[pg] conninfo: invalid connection string 'postgresql://u:********@pg/db': the password "
          "is not valid in a connection string (libpq's message is not shown: it quotes the "
          "password)"},
+        {"conninfo = host=pg PASSWORD=s3cret", "[pg] conninfo: invalid connection string "
+                                               "'host=pg PASSWORD=********': invalid connection "
+                                               "option \"PASSWORD\""},
         {"conninfo = postgresql://pg/db?password=a%%zz&foo=bar",
          "[pg] conninfo: invalid connection string 'postgresql://pg/db?password=********&foo=bar': "
          "invalid URI query parameter: \"foo\""},
@@ -558,6 +561,9 @@ static void test_cfg_conninfo_mask(void **state)
         /* libpq ends the user info at '@' or '/', not at '?' */
         {"postgresql://bob:se?cret@pg/db", "postgresql://bob:********@pg/db"},
         {"postgresql://pg?password=secret", "postgresql://pg?password=********"},
+        /* libpq refuses these spellings, and the refusal quotes the string */
+        {"host=pg PASSWORD=secret", "host=pg PASSWORD=********"},
+        {"postgresql://pg/db?Password=secret", "postgresql://pg/db?Password=********"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char *m = cfg_conninfo_mask(cases[i][0]);
