@@ -1138,14 +1138,6 @@ void cfg_format_value(const struct cfg_option *opt, const void *base, bool revea
     }
 }
 
-const char *cfg_compression_name(int compression)
-{
-    static const char *const names[] = {"none", "gzip", "bzip2", "zstd", "lz4", "custom"};
-    if (compression < 0 || (size_t)compression >= CEL_ARRAY_LEN(names))
-        return "none";
-    return names[compression];
-}
-
 /* ---- masking ------------------------------------------------------------ */
 
 #define MASK "********"

@@ -21,6 +21,7 @@
 #ifndef CEL_CONFIG_H
 #define CEL_CONFIG_H
 
+#include "compress.h"
 #include "error.h"
 #include "log.h"
 #include "retention.h"
@@ -48,14 +49,6 @@ enum cfg_type {
     CFG_T_IGNORED,    /* a Barman option cellar accepts and does not use */
 };
 
-enum cfg_compression {
-    CFG_COMP_NONE,
-    CFG_COMP_GZIP,
-    CFG_COMP_BZIP2,
-    CFG_COMP_ZSTD,
-    CFG_COMP_LZ4,
-    CFG_COMP_CUSTOM,
-};
 enum cfg_backup_method { CFG_BM_RSYNC, CFG_BM_LOCAL_RSYNC, CFG_BM_POSTGRES, CFG_BM_SNAPSHOT };
 enum cfg_reuse { CFG_REUSE_OFF, CFG_REUSE_COPY, CFG_REUSE_LINK };
 enum cfg_retention_mode { CFG_RETENTION_MODE_AUTO };
@@ -128,7 +121,7 @@ struct cfg_server {
     int basebackup_retry_times;
     const char *basebackups_directory;
     int check_timeout;
-    int compression; /* enum cfg_compression */
+    int compression; /* enum comp_kind */
     const char *conninfo;
     const char *custom_compression_filter;
     const char *custom_compression_magic;
@@ -250,7 +243,5 @@ const void *cfg_value_ptr(const struct cfg_option *opt, const void *base);
  * "********" (key=value form and postgresql:// URIs). Caller frees. */
 char *cfg_conninfo_mask(const char *conninfo);
 
-/* Name of a compression ("gzip"), "none" for CFG_COMP_NONE. */
-const char *cfg_compression_name(int compression);
 
 #endif

@@ -21,10 +21,10 @@
      0, 0, NULL}
 
 static const struct cfg_choice compression_choices[] = {
-    {"gzip", CFG_COMP_GZIP},     {"bzip2", CFG_COMP_BZIP2}, {"zstd", CFG_COMP_ZSTD},
-    {"lz4", CFG_COMP_LZ4},       {"custom", CFG_COMP_CUSTOM},
+    {"gzip", COMP_GZIP},     {"bzip2", COMP_BZIP2}, {"zstd", COMP_ZSTD},
+    {"lz4", COMP_LZ4},       {"custom", COMP_CUSTOM},
     /* Barman's other spellings of the same formats */
-    {"pigz", CFG_COMP_GZIP},     {"pygzip", CFG_COMP_GZIP}, {"pybzip2", CFG_COMP_BZIP2},
+    {"pigz", COMP_GZIP},     {"pygzip", COMP_GZIP}, {"pybzip2", COMP_BZIP2},
     {NULL, 0},
 };
 

@@ -73,7 +73,7 @@ static void test_cfg_load_text_minimal_defaults_and_derived_dirs(void **state)
     assert_string_equal(s->errors_directory, "/srv/barman/main/errors");
     assert_true(s->active);
     assert_false(s->archiver);
-    assert_int_equal(s->compression, CFG_COMP_NONE);
+    assert_int_equal(s->compression, COMP_NONE);
     assert_int_equal(s->parallel_jobs, 1);
     assert_int_equal(s->basebackup_retry_sleep, 30);
     assert_int_equal(s->check_timeout, 30);
@@ -103,13 +103,13 @@ static void test_cfg_load_text_cellar_section_and_inheritance(void **state)
     assert_string_equal(cfg->servers[0].name, "a");
     assert_string_equal(cfg->servers[1].name, "b");
     const struct cfg_server *a = &cfg->servers[0], *b = &cfg->servers[1];
-    assert_int_equal(a->compression, CFG_COMP_GZIP);
+    assert_int_equal(a->compression, COMP_GZIP);
     assert_int_equal(a->retention_policy.kind, RET_REDUNDANCY);
     assert_int_equal(a->retention_policy.n, 3);
     assert_int_equal(a->minimum_redundancy, 2);
     assert_string_equal(value_of(a, "retention_policy"), "REDUNDANCY 3");
     /* "none" stops inheritance */
-    assert_int_equal(b->compression, CFG_COMP_NONE);
+    assert_int_equal(b->compression, COMP_NONE);
     assert_int_equal(b->retention_policy.kind, RET_NONE);
     assert_int_equal(b->minimum_redundancy, 1);
     cfg_free(cfg);
