@@ -1,0 +1,233 @@
+/*
+ * walcheck.c - content checks of WAL archive files.
+ *
+ * Layout of the long page header at the start of every segment (PostgreSQL
+ * 9.x to 17, xlog_internal.h), host byte order:
+ *
+ *   0  uint16 xlp_magic        2  uint16 xlp_info     4  uint32 xlp_tli
+ *   8  uint64 xlp_pageaddr    16  uint32 xlp_rem_len  (4 bytes padding)
+ *  24  uint64 xlp_sysid       32  uint32 xlp_seg_size 36  uint32 xlp_xlog_blcksz
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "walcheck.h"
+
+#define LONG_HEADER_SIZE 40
+#define XLP_LONG_HEADER 0x0002
+#define TEXT_MAX (1u << 20)
+
+static uint16_t get16(const unsigned char *p)
+{
+    uint16_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static uint32_t get32(const unsigned char *p)
+{
+    uint32_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static uint64_t get64(const unsigned char *p)
+{
+    uint64_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+/* Read up to len bytes at offset 0; returns the count or -1 (errno set). */
+static ssize_t read_head(int fd, unsigned char *buf, size_t len)
+{
+    size_t got = 0;
+    while (got < len) {
+        ssize_t n = pread(fd, buf + got, len - got, (off_t)got);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        if (n == 0)
+            break;
+        got += (size_t)n;
+    }
+    return (ssize_t)got;
+}
+
+static int check_segment(int fd, uint64_t size, const struct wal_name *w,
+                         struct walcheck_info *info, struct cel_err *err)
+{
+    unsigned char h[LONG_HEADER_SIZE];
+    ssize_t n = read_head(fd, h, sizeof h);
+    if (n < 0)
+        return cel_err_sys(err, CEL_E_IO, errno, "cannot read the WAL page header");
+    if ((size_t)n < sizeof h)
+        return cel_err_set(err, CEL_E_INVALID,
+                           "only %llu bytes: too short for a WAL segment",
+                           (unsigned long long)size);
+    uint16_t magic = get16(h), flags = get16(h + 2);
+    uint32_t tli = get32(h + 4), segsize = get32(h + 32), blcksz = get32(h + 36);
+    uint64_t pageaddr = get64(h + 8);
+    if ((magic >> 8) != 0xD0 && (magic >> 8) != 0xD1)
+        return cel_err_set(err, CEL_E_INVALID, "not a WAL segment: bad magic 0x%04X", magic);
+    if (!(flags & XLP_LONG_HEADER))
+        return cel_err_set(err, CEL_E_INVALID,
+                           "not a WAL segment: the first page has no long header");
+    if (wal_segsize_check(segsize, NULL) < 0)
+        return cel_err_set(err, CEL_E_INVALID,
+                           "the header announces %u-byte segments, not a valid segment size",
+                           segsize);
+    if (size != segsize)
+        return cel_err_set(err, CEL_E_INVALID,
+                           "size is %llu bytes, the header announces %u-byte segments",
+                           (unsigned long long)size, segsize);
+    if (blcksz < 1024 || blcksz > 65536 || (blcksz & (blcksz - 1)))
+        return cel_err_set(err, CEL_E_INVALID, "the header announces a block size of %u",
+                           blcksz);
+    if (tli != w->tli)
+        return cel_err_set(err, CEL_E_INVALID, "timeline %u in the header, %u in the name", tli,
+                           w->tli);
+    struct cel_err serr = {0};
+    if (wal_name_check_segsize(w, segsize, &serr) < 0)
+        return cel_err_set(err, CEL_E_INVALID, "%s", serr.msg);
+    uint64_t expected = wal_segno_to_lsn(wal_segno(w, segsize), segsize);
+    if (pageaddr != expected) {
+        char got[WAL_LSN_MAX], want[WAL_LSN_MAX];
+        wal_lsn_format(pageaddr, got);
+        wal_lsn_format(expected, want);
+        return cel_err_set(err, CEL_E_INVALID,
+                           "the header says the segment starts at %s, the name says %s", got,
+                           want);
+    }
+    if (info) {
+        info->segsize = segsize;
+        info->sysid = get64(h + 24);
+        info->block_size = blcksz;
+    }
+    return 0;
+}
+
+/* Read a small text file whole (NUL-terminated) into *out. */
+static int read_text(int fd, uint64_t size, char **out, struct cel_err *err)
+{
+    if (size > TEXT_MAX)
+        return cel_err_set(err, CEL_E_INVALID, "%llu bytes: too large for this kind of file",
+                           (unsigned long long)size);
+    char *buf = cel_xmalloc((size_t)size + 1);
+    ssize_t n = read_head(fd, (unsigned char *)buf, (size_t)size);
+    if (n < 0) {
+        int rc = cel_err_sys(err, CEL_E_IO, errno, "cannot read the file");
+        free(buf);
+        return rc;
+    }
+    buf[n] = '\0';
+    if (memchr(buf, '\0', (size_t)n)) {
+        free(buf);
+        return cel_err_set(err, CEL_E_INVALID, "contains a NUL byte: not a text file");
+    }
+    *out = buf;
+    return 0;
+}
+
+/* A history file: lines "parentTLI<blank>LSN<blank>reason", comments and
+ * blank lines. */
+static int check_history(int fd, uint64_t size, struct cel_err *err)
+{
+    char *text = NULL;
+    int rc = read_text(fd, size, &text, err);
+    if (rc < 0)
+        return rc;
+    int lineno = 0, entries = 0;
+    char *save = NULL;
+    for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        lineno++;
+        char *p = line;
+        while (*p == ' ' || *p == '\t' || *p == '\r')
+            p++;
+        if (*p == '\0' || *p == '#')
+            continue;
+        char *end = NULL;
+        strtoul(p, &end, 10);
+        if (end == p || (*end != ' ' && *end != '\t')) {
+            rc = cel_err_set(err, CEL_E_INVALID,
+                             "line %d is not 'timeline<TAB>LSN<TAB>reason': not a history file",
+                             lineno);
+            break;
+        }
+        while (*end == ' ' || *end == '\t')
+            end++;
+        char lsn[WAL_LSN_MAX + 1];
+        size_t len = strcspn(end, " \t\r");
+        uint64_t v;
+        if (len == 0 || len > WAL_LSN_MAX - 1 ||
+            (memcpy(lsn, end, len), lsn[len] = '\0', wal_lsn_parse(lsn, &v, NULL) < 0)) {
+            rc = cel_err_set(err, CEL_E_INVALID,
+                             "line %d has no valid switch LSN: not a history file", lineno);
+            break;
+        }
+        entries++;
+    }
+    if (rc == 0 && entries == 0)
+        rc = cel_err_set(err, CEL_E_INVALID, "holds no timeline switch: not a history file");
+    free(text);
+    return rc;
+}
+
+static int check_backup_label(int fd, uint64_t size, struct cel_err *err)
+{
+    char *text = NULL;
+    int rc = read_text(fd, size, &text, err);
+    if (rc < 0)
+        return rc;
+    if (!strstr(text, "START WAL LOCATION:"))
+        rc = cel_err_set(err, CEL_E_INVALID,
+                         "has no 'START WAL LOCATION:' line: not a backup history file");
+    free(text);
+    return rc;
+}
+
+int walcheck_fd(int fd, uint64_t size, const struct wal_name *w, struct walcheck_info *info,
+                struct cel_err *err)
+{
+    if (info)
+        memset(info, 0, sizeof *info);
+    int rc;
+    switch (w->kind) {
+    case WAL_KIND_SEGMENT:
+    case WAL_KIND_PARTIAL:
+        rc = check_segment(fd, size, w, info, err);
+        break;
+    case WAL_KIND_HISTORY:
+        rc = check_history(fd, size, err);
+        break;
+    case WAL_KIND_BACKUP_LABEL:
+        rc = check_backup_label(fd, size, err);
+        break;
+    default:
+        rc = cel_err_set(err, CEL_E_INTERNAL, "unknown WAL file kind");
+    }
+    if (rc == 0 && info)
+        info->size = size;
+    return rc;
+}
+
+int walcheck_file(const char *path, const struct wal_name *w, struct walcheck_info *info,
+                  struct cel_err *err)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return cel_err_sys(err, errno == ENOENT ? CEL_E_NOT_FOUND : CEL_E_IO, errno,
+                           "cannot open '%s'", path);
+    struct stat st;
+    int rc;
+    if (fstat(fd, &st) < 0)
+        rc = cel_err_sys(err, CEL_E_IO, errno, "cannot stat '%s'", path);
+    else
+        rc = walcheck_fd(fd, (uint64_t)st.st_size, w, info, err);
+    close(fd);
+    return rc;
+}
