@@ -4,7 +4,9 @@
  * growing array, sorted only when the file was not.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
+#include <unistd.h>
 
 #include "lock.h"
 #include "pyval.h"
@@ -134,35 +136,119 @@ bad_compression:
                        (int)(fl[3] > 64 ? 64 : fl[3]), fs[3]);
 }
 
-int xdb_load(const char *wals_dir, const char *lock_dir, const char *server, struct xdb *out,
-             struct cel_err *err)
+int xdb_lock(const char *lock_dir, const char *server, struct lock **out, struct cel_err *err)
+{
+    char name[LOCK_NAME_MAX];
+    lock_name(server, "xlogdb", name);
+    return lock_acquire(lock_dir, name, true, out, err);
+}
+
+int xdb_read(const char *wals_dir, struct xdb *out, struct cel_err *err)
 {
     memset(out, 0, sizeof *out);
     char *path = cel_xasprintf("%s/xlog.db", wals_dir);
-    if (!stor_exists(path)) {
-        /* nothing archived yet: no need to lock (and barman_home may not
-         * exist yet on a server that was never checked) */
-        free(path);
-        return 0;
-    }
-    char lock[LOCK_NAME_MAX];
-    lock_name(server, "xlogdb", lock);
-    struct lock *l = NULL;
-    int rc = lock_acquire(lock_dir, lock, true, &l, err);
-    if (rc < 0) {
-        free(path);
-        return rc;
-    }
     char *text = NULL;
     size_t len = 0;
-    rc = stor_read_file(path, XLOGDB_MAX, &text, &len, err);
-    lock_release(l);
+    int rc = stor_read_file(path, XLOGDB_MAX, &text, &len, err);
     if (rc == -CEL_E_NOT_FOUND)
         rc = 0;
     else if (rc == 0)
         rc = xdb_parse(text, len, path, out, err);
     free(text);
     free(path);
+    return rc;
+}
+
+int xdb_append(const char *wals_dir, const struct xdb_entry *entries, size_t n,
+               struct cel_err *err)
+{
+    if (n == 0)
+        return 0;
+    char *path = cel_xasprintf("%s/xlog.db", wals_dir);
+    struct strbuf text = {0};
+    for (size_t i = 0; i < n; i++)
+        xdb_format_line(&entries[i], &text);
+    bool existed = stor_exists(path);
+    int rc = 0;
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        rc = cel_err_sys(err, CEL_E_IO, errno, "cannot open '%s'", path);
+        goto out;
+    }
+    const char *p = text.buf;
+    size_t left = text.len;
+    while (left > 0) {
+        ssize_t w = write(fd, p, left);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            rc = cel_err_sys(err, CEL_E_IO, errno, "cannot append to '%s'", path);
+            break;
+        }
+        p += w;
+        left -= (size_t)w;
+    }
+    if (rc == 0 && fsync(fd) < 0)
+        rc = cel_err_sys(err, CEL_E_IO, errno, "cannot fsync '%s'", path);
+    if (close(fd) < 0 && rc == 0)
+        rc = cel_err_sys(err, CEL_E_IO, errno, "cannot close '%s'", path);
+    if (rc == 0 && !existed)
+        rc = stor_fsync_dir(wals_dir, err);
+out:
+    sb_free(&text);
+    free(path);
+    return rc;
+}
+
+int xdb_rewrite(const char *wals_dir, const struct xdb *db, struct cel_err *err)
+{
+    struct strbuf text = {0};
+    for (size_t i = 0; i < db->n; i++)
+        xdb_format_line(&db->entries[i], &text);
+    char *path = cel_xasprintf("%s/xlog.db", wals_dir);
+    int rc = stor_write_file(path, sb_str(&text), text.len, 0600, err);
+    free(path);
+    sb_free(&text);
+    return rc;
+}
+
+const struct xdb_entry *xdb_find(const struct xdb *db, const char *name)
+{
+    size_t i = xdb_lower_bound(db, name);
+    return i < db->n && strcmp(db->entries[i].name, name) == 0 ? &db->entries[i] : NULL;
+}
+
+void xdb_put(struct xdb *db, const struct xdb_entry *e)
+{
+    size_t i = xdb_lower_bound(db, e->name);
+    if (i < db->n && strcmp(db->entries[i].name, e->name) == 0) {
+        db->entries[i] = *e;
+        return;
+    }
+    db->entries = cel_xrealloc_array(db->entries, db->n + 1, sizeof *db->entries);
+    memmove(&db->entries[i + 1], &db->entries[i], (db->n - i) * sizeof *db->entries);
+    db->entries[i] = *e;
+    db->n++;
+}
+
+int xdb_load(const char *wals_dir, const char *lock_dir, const char *server, struct xdb *out,
+             struct cel_err *err)
+{
+    memset(out, 0, sizeof *out);
+    char *path = cel_xasprintf("%s/xlog.db", wals_dir);
+    bool exists = stor_exists(path);
+    free(path);
+    if (!exists) {
+        /* nothing archived yet: no need to lock (and barman_home may not
+         * exist yet on a server that was never checked) */
+        return 0;
+    }
+    struct lock *l = NULL;
+    int rc = xdb_lock(lock_dir, server, &l, err);
+    if (rc < 0)
+        return rc;
+    rc = xdb_read(wals_dir, out, err);
+    lock_release(l);
     return rc;
 }
 

@@ -36,6 +36,27 @@ struct xdb {
  * is not a WAL archive file name, a bad size or time. */
 int xdb_parse(const char *text, size_t len, const char *name, struct xdb *out,
               struct cel_err *err);
+struct lock;
+
+/* Take the server's xlogdb lock (.<server>-xlogdb.lock in lock_dir),
+ * waiting for it; Barman holds the same lock around every access. */
+int xdb_lock(const char *lock_dir, const char *server, struct lock **out, struct cel_err *err);
+/* With the lock held: read wals_dir/xlog.db; a missing file is empty. */
+int xdb_read(const char *wals_dir, struct xdb *out, struct cel_err *err);
+/* With the lock held: append n entries in one write and fsync (the file is
+ * created 0600 when missing, and its directory fsynced). Appending keeps
+ * the file sorted only when every new name sorts after the last one; use
+ * xdb_rewrite otherwise. */
+int xdb_append(const char *wals_dir, const struct xdb_entry *entries, size_t n,
+               struct cel_err *err);
+/* With the lock held: replace xlog.db by db's entries, durably (temp,
+ * fsync, rename, directory fsync). */
+int xdb_rewrite(const char *wals_dir, const struct xdb *db, struct cel_err *err);
+/* The entry called name, NULL if none. */
+const struct xdb_entry *xdb_find(const struct xdb *db, const char *name);
+/* Insert or replace an entry, keeping db sorted. */
+void xdb_put(struct xdb *db, const struct xdb_entry *e);
+
 /* Read wals_dir/xlog.db holding the server's xlogdb lock (blocking) in
  * lock_dir. A missing file is an empty index. Free with xdb_free(). */
 int xdb_load(const char *wals_dir, const char *lock_dir, const char *server, struct xdb *out,

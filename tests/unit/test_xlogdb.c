@@ -566,9 +566,79 @@ static void test_xdb_backup_wal_info_missing_begin_or_end(void **state)
     xdb_free(&db);
 }
 
+static struct xdb_entry entry(const char *name, uint64_t size, double time, const char *comp)
+{
+    struct xdb_entry e = {0};
+    snprintf(e.name, sizeof e.name, "%s", name);
+    e.size = size;
+    e.time = time;
+    snprintf(e.compression, sizeof e.compression, "%s", comp);
+    return e;
+}
+
+static void test_xdb_append_creates_and_appends(void **state)
+{
+    (void)state;
+    struct xdb_entry e[2] = {entry("000000010000000000000002", 16485, 1795491742.848235, "gzip"),
+                             entry("000000010000000000000003", 16777216, 1795491800.5, "")};
+    struct cel_err err = {0};
+    assert_int_equal(xdb_append(unit_tmp, e, 1, &err), 0);
+    assert_int_equal(xdb_append(unit_tmp, e + 1, 1, &err), 0);
+    assert_int_equal(xdb_append(unit_tmp, e, 0, &err), 0);
+    char *text = unit_read(unit_path("xlog.db"));
+    assert_string_equal(text, "000000010000000000000002\t16485\t1795491742.848235\tgzip\n"
+                              "000000010000000000000003\t16777216\t1795491800.5\tNone\n");
+    free(text);
+    struct stat st;
+    assert_int_equal(stat(unit_path("xlog.db"), &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    struct xdb db;
+    assert_int_equal(xdb_read(unit_tmp, &db, &err), 0);
+    assert_int_equal(db.n, 2);
+    assert_non_null(xdb_find(&db, "000000010000000000000003"));
+    assert_null(xdb_find(&db, "000000010000000000000004"));
+    xdb_free(&db);
+    assert_int_equal(xdb_append(unit_path("nodir"), e, 1, &err), -CEL_E_IO);
+}
+
+static void test_xdb_put_and_rewrite_keep_order(void **state)
+{
+    (void)state;
+    struct xdb db = {0};
+    struct xdb_entry a = entry("000000010000000000000005", 1, 5.0, ""),
+                     b = entry("000000010000000000000003", 2, 3.0, "zstd"),
+                     c = entry("00000002.history", 42, 9.0, "");
+    xdb_put(&db, &a);
+    xdb_put(&db, &c);
+    xdb_put(&db, &b);
+    b.size = 7;
+    xdb_put(&db, &b); /* replaces */
+    assert_int_equal(db.n, 3);
+    assert_string_equal(db.entries[0].name, "000000010000000000000003");
+    assert_int_equal(db.entries[0].size, 7);
+    assert_string_equal(db.entries[1].name, "000000010000000000000005");
+    assert_string_equal(db.entries[2].name, "00000002.history");
+    struct cel_err err = {0};
+    assert_int_equal(xdb_rewrite(unit_tmp, &db, &err), 0);
+    char *text = unit_read(unit_path("xlog.db"));
+    assert_string_equal(text, "000000010000000000000003\t7\t3.0\tzstd\n"
+                              "000000010000000000000005\t1\t5.0\tNone\n"
+                              "00000002.history\t42\t9.0\tNone\n");
+    free(text);
+    xdb_free(&db);
+    /* missing file reads as empty */
+    unit_mkdir("empty");
+    assert_int_equal(xdb_read(unit_path("empty"), &db, &err), 0);
+    assert_int_equal(db.n, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_xdb_append_creates_and_appends, unit_setup_tmpdir,
+                                        unit_teardown_tmpdir),
+        cmocka_unit_test_setup_teardown(test_xdb_put_and_rewrite_keep_order, unit_setup_tmpdir,
+                                        unit_teardown_tmpdir),
         cmocka_unit_test(test_xdb_parse_four_and_three_fields),
         cmocka_unit_test(test_xdb_parse_none_compression_and_any_whitespace),
         cmocka_unit_test(test_xdb_parse_unsorted_input_is_sorted),
