@@ -58,6 +58,115 @@ static int run_diagnose(const struct op_ctx *ctx, const struct cli_parsed *p, st
     return op_diagnose(ctx, &req, err);
 }
 
+/* Parse the value of integer option name into *out (unchanged when the
+ * option is absent). */
+static int int_option(const struct cli_parsed *p, const char *name, int min, int max, int *out,
+                      struct cel_err *err)
+{
+    const char *v = cli_value(p, name);
+    if (!v)
+        return 0;
+    char *end = NULL;
+    long n = strtol(v, &end, 10);
+    if (!*v || *end || n < min || n > max)
+        return cel_err_set(err, CEL_E_USAGE, "%s: --%s expects a whole number from %d to %d, "
+                                             "not '%s'",
+                           p->cmd->name, name, min, max, v);
+    *out = (int)n;
+    return 0;
+}
+
+static int run_archive_wal(const struct op_ctx *ctx, const struct cli_parsed *p,
+                           struct cel_err *err)
+{
+    struct op_archive_wal_req req = {0};
+    int rc = int_option(p, "jobs", 1, 64, &req.workers, err);
+    for (int i = 0; rc == 0 && i < p->nargs; i++) {
+        req.server = p->args[i];
+        rc = op_archive_wal(ctx, &req, err);
+    }
+    return rc;
+}
+
+static int run_cron(const struct op_ctx *ctx, const struct cli_parsed *p, struct cel_err *err)
+{
+    struct op_cron_req req = {0};
+    int rc = int_option(p, "jobs", 1, 64, &req.workers, err);
+    return rc < 0 ? rc : op_cron(ctx, &req, err);
+}
+
+static int run_put_wal(const struct op_ctx *ctx, const struct cli_parsed *p, struct cel_err *err)
+{
+    struct op_put_wal_req req = {.server = p->args[0],
+                                 .path = p->nargs > 1 ? p->args[1] : NULL,
+                                 .name = cli_value(p, "name"),
+                                 .in_fd = 0};
+    if (!req.path && !req.name)
+        return cel_err_set(err, CEL_E_USAGE,
+                           "put-wal: give the file (%%p), or --name NAME (%%f) with the file on "
+                           "standard input");
+    if (req.path && req.name)
+        return cel_err_set(err, CEL_E_USAGE, "put-wal: give the file or --name, not both");
+    return op_put_wal(ctx, &req, err);
+}
+
+static int run_get_wal(const struct op_ctx *ctx, const struct cli_parsed *p, struct cel_err *err)
+{
+    struct op_get_wal_req req = {.server = p->args[0],
+                                 .name = p->args[1],
+                                 .output_dir = cli_value(p, "output-directory"),
+                                 .out_fd = 1,
+                                 .partial = cli_value(p, "partial") != NULL};
+    return op_get_wal(ctx, &req, err);
+}
+
+static int run_rebuild_xlogdb(const struct op_ctx *ctx, const struct cli_parsed *p,
+                              struct cel_err *err)
+{
+    int rc = 0;
+    for (int i = 0; rc == 0 && i < p->nargs; i++) {
+        struct op_rebuild_xlogdb_req req = {.server = p->args[i]};
+        rc = op_rebuild_xlogdb(ctx, &req, err);
+    }
+    return rc;
+}
+
+static int run_switch_wal(const struct op_ctx *ctx, const struct cli_parsed *p,
+                          struct cel_err *err)
+{
+    struct op_switch_wal_req req = {.server = p->args[0],
+                                    .force = cli_value(p, "force") != NULL,
+                                    .archive = cli_value(p, "archive") != NULL};
+    int rc = int_option(p, "archive-timeout", 1, 86400, &req.archive_timeout, err);
+    return rc < 0 ? rc : op_switch_wal(ctx, &req, err);
+}
+
+static int run_list_files(const struct op_ctx *ctx, const struct cli_parsed *p,
+                          struct cel_err *err)
+{
+    static const struct {
+        const char *name;
+        enum op_list_files_target target;
+    } targets[] = {{"standalone", OP_FILES_STANDALONE},
+                   {"data", OP_FILES_DATA},
+                   {"wal", OP_FILES_WAL},
+                   {"full", OP_FILES_FULL}};
+    struct op_list_files_req req = {.server = p->args[0], .backup = p->args[1]};
+    const char *t = cli_value(p, "target");
+    if (t) {
+        size_t i = 0;
+        while (i < CEL_ARRAY_LEN(targets) && strcmp(targets[i].name, t) != 0)
+            i++;
+        if (i == CEL_ARRAY_LEN(targets))
+            return cel_err_set(err, CEL_E_USAGE,
+                               "list-files: --target expects data, standalone, wal or full, not "
+                               "'%s'",
+                               t);
+        req.target = targets[i].target;
+    }
+    return op_list_files(ctx, &req, err);
+}
+
 /* ---- the table ------------------------------------------------------------ */
 
 static const struct cli_opt minimal_opts[] = {
@@ -70,20 +179,75 @@ static const struct cli_opt show_server_opts[] = {
     {NULL, 0, NULL, NULL},
 };
 
+static const struct cli_opt jobs_opts[] = {
+    {"jobs", 'j', "N", "compression processes (default: one per CPU)"},
+    {NULL, 0, NULL, NULL},
+};
+
+static const struct cli_opt cron_opts[] = {
+    {"jobs", 'j', "N", "compression processes per server (default: one per CPU)"},
+    {"keep-descriptors", 0, NULL, "accepted for compatibility with Barman; no effect"},
+    {NULL, 0, NULL, NULL},
+};
+
+static const struct cli_opt put_wal_opts[] = {
+    {"name", 0, "NAME", "the WAL file's name (%f) when the file comes on standard input"},
+    {NULL, 0, NULL, NULL},
+};
+
+static const struct cli_opt get_wal_opts[] = {
+    {"output-directory", 'o', "DIR", "write DIR/NAME (durably) instead of standard output"},
+    {"partial", 'P', NULL, "also look for NAME.partial"},
+    {NULL, 0, NULL, NULL},
+};
+
+static const struct cli_opt switch_wal_opts[] = {
+    {"force", 0, NULL, "run a CHECKPOINT first, so there is always WAL to switch"},
+    {"archive", 0, NULL, "wait until the closed segment is archived"},
+    {"archive-timeout", 0, "SECONDS", "how long --archive waits (default 30)"},
+    {NULL, 0, NULL, NULL},
+};
+
+static const struct cli_opt list_files_opts[] = {
+    {"target", 0, "TARGET",
+     "standalone (default: the backup and the WAL it needs), data (the backup only), wal (the "
+     "WAL up to the next backup) or full (data and wal)"},
+    {NULL, 0, NULL, NULL},
+};
+
 const struct cli_cmd cli_commands[] = {
+    {"archive-wal", {NULL}, "SERVER|all...",
+     "archive the WAL files waiting in incoming/ (compressed, checked, durable)", 1,
+     CLI_MAX_ARGS, jobs_opts, true, run_archive_wal},
+    {"cron", {NULL}, "", "run the maintenance of every server (WAL archiving)", 0, 0, cron_opts,
+     true, run_cron},
     {"diagnose", {NULL}, "", "print versions, configuration and catalogue as JSON for a bug report",
      0, 0, show_server_opts, true, run_diagnose},
+    {"get-wal", {NULL}, "SERVER WAL_NAME",
+     "write an archived WAL file's original bytes (restore_command = 'cellar get-wal SERVER %f "
+     "> %p')",
+     2, 2, get_wal_opts, true, run_get_wal},
     {"list-backup", {"list-backups", NULL}, "SERVER|all...",
      "list the backups of servers, newest first", 1, CLI_MAX_ARGS, minimal_opts, true,
      run_list_backup},
+    {"list-files", {NULL}, "SERVER BACKUP_ID", "list the files of a backup", 2, 2,
+     list_files_opts, true, run_list_files},
     {"list-server", {"list-servers", NULL}, "", "list the configured servers", 0, 0, minimal_opts,
      true, run_list_server},
+    {"put-wal", {NULL}, "SERVER [WAL_FILE]",
+     "receive one WAL file from archive_command ('cellar put-wal SERVER %p') into incoming/", 1,
+     2, put_wal_opts, true, run_put_wal},
+    {"rebuild-xlogdb", {NULL}, "SERVER|all...", "rebuild xlog.db from the files in the archive",
+     1, CLI_MAX_ARGS, NULL, true, run_rebuild_xlogdb},
     {"show-backup", {"show-backups", NULL}, "SERVER BACKUP_ID",
      "show everything about one backup (BACKUP_ID may be latest, oldest, last-failed or a name)",
      2, 2, NULL, true, run_show_backup},
     {"show-server", {"show-servers", NULL}, "SERVER|all...",
      "show the effective configuration of servers and what PostgreSQL reports", 1, CLI_MAX_ARGS,
      show_server_opts, true, run_show_server},
+    {"switch-wal", {"switch-xlog", NULL}, "SERVER",
+     "close the current WAL segment (pg_switch_wal) and optionally wait for it to be archived", 1,
+     1, switch_wal_opts, true, run_switch_wal},
 };
 
 const size_t cli_command_count = sizeof cli_commands / sizeof cli_commands[0];

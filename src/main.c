@@ -169,6 +169,15 @@ int main(int argc, char **argv)
     if (rc < 0)
         return batch_finish(&out, rc, &err);
 
+    /* get-wal's result is the WAL itself on standard output: JSON lines
+     * there would corrupt it */
+    if (g.format == BATCH_JSON && strcmp(cmd->name, "get-wal") == 0 &&
+        !cli_value(&parsed, "output-directory")) {
+        rc = cel_err_set(&err, CEL_E_USAGE,
+                         "get-wal writes the WAL file on standard output: --format json needs "
+                         "--output-directory");
+        return batch_finish(&out, rc, &err);
+    }
     struct cfg *cfg = NULL;
     if (cmd->needs_config) {
         rc = cfg_load(g.config, &cfg, &err);

@@ -679,6 +679,10 @@ static void resolve_server(struct loader *L, const struct raw_section *sec,
         srv->errors_directory = join_path(L, srv->backup_directory, "errors");
     if (!srv->backup_options)
         srv->backup_options = CFG_BO_CONCURRENT;
+    /* Barman forces the file archiver on when no archiver is enabled; cellar
+     * has no streaming archiver, so incoming/ is always archived (the
+     * option's help and doc/configuration.md say so) */
+    srv->archiver = true;
     if ((srv->backup_options & CFG_BO_CONCURRENT) && (srv->backup_options & CFG_BO_EXCLUSIVE)) {
         const struct raw_entry *e = find_entry(sec, "backup_options");
         if (!e)

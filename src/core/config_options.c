@@ -67,8 +67,9 @@ const struct cfg_option cfg_options[] = {
     {"active", CFG_SERVER, CFG_T_BOOL, SRV(active), "true", "true or false",
      "false keeps the server listed but runs no operation on it", 0, 0, NULL},
     {"archiver", CFG_BOTH, CFG_T_BOOL, SRV(archiver), "off", "on or off",
-     "archive the WAL files PostgreSQL's archive_command drops in incoming_wals_directory", 0, 0,
-     NULL},
+     "archive the WAL files PostgreSQL's archive_command drops in incoming_wals_directory "
+     "(always on in cellar, which has no streaming archiver; Barman forces it on too)",
+     0, 0, NULL},
     {"archiver_batch_size", CFG_BOTH, CFG_T_INT, SRV(archiver_batch_size), "0",
      "a whole number from 0 to 1000000 (0: no limit)",
      "the most WAL files one archiver run processes", 0, 1000000, NULL},

@@ -80,6 +80,21 @@ int pg_query_value(struct pg_conn *c, const char *sql, char **out, struct cel_er
     return 0;
 }
 
+int pg_exec(struct pg_conn *c, const char *sql, struct cel_err *err)
+{
+    PGresult *res = PQexec(c->conn, sql);
+    ExecStatusType st = PQresultStatus(res);
+    int rc = 0;
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+        char *what = cel_xasprintf("'%s' failed", sql);
+        set_pg_error(err, what, PQresultErrorMessage(res));
+        free(what);
+        rc = -CEL_E_PG;
+    }
+    PQclear(res);
+    return rc;
+}
+
 static void status_add(struct pg_status *st, const char *key, const char *value)
 {
     st->items = cel_xrealloc_array(st->items, st->n + 1, sizeof *st->items);

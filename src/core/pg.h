@@ -23,6 +23,9 @@ int pg_server_version(const struct pg_conn *c);
  * string (NULL for SQL NULL or no row), freed by the caller. */
 int pg_query_value(struct pg_conn *c, const char *sql, char **out, struct cel_err *err);
 
+/* Run a statement that returns no rows (CHECKPOINT, SET ...). */
+int pg_exec(struct pg_conn *c, const char *sql, struct cel_err *err);
+
 /* A name/value pair of the server's status; value NULL means unknown. */
 struct pg_kv {
     char *key;

@@ -116,9 +116,10 @@ static json_t *render_json(const void *p)
 }
 
 /* List one server: a result event of its own. */
-static int list_one(const struct op_ctx *ctx, const struct cfg_server *s, bool minimal,
+static int list_one(const struct op_ctx *ctx, const struct cfg_server *s, const void *arg,
                     struct cel_err *err)
 {
+    bool minimal = *(const bool *)arg;
     struct op_catalog cat;
     int rc = op_catalog_load(ctx, s, !minimal, &cat, err);
     if (rc < 0)
@@ -146,27 +147,6 @@ static int list_one(const struct op_ctx *ctx, const struct cfg_server *s, bool m
 int op_list_backup(const struct op_ctx *ctx, const struct op_list_backup_req *req,
                    struct cel_err *err)
 {
-    const struct cfg_server **servers = NULL;
-    size_t n = 0, skipped = 0;
-    int rc = op_select_servers(ctx, req->server, false, &servers, &n, &skipped, err);
-    if (rc < 0)
-        return rc;
-    int first_rc = 0;
-    for (size_t i = 0; i < n; i++) {
-        struct cel_err one = {0};
-        rc = list_one(ctx, servers[i], req->minimal, &one);
-        if (rc < 0) {
-            if (first_rc == 0) {
-                first_rc = rc;
-                *err = one;
-            }
-            if (n > 1) /* under "all", report each failure and go on */
-                op_log(ctx, LOG_ERROR, servers[i]->name, "%s", one.msg);
-        }
-    }
-    free(servers);
-    if (first_rc == 0 && skipped)
-        return cel_err_set(err, CEL_E_CONFIG, "%zu server%s skipped: disabled by configuration "
-                                              "errors", skipped, skipped == 1 ? "" : "s");
-    return first_rc;
+    bool minimal = req->minimal;
+    return op_each_server(ctx, req->server, false, list_one, &minimal, err);
 }

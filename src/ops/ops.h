@@ -8,6 +8,8 @@
 #ifndef CEL_OPS_H
 #define CEL_OPS_H
 
+#include <sys/types.h>
+
 #include "sink.h"
 
 struct op_list_server_req {
@@ -42,9 +44,92 @@ struct op_diagnose_req {
 };
 int op_diagnose(const struct op_ctx *ctx, const struct op_diagnose_req *req, struct cel_err *err);
 
+/* archive-wal / cron: move what is in incoming/ into the archive. */
+struct op_archive_wal_req {
+    const char *server; /* a name or "all" */
+    int workers;        /* compression processes; 0: one per CPU */
+};
+int op_archive_wal(const struct op_ctx *ctx, const struct op_archive_wal_req *req,
+                   struct cel_err *err);
+
+/* What one archiver run did for one server (archive_wal.c). */
+struct op_archive_summary {
+    const char *server;
+    bool skipped_locked; /* another archiver holds the server's lock */
+    pid_t holder;        /* its PID, 0 if unknown */
+    size_t archived, duplicates, rejected, deferred, failed;
+    uint64_t bytes_in, bytes_out;
+};
+/* Archive one server (used by archive-wal, cron and switch-wal). Returns 0
+ * unless the run itself failed; files that failed are counted in
+ * summary->failed and make the return -CEL_E_IO. */
+int op_archive_server(const struct op_ctx *ctx, const struct cfg_server *s, int workers,
+                      struct op_archive_summary *summary, struct cel_err *err);
+/* Report a summary as an "archive-wal" result event. */
+void op_archive_report(const struct op_ctx *ctx, const struct op_archive_summary *summary);
+
+/* put-wal: one WAL file from PostgreSQL's archive_command into incoming/. */
+struct op_put_wal_req {
+    const char *server;
+    const char *path; /* the file (%p); NULL: read in_fd */
+    const char *name; /* the file name (%f) when reading in_fd */
+    int in_fd;
+};
+int op_put_wal(const struct op_ctx *ctx, const struct op_put_wal_req *req, struct cel_err *err);
+
+/* get-wal: an archived file's original bytes, for restore_command. */
+struct op_get_wal_req {
+    const char *server;
+    const char *name;
+    const char *output_dir; /* write DIR/NAME there; NULL: write out_fd */
+    int out_fd;
+    bool partial; /* also look for NAME.partial */
+};
+int op_get_wal(const struct op_ctx *ctx, const struct op_get_wal_req *req, struct cel_err *err);
+
+/* rebuild-xlogdb: xlog.db from the files in wals/. */
+struct op_rebuild_xlogdb_req {
+    const char *server; /* a name or "all" */
+};
+int op_rebuild_xlogdb(const struct op_ctx *ctx, const struct op_rebuild_xlogdb_req *req,
+                      struct cel_err *err);
+
+/* switch-wal: pg_switch_wal(), and optionally wait for the segment to be
+ * archived. */
+struct op_switch_wal_req {
+    const char *server;
+    bool force;          /* CHECKPOINT first, so there is always WAL to switch */
+    bool archive;        /* wait until the segment is archived */
+    int archive_timeout; /* seconds; 0: 30 */
+};
+int op_switch_wal(const struct op_ctx *ctx, const struct op_switch_wal_req *req,
+                  struct cel_err *err);
+
+/* cron: the maintenance of every server (today: WAL archiving). */
+struct op_cron_req {
+    int workers;
+};
+int op_cron(const struct op_ctx *ctx, const struct op_cron_req *req, struct cel_err *err);
+
+/* list-files: the files of a backup. */
+enum op_list_files_target {
+    OP_FILES_STANDALONE, /* the base backup and the WAL it needs (default) */
+    OP_FILES_DATA,       /* the base backup only */
+    OP_FILES_WAL,        /* the WAL from its start to the next backup */
+    OP_FILES_FULL,       /* the base backup and all the WAL after it */
+};
+struct op_list_files_req {
+    const char *server;
+    const char *backup;
+    enum op_list_files_target target;
+};
+int op_list_files(const struct op_ctx *ctx, const struct op_list_files_req *req,
+                  struct cel_err *err);
+
 /* ---- helpers shared by ops (server_catalog.c) ---- */
 
 #include "catalog.h"
+#include "compress.h"
 #include "xlogdb.h"
 
 /* A server's catalogue as ops read it: its backups and its WAL index. */
@@ -61,6 +146,22 @@ int op_catalog_load(const struct op_ctx *ctx, const struct cfg_server *s, bool w
 void op_catalog_free(struct op_catalog *c);
 /* WAL statistics of backup i as Barman computes them. */
 void op_catalog_wal_info(const struct op_catalog *c, size_t i, struct xdb_wal_info *out);
+
+/* The compression options of server s; magic must outlive out (it holds
+ * the parsed custom_compression_magic). */
+void op_comp_opts(const struct cfg_server *s, struct comp_opts *out,
+                  unsigned char magic[COMP_MAGIC_MAX]);
+/* The compression of an archived file: by its magic bytes, and, as Barman
+ * does, "custom" for an unrecognised file when compression = custom and no
+ * custom_compression_magic is set. */
+int op_archived_kind(const struct cfg_server *s, const char *path, enum comp_kind *out,
+                     struct cel_err *err);
+/* Create the server's directories that are missing (incoming, wals,
+ * errors, base) with mode 0700. */
+int op_server_dirs(const struct cfg_server *s, struct cel_err *err);
+/* The archived path of a WAL file: wals_directory/<hash dir>/<name>, or
+ * wals_directory/<name> for history files. Caller frees. */
+char *op_wal_path(const struct cfg_server *s, const char *name);
 
 /* JSON of every backup.info field (null for None), plus backup_id. */
 json_t *op_backup_json(const struct cat_backup *b);

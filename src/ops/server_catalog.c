@@ -3,6 +3,8 @@
  * form of a backup, shared by list-backup, show-backup and diagnose.
  */
 #include "ops.h"
+#include "storage.h"
+#include "wal.h"
 
 int op_catalog_load(const struct op_ctx *ctx, const struct cfg_server *s, bool with_wal,
                     struct op_catalog *out, struct cel_err *err)
@@ -38,6 +40,54 @@ void op_catalog_wal_info(const struct op_catalog *c, size_t i, struct xdb_wal_in
     int next = cat_next(&c->list, i);
     xdb_backup_wal_info(&c->xdb, &c->list.items[i],
                         next >= 0 ? c->list.items[next].end_wal : NULL, out);
+}
+
+void op_comp_opts(const struct cfg_server *s, struct comp_opts *out,
+                  unsigned char magic[COMP_MAGIC_MAX])
+{
+    memset(out, 0, sizeof *out);
+    out->custom_compress = s->custom_compression_filter;
+    out->custom_decompress = s->custom_decompression_filter;
+    out->path_prefix = s->path_prefix;
+    size_t len = 0;
+    if (s->custom_compression_magic &&
+        comp_parse_magic(s->custom_compression_magic, magic, &len, NULL) == 0) {
+        out->custom_magic = magic;
+        out->custom_magic_len = len;
+    }
+}
+
+int op_archived_kind(const struct cfg_server *s, const char *path, enum comp_kind *out,
+                     struct cel_err *err)
+{
+    struct comp_opts opts;
+    unsigned char magic[COMP_MAGIC_MAX];
+    op_comp_opts(s, &opts, magic);
+    int rc = comp_detect_file(path, &opts, out, err);
+    if (rc == 0 && *out == COMP_NONE && s->compression == COMP_CUSTOM && !opts.custom_magic)
+        *out = COMP_CUSTOM;
+    return rc;
+}
+
+int op_server_dirs(const struct cfg_server *s, struct cel_err *err)
+{
+    const char *dirs[] = {s->incoming_wals_directory, s->wals_directory, s->errors_directory,
+                          s->basebackups_directory};
+    for (size_t i = 0; i < CEL_ARRAY_LEN(dirs); i++) {
+        int rc = stor_mkdir_p(dirs[i], 0700, err);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+char *op_wal_path(const struct cfg_server *s, const char *name)
+{
+    char hash[17];
+    wal_hash_dir(name, hash, NULL);
+    if (hash[0])
+        return cel_xasprintf("%s/%s/%s", s->wals_directory, hash, name);
+    return cel_xasprintf("%s/%s", s->wals_directory, name);
 }
 
 json_t *op_py_json(const struct py_value *v)

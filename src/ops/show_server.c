@@ -4,8 +4,11 @@
  * directories, and what PostgreSQL reports about itself, one "key: value"
  * per line in key order, as Barman's show-server does.
  */
+#include "fmt.h"
 #include "ops.h"
 #include "pg.h"
+#include "storage.h"
+#include "wal.h"
 
 struct kv {
     char *key;
@@ -103,6 +106,66 @@ static void add_config(const struct op_ctx *ctx, const struct cfg_server *s, str
     add_diags(m, cfg, s->name, CFG_ERROR, "configuration_errors");
 }
 
+/* Number of visible entries of dir ("0" when it does not exist). */
+static size_t count_visible(const char *dir)
+{
+    struct stor_names names;
+    if (stor_list_dir(dir, NULL, NULL, &names, NULL) < 0)
+        return 0;
+    size_t n = 0;
+    for (size_t i = 0; i < names.n; i++)
+        if (names.names[i][0] != '.')
+            n++;
+    stor_names_free(&names);
+    return n;
+}
+
+/* The archive's figures: what xlog.db lists, what waits in incoming/, what
+ * was rejected into errors/. */
+static void add_archive(const struct op_ctx *ctx, const struct cfg_server *s, struct model *m)
+{
+    struct xdb db;
+    struct cel_err err = {0};
+    if (xdb_load(s->wals_directory, ctx->cfg->global.barman_lock_directory, s->name, &db, &err) <
+        0) {
+        add(m, "archive_error", err.msg);
+        return;
+    }
+    uint64_t size = 0, segments = 0, segment_bytes = 0;
+    const char *last = NULL;
+    for (size_t i = 0; i < db.n; i++) {
+        const struct xdb_entry *e = &db.entries[i];
+        size += e->size;
+        struct wal_name w;
+        if (wal_name_parse(e->name, &w, NULL) == 0 && w.kind == WAL_KIND_SEGMENT) {
+            segments++;
+            segment_bytes += e->size;
+            last = e->name; /* sorted: the last segment is the newest */
+        }
+    }
+    char text[64];
+    snprintf(text, sizeof text, "%zu", db.n);
+    add(m, "archive_wal_count", text);
+    struct strbuf v = {0};
+    fmt_size((double)size, &v);
+    add(m, "archive_wal_size", sb_str(&v));
+    sb_reset(&v);
+    add(m, "archive_last_wal", last);
+    if (segments) {
+        fmt_percent(1.0 - (double)segment_bytes / ((double)segments * (double)WAL_DEFAULT_SEGSIZE),
+                    &v);
+        add(m, "archive_compression_ratio", sb_str(&v));
+    } else {
+        add(m, "archive_compression_ratio", NULL);
+    }
+    sb_free(&v);
+    snprintf(text, sizeof text, "%zu", count_visible(s->incoming_wals_directory));
+    add(m, "incoming_wal_count", text);
+    snprintf(text, sizeof text, "%zu", count_visible(s->errors_directory));
+    add(m, "errors_count", text);
+    xdb_free(&db);
+}
+
 /* What PostgreSQL says, or why it could not be asked. */
 static void add_remote(const struct cfg_server *s, struct model *m)
 {
@@ -135,6 +198,8 @@ int op_show_server(const struct op_ctx *ctx, const struct op_show_server_req *re
     for (size_t i = 0; i < n; i++) {
         struct model m = {.server = servers[i]->name};
         add_config(ctx, servers[i], &m);
+        if (!servers[i]->disabled)
+            add_archive(ctx, servers[i], &m);
         if (!req->no_connect && !servers[i]->disabled)
             add_remote(servers[i], &m);
         qsort(m.items, m.n, sizeof *m.items, cmp_kv);

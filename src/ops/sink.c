@@ -106,3 +106,30 @@ int op_select_servers(const struct op_ctx *ctx, const char *arg, bool include_di
     *n = 1;
     return 0;
 }
+
+int op_each_server(const struct op_ctx *ctx, const char *arg, bool include_disabled,
+                   op_server_fn fn, const void *fn_arg, struct cel_err *err)
+{
+    const struct cfg_server **servers = NULL;
+    size_t n = 0, skipped = 0;
+    int rc = op_select_servers(ctx, arg, include_disabled, &servers, &n, &skipped, err);
+    if (rc < 0)
+        return rc;
+    int first = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct cel_err one = {0};
+        int r = fn(ctx, servers[i], fn_arg, &one);
+        if (r < 0 && first == 0) {
+            first = r;
+            *err = one;
+        } else if (r < 0) {
+            op_log(ctx, LOG_ERROR, servers[i]->name, "%s", one.msg);
+        }
+    }
+    free(servers);
+    if (first == 0 && skipped)
+        return cel_err_set(err, CEL_E_CONFIG,
+                           "%zu server%s skipped: disabled by configuration errors", skipped,
+                           skipped == 1 ? "" : "s");
+    return first;
+}

@@ -82,4 +82,14 @@ int op_select_servers(const struct op_ctx *ctx, const char *arg, bool include_di
                       const struct cfg_server ***out, size_t *n, size_t *skipped,
                       struct cel_err *err);
 
+/* Work on one server; err is the caller's to fill on failure. */
+typedef int (*op_server_fn)(const struct op_ctx *ctx, const struct cfg_server *s, const void *arg,
+                            struct cel_err *err);
+/* Run fn on each server arg selects (as op_select_servers). A failing
+ * server does not stop the others: the first failure is returned with its
+ * error, later ones are reported as ERROR events. When servers were skipped
+ * under "all" and nothing failed, the result is -CEL_E_CONFIG. */
+int op_each_server(const struct op_ctx *ctx, const char *arg, bool include_disabled,
+                   op_server_fn fn, const void *fn_arg, struct cel_err *err);
+
 #endif

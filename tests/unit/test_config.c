@@ -72,7 +72,7 @@ static void test_cfg_load_text_minimal_defaults_and_derived_dirs(void **state)
     assert_string_equal(s->incoming_wals_directory, "/srv/barman/main/incoming");
     assert_string_equal(s->errors_directory, "/srv/barman/main/errors");
     assert_true(s->active);
-    assert_false(s->archiver);
+    assert_true(s->archiver); /* forced on, as Barman does */
     assert_int_equal(s->compression, COMP_NONE);
     assert_int_equal(s->parallel_jobs, 1);
     assert_int_equal(s->basebackup_retry_sleep, 30);

@@ -1,0 +1,602 @@
+/*
+ * archive_wal.c - `cellar archive-wal SERVER|all`: move the WAL files that
+ * PostgreSQL's archive_command dropped in incoming/ into the archive.
+ *
+ * The promise: nothing accepted is ever lost, nothing damaged is ever
+ * accepted, and a crash or kill -9 at any point leaves nothing half-done
+ * that counts as archived. The run has three stages:
+ *
+ *  1. Under the server's archive-wal lock (one archiver per server; Barman
+ *     uses the same lock), list incoming/ in WAL order. Names that are not
+ *     WAL file names go to errors/<name>.<stamp>.unknown.
+ *  2. In worker processes, one per CPU (par_run), each file is checked and
+ *     compressed: its content must match its name (walcheck: size, header
+ *     magic, timeline, page address); a file already in the archive is
+ *     compared with the archived copy; the rest is compressed with the
+ *     server's compression into a hidden temporary file beside its final
+ *     place in wals/<hash>/, fsynced, given the incoming file's mtime.
+ *  3. In the parent, in WAL order, under the xlogdb lock: each temporary is
+ *     renamed into place, the directories are fsynced, the xlog.db lines are
+ *     appended and fsynced, and only then are the incoming files removed.
+ *
+ * Crash analysis: before stage 3 renames, only hidden temporaries exist
+ * (reused, never counted). After a rename but before the xlog.db append the
+ * archived file exists and the incoming file too: the next run finds an
+ * identical duplicate, adds its missing xlog.db line, and drops the incoming
+ * copy. After the append, the same. Barman removes the incoming file before
+ * writing xlog.db, so a crash there leaves an archived file its index does
+ * not know; cellar does not.
+ *
+ * Rejected files keep their bytes in errors/ with a suffix saying why:
+ * .unknown (not a WAL name), .invalid (content does not match the name),
+ * .duplicate (a different file of that name is already archived).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fmt.h"
+#include "hook.h"
+#include "lock.h"
+#include "ops.h"
+#include "par.h"
+#include "storage.h"
+#include "walcheck.h"
+
+/* A segment of the wrong size modified this recently may still be being
+ * copied by a non-atomic archive_command (cp): leave it for the next run. */
+#define YOUNG_SECONDS 60
+
+enum prep_status {
+    PREP_READY,    /* compressed into the temporary file, to be committed */
+    PREP_DUP_SAME, /* already archived with the same content */
+    PREP_DUP_DIFF, /* a different file of that name is archived */
+    PREP_INVALID,  /* the content does not match the name */
+    PREP_DEFER,    /* maybe still being written: next run */
+    PREP_ERROR,    /* I/O or compression failure: left in incoming */
+};
+
+struct item {
+    char name[WAL_NAME_MAX];
+    struct wal_name w;
+    char *src; /* incoming/<name> */
+    char *dst; /* wals/<hash>/<name> */
+    char *tmp; /* wals/<hash>/.<name>.cellar-tmp */
+    char *dir; /* the directory of dst */
+};
+
+/* What a worker reports about one item. */
+struct prep {
+    int status;
+    int compression; /* of the archived file */
+    uint64_t in_size, out_size;
+    double mtime; /* of the archived file (for xlog.db) */
+    char reason[400];
+};
+
+struct run {
+    const struct op_ctx *ctx;
+    const struct cfg_server *s;
+    struct comp_opts opts;
+    unsigned char magic[COMP_MAGIC_MAX];
+    struct item *items;
+    size_t n;
+};
+
+/* Set the reason of a result (truncated to fit: it is for a log line). */
+static void reason(struct prep *r, const char *fmt, ...) CEL_PRINTF(2, 3);
+
+static void reason(struct prep *r, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->reason, sizeof r->reason, fmt, ap);
+    va_end(ap);
+}
+
+static double mtime_of(const struct stat *st)
+{
+    return (double)st->st_mtim.tv_sec + (double)st->st_mtim.tv_nsec / 1e9;
+}
+
+/* Stage 2, in a worker: check, compare, compress one item. */
+static int prepare(size_t i, void *ctxp, void *resultp, size_t size)
+{
+    (void)size;
+    const struct run *run = ctxp;
+    const struct item *it = &run->items[i];
+    struct prep *r = resultp;
+    struct cel_err err = {0};
+    r->status = PREP_ERROR;
+
+    int fd = open(it->src, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) < 0) {
+        reason(r, "cannot open '%s': %s", it->src, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return 0;
+    }
+    r->in_size = (uint64_t)st.st_size;
+    unsigned char head[COMP_MAGIC_MAX];
+    ssize_t hn = pread(fd, head, sizeof head, 0);
+    enum comp_kind in_kind = hn > 0 ? comp_detect(head, (size_t)hn, &run->opts) : COMP_NONE;
+    int check = 0;
+    if (in_kind == COMP_NONE)
+        check = walcheck_fd(fd, (uint64_t)st.st_size, &it->w, NULL, &err);
+    close(fd);
+    if (check == -CEL_E_IO) {
+        reason(r, "%s", err.msg);
+        return 0;
+    }
+    if (check < 0) {
+        bool segment = it->w.kind == WAL_KIND_SEGMENT || it->w.kind == WAL_KIND_PARTIAL;
+        if (segment && time(NULL) - st.st_mtim.tv_sec < YOUNG_SECONDS &&
+            strstr(err.msg, "size is ")) {
+            r->status = PREP_DEFER;
+            reason(r, "%s (it may still be being written)",
+                     err.msg);
+            return 0;
+        }
+        r->status = PREP_INVALID;
+        reason(r, "%s", err.msg);
+        return 0;
+    }
+
+    if (stor_exists(it->dst)) {
+        enum comp_kind kind;
+        bool same = false;
+        struct stat dst_st;
+        if (op_archived_kind(run->s, it->dst, &kind, &err) < 0 ||
+            stat(it->dst, &dst_st) < 0 ||
+            (in_kind == COMP_NONE &&
+             comp_same_content(kind, it->dst, it->src, &run->opts, &same, &err) < 0)) {
+            reason(r, "comparing with the archived copy: %s",
+                     err.msg[0] ? err.msg : strerror(errno));
+            return 0;
+        }
+        r->status = same ? PREP_DUP_SAME : PREP_DUP_DIFF;
+        r->compression = (int)kind;
+        r->out_size = (uint64_t)dst_st.st_size;
+        r->mtime = mtime_of(&dst_st);
+        if (!same)
+            snprintf(r->reason, sizeof r->reason,
+                     "a different %s is already archived (the incoming copy is kept in "
+                     "errors/)",
+                     it->name);
+        return 0;
+    }
+
+    if (stor_mkdir_p(it->dir, 0700, &err) < 0) {
+        reason(r, "%s", err.msg);
+        return 0;
+    }
+    /* a file that arrives compressed is stored as it is */
+    enum comp_kind kind = in_kind != COMP_NONE ? COMP_NONE : (enum comp_kind)run->s->compression;
+    uint64_t out_size = 0;
+    if (comp_compress_file(kind, it->src, it->tmp, &run->opts, &out_size, &err) < 0) {
+        reason(r, "%s", err.msg);
+        return 0;
+    }
+    /* xlog.db records the incoming file's mtime, kept on the archived copy */
+    struct timespec times[2] = {st.st_atim, st.st_mtim};
+    if (utimensat(AT_FDCWD, it->tmp, times, 0) < 0) {
+        reason(r, "cannot set the time of '%s': %s", it->tmp,
+                 strerror(errno));
+        unlink(it->tmp);
+        return 0;
+    }
+    r->status = PREP_READY;
+    r->compression = (int)(in_kind != COMP_NONE ? in_kind : kind);
+    r->out_size = out_size;
+    r->mtime = mtime_of(&st);
+    return 0;
+}
+
+/* UTC stamp for names in errors/: YYYYMMDDTHHMMSSZ. */
+static void utc_stamp(char out[20])
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(out, 20, "%Y%m%dT%H%M%SZ", &tm);
+}
+
+/* Move an incoming file into errors/ as <name>.<stamp>.<suffix>. */
+static int to_errors(const struct cfg_server *s, const char *src, const char *name,
+                     const char *suffix, struct cel_err *err)
+{
+    char stamp[20];
+    utc_stamp(stamp);
+    char *dst = cel_xasprintf("%s/%s.%s.%s", s->errors_directory, name, stamp, suffix);
+    int rc = stor_mkdir_p(s->errors_directory, 0700, err);
+    if (rc == 0 && rename(src, dst) < 0) {
+        if (errno == EXDEV) {
+            /* another filesystem: copy, make it durable, then remove */
+            rc = comp_compress_file(COMP_NONE, src, dst, &(struct comp_opts){0}, NULL, err);
+            if (rc == 0 && unlink(src) < 0)
+                rc = cel_err_sys(err, CEL_E_IO, errno, "cannot remove '%s'", src);
+        } else {
+            rc = cel_err_sys(err, CEL_E_IO, errno, "cannot move '%s' to '%s'", src, dst);
+        }
+    }
+    if (rc == 0)
+        rc = stor_fsync_dir(s->errors_directory, err);
+    free(dst);
+    return rc;
+}
+
+/* Keep regular, visible, non-.tmp files of incoming/ (what Barman keeps). */
+static bool is_candidate(const char *dir, const char *name, void *ctx)
+{
+    (void)ctx;
+    if (name[0] == '.' || cel_str_ends(name, ".tmp"))
+        return false;
+    char *path = cel_xasprintf("%s/%s", dir, name);
+    bool regular = stor_is_file(path);
+    free(path);
+    return regular;
+}
+
+/* The environment of an archive hook. */
+static void archive_vars(struct hook_vars *v, const char *name, const char *file, uint64_t size,
+                         double mtime, const char *compression, const char *error)
+{
+    hook_vars_add(v, "BARMAN_SEGMENT", "%s", name);
+    hook_vars_add(v, "BARMAN_FILE", "%s", file);
+    hook_vars_add(v, "BARMAN_SIZE", "%llu", (unsigned long long)size);
+    struct strbuf t = {0};
+    py_repr_float(mtime, &t);
+    hook_vars_add(v, "BARMAN_TIMESTAMP", "%s", sb_str(&t));
+    sb_free(&t);
+    hook_vars_add(v, "BARMAN_COMPRESSION", "%s", compression);
+    hook_vars_add(v, "BARMAN_ERROR", "%s", error ? error : "");
+}
+
+/* Run the pre or post archive hooks (plain, then retry) of one file.
+ * Returns true when a pre retry hook asked to stop the batch. */
+static bool run_hooks(const struct run *run, const char *phase, const char *name,
+                      const char *file, uint64_t size, double mtime, const char *compression,
+                      const char *error)
+{
+    const struct cfg_server *s = run->s;
+    bool pre = strcmp(phase, "pre") == 0;
+    const char *plain = s->hooks[pre ? CFG_HOOK_PRE_ARCHIVE : CFG_HOOK_POST_ARCHIVE];
+    const char *retry = s->hooks[pre ? CFG_HOOK_PRE_ARCHIVE_RETRY : CFG_HOOK_POST_ARCHIVE_RETRY];
+    if (!plain && !retry)
+        return false;
+    struct hook_ctx hc = {.server = s->name,
+                          .config_file = run->ctx->cfg->path,
+                          .path_prefix = s->path_prefix};
+    struct hook_vars vars = {0};
+    archive_vars(&vars, name, file, size, mtime, compression, error);
+    enum hook_outcome out = HOOK_NONE;
+    struct cel_err err = {0};
+    bool stop = false;
+    /* Barman runs the plain hook before the retry hook in the pre phase and
+     * after it in the post phase */
+    for (int k = 0; k < 2; k++) {
+        bool is_retry = pre ? k == 1 : k == 0;
+        const char *cmd = is_retry ? retry : plain;
+        if (!cmd)
+            continue;
+        if (hook_run(&hc, cmd, "archive", phase, is_retry, &vars, &out, &err) < 0)
+            op_log(run->ctx, LOG_WARNING, s->name, "%s archive hook: %s", phase, err.msg);
+        else if (out == HOOK_FAILED)
+            op_log(run->ctx, LOG_WARNING, s->name, "%s_archive_script failed for %s (ignored)",
+                   phase, name);
+        else if (out == HOOK_ABORT_STOP && pre)
+            stop = true;
+    }
+    hook_vars_free(&vars);
+    return stop;
+}
+
+static void free_items(struct item *items, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(items[i].src);
+        free(items[i].dst);
+        free(items[i].tmp);
+        free(items[i].dir);
+    }
+    free(items);
+}
+
+/* Stage 1: the files of incoming/ as items, in WAL order; files with names
+ * that are not WAL names go straight to errors/. */
+static int collect(struct run *run, struct op_archive_summary *sum, struct cel_err *err)
+{
+    const struct cfg_server *s = run->s;
+    struct stor_names names;
+    int rc = stor_list_dir(s->incoming_wals_directory, is_candidate, NULL, &names, err);
+    if (rc < 0)
+        return rc;
+    run->items = cel_xcalloc(names.n + 1, sizeof *run->items);
+    size_t limit = s->archiver_batch_size > 0 ? (size_t)s->archiver_batch_size : SIZE_MAX;
+    for (size_t i = 0; i < names.n && run->n < limit; i++) {
+        const char *name = names.names[i];
+        char *src = cel_xasprintf("%s/%s", s->incoming_wals_directory, name);
+        struct wal_name w;
+        struct cel_err nerr = {0};
+        if (strlen(name) >= WAL_NAME_MAX || wal_name_parse(name, &w, &nerr) < 0) {
+            struct cel_err merr = {0};
+            if (to_errors(s, src, name, "unknown", &merr) < 0) {
+                op_log(run->ctx, LOG_ERROR, s->name, "%s", merr.msg);
+                sum->failed++;
+            } else {
+                op_log(run->ctx, LOG_WARNING, s->name,
+                       "'%s' is not a WAL file name, moved to %s: %s", name,
+                       s->errors_directory, nerr.msg);
+                sum->rejected++;
+            }
+            free(src);
+            continue;
+        }
+        struct item *it = &run->items[run->n++];
+        cel_strlcpy(it->name, name, sizeof it->name);
+        it->w = w;
+        it->src = src;
+        it->dst = op_wal_path(s, name);
+        const char *slash = strrchr(it->dst, '/');
+        it->dir = cel_xstrndup(it->dst, (size_t)(slash - it->dst));
+        it->tmp = cel_xasprintf("%s/.%s.cellar-tmp", it->dir, name);
+    }
+    stor_names_free(&names);
+    return 0;
+}
+
+/* Stage 3, in the parent: commit the prepared items in WAL order. */
+static int commit(struct run *run, const struct prep *res, const int *status,
+                  struct op_archive_summary *sum, struct cel_err *err)
+{
+    const struct op_ctx *ctx = run->ctx;
+    const struct cfg_server *s = run->s;
+    struct lock *lock = NULL;
+    int rc = xdb_lock(ctx->cfg->global.barman_lock_directory, s->name, &lock, err);
+    if (rc < 0)
+        return rc;
+    struct xdb index;
+    rc = xdb_read(s->wals_directory, &index, err);
+    if (rc < 0) {
+        lock_release(lock);
+        return rc;
+    }
+    bool *drop = cel_xcalloc(run->n + 1, sizeof *drop);
+    struct xdb_entry *added = cel_xcalloc(run->n + 1, sizeof *added);
+    size_t n_added = 0;
+    bool in_order = true;
+    const char *last = index.n ? index.entries[index.n - 1].name : "";
+    char *synced_dir = NULL;
+
+    for (size_t i = 0; i < run->n; i++) {
+        const struct item *it = &run->items[i];
+        const struct prep *r = &res[i];
+        int st = status[i] < 0 ? PREP_ERROR : r->status;
+        const char *why = status[i] < 0 ? "the worker process died" : r->reason;
+        struct cel_err merr = {0};
+        switch (st) {
+        case PREP_DEFER:
+            sum->deferred++;
+            log_msg(LOG_INFO, "%s: %s left in incoming for now: %s", s->name, it->name, why);
+            continue;
+        case PREP_ERROR:
+            sum->failed++;
+            op_log(ctx, LOG_ERROR, s->name, "cannot archive %s (left in incoming): %s",
+                   it->name, why);
+            continue;
+        case PREP_INVALID:
+        case PREP_DUP_DIFF:
+            if (to_errors(s, it->src, it->name, st == PREP_INVALID ? "invalid" : "duplicate",
+                          &merr) < 0) {
+                sum->failed++;
+                op_log(ctx, LOG_ERROR, s->name, "%s", merr.msg);
+            } else {
+                sum->rejected++;
+                op_log(ctx, LOG_WARNING, s->name, "%s rejected, moved to %s: %s", it->name,
+                       s->errors_directory, why);
+            }
+            continue;
+        case PREP_DUP_SAME:
+            sum->duplicates++;
+            drop[i] = true;
+            log_msg(LOG_INFO, "%s: %s is already archived with the same content", s->name,
+                    it->name);
+            if (xdb_find(&index, it->name))
+                continue;
+            break; /* archived but not indexed (a crash): add its line */
+        case PREP_READY:
+            if (rename(it->tmp, it->dst) < 0) {
+                sum->failed++;
+                op_log(ctx, LOG_ERROR, s->name, "cannot rename '%s' to '%s': %s", it->tmp,
+                       it->dst, strerror(errno));
+                continue;
+            }
+            /* items come in WAL order, so one hash directory follows
+             * another: fsync each once */
+            if (!synced_dir || strcmp(synced_dir, it->dir) != 0) {
+                if (synced_dir && stor_fsync_dir(synced_dir, &merr) < 0)
+                    op_log(ctx, LOG_ERROR, s->name, "%s", merr.msg);
+                free(synced_dir);
+                synced_dir = cel_xstrdup(it->dir);
+            }
+            drop[i] = true;
+            sum->archived++;
+            sum->bytes_in += r->in_size;
+            sum->bytes_out += r->out_size;
+            op_log(ctx, LOG_INFO, s->name, "archived %s", it->name);
+            break;
+        }
+        struct xdb_entry *e = &added[n_added++];
+        cel_strlcpy(e->name, it->name, sizeof e->name);
+        e->size = r->out_size;
+        e->time = r->mtime;
+        if (r->compression != COMP_NONE)
+            cel_strlcpy(e->compression, comp_name((enum comp_kind)r->compression),
+                        sizeof e->compression);
+        if (strcmp(e->name, last) <= 0 || xdb_find(&index, e->name))
+            in_order = false;
+        last = e->name;
+    }
+    if (synced_dir && stor_fsync_dir(synced_dir, err) < 0) {
+        rc = -err->code;
+        memset(drop, 0, (run->n + 1) * sizeof *drop);
+    }
+    free(synced_dir);
+
+    /* the index, then (only then) the incoming copies */
+    if (rc == 0 && n_added) {
+        if (in_order) {
+            rc = xdb_append(s->wals_directory, added, n_added, err);
+        } else {
+            for (size_t k = 0; k < n_added; k++)
+                xdb_put(&index, &added[k]);
+            rc = xdb_rewrite(s->wals_directory, &index, err);
+        }
+    }
+    lock_release(lock);
+    if (rc == 0) {
+        for (size_t i = 0; i < run->n; i++)
+            if (drop[i] && unlink(run->items[i].src) < 0 && errno != ENOENT)
+                op_log(ctx, LOG_WARNING, s->name, "cannot remove '%s': %s",
+                       run->items[i].src, strerror(errno));
+        struct cel_err derr = {0};
+        if (stor_fsync_dir(s->incoming_wals_directory, &derr) < 0)
+            op_log(ctx, LOG_WARNING, s->name, "%s", derr.msg);
+        for (size_t i = 0; i < run->n; i++) {
+            const struct prep *r = &res[i];
+            if (status[i] == 0 && r->status == PREP_READY)
+                run_hooks(run, "post", run->items[i].name, run->items[i].dst, r->out_size,
+                          r->mtime,
+                          r->compression != COMP_NONE ? comp_name((enum comp_kind)r->compression)
+                                                      : "",
+                          NULL);
+        }
+    }
+    free(added);
+    free(drop);
+    xdb_free(&index);
+    return rc;
+}
+
+int op_archive_server(const struct op_ctx *ctx, const struct cfg_server *s, int workers,
+                      struct op_archive_summary *sum, struct cel_err *err)
+{
+    memset(sum, 0, sizeof *sum);
+    sum->server = s->name;
+    const char *lock_dir = ctx->cfg->global.barman_lock_directory;
+    int rc = op_server_dirs(s, err);
+    if (rc < 0)
+        return rc;
+    char lock_file[LOCK_NAME_MAX];
+    lock_name(s->name, "archive-wal", lock_file);
+    struct lock *lock = NULL;
+    rc = lock_acquire(lock_dir, lock_file, false, &lock, err);
+    if (rc == -CEL_E_LOCKED) {
+        sum->skipped_locked = true;
+        lock_probe(lock_dir, lock_file, &sum->holder, NULL);
+        return 0;
+    }
+    if (rc < 0)
+        return rc;
+
+    struct run run = {.ctx = ctx, .s = s};
+    op_comp_opts(s, &run.opts, run.magic);
+    rc = collect(&run, sum, err);
+    if (rc == 0 && run.n > 0) {
+        /* pre hooks in WAL order; a retry hook's "stop" ends the batch there */
+        for (size_t i = 0; i < run.n; i++) {
+            struct stat st;
+            if (stat(run.items[i].src, &st) < 0)
+                continue;
+            if (run_hooks(&run, "pre", run.items[i].name, run.items[i].src,
+                          (uint64_t)st.st_size, mtime_of(&st), "", NULL)) {
+                op_log(ctx, LOG_WARNING, s->name,
+                       "pre_archive_retry_script asked to stop: archiving ends before %s",
+                       run.items[i].name);
+                run.n = i;
+                break;
+            }
+        }
+        struct prep *res = cel_xcalloc(run.n + 1, sizeof *res);
+        int *status = cel_xcalloc(run.n + 1, sizeof *status);
+        rc = par_run(run.n, workers, prepare, &run, res, sizeof *res, status, err);
+        if (rc == 0)
+            rc = commit(&run, res, status, sum, err);
+        free(status);
+        free(res);
+    }
+    free_items(run.items, run.n);
+    lock_release(lock);
+    if (rc == 0 && sum->failed)
+        rc = cel_err_set(err, CEL_E_IO, "%zu WAL file%s of server '%s' could not be archived",
+                         sum->failed, sum->failed == 1 ? "" : "s", s->name);
+    return rc;
+}
+
+/* ---- the command ---------------------------------------------------------------- */
+
+static void render_text(const void *p, struct strbuf *out)
+{
+    const struct op_archive_summary *s = p;
+    if (s->skipped_locked) {
+        sb_appendf(out, "%s: skipped: another archiver is running", s->server);
+        if (s->holder)
+            sb_appendf(out, " (PID %ld)", (long)s->holder);
+        sb_append(out, "\n");
+        return;
+    }
+    sb_appendf(out, "%s: %zu WAL file%s archived", s->server, s->archived,
+               s->archived == 1 ? "" : "s");
+    if (s->archived) {
+        sb_append(out, " (");
+        fmt_size((double)s->bytes_in, out);
+        sb_append(out, " stored in ");
+        fmt_size((double)s->bytes_out, out);
+        sb_append(out, ")");
+    }
+    sb_appendf(out, ", %zu duplicate%s dropped, %zu rejected", s->duplicates,
+               s->duplicates == 1 ? "" : "s", s->rejected);
+    if (s->deferred)
+        sb_appendf(out, ", %zu left for the next run", s->deferred);
+    if (s->failed)
+        sb_appendf(out, ", %zu failed", s->failed);
+    sb_append(out, "\n");
+}
+
+static json_t *render_json(const void *p)
+{
+    const struct op_archive_summary *s = p;
+    return json_pack("{s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "server", s->server,
+                     "skipped_locked", s->skipped_locked, "archived", (json_int_t)s->archived,
+                     "duplicates", (json_int_t)s->duplicates, "rejected",
+                     (json_int_t)s->rejected, "deferred", (json_int_t)s->deferred, "failed",
+                     (json_int_t)s->failed, "bytes_in", (json_int_t)s->bytes_in, "bytes_out",
+                     (json_int_t)s->bytes_out);
+}
+
+void op_archive_report(const struct op_ctx *ctx, const struct op_archive_summary *sum)
+{
+    struct op_result result = {"archive-wal", sum, render_text, render_json};
+    op_result(ctx, &result);
+}
+
+/* archive-wal on one server: a phase line, the run, its summary. */
+static int archive_one(const struct op_ctx *ctx, const struct cfg_server *s, const void *arg,
+                       struct cel_err *err)
+{
+    const struct op_archive_wal_req *req = arg;
+    op_phase(ctx, s->name, "archive", "Processing WAL files in %s", s->incoming_wals_directory);
+    struct op_archive_summary sum;
+    int rc = op_archive_server(ctx, s, req->workers, &sum, err);
+    op_archive_report(ctx, &sum);
+    return rc;
+}
+
+int op_archive_wal(const struct op_ctx *ctx, const struct op_archive_wal_req *req,
+                   struct cel_err *err)
+{
+    return op_each_server(ctx, req->server, false, archive_one, req, err);
+}

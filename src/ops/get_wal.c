@@ -1,0 +1,130 @@
+/*
+ * get_wal.c - `cellar get-wal SERVER NAME [-o DIR]`: an archived WAL file's
+ * original bytes, for restore_command = 'cellar get-wal SERVER %f > %p'.
+ *
+ * The file is found at its archived place (wals/<hash>/NAME, or wals/NAME
+ * for a history file), decompressed by its magic bytes, and written to the
+ * descriptor given (standard output) or, with --output-directory, to
+ * DIR/NAME through a temporary file, fsync and rename, so PostgreSQL never
+ * sees half a segment. A file the archive does not have is NOT_FOUND (exit
+ * status 1), which tells PostgreSQL that recovery has reached the end of
+ * the archive. Nothing but the WAL bytes is ever written to standard output.
+ */
+#define _GNU_SOURCE /* mkostemp */
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "ops.h"
+#include "storage.h"
+
+struct model {
+    const char *server;
+    const char *name;
+    const char *path;
+    uint64_t bytes;
+};
+
+static void render_text(const void *p, struct strbuf *out)
+{
+    const struct model *m = p;
+    sb_appendf(out, "%s: wrote %s (%llu bytes)\n", m->server, m->path,
+               (unsigned long long)m->bytes);
+}
+
+static json_t *render_json(const void *p)
+{
+    const struct model *m = p;
+    return json_pack("{s:s, s:s, s:s, s:I}", "server", m->server, "name", m->name, "path",
+                     m->path, "bytes", (json_int_t)m->bytes);
+}
+
+/* Decompress src (of kind) into dir/name durably. */
+static int write_into_dir(const struct cfg_server *s, enum comp_kind kind, const char *src,
+                          const char *dir, const char *name, uint64_t *bytes,
+                          struct cel_err *err)
+{
+    struct comp_opts opts;
+    unsigned char magic[COMP_MAGIC_MAX];
+    op_comp_opts(s, &opts, magic);
+    char *tmp = cel_xasprintf("%s/.%s.get.XXXXXX", dir, name);
+    char *dst = cel_xasprintf("%s/%s", dir, name);
+    int rc = 0;
+    int fd = mkostemp(tmp, O_CLOEXEC);
+    if (fd < 0) {
+        rc = cel_err_sys(err, CEL_E_IO, errno, "cannot create a file in '%s'", dir);
+        goto out;
+    }
+    rc = comp_decompress_to_fd(kind, src, fd, &opts, bytes, err);
+    if (rc == 0 && fsync(fd) < 0)
+        rc = cel_err_sys(err, CEL_E_IO, errno, "cannot fsync '%s'", tmp);
+    if (close(fd) < 0 && rc == 0)
+        rc = cel_err_sys(err, CEL_E_IO, errno, "cannot close '%s'", tmp);
+    if (rc == 0 && rename(tmp, dst) < 0)
+        rc = cel_err_sys(err, CEL_E_IO, errno, "cannot rename '%s' to '%s'", tmp, dst);
+    if (rc == 0)
+        rc = stor_fsync_dir(dir, err);
+    if (rc < 0)
+        unlink(tmp);
+out:
+    free(tmp);
+    free(dst);
+    return rc;
+}
+
+int op_get_wal(const struct op_ctx *ctx, const struct op_get_wal_req *req, struct cel_err *err)
+{
+    const struct cfg_server **servers = NULL;
+    size_t n = 0;
+    if (strcmp(req->server, "all") == 0)
+        return cel_err_set(err, CEL_E_USAGE, "get-wal needs one server, not 'all'");
+    int rc = op_select_servers(ctx, req->server, false, &servers, &n, NULL, err);
+    if (rc < 0)
+        return rc;
+    const struct cfg_server *s = servers[0];
+    free(servers);
+    struct wal_name w;
+    if (strlen(req->name) >= WAL_NAME_MAX || wal_name_parse(req->name, &w, err) < 0)
+        return -CEL_E_INVALID;
+
+    char *path = op_wal_path(s, req->name);
+    char *name = cel_xstrdup(req->name);
+    if (!stor_is_file(path) && req->partial && w.kind == WAL_KIND_SEGMENT) {
+        char *partial = cel_xasprintf("%s.partial", path);
+        free(path);
+        path = partial;
+    }
+    if (!stor_is_file(path)) {
+        rc = cel_err_set(err, CEL_E_NOT_FOUND, "%s is not in the WAL archive of server '%s'",
+                         req->name, s->name);
+        goto out;
+    }
+    enum comp_kind kind;
+    if ((rc = op_archived_kind(s, path, &kind, err)) < 0)
+        goto out;
+    uint64_t bytes = 0;
+    if (req->output_dir) {
+        rc = write_into_dir(s, kind, path, req->output_dir, name, &bytes, err);
+        if (rc == 0) {
+            char *dst = cel_xasprintf("%s/%s", req->output_dir, name);
+            struct model m = {s->name, name, dst, bytes};
+            struct op_result result = {"get-wal", &m, render_text, render_json};
+            op_result(ctx, &result);
+            free(dst);
+        }
+    } else {
+        struct comp_opts opts;
+        unsigned char magic[COMP_MAGIC_MAX];
+        op_comp_opts(s, &opts, magic);
+        rc = comp_decompress_to_fd(kind, path, req->out_fd, &opts, &bytes, err);
+    }
+    if (rc == 0)
+        log_msg(LOG_DEBUG, "%s: get-wal %s (%s, %llu bytes)", s->name, req->name,
+                comp_name(kind), (unsigned long long)bytes);
+out:
+    if (rc < 0 && rc != -CEL_E_NOT_FOUND)
+        log_msg(LOG_ERROR, "%s: get-wal %s: %s", s->name, req->name, err->msg);
+    free(path);
+    free(name);
+    return rc;
+}

@@ -1,0 +1,169 @@
+/*
+ * rebuild_xlogdb.c - `cellar rebuild-xlogdb SERVER|all`: write xlog.db anew
+ * from the files in wals/, in Barman's format, sorted.
+ *
+ * Segments, .partial and .backup files are looked for in the 16-character
+ * hash directories, history files at the top of wals/. Each line gets the
+ * file's size, mtime and compression (by magic bytes). Hidden files (our
+ * temporaries) and xlog.db itself are skipped; anything else is reported
+ * and left alone, as Barman does. The whole scan and the rewrite happen
+ * under the xlogdb lock, which the archiver also takes before it moves a
+ * file in, so no file can be missed between the scan and the write.
+ */
+#include <errno.h>
+#include <sys/stat.h>
+
+#include "lock.h"
+#include "ops.h"
+#include "storage.h"
+
+struct model {
+    const char *server;
+    size_t history, labels, segments, partials, ignored;
+};
+
+static void render_text(const void *p, struct strbuf *out)
+{
+    const struct model *m = p;
+    sb_appendf(out,
+               "Done rebuilding xlogdb for server %s (history: %zu, backup_labels: %zu, "
+               "wal_file: %zu, partial: %zu)\n",
+               m->server, m->history, m->labels, m->segments, m->partials);
+}
+
+static json_t *render_json(const void *p)
+{
+    const struct model *m = p;
+    return json_pack("{s:s, s:I, s:I, s:I, s:I, s:I}", "server", m->server, "history",
+                     (json_int_t)m->history, "backup_labels", (json_int_t)m->labels, "wal_file",
+                     (json_int_t)m->segments, "partial", (json_int_t)m->partials, "ignored",
+                     (json_int_t)m->ignored);
+}
+
+static bool visible(const char *dir, const char *name, void *ctx)
+{
+    (void)dir;
+    (void)ctx;
+    return name[0] != '.';
+}
+
+static bool is_hash_dir(const char *name)
+{
+    if (strlen(name) != 16)
+        return false;
+    for (const char *p = name; *p; p++)
+        if (!strchr("0123456789ABCDEF", *p))
+            return false;
+    return true;
+}
+
+/* Add dir/name to db if it is an archive file of an expected kind. */
+static int add_file(const struct op_ctx *ctx, const struct cfg_server *s, const char *dir,
+                    const char *name, bool top, struct xdb *db, struct model *m,
+                    struct cel_err *err)
+{
+    char *path = cel_xasprintf("%s/%s", dir, name);
+    struct wal_name w;
+    struct stat st;
+    int rc = 0;
+    bool ok = strlen(name) < WAL_NAME_MAX && wal_name_parse(name, &w, NULL) == 0 &&
+              (w.kind == WAL_KIND_HISTORY) == top;
+    if (!ok) {
+        op_log(ctx, LOG_WARNING, s->name, "unexpected file '%s' in the WAL archive, ignored",
+               path);
+        m->ignored++;
+        goto out;
+    }
+    if (stat(path, &st) < 0) {
+        rc = cel_err_sys(err, CEL_E_IO, errno, "cannot stat '%s'", path);
+        goto out;
+    }
+    enum comp_kind kind;
+    if ((rc = op_archived_kind(s, path, &kind, err)) < 0)
+        goto out;
+    struct xdb_entry e = {0};
+    cel_strlcpy(e.name, name, sizeof e.name);
+    e.size = (uint64_t)st.st_size;
+    e.time = (double)st.st_mtim.tv_sec + (double)st.st_mtim.tv_nsec / 1e9;
+    if (kind != COMP_NONE)
+        cel_strlcpy(e.compression, comp_name(kind), sizeof e.compression);
+    xdb_put(db, &e);
+    switch (w.kind) {
+    case WAL_KIND_HISTORY:
+        m->history++;
+        break;
+    case WAL_KIND_BACKUP_LABEL:
+        m->labels++;
+        break;
+    case WAL_KIND_PARTIAL:
+        m->partials++;
+        break;
+    case WAL_KIND_SEGMENT:
+        m->segments++;
+        break;
+    }
+out:
+    free(path);
+    return rc;
+}
+
+/* Scan wals/ into db. */
+static int scan(const struct op_ctx *ctx, const struct cfg_server *s, struct xdb *db,
+                struct model *m, struct cel_err *err)
+{
+    struct stor_names top;
+    int rc = stor_list_dir(s->wals_directory, visible, NULL, &top, err);
+    if (rc == -CEL_E_NOT_FOUND)
+        return 0;
+    if (rc < 0)
+        return rc;
+    for (size_t i = 0; i < top.n && rc == 0; i++) {
+        const char *name = top.names[i];
+        if (cel_str_starts(name, "xlog.db"))
+            continue;
+        char *path = cel_xasprintf("%s/%s", s->wals_directory, name);
+        if (stor_is_dir(path) && is_hash_dir(name)) {
+            struct stor_names files;
+            rc = stor_list_dir(path, visible, NULL, &files, err);
+            for (size_t k = 0; k < files.n && rc == 0; k++)
+                rc = add_file(ctx, s, path, files.names[k], false, db, m, err);
+            stor_names_free(&files);
+        } else {
+            rc = add_file(ctx, s, s->wals_directory, name, true, db, m, err);
+        }
+        free(path);
+    }
+    stor_names_free(&top);
+    return rc;
+}
+
+static int rebuild_one(const struct op_ctx *ctx, const struct cfg_server *s, const void *arg,
+                       struct cel_err *err)
+{
+    (void)arg;
+    op_phase(ctx, s->name, "rebuild", "Rebuilding xlogdb for server %s", s->name);
+    int rc = stor_mkdir_p(s->wals_directory, 0700, err);
+    if (rc < 0)
+        return rc;
+    struct lock *lock = NULL;
+    if ((rc = xdb_lock(ctx->cfg->global.barman_lock_directory, s->name, &lock, err)) < 0)
+        return rc;
+    struct xdb db = {0};
+    struct model m = {.server = s->name};
+    rc = scan(ctx, s, &db, &m, err);
+    if (rc == 0)
+        rc = xdb_rewrite(s->wals_directory, &db, err);
+    lock_release(lock);
+    xdb_free(&db);
+    if (rc == 0) {
+        struct op_result result = {"rebuild-xlogdb", &m, render_text, render_json};
+        op_result(ctx, &result);
+    }
+    return rc;
+}
+
+int op_rebuild_xlogdb(const struct op_ctx *ctx, const struct op_rebuild_xlogdb_req *req,
+                      struct cel_err *err)
+{
+    return op_each_server(ctx, req->server, false, rebuild_one, NULL, err);
+}
