@@ -61,7 +61,7 @@ struct proc_opts {
      * wrote, in order, in pieces of at most 64 KiB (binary output: a
      * decompression filter). Same rules as on_line. */
     void (*on_data)(void *ctx, int stream, const void *data, size_t len);
-    void *ctx; /* given to on_line and on_data */
+    void *ctx;               /* given to on_line and on_data */
     int timeout_ms;          /* 0: no limit; on expiry SIGTERM, then SIGKILL */
     int kill_grace_ms;       /* time between SIGTERM and SIGKILL; 0: 5000 */
     size_t capture_max;      /* first bytes kept per captured stream; 0: 1 MiB */
