@@ -71,7 +71,7 @@ enum child_stage {
 struct stream {
     int fd; /* read end of the pipe; -1 when not a pipe or at end of file */
     enum proc_stream_mode mode;
-    int num;   /* 1 or 2, passed to on_line */
+    int num;   /* 1 or 2, passed to on_line and on_data */
     char *buf; /* capture, or the pending partial line (CHUNK + 1 bytes) */
     size_t len, cap;
     bool truncated;
@@ -88,6 +88,7 @@ struct proc {
     size_t in_len, in_off;
     int pidfd; /* readable when the child ends; -1 when unavailable or reaped */
     void (*on_line)(void *ctx, int stream, const char *line, size_t len);
+    void (*on_data)(void *ctx, int stream, const void *data, size_t len);
     void *ctx;
     size_t capture_max;
     int timeout_ms, grace_ms;
@@ -399,12 +400,14 @@ static int opts_check(const char *name, const struct proc_opts *o, struct cel_er
     else if (o->timeout_ms < 0 || o->kill_grace_ms < 0)
         why = "negative time-out";
     for (int i = 0; i < 2 && !why; i++) {
-        if ((int)modes[i] < (int)PROC_CAPTURE || (int)modes[i] > (int)PROC_FILE)
+        if ((int)modes[i] < (int)PROC_CAPTURE || (int)modes[i] > (int)PROC_DATA)
             why = "unknown output mode";
         else if (modes[i] == PROC_FILE && !paths[i])
             why = "PROC_FILE without a path";
         else if (modes[i] == PROC_LINES && !o->on_line)
             why = "PROC_LINES without on_line";
+        else if (modes[i] == PROC_DATA && !o->on_data)
+            why = "PROC_DATA without on_data";
     }
     for (size_t i = 0; o->env && o->env[i] && !why; i++)
         if (env_name_len(o->env[i]) == 0 || !strchr(o->env[i], '='))
@@ -439,7 +442,8 @@ static int stream_open(struct proc *p, struct stream *s, enum proc_stream_mode m
     s->mode = mode;
     switch (mode) {
     case PROC_CAPTURE:
-    case PROC_LINES: {
+    case PROC_LINES:
+    case PROC_DATA: {
         int fds[2];
         int rc = pipe_open(p, fds, 0, err);
         if (rc == 0) {
@@ -594,6 +598,7 @@ static int start(const char *const argv[], const char *name, const struct proc_o
     p->in_fd = -1;
     p->pidfd = -1;
     p->on_line = o->on_line;
+    p->on_data = o->on_data;
     p->ctx = o->ctx;
     p->capture_max = o->capture_max ? o->capture_max : DEFAULT_CAPTURE;
     if (p->capture_max > SIZE_MAX / 4)
@@ -774,6 +779,8 @@ static int stream_read(struct proc *p, struct stream *s)
     }
     if (s->mode == PROC_LINES)
         lines_feed(p, s, buf, (size_t)n);
+    else if (s->mode == PROC_DATA)
+        p->on_data(p->ctx, s->num, buf, (size_t)n);
     else
         capture_feed(p, s, buf, (size_t)n);
     return 1;

@@ -33,6 +33,7 @@ enum proc_stream_mode {
     PROC_DISCARD,     /* /dev/null */
     PROC_INHERIT,     /* the parent's own descriptor */
     PROC_FILE,        /* written to out_path / err_path (created 0600, truncated) */
+    PROC_DATA,        /* the bytes passed to on_data as they arrive, unchanged */
 };
 
 struct proc_opts {
@@ -56,7 +57,11 @@ struct proc_opts {
      * line longer than 64 KiB arrives in pieces of 64 KiB. It is called from
      * proc_poll/proc_finish and must not finish or free that child. */
     void (*on_line)(void *ctx, int stream, const char *line, size_t len);
-    void *ctx;
+    /* PROC_DATA callback: stream is 1 or 2; data is every byte the child
+     * wrote, in order, in pieces of at most 64 KiB (binary output: a
+     * decompression filter). Same rules as on_line. */
+    void (*on_data)(void *ctx, int stream, const void *data, size_t len);
+    void *ctx;               /* given to on_line and on_data */
     int timeout_ms;          /* 0: no limit; on expiry SIGTERM, then SIGKILL */
     int kill_grace_ms;       /* time between SIGTERM and SIGKILL; 0: 5000 */
     size_t capture_max;      /* first bytes kept per captured stream; 0: 1 MiB */

@@ -368,6 +368,9 @@ static void test_proc_run_invalid_options(void **state)
     assert_int_equal(proc_run(ARGV("cat"), &(struct proc_opts){.out_mode = PROC_LINES}, &res, &err),
                      -CEL_E_INTERNAL);
     assert_string_equal(err.msg, "invalid options to run 'cat': PROC_LINES without on_line");
+    assert_int_equal(proc_run(ARGV("cat"), &(struct proc_opts){.out_mode = PROC_DATA}, &res, &err),
+                     -CEL_E_INTERNAL);
+    assert_string_equal(err.msg, "invalid options to run 'cat': PROC_DATA without on_data");
     assert_int_equal(proc_run(ARGV("cat"), &(struct proc_opts){.err_mode = PROC_FILE}, &res, &err),
                      -CEL_E_INTERNAL);
     assert_string_equal(err.msg, "invalid options to run 'cat': PROC_FILE without a path");
@@ -380,6 +383,59 @@ static void test_proc_run_invalid_options(void **state)
     struct proc *p = (struct proc *)&err; /* must be reset to NULL */
     assert_int_equal(proc_start_shell(NULL, NULL, &p, &err), -CEL_E_INTERNAL);
     assert_null(p);
+}
+
+/* Bytes recorded by the PROC_DATA callback, per stream. */
+struct data_log {
+    unsigned char *buf[3];
+    size_t len[3];
+    size_t calls, biggest;
+};
+
+static void record_data(void *ctx, int stream, const void *data, size_t len)
+{
+    struct data_log *log = ctx;
+    assert_true(stream == 1 || stream == 2);
+    log->buf[stream] = realloc(log->buf[stream], log->len[stream] + len);
+    memcpy(log->buf[stream] + log->len[stream], data, len);
+    log->len[stream] += len;
+    log->calls++;
+    if (len > log->biggest)
+        log->biggest = len;
+}
+
+static void test_proc_run_data_mode_passes_bytes_unchanged(void **state)
+{
+    (void)state;
+    /* 300 KiB of every byte value, newlines and NULs included: binary
+     * output must arrive exactly as written, in pieces of at most 64 KiB */
+    enum { N = 300 * 1024 };
+    unsigned char *in = malloc(N);
+    for (size_t i = 0; i < N; i++)
+        in[i] = (unsigned char)((i * 7 + i / 251) & 0xff);
+    struct data_log log = {0};
+    struct proc_result res;
+    assert_int_equal(proc_run_shell("cat; printf 'e\\n\\0' >&2",
+                                    &(struct proc_opts){.stdin_data = in,
+                                                        .stdin_len = N,
+                                                        .out_mode = PROC_DATA,
+                                                        .err_mode = PROC_DATA,
+                                                        .on_data = record_data,
+                                                        .ctx = &log},
+                                    &res, NULL),
+                     0);
+    assert_int_equal(res.status, 0);
+    assert_null(res.out);
+    assert_null(res.err);
+    assert_int_equal(log.len[1], N);
+    assert_memory_equal(log.buf[1], in, N);
+    assert_int_equal(log.len[2], 3);
+    assert_memory_equal(log.buf[2], "e\n\0", 3);
+    assert_true(log.biggest <= 65536);
+    proc_result_free(&res);
+    free(log.buf[1]);
+    free(log.buf[2]);
+    free(in);
 }
 
 /* ---- stdin ------------------------------------------------------------------ */
@@ -1004,6 +1060,7 @@ int main(void)
         T(test_proc_run_resets_signals_in_child),
         T(test_proc_start_own_process_group),
         T(test_proc_run_invalid_options),
+        T(test_proc_run_data_mode_passes_bytes_unchanged),
         T(test_proc_run_stdin_path),
         T(test_proc_run_stdin_default_is_dev_null),
         T(test_proc_run_stdin_inherit),
