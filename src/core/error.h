@@ -36,6 +36,7 @@ enum cel_exit {
     X(42, LOCKED, CEL_EXIT_FAILED, "locked by another process")                              \
     X(43, PROC, CEL_EXIT_FAILED, "external program failed")                                  \
     X(44, TIMEOUT, CEL_EXIT_FAILED, "timed out")                                             \
+    X(45, CONFLICT, CEL_EXIT_FAILED, "conflicts with existing data")                         \
     X(50, PG, CEL_EXIT_FAILED, "PostgreSQL error")                                           \
     X(70, CHECK, CEL_EXIT_CHECK, "check failed")                                             \
     X(90, NOMEM, CEL_EXIT_FAILED, "out of memory")                                           \

@@ -66,40 +66,40 @@ static int check_segment(int fd, uint64_t size, const struct wal_name *w,
     if (n < 0)
         return cel_err_sys(err, CEL_E_IO, errno, "cannot read the WAL page header");
     if ((size_t)n < sizeof h)
-        return cel_err_set(err, CEL_E_INVALID,
+        return cel_err_set(err, CEL_E_FORMAT,
                            "only %llu bytes: too short for a WAL segment",
                            (unsigned long long)size);
     uint16_t magic = get16(h), flags = get16(h + 2);
     uint32_t tli = get32(h + 4), segsize = get32(h + 32), blcksz = get32(h + 36);
     uint64_t pageaddr = get64(h + 8);
     if ((magic >> 8) != 0xD0 && (magic >> 8) != 0xD1)
-        return cel_err_set(err, CEL_E_INVALID, "not a WAL segment: bad magic 0x%04X", magic);
+        return cel_err_set(err, CEL_E_FORMAT, "not a WAL segment: bad magic 0x%04X", magic);
     if (!(flags & XLP_LONG_HEADER))
-        return cel_err_set(err, CEL_E_INVALID,
+        return cel_err_set(err, CEL_E_FORMAT,
                            "not a WAL segment: the first page has no long header");
     if (wal_segsize_check(segsize, NULL) < 0)
-        return cel_err_set(err, CEL_E_INVALID,
+        return cel_err_set(err, CEL_E_FORMAT,
                            "the header announces %u-byte segments, not a valid segment size",
                            segsize);
     if (size != segsize)
-        return cel_err_set(err, CEL_E_INVALID,
+        return cel_err_set(err, CEL_E_FORMAT,
                            "size is %llu bytes, the header announces %u-byte segments",
                            (unsigned long long)size, segsize);
     if (blcksz < 1024 || blcksz > 65536 || (blcksz & (blcksz - 1)))
-        return cel_err_set(err, CEL_E_INVALID, "the header announces a block size of %u",
+        return cel_err_set(err, CEL_E_FORMAT, "the header announces a block size of %u",
                            blcksz);
     if (tli != w->tli)
-        return cel_err_set(err, CEL_E_INVALID, "timeline %u in the header, %u in the name", tli,
+        return cel_err_set(err, CEL_E_FORMAT, "timeline %u in the header, %u in the name", tli,
                            w->tli);
     struct cel_err serr = {0};
     if (wal_name_check_segsize(w, segsize, &serr) < 0)
-        return cel_err_set(err, CEL_E_INVALID, "%s", serr.msg);
+        return cel_err_set(err, CEL_E_FORMAT, "%s", serr.msg);
     uint64_t expected = wal_segno_to_lsn(wal_segno(w, segsize), segsize);
     if (pageaddr != expected) {
         char got[WAL_LSN_MAX], want[WAL_LSN_MAX];
         wal_lsn_format(pageaddr, got);
         wal_lsn_format(expected, want);
-        return cel_err_set(err, CEL_E_INVALID,
+        return cel_err_set(err, CEL_E_FORMAT,
                            "the header says the segment starts at %s, the name says %s", got,
                            want);
     }
@@ -115,7 +115,7 @@ static int check_segment(int fd, uint64_t size, const struct wal_name *w,
 static int read_text(int fd, uint64_t size, char **out, struct cel_err *err)
 {
     if (size > TEXT_MAX)
-        return cel_err_set(err, CEL_E_INVALID, "%llu bytes: too large for this kind of file",
+        return cel_err_set(err, CEL_E_FORMAT, "%llu bytes: too large for this kind of file",
                            (unsigned long long)size);
     char *buf = cel_xmalloc((size_t)size + 1);
     ssize_t n = read_head(fd, (unsigned char *)buf, (size_t)size);
@@ -127,7 +127,7 @@ static int read_text(int fd, uint64_t size, char **out, struct cel_err *err)
     buf[n] = '\0';
     if (memchr(buf, '\0', (size_t)n)) {
         free(buf);
-        return cel_err_set(err, CEL_E_INVALID, "contains a NUL byte: not a text file");
+        return cel_err_set(err, CEL_E_FORMAT, "contains a NUL byte: not a text file");
     }
     *out = buf;
     return 0;
@@ -153,7 +153,7 @@ static int check_history(int fd, uint64_t size, struct cel_err *err)
         char *end = NULL;
         strtoul(p, &end, 10);
         if (end == p || (*end != ' ' && *end != '\t')) {
-            rc = cel_err_set(err, CEL_E_INVALID,
+            rc = cel_err_set(err, CEL_E_FORMAT,
                              "line %d is not 'timeline<TAB>LSN<TAB>reason': not a history file",
                              lineno);
             break;
@@ -165,14 +165,14 @@ static int check_history(int fd, uint64_t size, struct cel_err *err)
         uint64_t v;
         if (len == 0 || len > WAL_LSN_MAX - 1 ||
             (memcpy(lsn, end, len), lsn[len] = '\0', wal_lsn_parse(lsn, &v, NULL) < 0)) {
-            rc = cel_err_set(err, CEL_E_INVALID,
+            rc = cel_err_set(err, CEL_E_FORMAT,
                              "line %d has no valid switch LSN: not a history file", lineno);
             break;
         }
         entries++;
     }
     if (rc == 0 && entries == 0)
-        rc = cel_err_set(err, CEL_E_INVALID, "holds no timeline switch: not a history file");
+        rc = cel_err_set(err, CEL_E_FORMAT, "holds no timeline switch: not a history file");
     free(text);
     return rc;
 }
@@ -184,7 +184,7 @@ static int check_backup_label(int fd, uint64_t size, struct cel_err *err)
     if (rc < 0)
         return rc;
     if (!strstr(text, "START WAL LOCATION:"))
-        rc = cel_err_set(err, CEL_E_INVALID,
+        rc = cel_err_set(err, CEL_E_FORMAT,
                          "has no 'START WAL LOCATION:' line: not a backup history file");
     free(text);
     return rc;

@@ -32,7 +32,7 @@ struct walcheck_info {
 };
 
 /* Check the file at path against name (already parsed into w). Returns 0 and
- * fills *info (may be NULL); -CEL_E_INVALID with the reason ("size is
+ * fills *info (may be NULL); -CEL_E_FORMAT with the reason ("size is
  * 8388608 bytes, the header announces 16777216-byte segments", "timeline
  * 2 in the header, 1 in the name", "not a WAL segment: bad magic 0x0000")
  * when the content does not match; -CEL_E_IO when it cannot be read. */

@@ -83,6 +83,7 @@ struct run {
     unsigned char magic[COMP_MAGIC_MAX];
     struct item *items;
     size_t n;
+    struct xdb index; /* xlog.db as the run started */
 };
 
 /* Set the reason of a result (truncated to fit: it is for a log line). */
@@ -149,7 +150,7 @@ static int prepare(size_t i, void *ctxp, void *resultp, size_t size)
         enum comp_kind kind;
         bool same = false;
         struct stat dst_st;
-        if (op_archived_kind(run->s, it->dst, &kind, &err) < 0 ||
+        if (op_archived_kind(run->ctx, run->s, it->dst, it->name, &run->index, &kind, &err) < 0 ||
             stat(it->dst, &dst_st) < 0 ||
             (in_kind == COMP_NONE &&
              comp_same_content(kind, it->dst, it->src, &run->opts, &same, &err) < 0)) {
@@ -504,7 +505,9 @@ int op_archive_server(const struct op_ctx *ctx, const struct cfg_server *s, int 
 
     struct run run = {.ctx = ctx, .s = s};
     op_comp_opts(s, &run.opts, run.magic);
-    rc = collect(&run, sum, err);
+    rc = xdb_load(s->wals_directory, lock_dir, s->name, &run.index, err);
+    if (rc == 0)
+        rc = collect(&run, sum, err);
     if (rc == 0 && run.n > 0) {
         /* pre hooks in WAL order; a retry hook's "stop" ends the batch there */
         for (size_t i = 0; i < run.n; i++) {
@@ -529,6 +532,7 @@ int op_archive_server(const struct op_ctx *ctx, const struct cfg_server *s, int 
         free(res);
     }
     free_items(run.items, run.n);
+    xdb_free(&run.index);
     lock_release(lock);
     if (rc == 0 && sum->failed)
         rc = cel_err_set(err, CEL_E_IO, "%zu WAL file%s of server '%s' could not be archived",

@@ -100,7 +100,7 @@ int op_get_wal(const struct op_ctx *ctx, const struct op_get_wal_req *req, struc
         goto out;
     }
     enum comp_kind kind;
-    if ((rc = op_archived_kind(s, path, &kind, err)) < 0)
+    if ((rc = op_archived_kind(ctx, s, path, req->name, NULL, &kind, err)) < 0)
         goto out;
     uint64_t bytes = 0;
     if (req->output_dir) {

@@ -151,10 +151,14 @@ void op_catalog_wal_info(const struct op_catalog *c, size_t i, struct xdb_wal_in
  * the parsed custom_compression_magic). */
 void op_comp_opts(const struct cfg_server *s, struct comp_opts *out,
                   unsigned char magic[COMP_MAGIC_MAX]);
-/* The compression of an archived file: by its magic bytes, and, as Barman
- * does, "custom" for an unrecognised file when compression = custom and no
- * custom_compression_magic is set. */
-int op_archived_kind(const struct cfg_server *s, const char *path, enum comp_kind *out,
+/* The compression of the archived file path (called name): by its magic
+ * bytes. When that cannot tell (compression = custom without
+ * custom_compression_magic, and no magic matches) xlog.db's record of the
+ * file decides: index when given, else xlog.db is read (never pass NULL
+ * while holding the xlogdb lock); a file xlog.db does not list is custom,
+ * as Barman assumes. */
+int op_archived_kind(const struct op_ctx *ctx, const struct cfg_server *s, const char *path,
+                     const char *name, const struct xdb *index, enum comp_kind *out,
                      struct cel_err *err);
 /* Create the server's directories that are missing (incoming, wals,
  * errors, base) with mode 0700. */

@@ -125,22 +125,20 @@ int op_put_wal(const struct op_ctx *ctx, const struct op_put_wal_req *req, struc
         struct comp_opts opts;
         unsigned char magic[COMP_MAGIC_MAX];
         op_comp_opts(s, &opts, magic);
-        if ((rc = op_archived_kind(s, archived, &kind, err)) == 0 &&
+        if ((rc = op_archived_kind(ctx, s, archived, name, NULL, &kind, err)) == 0 &&
             (rc = comp_same_content(kind, archived, tmp, &opts, &same, err)) == 0 && !same)
-            rc = cel_err_set(err, CEL_E_INVALID, "a different %s is already archived as '%s'",
+            rc = cel_err_set(err, CEL_E_CONFLICT, "a different %s is already archived as '%s'",
                              name, archived);
     } else if (link(tmp, dst) == 0) {
         rc = stor_fsync_dir(s->incoming_wals_directory, err);
     } else if (errno == EEXIST) {
         if ((rc = same_plain(dst, tmp, &same, err)) == 0 && !same)
-            rc = cel_err_set(err, CEL_E_INVALID, "a different %s is already waiting in '%s'",
+            rc = cel_err_set(err, CEL_E_CONFLICT, "a different %s is already waiting in '%s'",
                              name, s->incoming_wals_directory);
     } else {
         rc = cel_err_sys(err, CEL_E_IO, errno, "cannot create '%s'", dst);
     }
-    if (rc < 0 && rc != -CEL_E_INVALID)
-        goto out;
-    if (rc == -CEL_E_INVALID)
+    if (rc == -CEL_E_CONFLICT)
         cel_err_hint(err, "PostgreSQL will retry; compare the two files, and move the wrong "
                           "one away, to let archiving go on.");
 out:

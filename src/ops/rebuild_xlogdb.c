@@ -59,8 +59,8 @@ static bool is_hash_dir(const char *name)
 
 /* Add dir/name to db if it is an archive file of an expected kind. */
 static int add_file(const struct op_ctx *ctx, const struct cfg_server *s, const char *dir,
-                    const char *name, bool top, struct xdb *db, struct model *m,
-                    struct cel_err *err)
+                    const char *name, bool top, const struct xdb *old, struct xdb *db,
+                    struct model *m, struct cel_err *err)
 {
     char *path = cel_xasprintf("%s/%s", dir, name);
     struct wal_name w;
@@ -79,7 +79,7 @@ static int add_file(const struct op_ctx *ctx, const struct cfg_server *s, const 
         goto out;
     }
     enum comp_kind kind;
-    if ((rc = op_archived_kind(s, path, &kind, err)) < 0)
+    if ((rc = op_archived_kind(ctx, s, path, name, old, &kind, err)) < 0)
         goto out;
     struct xdb_entry e = {0};
     cel_strlcpy(e.name, name, sizeof e.name);
@@ -108,8 +108,8 @@ out:
 }
 
 /* Scan wals/ into db. */
-static int scan(const struct op_ctx *ctx, const struct cfg_server *s, struct xdb *db,
-                struct model *m, struct cel_err *err)
+static int scan(const struct op_ctx *ctx, const struct cfg_server *s, const struct xdb *old,
+                struct xdb *db, struct model *m, struct cel_err *err)
 {
     struct stor_names top;
     int rc = stor_list_dir(s->wals_directory, visible, NULL, &top, err);
@@ -126,10 +126,10 @@ static int scan(const struct op_ctx *ctx, const struct cfg_server *s, struct xdb
             struct stor_names files;
             rc = stor_list_dir(path, visible, NULL, &files, err);
             for (size_t k = 0; k < files.n && rc == 0; k++)
-                rc = add_file(ctx, s, path, files.names[k], false, db, m, err);
+                rc = add_file(ctx, s, path, files.names[k], false, old, db, m, err);
             stor_names_free(&files);
         } else {
-            rc = add_file(ctx, s, s->wals_directory, name, true, db, m, err);
+            rc = add_file(ctx, s, s->wals_directory, name, true, old, db, m, err);
         }
         free(path);
     }
@@ -148,12 +148,23 @@ static int rebuild_one(const struct op_ctx *ctx, const struct cfg_server *s, con
     struct lock *lock = NULL;
     if ((rc = xdb_lock(ctx->cfg->global.barman_lock_directory, s->name, &lock, err)) < 0)
         return rc;
-    struct xdb db = {0};
+    /* the old index, read under the lock, settles compressions the magic
+     * bytes cannot tell (custom without a magic) */
+    struct xdb db = {0}, old = {0};
     struct model m = {.server = s->name};
-    rc = scan(ctx, s, &db, &m, err);
+    rc = xdb_read(s->wals_directory, &old, err);
+    if (rc == -CEL_E_FORMAT) {
+        /* a damaged xlog.db is what rebuilding is for */
+        op_log(ctx, LOG_WARNING, s->name, "the old xlog.db is not readable: %s", err->msg);
+        cel_err_clear(err);
+        rc = 0;
+    }
+    if (rc == 0)
+        rc = scan(ctx, s, &old, &db, &m, err);
     if (rc == 0)
         rc = xdb_rewrite(s->wals_directory, &db, err);
     lock_release(lock);
+    xdb_free(&old);
     xdb_free(&db);
     if (rc == 0) {
         struct op_result result = {"rebuild-xlogdb", &m, render_text, render_json};

@@ -57,18 +57,30 @@ void op_comp_opts(const struct cfg_server *s, struct comp_opts *out,
     }
 }
 
-int op_archived_kind(const struct cfg_server *s, const char *path, enum comp_kind *out,
+int op_archived_kind(const struct op_ctx *ctx, const struct cfg_server *s, const char *path,
+                     const char *name, const struct xdb *index, enum comp_kind *out,
                      struct cel_err *err)
 {
     struct comp_opts opts;
     unsigned char magic[COMP_MAGIC_MAX];
     op_comp_opts(s, &opts, magic);
     int rc = comp_detect_file(path, &opts, out, err);
-    if (rc == 0 && *out == COMP_NONE && s->compression == COMP_CUSTOM && !opts.custom_magic)
+    if (rc < 0 || *out != COMP_NONE || s->compression != COMP_CUSTOM || opts.custom_magic)
+        return rc;
+    struct xdb loaded = {0};
+    if (!index) {
+        rc = xdb_load(s->wals_directory, ctx->cfg->global.barman_lock_directory, s->name,
+                      &loaded, err);
+        if (rc < 0)
+            return rc;
+        index = &loaded;
+    }
+    const struct xdb_entry *e = xdb_find(index, name);
+    if (!e || comp_parse_name(e->compression, out, NULL) < 0)
         *out = COMP_CUSTOM;
-    return rc;
+    xdb_free(&loaded);
+    return 0;
 }
-
 int op_server_dirs(const struct cfg_server *s, struct cel_err *err)
 {
     const char *dirs[] = {s->incoming_wals_directory, s->wals_directory, s->errors_directory,

@@ -15,7 +15,7 @@ set -u
 . "$(dirname "$0")/lib/tap.sh"
 . "$(dirname "$0")/lib/common.sh"
 harness_init || exit 1
-tap_plan 44
+tap_plan 53
 
 home=$T/home
 copy=$T/copy
@@ -90,8 +90,9 @@ for comp in none gzip bzip2 zstd lz4 custom; do
     "$CELLAR" -c "$conf" archive-wal viarsync >/dev/null 2>&1
     last=$(ls "$copy" | tail -n1)
     magic=$(head -c4 "$(find "$home/main/wals" -name "$last")" | od -An -tx1 | tr -d ' \n')
+    # none: the WAL page magic 0xD110, little-endian
     case $comp in
-        none) expect=^d1 ;; gzip | custom) expect=^1f8b ;; bzip2) expect=^425a68 ;;
+        none) expect=^10d1 ;; gzip | custom) expect=^1f8b ;; bzip2) expect=^425a68 ;;
         zstd) expect=^28b52ffd ;; lz4) expect=^04224d18 ;;
     esac
     like "$magic" "$expect" "the newest segment is stored with $comp"
@@ -111,8 +112,11 @@ cp "$home/main/wals/xlog.db" "$T/xlog.before"
 ok "rebuild-xlogdb exits 0" test $? = 0
 like "$(cat "$T/out")" "Done rebuilding xlogdb for server main \(history: 0, backup_labels: 0, wal_file: [0-9]+, partial: 0\)" \
     "rebuild-xlogdb reports what it found"
-ok "the rebuilt xlog.db is identical to the one the archiver wrote" \
-    cmp "$T/xlog.before" "$home/main/wals/xlog.db"
+# rebuilding knows compressions only by their magic bytes: files the custom
+# filter (gzip -c here) wrote are recorded as what they are, gzip
+sed 's/\tcustom$/\tgzip/' "$T/xlog.before" >"$T/xlog.expected"
+ok "the rebuilt xlog.db is the archiver's (custom files recorded by their magic)" \
+    cmp "$T/xlog.expected" "$home/main/wals/xlog.db"
 
 # --- get-wal details -------------------------------------------------------------------
 "$CELLAR" -c "$conf" get-wal main 0000000100000000000000FF >/dev/null 2>"$T/err"
@@ -138,7 +142,7 @@ printf 'X' | dd of="$T/changed" bs=1 seek=100000 conv=notrunc 2>/dev/null
 is "$?" 1 "put-wal of different bytes under an archived name fails"
 like "$(cat "$T/err")" "a different $seg is already archived" "and says why"
 head -c 1000000 "$copy/$seg" >"$T/short"
-next=$(printf '%024X' $((16#$seg + 1)))
+next=${seg:0:16}$(printf '%08X' $((16#${seg:16:8} + 1)))
 "$CELLAR" -c "$conf" put-wal main --name "$next" <"$T/short" 2>"$T/err"
 is "$?" 1 "put-wal of a truncated segment fails, so PostgreSQL retries"
 like "$(cat "$T/err")" "refusing $next: size is 1000000 bytes, the header announces 16777216-byte segments" \

@@ -96,7 +96,7 @@ static void test_walcheck_file_refusals(void **state)
     h = good();
     h.file_size = 8 * MIB;
     assert_int_equal(check(write_segment("a", &h), "000000010000000000000003", NULL, &err),
-                     -CEL_E_INVALID);
+                     -CEL_E_FORMAT);
     assert_string_equal(err.msg, "size is 8388608 bytes, the header announces 16777216-byte segments");
 
     h = good();
@@ -132,7 +132,7 @@ static void test_walcheck_file_refusals(void **state)
     h = good();
     h.file_size = 12;
     assert_int_equal(check(write_segment("h", &h), "000000010000000000000003", NULL, &err),
-                     -CEL_E_INVALID);
+                     -CEL_E_FORMAT);
     assert_string_equal(err.msg, "only 12 bytes: too short for a WAL segment");
 
     /* with 1 GiB segments, seg 4 of a log does not exist */
@@ -154,7 +154,7 @@ static void test_walcheck_file_history_and_backup_label(void **state)
                                      "2\t0/5000000\tat restore point \"x\"\n");
     assert_int_equal(check(p, "00000003.history", NULL, &err), 0);
     p = unit_write("h2", "# only a comment\n");
-    assert_int_equal(check(p, "00000002.history", NULL, &err), -CEL_E_INVALID);
+    assert_int_equal(check(p, "00000002.history", NULL, &err), -CEL_E_FORMAT);
     assert_string_equal(err.msg, "holds no timeline switch: not a history file");
     p = unit_write("h3", "1\tsomewhere\tbad\n");
     check(p, "00000002.history", NULL, &err);
