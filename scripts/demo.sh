@@ -6,9 +6,8 @@
 #
 # The sandbox lives in build/demo/: a PostgreSQL 15 cluster on 127.0.0.1
 # (started with the integration tests' own library, run as the postgres OS
-# user when we are root) whose archive_command drops WAL into the cellar
-# home's incoming directory, a cellar home, and build/demo/cellar.conf
-# pointing at both. The cluster keeps running after this script ends so you
+# user when we are root) whose archive_command is `cellar put-wal demo %p`,
+# a cellar home, and build/demo/cellar.conf pointing at both. The cluster keeps running after this script ends so you
 # can try commands on it; `make demo-stop` stops it.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -38,7 +37,7 @@ mkdir -p "$demo"
 chmod 0755 "$demo"
 home=$demo/home
 incoming=$home/demo/incoming
-mkdir -p "$incoming"
+mkdir -p "$incoming" "$home/demo/wals" "$home/demo/errors" "$home/demo/base"
 # the cluster runs as postgres and writes WAL into incoming/
 if [ "$(id -u)" -eq 0 ]; then
     chown -R postgres: "$home"
@@ -47,18 +46,11 @@ fi
 chmod 0755 "$home" "$home/demo"
 
 export TMPDIR=$demo
-PG_ARCHIVE_COMMAND=$(pg_archive_command "$incoming") || exit 1
-export PG_ARCHIVE_COMMAND
-echo "demo: starting a PostgreSQL 15 sandbox cluster ..."
-pg_start demo "log_min_messages = warning" || { echo "demo: the cluster did not start" >&2; exit 1; }
-# remember what demo-stop needs (variables of pg.sh)
-declare -p PG_DEMO_DATA PG_DEMO_DIR PG_DEMO_PID PG_DEMO_PORT PG_DEMO_LOG >"$state"
-
-pg_sql demo "CREATE TABLE accounts (id int PRIMARY KEY, owner text, balance numeric);
-             INSERT INTO accounts SELECT g, 'owner ' || g, g * 10 FROM generate_series(1, 1000) g;
-             SELECT pg_switch_wal();" >/dev/null
-
-cat >"$demo/cellar.conf" <<CONF
+conf=$demo/cellar.conf
+# write_conf [CONNINFO] - the configuration (the port is known only once
+# the cluster runs, and put-wal needs no conninfo)
+write_conf() {
+    cat >"$conf" <<CONF
 ; cellar demo configuration (a Barman-style file: cellar reads both)
 [cellar]
 barman_home = $home
@@ -67,11 +59,31 @@ log_file = $demo/cellar.log
 
 [demo]
 description = "cellar demo cluster"
-conninfo = $PG_DEMO_CONNINFO
-archiver = on
-compression = gzip
+${1:+conninfo = $1}
+compression = zstd
 retention_policy = RECOVERY WINDOW OF 7 DAYS
 CONF
+    chmod 0644 "$conf"
+}
+write_conf
+# put-wal runs as the postgres user: it must be able to write the log
+touch "$demo/cellar.log"
+[ "$(id -u)" -eq 0 ] && chown postgres: "$demo/cellar.log"
+export PG_ARCHIVE_COMMAND="$CELLAR -c $conf put-wal demo %p"
+echo "demo: starting a PostgreSQL 15 sandbox cluster ..."
+pg_start demo "log_min_messages = warning" || { echo "demo: the cluster did not start" >&2; exit 1; }
+# remember what demo-stop needs (variables of pg.sh)
+declare -p PG_DEMO_DATA PG_DEMO_DIR PG_DEMO_PID PG_DEMO_PORT PG_DEMO_LOG >"$state"
+write_conf "$PG_DEMO_CONNINFO"
+
+pg_sql demo "CREATE TABLE accounts (id int PRIMARY KEY, owner text, balance numeric);
+             INSERT INTO accounts SELECT g, 'owner ' || g, g * 10 FROM generate_series(1, 1000) g;
+             SELECT pg_switch_wal();" >/dev/null
+# wait until PostgreSQL has handed its WAL to put-wal
+for _ in $(seq 1 100); do
+    ls "$PG_DEMO_DATA/pg_wal/archive_status/" | grep -q '\.ready$' || break
+    sleep 0.1
+done
 
 run() {
     echo
@@ -80,18 +92,21 @@ run() {
 }
 run list-server
 run show-server demo
+run archive-wal demo
 run list-backup demo
 
 cat <<MSG
 
-The sandbox is running: PostgreSQL 15 on 127.0.0.1 port $PG_DEMO_PORT, with WAL
-archiving into build/demo/home/demo/incoming. Try:
+The sandbox is running: PostgreSQL 15 on 127.0.0.1 port $PG_DEMO_PORT, archiving
+its WAL with 'cellar put-wal demo %p' into build/demo/home/demo. Try:
 
+  ./cellar -c build/demo/cellar.conf switch-wal --force --archive demo
+  ./cellar -c build/demo/cellar.conf get-wal demo 000000010000000000000001 | od -A d -t x1 | head -2
   ./cellar -c build/demo/cellar.conf diagnose
   ./cellar -c build/demo/cellar.conf -f json show-server demo
   psql "$PG_DEMO_CONNINFO"
 
-The console, backups and WAL archiving are not built yet, so there is no
-backup to list and no console to open; both arrive with the next issues.
+Base backups, recovery and the console are not built yet, so there is no
+backup to list and no console to open; they arrive with the next issues.
 Stop the sandbox with: make demo-stop
 MSG

@@ -133,9 +133,11 @@ static int prepare(size_t i, void *ctxp, void *resultp, size_t size)
         return 0;
     }
     if (check < 0) {
+        /* a young segment whose size is no segment size at all (a cp still
+         * writing it, even before its header) gets another chance */
         bool segment = it->w.kind == WAL_KIND_SEGMENT || it->w.kind == WAL_KIND_PARTIAL;
-        if (segment && time(NULL) - st.st_mtim.tv_sec < YOUNG_SECONDS &&
-            strstr(err.msg, "size is ")) {
+        bool plausible = wal_segsize_check((uint64_t)st.st_size, NULL) == 0;
+        if (segment && !plausible && time(NULL) - st.st_mtim.tv_sec < YOUNG_SECONDS) {
             r->status = PREP_DEFER;
             reason(r, "%s (it may still be being written)",
                      err.msg);
