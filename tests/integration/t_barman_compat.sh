@@ -20,7 +20,7 @@ set -u
 . "$(dirname "$0")/lib/tap.sh"
 . "$(dirname "$0")/lib/common.sh"
 harness_init || exit 1
-tap_plan 53
+tap_plan 61
 
 SERVER=main
 CONF="$T/barman.conf"
@@ -200,6 +200,17 @@ ok "cellar --format json list-backup prints valid JSON lines" valid_json_lines "
 ok "the JSON lines end with the result, then an ok end event" result_then_end "$T/cellar-list.json"
 for id in "$id1" "$id2"; do
     ok "the JSON output contains $id" grep -qF "$id" "$T/cellar-list.json"
+done
+
+# e. list-files names the same files as Barman's for every target. Barman
+#    walks the backup with os.walk, whose order of subdirectories depends on
+#    the filesystem, so the lists are compared sorted.
+for id in "$id1" "$id2"; do
+    for target in standalone data wal full; do
+        is "$("$CELLAR" -c "$CONF" list-files --target "$target" "$SERVER" "$id" | sort)" \
+            "$(bm list-files --target "$target" "$SERVER" "$id" 2>/dev/null | sort)" \
+            "list-files --target $target $id names the same files as barman"
+    done
 done
 
 # Keep both tools' outputs, Barman's backup.info files, xlog.db and the

@@ -15,7 +15,7 @@ set -u
 . "$(dirname "$0")/lib/tap.sh"
 . "$(dirname "$0")/lib/common.sh"
 harness_init || exit 1
-tap_plan 53
+tap_plan 57
 
 home=$T/home
 copy=$T/copy
@@ -200,3 +200,11 @@ is "$?" 0 "cron exits 0"
 like "$(cat "$T/out")" "main: [0-9]+ WAL files? archived" "cron archives main"
 like "$(cat "$T/out")" "viarsync: [0-9]+ WAL files? archived" "cron archives viarsync"
 ok "after cron, get-wal still returns every segment identical" same_as_copy main
+
+# --- switch-wal --------------------------------------------------------------------
+out=$("$CELLAR" -c "$conf" switch-wal --force --archive main 2>&1)
+is "$?" 0 "switch-wal --force --archive exits 0"
+closed=$(echo "$out" | sed -n "s/^The WAL file \([0-9A-F]*\) has been closed on server 'main'$/\1/p")
+like "$closed" "^[0-9A-F]{24}$" "switch-wal names the closed segment"
+like "$out" "The WAL file $closed has been archived for server 'main'" "and waits until it is archived"
+ok "the closed segment is in xlog.db" grep -q "^$closed	" "$home/main/wals/xlog.db"
