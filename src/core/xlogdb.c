@@ -217,7 +217,11 @@ int xdb_rewrite(const char *wals_dir, const struct xdb *db, struct cel_err *err)
     for (size_t i = 0; i < db->n; i++)
         xdb_format_line(&db->entries[i], &text);
     char *path = cel_xasprintf("%s/xlog.db", wals_dir);
-    int rc = stor_write_file(path, sb_str(&text), text.len, 0600, err);
+    /* a rewrite killed before its rename left its temporary file: with the
+     * lock held, no other rewrite runs, so any such file is stale */
+    int rc = stor_remove_stale_tmp(path, err);
+    if (rc == 0)
+        rc = stor_write_file(path, sb_str(&text), text.len, 0600, err);
     free(path);
     sb_free(&text);
     return rc;

@@ -51,7 +51,8 @@ int xdb_read(const char *wals_dir, struct xdb *out, struct cel_err *err);
 int xdb_append(const char *wals_dir, const struct xdb_entry *entries, size_t n,
                struct cel_err *err);
 /* With the lock held: replace xlog.db by db's entries, durably (temp,
- * fsync, rename, directory fsync). */
+ * fsync, rename, directory fsync). Temporary files of earlier rewrites that
+ * were killed before their rename are removed first. */
 int xdb_rewrite(const char *wals_dir, const struct xdb *db, struct cel_err *err);
 /* The entry called name, NULL if none. */
 const struct xdb_entry *xdb_find(const struct xdb *db, const char *name);

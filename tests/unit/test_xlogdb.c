@@ -649,7 +649,9 @@ static void test_xdb_put_and_rewrite_keep_order(void **state)
     assert_string_equal(db.entries[1].name, "000000010000000000000005");
     assert_string_equal(db.entries[2].name, "00000002.history");
     struct cel_err err = {0};
+    unit_write(".xlog.db.tmp.Xy12Zq", "left by a rewrite killed before its rename");
     assert_int_equal(xdb_rewrite(unit_tmp, &db, &err), 0);
+    assert_int_equal(access(unit_path(".xlog.db.tmp.Xy12Zq"), F_OK), -1);
     char *text = unit_read(unit_path("xlog.db"));
     assert_string_equal(text, "000000010000000000000003\t7\t3.0\tzstd\n"
                               "000000010000000000000005\t1\t5.0\tNone\n"
