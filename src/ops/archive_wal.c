@@ -25,7 +25,9 @@
  * identical duplicate, adds its missing xlog.db line, and drops the incoming
  * copy. After the append, the same. Barman removes the incoming file before
  * writing xlog.db, so a crash there leaves an archived file its index does
- * not know; cellar does not.
+ * not know; cellar does not. When xlog.db cannot be written (a full disk),
+ * the files this run renamed are removed again: wals/ and xlog.db still
+ * agree, and the incoming copies wait for the next run.
  *
  * Rejected files keep their bytes in errors/ with a suffix saying why:
  * .unknown (not a WAL name), .invalid (content does not match the name),
@@ -349,6 +351,37 @@ static int collect(struct run *run, struct op_archive_summary *sum, struct cel_e
     return 0;
 }
 
+/* The index could not be written after some files were renamed into wals/:
+ * take those out again, so that wals/ and xlog.db keep agreeing. Their
+ * incoming copies are still there (they go only once the index is written),
+ * and the next run archives them anew. */
+static void unrename(const struct run *run, const struct prep *res, const bool *renamed,
+                     struct op_archive_summary *sum)
+{
+    const struct op_ctx *ctx = run->ctx;
+    const struct cfg_server *s = run->s;
+    const char *synced_dir = NULL;
+    for (size_t i = 0; i < run->n; i++) {
+        const struct item *it = &run->items[i];
+        if (!renamed[i])
+            continue;
+        if (unlink(it->dst) < 0) {
+            op_log(ctx, LOG_WARNING, s->name, "cannot remove '%s': %s", it->dst, strerror(errno));
+            continue;
+        }
+        sum->archived--;
+        sum->bytes_in -= res[i].in_size;
+        sum->bytes_out -= res[i].out_size;
+        sum->failed++;
+        op_log(ctx, LOG_ERROR, s->name,
+               "cannot archive %s (left in incoming): xlog.db could not be written", it->name);
+        struct cel_err derr = {0};
+        if ((!synced_dir || strcmp(synced_dir, it->dir) != 0) && stor_fsync_dir(it->dir, &derr) < 0)
+            op_log(ctx, LOG_WARNING, s->name, "%s", derr.msg);
+        synced_dir = it->dir;
+    }
+}
+
 /* Stage 3, in the parent: commit the prepared items in WAL order. */
 static int commit(struct run *run, const struct prep *res, const int *status,
                   struct op_archive_summary *sum, struct cel_err *err)
@@ -366,6 +399,7 @@ static int commit(struct run *run, const struct prep *res, const int *status,
         return rc;
     }
     bool *drop = cel_xcalloc(run->n + 1, sizeof *drop);
+    bool *renamed = cel_xcalloc(run->n + 1, sizeof *renamed);
     struct xdb_entry *added = cel_xcalloc(run->n + 1, sizeof *added);
     size_t n_added = 0;
     bool in_order = true;
@@ -424,10 +458,10 @@ static int commit(struct run *run, const struct prep *res, const int *status,
                 synced_dir = cel_xstrdup(it->dir);
             }
             drop[i] = true;
+            renamed[i] = true;
             sum->archived++;
             sum->bytes_in += r->in_size;
             sum->bytes_out += r->out_size;
-            op_log(ctx, LOG_INFO, s->name, "archived %s", it->name);
             break;
         }
         struct xdb_entry *e = &added[n_added++];
@@ -457,8 +491,13 @@ static int commit(struct run *run, const struct prep *res, const int *status,
             rc = xdb_rewrite(s->wals_directory, &index, err);
         }
     }
+    if (rc < 0)
+        unrename(run, res, renamed, sum);
     lock_release(lock);
     if (rc == 0) {
+        for (size_t i = 0; i < run->n; i++)
+            if (renamed[i])
+                op_log(ctx, LOG_INFO, s->name, "archived %s", run->items[i].name);
         for (size_t i = 0; i < run->n; i++)
             if (drop[i] && unlink(run->items[i].src) < 0 && errno != ENOENT)
                 op_log(ctx, LOG_WARNING, s->name, "cannot remove '%s': %s",
@@ -468,7 +507,7 @@ static int commit(struct run *run, const struct prep *res, const int *status,
             op_log(ctx, LOG_WARNING, s->name, "%s", derr.msg);
         for (size_t i = 0; i < run->n; i++) {
             const struct prep *r = &res[i];
-            if (status[i] == 0 && r->status == PREP_READY)
+            if (renamed[i])
                 run_hooks(run, "post", run->items[i].name, run->items[i].dst, r->out_size,
                           r->mtime,
                           r->compression != COMP_NONE ? comp_name((enum comp_kind)r->compression)
@@ -477,6 +516,7 @@ static int commit(struct run *run, const struct prep *res, const int *status,
         }
     }
     free(added);
+    free(renamed);
     free(drop);
     xdb_free(&index);
     return rc;
