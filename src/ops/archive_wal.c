@@ -11,7 +11,8 @@
  *     WAL file names go to errors/<name>.<stamp>.unknown.
  *  2. In worker processes, one per CPU (par_run), each file is checked and
  *     compressed: its content must match its name (walcheck: size, header
- *     magic, timeline, page address); a file already in the archive is
+ *     magic, timeline, page address; a file that arrives compressed is
+ *     checked on its decompressed bytes); a file already in the archive is
  *     compared with the archived copy; the rest is compressed with the
  *     server's compression into a hidden temporary file beside its final
  *     place in wals/<hash>/, fsynced, given the incoming file's mtime.
@@ -33,6 +34,7 @@
  * .unknown (not a WAL name), .invalid (content does not match the name),
  * .duplicate (a different file of that name is already archived).
  */
+#define _GNU_SOURCE /* mkostemp */
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -104,6 +106,30 @@ static double mtime_of(const struct stat *st)
     return (double)st->st_mtim.tv_sec + (double)st->st_mtim.tv_nsec / 1e9;
 }
 
+/* Check a file that arrived compressed (with kind) on its decompressed
+ * bytes, written into an unnamed temporary file beside it: what does not
+ * decompress cleanly, or is not what its name says, is -CEL_E_FORMAT. */
+static int check_compressed(const struct run *run, const struct item *it, enum comp_kind kind,
+                            struct cel_err *err)
+{
+    const char *dir = run->s->incoming_wals_directory;
+    char *tmp = cel_xasprintf("%s/.%s.check.XXXXXX", dir, it->name);
+    int rc = 0;
+    int fd = mkostemp(tmp, O_CLOEXEC);
+    if (fd < 0) {
+        rc = cel_err_sys(err, CEL_E_IO, errno, "cannot create a file in '%s'", dir);
+    } else {
+        unlink(tmp);
+        uint64_t size = 0;
+        rc = comp_decompress_to_fd(kind, it->src, fd, &run->opts, &size, err);
+        if (rc == 0)
+            rc = walcheck_fd(fd, size, &it->w, NULL, err);
+        close(fd);
+    }
+    free(tmp);
+    return rc;
+}
+
 /* Stage 2, in a worker: check, compare, compress one item. */
 static int prepare(size_t i, void *ctxp, void *resultp, size_t size)
 {
@@ -126,18 +152,19 @@ static int prepare(size_t i, void *ctxp, void *resultp, size_t size)
     unsigned char head[COMP_MAGIC_MAX];
     ssize_t hn = pread(fd, head, sizeof head, 0);
     enum comp_kind in_kind = hn > 0 ? comp_detect(head, (size_t)hn, &run->opts) : COMP_NONE;
-    int check = 0;
-    if (in_kind == COMP_NONE)
-        check = walcheck_fd(fd, (uint64_t)st.st_size, &it->w, NULL, &err);
+    int check = in_kind == COMP_NONE ? walcheck_fd(fd, (uint64_t)st.st_size, &it->w, NULL, &err)
+                                     : check_compressed(run, it, in_kind, &err);
     close(fd);
-    if (check == -CEL_E_IO) {
+    if (check == -CEL_E_IO || check == -CEL_E_PROC) {
         reason(r, "%s", err.msg);
         return 0;
     }
     if (check < 0) {
+        /* a compressed file cut short does not decompress: young, it may
+         * still be being copied too */
         bool segment = it->w.kind == WAL_KIND_SEGMENT || it->w.kind == WAL_KIND_PARTIAL;
         if (segment && time(NULL) - st.st_mtim.tv_sec < YOUNG_SECONDS &&
-            strstr(err.msg, "size is ")) {
+            (strstr(err.msg, "size is ") || in_kind != COMP_NONE)) {
             r->status = PREP_DEFER;
             reason(r, "%s (it may still be being written)",
                      err.msg);
