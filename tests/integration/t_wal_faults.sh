@@ -556,9 +556,14 @@ din=$home/check/incoming
 derr=$home/check/errors
 mkdir -p "$din"
 s7=${REF[7]}
-tl2=00000002${s7:8}                                 # timeline 2 in the name, 1 in the header
+# timeline 2 in the header (another cluster's, or a later timeline's), 1 in
+# the name; the reverse is legal: a timeline's first segment begins with its
+# parent's pages (t_wal_timeline.sh)
+cp "$ref/$s7" "$T/tl2"
+printf '\002\000\000\000' | dd of="$T/tl2" bs=1 seek=4 conv=notrunc 2>/dev/null
+tl2=$s7
 moved=${s7:0:16}$(printf '%08X' $((16#${s7:16:8} + 2))) # 2 segments further on
-cp "$ref/$s7" "$din/$tl2"
+cp "$T/tl2" "$din/$tl2"
 cp "$ref/$s7" "$din/$moved"
 head -c 16777216 /dev/zero >"$din/${REF[20]}"
 printf 'this is not\na history file\n' >"$din/00000005.history"
@@ -576,7 +581,7 @@ errs=$(ls "$derr")
 for n in "$tl2" "$moved" "${REF[20]}" 00000005.history "${REF[21]}.00000028.backup" "${REF[22]}"; do
     like "$errs" "$n\.[0-9]{8}T[0-9]{6}Z\.invalid" "$n goes to errors/ as .invalid"
 done
-like "$out" "$tl2 rejected, .*: timeline 1 in the header, 2 in the name" \
+like "$out" "$tl2 rejected, .*: timeline 2 in the header, 1 in the name" \
     "the reason: the header's timeline is not the name's"
 like "$out" "$moved rejected, .*: the header says the segment starts at 0/[0-9A-F]+, the name says" \
     "the reason: the header's position is not the name's"
@@ -598,7 +603,7 @@ ok "get-wal returns the segment that arrived compressed identical" \
     get_wal_identical "$conf" check "${REF[23]}"
 "$CELLAR" -c "$conf" get-wal --partial check "${REF[24]}" >"$T/got" 2>/dev/null
 ok "get-wal --partial returns the .partial identical" cmp "$ref/${REF[24]}" "$T/got"
-"$CELLAR" -c "$conf" put-wal check --name "$tl2" <"$ref/$s7" 2>"$T/put.err"
+"$CELLAR" -c "$conf" put-wal check --name "$tl2" <"$T/tl2" 2>"$T/put.err"
 is "$?" 1 "put-wal refuses a segment whose header has another timeline"
 printf 'this is not\na history file\n' >"$T/00000006.history"
 "$CELLAR" -c "$conf" put-wal check "$T/00000006.history" 2>"$T/put.err"
