@@ -115,6 +115,38 @@ out:
     return rc;
 }
 
+/* keep for stor_list_dir: names starting with the prefix in ctx */
+static bool has_prefix(const char *dir, const char *name, void *ctx)
+{
+    (void)dir;
+    return strncmp(name, ctx, strlen(ctx)) == 0;
+}
+
+int stor_remove_stale_tmp(const char *path, struct cel_err *err)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    char *dir = dir_of(path);
+    char *prefix = cel_xasprintf(".%s.tmp.", base); /* stor_write_file's template */
+    struct stor_names names;
+    int rc = stor_list_dir(dir, has_prefix, prefix, &names, err);
+    if (rc == 0) {
+        for (size_t i = 0; rc == 0 && i < names.n; i++) {
+            char *tmp = cel_xasprintf("%s/%s", dir, names.names[i]);
+            if (unlink(tmp) < 0 && errno != ENOENT)
+                rc = cel_err_sys(err, CEL_E_IO, errno, "cannot remove '%s'", tmp);
+            free(tmp);
+        }
+        stor_names_free(&names);
+    } else if (rc == -CEL_E_NOT_FOUND) {
+        cel_err_clear(err);
+        rc = 0;
+    }
+    free(prefix);
+    free(dir);
+    return rc;
+}
+
 int stor_mkdir_p(const char *dir, mode_t mode, struct cel_err *err)
 {
     if (stor_is_dir(dir))

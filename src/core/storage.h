@@ -25,6 +25,12 @@
 int stor_write_file(const char *path, const void *data, size_t len, mode_t mode,
                     struct cel_err *err);
 
+/* Remove the temporary files that stor_write_file(path) calls killed before
+ * their rename left beside path. Only safe when no such call can be running
+ * (the caller holds the lock that guards path). Returns 0, or -CEL_E_IO when
+ * the directory cannot be read or a file cannot be removed. */
+int stor_remove_stale_tmp(const char *path, struct cel_err *err);
+
 /* fsync a directory, so renames and creations inside it are durable. */
 int stor_fsync_dir(const char *dir, struct cel_err *err);
 /* fsync the directory that contains path. */

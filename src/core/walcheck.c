@@ -88,7 +88,9 @@ static int check_segment(int fd, uint64_t size, const struct wal_name *w,
     if (blcksz < 1024 || blcksz > 65536 || (blcksz & (blcksz - 1)))
         return cel_err_set(err, CEL_E_FORMAT, "the header announces a block size of %u",
                            blcksz);
-    if (tli != w->tli)
+    /* the first segment of a new timeline is a copy of its parent's segment
+     * up to the switch point: its first page keeps the parent's timeline */
+    if (tli == 0 || tli > w->tli)
         return cel_err_set(err, CEL_E_FORMAT, "timeline %u in the header, %u in the name", tli,
                            w->tli);
     struct cel_err serr = {0};

@@ -9,8 +9,11 @@
  *   - its size equals the segment size its header announces, which is a
  *     power of two from 1 MiB to 1 GiB;
  *   - the header's magic is a PostgreSQL WAL magic (0xD0xx or 0xD1xx),
- *     its long-header flag is set, its timeline is the name's, and its page
- *     address is the first byte of the segment the name designates;
+ *     its long-header flag is set, its timeline is the name's or an earlier
+ *     one (the first segment of a timeline begins with its parent's pages,
+ *     up to the switch point, so its first page carries the parent's
+ *     timeline), and its page address is the first byte of the segment the
+ *     name designates;
  *   - the block size is a power of two from 1 KiB to 64 KiB.
  * A history file must be text lines "TLI<tab>LSN<tab>reason" (or comments);
  * a backup label text must hold "START WAL LOCATION:".

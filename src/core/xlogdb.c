@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "lock.h"
@@ -171,8 +172,11 @@ int xdb_append(const char *wals_dir, const struct xdb_entry *entries, size_t n,
     bool existed = stor_exists(path);
     int rc = 0;
     int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0) {
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) < 0) {
         rc = cel_err_sys(err, CEL_E_IO, errno, "cannot open '%s'", path);
+        if (fd >= 0)
+            close(fd);
         goto out;
     }
     const char *p = text.buf;
@@ -190,6 +194,13 @@ int xdb_append(const char *wals_dir, const struct xdb_entry *entries, size_t n,
     }
     if (rc == 0 && fsync(fd) < 0)
         rc = cel_err_sys(err, CEL_E_IO, errno, "cannot fsync '%s'", path);
+    /* a write cut short (a full disk) leaves half a line, which would make
+     * the whole file unreadable: take back what was appended */
+    if (rc < 0 && ftruncate(fd, st.st_size) < 0)
+        cel_err_hint(err,
+                     "It could not be truncated back (%s): cut it to its first %lld bytes "
+                     "before the next run.",
+                     strerror(errno), (long long)st.st_size);
     if (close(fd) < 0 && rc == 0)
         rc = cel_err_sys(err, CEL_E_IO, errno, "cannot close '%s'", path);
     if (rc == 0 && !existed)
@@ -206,7 +217,11 @@ int xdb_rewrite(const char *wals_dir, const struct xdb *db, struct cel_err *err)
     for (size_t i = 0; i < db->n; i++)
         xdb_format_line(&db->entries[i], &text);
     char *path = cel_xasprintf("%s/xlog.db", wals_dir);
-    int rc = stor_write_file(path, sb_str(&text), text.len, 0600, err);
+    /* a rewrite killed before its rename left its temporary file: with the
+     * lock held, no other rewrite runs, so any such file is stale */
+    int rc = stor_remove_stale_tmp(path, err);
+    if (rc == 0)
+        rc = stor_write_file(path, sb_str(&text), text.len, 0600, err);
     free(path);
     sb_free(&text);
     return rc;

@@ -46,11 +46,13 @@ int xdb_read(const char *wals_dir, struct xdb *out, struct cel_err *err);
 /* With the lock held: append n entries in one write and fsync (the file is
  * created 0600 when missing, and its directory fsynced). Appending keeps
  * the file sorted only when every new name sorts after the last one; use
- * xdb_rewrite otherwise. */
+ * xdb_rewrite otherwise. On -CEL_E_IO (a full disk, say) the file is
+ * truncated back to its old length: no half line is left. */
 int xdb_append(const char *wals_dir, const struct xdb_entry *entries, size_t n,
                struct cel_err *err);
 /* With the lock held: replace xlog.db by db's entries, durably (temp,
- * fsync, rename, directory fsync). */
+ * fsync, rename, directory fsync). Temporary files of earlier rewrites that
+ * were killed before their rename are removed first. */
 int xdb_rewrite(const char *wals_dir, const struct xdb *db, struct cel_err *err);
 /* The entry called name, NULL if none. */
 const struct xdb_entry *xdb_find(const struct xdb *db, const char *name);

@@ -11,7 +11,8 @@
  *     WAL file names go to errors/<name>.<stamp>.unknown.
  *  2. In worker processes, one per CPU (par_run), each file is checked and
  *     compressed: its content must match its name (walcheck: size, header
- *     magic, timeline, page address); a file already in the archive is
+ *     magic, timeline, page address; a file that arrives compressed is
+ *     checked on its decompressed bytes); a file already in the archive is
  *     compared with the archived copy; the rest is compressed with the
  *     server's compression into a hidden temporary file beside its final
  *     place in wals/<hash>/, fsynced, given the incoming file's mtime.
@@ -25,12 +26,15 @@
  * identical duplicate, adds its missing xlog.db line, and drops the incoming
  * copy. After the append, the same. Barman removes the incoming file before
  * writing xlog.db, so a crash there leaves an archived file its index does
- * not know; cellar does not.
+ * not know; cellar does not. When xlog.db cannot be written (a full disk),
+ * the files this run renamed are removed again: wals/ and xlog.db still
+ * agree, and the incoming copies wait for the next run.
  *
  * Rejected files keep their bytes in errors/ with a suffix saying why:
  * .unknown (not a WAL name), .invalid (content does not match the name),
  * .duplicate (a different file of that name is already archived).
  */
+#define _GNU_SOURCE /* mkostemp */
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -102,6 +106,30 @@ static double mtime_of(const struct stat *st)
     return (double)st->st_mtim.tv_sec + (double)st->st_mtim.tv_nsec / 1e9;
 }
 
+/* Check a file that arrived compressed (with kind) on its decompressed
+ * bytes, written into an unnamed temporary file beside it: what does not
+ * decompress cleanly, or is not what its name says, is -CEL_E_FORMAT. */
+static int check_compressed(const struct run *run, const struct item *it, enum comp_kind kind,
+                            struct cel_err *err)
+{
+    const char *dir = run->s->incoming_wals_directory;
+    char *tmp = cel_xasprintf("%s/.%s.check.XXXXXX", dir, it->name);
+    int rc = 0;
+    int fd = mkostemp(tmp, O_CLOEXEC);
+    if (fd < 0) {
+        rc = cel_err_sys(err, CEL_E_IO, errno, "cannot create a file in '%s'", dir);
+    } else {
+        unlink(tmp);
+        uint64_t size = 0;
+        rc = comp_decompress_to_fd(kind, it->src, fd, &run->opts, &size, err);
+        if (rc == 0)
+            rc = walcheck_fd(fd, size, &it->w, NULL, err);
+        close(fd);
+    }
+    free(tmp);
+    return rc;
+}
+
 /* Stage 2, in a worker: check, compare, compress one item. */
 static int prepare(size_t i, void *ctxp, void *resultp, size_t size)
 {
@@ -124,20 +152,22 @@ static int prepare(size_t i, void *ctxp, void *resultp, size_t size)
     unsigned char head[COMP_MAGIC_MAX];
     ssize_t hn = pread(fd, head, sizeof head, 0);
     enum comp_kind in_kind = hn > 0 ? comp_detect(head, (size_t)hn, &run->opts) : COMP_NONE;
-    int check = 0;
-    if (in_kind == COMP_NONE)
-        check = walcheck_fd(fd, (uint64_t)st.st_size, &it->w, NULL, &err);
+    int check = in_kind == COMP_NONE ? walcheck_fd(fd, (uint64_t)st.st_size, &it->w, NULL, &err)
+                                     : check_compressed(run, it, in_kind, &err);
     close(fd);
-    if (check == -CEL_E_IO) {
+    if (check == -CEL_E_IO || check == -CEL_E_PROC) {
         reason(r, "%s", err.msg);
         return 0;
     }
     if (check < 0) {
-        /* a young segment whose size is no segment size at all (a cp still
-         * writing it, even before its header) gets another chance */
+        /* a young segment may still be being copied by a non-atomic
+         * archive_command: a plain one whose size is no segment size at all
+         * (even before its header is written), or a compressed one that does
+         * not decompress yet, gets another chance */
         bool segment = it->w.kind == WAL_KIND_SEGMENT || it->w.kind == WAL_KIND_PARTIAL;
         bool plausible = wal_segsize_check((uint64_t)st.st_size, NULL) == 0;
-        if (segment && !plausible && time(NULL) - st.st_mtim.tv_sec < YOUNG_SECONDS) {
+        if (segment && time(NULL) - st.st_mtim.tv_sec < YOUNG_SECONDS &&
+            (in_kind != COMP_NONE || !plausible)) {
             r->status = PREP_DEFER;
             reason(r, "%s (it may still be being written)",
                      err.msg);
@@ -351,6 +381,37 @@ static int collect(struct run *run, struct op_archive_summary *sum, struct cel_e
     return 0;
 }
 
+/* The index could not be written after some files were renamed into wals/:
+ * take those out again, so that wals/ and xlog.db keep agreeing. Their
+ * incoming copies are still there (they go only once the index is written),
+ * and the next run archives them anew. */
+static void unrename(const struct run *run, const struct prep *res, const bool *renamed,
+                     struct op_archive_summary *sum)
+{
+    const struct op_ctx *ctx = run->ctx;
+    const struct cfg_server *s = run->s;
+    const char *synced_dir = NULL;
+    for (size_t i = 0; i < run->n; i++) {
+        const struct item *it = &run->items[i];
+        if (!renamed[i])
+            continue;
+        if (unlink(it->dst) < 0) {
+            op_log(ctx, LOG_WARNING, s->name, "cannot remove '%s': %s", it->dst, strerror(errno));
+            continue;
+        }
+        sum->archived--;
+        sum->bytes_in -= res[i].in_size;
+        sum->bytes_out -= res[i].out_size;
+        sum->failed++;
+        op_log(ctx, LOG_ERROR, s->name,
+               "cannot archive %s (left in incoming): xlog.db could not be written", it->name);
+        struct cel_err derr = {0};
+        if ((!synced_dir || strcmp(synced_dir, it->dir) != 0) && stor_fsync_dir(it->dir, &derr) < 0)
+            op_log(ctx, LOG_WARNING, s->name, "%s", derr.msg);
+        synced_dir = it->dir;
+    }
+}
+
 /* Stage 3, in the parent: commit the prepared items in WAL order. */
 static int commit(struct run *run, const struct prep *res, const int *status,
                   struct op_archive_summary *sum, struct cel_err *err)
@@ -368,6 +429,7 @@ static int commit(struct run *run, const struct prep *res, const int *status,
         return rc;
     }
     bool *drop = cel_xcalloc(run->n + 1, sizeof *drop);
+    bool *renamed = cel_xcalloc(run->n + 1, sizeof *renamed);
     struct xdb_entry *added = cel_xcalloc(run->n + 1, sizeof *added);
     size_t n_added = 0;
     bool in_order = true;
@@ -426,10 +488,10 @@ static int commit(struct run *run, const struct prep *res, const int *status,
                 synced_dir = cel_xstrdup(it->dir);
             }
             drop[i] = true;
+            renamed[i] = true;
             sum->archived++;
             sum->bytes_in += r->in_size;
             sum->bytes_out += r->out_size;
-            op_log(ctx, LOG_INFO, s->name, "archived %s", it->name);
             break;
         }
         struct xdb_entry *e = &added[n_added++];
@@ -459,8 +521,13 @@ static int commit(struct run *run, const struct prep *res, const int *status,
             rc = xdb_rewrite(s->wals_directory, &index, err);
         }
     }
+    if (rc < 0)
+        unrename(run, res, renamed, sum);
     lock_release(lock);
     if (rc == 0) {
+        for (size_t i = 0; i < run->n; i++)
+            if (renamed[i])
+                op_log(ctx, LOG_INFO, s->name, "archived %s", run->items[i].name);
         for (size_t i = 0; i < run->n; i++)
             if (drop[i] && unlink(run->items[i].src) < 0 && errno != ENOENT)
                 op_log(ctx, LOG_WARNING, s->name, "cannot remove '%s': %s",
@@ -470,7 +537,7 @@ static int commit(struct run *run, const struct prep *res, const int *status,
             op_log(ctx, LOG_WARNING, s->name, "%s", derr.msg);
         for (size_t i = 0; i < run->n; i++) {
             const struct prep *r = &res[i];
-            if (status[i] == 0 && r->status == PREP_READY)
+            if (renamed[i])
                 run_hooks(run, "post", run->items[i].name, run->items[i].dst, r->out_size,
                           r->mtime,
                           r->compression != COMP_NONE ? comp_name((enum comp_kind)r->compression)
@@ -479,6 +546,7 @@ static int commit(struct run *run, const struct prep *res, const int *status,
         }
     }
     free(added);
+    free(renamed);
     free(drop);
     xdb_free(&index);
     return rc;

@@ -16,9 +16,11 @@ tap_plan 24
 home=$T/home
 mkdir -p "$home/main/incoming" "$T/env"
 chown -R postgres: "$home/main"
-export PG_ARCHIVE_COMMAND="cp %p $T/wal/%f"
 mkdir -p "$T/wal"
 chown postgres: "$T/wal"
+# copy-then-rename: a file the test sees in $T/wal is complete
+PG_ARCHIVE_COMMAND=$(pg_archive_command "$T/wal") || tap_bail "no archive command"
+export PG_ARCHIVE_COMMAND
 pg_start main || tap_bail "cannot start PostgreSQL"
 pg_sql main "CREATE TABLE t (v text); INSERT INTO t SELECT md5(g::text) FROM generate_series(1, 50000) g;
              SELECT pg_switch_wal();" >/dev/null

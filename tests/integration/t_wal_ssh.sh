@@ -31,7 +31,8 @@ compression = lz4
 EOF
 chmod 0644 "$conf"
 ssh="ssh -i $T/pgkey -p $SSHD_PORT -o IdentitiesOnly=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o LogLevel=ERROR root@127.0.0.1"
-export PG_ARCHIVE_COMMAND="$ssh '$CELLAR -c $conf put-wal main --name %f' < %p && cp %p $T/copy/%f"
+# the reference copy is made copy-then-rename: a file seen in $T/copy is complete
+export PG_ARCHIVE_COMMAND="$ssh '$CELLAR -c $conf put-wal main --name %f' < %p && $(pg_archive_command "$T/copy")"
 pg_start main || tap_bail "cannot start PostgreSQL"
 pg_sql main "CREATE TABLE t AS SELECT md5(g::text) v FROM generate_series(1, 100000) g;
              SELECT pg_switch_wal();" >/dev/null

@@ -242,6 +242,26 @@ static void test_stor_list_dir_read_error(void **state)
     assert_null(names.names);
 }
 
+static void test_stor_remove_stale_tmp_removes_only_its_temporaries(void **state)
+{
+    (void)state;
+    unit_write("xlog.db", "");
+    unit_write(".xlog.db.tmp.AbC123", "stale");
+    unit_write(".xlog.db.tmp.zzzzzz", "stale");
+    unit_write(".other.tmp.AbC123", "");
+    unit_write("xlog.db.tmp.AbC123", "");
+    unit_write(".xlog.db.tmpx", "");
+    struct cel_err err = {0};
+    assert_int_equal(stor_remove_stale_tmp(unit_path("xlog.db"), &err), 0);
+    assert_false(stor_exists(unit_path(".xlog.db.tmp.AbC123")));
+    assert_false(stor_exists(unit_path(".xlog.db.tmp.zzzzzz")));
+    assert_true(stor_exists(unit_path("xlog.db")));
+    assert_true(stor_exists(unit_path(".other.tmp.AbC123")));
+    assert_true(stor_exists(unit_path("xlog.db.tmp.AbC123")));
+    assert_true(stor_exists(unit_path(".xlog.db.tmpx")));
+    assert_int_equal(stor_remove_stale_tmp(unit_path("nodir/xlog.db"), &err), 0);
+}
+
 static void test_stor_list_dir_empty_and_missing(void **state)
 {
     (void)state;
@@ -260,6 +280,8 @@ static void test_stor_list_dir_empty_and_missing(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_stor_remove_stale_tmp_removes_only_its_temporaries,
+                                        unit_setup_tmpdir, unit_teardown_tmpdir),
         cmocka_unit_test_setup_teardown(test_stor_write_file_creates_with_mode_and_no_temp_left,
                                         unit_setup_tmpdir, unit_teardown_tmpdir),
         cmocka_unit_test_setup_teardown(test_stor_write_file_descriptors_are_close_on_exec,

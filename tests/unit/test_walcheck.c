@@ -68,6 +68,20 @@ static void test_walcheck_file_accepts_a_segment(void **state)
     assert_int_equal(check(path, "000000010000000000000003.partial", NULL, &err), 0);
 }
 
+/* After a promotion PostgreSQL starts the new timeline's first segment as a
+ * copy of the old timeline's segment up to the switch point: the first page
+ * carries the parent's timeline (seen with PostgreSQL 15 in
+ * t_wal_timeline.sh: 000000020000000000000007 begins with timeline 1). */
+static void test_walcheck_file_accepts_the_first_segment_of_a_timeline(void **state)
+{
+    (void)state;
+    struct hdr h = good();
+    const char *path = write_segment("seg", &h);
+    struct cel_err err = {0};
+    assert_int_equal(check(path, "000000020000000000000003", NULL, &err), 0);
+    assert_int_equal(check(path, "0000000A0000000000000003", NULL, &err), 0);
+}
+
 static void test_walcheck_file_other_segment_sizes(void **state)
 {
     (void)state;
@@ -110,8 +124,14 @@ static void test_walcheck_file_refusals(void **state)
     assert_string_equal(err.msg, "not a WAL segment: the first page has no long header");
 
     h = good();
-    check(write_segment("d", &h), "000000020000000000000003", NULL, &err);
-    assert_string_equal(err.msg, "timeline 1 in the header, 2 in the name");
+    h.tli = 2;
+    check(write_segment("d", &h), "000000010000000000000003", NULL, &err);
+    assert_string_equal(err.msg, "timeline 2 in the header, 1 in the name");
+
+    h = good();
+    h.tli = 0;
+    check(write_segment("d0", &h), "000000010000000000000003", NULL, &err);
+    assert_string_equal(err.msg, "timeline 0 in the header, 1 in the name");
 
     h = good();
     check(write_segment("e", &h), "000000010000000000000004", NULL, &err);
@@ -181,6 +201,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_walcheck_file_accepts_a_segment, unit_setup_tmpdir,
                                         unit_teardown_tmpdir),
+        cmocka_unit_test_setup_teardown(test_walcheck_file_accepts_the_first_segment_of_a_timeline,
+                                        unit_setup_tmpdir, unit_teardown_tmpdir),
         cmocka_unit_test_setup_teardown(test_walcheck_file_other_segment_sizes, unit_setup_tmpdir,
                                         unit_teardown_tmpdir),
         cmocka_unit_test_setup_teardown(test_walcheck_file_refusals, unit_setup_tmpdir,

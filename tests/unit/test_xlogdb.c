@@ -7,6 +7,9 @@
  */
 #include "unit.h"
 
+#include <signal.h>
+#include <sys/resource.h>
+
 #include "catalog.h"
 #include "lock.h"
 #include "xlogdb.h"
@@ -601,6 +604,33 @@ static void test_xdb_append_creates_and_appends(void **state)
     assert_int_equal(xdb_append(unit_path("nodir"), e, 1, &err), -CEL_E_IO);
 }
 
+/* A write cut short (here by RLIMIT_FSIZE, as a full disk would cut it)
+ * leaves no half line behind: the file is truncated back. */
+static void test_xdb_append_cut_short_is_taken_back(void **state)
+{
+    (void)state;
+    struct xdb_entry e[2] = {entry("000000010000000000000002", 16485, 1795491742.848235, "gzip"),
+                             entry("000000010000000000000003", 16777216, 1795491800.5, "")};
+    struct cel_err err = {0};
+    assert_int_equal(xdb_append(unit_tmp, e, 1, &err), 0);
+    const char *first = "000000010000000000000002\t16485\t1795491742.848235\tgzip\n";
+    struct rlimit old, lim;
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+    lim = old;
+    lim.rlim_cur = strlen(first) + 10; /* room for 10 bytes of the next line */
+    void (*old_handler)(int) = signal(SIGXFSZ, SIG_IGN);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    int rc = xdb_append(unit_tmp, e + 1, 1, &err);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+    signal(SIGXFSZ, old_handler);
+    assert_int_equal(rc, -CEL_E_IO);
+    assert_non_null(strstr(err.msg, "cannot append to '"));
+    assert_non_null(strstr(err.msg, "xlog.db': File too large"));
+    char *text = unit_read(unit_path("xlog.db"));
+    assert_string_equal(text, first);
+    free(text);
+}
+
 static void test_xdb_put_and_rewrite_keep_order(void **state)
 {
     (void)state;
@@ -619,7 +649,9 @@ static void test_xdb_put_and_rewrite_keep_order(void **state)
     assert_string_equal(db.entries[1].name, "000000010000000000000005");
     assert_string_equal(db.entries[2].name, "00000002.history");
     struct cel_err err = {0};
+    unit_write(".xlog.db.tmp.Xy12Zq", "left by a rewrite killed before its rename");
     assert_int_equal(xdb_rewrite(unit_tmp, &db, &err), 0);
+    assert_int_equal(access(unit_path(".xlog.db.tmp.Xy12Zq"), F_OK), -1);
     char *text = unit_read(unit_path("xlog.db"));
     assert_string_equal(text, "000000010000000000000003\t7\t3.0\tzstd\n"
                               "000000010000000000000005\t1\t5.0\tNone\n"
@@ -636,6 +668,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_xdb_append_creates_and_appends, unit_setup_tmpdir,
+                                        unit_teardown_tmpdir),
+        cmocka_unit_test_setup_teardown(test_xdb_append_cut_short_is_taken_back, unit_setup_tmpdir,
                                         unit_teardown_tmpdir),
         cmocka_unit_test_setup_teardown(test_xdb_put_and_rewrite_keep_order, unit_setup_tmpdir,
                                         unit_teardown_tmpdir),

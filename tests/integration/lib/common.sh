@@ -25,6 +25,9 @@
 # Other helpers:
 #     cellar_config FILE NAME...   Barman/cellar configuration for running clusters
 #     wait_for SECONDS CMD [ARG...] poll CMD (every 0.1 s) until it succeeds
+#     harness_at_exit CMD [ARG...] run CMD from the EXIT trap (last registered
+#                                  first), before clusters stop and T goes:
+#                                  e.g. unmount what the test mounted under T
 
 # shellcheck shell=bash
 
@@ -49,8 +52,25 @@ harness_init() {
     trap 'exit 129' HUP
 }
 
-# harness_cleanup - stop clusters and sshd, remove their temp dirs and T.
+_HARNESS_AT_EXIT=() # commands for harness_cleanup, each one quoted (printf %q)
+
+# harness_at_exit CMD [ARG...] - have harness_cleanup run CMD (no shell
+# string: the words are kept as given). Commands run last registered first;
+# their failure is reported on stderr and does not stop the cleanup.
+harness_at_exit() {
+    [ $# -ge 1 ] || { printf 'usage: harness_at_exit CMD [ARG...]\n' >&2; return 1; }
+    _HARNESS_AT_EXIT+=("$(printf '%q ' "$@")")
+}
+
+# harness_cleanup - run the harness_at_exit commands, stop clusters and sshd,
+# remove their temp dirs and T.
 harness_cleanup() {
+    local i
+    for ((i = ${#_HARNESS_AT_EXIT[@]} - 1; i >= 0; i--)); do
+        eval "${_HARNESS_AT_EXIT[i]}" >&2 ||
+            printf 'common.sh: cleanup command failed: %s\n' "${_HARNESS_AT_EXIT[i]}" >&2
+    done
+    _HARNESS_AT_EXIT=()
     pg_cleanup_all
     sshd_stop
     if [ -n "${T:-}" ] && [ -d "$T" ]; then

@@ -8,6 +8,7 @@
 #     like "$got" '^[0-9]+$'  "looks like a number"    # bash ERE (=~)
 #     unlike "$got" 'ERROR'   "no error"
 #     pass "name" / fail "name"                        # unconditional results
+#     skip "name" "why"                                # "ok N - name # SKIP why"
 #     diag "text"                                      # "# text" on stderr
 #     tap_bail "cannot go on"                          # "Bail out!" and exit 255
 #
@@ -73,6 +74,11 @@ ok() {
 # pass NAME / fail NAME - record a result decided by the caller.
 pass() { _tap_result 0 "$1"; }
 fail() { _tap_result 1 "$1"; }
+
+# skip NAME WHY - a test that cannot run here: TAP counts it as run, and
+# tests/run.sh lists it as skipped, never as passed,
+# with TAP's "# SKIP" directive saying why, so the reason is in the output.
+skip() { _tap_result 0 "$1 # SKIP $2"; }
 
 # is GOT EXPECTED NAME - pass when the two strings are identical.
 is() {
