@@ -71,6 +71,9 @@
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 CELLAR=$top/cellar
+# another cellar binary (e.g. one built from the previous commit) adds rows
+# "cellar-base" with the same algorithms, for a before/after in one run
+BASELINE=${WALBENCH_BASELINE:-}
 SEGMENTS=${1:-64}
 RUNS=${2:-3}
 LONG_RUN=${WALBENCH_LONG_RUN:-10}
@@ -81,6 +84,7 @@ for c in barman pgbackrest gzip bzip2; do
 done
 [ -x "$PG_BINDIR/pgbench" ] || { echo "no pgbench in $PG_BINDIR (make deps)" >&2; exit 1; }
 [ -x "$CELLAR" ] || { echo "build cellar first (make)" >&2; exit 1; }
+[ -z "$BASELINE" ] || [ -x "$BASELINE" ] || { echo "WALBENCH_BASELINE: no program '$BASELINE'" >&2; exit 1; }
 [ "$SEGMENTS" -ge 4 ] || { echo "SEGMENTS must be at least 4" >&2; exit 1; }
 HAVE_PIGZ=0
 command -v pigz >/dev/null && HAVE_PIGZ=1
@@ -221,6 +225,8 @@ done
 # shellcheck disable=SC2046,SC2086 # "none" for the put-wal row
 write_conf "$work/cellar.conf" "$work/cellar" none $(printf '%s\n' $CELLAR_ALGOS | grep -vx none)
 # shellcheck disable=SC2086
+write_conf "$work/cellar-base.conf" "$work/cellar-base" $CELLAR_ALGOS
+# shellcheck disable=SC2086
 write_conf "$work/barman.conf" "$work/barman" $BARMAN_ALGOS
 
 # ---- helpers -----------------------------------------------------------------------
@@ -243,12 +249,13 @@ fill_incoming() {
 }
 
 # cellar and barman: archive-wal, get-wal
-cellar_archive() { # SERVER JOBS
+cellar_archive() { # SERVER JOBS [BINARY CONF]
     local jobs=()
     [ "$2" = default ] || jobs=(--jobs "$2")
-    "$CELLAR" -c "$work/cellar.conf" archive-wal "${jobs[@]}" "$1" >>"$work/cellar.out" 2>&1
+    "${3:-$CELLAR}" -c "${4:-$work/cellar.conf}" archive-wal "${jobs[@]}" "$1" >>"$work/cellar.out" 2>&1
 }
 cellar_get() { "$CELLAR" -c "$work/cellar.conf" get-wal "$1" "$2"; }
+cellar-base_get() { "$BASELINE" -c "$work/cellar-base.conf" get-wal "$1" "$2"; }
 barman_archive() { barman -c "$work/barman.conf" archive-wal "$1" >>"$work/barman.out" 2>&1; }
 barman_get() { barman -c "$work/barman.conf" get-wal "$1" "$2" 2>>"$work/barman.out"; }
 
@@ -357,7 +364,7 @@ row_prepare() { # KEY COUNT
     case $tool in
         floor) rm -rf "$work/floor"; mkdir -p "$work/floor" ;;
         putwal) rm -rf "$work/cellar/none"; mkdir -p "$work/cellar/none/incoming" ;;
-        cellar | barman) fill_incoming "$work/$tool" "$algo" "$2" ;;
+        cellar | cellar-base | barman) fill_incoming "$work/$tool" "$algo" "$2" ;;
         pgbackrest) pgbr_reset ;;
     esac
     warm
@@ -369,6 +376,7 @@ row_run() { # KEY COUNT
         floor) floor_run "$work/floor" "$2" ;;
         putwal) putwal_run "$2" ;;
         cellar) cellar_archive "$algo" "$mode" ;;
+        cellar-base) cellar_archive "$algo" "$mode" "$BASELINE" "$work/cellar-base.conf" ;;
         barman) barman_archive "$algo" ;;
         pgbackrest) pgbr_push "$algo" "$mode" "$2" ;;
     esac
@@ -383,7 +391,7 @@ row_verify() { # KEY COUNT - also records the archived bytes in B[KEY]
         putwal)
             putwal_ok "$2" || { echo "cellar put-wal: incoming/ differs" >&2; return 1; }
             B[$1]=$(bytes_under "$work/cellar/none/incoming" '0*') ;;
-        cellar | barman)
+        cellar | cellar-base | barman)
             archived_ok "$tool" "$work/$tool" "$algo" "$2" || return 1
             B[$1]=$(bytes_under "$work/$tool/$algo/wals" '0*') ;;
         pgbackrest)
@@ -398,6 +406,10 @@ add_row putwal:none:sync "cellar put-wal" none "1 proc/seg"
 for a in $CELLAR_ALGOS; do
     add_row "cellar:$a:default" "cellar archive-wal" "$a" "jobs=$(nproc) (default)"
     add_row "cellar:$a:1" "cellar archive-wal" "$a" "jobs=1"
+    if [ -n "$BASELINE" ]; then
+        add_row "cellar-base:$a:default" "cellar-base archive-wal" "$a" "jobs=$(nproc) (default)"
+        add_row "cellar-base:$a:1" "cellar-base archive-wal" "$a" "jobs=1"
+    fi
 done
 for a in $BARMAN_ALGOS; do
     if [ "$a" = pigz ]; then
