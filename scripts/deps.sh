@@ -10,12 +10,12 @@ BUILD="gcc make pkg-config libncurses-dev libpq-dev zlib1g-dev
 libbz2-dev libzstd-dev liblz4-dev libjansson-dev libcmocka-dev"
 # run and test: the programs cellar drives, a real PostgreSQL 15, a private
 # sshd for remote tests, tmux for console tests, barman for compatibility
-# tests, pgbackrest for the benchmarks, valgrind for memory checks, strace
-# and e2fsprogs for the fault tests (a SIGKILL at a chosen system call, a
-# small filesystem when tmpfs cannot be mounted), and the compression tools
-# whose formats the archive must stay readable by
+# tests, pgbackrest and pigz for the benchmarks, valgrind for memory checks,
+# strace and e2fsprogs for the fault tests (a SIGKILL at a chosen system
+# call, a small filesystem when tmpfs cannot be mounted), and the compression
+# tools whose formats the archive must stay readable by
 RUNTIME="rsync openssh-client openssh-server postgresql-15
-postgresql-client-15 tmux barman pgbackrest procps valgrind man-db bash-completion
+postgresql-client-15 tmux barman pgbackrest pigz procps valgrind man-db bash-completion
 strace e2fsprogs gzip bzip2 zstd lz4"
 
 missing=""

@@ -274,6 +274,15 @@ void stor_names_free(struct stor_names *names)
     memset(names, 0, sizeof *names);
 }
 
+void stor_drop_cache(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return;
+    (void)posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+    close(fd);
+}
+
 bool stor_exists(const char *path)
 {
     struct stat st;

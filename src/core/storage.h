@@ -61,6 +61,14 @@ int stor_list_dir(const char *dir, stor_keep_fn keep, void *ctx, struct stor_nam
                   struct cel_err *err);
 void stor_names_free(struct stor_names *names);
 
+/* Tell the kernel that the cached pages of path will not be read again (a
+ * file that has been consumed and is about to be removed), so that memory
+ * is given back now, by the caller, instead of by whoever removes the file
+ * or by reclaim later. Best effort: the file itself is untouched, nothing is
+ * reported. Pages not yet written to disk are not dropped (the kernel
+ * starts writing them). */
+void stor_drop_cache(const char *path);
+
 /* True if path exists (any type) / is a directory / is a regular file. */
 bool stor_exists(const char *path);
 bool stor_is_dir(const char *path);

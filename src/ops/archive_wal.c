@@ -15,7 +15,8 @@
  *     checked on its decompressed bytes); a file already in the archive is
  *     compared with the archived copy; the rest is compressed with the
  *     server's compression into a hidden temporary file beside its final
- *     place in wals/<hash>/, fsynced, given the incoming file's mtime.
+ *     place in wals/<hash>/, fsynced, given the incoming file's mtime; the
+ *     incoming file's page cache is dropped (it is not read again).
  *  3. In the parent, in WAL order, under the xlogdb lock: each temporary is
  *     renamed into place, the directories are fsynced, the xlog.db lines are
  *     appended and fsynced, and only then are the incoming files removed.
@@ -221,6 +222,11 @@ static int prepare(size_t i, void *ctxp, void *resultp, size_t size)
         unlink(it->tmp);
         return 0;
     }
+    /* the incoming file has been read for the last time and is removed
+     * once the run commits: give its page cache back here, in parallel
+     * workers, so that the serial commit does not free it page by page and
+     * the next segment's output reuses the memory */
+    stor_drop_cache(it->src);
     r->status = PREP_READY;
     r->compression = (int)(in_kind != COMP_NONE ? in_kind : kind);
     r->out_size = out_size;

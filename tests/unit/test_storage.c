@@ -277,6 +277,19 @@ static void test_stor_list_dir_empty_and_missing(void **state)
     assert_string_equal(err.msg, expected);
 }
 
+static void test_stor_drop_cache_keeps_the_file(void **state)
+{
+    (void)state;
+    const char *path = unit_write("consumed", "16 MiB of WAL, say");
+    stor_drop_cache(path);
+    char *out = NULL;
+    struct cel_err err = {0};
+    assert_int_equal(stor_read_file(path, 100, &out, NULL, &err), 0);
+    assert_string_equal(out, "16 MiB of WAL, say");
+    free(out);
+    stor_drop_cache(unit_path("none")); /* nothing to do, nothing reported */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -305,6 +318,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_stor_list_dir_read_error, unit_setup_tmpdir,
                                         unit_teardown_tmpdir),
         cmocka_unit_test_setup_teardown(test_stor_list_dir_empty_and_missing, unit_setup_tmpdir,
+                                        unit_teardown_tmpdir),
+        cmocka_unit_test_setup_teardown(test_stor_drop_cache_keeps_the_file, unit_setup_tmpdir,
                                         unit_teardown_tmpdir),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
