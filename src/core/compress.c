@@ -45,6 +45,7 @@
 #include <zstd_errors.h>
 
 #include "compress.h"
+#include "storage.h"
 #include "proc.h"
 #include "strbuf.h"
 
@@ -98,25 +99,6 @@ static ssize_t read_full(int fd, void *buf, size_t len)
     return (ssize_t)got;
 }
 
-/* Write all of buf; 0 or -1 with errno set. */
-static int write_all(int fd, const void *buf, size_t len)
-{
-    const char *p = buf;
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return -1;
-        if (n == 0) {
-            errno = EIO; /* a regular file or pipe never does this; do not spin */
-            return -1;
-        }
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
 
 static int open_src(const char *path, int *fd, struct cel_err *err)
 {
@@ -192,7 +174,7 @@ struct output {
 
 static int output_write(struct output *out, const void *buf, size_t len, struct cel_err *err)
 {
-    if (len > 0 && write_all(out->fd, buf, len) < 0) {
+    if (len > 0 && stor_write_all(out->fd, buf, len) < 0) {
         if (!out->path)
             return cel_err_sys(err, CEL_E_IO, errno, "cannot write the data decompressed from '%s'",
                                out->src);
@@ -228,7 +210,7 @@ struct fd_sink {
 static int fd_sink_write(void *ctx, const unsigned char *data, size_t len, struct cel_err *err)
 {
     const struct fd_sink *fs = ctx;
-    if (write_all(fs->fd, data, len) < 0)
+    if (stor_write_all(fs->fd, data, len) < 0)
         return cel_err_sys(err, CEL_E_IO, errno, "cannot write the data decompressed from '%s'",
                            fs->src);
     return 0;

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "par.h"
+#include "storage.h"
 
 struct worker {
     pid_t pid;
@@ -34,21 +35,6 @@ int par_cpus(void)
     return n > 0 ? (int)n : 1;
 }
 
-static int write_all(int fd, const void *buf, size_t len)
-{
-    const char *p = buf;
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
 
 /* Read exactly len bytes; 0 on success, 1 at EOF before any byte, -1 else. */
 static int read_all(int fd, void *buf, size_t len)
@@ -86,7 +72,7 @@ static void child_loop(int req_fd, int reply_fd, par_job job, void *ctx, size_t 
         memcpy(msg, &item, sizeof item);
         memcpy(msg + sizeof item, &status, sizeof status);
         memcpy(msg + sizeof item + sizeof status, result, result_size);
-        if (write_all(reply_fd, msg, msg_size) < 0)
+        if (stor_write_all(reply_fd, msg, msg_size) < 0)
             break;
     }
     free(result);
@@ -97,7 +83,7 @@ static int send_item(struct worker *w, size_t item)
 {
     w->current = item;
     w->busy = true;
-    return write_all(w->req_fd, &item, sizeof item);
+    return stor_write_all(w->req_fd, &item, sizeof item);
 }
 
 static void close_fd(int *fd)

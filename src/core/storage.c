@@ -28,15 +28,17 @@ static char *dir_of(const char *path)
     return cel_xstrndup(path, (size_t)(slash - path));
 }
 
-/* Write all of buf to fd, retrying short writes and EINTR. */
-static int write_all(int fd, const void *buf, size_t len)
+int stor_write_all(int fd, const void *buf, size_t len)
 {
     const char *p = buf;
     while (len > 0) {
         ssize_t n = write(fd, p, len);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -1;
+        if (n == 0) {
+            errno = EIO; /* a regular file or pipe never does this; do not spin */
             return -1;
         }
         p += n;
@@ -82,7 +84,7 @@ int stor_write_file(const char *path, const void *data, size_t len, mode_t mode,
         rc = cel_err_sys(err, CEL_E_IO, errno, "cannot set the mode of '%s'", tmp);
         goto fail;
     }
-    if (write_all(fd, data, len) < 0) {
+    if (stor_write_all(fd, data, len) < 0) {
         rc = cel_err_sys(err, CEL_E_IO, errno, "cannot write '%s'", tmp);
         goto fail;
     }

@@ -31,6 +31,10 @@ int stor_write_file(const char *path, const void *data, size_t len, mode_t mode,
  * the directory cannot be read or a file cannot be removed. */
 int stor_remove_stale_tmp(const char *path, struct cel_err *err);
 
+/* Write all len bytes of buf to fd, retrying short writes and EINTR.
+ * Returns 0, or -1 with errno set (EIO if write() ever returns 0). */
+int stor_write_all(int fd, const void *buf, size_t len);
+
 /* fsync a directory, so renames and creations inside it are durable. */
 int stor_fsync_dir(const char *dir, struct cel_err *err);
 /* fsync the directory that contains path. */

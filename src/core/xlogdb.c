@@ -179,19 +179,8 @@ int xdb_append(const char *wals_dir, const struct xdb_entry *entries, size_t n,
             close(fd);
         goto out;
     }
-    const char *p = text.buf;
-    size_t left = text.len;
-    while (left > 0) {
-        ssize_t w = write(fd, p, left);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            rc = cel_err_sys(err, CEL_E_IO, errno, "cannot append to '%s'", path);
-            break;
-        }
-        p += w;
-        left -= (size_t)w;
-    }
+    if (stor_write_all(fd, text.buf, text.len) < 0)
+        rc = cel_err_sys(err, CEL_E_IO, errno, "cannot append to '%s'", path);
     if (rc == 0 && fsync(fd) < 0)
         rc = cel_err_sys(err, CEL_E_IO, errno, "cannot fsync '%s'", path);
     /* a write cut short (a full disk) leaves half a line, which would make

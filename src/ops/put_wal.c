@@ -42,18 +42,11 @@ static int copy_fd(int in_fd, int out_fd, const char *what, struct cel_err *err)
         }
         if (n == 0)
             break;
-        for (ssize_t done = 0; done < n;) {
-            ssize_t w = write(out_fd, buf + done, (size_t)(n - done));
-            if (w < 0) {
-                if (errno == EINTR)
-                    continue;
-                rc = cel_err_sys(err, CEL_E_IO, errno, "cannot write into incoming/");
-                goto out;
-            }
-            done += w;
+        if (stor_write_all(out_fd, buf, (size_t)n) < 0) {
+            rc = cel_err_sys(err, CEL_E_IO, errno, "cannot write into incoming/");
+            break;
         }
     }
-out:
     free(buf);
     return rc;
 }
