@@ -74,15 +74,10 @@ out:
 
 int op_get_wal(const struct op_ctx *ctx, const struct op_get_wal_req *req, struct cel_err *err)
 {
-    const struct cfg_server **servers = NULL;
-    size_t n = 0;
-    if (strcmp(req->server, "all") == 0)
-        return cel_err_set(err, CEL_E_USAGE, "get-wal needs one server, not 'all'");
-    int rc = op_select_servers(ctx, req->server, false, &servers, &n, NULL, err);
+    const struct cfg_server *s = NULL;
+    int rc = op_one_server(ctx, req->server, "get-wal", &s, err);
     if (rc < 0)
         return rc;
-    const struct cfg_server *s = servers[0];
-    free(servers);
     struct wal_name w;
     if (strlen(req->name) >= WAL_NAME_MAX || wal_name_parse(req->name, &w, err) < 0)
         return -CEL_E_INVALID;

@@ -124,15 +124,10 @@ static void wal_until_next(const struct cfg_server *s, const struct op_catalog *
 int op_list_files(const struct op_ctx *ctx, const struct op_list_files_req *req,
                   struct cel_err *err)
 {
-    const struct cfg_server **servers = NULL;
-    size_t n = 0;
-    if (strcmp(req->server, "all") == 0)
-        return cel_err_set(err, CEL_E_USAGE, "list-files needs one server, not 'all'");
-    int rc = op_select_servers(ctx, req->server, false, &servers, &n, NULL, err);
+    const struct cfg_server *s = NULL;
+    int rc = op_one_server(ctx, req->server, "list-files", &s, err);
     if (rc < 0)
         return rc;
-    const struct cfg_server *s = servers[0];
-    free(servers);
     struct op_catalog cat;
     if ((rc = op_catalog_load(ctx, s, true, &cat, err)) < 0)
         return rc;

@@ -59,15 +59,10 @@ static int same_plain(const char *a, const char *b, bool *same, struct cel_err *
 
 int op_put_wal(const struct op_ctx *ctx, const struct op_put_wal_req *req, struct cel_err *err)
 {
-    const struct cfg_server **servers = NULL;
-    size_t n = 0;
-    if (strcmp(req->server, "all") == 0)
-        return cel_err_set(err, CEL_E_USAGE, "put-wal needs one server, not 'all'");
-    int rc = op_select_servers(ctx, req->server, false, &servers, &n, NULL, err);
+    const struct cfg_server *s = NULL;
+    int rc = op_one_server(ctx, req->server, "put-wal", &s, err);
     if (rc < 0)
         return rc;
-    const struct cfg_server *s = servers[0];
-    free(servers);
 
     const char *name = req->name;
     if (!name && req->path) {

@@ -217,15 +217,10 @@ static json_t *render_json(const void *p)
 int op_show_backup(const struct op_ctx *ctx, const struct op_show_backup_req *req,
                    struct cel_err *err)
 {
-    const struct cfg_server **servers = NULL;
-    size_t n = 0;
-    if (strcmp(req->server, "all") == 0)
-        return cel_err_set(err, CEL_E_USAGE, "show-backup needs one server, not 'all'");
-    int rc = op_select_servers(ctx, req->server, false, &servers, &n, NULL, err);
+    const struct cfg_server *s = NULL;
+    int rc = op_one_server(ctx, req->server, "show-backup", &s, err);
     if (rc < 0)
         return rc;
-    const struct cfg_server *s = servers[0];
-    free(servers);
     struct op_catalog cat;
     rc = op_catalog_load(ctx, s, true, &cat, err);
     if (rc < 0)

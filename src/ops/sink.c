@@ -133,3 +133,18 @@ int op_each_server(const struct op_ctx *ctx, const char *arg, bool include_disab
                            skipped == 1 ? "" : "s");
     return first;
 }
+
+int op_one_server(const struct op_ctx *ctx, const char *arg, const char *command,
+                  const struct cfg_server **out, struct cel_err *err)
+{
+    *out = NULL;
+    if (strcmp(arg, "all") == 0)
+        return cel_err_set(err, CEL_E_USAGE, "%s needs one server, not 'all'", command);
+    const struct cfg_server **servers = NULL;
+    size_t n = 0;
+    int rc = op_select_servers(ctx, arg, false, &servers, &n, NULL, err);
+    if (rc == 0)
+        *out = servers[0];
+    free(servers);
+    return rc;
+}

@@ -82,6 +82,12 @@ int op_select_servers(const struct op_ctx *ctx, const char *arg, bool include_di
                       const struct cfg_server ***out, size_t *n, size_t *skipped,
                       struct cel_err *err);
 
+/* Resolve the SERVER argument of a command that works on exactly one
+ * server: "all" is a usage error naming command; otherwise as
+ * op_select_servers (without disabled servers). */
+int op_one_server(const struct op_ctx *ctx, const char *arg, const char *command,
+                  const struct cfg_server **out, struct cel_err *err);
+
 /* Work on one server; err is the caller's to fill on failure. */
 typedef int (*op_server_fn)(const struct op_ctx *ctx, const struct cfg_server *s, const void *arg,
                             struct cel_err *err);

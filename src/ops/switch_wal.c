@@ -96,15 +96,10 @@ static bool is_archived(const struct op_ctx *ctx, const struct cfg_server *s, co
 int op_switch_wal(const struct op_ctx *ctx, const struct op_switch_wal_req *req,
                   struct cel_err *err)
 {
-    const struct cfg_server **servers = NULL;
-    size_t n = 0;
-    if (strcmp(req->server, "all") == 0)
-        return cel_err_set(err, CEL_E_USAGE, "switch-wal needs one server, not 'all'");
-    int rc = op_select_servers(ctx, req->server, false, &servers, &n, NULL, err);
+    const struct cfg_server *s = NULL;
+    int rc = op_one_server(ctx, req->server, "switch-wal", &s, err);
     if (rc < 0)
         return rc;
-    const struct cfg_server *s = servers[0];
-    free(servers);
     char *segment = NULL;
     if ((rc = do_switch(s, req->force, &segment, err)) < 0)
         return rc;
