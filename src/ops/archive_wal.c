@@ -89,6 +89,7 @@ struct run {
     struct item *items;
     size_t n;
     struct xdb index; /* xlog.db as the run started */
+    uint64_t sysid;   /* the server's database system, from identity.json; 0: unknown */
 };
 
 /* Set the reason of a result (truncated to fit: it is for a log line). */
@@ -107,29 +108,32 @@ static double mtime_of(const struct stat *st)
     return (double)st->st_mtim.tv_sec + (double)st->st_mtim.tv_nsec / 1e9;
 }
 
-/* Check a file that arrived compressed (with kind) on its decompressed
- * bytes, written into an unnamed temporary file beside it: what does not
- * decompress cleanly, or is not what its name says, is -CEL_E_FORMAT. */
-static int check_compressed(const struct run *run, const struct item *it, enum comp_kind kind,
-                            struct cel_err *err)
+/* A file that arrives compressed is checked on its decompressed bytes:
+ * decompress it into a hidden temporary file in incoming/ (*plain, freed and
+ * removed by the caller), check that, and fill info. */
+static int decompress_incoming(const struct run *run, const struct item *it, enum comp_kind kind,
+                               char **plain, struct walcheck_info *info, struct cel_err *err)
 {
     const char *dir = run->s->incoming_wals_directory;
     char *tmp = cel_xasprintf("%s/.%s.check.XXXXXX", dir, it->name);
-    int rc = 0;
     int fd = mkostemp(tmp, O_CLOEXEC);
     if (fd < 0) {
-        rc = cel_err_sys(err, CEL_E_IO, errno, "cannot create a file in '%s'", dir);
-    } else {
-        unlink(tmp);
-        uint64_t size = 0;
-        rc = comp_decompress_to_fd(kind, it->src, fd, &run->opts, &size, err);
-        if (rc == 0)
-            rc = walcheck_fd(fd, size, &it->w, NULL, err);
-        close(fd);
+        int rc = cel_err_sys(err, CEL_E_IO, errno, "cannot create a file in '%s'", dir);
+        free(tmp);
+        return rc;
     }
-    free(tmp);
+    uint64_t size = 0;
+    int rc = comp_decompress_to_fd(kind, it->src, fd, &run->opts, &size, err);
+    if (rc == 0)
+        rc = walcheck_fd(fd, size, &it->w, info, err);
+    close(fd);
+    *plain = tmp;
     return rc;
 }
+
+static void prepare_content(const struct run *run, const struct item *it, struct prep *r,
+                            const struct stat *stp, enum comp_kind in_kind, const char *plain,
+                            int check, const struct walcheck_info *info, struct cel_err *errp);
 
 /* Stage 2, in a worker: check, compare, compress one item. */
 static int prepare(size_t i, void *ctxp, void *resultp, size_t size)
@@ -153,12 +157,40 @@ static int prepare(size_t i, void *ctxp, void *resultp, size_t size)
     unsigned char head[COMP_MAGIC_MAX];
     ssize_t hn = pread(fd, head, sizeof head, 0);
     enum comp_kind in_kind = hn > 0 ? comp_detect(head, (size_t)hn, &run->opts) : COMP_NONE;
-    int check = in_kind == COMP_NONE ? walcheck_fd(fd, (uint64_t)st.st_size, &it->w, NULL, &err)
-                                     : check_compressed(run, it, in_kind, &err);
+    struct walcheck_info info = {0};
+    char *plain = NULL; /* the decompressed copy of a compressed arrival */
+    int check = in_kind == COMP_NONE
+                    ? walcheck_fd(fd, (uint64_t)st.st_size, &it->w, &info, &err)
+                    : decompress_incoming(run, it, in_kind, &plain, &info, &err);
     close(fd);
+    prepare_content(run, it, r, &st, in_kind, plain ? plain : it->src, check, &info, &err);
+    if (plain) {
+        unlink(plain);
+        free(plain);
+    }
+    return 0;
+}
+
+/* The rest of prepare(), once the content was checked: refuse, compare with
+ * an archived copy, or compress. plain holds the file's plain bytes (the
+ * incoming file itself, or its decompressed copy). */
+static void prepare_content(const struct run *run, const struct item *it, struct prep *r,
+                            const struct stat *stp, enum comp_kind in_kind, const char *plain,
+                            int check, const struct walcheck_info *info, struct cel_err *errp)
+{
+    struct stat st = *stp;
+    struct cel_err err = *errp;
+    if (check == 0 && run->sysid && info->sysid && info->sysid != run->sysid) {
+        r->status = PREP_INVALID;
+        reason(r,
+               "it belongs to the database system %llu, server '%s' archives %llu "
+               "(identity.json)",
+               (unsigned long long)info->sysid, run->s->name, (unsigned long long)run->sysid);
+        return;
+    }
     if (check == -CEL_E_IO || check == -CEL_E_PROC) {
         reason(r, "%s", err.msg);
-        return 0;
+        return;
     }
     if (check < 0) {
         /* a young segment may still be being copied by a non-atomic
@@ -172,11 +204,11 @@ static int prepare(size_t i, void *ctxp, void *resultp, size_t size)
             r->status = PREP_DEFER;
             reason(r, "%s (it may still be being written)",
                      err.msg);
-            return 0;
+            return;
         }
         r->status = PREP_INVALID;
         reason(r, "%s", err.msg);
-        return 0;
+        return;
     }
 
     if (stor_exists(it->dst)) {
@@ -185,34 +217,31 @@ static int prepare(size_t i, void *ctxp, void *resultp, size_t size)
         struct stat dst_st;
         if (op_archived_kind(run->ctx, run->s, it->dst, it->name, &run->index, &kind, &err) < 0 ||
             stat(it->dst, &dst_st) < 0 ||
-            (in_kind == COMP_NONE &&
-             comp_same_content(kind, it->dst, it->src, &run->opts, &same, &err) < 0)) {
+            comp_same_content(kind, it->dst, plain, &run->opts, &same, &err) < 0) {
             reason(r, "comparing with the archived copy: %s",
                      err.msg[0] ? err.msg : strerror(errno));
-            return 0;
+            return;
         }
         r->status = same ? PREP_DUP_SAME : PREP_DUP_DIFF;
         r->compression = (int)kind;
         r->out_size = (uint64_t)dst_st.st_size;
         r->mtime = mtime_of(&dst_st);
         if (!same)
-            snprintf(r->reason, sizeof r->reason,
-                     "a different %s is already archived (the incoming copy is kept in "
-                     "errors/)",
-                     it->name);
-        return 0;
+            reason(r, "a different %s is already archived (the incoming copy is kept in errors/)",
+                   it->name);
+        return;
     }
 
     if (stor_mkdir_p(it->dir, 0700, &err) < 0) {
         reason(r, "%s", err.msg);
-        return 0;
+        return;
     }
     /* a file that arrives compressed is stored as it is */
     enum comp_kind kind = in_kind != COMP_NONE ? COMP_NONE : (enum comp_kind)run->s->compression;
     uint64_t out_size = 0;
     if (comp_compress_file(kind, it->src, it->tmp, &run->opts, &out_size, &err) < 0) {
         reason(r, "%s", err.msg);
-        return 0;
+        return;
     }
     /* xlog.db records the incoming file's mtime, kept on the archived copy */
     struct timespec times[2] = {st.st_atim, st.st_mtim};
@@ -220,7 +249,7 @@ static int prepare(size_t i, void *ctxp, void *resultp, size_t size)
         reason(r, "cannot set the time of '%s': %s", it->tmp,
                  strerror(errno));
         unlink(it->tmp);
-        return 0;
+        return;
     }
     /* the incoming file has been read for the last time and is removed
      * once the run commits: give its page cache back here, in parallel
@@ -231,7 +260,6 @@ static int prepare(size_t i, void *ctxp, void *resultp, size_t size)
     r->compression = (int)(in_kind != COMP_NONE ? in_kind : kind);
     r->out_size = out_size;
     r->mtime = mtime_of(&st);
-    return 0;
 }
 
 /* UTC stamp for names in errors/: YYYYMMDDTHHMMSSZ. */
@@ -265,6 +293,40 @@ static int to_errors(const struct cfg_server *s, const char *src, const char *na
         rc = stor_fsync_dir(s->errors_directory, err);
     free(dst);
     return rc;
+}
+
+/* Temporaries that put-wal or a compressed arrival's check left in
+ * incoming/ when they were killed: hidden, named ".<name>.put.XXXXXX" or
+ * ".<name>.check.XXXXXX", untouched for an hour (a live one is younger). */
+#define STALE_SECONDS 3600
+
+static bool is_stale_temp(const char *dir, const char *name, void *ctx)
+{
+    (void)ctx;
+    if (name[0] != '.' || (!strstr(name, ".put.") && !strstr(name, ".check.")))
+        return false;
+    char *path = cel_xasprintf("%s/%s", dir, name);
+    struct stat st;
+    bool stale = lstat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+                 time(NULL) - st.st_mtim.tv_sec > STALE_SECONDS;
+    free(path);
+    return stale;
+}
+
+static void remove_stale_temps(const struct run *run)
+{
+    const char *dir = run->s->incoming_wals_directory;
+    struct stor_names names;
+    if (stor_list_dir(dir, is_stale_temp, NULL, &names, NULL) < 0)
+        return;
+    for (size_t i = 0; i < names.n; i++) {
+        char *path = cel_xasprintf("%s/%s", dir, names.names[i]);
+        if (unlink(path) == 0)
+            log_msg(LOG_INFO, "%s: removed '%s', left by an interrupted put-wal", run->s->name,
+                    path);
+        free(path);
+    }
+    stor_names_free(&names);
 }
 
 /* Keep regular, visible, non-.tmp files of incoming/ (what Barman keeps). */
@@ -581,6 +643,8 @@ int op_archive_server(const struct op_ctx *ctx, const struct cfg_server *s, int 
 
     struct run run = {.ctx = ctx, .s = s};
     op_comp_opts(s, &run.opts, run.magic);
+    run.sysid = op_server_sysid(s);
+    remove_stale_temps(&run);
     rc = xdb_load(s->wals_directory, lock_dir, s->name, &run.index, err);
     if (rc == 0)
         rc = collect(&run, sum, err);

@@ -160,6 +160,9 @@ void op_comp_opts(const struct cfg_server *s, struct comp_opts *out,
 int op_archived_kind(const struct op_ctx *ctx, const struct cfg_server *s, const char *path,
                      const char *name, const struct xdb *index, enum comp_kind *out,
                      struct cel_err *err);
+/* The database system identifier in backup_directory/identity.json (which
+ * Barman writes, as cellar's backups will), 0 when there is none. */
+uint64_t op_server_sysid(const struct cfg_server *s);
 /* Create the server's directories that are missing (incoming, wals,
  * errors, base) with mode 0700. */
 int op_server_dirs(const struct cfg_server *s, struct cel_err *err);

@@ -100,8 +100,19 @@ int op_put_wal(const struct op_ctx *ctx, const struct op_put_wal_req *req, struc
         rc = cel_err_sys(err, CEL_E_IO, errno, "cannot fsync '%s'", tmp);
         goto out;
     }
-    if ((rc = walcheck_fd(fd, (uint64_t)st.st_size, &w, NULL, err)) < 0) {
+    struct walcheck_info info;
+    if ((rc = walcheck_fd(fd, (uint64_t)st.st_size, &w, &info, err)) < 0) {
         cel_err_prefix(err, "refusing %s", name);
+        goto out;
+    }
+    uint64_t sysid = op_server_sysid(s);
+    if (sysid && info.sysid && info.sysid != sysid) {
+        rc = cel_err_set(err, CEL_E_CONFLICT,
+                         "refusing %s: it belongs to the database system %llu, server '%s' "
+                         "archives %llu (identity.json)",
+                         name, (unsigned long long)info.sysid, s->name,
+                         (unsigned long long)sysid);
+        cel_err_hint(err, "Check that archive_command names the right server.");
         goto out;
     }
 

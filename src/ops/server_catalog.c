@@ -81,6 +81,17 @@ int op_archived_kind(const struct op_ctx *ctx, const struct cfg_server *s, const
     xdb_free(&loaded);
     return 0;
 }
+uint64_t op_server_sysid(const struct cfg_server *s)
+{
+    char *path = cel_xasprintf("%s/identity.json", s->backup_directory);
+    json_t *doc = json_load_file(path, 0, NULL);
+    free(path);
+    const char *text = json_string_value(json_object_get(doc, "systemid"));
+    uint64_t sysid = text ? strtoull(text, NULL, 10) : 0;
+    json_decref(doc);
+    return sysid;
+}
+
 int op_server_dirs(const struct cfg_server *s, struct cel_err *err)
 {
     const char *dirs[] = {s->incoming_wals_directory, s->wals_directory, s->errors_directory,

@@ -15,7 +15,7 @@ set -u
 . "$(dirname "$0")/lib/tap.sh"
 . "$(dirname "$0")/lib/common.sh"
 harness_init || exit 1
-tap_plan 57
+tap_plan 65
 
 home=$T/home
 copy=$T/copy
@@ -208,3 +208,32 @@ closed=$(echo "$out" | sed -n "s/^The WAL file \([0-9A-F]*\) has been closed on 
 like "$closed" "^[0-9A-F]{24}$" "switch-wal names the closed segment"
 like "$out" "The WAL file $closed has been archived for server 'main'" "and waits until it is archived"
 ok "the closed segment is in xlog.db" grep -q "^$closed	" "$home/main/wals/xlog.db"
+
+# --- a file of another database system, compressed arrivals, stale temporaries ------
+sysid=$(pg_sql main "SELECT system_identifier FROM pg_control_system()")
+make_wal 1 # a new segment waits in incoming/, put there by PostgreSQL's put-wal
+new=$(ls "$copy" | tail -n1)
+printf '{\n    "systemid": "%s",\n    "version": "15"\n}\n' "$((sysid + 1))" >"$home/main/identity.json"
+"$CELLAR" -c "$conf" put-wal main --name "$new" <"$copy/$new" 2>"$T/err"
+is "$?" 1 "put-wal refuses a segment of another database system"
+like "$(cat "$T/err")" "refusing $new: it belongs to the database system $sysid, server 'main' archives $((sysid + 1)) \(identity.json\)" \
+    "and names both systems"
+"$CELLAR" -c "$conf" archive-wal main >"$T/out" 2>"$T/err"
+like "$(cat "$T/err")" "$new rejected, moved to .*: it belongs to the database system $sysid" \
+    "the archiver rejects a segment of another database system"
+printf '{\n    "systemid": "%s",\n    "version": "15"\n}\n' "$sysid" >"$home/main/identity.json"
+mv "$home/main/errors/$new".*.invalid "$in/$new"
+"$CELLAR" -c "$conf" archive-wal main >"$T/out" 2>&1
+like "$(cat "$T/out")" "1 WAL file archived" "with the right identity.json it is archived"
+
+gzip -c "$copy/$new" >"$in/$new"
+"$CELLAR" -c "$conf" archive-wal main >"$T/out" 2>&1
+like "$(cat "$T/out")" "1 duplicate dropped, 0 rejected" "an identical duplicate that arrives compressed is dropped"
+
+touch "$in/.$new.put.AbCdEf" "$in/.$new.put.young1"
+touch -d '2 hours ago' "$in/.$new.put.AbCdEf"
+"$CELLAR" -c "$conf" archive-wal main >/dev/null 2>&1
+ok "a put-wal temporary older than an hour is removed" test ! -e "$in/.$new.put.AbCdEf"
+ok "a young one (a put-wal still running) is left alone" test -e "$in/.$new.put.young1"
+rm -f "$in/.$new.put.young1"
+ok "get-wal still returns every segment identical" same_as_copy main
