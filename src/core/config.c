@@ -401,15 +401,17 @@ static int parse_tbs_limits(struct loader *L, const char *v, struct cfg_tbs_limi
     char *copy = cel_xstrdup(v);
     char *save = NULL;
     int rc = 0;
-    for (char *w = strtok_r(copy, " \t\n", &save); w; w = strtok_r(NULL, " \t\n", &save)) {
+    /* the tutorial separates rules with commas, Barman 3.4 with blanks:
+     * both are accepted */
+    for (char *w = strtok_r(copy, " \t\n,", &save); w; w = strtok_r(NULL, " \t\n,", &save)) {
         char *colon = strrchr(w, ':');
         char *end = NULL;
         long kbps = colon ? strtol(colon + 1, &end, 10) : -1;
         if (!colon || colon == w || !end || end == colon + 1 || *end != '\0' || kbps < 0 ||
-            kbps > 100000000 || strchr(w, ',')) {
+            kbps > 100000000) {
             rc = cel_err_set(err, CEL_E_INVALID,
                              "invalid rule '%s' in '%s': expected NAME:KBPS rules separated by "
-                             "spaces, e.g. tbs1:1000 tbs2:500",
+                             "spaces or commas, e.g. tbs1:1000, tbs2:500",
                              w, v);
             break;
         }

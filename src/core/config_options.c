@@ -220,7 +220,7 @@ const struct cfg_option cfg_options[] = {
     IGNORED("streaming_conninfo", CFG_SERVER),
     IGNORED("streaming_wals_directory", CFG_SERVER),
     {"tablespace_bandwidth_limit", CFG_BOTH, CFG_T_TBS_LIMITS, SRV(tablespace_bandwidth_limit),
-     NULL, "NAME:KBPS rules separated by spaces, e.g. tbs1:1000 tbs2:500",
+     NULL, "NAME:KBPS rules separated by spaces or commas, e.g. tbs1:1000, tbs2:500",
      "per-tablespace copy speed limits (KB/s)", 0, 0, NULL},
     {"theme", CFG_GLOBAL, CFG_T_STRING, GLB(theme), "default",
      "default, dark, light, high-contrast, mono, or the name of a themes/*.theme file",

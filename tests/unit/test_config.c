@@ -287,7 +287,7 @@ static void test_cfg_load_text_typed_values_and_errors(void **state)
     struct cfg *cfg = NULL;
     assert_int_equal(load("[barman]\nbarman_home = /b/\n"
                           "[pg]\nlast_backup_maximum_age = 1 Week\nlast_wal_maximum_age = 6 hours\n"
-                          "tablespace_bandwidth_limit = tbs1:1000   tbs2:500\n"
+                          "tablespace_bandwidth_limit = tbs1:1000,  tbs2:500\n"
                           "backup_options = concurrent_backup, external_configuration\n"
                           "reuse_backup = LINK\nbandwidth_limit = 4000\nparallel_jobs = 4\n"
                           "retention_policy = recovery window of 2 months\n"
@@ -339,10 +339,10 @@ static void test_cfg_load_text_typed_values_and_errors(void **state)
         {"last_wal_maximum_age = 100001 hours",
          "[pg] last_wal_maximum_age: invalid value '100001 hours': expected N HOURS, DAYS, "
          "WEEKS or MONTHS with N from 1 to 100000"},
-        {"tablespace_bandwidth_limit = tbs1:1000,tbs2:500",
-         "[pg] tablespace_bandwidth_limit: invalid rule 'tbs1:1000,tbs2:500' in "
-         "'tbs1:1000,tbs2:500': expected NAME:KBPS rules separated by spaces, e.g. tbs1:1000 "
-         "tbs2:500"},
+        {"tablespace_bandwidth_limit = tbs1:1000, tbs2:fast",
+         "[pg] tablespace_bandwidth_limit: invalid rule 'tbs2:fast' in "
+         "'tbs1:1000, tbs2:fast': expected NAME:KBPS rules separated by spaces or commas, e.g. "
+         "tbs1:1000, tbs2:500"},
         {"backup_options = concurrent_backup,fast",
          "[pg] backup_options: invalid value 'fast' in 'concurrent_backup,fast': expected a "
          "comma-separated list of concurrent_backup, exclusive_backup, external_configuration"},
