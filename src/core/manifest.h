@@ -1,0 +1,48 @@
+/*
+ * manifest.h - backup_manifest in PostgreSQL's format, so pg_verifybackup
+ * can check a copy cellar made with rsync.
+ *
+ * PostgreSQL 13 and later describe a base backup in a JSON file,
+ * backup_manifest, at the top of the data directory: format version 1, one
+ * entry per file (path relative to the data directory, size, modification
+ * time, checksum), the WAL ranges the backup needs, and a SHA-256 checksum
+ * of the manifest itself. pg_verifybackup reads it, checks the manifest's
+ * checksum, then every file's presence, size and checksum.
+ *
+ * Files of tablespaces are listed as pg_tblspc/<oid>/..., as pg_basebackup
+ * lists them; manifest_write reaches them by following the pg_tblspc/<oid>
+ * symbolic links of the copy. backup_manifest itself and everything under
+ * pg_wal/ are left out (pg_verifybackup ignores them too). Checksums are
+ * CRC32C, pg_basebackup's default.
+ */
+#ifndef CEL_MANIFEST_H
+#define CEL_MANIFEST_H
+
+#include "error.h"
+
+struct manifest_wal_range {
+    uint32_t tli;
+    uint64_t start_lsn, end_lsn;
+};
+
+/* Write datadir/backup_manifest for the files under datadir and the WAL
+ * ranges given, durably (temp, fsync, rename, directory fsync). -CEL_E_IO
+ * naming the file that could not be read or written. */
+int manifest_write(const char *datadir, const struct manifest_wal_range *ranges, size_t n,
+                   struct cel_err *err);
+
+/* CRC-32C (Castagnoli) of buf, continuing from crc (start with 0). */
+uint32_t manifest_crc32c(uint32_t crc, const void *buf, size_t len);
+
+/* SHA-256 of a byte stream. */
+struct manifest_sha256 {
+    uint32_t h[8];
+    uint64_t bytes;
+    unsigned char block[64];
+    size_t used;
+};
+void manifest_sha256_init(struct manifest_sha256 *s);
+void manifest_sha256_update(struct manifest_sha256 *s, const void *buf, size_t len);
+void manifest_sha256_final(struct manifest_sha256 *s, unsigned char out[32]);
+
+#endif
