@@ -26,13 +26,25 @@ struct manifest_wal_range {
 };
 
 /* Write datadir/backup_manifest for the files under datadir and the WAL
- * ranges given, durably (temp, fsync, rename, directory fsync). -CEL_E_IO
- * naming the file that could not be read or written. */
+ * ranges given (in the order given; PostgreSQL lists the newest timeline
+ * first), durably (temp, fsync, rename, directory fsync). Every regular file
+ * is read in full, so this takes as long as reading the backup once; it
+ * blocks. Files are listed sorted by path; symbolic links other than
+ * pg_tblspc/<oid>, sockets, FIFOs and devices are not listed. Returns 0, or
+ * -CEL_E_IO naming the file or directory that could not be read or written
+ * (a missing datadir, a dangling tablespace link included); the previous
+ * backup_manifest, if any, is then left as it was. */
 int manifest_write(const char *datadir, const struct manifest_wal_range *ranges, size_t n,
                    struct cel_err *err);
 
-/* CRC-32C (Castagnoli) of buf, continuing from crc (start with 0). */
+/* CRC-32C (Castagnoli) of buf, continuing from crc (start with 0):
+ * manifest_crc32c(manifest_crc32c(0, a), b) is the CRC of a followed by b.
+ * Uses the CPU's crc32 instruction (SSE4.2) when it has one. Thread-safe. */
 uint32_t manifest_crc32c(uint32_t crc, const void *buf, size_t len);
+/* The same CRC, always from the portable table-driven code, and whether
+ * manifest_crc32c uses the CPU instead: for tests and measurements. */
+uint32_t manifest_crc32c_portable(uint32_t crc, const void *buf, size_t len);
+bool manifest_crc32c_uses_cpu(void);
 
 /* SHA-256 of a byte stream. */
 struct manifest_sha256 {

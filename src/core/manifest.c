@@ -1,0 +1,585 @@
+/*
+ * manifest.c - backup_manifest in PostgreSQL's format (version 1, as
+ * PostgreSQL 13 to 15 write it), so pg_verifybackup can check a copy that
+ * cellar made with rsync.
+ *
+ * manifest_write walks the data directory, reads every regular file once
+ * (1 MiB reads, sequential read-ahead advised, the cache dropped behind us)
+ * computing its CRC-32C, sorts the entries by path (bytewise) so the output
+ * is deterministic, and renders the manifest byte for byte as PostgreSQL's
+ * backup_manifest.c does:
+ *
+ *     { "PostgreSQL-Backup-Manifest-Version": 1,\n
+ *     "Files": [\n
+ *     { "Path": "PG_VERSION", "Size": 3, "Last-Modified": "2024-01-02 03:04:05 GMT",
+ *       "Checksum-Algorithm": "CRC32C", "Checksum": "8f8a1f3e" },\n     (one line)
+ *     ...last file entry without comma\n
+ *     ],\n
+ *     "WAL-Ranges": [\n
+ *     { "Timeline": 1, "Start-LSN": "0/2000028", "End-LSN": "0/2000100" }\n
+ *     ],\n
+ *     "Manifest-Checksum": "<64 hex>"}\n
+ *
+ * The manifest checksum is the SHA-256 of every byte up to and including the
+ * newline before the "Manifest-Checksum" line (pg_verifybackup hashes up to
+ * the penultimate newline). Paths that are valid UTF-8 (by PostgreSQL's
+ * rules: no overlong forms, no surrogates, nothing above U+10FFFF) are JSON
+ * strings escaped as escape_json does; others are written as "Encoded-Path"
+ * in lower-case hex. The CRC-32C is hex-encoded in the memory order of the
+ * uint32, as pg_checksum_final memcpy()s it: little-endian bytes on x86, so
+ * CRC 0xE3069283 is written "839206e3".
+ *
+ * What is listed: every regular file under the data directory, except
+ * backup_manifest itself and everything under pg_wal/ (pg_verifybackup
+ * ignores both, and pg_basebackup fetches WAL separately). The other files
+ * pg_verifybackup ignores by default (postgresql.auto.conf, standby.signal,
+ * recovery.signal) are listed like any file, as pg_basebackup lists them: a
+ * verifier that does check them finds them right. The symbolic links
+ * pg_tblspc/<oid> are followed (that level only) and their files listed as
+ * pg_tblspc/<oid>/PG_15_.../...; other symbolic links, and sockets, FIFOs
+ * and devices, are not listed and not followed. (pg_verifybackup stat()s
+ * every entry, following any link, so a copy holding such links, or special
+ * files, does not verify whatever the manifest says; PostgreSQL creates
+ * none outside pg_tblspc.)
+ *
+ * CRC-32C uses the SSE4.2 crc32 instruction when the CPU has it (checked
+ * once, at run time) and a portable slicing-by-8 table otherwise. SHA-256
+ * is the plain FIPS 180-4 algorithm.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "manifest.h"
+#include "storage.h"
+#include "strbuf.h"
+
+/* ------------------------------------------------------------------------
+ * CRC-32C
+ * ------------------------------------------------------------------------ */
+
+#define CRC32C_POLY 0x82F63B78u /* Castagnoli, reflected */
+
+/* crc32c_table[k][b]: the CRC contribution of byte b followed by k zero
+ * bytes; filled once by crc32c_init. */
+static uint32_t crc32c_table[8][256];
+static pthread_once_t crc32c_once = PTHREAD_ONCE_INIT;
+static uint32_t (*crc32c_impl)(uint32_t crc, const unsigned char *p, size_t len);
+
+/* Slicing-by-8: eight bytes per step through eight tables. The words are
+ * assembled from bytes, so the result does not depend on the host's byte
+ * order (compilers turn the assembly into one load on little-endian hosts).
+ * crc is the raw register (already inverted by the caller). */
+static uint32_t crc32c_sw(uint32_t crc, const unsigned char *p, size_t len)
+{
+    while (len > 0 && ((uintptr_t)p & 7) != 0) {
+        crc = (crc >> 8) ^ crc32c_table[0][(crc ^ *p++) & 0xff];
+        len--;
+    }
+    while (len >= 8) {
+        uint32_t lo = crc ^ ((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+                             (uint32_t)p[3] << 24);
+        uint32_t hi =
+            (uint32_t)p[4] | (uint32_t)p[5] << 8 | (uint32_t)p[6] << 16 | (uint32_t)p[7] << 24;
+        crc = crc32c_table[7][lo & 0xff] ^ crc32c_table[6][(lo >> 8) & 0xff] ^
+              crc32c_table[5][(lo >> 16) & 0xff] ^ crc32c_table[4][lo >> 24] ^
+              crc32c_table[3][hi & 0xff] ^ crc32c_table[2][(hi >> 8) & 0xff] ^
+              crc32c_table[1][(hi >> 16) & 0xff] ^ crc32c_table[0][hi >> 24];
+        p += 8;
+        len -= 8;
+    }
+    while (len-- > 0)
+        crc = (crc >> 8) ^ crc32c_table[0][(crc ^ *p++) & 0xff];
+    return crc;
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+/* The SSE4.2 crc32 instruction computes exactly this CRC (Castagnoli,
+ * reflected), eight bytes per instruction. Compiled for SSE4.2 whatever the
+ * build's -march; only called once cpuid said the CPU has it. */
+__attribute__((target("sse4.2"))) static uint32_t crc32c_hw(uint32_t crc, const unsigned char *p,
+                                                            size_t len)
+{
+    while (len > 0 && ((uintptr_t)p & 7) != 0) {
+        crc = __builtin_ia32_crc32qi(crc, *p++);
+        len--;
+    }
+    unsigned long long c = crc;
+    while (len >= 8) {
+        unsigned long long v;
+        memcpy(&v, p, 8);
+        c = __builtin_ia32_crc32di(c, v);
+        p += 8;
+        len -= 8;
+    }
+    crc = (uint32_t)c;
+    while (len-- > 0)
+        crc = __builtin_ia32_crc32qi(crc, *p++);
+    return crc;
+}
+#define CRC32C_HAVE_HW 1
+#endif
+
+/* Fill the tables and choose the implementation (through pthread_once, so
+ * concurrent first calls are safe). */
+static void crc32c_init(void)
+{
+    for (uint32_t b = 0; b < 256; b++) {
+        uint32_t c = b;
+        for (int k = 0; k < 8; k++)
+            c = (c >> 1) ^ ((c & 1) ? CRC32C_POLY : 0);
+        crc32c_table[0][b] = c;
+    }
+    for (int t = 1; t < 8; t++)
+        for (int b = 0; b < 256; b++) {
+            uint32_t prev = crc32c_table[t - 1][b];
+            crc32c_table[t][b] = (prev >> 8) ^ crc32c_table[0][prev & 0xff];
+        }
+    crc32c_impl = crc32c_sw;
+#ifdef CRC32C_HAVE_HW
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("sse4.2"))
+        crc32c_impl = crc32c_hw;
+#endif
+}
+
+uint32_t manifest_crc32c(uint32_t crc, const void *buf, size_t len)
+{
+    pthread_once(&crc32c_once, crc32c_init);
+    return ~crc32c_impl(~crc, buf, len);
+}
+
+uint32_t manifest_crc32c_portable(uint32_t crc, const void *buf, size_t len)
+{
+    pthread_once(&crc32c_once, crc32c_init);
+    return ~crc32c_sw(~crc, buf, len);
+}
+
+bool manifest_crc32c_uses_cpu(void)
+{
+    pthread_once(&crc32c_once, crc32c_init);
+    return crc32c_impl != crc32c_sw;
+}
+
+/* ------------------------------------------------------------------------
+ * SHA-256 (FIPS 180-4)
+ * ------------------------------------------------------------------------ */
+
+static const uint32_t sha256_k[64] = {
+    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
+};
+
+static uint32_t ror32(uint32_t x, unsigned n)
+{
+    return (x >> n) | (x << (32 - n));
+}
+
+/* Process one 64-byte block into the state. */
+static void sha256_block(uint32_t h[8], const unsigned char *p)
+{
+    uint32_t w[64];
+    for (int i = 0; i < 16; i++)
+        w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 |
+               (uint32_t)p[4 * i + 2] << 8 | (uint32_t)p[4 * i + 3];
+    for (int i = 16; i < 64; i++) {
+        uint32_t s0 = ror32(w[i - 15], 7) ^ ror32(w[i - 15], 18) ^ (w[i - 15] >> 3);
+        uint32_t s1 = ror32(w[i - 2], 17) ^ ror32(w[i - 2], 19) ^ (w[i - 2] >> 10);
+        w[i] = w[i - 16] + s0 + w[i - 7] + s1;
+    }
+    uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], hh = h[7];
+    for (int i = 0; i < 64; i++) {
+        uint32_t s1 = ror32(e, 6) ^ ror32(e, 11) ^ ror32(e, 25);
+        uint32_t ch = (e & f) ^ (~e & g);
+        uint32_t t1 = hh + s1 + ch + sha256_k[i] + w[i];
+        uint32_t s0 = ror32(a, 2) ^ ror32(a, 13) ^ ror32(a, 22);
+        uint32_t maj = (a & b) ^ (a & c) ^ (b & c);
+        uint32_t t2 = s0 + maj;
+        hh = g;
+        g = f;
+        f = e;
+        e = d + t1;
+        d = c;
+        c = b;
+        b = a;
+        a = t1 + t2;
+    }
+    h[0] += a;
+    h[1] += b;
+    h[2] += c;
+    h[3] += d;
+    h[4] += e;
+    h[5] += f;
+    h[6] += g;
+    h[7] += hh;
+}
+
+void manifest_sha256_init(struct manifest_sha256 *s)
+{
+    static const uint32_t iv[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+                                   0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+    memcpy(s->h, iv, sizeof iv);
+    s->bytes = 0;
+    s->used = 0;
+}
+
+void manifest_sha256_update(struct manifest_sha256 *s, const void *buf, size_t len)
+{
+    const unsigned char *p = buf;
+    s->bytes += len;
+    if (s->used > 0) {
+        size_t take = 64 - s->used < len ? 64 - s->used : len;
+        memcpy(s->block + s->used, p, take);
+        s->used += take;
+        p += take;
+        len -= take;
+        if (s->used < 64)
+            return;
+        sha256_block(s->h, s->block);
+        s->used = 0;
+    }
+    while (len >= 64) {
+        sha256_block(s->h, p);
+        p += 64;
+        len -= 64;
+    }
+    if (len > 0) {
+        memcpy(s->block, p, len);
+        s->used = len;
+    }
+}
+
+void manifest_sha256_final(struct manifest_sha256 *s, unsigned char out[32])
+{
+    uint64_t bits = s->bytes * 8;
+    s->block[s->used++] = 0x80;
+    if (s->used > 56) {
+        memset(s->block + s->used, 0, 64 - s->used);
+        sha256_block(s->h, s->block);
+        s->used = 0;
+    }
+    memset(s->block + s->used, 0, 56 - s->used);
+    for (int i = 0; i < 8; i++)
+        s->block[56 + i] = (unsigned char)(bits >> (56 - 8 * i));
+    sha256_block(s->h, s->block);
+    for (int i = 0; i < 8; i++) {
+        out[4 * i] = (unsigned char)(s->h[i] >> 24);
+        out[4 * i + 1] = (unsigned char)(s->h[i] >> 16);
+        out[4 * i + 2] = (unsigned char)(s->h[i] >> 8);
+        out[4 * i + 3] = (unsigned char)s->h[i];
+    }
+    /* the context is spent: leave no partial data behind */
+    memset(s->block, 0, sizeof s->block);
+    s->used = 0;
+}
+
+/* ------------------------------------------------------------------------
+ * The manifest
+ * ------------------------------------------------------------------------ */
+
+#define READ_SIZE (1024 * 1024)
+
+struct mf_entry {
+    char *path; /* relative to the data directory */
+    uint64_t size;
+    time_t mtime;
+    uint32_t crc;
+};
+
+struct mf_walk {
+    const char *datadir;
+    struct mf_entry *v;
+    size_t n, cap;
+    unsigned char *buf; /* READ_SIZE bytes */
+};
+
+/* Where a directory sits, which decides what is special in it. */
+enum mf_level {
+    MF_TOP,    /* the data directory: backup_manifest and pg_wal are left out */
+    MF_TBLSPC, /* pg_tblspc: its symbolic links are followed */
+    MF_INSIDE, /* anywhere else */
+};
+
+static const char hexdigits[] = "0123456789abcdef";
+
+static void sb_hex(struct strbuf *sb, const unsigned char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        sb_appendc(sb, hexdigits[p[i] >> 4]);
+        sb_appendc(sb, hexdigits[p[i] & 0xf]);
+    }
+}
+
+/* Read the open file fd (path for messages) to its end, filling size and
+ * crc of e. The page cache is told we read sequentially, and that we will
+ * not read these pages again. */
+static int mf_checksum_fd(struct mf_walk *w, int fd, const char *path, struct mf_entry *e,
+                          struct cel_err *err)
+{
+    (void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    uint32_t crc = 0;
+    uint64_t size = 0;
+    for (;;) {
+        ssize_t n = read(fd, w->buf, READ_SIZE);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return cel_err_sys(err, CEL_E_IO, errno, "cannot read '%s'", path);
+        if (n == 0)
+            break;
+        crc = manifest_crc32c(crc, w->buf, (size_t)n);
+        size += (uint64_t)n;
+    }
+    (void)posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+    e->size = size;
+    e->crc = crc;
+    return 0;
+}
+
+/* Add the regular file at datadir/rel (full) to the list. The size is what
+ * was read, the time that of the file opened (not of the name stat'ed). */
+static int mf_add_file(struct mf_walk *w, const char *rel, const char *full, bool follow,
+                       struct cel_err *err)
+{
+    int fd = open(full, O_RDONLY | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW));
+    if (fd < 0)
+        return cel_err_sys(err, CEL_E_IO, errno, "cannot open '%s'", full);
+    struct stat st;
+    int rc = 0;
+    if (fstat(fd, &st) < 0) {
+        rc = cel_err_sys(err, CEL_E_IO, errno, "cannot stat '%s'", full);
+        goto out;
+    }
+    if (!S_ISREG(st.st_mode))
+        goto out; /* replaced by something else since it was listed */
+    struct mf_entry e = {.mtime = st.st_mtime};
+    if ((rc = mf_checksum_fd(w, fd, full, &e, err)) < 0)
+        goto out;
+    if (w->n == w->cap) {
+        w->cap = w->cap ? w->cap * 2 : 256;
+        w->v = cel_xrealloc_array(w->v, w->cap, sizeof *w->v);
+    }
+    e.path = cel_xstrdup(rel);
+    w->v[w->n++] = e;
+out:
+    close(fd);
+    return rc;
+}
+
+/* List the directory datadir/rel (rel NULL for the data directory itself)
+ * into w, recursively. */
+static int mf_walk_dir(struct mf_walk *w, const char *rel, enum mf_level level, struct cel_err *err)
+{
+    char *dir = rel ? cel_xasprintf("%s/%s", w->datadir, rel) : cel_xstrdup(w->datadir);
+    struct stor_names names;
+    int rc = stor_list_dir(dir, NULL, NULL, &names, err);
+    if (rc < 0) {
+        if (err)
+            err->code = CEL_E_IO; /* a missing directory is an I/O error here */
+        free(dir);
+        return -CEL_E_IO;
+    }
+    for (size_t i = 0; rc == 0 && i < names.n; i++) {
+        const char *name = names.names[i];
+        if (level == MF_TOP &&
+            (strcmp(name, "backup_manifest") == 0 || strcmp(name, "pg_wal") == 0))
+            continue;
+        char *crel = rel ? cel_xasprintf("%s/%s", rel, name) : cel_xstrdup(name);
+        char *full = cel_xasprintf("%s/%s", dir, name);
+        struct stat st;
+        bool follow = false;
+        if (lstat(full, &st) < 0) {
+            rc = cel_err_sys(err, CEL_E_IO, errno, "cannot stat '%s'", full);
+        } else if (S_ISLNK(st.st_mode) && level == MF_TBLSPC) {
+            follow = true;
+            if (stat(full, &st) < 0)
+                rc = cel_err_sys(err, CEL_E_IO, errno, "cannot follow tablespace link '%s'", full);
+        }
+        if (rc == 0) {
+            if (S_ISDIR(st.st_mode))
+                rc = mf_walk_dir(
+                    w, crel,
+                    level == MF_TOP && strcmp(name, "pg_tblspc") == 0 ? MF_TBLSPC : MF_INSIDE, err);
+            else if (S_ISREG(st.st_mode))
+                rc = mf_add_file(w, crel, full, follow, err);
+            /* other symbolic links, sockets, FIFOs, devices: not listed */
+        }
+        free(full);
+        free(crel);
+    }
+    stor_names_free(&names);
+    free(dir);
+    return rc;
+}
+
+/* True if the n bytes at s are valid UTF-8 as PostgreSQL's pg_utf8_islegal
+ * sees it: shortest forms only, no UTF-16 surrogates, at most U+10FFFF, and
+ * no NUL. */
+static bool mf_valid_utf8(const unsigned char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        unsigned char c = s[i];
+        size_t len;
+        unsigned char lo = 0x80, hi = 0xbf; /* range of the second byte */
+        if (c == 0)
+            return false;
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        if (c >= 0xc2 && c <= 0xdf)
+            len = 2;
+        else if (c >= 0xe0 && c <= 0xef) {
+            len = 3;
+            if (c == 0xe0)
+                lo = 0xa0;
+            else if (c == 0xed)
+                hi = 0x9f;
+        } else if (c >= 0xf0 && c <= 0xf4) {
+            len = 4;
+            if (c == 0xf0)
+                lo = 0x90;
+            else if (c == 0xf4)
+                hi = 0x8f;
+        } else
+            return false;
+        if (n - i < len || s[i + 1] < lo || s[i + 1] > hi)
+            return false;
+        for (size_t k = 2; k < len; k++)
+            if (s[i + k] < 0x80 || s[i + k] > 0xbf)
+                return false;
+        i += len;
+    }
+    return true;
+}
+
+/* Append s as a JSON string, escaped as PostgreSQL's escape_json does. */
+static void mf_json_string(struct strbuf *sb, const char *s)
+{
+    sb_appendc(sb, '"');
+    for (const char *p = s; *p; p++) {
+        switch (*p) {
+        case '\b':
+            sb_append(sb, "\\b");
+            break;
+        case '\f':
+            sb_append(sb, "\\f");
+            break;
+        case '\n':
+            sb_append(sb, "\\n");
+            break;
+        case '\r':
+            sb_append(sb, "\\r");
+            break;
+        case '\t':
+            sb_append(sb, "\\t");
+            break;
+        case '"':
+            sb_append(sb, "\\\"");
+            break;
+        case '\\':
+            sb_append(sb, "\\\\");
+            break;
+        default:
+            if ((unsigned char)*p < ' ')
+                sb_appendf(sb, "\\u%04x", (unsigned)(unsigned char)*p);
+            else
+                sb_appendc(sb, *p);
+        }
+    }
+    sb_appendc(sb, '"');
+}
+
+/* Append the manifest line of one file (without its comma and newline). */
+static int mf_render_file(struct strbuf *sb, const struct mf_entry *e, struct cel_err *err)
+{
+    struct tm tm;
+    char when[64];
+    if (!gmtime_r(&e->mtime, &tm) || strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S GMT", &tm) == 0)
+        return cel_err_set(err, CEL_E_IO, "cannot represent the modification time of '%s'",
+                           e->path);
+    size_t len = strlen(e->path);
+    if (mf_valid_utf8((const unsigned char *)e->path, len)) {
+        sb_append(sb, "{ \"Path\": ");
+        mf_json_string(sb, e->path);
+        sb_append(sb, ", ");
+    } else {
+        sb_append(sb, "{ \"Encoded-Path\": \"");
+        sb_hex(sb, (const unsigned char *)e->path, len);
+        sb_append(sb, "\", ");
+    }
+    /* the CRC in the memory order of a uint32, as pg_checksum_final copies it */
+    unsigned char crc[4];
+    memcpy(crc, &e->crc, sizeof crc);
+    sb_appendf(sb, "\"Size\": %llu, \"Last-Modified\": \"%s\", ", (unsigned long long)e->size,
+               when);
+    sb_append(sb, "\"Checksum-Algorithm\": \"CRC32C\", \"Checksum\": \"");
+    sb_hex(sb, crc, sizeof crc);
+    sb_append(sb, "\" }");
+    return 0;
+}
+
+static int mf_cmp_entry(const void *a, const void *b)
+{
+    return strcmp(((const struct mf_entry *)a)->path, ((const struct mf_entry *)b)->path);
+}
+
+int manifest_write(const char *datadir, const struct manifest_wal_range *ranges, size_t n,
+                   struct cel_err *err)
+{
+    struct mf_walk w = {.datadir = datadir, .buf = cel_xmalloc(READ_SIZE)};
+    struct strbuf sb = {0};
+    char *path = NULL;
+    int rc = mf_walk_dir(&w, NULL, MF_TOP, err);
+    if (rc < 0)
+        goto out;
+    if (w.n > 1)
+        qsort(w.v, w.n, sizeof *w.v, mf_cmp_entry);
+
+    sb_append(&sb, "{ \"PostgreSQL-Backup-Manifest-Version\": 1,\n\"Files\": [");
+    for (size_t i = 0; i < w.n; i++) {
+        sb_append(&sb, i == 0 ? "\n" : ",\n");
+        if ((rc = mf_render_file(&sb, &w.v[i], err)) < 0)
+            goto out;
+    }
+    sb_append(&sb, "\n],\n\"WAL-Ranges\": [\n");
+    for (size_t i = 0; i < n; i++) {
+        const struct manifest_wal_range *r = &ranges[i];
+        sb_appendf(&sb, "%s{ \"Timeline\": %u, \"Start-LSN\": \"%X/%X\", \"End-LSN\": \"%X/%X\" }",
+                   i == 0 ? "" : ",\n", (unsigned)r->tli, (unsigned)(r->start_lsn >> 32),
+                   (unsigned)(uint32_t)r->start_lsn, (unsigned)(r->end_lsn >> 32),
+                   (unsigned)(uint32_t)r->end_lsn);
+    }
+    sb_append(&sb, "\n],\n");
+
+    /* everything so far, up to this newline, is what the checksum covers */
+    struct manifest_sha256 sha;
+    unsigned char digest[32];
+    manifest_sha256_init(&sha);
+    manifest_sha256_update(&sha, sb_str(&sb), sb.len);
+    manifest_sha256_final(&sha, digest);
+    sb_append(&sb, "\"Manifest-Checksum\": \"");
+    sb_hex(&sb, digest, sizeof digest);
+    sb_append(&sb, "\"}\n");
+
+    path = cel_xasprintf("%s/backup_manifest", datadir);
+    rc = stor_write_file(path, sb_str(&sb), sb.len, 0600, err);
+out:
+    for (size_t i = 0; i < w.n; i++)
+        free(w.v[i].path);
+    free(w.v);
+    free(w.buf);
+    sb_free(&sb);
+    free(path);
+    return rc;
+}
