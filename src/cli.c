@@ -167,6 +167,62 @@ static int run_list_files(const struct op_ctx *ctx, const struct cli_parsed *p,
     return op_list_files(ctx, &req, err);
 }
 
+static int run_backup(const struct op_ctx *ctx, const struct cli_parsed *p, struct cel_err *err)
+{
+    struct op_backup_req req = {.immediate_checkpoint = -1,
+                                .reuse = -1,
+                                .retry_times = -1,
+                                .retry_sleep = -1,
+                                .name = cli_value(p, "name"),
+                                .wait = cli_value(p, "wait") != NULL};
+    if (cli_value(p, "immediate-checkpoint") && cli_value(p, "no-immediate-checkpoint"))
+        return cel_err_set(err, CEL_E_USAGE, "backup: --immediate-checkpoint and "
+                                             "--no-immediate-checkpoint contradict each other");
+    if (cli_value(p, "immediate-checkpoint"))
+        req.immediate_checkpoint = 1;
+    if (cli_value(p, "no-immediate-checkpoint"))
+        req.immediate_checkpoint = 0;
+    const char *reuse = cli_value(p, "reuse-backup");
+    if (reuse) {
+        static const char *const modes[] = {"off", "copy", "link"};
+        for (int i = 0; i < 3; i++)
+            if (strcmp(reuse, modes[i]) == 0)
+                req.reuse = i == 0 ? CFG_REUSE_OFF : i == 1 ? CFG_REUSE_COPY : CFG_REUSE_LINK;
+        if (req.reuse < 0)
+            return cel_err_set(err, CEL_E_USAGE,
+                               "backup: --reuse-backup expects off, copy or link, not '%s'", reuse);
+    }
+    int rc = int_option(p, "jobs", 1, 64, &req.jobs, err);
+    if (rc == 0)
+        rc = int_option(p, "retry-times", 0, 1000, &req.retry_times, err);
+    if (rc == 0)
+        rc = int_option(p, "retry-sleep", 0, 86400, &req.retry_sleep, err);
+    if (rc == 0)
+        rc = int_option(p, "wait-timeout", 1, 7 * 86400, &req.wait_timeout, err);
+    if (rc == 0 && cli_value(p, "no-retry"))
+        req.retry_times = 0;
+    if (rc == 0 && req.wait_timeout && !req.wait)
+        req.wait = true;
+    for (int i = 0; rc == 0 && i < p->nargs; i++) {
+        req.server = p->args[i];
+        rc = op_backup(ctx, &req, err);
+    }
+    return rc;
+}
+
+static int run_delete(const struct op_ctx *ctx, const struct cli_parsed *p, struct cel_err *err)
+{
+    struct op_delete_req req = {.server = p->args[0], .backup = p->args[1]};
+    return op_delete(ctx, &req, err);
+}
+
+static int run_verify_backup(const struct op_ctx *ctx, const struct cli_parsed *p,
+                             struct cel_err *err)
+{
+    struct op_verify_backup_req req = {.server = p->args[0], .backup = p->args[1]};
+    return op_verify_backup(ctx, &req, err);
+}
+
 /* ---- the table ------------------------------------------------------------ */
 
 static const struct cli_opt minimal_opts[] = {
@@ -215,12 +271,33 @@ static const struct cli_opt list_files_opts[] = {
     {NULL, 0, NULL, NULL},
 };
 
+static const struct cli_opt backup_opts[] = {
+    {"immediate-checkpoint", 0, NULL, "start with an immediate checkpoint (immediate_checkpoint)"},
+    {"no-immediate-checkpoint", 0, NULL, "start with a spread checkpoint"},
+    {"reuse-backup", 0, "off|copy|link",
+     "take unchanged files from the previous backup (reuse_backup): link saves space and time"},
+    {"jobs", 'j', "N", "parallel rsync processes (parallel_jobs)"},
+    {"retry-times", 0, "N", "retries of a failed copy (basebackup_retry_times)"},
+    {"no-retry", 0, NULL, "do not retry a failed copy"},
+    {"retry-sleep", 0, "SECONDS", "pause between retries (basebackup_retry_sleep)"},
+    {"name", 'n', "NAME", "a name for the backup, usable instead of its ID"},
+    {"wait", 'w', NULL, "wait until the backup's WAL is archived and the backup is DONE"},
+    {"wait-timeout", 0, "SECONDS", "give up waiting after SECONDS (implies --wait)"},
+    {NULL, 0, NULL, NULL},
+};
+
 const struct cli_cmd cli_commands[] = {
     {"archive-wal", {NULL}, "SERVER|all...",
      "archive the WAL files waiting in incoming/ (compressed, checked, durable)", 1,
      CLI_MAX_ARGS, jobs_opts, true, run_archive_wal},
+    {"backup", {NULL}, "SERVER|all...",
+     "take a base backup (rsync, locally or over ssh_command; non-exclusive API)", 1,
+     CLI_MAX_ARGS, backup_opts, true, run_backup},
     {"cron", {NULL}, "", "run the maintenance of every server (WAL archiving)", 0, 0, cron_opts,
      true, run_cron},
+    {"delete", {NULL}, "SERVER BACKUP_ID",
+     "delete a backup and the WAL only it needed (never below minimum_redundancy)", 2, 2, NULL,
+     true, run_delete},
     {"diagnose", {NULL}, "", "print versions, configuration and catalogue as JSON for a bug report",
      0, 0, show_server_opts, true, run_diagnose},
     {"get-wal", {NULL}, "SERVER WAL_NAME",
@@ -248,6 +325,9 @@ const struct cli_cmd cli_commands[] = {
     {"switch-wal", {"switch-xlog", NULL}, "SERVER",
      "close the current WAL segment (pg_switch_wal) and optionally wait for it to be archived", 1,
      1, switch_wal_opts, true, run_switch_wal},
+    {"verify-backup", {NULL}, "SERVER BACKUP_ID",
+     "check a backup's files against its backup_manifest with pg_verifybackup", 2, 2, NULL, true,
+     run_verify_backup},
 };
 
 const size_t cli_command_count = sizeof cli_commands / sizeof cli_commands[0];

@@ -7,6 +7,7 @@
  * (0 done, 1 failed, 2 usage or configuration, 3 a check failed). This is
  * the only place that decides the exit status.
  */
+#include <signal.h>
 #include <unistd.h>
 
 #include "batch.h"
@@ -24,6 +25,32 @@ static void oom(size_t size)
     log_msg(LOG_CRITICAL, "out of memory allocating %zu bytes", size);
     fprintf(stderr, "cellar: out of memory allocating %zu bytes\n", size);
     abort();
+}
+
+/* The signal that asked the running op to stop (ops poll it through
+ * op_ctx.cancel). An int rather than sig_atomic_t because rsync_opts and
+ * op_ctx share the pointer; int stores are atomic on every platform
+ * cellar builds on. */
+static volatile int cancel_signal;
+
+static void on_cancel(int sig)
+{
+    if (!cancel_signal)
+        cancel_signal = sig;
+}
+
+/* SIGINT, SIGTERM and SIGHUP ask the op to stop cleanly (a backup records
+ * FAILED); children run in their own process groups, so the op stops
+ * them. No SA_RESTART: a blocking wait returns so the op sees the flag. */
+static void install_cancel_handlers(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_cancel;
+    sigemptyset(&sa.sa_mask);
+    const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+    for (size_t i = 0; i < CEL_ARRAY_LEN(sigs); i++)
+        sigaction(sigs[i], &sa, NULL);
 }
 
 /* Value of an option written "-x V", "-xV", "--name V" or "--name=V";
@@ -202,7 +229,8 @@ int main(int argc, char **argv)
     log_msg(LOG_DEBUG, "running '%s' (pid %ld)", cmd->name, (long)getpid());
 
     struct op_sink sink = {batch_event, &out};
-    struct op_ctx ctx = {.cfg = cfg, .sink = &sink};
+    install_cancel_handlers();
+    struct op_ctx ctx = {.cfg = cfg, .sink = &sink, .cancel = &cancel_signal};
     rc = cmd->run(&ctx, &parsed, &err);
     int status = batch_finish(&out, rc, &err);
     if (rc < 0)

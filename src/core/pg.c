@@ -95,6 +95,53 @@ int pg_exec(struct pg_conn *c, const char *sql, struct cel_err *err)
     return rc;
 }
 
+int pg_query(struct pg_conn *c, const char *sql, const char *const params[], size_t nparams,
+             struct pg_rows *out, struct cel_err *err)
+{
+    memset(out, 0, sizeof *out);
+    PGresult *res = PQexecParams(c->conn, sql, (int)nparams, NULL, params, NULL, NULL, 0);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        set_pg_error(err, "query failed", PQresultErrorMessage(res));
+        PQclear(res);
+        return -CEL_E_PG;
+    }
+    out->nrows = (size_t)PQntuples(res);
+    out->ncols = (size_t)PQnfields(res);
+    out->names = cel_xcalloc(out->ncols ? out->ncols : 1, sizeof *out->names);
+    size_t cells = out->nrows * out->ncols;
+    out->values = cel_xcalloc(cells > 0 ? cells : 1, sizeof *out->values);
+    for (size_t col = 0; col < out->ncols; col++)
+        out->names[col] = cel_xstrdup(PQfname(res, (int)col));
+    for (size_t row = 0; row < out->nrows; row++)
+        for (size_t col = 0; col < out->ncols; col++)
+            if (!PQgetisnull(res, (int)row, (int)col))
+                out->values[row * out->ncols + col] =
+                    cel_xstrdup(PQgetvalue(res, (int)row, (int)col));
+    PQclear(res);
+    return 0;
+}
+
+const char *pg_rows_get(const struct pg_rows *r, size_t row, const char *name)
+{
+    if (row >= r->nrows)
+        return NULL;
+    for (size_t col = 0; col < r->ncols; col++)
+        if (strcmp(r->names[col], name) == 0)
+            return r->values[row * r->ncols + col];
+    return NULL;
+}
+
+void pg_rows_free(struct pg_rows *r)
+{
+    for (size_t i = 0; i < r->ncols; i++)
+        free(r->names[i]);
+    for (size_t i = 0; i < r->nrows * r->ncols; i++)
+        free(r->values[i]);
+    free(r->names);
+    free(r->values);
+    memset(r, 0, sizeof *r);
+}
+
 static void status_add(struct pg_status *st, const char *key, const char *value)
 {
     st->items = cel_xrealloc_array(st->items, st->n + 1, sizeof *st->items);

@@ -26,6 +26,20 @@ int pg_query_value(struct pg_conn *c, const char *sql, char **out, struct cel_er
 /* Run a statement that returns no rows (CHECKPOINT, SET ...). */
 int pg_exec(struct pg_conn *c, const char *sql, struct cel_err *err);
 
+/* The rows of a query: values[row * ncols + col], NULL for SQL NULL. */
+struct pg_rows {
+    size_t nrows, ncols;
+    char **names;  /* column names */
+    char **values;
+};
+/* Run sql with text parameters $1..$n (params may hold NULL for SQL NULL)
+ * and keep every row. Free with pg_rows_free(). */
+int pg_query(struct pg_conn *c, const char *sql, const char *const params[], size_t nparams,
+             struct pg_rows *out, struct cel_err *err);
+/* The value of column name in row (NULL for SQL NULL or no such column). */
+const char *pg_rows_get(const struct pg_rows *r, size_t row, const char *name);
+void pg_rows_free(struct pg_rows *r);
+
 /* A name/value pair of the server's status; value NULL means unknown. */
 struct pg_kv {
     char *key;

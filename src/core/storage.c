@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -318,5 +319,42 @@ int stor_check_component(const char *name, const char *what, struct cel_err *err
         if (*p < 0x20 || *p == 0x7f)
             return cel_err_set(err, CEL_E_INVALID, "%s contains a control character", what);
     }
+    return 0;
+}
+
+/* nftw gives no context pointer: the first failure is kept here (one
+ * removal at a time; cellar is single-threaded). */
+static int remove_errno;
+static const char *remove_failed;
+
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+    (void)st;
+    (void)ftw;
+    int rc = type == FTW_DP ? rmdir(path) : unlink(path);
+    if (rc < 0 && errno != ENOENT) {
+        remove_errno = errno;
+        remove_failed = path;
+        return 1;
+    }
+    return 0;
+}
+
+int stor_remove_tree(const char *path, struct cel_err *err)
+{
+    struct stat st;
+    if (lstat(path, &st) < 0)
+        return errno == ENOENT ? 0 : cel_err_sys(err, CEL_E_IO, errno, "cannot remove %s", path);
+    if (!S_ISDIR(st.st_mode))
+        return unlink(path) == 0 || errno == ENOENT
+                   ? 0
+                   : cel_err_sys(err, CEL_E_IO, errno, "cannot remove %s", path);
+    remove_errno = 0;
+    remove_failed = NULL;
+    int rc = nftw(path, remove_entry, 32, FTW_DEPTH | FTW_PHYS);
+    if (rc == 1)
+        return cel_err_sys(err, CEL_E_IO, remove_errno, "cannot remove %s", remove_failed);
+    if (rc < 0)
+        return cel_err_sys(err, CEL_E_IO, errno, "cannot remove %s", path);
     return 0;
 }

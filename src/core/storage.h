@@ -73,6 +73,10 @@ void stor_names_free(struct stor_names *names);
  * starts writing them). */
 void stor_drop_cache(const char *path);
 
+/* Remove path and everything under it, never following symbolic links
+ * (a link is removed, not what it points to). A missing path is 0. */
+int stor_remove_tree(const char *path, struct cel_err *err);
+
 /* True if path exists (any type) / is a directory / is a regular file. */
 bool stor_exists(const char *path);
 bool stor_is_dir(const char *path);

@@ -356,41 +356,20 @@ static void archive_vars(struct hook_vars *v, const char *name, const char *file
     hook_vars_add(v, "BARMAN_ERROR", "%s", error ? error : "");
 }
 
-/* Run the pre or post archive hooks (plain, then retry) of one file.
- * Returns true when a pre retry hook asked to stop the batch. */
+/* Run the pre or post archive hooks of one file. Returns true when a pre
+ * retry hook asked to stop the batch. */
 static bool run_hooks(const struct run *run, const char *phase, const char *name,
                       const char *file, uint64_t size, double mtime, const char *compression,
                       const char *error)
 {
     const struct cfg_server *s = run->s;
-    bool pre = strcmp(phase, "pre") == 0;
-    const char *plain = s->hooks[pre ? CFG_HOOK_PRE_ARCHIVE : CFG_HOOK_POST_ARCHIVE];
-    const char *retry = s->hooks[pre ? CFG_HOOK_PRE_ARCHIVE_RETRY : CFG_HOOK_POST_ARCHIVE_RETRY];
-    if (!plain && !retry)
+    if (!s->hooks[CFG_HOOK_PRE_ARCHIVE] && !s->hooks[CFG_HOOK_PRE_ARCHIVE_RETRY] &&
+        !s->hooks[CFG_HOOK_POST_ARCHIVE] && !s->hooks[CFG_HOOK_POST_ARCHIVE_RETRY])
         return false;
-    struct hook_ctx hc = {.server = s->name,
-                          .config_file = run->ctx->cfg->path,
-                          .path_prefix = s->path_prefix};
     struct hook_vars vars = {0};
     archive_vars(&vars, name, file, size, mtime, compression, error);
-    enum hook_outcome out = HOOK_NONE;
-    struct cel_err err = {0};
-    bool stop = false;
-    /* Barman runs the plain hook before the retry hook in the pre phase and
-     * after it in the post phase */
-    for (int k = 0; k < 2; k++) {
-        bool is_retry = pre ? k == 1 : k == 0;
-        const char *cmd = is_retry ? retry : plain;
-        if (!cmd)
-            continue;
-        if (hook_run(&hc, cmd, "archive", phase, is_retry, &vars, &out, &err) < 0)
-            op_log(run->ctx, LOG_WARNING, s->name, "%s archive hook: %s", phase, err.msg);
-        else if (out == HOOK_FAILED)
-            op_log(run->ctx, LOG_WARNING, s->name, "%s_archive_script failed for %s (ignored)",
-                   phase, name);
-        else if (out == HOOK_ABORT_STOP && pre)
-            stop = true;
-    }
+    bool stop = op_run_hooks(run->ctx, s, CFG_HOOK_PRE_ARCHIVE, "archive",
+                             strcmp(phase, "pre") == 0, &vars, NULL);
     hook_vars_free(&vars);
     return stop;
 }

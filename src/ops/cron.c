@@ -1,7 +1,8 @@
 /*
  * cron.c - `cellar cron`: the periodic maintenance of every server, run
- * from cron every minute. Today it archives the WAL of each server (the
- * retention and backup checks of later issues join it here).
+ * from cron every minute: it archives the WAL of each server, marks FAILED
+ * the backups whose process was killed, and DONE those whose WAL has all
+ * been archived (the retention of a later issue joins it here).
  *
  * Two crons never overlap: a global lock (.cron.lock) makes the second one
  * leave at once, and each server also takes Barman's .<server>-cron.lock so
@@ -9,6 +10,7 @@
  * server that fails does not stop the others; each gets one summary line;
  * the exit status is 1 when any server failed.
  */
+#include "backup_int.h"
 #include "lock.h"
 #include "ops.h"
 #include "storage.h"
@@ -31,6 +33,19 @@ static int cron_server(const struct op_ctx *ctx, const struct cfg_server *s, int
     struct op_archive_summary sum;
     rc = op_archive_server(ctx, s, workers, &sum, err);
     op_archive_report(ctx, &sum);
+    /* then the backups: dead ones FAILED, those whose WAL has arrived DONE */
+    struct bk_settle_summary settle;
+    struct cel_err serr = {0};
+    int src = bk_settle(ctx, s, false, NULL, &settle, &serr);
+    if (src < 0 && rc == 0) {
+        rc = src;
+        *err = serr;
+    }
+    if (src == 0 && settle.completed) {
+        struct cel_err perr = {0};
+        if (op_wal_purge_before_first(ctx, s, &perr) < 0)
+            op_log(ctx, LOG_WARNING, s->name, "%s", perr.msg);
+    }
     lock_release(lock);
     return rc;
 }

@@ -5,6 +5,9 @@
  *   pg 20261124T034239 'nightly' - Tue Nov 24 03:42:40 2026 - Size: 25.5 MiB -
  *     WAL Size: 48.2 KiB (tablespaces: tbs1:/srv/pg/tbs1)
  *
+ * with " (deduplicated: 3.5 MiB)" after Size for a backup that hard-linked
+ * unchanged files from the previous one (reuse_backup = link).
+ *
  * Size is the backup's size plus the WAL it needs to be consistent; WAL Size
  * the WAL archived after it up to the next backup. Both come from one read of
  * xlog.db per server, not one per backup (Barman issue #91).
@@ -24,6 +27,12 @@ struct model {
     struct row *rows; /* newest first */
     size_t n;
 };
+
+/* Did the backup reuse files of another one by hard links? */
+static bool linked(const struct cat_backup *b)
+{
+    return b->deduplicated_size.set && b->size.set && b->deduplicated_size.v < b->size.v;
+}
 
 static void render_text(const void *p, struct strbuf *out)
 {
@@ -55,6 +64,13 @@ static void render_text(const void *p, struct strbuf *out)
             ts_format_ctime(&b->end_time.t, end);
         sb_appendf(out, "%s - Size: ", end);
         fmt_size((double)r->size, out);
+        /* a backup that reused the previous one by hard links takes only
+         * its new files' space: Barman's line does not say so, cellar's does */
+        if (linked(b)) {
+            sb_append(out, " (deduplicated: ");
+            fmt_size((double)b->deduplicated_size.v, out);
+            sb_appendc(out, ')');
+        }
         sb_append(out, " - WAL Size: ");
         fmt_size((double)r->wal_size, out);
         if (b->n_tablespaces) {
@@ -100,6 +116,10 @@ static json_t *render_json(const void *p)
                                     : json_null());
             json_object_set_new(o, "size_bytes", json_integer((json_int_t)r->size));
             json_object_set_new(o, "wal_size_bytes", json_integer((json_int_t)r->wal_size));
+            json_object_set_new(o, "deduplicated_size_bytes",
+                                b->deduplicated_size.set
+                                    ? json_integer((json_int_t)b->deduplicated_size.v)
+                                    : json_null());
             json_object_set_new(o, "size", json_string(sb_str(&s)));
             json_object_set_new(o, "wal_size", json_string(sb_str(&w)));
             json_t *tbs = json_array();

@@ -111,6 +111,36 @@ struct op_cron_req {
 };
 int op_cron(const struct op_ctx *ctx, const struct op_cron_req *req, struct cel_err *err);
 
+/* backup: a base backup of a server (or of every server). -1 (or NULL)
+ * fields take the server's configuration. */
+struct op_backup_req {
+    const char *server;
+    int immediate_checkpoint; /* -1, 0 or 1 */
+    int reuse;                /* -1 or enum cfg_reuse */
+    int jobs;                 /* 0: parallel_jobs */
+    int retry_times;          /* -1: basebackup_retry_times */
+    int retry_sleep;          /* -1: basebackup_retry_sleep */
+    const char *name;         /* backup_name */
+    bool wait;                /* wait until the WAL is archived and the backup DONE */
+    int wait_timeout;         /* seconds; 0: no limit */
+};
+int op_backup(const struct op_ctx *ctx, const struct op_backup_req *req, struct cel_err *err);
+
+/* delete: remove one backup, and the WAL only it needed. */
+struct op_delete_req {
+    const char *server;
+    const char *backup;
+};
+int op_delete(const struct op_ctx *ctx, const struct op_delete_req *req, struct cel_err *err);
+
+/* verify-backup: pg_verifybackup on a backup's copy. */
+struct op_verify_backup_req {
+    const char *server;
+    const char *backup;
+};
+int op_verify_backup(const struct op_ctx *ctx, const struct op_verify_backup_req *req,
+                     struct cel_err *err);
+
 /* list-files: the files of a backup. */
 enum op_list_files_target {
     OP_FILES_STANDALONE, /* the base backup and the WAL it needs (default) */
@@ -169,6 +199,27 @@ int op_server_dirs(const struct cfg_server *s, struct cel_err *err);
 /* The archived path of a WAL file: wals_directory/<hash dir>/<name>, or
  * wals_directory/<name> for history files. Caller frees. */
 char *op_wal_path(const struct cfg_server *s, const char *name);
+
+/* Run the pre (pre true) or post hooks of an operation: pre_hook is its
+ * CFG_HOOK_PRE_* value, name its Barman name ("backup", "archive",
+ * "delete"). Returns true when a pre retry hook asked to stop the
+ * operation; *abort_msg (when not NULL) then gets Barman's message
+ * (caller frees). hooks.c */
+struct hook_vars;
+bool op_run_hooks(const struct op_ctx *ctx, const struct cfg_server *s, enum cfg_hook pre_hook,
+                  const char *name, bool pre, const struct hook_vars *vars, char **abort_msg);
+
+/* Remove the archived WAL no backup needs once boundary is the oldest
+ * backup that needs any (Barman's rules, wal_purge.c): list is the
+ * server's catalogue, skip the index of a backup being deleted (-1: none).
+ * *removed counts the files removed. */
+int op_wal_remove_before(const struct op_ctx *ctx, const struct cfg_server *s,
+                         const struct cat_backup *boundary, const struct cat_list *list,
+                         ssize_t skip, size_t *removed, struct cel_err *err);
+/* Remove the archived WAL older than the server's first complete backup
+ * (Barman does this when the first backup completes). wal_purge.c */
+int op_wal_purge_before_first(const struct op_ctx *ctx, const struct cfg_server *s,
+                              struct cel_err *err);
 
 /* JSON of every backup.info field (null for None), plus backup_id. */
 json_t *op_backup_json(const struct cat_backup *b);

@@ -148,3 +148,8 @@ int op_one_server(const struct op_ctx *ctx, const char *arg, const char *command
     free(servers);
     return rc;
 }
+
+bool op_cancelled(const struct op_ctx *ctx)
+{
+    return ctx->cancel && *ctx->cancel;
+}

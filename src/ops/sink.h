@@ -61,7 +61,14 @@ struct op_sink {
 struct op_ctx {
     const struct cfg *cfg;
     const struct op_sink *sink;
+    /* Set non-zero (by the front end's SIGINT/SIGTERM handler) to ask a
+     * long op to stop: it ends its children, records the failure (a backup
+     * becomes FAILED) and returns. NULL: never cancelled. */
+    const volatile int *cancel;
 };
+
+/* Has the front end asked the op to stop? */
+bool op_cancelled(const struct op_ctx *ctx);
 
 void op_emit(const struct op_ctx *ctx, const struct op_event *ev);
 void op_phase(const struct op_ctx *ctx, const char *server, const char *phase, const char *fmt,

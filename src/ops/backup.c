@@ -1,0 +1,585 @@
+/*
+ * backup.c - `cellar backup SERVER|all`: a base backup through rsync with
+ * PostgreSQL's non-exclusive backup API.
+ *
+ * The flow, under the server's backup lock (Barman's, so cellar and Barman
+ * never back up one server at once):
+ *   1. settle the catalogue: backups left STARTED by a killed process
+ *      become FAILED;
+ *   2. connect, read the server's layout, check it is the database system
+ *      this archive belongs to (identity.json, written on the first backup);
+ *   3. create base/<id>/ with backup.info EMPTY; pre_backup hooks;
+ *   4. start the backup (STARTED), copy the files (backup_copy.c), stop it;
+ *   5. write data/backup_label from the stop result, the tablespace links,
+ *      backup_manifest (so pg_verifybackup can check the copy), the sizes,
+ *      and backup.info WAITING_FOR_WALS; create the restore point
+ *      barman_<id>;
+ *   6. archive what has arrived and mark the backup DONE when its WAL is
+ *      all there (with --wait, wait for it); post_backup hooks.
+ * Any failure, SIGINT and SIGTERM included, leaves the backup FAILED with
+ * the error; SIGKILL leaves it STARTED, and the next backup or cron marks
+ * it FAILED (backup_state.c).
+ *
+ * The stop's tablespace map is kept as base/<id>/tablespace_map, not in
+ * data/: PostgreSQL acts on a tablespace_map it finds at start-up by
+ * pointing pg_tblspc at the original locations, so a copy of data/ started
+ * on the same host would write into the live server's tablespaces.
+ */
+#include <errno.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "backup_int.h"
+#include "fmt.h"
+#include "hook.h"
+#include "lock.h"
+#include "manifest.h"
+#include "storage.h"
+#include "wal.h"
+
+/* What one backup run reports. */
+struct model {
+    const char *server;
+    const struct cat_backup *b;
+    const char *dir;
+    uint64_t size, dedup;
+    double copy_seconds, elapsed;
+    int workers;
+    const char *reuse_mode;
+    const char *previous;
+};
+
+static void render_text(const void *p, struct strbuf *out)
+{
+    const struct model *m = p;
+    const struct cat_backup *b = m->b;
+    sb_appendf(out, "Backup %s of server %s: %s\n", b->id, m->server, cat_status_name(b->status));
+    if (b->status == CAT_FAILED) {
+        sb_appendf(out, "  Error                : %s\n", b->error ? b->error : "unknown");
+        return;
+    }
+    sb_appendf(out, "  Directory            : %s\n", m->dir);
+    sb_append(out, "  Size                 : ");
+    fmt_size((double)m->size, out);
+    if (m->dedup != m->size) {
+        sb_append(out, " (");
+        fmt_size((double)m->dedup, out);
+        sb_appendf(out, " new, the rest linked from %s)", m->previous ? m->previous : "-");
+    }
+    sb_appendf(out, "\n  WAL                  : %s to %s (timeline %lld)\n", b->begin_wal,
+               b->end_wal, (long long)b->timeline.v);
+    sb_appendf(out, "  Begin LSN / End LSN  : %s / %s\n", b->begin_xlog, b->end_xlog);
+    sb_append(out, "  Copy time            : ");
+    ts_human_delta(m->copy_seconds, out);
+    if (m->copy_seconds > 0) {
+        sb_append(out, " (");
+        fmt_size((double)m->size / m->copy_seconds, out);
+        sb_appendf(out, "/s, %d worker%s)", m->workers, m->workers == 1 ? "" : "s");
+    }
+    sb_append(out, "\n  Elapsed time         : ");
+    ts_human_delta(m->elapsed, out);
+    sb_append(out, "\n");
+    if (b->status == CAT_WAITING_FOR_WALS)
+        sb_appendf(out, "  The backup becomes DONE when %s is archived (cellar cron does it; "
+                        "--wait waits for it).\n",
+                   b->end_wal);
+}
+
+static json_t *render_json(const void *p)
+{
+    const struct model *m = p;
+    json_t *o = op_backup_json(m->b);
+    json_object_set_new(o, "server", json_string(m->server));
+    json_object_set_new(o, "directory", json_string(m->dir));
+    json_object_set_new(o, "size_bytes", json_integer((json_int_t)m->size));
+    json_object_set_new(o, "deduplicated_bytes", json_integer((json_int_t)m->dedup));
+    json_object_set_new(o, "copy_seconds", json_real(m->copy_seconds));
+    json_object_set_new(o, "elapsed_seconds", json_real(m->elapsed));
+    json_object_set_new(o, "workers", json_integer(m->workers));
+    json_object_set_new(o, "reuse_backup", json_string(m->reuse_mode));
+    json_object_set_new(o, "previous_backup", m->previous ? json_string(m->previous) : json_null());
+    return o;
+}
+
+/* Everything one backup run works with. */
+struct run {
+    const struct op_ctx *ctx;
+    const struct cfg_server *s;
+    const struct op_backup_req *req;
+    struct pg_conn *conn;
+    struct bk_server_info info;
+    struct cat_backup b;
+    char id[16];
+    char *dir;
+    char *previous_id; /* the backup reused from (and BARMAN_PREVIOUS_ID) */
+    struct timespec t0;
+    double copy_seconds;
+    int workers;
+    enum cfg_reuse reuse;
+    uint64_t size, dedup;
+};
+
+static double elapsed_since(const struct timespec *t0)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* The backup hooks' environment. */
+static void hook_env(const struct run *r, struct hook_vars *v)
+{
+    hook_vars_add(v, "BARMAN_BACKUP_DIR", "%s", r->dir);
+    hook_vars_add(v, "BARMAN_BACKUP_ID", "%s", r->id);
+    hook_vars_add(v, "BARMAN_PREVIOUS_ID", "%s", r->previous_id ? r->previous_id : "");
+    hook_vars_add(v, "BARMAN_NEXT_ID", "%s", "");
+    hook_vars_add(v, "BARMAN_STATUS", "%s", cat_status_name(r->b.status));
+    hook_vars_add(v, "BARMAN_ERROR", "%s", r->b.error ? r->b.error : "");
+}
+
+static bool run_hooks(struct run *r, bool pre, char **abort_msg)
+{
+    struct hook_vars v = {0};
+    hook_env(r, &v);
+    bool stop = op_run_hooks(r->ctx, r->s, CFG_HOOK_PRE_BACKUP, "backup", pre, &v, abort_msg);
+    hook_vars_free(&v);
+    return stop;
+}
+
+/* Record a failure: "failure <action> (<why>)", as Barman words it. */
+static int fail(struct run *r, const char *action, struct cel_err *err)
+{
+    struct strbuf why = {0};
+    if (op_cancelled(r->ctx))
+        sb_appendf(&why, "interrupted by signal %d (%s)", *r->ctx->cancel,
+                   strsignal(*r->ctx->cancel));
+    else
+        sb_append(&why, err->msg);
+    char *msg = cel_xasprintf("failure %s (%s)", action, sb_str(&why));
+    sb_free(&why);
+    bk_mark_failed(r->ctx, r->s, r->dir, &r->b, msg);
+    free(msg);
+    return err->code ? -(int)err->code : -CEL_E_PROC;
+}
+
+/* identity.json: written on the first backup, checked on every later one. */
+static int check_identity(struct run *r, struct cel_err *err)
+{
+    uint64_t known = op_server_sysid(r->s);
+    uint64_t actual = strtoull(r->info.systemid ? r->info.systemid : "0", NULL, 10);
+    if (known && known != actual) {
+        int rc = cel_err_set(err, CEL_E_CONFLICT,
+                             "PostgreSQL at conninfo is database system %llu, but the archive of "
+                             "server %s belongs to system %llu",
+                             (unsigned long long)actual, r->s->name, (unsigned long long)known);
+        cel_err_hint(err, "Check conninfo; a new cluster (initdb) needs its own server section "
+                          "or a new backup_directory.");
+        return rc;
+    }
+    if (known)
+        return 0;
+    char *path = cel_xasprintf("%s/identity.json", r->s->backup_directory);
+    char *text = cel_xasprintf("{\n    \"systemid\": \"%s\",\n    \"version\": \"%s\"\n}\n",
+                               r->info.systemid, r->info.major);
+    int rc = stor_write_file(path, text, strlen(text), 0600, err);
+    free(text);
+    free(path);
+    return rc;
+}
+
+/* A new backup ID: the local time, a second later if that one is taken. */
+static int new_backup_dir(struct run *r, struct cel_err *err)
+{
+    for (int tries = 0; tries < 3; tries++) {
+        ts_backup_id(time(NULL), r->id);
+        free(r->dir);
+        r->dir = cel_xasprintf("%s/%s", r->s->basebackups_directory, r->id);
+        if (mkdir(r->dir, 0700) == 0)
+            return stor_fsync_dir(r->s->basebackups_directory, err);
+        if (errno != EEXIST)
+            return cel_err_sys(err, CEL_E_IO, errno, "cannot create %s", r->dir);
+        sleep(1);
+    }
+    return cel_err_set(err, CEL_E_CONFLICT, "cannot create a new backup directory in %s",
+                       r->s->basebackups_directory);
+}
+
+/* The latest backup whose copy is complete: what reuse_backup reuses. */
+static void find_previous(struct run *r, time_t *horizon)
+{
+    struct cat_list list;
+    struct cel_err err = {0};
+    *horizon = 0;
+    if (cat_list_load(r->s->basebackups_directory, &list, &err) < 0)
+        return;
+    for (size_t i = list.n; i-- > 0;) {
+        const struct cat_backup *b = &list.items[i];
+        if (list.failed[i] || !cat_status_copy_done(b->status) || strcmp(b->id, r->id) == 0)
+            continue;
+        r->previous_id = cel_xstrdup(b->id);
+        /* files changed during or after the previous copy may keep their
+         * size and mtime: they are always copied again */
+        if (b->begin_time.set)
+            *horizon = (time_t)b->begin_time.t.sec;
+        break;
+    }
+    cat_list_free(&list);
+}
+
+/* Fill backup.info's fields known once the backup has started. */
+static void describe_server(struct run *r)
+{
+    struct cat_backup *b = &r->b;
+    b->pgdata = cel_xstrdup(r->info.pgdata);
+    if (r->info.config_file)
+        b->config_file = cel_xstrdup(r->info.config_file);
+    if (r->info.hba_file)
+        b->hba_file = cel_xstrdup(r->info.hba_file);
+    if (r->info.ident_file)
+        b->ident_file = cel_xstrdup(r->info.ident_file);
+    b->version.set = true;
+    b->version.v = r->info.version;
+    if (r->info.n_tbs) {
+        b->tablespaces = cel_xcalloc(r->info.n_tbs, sizeof *b->tablespaces);
+        for (size_t i = 0; i < r->info.n_tbs; i++) {
+            b->tablespaces[i].name = cel_xstrdup(r->info.tbs[i].name);
+            b->tablespaces[i].oid = r->info.tbs[i].oid;
+            b->tablespaces[i].location = cel_xstrdup(r->info.tbs[i].location);
+        }
+        b->n_tablespaces = r->info.n_tbs;
+    }
+    if (r->info.included_files) {
+        struct strbuf t = {0};
+        py_repr(r->info.included_files, &t);
+        py_parse(sb_str(&t), &b->included_files, NULL);
+        sb_free(&t);
+    }
+}
+
+/* Connect, learn the server and check it can be backed up by this run. */
+static int prepare(struct run *r, struct cel_err *err)
+{
+    const struct cfg_server *s = r->s;
+    if (!s->conninfo)
+        return cel_err_set(err, CEL_E_CONFIG, "server %s has no conninfo: the backup needs a "
+                                              "connection to PostgreSQL", s->name);
+    int rc = pg_connect(s->conninfo, s->check_timeout, &r->conn, err);
+    if (rc == 0)
+        rc = bk_server_info(r->conn, &r->info, err);
+    if (rc < 0)
+        return rc;
+    if (s->backup_options & CFG_BO_EXCLUSIVE) {
+        if (r->info.version >= 150000)
+            rc = cel_err_set(err, CEL_E_CONFIG,
+                             "backup_options = exclusive_backup: PostgreSQL %s has no exclusive "
+                             "backups (they were removed in 15 because a crash during one could "
+                             "leave a server that does not start)",
+                             r->info.major);
+        else
+            rc = cel_err_set(err, CEL_E_CONFIG,
+                             "backup_options = exclusive_backup: cellar takes concurrent "
+                             "(non-exclusive) backups only, which PostgreSQL %s supports",
+                             r->info.major);
+        cel_err_hint(err, "Set backup_options = concurrent_backup in [%s].", s->name);
+        return rc;
+    }
+    if (r->info.in_recovery)
+        return cel_err_set(err, CEL_E_PG, "PostgreSQL at conninfo is a standby: cellar backs up "
+                                          "primaries only for now");
+    return check_identity(r, err);
+}
+
+static int write_backup_label(struct run *r, const char *spcmap, struct cel_err *err)
+{
+    char *path = cel_xasprintf("%s/data/backup_label", r->dir);
+    int rc = stor_write_file(path, r->b.backup_label, strlen(r->b.backup_label), 0600, err);
+    free(path);
+    if (rc == 0 && spcmap) {
+        path = cel_xasprintf("%s/tablespace_map", r->dir);
+        rc = stor_write_file(path, spcmap, strlen(spcmap), 0600, err);
+        free(path);
+    }
+    return rc;
+}
+
+static int write_manifest(struct run *r, struct cel_err *err)
+{
+    uint64_t begin = 0, end = 0;
+    wal_lsn_parse(r->b.begin_xlog, &begin, NULL);
+    wal_lsn_parse(r->b.end_xlog, &end, NULL);
+    struct manifest_wal_range range = {(uint32_t)r->b.timeline.v, begin, end};
+    char *data = cel_xasprintf("%s/data", r->dir);
+    op_phase(r->ctx, r->s->name, "manifest", "writing backup_manifest (checksums of every file)");
+    int rc = manifest_write(data, &range, 1, err);
+    free(data);
+    return rc;
+}
+
+/* Steps 4 and 5: start, copy, stop, and describe the copy. */
+static int take_backup(struct run *r, struct cel_err *err)
+{
+    const struct cfg_server *s = r->s;
+    const struct op_backup_req *req = r->req;
+    bool fast = req->immediate_checkpoint >= 0 ? req->immediate_checkpoint != 0
+                                               : s->immediate_checkpoint;
+    char *label = cel_xasprintf("Barman backup %s %s", s->name, r->id);
+    op_phase(r->ctx, s->name, "start", "starting the backup (%s checkpoint)",
+             fast ? "immediate" : "spread");
+    int rc = bk_start(r->conn, label, fast, r->info.segsize, &r->b, err);
+    free(label);
+    if (rc < 0)
+        return fail(r, "starting backup", err);
+    r->b.status = CAT_STARTED;
+    rc = cat_info_write(r->dir, &r->b, err);
+    if (rc < 0)
+        return fail(r, "starting backup", err);
+    op_log(r->ctx, LOG_INFO, s->name, "backup start at LSN %s (%s, %08llx)", r->b.begin_xlog,
+           r->b.begin_wal, (unsigned long long)r->b.begin_offset.v);
+
+    time_t horizon = 0;
+    find_previous(r, &horizon);
+    struct bk_copy cp = {.ctx = r->ctx,
+                         .s = s,
+                         .info = &r->info,
+                         .backup_dir = r->dir,
+                         .prev_dir = NULL,
+                         .safe_horizon = horizon,
+                         .reuse = r->reuse == CFG_REUSE_LINK   ? RSYNC_REUSE_LINK
+                                  : r->reuse == CFG_REUSE_COPY ? RSYNC_REUSE_COPY
+                                                               : RSYNC_REUSE_OFF,
+                         .workers = r->workers,
+                         .retry_times = req->retry_times >= 0 ? req->retry_times
+                                                              : s->basebackup_retry_times,
+                         .retry_sleep = req->retry_sleep >= 0 ? req->retry_sleep
+                                                              : s->basebackup_retry_sleep};
+    char *prev_dir = NULL;
+    if (r->previous_id && cp.reuse != RSYNC_REUSE_OFF) {
+        prev_dir = cel_xasprintf("%s/%s", s->basebackups_directory, r->previous_id);
+        cp.prev_dir = prev_dir;
+        op_log(r->ctx, LOG_INFO, s->name, "reusing unchanged files of backup %s (%s)",
+               r->previous_id, r->reuse == CFG_REUSE_LINK ? "hard links" : "local copies");
+    }
+    struct timespec c0;
+    clock_gettime(CLOCK_MONOTONIC, &c0);
+    rc = bk_copy_files(&cp, err);
+    r->copy_seconds = elapsed_since(&c0);
+    free(prev_dir);
+    if (rc < 0) {
+        bk_copy_free(&cp);
+        return fail(r, "copying files", err);
+    }
+    r->b.copy_stats = cp.copy_stats;
+    cp.copy_stats = NULL;
+    bk_copy_free(&cp);
+
+    op_phase(r->ctx, s->name, "stop", "asking PostgreSQL to finish the backup");
+    char *spcmap = NULL;
+    rc = bk_stop(r->conn, r->info.segsize, &r->b, &spcmap, err);
+    if (rc < 0)
+        return fail(r, "issuing stop of the backup", err);
+    op_log(r->ctx, LOG_INFO, s->name, "backup end at LSN %s (%s, %08llx)", r->b.end_xlog,
+           r->b.end_wal, (unsigned long long)r->b.end_offset.v);
+    rc = write_backup_label(r, spcmap, err);
+    free(spcmap);
+    if (rc == 0)
+        rc = bk_link_tablespaces(r->dir, &r->b, err);
+    if (rc == 0)
+        rc = write_manifest(r, err);
+    if (rc == 0)
+        rc = bk_disk_usage(r->dir, &r->size, &r->dedup, err);
+    if (rc < 0)
+        return fail(r, "closing the backup", err);
+    r->b.size.set = r->b.deduplicated_size.set = true;
+    r->b.size.v = (int64_t)r->size;
+    r->b.deduplicated_size.v = (int64_t)r->dedup;
+    r->b.status = CAT_WAITING_FOR_WALS;
+    rc = cat_info_write(r->dir, &r->b, err);
+    if (rc < 0)
+        return fail(r, "closing the backup", err);
+
+    /* a restore point named after the backup, for recover --target-name */
+    char *sql = cel_xasprintf("SELECT pg_create_restore_point('barman_%s')::text", r->id);
+    char *lsn = NULL;
+    struct cel_err rp = {0};
+    if (pg_query_value(r->conn, sql, &lsn, &rp) < 0)
+        op_log(r->ctx, LOG_WARNING, s->name, "cannot create restore point barman_%s: %s", r->id,
+               rp.msg);
+    free(lsn);
+    free(sql);
+    return 0;
+}
+
+/* Re-read this backup's status after bk_settle may have changed it. */
+static void reload_status(struct run *r)
+{
+    struct cat_backup now = {0};
+    if (cat_info_read(r->dir, &now, NULL) == 0) {
+        r->b.status = now.status;
+        free(r->b.error);
+        r->b.error = now.error ? cel_xstrdup(now.error) : NULL;
+    }
+    cat_backup_clear(&now);
+}
+
+/* Step 6: archive what has come in and see whether the WAL is complete;
+ * with --wait, until it is (or wait_timeout). */
+static int finish_wal(struct run *r, struct cel_err *err)
+{
+    const struct cfg_server *s = r->s;
+    struct timespec w0;
+    clock_gettime(CLOCK_MONOTONIC, &w0);
+    bool announced = false;
+    for (;;) {
+        struct op_archive_summary sum;
+        struct cel_err aerr = {0};
+        if (op_archive_server(r->ctx, s, 0, &sum, &aerr) < 0)
+            op_log(r->ctx, LOG_WARNING, s->name, "archiving WAL: %s", aerr.msg);
+        struct bk_settle_summary settle;
+        int rc = bk_settle(r->ctx, s, true, NULL, &settle, err);
+        if (rc < 0)
+            return rc;
+        reload_status(r);
+        if (r->b.status != CAT_WAITING_FOR_WALS || !r->req->wait)
+            return 0;
+        if (!announced) {
+            op_phase(r->ctx, s->name, "wait-wal", "waiting for %s to be archived", r->b.end_wal);
+            announced = true;
+        }
+        if (op_cancelled(r->ctx))
+            return 0;
+        if (r->req->wait_timeout > 0 && elapsed_since(&w0) >= r->req->wait_timeout) {
+            op_log(r->ctx, LOG_WARNING, s->name,
+                   "%s was not archived within %d s: the backup stays WAITING_FOR_WALS",
+                   r->b.end_wal, r->req->wait_timeout);
+            return 0;
+        }
+        usleep(500 * 1000);
+    }
+}
+
+static void report(struct run *r)
+{
+    struct model m = {.server = r->s->name,
+                      .b = &r->b,
+                      .dir = r->dir,
+                      .size = r->size,
+                      .dedup = r->dedup,
+                      .copy_seconds = r->copy_seconds,
+                      .elapsed = elapsed_since(&r->t0),
+                      .workers = r->workers,
+                      .reuse_mode = r->reuse == CFG_REUSE_LINK   ? "link"
+                                    : r->reuse == CFG_REUSE_COPY ? "copy"
+                                                                 : "off",
+                      .previous = r->reuse != CFG_REUSE_OFF ? r->previous_id : NULL};
+    struct op_result res = {"backup", &m, render_text, render_json};
+    op_result(r->ctx, &res);
+}
+
+/* One backup of one server, the lock held. */
+static int backup_locked(struct run *r, struct cel_err *err)
+{
+    const struct cfg_server *s = r->s;
+    struct bk_settle_summary settle;
+    struct cel_err serr = {0};
+    if (bk_settle(r->ctx, s, true, NULL, &settle, &serr) < 0)
+        op_log(r->ctx, LOG_WARNING, s->name, "%s", serr.msg);
+    int rc = prepare(r, err);
+    if (rc < 0)
+        return rc;
+    rc = new_backup_dir(r, err);
+    if (rc < 0)
+        return rc;
+    r->b.id = cel_xstrdup(r->id);
+    r->b.status = CAT_EMPTY;
+    r->b.mode = cel_xstrdup("rsync-concurrent");
+    r->b.server_name = cel_xstrdup(s->name);
+    r->b.systemid = cel_xstrdup(r->info.systemid);
+    r->b.xlog_segment_size.set = true;
+    r->b.xlog_segment_size.v = (int64_t)r->info.segsize;
+    if (r->req->name)
+        r->b.backup_name = cel_xstrdup(r->req->name);
+    describe_server(r);
+    rc = cat_info_write(r->dir, &r->b, err);
+    if (rc < 0)
+        return rc;
+    op_phase(r->ctx, s->name, "begin", "starting backup %s of server %s in %s", r->id, s->name,
+             r->dir);
+
+    /* BARMAN_PREVIOUS_ID for the hooks */
+    time_t horizon;
+    find_previous(r, &horizon);
+    char *abort_msg = NULL;
+    if (run_hooks(r, true, &abort_msg)) {
+        cel_err_set(err, CEL_E_PROC, "%s", abort_msg);
+        free(abort_msg);
+        rc = fail(r, "starting backup", err);
+    } else {
+        free(r->previous_id);
+        r->previous_id = NULL;
+        rc = take_backup(r, err);
+    }
+    pg_close(r->conn);
+    r->conn = NULL;
+    if (rc == 0 && !op_cancelled(r->ctx))
+        rc = finish_wal(r, err);
+    if (rc == 0 && op_cancelled(r->ctx) && r->b.status == CAT_WAITING_FOR_WALS)
+        op_log(r->ctx, LOG_WARNING, s->name, "interrupted while waiting for the WAL: backup %s "
+                                             "stays WAITING_FOR_WALS", r->id);
+    if (rc == 0 && r->b.status == CAT_DONE) {
+        struct cel_err perr = {0};
+        if (op_wal_purge_before_first(r->ctx, s, &perr) < 0)
+            op_log(r->ctx, LOG_WARNING, s->name, "%s", perr.msg);
+    }
+    run_hooks(r, false, NULL);
+    report(r);
+    if (rc == 0 && r->b.status == CAT_FAILED)
+        rc = cel_err_set(err, CEL_E_PROC, "backup %s FAILED: %s", r->id,
+                         r->b.error ? r->b.error : "unknown error");
+    return rc;
+}
+
+static int backup_one(const struct op_ctx *ctx, const struct cfg_server *s, const void *arg,
+                      struct cel_err *err)
+{
+    const struct op_backup_req *req = arg;
+    if (s->backup_method == CFG_BM_POSTGRES || s->backup_method == CFG_BM_SNAPSHOT)
+        return cel_err_set(err, CEL_E_CONFIG,
+                           "server %s: backup_method = %s is not supported by cellar yet; use "
+                           "rsync (over ssh_command) or local-rsync",
+                           s->name, s->backup_method == CFG_BM_POSTGRES ? "postgres" : "snapshot");
+    if (req->name) {
+        int rc = cat_check_backup_name(req->name, err);
+        if (rc < 0)
+            return rc;
+    }
+    int rc = op_server_dirs(s, err);
+    if (rc < 0)
+        return rc;
+    char lock_file[LOCK_NAME_MAX];
+    lock_name(s->name, "backup", lock_file);
+    struct lock *lock = NULL;
+    rc = lock_acquire(ctx->cfg->global.barman_lock_directory, lock_file, false, &lock, err);
+    if (rc < 0) {
+        if (rc == -CEL_E_LOCKED)
+            cel_err_hint(err, "Another backup of server %s is running.", s->name);
+        return rc;
+    }
+    struct run r = {.ctx = ctx, .s = s, .req = req};
+    clock_gettime(CLOCK_MONOTONIC, &r.t0);
+    r.workers = req->jobs > 0 ? req->jobs : (s->parallel_jobs > 0 ? s->parallel_jobs : 1);
+    r.reuse = req->reuse >= 0 ? (enum cfg_reuse)req->reuse : (enum cfg_reuse)s->reuse_backup;
+    rc = backup_locked(&r, err);
+    pg_close(r.conn);
+    bk_server_info_free(&r.info);
+    cat_backup_clear(&r.b);
+    free(r.dir);
+    free(r.previous_id);
+    lock_release(lock);
+    return rc;
+}
+
+int op_backup(const struct op_ctx *ctx, const struct op_backup_req *req, struct cel_err *err)
+{
+    return op_each_server(ctx, req->server, false, backup_one, req, err);
+}

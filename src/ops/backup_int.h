@@ -1,0 +1,95 @@
+/*
+ * backup_int.h - the parts of `cellar backup` shared by its files:
+ * backup_pg.c (what PostgreSQL is asked), backup_copy.c (the files),
+ * backup_state.c (WAITING_FOR_WALS, dead backups) and backup.c (the flow).
+ * Not a public interface: only src/ops/backup*.c, delete.c and cron.c use it.
+ */
+#ifndef CEL_OPS_BACKUP_INT_H
+#define CEL_OPS_BACKUP_INT_H
+
+#include "catalog.h"
+#include "ops.h"
+#include "pg.h"
+#include "rsync.h"
+
+/* What the server tells before the copy starts. */
+struct bk_server_info {
+    int version;  /* server_version_num, 150018 */
+    char major[8]; /* "15", "9.6": PG_<major>_ of tablespace directories */
+    char *pgdata, *config_file, *hba_file, *ident_file;
+    struct py_value *included_files; /* a list, NULL when none */
+    char *systemid;
+    uint64_t segsize;
+    bool in_recovery;
+    struct cat_tablespace *tbs; /* user tablespaces, by oid */
+    size_t n_tbs;
+};
+
+/* Ask the server what a backup needs to know. */
+int bk_server_info(struct pg_conn *c, struct bk_server_info *out, struct cel_err *err);
+void bk_server_info_free(struct bk_server_info *info);
+
+/* Start a non-exclusive backup labelled label on connection c (held open
+ * until bk_stop): pg_backup_start on 15+, pg_start_backup(label, fast,
+ * false) before. Fills b's begin_* fields and timeline. */
+int bk_start(struct pg_conn *c, const char *label, bool fast, uint64_t segsize,
+             struct cat_backup *b, struct cel_err *err);
+/* Stop it: pg_backup_stop(false) / pg_stop_backup(false). Fills b's end_*
+ * fields and backup_label; *spcmap gets the tablespace map (caller frees,
+ * NULL when empty). */
+int bk_stop(struct pg_conn *c, uint64_t segsize, struct cat_backup *b, char **spcmap,
+            struct cel_err *err);
+
+/* The files of a backup. */
+struct bk_copy {
+    const struct op_ctx *ctx;
+    const struct cfg_server *s;
+    const struct bk_server_info *info;
+    const char *backup_dir; /* base/<id> */
+    const char *prev_dir;   /* base/<previous id> to reuse from, NULL: none */
+    time_t safe_horizon;    /* the previous backup's begin time */
+    enum rsync_reuse reuse;
+    int workers;
+    int retry_times, retry_sleep;
+    struct py_value *copy_stats; /* filled: Barman's copy_stats dict */
+    /* while copying: the per-item dicts and the totals of copy_stats */
+    struct py_value *per_item[3];
+    double totals[4];
+};
+/* Copy PGDATA (without what PostgreSQL documents as not to be copied),
+ * every tablespace, the configuration files that live outside PGDATA, and
+ * global/pg_control last. */
+int bk_copy_files(struct bk_copy *cp, struct cel_err *err);
+/* Free what bk_copy_files left in cp (copy_stats included). */
+void bk_copy_free(struct bk_copy *cp);
+/* After the stop: data/pg_tblspc/<oid> as relative links to ../../<oid>,
+ * so the copy is a complete data directory (pg_verifybackup reads it, and
+ * a copy of the whole backup directory starts as it is). */
+int bk_link_tablespaces(const char *backup_dir, const struct cat_backup *b,
+                        struct cel_err *err);
+/* size and deduplicated_size (files linked from nowhere else) of dir. */
+int bk_disk_usage(const char *dir, uint64_t *size, uint64_t *dedup, struct cel_err *err);
+
+/* The end of a backup's WAL check. */
+enum bk_wal_state { BK_WAL_COMPLETE, BK_WAL_WAITING, BK_WAL_MISSING };
+/* Are the segments begin_wal..end_wal of b all in xdb? BK_WAL_MISSING
+ * when one is absent although later WAL of its timeline was archived
+ * (*first_missing names it). */
+enum bk_wal_state bk_wal_state(const struct xdb *xdb, const struct cat_backup *b,
+                               char first_missing[WAL_NAME_MAX]);
+/* Mark FAILED the EMPTY and STARTED backups of s no process is taking
+ * (the backup lock is free: the process was killed); and DONE (or FAILED)
+ * the WAITING_FOR_WALS ones whose WAL has all arrived (or never will).
+ * holding_backup_lock: the caller holds .<server>-backup.lock, so every
+ * STARTED backup other than skip_id is dead. Counts what it changed. */
+struct bk_settle_summary {
+    size_t reaped, completed, failed_wal;
+};
+int bk_settle(const struct op_ctx *ctx, const struct cfg_server *s, bool holding_backup_lock,
+              const char *skip_id, struct bk_settle_summary *sum, struct cel_err *err);
+
+/* Set b FAILED with error text and write it; logs the failure. */
+void bk_mark_failed(const struct op_ctx *ctx, const struct cfg_server *s, const char *dir,
+                    struct cat_backup *b, const char *error);
+
+#endif

@@ -1,0 +1,146 @@
+/*
+ * verify_backup.c - `cellar verify-backup SERVER BACKUP_ID`: PostgreSQL's
+ * own pg_verifybackup checks a backup's copy against the backup_manifest
+ * cellar wrote: every file present, none added, sizes and CRC-32C
+ * checksums equal. WAL is not parsed (-n): the backup's WAL lives
+ * compressed in the archive, where archive-wal checked each segment's
+ * header as it arrived.
+ *
+ * pg_verifybackup is looked for in path_prefix, then in PATH, then in
+ * Debian's /usr/lib/postgresql/<major>/bin of the backup's version and of
+ * every installed version (a newer one reads older manifests).
+ */
+#include <dirent.h>
+#include <stdlib.h>
+
+#include "ops.h"
+#include "proc.h"
+#include "storage.h"
+
+struct model {
+    const char *server, *id, *tool;
+    bool ok;
+    const char *output;
+};
+
+static void render_text(const void *p, struct strbuf *out)
+{
+    const struct model *m = p;
+    if (m->output && m->output[0]) {
+        sb_append(out, m->output);
+        if (m->output[strlen(m->output) - 1] != '\n')
+            sb_append(out, "\n");
+    }
+    sb_appendf(out, "Backup %s of server %s: %s\n", m->id, m->server,
+               m->ok ? "verified by pg_verifybackup" : "pg_verifybackup found problems");
+}
+
+static json_t *render_json(const void *p)
+{
+    const struct model *m = p;
+    return json_pack("{s:s, s:s, s:b, s:s, s:s}", "server", m->server, "backup_id", m->id, "ok",
+                     m->ok, "tool", m->tool, "output", m->output ? m->output : "");
+}
+
+/* Newest Debian install directory holding pg_verifybackup, NULL if none. */
+static char *debian_tool(long version)
+{
+    if (version > 0) {
+        char *path = cel_xasprintf("/usr/lib/postgresql/%ld/bin/pg_verifybackup",
+                                   version >= 100000 ? version / 10000 : 0);
+        if (stor_is_file(path))
+            return path;
+        free(path);
+    }
+    DIR *d = opendir("/usr/lib/postgresql");
+    if (!d)
+        return NULL;
+    long best = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        long major = strtol(e->d_name, NULL, 10);
+        char *path = cel_xasprintf("/usr/lib/postgresql/%s/bin/pg_verifybackup", e->d_name);
+        if (major > best && stor_is_file(path))
+            best = major;
+        free(path);
+    }
+    closedir(d);
+    return best ? cel_xasprintf("/usr/lib/postgresql/%ld/bin/pg_verifybackup", best) : NULL;
+}
+
+int op_verify_backup(const struct op_ctx *ctx, const struct op_verify_backup_req *req,
+                     struct cel_err *err)
+{
+    const struct cfg_server *s;
+    int rc = op_one_server(ctx, req->server, "verify-backup", &s, err);
+    if (rc < 0)
+        return rc;
+    struct op_catalog cat;
+    rc = op_catalog_load(ctx, s, false, &cat, err);
+    if (rc < 0)
+        return rc;
+    int i = cat_resolve(&cat.list, req->backup, s->name, err);
+    if (i < 0) {
+        op_catalog_free(&cat);
+        return i;
+    }
+    const struct cat_backup *b = &cat.list.items[i];
+    char *data = cel_xasprintf("%s/%s/data", s->basebackups_directory, b->id);
+    char *manifest = cel_xasprintf("%s/backup_manifest", data);
+    char *tool = NULL;
+    if (!cat_status_copy_done(b->status)) {
+        rc = cel_err_set(err, CEL_E_CONFLICT, "backup %s of server %s is %s: only a complete "
+                                              "backup can be verified",
+                         b->id, s->name, cat_status_name(b->status));
+    } else if (!stor_is_file(manifest)) {
+        rc = cel_err_set(err, CEL_E_NOT_FOUND, "backup %s of server %s has no backup_manifest "
+                                               "(%s): it was not taken by cellar",
+                         b->id, s->name, manifest);
+        cel_err_hint(err, "Barman's rsync backups have no manifest; take a new backup with "
+                          "cellar to verify it.");
+    }
+    struct proc_result res = {0};
+    if (rc == 0) {
+        /* PATH (with path_prefix) first; Debian keeps the tool out of PATH */
+        tool = cel_xstrdup("pg_verifybackup");
+        const char *argv[] = {tool, "-n", "--", data, NULL};
+        struct proc_opts o = {.path_prefix = s->path_prefix, .err_mode = PROC_CAPTURE};
+        op_phase(ctx, s->name, "verify", "running pg_verifybackup on %s", data);
+        rc = proc_run(argv, &o, &res, err);
+        if (rc < 0) {
+            char *alt = debian_tool(b->version.set ? (long)b->version.v : 0);
+            if (alt) {
+                cel_err_clear(err);
+                free(tool);
+                tool = alt;
+                argv[0] = tool;
+                proc_result_free(&res);
+                rc = proc_run(argv, &o, &res, err);
+            } else {
+                cel_err_hint(err, "Install PostgreSQL's client programs (postgresql-15), or "
+                                  "add their directory to path_prefix.");
+            }
+        }
+    }
+    if (rc == 0) {
+        struct strbuf text = {0};
+        if (res.out)
+            sb_append(&text, res.out);
+        if (res.err)
+            sb_append(&text, res.err);
+        struct model m = {.server = s->name, .id = b->id, .tool = tool,
+                          .ok = res.status == 0, .output = sb_str(&text)};
+        struct op_result r = {"verify-backup", &m, render_text, render_json};
+        op_result(ctx, &r);
+        if (!m.ok)
+            rc = cel_err_set(err, CEL_E_CHECK, "backup %s of server %s failed verification",
+                             b->id, s->name);
+        sb_free(&text);
+    }
+    proc_result_free(&res);
+    free(tool);
+    free(manifest);
+    free(data);
+    op_catalog_free(&cat);
+    return rc;
+}

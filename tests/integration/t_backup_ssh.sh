@@ -1,0 +1,66 @@
+#!/bin/bash
+# tests/integration/t_backup_ssh.sh - a base backup over ssh (TAP).
+#
+# The same proof as t_backup.sh, with the copy made from the "database
+# host" through a real sshd on 127.0.0.1: backup_method = rsync and
+# ssh_command = ssh postgres@127.0.0.1. pgbench writes during the copy;
+# the backup reaches DONE, passes pg_verifybackup and restores by hand into
+# a cluster holding the row counts of the end of the backup.
+# Run: tests/run.sh tests/integration/t_backup_ssh.sh
+# shellcheck source-path=SCRIPTDIR
+set -u
+. "$(dirname "$0")/lib/tap.sh"
+. "$(dirname "$0")/lib/common.sh"
+. "$(dirname "$0")/lib/backup.sh"
+harness_init || exit 1
+tap_plan 11
+
+sshd_start || tap_bail "cannot start sshd"
+home=$T/home
+conf=$T/cellar.conf
+tbs=$T/tbs1
+mkdir -p "$home/main/incoming" "$tbs"
+chown -R postgres: "$home" "$tbs"
+write_conf() {
+    {
+        printf '[cellar]\nbarman_home = %s\nbarman_user = root\nlog_file = %s\n' "$home" "$T/cellar.log"
+        printf 'path_prefix = %s\n\n' "$PG_BINDIR"
+        printf '[main]\ndescription = "backups over ssh"\n'
+        printf 'conninfo = host=127.0.0.1 port=%s user=postgres dbname=postgres\n' "${PG_MAIN_PORT:-1}"
+        printf 'backup_method = rsync\nssh_command = %s\nparallel_jobs = 2\n' "$SSH_COMMAND"
+        printf 'network_compression = true\nbandwidth_limit = 8000\nimmediate_checkpoint = true\n'
+    } >"$conf"
+    chmod 0644 "$conf"
+}
+write_conf
+export PG_ARCHIVE_COMMAND="$CELLAR -c $conf put-wal main %p"
+pg_start main || tap_bail "cannot start PostgreSQL"
+write_conf
+pg_sql main "CREATE TABLESPACE tbs1 LOCATION '$tbs'" >/dev/null || tap_bail "no tablespace"
+"$PG_BINDIR/pgbench" -q -i -s 2 --tablespace=tbs1 -h 127.0.0.1 -p "$PG_MAIN_PORT" -U postgres postgres \
+    >"$T/pgbench-init.log" 2>&1 || tap_bail "pgbench -i failed"
+counts() {
+    pg_sql "$1" "SELECT (SELECT count(*) FROM pgbench_history), (SELECT sum(abalance) FROM pgbench_accounts)"
+}
+
+before=$(counts main)
+"$PG_BINDIR/pgbench" -n -T 2 -c 2 -h 127.0.0.1 -p "$PG_MAIN_PORT" -U postgres postgres >"$T/pgbench.log" 2>&1 &
+bench=$!
+sleep 0.3
+ok "backup over ssh with pgbench writing" "$CELLAR" -c "$conf" backup --wait --wait-timeout 60 main
+wait "$bench"
+after=$(counts main)
+ok "pgbench wrote while the backup ran ($before -> $after)" test "$after" != "$before"
+id=$("$CELLAR" -c "$conf" list-backup --minimal main | head -1)
+is "$(backup_info "$conf" main "$id" status)" DONE "the backup is DONE"
+dir=$(backup_dir "$conf" main "$id")
+oid=$(pg_sql main "SELECT oid FROM pg_tablespace WHERE spcname = 'tbs1'")
+ok "the tablespace came over ssh" test -d "$(echo "$dir/$oid"/PG_15_*)"
+ok "postmaster.pid was not copied" test ! -e "$dir/data/postmaster.pid"
+ok "cellar verify-backup passes" "$CELLAR" -c "$conf" verify-backup main "$id"
+like "$(grep -c 'ssh' "$T/cellar.log")" '^[1-9]' "the log says the copy went over ssh"
+ok "restore by hand: files plus WAL" plain_restore "$conf" main "$id" "$T/restore"
+ok "the restored cluster starts" pg_start_datadir rec "$T/restore/data"
+is "$(counts rec)" "$after" "it holds the rows and balances of the end of the backup"
+pg_stop rec
+is "$(backup_info "$conf" main "$id" pgdata)" "$PG_MAIN_DATA" "pgdata is the server's path"
