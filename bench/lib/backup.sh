@@ -419,11 +419,10 @@ incr_size() { # TOOL ID
 }
 
 # remove a backup so that the next incremental starts from the same base
-# (cellar has no delete command yet: its catalogue is its base/ directory)
 tool_delete() { # TOOL ID
     case $1 in
         floor) rm -rf "$work/floor" ;;
-        cellar) rm -rf "$(backup_dir cellar "$2")" ;;
+        cellar) cellar_cmd full delete "$SERVER" "$2" >>"$work/tools.log" 2>&1 ;;
         barman) barman_cmd full delete "$SERVER" "$2" >>"$work/tools.log" 2>&1 ;;
         pgbackrest) pgbr_cmd expire "--set=$2" >>"$work/tools.log" 2>&1 ;;
     esac

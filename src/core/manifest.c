@@ -300,6 +300,10 @@ struct mf_walk {
     struct mf_entry *v;
     size_t n, cap;
     unsigned char *buf; /* READ_SIZE bytes */
+    const char *prev_datadir;  /* manifest_write_reusing: the earlier copy */
+    struct mf_entry *prev;     /* its manifest's CRC32C entries, sorted by path */
+    size_t n_prev;
+    uint64_t reused;           /* files whose checksum came from prev */
 };
 
 /* Where a directory sits, which decides what is special in it. */
@@ -345,6 +349,107 @@ static int mf_checksum_fd(struct mf_walk *w, int fd, const char *path, struct mf
     return 0;
 }
 
+static int mf_cmp_entry(const void *a, const void *b);
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1;
+}
+
+/* The checksum of rel when it is the very file (same inode) the earlier
+ * copy's manifest describes: a hard link made by reuse_backup = link, whose
+ * content cannot have changed without changing the earlier copy too. */
+static bool mf_reuse(struct mf_walk *w, const char *rel, const struct stat *st,
+                     struct mf_entry *e)
+{
+    if (!w->n_prev)
+        return false;
+    struct mf_entry key = {.path = (char *)(uintptr_t)rel};
+    const struct mf_entry *p = bsearch(&key, w->prev, w->n_prev, sizeof *w->prev, mf_cmp_entry);
+    if (!p || p->size != (uint64_t)st->st_size)
+        return false;
+    char *full = cel_xasprintf("%s/%s", w->prev_datadir, rel);
+    struct stat pst;
+    bool same = stat(full, &pst) == 0 && pst.st_dev == st->st_dev && pst.st_ino == st->st_ino;
+    free(full);
+    if (same) {
+        e->size = p->size;
+        e->crc = p->crc;
+        w->reused++;
+    }
+    return same;
+}
+
+/* Parse one file line of a manifest written by manifest_write:
+ *   { "Path": "p", "Size": N, "Last-Modified": "...", "Checksum-Algorithm":
+ *   "CRC32C", "Checksum": "8hex" }
+ * Paths with JSON escapes or encoded paths are skipped (those files are
+ * simply read again). Returns true and fills e (path allocated). */
+static bool mf_parse_line(const char *line, struct mf_entry *e)
+{
+    static const char path_key[] = "{ \"Path\": \"";
+    if (strncmp(line, path_key, sizeof path_key - 1) != 0)
+        return false;
+    const char *p = line + sizeof path_key - 1;
+    const char *end = strchr(p, '"');
+    if (!end || memchr(p, '\\', (size_t)(end - p)))
+        return false;
+    const char *size = strstr(end, "\"Size\": ");
+    const char *algo = strstr(end, "\"Checksum-Algorithm\": \"CRC32C\"");
+    const char *sum = strstr(end, "\"Checksum\": \"");
+    if (!size || !algo || !sum)
+        return false;
+    char *stop;
+    errno = 0;
+    unsigned long long n = strtoull(size + 8, &stop, 10);
+    if (errno || stop == size + 8 || *stop != ',')
+        return false;
+    sum += 13;
+    unsigned char crc[4];
+    for (size_t k = 0; k < 4; k++) {
+        int hi = hexval(sum[2 * k]), lo = hexval(sum[2 * k + 1]);
+        if (hi < 0 || lo < 0)
+            return false;
+        crc[k] = (unsigned char)(hi << 4 | lo);
+    }
+    if (sum[8] != '"')
+        return false;
+    e->path = cel_xstrndup(p, (size_t)(end - p));
+    e->size = n;
+    memcpy(&e->crc, crc, sizeof crc); /* memory order, as written */
+    return true;
+}
+
+/* Load the CRC32C entries of prev_datadir/backup_manifest; a missing or
+ * unreadable manifest just means nothing is reused. */
+static void mf_load_prev(struct mf_walk *w)
+{
+    char *path = cel_xasprintf("%s/backup_manifest", w->prev_datadir);
+    char *text = NULL;
+    size_t len = 0;
+    if (stor_read_file(path, (size_t)1 << 30, &text, &len, NULL) == 0) {
+        for (char *line = text; line && *line;) {
+            char *nl = strchr(line, '\n');
+            if (nl)
+                *nl = '\0';
+            struct mf_entry e;
+            if (mf_parse_line(line, &e)) {
+                w->prev = cel_xrealloc_array(w->prev, w->n_prev + 1, sizeof *w->prev);
+                w->prev[w->n_prev++] = e;
+            }
+            line = nl ? nl + 1 : NULL;
+        }
+    }
+    free(text);
+    free(path);
+    if (w->n_prev > 1)
+        qsort(w->prev, w->n_prev, sizeof *w->prev, mf_cmp_entry);
+}
+
 /* Add the regular file at datadir/rel (full) to the list. The size is what
  * was read, the time that of the file opened (not of the name stat'ed). */
 static int mf_add_file(struct mf_walk *w, const char *rel, const char *full, bool follow,
@@ -362,7 +467,7 @@ static int mf_add_file(struct mf_walk *w, const char *rel, const char *full, boo
     if (!S_ISREG(st.st_mode))
         goto out; /* replaced by something else since it was listed */
     struct mf_entry e = {.mtime = st.st_mtime};
-    if ((rc = mf_checksum_fd(w, fd, full, &e, err)) < 0)
+    if (!mf_reuse(w, rel, &st, &e) && (rc = mf_checksum_fd(w, fd, full, &e, err)) < 0)
         goto out;
     if (w->n == w->cap) {
         w->cap = w->cap ? w->cap * 2 : 256;
@@ -537,10 +642,22 @@ static int mf_cmp_entry(const void *a, const void *b)
 int manifest_write(const char *datadir, const struct manifest_wal_range *ranges, size_t n,
                    struct cel_err *err)
 {
-    struct mf_walk w = {.datadir = datadir, .buf = cel_xmalloc(READ_SIZE)};
+    return manifest_write_reusing(datadir, NULL, ranges, n, NULL, err);
+}
+
+int manifest_write_reusing(const char *datadir, const char *prev_datadir,
+                           const struct manifest_wal_range *ranges, size_t n, uint64_t *reused,
+                           struct cel_err *err)
+{
+    struct mf_walk w = {.datadir = datadir, .buf = cel_xmalloc(READ_SIZE),
+                        .prev_datadir = prev_datadir};
     struct strbuf sb = {0};
     char *path = NULL;
+    if (prev_datadir)
+        mf_load_prev(&w);
     int rc = mf_walk_dir(&w, NULL, MF_TOP, err);
+    if (reused)
+        *reused = w.reused;
     if (rc < 0)
         goto out;
     if (w.n > 1)
@@ -578,6 +695,9 @@ out:
     for (size_t i = 0; i < w.n; i++)
         free(w.v[i].path);
     free(w.v);
+    for (size_t i = 0; i < w.n_prev; i++)
+        free(w.prev[i].path);
+    free(w.prev);
     free(w.buf);
     sb_free(&sb);
     free(path);

@@ -37,6 +37,17 @@ struct manifest_wal_range {
 int manifest_write(const char *datadir, const struct manifest_wal_range *ranges, size_t n,
                    struct cel_err *err);
 
+/* As manifest_write, for a copy made with hard links to an earlier one
+ * (reuse_backup = link): a file that is the same inode as the file at the
+ * same path under prev_datadir takes its checksum from
+ * prev_datadir/backup_manifest instead of being read again (its content
+ * is the earlier copy's, byte for byte). prev_datadir NULL, or without a
+ * readable manifest: every file is read. *reused (may be NULL) counts the
+ * files whose checksum was taken over. */
+int manifest_write_reusing(const char *datadir, const char *prev_datadir,
+                           const struct manifest_wal_range *ranges, size_t n, uint64_t *reused,
+                           struct cel_err *err);
+
 /* CRC-32C (Castagnoli) of buf, continuing from crc (start with 0):
  * manifest_crc32c(manifest_crc32c(0, a), b) is the CRC of a followed by b.
  * Uses the CPU's crc32 instruction (SSE4.2) when it has one. Thread-safe. */

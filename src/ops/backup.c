@@ -284,6 +284,18 @@ static int prepare(struct run *r, struct cel_err *err)
         cel_err_hint(err, "Set backup_options = concurrent_backup in [%s].", s->name);
         return rc;
     }
+    /* files pulled in by include directives outside PGDATA are not
+     * copied (as in Barman): say so unless the DBA has said they know */
+    const struct py_value *inc = r->info.included_files;
+    size_t pglen = strlen(r->info.pgdata);
+    for (size_t i = 0; inc && !(s->backup_options & CFG_BO_EXTERNAL_CONFIGURATION) && i < inc->n;
+         i++)
+        if (strncmp(inc->items[i]->s, r->info.pgdata, pglen) != 0 ||
+            inc->items[i]->s[pglen] != '/')
+            op_log(r->ctx, LOG_WARNING, s->name,
+                   "%s is included by the configuration and lives outside PGDATA: it is not "
+                   "copied (backup_options = external_configuration silences this)",
+                   inc->items[i]->s);
     if (r->info.in_recovery)
         return cel_err_set(err, CEL_E_PG, "PostgreSQL at conninfo is a standby: cellar backs up "
                                           "primaries only for now");
@@ -310,8 +322,19 @@ static int write_manifest(struct run *r, struct cel_err *err)
     wal_lsn_parse(r->b.end_xlog, &end, NULL);
     struct manifest_wal_range range = {(uint32_t)r->b.timeline.v, begin, end};
     char *data = cel_xasprintf("%s/data", r->dir);
+    /* files hard-linked from the previous backup keep the checksums its
+     * manifest already has: a linked backup reads only what it copied */
+    char *prev = r->reuse == CFG_REUSE_LINK && r->previous_id
+                     ? cel_xasprintf("%s/%s/data", r->s->basebackups_directory, r->previous_id)
+                     : NULL;
     op_phase(r->ctx, r->s->name, "manifest", "writing backup_manifest (checksums of every file)");
-    int rc = manifest_write(data, &range, 1, err);
+    uint64_t reused = 0;
+    int rc = manifest_write_reusing(data, prev, &range, 1, &reused, err);
+    if (rc == 0 && prev)
+        op_log(r->ctx, LOG_INFO, r->s->name,
+               "backup_manifest: %llu checksums taken from backup %s (the same files)",
+               (unsigned long long)reused, r->previous_id);
+    free(prev);
     free(data);
     return rc;
 }

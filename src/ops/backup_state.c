@@ -50,13 +50,11 @@ enum bk_wal_state bk_wal_state(const struct xdb *xdb, const struct cat_backup *b
     }
     if (!first_missing[0])
         return BK_WAL_COMPLETE;
-    /* a segment after end_wal on its timeline (or a newer timeline) was
-     * archived: archiving went past the hole, which will not be filled */
-    size_t i = xdb_lower_bound(xdb, b->end_wal);
-    for (; i < xdb->n; i++) {
+    /* end_wal or a later segment was archived: PostgreSQL archives in
+     * order, so archiving went past the hole, which will not be filled */
+    for (size_t i = xdb_lower_bound(xdb, b->end_wal); i < xdb->n; i++) {
         struct wal_name w;
-        if (wal_name_parse(xdb->entries[i].name, &w, NULL) == 0 &&
-            w.kind == WAL_KIND_SEGMENT && strcmp(xdb->entries[i].name, b->end_wal) > 0)
+        if (wal_name_parse(xdb->entries[i].name, &w, NULL) == 0 && w.kind == WAL_KIND_SEGMENT)
             return BK_WAL_MISSING;
     }
     return BK_WAL_WAITING;

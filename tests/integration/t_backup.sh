@@ -19,7 +19,7 @@ set -u
 . "$(dirname "$0")/lib/common.sh"
 . "$(dirname "$0")/lib/backup.sh"
 harness_init || exit 1
-tap_plan 44
+tap_plan 50
 
 home=$T/home
 conf=$T/cellar.conf
@@ -101,7 +101,11 @@ pg_stop rec1
 # ---- reuse_backup = link -----------------------------------------------------------------
 "$PG_BINDIR/pgbench" -n -t 50 -c 1 -h 127.0.0.1 -p "$PG_MAIN_PORT" -U postgres postgres >/dev/null 2>&1
 sleep 1 # a new second, a new backup ID
-ok "second backup with --reuse-backup link" "$CELLAR" -c "$conf" backup --reuse-backup link --wait main
+"$CELLAR" -c "$conf" -f json backup --reuse-backup link --wait main >"$T/backup2.json" 2>&1
+is "$?" 0 "second backup with --reuse-backup link (JSON events)"
+last_progress=$(grep '"event":"progress"' "$T/backup2.json" | grep -v '"bytes_total":0' | head -1)
+like "$last_progress" '"bytes_done":[0-9]+,"bytes_total":[1-9][0-9]*' "the copy reports progress (bytes done of the total) as JSON events"
+is "$(tail -1 "$T/backup2.json" | grep -o '"status":"[a-z]*"')" '"status":"ok"' "the JSON stream ends with an ok end event"
 id2=$("$CELLAR" -c "$conf" list-backup --minimal main | head -1)
 dir2=$(backup_dir "$conf" main "$id2")
 is "$(stat -c %i "$dir2/data/PG_VERSION")" "$(stat -c %i "$dir1/data/PG_VERSION")" "an unchanged file is a hard link to the previous backup's"
@@ -158,3 +162,17 @@ out=$("$CELLAR" -c "$conf" delete main "$id2" 2>&1)
 like "$out" "minimum redundancy requirements \(minimum redundancy = 1, current redundancy = 1\)" \
     "deleting the last DONE backup is refused (minimum_redundancy = 1)"
 ok "the backup is still there" test -d "$dir2/data"
+
+# ---- refusals before any copy -----------------------------------------------------------------
+write_conf 'pre_backup_retry_script = exit 63'
+sleep 1
+"$CELLAR" -c "$conf" backup main >"$T/abort.log" 2>&1
+is "$?" 1 "a pre_backup_retry_script exiting 63 stops the backup (exit 1)"
+ida=$(ls "$home/main/base" | tail -1)
+is "$(backup_info "$conf" main "$ida" error)" \
+    "failure starting backup (Abort 'pre_backup_retry_script' retry hook script (exit 63, exit code: 63))" \
+    "it is FAILED with Barman's message"
+write_conf 'backup_options = exclusive_backup'
+out=$("$CELLAR" -c "$conf" backup main 2>&1)
+is "$?" 2 "backup_options = exclusive_backup on PostgreSQL 15 is a configuration error (exit 2)"
+like "$out" "PostgreSQL 15 has no exclusive backups \(they were removed in 15" "the message says why"

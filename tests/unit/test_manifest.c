@@ -258,6 +258,49 @@ static void test_manifest_write_exact_text(void **state)
     free(text);
 }
 
+/* A linked copy takes the checksums of hard-linked files from the earlier
+ * copy's manifest, and reads every other file. The earlier manifest is
+ * doctored (a wrong checksum for both files) to tell the two apart. */
+static void test_manifest_write_reusing_takes_checksums_of_hard_links(void **state)
+{
+    (void)state;
+    unit_mkdir("a/base/1");
+    unit_mkdir("b/base/1");
+    put("a/base/1/linked", "123456789", 9, 0);
+    put("a/base/1/copied", "123456789", 9, 0);
+    struct cel_err err = {0};
+    assert_int_equal(manifest_write(unit_path("a"), one_range, 1, &err), 0);
+    char *text = read_manifest("a");
+    char *at;
+    while ((at = strstr(text, "839206e3")))
+        memcpy(at, "deadbeef", 8);
+    put_text("a/backup_manifest", text);
+    free(text);
+    char b_linked[4400];
+    snprintf(b_linked, sizeof b_linked, "%s", unit_path("b/base/1/linked"));
+    assert_int_equal(link(unit_path("a/base/1/linked"), b_linked), 0);
+    put("b/base/1/copied", "123456789", 9, 0);
+    put("b/base/1/new", "123456789", 9, 0);
+    uint64_t reused = 0;
+    char prev[4400];
+    snprintf(prev, sizeof prev, "%s", unit_path("a"));
+    assert_int_equal(manifest_write_reusing(unit_path("b"), prev, one_range, 1, &reused, &err), 0);
+    assert_int_equal(reused, 1);
+    text = read_manifest("b");
+    assert_non_null(strstr(text, "\"Path\": \"base/1/linked\", \"Size\": 9, \"Last-Modified\": "
+                                 "\"1970-01-01 00:00:00 GMT\", \"Checksum-Algorithm\": \"CRC32C\", "
+                                 "\"Checksum\": \"deadbeef\""));
+    assert_non_null(strstr(text, "\"Path\": \"base/1/copied\", \"Size\": 9, \"Last-Modified\": "
+                                 "\"1970-01-01 00:00:00 GMT\", \"Checksum-Algorithm\": \"CRC32C\", "
+                                 "\"Checksum\": \"839206e3\""));
+    free(text);
+    /* without an earlier manifest everything is read */
+    assert_int_equal(manifest_write_reusing(unit_path("b"), unit_path("b/base"), one_range, 1,
+                                            &reused, &err),
+                     0);
+    assert_int_equal(reused, 0);
+}
+
 static void test_manifest_write_empty_directory(void **state)
 {
     (void)state;
@@ -596,6 +639,7 @@ int main(void)
         cmocka_unit_test(test_manifest_sha256_incremental_across_blocks),
 #define T(name) cmocka_unit_test_setup_teardown(name, unit_setup_tmpdir, unit_teardown_tmpdir)
         T(test_manifest_write_exact_text),
+        T(test_manifest_write_reusing_takes_checksums_of_hard_links),
         T(test_manifest_write_empty_directory),
         T(test_manifest_write_reads_large_files_whole),
         T(test_manifest_write_lists_what_pg_verifybackup_expects),
