@@ -1,0 +1,88 @@
+# tests/integration/lib/recover.sh - helpers for the tests of `cellar recover`.
+#
+# They use the globals CELLAR (common.sh) and conf (the test's configuration
+# file), and a table t (id serial, tag text) in the clusters they query:
+#
+#     rec_run ARG...          run `$CELLAR -c $conf recover ARG...` (stdin from
+#                             /dev/null); REC_OUT = stdout and stderr, REC_RC =
+#                             its exit status; the output goes to the log
+#     recover_ok NAME ARG...  assertion: rec_run ARG... exits 0
+#     add_row NAME TAG        INSERT one row into t (its own transaction)
+#     rows NAME               the tags of t in id order, space-separated
+#     utc_now NAME            clock_timestamp() of cluster NAME in UTC with an
+#                             explicit "+00:00", taken between two 0.2 s pauses,
+#                             so it lies strictly between the commits around it
+#     archive_now NAME SERVER pg_switch_wal(), wait until PostgreSQL has archived
+#                             every segment, then `cellar archive-wal SERVER`
+#     promoted NAME           true when cluster NAME is out of recovery
+#     paused NAME             true when NAME's replay is paused (at its target)
+#     has_text TEXT STRING    true when TEXT contains STRING (no regex)
+#     label_start DIR         the "START WAL LOCATION" LSN of DIR/backup_label
+#     next_seg SEG            the name of the 16 MiB segment after SEG
+
+# shellcheck shell=bash
+
+rec_run() {
+    # shellcheck disable=SC2154 # conf is the test's configuration file
+    REC_OUT=$("$CELLAR" -c "$conf" recover "$@" </dev/null 2>&1)
+    REC_RC=$?
+    diag "cellar recover $* -> exit $REC_RC"
+    diag "$REC_OUT"
+}
+
+recover_ok() {
+    local name=$1
+    shift
+    rec_run "$@"
+    is "$REC_RC" 0 "$name"
+}
+
+add_row() {
+    pg_sql "$1" "INSERT INTO t (tag) VALUES ('$2')" >/dev/null
+}
+
+rows() {
+    pg_sql "$1" "SELECT string_agg(tag, ' ' ORDER BY id) FROM t"
+}
+
+utc_now() {
+    local ts
+    ts=$(pg_sql "$1" "SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')
+                      FROM pg_sleep(0.2)") || return 1
+    sleep 0.2
+    printf '%s+00:00\n' "$ts"
+}
+
+_rec_nothing_ready() {
+    ! compgen -G "$1/pg_wal/archive_status/*.ready" >/dev/null
+}
+
+archive_now() {
+    local data
+    data=$(_pg_get "$1" DATA)
+    pg_sql "$1" "SELECT pg_switch_wal()" >/dev/null || return 1
+    wait_for 60 _rec_nothing_ready "$data" || { diag "WAL of $1 not archived after 60 s"; return 1; }
+    # shellcheck disable=SC2154
+    "$CELLAR" -c "$conf" archive-wal "$2" >&2
+}
+
+promoted() {
+    [ "$(pg_sql "$1" "SELECT pg_is_in_recovery()")" = f ]
+}
+
+paused() {
+    [ "$(pg_sql "$1" "SELECT pg_get_wal_replay_pause_state()")" = paused ]
+}
+
+has_text() {
+    [[ $1 == *"$2"* ]]
+}
+
+label_start() {
+    sed -n 's/^START WAL LOCATION: \([0-9A-F]*\/[0-9A-F]*\) .*/\1/p' "$1/backup_label"
+}
+
+next_seg() {
+    local n=$((16#${1:8:8} * 256 + 16#${1:16:8} + 1))
+    printf '%s%08X%08X\n' "${1:0:8}" $((n / 256)) $((n % 256))
+}
