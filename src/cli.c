@@ -406,6 +406,11 @@ int cli_parse(const struct cli_cmd *cmd, int argc, char *const argv[], struct cl
                                o->name);
         }
         out->values[idx] = o->arg_name ? value : "";
+        if (out->ngiven == CLI_MAX_GIVEN)
+            return cel_err_set(err, CEL_E_USAGE, "%s: too many options", cmd->name);
+        out->given[out->ngiven].opt = idx;
+        out->given[out->ngiven].value = out->values[idx];
+        out->ngiven++;
     }
     if (out->nargs < cmd->min_args || out->nargs > cmd->max_args) {
         int rc = cel_err_set(err, CEL_E_USAGE, "%s: expected %s%s%s", cmd->name,
@@ -422,6 +427,19 @@ const char *cli_value(const struct cli_parsed *p, const char *name)
 {
     int idx = find_opt(p->cmd, name, strlen(name), 0);
     return idx < 0 ? NULL : p->values[idx];
+}
+
+size_t cli_values(const struct cli_parsed *p, const char *name, const char **out, size_t max)
+{
+    int idx = find_opt(p->cmd, name, strlen(name), 0);
+    size_t n = 0;
+    for (int i = 0; idx >= 0 && i < p->ngiven; i++)
+        if (p->given[i].opt == idx) {
+            if (n < max)
+                out[n] = p->given[i].value;
+            n++;
+        }
+    return n;
 }
 
 /* ---- help -------------------------------------------------------------------- */
