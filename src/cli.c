@@ -6,6 +6,8 @@
  * from the parsed line and calls the op. Commands of later issues are added
  * here as their ops land; nothing is listed before it works.
  */
+#include <unistd.h>
+
 #include "cli.h"
 
 /* ---- handlers ------------------------------------------------------------ */
@@ -223,6 +225,91 @@ static int run_verify_backup(const struct op_ctx *ctx, const struct cli_parsed *
     return op_verify_backup(ctx, &req, err);
 }
 
+/* This program's own path, for a restore_command that runs it. */
+static char *self_path(void)
+{
+    char buf[4096];
+    ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+    if (n <= 0)
+        return cel_xstrdup("cellar");
+    buf[n] = '\0';
+    return cel_xstrdup(buf);
+}
+
+static int run_recover(const struct op_ctx *ctx, const struct cli_parsed *p, struct cel_err *err)
+{
+    static const struct {
+        const char *option;
+        enum rc_target_kind kind;
+    } targets[] = {{"target-time", RC_TARGET_TIME},
+                   {"target-xid", RC_TARGET_XID},
+                   {"target-lsn", RC_TARGET_LSN},
+                   {"target-name", RC_TARGET_NAME},
+                   {"target-immediate", RC_TARGET_IMMEDIATE}};
+    struct op_recover_req req = {.server = p->args[0],
+                                 .backup = p->args[1],
+                                 .dest = p->args[2],
+                                 .remote_ssh_command = cli_value(p, "remote-ssh-command"),
+                                 .exclusive = cli_value(p, "exclusive") != NULL,
+                                 .target_tli = cli_value(p, "target-tli"),
+                                 .target_action = cli_value(p, "target-action"),
+                                 .get_wal = -1,
+                                 .standby_mode = cli_value(p, "standby-mode") != NULL,
+                                 .retry_times = -1,
+                                 .force = cli_value(p, "force") != NULL};
+    for (size_t i = 0; i < CEL_ARRAY_LEN(targets); i++) {
+        const char *v = cli_value(p, targets[i].option);
+        if (!v)
+            continue;
+        if (req.target != RC_TARGET_NONE)
+            return cel_err_set(err, CEL_E_USAGE, "recover: give one target, not --%s as well",
+                               targets[i].option);
+        req.target = targets[i].kind;
+        req.target_value = targets[i].kind == RC_TARGET_IMMEDIATE ? NULL : v;
+    }
+    if (req.exclusive && req.target != RC_TARGET_TIME && req.target != RC_TARGET_XID &&
+        req.target != RC_TARGET_LSN)
+        return cel_err_set(err, CEL_E_USAGE, "recover: --exclusive goes with --target-time, "
+                                             "--target-xid or --target-lsn");
+    if (req.target_action) {
+        if (strcmp(req.target_action, "pause") != 0 && strcmp(req.target_action, "promote") != 0 &&
+            strcmp(req.target_action, "shutdown") != 0)
+            return cel_err_set(err, CEL_E_USAGE, "recover: --target-action expects pause, "
+                                                 "promote or shutdown, not '%s'",
+                               req.target_action);
+        if (req.target == RC_TARGET_NONE)
+            return cel_err_set(err, CEL_E_USAGE, "recover: --target-action needs a target");
+    }
+    if (req.target_tli && strcmp(req.target_tli, "current") != 0 &&
+        strcmp(req.target_tli, "latest") != 0 &&
+        (!*req.target_tli || strspn(req.target_tli, "0123456789") != strlen(req.target_tli)))
+        return cel_err_set(err, CEL_E_USAGE, "recover: --target-tli expects current, latest or "
+                                             "a timeline number, not '%s'",
+                           req.target_tli);
+    if (cli_value(p, "get-wal") && cli_value(p, "no-get-wal"))
+        return cel_err_set(err, CEL_E_USAGE, "recover: --get-wal and --no-get-wal contradict "
+                                             "each other");
+    if (cli_value(p, "get-wal"))
+        req.get_wal = 1;
+    if (cli_value(p, "no-get-wal"))
+        req.get_wal = 0;
+    const char *tbs[CLI_MAX_GIVEN];
+    req.n_tablespaces = cli_values(p, "tablespace", tbs, CLI_MAX_GIVEN);
+    req.tablespaces = tbs;
+    int rc = int_option(p, "jobs", 1, 64, &req.jobs, err);
+    if (rc == 0)
+        rc = int_option(p, "retry-times", 0, 1000, &req.retry_times, err);
+    if (rc == 0)
+        rc = int_option(p, "bwlimit", 1, 10000000, &req.bwlimit, err);
+    if (rc < 0)
+        return rc;
+    char *self = self_path();
+    req.cellar_path = self;
+    rc = op_recover(ctx, &req, err);
+    free(self);
+    return rc;
+}
+
 /* ---- the table ------------------------------------------------------------ */
 
 static const struct cli_opt minimal_opts[] = {
@@ -286,6 +373,27 @@ static const struct cli_opt backup_opts[] = {
     {NULL, 0, NULL, NULL},
 };
 
+static const struct cli_opt recover_opts[] = {
+    {"remote-ssh-command", 0, "CMD", "recover on the host this ssh command reaches"},
+    {"target-time", 0, "TIME", "stop at this time (YYYY-MM-DD HH:MM:SS[+TZ])"},
+    {"target-xid", 0, "XID", "stop at this transaction's commit"},
+    {"target-lsn", 0, "LSN", "stop at this WAL location"},
+    {"target-name", 0, "NAME", "stop at this restore point (pg_create_restore_point)"},
+    {"target-immediate", 0, NULL, "stop as soon as the copy is consistent (the end of the backup)"},
+    {"exclusive", 0, NULL, "stop just before the target, not after it"},
+    {"target-tli", 0, "TLI", "the timeline to follow: current, latest or a number"},
+    {"target-action", 0, "ACTION", "at the target: pause (default), promote or shutdown"},
+    {"tablespace", 0, "NAME:DIR", "put tablespace NAME in DIR (may be repeated)"},
+    {"get-wal", 0, NULL, "fetch WAL with restore_command = cellar get-wal instead of copying it"},
+    {"no-get-wal", 0, NULL, "copy the WAL needed (overrides recovery_options = get-wal)"},
+    {"standby-mode", 0, NULL, "start the copy as a standby (standby.signal)"},
+    {"jobs", 'j', "N", "parallel rsync processes (parallel_jobs)"},
+    {"retry-times", 0, "N", "retries of a failed copy (basebackup_retry_times)"},
+    {"bwlimit", 0, "KBPS", "bandwidth limit of the copy (bandwidth_limit)"},
+    {"force", 0, NULL, "skip the checks of the target and of the WAL (not of the destination)"},
+    {NULL, 0, NULL, NULL},
+};
+
 const struct cli_cmd cli_commands[] = {
     {"archive-wal", {NULL}, "SERVER|all...",
      "archive the WAL files waiting in incoming/ (compressed, checked, durable)", 1,
@@ -316,6 +424,9 @@ const struct cli_cmd cli_commands[] = {
      2, put_wal_opts, true, run_put_wal},
     {"rebuild-xlogdb", {NULL}, "SERVER|all...", "rebuild xlog.db from the files in the archive",
      1, CLI_MAX_ARGS, NULL, true, run_rebuild_xlogdb},
+    {"recover", {NULL}, "SERVER BACKUP_ID DEST",
+     "recover a backup (BACKUP_ID may be auto) and the WAL to a target into DEST", 3, 3,
+     recover_opts, true, run_recover},
     {"show-backup", {"show-backups", NULL}, "SERVER BACKUP_ID",
      "show everything about one backup (BACKUP_ID may be latest, oldest, last-failed or a name)",
      2, 2, NULL, true, run_show_backup},
@@ -406,6 +517,11 @@ int cli_parse(const struct cli_cmd *cmd, int argc, char *const argv[], struct cl
                                o->name);
         }
         out->values[idx] = o->arg_name ? value : "";
+        if (out->ngiven == CLI_MAX_GIVEN)
+            return cel_err_set(err, CEL_E_USAGE, "%s: too many options", cmd->name);
+        out->given[out->ngiven].opt = idx;
+        out->given[out->ngiven].value = out->values[idx];
+        out->ngiven++;
     }
     if (out->nargs < cmd->min_args || out->nargs > cmd->max_args) {
         int rc = cel_err_set(err, CEL_E_USAGE, "%s: expected %s%s%s", cmd->name,
@@ -422,6 +538,19 @@ const char *cli_value(const struct cli_parsed *p, const char *name)
 {
     int idx = find_opt(p->cmd, name, strlen(name), 0);
     return idx < 0 ? NULL : p->values[idx];
+}
+
+size_t cli_values(const struct cli_parsed *p, const char *name, const char **out, size_t max)
+{
+    int idx = find_opt(p->cmd, name, strlen(name), 0);
+    size_t n = 0;
+    for (int i = 0; idx >= 0 && i < p->ngiven; i++)
+        if (p->given[i].opt == idx) {
+            if (n < max)
+                out[n] = p->given[i].value;
+            n++;
+        }
+    return n;
 }
 
 /* ---- help -------------------------------------------------------------------- */

@@ -26,11 +26,19 @@ struct cli_opt {
 /* A command line after parsing: the positional arguments and, for each
  * option of the command (same index as in its table), the value given
  * (the last one wins; "" for a flag that was given), NULL when absent. */
+#define CLI_MAX_GIVEN 64
+
 struct cli_parsed {
     const struct cli_cmd *cmd;
     const char *args[CLI_MAX_ARGS];
     int nargs;
     const char *values[CLI_MAX_OPTS];
+    /* every option given, in order (for options that may repeat) */
+    struct {
+        int opt;
+        const char *value;
+    } given[CLI_MAX_GIVEN];
+    int ngiven;
 };
 
 struct cli_cmd {
@@ -56,6 +64,10 @@ int cli_parse(const struct cli_cmd *cmd, int argc, char *const argv[], struct cl
               struct cel_err *err);
 /* The value of option name ("" for a given flag), NULL when absent. */
 const char *cli_value(const struct cli_parsed *p, const char *name);
+
+/* Every value given for option name, in order, into out (at most max);
+ * returns how many there were. */
+size_t cli_values(const struct cli_parsed *p, const char *name, const char **out, size_t max);
 
 /* Help texts: the general one and one command's. */
 void cli_help_general(struct strbuf *out);

@@ -39,14 +39,25 @@ static void on_cancel(int sig)
         cancel_signal = sig;
 }
 
-/* SIGINT, SIGTERM and SIGHUP ask the op to stop cleanly (a backup records
- * FAILED); children run in their own process groups, so the op stops
- * them. No SA_RESTART: a blocking wait returns so the op sees the flag. */
-static void install_cancel_handlers(void)
+/* For the long ops that watch op_ctx.cancel (backup, recover): SIGINT,
+ * SIGTERM and SIGHUP ask the op to stop cleanly (a backup records FAILED);
+ * children run in their own process groups, so the op stops them. No
+ * SA_RESTART: a blocking wait returns so the op sees the flag. The handler
+ * is reset after the first signal (SA_RESETHAND): a second one ends cellar
+ * at once, whatever it is waiting for (a retry hook, a slow checkpoint).
+ * Every other command keeps the default action. */
+static void install_cancel_handlers(const char *command)
 {
+    static const char *const cancellable[] = {"backup", "recover"};
+    bool wanted = false;
+    for (size_t i = 0; i < CEL_ARRAY_LEN(cancellable); i++)
+        wanted = wanted || strcmp(command, cancellable[i]) == 0;
+    if (!wanted)
+        return;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_cancel;
+    sa.sa_flags = (int)SA_RESETHAND;
     sigemptyset(&sa.sa_mask);
     const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
     for (size_t i = 0; i < CEL_ARRAY_LEN(sigs); i++)
@@ -229,7 +240,7 @@ int main(int argc, char **argv)
     log_msg(LOG_DEBUG, "running '%s' (pid %ld)", cmd->name, (long)getpid());
 
     struct op_sink sink = {batch_event, &out};
-    install_cancel_handlers();
+    install_cancel_handlers(cmd->name);
     struct op_ctx ctx = {.cfg = cfg, .sink = &sink, .cancel = &cancel_signal};
     rc = cmd->run(&ctx, &parsed, &err);
     int status = batch_finish(&out, rc, &err);

@@ -821,7 +821,10 @@ static void task_argv(const struct task *t, struct args *a)
             args_add(a, "--ignore-times");
         break;
     case TASK_ONE:
-        args_add(a, "-lpt");
+        /* one named file (pg_control, a configuration file): a link is
+         * followed, as Barman's -L does, or the copy would hold a link to
+         * the server's file */
+        args_add(a, "-Lpt");
         break;
     }
     args_add(a, "--");

@@ -217,11 +217,13 @@ static void find_previous(struct run *r, time_t *horizon)
         const struct cat_backup *b = &list.items[i];
         if (list.failed[i] || !cat_status_copy_done(b->status) || strcmp(b->id, r->id) == 0)
             continue;
-        r->previous_id = cel_xstrdup(b->id);
         /* files changed during or after the previous copy may keep their
-         * size and mtime: they are always copied again */
-        if (b->begin_time.set)
+         * size and mtime: they are always copied again. Without a begin
+         * time there is no such horizon, and nothing is reused. */
+        if (b->begin_time.set) {
+            r->previous_id = cel_xstrdup(b->id);
             *horizon = (time_t)b->begin_time.t.sec;
+        }
         break;
     }
     cat_list_free(&list);
@@ -347,6 +349,10 @@ static int take_backup(struct run *r, struct cel_err *err)
     bool fast = req->immediate_checkpoint >= 0 ? req->immediate_checkpoint != 0
                                                : s->immediate_checkpoint;
     char *label = cel_xasprintf("Barman backup %s %s", s->name, r->id);
+    if (op_cancelled(r->ctx)) {
+        cel_err_set(err, CEL_E_PROC, "interrupted before the start");
+        return fail(r, "starting backup", err);
+    }
     op_phase(r->ctx, s->name, "start", "starting the backup (%s checkpoint)",
              fast ? "immediate" : "spread");
     int rc = bk_start(r->conn, label, fast, r->info.segsize, &r->b, err);
@@ -447,7 +453,7 @@ static void reload_status(struct run *r)
 
 /* Step 6: archive what has come in and see whether the WAL is complete;
  * with --wait, until it is (or wait_timeout). */
-static int finish_wal(struct run *r, struct cel_err *err)
+static int finish_wal(struct run *r)
 {
     const struct cfg_server *s = r->s;
     struct timespec w0;
@@ -459,9 +465,13 @@ static int finish_wal(struct run *r, struct cel_err *err)
         if (op_archive_server(r->ctx, s, 0, &sum, &aerr) < 0)
             op_log(r->ctx, LOG_WARNING, s->name, "archiving WAL: %s", aerr.msg);
         struct bk_settle_summary settle;
-        int rc = bk_settle(r->ctx, s, true, NULL, &settle, err);
-        if (rc < 0)
-            return rc;
+        struct cel_err serr = {0};
+        if (bk_settle(r->ctx, s, true, NULL, &settle, &serr) < 0) {
+            /* the copy is complete: cron will check its WAL again */
+            op_log(r->ctx, LOG_WARNING, s->name, "checking the WAL of backup %s: %s", r->id,
+                   serr.msg);
+            return 0;
+        }
         reload_status(r);
         if (r->b.status != CAT_WAITING_FOR_WALS || !r->req->wait)
             return 0;
@@ -524,8 +534,10 @@ static int backup_locked(struct run *r, struct cel_err *err)
         r->b.backup_name = cel_xstrdup(r->req->name);
     describe_server(r);
     rc = cat_info_write(r->dir, &r->b, err);
-    if (rc < 0)
+    if (rc < 0) {
+        rmdir(r->dir); /* empty: nothing to keep */
         return rc;
+    }
     op_phase(r->ctx, s->name, "begin", "starting backup %s of server %s in %s", r->id, s->name,
              r->dir);
 
@@ -545,10 +557,12 @@ static int backup_locked(struct run *r, struct cel_err *err)
     pg_close(r->conn);
     r->conn = NULL;
     if (rc == 0 && !op_cancelled(r->ctx))
-        rc = finish_wal(r, err);
+        rc = finish_wal(r);
     if (rc == 0 && op_cancelled(r->ctx) && r->b.status == CAT_WAITING_FOR_WALS)
-        op_log(r->ctx, LOG_WARNING, s->name, "interrupted while waiting for the WAL: backup %s "
-                                             "stays WAITING_FOR_WALS", r->id);
+        rc = cel_err_set(err, CEL_E_PROC, "interrupted while waiting for the WAL: backup %s is "
+                                          "complete and stays WAITING_FOR_WALS until cellar cron "
+                                          "finds %s archived",
+                         r->id, r->b.end_wal);
     if (rc == 0 && r->b.status == CAT_DONE) {
         struct cel_err perr = {0};
         if (op_wal_purge_before_first(r->ctx, s, &perr) < 0)

@@ -139,6 +139,22 @@ void bk_copy_free(struct bk_copy *cp)
     cp->copy_stats = NULL;
 }
 
+/* "/<rel>" as an rsync pattern matching exactly that path: the wildcard
+ * characters of a directory name are escaped. */
+static char *literal_pattern(const char *rel)
+{
+    struct strbuf sb = {0};
+    sb_appendc(&sb, '/');
+    for (const char *p = rel; *p; p++) {
+        if (strchr("*?[\\", *p))
+            sb_appendc(&sb, '\\');
+        sb_appendc(&sb, *p);
+    }
+    char *out = cel_xstrdup(sb_str(&sb));
+    sb_free(&sb);
+    return out;
+}
+
 /* A path under the server's PGDATA, relative to it ("pg_tbs/x"), or NULL. */
 static const char *under_pgdata(const char *pgdata, const char *path)
 {
@@ -160,7 +176,7 @@ static int copy_pgdata(struct bk_copy *cp, struct progress_ctx *pc, struct cel_e
     for (size_t i = 0; i < info->n_tbs; i++) {
         const char *rel = under_pgdata(info->pgdata, info->tbs[i].location);
         if (rel)
-            exclude[n++] = owned[i] = cel_xasprintf("/%s", rel);
+            exclude[n++] = owned[i] = literal_pattern(rel);
     }
     struct rsync_opts o;
     base_opts(cp, pc, &o);
@@ -182,14 +198,17 @@ static int copy_pgdata(struct bk_copy *cp, struct progress_ctx *pc, struct cel_e
                (unsigned long long)st.files, (unsigned long long)st.bytes,
                (unsigned long long)st.transferred_bytes, st.workers);
     }
-    /* a pg_wal that is a link to another disk (initdb -X) was copied as a
-     * link to the server's live WAL: the copy gets its own empty pg_wal */
-    char *wal = cel_xasprintf("%s/pg_wal", dst);
-    struct stat sb;
-    if (rc == 0 && lstat(wal, &sb) == 0 && S_ISLNK(sb.st_mode) &&
-        (unlink(wal) < 0 || mkdir(wal, 0700) < 0))
-        rc = cel_err_sys(err, CEL_E_IO, errno, "cannot replace the pg_wal link of %s", dst);
-    free(wal);
+    /* a pg_wal (pg_xlog before 10) that is a link to another disk (initdb
+     * -X) was copied as a link to the server's live WAL: the copy gets its
+     * own empty directory */
+    for (size_t k = 0; rc == 0 && k < 2; k++) {
+        char *wal = cel_xasprintf("%s/%s", dst, k == 0 ? "pg_wal" : "pg_xlog");
+        struct stat sb;
+        if (lstat(wal, &sb) == 0 && S_ISLNK(sb.st_mode) &&
+            (unlink(wal) < 0 || mkdir(wal, 0700) < 0))
+            rc = cel_err_sys(err, CEL_E_IO, errno, "cannot replace the link %s", wal);
+        free(wal);
+    }
     for (size_t i = 0; i < info->n_tbs; i++)
         free(owned[i]);
     free(owned);

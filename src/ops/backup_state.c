@@ -54,10 +54,22 @@ enum bk_wal_state bk_wal_state(const struct xdb *xdb, const struct cat_backup *b
      * order, so archiving went past the hole, which will not be filled */
     for (size_t i = xdb_lower_bound(xdb, b->end_wal); i < xdb->n; i++) {
         struct wal_name w;
-        if (wal_name_parse(xdb->entries[i].name, &w, NULL) == 0 && w.kind == WAL_KIND_SEGMENT)
+        if (wal_name_parse(xdb->entries[i].name, &w, NULL) == 0 && w.kind == WAL_KIND_SEGMENT &&
+            w.tli == end.tli)
             return BK_WAL_MISSING;
     }
     return BK_WAL_WAITING;
+}
+
+/* Is dir/backup.info still in status? The catalogue was read before the
+ * lock was probed: a backup that finished in between has moved on, and
+ * its new record must not be overwritten with the old one. */
+static bool status_unchanged(const char *dir, enum cat_status status)
+{
+    struct cat_backup now = {0};
+    bool same = cat_info_read(dir, &now, NULL) == 0 && now.status == status;
+    cat_backup_clear(&now);
+    return same;
 }
 
 /* Does the backup lock show a live backup process? */
@@ -66,6 +78,7 @@ static bool backup_running(const struct op_ctx *ctx, const struct cfg_server *s)
     char name[LOCK_NAME_MAX];
     lock_name(s->name, "backup", name);
     pid_t holder = 0;
+    /* an error probing counts as running: never reap on a doubt */
     return lock_probe(ctx->cfg->global.barman_lock_directory, name, &holder, NULL) != 0;
 }
 
@@ -96,7 +109,8 @@ int bk_settle(const struct op_ctx *ctx, const struct cfg_server *s, bool holding
         if (cat.list.failed[i] || (skip_id && strcmp(b->id, skip_id) == 0))
             continue;
         char *dir = cel_xasprintf("%s/%s", s->basebackups_directory, b->id);
-        if ((b->status == CAT_STARTED || b->status == CAT_EMPTY) && dead) {
+        if ((b->status == CAT_STARTED || b->status == CAT_EMPTY) && dead &&
+            status_unchanged(dir, b->status)) {
             bk_mark_failed(ctx, s, dir, b,
                            "the backup process ended before the backup was complete (killed, "
                            "or the machine stopped)");
@@ -104,7 +118,9 @@ int bk_settle(const struct op_ctx *ctx, const struct cfg_server *s, bool holding
         } else if (b->status == CAT_WAITING_FOR_WALS) {
             char missing[WAL_NAME_MAX];
             enum bk_wal_state ws = bk_wal_state(&cat.xdb, b, missing);
-            if (ws == BK_WAL_COMPLETE) {
+            if (!status_unchanged(dir, CAT_WAITING_FOR_WALS)) {
+                /* changed under us (another cron, a Barman check-backup) */
+            } else if (ws == BK_WAL_COMPLETE) {
                 b->status = CAT_DONE;
                 rc = cat_info_write(dir, b, err);
                 if (rc == 0) {

@@ -67,7 +67,8 @@ static int refuse(const struct op_ctx *ctx, const struct cfg_server *s,
         char name[LOCK_NAME_MAX];
         lock_name(s->name, "backup", name);
         pid_t holder = 0;
-        if (lock_probe(ctx->cfg->global.barman_lock_directory, name, &holder, NULL) == 1)
+        /* an error probing counts as running */
+        if (lock_probe(ctx->cfg->global.barman_lock_directory, name, &holder, NULL) != 0)
             return cel_err_set(err, CEL_E_CONFLICT,
                                "backup %s of server %s is %s and a backup is running (PID %ld): "
                                "it cannot be deleted now",
@@ -102,6 +103,34 @@ static void hook_env(const struct cfg_server *s, const struct op_catalog *cat, s
     hook_vars_add(v, "BARMAN_NEXT_ID", "%s", next >= 0 ? cat->list.items[next].id : "");
     hook_vars_add(v, "BARMAN_STATUS", "%s", cat_status_name(b->status));
     hook_vars_add(v, "BARMAN_ERROR", "%s", b->error ? b->error : "");
+}
+
+/* keep for stor_list_dir: what a killed deletion left (".ID.deleting") */
+static bool is_leftover(const char *dir, const char *name, void *ctx)
+{
+    (void)dir;
+    (void)ctx;
+    size_t n = strlen(name);
+    return name[0] == '.' && n > 9 && strcmp(name + n - 9, ".deleting") == 0;
+}
+
+/* Finish deletions that were killed half-way: their directories were
+ * already hidden, so nothing lists them; only their files remain. */
+static void sweep_leftovers(const struct op_ctx *ctx, const struct cfg_server *s)
+{
+    struct stor_names names;
+    if (stor_list_dir(s->basebackups_directory, is_leftover, NULL, &names, NULL) < 0)
+        return;
+    for (size_t i = 0; i < names.n; i++) {
+        char *path = cel_xasprintf("%s/%s", s->basebackups_directory, names.names[i]);
+        struct cel_err err = {0};
+        if (stor_remove_tree(path, &err) < 0)
+            op_log(ctx, LOG_WARNING, s->name, "%s", err.msg);
+        else
+            op_log(ctx, LOG_INFO, s->name, "removed %s, left by an interrupted delete", path);
+        free(path);
+    }
+    stor_names_free(&names);
 }
 
 /* Remove the backup's directory: hide it atomically, then remove it. */
@@ -171,6 +200,7 @@ int op_delete(const struct op_ctx *ctx, const struct op_delete_req *req, struct 
     int rc = op_one_server(ctx, req->server, "delete", &s, err);
     if (rc < 0)
         return rc;
+    sweep_leftovers(ctx, s);
     struct op_catalog cat;
     rc = op_catalog_load(ctx, s, false, &cat, err);
     if (rc < 0)

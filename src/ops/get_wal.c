@@ -72,6 +72,23 @@ out:
     return rc;
 }
 
+int op_wal_restore(const struct op_ctx *ctx, const struct cfg_server *s, const struct xdb *index,
+                   const char *name, const char *dir, uint64_t *bytes, struct cel_err *err)
+{
+    char *path = op_wal_path(s, name);
+    int rc = 0;
+    enum comp_kind kind;
+    if (!stor_is_file(path))
+        rc = cel_err_set(err, CEL_E_NOT_FOUND, "%s is not in the WAL archive of server '%s'",
+                         name, s->name);
+    if (rc == 0)
+        rc = op_archived_kind(ctx, s, path, name, index, &kind, err);
+    if (rc == 0)
+        rc = write_into_dir(s, kind, path, dir, name, bytes, err);
+    free(path);
+    return rc;
+}
+
 int op_get_wal(const struct op_ctx *ctx, const struct op_get_wal_req *req, struct cel_err *err)
 {
     const struct cfg_server *s = NULL;

@@ -133,6 +133,30 @@ struct op_delete_req {
 };
 int op_delete(const struct op_ctx *ctx, const struct op_delete_req *req, struct cel_err *err);
 
+/* recover: a backup (and the WAL to a target) into a data directory. */
+#include "recovery_conf.h"
+struct op_recover_req {
+    const char *server;
+    const char *backup;            /* an ID, shortcut, name, or "auto" */
+    const char *dest;              /* the data directory to create */
+    const char *remote_ssh_command; /* DEST is on that host; NULL: local */
+    enum rc_target_kind target;
+    const char *target_value;
+    bool exclusive;
+    const char *target_tli;        /* NULL, "current", "latest" or a number */
+    const char *target_action;     /* NULL, pause, promote, shutdown */
+    const char *const *tablespaces; /* "NAME:DIR" relocations */
+    size_t n_tablespaces;
+    int get_wal;                   /* -1: recovery_options; 0; 1 */
+    bool standby_mode;
+    int jobs;                      /* 0: parallel_jobs */
+    int retry_times;               /* -1: basebackup_retry_times */
+    int bwlimit;                   /* KB/s; 0: bandwidth_limit */
+    bool force;                    /* skip the target and WAL checks */
+    const char *cellar_path;       /* this program, for restore_command with get-wal */
+};
+int op_recover(const struct op_ctx *ctx, const struct op_recover_req *req, struct cel_err *err);
+
 /* verify-backup: pg_verifybackup on a backup's copy. */
 struct op_verify_backup_req {
     const char *server;
@@ -196,6 +220,16 @@ uint64_t op_server_sysid(const struct cfg_server *s);
 /* Create the server's directories that are missing (incoming, wals,
  * errors, base) with mode 0700. */
 int op_server_dirs(const struct cfg_server *s, struct cel_err *err);
+/* Decompress the archived file name of s into dir/name durably (as
+ * get-wal --output-directory does); index, when not NULL, is xlog.db for
+ * telling custom compression apart. get_wal.c */
+int op_wal_restore(const struct op_ctx *ctx, const struct cfg_server *s, const struct xdb *index,
+                   const char *name, const char *dir, uint64_t *bytes, struct cel_err *err);
+/* A PostgreSQL program that Debian keeps out of PATH: tool in
+ * /usr/lib/postgresql/<major of version>/bin, else in the newest version
+ * installed; NULL when none. Callers try PATH (with path_prefix) first.
+ * Caller frees. */
+char *op_pg_tool(const char *tool, long version);
 /* The archived path of a WAL file: wals_directory/<hash dir>/<name>, or
  * wals_directory/<name> for history files. Caller frees. */
 char *op_wal_path(const struct cfg_server *s, const char *name);

@@ -2,6 +2,8 @@
  * server_catalog.c - loading a server's catalogue for an op, and the JSON
  * form of a backup, shared by list-backup, show-backup and diagnose.
  */
+#include <dirent.h>
+
 #include "ops.h"
 #include "storage.h"
 #include "wal.h"
@@ -210,4 +212,28 @@ json_t *op_backup_json(const struct cat_backup *b)
     json_object_set_new(o, "version", int_or_null(b->version));
     json_object_set_new(o, "xlog_segment_size", int_or_null(b->xlog_segment_size));
     return o;
+}
+
+char *op_pg_tool(const char *tool, long version)
+{
+    if (version >= 100000) {
+        char *path = cel_xasprintf("/usr/lib/postgresql/%ld/bin/%s", version / 10000, tool);
+        if (stor_is_file(path))
+            return path;
+        free(path);
+    }
+    DIR *d = opendir("/usr/lib/postgresql");
+    if (!d)
+        return NULL;
+    long best = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        long major = strtol(e->d_name, NULL, 10);
+        char *path = cel_xasprintf("/usr/lib/postgresql/%s/bin/%s", e->d_name, tool);
+        if (major > best && stor_is_file(path))
+            best = major;
+        free(path);
+    }
+    closedir(d);
+    return best ? cel_xasprintf("/usr/lib/postgresql/%ld/bin/%s", best, tool) : NULL;
 }

@@ -118,6 +118,12 @@ int op_each_server(const struct op_ctx *ctx, const char *arg, bool include_disab
     int first = 0;
     for (size_t i = 0; i < n; i++) {
         struct cel_err one = {0};
+        if (op_cancelled(ctx)) { /* interrupted: the next servers are not started */
+            if (first == 0)
+                first = cel_err_set(err, CEL_E_PROC, "interrupted by signal %d before server %s",
+                                    *ctx->cancel, servers[i]->name);
+            break;
+        }
         int r = fn(ctx, servers[i], fn_arg, &one);
         if (r < 0 && first == 0) {
             first = r;

@@ -10,7 +10,6 @@
  * Debian's /usr/lib/postgresql/<major>/bin of the backup's version and of
  * every installed version (a newer one reads older manifests).
  */
-#include <dirent.h>
 #include <stdlib.h>
 
 #include "ops.h"
@@ -40,32 +39,6 @@ static json_t *render_json(const void *p)
     const struct model *m = p;
     return json_pack("{s:s, s:s, s:b, s:s, s:s}", "server", m->server, "backup_id", m->id, "ok",
                      m->ok, "tool", m->tool, "output", m->output ? m->output : "");
-}
-
-/* Newest Debian install directory holding pg_verifybackup, NULL if none. */
-static char *debian_tool(long version)
-{
-    if (version > 0) {
-        char *path = cel_xasprintf("/usr/lib/postgresql/%ld/bin/pg_verifybackup",
-                                   version >= 100000 ? version / 10000 : 0);
-        if (stor_is_file(path))
-            return path;
-        free(path);
-    }
-    DIR *d = opendir("/usr/lib/postgresql");
-    if (!d)
-        return NULL;
-    long best = 0;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        long major = strtol(e->d_name, NULL, 10);
-        char *path = cel_xasprintf("/usr/lib/postgresql/%s/bin/pg_verifybackup", e->d_name);
-        if (major > best && stor_is_file(path))
-            best = major;
-        free(path);
-    }
-    closedir(d);
-    return best ? cel_xasprintf("/usr/lib/postgresql/%ld/bin/pg_verifybackup", best) : NULL;
 }
 
 int op_verify_backup(const struct op_ctx *ctx, const struct op_verify_backup_req *req,
@@ -108,7 +81,7 @@ int op_verify_backup(const struct op_ctx *ctx, const struct op_verify_backup_req
         op_phase(ctx, s->name, "verify", "running pg_verifybackup on %s", data);
         rc = proc_run(argv, &o, &res, err);
         if (rc < 0) {
-            char *alt = debian_tool(b->version.set ? (long)b->version.v : 0);
+            char *alt = op_pg_tool("pg_verifybackup", b->version.set ? (long)b->version.v : 0);
             if (alt) {
                 cel_err_clear(err);
                 free(tool);

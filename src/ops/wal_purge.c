@@ -55,6 +55,15 @@ int op_wal_remove_before(const struct op_ctx *ctx, const struct cfg_server *s,
     *removed = 0;
     if (!boundary->begin_wal)
         return 0;
+    /* a backup.info cellar cannot read may be an older backup that needs
+     * this WAL: remove nothing rather than guess */
+    for (size_t i = 0; i < list->n; i++)
+        if (list->failed[i]) {
+            op_log(ctx, LOG_WARNING, s->name,
+                   "no WAL removed: backup %s cannot be read and may need it (%s)",
+                   list->items[i].id, list->errors[i].msg);
+            return 0;
+        }
     uint32_t boundary_tli = boundary->timeline.set ? (uint32_t)boundary->timeline.v : 0;
     struct lock *lock = NULL;
     int rc = xdb_lock(ctx->cfg->global.barman_lock_directory, s->name, &lock, err);

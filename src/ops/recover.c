@@ -1,0 +1,741 @@
+/*
+ * recover.c - `cellar recover SERVER BACKUP_ID DEST`: a backup, and the WAL
+ * up to a target, into a data directory that starts as a recovered copy of
+ * the server, locally or on the host of --remote-ssh-command.
+ *
+ * Every check happens before anything is written: the backup is complete;
+ * the target is well-formed and not before the end of the backup (a
+ * recovery cannot stop before the copy is consistent); it lies within the
+ * archived WAL; the segments from the backup's begin_wal to the target are
+ * all there; the destination and the tablespace locations are empty (a
+ * tablespace recovered over the live server's would destroy it). --force
+ * skips the target and WAL checks, never the emptiness checks.
+ *
+ * Then, as Barman 3.4 does (reference section 7.2): the tablespaces are
+ * copied to their locations (or the --tablespace relocations) and linked
+ * from pg_tblspc; data/ is copied without pg_wal's contents, postmaster.pid,
+ * signal files, recovery.conf and tablespace_map; the WAL goes into pg_wal
+ * (no target: PostgreSQL replays it as crash recovery) or into barman_wal/
+ * with restore_command = 'cp barman_wal/%f %p' (a target), or is left in
+ * the archive with restore_command running `cellar get-wal` (--get-wal);
+ * the recovery settings are written for the backup's PostgreSQL version,
+ * and archive_command is disabled so the copy never archives into the
+ * server's archive.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "fmt.h"
+#include "hook.h"
+#include "proc.h"
+#include "recover_int.h"
+#include "storage.h"
+#include "wal.h"
+
+/* One tablespace's way into the destination. */
+struct tbs_plan {
+    const struct cat_tablespace *t;
+    const char *location; /* the original, or the relocation */
+};
+
+struct model {
+    const char *server, *id, *dest, *remote;
+    const struct op_recover_req *req;
+    size_t wal_files;
+    uint64_t wal_bytes, data_bytes;
+    const char *wal_dir; /* "pg_wal", "barman_wal" or NULL (get-wal) */
+    const char *settings_file;
+    const char *signal_file;
+    bool as_root;
+    size_t mangled; /* configuration lines disabled */
+    const struct tbs_plan *tbs;
+    size_t n_tbs;
+};
+
+static const char *target_option(enum rc_target_kind k)
+{
+    switch (k) {
+    case RC_TARGET_TIME:
+        return "--target-time";
+    case RC_TARGET_XID:
+        return "--target-xid";
+    case RC_TARGET_LSN:
+        return "--target-lsn";
+    case RC_TARGET_NAME:
+        return "--target-name";
+    case RC_TARGET_IMMEDIATE:
+        return "--target-immediate";
+    case RC_TARGET_NONE:
+        break;
+    }
+    return "the end of the archived WAL";
+}
+
+static void render_text(const void *p, struct strbuf *out)
+{
+    const struct model *m = p;
+    sb_appendf(out, "Recovery of backup %s of server %s into %s%s%s done.\n", m->id, m->server,
+               m->remote ? m->remote : "", m->remote ? ":" : "", m->dest);
+    for (size_t i = 0; i < m->n_tbs; i++)
+        sb_appendf(out, "  Tablespace %s (oid %lld) : %s\n", m->tbs[i].t->name,
+                   (long long)m->tbs[i].t->oid, m->tbs[i].location);
+    sb_appendf(out, "  Target                : %s%s%s%s\n", target_option(m->req->target),
+               m->req->target_value ? " " : "", m->req->target_value ? m->req->target_value : "",
+               m->req->exclusive ? " (exclusive)" : "");
+    if (m->wal_dir) {
+        sb_appendf(out, "  WAL prepared          : %zu file%s (", m->wal_files,
+                   m->wal_files == 1 ? "" : "s");
+        fmt_size((double)m->wal_bytes, out);
+        sb_appendf(out, ") in %s/%s\n", m->dest, m->wal_dir);
+    } else {
+        sb_append(out, "  WAL                   : fetched by restore_command (cellar get-wal)\n");
+    }
+    if (m->settings_file)
+        sb_appendf(out, "  Recovery settings     : %s/%s%s%s\n", m->dest, m->settings_file,
+                   m->signal_file ? " and " : "", m->signal_file ? m->signal_file : "");
+    if (m->mangled)
+        sb_appendf(out, "  Configuration         : %zu line%s disabled (#BARMAN#: archive_command, "
+                        "old recovery targets); originals in *.origin\n",
+                   m->mangled, m->mangled == 1 ? "" : "s");
+    sb_append(out, "\nNext:\n");
+    if (m->as_root && !m->remote)
+        sb_appendf(out, "  chown -R postgres: %s%s   # the files belong to root\n", m->dest,
+                   m->n_tbs ? " and the tablespace directories" : "");
+    sb_appendf(out, "  pg_ctl -D %s start\n", m->dest);
+    if (m->req->target != RC_TARGET_NONE && !m->req->target_action)
+        sb_append(out, "  PostgreSQL pauses at the target: check the data, then run "
+                       "SELECT pg_wal_replay_resume() to end recovery.\n");
+}
+
+static json_t *render_json(const void *p)
+{
+    const struct model *m = p;
+    return json_pack("{s:s, s:s, s:s, s:o, s:s, s:o, s:I, s:I, s:o, s:o}", "server", m->server,
+                     "backup_id", m->id, "destination", m->dest, "remote",
+                     m->remote ? json_string(m->remote) : json_null(), "target",
+                     target_option(m->req->target), "target_value",
+                     m->req->target_value ? json_string(m->req->target_value) : json_null(),
+                     "wal_files", (json_int_t)m->wal_files, "wal_bytes",
+                     (json_int_t)m->wal_bytes, "wal_directory",
+                     m->wal_dir ? json_string(m->wal_dir) : json_null(), "settings_file",
+                     m->settings_file ? json_string(m->settings_file) : json_null());
+}
+
+/* ---- choosing the backup ---------------------------------------------------- */
+
+static double target_epoch(const struct op_recover_req *req)
+{
+    struct ts t;
+    if (req->target == RC_TARGET_TIME && ts_parse(req->target_value, &t, NULL) == 0)
+        return ts_epoch(&t);
+    return 0;
+}
+
+static uint64_t target_lsn(const struct op_recover_req *req)
+{
+    uint64_t lsn = 0;
+    if (req->target == RC_TARGET_LSN)
+        wal_lsn_parse(req->target_value, &lsn, NULL);
+    return lsn;
+}
+
+/* `auto`: the latest DONE backup that ended before the target. */
+static int pick_auto(const struct op_catalog *cat, const struct op_recover_req *req,
+                     const char *server, struct cel_err *err)
+{
+    double when = target_epoch(req);
+    uint64_t lsn = target_lsn(req);
+    for (size_t i = cat->list.n; i-- > 0;) {
+        const struct cat_backup *b = &cat->list.items[i];
+        if (cat->list.failed[i] || b->status != CAT_DONE)
+            continue;
+        if (when && (!b->end_time.set || ts_epoch(&b->end_time.t) > when))
+            continue;
+        uint64_t end = 0;
+        if (lsn && (!b->end_xlog || wal_lsn_parse(b->end_xlog, &end, NULL) < 0 || end > lsn))
+            continue;
+        return (int)i;
+    }
+    return cel_err_set(err, CEL_E_NOT_FOUND, "server %s has no DONE backup that ended before %s",
+                       server, req->target_value ? req->target_value : "now");
+}
+
+/* ---- the checks ---------------------------------------------------------------- */
+
+/* NextXID of the backup's pg_control ("Latest checkpoint's NextXID: 0:745"),
+ * 0 when pg_controldata cannot tell. */
+static uint64_t backup_next_xid(const struct cfg_server *s, const struct cat_backup *b,
+                                const char *data)
+{
+    char *tool = op_pg_tool("pg_controldata", b->version.set ? (long)b->version.v : 0);
+    const char *argv[] = {tool ? tool : "pg_controldata", "-D", data, NULL};
+    struct proc_opts o = {.path_prefix = s->path_prefix, .err_mode = PROC_DISCARD,
+                          .env = (const char *const[]){"LC_ALL=C", NULL}};
+    struct proc_result res = {0};
+    uint64_t next = 0;
+    if (proc_run(argv, &o, &res, NULL) == 0 && res.status == 0 && res.out) {
+        const char *line = strstr(res.out, "Latest checkpoint's NextXID:");
+        unsigned long long epoch = 0, xid = 0;
+        if (line && sscanf(line, "Latest checkpoint's NextXID: %llu:%llu", &epoch, &xid) == 2 &&
+            epoch == 0)
+            next = xid;
+    }
+    proc_result_free(&res);
+    free(tool);
+    return next;
+}
+
+/* The target against the backup: a recovery cannot stop before the copy is
+ * consistent, at the backup's end. */
+static int check_target(const struct cfg_server *s, const struct cat_backup *b,
+                        const char *data, const struct op_recover_req *req, struct cel_err *err)
+{
+    int rc = 0;
+    if (req->target == RC_TARGET_TIME && b->end_time.set &&
+        target_epoch(req) < ts_epoch(&b->end_time.t)) {
+        char end[TS_MAX];
+        ts_format(&b->end_time.t, end);
+        rc = cel_err_set(err, CEL_E_INVALID, "--target-time %s is before the end of backup %s "
+                                             "(%s): the copy is not consistent before then",
+                         req->target_value, b->id, end);
+    } else if (req->target == RC_TARGET_LSN) {
+        uint64_t end = 0;
+        if (b->end_xlog && wal_lsn_parse(b->end_xlog, &end, NULL) == 0 && target_lsn(req) < end)
+            rc = cel_err_set(err, CEL_E_INVALID, "--target-lsn %s is before the end of backup "
+                                                 "%s (%s): the copy is not consistent before "
+                                                 "then",
+                             req->target_value, b->id, b->end_xlog);
+    } else if (req->target == RC_TARGET_XID) {
+        uint64_t next = backup_next_xid(s, b, data);
+        uint64_t xid = strtoull(req->target_value, NULL, 10);
+        if (next && xid < next) {
+            rc = cel_err_set(err, CEL_E_INVALID, "--target-xid %s was assigned before backup %s "
+                                                 "started (its first free transaction ID was "
+                                                 "%llu): its commit is older than the backup",
+                             req->target_value, b->id, (unsigned long long)next);
+            cel_err_hint(err, "Choose an older backup, or --force if that transaction ran "
+                              "across the whole backup and committed after its end.");
+        }
+    }
+    if (rc < 0 && !*err->hint)
+        cel_err_hint(err, "Choose an older backup (BACKUP_ID auto picks one), or a later "
+                          "target.");
+    return rc;
+}
+
+/* The WAL a recovery needs and what it copies. */
+struct wal_plan {
+    char (*names)[WAL_NAME_MAX];
+    size_t n;
+    uint64_t bytes;
+};
+
+static void plan_add(struct wal_plan *p, const struct xdb_entry *e)
+{
+    p->names = cel_xrealloc_array(p->names, p->n + 1, sizeof *p->names);
+    memcpy(p->names[p->n++], e->name, WAL_NAME_MAX);
+    p->bytes += e->size;
+}
+
+/* The timeline the recovery follows: --target-tli, or the newest archived. */
+static uint32_t plan_timeline(const struct op_recover_req *req, const struct cat_backup *b,
+                              const struct xdb *xdb)
+{
+    uint32_t tli = b->timeline.set ? (uint32_t)b->timeline.v : 1;
+    if (req->target_tli && strcmp(req->target_tli, "current") == 0)
+        return tli;
+    if (req->target_tli && strcmp(req->target_tli, "latest") != 0)
+        return (uint32_t)strtoul(req->target_tli, NULL, 10);
+    for (size_t i = 0; i < xdb->n; i++) {
+        struct wal_name w;
+        if (wal_name_parse(xdb->entries[i].name, &w, NULL) == 0 && w.tli > tli)
+            tli = w.tli;
+    }
+    return tli;
+}
+
+/* Every history file, and the segments from begin_wal on timelines up to
+ * the target's, up to the target; then check that none is missing. */
+static int plan_wal(const struct op_recover_req *req, const struct cat_backup *b,
+                    const struct xdb *xdb, struct wal_plan *p, struct cel_err *err)
+{
+    uint64_t segsize = b->xlog_segment_size.set ? (uint64_t)b->xlog_segment_size.v
+                                                 : WAL_DEFAULT_SEGSIZE;
+    struct wal_name begin, end;
+    if (!b->begin_wal || !b->end_wal || wal_name_parse(b->begin_wal, &begin, NULL) < 0 ||
+        wal_name_parse(b->end_wal, &end, NULL) < 0)
+        return cel_err_set(err, CEL_E_FORMAT, "backup %s has no WAL range in backup.info", b->id);
+    uint64_t first = wal_segno(&begin, segsize), last_needed = wal_segno(&end, segsize);
+    uint32_t tli = plan_timeline(req, b, xdb);
+    double when = target_epoch(req);
+    uint64_t lsn_seg = req->target == RC_TARGET_LSN ? wal_lsn_to_segno(target_lsn(req), segsize)
+                                                    : UINT64_MAX;
+    for (size_t i = 0; i < xdb->n; i++) {
+        struct wal_name w;
+        if (wal_name_parse(xdb->entries[i].name, &w, NULL) == 0 && w.kind == WAL_KIND_HISTORY)
+            plan_add(p, &xdb->entries[i]);
+    }
+    /* per timeline, in order: contiguous segments, or the hole is reported */
+    uint64_t expect = first, last_seen = 0;
+    bool any = false, past_target = false;
+    for (size_t i = 0; i < xdb->n && !past_target; i++) {
+        const struct xdb_entry *e = &xdb->entries[i];
+        struct wal_name w;
+        if (wal_name_parse(e->name, &w, NULL) < 0 || w.kind != WAL_KIND_SEGMENT || w.tli > tli)
+            continue;
+        uint64_t seg = wal_segno(&w, segsize);
+        if (seg < first || seg > lsn_seg)
+            continue;
+        if (any && seg > last_seen + 1 && !req->force) {
+            char missing[WAL_NAME_MAX];
+            wal_segment_name(w.tli, last_seen + 1, segsize, missing);
+            return cel_err_set(err, CEL_E_NOT_FOUND,
+                               "WAL segment %s is missing from the archive: the recovery would "
+                               "stop there",
+                               missing);
+        }
+        if (!any && seg != expect && !req->force) {
+            char missing[WAL_NAME_MAX];
+            wal_segment_name(w.tli, expect, segsize, missing);
+            return cel_err_set(err, CEL_E_NOT_FOUND, "WAL segment %s, where backup %s starts, is "
+                                                     "missing from the archive",
+                               missing, b->id);
+        }
+        plan_add(p, e);
+        any = true;
+        last_seen = seg;
+        if (when && e->time > when)
+            past_target = true; /* this segment holds the target time */
+    }
+    if (req->force)
+        return 0;
+    if (!any || last_seen < last_needed) {
+        char missing[WAL_NAME_MAX];
+        wal_segment_name(end.tli, any ? last_seen + 1 : first, segsize, missing);
+        return cel_err_set(err, CEL_E_NOT_FOUND, "WAL segment %s, needed to make backup %s "
+                                                 "consistent, is missing from the archive",
+                           missing, b->id);
+    }
+    if (req->target == RC_TARGET_LSN && lsn_seg > last_seen)
+        return cel_err_set(err, CEL_E_INVALID, "--target-lsn %s is beyond the archived WAL (the "
+                                               "last archived segment ends at %llX/%llX)",
+                           req->target_value,
+                           (unsigned long long)(wal_segno_to_lsn(last_seen + 1, segsize) >> 32),
+                           (unsigned long long)(wal_segno_to_lsn(last_seen + 1, segsize) &
+                                                0xFFFFFFFFu));
+    if (when && !past_target) {
+        const struct xdb_entry *lastf = NULL;
+        for (size_t i = xdb->n; i-- > 0 && !lastf;)
+            if (strcmp(xdb->entries[i].name, p->names[p->n - 1]) == 0)
+                lastf = &xdb->entries[i];
+        struct ts t;
+        ts_from_epoch((int64_t)lastf->time, 0, &t);
+        char at[TS_MAX];
+        ts_format(&t, at);
+        return cel_err_set(err, CEL_E_INVALID, "--target-time %s is after the end of the archived "
+                                               "WAL (the last segment, %s, was archived at %s)",
+                           req->target_value, lastf->name, at);
+    }
+    return 0;
+}
+
+/* ---- writing --------------------------------------------------------------------- */
+
+struct run {
+    const struct op_ctx *ctx;
+    const struct cfg_server *s;
+    const struct op_recover_req *req;
+    const struct cat_backup *b;
+    char *backup_dir;
+    struct rdest d;
+    struct tbs_plan *tbs;
+    size_t n_tbs;
+    struct wal_plan wal;
+    const struct xdb *xdb;
+    bool get_wal;
+    struct model m;
+};
+
+static void progress_cb(void *p, const struct rsync_progress *rp)
+{
+    const struct run *r = p;
+    struct op_progress op = {.bytes_done = rp->bytes_done,
+                             .bytes_total = rp->bytes_total,
+                             .files_done = rp->files_done,
+                             .files_total = rp->files_total,
+                             .rate = rp->rate,
+                             .current = rp->current};
+    op_progress(r->ctx, r->s->name, &op);
+}
+
+static void copy_opts(const struct run *r, struct rsync_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    rd_rsync_opts(&r->d, o);
+    o->workers = r->req->jobs > 0 ? r->req->jobs
+                                  : (r->s->parallel_jobs > 0 ? r->s->parallel_jobs : 1);
+    o->bwlimit_kbps = r->req->bwlimit > 0 ? r->req->bwlimit : r->s->bandwidth_limit;
+    o->compress = r->s->network_compression && r->d.ssh;
+    o->retry_times = r->req->retry_times >= 0 ? r->req->retry_times
+                                               : r->s->basebackup_retry_times;
+    o->retry_sleep = r->s->basebackup_retry_sleep;
+    o->path_prefix = r->s->path_prefix;
+    o->on_progress = progress_cb;
+    o->ctx = (void *)(uintptr_t)r;
+    o->cancel = r->ctx->cancel;
+}
+
+static int copy_files(struct run *r, struct cel_err *err)
+{
+    static const char *const data_exclude[] = {
+        "/pg_wal/*",       "/pg_xlog/*",       "/postmaster.pid", "/postmaster.opts",
+        "/recovery.conf",  "/recovery.signal", "/standby.signal", "/tablespace_map",
+        "/pg_tblspc/*",    "/backup_manifest", NULL};
+    int rc = rd_mkdir(&r->d, r->req->dest, err);
+    for (size_t i = 0; rc == 0 && i < r->n_tbs; i++) {
+        const struct tbs_plan *t = &r->tbs[i];
+        char *src = cel_xasprintf("%s/%lld", r->backup_dir, (long long)t->t->oid);
+        /* Barman's oldest layout kept tablespaces under pgdata/pg_tblspc */
+        op_phase(r->ctx, r->s->name, "copy-tablespace", "copying tablespace %s to %s",
+                 t->t->name, t->location);
+        struct rsync_opts o;
+        copy_opts(r, &o);
+        rc = rd_mkdir(&r->d, t->location, err);
+        if (rc == 0)
+            rc = rsync_copy(src, t->location, &o, NULL, err);
+        free(src);
+    }
+    if (rc == 0) {
+        char *src = cel_xasprintf("%s/data", r->backup_dir);
+        op_phase(r->ctx, r->s->name, "copy-data", "copying the data directory to %s%s%s",
+                 r->d.ssh ? r->d.ssh : "", r->d.ssh ? ":" : "", r->req->dest);
+        struct rsync_opts o;
+        copy_opts(r, &o);
+        o.exclude = data_exclude;
+        struct rsync_stats st = {0};
+        rc = rsync_copy(src, r->req->dest, &o, &st, err);
+        r->m.data_bytes = st.bytes;
+        free(src);
+    }
+    char *dir = cel_xasprintf("%s/pg_tblspc", r->req->dest);
+    if (rc == 0 && r->n_tbs)
+        rc = rd_mkdir(&r->d, dir, err);
+    for (size_t i = 0; rc == 0 && i < r->n_tbs; i++) {
+        char *link = cel_xasprintf("%s/%lld", dir, (long long)r->tbs[i].t->oid);
+        rc = rd_symlink(&r->d, r->tbs[i].location, link, err);
+        free(link);
+    }
+    free(dir);
+    return rc;
+}
+
+/* The planned WAL, decompressed, into DEST/<wal_dir> (through a local
+ * scratch directory when the destination is remote). */
+static int copy_wal(struct run *r, struct cel_err *err)
+{
+    const char *wal_dir = r->req->target == RC_TARGET_NONE ? "pg_wal" : "barman_wal";
+    r->m.wal_dir = wal_dir;
+    char *dst = cel_xasprintf("%s/%s", r->req->dest, wal_dir);
+    char *local = r->d.ssh ? cel_xasprintf("%s/wal", r->d.stage) : cel_xstrdup(dst);
+    int rc = stor_mkdir_p(local, 0700, err);
+    op_phase(r->ctx, r->s->name, "wal", "preparing %zu WAL files in %s", r->wal.n, dst);
+    for (size_t i = 0; rc == 0 && i < r->wal.n; i++) {
+        if (op_cancelled(r->ctx))
+            rc = cel_err_set(err, CEL_E_PROC, "interrupted by signal %d", *r->ctx->cancel);
+        uint64_t bytes = 0;
+        if (rc == 0)
+            rc = op_wal_restore(r->ctx, r->s, r->xdb, r->wal.names[i], local, &bytes, err);
+        r->m.wal_bytes += bytes;
+        struct op_progress pr = {.bytes_done = r->m.wal_bytes,
+                                 .files_done = i + 1,
+                                 .files_total = r->wal.n,
+                                 .current = r->wal.names[i]};
+        if (rc == 0)
+            op_progress(r->ctx, r->s->name, &pr);
+    }
+    r->m.wal_files = r->wal.n;
+    /* segments put in pg_wal are marked archived, so the copy does not
+     * archive them again */
+    if (rc == 0 && strcmp(wal_dir, "pg_wal") == 0) {
+        char *status = cel_xasprintf("%s/archive_status", local);
+        rc = stor_mkdir_p(status, 0700, err);
+        for (size_t i = 0; rc == 0 && i < r->wal.n; i++) {
+            char *done = cel_xasprintf("%s/%s.done", status, r->wal.names[i]);
+            rc = stor_write_file(done, "", 0, 0600, err);
+            free(done);
+        }
+        free(status);
+    }
+    if (rc == 0 && r->d.ssh) {
+        struct rsync_opts o;
+        copy_opts(r, &o);
+        rc = rsync_copy(local, dst, &o, NULL, err);
+    }
+    free(local);
+    free(dst);
+    return rc;
+}
+
+/* Disable archive_command (and old targets) in a configuration file. */
+static int mangle(struct run *r, const char *name, struct cel_err *err)
+{
+    char *path = cel_xasprintf("%s/%s", r->req->dest, name);
+    char *text = NULL;
+    int rc = rd_read(&r->d, path, &text, err);
+    if (rc == 0 && text) {
+        struct strbuf out = {0};
+        size_t changed = 0;
+        rc_mangle_conf(text, &out, &changed);
+        r->m.mangled += changed;
+        if (changed) {
+            char *origin = cel_xasprintf("%s.origin", path);
+            rc = rd_write(&r->d, origin, text, strlen(text), err);
+            if (rc == 0)
+                rc = rd_write(&r->d, path, sb_str(&out), out.len, err);
+            free(origin);
+        }
+        sb_free(&out);
+    }
+    free(text);
+    free(path);
+    return rc;
+}
+
+static char *restore_command(const struct run *r)
+{
+    if (!r->get_wal)
+        return cel_xstrdup("cp barman_wal/%f %p");
+    /* run by the PostgreSQL server's user, on its host: for a remote
+     * recovery that host must reach this one (see doc/recovery.md) */
+    return cel_xasprintf("%s -c %s get-wal %s %%f > %%p", r->req->cellar_path,
+                         r->ctx->cfg->path, r->s->name);
+}
+
+static int write_settings(struct run *r, struct cel_err *err)
+{
+    int rc = mangle(r, "postgresql.conf", err);
+    if (rc == 0)
+        rc = mangle(r, "postgresql.auto.conf", err);
+    if (rc < 0)
+        return rc;
+    bool needed = r->req->target != RC_TARGET_NONE || r->get_wal || r->req->standby_mode;
+    if (!needed)
+        return 0;
+    char *restore = restore_command(r);
+    struct rc_settings st = {.pg_version = r->b->version.set ? (int)r->b->version.v : 150000,
+                             .restore_command = restore,
+                             .recovery_end_command = r->get_wal ? NULL : "rm -fr barman_wal",
+                             .target = r->req->target,
+                             .target_value = r->req->target_value,
+                             .exclusive = r->req->exclusive,
+                             .target_tli = r->req->target_tli,
+                             .target_action = r->req->target_action,
+                             .standby_mode = r->req->standby_mode};
+    const char *file = rc_settings_file(&st);
+    const char *signal = rc_signal_file(&st);
+    char *path = cel_xasprintf("%s/%s", r->req->dest, file);
+    char *old = NULL;
+    struct strbuf text = {0};
+    /* postgresql.auto.conf keeps what it has; recovery.conf is ours */
+    if (signal)
+        rc = rd_read(&r->d, path, &old, err);
+    if (rc == 0) {
+        if (old) {
+            sb_append(&text, old);
+            if (text.len && old[text.len - 1] != '\n')
+                sb_appendc(&text, '\n');
+        }
+        rc_settings_lines(&st, r->b->id, &text);
+        rc = rd_write(&r->d, path, sb_str(&text), text.len, err);
+    }
+    if (rc == 0 && signal) {
+        char *sig = cel_xasprintf("%s/%s", r->req->dest, signal);
+        rc = rd_write(&r->d, sig, "", 0, err);
+        free(sig);
+    }
+    r->m.settings_file = file;
+    r->m.signal_file = signal;
+    sb_free(&text);
+    free(old);
+    free(path);
+    free(restore);
+    return rc;
+}
+
+/* .barman-recover.info: which backup this directory came from. */
+static int write_marker(struct run *r, struct cel_err *err)
+{
+    struct strbuf info = {0};
+    cat_info_format(r->b, &info);
+    char *path = cel_xasprintf("%s/.barman-recover.info", r->req->dest);
+    int rc = rd_write(&r->d, path, sb_str(&info), info.len, err);
+    free(path);
+    sb_free(&info);
+    return rc;
+}
+
+/* --tablespace NAME:DIR relocations, each naming a tablespace of b. */
+static int plan_tablespaces(struct run *r, struct cel_err *err)
+{
+    const struct cat_backup *b = r->b;
+    r->tbs = cel_xcalloc(b->n_tablespaces ? b->n_tablespaces : 1, sizeof *r->tbs);
+    r->n_tbs = b->n_tablespaces;
+    for (size_t i = 0; i < b->n_tablespaces; i++) {
+        r->tbs[i].t = &b->tablespaces[i];
+        r->tbs[i].location = b->tablespaces[i].location;
+    }
+    for (size_t k = 0; k < r->req->n_tablespaces; k++) {
+        const char *spec = r->req->tablespaces[k];
+        const char *colon = strchr(spec, ':');
+        size_t i = 0;
+        while (colon && i < r->n_tbs &&
+               (strlen(r->tbs[i].t->name) != (size_t)(colon - spec) ||
+                strncmp(r->tbs[i].t->name, spec, (size_t)(colon - spec)) != 0))
+            i++;
+        if (!colon || colon[1] != '/')
+            return cel_err_set(err, CEL_E_USAGE, "--tablespace %s: expected NAME:/absolute/dir",
+                               spec);
+        if (i == r->n_tbs)
+            return cel_err_set(err, CEL_E_USAGE, "--tablespace %s: backup %s has no tablespace "
+                                                 "called %.*s",
+                               spec, b->id, (int)(colon - spec), spec);
+        r->tbs[i].location = colon + 1;
+    }
+    return 0;
+}
+
+static int check_destination(struct run *r, struct cel_err *err)
+{
+    int rc = rd_check_empty(&r->d, r->req->dest, "destination", err);
+    for (size_t i = 0; rc == 0 && i < r->n_tbs; i++) {
+        char *what = cel_xasprintf("location of tablespace %s", r->tbs[i].t->name);
+        rc = rd_check_empty(&r->d, r->tbs[i].location, what, err);
+        if (rc < 0)
+            cel_err_hint(err, "Relocate it with --tablespace %s:/an/empty/dir (recovering over "
+                              "the live server's tablespace would destroy it).",
+                         r->tbs[i].t->name);
+        free(what);
+    }
+    return rc;
+}
+
+static void hook_env(const struct run *r, struct hook_vars *v, const char *error)
+{
+    hook_vars_add(v, "BARMAN_BACKUP_DIR", "%s", r->backup_dir);
+    hook_vars_add(v, "BARMAN_BACKUP_ID", "%s", r->b->id);
+    hook_vars_add(v, "BARMAN_DESTINATION_DIRECTORY", "%s", r->req->dest);
+    hook_vars_add(v, "BARMAN_REMOTE_COMMAND", "%s", r->d.ssh ? r->d.ssh : "");
+    hook_vars_add(v, "BARMAN_ERROR", "%s", error ? error : "");
+}
+
+static int recover_backup(struct run *r, struct cel_err *err)
+{
+    int rc = plan_tablespaces(r, err);
+    if (rc == 0)
+        rc = check_destination(r, err);
+    if (rc < 0)
+        return rc;
+    struct hook_vars v = {0};
+    hook_env(r, &v, NULL);
+    char *abort_msg = NULL;
+    if (op_run_hooks(r->ctx, r->s, CFG_HOOK_PRE_RECOVERY, "recovery", true, &v, &abort_msg)) {
+        rc = cel_err_set(err, CEL_E_PROC, "recovery stopped: %s", abort_msg);
+        free(abort_msg);
+        hook_vars_free(&v);
+        return rc;
+    }
+    hook_vars_free(&v);
+    rc = copy_files(r, err);
+    if (rc == 0 && !r->get_wal)
+        rc = copy_wal(r, err);
+    if (rc == 0) {
+        char *status = cel_xasprintf("%s/pg_wal/archive_status", r->req->dest);
+        rc = rd_mkdir(&r->d, status, err);
+        free(status);
+    }
+    if (rc == 0)
+        rc = write_settings(r, err);
+    if (rc == 0)
+        rc = write_marker(r, err);
+    hook_env(r, &v, rc < 0 ? err->msg : NULL);
+    op_run_hooks(r->ctx, r->s, CFG_HOOK_PRE_RECOVERY, "recovery", false, &v, NULL);
+    hook_vars_free(&v);
+    return rc;
+}
+
+int op_recover(const struct op_ctx *ctx, const struct op_recover_req *req, struct cel_err *err)
+{
+    const struct cfg_server *s;
+    int rc = op_one_server(ctx, req->server, "recover", &s, err);
+    if (rc < 0)
+        return rc;
+    if (req->target != RC_TARGET_NONE && req->target != RC_TARGET_IMMEDIATE &&
+        (rc = rc_check_target(req->target, req->target_value, err)) < 0)
+        return rc;
+    if (req->dest[0] != '/')
+        return cel_err_set(err, CEL_E_USAGE, "recover: DEST must be an absolute path, not '%s'",
+                           req->dest);
+    /* what is waiting in incoming/ may be the WAL this recovery needs */
+    struct op_archive_summary sum;
+    struct cel_err aerr = {0};
+    if (op_archive_server(ctx, s, 0, &sum, &aerr) < 0)
+        op_log(ctx, LOG_WARNING, s->name, "archiving incoming WAL first: %s", aerr.msg);
+    struct op_catalog cat;
+    rc = op_catalog_load(ctx, s, true, &cat, err);
+    if (rc < 0)
+        return rc;
+    int i = strcmp(req->backup, "auto") == 0 ? pick_auto(&cat, req, s->name, err)
+                                             : cat_resolve(&cat.list, req->backup, s->name, err);
+    struct run r = {.ctx = ctx, .s = s, .req = req, .xdb = &cat.xdb};
+    if (i >= 0) {
+        r.b = &cat.list.items[i];
+        r.backup_dir = cel_xasprintf("%s/%s", s->basebackups_directory, r.b->id);
+        r.get_wal = req->get_wal >= 0 ? req->get_wal != 0
+                                      : (s->recovery_options & CFG_RO_GET_WAL) != 0;
+        if (r.b->status != CAT_DONE && !req->force)
+            rc = cel_err_set(err, CEL_E_CONFLICT, "backup %s of server %s is %s: only DONE "
+                                                  "backups are recovered",
+                             r.b->id, s->name, cat_status_name(r.b->status));
+        char *data = cel_xasprintf("%s/data", r.backup_dir);
+        if (rc == 0 && !req->force)
+            rc = check_target(s, r.b, data, req, err);
+        free(data);
+        if (rc == 0 && !r.get_wal)
+            rc = plan_wal(req, r.b, &cat.xdb, &r.wal, err);
+        if (rc == 0)
+            rc = rd_init(&r.d, req->remote_ssh_command, s->path_prefix, err);
+        if (rc == 0) {
+            op_phase(ctx, s->name, "recover", "recovering backup %s of server %s into %s%s%s",
+                     r.b->id, s->name, r.d.ssh ? r.d.ssh : "", r.d.ssh ? ":" : "", req->dest);
+            rc = recover_backup(&r, err);
+        }
+        if (rc == 0) {
+            r.m = (struct model){.server = s->name,
+                                 .id = r.b->id,
+                                 .dest = req->dest,
+                                 .remote = r.d.ssh,
+                                 .req = req,
+                                 .wal_files = r.m.wal_files,
+                                 .wal_bytes = r.m.wal_bytes,
+                                 .data_bytes = r.m.data_bytes,
+                                 .wal_dir = r.m.wal_dir,
+                                 .settings_file = r.m.settings_file,
+                                 .signal_file = r.m.signal_file,
+                                 .as_root = geteuid() == 0,
+                                 .mangled = r.m.mangled,
+                                 .tbs = r.tbs,
+                                 .n_tbs = r.n_tbs};
+            struct op_result res = {"recover", &r.m, render_text, render_json};
+            op_result(ctx, &res);
+        }
+        rd_free(&r.d);
+    } else {
+        rc = i;
+    }
+    free(r.wal.names);
+    free(r.tbs);
+    free(r.backup_dir);
+    op_catalog_free(&cat);
+    return rc;
+}
