@@ -29,7 +29,7 @@ set -u
 . "$(dirname "$0")/lib/backup.sh"
 . "$(dirname "$0")/lib/recover.sh"
 harness_init || exit 1
-tap_plan 59
+tap_plan 60
 
 home=$T/home
 conf=$T/cellar.conf
@@ -94,7 +94,7 @@ tbs_location() {
 d=$T/r_end
 mkdir "$d"
 recover_ok "recover to the end of the WAL into an empty directory" \
-    --tablespace "tbs1:$T/r_end_tbs" main "$id1" "$d"
+    --jobs 2 --bwlimit 200000 --retry-times 1 --tablespace "tbs1:$T/r_end_tbs" main "$id1" "$d"
 ok "the output ends with what to do next: pg_ctl -D $d start" \
     has_text "$(tail -n 5 <<<"$REC_OUT")" "pg_ctl -D $d start"
 ok "the backup's first segment is in DEST/pg_wal" test -f "$d/pg_wal/$wal1"
@@ -164,8 +164,10 @@ rm -rf "$d" "$T/r_name_tbs"
 
 # ---- 6. to the LSN between e and f ----------------------------------------------------------------
 d=$T/r_lsn
-recover_ok "recover --target-lsn L" --target-lsn "$L_EF" --tablespace "tbs1:$T/r_lsn_tbs" main "$id1" "$d"
+recover_ok "recover --target-lsn L --target-tli current" \
+    --target-lsn "$L_EF" --target-tli current --tablespace "tbs1:$T/r_lsn_tbs" main "$id1" "$d"
 like "$(cat "$d/postgresql.auto.conf")" $'(^|\n)recovery_target_lsn = \'?'"$L_EF" "recovery_target_lsn is set"
+like "$(cat "$d/postgresql.auto.conf")" $'(^|\n)recovery_target_timeline = \'?current' "recovery_target_timeline is current"
 ok "it starts and pauses" start_rec rlsn "$d" paused
 is "$(rows rlsn)" "p0 a b c d e" "e is there, f is not"
 is "$(pg_sql rlsn "SELECT count(*) FROM in_tbs")" 500 "the relocated tablespace is readable"

@@ -6,13 +6,13 @@
 # must exit with the right status (2: a bad or impossible target; 1: missing
 # WAL, a destination that is not empty), say what is wrong, and write
 # nothing: DEST stays absent (or exactly as it was), and so does the
-# --tablespace directory. Refused: a target time before the backup's end, an
-# xid older than the backup's start, an LSN before its end_xlog, an LSN
-# beyond the archived WAL, an LSN that is not one; a destination that is not
-# empty (also with --force); a gap in the archive between the backup and the
-# end of the WAL (a segment and its xlog.db line removed), with and without
-# a target after the gap. --force skips the target check, not the
-# destination check.
+# --tablespace directory. Refused: a target time before the backup's end,
+# an xid older than the backup's start, an LSN before its end_xlog (before
+# the backup and inside it), an LSN or a time beyond the archived WAL, an
+# LSN that is not one; a destination that is not empty (also with
+# --force); a gap in the archive between the backup and the end of the WAL
+# (a segment and its xlog.db line removed), with and without a target after
+# the gap. --force skips the target check, not the destination check.
 # Run: tests/run.sh tests/integration/t_recover_refusals.sh
 # shellcheck source-path=SCRIPTDIR
 set -u
@@ -21,7 +21,7 @@ set -u
 . "$(dirname "$0")/lib/backup.sh"
 . "$(dirname "$0")/lib/recover.sh"
 harness_init || exit 1
-tap_plan 36
+tap_plan 39
 
 home=$T/home
 conf=$T/cellar.conf
@@ -71,17 +71,19 @@ refused() {
     ok "$name: nothing written" test ! -e "$dest" -a ! -e "$nt"
 }
 
-refused "target time before the backup's end" 2 "target time.*before|before.*end.time" \
+refused "target time before the backup's end" 2 "target.time.*before" \
     "$T/d_time" --target-time "$T_OLD"
-refused "target xid older than the backup's start" 2 "xid" \
+refused "target xid older than the backup's start" 2 "xid.*(before|older)" \
     "$T/d_xid" --target-xid "$X_OLD"
-refused "target LSN before the backup's start" 2 "lsn.*before|before.*end" \
+refused "target LSN before the backup's start" 2 "lsn.*before" \
     "$T/d_lsn" --target-lsn "$L_OLD"
-refused "target LSN inside the backup (its begin_xlog, before end_xlog)" 2 "lsn.*before|before.*end" \
+refused "target LSN inside the backup (its begin_xlog, before end_xlog)" 2 "lsn.*before" \
     "$T/d_lsn2" --target-lsn "$begin_xlog"
-refused "target LSN beyond the archived WAL" 2 "lsn|archive|wal" \
+refused "target LSN beyond the archived WAL" 2 "lsn.*(beyond|archive)" \
     "$T/d_far" --target-lsn FF/0
-refused "a target LSN that is not one" 2 "lsn" \
+refused "target time after the archived WAL" 2 "target.time.*(after|beyond)" \
+    "$T/d_late" --target-time "2099-01-01 00:00:00+00:00"
+refused "a target LSN that is not one" 2 "invalid" \
     "$T/d_bad" --target-lsn not-an-lsn
 
 # a destination that is not empty; the target time refused above, with --force
