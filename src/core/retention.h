@@ -30,4 +30,37 @@ void ret_policy_format(const struct ret_policy *p, char *out, size_t size);
 /* Length of a recovery window in seconds (0 for other kinds). */
 int64_t ret_window_seconds(const struct ret_policy *p);
 
+/* ---- classification (Barman 3.4's rules, reference section 8) ---- */
+
+/* A backup's retention mark, as list-backup and show-backup print it. */
+enum ret_mark {
+    RET_MARK_NONE,        /* not classified: not DONE, or no policy ("-") */
+    RET_MARK_VALID,
+    RET_MARK_OBSOLETE,
+    RET_MARK_POTENTIALLY_OBSOLETE, /* kept only by minimum_redundancy ("OBSOLETE*") */
+    RET_MARK_KEEP_FULL,
+    RET_MARK_KEEP_STANDALONE,
+};
+
+/* What classification needs of one backup, oldest first as in the
+ * catalogue. */
+struct ret_backup {
+    bool done;            /* status DONE: only those are classified */
+    double end_time;      /* seconds since the epoch; 0 when unknown */
+    enum ret_mark keep;   /* RET_MARK_KEEP_* from annotations/keep, else NONE */
+};
+
+/* Classify n backups (oldest first) under policy p with minimum_redundancy
+ * min_redundancy at time now; marks[i] gets each one's mark. Returns the
+ * effective redundancy for REDUNDANCY (max(n, min_redundancy): *raised is
+ * set when minimum_redundancy raised it, for the warning Barman gives). */
+unsigned ret_classify(const struct ret_policy *p, unsigned min_redundancy, double now,
+                      const struct ret_backup *backups, size_t n, enum ret_mark *marks,
+                      bool *raised);
+
+/* "VALID", "OBSOLETE", "POTENTIALLY_OBSOLETE", "KEEP:FULL", "KEEP:STANDALONE", "-" */
+const char *ret_mark_name(enum ret_mark m);
+/* The short form of list-backup: "OBSOLETE*" for POTENTIALLY_OBSOLETE. */
+const char *ret_mark_short(enum ret_mark m);
+
 #endif

@@ -197,20 +197,12 @@ static int delete_locked(const struct op_ctx *ctx, const struct cfg_server *s,
 int op_delete(const struct op_ctx *ctx, const struct op_delete_req *req, struct cel_err *err)
 {
     const struct cfg_server *s;
-    int rc = op_one_server(ctx, req->server, "delete", &s, err);
-    if (rc < 0)
-        return rc;
-    sweep_leftovers(ctx, s);
     struct op_catalog cat;
-    rc = op_catalog_load(ctx, s, false, &cat, err);
-    if (rc < 0)
-        return rc;
-    int i = cat_resolve(&cat.list, req->backup, s->name, err);
-    if (i < 0) {
-        op_catalog_free(&cat);
+    int i = op_backup_open(ctx, req->server, req->backup, "delete", false, &s, &cat, err);
+    if (i < 0)
         return i;
-    }
-    rc = refuse(ctx, s, &cat, (size_t)i, err);
+    sweep_leftovers(ctx, s);
+    int rc = refuse(ctx, s, &cat, (size_t)i, err);
     char name[LOCK_NAME_MAX];
     lock_name(s->name, cat.list.items[i].id, name);
     struct lock *lock = NULL;

@@ -125,23 +125,12 @@ int op_list_files(const struct op_ctx *ctx, const struct op_list_files_req *req,
                   struct cel_err *err)
 {
     const struct cfg_server *s = NULL;
-    int rc = op_one_server(ctx, req->server, "list-files", &s, err);
-    if (rc < 0)
-        return rc;
     struct op_catalog cat;
-    if ((rc = op_catalog_load(ctx, s, true, &cat, err)) < 0)
-        return rc;
-    int i = cat_resolve(&cat.list, req->backup, s->name, err);
+    int i = op_backup_open(ctx, req->server, req->backup, "list-files", true, &s, &cat, err);
+    if (i < 0)
+        return i;
+    int rc = 0;
     struct model m = {0};
-    if (i < 0) {
-        rc = i;
-        goto out;
-    }
-    if (cat.list.failed[i]) {
-        *err = cat.list.errors[i];
-        rc = -err->code;
-        goto out;
-    }
     const struct cat_backup *b = &cat.list.items[i];
     if (req->target != OP_FILES_WAL) {
         char *dir = cel_xasprintf("%s/%s", s->basebackups_directory, b->id);
@@ -156,7 +145,6 @@ int op_list_files(const struct op_ctx *ctx, const struct op_list_files_req *req,
         struct op_result result = {"list-files", &m, render_text, render_json};
         op_result(ctx, &result);
     }
-out:
     sb_free(&m.lines);
     op_catalog_free(&cat);
     return rc;

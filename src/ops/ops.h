@@ -198,6 +198,14 @@ struct op_catalog {
 int op_catalog_load(const struct op_ctx *ctx, const struct cfg_server *s, bool with_wal,
                     struct op_catalog *out, struct cel_err *err);
 void op_catalog_free(struct op_catalog *c);
+/* The commands about one backup (show-backup, list-files, delete,
+ * verify-backup): resolve SERVER (as op_one_server) and the backup
+ * reference (an ID, name or shortcut) in its catalogue. Returns the index
+ * of the backup in cat (then free cat with op_catalog_free), or a negative
+ * code with err set and nothing to free (an unreadable backup.info too). */
+int op_backup_open(const struct op_ctx *ctx, const char *server, const char *backup,
+                   const char *command, bool with_wal, const struct cfg_server **s,
+                   struct op_catalog *cat, struct cel_err *err);
 /* WAL statistics of backup i as Barman computes them. */
 void op_catalog_wal_info(const struct op_catalog *c, size_t i, struct xdb_wal_info *out);
 

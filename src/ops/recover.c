@@ -506,9 +506,19 @@ static char *restore_command(const struct run *r)
 {
     if (!r->get_wal)
         return cel_xstrdup("cp barman_wal/%f %p");
-    /* run by the PostgreSQL server's user, on its host: for a remote
-     * recovery that host must reach this one (see doc/recovery.md) */
-    return cel_xasprintf("%s -c %s get-wal %s %%f > %%p", r->req->cellar_path,
+    /* run by the PostgreSQL server's user on its host: locally, this
+     * program; remotely, this program on this host over ssh (the recovered
+     * server's user needs a key this host accepts, as Barman's
+     * barman-wal-restore does) */
+    if (!r->d.ssh)
+        return cel_xasprintf("%s -c %s get-wal %s %%f > %%p", r->req->cellar_path,
+                             r->ctx->cfg->path, r->s->name);
+    char host[256] = "localhost";
+    gethostname(host, sizeof host - 1);
+    const char *user = r->ctx->cfg->global.barman_user ? r->ctx->cfg->global.barman_user
+                                                       : getenv("USER");
+    return cel_xasprintf("ssh -o BatchMode=yes %s%s%s '%s -c %s get-wal %s %%f' > %%p",
+                         user ? user : "", user ? "@" : "", host, r->req->cellar_path,
                          r->ctx->cfg->path, r->s->name);
 }
 
@@ -673,6 +683,14 @@ int op_recover(const struct op_ctx *ctx, const struct op_recover_req *req, struc
     if (req->target != RC_TARGET_NONE && req->target != RC_TARGET_IMMEDIATE &&
         (rc = rc_check_target(req->target, req->target_value, err)) < 0)
         return rc;
+    struct ts when;
+    if (req->target == RC_TARGET_TIME && ts_parse(req->target_value, &when, NULL) == 0 &&
+        !when.has_offset)
+        op_log(ctx, LOG_WARNING, s->name,
+               "--target-time %s has no time zone: cellar checked it as this machine's local "
+               "time, PostgreSQL reads it in the recovered server's TimeZone setting; add an "
+               "offset (+00) if they differ",
+               req->target_value);
     if (req->dest[0] != '/')
         return cel_err_set(err, CEL_E_USAGE, "recover: DEST must be an absolute path, not '%s'",
                            req->dest);

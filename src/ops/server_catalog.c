@@ -237,3 +237,22 @@ char *op_pg_tool(const char *tool, long version)
     closedir(d);
     return best ? cel_xasprintf("/usr/lib/postgresql/%ld/bin/%s", best, tool) : NULL;
 }
+
+int op_backup_open(const struct op_ctx *ctx, const char *server, const char *backup,
+                   const char *command, bool with_wal, const struct cfg_server **s,
+                   struct op_catalog *cat, struct cel_err *err)
+{
+    int rc = op_one_server(ctx, server, command, s, err);
+    if (rc == 0)
+        rc = op_catalog_load(ctx, *s, with_wal, cat, err);
+    if (rc < 0)
+        return rc;
+    int i = cat_resolve(&cat->list, backup, (*s)->name, err);
+    if (i >= 0 && cat->list.failed[i]) {
+        *err = cat->list.errors[i];
+        i = -(int)err->code;
+    }
+    if (i < 0)
+        op_catalog_free(cat);
+    return i;
+}

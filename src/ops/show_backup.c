@@ -218,23 +218,10 @@ int op_show_backup(const struct op_ctx *ctx, const struct op_show_backup_req *re
                    struct cel_err *err)
 {
     const struct cfg_server *s = NULL;
-    int rc = op_one_server(ctx, req->server, "show-backup", &s, err);
-    if (rc < 0)
-        return rc;
     struct op_catalog cat;
-    rc = op_catalog_load(ctx, s, true, &cat, err);
-    if (rc < 0)
-        return rc;
-    int i = cat_resolve(&cat.list, req->backup, s->name, err);
-    if (i < 0) {
-        op_catalog_free(&cat);
+    int i = op_backup_open(ctx, req->server, req->backup, "show-backup", true, &s, &cat, err);
+    if (i < 0)
         return i;
-    }
-    if (cat.list.failed[i]) {
-        *err = cat.list.errors[i];
-        op_catalog_free(&cat);
-        return -err->code;
-    }
     struct model m = {.server = s, .b = &cat.list.items[i]};
     if (cat_status_copy_done(m.b->status)) {
         int prev = cat_previous(&cat.list, (size_t)i), next = cat_next(&cat.list, (size_t)i);

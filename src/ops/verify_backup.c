@@ -45,18 +45,11 @@ int op_verify_backup(const struct op_ctx *ctx, const struct op_verify_backup_req
                      struct cel_err *err)
 {
     const struct cfg_server *s;
-    int rc = op_one_server(ctx, req->server, "verify-backup", &s, err);
-    if (rc < 0)
-        return rc;
     struct op_catalog cat;
-    rc = op_catalog_load(ctx, s, false, &cat, err);
-    if (rc < 0)
-        return rc;
-    int i = cat_resolve(&cat.list, req->backup, s->name, err);
-    if (i < 0) {
-        op_catalog_free(&cat);
+    int i = op_backup_open(ctx, req->server, req->backup, "verify-backup", false, &s, &cat, err);
+    if (i < 0)
         return i;
-    }
+    int rc = 0;
     const struct cat_backup *b = &cat.list.items[i];
     char *data = cel_xasprintf("%s/%s/data", s->basebackups_directory, b->id);
     char *manifest = cel_xasprintf("%s/backup_manifest", data);
