@@ -17,7 +17,10 @@
 #   the configuration file is world-readable and the archive (barman_home)
 #   and the log file belong to postgres: the test chowns them after the last
 #   archive-wal (commands run as root keep working);
-# - --standby-mode writes standby.signal instead of recovery.signal.
+# - over ssh with --standby-mode and --get-wal: standby.signal instead of
+#   recovery.signal, and a restore_command that runs cellar get-wal back on
+#   this host over ssh (as barman_user); the standby replays the archive
+#   through it (part 4 says how postgres's ssh reaches our sshd).
 # Needs root (sshd, clusters run as postgres). Run: tests/run.sh tests/integration/t_recover_remote.sh
 # shellcheck source-path=SCRIPTDIR
 set -u
@@ -26,7 +29,7 @@ set -u
 . "$(dirname "$0")/lib/backup.sh"
 . "$(dirname "$0")/lib/recover.sh"
 harness_init || exit 1
-tap_plan 35
+tap_plan 37
 
 sshd_start || tap_bail "cannot start sshd"
 home=$T/home
@@ -131,18 +134,34 @@ like "$(cat "$PG_RGW_LOG")" "restored log file \"$wal1\" from archive" \
 pg_stop rgw
 rm -rf "$d" "$T/r_getwal_tbs"
 
-# ---- 4. --standby-mode, over ssh -------------------------------------------------------------------
+# ---- 4. --standby-mode and --get-wal, over ssh --------------------------------------------------
+# A remote recovery's restore_command runs cellar get-wal back on this host
+# over ssh, as barman_user (root here): `ssh -o BatchMode=yes root@HOSTNAME
+# 'CELLAR -c CONF get-wal main %f' > %p`. The recovered server (postgres) has
+# no key for that and our sshd listens on another port, so the server's PATH
+# gets an ssh wrapper that adds the harness's client key (a copy postgres can
+# read), port and host; nothing else is changed (no ~postgres/.ssh).
+mkdir -p "$T/bin"
+cp "$SSHD_KEY" "$T/bin/key" && chown postgres: "$T/bin/key" && chmod 0600 "$T/bin/key"
+printf '#!/bin/sh\nexec /usr/bin/ssh -i %s -p %s -o IdentitiesOnly=yes -o StrictHostKeyChecking=no %s "$@"\n' \
+    "$T/bin/key" "$SSHD_PORT" "-o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o HostName=127.0.0.1" \
+    >"$T/bin/ssh"
+chmod 0755 "$T/bin/ssh"
 d=$remote/r_sb
 recover_ok "recover --standby-mode --get-wal over ssh" \
     --remote-ssh-command "$SSH_COMMAND" --standby-mode --get-wal \
     --tablespace "tbs1:$remote/r_sb_tbs" main "$id" "$d"
 ok "standby.signal is there" test -f "$d/standby.signal"
 ok "recovery.signal is not" test -f "$d/PG_VERSION" -a ! -e "$d/recovery.signal"
-ok "restore_command runs cellar get-wal" \
-    has_text "$(cat "$d/postgresql.auto.conf")" "restore_command = '$CELLAR -c $conf get-wal main %f > %p'"
+ok "no WAL was copied" test -d "$d/pg_wal" -a ! -e "$d/pg_wal/$wal1" -a ! -e "$d/barman_wal"
+auto=$(cat "$d/postgresql.auto.conf")
+like "$auto" $'(^|\n)restore_command = \'ssh -o BatchMode=yes root@'"$(hostname)"' ' \
+    "restore_command connects back to this host as barman_user (root)"
+ok "and runs '$CELLAR -c $conf get-wal main %f' there" \
+    has_text "$auto" " ''$CELLAR -c $conf get-wal main %f'' > %p'"
 # all_replayed NAME - the standby has replayed every row of the archive
 all_replayed() { [ "$(rows "$1")" = "p0 a b" ]; }
-ok "it starts as a standby and replays the whole archive through get-wal" \
-    start_rec rsb "$d" all_replayed
+PATH="$T/bin:$PATH" start_rec rsb "$d" all_replayed
+ok "it starts as a standby and replays the whole archive through ssh and get-wal" test $? = 0
 is "$(pg_sql rsb "SELECT pg_is_in_recovery()")" t "and stays in recovery, waiting for more"
 pg_stop rsb
