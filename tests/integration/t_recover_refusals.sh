@@ -10,7 +10,8 @@
 # an xid older than the backup's start, an LSN before its end_xlog (before
 # the backup and inside it), an LSN or a time beyond the archived WAL, an
 # LSN that is not one; a destination that is not empty (also with
-# --force); a gap in the archive between the backup and the end of the WAL
+# --force), a tablespace location that is not empty (the live server's,
+# or the --tablespace directory); a gap in the archive between the backup and the end of the WAL
 # (a segment and its xlog.db line removed), with and without a target after
 # the gap. --force skips the target check, not the destination check.
 # Run: tests/run.sh tests/integration/t_recover_refusals.sh
@@ -21,7 +22,7 @@ set -u
 . "$(dirname "$0")/lib/backup.sh"
 . "$(dirname "$0")/lib/recover.sh"
 harness_init || exit 1
-tap_plan 39
+tap_plan 45
 
 home=$T/home
 conf=$T/cellar.conf
@@ -97,6 +98,18 @@ is "$(ls -A "$d")/$(cat "$d/keep")" "keep/precious" "the destination is untouche
 rec_run --force main "$id" "$d"
 is "$REC_RC" 1 "--force does not skip the destination check: exit status 1"
 is "$(ls -A "$d")/$(cat "$d/keep")" "keep/precious" "the destination is untouched"
+
+# a tablespace location that is not empty: the live server's own, or a relocation
+rec_run main "$id" "$T/d_live"
+is "$REC_RC" 1 "the tablespace's original location is the live server's: exit status 1"
+like "$REC_OUT" "$tbs.*not empty|not empty.*$tbs" "the message names it as not empty"
+ok "nothing written" test ! -e "$T/d_live"
+mkdir "$T/full_tbs"
+echo precious >"$T/full_tbs/keep"
+rec_run --tablespace "tbs1:$T/full_tbs" main "$id" "$T/d_tbs"
+is "$REC_RC" 1 "a --tablespace directory that is not empty: exit status 1"
+is "$(ls -A "$T/full_tbs")/$(cat "$T/full_tbs/keep")" "keep/precious" "it is untouched"
+ok "nothing written" test ! -e "$T/d_tbs"
 
 d=$T/d_empty
 mkdir "$d"
