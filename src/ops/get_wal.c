@@ -13,6 +13,7 @@
 #define _GNU_SOURCE /* mkostemp */
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "ops.h"
@@ -72,15 +73,37 @@ out:
     return rc;
 }
 
+/* Is the archived file path there? NOT_FOUND only when it is truly absent:
+ * PostgreSQL takes a failing restore_command for the end of the archive,
+ * so a file that cannot be read (permissions) must say so, not "missing". */
+static int archived_file(const struct cfg_server *s, const char *path, const char *name,
+                         struct cel_err *err)
+{
+    struct stat st;
+    errno = 0;
+    int found = stat(path, &st);
+    if (found == 0 && S_ISREG(st.st_mode))
+        return 0;
+    if (found == 0)
+        errno = 0; /* something else than a file: as good as absent */
+    if (errno == ENOENT || errno == ENOTDIR || errno == 0)
+        return cel_err_set(err, CEL_E_NOT_FOUND, "%s is not in the WAL archive of server '%s'",
+                           name, s->name);
+    int rc = cel_err_sys(err, CEL_E_IO, errno, "cannot reach %s in the WAL archive of server "
+                                               "'%s' (%s)",
+                         name, s->name, path);
+    cel_err_hint(err, "get-wal runs as the PostgreSQL server's user: it must be able to read "
+                      "the archive (and the configuration file).");
+    return rc;
+}
+
 int op_wal_restore(const struct op_ctx *ctx, const struct cfg_server *s, const struct xdb *index,
                    const char *name, const char *dir, uint64_t *bytes, struct cel_err *err)
 {
     char *path = op_wal_path(s, name);
     int rc = 0;
     enum comp_kind kind;
-    if (!stor_is_file(path))
-        rc = cel_err_set(err, CEL_E_NOT_FOUND, "%s is not in the WAL archive of server '%s'",
-                         name, s->name);
+    rc = archived_file(s, path, name, err);
     if (rc == 0)
         rc = op_archived_kind(ctx, s, path, name, index, &kind, err);
     if (rc == 0)
@@ -106,11 +129,8 @@ int op_get_wal(const struct op_ctx *ctx, const struct op_get_wal_req *req, struc
         free(path);
         path = partial;
     }
-    if (!stor_is_file(path)) {
-        rc = cel_err_set(err, CEL_E_NOT_FOUND, "%s is not in the WAL archive of server '%s'",
-                         req->name, s->name);
+    if ((rc = archived_file(s, path, req->name, err)) < 0)
         goto out;
-    }
     enum comp_kind kind;
     if ((rc = op_archived_kind(ctx, s, path, req->name, NULL, &kind, err)) < 0)
         goto out;
