@@ -43,7 +43,7 @@ enum ret_mark {
 };
 
 /* What classification needs of one backup, oldest first as in the
- * catalogue. */
+ * catalogue (Barman walks backups by ID, newest first). */
 struct ret_backup {
     bool done;            /* status DONE: only those are classified */
     double end_time;      /* seconds since the epoch; 0 when unknown */
@@ -51,16 +51,37 @@ struct ret_backup {
 };
 
 /* Classify n backups (oldest first) under policy p with minimum_redundancy
- * min_redundancy at time now; marks[i] gets each one's mark. Returns the
- * effective redundancy for REDUNDANCY (max(n, min_redundancy): *raised is
- * set when minimum_redundancy raised it, for the warning Barman gives). */
+ * min_redundancy at time now (seconds since the epoch); marks[i] gets each
+ * one's mark. Returns the effective redundancy for REDUNDANCY (max(n,
+ * min_redundancy): *raised is set when minimum_redundancy raised it, for the
+ * warning Barman gives), 0 for the other kinds. raised may be NULL.
+ *
+ * Rules (Barman 3.4's _backup_report): backups that are not DONE get
+ * RET_MARK_NONE and are not counted; so does every backup under RET_NONE.
+ *  - REDUNDANCY: newest first, every DONE backup counts (kept ones too); a
+ *    keep annotation gives its KEEP mark, else the first `effective` ones
+ *    are VALID and the rest OBSOLETE.
+ *  - WINDOW: the point of recoverability is now - ret_window_seconds(p),
+ *    reckoned on the local wall clock as Barman does (ts_local_minus: an hour
+ *    off the plain difference across a change of the local offset).
+ *    Newest first, backups are VALID (or KEEP) and counted until one that
+ *    ended strictly before that point has been marked: it stays VALID, being
+ *    needed to recover to the start of the window. Older ones are KEEP or,
+ *    while fewer than min_redundancy have been counted, POTENTIALLY_OBSOLETE
+ *    (counted, kept ones too), else OBSOLETE.
+ *    An unknown end time (0; Barman fails on it) never closes the window:
+ *    deleting is the irreversible side, so such a backup keeps the older
+ *    ones in play.
+ * Never fails, never blocks. */
 unsigned ret_classify(const struct ret_policy *p, unsigned min_redundancy, double now,
                       const struct ret_backup *backups, size_t n, enum ret_mark *marks,
                       bool *raised);
 
-/* "VALID", "OBSOLETE", "POTENTIALLY_OBSOLETE", "KEEP:FULL", "KEEP:STANDALONE", "-" */
+/* "VALID", "OBSOLETE", "POTENTIALLY_OBSOLETE", "KEEP:FULL", "KEEP:STANDALONE",
+ * "-" for RET_MARK_NONE. Static strings. */
 const char *ret_mark_name(enum ret_mark m);
-/* The short form of list-backup: "OBSOLETE*" for POTENTIALLY_OBSOLETE. */
+/* Barman's spelling, as list-backup and show-backup print it: the same as
+ * ret_mark_name except "OBSOLETE*" for POTENTIALLY_OBSOLETE. Static strings. */
 const char *ret_mark_short(enum ret_mark m);
 
 #endif

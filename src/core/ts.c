@@ -488,6 +488,18 @@ void ts_now(struct ts *out)
     ts_from_epoch((int64_t)now.tv_sec, (int32_t)(now.tv_nsec / 1000), out);
 }
 
+double ts_local_minus(double now, int64_t seconds)
+{
+    int64_t sec = (int64_t)now;
+    if ((double)sec > now)
+        sec--; /* floor, for instants before the epoch */
+    int32_t offset;
+    int64_t utc;
+    if (local_offset(sec, &offset) < 0 || local_to_utc(sec + offset - seconds, &utc) < 0)
+        return now - (double)seconds;
+    return (double)utc + (now - (double)sec);
+}
+
 int ts_cmp(const struct ts *a, const struct ts *b)
 {
     if (a->sec != b->sec)

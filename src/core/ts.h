@@ -55,6 +55,14 @@ void ts_now(struct ts *out);
 /* The instant sec.usec, recorded in the local offset (has_offset true).
  * usec outside 0..999999 is carried into sec. */
 void ts_from_epoch(int64_t sec, int32_t usec, struct ts *out);
+/* The instant whose local wall time is that of instant now minus seconds:
+ * Python's datetime.now(tzlocal()) - timedelta(seconds=...), which does its
+ * arithmetic on the wall clock, so across a change of the local offset the
+ * result is an hour nearer or farther than now - seconds. A wall time that
+ * occurs twice is the first occurrence, one in the spring gap is read with
+ * the later offset (as dateutil does). Falls back to now - seconds when the
+ * local time cannot be computed. */
+double ts_local_minus(double now, int64_t seconds);
 /* Order of two instants: <0, 0, >0 (offsets do not matter). */
 int ts_cmp(const struct ts *a, const struct ts *b);
 

@@ -11,6 +11,10 @@
  * Size is the backup's size plus the WAL it needs to be consistent; WAL Size
  * the WAL archived after it up to the next backup. Both come from one read of
  * xlog.db per server, not one per backup (Barman issue #91).
+ *
+ * When the server has a retention policy, the line of a complete backup that
+ * is not VALID ends with its mark, as in Barman: " - OBSOLETE",
+ * " - OBSOLETE*", " - KEEP:FULL" or " - KEEP:STANDALONE".
  */
 #include "fmt.h"
 #include "ops.h"
@@ -19,6 +23,7 @@ struct row {
     const struct cat_backup *b;
     bool unreadable;
     uint64_t size, wal_size;
+    enum ret_mark mark; /* RET_MARK_NONE without a policy */
 };
 
 struct model {
@@ -82,6 +87,8 @@ static void render_text(const void *p, struct strbuf *out)
         }
         if (b->status == CAT_WAITING_FOR_WALS)
             sb_append(out, " - WAITING_FOR_WALS");
+        if (r->mark != RET_MARK_NONE && r->mark != RET_MARK_VALID)
+            sb_appendf(out, " - %s", ret_mark_short(r->mark));
         sb_appendc(out, '\n');
     }
 }
@@ -127,6 +134,8 @@ static json_t *render_json(const void *p)
                 json_array_append_new(tbs, json_pack("{s:s, s:s}", "name", b->tablespaces[t].name,
                                                      "location", b->tablespaces[t].location));
             json_object_set_new(o, "tablespaces", tbs);
+            /* Barman's JSON says "-" for VALID too; cellar names it */
+            json_object_set_new(o, "retention_status", json_string(ret_mark_name(r->mark)));
             sb_free(&s);
             sb_free(&w);
         }
@@ -146,10 +155,14 @@ static int list_one(const struct op_ctx *ctx, const struct cfg_server *s, const 
         return rc;
     struct model m = {.server = s->name, .minimal = minimal};
     m.rows = cel_xcalloc(cat.list.n + 1, sizeof *m.rows);
+    enum ret_mark *marks = cel_xcalloc(cat.list.n + 1, sizeof *marks);
+    if (!minimal)
+        op_retention_marks(ctx, s, &cat.list, marks);
     for (size_t k = cat.list.n; k-- > 0;) {
         struct row *r = &m.rows[m.n++];
         r->b = &cat.list.items[k];
         r->unreadable = cat.list.failed[k];
+        r->mark = marks[k];
         if (r->unreadable || minimal || !cat_status_copy_done(r->b->status))
             continue;
         struct xdb_wal_info wi;
@@ -159,6 +172,7 @@ static int list_one(const struct op_ctx *ctx, const struct cfg_server *s, const 
     }
     struct op_result result = {"list-backup", &m, render_text, render_json};
     op_result(ctx, &result);
+    free(marks);
     free(m.rows);
     op_catalog_free(&cat);
     return 0;

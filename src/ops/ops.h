@@ -206,6 +206,15 @@ void op_catalog_free(struct op_catalog *c);
 int op_backup_open(const struct op_ctx *ctx, const char *server, const char *backup,
                    const char *command, bool with_wal, const struct cfg_server **s,
                    struct op_catalog *cat, struct cel_err *err);
+/* The retention mark of every backup of list (a server's catalogue, oldest
+ * first) under s's retention_policy and minimum_redundancy, now: marks[i]
+ * for list->items[i] (list->n of them). All RET_MARK_NONE without a policy;
+ * unreadable and non-DONE backups are RET_MARK_NONE. Reads each DONE
+ * backup's keep annotation (an unreadable one is reported as a warning and
+ * counts as KEEP:FULL). Logs Barman's warning when minimum_redundancy raises
+ * a REDUNDANCY policy. retention_marks.c */
+void op_retention_marks(const struct op_ctx *ctx, const struct cfg_server *s,
+                        const struct cat_list *list, enum ret_mark *marks);
 /* WAL statistics of backup i as Barman computes them. */
 void op_catalog_wal_info(const struct op_catalog *c, size_t i, struct xdb_wal_info *out);
 

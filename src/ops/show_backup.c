@@ -16,6 +16,7 @@ struct model {
     const char *previous; /* ID, NULL when none */
     const char *next;
     struct xdb_wal_info wal;
+    enum ret_mark mark; /* RET_MARK_NONE without a policy */
 };
 
 /* "  Label                  : value" (Barman's "  {:<23}: {}") */
@@ -146,11 +147,11 @@ static void render_wal(const struct model *m, struct strbuf *out)
 static void render_catalog(const struct model *m, struct strbuf *out)
 {
     sb_append(out, "  Catalog information:\n");
-    /* retention marks are computed by the retention module (not built yet):
-     * say so rather than print a status that was never computed */
+    /* with a policy, Barman prints the mark even when it is "-" (a backup
+     * WAITING_FOR_WALS) */
     nested(out, "Retention Policy",
            m->server->retention_policy.kind == RET_NONE ? "not enforced"
-                                                        : "not computed by this cellar version");
+                                                        : ret_mark_short(m->mark));
     nested(out, "Previous Backup", m->previous ? m->previous : "- (this is the oldest base backup)");
     nested(out, "Next Backup", m->next ? m->next : "- (this is the latest base backup)");
 }
@@ -201,6 +202,7 @@ static json_t *render_json(const void *p)
         json_object_set_new(o, "previous_backup_id",
                             m->previous ? json_string(m->previous) : json_null());
         json_object_set_new(o, "next_backup_id", m->next ? json_string(m->next) : json_null());
+        json_object_set_new(o, "retention_status", json_string(ret_mark_name(m->mark)));
         json_object_set_new(
             o, "wal",
             json_pack("{s:I, s:I, s:I, s:I, s:f, s:f, s:f, s:s?}", "wal_num",
@@ -228,6 +230,10 @@ int op_show_backup(const struct op_ctx *ctx, const struct op_show_backup_req *re
         m.previous = prev >= 0 ? cat.list.items[prev].id : NULL;
         m.next = next >= 0 ? cat.list.items[next].id : NULL;
         op_catalog_wal_info(&cat, (size_t)i, &m.wal);
+        enum ret_mark *marks = cel_xcalloc(cat.list.n, sizeof *marks);
+        op_retention_marks(ctx, s, &cat.list, marks);
+        m.mark = marks[i];
+        free(marks);
     }
     struct op_result result = {"show-backup", &m, render_text, render_json};
     op_result(ctx, &result);

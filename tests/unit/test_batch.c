@@ -331,6 +331,26 @@ static void write_backup(const char *server, const char *id, const char *info)
     free(dir);
 }
 
+/* (Re)load the configuration, pg_extra appended to the [pg] section. */
+static int load_cfg(const char *pg_extra)
+{
+    char text[8192];
+    snprintf(text, sizeof text,
+             "[barman]\nbarman_home = %s\nbarman_user = root\n"
+             "[pg]\ndescription = Main DB\nconninfo = host=/nonexistent dbname=postgres\n%s"
+             "[other]\ndescription = Second DB\nconninfo = host=/nonexistent\n"
+             "[bad]\nconninfo = host=/nonexistent\nretention_policy = REDUNDANCY two\n",
+             unit_tmp, pg_extra);
+    cfg_free(cfg);
+    cfg = NULL;
+    struct cel_err err = {0};
+    if (cfg_load_text(text, "test.conf", &cfg, &err) < 0) {
+        fprintf(stderr, "configuration: %s\n", err.msg);
+        return -1;
+    }
+    return 0;
+}
+
 static int setup(void **state)
 {
     if (unit_setup_tmpdir(state) < 0)
@@ -345,19 +365,7 @@ static int setup(void **state)
     unit_mkdir("pg/wals");
     unit_write("pg/wals/xlog.db", xlog_db);
     write_backup("other", "20261201T000000", info_other);
-    char text[8192];
-    snprintf(text, sizeof text,
-             "[barman]\nbarman_home = %s\nbarman_user = root\n"
-             "[pg]\ndescription = Main DB\nconninfo = host=/nonexistent dbname=postgres\n"
-             "[other]\ndescription = Second DB\nconninfo = host=/nonexistent\n"
-             "[bad]\nconninfo = host=/nonexistent\nretention_policy = REDUNDANCY two\n",
-             unit_tmp);
-    struct cel_err err = {0};
-    if (cfg_load_text(text, "test.conf", &cfg, &err) < 0) {
-        fprintf(stderr, "configuration: %s\n", err.msg);
-        return -1;
-    }
-    return 0;
+    return load_cfg("");
 }
 
 static int teardown(void **state)
@@ -805,6 +813,183 @@ static void test_op_list_backup_bad_xlogdb(void **state)
     recorder_free(&r);
 }
 
+/* ---- retention marks --------------------------------------------------------------- */
+
+/* Barman's list-backup of pg with "REDUNDANCY 1": the same lines, the older
+ * DONE backup ending with its mark (the WAITING_FOR_WALS one has none). */
+static char *list_with_mark(const char *mark)
+{
+    int n = (int)strlen(barman_list_pg) - 1; /* up to the newline of the last line */
+    return cel_xasprintf("%.*s - %s\n", n, barman_list_pg, mark);
+}
+
+/* list-backup pg through the text batch sink. */
+static char *list_text(void)
+{
+    struct batch_run run;
+    batch_run_begin(&run, BATCH_TEXT, false);
+    struct cel_err err = {0};
+    int rc = op_list_backup(&run.ctx, &(struct op_list_backup_req){.server = "pg"}, &err);
+    assert_int_equal(rc, 0);
+    batch_run_end(&run, rc, &err);
+    assert_string_equal(run.err, "");
+    char *out = run.out;
+    free(run.err);
+    return out;
+}
+
+/* The retention_status of each backup of list-backup pg in JSON, newest
+ * first, space-separated ("none" when the field is absent). */
+static char *list_json_marks(void)
+{
+    struct batch_run run;
+    batch_run_begin(&run, BATCH_JSON, false);
+    struct cel_err err = {0};
+    int rc = op_list_backup(&run.ctx, &(struct op_list_backup_req){.server = "pg"}, &err);
+    assert_int_equal(rc, 0);
+    batch_run_end(&run, rc, &err);
+    json_t *lines = json_lines(run.out);
+    json_t *backups = json_object_get(json_object_get(json_array_get(lines, 0), "data"), "backups");
+    struct strbuf sb = {0};
+    for (size_t i = 0; i < json_array_size(backups); i++) {
+        const json_t *v = json_object_get(json_array_get(backups, i), "retention_status");
+        sb_appendf(&sb, "%s%s", i ? " " : "", v ? json_string_value(v) : "none");
+    }
+    json_decref(lines);
+    batch_run_free(&run);
+    char *out = cel_xstrdup(sb_str(&sb));
+    sb_free(&sb);
+    return out;
+}
+
+/* The "Retention Policy" value in show-backup pg ref. */
+static char *show_retention(const char *ref)
+{
+    struct batch_run run;
+    batch_run_begin(&run, BATCH_TEXT, false);
+    struct cel_err err = {0};
+    int rc =
+        op_show_backup(&run.ctx, &(struct op_show_backup_req){.server = "pg", .backup = ref}, &err);
+    assert_int_equal(rc, 0);
+    batch_run_end(&run, rc, &err);
+    const char *label = "    Retention Policy     : ";
+    const char *at = strstr(run.out, label);
+    assert_non_null(at);
+    at += strlen(label);
+    char *out = cel_xstrndup(at, strcspn(at, "\n"));
+    batch_run_free(&run);
+    return out;
+}
+
+static void assert_owned_string(char *got, const char *want)
+{
+    assert_string_equal(got, want);
+    free(got);
+}
+
+static void test_op_list_backup_no_policy_marks(void **state)
+{
+    (void)state;
+    /* no policy: nothing printed (the text tests above), "-" in JSON for the
+     * complete backups, no field for the others, as Barman */
+    assert_owned_string(list_json_marks(), "none none - none - -");
+    assert_owned_string(show_retention("20261124T034224"), "not enforced");
+}
+
+static void test_op_list_backup_redundancy_marks(void **state)
+{
+    (void)state;
+    assert_int_equal(load_cfg("retention_policy = REDUNDANCY 1\n"), 0);
+    char *want = list_with_mark("OBSOLETE");
+    assert_owned_string(list_text(), want);
+    free(want);
+    assert_owned_string(list_json_marks(), "none none - none VALID OBSOLETE");
+    assert_owned_string(show_retention("20261124T034224"), "OBSOLETE");
+    assert_owned_string(show_retention("20261124T034239"), "VALID");
+    /* WAITING_FOR_WALS is not classified: Barman shows "-" */
+    assert_owned_string(show_retention("20261124T034400"), "-");
+
+    /* REDUNDANCY 2 keeps both DONE backups: Barman's lines unchanged */
+    assert_int_equal(load_cfg("retention_policy = REDUNDANCY 2\n"), 0);
+    assert_owned_string(list_text(), barman_list_pg);
+    /* and so does minimum_redundancy 2 raising REDUNDANCY 1 */
+    assert_int_equal(load_cfg("retention_policy = REDUNDANCY 1\nminimum_redundancy = 2\n"), 0);
+    assert_owned_string(list_text(), barman_list_pg);
+    assert_owned_string(list_json_marks(), "none none - none VALID VALID");
+}
+
+static void test_op_list_backup_keep_marks(void **state)
+{
+    (void)state;
+    assert_int_equal(load_cfg("retention_policy = REDUNDANCY 1\n"), 0);
+    unit_mkdir("pg/base/20261124T034224/annotations");
+    /* Barman reads the whole file: exactly "standalone" is KEEP:STANDALONE */
+    unit_write("pg/base/20261124T034224/annotations/keep", "standalone");
+    char *want = list_with_mark("KEEP:STANDALONE");
+    assert_owned_string(list_text(), want);
+    free(want);
+    assert_owned_string(list_json_marks(), "none none - none VALID KEEP:STANDALONE");
+    assert_owned_string(show_retention("20261124T034224"), "KEEP:STANDALONE");
+    /* any other content is KEEP:FULL, for safety (a trailing newline too) */
+    unit_write("pg/base/20261124T034224/annotations/keep", "standalone\n");
+    want = list_with_mark("KEEP:FULL");
+    assert_owned_string(list_text(), want);
+    free(want);
+    unit_write("pg/base/20261124T034224/annotations/keep", "full");
+    assert_owned_string(show_retention("20261124T034224"), "KEEP:FULL");
+    /* an empty keep file is no keep target: Barman's get_keep_target is "" */
+    unit_write("pg/base/20261124T034224/annotations/keep", "");
+    assert_owned_string(show_retention("20261124T034224"), "OBSOLETE");
+    /* a kept newest backup still takes the one VALID place */
+    unlink(unit_path("pg/base/20261124T034224/annotations/keep"));
+    unit_mkdir("pg/base/20261124T034239/annotations");
+    unit_write("pg/base/20261124T034239/annotations/keep", "full");
+    assert_owned_string(list_json_marks(), "none none - none KEEP:FULL OBSOLETE");
+}
+
+/* Rewrite pg's backup id (info is its fixture text) to end secs_ago
+ * seconds before now. */
+static void set_end_time(const char *id, const char *info, int64_t secs_ago)
+{
+    struct ts now, end;
+    ts_now(&now);
+    ts_from_epoch(now.sec - secs_ago, 0, &end);
+    char text[TS_MAX];
+    ts_format(&end, text);
+    const char *at = strstr(info, "end_time=");
+    assert_non_null(at);
+    const char *eol = strchr(at, '\n');
+    char *changed =
+        cel_xasprintf("%.*send_time=%s%s", (int)(at - info), info, text, eol);
+    write_backup("pg", id, changed);
+    free(changed);
+}
+
+static void test_op_list_backup_window_marks(void **state)
+{
+    (void)state;
+    set_end_time("20261124T034224", info_034224, 10 * 86400);
+    set_end_time("20261124T034239", info_034239, 3 * 86400);
+    /* 7 days: the newer is inside, the older the first before the window */
+    assert_int_equal(load_cfg("retention_policy = RECOVERY WINDOW OF 7 DAYS\n"), 0);
+    assert_owned_string(list_json_marks(), "none none - none VALID VALID");
+    /* 1 day: the newer reaches back to the window's start, the older goes */
+    assert_int_equal(load_cfg("retention_policy = RECOVERY WINDOW OF 1 DAYS\n"), 0);
+    assert_owned_string(list_json_marks(), "none none - none VALID OBSOLETE");
+    char *text = list_text();
+    assert_true(cel_str_ends(text, " - OBSOLETE\n"));
+    free(text);
+    /* unless minimum_redundancy wants it */
+    assert_int_equal(
+        load_cfg("retention_policy = RECOVERY WINDOW OF 1 DAYS\nminimum_redundancy = 2\n"), 0);
+    assert_owned_string(list_json_marks(), "none none - none VALID POTENTIALLY_OBSOLETE");
+    text = list_text();
+    assert_true(cel_str_ends(text, " - OBSOLETE*\n"));
+    free(text);
+    assert_owned_string(show_retention("20261124T034224"), "OBSOLETE*");
+    assert_owned_string(show_retention("20261124T034239"), "VALID");
+}
+
 /* ---- show-backup ---------------------------------------------------------------- */
 
 /* show-backup pg ref through the text batch sink must print expected. */
@@ -1087,6 +1272,10 @@ int main(void)
         T(test_op_list_backup_all_skips_disabled_server),
         T(test_op_list_backup_unreadable_backup),
         T(test_op_list_backup_bad_xlogdb),
+        T(test_op_list_backup_no_policy_marks),
+        T(test_op_list_backup_redundancy_marks),
+        T(test_op_list_backup_keep_marks),
+        T(test_op_list_backup_window_marks),
         T(test_op_show_backup_text_as_barman),
         T(test_op_show_backup_shortcuts_and_name),
         T(test_op_show_backup_json),

@@ -418,6 +418,24 @@ static void test_ts_now_is_now(void **state)
     assert_true(t.offset == 3600 || t.offset == 7200);
 }
 
+/* ts_local_minus: datetime.now(tzlocal()) - timedelta(days=7) in
+ * Europe/Rome; expected epochs printed by Python 3.11 with dateutil. */
+static void test_ts_local_minus_rome(void **state)
+{
+    (void)state;
+    set_tz("Europe/Rome");
+    /* across the spring change: 7 days less one hour */
+    assert_true(ts_local_minus(1774864800.0, 7 * 86400) == 1774263600.0);
+    /* lands in the spring gap (2026-03-29 02:30): read with +02:00 */
+    assert_true(ts_local_minus(1775349000.0, 7 * 86400) == 1774744200.0);
+    /* lands on a wall time that occurs twice (2026-10-25 02:30): the first */
+    assert_true(ts_local_minus(1793496600.0, 7 * 86400) == 1792888200.0);
+    /* no change in between: the plain difference, fraction kept */
+    assert_true(ts_local_minus(1780293600.5, 7 * 86400) == 1779688800.5);
+    set_tz("UTC");
+    assert_true(ts_local_minus(1774864800.25, 86400) == 1774778400.25);
+}
+
 static void test_ts_cmp_and_epoch(void **state)
 {
     (void)state;
@@ -547,6 +565,7 @@ int main(void)
         cmocka_unit_test(test_ts_from_epoch_local_offsets),
         cmocka_unit_test(test_ts_from_epoch_normalizes_usec),
         cmocka_unit_test(test_ts_now_is_now),
+        cmocka_unit_test(test_ts_local_minus_rome),
         cmocka_unit_test(test_ts_cmp_and_epoch),
         cmocka_unit_test(test_ts_backup_id_local_time),
         cmocka_unit_test(test_ts_is_backup_id),
