@@ -92,7 +92,7 @@ static int run_archive_wal(const struct op_ctx *ctx, const struct cli_parsed *p,
 
 static int run_cron(const struct op_ctx *ctx, const struct cli_parsed *p, struct cel_err *err)
 {
-    struct op_cron_req req = {0};
+    struct op_cron_req req = {.dry_run = cli_value(p, "dry-run") != NULL};
     int rc = int_option(p, "jobs", 1, 64, &req.workers, err);
     return rc < 0 ? rc : op_cron(ctx, &req, err);
 }
@@ -330,6 +330,7 @@ static const struct cli_opt jobs_opts[] = {
 static const struct cli_opt cron_opts[] = {
     {"jobs", 'j', "N", "compression processes per server (default: one per CPU)"},
     {"keep-descriptors", 0, NULL, "accepted for compatibility with Barman; no effect"},
+    {"dry-run", 'n', NULL, "change nothing; print what retention would delete"},
     {NULL, 0, NULL, NULL},
 };
 
@@ -401,7 +402,7 @@ const struct cli_cmd cli_commands[] = {
     {"backup", {NULL}, "SERVER|all...",
      "take a base backup (rsync, locally or over ssh_command; non-exclusive API)", 1,
      CLI_MAX_ARGS, backup_opts, true, run_backup},
-    {"cron", {NULL}, "", "run the maintenance of every server (WAL archiving)", 0, 0, cron_opts,
+    {"cron", {NULL}, "", "run the maintenance of every server: WAL archiving, backups, retention", 0, 0, cron_opts,
      true, run_cron},
     {"delete", {NULL}, "SERVER BACKUP_ID",
      "delete a backup and the WAL only it needed (never below minimum_redundancy)", 2, 2, NULL,

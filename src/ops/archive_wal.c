@@ -661,14 +661,12 @@ int op_archive_server(const struct op_ctx *ctx, const struct cfg_server *s, int 
 
 /* ---- the command ---------------------------------------------------------------- */
 
-static void render_text(const void *p, struct strbuf *out)
+void op_archive_summary_text(const struct op_archive_summary *s, struct strbuf *out)
 {
-    const struct op_archive_summary *s = p;
     if (s->skipped_locked) {
         sb_appendf(out, "%s: skipped: another archiver is running", s->server);
         if (s->holder)
             sb_appendf(out, " (PID %ld)", (long)s->holder);
-        sb_append(out, "\n");
         return;
     }
     sb_appendf(out, "%s: %zu WAL file%s archived", s->server, s->archived,
@@ -686,12 +684,21 @@ static void render_text(const void *p, struct strbuf *out)
         sb_appendf(out, ", %zu left for the next run", s->deferred);
     if (s->failed)
         sb_appendf(out, ", %zu failed", s->failed);
+}
+
+static void render_text(const void *p, struct strbuf *out)
+{
+    op_archive_summary_text(p, out);
     sb_append(out, "\n");
 }
 
 static json_t *render_json(const void *p)
 {
-    const struct op_archive_summary *s = p;
+    return op_archive_summary_json(p);
+}
+
+json_t *op_archive_summary_json(const struct op_archive_summary *s)
+{
     return json_pack("{s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "server", s->server,
                      "skipped_locked", s->skipped_locked, "archived", (json_int_t)s->archived,
                      "duplicates", (json_int_t)s->duplicates, "rejected",

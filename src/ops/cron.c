@@ -1,8 +1,10 @@
 /*
  * cron.c - `cellar cron`: the periodic maintenance of every server, run
  * from cron every minute: it archives the WAL of each server, marks FAILED
- * the backups whose process was killed, and DONE those whose WAL has all
- * been archived (the retention of a later issue joins it here).
+ * the backups whose process was killed, DONE those whose WAL has all been
+ * archived, and deletes the backups its retention policy made obsolete
+ * (retention.c). --dry-run changes nothing and says what retention would
+ * delete.
  *
  * Two crons never overlap: a global lock (.cron.lock) makes the second one
  * leave at once, and each server also takes Barman's .<server>-cron.lock so
@@ -15,9 +17,87 @@
 #include "ops.h"
 #include "storage.h"
 
-/* One server's cron work. */
+/* What cron did for one server: its one summary line. */
+struct summary {
+    const char *server;
+    bool dry_run;
+    struct op_archive_summary archive;
+    struct bk_settle_summary settle;
+    struct op_retention_summary retention;
+};
+
+static void render_text(const void *p, struct strbuf *out)
+{
+    const struct summary *m = p;
+    if (m->dry_run) {
+        sb_appendf(out, "%s: dry run: ", m->server);
+        if (!m->retention.n_ids)
+            sb_append(out, "retention would delete nothing");
+        for (size_t i = 0; i < m->retention.n_ids; i++)
+            sb_appendf(out, "%s%s", i ? ", " : "retention would delete ", m->retention.ids[i]);
+        sb_append(out, "\n");
+        return;
+    }
+    op_archive_summary_text(&m->archive, out);
+    const struct bk_settle_summary *st = &m->settle;
+    if (st->completed)
+        sb_appendf(out, "; %zu backup%s DONE", st->completed, st->completed == 1 ? "" : "s");
+    if (st->reaped + st->failed_wal)
+        sb_appendf(out, "; %zu backup%s marked FAILED", st->reaped + st->failed_wal,
+                   st->reaped + st->failed_wal == 1 ? "" : "s");
+    for (size_t i = 0; i < m->retention.n_ids; i++)
+        sb_appendf(out, "%s%s", i ? ", " : "; obsolete backups deleted: ", m->retention.ids[i]);
+    if (m->retention.failed)
+        sb_append(out, "; retention stopped (see the log)");
+    sb_append(out, "\n");
+}
+
+static json_t *render_json(const void *p)
+{
+    const struct summary *m = p;
+    json_t *ids = json_array();
+    for (size_t i = 0; i < m->retention.n_ids; i++)
+        json_array_append_new(ids, json_string(m->retention.ids[i]));
+    json_t *o = json_pack("{s:s, s:b, s:I, s:I, s:o}", "server", m->server, "dry_run",
+                          m->dry_run, "backups_done", (json_int_t)m->settle.completed,
+                          "backups_failed",
+                          (json_int_t)(m->settle.reaped + m->settle.failed_wal),
+                          m->dry_run ? "would_delete" : "deleted", ids);
+    if (!m->dry_run)
+        json_object_set_new(o, "archive", op_archive_summary_json(&m->archive));
+    return o;
+}
+
+/* One server's cron work: archive, settle the backups, enforce retention. */
+static int cron_work(const struct op_ctx *ctx, const struct cfg_server *s, int workers,
+                     struct summary *m, struct cel_err *err)
+{
+    if (m->dry_run)
+        return op_enforce_retention(ctx, s, true, &m->retention, err);
+    int rc = op_archive_server(ctx, s, workers, &m->archive, err);
+    /* then the backups: dead ones FAILED, those whose WAL has arrived DONE */
+    struct cel_err serr = {0};
+    int src = bk_settle(ctx, s, false, NULL, &m->settle, &serr);
+    if (src < 0 && rc == 0) {
+        rc = src;
+        *err = serr;
+    }
+    if (src == 0 && m->settle.completed) {
+        struct cel_err perr = {0};
+        if (op_wal_purge_before_first(ctx, s, &perr) < 0)
+            op_log(ctx, LOG_WARNING, s->name, "%s", perr.msg);
+    }
+    struct cel_err rerr = {0};
+    int rrc = op_enforce_retention(ctx, s, false, &m->retention, &rerr);
+    if (rrc < 0 && rc == 0) {
+        rc = rrc;
+        *err = rerr;
+    }
+    return rc;
+}
+
 static int cron_server(const struct op_ctx *ctx, const struct cfg_server *s, int workers,
-                       struct cel_err *err)
+                       bool dry_run, struct cel_err *err)
 {
     const char *lock_dir = ctx->cfg->global.barman_lock_directory;
     char name[LOCK_NAME_MAX];
@@ -30,22 +110,12 @@ static int cron_server(const struct op_ctx *ctx, const struct cfg_server *s, int
     }
     if (rc < 0)
         return rc;
-    struct op_archive_summary sum;
-    rc = op_archive_server(ctx, s, workers, &sum, err);
-    op_archive_report(ctx, &sum);
-    /* then the backups: dead ones FAILED, those whose WAL has arrived DONE */
-    struct bk_settle_summary settle;
-    struct cel_err serr = {0};
-    int src = bk_settle(ctx, s, false, NULL, &settle, &serr);
-    if (src < 0 && rc == 0) {
-        rc = src;
-        *err = serr;
-    }
-    if (src == 0 && settle.completed) {
-        struct cel_err perr = {0};
-        if (op_wal_purge_before_first(ctx, s, &perr) < 0)
-            op_log(ctx, LOG_WARNING, s->name, "%s", perr.msg);
-    }
+    struct summary m = {.server = s->name, .dry_run = dry_run};
+    m.archive.server = s->name;
+    rc = cron_work(ctx, s, workers, &m, err);
+    struct op_result res = {"cron", &m, render_text, render_json};
+    op_result(ctx, &res);
+    op_retention_summary_free(&m.retention);
     lock_release(lock);
     return rc;
 }
@@ -77,7 +147,7 @@ int op_cron(const struct op_ctx *ctx, const struct op_cron_req *req, struct cel_
             continue;
         }
         struct cel_err one = {0};
-        if (cron_server(ctx, s, req->workers, &one) < 0) {
+        if (cron_server(ctx, s, req->workers, req->dry_run, &one) < 0) {
             op_log(ctx, LOG_ERROR, s->name, "%s", one.msg);
             failed++;
         }

@@ -194,22 +194,17 @@ static int delete_locked(const struct op_ctx *ctx, const struct cfg_server *s,
     return rc;
 }
 
-int op_delete(const struct op_ctx *ctx, const struct op_delete_req *req, struct cel_err *err)
+int op_delete_backup(const struct op_ctx *ctx, const struct cfg_server *s,
+                     struct op_catalog *cat, size_t i, struct cel_err *err)
 {
-    const struct cfg_server *s;
-    struct op_catalog cat;
-    int i = op_backup_open(ctx, req->server, req->backup, "delete", false, &s, &cat, err);
-    if (i < 0)
-        return i;
-    sweep_leftovers(ctx, s);
-    int rc = refuse(ctx, s, &cat, (size_t)i, err);
+    int rc = refuse(ctx, s, cat, i, err);
     char name[LOCK_NAME_MAX];
-    lock_name(s->name, cat.list.items[i].id, name);
+    lock_name(s->name, cat->list.items[i].id, name);
     struct lock *lock = NULL;
     if (rc == 0)
         rc = lock_acquire(ctx->cfg->global.barman_lock_directory, name, false, &lock, err);
     if (rc == 0) {
-        rc = delete_locked(ctx, s, &cat, (size_t)i, err);
+        rc = delete_locked(ctx, s, cat, i, err);
         lock_release(lock);
         /* Barman removes a deleted backup's lock file */
         if (rc == 0) {
@@ -218,6 +213,18 @@ int op_delete(const struct op_ctx *ctx, const struct op_delete_req *req, struct 
             free(path);
         }
     }
+    return rc;
+}
+
+int op_delete(const struct op_ctx *ctx, const struct op_delete_req *req, struct cel_err *err)
+{
+    const struct cfg_server *s;
+    struct op_catalog cat;
+    int i = op_backup_open(ctx, req->server, req->backup, "delete", false, &s, &cat, err);
+    if (i < 0)
+        return i;
+    sweep_leftovers(ctx, s);
+    int rc = op_delete_backup(ctx, s, &cat, (size_t)i, err);
     op_catalog_free(&cat);
     return rc;
 }

@@ -65,6 +65,9 @@ struct op_archive_summary {
  * summary->failed and make the return -CEL_E_IO. */
 int op_archive_server(const struct op_ctx *ctx, const struct cfg_server *s, int workers,
                       struct op_archive_summary *summary, struct cel_err *err);
+/* The summary as one line of text (no newline) and as JSON. */
+void op_archive_summary_text(const struct op_archive_summary *s, struct strbuf *out);
+json_t *op_archive_summary_json(const struct op_archive_summary *s);
 /* Report a summary as an "archive-wal" result event. */
 void op_archive_report(const struct op_ctx *ctx, const struct op_archive_summary *summary);
 
@@ -108,6 +111,7 @@ int op_switch_wal(const struct op_ctx *ctx, const struct op_switch_wal_req *req,
 /* cron: the maintenance of every server (today: WAL archiving). */
 struct op_cron_req {
     int workers;
+    bool dry_run; /* change nothing: report what retention would delete */
 };
 int op_cron(const struct op_ctx *ctx, const struct op_cron_req *req, struct cel_err *err);
 
@@ -156,6 +160,25 @@ struct op_recover_req {
     const char *cellar_path;       /* this program, for restore_command with get-wal */
 };
 int op_recover(const struct op_ctx *ctx, const struct op_recover_req *req, struct cel_err *err);
+
+struct op_catalog;
+/* Delete backup i of s's catalogue cat (as `delete` does, with its
+ * refusals, hooks and WAL removal); the caller reloads cat afterwards. */
+int op_delete_backup(const struct op_ctx *ctx, const struct cfg_server *s,
+                     struct op_catalog *cat, size_t i, struct cel_err *err);
+
+/* Retention (retention.c): delete the backups s's retention_policy marks
+ * OBSOLETE, oldest first, each as `delete` would (never below
+ * minimum_redundancy, never a running backup), logging each decision.
+ * With dry_run nothing is removed and the decisions are reported. */
+struct op_retention_summary {
+    size_t deleted, would_delete, failed;
+    char **ids; /* the backups deleted (or, dry run, to delete) */
+    size_t n_ids;
+};
+int op_enforce_retention(const struct op_ctx *ctx, const struct cfg_server *s, bool dry_run,
+                         struct op_retention_summary *sum, struct cel_err *err);
+void op_retention_summary_free(struct op_retention_summary *sum);
 
 /* verify-backup: pg_verifybackup on a backup's copy. */
 struct op_verify_backup_req {
