@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "backup_int.h"
+#include "copy_report.h"
 #include "storage.h"
 
 static const char *const pgdata_exclude[] = {
@@ -36,13 +37,6 @@ static const char *const pgdata_exclude[] = {
     "postgresql.auto.conf.tmp", "current_logfiles.tmp",
 };
 
-/* Progress reporting of one item, throttled to a few events a second. */
-struct progress_ctx {
-    const struct op_ctx *ctx;
-    const char *server;
-    double last;
-};
-
 static double now_seconds(void)
 {
     struct timespec t;
@@ -50,31 +44,8 @@ static double now_seconds(void)
     return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
-static void on_progress(void *p, const struct rsync_progress *rp)
-{
-    struct progress_ctx *pc = p;
-    double now = now_seconds();
-    bool last = rp->files_done == rp->files_total;
-    if (!last && now - pc->last < 0.25)
-        return;
-    pc->last = now;
-    struct op_progress op = {.bytes_done = rp->bytes_done,
-                             .bytes_total = rp->bytes_total,
-                             .files_done = rp->files_done,
-                             .files_total = rp->files_total,
-                             .rate = rp->rate,
-                             .current = rp->current};
-    op_progress(pc->ctx, pc->server, &op);
-}
-
-static void on_log(void *p, const char *line)
-{
-    struct progress_ctx *pc = p;
-    op_log(pc->ctx, LOG_INFO, pc->server, "rsync: %s", line);
-}
-
 /* Options shared by every item of the backup. */
-static void base_opts(const struct bk_copy *cp, struct progress_ctx *pc, struct rsync_opts *o)
+static void base_opts(const struct bk_copy *cp, struct op_copy_report *pc, struct rsync_opts *o)
 {
     memset(o, 0, sizeof *o);
     o->ssh_command = cp->s->ssh_command;
@@ -84,10 +55,7 @@ static void base_opts(const struct bk_copy *cp, struct progress_ctx *pc, struct 
     o->retry_times = cp->retry_times;
     o->retry_sleep = cp->retry_sleep;
     o->path_prefix = cp->s->path_prefix;
-    o->on_progress = on_progress;
-    o->on_log = on_log;
-    o->ctx = pc;
-    o->cancel = cp->ctx->cancel;
+    op_copy_report_opts(pc, o);
 }
 
 static const char *const per_item_keys[] = {"analysis_time_per_item", "copy_time_per_item",
@@ -164,7 +132,7 @@ static const char *under_pgdata(const char *pgdata, const char *path)
     return NULL;
 }
 
-static int copy_pgdata(struct bk_copy *cp, struct progress_ctx *pc, struct cel_err *err)
+static int copy_pgdata(struct bk_copy *cp, struct op_copy_report *pc, struct cel_err *err)
 {
     const struct bk_server_info *info = cp->info;
     /* tablespaces created inside PGDATA are copied as tablespaces, once */
@@ -218,7 +186,7 @@ static int copy_pgdata(struct bk_copy *cp, struct progress_ctx *pc, struct cel_e
     return rc;
 }
 
-static int copy_tablespace(struct bk_copy *cp, struct progress_ctx *pc,
+static int copy_tablespace(struct bk_copy *cp, struct op_copy_report *pc,
                            const struct cat_tablespace *t, struct cel_err *err)
 {
     /* only this server's version directory: another major version's cluster
@@ -253,7 +221,7 @@ static int copy_tablespace(struct bk_copy *cp, struct progress_ctx *pc,
 
 /* Copy one file of the server into the backup (pg_control, a
  * configuration file kept outside PGDATA). */
-static int copy_one(struct bk_copy *cp, struct progress_ctx *pc, const char *label,
+static int copy_one(struct bk_copy *cp, struct op_copy_report *pc, const char *label,
                     const char *src, const char *dst, struct cel_err *err)
 {
     struct rsync_opts o;
@@ -267,7 +235,7 @@ static int copy_one(struct bk_copy *cp, struct progress_ctx *pc, const char *lab
 
 int bk_copy_files(struct bk_copy *cp, struct cel_err *err)
 {
-    struct progress_ctx pc = {.ctx = cp->ctx, .server = cp->s->name};
+    struct op_copy_report pc = {.ctx = cp->ctx, .server = cp->s->name};
     int rc = copy_pgdata(cp, &pc, err);
     for (size_t i = 0; rc == 0 && i < cp->info->n_tbs; i++)
         rc = copy_tablespace(cp, &pc, &cp->info->tbs[i], err);

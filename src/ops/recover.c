@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "copy_report.h"
 #include "fmt.h"
 #include "hook.h"
 #include "proc.h"
@@ -355,21 +356,10 @@ struct run {
     const struct xdb *xdb;
     bool get_wal;
     struct model m;
+    struct op_copy_report report;
 };
 
-static void progress_cb(void *p, const struct rsync_progress *rp)
-{
-    const struct run *r = p;
-    struct op_progress op = {.bytes_done = rp->bytes_done,
-                             .bytes_total = rp->bytes_total,
-                             .files_done = rp->files_done,
-                             .files_total = rp->files_total,
-                             .rate = rp->rate,
-                             .current = rp->current};
-    op_progress(r->ctx, r->s->name, &op);
-}
-
-static void copy_opts(const struct run *r, struct rsync_opts *o)
+static void copy_opts(struct run *r, struct rsync_opts *o)
 {
     memset(o, 0, sizeof *o);
     rd_rsync_opts(&r->d, o);
@@ -381,9 +371,7 @@ static void copy_opts(const struct run *r, struct rsync_opts *o)
                                                : r->s->basebackup_retry_times;
     o->retry_sleep = r->s->basebackup_retry_sleep;
     o->path_prefix = r->s->path_prefix;
-    o->on_progress = progress_cb;
-    o->ctx = (void *)(uintptr_t)r;
-    o->cancel = r->ctx->cancel;
+    op_copy_report_opts(&r->report, o);
 }
 
 static int copy_files(struct run *r, struct cel_err *err)
@@ -705,7 +693,8 @@ int op_recover(const struct op_ctx *ctx, const struct op_recover_req *req, struc
         return rc;
     int i = strcmp(req->backup, "auto") == 0 ? pick_auto(&cat, req, s->name, err)
                                              : cat_resolve(&cat.list, req->backup, s->name, err);
-    struct run r = {.ctx = ctx, .s = s, .req = req, .xdb = &cat.xdb};
+    struct run r = {.ctx = ctx, .s = s, .req = req, .xdb = &cat.xdb,
+                    .report = {.ctx = ctx, .server = s->name}};
     if (i >= 0) {
         r.b = &cat.list.items[i];
         r.backup_dir = cel_xasprintf("%s/%s", s->basebackups_directory, r.b->id);
