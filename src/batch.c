@@ -271,7 +271,8 @@ int batch_finish(struct batch *b, int rc, const struct cel_err *err)
     }
     clear_progress(b);
     status = check_output(b, status);
-    if (rc < 0) {
+    /* check --nagios: the plugin line on stdout is the whole report */
+    if (rc < 0 && code != CEL_E_CHECK_CRITICAL) {
         fprintf(b->err, "ERROR: %s\n", err->msg[0] ? err->msg : cel_code_text(code));
         if (err->hint[0])
             fprintf(b->err, "HINT: %s\n", err->hint);

@@ -41,7 +41,9 @@ void batch_event(void *ctx, const struct op_event *ev);
 void batch_report_config(struct batch *b, const struct cfg *cfg);
 /* Report the outcome (rc, err) and return the process exit status; output
  * that could not be written (a full disk, a closed pipe) is reported on
- * stderr and makes a successful run fail. */
+ * stderr and makes a successful run fail. In text mode an error is printed
+ * on stderr, except CEL_E_CHECK_CRITICAL: check --nagios has already said
+ * everything in its one line, and Nagios reads nothing else. */
 int batch_finish(struct batch *b, int rc, const struct cel_err *err);
 
 #endif

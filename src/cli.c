@@ -54,6 +54,14 @@ static int run_show_backup(const struct op_ctx *ctx, const struct cli_parsed *p,
     return op_show_backup(ctx, &req, err);
 }
 
+static int run_check(const struct op_ctx *ctx, const struct cli_parsed *p, struct cel_err *err)
+{
+    struct op_check_req req = {.servers = p->args,
+                               .n_servers = (size_t)p->nargs,
+                               .nagios = cli_value(p, "nagios") != NULL};
+    return op_check(ctx, &req, err);
+}
+
 static int run_diagnose(const struct op_ctx *ctx, const struct cli_parsed *p, struct cel_err *err)
 {
     struct op_diagnose_req req = {.no_connect = cli_value(p, "no-connect") != NULL};
@@ -322,6 +330,12 @@ static const struct cli_opt show_server_opts[] = {
     {NULL, 0, NULL, NULL},
 };
 
+static const struct cli_opt check_opts[] = {
+    {"nagios", 0, NULL,
+     "one line in the Nagios plugin format (BARMAN OK|CRITICAL - ...); exit 0 or 2"},
+    {NULL, 0, NULL, NULL},
+};
+
 static const struct cli_opt jobs_opts[] = {
     {"jobs", 'j', "N", "compression processes (default: one per CPU)"},
     {NULL, 0, NULL, NULL},
@@ -402,7 +416,11 @@ const struct cli_cmd cli_commands[] = {
     {"backup", {NULL}, "SERVER|all...",
      "take a base backup (rsync, locally or over ssh_command; non-exclusive API)", 1,
      CLI_MAX_ARGS, backup_opts, true, run_backup},
-    {"cron", {NULL}, "", "run the maintenance of every server: WAL archiving, backups, retention", 0, 0, cron_opts,
+    {"check", {NULL}, "SERVER|all...",
+     "check that servers are ready for backup and recovery; each failure says how to fix it", 1,
+     CLI_MAX_ARGS, check_opts, true, run_check},
+    {"cron", {NULL}, "", "run the maintenance of every server: WAL archiving, backups, retention",
+     0, 0, cron_opts,
      true, run_cron},
     {"delete", {NULL}, "SERVER BACKUP_ID",
      "delete a backup and the WAL only it needed (never below minimum_redundancy)", 2, 2, NULL,

@@ -22,6 +22,9 @@ enum cel_exit {
     CEL_EXIT_FAILED = 1, /* the operation failed */
     CEL_EXIT_USAGE = 2,  /* usage or configuration error */
     CEL_EXIT_CHECK = 3,  /* a check failed */
+    /* check --nagios: Nagios plugins exit 2 for CRITICAL (the number of
+     * CEL_EXIT_USAGE, which a Nagios check cannot tell apart anyway) */
+    CEL_EXIT_NAGIOS_CRITICAL = 2,
 };
 
 /* X(number, NAME, exit class, default text) */
@@ -39,6 +42,7 @@ enum cel_exit {
     X(45, CONFLICT, CEL_EXIT_FAILED, "conflicts with existing data")                         \
     X(50, PG, CEL_EXIT_FAILED, "PostgreSQL error")                                           \
     X(70, CHECK, CEL_EXIT_CHECK, "check failed")                                             \
+    X(71, CHECK_CRITICAL, CEL_EXIT_NAGIOS_CRITICAL, "check failed (Nagios CRITICAL)")        \
     X(90, NOMEM, CEL_EXIT_FAILED, "out of memory")                                           \
     X(99, INTERNAL, CEL_EXIT_FAILED, "internal error")
 

@@ -169,6 +169,32 @@ static void add_row(struct pg_conn *c, struct pg_status *st, const char *sql)
     PQclear(res);
 }
 
+/* has_backup_privileges, Barman's test: a superuser, or a role that may
+ * read the settings and statistics (pg_monitor, or pg_read_all_settings and
+ * pg_read_all_stats) and execute the backup, WAL switch and restore point
+ * functions of its version. */
+static void add_backup_privileges(struct pg_conn *c, struct pg_status *st)
+{
+    const char *start = c->version >= 150000 ? "pg_backup_start(text, boolean)"
+                                             : "pg_start_backup(text, boolean, boolean)";
+    const char *stop = c->version >= 150000 ? "pg_backup_stop(boolean)"
+                                            : "pg_stop_backup(boolean, boolean)";
+    char *sql = cel_xasprintf(
+        "SELECT rolsuper OR ("
+        "(pg_catalog.pg_has_role(current_user, 'pg_monitor', 'MEMBER') "
+        "OR (pg_catalog.pg_has_role(current_user, 'pg_read_all_settings', 'MEMBER') "
+        "AND pg_catalog.pg_has_role(current_user, 'pg_read_all_stats', 'MEMBER'))) "
+        "AND pg_catalog.has_function_privilege(current_user, '%s', 'EXECUTE') "
+        "AND pg_catalog.has_function_privilege(current_user, '%s', 'EXECUTE') "
+        "AND pg_catalog.has_function_privilege(current_user, 'pg_switch_wal()', 'EXECUTE') "
+        "AND pg_catalog.has_function_privilege(current_user, "
+        "'pg_create_restore_point(text)', 'EXECUTE')) AS has_backup_privileges "
+        "FROM pg_catalog.pg_roles WHERE rolname = current_user",
+        start, stop);
+    add_row(c, st, sql);
+    free(sql);
+}
+
 static int cmp_kv(const void *a, const void *b)
 {
     return strcmp(((const struct pg_kv *)a)->key, ((const struct pg_kv *)b)->key);
@@ -212,8 +238,8 @@ int pg_get_status(struct pg_conn *c, struct pg_status *out, struct cel_err *err)
             "  WHERE name = 'wal_segment_size') AS xlog_segment_size, "
             "pg_catalog.pg_is_in_recovery() AS is_in_recovery, "
             "(SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user) "
-            "AS is_superuser, "
-            "current_setting('archive_mode') IN ('on', 'always') AS is_archiving");
+            "AS is_superuser");
+    add_backup_privileges(c, out);
     /* alone: sizing needs privileges (pg_read_all_stats, or CREATE on each
      * tablespace) that a backup role may lack. Barman's measure: every
      * tablespace, pg_global included */
@@ -229,9 +255,19 @@ int pg_get_status(struct pg_conn *c, struct pg_status *out, struct cel_err *err)
             "AS current_lsn, "
             "CASE WHEN pg_catalog.pg_is_in_recovery() THEN NULL "
             "ELSE pg_catalog.pg_walfile_name(pg_catalog.pg_current_wal_lsn()) END AS current_xlog");
+    /* is_archiving as Barman computes it: archive_mode on and no failure
+     * since the last success (a failed history file of an older timeline
+     * does not count) */
     add_row(c, out,
             "SELECT archived_count, last_archived_wal, last_archived_time, failed_count, "
-            "last_failed_wal, last_failed_time, stats_reset FROM pg_catalog.pg_stat_archiver");
+            "last_failed_wal, last_failed_time, stats_reset, "
+            "current_setting('archive_mode') IN ('on', 'always') "
+            "AND (last_failed_wal IS NULL "
+            "OR last_failed_wal LIKE '%.history' "
+            "AND substring(last_failed_wal from 1 for 8) "
+            "<= substring(last_archived_wal from 1 for 8) "
+            "OR last_failed_time <= last_archived_time) AS is_archiving "
+            "FROM pg_catalog.pg_stat_archiver");
     qsort(out->items, out->n, sizeof *out->items, cmp_kv);
     return 0;
 }

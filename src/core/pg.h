@@ -53,7 +53,12 @@ struct pg_status {
 /* Collect the status Barman's show-server reports (settings such as
  * archive_command and wal_level, pg_stat_archiver counters, system id,
  * current LSN and WAL file, superuser, recovery state, versions). Works on
- * PostgreSQL 10 and later; keys a server cannot answer are left out. */
+ * PostgreSQL 10 and later; keys a server cannot answer are left out.
+ * Booleans read "True"/"False", as Barman prints them; among them
+ * has_backup_privileges (a superuser, or a role with pg_monitor and the
+ * backup, WAL switch and restore point functions) and is_archiving
+ * (archive_mode on and pg_stat_archiver showing no failure since the last
+ * success), both computed as Barman 3.4 does. */
 int pg_get_status(struct pg_conn *c, struct pg_status *out, struct cel_err *err);
 const char *pg_status_get(const struct pg_status *st, const char *key);
 void pg_status_free(struct pg_status *st);

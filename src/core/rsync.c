@@ -1354,22 +1354,31 @@ static void shell_quote(struct strbuf *sb, const char *s)
 }
 
 /* The first line of a child's stderr, for a message. */
+/* The first line of s, without its end (ssh ends its messages with "\r\n"). */
 static const char *first_line(const char *s, size_t *len)
 {
     if (!s)
         s = "";
-    *len = strcspn(s, "\n");
+    *len = strcspn(s, "\r\n");
     return s;
 }
 
 int rsync_remote_run(const char *ssh_command, const char *path_prefix, const char *const argv[],
                      char **out, struct cel_err *err)
 {
+    return rsync_remote_run_timed(ssh_command, path_prefix, argv, 0, out, err);
+}
+
+int rsync_remote_run_timed(const char *ssh_command, const char *path_prefix,
+                           const char *const argv[], int timeout_ms, char **out,
+                           struct cel_err *err)
+{
     if (out)
         *out = NULL;
     if (!argv || !argv[0])
         return cel_err_set(err, CEL_E_INTERNAL, "invalid call to rsync_remote_run: no command");
-    struct proc_opts po = {.path_prefix = path_prefix, .out_mode = PROC_CAPTURE};
+    struct proc_opts po = {.path_prefix = path_prefix, .out_mode = PROC_CAPTURE,
+                           .timeout_ms = timeout_ms};
     struct proc_result res;
     int rc;
     bool remote = ssh_command && ssh_command[0];
@@ -1395,15 +1404,16 @@ int rsync_remote_run(const char *ssh_command, const char *path_prefix, const cha
     } else {
         rc = proc_run(argv, &po, &res, err);
     }
-    if (rc < 0)
+    if (rc < 0 && rc != -CEL_E_TIMEOUT)
         return rc;
-    if (res.status != 0) {
+    if (rc < 0 || res.status != 0) {
         struct strbuf how = {0};
         size_t len;
         const char *e = first_line(res.err, &len);
-        proc_describe(&res, 0, &how);
-        rc = cel_err_set(err, CEL_E_PROC, "'%s'%s%s %s%s%.*s", argv[0], remote ? " on " : "",
-                         remote ? ssh_command : "", sb_str(&how), len ? ": " : "", (int)len, e);
+        proc_describe(&res, timeout_ms, &how);
+        rc = cel_err_set(err, rc < 0 ? CEL_E_TIMEOUT : CEL_E_PROC, "'%s'%s%s %s%s%.*s", argv[0],
+                         remote ? " on " : "", remote ? ssh_command : "", sb_str(&how),
+                         len ? ": " : "", (int)len, e);
         sb_free(&how);
     } else if (out) {
         *out = res.out;

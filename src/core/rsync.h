@@ -108,6 +108,14 @@ int rsync_copy_file(const char *src, const char *dst, const struct rsync_opts *o
 int rsync_remote_run(const char *ssh_command, const char *path_prefix, const char *const argv[],
                      char **out, struct cel_err *err);
 
+/* rsync_remote_run with a time limit (timeout_ms 0: none): a command still
+ * running then is stopped (its process group gets SIGTERM, then SIGKILL)
+ * and the result is -CEL_E_TIMEOUT ("'sh' timed out after 5 s"). Used by
+ * check, which must answer within check_timeout whatever ssh does. */
+int rsync_remote_run_timed(const char *ssh_command, const char *path_prefix,
+                           const char *const argv[], int timeout_ms, char **out,
+                           struct cel_err *err);
+
 /* ---- building blocks, exposed for the unit tests ------------------------ */
 
 /* Split n items of the given sizes into at most `lists` groups balanced by

@@ -2,7 +2,10 @@
  * diagnose.c - `cellar diagnose`: one JSON document with what a bug report
  * needs: versions (cellar, rsync, ssh, libpq, kernel, OS), the effective
  * configuration (passwords masked) with its diagnostics, and per server the
- * PostgreSQL status, the catalogue and the WAL archive summary.
+ * PostgreSQL status, the catalogue, the WAL archive summary, how many
+ * backups carry each retention mark, and the results of `cellar check`
+ * (without creating missing directories; --no-connect leaves out the checks
+ * that need PostgreSQL or ssh).
  *
  * As in Barman the text form is the JSON itself, indented with sorted keys.
  */
@@ -192,6 +195,21 @@ static void add_catalog(const struct op_ctx *ctx, const struct cfg_server *s, js
     json_object_set_new(srv, "summary",
                         json_pack("{s:I, s:I}", "backups", (json_int_t)cat.list.n, "done",
                                   (json_int_t)done));
+    /* retention: the policy and how many backups carry each mark */
+    char policy[64];
+    ret_policy_format(&s->retention_policy, policy, sizeof policy);
+    json_t *ret = json_pack("{s:o}", "policy", policy[0] ? json_string(policy) : json_null());
+    enum ret_mark *marks = cel_xcalloc(cat.list.n + 1, sizeof *marks);
+    op_retention_marks(ctx, s, &cat.list, marks);
+    for (size_t i = 0; i < cat.list.n; i++) {
+        if (marks[i] == RET_MARK_NONE)
+            continue;
+        const char *name = ret_mark_name(marks[i]);
+        json_object_set_new(ret, name,
+                            json_integer(json_integer_value(json_object_get(ret, name)) + 1));
+    }
+    free(marks);
+    json_object_set_new(srv, "retention", ret);
     op_catalog_free(&cat);
 }
 
@@ -230,6 +248,13 @@ int op_diagnose(const struct op_ctx *ctx, const struct op_diagnose_req *req, str
             json_object_set_new(srv, "status", pg_json(s));
         if (!s->disabled)
             add_catalog(ctx, s, srv);
+        /* the checks, without their side effect (creating directories) */
+        struct op_check_report report;
+        op_check_server(ctx, s, &(struct op_check_opts){.connect = !req->no_connect}, &report);
+        json_object_set_new(srv, "check", op_check_json(&report));
+        json_object_set_new(srv, "check_failures",
+                            json_integer((json_int_t)op_check_failures(&report)));
+        op_check_report_free(&report);
         json_object_set_new(servers, s->name, srv);
     }
     json_t *doc = json_pack("{s:o, s:o}", "global", global, "servers", servers);

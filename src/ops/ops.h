@@ -203,6 +203,75 @@ struct op_list_files_req {
 int op_list_files(const struct op_ctx *ctx, const struct op_list_files_req *req,
                   struct cel_err *err);
 
+#include "catalog.h"
+
+/* check: Barman's checks of a server (or of every server), each failure
+ * with its reason and its fix. check.c */
+struct op_check_req {
+    const char *const *servers; /* names or "all", as Barman accepts several */
+    size_t n_servers;
+    bool nagios; /* one Nagios plugin report (and exit class) for all of them */
+};
+/* Returns 0 when every check of every active server passed; else
+ * -CEL_E_CHECK (-CEL_E_CHECK_CRITICAL with nagios, whose line already says
+ * everything); an unknown server is -CEL_E_NOT_FOUND (with nagios: a
+ * CRITICAL line naming it). */
+int op_check(const struct op_ctx *ctx, const struct op_check_req *req, struct cel_err *err);
+
+/* One check's outcome. */
+struct op_check_item {
+    char *name;   /* Barman's name: "PostgreSQL", "wal_level", "archiver errors" */
+    bool ok;
+    char *hint;   /* the reason, printed in parentheses; NULL when none */
+    char *fix;    /* for a failure: the setting to change or the command to run */
+    char *detail; /* lines printed under the check (configuration errors), or NULL */
+    bool has_perf;
+    uint64_t perf; /* Nagios performance figure in bytes (backup and WAL size) */
+};
+
+/* Every check of one server, in Barman's order. */
+struct op_check_report {
+    const char *server;
+    bool active;   /* active = false: failures are shown but do not count */
+    bool disabled; /* configuration errors */
+    struct op_check_item *items;
+    size_t n;
+};
+
+struct op_check_opts {
+    bool create_dirs; /* create missing directories, as Barman's check does */
+    bool connect;     /* ask PostgreSQL and the ssh host (else those checks are left out) */
+};
+
+/* Run the checks of s into *out (free with op_check_report_free). Never
+ * fails: what cannot be done is a failed check. Blocks at most about
+ * check_timeout seconds (then a failed "check timeout"). */
+void op_check_server(const struct op_ctx *ctx, const struct cfg_server *s,
+                     const struct op_check_opts *opts, struct op_check_report *out);
+void op_check_report_free(struct op_check_report *r);
+/* Number of failed checks of r. */
+size_t op_check_failures(const struct op_check_report *r);
+/* Barman's JSON form: {"<mangled name>": {"status": "OK"|"FAILED", "hint":
+ * "..."}, ...} with "fix" and "details" added when set. */
+json_t *op_check_json(const struct op_check_report *r);
+/* Append the Nagios plugin output for the reports of n servers, as Barman's
+ * NagiosOutputWriter writes it: "BARMAN OK - Ready to serve the Espresso
+ * backup for main|main=...B main_wals=...B", or "BARMAN CRITICAL - server
+ * main has issues * main FAILED: <checks>|<perf>" followed by one
+ * "main.<check>: FAILED (<hint>)" line per failure. Failures of inactive
+ * servers are IGNORING, not CRITICAL. Returns true for CRITICAL. */
+bool op_check_nagios(const struct op_check_report *reports, size_t n, struct strbuf *out);
+/* The backup maximum age check on a catalogue (oldest first) at time now
+ * (seconds since the epoch): the newest WAITING_FOR_WALS or DONE backup
+ * must have ended after now - max_seconds (on the local wall clock, as
+ * Barman reckons). *hint gets Barman's "interval provided: 1 day, latest
+ * backup age: 2 hours" or "No available backups". Returns true when met. */
+bool op_check_backup_age(const struct cat_list *list, double now, int64_t max_seconds,
+                         struct strbuf *hint);
+/* Barman's summary of the files in errors/: "duplicates: 2, unknown: 1"
+ * (kinds in the order first seen; cellar's .invalid counts as "invalid"). */
+void op_check_errors_summary(const char *const *names, size_t n, struct strbuf *out);
+
 /* ---- helpers shared by ops (server_catalog.c) ---- */
 
 #include "catalog.h"

@@ -1257,6 +1257,39 @@ static void test_batch_finish_output_write_error(void **state)
     }
 }
 
+static void test_batch_finish_check_errors(void **state)
+{
+    (void)state;
+    /* a failed check: exit 3 and the sum on stderr */
+    struct batch_run run;
+    batch_run_begin(&run, BATCH_TEXT, false);
+    struct cel_err err = {0};
+    int rc = cel_err_set(&err, CEL_E_CHECK, "1 check failed on server pg");
+    batch_run_end(&run, rc, &err);
+    assert_int_equal(run.exit_status, 3);
+    assert_string_equal(run.err, "ERROR: 1 check failed on server pg\n");
+    batch_run_free(&run);
+    /* check --nagios CRITICAL: exit 2, and nothing but the plugin line the
+     * op printed (Nagios reads stdout only, and a stray line would confuse
+     * wrappers that merge stderr) */
+    batch_run_begin(&run, BATCH_TEXT, false);
+    cel_err_clear(&err);
+    rc = cel_err_set(&err, CEL_E_CHECK_CRITICAL, "check failed on pg");
+    batch_run_end(&run, rc, &err);
+    assert_int_equal(run.exit_status, 2);
+    assert_string_equal(run.out, "");
+    assert_string_equal(run.err, "");
+    batch_run_free(&run);
+    /* in JSON the end event still carries the error */
+    batch_run_begin(&run, BATCH_JSON, false);
+    batch_run_end(&run, rc, &err);
+    assert_int_equal(run.exit_status, 2);
+    assert_string_equal(run.out, "{\"event\":\"end\",\"status\":\"failed\",\"exit\":2,\"error\":"
+                                 "{\"code\":\"CHECK_CRITICAL\",\"number\":71,\"message\":\"check "
+                                 "failed on pg\",\"hint\":null}}\n");
+    batch_run_free(&run);
+}
+
 int main(void)
 {
     setenv("TZ", "UTC", 1);
@@ -1286,6 +1319,7 @@ int main(void)
         T(test_batch_json_lines_survive_invalid_utf8),
         T(test_batch_progress_eta),
         T(test_batch_finish_output_write_error),
+        T(test_batch_finish_check_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -65,6 +65,10 @@ static void test_cel_code_table_lookups(void **state)
     assert_int_equal(cel_code_exit(CEL_E_USAGE), CEL_EXIT_USAGE);
     assert_int_equal(cel_code_exit(CEL_E_IO), CEL_EXIT_FAILED);
     assert_int_equal(cel_code_exit(CEL_E_CHECK), CEL_EXIT_CHECK);
+    assert_int_equal(cel_code_exit(CEL_E_CHECK), 3);
+    /* check --nagios: Nagios plugins exit 2 for CRITICAL */
+    assert_int_equal(cel_code_exit(CEL_E_CHECK_CRITICAL), 2);
+    assert_string_equal(cel_code_name(CEL_E_CHECK_CRITICAL), "CHECK_CRITICAL");
     assert_int_equal(cel_code_exit(CEL_E_OK), CEL_EXIT_OK);
     assert_string_equal(cel_code_text(CEL_E_LOCKED), "locked by another process");
     /* unknown numbers fall back to INTERNAL rather than crashing */
