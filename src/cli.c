@@ -318,6 +318,18 @@ static int run_recover(const struct op_ctx *ctx, const struct cli_parsed *p, str
     return rc;
 }
 
+static int run_status(const struct op_ctx *ctx, const struct cli_parsed *p, struct cel_err *err)
+{
+    int rc = 0;
+    for (int i = 0; i < p->nargs; i++) {
+        struct op_status_req req = {.server = p->args[i]};
+        int r = op_status(ctx, &req, err);
+        if (r < 0 && rc == 0)
+            rc = r;
+    }
+    return rc;
+}
+
 /* ---- the table ------------------------------------------------------------ */
 
 static const struct cli_opt minimal_opts[] = {
@@ -452,6 +464,9 @@ const struct cli_cmd cli_commands[] = {
     {"show-server", {"show-servers", NULL}, "SERVER|all...",
      "show the effective configuration of servers and what PostgreSQL reports", 1, CLI_MAX_ARGS,
      show_server_opts, true, run_show_server},
+    {"status", {NULL}, "SERVER|all...",
+     "show a server's state: PostgreSQL, archiving, backups, retention (Barman's layout)", 1,
+     CLI_MAX_ARGS, NULL, true, run_status},
     {"switch-wal", {"switch-xlog", NULL}, "SERVER",
      "close the current WAL segment (pg_switch_wal) and optionally wait for it to be archived", 1,
      1, switch_wal_opts, true, run_switch_wal},

@@ -25,6 +25,12 @@ struct op_show_server_req {
 int op_show_server(const struct op_ctx *ctx, const struct op_show_server_req *req,
                    struct cel_err *err);
 
+/* status: one screen about each server, in Barman's layout. */
+struct op_status_req {
+    const char *server; /* a name or "all" */
+};
+int op_status(const struct op_ctx *ctx, const struct op_status_req *req, struct cel_err *err);
+
 struct op_list_backup_req {
     const char *server; /* a name or "all" */
     bool minimal;       /* IDs only */

@@ -19,7 +19,7 @@ set -u
 . "$(dirname "$0")/lib/common.sh"
 . "$(dirname "$0")/lib/backup.sh"
 harness_init || exit 1
-tap_plan 21
+tap_plan 26
 
 home=$T/home
 conf=$T/cellar.conf
@@ -117,3 +117,13 @@ matches() {
 }
 ok "xlog.db names exactly the archived files" matches
 is "$(ids)" "$b3 $b4 " "and the catalogue is unchanged"
+
+# ---- status shows retention and the backups -----------------------------------------------------
+out=$(cel status main)
+like "$out" $'\tRetention policies: enforced \\(mode: auto, retention: REDUNDANCY 2, WAL retention: MAIN\\)' \
+    "status: the retention policy, in Barman's words"
+like "$out" $'\tNo. of available backups: 2\n\tFirst available backup: '"$b3"$'\n\tLast available backup: '"$b4" \
+    "status: the backups available"
+like "$out" $'\tMinimum redundancy requirements: satisfied \\(2/1\\)' "status: minimum redundancy"
+like "$out" $'\tCluster state: in production' "status: what PostgreSQL says"
+like "$out" $'\tRetention marks: 2 VALID, 0 OBSOLETE' "status: the retention marks"
