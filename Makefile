@@ -1,6 +1,9 @@
 # cellar - build, test, demo.
 #
-#   make          build ./cellar
+#   make          build ./cellar, its man pages (build/man/) and bash completion
+#                 (build/completion/cellar)
+#   make install  install them under PREFIX (/usr/local; DESTDIR honoured);
+#                 make uninstall removes exactly what install put there
 #   make deps     install the Debian packages cellar needs (only the missing ones)
 #   make check    deps + build and run every test; ends with "N passed, N failed"
 #   make demo     deps + a sandbox PostgreSQL cluster + cellar on it
@@ -13,6 +16,12 @@
 # Sources are found by wildcard: a new src/core/foo.c or tests/unit/test_foo.c
 # needs no change here. Unit tests link the code built with AddressSanitizer
 # and UndefinedBehaviorSanitizer into build/asan/.
+#
+# The command and option sections of the man pages, and the command tables of
+# the bash completion, are generated from the tables in src/cli.c and
+# src/core/config_options.c by build/mkman (tools/mkman.c, linked with every
+# object of cellar but main.o) from the templates doc/*.in and
+# completion/cellar.bash.in.
 
 CC      ?= cc
 # V=1 shows every command; the default prints one short line per step.
@@ -22,6 +31,11 @@ else
 Q := @
 endif
 PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+DATADIR ?= $(PREFIX)/share/cellar
+MANDIR  ?= $(PREFIX)/share/man
+DOCDIR  ?= $(PREFIX)/share/doc/cellar
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 BUILD   := build
 
 PKGS      := libpq zlib libzstd liblz4 jansson
@@ -34,7 +48,13 @@ WARN := -Wall -Wextra -Wconversion -Wcast-qual -Wvla -Wstrict-prototypes \
         -Wmissing-prototypes -Wwrite-strings -Wformat=2 -Wshadow -Werror
 STD  := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
 CFLAGS ?= -O2 -g
-ALL_CFLAGS := $(STD) $(WARN) $(CFLAGS) -Isrc -Isrc/core $(PKG_CFLAGS) -MMD -MP
+# Where the installed binary finds its data (themes): compiled in, so it
+# needs no source tree. PATHS_STAMP changes when an installation directory
+# does, and everything that uses them is rebuilt.
+DEFS := -DCEL_DATADIR='"$(DATADIR)"'
+PATHS_STAMP := $(BUILD)/paths.stamp
+PATHS := $(PREFIX) $(DATADIR) $(DOCDIR) $(MANDIR) $(BASHCOMPDIR)
+ALL_CFLAGS := $(STD) $(WARN) $(CFLAGS) $(DEFS) -Isrc -Isrc/core $(PKG_CFLAGS) -MMD -MP
 ASAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 LIB_SRC  := $(wildcard src/core/*.c src/ops/*.c) $(filter-out src/main.c,$(wildcard src/*.c))
@@ -45,15 +65,22 @@ OBJ      := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(LIB_SRC) $(TUI_SRC) $(MAIN_SRC
 ASAN_OBJ := $(patsubst src/%.c,$(BUILD)/asan/%.o,$(LIB_SRC))
 ASAN_LIB := $(BUILD)/asan/libcellar.a
 
+MKMAN     := $(BUILD)/mkman
+MKMAN_OBJ := $(BUILD)/obj/tools/mkman.o $(filter-out $(BUILD)/obj/main.o,$(OBJ))
+MKMAN_DEFS := -D PREFIX=$(PREFIX) -D DOCDIR=$(DOCDIR)
+MAN_PAGES := $(BUILD)/man/cellar.1 $(BUILD)/man/cellar.conf.5
+COMPLETION := $(BUILD)/completion/cellar
+THEMES    := $(wildcard themes/*.theme)
+
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BIN   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 TEST_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_XOPEN_SOURCE=700 -D_DEFAULT_SOURCE -Wall -Wextra -Werror \
                -g -O1 $(ASAN) -Isrc -Isrc/core -Itests/unit $(PKG_CFLAGS)
 
 .PHONY: all deps check check-all check-unit check-integration check-lint unit demo demo-stop \
-        bench clean
+        bench clean man completion install uninstall FORCE
 
-all: cellar
+all: cellar man completion
 
 cellar: $(OBJ)
 	@echo "  LINK    $@"
@@ -72,7 +99,63 @@ $(BUILD)/obj/%.o: src/%.c
 $(BUILD)/asan/%.o: src/%.c
 	@mkdir -p $(dir $@)
 	@echo "  CC/ASAN $<"
-	$(Q)$(CC) $(STD) $(WARN) -g -O1 $(ASAN) -Isrc -Isrc/core $(PKG_CFLAGS) -MMD -MP -c -o $@ $<
+	$(Q)$(CC) $(STD) $(WARN) $(DEFS) -g -O1 $(ASAN) -Isrc -Isrc/core $(PKG_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/obj/tools/%.o: tools/%.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# rewritten only when an installation directory changed
+$(PATHS_STAMP): FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(PATHS)' | cmp -s - $@ || echo '$(PATHS)' >$@
+
+$(OBJ) $(ASAN_OBJ) $(BUILD)/obj/tools/mkman.o: $(PATHS_STAMP)
+
+# ---- man pages and completion, generated from the tables -------------------
+
+$(MKMAN): $(MKMAN_OBJ)
+	@echo "  LINK    $@"
+	$(Q)$(CC) $(CFLAGS) -o $@ $(MKMAN_OBJ) $(PKG_LIBS) $(TUI_LIBS)
+
+$(BUILD)/man/%: doc/%.in $(MKMAN) $(PATHS_STAMP)
+	@mkdir -p $(dir $@)
+	@echo "  MKMAN   $@"
+	$(Q)$(MKMAN) $(MKMAN_DEFS) $< $@
+
+$(COMPLETION): completion/cellar.bash.in $(MKMAN)
+	@mkdir -p $(dir $@)
+	@echo "  MKMAN   $@"
+	$(Q)$(MKMAN) $(MKMAN_DEFS) $< $@
+
+man: $(MAN_PAGES)
+
+completion: $(COMPLETION)
+
+# ---- install ---------------------------------------------------------------------
+# The binary, the man pages, the themes (themes/*.theme, when there are any),
+# the example configuration and the bash completion. uninstall removes those
+# files, and the directories that are cellar's own when they are left empty.
+
+install: all
+	install -d '$(DESTDIR)$(BINDIR)' '$(DESTDIR)$(MANDIR)/man1' '$(DESTDIR)$(MANDIR)/man5' \
+	    '$(DESTDIR)$(DOCDIR)' '$(DESTDIR)$(BASHCOMPDIR)'
+	install -m 0755 cellar '$(DESTDIR)$(BINDIR)/cellar'
+	install -m 0644 $(BUILD)/man/cellar.1 '$(DESTDIR)$(MANDIR)/man1/cellar.1'
+	install -m 0644 $(BUILD)/man/cellar.conf.5 '$(DESTDIR)$(MANDIR)/man5/cellar.conf.5'
+	install -m 0644 doc/cellar.conf.example '$(DESTDIR)$(DOCDIR)/cellar.conf.example'
+	install -m 0644 $(COMPLETION) '$(DESTDIR)$(BASHCOMPDIR)/cellar'
+ifneq ($(THEMES),)
+	install -d '$(DESTDIR)$(DATADIR)/themes'
+	install -m 0644 $(THEMES) '$(DESTDIR)$(DATADIR)/themes/'
+endif
+
+uninstall:
+	rm -f '$(DESTDIR)$(BINDIR)/cellar' '$(DESTDIR)$(MANDIR)/man1/cellar.1' \
+	    '$(DESTDIR)$(MANDIR)/man5/cellar.conf.5' '$(DESTDIR)$(DOCDIR)/cellar.conf.example' \
+	    '$(DESTDIR)$(BASHCOMPDIR)/cellar' $(foreach t,$(notdir $(THEMES)),'$(DESTDIR)$(DATADIR)/themes/$(t)')
+	rmdir '$(DESTDIR)$(DATADIR)/themes' '$(DESTDIR)$(DATADIR)' '$(DESTDIR)$(DOCDIR)' 2>/dev/null || true
 
 $(ASAN_LIB): $(ASAN_OBJ)
 	@rm -f $@
@@ -94,17 +177,17 @@ check:
 	@./scripts/deps.sh
 	@$(MAKE) --no-print-directory check-all
 
-check-all: cellar $(UNIT_BIN)
+check-all: all $(UNIT_BIN)
 	@tests/run.sh $(UNIT_BIN) $(sort $(wildcard tests/lint/*.sh)) \
 	    $(sort $(wildcard tests/integration/t_*.sh))
 
 check-unit: $(UNIT_BIN)
 	@tests/run.sh $(UNIT_BIN)
 
-check-lint:
+check-lint: all
 	@tests/run.sh $(sort $(wildcard tests/lint/*.sh))
 
-check-integration: cellar
+check-integration: all
 	@tests/run.sh $(sort $(wildcard tests/integration/t_*.sh))
 
 demo:
@@ -121,4 +204,4 @@ bench: cellar
 clean:
 	rm -rf $(BUILD) cellar
 
--include $(OBJ:.o=.d) $(ASAN_OBJ:.o=.d)
+-include $(OBJ:.o=.d) $(ASAN_OBJ:.o=.d) $(BUILD)/obj/tools/mkman.d

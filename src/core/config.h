@@ -197,6 +197,7 @@ struct cfg_option {
     const char *help;                /* one-line meaning */
     int min, max;                    /* CFG_T_INT */
     const struct cfg_choice *choices; /* CFG_T_ENUM, CFG_T_FLAGS; NULL-name terminated */
+    const char *example;             /* a value that loads, for the man page (NULL: ignored) */
 };
 
 /* The option table, sorted by name. */

@@ -41,6 +41,11 @@ static void test_cfg_options_table_sorted_and_documented(void **state)
         assert_non_null(o->help);
         assert_true(strlen(o->help) > 5);
         assert_non_null(o->accepted);
+        /* cellar.conf(5) shows an example of every option cellar uses */
+        if (o->type == CFG_T_IGNORED)
+            assert_null(o->example);
+        else if (!o->example || !*o->example)
+            fail_msg("option %s has no example", o->name);
         if (i > 0)
             assert_true(strcmp(cfg_options[i - 1].name, o->name) < 0);
         assert_ptr_equal(cfg_option_find(o->name), o);
