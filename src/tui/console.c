@@ -379,7 +379,9 @@ static void settle_jobs(struct console *c)
         else if (strcmp(j->command, "check") != 0)
             for (size_t k = 0; k < c->model.n_servers; k++)
                 reload_server(c, k);
-        if (j->state == TUI_JOB_OK)
+        if (j->state == TUI_JOB_OK && j->auto_dismiss)
+            ; /* the background check: its marks say it all */
+        else if (j->state == TUI_JOB_OK)
             set_status(c, TUI_ROLE_OK, "%s: done", j->title);
         else
             set_status(c, TUI_ROLE_ERROR, "%s: %s", j->title, j->outcome ? j->outcome : "failed");
@@ -771,13 +773,16 @@ static void draw_help(struct console *c)
     int y, x, h, w;
     popup_box(c, &y, &x, &h, &w, "Help: keys and the commands they run (any key closes)");
     int r = 1;
-    putf(c, y + r++, x + 2, w - 4, TUI_ROLE_HEADER, true, "%-11s %-44s %s", "Key", "Action",
-         "Batch command");
+    /* key, what it does, the batch command (never cut: the help teaches the CLI) */
+    int bw = 29, hw = w - 4 - 12 - bw - 1;
+    put(c, y + r, x + 2, 12, TUI_ROLE_HEADER, "Key", true);
+    put(c, y + r, x + 14, hw, TUI_ROLE_HEADER, "Action", true);
+    put(c, y + r++, x + 15 + hw, bw, TUI_ROLE_HEADER, "Batch command", true);
     for (size_t i = 0; i < tui_n_keys && r < h - 1; i++, r++) {
         const struct tui_key *k = &tui_keys[i];
-        put(c, y + r, x + 2, 11, TUI_ROLE_KEY, k->label, true);
-        put(c, y + r, x + 14, 44, TUI_ROLE_NORMAL, k->help, true);
-        put(c, y + r, x + 59, w - 61, TUI_ROLE_DIM, k->batch ? k->batch : "", true);
+        put(c, y + r, x + 2, 12, TUI_ROLE_KEY, k->label, true);
+        put(c, y + r, x + 14, hw, TUI_ROLE_NORMAL, k->help, true);
+        put(c, y + r, x + 15 + hw, bw, TUI_ROLE_DIM, k->batch ? k->batch : "", true);
     }
     if (r < h - 1)
         putf(c, y + r, x + 2, w - 4, TUI_ROLE_DIM, false,
@@ -822,7 +827,8 @@ static void draw_status(struct console *c, int y, int w)
     default:
         break;
     }
-    if (c->status[0] && tui_now() - c->status_at < 8)
+    /* errors stay until a key is pressed, other messages for 8 seconds */
+    if (c->status[0] && (c->status_role == TUI_ROLE_ERROR || tui_now() - c->status_at < 8))
         put(c, y, 0, w, c->status_role == TUI_ROLE_NORMAL ? TUI_ROLE_STATUS : c->status_role,
             c->status, true);
     else
@@ -981,8 +987,9 @@ static bool act(struct console *c, enum tui_action a)
         if (s) {
             char title[200];
             snprintf(title, sizeof title, "backup %s", s->name);
-            const char *args[] = {"backup", s->name};
-            start_job(c, title, s->name, args, 2);
+            /* --wait: the job ends when the backup is DONE (its WAL archived) */
+            const char *args[] = {"backup", "--wait", "--wait-timeout", "600", s->name};
+            start_job(c, title, s->name, args, 5);
         }
         break;
     case TUI_ACT_CHECK:
@@ -1062,6 +1069,8 @@ static bool act(struct console *c, enum tui_action a)
 /* One key; returns false to quit. */
 static bool handle_key(struct console *c, int ch)
 {
+    if (c->status_role == TUI_ROLE_ERROR)
+        c->status[0] = '\0';
     switch (c->mode) {
     case MODE_HELP:
         c->mode = MODE_NORMAL;
@@ -1224,11 +1233,14 @@ int tui_run(const struct tui_opts *opts, struct cel_err *err)
     rebuild_view(&c);
 
     /* the health marks: a check of every server in the background */
+    char keep[sizeof c.status];
+    snprintf(keep, sizeof keep, "%s", c.status);
+    enum tui_role keep_role = c.status_role;
     const char *args[] = {"check", "all"};
     struct tui_job *j = start_job(&c, "check all", NULL, args, 2);
     j->auto_dismiss = true;
-    if (!c.status[0] || c.status_role == TUI_ROLE_NORMAL)
-        c.status[0] = '\0';
+    snprintf(c.status, sizeof c.status, "%s", keep); /* a theme or configuration error */
+    c.status_role = keep_role;
 
     bool running = true;
     while (running && !quit_signal) {

@@ -13,7 +13,7 @@ const struct tui_key tui_keys[] = {
     {'s', "s", TUI_ACT_SORT, "sort the backups by the next column", NULL},
     {'S', "S", TUI_ACT_SORT_REVERSE, "reverse the sort order", NULL},
     {'/', "/", TUI_ACT_FILTER, "filter the backups by a substring (Esc clears)", NULL},
-    {'b', "b", TUI_ACT_BACKUP, "back up the selected server", "cellar backup SERVER"},
+    {'b', "b", TUI_ACT_BACKUP, "back up the selected server", "cellar backup --wait SERVER"},
     {'c', "c", TUI_ACT_CHECK, "check the selected server", "cellar check SERVER"},
     {'a', "a", TUI_ACT_ARCHIVE, "archive the server's WAL now", "cellar archive-wal SERVER"},
     {'d', "d", TUI_ACT_DELETE, "delete the selected backup (asks first)",
