@@ -59,10 +59,13 @@ ASAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-p
 
 LIB_SRC  := $(wildcard src/core/*.c src/ops/*.c) $(filter-out src/main.c,$(wildcard src/*.c))
 TUI_SRC  := $(wildcard src/tui/*.c)
+# the console's parts that do not draw (model, themes, jobs, keys): no curses,
+# so they are also in the sanitized library the unit tests link
+TUI_PURE := $(wildcard src/tui/model.c src/tui/theme.c src/tui/job.c src/tui/keys.c)
 MAIN_SRC := src/main.c
 
 OBJ      := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(LIB_SRC) $(TUI_SRC) $(MAIN_SRC))
-ASAN_OBJ := $(patsubst src/%.c,$(BUILD)/asan/%.o,$(LIB_SRC))
+ASAN_OBJ := $(patsubst src/%.c,$(BUILD)/asan/%.o,$(LIB_SRC) $(TUI_PURE))
 ASAN_LIB := $(BUILD)/asan/libcellar.a
 
 MKMAN     := $(BUILD)/mkman

@@ -1,14 +1,16 @@
 #!/bin/bash
 # scripts/demo.sh - the sandbox behind `make demo`.
 #
-#   scripts/demo.sh        start (or restart) the sandbox and show cellar on it
+#   scripts/demo.sh        start (or restart) the sandbox, back it up, open the console
 #   scripts/demo.sh stop   stop the sandbox cluster and remove it
 #
 # The sandbox lives in build/demo/: a PostgreSQL 15 cluster on 127.0.0.1
 # (started with the integration tests' own library, run as the postgres OS
 # user when we are root) whose archive_command is `cellar put-wal demo %p`,
-# a cellar home, and build/demo/cellar.conf pointing at both. The cluster keeps running after this script ends so you
-# can try commands on it; `make demo-stop` stops it.
+# a cellar home, and build/demo/cellar.conf pointing at both. It takes a
+# first backup and opens the console on it; quitting the console stops the
+# sandbox cluster and removes it. Without a terminal (or with
+# DEMO_NO_CONSOLE=1) the cluster keeps running and `make demo-stop` stops it.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 demo=$top/build/demo
@@ -91,22 +93,26 @@ run() {
     "$CELLAR" -c "$demo/cellar.conf" "$@"
 }
 run list-server
-run show-server demo
 run archive-wal demo
+run backup --wait --wait-timeout 120 demo
 run list-backup demo
 
-cat <<MSG
+if [ ! -t 0 ] || [ ! -t 1 ] || [ -n "${DEMO_NO_CONSOLE:-}" ]; then
+    cat <<MSG
 
 The sandbox is running: PostgreSQL 15 on 127.0.0.1 port $PG_DEMO_PORT, archiving
-its WAL with 'cellar put-wal demo %p' into build/demo/home/demo. Try:
-
-  ./cellar -c build/demo/cellar.conf switch-wal --force --archive demo
-  ./cellar -c build/demo/cellar.conf get-wal demo 000000010000000000000001 | od -A d -t x1 | head -2
-  ./cellar -c build/demo/cellar.conf diagnose
-  ./cellar -c build/demo/cellar.conf -f json show-server demo
-  psql "$PG_DEMO_CONNINFO"
-
-Base backups, recovery and the console are not built yet, so there is no
-backup to list and no console to open; they arrive with the next issues.
+its WAL with 'cellar put-wal demo %p' into build/demo/home/demo.
+Open the console with: ./cellar -c build/demo/cellar.conf
 Stop the sandbox with: make demo-stop
 MSG
+    exit 0
+fi
+
+echo
+echo "demo: opening the console (q quits; the sandbox cluster stops then)"
+sleep 1
+"$CELLAR" -c "$demo/cellar.conf"
+status=$?
+stop_sandbox
+echo "demo: console closed, sandbox cluster stopped and removed"
+exit "$status"

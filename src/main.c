@@ -12,6 +12,7 @@
 
 #include "batch.h"
 #include "cli.h"
+#include "tui/tui.h"
 
 struct globals {
     const char *config;
@@ -156,6 +157,35 @@ static void debug_observer(void *ctx, enum log_level level, const char *msg)
         fprintf(stderr, "DEBUG: %s\n", msg);
 }
 
+/* cellar without a command: the console on the loaded configuration.
+ * Configuration problems that stop loading are reported as a command's
+ * would be; the console shows the others on its status line. */
+static int run_console(const struct globals *g, struct batch *out)
+{
+    struct cel_err err = {0};
+    if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+        int rc = cel_err_set(&err, CEL_E_USAGE, "the console needs a terminal; give a command");
+        cel_err_hint(&err, "Run 'cellar --help' for the commands.");
+        return batch_finish(out, rc, &err);
+    }
+    struct cfg *cfg = NULL;
+    int rc = cfg_load(g->config, &cfg, &err);
+    if (rc < 0) {
+        if (cfg)
+            batch_report_config(out, cfg);
+        cfg_free(cfg);
+        return batch_finish(out, rc, &err);
+    }
+    log_set_level(g->debug ? LOG_DEBUG : (enum log_level)cfg->global.log_level);
+    if (cfg->global.log_file)
+        log_open(cfg->global.log_file, &(struct cel_err){0});
+    rc = tui_run(&(struct tui_opts){.cfg = cfg, .theme = g->theme}, &err);
+    int status = batch_finish(out, rc, &err);
+    log_close();
+    cfg_free(cfg);
+    return status;
+}
+
 int main(int argc, char **argv)
 {
     cel_set_oom_hook(oom);
@@ -182,13 +212,8 @@ int main(int argc, char **argv)
         return print_and_exit(&text);
     }
     if (g.help || !name) {
-        if (!name && !g.help) {
-            /* the console (issue 7) is not built yet: say so plainly */
-            int rc = cel_err_set(&err, CEL_E_USAGE, "the interactive console is not built yet; "
-                                                    "give a command");
-            cel_err_hint(&err, "Run 'cellar --help' for the commands.");
-            return batch_finish(&out, rc, &err);
-        }
+        if (!name && !g.help)
+            return run_console(&g, &out);
         cli_help_general(&text);
         return print_and_exit(&text);
     }

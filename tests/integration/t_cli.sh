@@ -43,8 +43,8 @@ is "$RC" 2 "a missing configuration file exits 2"
 is "$ERR" "ERROR: cannot read the configuration: cannot open '/nonexistent/cellar.conf': No such file or directory" \
     "a missing configuration file is named"
 run
-is "$RC" 2 "no command exits 2 while the console is not built"
-like "$ERR" "the interactive console is not built yet" "no command says the console is not built"
+is "$RC" 2 "no command and no terminal exits 2"
+like "$ERR" "the console needs a terminal; give a command" "no command without a terminal says the console needs one"
 
 # --- a real cluster and a configuration with a bad server --------------------
 pg_start main || tap_bail "cannot start PostgreSQL"

@@ -1,0 +1,274 @@
+/*
+ * model.c - the console's model, filled by running ops into a keeping sink.
+ *
+ * keep_event() is a sink that renders each result record to JSON and keeps
+ * it, and keeps the text of the ERROR log lines, so an op's failure detail
+ * is not lost. The loaders run one op each (list-server, list-backup,
+ * show-backup) and copy what the console needs out of the JSON into plain
+ * structs, so drawing never walks JSON trees.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "tui/model.h"
+
+struct keep {
+    json_t *results; /* array of {"command": ..., "data": ...} */
+    struct strbuf errors;
+};
+
+static void keep_event(void *ctx, const struct op_event *ev)
+{
+    struct keep *k = ctx;
+    if (ev->kind == OP_EV_RESULT) {
+        json_t *data = ev->result->render_json(ev->result->model);
+        json_array_append_new(k->results, json_pack("{s:s, s:o*}", "command",
+                                                     ev->result->command, "data", data));
+    } else if (ev->kind == OP_EV_LOG && ev->level >= LOG_ERROR && ev->text) {
+        if (k->errors.len)
+            sb_append(&k->errors, "; ");
+        sb_append(&k->errors, ev->text);
+    }
+}
+
+static void keep_init(struct keep *k, struct op_sink *sink, struct op_ctx *ctx,
+                      const struct cfg *cfg)
+{
+    memset(k, 0, sizeof *k);
+    k->results = json_array();
+    *sink = (struct op_sink){keep_event, k};
+    *ctx = (struct op_ctx){.cfg = cfg, .sink = sink};
+}
+
+static void keep_free(struct keep *k)
+{
+    json_decref(k->results);
+    sb_free(&k->errors);
+}
+
+/* The data of the first result of command, borrowed from k. */
+static json_t *keep_data(const struct keep *k, const char *command)
+{
+    size_t i;
+    json_t *r;
+    json_array_foreach(k->results, i, r) {
+        const char *c = json_string_value(json_object_get(r, "command"));
+        if (c && strcmp(c, command) == 0)
+            return json_object_get(r, "data");
+    }
+    return NULL;
+}
+
+/* A copy of o[key] when it is a string, else NULL. */
+static char *dup_str(const json_t *o, const char *key)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+    return s ? cel_xstrdup(s) : NULL;
+}
+
+static uint64_t get_u64(const json_t *o, const char *key)
+{
+    json_int_t v = json_integer_value(json_object_get(o, key));
+    return v > 0 ? (uint64_t)v : 0;
+}
+
+static void backups_free(struct tui_server *s)
+{
+    for (size_t i = 0; i < s->n_backups; i++) {
+        struct tui_backup *b = &s->backups[i];
+        free(b->id);
+        free(b->name);
+        free(b->status);
+        free(b->retention);
+    }
+    free(s->backups);
+    s->backups = NULL;
+    s->n_backups = 0;
+    free(s->load_error);
+    s->load_error = NULL;
+}
+
+int tui_model_reload_server(struct tui_model *m, size_t i, struct cel_err *err)
+{
+    struct tui_server *s = &m->servers[i];
+    backups_free(s);
+    struct keep k;
+    struct op_sink sink;
+    struct op_ctx ctx;
+    keep_init(&k, &sink, &ctx, m->cfg);
+    struct cel_err e = {0};
+    int rc = op_list_backup(&ctx, &(struct op_list_backup_req){.server = s->name}, &e);
+    const json_t *list = json_object_get(keep_data(&k, "list-backup"), "backups");
+    if (rc < 0 || !list) {
+        if (rc >= 0)
+            rc = cel_err_set(&e, CEL_E_INTERNAL, "list-backup gave no result");
+        s->load_error = cel_xstrdup(e.msg);
+        if (err)
+            *err = e;
+        keep_free(&k);
+        return rc;
+    }
+    size_t n = json_array_size(list);
+    s->backups = n ? cel_xcalloc(n, sizeof *s->backups) : NULL;
+    for (size_t j = 0; j < n; j++) {
+        const json_t *o = json_array_get(list, j);
+        struct tui_backup *b = &s->backups[s->n_backups];
+        b->id = dup_str(o, "backup_id");
+        if (!b->id)
+            continue;
+        s->n_backups++;
+        b->name = dup_str(o, "backup_name");
+        b->status = dup_str(o, "status");
+        if (!b->status)
+            b->status = cel_xstrdup("?");
+        b->retention = dup_str(o, "retention_status");
+        const char *end = json_string_value(json_object_get(o, "end_time_timestamp"));
+        b->end_ts = end ? strtoll(end, NULL, 10) : 0;
+        b->has_size = json_object_get(o, "size_bytes") != NULL;
+        b->size = get_u64(o, "size_bytes");
+        b->wal_size = get_u64(o, "wal_size_bytes");
+    }
+    keep_free(&k);
+    return 0;
+}
+
+int tui_model_load(struct tui_model *m, const struct cfg *cfg, struct cel_err *err)
+{
+    memset(m, 0, sizeof *m);
+    m->cfg = cfg;
+    struct keep k;
+    struct op_sink sink;
+    struct op_ctx ctx;
+    keep_init(&k, &sink, &ctx, cfg);
+    int rc = op_list_server(&ctx, &(struct op_list_server_req){0}, err);
+    json_t *data = keep_data(&k, "list-server");
+    if (rc >= 0 && !json_is_object(data))
+        rc = cel_err_set(err, CEL_E_INTERNAL, "list-server gave no result");
+    if (rc < 0) {
+        keep_free(&k);
+        return rc;
+    }
+    size_t n = json_object_size(data);
+    m->servers = n ? cel_xcalloc(n, sizeof *m->servers) : NULL;
+    const char *name;
+    json_t *o;
+    json_object_foreach(data, name, o) {
+        struct tui_server *s = &m->servers[m->n_servers++];
+        s->name = cel_xstrdup(name);
+        s->description = dup_str(o, "description");
+        s->active = !json_is_false(json_object_get(o, "active"));
+        s->disabled = json_is_true(json_object_get(o, "disabled"));
+        for (size_t i = 0; i < cfg->n_servers; i++)
+            if (strcmp(cfg->servers[i].name, name) == 0)
+                s->max_age = cfg->servers[i].last_backup_maximum_age.seconds;
+    }
+    keep_free(&k);
+    for (size_t i = 0; i < m->n_servers; i++)
+        if (!m->servers[i].disabled)
+            tui_model_reload_server(m, i, NULL);
+        else
+            m->servers[i].load_error = cel_xstrdup("disabled by configuration errors");
+    return 0;
+}
+
+void tui_model_free(struct tui_model *m)
+{
+    for (size_t i = 0; i < m->n_servers; i++) {
+        struct tui_server *s = &m->servers[i];
+        backups_free(s);
+        free(s->name);
+        free(s->description);
+        free(s->health_text);
+    }
+    free(m->servers);
+    memset(m, 0, sizeof *m);
+}
+
+ssize_t tui_model_find(const struct tui_model *m, const char *name)
+{
+    for (size_t i = 0; i < m->n_servers; i++)
+        if (strcmp(m->servers[i].name, name) == 0)
+            return (ssize_t)i;
+    return -1;
+}
+
+json_t *tui_model_show_backup(const struct tui_model *m, size_t i, const char *id,
+                              struct cel_err *err)
+{
+    struct keep k;
+    struct op_sink sink;
+    struct op_ctx ctx;
+    keep_init(&k, &sink, &ctx, m->cfg);
+    int rc = op_show_backup(
+        &ctx, &(struct op_show_backup_req){.server = m->servers[i].name, .backup = id}, err);
+    json_t *data = keep_data(&k, "show-backup");
+    if (rc >= 0 && !data)
+        cel_err_set(err, CEL_E_INTERNAL, "show-backup gave no result");
+    json_t *out = rc >= 0 && data ? json_incref(data) : NULL;
+    keep_free(&k);
+    return out;
+}
+
+void tui_model_apply_check(struct tui_model *m, json_t *data)
+{
+    const char *name;
+    json_t *checks;
+    json_object_foreach(data, name, checks) {
+        ssize_t i = tui_model_find(m, name);
+        if (i < 0 || !json_is_object(checks))
+            continue;
+        struct tui_server *s = &m->servers[i];
+        free(s->health_text);
+        s->health_text = NULL;
+        s->checks_failed = 0;
+        const char *check;
+        json_t *c;
+        json_object_foreach(checks, check, c) {
+            const char *st = json_string_value(json_object_get(c, "status"));
+            if (st && strcmp(st, "OK") == 0)
+                continue;
+            if (!s->checks_failed++) {
+                const char *hint = json_string_value(json_object_get(c, "hint"));
+                s->health_text = hint && *hint ? cel_xasprintf("%s: %s", check, hint)
+                                               : cel_xstrdup(check);
+            }
+        }
+        s->health = s->checks_failed ? TUI_HEALTH_FAILED : TUI_HEALTH_OK;
+    }
+}
+
+int64_t tui_server_last_backup(const struct tui_server *s)
+{
+    int64_t last = 0;
+    for (size_t i = 0; i < s->n_backups; i++) {
+        const struct tui_backup *b = &s->backups[i];
+        if ((strcmp(b->status, "DONE") == 0 || strcmp(b->status, "WAITING_FOR_WALS") == 0) &&
+            b->end_ts > last)
+            last = b->end_ts;
+    }
+    return last;
+}
+
+bool tui_server_backup_too_old(const struct tui_server *s, int64_t now)
+{
+    if (s->max_age <= 0)
+        return false;
+    int64_t last = tui_server_last_backup(s);
+    return !last || now - last > s->max_age;
+}
+
+void tui_fmt_age(int64_t seconds, struct strbuf *out)
+{
+    if (seconds < 0)
+        seconds = 0;
+    if (seconds < 60)
+        sb_appendf(out, "%llds", (long long)seconds);
+    else if (seconds < 3600)
+        sb_appendf(out, "%lldm", (long long)(seconds / 60));
+    else if (seconds < 86400)
+        sb_appendf(out, "%lldh %lldm", (long long)(seconds / 3600),
+                   (long long)(seconds % 3600 / 60));
+    else
+        sb_appendf(out, "%lldd %lldh", (long long)(seconds / 86400),
+                   (long long)(seconds % 86400 / 3600));
+}

@@ -1,0 +1,91 @@
+/*
+ * model.h - what the console shows, loaded through the ops (no curses).
+ *
+ * The model is the console's copy of the servers and their backups. It is
+ * filled by calling the same ops the batch front end runs (list-server,
+ * list-backup, show-backup) with a sink that keeps each result's JSON
+ * rendering, so the console shows exactly what `cellar -f json` prints.
+ * Reading the catalogue is fast and local (no PostgreSQL connection); work
+ * that may take long (check, backup, delete) runs in child processes (see
+ * job.h) and only updates the model through tui_model_apply_check and
+ * tui_model_reload_server.
+ *
+ * Drawing code reads the model and never changes it.
+ */
+#ifndef CEL_TUI_MODEL_H
+#define CEL_TUI_MODEL_H
+
+#include <jansson.h>
+
+#include "ops/ops.h"
+
+enum tui_health {
+    TUI_HEALTH_UNKNOWN, /* no check has finished yet */
+    TUI_HEALTH_OK,      /* every check passed */
+    TUI_HEALTH_FAILED,  /* at least one check failed */
+};
+
+/* One row of list-backup (strings owned by the model). */
+struct tui_backup {
+    char *id;
+    char *name;      /* backup_name, NULL when none */
+    char *status;    /* DONE, FAILED, STARTED, WAITING_FOR_WALS ... */
+    char *retention; /* VALID, OBSOLETE, KEEP:FULL ..., NULL when none */
+    int64_t end_ts;  /* end time (seconds since the epoch), 0 when unknown */
+    bool has_size;
+    uint64_t size, wal_size;
+};
+
+struct tui_server {
+    char *name;
+    char *description; /* NULL when none */
+    bool active, disabled;
+    int64_t max_age;            /* last_backup_maximum_age in seconds, 0: not set */
+    struct tui_backup *backups; /* newest first, as list-backup gives them */
+    size_t n_backups;
+    char *load_error; /* why the backups could not be listed, NULL when they could */
+    enum tui_health health;
+    size_t checks_failed;
+    char *health_text; /* the first failed check and its hint, NULL when none */
+};
+
+struct tui_model {
+    const struct cfg *cfg; /* borrowed */
+    struct tui_server *servers;
+    size_t n_servers;
+};
+
+/* Load every configured server and its backups from cfg (which must
+ * outlive the model). A server whose backups cannot be listed keeps its
+ * load_error; only a failing list-server fails the load. Free with
+ * tui_model_free (also after a failure). */
+int tui_model_load(struct tui_model *m, const struct cfg *cfg, struct cel_err *err);
+/* List server i's backups again (after a backup or delete). */
+int tui_model_reload_server(struct tui_model *m, size_t i, struct cel_err *err);
+void tui_model_free(struct tui_model *m);
+
+/* Index of the server called name, -1 when there is none. */
+ssize_t tui_model_find(const struct tui_model *m, const char *name);
+
+/* show-backup's JSON data of backup id of server i: a new reference the
+ * caller decrefs, or NULL with err set. Reads the catalogue (no
+ * PostgreSQL); does not change the model. */
+json_t *tui_model_show_backup(const struct tui_model *m, size_t i, const char *id,
+                              struct cel_err *err);
+
+/* Take the health marks from the data of a check result ({"server":
+ * {"check": {"status": "OK"|"FAILED", "hint": ...}}}); servers it does not
+ * name keep their mark. */
+void tui_model_apply_check(struct tui_model *m, json_t *data);
+
+/* End time of the server's newest DONE or WAITING_FOR_WALS backup, 0 when
+ * there is none. */
+int64_t tui_server_last_backup(const struct tui_server *s);
+/* True when the last backup is older than last_backup_maximum_age at now
+ * (or there is none and an age is set). */
+bool tui_server_backup_too_old(const struct tui_server *s, int64_t now);
+
+/* Append a short age ("45s", "12m", "3h 20m", "2d 4h") to out. */
+void tui_fmt_age(int64_t seconds, struct strbuf *out);
+
+#endif

@@ -1,0 +1,18 @@
+/*
+ * tui.h - the interactive console (`cellar` without a command).
+ */
+#ifndef CEL_TUI_H
+#define CEL_TUI_H
+
+#include "config.h"
+
+struct tui_opts {
+    const struct cfg *cfg; /* loaded by main; borrowed */
+    const char *theme;     /* --theme, NULL: the configuration's theme or "default" */
+};
+
+/* Run the console until the user quits. Returns 0, or a negative code with
+ * err set when the terminal could not be used. Blocks (it is the UI loop). */
+int tui_run(const struct tui_opts *opts, struct cel_err *err);
+
+#endif

@@ -1,0 +1,210 @@
+/*
+ * Unit tests of the console's model (src/tui/model.c): it is loaded through
+ * the ops from a temporary catalogue (server "pg" with a DONE and a FAILED
+ * backup, server "empty" with none) and must hold what list-server,
+ * list-backup and show-backup report, take health marks from a check
+ * result and flag an old last backup.
+ */
+#include "unit.h"
+
+#include "tui/model.h"
+
+static const char info_034224[] =
+    "backup_label='START WAL LOCATION: 0/4000028 (file 000000010000000000000004)\\n"
+    "CHECKPOINT LOCATION: 0/4000060\\nBACKUP METHOD: streamed\\nBACKUP FROM: primary\\n"
+    "START TIME: 2026-11-24 03:42:24 UTC\\nLABEL: Barman backup pg 20261124T034224\\n"
+    "START TIMELINE: 1\\n'\n"
+    "begin_offset=40\n"
+    "begin_time=2026-11-24 03:42:24.447250+00:00\n"
+    "begin_wal=000000010000000000000004\n"
+    "begin_xlog=0/4000028\n"
+    "compression=None\n"
+    "config_file=/srv/pg/15/main/postgresql.conf\n"
+    "copy_stats={'total_time': 0.608651, 'number_of_workers': 1, 'analysis_time_per_item': "
+    "{'tbs1': 0.11794, 'pgdata': 0.132975}, 'copy_time_per_item': {'tbs1': 0.084523, "
+    "'pgdata': 0.220001, 'pg_control': 0.0282}, 'serialized_copy_time_per_item': {'tbs1': "
+    "0.083799, 'pgdata': 0.217374, 'pg_control': 0.0282}, 'analysis_time': 0.250923, "
+    "'copy_time': 0.34123, 'serialized_copy_time': 0.329373}\n"
+    "deduplicated_size=23058794\n"
+    "end_offset=256\n"
+    "end_time=2026-11-24 03:42:25.119529+00:00\n"
+    "end_wal=000000010000000000000004\n"
+    "end_xlog=0/4000100\n"
+    "error=None\n"
+    "hba_file=/srv/pg/15/main/pg_hba.conf\n"
+    "ident_file=/srv/pg/15/main/pg_ident.conf\n"
+    "included_files=None\n"
+    "mode=rsync-concurrent\n"
+    "pgdata=/srv/pg/15/main\n"
+    "server_name=pg\n"
+    "size=23058794\n"
+    "status=DONE\n"
+    "systemid=7711578238752250018\n"
+    "tablespaces=[('tbs1', 16384, '/srv/pg/tbs1')]\n"
+    "timeline=1\n"
+    "version=150018\n"
+    "xlog_segment_size=16777216\n";
+
+static struct cfg *cfg;
+
+static void write_backup(const char *server, const char *id, const char *info)
+{
+    char *dir = cel_xasprintf("%s/base/%s", server, id);
+    char *file = cel_xasprintf("%s/backup.info", dir);
+    unit_mkdir(dir);
+    unit_write(file, info);
+    free(file);
+    free(dir);
+}
+
+static int setup(void **state)
+{
+    if (unit_setup_tmpdir(state) < 0)
+        return -1;
+    write_backup("pg", "20261124T034224", info_034224);
+    write_backup("pg", "20261124T034600", "status=FAILED\nerror=boom\n");
+    unit_mkdir("pg/wals");
+    unit_mkdir("empty/base");
+    char text[8192];
+    snprintf(text, sizeof text,
+             "[barman]\nbarman_home = %s\nbarman_user = root\n"
+             "[pg]\ndescription = Main DB\nconninfo = host=/nonexistent\n"
+             "last_backup_maximum_age = 1 day\nretention_policy = REDUNDANCY 1\n"
+             "[empty]\nconninfo = host=/nonexistent\n",
+             unit_tmp);
+    struct cel_err err = {0};
+    return cfg_load_text(text, "test.conf", &cfg, &err);
+}
+
+static int teardown(void **state)
+{
+    cfg_free(cfg);
+    cfg = NULL;
+    return unit_teardown_tmpdir(state);
+}
+
+static void test_tui_model_load_servers_and_backups(void **state)
+{
+    (void)state;
+    struct tui_model m;
+    struct cel_err err = {0};
+    assert_int_equal(tui_model_load(&m, cfg, &err), 0);
+    assert_int_equal(m.n_servers, 2);
+    ssize_t pg = tui_model_find(&m, "pg");
+    ssize_t empty = tui_model_find(&m, "empty");
+    assert_true(pg >= 0 && empty >= 0);
+    assert_int_equal(tui_model_find(&m, "nope"), -1);
+    const struct tui_server *s = &m.servers[pg];
+    assert_string_equal(s->description, "Main DB");
+    assert_true(s->active);
+    assert_false(s->disabled);
+    assert_null(s->load_error);
+    assert_int_equal(s->max_age, 86400);
+    assert_int_equal(s->health, TUI_HEALTH_UNKNOWN);
+    assert_int_equal(s->n_backups, 2);
+    /* newest first, as list-backup gives them */
+    assert_string_equal(s->backups[0].id, "20261124T034600");
+    assert_string_equal(s->backups[0].status, "FAILED");
+    assert_false(s->backups[0].has_size);
+    const struct tui_backup *b = &s->backups[1];
+    assert_string_equal(b->id, "20261124T034224");
+    assert_string_equal(b->status, "DONE");
+    assert_string_equal(b->retention, "VALID");
+    assert_true(b->has_size);
+    assert_int_equal(b->size, 23058794);
+    assert_int_equal(b->end_ts, 1795491745);
+    assert_int_equal(tui_server_last_backup(s), 1795491745);
+    assert_false(tui_server_backup_too_old(s, 1795491745 + 3600));
+    assert_true(tui_server_backup_too_old(s, 1795491745 + 2 * 86400));
+    const struct tui_server *e = &m.servers[empty];
+    assert_null(e->description);
+    assert_int_equal(e->n_backups, 0);
+    assert_int_equal(tui_server_last_backup(e), 0);
+    assert_false(tui_server_backup_too_old(e, 1795491745)); /* no maximum age set */
+    tui_model_free(&m);
+}
+
+static void test_tui_model_reload_server_sees_new_backup(void **state)
+{
+    (void)state;
+    struct tui_model m;
+    struct cel_err err = {0};
+    assert_int_equal(tui_model_load(&m, cfg, &err), 0);
+    ssize_t empty = tui_model_find(&m, "empty");
+    assert_int_equal(m.servers[empty].n_backups, 0);
+    write_backup("empty", "20261125T000000", "status=STARTED\nserver_name=empty\n");
+    assert_int_equal(tui_model_reload_server(&m, (size_t)empty, &err), 0);
+    assert_int_equal(m.servers[empty].n_backups, 1);
+    assert_string_equal(m.servers[empty].backups[0].status, "STARTED");
+    tui_model_free(&m);
+}
+
+static void test_tui_model_show_backup(void **state)
+{
+    (void)state;
+    struct tui_model m;
+    struct cel_err err = {0};
+    assert_int_equal(tui_model_load(&m, cfg, &err), 0);
+    size_t pg = (size_t)tui_model_find(&m, "pg");
+    json_t *d = tui_model_show_backup(&m, pg, "20261124T034224", &err);
+    assert_non_null(d);
+    assert_string_equal(json_string_value(json_object_get(d, "backup_id")), "20261124T034224");
+    assert_string_equal(json_string_value(json_object_get(d, "status")), "DONE");
+    assert_int_equal(json_integer_value(json_object_get(d, "size")), 23058794);
+    json_decref(d);
+    d = tui_model_show_backup(&m, pg, "20990101T000000", &err);
+    assert_null(d);
+    assert_string_equal(err.msg, "unknown backup '20990101T000000' for server 'pg'");
+    tui_model_free(&m);
+}
+
+static void test_tui_model_apply_check(void **state)
+{
+    (void)state;
+    struct tui_model m;
+    struct cel_err err = {0};
+    assert_int_equal(tui_model_load(&m, cfg, &err), 0);
+    json_t *data = json_loads("{\"pg\": {\"postgresql\": {\"status\": \"FAILED\", \"hint\": "
+                              "\"cannot connect\"}, \"directories\": {\"status\": \"OK\"}, "
+                              "\"wal_archive\": {\"status\": \"FAILED\"}},"
+                              " \"empty\": {\"directories\": {\"status\": \"OK\"}},"
+                              " \"gone\": {\"x\": {\"status\": \"OK\"}}}",
+                              0, NULL);
+    assert_non_null(data);
+    tui_model_apply_check(&m, data);
+    json_decref(data);
+    const struct tui_server *pg = &m.servers[tui_model_find(&m, "pg")];
+    assert_int_equal(pg->health, TUI_HEALTH_FAILED);
+    assert_int_equal(pg->checks_failed, 2);
+    assert_string_equal(pg->health_text, "postgresql: cannot connect");
+    const struct tui_server *e = &m.servers[tui_model_find(&m, "empty")];
+    assert_int_equal(e->health, TUI_HEALTH_OK);
+    assert_null(e->health_text);
+    tui_model_free(&m);
+}
+
+static void test_tui_fmt_age(void **state)
+{
+    (void)state;
+    struct strbuf sb = {0};
+    const int64_t ages[] = {-5, 45, 720, 3 * 3600 + 20 * 60, 2 * 86400 + 4 * 3600};
+    for (size_t i = 0; i < sizeof ages / sizeof ages[0]; i++) {
+        tui_fmt_age(ages[i], &sb);
+        sb_append(&sb, "|");
+    }
+    assert_string_equal(sb_str(&sb), "0s|45s|12m|3h 20m|2d 4h|");
+    sb_free(&sb);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_tui_model_load_servers_and_backups, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tui_model_reload_server_sees_new_backup, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_tui_model_show_backup, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tui_model_apply_check, setup, teardown),
+        cmocka_unit_test(test_tui_fmt_age),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
