@@ -52,6 +52,7 @@
 #include <unistd.h>
 
 #include "proc.h"
+#include "ts.h"
 
 #define LIVE_SLOTS 256                /* children proc_signal_all can reach */
 #define CHUNK 65536                   /* read size and longest line piece */
@@ -112,13 +113,6 @@ struct child_plan {
 static volatile sig_atomic_t live[LIVE_SLOTS];
 
 /* ---- small system helpers ------------------------------------------------ */
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Close *fd if open and mark it closed; errno is preserved. */
 static void close_fd(int *fd)
@@ -672,7 +666,7 @@ static int start(const char *const argv[], const char *name, const struct proc_o
     }
 
     p->pidfd = open_pidfd(pid);
-    p->started = now_ms();
+    p->started = ts_monotonic_ms();
     env_free(envp);
     *out = p;
     return 0;
@@ -873,7 +867,7 @@ enum fd_role { ROLE_OUT, ROLE_ERR, ROLE_IN, ROLE_PID };
 
 size_t proc_poll(struct proc *const procs[], size_t n, int timeout_ms)
 {
-    int64_t now = now_ms();
+    int64_t now = ts_monotonic_ms();
     size_t done = settle_all(procs, n, now);
     if (done == n)
         return n;
@@ -937,7 +931,7 @@ size_t proc_poll(struct proc *const procs[], size_t n, int timeout_ms)
     }
     free(map);
     free(fds);
-    return settle_all(procs, n, now_ms());
+    return settle_all(procs, n, ts_monotonic_ms());
 }
 
 /* ---- public entry points -------------------------------------------------- */

@@ -101,6 +101,7 @@
 #include "rsync.h"
 #include "storage.h"
 #include "strbuf.h"
+#include "ts.h"
 
 #define POLL_MS 200        /* longest wait between two looks at *cancel */
 #define ERR_LINES 3        /* rsync error lines kept for the message */
@@ -110,16 +111,9 @@
 
 /* ---- small helpers ------------------------------------------------------- */
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static double seconds_since(int64_t start)
 {
-    return (double)(now_ms() - start) / 1000.0;
+    return (double)(ts_monotonic_ms() - start) / 1000.0;
 }
 
 static bool cancelled(const struct rsync_opts *o)
@@ -918,7 +912,7 @@ static int task_end(struct task *t, struct cel_err *err)
                                   job->o->retry_sleep, t->attempts, job->o->retry_times);
         log_line(job, msg);
         free(msg);
-        t->not_before = now_ms() + (int64_t)job->o->retry_sleep * 1000;
+        t->not_before = ts_monotonic_ms() + (int64_t)job->o->retry_sleep * 1000;
     } else {
         if (t->attempts > 1)
             sb_appendf(&how, " after %d attempts", t->attempts);
@@ -948,10 +942,10 @@ static void tasks_stop(struct task *tasks, size_t n)
             procs[k++] = tasks[i].proc;
             tasks[i].proc = NULL;
         }
-    int64_t kill_at = now_ms() + STOP_GRACE_MS;
+    int64_t kill_at = ts_monotonic_ms() + STOP_GRACE_MS;
     bool killed = false;
     while (k > 0 && proc_poll(procs, k, POLL_MS) < k) {
-        if (!killed && now_ms() >= kill_at) {
+        if (!killed && ts_monotonic_ms() >= kill_at) {
             for (size_t i = 0; i < k; i++)
                 if (!proc_done(procs[i]))
                     proc_kill(procs[i], SIGKILL);
@@ -968,7 +962,7 @@ static void tasks_stop(struct task *tasks, size_t n)
 static int tasks_start_ready(struct task *tasks, size_t n, size_t conc, struct cel_err *err)
 {
     size_t running = 0;
-    int64_t now = now_ms();
+    int64_t now = ts_monotonic_ms();
     for (size_t i = 0; i < n; i++)
         running += tasks[i].proc != NULL;
     for (size_t i = 0; i < n && running < conc; i++) {
@@ -986,7 +980,7 @@ static int tasks_start_ready(struct task *tasks, size_t n, size_t conc, struct c
 /* Milliseconds until the next retry may start (POLL_MS at most). */
 static int next_wait(const struct task *tasks, size_t n)
 {
-    int64_t now = now_ms(), wait = POLL_MS;
+    int64_t now = ts_monotonic_ms(), wait = POLL_MS;
     for (size_t i = 0; i < n; i++)
         if (!tasks[i].done && !tasks[i].proc && tasks[i].not_before - now < wait)
             wait = tasks[i].not_before - now;
@@ -1233,7 +1227,7 @@ static void job_init(struct job *job, const char *src, const char *dst, const st
     if (o->reuse != RSYNC_REUSE_OFF && o->reuse_dir && o->reuse_dir[0])
         job->reuse_abs = absolute(o->reuse_dir);
     filters_build(&job->filters, o);
-    job->copy_start = now_ms();
+    job->copy_start = ts_monotonic_ms();
 }
 
 /* bwlimit is for the whole job: each of the concurrent rsyncs gets its share. */
@@ -1260,7 +1254,7 @@ int rsync_copy(const char *src, const char *dst, const struct rsync_opts *opts,
 
     struct job job;
     job_init(&job, src, dst, o, true, err);
-    int64_t t0 = now_ms();
+    int64_t t0 = ts_monotonic_ms();
     int rc = list_source(&job);
     if (rc < 0)
         goto out;
@@ -1274,7 +1268,7 @@ int rsync_copy(const char *src, const char *dst, const struct rsync_opts *opts,
     job.bwlimit = share_bwlimit(o->bwlimit_kbps, workers);
     double analysis = seconds_since(t0);
 
-    int64_t t1 = now_ms();
+    int64_t t1 = ts_monotonic_ms();
     job.copy_start = t1;
     report(&job, NULL);
     rc = make_dest(&job);

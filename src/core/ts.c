@@ -577,3 +577,17 @@ void ts_human_delta(double seconds, struct strbuf *out)
     if (negative && (whole || usec))
         sb_append(out, " ago");
 }
+
+double ts_monotonic(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+int64_t ts_monotonic_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}

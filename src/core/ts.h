@@ -66,6 +66,11 @@ double ts_local_minus(double now, int64_t seconds);
 /* Order of two instants: <0, 0, >0 (offsets do not matter). */
 int ts_cmp(const struct ts *a, const struct ts *b);
 
+/* Time on the monotonic clock, for durations and deadlines (never for
+ * dates: it does not jump with the wall clock): seconds, and milliseconds. */
+double ts_monotonic(void);
+int64_t ts_monotonic_ms(void);
+
 /* Backup ID "YYYYMMDDTHHMMSS" of sec in local time. out holds 16 bytes. A time
  * whose local year is outside 0..9999 gives "00000000T000000". */
 void ts_backup_id(time_t sec, char out[16]);

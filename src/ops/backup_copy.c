@@ -26,6 +26,7 @@
 #include "backup_int.h"
 #include "copy_report.h"
 #include "storage.h"
+#include "ts.h"
 
 static const char *const pgdata_exclude[] = {
     "/pg_wal/*",          "/pg_xlog/*",         "/pg_log/*",         "/log/*",
@@ -36,13 +37,6 @@ static const char *const pgdata_exclude[] = {
     "/backup_manifest",   "/global/pg_control", "pg_internal.init",  "pgsql_tmp*",
     "postgresql.auto.conf.tmp", "current_logfiles.tmp",
 };
-
-static double now_seconds(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
 
 /* Options shared by every item of the backup. */
 static void base_opts(const struct bk_copy *cp, struct op_copy_report *pc, struct rsync_opts *o)
@@ -157,10 +151,10 @@ static int copy_pgdata(struct bk_copy *cp, struct op_copy_report *pc, struct cel
     op_phase(cp->ctx, cp->s->name, "copy-pgdata", "copying PGDATA %s%s%s", info->pgdata,
              cp->s->ssh_command ? " over " : "", cp->s->ssh_command ? cp->s->ssh_command : "");
     struct rsync_stats st = {0};
-    double t0 = now_seconds();
+    double t0 = ts_monotonic();
     int rc = rsync_copy(info->pgdata, dst, &o, &st, err);
     if (rc == 0) {
-        add_stats(cp, "pgdata", &st, now_seconds() - t0);
+        add_stats(cp, "pgdata", &st, ts_monotonic() - t0);
         op_log(cp->ctx, LOG_INFO, cp->s->name,
                "PGDATA copied: %llu files, %llu bytes (%llu sent), %d workers",
                (unsigned long long)st.files, (unsigned long long)st.bytes,
@@ -209,10 +203,10 @@ static int copy_tablespace(struct bk_copy *cp, struct op_copy_report *pc,
     op_phase(cp->ctx, cp->s->name, "copy-tablespace", "copying tablespace %s (%s)", t->name,
              t->location);
     struct rsync_stats st = {0};
-    double t0 = now_seconds();
+    double t0 = ts_monotonic();
     int rc = rsync_copy(t->location, dst, &o, &st, err);
     if (rc == 0)
-        add_stats(cp, t->name, &st, now_seconds() - t0);
+        add_stats(cp, t->name, &st, ts_monotonic() - t0);
     free(reuse);
     free(dst);
     free(include);
@@ -226,10 +220,10 @@ static int copy_one(struct bk_copy *cp, struct op_copy_report *pc, const char *l
 {
     struct rsync_opts o;
     base_opts(cp, pc, &o);
-    double t0 = now_seconds();
+    double t0 = ts_monotonic();
     int rc = rsync_copy_file(src, dst, &o, err);
     if (rc == 0)
-        add_stats(cp, label, NULL, now_seconds() - t0);
+        add_stats(cp, label, NULL, ts_monotonic() - t0);
     return rc;
 }
 

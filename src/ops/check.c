@@ -36,6 +36,7 @@
 #include "proc.h"
 #include "rsync.h"
 #include "storage.h"
+#include "ts.h"
 
 /* ---- the report ------------------------------------------------------------ */
 
@@ -99,17 +100,10 @@ static void fix(struct op_check_item *it, const char *fmt, ...)
     va_end(ap);
 }
 
-static int64_t now_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
 /* What is left of check_timeout, in milliseconds (at least 1). */
 static int remaining_ms(const struct run *r)
 {
-    int64_t left = r->deadline_ms - now_ms();
+    int64_t left = r->deadline_ms - ts_monotonic_ms();
     if (left < 1)
         return 1;
     return left > INT_MAX ? INT_MAX : (int)left;
@@ -119,7 +113,7 @@ static int remaining_ms(const struct run *r)
  * are left out (op_check_server reports "check timeout"). */
 static bool expired(const struct run *r)
 {
-    return now_ms() >= r->deadline_ms;
+    return ts_monotonic_ms() >= r->deadline_ms;
 }
 
 static double wall_now(void)
@@ -859,7 +853,7 @@ void op_check_server(const struct op_ctx *ctx, const struct cfg_server *s,
     out->disabled = s->disabled;
     struct run r = {.ctx = ctx, .s = s, .opts = opts, .r = out, .last = -1};
     r.timeout_s = s->check_timeout > 0 ? s->check_timeout : 30;
-    r.deadline_ms = now_ms() + (int64_t)r.timeout_s * 1000;
+    r.deadline_ms = ts_monotonic_ms() + (int64_t)r.timeout_s * 1000;
     if (op_catalog_load(ctx, s, true, &r.cat, &r.cat_err) == 0) {
         r.have_cat = true;
         for (size_t i = r.cat.list.n; i-- > 0;)
@@ -870,13 +864,13 @@ void op_check_server(const struct op_ctx *ctx, const struct cfg_server *s,
     }
     bool timed_out = false;
     for (size_t i = 0; i < CEL_ARRAY_LEN(checks); i++) {
-        if (now_ms() >= r.deadline_ms) {
+        if (ts_monotonic_ms() >= r.deadline_ms) {
             timed_out = true;
             break;
         }
         checks[i](&r);
     }
-    if (timed_out || now_ms() > r.deadline_ms) {
+    if (timed_out || ts_monotonic_ms() > r.deadline_ms) {
         struct op_check_item *it = add(&r, "check timeout", false);
         hint(it, "cellar check timed out after %d s", r.timeout_s);
         fix(it,

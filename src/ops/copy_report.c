@@ -4,18 +4,12 @@
 #include <time.h>
 
 #include "copy_report.h"
-
-static double now_seconds(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
+#include "ts.h"
 
 static void on_progress(void *p, const struct rsync_progress *rp)
 {
     struct op_copy_report *rep = p;
-    double now = now_seconds();
+    double now = ts_monotonic();
     bool last = rp->files_done == rp->files_total;
     if (!last && now - rep->last < 0.25)
         return;
