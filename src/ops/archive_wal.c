@@ -341,21 +341,6 @@ static bool is_candidate(const char *dir, const char *name, void *ctx)
     return regular;
 }
 
-/* The environment of an archive hook. */
-static void archive_vars(struct hook_vars *v, const char *name, const char *file, uint64_t size,
-                         double mtime, const char *compression, const char *error)
-{
-    hook_vars_add(v, "BARMAN_SEGMENT", "%s", name);
-    hook_vars_add(v, "BARMAN_FILE", "%s", file);
-    hook_vars_add(v, "BARMAN_SIZE", "%llu", (unsigned long long)size);
-    struct strbuf t = {0};
-    py_repr_float(mtime, &t);
-    hook_vars_add(v, "BARMAN_TIMESTAMP", "%s", sb_str(&t));
-    sb_free(&t);
-    hook_vars_add(v, "BARMAN_COMPRESSION", "%s", compression);
-    hook_vars_add(v, "BARMAN_ERROR", "%s", error ? error : "");
-}
-
 /* Run the pre or post archive hooks of one file. Returns true when a pre
  * retry hook asked to stop the batch. */
 static bool run_hooks(const struct run *run, const char *phase, const char *name,
@@ -367,7 +352,7 @@ static bool run_hooks(const struct run *run, const char *phase, const char *name
         !s->hooks[CFG_HOOK_POST_ARCHIVE] && !s->hooks[CFG_HOOK_POST_ARCHIVE_RETRY])
         return false;
     struct hook_vars vars = {0};
-    archive_vars(&vars, name, file, size, mtime, compression, error);
+    op_wal_hook_vars(&vars, name, file, size, mtime, compression, error);
     bool stop = op_run_hooks(run->ctx, s, CFG_HOOK_PRE_ARCHIVE, "archive",
                              strcmp(phase, "pre") == 0, &vars, NULL);
     hook_vars_free(&vars);

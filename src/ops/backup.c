@@ -113,35 +113,18 @@ struct run {
     char id[16];
     char *dir;
     char *previous_id; /* the backup reused from (and BARMAN_PREVIOUS_ID) */
-    struct timespec t0;
+    time_t horizon;    /* its begin time: files newer than this are copied again */
+    double t0; /* ts_monotonic() at the start */
     double copy_seconds;
     int workers;
     enum cfg_reuse reuse;
     uint64_t size, dedup;
 };
 
-static double elapsed_since(const struct timespec *t0)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
-}
-
-/* The backup hooks' environment. */
-static void hook_env(const struct run *r, struct hook_vars *v)
-{
-    hook_vars_add(v, "BARMAN_BACKUP_DIR", "%s", r->dir);
-    hook_vars_add(v, "BARMAN_BACKUP_ID", "%s", r->id);
-    hook_vars_add(v, "BARMAN_PREVIOUS_ID", "%s", r->previous_id ? r->previous_id : "");
-    hook_vars_add(v, "BARMAN_NEXT_ID", "%s", "");
-    hook_vars_add(v, "BARMAN_STATUS", "%s", cat_status_name(r->b.status));
-    hook_vars_add(v, "BARMAN_ERROR", "%s", r->b.error ? r->b.error : "");
-}
-
 static bool run_hooks(struct run *r, bool pre, char **abort_msg)
 {
     struct hook_vars v = {0};
-    hook_env(r, &v);
+    op_backup_hook_vars(&v, r->dir, &r->b, r->previous_id, NULL);
     bool stop = op_run_hooks(r->ctx, r->s, CFG_HOOK_PRE_BACKUP, "backup", pre, &v, abort_msg);
     hook_vars_free(&v);
     return stop;
@@ -206,11 +189,10 @@ static int new_backup_dir(struct run *r, struct cel_err *err)
 }
 
 /* The latest backup whose copy is complete: what reuse_backup reuses. */
-static void find_previous(struct run *r, time_t *horizon)
+static void find_previous(struct run *r)
 {
     struct cat_list list;
     struct cel_err err = {0};
-    *horizon = 0;
     if (cat_list_load(r->s->basebackups_directory, &list, &err) < 0)
         return;
     for (size_t i = list.n; i-- > 0;) {
@@ -222,7 +204,7 @@ static void find_previous(struct run *r, time_t *horizon)
          * time there is no such horizon, and nothing is reused. */
         if (b->begin_time.set) {
             r->previous_id = cel_xstrdup(b->id);
-            *horizon = (time_t)b->begin_time.t.sec;
+            r->horizon = (time_t)b->begin_time.t.sec;
         }
         break;
     }
@@ -366,14 +348,12 @@ static int take_backup(struct run *r, struct cel_err *err)
     op_log(r->ctx, LOG_INFO, s->name, "backup start at LSN %s (%s, %08llx)", r->b.begin_xlog,
            r->b.begin_wal, (unsigned long long)r->b.begin_offset.v);
 
-    time_t horizon = 0;
-    find_previous(r, &horizon);
     struct bk_copy cp = {.ctx = r->ctx,
                          .s = s,
                          .info = &r->info,
                          .backup_dir = r->dir,
                          .prev_dir = NULL,
-                         .safe_horizon = horizon,
+                         .safe_horizon = r->horizon,
                          .reuse = r->reuse == CFG_REUSE_LINK   ? RSYNC_REUSE_LINK
                                   : r->reuse == CFG_REUSE_COPY ? RSYNC_REUSE_COPY
                                                                : RSYNC_REUSE_OFF,
@@ -389,10 +369,9 @@ static int take_backup(struct run *r, struct cel_err *err)
         op_log(r->ctx, LOG_INFO, s->name, "reusing unchanged files of backup %s (%s)",
                r->previous_id, r->reuse == CFG_REUSE_LINK ? "hard links" : "local copies");
     }
-    struct timespec c0;
-    clock_gettime(CLOCK_MONOTONIC, &c0);
+    double c0 = ts_monotonic();
     rc = bk_copy_files(&cp, err);
-    r->copy_seconds = elapsed_since(&c0);
+    r->copy_seconds = ts_monotonic() - c0;
     free(prev_dir);
     if (rc < 0) {
         bk_copy_free(&cp);
@@ -456,8 +435,7 @@ static void reload_status(struct run *r)
 static int finish_wal(struct run *r)
 {
     const struct cfg_server *s = r->s;
-    struct timespec w0;
-    clock_gettime(CLOCK_MONOTONIC, &w0);
+    double w0 = ts_monotonic();
     bool announced = false;
     for (;;) {
         struct op_archive_summary sum;
@@ -481,7 +459,7 @@ static int finish_wal(struct run *r)
         }
         if (op_cancelled(r->ctx))
             return 0;
-        if (r->req->wait_timeout > 0 && elapsed_since(&w0) >= r->req->wait_timeout) {
+        if (r->req->wait_timeout > 0 && ts_monotonic() - w0 >= r->req->wait_timeout) {
             op_log(r->ctx, LOG_WARNING, s->name,
                    "%s was not archived within %d s: the backup stays WAITING_FOR_WALS",
                    r->b.end_wal, r->req->wait_timeout);
@@ -499,7 +477,7 @@ static void report(struct run *r)
                       .size = r->size,
                       .dedup = r->dedup,
                       .copy_seconds = r->copy_seconds,
-                      .elapsed = elapsed_since(&r->t0),
+                      .elapsed = ts_monotonic() - r->t0,
                       .workers = r->workers,
                       .reuse_mode = r->reuse == CFG_REUSE_LINK   ? "link"
                                     : r->reuse == CFG_REUSE_COPY ? "copy"
@@ -541,17 +519,14 @@ static int backup_locked(struct run *r, struct cel_err *err)
     op_phase(r->ctx, s->name, "begin", "starting backup %s of server %s in %s", r->id, s->name,
              r->dir);
 
-    /* BARMAN_PREVIOUS_ID for the hooks */
-    time_t horizon;
-    find_previous(r, &horizon);
+    /* BARMAN_PREVIOUS_ID for the hooks, and what the copy may reuse */
+    find_previous(r);
     char *abort_msg = NULL;
     if (run_hooks(r, true, &abort_msg)) {
         cel_err_set(err, CEL_E_PROC, "%s", abort_msg);
         free(abort_msg);
         rc = fail(r, "starting backup", err);
     } else {
-        free(r->previous_id);
-        r->previous_id = NULL;
         rc = take_backup(r, err);
     }
     pg_close(r->conn);
@@ -603,7 +578,7 @@ static int backup_one(const struct op_ctx *ctx, const struct cfg_server *s, cons
         return rc;
     }
     struct run r = {.ctx = ctx, .s = s, .req = req};
-    clock_gettime(CLOCK_MONOTONIC, &r.t0);
+    r.t0 = ts_monotonic();
     r.workers = req->jobs > 0 ? req->jobs : (s->parallel_jobs > 0 ? s->parallel_jobs : 1);
     r.reuse = req->reuse >= 0 ? (enum cfg_reuse)req->reuse : (enum cfg_reuse)s->reuse_backup;
     rc = backup_locked(&r, err);

@@ -97,12 +97,10 @@ static void hook_env(const struct cfg_server *s, const struct op_catalog *cat, s
 {
     const struct cat_backup *b = &cat->list.items[i];
     int prev = cat_previous(&cat->list, i), next = cat_next(&cat->list, i);
-    hook_vars_add(v, "BARMAN_BACKUP_DIR", "%s/%s", s->basebackups_directory, b->id);
-    hook_vars_add(v, "BARMAN_BACKUP_ID", "%s", b->id);
-    hook_vars_add(v, "BARMAN_PREVIOUS_ID", "%s", prev >= 0 ? cat->list.items[prev].id : "");
-    hook_vars_add(v, "BARMAN_NEXT_ID", "%s", next >= 0 ? cat->list.items[next].id : "");
-    hook_vars_add(v, "BARMAN_STATUS", "%s", cat_status_name(b->status));
-    hook_vars_add(v, "BARMAN_ERROR", "%s", b->error ? b->error : "");
+    char *dir = cel_xasprintf("%s/%s", s->basebackups_directory, b->id);
+    op_backup_hook_vars(v, dir, b, prev >= 0 ? cat->list.items[prev].id : NULL,
+                        next >= 0 ? cat->list.items[next].id : NULL);
+    free(dir);
 }
 
 /* keep for stor_list_dir: what a killed deletion left (".ID.deleting") */

@@ -47,3 +47,28 @@ bool op_run_hooks(const struct op_ctx *ctx, const struct cfg_server *s, enum cfg
     }
     return stop;
 }
+
+void op_backup_hook_vars(struct hook_vars *v, const char *dir, const struct cat_backup *b,
+                         const char *previous_id, const char *next_id)
+{
+    hook_vars_add(v, "BARMAN_BACKUP_DIR", "%s", dir);
+    hook_vars_add(v, "BARMAN_BACKUP_ID", "%s", b->id);
+    hook_vars_add(v, "BARMAN_PREVIOUS_ID", "%s", previous_id ? previous_id : "");
+    hook_vars_add(v, "BARMAN_NEXT_ID", "%s", next_id ? next_id : "");
+    hook_vars_add(v, "BARMAN_STATUS", "%s", cat_status_name(b->status));
+    hook_vars_add(v, "BARMAN_ERROR", "%s", b->error ? b->error : "");
+}
+
+void op_wal_hook_vars(struct hook_vars *v, const char *name, const char *file, uint64_t size,
+                      double mtime, const char *compression, const char *error)
+{
+    hook_vars_add(v, "BARMAN_SEGMENT", "%s", name);
+    hook_vars_add(v, "BARMAN_FILE", "%s", file);
+    hook_vars_add(v, "BARMAN_SIZE", "%llu", (unsigned long long)size);
+    struct strbuf t = {0};
+    py_repr_float(mtime, &t);
+    hook_vars_add(v, "BARMAN_TIMESTAMP", "%s", sb_str(&t));
+    sb_free(&t);
+    hook_vars_add(v, "BARMAN_COMPRESSION", "%s", compression);
+    hook_vars_add(v, "BARMAN_ERROR", "%s", error ? error : "");
+}

@@ -370,6 +370,18 @@ int op_wal_remove_before(const struct op_ctx *ctx, const struct cfg_server *s,
 int op_wal_purge_before_first(const struct op_ctx *ctx, const struct cfg_server *s,
                               struct cel_err *err);
 
+/* The variables of backup and delete hooks: BARMAN_BACKUP_DIR (dir),
+ * _BACKUP_ID, _PREVIOUS_ID, _NEXT_ID ("" for NULL), _STATUS and _ERROR of
+ * b. hooks.c */
+void op_backup_hook_vars(struct hook_vars *v, const char *dir, const struct cat_backup *b,
+                         const char *previous_id, const char *next_id);
+
+/* The variables of archive and wal_delete hooks: BARMAN_SEGMENT (name),
+ * _FILE, _SIZE, _TIMESTAMP (mtime, as Python prints a float),
+ * _COMPRESSION ("" when none) and _ERROR ("" for NULL). hooks.c */
+void op_wal_hook_vars(struct hook_vars *v, const char *name, const char *file, uint64_t size,
+                      double mtime, const char *compression, const char *error);
+
 /* JSON of every backup.info field (null for None), plus backup_id. */
 json_t *op_backup_json(const struct cat_backup *b);
 /* JSON of a Python literal tree. */

@@ -35,19 +35,6 @@ static bool timeline_in_use(const struct cat_list *list, ssize_t skip, uint32_t 
     return false;
 }
 
-static void wal_delete_vars(struct hook_vars *v, const struct xdb_entry *e, const char *path)
-{
-    hook_vars_add(v, "BARMAN_SEGMENT", "%s", e->name);
-    hook_vars_add(v, "BARMAN_FILE", "%s", path);
-    hook_vars_add(v, "BARMAN_SIZE", "%llu", (unsigned long long)e->size);
-    struct strbuf t = {0};
-    py_repr_float(e->time, &t);
-    hook_vars_add(v, "BARMAN_TIMESTAMP", "%s", sb_str(&t));
-    sb_free(&t);
-    hook_vars_add(v, "BARMAN_COMPRESSION", "%s", e->compression);
-    hook_vars_add(v, "BARMAN_ERROR", "%s", "");
-}
-
 int op_wal_remove_before(const struct op_ctx *ctx, const struct cfg_server *s,
                          const struct cat_backup *boundary, const struct cat_list *list,
                          ssize_t skip, size_t *removed, struct cel_err *err)
@@ -81,7 +68,7 @@ int op_wal_remove_before(const struct op_ctx *ctx, const struct cfg_server *s,
         if (!stays) {
             char *path = op_wal_path(s, e->name);
             struct hook_vars v = {0};
-            wal_delete_vars(&v, e, path);
+            op_wal_hook_vars(&v, e->name, path, e->size, e->time, e->compression, NULL);
             stays = op_run_hooks(ctx, s, CFG_HOOK_PRE_WAL_DELETE, "wal_delete", true, &v, NULL);
             hook_vars_free(&v);
             free(path);
@@ -107,7 +94,8 @@ int op_wal_remove_before(const struct op_ctx *ctx, const struct cfg_server *s,
             free(copy);
         }
         struct hook_vars v = {0};
-        wal_delete_vars(&v, &gone.entries[i], path);
+        op_wal_hook_vars(&v, gone.entries[i].name, path, gone.entries[i].size,
+                         gone.entries[i].time, gone.entries[i].compression, NULL);
         op_run_hooks(ctx, s, CFG_HOOK_PRE_WAL_DELETE, "wal_delete", false, &v, NULL);
         hook_vars_free(&v);
         free(path);
