@@ -27,17 +27,10 @@ tbs=$T/tbs1
 mkdir -p "$home/main/incoming" "$tbs"
 chown -R postgres: "$home" "$tbs"
 write_conf() { # write_conf [EXTRA LINE...]
-    {
-        printf '[cellar]\nbarman_home = %s\nbarman_user = root\nlog_file = %s\n' "$home" "$T/cellar.log"
-        printf 'path_prefix = %s\n\n' "$PG_BINDIR"
-        printf '[main]\ndescription = "local backups"\n'
-        printf 'conninfo = host=127.0.0.1 port=%s user=postgres dbname=postgres\n' "${PG_MAIN_PORT:-1}"
-        printf 'backup_method = local-rsync\nparallel_jobs = 2\nminimum_redundancy = 1\nimmediate_checkpoint = true\n'
-        printf 'pre_backup_script = env > %s/pre.env\n' "$T"
-        printf 'post_backup_script = env > %s/post.env\n' "$T"
-        printf '%s\n' "$@"
-    } >"$conf"
-    chmod 0644 "$conf"
+    backup_conf "$conf" cellar "$home" "${PG_MAIN_PORT:-1}" "local backups" \
+        'backup_method = local-rsync' 'parallel_jobs = 2' 'minimum_redundancy = 1' \
+        'immediate_checkpoint = true' "pre_backup_script = env > $T/pre.env" \
+        "post_backup_script = env > $T/post.env" "$@"
 }
 write_conf
 export PG_ARCHIVE_COMMAND="$CELLAR -c $conf put-wal main %p"

@@ -22,14 +22,9 @@ tbs=$T/tbs1
 mkdir -p "$home/main/incoming" "$tbs"
 chown -R postgres: "$home" "$tbs"
 write_conf() {
-    {
-        printf '[barman]\nbarman_home = %s\nbarman_user = root\nlog_file = %s\n' "$home" "$T/barman.log"
-        printf 'path_prefix = %s\n\n' "$PG_BINDIR"
-        printf '[main]\ndescription = "cellar backups, read by barman"\n'
-        printf 'conninfo = host=127.0.0.1 port=%s user=postgres dbname=postgres\n' "${PG_MAIN_PORT:-1}"
-        printf 'backup_method = local-rsync\narchiver = on\ncompression = gzip\nimmediate_checkpoint = true\n'
-    } >"$conf"
-    chmod 0644 "$conf"
+    backup_conf "$conf" barman "$home" "${PG_MAIN_PORT:-1}" "cellar backups, read by barman" \
+        'backup_method = local-rsync' 'archiver = on' 'compression = gzip' \
+        'immediate_checkpoint = true'
 }
 write_conf
 export PG_ARCHIVE_COMMAND="$CELLAR -c $conf put-wal main %p"

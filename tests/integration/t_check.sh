@@ -25,15 +25,8 @@ mkdir -p "$home/main/incoming"
 chown -R postgres: "$home"
 port=1
 write_conf() { # write_conf [EXTRA LINE...]
-    {
-        printf '[cellar]\nbarman_home = %s\nbarman_user = root\nlog_file = %s\n' "$home" "$T/cellar.log"
-        printf 'path_prefix = %s\n\n' "$PG_BINDIR"
-        printf '[main]\ndescription = "checked"\n'
-        printf 'conninfo = host=127.0.0.1 port=%s user=postgres dbname=postgres\n' "$port"
-        printf 'backup_method = local-rsync\nminimum_redundancy = 1\nimmediate_checkpoint = true\n'
-        printf '%s\n' "$@"
-    } >"$conf"
-    chmod 0644 "$conf"
+    backup_conf "$conf" cellar "$home" "$port" "checked" \
+        'backup_method = local-rsync' 'minimum_redundancy = 1' 'immediate_checkpoint = true' "$@"
 }
 # run ARGS... - cellar check with the configuration; sets OUT, ERR and RC.
 run() {

@@ -37,14 +37,8 @@ tbs=$T/tbs1
 mkdir -p "$home/main/incoming" "$tbs"
 chown -R postgres: "$home" "$tbs"
 write_conf() {
-    {
-        printf '[cellar]\nbarman_home = %s\nbarman_user = root\nlog_file = %s\n' "$home" "$T/cellar.log"
-        printf 'path_prefix = %s\n\n' "$PG_BINDIR"
-        printf '[main]\ndescription = "local recoveries"\n'
-        printf 'conninfo = host=127.0.0.1 port=%s user=postgres dbname=postgres\n' "${PG_MAIN_PORT:-1}"
-        printf 'backup_method = local-rsync\nimmediate_checkpoint = true\ncompression = gzip\n'
-    } >"$conf"
-    chmod 0644 "$conf"
+    backup_conf "$conf" cellar "$home" "${PG_MAIN_PORT:-1}" "local recoveries" \
+        'backup_method = local-rsync' 'immediate_checkpoint = true' 'compression = gzip'
 }
 write_conf
 export PG_ARCHIVE_COMMAND="$CELLAR -c $conf put-wal main %p"

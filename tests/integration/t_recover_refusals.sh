@@ -30,14 +30,8 @@ tbs=$T/tbs1
 mkdir -p "$home/main/incoming" "$tbs"
 chown -R postgres: "$home" "$tbs"
 write_conf() {
-    {
-        printf '[cellar]\nbarman_home = %s\nbarman_user = root\nlog_file = %s\n' "$home" "$T/cellar.log"
-        printf 'path_prefix = %s\n\n' "$PG_BINDIR"
-        printf '[main]\ndescription = "refused recoveries"\n'
-        printf 'conninfo = host=127.0.0.1 port=%s user=postgres dbname=postgres\n' "${PG_MAIN_PORT:-1}"
-        printf 'backup_method = local-rsync\nimmediate_checkpoint = true\n'
-    } >"$conf"
-    chmod 0644 "$conf"
+    backup_conf "$conf" cellar "$home" "${PG_MAIN_PORT:-1}" "refused recoveries" \
+        'backup_method = local-rsync' 'immediate_checkpoint = true'
 }
 write_conf
 export PG_ARCHIVE_COMMAND="$CELLAR -c $conf put-wal main %p"

@@ -26,13 +26,8 @@ conf=$T/cellar.conf
 mkdir -p "$home/main/incoming"
 chown -R postgres: "$home"
 write_conf() { # write_conf [EXTRA LINE...]
-    {
-        printf '[cellar]\nbarman_home = %s\nbarman_user = root\nlog_file = %s\n\n' "$home" "$T/cellar.log"
-        printf '[main]\nconninfo = host=127.0.0.1 port=%s user=postgres dbname=postgres\n' "${PG_MAIN_PORT:-1}"
-        printf 'backup_method = local-rsync\nimmediate_checkpoint = true\ncompression = gzip\n'
-        printf '%s\n' "$@"
-    } >"$conf"
-    chmod 0644 "$conf"
+    backup_conf "$conf" cellar "$home" "${PG_MAIN_PORT:-1}" "retention" \
+        'backup_method = local-rsync' 'immediate_checkpoint = true' 'compression = gzip' "$@"
 }
 write_conf
 export PG_ARCHIVE_COMMAND="$CELLAR -c $conf put-wal main %p"

@@ -1,5 +1,13 @@
 # tests/integration/lib/backup.sh - helpers for tests of cellar's base backups.
 #
+#     backup_conf FILE GLOBAL HOME PORT DESCRIPTION [LINE...]
+#                                        write (mode 0644) a configuration
+#                                        with a [GLOBAL] section (cellar or
+#                                        barman: barman_home HOME, user
+#                                        root, log_file next to HOME,
+#                                        path_prefix PG_BINDIR) and a
+#                                        [main] section for the cluster on
+#                                        127.0.0.1:PORT, followed by LINEs
 #     backup_info CONF SERVER ID KEY     print one key of backup.info
 #     backup_dir CONF SERVER ID          print base/<id> of the backup
 #     plain_restore CONF SERVER ID DEST  restore a backup by hand, without
@@ -14,6 +22,18 @@
 # proves the backup's files plus its WAL are a consistent data directory.
 
 # shellcheck shell=bash
+
+backup_conf() {
+    local file=$1 global=$2 home=$3 port=$4 description=$5
+    shift 5
+    {
+        printf '[%s]\nbarman_home = %s\nbarman_user = root\n' "$global" "$home"
+        printf 'log_file = %s/cellar.log\npath_prefix = %s\n\n' "$(dirname "$home")" "$PG_BINDIR"
+        printf '[main]\ndescription = "%s"\n' "$description"
+        printf 'conninfo = host=127.0.0.1 port=%s user=postgres dbname=postgres\n' "$port"
+        printf '%s\n' "$@"
+    } >"$file" && chmod 0644 "$file"
+}
 
 backup_info() {
     local home
