@@ -22,6 +22,7 @@
 #include <wchar.h>
 
 #include "fmt.h"
+#include "tui/draw.h"
 #include "tui/job.h"
 #include "tui/keys.h"
 #include "tui/model.h"
@@ -43,8 +44,7 @@ struct console {
     char exe[PATH_MAX];
     struct tui_model model;
     struct tui_jobs jobs;
-    struct tui_theme theme;
-    bool colors, utf8;
+    struct tui_draw dr; /* theme, colours, UTF-8 */
     enum pane focus;
     enum mode mode;
     size_t srv_sel, srv_top;
@@ -72,142 +72,6 @@ static volatile sig_atomic_t quit_signal;
 static void on_quit_signal(int sig)
 {
     quit_signal = sig;
-}
-
-/* ---- drawing primitives -------------------------------------------------------- */
-
-static attr_t role_attr(const struct console *c, enum tui_role r)
-{
-    const struct tui_style *st = &c->theme.roles[r];
-    attr_t a = A_NORMAL;
-    if (st->attrs & TUI_ATTR_BOLD)
-        a |= A_BOLD;
-    if (st->attrs & TUI_ATTR_REVERSE)
-        a |= A_REVERSE;
-    if (st->attrs & TUI_ATTR_UNDERLINE)
-        a |= A_UNDERLINE;
-    if (st->attrs & TUI_ATTR_DIM)
-        a |= A_DIM;
-    if (c->colors)
-        return a | COLOR_PAIR((short)(r + 1));
-    /* no colours: the roles that colour alone tells apart get reverse */
-    if (!st->attrs && (r == TUI_ROLE_SELECTED || r == TUI_ROLE_TITLE || r == TUI_ROLE_STATUS ||
-                       r == TUI_ROLE_PROGRESS || r == TUI_ROLE_SELECTED_IDLE))
-        a |= A_REVERSE;
-    return a;
-}
-
-static void apply_theme(struct console *c)
-{
-    if (!c->colors)
-        return;
-    for (int r = 0; r < TUI_ROLE_COUNT; r++)
-        init_pair((short)(r + 1), (short)c->theme.roles[r].fg, (short)c->theme.roles[r].bg);
-    bkgdset(' ' | role_attr(c, TUI_ROLE_NORMAL));
-}
-
-/* Draw s at y,x in at most w columns (UTF-8 aware), padding with spaces
- * to w when pad. Returns the columns used. */
-static int put(struct console *c, int y, int x, int w, enum tui_role role, const char *s, bool pad)
-{
-    (void)c;
-    if (w <= 0)
-        return 0;
-    attr_t a = role_attr(c, role);
-    attron(a);
-    move(y, x);
-    int used = 0;
-    mbstate_t st;
-    memset(&st, 0, sizeof st);
-    const char *p = s ? s : "";
-    size_t left = strlen(p);
-    while (left) {
-        wchar_t wc;
-        size_t n = mbrtowc(&wc, p, left, &st);
-        if (n == (size_t)-1 || n == (size_t)-2) {
-            wc = L'?';
-            n = 1;
-            memset(&st, 0, sizeof st);
-        } else if (n == 0) {
-            break;
-        }
-        int cw = wcwidth(wc);
-        if (cw < 0 || wc < L' ') {
-            wc = L'?';
-            cw = 1;
-        }
-        if (used + cw > w)
-            break;
-        addnwstr(&wc, 1);
-        used += cw;
-        p += n;
-        left -= n;
-    }
-    if (pad)
-        for (; used < w; used++)
-            addch(' ');
-    attroff(a);
-    return used;
-}
-
-static void putf(struct console *c, int y, int x, int w, enum tui_role role, bool pad,
-                 const char *fmt, ...) CEL_PRINTF(7, 8);
-static void putf(struct console *c, int y, int x, int w, enum tui_role role, bool pad,
-                 const char *fmt, ...)
-{
-    struct strbuf sb = {0};
-    va_list ap;
-    va_start(ap, fmt);
-    sb_vappendf(&sb, fmt, ap);
-    va_end(ap);
-    put(c, y, x, w, role, sb_str(&sb), pad);
-    sb_free(&sb);
-}
-
-static void hline_at(struct console *c, int y, int x, int n)
-{
-    if (n <= 0)
-        return;
-    if (c->utf8) {
-        cchar_t h;
-        setcchar(&h, L"\u2500", 0, 0, NULL);
-        mvhline_set(y, x, &h, n);
-    } else {
-        mvhline(y, x, '-', n);
-    }
-}
-
-static void corner(struct console *c, int y, int x, const wchar_t *u, char a)
-{
-    if (c->utf8) {
-        cchar_t ch;
-        setcchar(&ch, u, 0, 0, NULL);
-        mvadd_wch(y, x, &ch);
-    } else {
-        mvaddch(y, x, (chtype)a);
-    }
-}
-
-/* A pane's frame with its title; the focused pane's frame stands out. */
-static void frame(struct console *c, int y, int x, int h, int w, const char *title, bool focused)
-{
-    if (h < 2 || w < 2)
-        return;
-    attr_t a = role_attr(c, focused ? TUI_ROLE_BORDER_FOCUS : TUI_ROLE_BORDER);
-    attron(a);
-    hline_at(c, y, x + 1, w - 2);
-    hline_at(c, y + h - 1, x + 1, w - 2);
-    for (int i = 1; i < h - 1; i++) {
-        corner(c, y + i, x, L"\u2502", '|');
-        corner(c, y + i, x + w - 1, L"\u2502", '|');
-    }
-    corner(c, y, x, L"\u250c", '+');
-    corner(c, y, x + w - 1, L"\u2510", '+');
-    corner(c, y + h - 1, x, L"\u2514", '+');
-    corner(c, y + h - 1, x + w - 1, L"\u2518", '+');
-    attroff(a);
-    putf(c, y, x + 2, w - 4, focused ? TUI_ROLE_BORDER_FOCUS : TUI_ROLE_BORDER, false, " %s ",
-         title);
 }
 
 static void set_status(struct console *c, enum tui_role role, const char *fmt, ...)
@@ -404,12 +268,12 @@ static void settle_jobs(struct console *c)
 
 static void draw_servers(struct console *c, int y, int x, int h, int w)
 {
-    frame(c, y, x, h, w, "Servers", c->focus == PANE_SERVERS);
+    tui_frame(&c->dr, y, x, h, w, "Servers", c->focus == PANE_SERVERS);
     int iw = w - 2, rows = h - 3;
-    putf(c, y + 1, x + 1, iw, TUI_ROLE_HEADER, true, "  %-16s %7s  %-12s %-10s %s", "Server",
-         "Backups", "Last backup", "Check", "Description");
+    tui_putf(&c->dr, y + 1, x + 1, iw, TUI_ROLE_HEADER, true, "  %-16s %7s  %-12s %-10s %s",
+             "Server", "Backups", "Last backup", "Check", "Description");
     if (!c->model.n_servers) {
-        put(c, y + 2, x + 2, iw - 1, TUI_ROLE_DIM, "no servers configured", false);
+        tui_put(&c->dr, y + 2, x + 2, iw - 1, TUI_ROLE_DIM, "no servers configured", false);
         return;
     }
     if (c->srv_sel < c->srv_top)
@@ -421,25 +285,25 @@ static void draw_servers(struct console *c, int y, int x, int h, int w)
         size_t i = c->srv_top + (size_t)r;
         const struct tui_server *s = &c->model.servers[i];
         bool sel = i == c->srv_sel;
-        enum tui_role base = sel ? (c->focus == PANE_SERVERS ? TUI_ROLE_SELECTED
-                                                             : TUI_ROLE_SELECTED_IDLE)
-                                 : TUI_ROLE_NORMAL;
+        enum tui_role base =
+            sel ? (c->focus == PANE_SERVERS ? TUI_ROLE_SELECTED : TUI_ROLE_SELECTED_IDLE)
+                : TUI_ROLE_NORMAL;
         int yy = y + 2 + r, xx = x + 1;
-        put(c, yy, xx, iw, base, "", true);
+        tui_put(&c->dr, yy, xx, iw, base, "", true);
         const char *mark;
         enum tui_role mrole;
         if (s->disabled) {
-            mark = c->utf8 ? "\u2718" : "x", mrole = TUI_ROLE_ERROR;
+            mark = c->dr.utf8 ? "\u2718" : "x", mrole = TUI_ROLE_ERROR;
         } else if (s->health == TUI_HEALTH_OK) {
-            mark = c->utf8 ? "\u2714" : "+", mrole = TUI_ROLE_OK;
+            mark = c->dr.utf8 ? "\u2714" : "+", mrole = TUI_ROLE_OK;
         } else if (s->health == TUI_HEALTH_FAILED) {
-            mark = c->utf8 ? "\u2718" : "x", mrole = TUI_ROLE_ERROR;
+            mark = c->dr.utf8 ? "\u2718" : "x", mrole = TUI_ROLE_ERROR;
         } else {
             mark = "?", mrole = TUI_ROLE_DIM;
         }
-        put(c, yy, xx, 1, sel ? base : mrole, mark, false);
-        putf(c, yy, xx + 2, 16, base, true, "%s", s->name);
-        putf(c, yy, xx + 19, 7, base, true, "%7zu", s->n_backups);
+        tui_put(&c->dr, yy, xx, 1, sel ? base : mrole, mark, false);
+        tui_putf(&c->dr, yy, xx + 2, 16, base, true, "%s", s->name);
+        tui_putf(&c->dr, yy, xx + 19, 7, base, true, "%7zu", s->n_backups);
         struct strbuf age = {0};
         int64_t last = tui_server_last_backup(s);
         if (last)
@@ -449,7 +313,7 @@ static void draw_servers(struct console *c, int y, int x, int h, int w)
         bool old = tui_server_backup_too_old(s, now);
         if (old)
             sb_append(&age, " !");
-        put(c, yy, xx + 28, 12, old && !sel ? TUI_ROLE_WARN : base, sb_str(&age), true);
+        tui_put(&c->dr, yy, xx + 28, 12, old && !sel ? TUI_ROLE_WARN : base, sb_str(&age), true);
         sb_free(&age);
         struct strbuf chk = {0};
         if (s->disabled)
@@ -460,9 +324,9 @@ static void draw_servers(struct console *c, int y, int x, int h, int w)
             sb_appendf(&chk, "%zu failed", s->checks_failed);
         else
             sb_append(&chk, "...");
-        put(c, yy, xx + 41, 10, sel ? base : mrole, sb_str(&chk), true);
+        tui_put(&c->dr, yy, xx + 41, 10, sel ? base : mrole, sb_str(&chk), true);
         sb_free(&chk);
-        put(c, yy, xx + 52, iw - 52, base, s->description ? s->description : "", true);
+        tui_put(&c->dr, yy, xx + 52, iw - 52, base, s->description ? s->description : "", true);
     }
 }
 
@@ -473,17 +337,9 @@ struct column {
 };
 
 static const struct column bk_cols[] = {
-    {"ID", 15, SORT_ID},      {"End time", 16, SORT_END}, {"Size", 9, SORT_SIZE},
-    {"WAL", 9, SORT_WAL},     {"Status", 10, SORT_STATUS}, {"Retention", 10, SORT_RET},
+    {"ID", 15, SORT_ID},  {"End time", 16, SORT_END},  {"Size", 9, SORT_SIZE},
+    {"WAL", 9, SORT_WAL}, {"Status", 10, SORT_STATUS}, {"Retention", 10, SORT_RET},
 };
-
-static void fmt_bytes(uint64_t v, char *buf, size_t n)
-{
-    struct strbuf sb = {0};
-    fmt_size((double)v, &sb);
-    snprintf(buf, n, "%s", sb_str(&sb));
-    sb_free(&sb);
-}
 
 static void draw_backups(struct console *c, int y, int x, int h, int w)
 {
@@ -491,7 +347,7 @@ static void draw_backups(struct console *c, int y, int x, int h, int w)
     char title[256];
     snprintf(title, sizeof title, "Backups of %s%s%s%s", s ? s->name : "-",
              c->filter[0] ? " [filter: " : "", c->filter, c->filter[0] ? "]" : "");
-    frame(c, y, x, h, w, title, c->focus == PANE_BACKUPS);
+    tui_frame(&c->dr, y, x, h, w, title, c->focus == PANE_BACKUPS);
     int iw = w - 2, rows = h - 3;
     int xx = x + 1;
     int ncols = 0, used = 0;
@@ -502,26 +358,26 @@ static void draw_backups(struct console *c, int y, int x, int h, int w)
         ncols++;
     }
     bool name_col = iw - used >= 8;
-    put(c, y + 1, xx, iw, TUI_ROLE_HEADER, "", true);
+    tui_put(&c->dr, y + 1, xx, iw, TUI_ROLE_HEADER, "", true);
     int cx = xx;
     for (int i = 0; i < ncols; i++) {
         char t[32];
         snprintf(t, sizeof t, "%s%s", bk_cols[i].title,
                  bk_cols[i].sort == c->sort ? (c->sort_rev ? "^" : "v") : "");
-        put(c, y + 1, cx, bk_cols[i].width, TUI_ROLE_HEADER, t, true);
+        tui_put(&c->dr, y + 1, cx, bk_cols[i].width, TUI_ROLE_HEADER, t, true);
         cx += bk_cols[i].width + 1;
     }
     if (name_col)
-        put(c, y + 1, cx, iw - used - 1, TUI_ROLE_HEADER, "Name", true);
+        tui_put(&c->dr, y + 1, cx, iw - used - 1, TUI_ROLE_HEADER, "Name", true);
     if (!s)
         return;
     if (s->load_error) {
-        put(c, y + 2, xx + 1, iw - 1, TUI_ROLE_ERROR, s->load_error, false);
+        tui_put(&c->dr, y + 2, xx + 1, iw - 1, TUI_ROLE_ERROR, s->load_error, false);
         return;
     }
     if (!c->n_view) {
-        put(c, y + 2, xx + 1, iw - 1, TUI_ROLE_DIM,
-            s->n_backups ? "no backup matches the filter" : "no backups (b: take one)", false);
+        tui_put(&c->dr, y + 2, xx + 1, iw - 1, TUI_ROLE_DIM,
+                s->n_backups ? "no backup matches the filter" : "no backups (b: take one)", false);
         return;
     }
     if (c->bk_sel < c->bk_top)
@@ -532,11 +388,11 @@ static void draw_backups(struct console *c, int y, int x, int h, int w)
         size_t vi = c->bk_top + (size_t)r;
         const struct tui_backup *b = &s->backups[c->view[vi]];
         bool sel = vi == c->bk_sel;
-        enum tui_role base = sel ? (c->focus == PANE_BACKUPS ? TUI_ROLE_SELECTED
-                                                             : TUI_ROLE_SELECTED_IDLE)
-                                 : TUI_ROLE_NORMAL;
+        enum tui_role base =
+            sel ? (c->focus == PANE_BACKUPS ? TUI_ROLE_SELECTED : TUI_ROLE_SELECTED_IDLE)
+                : TUI_ROLE_NORMAL;
         int yy = y + 2 + r;
-        put(c, yy, xx, iw, base, "", true);
+        tui_put(&c->dr, yy, xx, iw, base, "", true);
         char cell[64];
         cx = xx;
         for (int i = 0; i < ncols; i++) {
@@ -556,11 +412,11 @@ static void draw_backups(struct console *c, int y, int x, int h, int w)
                 break;
             case SORT_SIZE:
                 if (b->has_size)
-                    fmt_bytes(b->size, cell, sizeof cell);
+                    tui_fmt_bytes(b->size, cell, sizeof cell);
                 break;
             case SORT_WAL:
                 if (b->has_size)
-                    fmt_bytes(b->wal_size, cell, sizeof cell);
+                    tui_fmt_bytes(b->wal_size, cell, sizeof cell);
                 break;
             case SORT_STATUS:
                 snprintf(cell, sizeof cell, "%s",
@@ -572,7 +428,7 @@ static void draw_backups(struct console *c, int y, int x, int h, int w)
                 break;
             case SORT_RET:
                 snprintf(cell, sizeof cell, "%s",
-                         !b->retention ? ""
+                         !b->retention                                       ? ""
                          : strcmp(b->retention, "POTENTIALLY_OBSOLETE") == 0 ? "OBSOLETE*"
                          : strcmp(b->retention, "NONE") == 0                 ? ""
                                                                              : b->retention);
@@ -582,11 +438,11 @@ static void draw_backups(struct console *c, int y, int x, int h, int w)
             default:
                 break;
             }
-            put(c, yy, cx, bk_cols[i].width, role, cell, true);
+            tui_put(&c->dr, yy, cx, bk_cols[i].width, role, cell, true);
             cx += bk_cols[i].width + 1;
         }
         if (name_col)
-            put(c, yy, cx, iw - used - 1, base, b->name ? b->name : "", true);
+            tui_put(&c->dr, yy, cx, iw - used - 1, base, b->name ? b->name : "", true);
     }
 }
 
@@ -596,7 +452,8 @@ static void details_lines(const char *prefix, json_t *v, char ***lines, size_t *
     if (json_is_object(v)) {
         const char *k;
         json_t *sub;
-        json_object_foreach(v, k, sub) {
+        json_object_foreach(v, k, sub)
+        {
             char *p = prefix ? cel_xasprintf("%s.%s", prefix, k) : cel_xstrdup(k);
             details_lines(p, sub, lines, n);
             free(p);
@@ -627,11 +484,11 @@ static void draw_details(struct console *c, int y, int x, int h, int w)
     char title[128];
     snprintf(title, sizeof title, "Details%s%s", c->details_id ? " of " : "",
              c->details_id ? c->details_id : "");
-    frame(c, y, x, h, w, title, c->focus == PANE_DETAILS);
+    tui_frame(&c->dr, y, x, h, w, title, c->focus == PANE_DETAILS);
     int iw = w - 2, rows = h - 2;
     if (!c->details) {
-        put(c, y + 1, x + 2, iw - 1, TUI_ROLE_DIM,
-            "Enter on a backup shows everything show-backup knows", false);
+        tui_put(&c->dr, y + 1, x + 2, iw - 1, TUI_ROLE_DIM,
+                "Enter on a backup shows everything show-backup knows", false);
         return;
     }
     char **lines = NULL;
@@ -640,7 +497,7 @@ static void draw_details(struct console *c, int y, int x, int h, int w)
     if (c->det_top + (size_t)rows > n)
         c->det_top = n > (size_t)rows ? n - (size_t)rows : 0;
     for (int r = 0; r < rows && c->det_top + (size_t)r < n; r++)
-        put(c, y + 1 + r, x + 1, iw, TUI_ROLE_NORMAL, lines[c->det_top + (size_t)r], true);
+        tui_put(&c->dr, y + 1 + r, x + 1, iw, TUI_ROLE_NORMAL, lines[c->det_top + (size_t)r], true);
     for (size_t i = 0; i < n; i++)
         free(lines[i]);
     free(lines);
@@ -651,61 +508,16 @@ static int job_lines(const struct tui_job *j)
     return j->state == TUI_JOB_RUNNING ? 2 : 1;
 }
 
-static void fmt_eta(double secs, struct strbuf *out)
-{
-    if (secs < 0 || secs > 360000)
-        return;
-    int s = (int)secs;
-    sb_appendf(out, ", ETA %d:%02d", s / 60, s % 60);
-}
-
-static void draw_progress(struct console *c, int y, int x, int w, const struct tui_job *j)
-{
-    struct strbuf line = {0};
-    int bar = w >= 60 ? 20 : 10;
-    double frac = j->bytes_total ? (double)j->bytes_done / (double)j->bytes_total : 0;
-    if (frac > 1)
-        frac = 1;
-    int fill = (int)(frac * bar);
-    put(c, y, x, 1, TUI_ROLE_NORMAL, "[", false);
-    put(c, y, x + 1, fill, TUI_ROLE_PROGRESS, "", true);
-    put(c, y, x + 1 + fill, bar - fill, TUI_ROLE_DIM, c->utf8 ? "" : "", true);
-    if (!c->utf8)
-        for (int i = fill; i < bar; i++)
-            mvaddch(y, x + 1 + i, '.');
-    put(c, y, x + 1 + bar, 1, TUI_ROLE_NORMAL, "]", false);
-    if (j->bytes_total)
-        sb_appendf(&line, " %3.0f%% ", frac * 100);
-    else
-        sb_append(&line, " ");
-    fmt_size((double)j->bytes_done, &line);
-    if (j->bytes_total) {
-        sb_append(&line, " of ");
-        fmt_size((double)j->bytes_total, &line);
-    }
-    if (j->rate > 0) {
-        sb_append(&line, ", ");
-        fmt_size(j->rate, &line);
-        sb_append(&line, "/s");
-        if (j->bytes_total > j->bytes_done)
-            fmt_eta((double)(j->bytes_total - j->bytes_done) / j->rate, &line);
-    }
-    if (j->current)
-        sb_appendf(&line, "  %s", j->current);
-    put(c, y, x + bar + 2, w - bar - 2, TUI_ROLE_NORMAL, sb_str(&line), true);
-    sb_free(&line);
-}
-
 static void draw_activity(struct console *c, int y, int x, int h, int w)
 {
     size_t running = tui_jobs_running(&c->jobs);
     char title[64];
     snprintf(title, sizeof title, "Activity (%zu running)", running);
-    frame(c, y, x, h, w, title, c->focus == PANE_ACTIVITY);
+    tui_frame(&c->dr, y, x, h, w, title, c->focus == PANE_ACTIVITY);
     int iw = w - 2, rows = h - 2;
     if (!c->jobs.n) {
-        put(c, y + 1, x + 2, iw - 1, TUI_ROLE_DIM, "no operations: b backup, c check, a archive",
-            false);
+        tui_put(&c->dr, y + 1, x + 2, iw - 1, TUI_ROLE_DIM,
+                "no operations: b backup, c check, a archive", false);
         return;
     }
     /* keep the selected job visible: start from the first job that lets it fit */
@@ -725,15 +537,15 @@ static void draw_activity(struct console *c, int y, int x, int h, int w)
         bool sel = c->focus == PANE_ACTIVITY && i == c->act_sel;
         enum tui_role base = sel ? TUI_ROLE_SELECTED : TUI_ROLE_NORMAL;
         int yy = y + 1 + r;
-        put(c, yy, x + 1, iw, base, "", true);
+        tui_put(&c->dr, yy, x + 1, iw, base, "", true);
         const char *tag = j->state == TUI_JOB_RUNNING ? "running"
                           : j->state == TUI_JOB_OK    ? "ok"
                                                       : "FAILED";
-        enum tui_role trole = sel ? base
+        enum tui_role trole = sel                           ? base
                               : j->state == TUI_JOB_RUNNING ? TUI_ROLE_WARN
                               : j->state == TUI_JOB_OK      ? TUI_ROLE_OK
                                                             : TUI_ROLE_ERROR;
-        int used = put(c, yy, x + 1, 10, trole, tag, true);
+        int used = tui_put(&c->dr, yy, x + 1, 10, trole, tag, true);
         double secs = (j->state == TUI_JOB_RUNNING ? now : j->ended) - j->started;
         struct strbuf sb = {0};
         sb_appendf(&sb, "%s  %d:%02d  ", j->title, (int)secs / 60, (int)secs % 60);
@@ -741,53 +553,41 @@ static void draw_activity(struct console *c, int y, int x, int h, int w)
             sb_append(&sb, j->phase ? j->phase : "starting");
         else
             sb_append(&sb, j->outcome ? j->outcome : "");
-        put(c, yy, x + 1 + used + 1, iw - used - 1, base, sb_str(&sb), true);
+        tui_put(&c->dr, yy, x + 1 + used + 1, iw - used - 1, base, sb_str(&sb), true);
         sb_free(&sb);
         r++;
         if (j->state == TUI_JOB_RUNNING && r < rows) {
-            put(c, y + 1 + r, x + 1, iw, TUI_ROLE_NORMAL, "", true);
+            tui_put(&c->dr, y + 1 + r, x + 1, iw, TUI_ROLE_NORMAL, "", true);
             if (j->has_progress)
-                draw_progress(c, y + 1 + r, x + 3, iw - 2, j);
+                tui_progress(&c->dr, y + 1 + r, x + 3, iw - 2, j);
             else
-                put(c, y + 1 + r, x + 3, iw - 2, TUI_ROLE_DIM, "waiting for progress", false);
+                tui_put(&c->dr, y + 1 + r, x + 3, iw - 2, TUI_ROLE_DIM, "waiting for progress",
+                        false);
             r++;
         }
     }
 }
 
-/* A centred box for the help and the log. */
-static void popup_box(struct console *c, int *y, int *x, int *h, int *w, const char *title)
-{
-    int H = LINES, W = COLS;
-    *w = W - 4 < 100 ? W - 4 : 100;
-    *h = H - 4;
-    *y = 2;
-    *x = (W - *w) / 2;
-    for (int i = 0; i < *h; i++)
-        put(c, *y + i, *x, *w, TUI_ROLE_NORMAL, "", true);
-    frame(c, *y, *x, *h, *w, title, true);
-}
-
 static void draw_help(struct console *c)
 {
     int y, x, h, w;
-    popup_box(c, &y, &x, &h, &w, "Help: keys and the commands they run (any key closes)");
+    tui_popup(&c->dr, &y, &x, &h, &w, "Help: keys and the commands they run (any key closes)");
     int r = 1;
     /* key, what it does, the batch command (never cut: the help teaches the CLI) */
     int bw = 29, hw = w - 4 - 12 - bw - 1;
-    put(c, y + r, x + 2, 12, TUI_ROLE_HEADER, "Key", true);
-    put(c, y + r, x + 14, hw, TUI_ROLE_HEADER, "Action", true);
-    put(c, y + r++, x + 15 + hw, bw, TUI_ROLE_HEADER, "Batch command", true);
+    tui_put(&c->dr, y + r, x + 2, 12, TUI_ROLE_HEADER, "Key", true);
+    tui_put(&c->dr, y + r, x + 14, hw, TUI_ROLE_HEADER, "Action", true);
+    tui_put(&c->dr, y + r++, x + 15 + hw, bw, TUI_ROLE_HEADER, "Batch command", true);
     for (size_t i = 0; i < tui_n_keys && r < h - 1; i++, r++) {
         const struct tui_key *k = &tui_keys[i];
-        put(c, y + r, x + 2, 12, TUI_ROLE_KEY, k->label, true);
-        put(c, y + r, x + 14, hw, TUI_ROLE_NORMAL, k->help, true);
-        put(c, y + r, x + 15 + hw, bw, TUI_ROLE_DIM, k->batch ? k->batch : "", true);
+        tui_put(&c->dr, y + r, x + 2, 12, TUI_ROLE_KEY, k->label, true);
+        tui_put(&c->dr, y + r, x + 14, hw, TUI_ROLE_NORMAL, k->help, true);
+        tui_put(&c->dr, y + r, x + 15 + hw, bw, TUI_ROLE_DIM, k->batch ? k->batch : "", true);
     }
     if (r < h - 1)
-        putf(c, y + r, x + 2, w - 4, TUI_ROLE_DIM, false,
-             "Operations run as: cellar --batch --format json -c %s COMMAND ...",
-             c->cfg->path ? c->cfg->path : "CONF");
+        tui_putf(&c->dr, y + r, x + 2, w - 4, TUI_ROLE_DIM, false,
+                 "Operations run as: cellar --batch --format json -c %s COMMAND ...",
+                 c->cfg->path ? c->cfg->path : "CONF");
 }
 
 static void draw_log(struct console *c)
@@ -800,39 +600,42 @@ static void draw_log(struct console *c)
     char title[256];
     snprintf(title, sizeof title, "Log of %s (j/k scroll, q closes)", j->title);
     int y, x, h, w;
-    popup_box(c, &y, &x, &h, &w, title);
+    tui_popup(&c->dr, &y, &x, &h, &w, title);
     int rows = h - 2;
     if (c->log_top + (size_t)rows > j->n_log)
         c->log_top = j->n_log > (size_t)rows ? j->n_log - (size_t)rows : 0;
     for (int r = 0; r < rows && c->log_top + (size_t)r < j->n_log; r++)
-        put(c, y + 1 + r, x + 1, w - 2, TUI_ROLE_NORMAL, j->log[c->log_top + (size_t)r], true);
+        tui_put(&c->dr, y + 1 + r, x + 1, w - 2, TUI_ROLE_NORMAL, j->log[c->log_top + (size_t)r],
+                true);
 }
 
 static void draw_status(struct console *c, int y, int w)
 {
-    const char *hint = "Tab pane  Enter details  b backup  c check  a archive  d delete  ? help  q quit";
+    const char *hint =
+        "Tab pane  Enter details  b backup  c check  a archive  d delete  ? help  q quit";
     switch (c->mode) {
     case MODE_FILTER:
-        putf(c, y, 0, w, TUI_ROLE_STATUS, true, "filter backups: %s_  (Enter keeps, Esc clears)",
-             c->input);
+        tui_putf(&c->dr, y, 0, w, TUI_ROLE_STATUS, true,
+                 "filter backups: %s_  (Enter keeps, Esc clears)", c->input);
         return;
     case MODE_CONFIRM_DELETE:
-        putf(c, y, 0, w, TUI_ROLE_STATUS, true, "Delete backup %s of server %s? (y/N)",
-             c->pending_delete, cur_server(c) ? cur_server(c)->name : "");
+        tui_putf(&c->dr, y, 0, w, TUI_ROLE_STATUS, true, "Delete backup %s of server %s? (y/N)",
+                 c->pending_delete, cur_server(c) ? cur_server(c)->name : "");
         return;
     case MODE_CONFIRM_QUIT:
-        putf(c, y, 0, w, TUI_ROLE_STATUS, true,
-             "%zu operation(s) running: quit and stop them? (y/N)", tui_jobs_running(&c->jobs));
+        tui_putf(&c->dr, y, 0, w, TUI_ROLE_STATUS, true,
+                 "%zu operation(s) running: quit and stop them? (y/N)", tui_jobs_running(&c->jobs));
         return;
     default:
         break;
     }
     /* errors stay until a key is pressed, other messages for 8 seconds */
     if (c->status[0] && (c->status_role == TUI_ROLE_ERROR || tui_now() - c->status_at < 8))
-        put(c, y, 0, w, c->status_role == TUI_ROLE_NORMAL ? TUI_ROLE_STATUS : c->status_role,
-            c->status, true);
+        tui_put(&c->dr, y, 0, w,
+                c->status_role == TUI_ROLE_NORMAL ? TUI_ROLE_STATUS : c->status_role, c->status,
+                true);
     else
-        put(c, y, 0, w, TUI_ROLE_STATUS, hint, true);
+        tui_put(&c->dr, y, 0, w, TUI_ROLE_STATUS, hint, true);
 }
 
 static void draw(struct console *c)
@@ -840,15 +643,15 @@ static void draw(struct console *c)
     erase();
     int H = LINES, W = COLS;
     if (H < MIN_ROWS || W < MIN_COLS) {
-        putf(c, 0, 0, W, TUI_ROLE_WARN, false, "cellar: enlarge the terminal to at least %dx%d",
-             MIN_COLS, MIN_ROWS);
-        putf(c, 1, 0, W, TUI_ROLE_NORMAL, false, "(now %dx%d; q quits)", W, H);
+        tui_putf(&c->dr, 0, 0, W, TUI_ROLE_WARN, false,
+                 "cellar: enlarge the terminal to at least %dx%d", MIN_COLS, MIN_ROWS);
+        tui_putf(&c->dr, 1, 0, W, TUI_ROLE_NORMAL, false, "(now %dx%d; q quits)", W, H);
         wnoutrefresh(stdscr);
         doupdate();
         return;
     }
-    putf(c, 0, 0, W, TUI_ROLE_TITLE, true, " cellar %s  %zu server(s)  theme %s  %s", CEL_VERSION,
-         c->model.n_servers, c->theme.name, c->cfg->path ? c->cfg->path : "");
+    tui_putf(&c->dr, 0, 0, W, TUI_ROLE_TITLE, true, " cellar %s  %zu server(s)  theme %s  %s",
+             CEL_VERSION, c->model.n_servers, c->dr.theme.name, c->cfg->path ? c->cfg->path : "");
     int srv_rows = (int)c->model.n_servers;
     if (srv_rows < 1)
         srv_rows = 1;
@@ -1172,8 +975,8 @@ static void load_theme(struct console *c, const char *name)
 #endif
     };
     struct cel_err err = {0};
-    if (tui_theme_load(name, dirs, CEL_ARRAY_LEN(dirs), &c->theme, &err) < 0) {
-        tui_theme_default(&c->theme);
+    if (tui_theme_load(name, dirs, CEL_ARRAY_LEN(dirs), &c->dr.theme, &err) < 0) {
+        tui_theme_default(&c->dr.theme);
         /* the built-in default needs no file */
         if (strcmp(name, "default") != 0 || err.code != CEL_E_NOT_FOUND)
             set_status(c, TUI_ROLE_ERROR, "theme: %s; using the default theme", err.msg);
@@ -1205,7 +1008,7 @@ int tui_run(const struct tui_opts *opts, struct cel_err *err)
 
     setlocale(LC_ALL, "");
     const char *cs = nl_langinfo(CODESET);
-    c.utf8 = cs && (strcmp(cs, "UTF-8") == 0 || strcmp(cs, "utf8") == 0);
+    c.dr.utf8 = cs && (strcmp(cs, "UTF-8") == 0 || strcmp(cs, "utf8") == 0);
     if (!initscr()) {
         tui_model_free(&c.model);
         return cel_err_set(err, CEL_E_USAGE, "cannot initialise the terminal");
@@ -1224,12 +1027,12 @@ int tui_run(const struct tui_opts *opts, struct cel_err *err)
     curs_set(0);
     set_escdelay(50);
     timeout(100);
-    c.colors = has_colors();
-    if (c.colors) {
+    c.dr.colors = has_colors();
+    if (c.dr.colors) {
         start_color();
         use_default_colors();
     }
-    apply_theme(&c);
+    tui_draw_apply_theme(&c.dr);
     rebuild_view(&c);
 
     /* the health marks: a check of every server in the background */

@@ -1,0 +1,213 @@
+/*
+ * draw.c - the console's drawing primitives (see draw.h).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <wchar.h>
+
+#include "fmt.h"
+#include "tui/draw.h"
+
+/* curses last: the core headers refuse to be read after it */
+#include <curses.h>
+
+static attr_t role_attr(const struct tui_draw *c, enum tui_role r)
+{
+    const struct tui_style *st = &c->theme.roles[r];
+    attr_t a = A_NORMAL;
+    if (st->attrs & TUI_ATTR_BOLD)
+        a |= A_BOLD;
+    if (st->attrs & TUI_ATTR_REVERSE)
+        a |= A_REVERSE;
+    if (st->attrs & TUI_ATTR_UNDERLINE)
+        a |= A_UNDERLINE;
+    if (st->attrs & TUI_ATTR_DIM)
+        a |= A_DIM;
+    if (c->colors)
+        return a | COLOR_PAIR((short)(r + 1));
+    /* no colours: the roles that colour alone tells apart get reverse */
+    if (!st->attrs && (r == TUI_ROLE_SELECTED || r == TUI_ROLE_TITLE || r == TUI_ROLE_STATUS ||
+                       r == TUI_ROLE_PROGRESS || r == TUI_ROLE_SELECTED_IDLE))
+        a |= A_REVERSE;
+    return a;
+}
+
+void tui_draw_apply_theme(const struct tui_draw *c)
+{
+    if (!c->colors)
+        return;
+    for (int r = 0; r < TUI_ROLE_COUNT; r++)
+        init_pair((short)(r + 1), (short)c->theme.roles[r].fg, (short)c->theme.roles[r].bg);
+    bkgdset(' ' | role_attr(c, TUI_ROLE_NORMAL));
+}
+
+/* Draw s at y,x in at most w columns (UTF-8 aware), padding with spaces
+ * to w when pad. Returns the columns used. */
+int tui_put(const struct tui_draw *c, int y, int x, int w, enum tui_role role, const char *s,
+            bool pad)
+{
+    if (w <= 0)
+        return 0;
+    attr_t a = role_attr(c, role);
+    attron(a);
+    move(y, x);
+    int used = 0;
+    mbstate_t st;
+    memset(&st, 0, sizeof st);
+    const char *p = s ? s : "";
+    size_t left = strlen(p);
+    while (left) {
+        wchar_t wc;
+        size_t n = mbrtowc(&wc, p, left, &st);
+        if (n == (size_t)-1 || n == (size_t)-2) {
+            wc = L'?';
+            n = 1;
+            memset(&st, 0, sizeof st);
+        } else if (n == 0) {
+            break;
+        }
+        int cw = wcwidth(wc);
+        if (cw < 0 || wc < L' ') {
+            wc = L'?';
+            cw = 1;
+        }
+        if (used + cw > w)
+            break;
+        addnwstr(&wc, 1);
+        used += cw;
+        p += n;
+        left -= n;
+    }
+    if (pad)
+        for (; used < w; used++)
+            addch(' ');
+    attroff(a);
+    return used;
+}
+
+int tui_putf(const struct tui_draw *c, int y, int x, int w, enum tui_role role, bool pad,
+             const char *fmt, ...)
+{
+    struct strbuf sb = {0};
+    va_list ap;
+    va_start(ap, fmt);
+    sb_vappendf(&sb, fmt, ap);
+    va_end(ap);
+    int used = tui_put(c, y, x, w, role, sb_str(&sb), pad);
+    sb_free(&sb);
+    return used;
+}
+
+void tui_hline(const struct tui_draw *c, int y, int x, int n)
+{
+    if (n <= 0)
+        return;
+    if (c->utf8) {
+        cchar_t h;
+        setcchar(&h, L"\u2500", 0, 0, NULL);
+        mvhline_set(y, x, &h, n);
+    } else {
+        mvhline(y, x, '-', n);
+    }
+}
+
+static void corner(const struct tui_draw *c, int y, int x, const wchar_t *u, char a)
+{
+    if (c->utf8) {
+        cchar_t ch;
+        setcchar(&ch, u, 0, 0, NULL);
+        mvadd_wch(y, x, &ch);
+    } else {
+        mvaddch(y, x, (chtype)a);
+    }
+}
+
+/* A pane's frame with its title; the focused pane's frame stands out. */
+void tui_frame(const struct tui_draw *c, int y, int x, int h, int w, const char *title,
+               bool focused)
+{
+    if (h < 2 || w < 2)
+        return;
+    attr_t a = role_attr(c, focused ? TUI_ROLE_BORDER_FOCUS : TUI_ROLE_BORDER);
+    attron(a);
+    tui_hline(c, y, x + 1, w - 2);
+    tui_hline(c, y + h - 1, x + 1, w - 2);
+    for (int i = 1; i < h - 1; i++) {
+        corner(c, y + i, x, L"\u2502", '|');
+        corner(c, y + i, x + w - 1, L"\u2502", '|');
+    }
+    corner(c, y, x, L"\u250c", '+');
+    corner(c, y, x + w - 1, L"\u2510", '+');
+    corner(c, y + h - 1, x, L"\u2514", '+');
+    corner(c, y + h - 1, x + w - 1, L"\u2518", '+');
+    attroff(a);
+    tui_putf(c, y, x + 2, w - 4, focused ? TUI_ROLE_BORDER_FOCUS : TUI_ROLE_BORDER, false, " %s ",
+             title);
+}
+
+void tui_fmt_bytes(uint64_t v, char *buf, size_t n)
+{
+    struct strbuf sb = {0};
+    fmt_size((double)v, &sb);
+    snprintf(buf, n, "%s", sb_str(&sb));
+    sb_free(&sb);
+}
+
+static void fmt_eta(double secs, struct strbuf *out)
+{
+    if (secs < 0 || secs > 360000)
+        return;
+    int s = (int)secs;
+    sb_appendf(out, ", ETA %d:%02d", s / 60, s % 60);
+}
+
+void tui_progress(const struct tui_draw *c, int y, int x, int w, const struct tui_job *j)
+{
+    struct strbuf line = {0};
+    int bar = w >= 60 ? 20 : 10;
+    double frac = j->bytes_total ? (double)j->bytes_done / (double)j->bytes_total : 0;
+    if (frac > 1)
+        frac = 1;
+    int fill = (int)(frac * bar);
+    tui_put(c, y, x, 1, TUI_ROLE_NORMAL, "[", false);
+    tui_put(c, y, x + 1, fill, TUI_ROLE_PROGRESS, "", true);
+    tui_put(c, y, x + 1 + fill, bar - fill, TUI_ROLE_DIM, c->utf8 ? "" : "", true);
+    if (!c->utf8)
+        for (int i = fill; i < bar; i++)
+            mvaddch(y, x + 1 + i, '.');
+    tui_put(c, y, x + 1 + bar, 1, TUI_ROLE_NORMAL, "]", false);
+    if (j->bytes_total)
+        sb_appendf(&line, " %3.0f%% ", frac * 100);
+    else
+        sb_append(&line, " ");
+    fmt_size((double)j->bytes_done, &line);
+    if (j->bytes_total) {
+        sb_append(&line, " of ");
+        fmt_size((double)j->bytes_total, &line);
+    }
+    if (j->rate > 0) {
+        sb_append(&line, ", ");
+        fmt_size(j->rate, &line);
+        sb_append(&line, "/s");
+        if (j->bytes_total > j->bytes_done)
+            fmt_eta((double)(j->bytes_total - j->bytes_done) / j->rate, &line);
+    }
+    if (j->current)
+        sb_appendf(&line, "  %s", j->current);
+    tui_put(c, y, x + bar + 2, w - bar - 2, TUI_ROLE_NORMAL, sb_str(&line), true);
+    sb_free(&line);
+}
+
+/* A centred box for the help and the log. */
+void tui_popup(const struct tui_draw *c, int *y, int *x, int *h, int *w, const char *title)
+{
+    int H = LINES, W = COLS;
+    *w = W - 4 < 100 ? W - 4 : 100;
+    *h = H - 4;
+    *y = 2;
+    *x = (W - *w) / 2;
+    for (int i = 0; i < *h; i++)
+        tui_put(c, *y + i, *x, *w, TUI_ROLE_NORMAL, "", true);
+    tui_frame(c, *y, *x, *h, *w, title, true);
+}
