@@ -316,6 +316,53 @@ void op_retention_marks(const struct op_ctx *ctx, const struct cfg_server *s,
 /* WAL statistics of backup i as Barman computes them. */
 void op_catalog_wal_info(const struct op_catalog *c, size_t i, struct xdb_wal_info *out);
 
+/* ---- planning a recovery (recover_window.c), for the console's wizard ---- */
+
+/* The recoverable window of a server: from the begin of its oldest DONE
+ * backup to the archive time of its newest archived WAL segment, with every
+ * backup of the catalogue. Reads the catalogue and xlog.db only (no
+ * PostgreSQL, no ssh): fast enough to call from the console's loop for one
+ * server. */
+struct op_window {
+    struct op_catalog cat; /* the server's backups (oldest first) and xlog.db (loaded) */
+    int oldest_done;       /* index in cat.list of the oldest DONE backup, -1: none */
+    int newest_done;       /* index of the newest DONE backup, -1: none */
+    double begin;          /* epoch seconds: begin_time of the oldest DONE backup; 0: none */
+    double end;            /* epoch seconds: archive time (xlog.db) of the newest WAL
+                              segment; 0: none archived */
+    char last_wal[WAL_NAME_MAX]; /* that segment's name, "" when none */
+    uint64_t end_lsn;      /* the LSN where that segment ends (start of the next one) */
+    char **restore_points; /* names a recovery can target that the catalogue knows of:
+                              "barman_<ID>" of each DONE backup (cellar's backup creates
+                              it, as Barman does), oldest first */
+    size_t n_restore_points;
+    uint64_t segsize;      /* the WAL segment size used: the newest backup's that records
+                              a valid one, else 16 MiB */
+};
+/* Load s's window into *w (free with op_window_free, also after a failure).
+ * "Newest segment" is the last segment (not history, .backup or .partial
+ * file) in xlog.db's name order: the highest timeline's last one. Errors
+ * are op_catalog_load's (an unreadable base/ or xlog.db, or its lock).
+ * Blocks only on the xlogdb lock. */
+int op_window_load(const struct op_ctx *ctx, const struct cfg_server *s, struct op_window *w,
+                   struct cel_err *err);
+void op_window_free(struct op_window *w);
+
+/* The backup `recover SERVER auto DEST` recovers for a target: the newest
+ * DONE backup that ended before the target time / LSN; for --target-name
+ * barman_<ID> of a DONE backup, that backup (the restore point was created
+ * as it ended, so a newer backup starts past it and could never reach it);
+ * for the other kinds (xid, another name, immediate, none) the newest DONE
+ * backup. Unreadable backups are skipped. Returns the index in list and
+ * appends to why (when not NULL) the reason in one sentence, without a
+ * period ("the newest DONE backup that ended before 2026-11-24 10:00:00+00
+ * (it ended at 2026-11-24 09:12:03+00:00)"), or returns -CEL_E_NOT_FOUND
+ * with err set ("server S has no DONE backup that ended before VALUE",
+ * VALUE "now" without a target). recover.c's auto uses this very
+ * function. */
+int op_recover_pick(const struct cat_list *list, enum rc_target_kind kind, const char *value,
+                    const char *server, struct strbuf *why, struct cel_err *err);
+
 /* The compression options of server s; magic must outlive out (it holds
  * the parsed custom_compression_magic). */
 void op_comp_opts(const struct cfg_server *s, struct comp_opts *out,

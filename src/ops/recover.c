@@ -9,7 +9,8 @@
  * archived WAL; the segments from the backup's begin_wal to the target are
  * all there; the destination and the tablespace locations are empty (a
  * tablespace recovered over the live server's would destroy it). --force
- * skips the target and WAL checks, never the emptiness checks.
+ * skips the target and WAL checks, never the emptiness checks. `auto` picks
+ * the backup with op_recover_pick (recover_window.c).
  *
  * Then, as Barman 3.4 does (reference section 7.2): the tablespaces are
  * copied to their locations (or the --tablespace relocations) and linked
@@ -123,7 +124,7 @@ static json_t *render_json(const void *p)
                      m->settings_file ? json_string(m->settings_file) : json_null());
 }
 
-/* ---- choosing the backup ---------------------------------------------------- */
+/* ---- the target ------------------------------------------------------------- */
 
 static double target_epoch(const struct op_recover_req *req)
 {
@@ -139,27 +140,6 @@ static uint64_t target_lsn(const struct op_recover_req *req)
     if (req->target == RC_TARGET_LSN)
         wal_lsn_parse(req->target_value, &lsn, NULL);
     return lsn;
-}
-
-/* `auto`: the latest DONE backup that ended before the target. */
-static int pick_auto(const struct op_catalog *cat, const struct op_recover_req *req,
-                     const char *server, struct cel_err *err)
-{
-    double when = target_epoch(req);
-    uint64_t lsn = target_lsn(req);
-    for (size_t i = cat->list.n; i-- > 0;) {
-        const struct cat_backup *b = &cat->list.items[i];
-        if (cat->list.failed[i] || b->status != CAT_DONE)
-            continue;
-        if (when && (!b->end_time.set || ts_epoch(&b->end_time.t) > when))
-            continue;
-        uint64_t end = 0;
-        if (lsn && (!b->end_xlog || wal_lsn_parse(b->end_xlog, &end, NULL) < 0 || end > lsn))
-            continue;
-        return (int)i;
-    }
-    return cel_err_set(err, CEL_E_NOT_FOUND, "server %s has no DONE backup that ended before %s",
-                       server, req->target_value ? req->target_value : "now");
 }
 
 /* ---- the checks ---------------------------------------------------------------- */
@@ -691,8 +671,9 @@ int op_recover(const struct op_ctx *ctx, const struct op_recover_req *req, struc
     rc = op_catalog_load(ctx, s, true, &cat, err);
     if (rc < 0)
         return rc;
-    int i = strcmp(req->backup, "auto") == 0 ? pick_auto(&cat, req, s->name, err)
-                                             : cat_resolve(&cat.list, req->backup, s->name, err);
+    int i = strcmp(req->backup, "auto") == 0
+                ? op_recover_pick(&cat.list, req->target, req->target_value, s->name, NULL, err)
+                : cat_resolve(&cat.list, req->backup, s->name, err);
     struct run r = {.ctx = ctx, .s = s, .req = req, .xdb = &cat.xdb,
                     .report = {.ctx = ctx, .server = s->name}};
     if (i >= 0) {

@@ -1,0 +1,167 @@
+/*
+ * recover_window.c - the planning side of a recovery, read from the
+ * catalogue alone: the recoverable window of a server, and the backup a
+ * recovery to a target starts from.
+ *
+ * The window runs from the begin_time of the oldest DONE backup (a recovery
+ * cannot stop before a backup began; strictly, before it ended, which the
+ * recover checks enforce per backup) to the archive time that xlog.db
+ * records for the newest archived segment, the last segment in name order
+ * (history files, backup labels and partial files are not WAL to replay).
+ * That segment ends at the LSN where the next one starts: no target LSN
+ * beyond it can be reached from the archive. The restore points listed are
+ * the ones the catalogue can vouch for: every DONE backup's barman_<ID>,
+ * which cellar's backup (backup.c, as Barman does) creates once the copy is
+ * closed. Everything here reads files and takes only the xlogdb lock, so
+ * the console can call it from its loop.
+ *
+ * op_recover_pick is recover's `auto`: the newest DONE backup that ended
+ * before the target, with the reason in one sentence for the wizard and
+ * --dry-run to show.
+ */
+#include <stdlib.h>
+
+#include "ops.h"
+#include "wal.h"
+
+/* The segment size of the catalogue: the newest backup's valid
+ * xlog_segment_size, else PostgreSQL's default. */
+static uint64_t catalog_segsize(const struct cat_list *list)
+{
+    for (size_t i = list->n; i-- > 0;) {
+        const struct cat_backup *b = &list->items[i];
+        if (!list->failed[i] && b->xlog_segment_size.set && b->xlog_segment_size.v > 0 &&
+            wal_segsize_check((uint64_t)b->xlog_segment_size.v, NULL) == 0)
+            return (uint64_t)b->xlog_segment_size.v;
+    }
+    return WAL_DEFAULT_SEGSIZE;
+}
+
+int op_window_load(const struct op_ctx *ctx, const struct cfg_server *s, struct op_window *w,
+                   struct cel_err *err)
+{
+    memset(w, 0, sizeof *w);
+    w->oldest_done = w->newest_done = -1;
+    w->segsize = WAL_DEFAULT_SEGSIZE;
+    int rc = op_catalog_load(ctx, s, true, &w->cat, err);
+    if (rc < 0)
+        return rc;
+    const struct cat_list *list = &w->cat.list;
+    for (size_t i = 0; i < list->n; i++) {
+        if (list->failed[i] || list->items[i].status != CAT_DONE)
+            continue;
+        if (w->oldest_done < 0)
+            w->oldest_done = (int)i;
+        w->newest_done = (int)i;
+        w->restore_points = cel_xrealloc_array(w->restore_points, w->n_restore_points + 1,
+                                               sizeof *w->restore_points);
+        w->restore_points[w->n_restore_points++] =
+            cel_xasprintf("barman_%s", list->items[i].id);
+    }
+    if (w->oldest_done >= 0 && list->items[w->oldest_done].begin_time.set)
+        w->begin = ts_epoch(&list->items[w->oldest_done].begin_time.t);
+    w->segsize = catalog_segsize(list);
+    const struct xdb *xdb = &w->cat.xdb;
+    for (size_t i = xdb->n; i-- > 0;) {
+        struct wal_name name;
+        if (wal_name_parse(xdb->entries[i].name, &name, NULL) < 0 ||
+            name.kind != WAL_KIND_SEGMENT || wal_name_check_segsize(&name, w->segsize, NULL) < 0)
+            continue;
+        w->end = xdb->entries[i].time;
+        cel_strlcpy(w->last_wal, xdb->entries[i].name, sizeof w->last_wal);
+        w->end_lsn = wal_segno_to_lsn(wal_segno(&name, w->segsize) + 1, w->segsize);
+        break;
+    }
+    return 0;
+}
+
+void op_window_free(struct op_window *w)
+{
+    op_catalog_free(&w->cat);
+    for (size_t i = 0; i < w->n_restore_points; i++)
+        free(w->restore_points[i]);
+    free(w->restore_points);
+    memset(w, 0, sizeof *w);
+    w->oldest_done = w->newest_done = -1;
+}
+
+/* A backup time as the reason shows it: to the second, in its offset. */
+static void format_end(const struct cat_backup *b, char out[TS_MAX])
+{
+    struct ts t = b->end_time.t;
+    t.usec = 0;
+    ts_format(&t, out);
+}
+
+/* The DONE backup whose restore point barman_<ID> name is, -1 if none. */
+static int restore_point_backup(const struct cat_list *list, const char *name)
+{
+    if (!name || !cel_str_starts(name, "barman_"))
+        return -1;
+    for (size_t i = 0; i < list->n; i++)
+        if (!list->failed[i] && list->items[i].status == CAT_DONE &&
+            strcmp(list->items[i].id, name + strlen("barman_")) == 0)
+            return (int)i;
+    return -1;
+}
+
+int op_recover_pick(const struct cat_list *list, enum rc_target_kind kind, const char *value,
+                    const char *server, struct strbuf *why, struct cel_err *err)
+{
+    double when = 0;
+    uint64_t lsn = 0;
+    struct ts t;
+    if (kind == RC_TARGET_TIME && value && ts_parse(value, &t, NULL) == 0)
+        when = ts_epoch(&t);
+    if (kind == RC_TARGET_LSN && value)
+        wal_lsn_parse(value, &lsn, NULL);
+    if (kind == RC_TARGET_NAME) {
+        int i = restore_point_backup(list, value);
+        if (i >= 0) {
+            if (why)
+                sb_appendf(why, "backup %s created restore point %s as it ended: a newer "
+                                "backup starts after it",
+                           list->items[i].id, value);
+            return i;
+        }
+    }
+    for (size_t i = list->n; i-- > 0;) {
+        const struct cat_backup *b = &list->items[i];
+        if (list->failed[i] || b->status != CAT_DONE)
+            continue;
+        if (when && (!b->end_time.set || ts_epoch(&b->end_time.t) > when))
+            continue;
+        uint64_t end = 0;
+        if (lsn && (!b->end_xlog || wal_lsn_parse(b->end_xlog, &end, NULL) < 0 || end > lsn))
+            continue;
+        if (!why)
+            return (int)i;
+        if (kind == RC_TARGET_TIME && when) {
+            char at[TS_MAX];
+            format_end(b, at);
+            sb_appendf(why, "the newest DONE backup that ended before %s (it ended at %s)",
+                       value, at);
+        } else if (kind == RC_TARGET_LSN && lsn) {
+            sb_appendf(why, "the newest DONE backup that ended before %s (it ended at %s)",
+                       value, b->end_xlog);
+        } else if (kind == RC_TARGET_XID) {
+            sb_appendf(why, "the newest DONE backup (the catalogue cannot tell when transaction "
+                            "%s ran: choose an older backup if it is older)",
+                       value ? value : "");
+        } else if (kind == RC_TARGET_NAME) {
+            sb_appendf(why, "the newest DONE backup (restore point %s is not one the catalogue "
+                            "knows, so where it lies is not known)",
+                       value ? value : "");
+        } else if (kind == RC_TARGET_IMMEDIATE) {
+            sb_append(why, "the newest DONE backup (--target-immediate stops where it ends)");
+        } else if (kind == RC_TARGET_NONE) {
+            sb_append(why, "the newest DONE backup (no target: the recovery replays all the "
+                           "archived WAL)");
+        } else {
+            sb_append(why, "the newest DONE backup");
+        }
+        return (int)i;
+    }
+    return cel_err_set(err, CEL_E_NOT_FOUND, "server %s has no DONE backup that ended before %s",
+                       server, value ? value : "now");
+}

@@ -1,0 +1,342 @@
+/*
+ * Unit tests of the planning side of recovery (src/ops/recover_window.c):
+ * which backup `recover ... auto` picks for each kind of target and the
+ * reason it gives, and the recoverable window of a prepared catalogue and
+ * xlog.db.
+ *
+ * The catalogue of server "pg", in the test's temporary directory, varies
+ * the Barman rsync example of catalog_fixture.h:
+ *   20261124T034224  DONE     ended 03:42:25+00:00 at 0/4000100
+ *   20261124T034239  DONE     ended 04:42:40+01:00 (03:42:40 UTC) at 0/6000100
+ *   20261124T034340  FAILED
+ *   20261124T034400  WAITING_FOR_WALS, ended 03:44:02+00:00 at 0/A000100
+ *   20261124T050000  unreadable (a bad status)
+ * with an xlog.db whose newest segment is on timeline 2, followed by a
+ * .partial file. Server "small" has 1 MiB segments, server "empty" nothing.
+ */
+#include "unit.h"
+
+#include "catalog_fixture.h"
+
+#include <math.h>
+
+#include "ops/ops.h"
+
+/* info with the line "key=..." replaced by "key=value" (caller frees). */
+static char *info_with(const char *info, const char *key, const char *value)
+{
+    char *start_key = cel_xasprintf("\n%s=", key);
+    const char *at = strstr(info, start_key);
+    assert_non_null(at);
+    at++;
+    const char *eol = strchr(at, '\n');
+    assert_non_null(eol);
+    char *out = cel_xasprintf("%.*s%s=%s%s", (int)(at - info), info, key, value, eol);
+    free(start_key);
+    return out;
+}
+
+static void write_variant(const char *server, const char *id, const char *const *kv, size_t n)
+{
+    char *info = cel_xstrdup(info_034224);
+    for (size_t i = 0; i + 1 < n; i += 2) {
+        char *next = info_with(info, kv[i], kv[i + 1]);
+        free(info);
+        info = next;
+    }
+    write_backup(server, id, info);
+    free(info);
+}
+
+static const char xlog_db[] =
+    "000000010000000000000004\t16777216\t1795491745.5\tNone\n"
+    "000000010000000000000004.00000028.backup\t300\t1795491745.6\tNone\n"
+    "000000010000000000000005\t16777216\t1795491800.0\tNone\n"
+    "000000010000000000000006\t16777216\t1795491860.25\tNone\n"
+    "00000002.history\t42\t1795491900.0\tNone\n"
+    "000000020000000000000007\t16777216\t1795491960.75\tNone\n"
+    "000000020000000000000008.partial\t16777216\t1795492000.0\tNone\n";
+
+/* 1 MiB segments: 0x1000 is no segment of that size, so 0x23 is the newest */
+static const char xlog_db_small[] = "000000010000000000000022\t1048576\t1796000000.0\tNone\n"
+                                    "000000010000000000000023\t1048576\t1796000060.5\tNone\n"
+                                    "000000010000000000001000\t1048576\t1796000120.0\tNone\n";
+
+static struct cfg *cfg;
+
+static int setup(void **state)
+{
+    if (unit_setup_tmpdir(state) < 0)
+        return -1;
+    write_backup("pg", "20261124T034224", info_034224);
+    static const char *const b2[] = {
+        "begin_time", "2026-11-24 04:42:39.574457+01:00", "end_time",
+        "2026-11-24 04:42:40.135314+01:00", "begin_wal", "000000010000000000000006",
+        "end_wal", "000000010000000000000006", "begin_xlog", "0/6000028",
+        "end_xlog", "0/6000100"};
+    write_variant("pg", "20261124T034239", b2, CEL_ARRAY_LEN(b2));
+    static const char *const b3[] = {"status", "FAILED"};
+    write_variant("pg", "20261124T034340", b3, CEL_ARRAY_LEN(b3));
+    static const char *const b4[] = {"status", "WAITING_FOR_WALS", "end_time",
+                                     "2026-11-24 03:44:02+00:00", "end_xlog", "0/A000100"};
+    write_variant("pg", "20261124T034400", b4, CEL_ARRAY_LEN(b4));
+    static const char *const b5[] = {"status", "BOGUS"};
+    write_variant("pg", "20261124T050000", b5, CEL_ARRAY_LEN(b5));
+    unit_mkdir("pg/wals");
+    unit_write("pg/wals/xlog.db", xlog_db);
+
+    static const char *const small[] = {"xlog_segment_size", "1048576", "begin_time",
+                                        "2026-12-01 00:00:00+00:00", "end_time",
+                                        "2026-12-01 00:00:05+00:00"};
+    write_variant("small", "20261201T000000", small, CEL_ARRAY_LEN(small));
+    unit_mkdir("small/wals");
+    unit_write("small/wals/xlog.db", xlog_db_small);
+
+    char text[8192];
+    snprintf(text, sizeof text,
+             "[barman]\nbarman_home = %s\nbarman_user = root\n"
+             "[pg]\nconninfo = host=/nonexistent\n"
+             "[small]\nconninfo = host=/nonexistent\n"
+             "[empty]\nconninfo = host=/nonexistent\n",
+             unit_tmp);
+    struct cel_err err = {0};
+    if (cfg_load_text(text, "test.conf", &cfg, &err) < 0) {
+        fprintf(stderr, "configuration: %s\n", err.msg);
+        return -1;
+    }
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    cfg_free(cfg);
+    cfg = NULL;
+    return unit_teardown_tmpdir(state);
+}
+
+/* ---- op_recover_pick ----------------------------------------------------------- */
+
+/* The ID auto picks for kind/value on server pg, and its reason in *why
+ * (caller frees); NULL (and the error message in *why) when none. */
+static char *pick(enum rc_target_kind kind, const char *value, char **why, int *code)
+{
+    struct cat_list list;
+    struct cel_err err = {0};
+    assert_int_equal(cat_list_load(unit_path("pg/base"), &list, &err), 0);
+    assert_int_equal(list.n, 5);
+    struct strbuf sb = {0};
+    int i = op_recover_pick(&list, kind, value, "pg", &sb, &err);
+    char *id = NULL;
+    if (i >= 0) {
+        id = cel_xstrdup(list.items[i].id);
+        *why = sb_detach(&sb);
+        *code = 0;
+    } else {
+        assert_int_equal(sb.len, 0);
+        *why = cel_xstrdup(err.msg);
+        *code = -i;
+        assert_int_equal(err.code, -i);
+    }
+    sb_free(&sb);
+    cat_list_free(&list);
+    return id;
+}
+
+static void expect_pick(enum rc_target_kind kind, const char *value, const char *id,
+                        const char *why)
+{
+    char *got_why = NULL;
+    int code = -1;
+    char *got = pick(kind, value, &got_why, &code);
+    assert_int_equal(code, 0);
+    assert_string_equal(got, id);
+    assert_string_equal(got_why, why);
+    free(got);
+    free(got_why);
+}
+
+static void expect_none(enum rc_target_kind kind, const char *value, const char *msg)
+{
+    char *got_why = NULL;
+    int code = -1;
+    char *got = pick(kind, value, &got_why, &code);
+    assert_null(got);
+    assert_int_equal(code, CEL_E_NOT_FOUND);
+    assert_string_equal(got_why, msg);
+    free(got_why);
+}
+
+static void test_op_recover_pick_time(void **state)
+{
+    (void)state;
+    expect_pick(RC_TARGET_TIME, "2026-11-24 03:42:30+00:00", "20261124T034224",
+                "the newest DONE backup that ended before 2026-11-24 03:42:30+00:00 (it ended "
+                "at 2026-11-24 03:42:25+00:00)");
+    /* 034400 ended before, but is not DONE; 034239's end is shown in its offset */
+    expect_pick(RC_TARGET_TIME, "2026-11-24 03:50:00+00:00", "20261124T034239",
+                "the newest DONE backup that ended before 2026-11-24 03:50:00+00:00 (it ended "
+                "at 2026-11-24 04:42:40+01:00)");
+    /* 034224 ended at 03:42:25.119529: not before 03:42:25 */
+    expect_none(RC_TARGET_TIME, "2026-11-24 03:42:25+00:00",
+                "server pg has no DONE backup that ended before 2026-11-24 03:42:25+00:00");
+}
+
+static void test_op_recover_pick_lsn(void **state)
+{
+    (void)state;
+    expect_pick(RC_TARGET_LSN, "0/5000000", "20261124T034224",
+                "the newest DONE backup that ended before 0/5000000 (it ended at 0/4000100)");
+    expect_pick(RC_TARGET_LSN, "0/6000100", "20261124T034239",
+                "the newest DONE backup that ended before 0/6000100 (it ended at 0/6000100)");
+    expect_none(RC_TARGET_LSN, "0/40000FF",
+                "server pg has no DONE backup that ended before 0/40000FF");
+}
+
+static void test_op_recover_pick_name(void **state)
+{
+    (void)state;
+    /* the restore point of an older DONE backup: that backup, not the newest */
+    expect_pick(RC_TARGET_NAME, "barman_20261124T034224", "20261124T034224",
+                "backup 20261124T034224 created restore point barman_20261124T034224 as it "
+                "ended: a newer backup starts after it");
+    /* a FAILED backup's, or any other name: the newest DONE backup */
+    expect_pick(RC_TARGET_NAME, "barman_20261124T034340", "20261124T034239",
+                "the newest DONE backup (restore point barman_20261124T034340 is not one the "
+                "catalogue knows, so where it lies is not known)");
+    expect_pick(RC_TARGET_NAME, "before_upgrade", "20261124T034239",
+                "the newest DONE backup (restore point before_upgrade is not one the catalogue "
+                "knows, so where it lies is not known)");
+}
+
+static void test_op_recover_pick_other_kinds(void **state)
+{
+    (void)state;
+    expect_pick(RC_TARGET_XID, "745", "20261124T034239",
+                "the newest DONE backup (the catalogue cannot tell when transaction 745 ran: "
+                "choose an older backup if it is older)");
+    expect_pick(RC_TARGET_IMMEDIATE, NULL, "20261124T034239",
+                "the newest DONE backup (--target-immediate stops where it ends)");
+    expect_pick(RC_TARGET_NONE, NULL, "20261124T034239",
+                "the newest DONE backup (no target: the recovery replays all the archived WAL)");
+}
+
+static void test_op_recover_pick_no_why_and_empty(void **state)
+{
+    (void)state;
+    struct cat_list list;
+    struct cel_err err = {0};
+    assert_int_equal(cat_list_load(unit_path("pg/base"), &list, &err), 0);
+    int i = op_recover_pick(&list, RC_TARGET_NONE, NULL, "pg", NULL, &err);
+    assert_true(i >= 0);
+    assert_string_equal(list.items[i].id, "20261124T034239");
+    cat_list_free(&list);
+
+    assert_int_equal(cat_list_load(unit_path("empty/base"), &list, &err), 0);
+    assert_int_equal(list.n, 0);
+    struct strbuf why = {0};
+    assert_int_equal(op_recover_pick(&list, RC_TARGET_NONE, NULL, "empty", &why, &err),
+                     -CEL_E_NOT_FOUND);
+    assert_string_equal(err.msg, "server empty has no DONE backup that ended before now");
+    assert_int_equal(why.len, 0);
+    cat_list_free(&list);
+}
+
+/* ---- op_window_load ---------------------------------------------------------- */
+
+static void load_window(const char *server, struct op_window *w)
+{
+    struct op_ctx ctx = {.cfg = cfg};
+    const struct cfg_server *s = cfg_server_find(cfg, server);
+    assert_non_null(s);
+    struct cel_err err = {0};
+    assert_int_equal(op_window_load(&ctx, s, w, &err), 0);
+}
+
+static void test_op_window_load(void **state)
+{
+    (void)state;
+    struct op_window w;
+    load_window("pg", &w);
+    assert_int_equal(w.cat.list.n, 5);
+    assert_true(w.cat.xdb_loaded);
+    assert_int_equal(w.oldest_done, 0);
+    assert_int_equal(w.newest_done, 1);
+    /* begin_time of 034224: 2026-11-24 03:42:24.447250+00:00 */
+    assert_true(fabs(w.begin - 1795491744.44725) < 1e-6);
+    /* the newest segment is the timeline 2 one; the .partial after it is not one */
+    assert_string_equal(w.last_wal, "000000020000000000000007");
+    assert_true(w.end == 1795491960.75);
+    assert_int_equal(w.end_lsn, 0x8000000);
+    assert_int_equal(w.segsize, 16u << 20);
+    assert_int_equal(w.n_restore_points, 2);
+    assert_string_equal(w.restore_points[0], "barman_20261124T034224");
+    assert_string_equal(w.restore_points[1], "barman_20261124T034239");
+    op_window_free(&w);
+    assert_int_equal(w.n_restore_points, 0);
+    assert_null(w.restore_points);
+    op_window_free(&w); /* twice is harmless */
+}
+
+static void test_op_window_load_segment_size(void **state)
+{
+    (void)state;
+    struct op_window w;
+    load_window("small", &w);
+    assert_int_equal(w.segsize, 1u << 20);
+    /* 000000010000000000001000 is no 1 MiB segment: 0x23 is the newest */
+    assert_string_equal(w.last_wal, "000000010000000000000023");
+    assert_true(w.end == 1796000060.5);
+    assert_int_equal(w.end_lsn, 0x24u << 20);
+    assert_int_equal(w.oldest_done, 0);
+    assert_int_equal(w.newest_done, 0);
+    assert_int_equal(w.n_restore_points, 1);
+    assert_string_equal(w.restore_points[0], "barman_20261201T000000");
+    op_window_free(&w);
+}
+
+static void test_op_window_load_empty(void **state)
+{
+    (void)state;
+    struct op_window w;
+    load_window("empty", &w);
+    assert_int_equal(w.cat.list.n, 0);
+    assert_int_equal(w.oldest_done, -1);
+    assert_int_equal(w.newest_done, -1);
+    assert_true(w.begin == 0);
+    assert_true(w.end == 0);
+    assert_string_equal(w.last_wal, "");
+    assert_int_equal(w.end_lsn, 0);
+    assert_int_equal(w.n_restore_points, 0);
+    op_window_free(&w);
+}
+
+static void test_op_window_load_unreadable_xlogdb(void **state)
+{
+    (void)state;
+    unit_write("small/wals/xlog.db", "not a line of xlog.db\n");
+    struct op_ctx ctx = {.cfg = cfg};
+    struct op_window w;
+    struct cel_err err = {0};
+    assert_int_equal(op_window_load(&ctx, cfg_server_find(cfg, "small"), &w, &err),
+                     -CEL_E_FORMAT);
+    assert_non_null(strstr(err.msg, "xlog.db"));
+    assert_int_equal(w.oldest_done, -1);
+    op_window_free(&w);
+    unit_write("small/wals/xlog.db", xlog_db_small);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_op_recover_pick_time),
+        cmocka_unit_test(test_op_recover_pick_lsn),
+        cmocka_unit_test(test_op_recover_pick_name),
+        cmocka_unit_test(test_op_recover_pick_other_kinds),
+        cmocka_unit_test(test_op_recover_pick_no_why_and_empty),
+        cmocka_unit_test(test_op_window_load),
+        cmocka_unit_test(test_op_window_load_segment_size),
+        cmocka_unit_test(test_op_window_load_empty),
+        cmocka_unit_test(test_op_window_load_unreadable_xlogdb),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
