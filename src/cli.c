@@ -264,7 +264,8 @@ static int run_recover(const struct op_ctx *ctx, const struct cli_parsed *p, str
                                  .get_wal = -1,
                                  .standby_mode = cli_value(p, "standby-mode") != NULL,
                                  .retry_times = -1,
-                                 .force = cli_value(p, "force") != NULL};
+                                 .force = cli_value(p, "force") != NULL,
+                                 .dry_run = cli_value(p, "dry-run") != NULL};
     for (size_t i = 0; i < CEL_ARRAY_LEN(targets); i++) {
         const char *v = cli_value(p, targets[i].option);
         if (!v)
@@ -417,7 +418,9 @@ static const struct cli_opt recover_opts[] = {
     {"jobs", 'j', "N", "parallel rsync processes (parallel_jobs)"},
     {"retry-times", 0, "N", "retries of a failed copy (basebackup_retry_times)"},
     {"bwlimit", 0, "KBPS", "bandwidth limit of the copy (bandwidth_limit)"},
-    {"force", 0, NULL, "skip the checks of the target and of the WAL (not of the destination)"},
+    {"force", 0, NULL,
+     "skip the target, WAL and free space checks (never the destination's)"},
+    {"dry-run", 0, NULL, "make every check and print the plan; write nothing, run no hook"},
     {NULL, 0, NULL, NULL},
 };
 

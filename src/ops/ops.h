@@ -162,9 +162,33 @@ struct op_recover_req {
     int jobs;                      /* 0: parallel_jobs */
     int retry_times;               /* -1: basebackup_retry_times */
     int bwlimit;                   /* KB/s; 0: bandwidth_limit */
-    bool force;                    /* skip the target and WAL checks */
+    bool force;                    /* skip the target, WAL and free space checks */
     const char *cellar_path;       /* this program, for restore_command with get-wal */
+    bool dry_run;                  /* --dry-run: every check of a real recovery (target,
+                                      backup status, target against the backup, the WAL
+                                      plan, tablespace relocations, the destination and
+                                      every tablespace location empty, free space), then
+                                      a "recover-plan" result; nothing is written, no hook
+                                      runs, incoming/ is not archived */
 };
+/* Besides the checks above, a real recovery (and --dry-run) refuses, unless
+ * --force, a destination whose filesystem (that of DEST's nearest existing
+ * ancestor: statvfs locally, `df -Pk` over --remote-ssh-command) has less
+ * free space than the backup's size plus the WAL it copies, decompressed
+ * (none with get-wal): -CEL_E_CONFLICT with both figures and a hint. When
+ * the free space cannot be read, a warning is logged and the recovery goes
+ * on.
+ *
+ * The "recover-plan" result's JSON data:
+ *   {"server": S, "backup_id": ID, "backup_reason": why (auto) or null,
+ *    "destination": DEST, "remote": SSH or null,
+ *    "data_bytes": N, "wal_files": N, "wal_bytes": N, "get_wal": bool,
+ *    "free_bytes": N or null (unknown), "needed_bytes": N,
+ *    "tablespaces": [{"name":..,"oid":..,"location":..}],
+ *    "target": "time"|"xid"|"lsn"|"name"|"immediate"|null, "target_value": ..}
+ * data_bytes is the backup's size (tablespaces included), wal_bytes what the
+ * WAL copied takes once decompressed, needed_bytes their sum. The text form
+ * says the same in a few lines ending "Nothing was written (--dry-run)." */
 int op_recover(const struct op_ctx *ctx, const struct op_recover_req *req, struct cel_err *err);
 
 struct op_catalog;

@@ -8,9 +8,13 @@
  * recovery cannot stop before the copy is consistent); it lies within the
  * archived WAL; the segments from the backup's begin_wal to the target are
  * all there; the destination and the tablespace locations are empty (a
- * tablespace recovered over the live server's would destroy it). --force
- * skips the target and WAL checks, never the emptiness checks. `auto` picks
- * the backup with op_recover_pick (recover_window.c).
+ * tablespace recovered over the live server's would destroy it); the
+ * destination's filesystem has room for the backup and the WAL copied.
+ * --force skips the target, WAL and free space checks, never the emptiness
+ * checks. --dry-run stops after the checks and reports the plan (a
+ * "recover-plan" result) instead: no hook runs, incoming/ is left alone and
+ * nothing is written, not even the scratch directory of a remote recovery.
+ * `auto` picks the backup with op_recover_pick (recover_window.c).
  *
  * Then, as Barman 3.4 does (reference section 7.2): the tablespaces are
  * copied to their locations (or the --tablespace relocations) and linked
@@ -27,6 +31,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "backup_int.h"
 #include "copy_report.h"
 #include "fmt.h"
 #include "hook.h"
@@ -209,14 +214,17 @@ static int check_target(const struct cfg_server *s, const struct cat_backup *b,
 struct wal_plan {
     char (*names)[WAL_NAME_MAX];
     size_t n;
-    uint64_t bytes;
+    uint64_t bytes; /* what the files take restored (decompressed) */
 };
 
-static void plan_add(struct wal_plan *p, const struct xdb_entry *e)
+/* Add e, which takes restored bytes once decompressed: a segment is a whole
+ * segment whatever its compression; a history file is small and counted as
+ * archived. */
+static void plan_add(struct wal_plan *p, const struct xdb_entry *e, uint64_t restored)
 {
     p->names = cel_xrealloc_array(p->names, p->n + 1, sizeof *p->names);
     memcpy(p->names[p->n++], e->name, WAL_NAME_MAX);
-    p->bytes += e->size;
+    p->bytes += restored;
 }
 
 /* The timeline the recovery follows: --target-tli, or the newest archived. */
@@ -255,7 +263,7 @@ static int plan_wal(const struct op_recover_req *req, const struct cat_backup *b
     for (size_t i = 0; i < xdb->n; i++) {
         struct wal_name w;
         if (wal_name_parse(xdb->entries[i].name, &w, NULL) == 0 && w.kind == WAL_KIND_HISTORY)
-            plan_add(p, &xdb->entries[i]);
+            plan_add(p, &xdb->entries[i], xdb->entries[i].size);
     }
     /* per timeline, in order: contiguous segments, or the hole is reported */
     uint64_t expect = first, last_seen = 0;
@@ -283,7 +291,7 @@ static int plan_wal(const struct op_recover_req *req, const struct cat_backup *b
                                                      "missing from the archive",
                                missing, b->id);
         }
-        plan_add(p, e);
+        plan_add(p, e, segsize);
         any = true;
         last_seen = seg;
         if (when && e->time > when)
@@ -337,6 +345,11 @@ struct run {
     bool get_wal;
     struct model m;
     struct op_copy_report report;
+    /* the plan: what the checks found */
+    struct strbuf why;    /* why auto picked the backup; empty otherwise */
+    uint64_t data_bytes;  /* the backup's size */
+    uint64_t free_bytes;  /* on DEST's filesystem, when free_known */
+    bool free_known;
 };
 
 static void copy_opts(struct run *r, struct rsync_opts *o)
@@ -598,6 +611,153 @@ static int check_destination(struct run *r, struct cel_err *err)
     return rc;
 }
 
+/* What the recovery writes: the whole backup (tablespaces included, all
+ * counted against DEST's filesystem) and the WAL it copies, decompressed. */
+static uint64_t needed_bytes(const struct run *r)
+{
+    return r->data_bytes + (r->get_wal ? 0 : r->wal.bytes);
+}
+
+/* Enough free space on DEST's filesystem for the copy? A copy that fills
+ * the disk fails halfway and leaves a partial data directory behind (and
+ * may hurt whatever else lives there), so say so before anything is
+ * written. Free space that cannot be read is a warning, not a refusal. */
+static int check_space(struct run *r, struct cel_err *err)
+{
+    const struct cat_backup *b = r->b;
+    if (b->size.set && b->size.v >= 0) {
+        r->data_bytes = (uint64_t)b->size.v;
+    } else {
+        uint64_t dedup = 0;
+        struct cel_err uerr = {0};
+        if (bk_disk_usage(r->backup_dir, &r->data_bytes, &dedup, &uerr) < 0)
+            op_log(r->ctx, LOG_WARNING, r->s->name,
+                   "backup %s records no size, and measuring it failed: %s", b->id, uerr.msg);
+    }
+    struct cel_err ferr = {0};
+    const char *where = r->d.ssh ? r->d.ssh : "";
+    const char *colon = r->d.ssh ? ":" : "";
+    if (rd_free_space(&r->d, r->req->dest, &r->free_bytes, &ferr) < 0) {
+        op_log(r->ctx, LOG_WARNING, r->s->name, "cannot tell the free space for %s%s%s (%s): the "
+                                                "copy fails if the disk fills up",
+               where, colon, r->req->dest, ferr.msg);
+        return 0;
+    }
+    r->free_known = true;
+    uint64_t needed = needed_bytes(r);
+    if (r->free_bytes >= needed)
+        return 0;
+    struct strbuf have = {0}, need = {0}, data = {0}, wal = {0};
+    fmt_size((double)r->free_bytes, &have);
+    fmt_size((double)needed, &need);
+    fmt_size((double)r->data_bytes, &data);
+    fmt_size((double)(r->get_wal ? 0 : r->wal.bytes), &wal);
+    int rc = 0;
+    if (r->req->force) {
+        op_log(r->ctx, LOG_WARNING, r->s->name, "--force: the recovery goes on into %s%s%s with "
+                                                "%s free, although it needs %s",
+               where, colon, r->req->dest, sb_str(&have), sb_str(&need));
+    } else {
+        rc = cel_err_set(err, CEL_E_CONFLICT, "not enough free space for %s%s%s: %s free, the "
+                                              "recovery needs %s (backup %s: %s, WAL: %s)",
+                         where, colon, r->req->dest, sb_str(&have), sb_str(&need), b->id,
+                         sb_str(&data), sb_str(&wal));
+        cel_err_hint(err, "Free space on that filesystem or recover elsewhere; --force skips "
+                          "this check (the copy then fails if the disk fills up). Nothing was "
+                          "written.");
+    }
+    sb_free(&have);
+    sb_free(&need);
+    sb_free(&data);
+    sb_free(&wal);
+    return rc;
+}
+
+/* ---- the plan (--dry-run) ------------------------------------------------------- */
+
+static const char *target_word(enum rc_target_kind k)
+{
+    switch (k) {
+    case RC_TARGET_TIME:
+        return "time";
+    case RC_TARGET_XID:
+        return "xid";
+    case RC_TARGET_LSN:
+        return "lsn";
+    case RC_TARGET_NAME:
+        return "name";
+    case RC_TARGET_IMMEDIATE:
+        return "immediate";
+    case RC_TARGET_NONE:
+        break;
+    }
+    return NULL;
+}
+
+static void render_plan_text(const void *p, struct strbuf *out)
+{
+    const struct run *r = p;
+    const struct op_recover_req *req = r->req;
+    sb_appendf(out, "Recovery plan: backup %s of server %s into %s%s%s\n", r->b->id, r->s->name,
+               r->d.ssh ? r->d.ssh : "", r->d.ssh ? ":" : "", req->dest);
+    if (r->why.len)
+        sb_appendf(out, "  Backup chosen         : %s\n", sb_str(&r->why));
+    sb_appendf(out, "  Target                : %s%s%s%s\n", target_option(req->target),
+               req->target_value ? " " : "", req->target_value ? req->target_value : "",
+               req->exclusive ? " (exclusive)" : "");
+    for (size_t i = 0; i < r->n_tbs; i++)
+        sb_appendf(out, "  Tablespace %s (oid %lld) : %s\n", r->tbs[i].t->name,
+                   (long long)r->tbs[i].t->oid, r->tbs[i].location);
+    sb_append(out, "  Data                  : ");
+    fmt_size((double)r->data_bytes, out);
+    sb_appendc(out, '\n');
+    if (r->get_wal) {
+        sb_append(out, "  WAL                   : fetched by restore_command (cellar get-wal)\n");
+    } else {
+        sb_appendf(out, "  WAL                   : %zu file%s (", r->wal.n,
+                   r->wal.n == 1 ? "" : "s");
+        fmt_size((double)r->wal.bytes, out);
+        sb_appendf(out, ") copied into %s/%s\n", req->dest,
+                   req->target == RC_TARGET_NONE ? "pg_wal" : "barman_wal");
+    }
+    sb_append(out, "  Space needed          : ");
+    fmt_size((double)needed_bytes(r), out);
+    if (r->free_known) {
+        sb_append(out, " (");
+        fmt_size((double)r->free_bytes, out);
+        sb_append(out, " free on DEST's filesystem)\n");
+    } else {
+        sb_append(out, " (free space unknown)\n");
+    }
+    sb_append(out, "Nothing was written (--dry-run).\n");
+}
+
+static json_t *render_plan_json(const void *p)
+{
+    const struct run *r = p;
+    const struct op_recover_req *req = r->req;
+    json_t *tbs = json_array();
+    for (size_t i = 0; i < r->n_tbs; i++)
+        json_array_append_new(tbs, json_pack("{s:s, s:I, s:s}", "name", r->tbs[i].t->name, "oid",
+                                             (json_int_t)r->tbs[i].t->oid, "location",
+                                             r->tbs[i].location));
+    const char *target = target_word(req->target);
+    uint64_t wal_bytes = r->get_wal ? 0 : r->wal.bytes;
+    return json_pack(
+        "{s:s, s:s, s:o, s:s, s:o, s:I, s:I, s:I, s:b, s:o, s:I, s:o, s:o, s:o}", "server",
+        r->s->name, "backup_id", r->b->id, "backup_reason",
+        r->why.len ? json_string(sb_str(&r->why)) : json_null(), "destination", req->dest,
+        "remote", r->d.ssh ? json_string(r->d.ssh) : json_null(), "data_bytes",
+        (json_int_t)r->data_bytes, "wal_files", (json_int_t)(r->get_wal ? 0 : r->wal.n),
+        "wal_bytes", (json_int_t)wal_bytes, "get_wal", r->get_wal, "free_bytes",
+        r->free_known ? json_integer((json_int_t)r->free_bytes) : json_null(), "needed_bytes",
+        (json_int_t)needed_bytes(r), "tablespaces", tbs, "target",
+        target ? json_string(target) : json_null(), "target_value",
+        req->target_value ? json_string(req->target_value) : json_null());
+}
+
+/* ---- running it ------------------------------------------------------------------- */
+
 static void hook_env(const struct run *r, struct hook_vars *v, const char *error)
 {
     hook_vars_add(v, "BARMAN_BACKUP_DIR", "%s", r->backup_dir);
@@ -607,16 +767,13 @@ static void hook_env(const struct run *r, struct hook_vars *v, const char *error
     hook_vars_add(v, "BARMAN_ERROR", "%s", error ? error : "");
 }
 
+/* The checks passed: the hooks, the copy and the settings. */
 static int recover_backup(struct run *r, struct cel_err *err)
 {
-    int rc = plan_tablespaces(r, err);
-    if (rc == 0)
-        rc = check_destination(r, err);
-    if (rc < 0)
-        return rc;
     struct hook_vars v = {0};
     hook_env(r, &v, NULL);
     char *abort_msg = NULL;
+    int rc = 0;
     if (op_run_hooks(r->ctx, r->s, CFG_HOOK_PRE_RECOVERY, "recovery", true, &v, &abort_msg)) {
         rc = cel_err_set(err, CEL_E_PROC, "recovery stopped: %s", abort_msg);
         free(abort_msg);
@@ -642,6 +799,18 @@ static int recover_backup(struct run *r, struct cel_err *err)
     return rc;
 }
 
+/* The files waiting in incoming/, which a real recovery archives first. */
+static size_t incoming_files(const struct cfg_server *s)
+{
+    struct stor_names names;
+    if (!s->incoming_wals_directory ||
+        stor_list_dir(s->incoming_wals_directory, NULL, NULL, &names, NULL) < 0)
+        return 0;
+    size_t n = names.n;
+    stor_names_free(&names);
+    return n;
+}
+
 int op_recover(const struct op_ctx *ctx, const struct op_recover_req *req, struct cel_err *err)
 {
     const struct cfg_server *s;
@@ -662,20 +831,30 @@ int op_recover(const struct op_ctx *ctx, const struct op_recover_req *req, struc
     if (req->dest[0] != '/')
         return cel_err_set(err, CEL_E_USAGE, "recover: DEST must be an absolute path, not '%s'",
                            req->dest);
-    /* what is waiting in incoming/ may be the WAL this recovery needs */
-    struct op_archive_summary sum;
-    struct cel_err aerr = {0};
-    if (op_archive_server(ctx, s, 0, &sum, &aerr) < 0)
-        op_log(ctx, LOG_WARNING, s->name, "archiving incoming WAL first: %s", aerr.msg);
+    /* what is waiting in incoming/ may be the WAL this recovery needs; a
+     * dry run leaves it there and says so */
+    if (req->dry_run) {
+        size_t waiting = incoming_files(s);
+        if (waiting)
+            op_log(ctx, LOG_WARNING, s->name,
+                   "--dry-run leaves incoming/ alone: the recovery archives the %zu file%s "
+                   "waiting there first, which this plan leaves out",
+                   waiting, waiting == 1 ? "" : "s");
+    } else {
+        struct op_archive_summary sum;
+        struct cel_err aerr = {0};
+        if (op_archive_server(ctx, s, 0, &sum, &aerr) < 0)
+            op_log(ctx, LOG_WARNING, s->name, "archiving incoming WAL first: %s", aerr.msg);
+    }
     struct op_catalog cat;
     rc = op_catalog_load(ctx, s, true, &cat, err);
     if (rc < 0)
         return rc;
-    int i = strcmp(req->backup, "auto") == 0
-                ? op_recover_pick(&cat.list, req->target, req->target_value, s->name, NULL, err)
-                : cat_resolve(&cat.list, req->backup, s->name, err);
     struct run r = {.ctx = ctx, .s = s, .req = req, .xdb = &cat.xdb,
                     .report = {.ctx = ctx, .server = s->name}};
+    int i = strcmp(req->backup, "auto") == 0
+                ? op_recover_pick(&cat.list, req->target, req->target_value, s->name, &r.why, err)
+                : cat_resolve(&cat.list, req->backup, s->name, err);
     if (i >= 0) {
         r.b = &cat.list.items[i];
         r.backup_dir = cel_xasprintf("%s/%s", s->basebackups_directory, r.b->id);
@@ -692,13 +871,22 @@ int op_recover(const struct op_ctx *ctx, const struct op_recover_req *req, struc
         if (rc == 0 && !r.get_wal)
             rc = plan_wal(req, r.b, &cat.xdb, &r.wal, err);
         if (rc == 0)
-            rc = rd_init(&r.d, req->remote_ssh_command, s->path_prefix, err);
-        if (rc == 0) {
+            rc = rd_init(&r.d, req->remote_ssh_command, s->path_prefix, !req->dry_run, err);
+        if (rc == 0)
+            rc = plan_tablespaces(&r, err);
+        if (rc == 0)
+            rc = check_destination(&r, err);
+        if (rc == 0)
+            rc = check_space(&r, err);
+        if (rc == 0 && req->dry_run) {
+            struct op_result res = {"recover-plan", &r, render_plan_text, render_plan_json};
+            op_result(ctx, &res);
+        } else if (rc == 0) {
             op_phase(ctx, s->name, "recover", "recovering backup %s of server %s into %s%s%s",
                      r.b->id, s->name, r.d.ssh ? r.d.ssh : "", r.d.ssh ? ":" : "", req->dest);
             rc = recover_backup(&r, err);
         }
-        if (rc == 0) {
+        if (rc == 0 && !req->dry_run) {
             r.m = (struct model){.server = s->name,
                                  .id = r.b->id,
                                  .dest = req->dest,
@@ -721,6 +909,7 @@ int op_recover(const struct op_ctx *ctx, const struct op_recover_req *req, struc
     } else {
         rc = i;
     }
+    sb_free(&r.why);
     free(r.wal.names);
     free(r.tbs);
     free(r.backup_dir);

@@ -8,17 +8,20 @@
 #include <errno.h>
 #include <libgen.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "recover_int.h"
 #include "storage.h"
 
-int rd_init(struct rdest *d, const char *ssh, const char *path_prefix, struct cel_err *err)
+int rd_init(struct rdest *d, const char *ssh, const char *path_prefix, bool stage,
+            struct cel_err *err)
 {
     memset(d, 0, sizeof *d);
     d->ssh = ssh;
     d->path_prefix = path_prefix;
-    if (!ssh)
+    if (!ssh || !stage)
         return 0;
     const char *tmp = getenv("TMPDIR");
     d->stage = cel_xasprintf("%s/cellar-recover.XXXXXX", tmp && *tmp ? tmp : "/tmp");
@@ -139,5 +142,88 @@ int rd_write(const struct rdest *d, const char *path, const char *data, size_t l
     unlink(local);
     free(local);
     free(copy);
+    return rc;
+}
+
+/* Is text (up to len bytes) a run of decimal digits? */
+static bool all_digits(const char *text, size_t len)
+{
+    if (len == 0)
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if (text[i] < '0' || text[i] > '9')
+            return false;
+    return true;
+}
+
+int rd_parse_df(const char *text, uint64_t *out, struct cel_err *err)
+{
+    /* the last non-empty line */
+    const char *line = NULL;
+    size_t line_len = 0;
+    for (const char *p = text ? text : ""; *p;) {
+        size_t n = strcspn(p, "\n");
+        if (n > strspn(p, " \t")) {
+            line = p;
+            line_len = n;
+        }
+        p += n + (p[n] == '\n');
+    }
+    /* its fields; Available is the one before the first "NN%" preceded by
+     * three numbers (1024-blocks, Used, Available) */
+    const char *field[64];
+    size_t flen[64], nf = 0;
+    for (size_t i = 0; line && i < line_len && nf < CEL_ARRAY_LEN(field);) {
+        i += strspn(line + i, " \t");
+        size_t n = 0;
+        while (i + n < line_len && line[i + n] != ' ' && line[i + n] != '\t')
+            n++;
+        if (n) {
+            field[nf] = line + i;
+            flen[nf++] = n;
+        }
+        i += n;
+    }
+    for (size_t k = 3; k < nf; k++) {
+        if (flen[k] < 2 || field[k][flen[k] - 1] != '%' || !all_digits(field[k], flen[k] - 1) ||
+            !all_digits(field[k - 1], flen[k - 1]) || !all_digits(field[k - 2], flen[k - 2]) ||
+            !all_digits(field[k - 3], flen[k - 3]) || flen[k - 1] > 15)
+            continue;
+        uint64_t kib = strtoull(field[k - 1], NULL, 10);
+        *out = kib * 1024;
+        return 0;
+    }
+    return cel_err_set(err, CEL_E_FORMAT, "cannot read the free space from df's output '%.*s'",
+                       (int)(line_len > 200 ? 200 : line_len), line ? line : "");
+}
+
+int rd_free_space(const struct rdest *d, const char *path, uint64_t *out, struct cel_err *err)
+{
+    if (d->ssh) {
+        const char *argv[] = {"sh", "-c",
+                              "p=$1; while [ ! -e \"$p\" ]; do p=$(dirname -- \"$p\"); done; "
+                              "df -Pk -- \"$p\"",
+                              "sh", path, NULL};
+        char *text = NULL;
+        int rc = run(d, argv, &text, err);
+        if (rc == 0)
+            rc = rd_parse_df(text, out, err);
+        free(text);
+        return rc;
+    }
+    char *cur = cel_xstrdup(path);
+    struct stat st;
+    while (stat(cur, &st) < 0 && strcmp(cur, "/") != 0 && strcmp(cur, ".") != 0) {
+        char *up = cel_xstrdup(dirname(cur));
+        free(cur);
+        cur = up;
+    }
+    struct statvfs v;
+    int rc = 0;
+    if (statvfs(cur, &v) < 0)
+        rc = cel_err_sys(err, CEL_E_IO, errno, "cannot read the free space of %s", cur);
+    else
+        *out = (uint64_t)v.f_bavail * (uint64_t)v.f_frsize;
+    free(cur);
     return rc;
 }

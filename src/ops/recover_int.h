@@ -15,7 +15,10 @@ struct rdest {
     char *stage;             /* local scratch directory for remote writes */
 };
 
-int rd_init(struct rdest *d, const char *ssh, const char *path_prefix, struct cel_err *err);
+/* stage: create the local scratch directory remote writes go through (a
+ * --dry-run, which writes nothing, does without). */
+int rd_init(struct rdest *d, const char *ssh, const char *path_prefix, bool stage,
+            struct cel_err *err);
 void rd_free(struct rdest *d);
 /* 0 when path is absent or an empty directory; -CEL_E_CONFLICT naming what
  * (what: "destination", "tablespace tbs1 location") when it holds something. */
@@ -30,6 +33,17 @@ int rd_read(const struct rdest *d, const char *path, char **out, struct cel_err 
 /* Write path (durably when local; over rsync when remote). */
 int rd_write(const struct rdest *d, const char *path, const char *data, size_t len,
              struct cel_err *err);
+/* The bytes free on the filesystem holding path, or its nearest existing
+ * ancestor when path does not exist (yet): statvfs's f_bavail locally, the
+ * Available column of `df -Pk` on the remote host; both leave out the blocks
+ * reserved for root. -CEL_E_IO (statvfs), -CEL_E_PROC (df or ssh failed) or
+ * -CEL_E_FORMAT (df's output not understood) when it cannot tell. Blocks
+ * (a remote command). */
+int rd_free_space(const struct rdest *d, const char *path, uint64_t *out, struct cel_err *err);
+/* The Available figure of `df -Pk` output, in bytes: the last line's
+ * number before its "NN%" capacity field (so a filesystem name with spaces
+ * does not shift it). -CEL_E_FORMAT when there is none. */
+int rd_parse_df(const char *text, uint64_t *out, struct cel_err *err);
 /* rsync options reaching the destination. */
 void rd_rsync_opts(const struct rdest *d, struct rsync_opts *o);
 

@@ -14,6 +14,17 @@
 # or the --tablespace directory); a gap in the archive between the backup and the end of the WAL
 # (a segment and its xlog.db line removed), with and without a target after
 # the gap. --force skips the target check, not the destination check.
+#
+# --dry-run (with a configuration whose pre_recovery_script leaves a mark,
+# and a segment waiting in incoming/): on a good request it exits 0, writes
+# nothing, runs no hook, leaves incoming/ alone, and its JSON plan names the
+# backup auto picked and why, the sizes (data = backup.info's size, WAL =
+# whole segments, needed = their sum, free space known) and the relocated
+# tablespace; its text form ends "Nothing was written (--dry-run)."; it
+# refuses a bad target and a destination that is not empty as the real run
+# does. The real recovery with --force and the same configuration does run
+# the hook. A recovery into a 1 MiB tmpfs is refused for want of free space,
+# naming both figures, and writes nothing there; --force skips that check.
 # Run: tests/run.sh tests/integration/t_recover_refusals.sh
 # shellcheck source-path=SCRIPTDIR
 set -u
@@ -22,7 +33,7 @@ set -u
 . "$(dirname "$0")/lib/backup.sh"
 . "$(dirname "$0")/lib/recover.sh"
 harness_init || exit 1
-tap_plan 45
+tap_plan 75
 
 home=$T/home
 conf=$T/cellar.conf
@@ -105,14 +116,82 @@ is "$REC_RC" 1 "a --tablespace directory that is not empty: exit status 1"
 is "$(ls -A "$T/full_tbs")/$(cat "$T/full_tbs/keep")" "keep/precious" "it is untouched"
 ok "nothing written" test ! -e "$T/d_tbs"
 
+# ---- --dry-run ----------------------------------------------------------------------------------
+hookconf=$T/cellar-hook.conf # [main] is the last section: the hook goes there
+{ cat "$conf"; printf 'pre_recovery_script = touch %s/hook_ran\n' "$T"; } >"$hookconf"
+add_row main d
+pg_sql main "SELECT pg_switch_wal()" >/dev/null
+incoming_waits() { compgen -G "$home/main/incoming/0*" >/dev/null; }
+wait_for 60 incoming_waits || tap_bail "no segment arrived in incoming/"
+incoming=$(ls "$home/main/incoming")
+"$CELLAR" -c "$hookconf" -f json recover --dry-run --tablespace "tbs1:$nt" main auto "$T/d_plan" \
+    </dev/null >"$T/plan.json" 2>&1
+is "$?" 0 "--dry-run of a good recovery: exit status 0"
+diag "$(cat "$T/plan.json")"
+ok "--dry-run wrote nothing: DEST and the --tablespace directory are absent" \
+    test ! -e "$T/d_plan" -a ! -e "$nt"
+ok "--dry-run ran no hook" test ! -e "$T/hook_ran"
+is "$(ls "$home/main/incoming")" "$incoming" "--dry-run left incoming/ alone ($incoming)"
+like "$(cat "$T/plan.json")" "incoming/ alone: the recovery archives the 1 file waiting" "and says so"
+is "$(plan_field "$T/plan.json" 'd["backup_id"]')" "\"$id\"" "the plan names the backup"
+like "$(plan_field "$T/plan.json" 'd["backup_reason"]')" '^"the newest DONE backup \(no target' \
+    "and why auto picked it"
+is "$(plan_field "$T/plan.json" 'd["data_bytes"]')" "$(backup_info "$conf" main "$id" size)" \
+    "data_bytes is the backup's size"
+is "$(plan_field "$T/plan.json" 'd["wal_files"] > 0 and d["wal_bytes"] == d["wal_files"] * 16777216')" \
+    true "wal_bytes counts whole segments, wal_files of them"
+is "$(plan_field "$T/plan.json" 'd["needed_bytes"] == d["data_bytes"] + d["wal_bytes"]')" true \
+    "needed_bytes is data plus WAL"
+is "$(plan_field "$T/plan.json" 'type(d["free_bytes"]).__name__')" '"int"' "free_bytes is known"
+is "$(plan_field "$T/plan.json" '[(t["name"], t["location"]) for t in d["tablespaces"]]')" \
+    "[[\"tbs1\", \"$nt\"]]" "the tablespace goes to its relocation"
+is "$(plan_field "$T/plan.json" '[d["target"], d["get_wal"], d["remote"]]')" "[null, false, null]" \
+    "no target, WAL copied, local"
+
+rec_run --dry-run --tablespace "tbs1:$nt" --target-lsn "$L_LAST" main "$id" "$T/d_plan"
+is "$REC_RC" 0 "--dry-run in text: exit status 0"
+is "$(tail -n 1 <<<"$REC_OUT")" "Nothing was written (--dry-run)." \
+    "the text plan ends saying nothing was written"
+like "$REC_OUT" "Target +: --target-lsn $L_LAST" "it names the target"
+ok "nothing written" test ! -e "$T/d_plan" -a ! -e "$nt"
+refused "--dry-run: target time before the backup's end" 2 "target.time.*before" \
+    "$T/d_plan" --dry-run --target-time "$T_OLD"
+d=$T/d_full
+rec_run --dry-run --tablespace "tbs1:$nt" main "$id" "$d"
+is "$REC_RC" 1 "--dry-run into a destination that is not empty: exit status 1, as the real run"
+like "$REC_OUT" "destination $d is not empty" "the message says so"
+is "$(ls -A "$d")/$(cat "$d/keep")" "keep/precious" "the destination is untouched"
+
+# ---- free space ---------------------------------------------------------------------------------
+small=$T/small
+mkdir "$small"
+if mount -t tmpfs -o size=1m cellar-test "$small"; then
+    harness_at_exit umount "$small"
+    rec_run --tablespace "tbs1:$small/tbs" main "$id" "$small/dest"
+    is "$REC_RC" 1 "a recovery into a 1 MiB tmpfs: exit status 1"
+    like "$REC_OUT" "not enough free space for $small/dest: 1\.0 MiB free, the recovery needs [0-9.]+ MiB \(backup $id: [0-9.]+ MiB, WAL: [0-9.]+ MiB\)" \
+        "the message gives both figures"
+    like "$REC_OUT" "HINT: Free space .*--force skips this check" "the hint says what to do"
+    is "$(ls -A "$small")" "" "nothing was written there"
+    rec_run --force --dry-run --tablespace "tbs1:$small/tbs" main "$id" "$small/dest"
+    is "$REC_RC" 0 "--force skips the free space check (--dry-run --force: exit status 0)"
+    like "$REC_OUT" "--force: the recovery goes on into $small/dest with 1\.0 MiB free" \
+        "and warns instead"
+else
+    for t in "exit status 1" "both figures" "the hint" "nothing written" "--force" "its warning"; do
+        skip "free space in a 1 MiB tmpfs: $t" "cannot mount a tmpfs here"
+    done
+fi
+
 d=$T/d_empty
 mkdir "$d"
 rec_run --tablespace "tbs1:$nt" --target-time "$T_OLD" main "$id" "$d"
 is "$REC_RC" 2 "an empty destination and a target time before the end: exit status 2"
 is "$(ls -A "$d")" "" "the empty destination stays empty"
-rec_run --force --tablespace "tbs1:$nt" --target-time "$T_OLD" main "$id" "$d"
+conf=$hookconf rec_run --force --tablespace "tbs1:$nt" --target-time "$T_OLD" main "$id" "$d"
 is "$REC_RC" 0 "--force skips the target check"
 ok "and recovers" test -f "$d/PG_VERSION"
+ok "the real recovery ran the pre_recovery_script that --dry-run did not" test -e "$T/hook_ran"
 rm -rf "$d" "$nt"
 
 # ---- a gap in the archive ---------------------------------------------------------------------

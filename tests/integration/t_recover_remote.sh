@@ -10,6 +10,9 @@
 #   relocated with --tablespace; the files arrive owned by postgres (so they
 #   came through ssh, not a local copy as root), DEST/pg_wal holds the
 #   segments decompressed;
+# - --dry-run over ssh: exit 0, nothing written on the other host, the free
+#   space read with df over ssh, the WAL counted decompressed (whole
+#   segments, though the archive is zstd);
 # - over ssh to --target-lsn L with --target-action promote: the WAL goes to
 #   DEST/barman_wal, which recovery_end_command removes;
 # - locally with --get-wal to --target-lsn L: no WAL copied, restore_command
@@ -29,7 +32,7 @@ set -u
 . "$(dirname "$0")/lib/backup.sh"
 . "$(dirname "$0")/lib/recover.sh"
 harness_init || exit 1
-tap_plan 37
+tap_plan 41
 
 sshd_start || tap_bail "cannot start sshd"
 home=$T/home
@@ -69,6 +72,18 @@ start_rec() {
     pg_start_datadir "$1" "$2" || return 1
     wait_for 60 "$3" "$1" || { diag "$(tail -n 15 "$(_pg_get "$1" LOG)")"; return 1; }
 }
+
+# ---- 0. --dry-run over ssh ------------------------------------------------------------------
+d=$remote/r_plan
+"$CELLAR" -c "$conf" -f json recover --dry-run --remote-ssh-command "$SSH_COMMAND" \
+    --tablespace "tbs1:$remote/r_plan_tbs" main "$id" "$d" </dev/null >"$T/plan.json" 2>&1
+is "$?" 0 "recover --dry-run --remote-ssh-command: exit status 0"
+diag "$(cat "$T/plan.json")"
+ok "nothing was written on the other host" test ! -e "$d" -a ! -e "$remote/r_plan_tbs"
+is "$(plan_field "$T/plan.json" '[d["remote"], type(d["free_bytes"]).__name__]')" \
+    "[\"$SSH_COMMAND\", \"int\"]" "the free space was read over ssh (df -Pk)"
+is "$(plan_field "$T/plan.json" 'd["wal_files"] > 0 and d["wal_bytes"] == d["wal_files"] * 16777216')" \
+    true "the zstd WAL is counted as whole segments, as it is restored"
 
 # ---- 1. over ssh, to the end of the WAL, tablespace relocated ------------------------------
 d=$remote/r_end

@@ -1,8 +1,9 @@
 /*
- * Unit tests of the planning side of recovery (src/ops/recover_window.c):
- * which backup `recover ... auto` picks for each kind of target and the
- * reason it gives, and the recoverable window of a prepared catalogue and
- * xlog.db.
+ * Unit tests of the planning side of recovery (src/ops/recover_window.c and
+ * rd_parse_df of src/ops/recover_dest.c): which backup `recover ... auto`
+ * picks for each kind of target and the reason it gives, the recoverable
+ * window of a prepared catalogue and xlog.db, and the Available figure of
+ * `df -Pk` output.
  *
  * The catalogue of server "pg", in the test's temporary directory, varies
  * the Barman rsync example of catalog_fixture.h:
@@ -21,6 +22,7 @@
 #include <math.h>
 
 #include "ops/ops.h"
+#include "ops/recover_int.h"
 
 /* info with the line "key=..." replaced by "key=value" (caller frees). */
 static char *info_with(const char *info, const char *key, const char *value)
@@ -325,6 +327,42 @@ static void test_op_window_load_unreadable_xlogdb(void **state)
     unit_write("small/wals/xlog.db", xlog_db_small);
 }
 
+/* ---- rd_parse_df ------------------------------------------------------------------ */
+
+static void test_rd_parse_df(void **state)
+{
+    (void)state;
+    uint64_t avail = 0;
+    struct cel_err err = {0};
+    assert_int_equal(
+        rd_parse_df("Filesystem     1024-blocks  Used Available Capacity Mounted on\n"
+                    "tmpfs                 1024    12      1012       2% /mnt/small\n",
+                    &avail, &err),
+        0);
+    assert_int_equal(avail, 1012u * 1024);
+    /* spaces in the filesystem and mount point names do not shift the figure */
+    assert_int_equal(rd_parse_df("Filesystem 1024-blocks Used Available Capacity Mounted on\n"
+                                 "my disk 3 9000 100 8900 2% /mnt/with 5 space\n\n",
+                                 &avail, &err),
+                     0);
+    assert_int_equal(avail, 8900u * 1024);
+}
+
+static void test_rd_parse_df_garbage(void **state)
+{
+    (void)state;
+    uint64_t avail = 7;
+    struct cel_err err = {0};
+    assert_int_equal(rd_parse_df("", &avail, &err), -CEL_E_FORMAT);
+    assert_string_equal(err.msg, "cannot read the free space from df's output ''");
+    assert_int_equal(
+        rd_parse_df("Filesystem 1024-blocks Used Available Capacity Mounted on\n", &avail, &err),
+        -CEL_E_FORMAT);
+    assert_string_equal(err.msg, "cannot read the free space from df's output 'Filesystem "
+                                 "1024-blocks Used Available Capacity Mounted on'");
+    assert_int_equal(avail, 7);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -337,6 +375,8 @@ int main(void)
         cmocka_unit_test(test_op_window_load_segment_size),
         cmocka_unit_test(test_op_window_load_empty),
         cmocka_unit_test(test_op_window_load_unreadable_xlogdb),
+        cmocka_unit_test(test_rd_parse_df),
+        cmocka_unit_test(test_rd_parse_df_garbage),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -19,6 +19,10 @@
 #     has_text TEXT STRING    true when TEXT contains STRING (no regex)
 #     label_start DIR         the "START WAL LOCATION" LSN of DIR/backup_label
 #     next_seg SEG            the name of the 16 MiB segment after SEG
+#     plan_field FILE EXPR    from `cellar -f json recover --dry-run` output in
+#                             FILE: the Python expression EXPR over d, the data
+#                             of its recover-plan result (json.dumps form, so
+#                             null, true, 123, "text"); nothing when there is none
 
 # shellcheck shell=bash
 
@@ -85,4 +89,16 @@ label_start() {
 next_seg() {
     local n=$((16#${1:8:8} * 256 + 16#${1:16:8} + 1))
     printf '%s%08X%08X\n' "${1:0:8}" $((n / 256)) $((n % 256))
+}
+
+plan_field() {
+    python3 -c 'import json, sys
+for line in open(sys.argv[1]):
+    try:
+        e = json.loads(line)
+    except ValueError:
+        continue
+    if e.get("event") == "result" and e.get("command") == "recover-plan":
+        d = e["data"]
+        print(json.dumps(eval(sys.argv[2])))' "$1" "$2"
 }
