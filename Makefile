@@ -59,9 +59,11 @@ ASAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-p
 
 LIB_SRC  := $(wildcard src/core/*.c src/ops/*.c) $(filter-out src/main.c,$(wildcard src/*.c))
 TUI_SRC  := $(wildcard src/tui/*.c)
-# the console's parts that do not draw (model, themes, jobs, keys): no curses,
-# so they are also in the sanitized library the unit tests link
-TUI_PURE := $(wildcard src/tui/model.c src/tui/theme.c src/tui/job.c src/tui/keys.c)
+# the console's parts that do not draw (model, themes, jobs, keys, timeline,
+# wizard): no curses, so they are also in the sanitized library the unit
+# tests link
+TUI_PURE := $(wildcard src/tui/model.c src/tui/theme.c src/tui/job.c src/tui/keys.c \
+                        src/tui/timeline.c src/tui/wizard.c)
 MAIN_SRC := src/main.c
 
 OBJ      := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(LIB_SRC) $(TUI_SRC) $(MAIN_SRC))

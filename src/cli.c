@@ -254,6 +254,12 @@ static int run_recover(const struct op_ctx *ctx, const struct cli_parsed *p, str
                    {"target-lsn", RC_TARGET_LSN},
                    {"target-name", RC_TARGET_NAME},
                    {"target-immediate", RC_TARGET_IMMEDIATE}};
+    if (cli_value(p, "wizard"))
+        return cel_err_set(err, CEL_E_USAGE, "recover --wizard needs a terminal (it opens the "
+                                             "console)");
+    if (p->nargs != 3)
+        return cel_err_set(err, CEL_E_USAGE, "recover needs SERVER BACKUP_ID DEST (or --wizard "
+                                             "SERVER for the guided recovery)");
     struct op_recover_req req = {.server = p->args[0],
                                  .backup = p->args[1],
                                  .dest = p->args[2],
@@ -421,6 +427,7 @@ static const struct cli_opt recover_opts[] = {
     {"force", 0, NULL,
      "skip the target, WAL and free space checks (never the destination's)"},
     {"dry-run", 0, NULL, "make every check and print the plan; write nothing, run no hook"},
+    {"wizard", 0, NULL, "the guided recovery in the console: recover --wizard SERVER"},
     {NULL, 0, NULL, NULL},
 };
 
@@ -459,7 +466,9 @@ const struct cli_cmd cli_commands[] = {
     {"rebuild-xlogdb", {NULL}, "SERVER|all...", "rebuild xlog.db from the files in the archive",
      1, CLI_MAX_ARGS, NULL, true, run_rebuild_xlogdb},
     {"recover", {NULL}, "SERVER BACKUP_ID DEST",
-     "recover a backup (BACKUP_ID may be auto) and the WAL to a target into DEST", 3, 3,
+     "recover a backup (BACKUP_ID may be auto) and the WAL to a target into DEST (--wizard "
+     "SERVER: guided, in the console)",
+     1, 3,
      recover_opts, true, run_recover},
     {"show-backup", {"show-backups", NULL}, "SERVER BACKUP_ID",
      "show everything about one backup (BACKUP_ID may be latest, oldest, last-failed or a name)",

@@ -160,7 +160,7 @@ static void debug_observer(void *ctx, enum log_level level, const char *msg)
 /* cellar without a command: the console on the loaded configuration.
  * Configuration problems that stop loading are reported as a command's
  * would be; the console shows the others on its status line. */
-static int run_console(const struct globals *g, struct batch *out)
+static int run_console(const struct globals *g, struct batch *out, const char *wizard_server)
 {
     struct cel_err err = {0};
     if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
@@ -179,7 +179,15 @@ static int run_console(const struct globals *g, struct batch *out)
     log_set_level(g->debug ? LOG_DEBUG : (enum log_level)cfg->global.log_level);
     if (cfg->global.log_file)
         log_open(cfg->global.log_file, &(struct cel_err){0});
-    rc = tui_run(&(struct tui_opts){.cfg = cfg, .theme = g->theme}, &err);
+    if (wizard_server && !cfg_server_find(cfg, wizard_server)) {
+        rc = cel_err_set(&err, CEL_E_USAGE, "recover --wizard: no server called '%s' in %s",
+                         wizard_server, cfg->path ? cfg->path : "the configuration");
+        cel_err_hint(&err, "Run 'cellar list-server' for the configured servers.");
+        cfg_free(cfg);
+        return batch_finish(out, rc, &err);
+    }
+    rc = tui_run(&(struct tui_opts){.cfg = cfg, .theme = g->theme, .wizard_server = wizard_server},
+                 &err);
     int status = batch_finish(out, rc, &err);
     log_close();
     cfg_free(cfg);
@@ -213,7 +221,7 @@ int main(int argc, char **argv)
     }
     if (g.help || !name) {
         if (!name && !g.help)
-            return run_console(&g, &out);
+            return run_console(&g, &out, NULL);
         cli_help_general(&text);
         return print_and_exit(&text);
     }
@@ -231,6 +239,16 @@ int main(int argc, char **argv)
     int rc = cli_parse(cmd, argc - cmd_index - 1, argv + cmd_index + 1, &parsed, &err);
     if (rc < 0)
         return batch_finish(&out, rc, &err);
+    /* recover --wizard SERVER: the guided recovery, in the console */
+    if (strcmp(cmd->name, "recover") == 0 && cli_value(&parsed, "wizard")) {
+        if (parsed.nargs != 1) {
+            rc = cel_err_set(&err, CEL_E_USAGE,
+                             "recover --wizard takes the SERVER only: the "
+                             "wizard asks for the backup and destination");
+            return batch_finish(&out, rc, &err);
+        }
+        return run_console(&g, &out, parsed.args[0]);
+    }
 
     /* get-wal's result is the WAL itself on standard output: JSON lines
      * there would corrupt it */
@@ -254,8 +272,7 @@ int main(int argc, char **argv)
         if (cfg->global.log_file) {
             struct cel_err log_err = {0};
             if (log_open(cfg->global.log_file, &log_err) < 0) {
-                struct op_event ev = {.kind = OP_EV_LOG, .level = LOG_WARNING,
-                                      .text = log_err.msg};
+                struct op_event ev = {.kind = OP_EV_LOG, .level = LOG_WARNING, .text = log_err.msg};
                 batch_event(&out, &ev);
             }
         }

@@ -28,12 +28,22 @@
 #include "tui/model.h"
 #include "tui/theme.h"
 #include "tui/tui.h"
+#include "tui/wizard.h"
+#include "tui/wizard_draw.h"
 
 /* curses last: the core headers refuse to be read after it */
 #include <curses.h>
 
 enum pane { PANE_SERVERS, PANE_BACKUPS, PANE_DETAILS, PANE_ACTIVITY, PANE_COUNT };
-enum mode { MODE_NORMAL, MODE_FILTER, MODE_CONFIRM_DELETE, MODE_CONFIRM_QUIT, MODE_HELP, MODE_LOG };
+enum mode {
+    MODE_NORMAL,
+    MODE_FILTER,
+    MODE_CONFIRM_DELETE,
+    MODE_CONFIRM_QUIT,
+    MODE_HELP,
+    MODE_LOG,
+    MODE_WIZARD
+};
 enum sort_col { SORT_ID, SORT_END, SORT_SIZE, SORT_WAL, SORT_STATUS, SORT_RET, SORT_COUNT };
 
 #define MIN_ROWS 16
@@ -58,10 +68,15 @@ struct console {
     json_t *details; /* show-backup data of details_id */
     char *details_id;
     char *details_server;
+    struct op_window win; /* the recoverable window of details_server */
+    bool has_win;
     size_t det_top;
     size_t act_sel;
     size_t log_top;
     char *pending_delete;
+    struct wizard wz; /* the recovery wizard, while mode is MODE_WIZARD */
+    bool wz_quits;    /* opened by recover --wizard: closing it ends the console */
+    char *wz_command; /* the wizard's last reviewed command line, printed on exit */
     char status[512];
     enum tui_role status_role;
     double status_at;
@@ -174,6 +189,31 @@ static const struct tui_backup *cur_backup(struct console *c)
     return &s->backups[c->view[c->bk_sel]];
 }
 
+/* (Re)load the recoverable window of details_server for the details pane.
+ * It reads all of xlog.db, so it is done when details open and when a job
+ * changed that server, not on every draw. */
+static void load_window(struct console *c)
+{
+    if (c->has_win)
+        op_window_free(&c->win);
+    c->has_win = false;
+    ssize_t i = c->details_server ? tui_model_find(&c->model, c->details_server) : -1;
+    if (i < 0)
+        return;
+    struct op_sink quiet = {0};
+    struct op_ctx ctx = {.cfg = c->cfg, .sink = &quiet};
+    struct cel_err err = {0};
+    const struct cfg_server *s = cfg_server_find(c->cfg, c->details_server);
+    if (!s)
+        return;
+    if (op_window_load(&ctx, s, &c->win, &err) == 0) {
+        c->has_win = true;
+    } else {
+        op_window_free(&c->win);
+        set_status(c, TUI_ROLE_WARN, "recoverable window of %s: %s", c->details_server, err.msg);
+    }
+}
+
 /* Reload server i and keep the selected backup (by ID) selected. */
 static void reload_server(struct console *c, size_t i)
 {
@@ -190,6 +230,8 @@ static void reload_server(struct console *c, size_t i)
                 c->bk_sel = k;
     }
     free(id);
+    if (c->details_server && strcmp(c->details_server, c->model.servers[i].name) == 0)
+        load_window(c);
 }
 
 /* ---- jobs ------------------------------------------------------------------------ */
@@ -491,6 +533,13 @@ static void draw_details(struct console *c, int y, int x, int h, int w)
                 "Enter on a backup shows everything show-backup knows", false);
         return;
     }
+    /* the server's recoverable window on top, when there is room for it */
+    if (c->has_win && rows >= 8) {
+        int used =
+            tui_timeline(&c->dr, y + 1, x + 2, iw - 2, &c->win, c->details_id, 0, rows >= 14);
+        y += used + 1;
+        rows -= used + 1;
+    }
     char **lines = NULL;
     size_t n = 0;
     details_lines(NULL, c->details, &lines, &n);
@@ -650,6 +699,12 @@ static void draw(struct console *c)
         doupdate();
         return;
     }
+    if (c->mode == MODE_WIZARD) {
+        tui_wizard_draw(&c->dr, &c->wz);
+        wnoutrefresh(stdscr);
+        doupdate();
+        return;
+    }
     tui_putf(&c->dr, 0, 0, W, TUI_ROLE_TITLE, true, " cellar %s  %zu server(s)  theme %s  %s",
              CEL_VERSION, c->model.n_servers, c->dr.theme.name, c->cfg->path ? c->cfg->path : "");
     int srv_rows = (int)c->model.n_servers;
@@ -707,6 +762,9 @@ static void open_details(struct console *c)
     c->details = d;
     free(c->details_id);
     c->details_id = cel_xstrdup(b->id);
+    free(c->details_server);
+    c->details_server = cel_xstrdup(cur_server(c)->name);
+    load_window(c);
     c->det_top = 0;
     c->focus = PANE_DETAILS;
 }
@@ -744,6 +802,62 @@ static void move_sel(struct console *c, int delta)
         break;
     default:
         break;
+    }
+}
+
+/* ---- the recovery wizard ------------------------------------------------------------ */
+
+static void open_wizard(struct console *c, ssize_t server)
+{
+    wz_open(&c->wz, c->cfg, c->exe, server);
+    c->mode = MODE_WIZARD;
+}
+
+/* Close the wizard: a recovery still running moves to the activity pane. */
+static void close_wizard(struct console *c)
+{
+    if (c->wz.step >= WZ_REVIEW) {
+        struct strbuf cmd = {0};
+        wz_command_line(&c->wz, &cmd);
+        free(c->wz_command);
+        c->wz_command = sb_detach(&cmd);
+    }
+    struct tui_job *j = wz_take_job(&c->wz);
+    if (j) {
+        tui_jobs_add(&c->jobs, j);
+        c->act_sel = c->jobs.n - 1;
+        set_status(c, TUI_ROLE_NORMAL, "%s goes on in the activity pane", j->title);
+    }
+    wz_free(&c->wz);
+    c->mode = MODE_NORMAL;
+}
+
+/* A curses key as the wizard's key (WZ_KEY_CHAR with ch for text). */
+static enum wz_key wizard_key(int ch)
+{
+    switch (ch) {
+    case KEY_UP:
+    case KEY_BTAB:
+        return WZ_KEY_UP;
+    case KEY_DOWN:
+        return WZ_KEY_DOWN;
+    case KEY_LEFT:
+        return WZ_KEY_LEFT;
+    case KEY_RIGHT:
+        return WZ_KEY_RIGHT;
+    case '\t':
+        return WZ_KEY_TAB;
+    case '\n':
+    case KEY_ENTER:
+        return WZ_KEY_ENTER;
+    case 27:
+        return WZ_KEY_ESC;
+    case KEY_BACKSPACE:
+    case 127:
+    case 8:
+        return WZ_KEY_BACKSPACE;
+    default:
+        return WZ_KEY_CHAR;
     }
 }
 
@@ -823,8 +937,7 @@ static bool act(struct console *c, enum tui_action a)
         break;
     }
     case TUI_ACT_RECOVER:
-        set_status(c, TUI_ROLE_WARN,
-                   "the recovery wizard is not built yet: use cellar recover SERVER ID DEST");
+        open_wizard(c, (ssize_t)c->srv_sel);
         break;
     case TUI_ACT_DISMISS: {
         size_t i = c->act_sel;
@@ -877,6 +990,12 @@ static bool handle_key(struct console *c, int ch)
     switch (c->mode) {
     case MODE_HELP:
         c->mode = MODE_NORMAL;
+        return true;
+    case MODE_WIZARD:
+        if (!wz_key(&c->wz, wizard_key(ch), ch)) {
+            close_wizard(c);
+            return !c->wz_quits;
+        }
         return true;
     case MODE_LOG:
         if (ch == 'j' || ch == KEY_DOWN)
@@ -1044,11 +1163,20 @@ int tui_run(const struct tui_opts *opts, struct cel_err *err)
     j->auto_dismiss = true;
     snprintf(c.status, sizeof c.status, "%s", keep); /* a theme or configuration error */
     c.status_role = keep_role;
+    if (opts->wizard_server) {
+        c.srv_sel = (size_t)tui_model_find(&c.model, opts->wizard_server);
+        open_wizard(&c, (ssize_t)c.srv_sel);
+        c.wz_quits = true;
+    }
 
     bool running = true;
     while (running && !quit_signal) {
         if (tui_jobs_poll(&c.jobs, 0) || c.jobs.n)
             settle_jobs(&c);
+        if (c.mode == MODE_WIZARD && c.wz.jobs.n) {
+            tui_jobs_poll(&c.wz.jobs, 0);
+            wz_tick(&c.wz);
+        }
         draw(&c);
         int ch = getch();
         if (ch == ERR)
@@ -1062,10 +1190,17 @@ int tui_run(const struct tui_opts *opts, struct cel_err *err)
         running = handle_key(&c, ch);
     }
     endwin();
+    if (c.mode == MODE_WIZARD)
+        close_wizard(&c);
+    if (c.wz_command) /* so it can be copied from the terminal */
+        printf("The recovery wizard's command line:\n  %s\n", c.wz_command);
+    free(c.wz_command);
     tui_jobs_free(&c.jobs); /* stops and reaps what still runs */
     json_decref(c.details);
     free(c.details_id);
     free(c.details_server);
+    if (c.has_win)
+        op_window_free(&c.win);
     free(c.pending_delete);
     free(c.view);
     tui_model_free(&c.model);

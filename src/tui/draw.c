@@ -7,7 +7,9 @@
 #include <wchar.h>
 
 #include "fmt.h"
+#include "ops/ops.h"
 #include "tui/draw.h"
+#include "tui/timeline.h"
 
 /* curses last: the core headers refuse to be read after it */
 #include <curses.h>
@@ -210,4 +212,54 @@ void tui_popup(const struct tui_draw *c, int *y, int *x, int *h, int *w, const c
     for (int i = 0; i < *h; i++)
         tui_put(c, *y + i, *x, *w, TUI_ROLE_NORMAL, "", true);
     tui_frame(c, *y, *x, *h, *w, title, true);
+}
+
+static void fmt_time(double e, char *buf, size_t n)
+{
+    if (e <= 0) {
+        snprintf(buf, n, "-");
+        return;
+    }
+    struct ts t;
+    ts_from_epoch((int64_t)e, 0, &t);
+    char s[TS_MAX];
+    ts_format(&t, s);
+    snprintf(buf, n, "%s", s);
+}
+
+int tui_timeline(const struct tui_draw *d, int y, int x, int w, const struct op_window *win,
+                 const char *selected, double target, bool legend)
+{
+    if (w < 10)
+        return 0;
+    struct tui_tl tl;
+    tui_tl_from_window(win, selected, target, &tl);
+    char a[TS_MAX + 8], b[TS_MAX + 8];
+    fmt_time(win->begin, a, sizeof a);
+    fmt_time(win->end, b, sizeof b);
+    tui_putf(d, y, x, w, TUI_ROLE_HEADER, true, "Recoverable window: %s .. %s%s%s%s", a, b,
+             win->last_wal[0] ? "  (last WAL " : "", win->last_wal, win->last_wal[0] ? ")" : "");
+    unsigned char cells[512];
+    int n = w < (int)sizeof cells ? w : (int)sizeof cells;
+    tui_tl_cells(&tl, n, cells);
+    static const char *const u[] = {" ", "\u2500", "\u2591", "\u2588", "\u25c6", "\u25bc"};
+    static const char *const asc[] = {" ", "-", "x", "#", "@", "V"};
+    static const enum tui_role roles[] = {TUI_ROLE_DIM,    TUI_ROLE_OK,       TUI_ROLE_ERROR,
+                                          TUI_ROLE_NORMAL, TUI_ROLE_SELECTED, TUI_ROLE_WARN};
+    for (int i = 0; i < n; i++)
+        tui_put(d, y + 1, x + i, 1, roles[cells[i]], d->utf8 ? u[cells[i]] : asc[cells[i]], false);
+    fmt_time(tl.from, a, sizeof a);
+    fmt_time(tl.to, b, sizeof b);
+    tui_put(d, y + 2, x, w, TUI_ROLE_DIM, a, true);
+    int bl = (int)strlen(b);
+    if (bl < w - (int)strlen(a))
+        tui_put(d, y + 2, x + w - bl, bl, TUI_ROLE_DIM, b, false);
+    tui_tl_free(&tl);
+    if (!legend)
+        return 3;
+    tui_putf(d, y + 3, x, w, TUI_ROLE_DIM, true,
+             "%s backup  %s selected  %s not DONE  %s recoverable  %s target",
+             d->utf8 ? "\u2588" : "#", d->utf8 ? "\u25c6" : "@", d->utf8 ? "\u2591" : "x",
+             d->utf8 ? "\u2500" : "-", d->utf8 ? "\u25bc" : "V");
+    return 4;
 }

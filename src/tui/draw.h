@@ -47,6 +47,16 @@ void tui_popup(const struct tui_draw *d, int *y, int *x, int *h, int *w, const c
  * the total, rate, ETA and the current file. */
 void tui_progress(const struct tui_draw *d, int y, int x, int w, const struct tui_job *j);
 
+struct op_window;
+/* The recoverable window of win as a timeline at y, x in w columns: a
+ * heading with its bounds and last WAL, the row of cells (the backup
+ * called selected and the target at epoch target marked; NULL / 0: none),
+ * the times at its ends, and with legend a line saying what the marks are.
+ * Returns the lines drawn (3, or 4 with the legend; 0 when w is too
+ * narrow). */
+int tui_timeline(const struct tui_draw *d, int y, int x, int w, const struct op_window *win,
+                 const char *selected, double target, bool legend);
+
 /* v as a human size ("1.2 GiB") in buf. */
 void tui_fmt_bytes(uint64_t v, char *buf, size_t n);
 

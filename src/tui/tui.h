@@ -7,8 +7,10 @@
 #include "config.h"
 
 struct tui_opts {
-    const struct cfg *cfg; /* loaded by main; borrowed */
-    const char *theme;     /* --theme, NULL: the configuration's theme or "default" */
+    const struct cfg *cfg;     /* loaded by main; borrowed */
+    const char *theme;         /* --theme, NULL: the configuration's theme or "default" */
+    const char *wizard_server; /* recover --wizard SERVER: open the recovery wizard on it,
+                                  and end when it closes; NULL: the main screen */
 };
 
 /* Run the console until the user quits. Returns 0, or a negative code with

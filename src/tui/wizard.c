@@ -1,0 +1,843 @@
+/*
+ * wizard.c - the recovery wizard's steps, answers and checks (see wizard.h).
+ *
+ * Nothing here draws or blocks: the catalogue is read in-process through
+ * op_window_load (a local read, as the console's model does), and whatever
+ * may wait on another host runs as a child `cellar --batch --format json
+ * recover [--dry-run] ...`, built by wz_argv, the same argv that the
+ * review shows as a command line.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tui/wizard.h"
+
+const struct wz_target wz_targets[] = {
+    {RC_TARGET_NONE, "The end of the archived WAL", NULL,
+     "replay everything archived: the latest state the archive holds", NULL},
+    {RC_TARGET_TIME, "A point in time", "--target-time",
+     "stop before a mistake: the last commit at or before a time",
+     "Time (YYYY-MM-DD HH:MM:SS with an offset such as +00)"},
+    {RC_TARGET_XID, "A transaction ID", "--target-xid",
+     "stop at the commit of one transaction (txid_current() showed it)",
+     "Transaction ID (a number)"},
+    {RC_TARGET_NAME, "A named restore point", "--target-name",
+     "stop at a pg_create_restore_point() name (each backup makes one)", "Restore point name"},
+    {RC_TARGET_LSN, "A WAL location (LSN)", "--target-lsn",
+     "stop at a position in the WAL, such as one pg_current_wal_lsn() gave",
+     "LSN (X/X, hexadecimal)"},
+    {RC_TARGET_IMMEDIATE, "The end of a backup", "--target-immediate",
+     "only what the backup holds, consistent: the quickest recovery", NULL},
+};
+const size_t wz_n_targets = sizeof wz_targets / sizeof wz_targets[0];
+
+const char *const wz_actions[WZ_N_ACTIONS] = {"", "pause", "promote", "shutdown"};
+const char *const wz_timelines[WZ_N_TIMELINES] = {"", "current", "latest"};
+
+static void say(struct wizard *w, enum wz_level level, const char *fmt, ...) CEL_PRINTF(3, 4);
+static void say(struct wizard *w, enum wz_level level, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(w->msg, sizeof w->msg, fmt, ap);
+    va_end(ap);
+    w->msg_level = level;
+}
+
+static void quiet(struct wizard *w)
+{
+    w->msg[0] = '\0';
+    w->msg_level = WZ_MSG_NONE;
+}
+
+const struct cfg_server *wz_server(const struct wizard *w)
+{
+    return w->server < w->cfg->n_servers ? &w->cfg->servers[w->server] : NULL;
+}
+
+const struct cat_backup *wz_backup(const struct wizard *w)
+{
+    if (!w->has_win || w->backup < 0 || (size_t)w->backup >= w->win.cat.list.n)
+        return NULL;
+    return &w->win.cat.list.items[w->backup];
+}
+
+static enum rc_target_kind kind(const struct wizard *w)
+{
+    return wz_targets[w->target].kind;
+}
+
+static bool has_value(const struct wizard *w)
+{
+    return wz_targets[w->target].prompt != NULL;
+}
+
+double wz_target_epoch(const struct wizard *w)
+{
+    struct ts t;
+    if (kind(w) == RC_TARGET_TIME && ts_parse(w->value, &t, NULL) == 0)
+        return ts_epoch(&t);
+    if (kind(w) == RC_TARGET_NONE && w->has_win)
+        return w->win.end;
+    return 0;
+}
+
+size_t *wz_done_backups(const struct wizard *w, size_t *n)
+{
+    *n = 0;
+    if (!w->has_win)
+        return NULL;
+    const struct cat_list *l = &w->win.cat.list;
+    size_t *v = cel_xcalloc(l->n ? l->n : 1, sizeof *v);
+    for (size_t i = l->n; i-- > 0;)
+        if (!l->failed[i] && l->items[i].status == CAT_DONE)
+            v[(*n)++] = i;
+    return v;
+}
+
+void wz_timeline(const struct wizard *w, struct tui_tl *tl)
+{
+    const struct cat_backup *b = wz_backup(w);
+    if (!w->has_win) {
+        memset(tl, 0, sizeof *tl);
+        return;
+    }
+    tui_tl_from_window(&w->win, b ? b->id : NULL, wz_target_epoch(w), tl);
+}
+
+/* ---- the server and its window ------------------------------------------------------ */
+
+static void free_window(struct wizard *w)
+{
+    if (w->has_win)
+        op_window_free(&w->win);
+    w->has_win = false;
+    w->backup = -1;
+    w->backup_picked = false;
+}
+
+/* A sink that keeps the text of error lines (the reason a load failed). */
+static void keep_errors(void *ctx, const struct op_event *ev)
+{
+    struct strbuf *sb = ctx;
+    if (ev->kind == OP_EV_LOG && ev->level >= LOG_ERROR && ev->text) {
+        if (sb->len)
+            sb_append(sb, "; ");
+        sb_append(sb, ev->text);
+    }
+}
+
+static bool load_window(struct wizard *w)
+{
+    free_window(w);
+    const struct cfg_server *s = wz_server(w);
+    if (!s) {
+        say(w, WZ_MSG_ERROR, "no server is configured: add one to %s first",
+            w->cfg->path ? w->cfg->path : "the configuration");
+        return false;
+    }
+    struct strbuf errors = {0};
+    struct op_sink sink = {keep_errors, &errors};
+    struct op_ctx ctx = {.cfg = w->cfg, .sink = &sink};
+    struct cel_err err = {0};
+    int rc = op_window_load(&ctx, s, &w->win, &err);
+    if (rc < 0) {
+        op_window_free(&w->win);
+        say(w, WZ_MSG_ERROR, "cannot read the catalogue of %s: %s%s%s", s->name, err.msg,
+            errors.len ? "; " : "", sb_str(&errors));
+        sb_free(&errors);
+        return false;
+    }
+    sb_free(&errors);
+    w->has_win = true;
+    if (w->win.oldest_done < 0) {
+        say(w, WZ_MSG_ERROR,
+            "server %s has no DONE backup, so there is nothing to recover: take one with "
+            "cellar backup %s (b in the console)",
+            s->name, s->name);
+        return false;
+    }
+    return true;
+}
+
+/* ---- the value ----------------------------------------------------------------------- */
+
+static void value_say(struct wizard *w, enum wz_level level, const char *fmt, ...) CEL_PRINTF(3, 4);
+static void value_say(struct wizard *w, enum wz_level level, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(w->value_msg, sizeof w->value_msg, fmt, ap);
+    va_end(ap);
+    w->value_level = level;
+}
+
+static void fmt_epoch(double e, char out[TS_MAX])
+{
+    struct ts t;
+    ts_from_epoch((int64_t)e, 0, &t);
+    ts_format(&t, out);
+}
+
+/* The end of the oldest DONE backup: no recovery is consistent before it. */
+static const struct cat_backup *oldest_done(const struct wizard *w)
+{
+    return w->win.oldest_done >= 0 ? &w->win.cat.list.items[w->win.oldest_done] : NULL;
+}
+
+bool wz_check_value(struct wizard *w)
+{
+    w->value_msg[0] = '\0';
+    w->value_level = WZ_MSG_NONE;
+    if (!has_value(w))
+        return true;
+    if (!w->value[0]) {
+        value_say(w, WZ_MSG_INFO, "type the %s", wz_targets[w->target].prompt);
+        return false;
+    }
+    struct cel_err err = {0};
+    if (rc_check_target(kind(w), w->value, &err) < 0) {
+        value_say(w, WZ_MSG_ERROR, "%s%s%s", err.msg, *err.hint ? " " : "", err.hint);
+        return false;
+    }
+    const struct cat_backup *first = w->has_win ? oldest_done(w) : NULL;
+    if (kind(w) == RC_TARGET_TIME) {
+        struct ts t;
+        ts_parse(w->value, &t, NULL);
+        double e = ts_epoch(&t);
+        char a[TS_MAX], b[TS_MAX];
+        if (first && first->end_time.set && e < ts_epoch(&first->end_time.t)) {
+            ts_format(&first->end_time.t, a);
+            value_say(w, WZ_MSG_ERROR,
+                      "before the recoverable window: the oldest DONE backup (%s) ended at %s, "
+                      "and no recovery is consistent before a backup's end",
+                      first->id, a);
+            return false;
+        }
+        if (w->has_win && w->win.end > 0 && e > w->win.end) {
+            fmt_epoch(w->win.end, b);
+            value_say(w, WZ_MSG_ERROR,
+                      "after the recoverable window: the last archived WAL (%s) arrived at %s; "
+                      "choose an earlier time, or the end of the WAL",
+                      w->win.last_wal, b);
+            return false;
+        }
+        if (!t.has_offset) {
+            value_say(w, WZ_MSG_WARN,
+                      "no time zone: read as this machine's local time; PostgreSQL reads it in "
+                      "the recovered server's TimeZone (add +00 or another offset to be sure)");
+            return true;
+        }
+        ts_format(&t, a);
+        value_say(w, WZ_MSG_INFO, "in the recoverable window (%s)", a);
+        return true;
+    }
+    if (kind(w) == RC_TARGET_LSN) {
+        uint64_t lsn = 0, end = 0;
+        wal_lsn_parse(w->value, &lsn, NULL);
+        if (first && first->end_xlog && wal_lsn_parse(first->end_xlog, &end, NULL) == 0 &&
+            lsn < end) {
+            value_say(w, WZ_MSG_ERROR,
+                      "before the recoverable window: the oldest DONE backup (%s) ends at %s",
+                      first->id, first->end_xlog);
+            return false;
+        }
+        if (w->has_win && w->win.end_lsn && lsn > w->win.end_lsn) {
+            char e[WAL_LSN_MAX];
+            wal_lsn_format(w->win.end_lsn, e);
+            value_say(w, WZ_MSG_ERROR,
+                      "after the recoverable window: the archived WAL ends at %s (segment %s)", e,
+                      w->win.last_wal);
+            return false;
+        }
+        value_say(w, WZ_MSG_INFO, "in the recoverable window");
+        return true;
+    }
+    if (kind(w) == RC_TARGET_NAME) {
+        for (size_t i = 0; w->has_win && i < w->win.n_restore_points; i++)
+            if (strcmp(w->win.restore_points[i], w->value) == 0) {
+                value_say(w, WZ_MSG_INFO, "a restore point the catalogue knows");
+                return true;
+            }
+        value_say(w, WZ_MSG_WARN,
+                  "not a restore point the catalogue knows (those are the backups' barman_ID "
+                  "points); if the WAL never reaches it, PostgreSQL stops with an error at the "
+                  "end of the WAL");
+        return true;
+    }
+    /* XID: checked against the chosen backup by the dry run */
+    value_say(w, WZ_MSG_INFO, "checked against the backup in the next steps");
+    return true;
+}
+
+/* ---- the backup ---------------------------------------------------------------------- */
+
+/* The backup the auto rule picks for the target; false with the reason in
+ * the message when none fits. */
+static bool pick_backup(struct wizard *w)
+{
+    struct strbuf why = {0};
+    struct cel_err err = {0};
+    const char *value = has_value(w) ? w->value : NULL;
+    int i = op_recover_pick(&w->win.cat.list, kind(w), value, wz_server(w)->name, &why, &err);
+    if (i < 0) {
+        say(w, WZ_MSG_ERROR, "%s: choose another target", err.msg);
+        sb_free(&why);
+        return false;
+    }
+    w->backup = i;
+    snprintf(w->backup_why, sizeof w->backup_why, "%s", sb_str(&why));
+    sb_free(&why);
+    return true;
+}
+
+/* Can the chosen backup reach the target? (A recovery cannot stop before
+ * the backup's end.) */
+static bool backup_fits(struct wizard *w)
+{
+    const struct cat_backup *b = wz_backup(w);
+    if (!b)
+        return false;
+    char end[TS_MAX];
+    if (kind(w) == RC_TARGET_TIME && b->end_time.set &&
+        ts_epoch(&b->end_time.t) > wz_target_epoch(w)) {
+        ts_format(&b->end_time.t, end);
+        say(w, WZ_MSG_ERROR, "backup %s ended at %s, after the target time: choose an older backup",
+            b->id, end);
+        return false;
+    }
+    uint64_t lsn = 0, bend = 0;
+    if (kind(w) == RC_TARGET_LSN && b->end_xlog && wal_lsn_parse(w->value, &lsn, NULL) == 0 &&
+        wal_lsn_parse(b->end_xlog, &bend, NULL) == 0 && bend > lsn) {
+        say(w, WZ_MSG_ERROR, "backup %s ends at %s, after the target LSN: choose an older backup",
+            b->id, b->end_xlog);
+        return false;
+    }
+    return true;
+}
+
+/* Put the list cursor on the chosen backup. */
+static void cursor_to_backup(struct wizard *w)
+{
+    size_t n;
+    size_t *v = wz_done_backups(w, &n);
+    for (size_t k = 0; k < n; k++)
+        if ((int)v[k] == w->backup)
+            w->backup_cursor = k;
+    free(v);
+}
+
+/* The tablespaces of the chosen backup, keeping relocations already typed
+ * for a backup with the same ones. */
+static void prepare_tablespaces(struct wizard *w)
+{
+    const struct cat_backup *b = wz_backup(w);
+    size_t n = b ? b->n_tablespaces : 0;
+    if (n == w->n_tbs)
+        return;
+    free(w->tbs);
+    w->tbs = n ? cel_xcalloc(n, sizeof *w->tbs) : NULL;
+    w->n_tbs = n;
+}
+
+static void enter_backup_step(struct wizard *w)
+{
+    w->step = WZ_BACKUP;
+    quiet(w);
+    if (!w->backup_picked || !wz_backup(w)) {
+        w->backup_picked = false;
+        if (!pick_backup(w))
+            return;
+    } else if (!backup_fits(w)) {
+        return;
+    }
+    cursor_to_backup(w);
+}
+
+/* ---- the command ----------------------------------------------------------------- */
+
+static void push(char ***v, size_t *n, const char *s)
+{
+    *v = cel_xrealloc_array(*v, *n + 2, sizeof **v);
+    (*v)[(*n)++] = cel_xstrdup(s);
+    (*v)[*n] = NULL;
+}
+
+char **wz_argv(const struct wizard *w, bool dry_run)
+{
+    char **v = NULL;
+    size_t n = 0;
+    const struct cat_backup *b = wz_backup(w);
+    push(&v, &n, "recover");
+    if (dry_run)
+        push(&v, &n, "--dry-run");
+    if (w->remote && w->ssh[0]) {
+        push(&v, &n, "--remote-ssh-command");
+        push(&v, &n, w->ssh);
+    }
+    const struct wz_target *t = &wz_targets[w->target];
+    if (t->option) {
+        push(&v, &n, t->option);
+        if (t->prompt)
+            push(&v, &n, w->value);
+    }
+    if (w->exclusive &&
+        (t->kind == RC_TARGET_TIME || t->kind == RC_TARGET_XID || t->kind == RC_TARGET_LSN))
+        push(&v, &n, "--exclusive");
+    if (w->timeline > 0) {
+        push(&v, &n, "--target-tli");
+        push(&v, &n, wz_timelines[w->timeline]);
+    }
+    if (w->action > 0) {
+        push(&v, &n, "--target-action");
+        push(&v, &n, wz_actions[w->action]);
+    }
+    if (w->get_wal >= 0)
+        push(&v, &n, w->get_wal ? "--get-wal" : "--no-get-wal");
+    for (size_t i = 0; b && i < w->n_tbs && i < b->n_tablespaces; i++)
+        if (w->tbs[i][0]) {
+            char *spec = cel_xasprintf("%s:%s", b->tablespaces[i].name, w->tbs[i]);
+            push(&v, &n, "--tablespace");
+            push(&v, &n, spec);
+            free(spec);
+        }
+    push(&v, &n, wz_server(w) ? wz_server(w)->name : "");
+    push(&v, &n, b ? b->id : "auto");
+    push(&v, &n, w->dest);
+    return v;
+}
+
+void wz_argv_free(char **argv)
+{
+    for (size_t i = 0; argv && argv[i]; i++)
+        free(argv[i]);
+    free(argv);
+}
+
+/* s quoted for a POSIX shell when it holds anything but safe characters. */
+static void shell_word(const char *s, struct strbuf *out)
+{
+    bool plain = *s != '\0';
+    for (const char *p = s; *p && plain; p++)
+        plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+                strchr("_-./:=@%+,", *p);
+    if (plain) {
+        sb_append(out, s);
+        return;
+    }
+    sb_append(out, "'");
+    for (const char *p = s; *p; p++)
+        if (*p == '\'')
+            sb_append(out, "'\\''");
+        else
+            sb_appendf(out, "%c", *p);
+    sb_append(out, "'");
+}
+
+void wz_command_line(const struct wizard *w, struct strbuf *out)
+{
+    sb_append(out, "cellar");
+    if (w->cfg->path) {
+        sb_append(out, " -c ");
+        shell_word(w->cfg->path, out);
+    }
+    char **v = wz_argv(w, false);
+    for (size_t i = 0; v[i]; i++) {
+        sb_append(out, " ");
+        shell_word(v[i], out);
+    }
+    wz_argv_free(v);
+}
+
+void wz_next_steps(const struct wizard *w, struct strbuf *out)
+{
+    const struct cat_backup *b = wz_backup(w);
+    char *pg_ctl = op_pg_tool("pg_ctl", b && b->version.set ? (long)b->version.v : 0);
+    const char *tool = pg_ctl ? pg_ctl : "pg_ctl";
+    if (w->remote)
+        sb_appendf(out, "on the host of '%s', as the database's owner:\n", w->ssh);
+    else if (geteuid() == 0)
+        sb_appendf(out, "chown -R postgres: %s%s\n", w->dest,
+                   w->n_tbs ? " (and the tablespace directories)" : "");
+    sb_appendf(out, "%s%s -D %s -l %s/recovery.log start\n",
+               !w->remote && geteuid() == 0 ? "as postgres: " : "", tool, w->dest, w->dest);
+    if (kind(w) != RC_TARGET_NONE && w->action == 0)
+        sb_append(out, "it pauses at the target: check the data, then "
+                       "SELECT pg_wal_replay_resume(); ends the recovery\n");
+    free(pg_ctl);
+}
+
+/* ---- jobs -------------------------------------------------------------------------- */
+
+static bool start(struct wizard *w, bool dry_run)
+{
+    while (w->jobs.n) /* only finished ones: nothing starts while one runs */
+        tui_jobs_remove(&w->jobs, 0);
+    char **args = wz_argv(w, dry_run);
+    size_t n = 0;
+    while (args[n])
+        n++;
+    const char **argv = cel_xcalloc(n + 8, sizeof *argv);
+    size_t k = 0;
+    argv[k++] = w->exe;
+    argv[k++] = "--batch";
+    argv[k++] = "--format";
+    argv[k++] = "json";
+    if (w->cfg->path) {
+        argv[k++] = "-c";
+        argv[k++] = w->cfg->path;
+    }
+    for (size_t i = 0; i < n; i++)
+        argv[k++] = args[i];
+    char *title = cel_xasprintf("recover %s %s", wz_server(w)->name, w->dest);
+    struct tui_job *j = tui_job_new(title, "recover", wz_server(w)->name);
+    free(title);
+    struct cel_err err = {0};
+    bool ok = tui_job_start(j, argv, &err) == 0;
+    if (!ok)
+        say(w, WZ_MSG_ERROR, "cannot start %s: %s", w->exe, err.msg);
+    else if (dry_run)
+        say(w, WZ_MSG_INFO, "checking (cellar recover --dry-run) ...");
+    else
+        quiet(w);
+    tui_jobs_add(&w->jobs, j);
+    w->job_step = w->step;
+    free(argv);
+    wz_argv_free(args);
+    return ok;
+}
+
+static struct tui_job *job(const struct wizard *w)
+{
+    return w->jobs.n ? w->jobs.v[w->jobs.n - 1] : NULL;
+}
+
+static bool busy(const struct wizard *w)
+{
+    return job(w) && job(w)->state == TUI_JOB_RUNNING;
+}
+
+struct tui_job *wz_take_job(struct wizard *w)
+{
+    struct tui_job *j = job(w);
+    if (!j || w->job_step != WZ_RUN)
+        return NULL;
+    w->jobs.n--;
+    return j;
+}
+
+bool wz_tick(struct wizard *w)
+{
+    struct tui_job *j = job(w);
+    if (!j || j->state == TUI_JOB_RUNNING || j->seen_end)
+        return false;
+    j->seen_end = true;
+    if (w->job_step == WZ_RUN) {
+        if (j->state == TUI_JOB_OK) {
+            w->step = WZ_END;
+            quiet(w);
+        } else {
+            say(w, WZ_MSG_ERROR, "the recovery failed: %s (Esc goes back to the review)",
+                j->outcome ? j->outcome : "see its log");
+        }
+        return true;
+    }
+    if (w->step != w->job_step)
+        return true; /* the DBA went back meanwhile: the answer no longer applies */
+    if (j->state != TUI_JOB_OK) {
+        say(w, WZ_MSG_ERROR, "%s", j->outcome ? j->outcome : "the check failed");
+        return true;
+    }
+    json_decref(w->plan);
+    w->plan = j->result ? json_incref(j->result) : NULL;
+    quiet(w);
+    w->field = 0;
+    w->step = w->step == WZ_DEST ? WZ_OPTIONS : WZ_REVIEW;
+    return true;
+}
+
+/* ---- keys -------------------------------------------------------------------------- */
+
+static void edit(char *buf, size_t size, enum wz_key k, int ch)
+{
+    size_t n = strlen(buf);
+    if (k == WZ_KEY_CHAR && ch == 0x15) /* Ctrl-U, as in a shell: erase the field */
+        buf[0] = '\0';
+    else if (k == WZ_KEY_BACKSPACE && n)
+        buf[n - 1] = '\0';
+    else if (k == WZ_KEY_CHAR && ch >= 32 && ch < 127 && n + 1 < size) {
+        buf[n] = (char)ch;
+        buf[n + 1] = '\0';
+    }
+}
+
+static int dest_fields(const struct wizard *w)
+{
+    return WZ_F_TBS + (int)w->n_tbs;
+}
+
+/* Skip the ssh field of a local destination and exclusive when it does not apply. */
+static bool field_shown(const struct wizard *w, int f)
+{
+    if (w->step == WZ_DEST)
+        return f != WZ_F_SSH || w->remote;
+    if (w->step == WZ_OPTIONS && f == WZ_F_EXCLUSIVE)
+        return kind(w) == RC_TARGET_TIME || kind(w) == RC_TARGET_XID || kind(w) == RC_TARGET_LSN;
+    return true;
+}
+
+static void move_field(struct wizard *w, int delta, int count)
+{
+    int f = w->field;
+    do
+        f += delta;
+    while (f >= 0 && f < count && !field_shown(w, f));
+    if (f >= 0 && f < count)
+        w->field = f;
+}
+
+static void cycle(int *v, int n, int delta)
+{
+    *v = (*v + delta + n) % n;
+}
+
+static bool dest_ready(struct wizard *w)
+{
+    if (w->dest[0] != '/') {
+        w->field = WZ_F_DEST;
+        say(w, WZ_MSG_ERROR,
+            "the destination must be an absolute path (a new or empty "
+            "directory for the recovered data directory)");
+        return false;
+    }
+    if (w->remote && !w->ssh[0]) {
+        w->field = WZ_F_SSH;
+        say(w, WZ_MSG_ERROR,
+            "a remote destination needs the ssh command that reaches its host "
+            "(for example: ssh postgres@db2)");
+        return false;
+    }
+    for (size_t i = 0; i < w->n_tbs; i++)
+        if (w->tbs[i][0] && w->tbs[i][0] != '/') {
+            w->field = WZ_F_TBS + (int)i;
+            say(w, WZ_MSG_ERROR,
+                "a tablespace location must be an absolute path (or empty to "
+                "keep the original)");
+            return false;
+        }
+    return true;
+}
+
+static void go_back(struct wizard *w)
+{
+    quiet(w);
+    w->field = 0;
+    switch (w->step) {
+    case WZ_TARGET:
+        w->step = WZ_SERVER;
+        break;
+    case WZ_VALUE:
+        w->step = WZ_TARGET;
+        break;
+    case WZ_BACKUP:
+        w->step = has_value(w) ? WZ_VALUE : WZ_TARGET;
+        break;
+    case WZ_DEST:
+        w->step = WZ_BACKUP;
+        cursor_to_backup(w);
+        break;
+    case WZ_OPTIONS:
+        w->step = WZ_DEST;
+        break;
+    case WZ_REVIEW:
+        w->step = WZ_OPTIONS;
+        break;
+    case WZ_RUN:
+        w->step = WZ_REVIEW;
+        break;
+    default:
+        break;
+    }
+}
+
+static void key_list(size_t *sel, size_t n, enum wz_key k)
+{
+    if ((k == WZ_KEY_UP || k == WZ_KEY_LEFT) && *sel > 0)
+        (*sel)--;
+    else if ((k == WZ_KEY_DOWN || k == WZ_KEY_RIGHT || k == WZ_KEY_TAB) && *sel + 1 < n)
+        (*sel)++;
+}
+
+static void key_backup(struct wizard *w, enum wz_key k)
+{
+    size_t n;
+    size_t *v = wz_done_backups(w, &n);
+    size_t before = w->backup_cursor;
+    key_list(&w->backup_cursor, n, k);
+    if (w->backup_cursor != before && w->backup_cursor < n) {
+        w->backup = (int)v[w->backup_cursor];
+        w->backup_picked = true;
+        quiet(w);
+        backup_fits(w);
+    }
+    free(v);
+    if (k == WZ_KEY_ENTER && backup_fits(w)) {
+        prepare_tablespaces(w);
+        quiet(w);
+        w->field = WZ_F_DEST;
+        w->step = WZ_DEST;
+    }
+}
+
+static void key_dest(struct wizard *w, enum wz_key k, int ch)
+{
+    int count = dest_fields(w);
+    if (k == WZ_KEY_UP)
+        move_field(w, -1, count);
+    else if (k == WZ_KEY_DOWN || k == WZ_KEY_TAB)
+        move_field(w, 1, count);
+    else if (w->field == WZ_F_WHERE &&
+             (k == WZ_KEY_LEFT || k == WZ_KEY_RIGHT || (k == WZ_KEY_CHAR && ch == ' ')))
+        w->remote = !w->remote;
+    else if (w->field == WZ_F_DEST)
+        edit(w->dest, sizeof w->dest, k, ch);
+    else if (w->field == WZ_F_SSH)
+        edit(w->ssh, sizeof w->ssh, k, ch);
+    else if (w->field >= WZ_F_TBS && (size_t)(w->field - WZ_F_TBS) < w->n_tbs)
+        edit(w->tbs[w->field - WZ_F_TBS], sizeof w->tbs[0], k, ch);
+    if (k == WZ_KEY_ENTER && dest_ready(w))
+        start(w, true);
+    else if (k != WZ_KEY_ENTER && w->msg_level == WZ_MSG_ERROR)
+        quiet(w);
+}
+
+static void key_options(struct wizard *w, enum wz_key k, int ch)
+{
+    int delta = k == WZ_KEY_LEFT                                         ? -1
+                : (k == WZ_KEY_RIGHT || (k == WZ_KEY_CHAR && ch == ' ')) ? 1
+                                                                         : 0;
+    if (k == WZ_KEY_UP)
+        move_field(w, -1, WZ_N_OPT_FIELDS);
+    else if (k == WZ_KEY_DOWN || k == WZ_KEY_TAB)
+        move_field(w, 1, WZ_N_OPT_FIELDS);
+    else if (delta && w->field == WZ_F_ACTION)
+        cycle(&w->action, WZ_N_ACTIONS, delta);
+    else if (delta && w->field == WZ_F_EXCLUSIVE)
+        w->exclusive = !w->exclusive;
+    else if (delta && w->field == WZ_F_TIMELINE)
+        cycle(&w->timeline, WZ_N_TIMELINES, delta);
+    else if (delta && w->field == WZ_F_GETWAL) {
+        int g = w->get_wal + 1; /* -1..1 as 0..2 */
+        cycle(&g, 3, delta);
+        w->get_wal = g - 1;
+    }
+    if (k == WZ_KEY_ENTER)
+        start(w, true);
+}
+
+bool wz_key(struct wizard *w, enum wz_key k, int ch)
+{
+    if (w->step == WZ_END)
+        return false;
+    if (busy(w)) {
+        if (w->step == WZ_RUN && k == WZ_KEY_ESC)
+            return false; /* the recovery goes on in the activity pane */
+        if (k == WZ_KEY_ESC) {
+            tui_job_stop(job(w));
+            say(w, WZ_MSG_INFO, "check stopped");
+        }
+        return true;
+    }
+    if (k == WZ_KEY_ESC) {
+        if (w->step == WZ_SERVER)
+            return false;
+        go_back(w);
+        return true;
+    }
+    switch (w->step) {
+    case WZ_SERVER:
+        key_list(&w->server, w->cfg->n_servers, k);
+        if (k == WZ_KEY_ENTER && load_window(w)) {
+            quiet(w);
+            w->step = WZ_TARGET;
+        }
+        break;
+    case WZ_TARGET:
+        key_list(&w->target, wz_n_targets, k);
+        if (k == WZ_KEY_ENTER) {
+            quiet(w);
+            if (has_value(w)) {
+                if (!w->value[0] && kind(w) == RC_TARGET_TIME && w->win.end > 0) {
+                    char t[TS_MAX];
+                    fmt_epoch(w->win.end, t);
+                    snprintf(w->value, sizeof w->value, "%s", t);
+                }
+                w->step = WZ_VALUE;
+                wz_check_value(w);
+            } else {
+                enter_backup_step(w);
+            }
+        }
+        break;
+    case WZ_VALUE:
+        if (k == WZ_KEY_ENTER) {
+            if (wz_check_value(w))
+                enter_backup_step(w);
+        } else {
+            edit(w->value, sizeof w->value, k, ch);
+            wz_check_value(w);
+        }
+        break;
+    case WZ_BACKUP:
+        key_backup(w, k);
+        break;
+    case WZ_DEST:
+        key_dest(w, k, ch);
+        break;
+    case WZ_OPTIONS:
+        key_options(w, k, ch);
+        break;
+    case WZ_REVIEW:
+        if (k == WZ_KEY_ENTER) {
+            w->step = WZ_RUN; /* first: the job belongs to the run step */
+            if (!start(w, false))
+                w->step = WZ_REVIEW;
+        }
+        break;
+    case WZ_RUN:
+        if (k == WZ_KEY_ENTER)
+            go_back(w);
+        break;
+    default:
+        break;
+    }
+    return true;
+}
+
+int wz_open(struct wizard *w, const struct cfg *cfg, const char *exe, ssize_t server)
+{
+    memset(w, 0, sizeof *w);
+    w->cfg = cfg;
+    w->exe = cel_xstrdup(exe);
+    w->backup = -1;
+    w->get_wal = -1;
+    w->server = server >= 0 && (size_t)server < cfg->n_servers ? (size_t)server : 0;
+    w->step = WZ_SERVER;
+    if (!cfg->n_servers)
+        say(w, WZ_MSG_ERROR, "no server is configured: add one to %s first",
+            cfg->path ? cfg->path : "the configuration");
+    return 0;
+}
+
+void wz_free(struct wizard *w)
+{
+    tui_jobs_free(&w->jobs);
+    free_window(w);
+    json_decref(w->plan);
+    free(w->tbs);
+    free(w->exe);
+    memset(w, 0, sizeof *w);
+}

@@ -1,0 +1,169 @@
+/*
+ * wizard.h - the guided point-in-time recovery: its steps, answers and
+ * checks (no curses; wizard_draw.c draws it).
+ *
+ * The wizard builds a `cellar recover` request one step at a time:
+ *
+ *   server -> target kind -> target value -> backup -> destination ->
+ *   options -> review -> run -> end
+ *
+ * (the value step is skipped for "end of WAL" and "end of a backup"). Enter
+ * goes on, Esc goes back, and every answer stays when going back, so
+ * changing the target keeps the destination and the options. What can be
+ * checked from the catalogue is checked here, as the DBA types (the value
+ * against the recoverable window, the backup against the target); what
+ * needs the destination's host (emptiness, free space, tablespace
+ * locations, the WAL plan, a transaction ID against the backup) is checked
+ * by `cellar --batch --format json recover --dry-run ...` run as a child
+ * job, so the console never blocks on ssh. The recovery itself is the same
+ * command without --dry-run, also a child job, so what the review shows is
+ * exactly what runs.
+ *
+ * The front end feeds keys (wz_key), polls the wizard's jobs
+ * (tui_jobs_poll(&w->jobs, 0)) and calls wz_tick, then draws from the
+ * struct. Errors never leave a step: they go into msg with what to change.
+ */
+#ifndef CEL_TUI_WIZARD_H
+#define CEL_TUI_WIZARD_H
+
+#include "ops/ops.h"
+#include "tui/job.h"
+#include "tui/timeline.h"
+
+enum wz_step {
+    WZ_SERVER,
+    WZ_TARGET,
+    WZ_VALUE,
+    WZ_BACKUP,
+    WZ_DEST,
+    WZ_OPTIONS,
+    WZ_REVIEW,
+    WZ_RUN,
+    WZ_END,
+    WZ_STEP_COUNT
+};
+
+/* A key, as the front end maps it (WZ_KEY_CHAR carries the character). */
+enum wz_key {
+    WZ_KEY_CHAR,
+    WZ_KEY_ENTER,
+    WZ_KEY_ESC,
+    WZ_KEY_UP,
+    WZ_KEY_DOWN,
+    WZ_KEY_LEFT,
+    WZ_KEY_RIGHT,
+    WZ_KEY_TAB,
+    WZ_KEY_BACKSPACE,
+};
+
+enum wz_level { WZ_MSG_NONE, WZ_MSG_INFO, WZ_MSG_WARN, WZ_MSG_ERROR };
+
+/* The kinds of target, in the order the target step lists them. */
+struct wz_target {
+    enum rc_target_kind kind;
+    const char *label;  /* "A point in time" */
+    const char *option; /* "--target-time", NULL for the end of the WAL */
+    const char *help;   /* one line: when to choose it */
+    const char *prompt; /* what the value step asks, NULL when there is no value */
+};
+extern const struct wz_target wz_targets[];
+extern const size_t wz_n_targets;
+
+/* The options step's choices. */
+extern const char *const wz_actions[];   /* "", "pause", "promote", "shutdown" */
+extern const char *const wz_timelines[]; /* "", "current", "latest" */
+#define WZ_N_ACTIONS 4
+#define WZ_N_TIMELINES 3
+
+/* The fields of the destination step, in order (tablespaces follow). */
+enum wz_dest_field { WZ_F_WHERE, WZ_F_DEST, WZ_F_SSH, WZ_F_TBS };
+/* The fields of the options step. */
+enum wz_opt_field { WZ_F_ACTION, WZ_F_EXCLUSIVE, WZ_F_TIMELINE, WZ_F_GETWAL, WZ_N_OPT_FIELDS };
+
+struct wizard {
+    const struct cfg *cfg;
+    char *exe;        /* this program, for the jobs */
+    bool close_quits; /* opened by `recover --wizard`: closing ends cellar */
+    enum wz_step step;
+
+    size_t server; /* index in cfg->servers */
+    struct op_window win;
+    bool has_win;
+
+    size_t target; /* index in wz_targets */
+    char value[256];
+    enum wz_level value_level;
+    char value_msg[512];
+
+    int backup;         /* index in win.cat.list, -1: none chosen */
+    bool backup_picked; /* the DBA chose it (else the auto rule does) */
+    char backup_why[512];
+    size_t backup_cursor; /* index in the list of DONE backups shown */
+
+    bool remote;
+    char dest[1024];
+    char ssh[512];
+    char (*tbs)[1024]; /* a relocation per tablespace of the backup; "" keeps it */
+    size_t n_tbs;
+    int field; /* the focused field of the destination and options steps */
+
+    int action; /* index in wz_actions */
+    bool exclusive;
+    int timeline; /* index in wz_timelines */
+    int get_wal;  /* -1: the server's recovery_options, 0: copy the WAL, 1: get-wal */
+
+    enum wz_level msg_level; /* the step's message, shown in place */
+    char msg[1024];
+
+    struct tui_jobs jobs;  /* at most one: a dry run, or the recovery */
+    enum wz_step job_step; /* the step that started it */
+    json_t *plan;          /* the last dry run's plan (recover-plan data) */
+};
+
+/* Open the wizard on server index (-1: the first), starting at the server
+ * step. exe is this program. Returns 0; the wizard is freed by wz_free. */
+int wz_open(struct wizard *w, const struct cfg *cfg, const char *exe, ssize_t server);
+void wz_free(struct wizard *w);
+
+/* One key. Returns false when the wizard closes (Esc on the first step, or
+ * any key on the end screen). */
+bool wz_key(struct wizard *w, enum wz_key k, int ch);
+/* Take what the wizard's job did (after tui_jobs_poll). True when the
+ * screen changed. */
+bool wz_tick(struct wizard *w);
+/* The running recovery, handed over (to the activity pane) when the wizard
+ * closes while it runs; NULL when none. */
+struct tui_job *wz_take_job(struct wizard *w);
+
+/* The recover command's arguments after the program name: "recover",
+ * options, SERVER, BACKUP, DEST (NULL-terminated, each string allocated);
+ * with --dry-run when dry_run. Free with wz_argv_free. */
+char **wz_argv(const struct wizard *w, bool dry_run);
+void wz_argv_free(char **argv);
+/* The equivalent command line for a shell: "cellar -c CONF recover ...",
+ * each argument quoted when it needs to be. */
+void wz_command_line(const struct wizard *w, struct strbuf *out);
+
+/* Check the value step's text for the target kind against the window;
+ * sets value_level and value_msg. Returns false when it cannot be used. */
+bool wz_check_value(struct wizard *w);
+
+/* What to do after the recovery, one command or note per line: the chown
+ * when cellar ran as root on a local destination, the pg_ctl line (the
+ * Debian binary of the backup's major version when there is one), and how
+ * to end a recovery that pauses at its target. */
+void wz_next_steps(const struct wizard *w, struct strbuf *out);
+
+/* The server, the chosen backup, and the target's epoch (0: none). */
+const struct cfg_server *wz_server(const struct wizard *w);
+const struct cat_backup *wz_backup(const struct wizard *w);
+double wz_target_epoch(const struct wizard *w);
+/* Indices in win.cat.list of the DONE backups, newest first (*n of them;
+ * free the array). */
+size_t *wz_done_backups(const struct wizard *w, size_t *n);
+
+/* The timeline of the wizard's server (selected: the chosen backup;
+ * target: the target's time when known). Free with tui_tl_free. */
+void wz_timeline(const struct wizard *w, struct tui_tl *tl);
+
+#endif

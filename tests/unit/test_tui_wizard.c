@@ -1,0 +1,296 @@
+/*
+ * Unit tests of the recovery wizard's model (src/tui/wizard.c), on a
+ * temporary catalogue: server "pg" with two DONE backups (A ends at
+ * 03:42:25, B at 05:00:05, 2026-11-24 UTC) and WAL archived up to 06:00,
+ * server "empty" with none. Keys are fed as the console feeds them; what
+ * needs a child process (the dry runs, the recovery) is not started here:
+ * the tmux tests drive those.
+ */
+#include "unit.h"
+
+#include "catalog_fixture.h"
+
+#include "tui/wizard.h"
+
+#define ID_A "20261124T034224"
+#define ID_B "20261124T050000"
+
+static struct cfg *cfg;
+
+/* B: the fixture's backup moved to 05:00 and WAL segment 6. */
+static char *info_b(void)
+{
+    struct strbuf sb = {0};
+    sb_append(&sb, info_034224);
+    char *s = sb_detach(&sb);
+    const char *from[] = {"begin_time=2026-11-24 03:42:24.447250+00:00",
+                          "end_time=2026-11-24 03:42:25.119529+00:00",
+                          "begin_wal=000000010000000000000004", "end_wal=000000010000000000000004",
+                          "begin_xlog=0/4000028", "end_xlog=0/4000100"};
+    const char *to[] = {"begin_time=2026-11-24 05:00:00.000000+00:00",
+                        "end_time=2026-11-24 05:00:05.000000+00:00",
+                        "begin_wal=000000010000000000000006", "end_wal=000000010000000000000006",
+                        "begin_xlog=0/6000028", "end_xlog=0/6000100"};
+    for (size_t i = 0; i < CEL_ARRAY_LEN(from); i++) {
+        char *p = strstr(s, from[i]);
+        assert_non_null(p);
+        memcpy(p, to[i], strlen(to[i])); /* same length */
+    }
+    return s;
+}
+
+static int setup(void **state)
+{
+    if (unit_setup_tmpdir(state) < 0)
+        return -1;
+    write_backup("pg", ID_A, info_034224);
+    char *b = info_b();
+    write_backup("pg", ID_B, b);
+    free(b);
+    unit_mkdir("pg/wals");
+    unit_mkdir("pg/wals/0000000100000000");
+    /* segments 4..8, the last archived at 06:00:00 UTC */
+    unit_write("pg/wals/xlog.db",
+               "000000010000000000000004\t16777216\t1795491780.0\tNone\n"
+               "000000010000000000000005\t16777216\t1795492800.0\tNone\n"
+               "000000010000000000000006\t16777216\t1795496405.0\tNone\n"
+               "000000010000000000000007\t16777216\t1795497000.0\tNone\n"
+               "000000010000000000000008\t16777216\t1795500000.0\tNone\n");
+    unit_mkdir("empty/base");
+    char text[8192];
+    snprintf(text, sizeof text,
+             "[barman]\nbarman_home = %s\nbarman_user = root\n"
+             "[pg]\ndescription = Main DB\nconninfo = host=/nonexistent\n"
+             "[empty]\nconninfo = host=/nonexistent\n",
+             unit_tmp);
+    struct cel_err err = {0};
+    return cfg_load_text(text, "test.conf", &cfg, &err);
+}
+
+static int teardown(void **state)
+{
+    cfg_free(cfg);
+    cfg = NULL;
+    return unit_teardown_tmpdir(state);
+}
+
+static void type(struct wizard *w, const char *s)
+{
+    for (; *s; s++)
+        assert_true(wz_key(w, WZ_KEY_CHAR, (unsigned char)*s));
+}
+
+static void clear(struct wizard *w)
+{
+    while (w->value[0])
+        wz_key(w, WZ_KEY_BACKSPACE, 0);
+}
+
+static ssize_t server(const char *name)
+{
+    for (size_t i = 0; i < cfg->n_servers; i++)
+        if (strcmp(cfg->servers[i].name, name) == 0)
+            return (ssize_t)i;
+    fail_msg("no server %s", name);
+    return -1;
+}
+
+static void test_wz_no_done_backup_stays_on_the_server_step(void **state)
+{
+    (void)state;
+    struct wizard w;
+    wz_open(&w, cfg, "cellar", server("empty"));
+    assert_true(wz_key(&w, WZ_KEY_ENTER, 0));
+    assert_int_equal(w.step, WZ_SERVER);
+    assert_int_equal(w.msg_level, WZ_MSG_ERROR);
+    assert_non_null(strstr(w.msg, "no DONE backup"));
+    /* Esc on the first step closes the wizard */
+    assert_false(wz_key(&w, WZ_KEY_ESC, 0));
+    wz_free(&w);
+}
+
+static void test_wz_time_target_window_and_backup_choice(void **state)
+{
+    (void)state;
+    struct wizard w;
+    wz_open(&w, cfg, "cellar", server("pg"));
+    wz_key(&w, WZ_KEY_ENTER, 0);
+    assert_int_equal(w.step, WZ_TARGET);
+    assert_true(w.has_win);
+    assert_true(w.win.end == 1795500000.0);
+    /* a point in time: the value is prefilled with the window's end */
+    wz_key(&w, WZ_KEY_DOWN, 0);
+    wz_key(&w, WZ_KEY_ENTER, 0);
+    assert_int_equal(w.step, WZ_VALUE);
+    assert_true(w.value[0]);
+    assert_int_not_equal(w.value_level, WZ_MSG_ERROR);
+    /* checked as typed: before the oldest backup's end, after the last WAL */
+    clear(&w);
+    type(&w, "2026-11-24 03:00:00+00");
+    assert_int_equal(w.value_level, WZ_MSG_ERROR);
+    assert_non_null(strstr(w.value_msg, "before the recoverable window"));
+    wz_key(&w, WZ_KEY_ENTER, 0);
+    assert_int_equal(w.step, WZ_VALUE); /* refused in place */
+    clear(&w);
+    type(&w, "2026-11-24 09:00:00+00");
+    assert_int_equal(w.value_level, WZ_MSG_ERROR);
+    assert_non_null(strstr(w.value_msg, "after the recoverable window"));
+    clear(&w);
+    type(&w, "2026-11-24 04:30");
+    assert_int_equal(w.value_level, WZ_MSG_ERROR); /* not a time yet */
+    type(&w, ":00");
+    assert_int_equal(w.value_level, WZ_MSG_WARN); /* no time zone */
+    type(&w, "+00");
+    assert_int_equal(w.value_level, WZ_MSG_INFO);
+    /* the backup: the newest DONE one that ended before the target */
+    wz_key(&w, WZ_KEY_ENTER, 0);
+    assert_int_equal(w.step, WZ_BACKUP);
+    assert_non_null(wz_backup(&w));
+    assert_string_equal(wz_backup(&w)->id, ID_A);
+    assert_true(w.backup_why[0]);
+    /* back, a later target: B is chosen instead */
+    wz_key(&w, WZ_KEY_ESC, 0);
+    assert_int_equal(w.step, WZ_VALUE);
+    assert_string_equal(w.value, "2026-11-24 04:30:00+00"); /* kept */
+    clear(&w);
+    type(&w, "2026-11-24 05:30:00+00");
+    wz_key(&w, WZ_KEY_ENTER, 0);
+    assert_string_equal(wz_backup(&w)->id, ID_B);
+    /* the DBA picks the older one, then goes on to the destination */
+    wz_key(&w, WZ_KEY_DOWN, 0);
+    assert_string_equal(wz_backup(&w)->id, ID_A);
+    assert_true(w.backup_picked);
+    wz_key(&w, WZ_KEY_ENTER, 0);
+    assert_int_equal(w.step, WZ_DEST);
+    assert_int_equal(w.n_tbs, 1); /* tbs1 of the backup */
+    type(&w, "relative/dir");
+    wz_key(&w, WZ_KEY_ENTER, 0);
+    assert_int_equal(w.step, WZ_DEST);
+    assert_int_equal(w.msg_level, WZ_MSG_ERROR);
+    assert_non_null(strstr(w.msg, "absolute path"));
+    assert_int_equal(w.jobs.n, 0); /* nothing started */
+    /* back to the value, which an older target makes refuse the chosen backup */
+    wz_key(&w, WZ_KEY_ESC, 0);
+    wz_key(&w, WZ_KEY_ESC, 0);
+    assert_int_equal(w.step, WZ_VALUE);
+    assert_string_equal(w.dest, "relative/dir"); /* every answer kept */
+    clear(&w);
+    type(&w, "2026-11-24 04:30:00+00");
+    wz_key(&w, WZ_KEY_ENTER, 0);
+    assert_int_equal(w.step, WZ_BACKUP);
+    assert_string_equal(wz_backup(&w)->id, ID_A); /* the DBA's choice still fits */
+    wz_free(&w);
+}
+
+static void test_wz_lsn_and_name_checks(void **state)
+{
+    (void)state;
+    struct wizard w;
+    wz_open(&w, cfg, "cellar", server("pg"));
+    wz_key(&w, WZ_KEY_ENTER, 0);
+    for (size_t i = 0; i < wz_n_targets && wz_targets[w.target].kind != RC_TARGET_LSN; i++)
+        wz_key(&w, WZ_KEY_DOWN, 0);
+    wz_key(&w, WZ_KEY_ENTER, 0);
+    assert_int_equal(w.step, WZ_VALUE);
+    type(&w, "0/3000000");
+    assert_int_equal(w.value_level, WZ_MSG_ERROR); /* before backup A's end, 0/4000100 */
+    clear(&w);
+    type(&w, "0/A000000");
+    assert_int_equal(w.value_level, WZ_MSG_ERROR); /* the archive ends at 0/9000000 */
+    clear(&w);
+    type(&w, "zz");
+    assert_int_equal(w.value_level, WZ_MSG_ERROR);
+    clear(&w);
+    type(&w, "0/6800000");
+    assert_int_equal(w.value_level, WZ_MSG_INFO);
+    wz_key(&w, WZ_KEY_ENTER, 0);
+    assert_string_equal(wz_backup(&w)->id, ID_B);
+    /* a restore point: the backups' barman_ID ones are known */
+    wz_key(&w, WZ_KEY_ESC, 0);
+    wz_key(&w, WZ_KEY_ESC, 0);
+    assert_int_equal(w.step, WZ_TARGET);
+    for (size_t i = 0; i < wz_n_targets && wz_targets[w.target].kind != RC_TARGET_NAME; i++)
+        wz_key(&w, WZ_KEY_UP, 0);
+    assert_int_equal(wz_targets[w.target].kind, RC_TARGET_NAME);
+    wz_key(&w, WZ_KEY_ENTER, 0);
+    clear(&w);
+    type(&w, "barman_" ID_A);
+    assert_int_equal(w.value_level, WZ_MSG_INFO);
+    clear(&w);
+    type(&w, "before_upgrade");
+    assert_int_equal(w.value_level, WZ_MSG_WARN);
+    wz_free(&w);
+}
+
+static void test_wz_argv_and_command_line(void **state)
+{
+    (void)state;
+    struct wizard w;
+    wz_open(&w, cfg, "cellar", server("pg"));
+    wz_key(&w, WZ_KEY_ENTER, 0);
+    wz_key(&w, WZ_KEY_DOWN, 0);
+    wz_key(&w, WZ_KEY_ENTER, 0);
+    clear(&w);
+    type(&w, "2026-11-24 04:30:00+00");
+    wz_key(&w, WZ_KEY_ENTER, 0);
+    wz_key(&w, WZ_KEY_ENTER, 0);
+    assert_int_equal(w.step, WZ_DEST);
+    w.remote = true;
+    snprintf(w.ssh, sizeof w.ssh, "ssh postgres@db2");
+    snprintf(w.dest, sizeof w.dest, "/srv/restore");
+    snprintf(w.tbs[0], sizeof w.tbs[0], "/srv/it's tbs");
+    w.action = 2;   /* promote */
+    w.exclusive = true;
+    w.timeline = 2; /* latest */
+    w.get_wal = 0;
+    char **v = wz_argv(&w, true);
+    const char *want[] = {"recover", "--dry-run", "--remote-ssh-command", "ssh postgres@db2",
+                          "--target-time", "2026-11-24 04:30:00+00", "--exclusive",
+                          "--target-tli", "latest", "--target-action", "promote",
+                          "--no-get-wal", "--tablespace", "tbs1:/srv/it's tbs", "pg", ID_A,
+                          "/srv/restore", NULL};
+    for (size_t i = 0; want[i]; i++)
+        assert_string_equal(v[i], want[i]);
+    assert_null(v[CEL_ARRAY_LEN(want) - 1]);
+    wz_argv_free(v);
+    struct strbuf cmd = {0};
+    wz_command_line(&w, &cmd);
+    assert_non_null(strstr(sb_str(&cmd),
+                           " recover --remote-ssh-command 'ssh postgres@db2' --target-time "
+                           "'2026-11-24 04:30:00+00' --exclusive --target-tli latest "
+                           "--target-action promote --no-get-wal --tablespace "
+                           "'tbs1:/srv/it'\\''s tbs' pg " ID_A " /srv/restore"));
+    assert_null(strstr(sb_str(&cmd), "--dry-run"));
+    sb_free(&cmd);
+    /* the end of the WAL: no target option, and defaults add nothing */
+    w.target = 0;
+    w.exclusive = false;
+    w.action = w.timeline = 0;
+    w.get_wal = -1;
+    w.remote = false;
+    w.tbs[0][0] = '\0';
+    v = wz_argv(&w, false);
+    const char *plain[] = {"recover", "pg", ID_A, "/srv/restore", NULL};
+    for (size_t i = 0; plain[i]; i++)
+        assert_string_equal(v[i], plain[i]);
+    assert_null(v[4]);
+    wz_argv_free(v);
+    struct strbuf next = {0};
+    wz_next_steps(&w, &next);
+    assert_non_null(strstr(sb_str(&next), "-D /srv/restore"));
+    sb_free(&next);
+    wz_free(&w);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_wz_no_done_backup_stays_on_the_server_step, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_wz_time_target_window_and_backup_choice, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_wz_lsn_and_name_checks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_wz_argv_and_command_line, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
