@@ -82,14 +82,10 @@ int op_archive_state(const struct op_ctx *ctx, const struct cfg_server *s,
                      struct op_archive_state *out, struct cel_err *err)
 {
     memset(out, 0, sizeof *out);
-    int rc = xdb_load_newest(s->wals_directory, ctx->cfg->global.barman_lock_directory, s->name,
-                             &out->newest, err);
-    if (rc < 0)
-        return rc;
-    out->has_newest = rc == 1;
     size_t n = 0;
     double oldest = 0;
-    if ((rc = op_wal_waiting_count(s->incoming_wals_directory, false, &n, &oldest, err)) < 0)
+    int rc = op_wal_waiting_count(s->incoming_wals_directory, false, &n, &oldest, err);
+    if (rc < 0)
         return rc;
     out->waiting = n;
     out->oldest_waiting = oldest;
@@ -101,7 +97,10 @@ int op_archive_state(const struct op_ctx *ctx, const struct cfg_server *s,
     if (n && (!out->waiting || oldest < out->oldest_waiting))
         out->oldest_waiting = oldest;
     out->waiting += n;
-    return 0;
+    rc = xdb_load_newest(s->wals_directory, ctx->cfg->global.barman_lock_directory, s->name,
+                         &out->newest, err);
+    out->has_newest = rc == 1;
+    return rc < 0 ? rc : 0;
 }
 
 json_t *op_archive_state_json(const struct op_archive_state *st)

@@ -6,8 +6,8 @@
  *
  * The JSON form adds, for each server without configuration errors, the
  * state of its WAL archive ("wal_archive": the newest archived file and
- * what waits in incoming/, see archive_state.c; "error" instead when it
- * cannot be read): the console's servers pane shows it as the WAL lag.
+ * what waits in incoming/, see archive_state.c; with "error" when some of
+ * it cannot be read): the console's servers pane shows it as the WAL lag.
  * The text keeps Barman's lines; --minimal reads nothing.
  */
 #include "ops.h"
@@ -72,10 +72,10 @@ int op_list_server(const struct op_ctx *ctx, const struct op_list_server_req *re
                 continue;
             struct op_archive_state st;
             struct cel_err e = {0};
-            if (op_archive_state(ctx, s, &st, &e) < 0)
-                model.archive[i] = json_pack("{s:s}", "error", e.msg);
-            else
-                model.archive[i] = op_archive_state_json(&st);
+            int rc = op_archive_state(ctx, s, &st, &e);
+            model.archive[i] = op_archive_state_json(&st);
+            if (rc < 0)
+                json_object_set_new(model.archive[i], "error", json_string(e.msg));
         }
     }
     struct op_result result = {"list-server", &model, render_text, render_json};

@@ -87,9 +87,10 @@ struct op_archive_state {
     size_t waiting;          /* files waiting for the archiver */
     double oldest_waiting;   /* mtime of the oldest of them, 0 when none */
 };
-/* Fill *out for s. Returns 0, or -CEL_E_FORMAT / -CEL_E_IO when xlog.db's
- * last lines or a directory cannot be read. Blocks while another process
- * holds the server's xlogdb lock. */
+/* Fill *out for s. Returns 0, or -CEL_E_IO when a directory cannot be
+ * read, or -CEL_E_FORMAT / -CEL_E_IO when xlog.db's last lines cannot (the
+ * waiting files are counted then). Blocks while another process holds the
+ * server's xlogdb lock. */
 int op_archive_state(const struct op_ctx *ctx, const struct cfg_server *s,
                      struct op_archive_state *out, struct cel_err *err);
 /* {"last_wal": name|null, "last_wal_time": seconds|null, "waiting_wals": n,

@@ -7,6 +7,9 @@
  * difference (wnoutrefresh + doupdate: no flicker), then waits at most
  * 100 ms for a key. Work never runs in this process: backup, check,
  * archive-wal and delete are child `cellar --batch --format json` jobs.
+ * The servers' WAL lag (list-server's wal_archive: a tail of xlog.db and a
+ * listing of incoming/) is read again every ARCHIVE_REFRESH seconds and
+ * when a job ends.
  * The layout is recomputed from the terminal size on every draw, so a
  * resize (KEY_RESIZE) is just a redraw; below 60x16 a message asks for a
  * larger terminal.
@@ -38,6 +41,8 @@ enum sort_col { SORT_ID, SORT_END, SORT_SIZE, SORT_WAL, SORT_STATUS, SORT_RET, S
 
 #define MIN_ROWS 16
 #define MIN_COLS 60
+/* seconds between two readings of the WAL archives' state (list-server) */
+#define ARCHIVE_REFRESH 5
 
 struct console {
     const struct cfg *cfg;
@@ -65,6 +70,7 @@ struct console {
     char status[512];
     enum tui_role status_role;
     double status_at;
+    double archive_at; /* when the WAL lag was last read */
 };
 
 static volatile sig_atomic_t quit_signal;
@@ -192,6 +198,16 @@ static void reload_server(struct console *c, size_t i)
     free(id);
 }
 
+/* Read the WAL archive state of every server again (list-server: the
+ * tail of each xlog.db and a listing of incoming/). */
+static void reload_archive(struct console *c)
+{
+    struct cel_err err = {0};
+    if (tui_model_reload_archive(&c->model, &err) < 0)
+        set_status(c, TUI_ROLE_ERROR, "list-server: %s", err.msg);
+    c->archive_at = tui_now();
+}
+
 /* ---- jobs ------------------------------------------------------------------------ */
 
 /* Start `cellar --batch --format json -c CONF args...` as a job. */
@@ -243,6 +259,7 @@ static void settle_jobs(struct console *c)
         else if (strcmp(j->command, "check") != 0)
             for (size_t k = 0; k < c->model.n_servers; k++)
                 reload_server(c, k);
+        reload_archive(c);
         if (j->state == TUI_JOB_OK && j->auto_dismiss)
             ; /* the background check: its marks say it all */
         else if (j->state == TUI_JOB_OK)
@@ -270,8 +287,8 @@ static void draw_servers(struct console *c, int y, int x, int h, int w)
 {
     tui_frame(&c->dr, y, x, h, w, "Servers", c->focus == PANE_SERVERS);
     int iw = w - 2, rows = h - 3;
-    tui_putf(&c->dr, y + 1, x + 1, iw, TUI_ROLE_HEADER, true, "  %-16s %7s  %-12s %-10s %s",
-             "Server", "Backups", "Last backup", "Check", "Description");
+    tui_putf(&c->dr, y + 1, x + 1, iw, TUI_ROLE_HEADER, true, "  %-16s %7s  %-12s %-18s %-10s %s",
+             "Server", "Backups", "Last backup", "Last WAL", "Check", "Description");
     if (!c->model.n_servers) {
         tui_put(&c->dr, y + 2, x + 2, iw - 1, TUI_ROLE_DIM, "no servers configured", false);
         return;
@@ -315,6 +332,11 @@ static void draw_servers(struct console *c, int y, int x, int h, int w)
             sb_append(&age, " !");
         tui_put(&c->dr, yy, xx + 28, 12, old && !sel ? TUI_ROLE_WARN : base, sb_str(&age), true);
         sb_free(&age);
+        /* the WAL archive's lag: age of the newest archived file, files waiting */
+        struct strbuf wal = {0};
+        bool lag = tui_server_wal_lag(s, (double)now, &wal);
+        tui_put(&c->dr, yy, xx + 41, 18, lag && !sel ? TUI_ROLE_WARN : base, sb_str(&wal), true);
+        sb_free(&wal);
         struct strbuf chk = {0};
         if (s->disabled)
             sb_append(&chk, "disabled");
@@ -324,9 +346,9 @@ static void draw_servers(struct console *c, int y, int x, int h, int w)
             sb_appendf(&chk, "%zu failed", s->checks_failed);
         else
             sb_append(&chk, "...");
-        tui_put(&c->dr, yy, xx + 41, 10, sel ? base : mrole, sb_str(&chk), true);
+        tui_put(&c->dr, yy, xx + 60, 10, sel ? base : mrole, sb_str(&chk), true);
         sb_free(&chk);
-        tui_put(&c->dr, yy, xx + 52, iw - 52, base, s->description ? s->description : "", true);
+        tui_put(&c->dr, yy, xx + 71, iw - 71, base, s->description ? s->description : "", true);
     }
 }
 
@@ -852,6 +874,7 @@ static bool act(struct console *c, enum tui_action a)
     case TUI_ACT_RELOAD:
         for (size_t i = 0; i < c->model.n_servers; i++)
             reload_server(c, i);
+        reload_archive(c);
         set_status(c, TUI_ROLE_NORMAL, "catalogue reloaded");
         break;
     case TUI_ACT_HELP:
@@ -1034,6 +1057,7 @@ int tui_run(const struct tui_opts *opts, struct cel_err *err)
     }
     tui_draw_apply_theme(&c.dr);
     rebuild_view(&c);
+    c.archive_at = tui_now(); /* tui_model_load has just read it */
 
     /* the health marks: a check of every server in the background */
     char keep[sizeof c.status];
@@ -1049,6 +1073,8 @@ int tui_run(const struct tui_opts *opts, struct cel_err *err)
     while (running && !quit_signal) {
         if (tui_jobs_poll(&c.jobs, 0) || c.jobs.n)
             settle_jobs(&c);
+        if (tui_now() - c.archive_at >= ARCHIVE_REFRESH)
+            reload_archive(&c);
         draw(&c);
         int ch = getch();
         if (ch == ERR)

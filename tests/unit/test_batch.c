@@ -1193,7 +1193,8 @@ static void test_op_list_server_json_wal_archive(void **state)
     json_decref(lines);
     batch_run_free(&run);
 
-    /* an xlog.db whose last line is broken: the error, not a guess */
+    /* an xlog.db whose last line is broken: the error, not a guess, and
+     * the waiting files all the same */
     unit_write("pg/wals/xlog.db", "000000010000000000000009\t40000\tsoon\tgzip\n");
     d = list_server_data();
     a = json_object_get(json_object_get(d, "pg"), "wal_archive");
@@ -1201,6 +1202,8 @@ static void test_op_list_server_json_wal_archive(void **state)
     snprintf(msg, sizeof msg, "%s, last lines:1: invalid time 'soon'",
              unit_path("pg/wals/xlog.db"));
     assert_string_equal(jstr(a, "error"), msg);
+    assert_true(json_is_null(json_object_get(a, "last_wal")));
+    assert_int_equal(jint(a, "waiting_wals"), 2); /* still counted */
     json_decref(d);
 }
 
