@@ -37,7 +37,16 @@
 
 enum pane { PANE_SERVERS, PANE_BACKUPS, PANE_DETAILS, PANE_ACTIVITY, PANE_COUNT };
 enum mode { MODE_NORMAL, MODE_FILTER, MODE_CONFIRM_DELETE, MODE_CONFIRM_QUIT, MODE_HELP, MODE_LOG };
-enum sort_col { SORT_ID, SORT_END, SORT_SIZE, SORT_WAL, SORT_STATUS, SORT_RET, SORT_COUNT };
+enum sort_col {
+    SORT_ID,
+    SORT_END,
+    SORT_SIZE,
+    SORT_DEDUP,
+    SORT_WAL,
+    SORT_STATUS,
+    SORT_RET,
+    SORT_COUNT
+};
 
 #define MIN_ROWS 16
 #define MIN_COLS 60
@@ -118,6 +127,9 @@ static int cmp_backup(const void *pa, const void *pb)
         break;
     case SORT_SIZE:
         r = (a->size > b->size) - (a->size < b->size);
+        break;
+    case SORT_DEDUP:
+        r = (a->dedup_size > b->dedup_size) - (a->dedup_size < b->dedup_size);
         break;
     case SORT_WAL:
         r = (a->wal_size > b->wal_size) - (a->wal_size < b->wal_size);
@@ -356,11 +368,15 @@ struct column {
     const char *title;
     int width;
     enum sort_col sort;
+    int prio; /* 1 first: the columns that fit are taken in this order */
 };
 
+/* Drawn in this order; a narrow pane drops the columns of lowest priority
+ * (at 80 columns: WAL, then Dedup). Sizes take 10 columns ("1023.9 MiB"). */
 static const struct column bk_cols[] = {
-    {"ID", 15, SORT_ID},  {"End time", 16, SORT_END},  {"Size", 9, SORT_SIZE},
-    {"WAL", 9, SORT_WAL}, {"Status", 10, SORT_STATUS}, {"Retention", 10, SORT_RET},
+    {"ID", 15, SORT_ID, 1},          {"End time", 16, SORT_END, 3}, {"Size", 10, SORT_SIZE, 4},
+    {"Dedup", 10, SORT_DEDUP, 6},    {"WAL", 10, SORT_WAL, 7},      {"Status", 8, SORT_STATUS, 2},
+    {"Retention", 10, SORT_RET, 5},
 };
 
 static void draw_backups(struct console *c, int y, int x, int h, int w)
@@ -373,16 +389,23 @@ static void draw_backups(struct console *c, int y, int x, int h, int w)
     int iw = w - 2, rows = h - 3;
     int xx = x + 1;
     int ncols = 0, used = 0;
-    for (size_t i = 0; i < CEL_ARRAY_LEN(bk_cols); i++) {
-        if (used + bk_cols[i].width + (ncols ? 1 : 0) > iw)
+    bool shown[CEL_ARRAY_LEN(bk_cols)] = {false};
+    for (int prio = 1; prio <= (int)CEL_ARRAY_LEN(bk_cols); prio++) {
+        size_t i = 0;
+        while (i < CEL_ARRAY_LEN(bk_cols) && bk_cols[i].prio != prio)
+            i++;
+        if (i == CEL_ARRAY_LEN(bk_cols) || used + bk_cols[i].width + (ncols ? 1 : 0) > iw)
             break;
         used += bk_cols[i].width + (ncols ? 1 : 0);
+        shown[i] = true;
         ncols++;
     }
     bool name_col = iw - used >= 8;
     tui_put(&c->dr, y + 1, xx, iw, TUI_ROLE_HEADER, "", true);
     int cx = xx;
-    for (int i = 0; i < ncols; i++) {
+    for (size_t i = 0; i < CEL_ARRAY_LEN(bk_cols); i++) {
+        if (!shown[i])
+            continue;
         char t[32];
         snprintf(t, sizeof t, "%s%s", bk_cols[i].title,
                  bk_cols[i].sort == c->sort ? (c->sort_rev ? "^" : "v") : "");
@@ -417,7 +440,9 @@ static void draw_backups(struct console *c, int y, int x, int h, int w)
         tui_put(&c->dr, yy, xx, iw, base, "", true);
         char cell[64];
         cx = xx;
-        for (int i = 0; i < ncols; i++) {
+        for (size_t i = 0; i < CEL_ARRAY_LEN(bk_cols); i++) {
+            if (!shown[i])
+                continue;
             enum tui_role role = base;
             cell[0] = '\0';
             switch (bk_cols[i].sort) {
@@ -435,6 +460,10 @@ static void draw_backups(struct console *c, int y, int x, int h, int w)
             case SORT_SIZE:
                 if (b->has_size)
                     tui_fmt_bytes(b->size, cell, sizeof cell);
+                break;
+            case SORT_DEDUP:
+                if (b->has_size && b->has_dedup)
+                    tui_fmt_bytes(b->dedup_size, cell, sizeof cell);
                 break;
             case SORT_WAL:
                 if (b->has_size)

@@ -127,6 +127,8 @@ int tui_model_reload_server(struct tui_model *m, size_t i, struct cel_err *err)
         b->has_size = json_object_get(o, "size_bytes") != NULL;
         b->size = get_u64(o, "size_bytes");
         b->wal_size = get_u64(o, "wal_size_bytes");
+        b->has_dedup = json_is_integer(json_object_get(o, "deduplicated_size_bytes"));
+        b->dedup_size = get_u64(o, "deduplicated_size_bytes");
     }
     keep_free(&k);
     return 0;

@@ -34,6 +34,9 @@ struct tui_backup {
     int64_t end_ts;  /* end time (seconds since the epoch), 0 when unknown */
     bool has_size;
     uint64_t size, wal_size;
+    bool has_dedup;      /* backup.info has deduplicated_size */
+    uint64_t dedup_size; /* the space it takes: less than size when it hard-linked
+                            files of the previous backup (reuse_backup = link) */
 };
 
 struct tui_server {

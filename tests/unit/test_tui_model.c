@@ -72,6 +72,9 @@ static void test_tui_model_load_servers_and_backups(void **state)
     assert_string_equal(b->retention, "VALID");
     assert_true(b->has_size);
     assert_int_equal(b->size, 23058794);
+    assert_true(b->has_dedup);
+    assert_int_equal(b->dedup_size, 23058794);
+    assert_false(s->backups[0].has_dedup); /* FAILED: list-backup gives no sizes */
     assert_int_equal(b->end_ts, 1795491745);
     assert_int_equal(tui_server_last_backup(s), 1795491745);
     assert_false(tui_server_backup_too_old(s, 1795491745 + 3600));
@@ -96,6 +99,20 @@ static void test_tui_model_reload_server_sees_new_backup(void **state)
     assert_int_equal(tui_model_reload_server(&m, (size_t)empty, &err), 0);
     assert_int_equal(m.servers[empty].n_backups, 1);
     assert_string_equal(m.servers[empty].backups[0].status, "STARTED");
+    /* a backup that hard-linked most of its files: the space it takes */
+    struct strbuf info = {0};
+    const char *dedup = strstr(info_034224, "deduplicated_size=");
+    assert_non_null(dedup);
+    sb_appendf(&info, "%.*sdeduplicated_size=1048576\n%s", (int)(dedup - info_034224),
+               info_034224, strchr(dedup, '\n') + 1);
+    write_backup("empty", "20261124T034224", sb_str(&info));
+    sb_free(&info);
+    assert_int_equal(tui_model_reload_server(&m, (size_t)empty, &err), 0);
+    const struct tui_backup *b = &m.servers[empty].backups[1];
+    assert_string_equal(b->id, "20261124T034224");
+    assert_true(b->has_dedup);
+    assert_int_equal(b->dedup_size, 1048576);
+    assert_int_equal(b->size, 23058794);
     tui_model_free(&m);
 }
 
