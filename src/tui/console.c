@@ -26,6 +26,7 @@
 
 #include "fmt.h"
 #include "tui/draw.h"
+#include "tui/first_run.h"
 #include "tui/job.h"
 #include "tui/keys.h"
 #include "tui/model.h"
@@ -720,7 +721,9 @@ static void draw(struct console *c)
     int act_h = act_lines + 2;
     int mid_y = 1 + srv_h, mid_h = H - 1 - srv_h - act_h - 1;
     draw_servers(c, 1, 0, srv_h, W);
-    if (W >= 120) {
+    if (!c->model.n_servers) {
+        tui_draw_no_servers(&c->dr, mid_y, 0, mid_h, W, c->cfg->path);
+    } else if (W >= 120) {
         int bw = W * 3 / 5;
         draw_backups(c, mid_y, 0, mid_h, bw);
         draw_details(c, mid_y, bw, mid_h, W - bw);
@@ -1047,14 +1050,14 @@ int tui_run(const struct tui_opts *opts, struct cel_err *err)
         c.exe[n] = '\0';
     if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))
         return cel_err_set(err, CEL_E_USAGE, "the console needs a terminal; give a command");
-    int rc = tui_model_load(&c.model, c.cfg, err);
+    int rc = c.cfg ? tui_model_load(&c.model, c.cfg, err) : 0;
     if (rc < 0) {
         tui_model_free(&c.model);
         return rc;
     }
-    const char *theme = opts->theme ? opts->theme : c.cfg->global.theme;
+    const char *theme = opts->theme ? opts->theme : c.cfg ? c.cfg->global.theme : NULL;
     load_theme(&c, theme && *theme ? theme : "default");
-    for (size_t i = 0; i < c.cfg->n_diags; i++)
+    for (size_t i = 0; c.cfg && i < c.cfg->n_diags; i++)
         if (c.cfg->diags[i].level == CFG_ERROR)
             set_status(&c, TUI_ROLE_ERROR, "%s", c.cfg->diags[i].text);
 
@@ -1085,6 +1088,11 @@ int tui_run(const struct tui_opts *opts, struct cel_err *err)
         use_default_colors();
     }
     tui_draw_apply_theme(&c.dr);
+    if (!c.cfg) {
+        tui_first_run(&c.dr, opts->searched, &quit_signal);
+        endwin();
+        return 0;
+    }
     rebuild_view(&c);
     c.archive_at = tui_now(); /* tui_model_load has just read it */
 
