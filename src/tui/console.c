@@ -1112,6 +1112,9 @@ int tui_run(const struct tui_opts *opts, struct cel_err *err)
             settle_jobs(&c);
         if (tui_now() - c.archive_at >= ARCHIVE_REFRESH)
             reload_archive(&c);
+        /* q was pressed while a job was running, and it has ended since */
+        if (c.mode == MODE_CONFIRM_QUIT && !tui_jobs_running(&c.jobs))
+            break;
         draw(&c);
         int ch = getch();
         if (ch == ERR)
