@@ -105,9 +105,8 @@ int op_archive_state(const struct op_ctx *ctx, const struct cfg_server *s,
 
 json_t *op_archive_state_json(const struct op_archive_state *st)
 {
-    return json_pack("{s:s?, s:o, s:I, s:o}", "last_wal",
-                     st->has_newest ? st->newest.name : NULL, "last_wal_time",
-                     st->has_newest ? json_real(st->newest.time) : json_null(), "waiting_wals",
-                     (json_int_t)st->waiting, "oldest_waiting_time",
+    return json_pack("{s:s?, s:o, s:I, s:o}", "last_wal", st->has_newest ? st->newest.name : NULL,
+                     "last_wal_time", st->has_newest ? json_real(st->newest.time) : json_null(),
+                     "waiting_wals", (json_int_t)st->waiting, "oldest_waiting_time",
                      st->waiting ? json_real(st->oldest_waiting) : json_null());
 }

@@ -99,7 +99,8 @@ static void build(struct lines *ls, const char *searched, int w)
     add(ls, TUI_ROLE_NORMAL, 0, "");
     add(ls, TUI_ROLE_NORMAL, 2, "make demo        try cellar on a sandbox PostgreSQL cluster");
     add(ls, TUI_ROLE_NORMAL, 2, "cellar --help    the commands; man cellar.conf: every option");
-    add(ls, TUI_ROLE_NORMAL, 2, "doc/tutorial.md  from a configuration to a point-in-time recovery");
+    add(ls, TUI_ROLE_NORMAL, 2,
+        "doc/tutorial.md  from a configuration to a point-in-time recovery");
 }
 
 static void draw_first_run(const struct tui_draw *d, const char *searched, size_t *top)
@@ -119,8 +120,7 @@ static void draw_first_run(const struct tui_draw *d, const char *searched, size_
         tui_put(d, 1 + r, l->indent, W - l->indent, l->role, l->text, false);
     }
     bool more = ls.n > (size_t)rows;
-    tui_putf(d, H - 1, 0, W, TUI_ROLE_STATUS, true, "q quit%s",
-             more ? "  j/k scroll" : "");
+    tui_putf(d, H - 1, 0, W, TUI_ROLE_STATUS, true, "q quit%s", more ? "  j/k scroll" : "");
     lines_free(&ls);
     wnoutrefresh(stdscr);
     doupdate();

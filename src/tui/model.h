@@ -51,12 +51,12 @@ struct tui_server {
     size_t checks_failed;
     char *health_text; /* the first failed check and its hint, NULL when none */
     /* the WAL archive, from list-server's wal_archive (archive_state.c) */
-    int64_t wal_max_age;      /* last_wal_maximum_age in seconds, 0: not set */
-    bool wal_known;           /* list-server reported it (not for a disabled server) */
-    double wal_last_time;     /* time of the newest archived file, 0: nothing archived */
-    size_t wal_waiting;       /* files waiting in incoming/ (and streaming/) */
+    int64_t wal_max_age;       /* last_wal_maximum_age in seconds, 0: not set */
+    bool wal_known;            /* list-server reported it (not for a disabled server) */
+    double wal_last_time;      /* time of the newest archived file, 0: nothing archived */
+    size_t wal_waiting;        /* files waiting in incoming/ (and streaming/) */
     double wal_oldest_waiting; /* mtime of the oldest of them, 0 when none */
-    char *wal_error;          /* why it could not be read, NULL when it could */
+    char *wal_error;           /* why it could not be read, NULL when it could */
 };
 
 struct tui_model {

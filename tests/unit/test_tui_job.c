@@ -52,8 +52,9 @@ static void test_tui_job_feed_phase(void **state)
 {
     (void)state;
     struct tui_job *j = job();
-    tui_job_feed(j, 1, "{\"event\":\"phase\",\"server\":\"pg\",\"phase\":\"copy\","
-                       "\"text\":\"copying PGDATA\"}");
+    tui_job_feed(j, 1,
+                 "{\"event\":\"phase\",\"server\":\"pg\",\"phase\":\"copy\","
+                 "\"text\":\"copying PGDATA\"}");
     assert_string_equal(j->phase, "copying PGDATA");
     assert_int_equal(j->phases, 1);
     assert_int_equal(j->changes, 1);
@@ -74,9 +75,10 @@ static void test_tui_job_feed_progress(void **state)
     (void)state;
     struct tui_job *j = job();
     assert_false(j->has_progress);
-    tui_job_feed(j, 1, "{\"event\":\"progress\",\"server\":\"pg\",\"bytes_done\":1048576,"
-                       "\"bytes_total\":8388608,\"files_done\":3,\"files_total\":40,"
-                       "\"rate\":52428800.5,\"current\":\"base/1/1259\"}");
+    tui_job_feed(j, 1,
+                 "{\"event\":\"progress\",\"server\":\"pg\",\"bytes_done\":1048576,"
+                 "\"bytes_total\":8388608,\"files_done\":3,\"files_total\":40,"
+                 "\"rate\":52428800.5,\"current\":\"base/1/1259\"}");
     assert_true(j->has_progress);
     assert_int_equal(j->bytes_done, 1048576);
     assert_int_equal(j->bytes_total, 8388608);
@@ -86,15 +88,17 @@ static void test_tui_job_feed_progress(void **state)
     assert_string_equal(j->current, "base/1/1259");
     /* the next one replaces every figure; an integer rate is a rate too,
      * and no current file clears it */
-    tui_job_feed(j, 1, "{\"event\":\"progress\",\"bytes_done\":8388608,\"bytes_total\":8388608,"
-                       "\"files_done\":40,\"files_total\":40,\"rate\":1000}");
+    tui_job_feed(j, 1,
+                 "{\"event\":\"progress\",\"bytes_done\":8388608,\"bytes_total\":8388608,"
+                 "\"files_done\":40,\"files_total\":40,\"rate\":1000}");
     assert_int_equal(j->bytes_done, 8388608);
     assert_int_equal(j->files_done, 40);
     assert_true(j->rate == 1000.0);
     assert_null(j->current);
     /* wrong types and negative numbers read as zero, never as garbage */
-    tui_job_feed(j, 1, "{\"event\":\"progress\",\"bytes_done\":\"many\",\"bytes_total\":-5,"
-                       "\"files_done\":null,\"rate\":\"fast\",\"current\":7}");
+    tui_job_feed(j, 1,
+                 "{\"event\":\"progress\",\"bytes_done\":\"many\",\"bytes_total\":-5,"
+                 "\"files_done\":null,\"rate\":\"fast\",\"current\":7}");
     assert_int_equal(j->bytes_done, 0);
     assert_int_equal(j->bytes_total, 0);
     assert_int_equal(j->files_done, 0);
@@ -111,8 +115,9 @@ static void test_tui_job_feed_log(void **state)
 {
     (void)state;
     struct tui_job *j = job();
-    tui_job_feed(j, 1, "{\"event\":\"log\",\"level\":\"WARNING\",\"server\":\"pg\","
-                       "\"text\":\"disk almost full\"}");
+    tui_job_feed(j, 1,
+                 "{\"event\":\"log\",\"level\":\"WARNING\",\"server\":\"pg\","
+                 "\"text\":\"disk almost full\"}");
     tui_job_feed(j, 1, "{\"event\":\"log\",\"level\":\"INFO\",\"text\":\"no server here\"}");
     tui_job_feed(j, 1, "{\"event\":\"log\",\"text\":\"no level\"}");
     tui_job_feed(j, 1, "{\"event\":\"log\",\"level\":\"ERROR\",\"server\":\"pg\"}");
@@ -129,14 +134,14 @@ static void test_tui_job_feed_result(void **state)
 {
     (void)state;
     struct tui_job *j = job();
-    tui_job_feed(j, 1, "{\"event\":\"result\",\"command\":\"check\",\"data\":{\"pg\":"
-                       "{\"ssh\":{\"status\":\"OK\"}}}}");
+    tui_job_feed(j, 1,
+                 "{\"event\":\"result\",\"command\":\"check\",\"data\":{\"pg\":"
+                 "{\"ssh\":{\"status\":\"OK\"}}}}");
     assert_string_equal(j->result_command, "check");
     assert_non_null(j->result);
-    assert_string_equal(
-        json_string_value(json_object_get(
-            json_object_get(json_object_get(j->result, "pg"), "ssh"), "status")),
-        "OK");
+    assert_string_equal(json_string_value(json_object_get(
+                            json_object_get(json_object_get(j->result, "pg"), "ssh"), "status")),
+                        "OK");
     assert_string_equal(log_text(j), "result check: {\"pg\":{\"ssh\":{\"status\":\"OK\"}}}");
     /* a later result replaces it; one without data or command keeps the line */
     tui_job_feed(j, 1, "{\"event\":\"result\",\"command\":\"backup\",\"data\":[1,2]}");
@@ -162,8 +167,9 @@ static void test_tui_job_feed_end_ok(void **state)
     assert_true(j->ended >= j->started);
     assert_string_equal(log_text(j), "end: ok");
     /* the first end decides: a second one is logged, not obeyed */
-    tui_job_feed(j, 1, "{\"event\":\"end\",\"status\":\"failed\",\"exit\":1,"
-                       "\"error\":{\"message\":\"late\"}}");
+    tui_job_feed(j, 1,
+                 "{\"event\":\"end\",\"status\":\"failed\",\"exit\":1,"
+                 "\"error\":{\"message\":\"late\"}}");
     assert_int_equal(j->state, TUI_JOB_OK);
     assert_string_equal(j->outcome, "ok");
     assert_string_equal(log_text(j), "end: ok\nend: late");
@@ -174,9 +180,10 @@ static void test_tui_job_feed_end_failed(void **state)
 {
     (void)state;
     struct tui_job *j = job();
-    tui_job_feed(j, 1, "{\"event\":\"end\",\"status\":\"failed\",\"exit\":1,\"error\":"
-                       "{\"code\":\"CONFLICT\",\"number\":45,\"message\":\"Skipping delete "
-                       "of backup X\",\"hint\":\"Take a new backup first.\"}}");
+    tui_job_feed(j, 1,
+                 "{\"event\":\"end\",\"status\":\"failed\",\"exit\":1,\"error\":"
+                 "{\"code\":\"CONFLICT\",\"number\":45,\"message\":\"Skipping delete "
+                 "of backup X\",\"hint\":\"Take a new backup first.\"}}");
     assert_int_equal(j->state, TUI_JOB_FAILED);
     assert_string_equal(j->outcome, "Skipping delete of backup X (HINT: Take a new backup first.)");
     assert_string_equal(log_text(j),
@@ -185,8 +192,9 @@ static void test_tui_job_feed_end_failed(void **state)
 
     /* no hint; no error at all; no status: failed all the same */
     j = job();
-    tui_job_feed(j, 1, "{\"event\":\"end\",\"status\":\"failed\",\"error\":{\"message\":\"boom\","
-                       "\"hint\":null}}");
+    tui_job_feed(j, 1,
+                 "{\"event\":\"end\",\"status\":\"failed\",\"error\":{\"message\":\"boom\","
+                 "\"hint\":null}}");
     assert_string_equal(j->outcome, "boom");
     tui_job_free(j);
     j = job();
@@ -223,14 +231,14 @@ static void test_tui_job_feed_malformed_and_unknown(void **state)
     (void)state;
     struct tui_job *j = job();
     static const char *const lines[] = {
-        "{\"event\":\"phase\",\"text\":",          /* cut short */
+        "{\"event\":\"phase\",\"text\":", /* cut short */
         "not json at all",
         "",
-        "[1,2,3]",                                 /* JSON, not an object */
+        "[1,2,3]", /* JSON, not an object */
         "\"a string\"",
         "42",
-        "{}",                                      /* no event */
-        "{\"event\":5,\"text\":\"x\"}",            /* an event that is not a string */
+        "{}",                                       /* no event */
+        "{\"event\":5,\"text\":\"x\"}",             /* an event that is not a string */
         "{\"event\":\"weird\",\"text\":\"hello\"}", /* an event this console does not know */
         "{\"event\":\"\"}",
     };
