@@ -6,6 +6,7 @@
 #                 make uninstall removes exactly what install put there
 #   make deps     install the Debian packages cellar needs (only the missing ones)
 #   make check    deps + build and run every test; ends with "N passed, N failed"
+#                 (check-unit, check-lint, check-integration, check-tui: one kind)
 #   make demo     deps + a sandbox PostgreSQL cluster + cellar on it
 #   make bench    the benchmarks in bench/ (cellar against barman on the same data)
 #
@@ -82,8 +83,8 @@ UNIT_BIN   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 TEST_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_XOPEN_SOURCE=700 -D_DEFAULT_SOURCE -Wall -Wextra -Werror \
                -g -O1 $(ASAN) -Isrc -Isrc/core -Itests/unit $(PKG_CFLAGS)
 
-.PHONY: all deps check check-all check-unit check-integration check-lint unit demo demo-stop \
-        bench clean man completion install uninstall FORCE
+.PHONY: all deps check check-all check-unit check-integration check-lint check-tui unit demo \
+        demo-stop bench clean man completion install uninstall FORCE
 
 all: cellar man completion
 
@@ -177,14 +178,15 @@ deps:
 	./scripts/deps.sh
 
 # Every test, in order: unit tests (sanitized), layering lint, integration
-# tests against a real PostgreSQL. tests/run.sh prints the summary line.
+# tests against a real PostgreSQL, console tests through tmux (tests/tui).
+# tests/run.sh prints the summary line.
 check:
 	@./scripts/deps.sh
 	@$(MAKE) --no-print-directory check-all
 
 check-all: all $(UNIT_BIN)
 	@tests/run.sh $(UNIT_BIN) $(sort $(wildcard tests/lint/*.sh)) \
-	    $(sort $(wildcard tests/integration/t_*.sh))
+	    $(sort $(wildcard tests/integration/t_*.sh)) $(sort $(wildcard tests/tui/t_*.sh))
 
 check-unit: $(UNIT_BIN)
 	@tests/run.sh $(UNIT_BIN)
@@ -194,6 +196,9 @@ check-lint: all
 
 check-integration: all
 	@tests/run.sh $(sort $(wildcard tests/integration/t_*.sh))
+
+check-tui: all
+	@tests/run.sh $(sort $(wildcard tests/tui/t_*.sh))
 
 demo:
 	@./scripts/deps.sh

@@ -158,8 +158,10 @@ static void debug_observer(void *ctx, enum log_level level, const char *msg)
 }
 
 /* cellar without a command: the console on the loaded configuration.
- * Configuration problems that stop loading are reported as a command's
- * would be; the console shows the others on its status line. */
+ * Without -c and with no file in the search list, the console's first-run
+ * screen says what to write where. Configuration problems that stop
+ * loading are reported as a command's would be; the console shows the
+ * others on its status line. */
 static int run_console(const struct globals *g, struct batch *out, const char *wizard_server)
 {
     struct cel_err err = {0};
@@ -168,8 +170,21 @@ static int run_console(const struct globals *g, struct batch *out, const char *w
         cel_err_hint(&err, "Run 'cellar --help' for the commands.");
         return batch_finish(out, rc, &err);
     }
+    char *found = NULL;
+    if (!g->config) {
+        struct strbuf searched = {0};
+        found = cfg_find_default(&searched);
+        if (!found) {
+            int rc = tui_run(&(struct tui_opts){.searched = sb_str(&searched), .theme = g->theme},
+                             &err);
+            sb_free(&searched);
+            return batch_finish(out, rc, &err);
+        }
+        sb_free(&searched);
+    }
     struct cfg *cfg = NULL;
-    int rc = cfg_load(g->config, &cfg, &err);
+    int rc = cfg_load(found ? found : g->config, &cfg, &err);
+    free(found);
     if (rc < 0) {
         if (cfg)
             batch_report_config(out, cfg);

@@ -936,8 +936,9 @@ int cfg_load_text(const char *text, const char *name, struct cfg **out, struct c
     return finish(&L, out, err);
 }
 
-/* The first readable file of the default search list, or NULL. */
-static char *search_default(struct strbuf *tried)
+/* The first file of the default search list, or NULL; every path looked
+ * at before it is appended to tried, separated by sep. */
+static char *search_default(struct strbuf *tried, const char *sep)
 {
     const char *home = getenv("HOME");
     const char *const candidates[] = {"~/.cellar.conf",  "/etc/cellar.conf",
@@ -955,10 +956,15 @@ static char *search_default(struct strbuf *tried)
         }
         if (stor_is_file(path))
             return path;
-        sb_appendf(tried, "%s%s", tried->len ? ", " : "", path);
+        sb_appendf(tried, "%s%s", tried->len ? sep : "", path);
         free(path);
     }
     return NULL;
+}
+
+char *cfg_find_default(struct strbuf *tried)
+{
+    return search_default(tried, "\n");
 }
 
 int cfg_load(const char *path, struct cfg **out, struct cel_err *err)
@@ -967,7 +973,7 @@ int cfg_load(const char *path, struct cfg **out, struct cel_err *err)
     char *found = NULL;
     if (!path) {
         struct strbuf tried = {0};
-        found = search_default(&tried);
+        found = search_default(&tried, ", ");
         if (!found) {
             int rc = cel_err_set(err, CEL_E_CONFIG, "no configuration file found (looked for %s)",
                                  sb_str(&tried));

@@ -215,6 +215,11 @@ const struct cfg_option *cfg_option_find(const char *name);
  * Server-level errors do not fail the load: the server is marked disabled.
  * Free with cfg_free(). */
 int cfg_load(const char *path, struct cfg **out, struct cel_err *err);
+/* The file cfg_load(NULL) reads: the first of the search list above that
+ * exists, or NULL when none does. Each path looked at without success
+ * (~ expanded; those under ~ are left out when HOME is not set) is
+ * appended to tried, one per line without a final newline. Caller frees. */
+char *cfg_find_default(struct strbuf *tried);
 /* Load from text, as if read from a file called name (for tests). */
 int cfg_load_text(const char *text, const char *name, struct cfg **out, struct cel_err *err);
 void cfg_free(struct cfg *cfg);

@@ -1,7 +1,8 @@
 /*
  * xlogdb.c - reading xlog.db fast: one pass over the bytes, fields split by
  * hand (an xlog.db of a busy server has millions of lines), entries in one
- * growing array, sorted only when the file was not.
+ * growing array, sorted only when the file was not. xdb_load_newest reads
+ * only the file's tail, for the console's WAL lag.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -261,6 +262,106 @@ void xdb_free(struct xdb *db)
     free(db->entries);
     db->entries = NULL;
     db->n = 0;
+}
+
+/* The lines of path's tail: from the first line that starts inside its
+ * last chunk bytes (growing the chunk until it holds a whole line) to the
+ * end, in *text (caller frees). */
+static int read_tail(const char *path, char **text, size_t *len, struct cel_err *err)
+{
+    *text = NULL;
+    *len = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT)
+            return 0;
+        return cel_err_sys(err, CEL_E_IO, errno, "cannot open '%s'", path);
+    }
+    int rc = 0;
+    struct stat st;
+    if (fstat(fd, &st) < 0) {
+        rc = cel_err_sys(err, CEL_E_IO, errno, "cannot stat '%s'", path);
+        goto out;
+    }
+    size_t size = (size_t)st.st_size;
+    for (size_t chunk = 4096;; chunk *= 2) {
+        size_t want = chunk < size ? chunk : size;
+        off_t at = (off_t)(size - want);
+        char *buf = cel_xrealloc_array(*text, want + 1, 1);
+        *text = buf;
+        size_t got = 0;
+        while (got < want) {
+            ssize_t n = pread(fd, buf + got, want - got, at + (off_t)got);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n < 0) {
+                rc = cel_err_sys(err, CEL_E_IO, errno, "cannot read '%s'", path);
+                goto out;
+            }
+            if (n == 0)
+                break; /* shorter than it was: take what there is */
+            got += (size_t)n;
+        }
+        size_t start = 0;
+        if (at > 0) {
+            /* the first line is cut unless the byte before it ends a line:
+             * skip to the first line that starts inside the chunk */
+            char *nl = memchr(buf, '\n', got);
+            if (!nl || nl + 1 == buf + got)
+                continue; /* no whole line after it yet: read more */
+            start = (size_t)(nl + 1 - buf);
+        }
+        memmove(buf, buf + start, got - start);
+        *len = got - start;
+        buf[*len] = '\0';
+        break;
+    }
+out:
+    close(fd);
+    if (rc < 0) {
+        free(*text);
+        *text = NULL;
+        *len = 0;
+    }
+    return rc;
+}
+
+int xdb_load_newest(const char *wals_dir, const char *lock_dir, const char *server,
+                    struct xdb_entry *out, struct cel_err *err)
+{
+    memset(out, 0, sizeof *out);
+    char *path = cel_xasprintf("%s/xlog.db", wals_dir);
+    char *text = NULL;
+    size_t len = 0;
+    struct lock *l = NULL;
+    int rc = 0;
+    if (!stor_exists(path))
+        goto out; /* nothing archived yet: no lock, as xdb_load */
+    if ((rc = xdb_lock(lock_dir, server, &l, err)) < 0)
+        goto out;
+    rc = read_tail(path, &text, &len, err);
+    lock_release(l);
+    if (rc < 0 || len == 0)
+        goto out;
+    char *name = cel_xasprintf("%s, last lines", path);
+    struct xdb db;
+    rc = xdb_parse(text, len, name, &db, err);
+    free(name);
+    if (rc < 0)
+        goto out;
+    const struct xdb_entry *newest = NULL;
+    for (size_t i = 0; i < db.n; i++)
+        if (!newest || db.entries[i].time >= newest->time)
+            newest = &db.entries[i];
+    if (newest) {
+        *out = *newest;
+        rc = 1;
+    }
+    xdb_free(&db);
+out:
+    free(text);
+    free(path);
+    return rc;
 }
 
 size_t xdb_lower_bound(const struct xdb *db, const char *name)

@@ -65,6 +65,18 @@ int xdb_load(const char *wals_dir, const char *lock_dir, const char *server, str
              struct cel_err *err);
 void xdb_free(struct xdb *db);
 
+/* The newest archived file without reading all of xlog.db (a busy server's
+ * has millions of lines): the entry with the latest time among the file's
+ * last lines (those in its last 4 KiB, and always one whole line), read
+ * holding the server's xlogdb lock as xdb_load does (blocking while
+ * another process holds it). Appends go to the end, so the newest file is
+ * among them even after an out-of-order rewrite of a few names. Returns 1
+ * with *out set, 0 when xlog.db is missing (no lock taken) or empty, or
+ * -CEL_E_FORMAT (the message names the file and "last lines") /
+ * -CEL_E_IO. */
+int xdb_load_newest(const char *wals_dir, const char *lock_dir, const char *server,
+                    struct xdb_entry *out, struct cel_err *err);
+
 /* Index of the first entry whose name is >= name (db->n when none). */
 size_t xdb_lower_bound(const struct xdb *db, const char *name);
 

@@ -329,18 +329,6 @@ static void remove_stale_temps(const struct run *run)
     stor_names_free(&names);
 }
 
-/* Keep regular, visible, non-.tmp files of incoming/ (what Barman keeps). */
-static bool is_candidate(const char *dir, const char *name, void *ctx)
-{
-    (void)ctx;
-    if (name[0] == '.' || cel_str_ends(name, ".tmp"))
-        return false;
-    char *path = cel_xasprintf("%s/%s", dir, name);
-    bool regular = stor_is_file(path);
-    free(path);
-    return regular;
-}
-
 /* Run the pre or post archive hooks of one file. Returns true when a pre
  * retry hook asked to stop the batch. */
 static bool run_hooks(const struct run *run, const char *phase, const char *name,
@@ -376,7 +364,9 @@ static int collect(struct run *run, struct op_archive_summary *sum, struct cel_e
 {
     const struct cfg_server *s = run->s;
     struct stor_names names;
-    int rc = stor_list_dir(s->incoming_wals_directory, is_candidate, NULL, &names, err);
+    /* regular, visible, non-.tmp files (what Barman keeps), the rule
+     * show-server and list-server count with */
+    int rc = stor_list_dir(s->incoming_wals_directory, op_wal_is_waiting, NULL, &names, err);
     if (rc < 0)
         return rc;
     run->items = cel_xcalloc(names.n + 1, sizeof *run->items);

@@ -3,12 +3,19 @@
  * order, with its description, as Barman prints it ("name - description",
  * " (inactive)" for active = false, " (WARNING: disabled)" for a server
  * with configuration errors).
+ *
+ * The JSON form adds, for each server without configuration errors, the
+ * state of its WAL archive ("wal_archive": the newest archived file and
+ * what waits in incoming/, see archive_state.c; with "error" when some of
+ * it cannot be read): the console's servers pane shows it as the WAL lag.
+ * The text keeps Barman's lines; --minimal reads nothing.
  */
 #include "ops.h"
 
 struct model {
     const struct cfg *cfg;
     bool minimal;
+    json_t **archive; /* per server: its wal_archive object, NULL when not read */
 };
 
 /* Barman's description: the configured text plus the state markers. */
@@ -42,9 +49,11 @@ static json_t *render_json(const void *m)
     json_t *root = json_object();
     for (size_t i = 0; i < model->cfg->n_servers; i++) {
         const struct cfg_server *s = &model->cfg->servers[i];
-        json_object_set_new(root, s->name,
-                            json_pack("{s:s?, s:b, s:b}", "description", s->description,
-                                      "active", s->active, "disabled", s->disabled));
+        json_t *o = json_pack("{s:s?, s:b, s:b}", "description", s->description, "active",
+                              s->active, "disabled", s->disabled);
+        if (model->archive && model->archive[i])
+            json_object_set(o, "wal_archive", model->archive[i]);
+        json_object_set_new(root, s->name, o);
     }
     return root;
 }
@@ -53,8 +62,26 @@ int op_list_server(const struct op_ctx *ctx, const struct op_list_server_req *re
                    struct cel_err *err)
 {
     (void)err;
-    struct model model = {.cfg = ctx->cfg, .minimal = req->minimal};
+    const struct cfg *cfg = ctx->cfg;
+    struct model model = {.cfg = cfg, .minimal = req->minimal};
+    if (!req->minimal) {
+        model.archive = cel_xcalloc(cfg->n_servers + 1, sizeof *model.archive);
+        for (size_t i = 0; i < cfg->n_servers; i++) {
+            const struct cfg_server *s = &cfg->servers[i];
+            if (s->disabled)
+                continue;
+            struct op_archive_state st;
+            struct cel_err e = {0};
+            int rc = op_archive_state(ctx, s, &st, &e);
+            model.archive[i] = op_archive_state_json(&st);
+            if (rc < 0)
+                json_object_set_new(model.archive[i], "error", json_string(e.msg));
+        }
+    }
     struct op_result result = {"list-server", &model, render_text, render_json};
     op_result(ctx, &result);
+    for (size_t i = 0; model.archive && i < cfg->n_servers; i++)
+        json_decref(model.archive[i]);
+    free(model.archive);
     return 0;
 }

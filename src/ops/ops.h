@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include "sink.h"
+#include "xlogdb.h"
 
 struct op_list_server_req {
     bool minimal; /* names only */
@@ -76,6 +77,35 @@ void op_archive_summary_text(const struct op_archive_summary *s, struct strbuf *
 json_t *op_archive_summary_json(const struct op_archive_summary *s);
 /* Report a summary as an "archive-wal" result event. */
 void op_archive_report(const struct op_ctx *ctx, const struct op_archive_summary *summary);
+
+/* How far behind a server's WAL archive is (archive_state.c), read
+ * cheaply: xlog.db's newest file from its last lines only, and the files
+ * waiting in incoming/ (and in a Barman home's streaming/ directory). */
+struct op_archive_state {
+    bool has_newest;         /* xlog.db lists at least one file */
+    struct xdb_entry newest; /* its newest: the latest time among its last lines */
+    size_t waiting;          /* files waiting for the archiver */
+    double oldest_waiting;   /* mtime of the oldest of them, 0 when none */
+};
+/* Fill *out for s. Returns 0, or -CEL_E_IO when a directory cannot be
+ * read, or -CEL_E_FORMAT / -CEL_E_IO when xlog.db's last lines cannot (the
+ * waiting files are counted then). Blocks while another process holds the
+ * server's xlogdb lock. */
+int op_archive_state(const struct op_ctx *ctx, const struct cfg_server *s,
+                     struct op_archive_state *out, struct cel_err *err);
+/* {"last_wal": name|null, "last_wal_time": seconds|null, "waiting_wals": n,
+ * "oldest_waiting_time": seconds|null} (times since the epoch, floats). */
+json_t *op_archive_state_json(const struct op_archive_state *st);
+/* Is dir/name a file the archiver takes: a regular file whose name starts
+ * with no '.' (temporary files of put-wal and rsync) and does not end in
+ * ".tmp"? A stor_keep_fn. */
+bool op_wal_is_waiting(const char *dir, const char *name, void *ctx);
+/* Count the files of dir the archiver would take (op_wal_is_waiting; with
+ * streaming, ".partial" segments are left out too) and the mtime of the
+ * oldest (0 when none; oldest may be NULL). A missing dir has none. Returns
+ * 0 or -CEL_E_IO. */
+int op_wal_waiting_count(const char *dir, bool streaming, size_t *n, double *oldest,
+                         struct cel_err *err);
 
 /* put-wal: one WAL file from PostgreSQL's archive_command into incoming/. */
 struct op_put_wal_req {

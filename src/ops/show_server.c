@@ -120,8 +120,8 @@ static size_t count_visible(const char *dir)
     return n;
 }
 
-/* The archive's figures: what xlog.db lists, what waits in incoming/, what
- * was rejected into errors/. */
+/* The archive's figures: what xlog.db lists, what waits in incoming/ (the
+ * files archive-wal would take), what was rejected into errors/. */
 static void add_archive(const struct op_ctx *ctx, const struct cfg_server *s, struct model *m)
 {
     struct xdb db;
@@ -159,7 +159,9 @@ static void add_archive(const struct op_ctx *ctx, const struct cfg_server *s, st
         add(m, "archive_compression_ratio", NULL);
     }
     sb_free(&v);
-    snprintf(text, sizeof text, "%zu", count_visible(s->incoming_wals_directory));
+    size_t waiting = 0;
+    op_wal_waiting_count(s->incoming_wals_directory, false, &waiting, NULL, NULL);
+    snprintf(text, sizeof text, "%zu", waiting);
     add(m, "incoming_wal_count", text);
     snprintf(text, sizeof text, "%zu", count_visible(s->errors_directory));
     add(m, "errors_count", text);

@@ -7,6 +7,9 @@
  * difference (wnoutrefresh + doupdate: no flicker), then waits at most
  * 100 ms for a key. Work never runs in this process: backup, check,
  * archive-wal and delete are child `cellar --batch --format json` jobs.
+ * The servers' WAL lag (list-server's wal_archive: a tail of xlog.db and a
+ * listing of incoming/) is read again every ARCHIVE_REFRESH seconds and
+ * when a job ends.
  * The layout is recomputed from the terminal size on every draw, so a
  * resize (KEY_RESIZE) is just a redraw; below 60x16 a message asks for a
  * larger terminal.
@@ -23,6 +26,7 @@
 
 #include "fmt.h"
 #include "tui/draw.h"
+#include "tui/first_run.h"
 #include "tui/job.h"
 #include "tui/keys.h"
 #include "tui/model.h"
@@ -44,10 +48,21 @@ enum mode {
     MODE_LOG,
     MODE_WIZARD
 };
-enum sort_col { SORT_ID, SORT_END, SORT_SIZE, SORT_WAL, SORT_STATUS, SORT_RET, SORT_COUNT };
+enum sort_col {
+    SORT_ID,
+    SORT_END,
+    SORT_SIZE,
+    SORT_DEDUP,
+    SORT_WAL,
+    SORT_STATUS,
+    SORT_RET,
+    SORT_COUNT
+};
 
 #define MIN_ROWS 16
 #define MIN_COLS 60
+/* seconds between two readings of the WAL archives' state (list-server) */
+#define ARCHIVE_REFRESH 5
 
 struct console {
     const struct cfg *cfg;
@@ -80,6 +95,7 @@ struct console {
     char status[512];
     enum tui_role status_role;
     double status_at;
+    double archive_at; /* when the WAL lag was last read */
 };
 
 static volatile sig_atomic_t quit_signal;
@@ -127,6 +143,9 @@ static int cmp_backup(const void *pa, const void *pb)
         break;
     case SORT_SIZE:
         r = (a->size > b->size) - (a->size < b->size);
+        break;
+    case SORT_DEDUP:
+        r = (a->dedup_size > b->dedup_size) - (a->dedup_size < b->dedup_size);
         break;
     case SORT_WAL:
         r = (a->wal_size > b->wal_size) - (a->wal_size < b->wal_size);
@@ -234,6 +253,16 @@ static void reload_server(struct console *c, size_t i)
         load_window(c);
 }
 
+/* Read the WAL archive state of every server again (list-server: the
+ * tail of each xlog.db and a listing of incoming/). */
+static void reload_archive(struct console *c)
+{
+    struct cel_err err = {0};
+    if (tui_model_reload_archive(&c->model, &err) < 0)
+        set_status(c, TUI_ROLE_ERROR, "list-server: %s", err.msg);
+    c->archive_at = tui_now();
+}
+
 /* ---- jobs ------------------------------------------------------------------------ */
 
 /* Start `cellar --batch --format json -c CONF args...` as a job. */
@@ -285,6 +314,7 @@ static void settle_jobs(struct console *c)
         else if (strcmp(j->command, "check") != 0)
             for (size_t k = 0; k < c->model.n_servers; k++)
                 reload_server(c, k);
+        reload_archive(c);
         if (j->state == TUI_JOB_OK && j->auto_dismiss)
             ; /* the background check: its marks say it all */
         else if (j->state == TUI_JOB_OK)
@@ -312,8 +342,8 @@ static void draw_servers(struct console *c, int y, int x, int h, int w)
 {
     tui_frame(&c->dr, y, x, h, w, "Servers", c->focus == PANE_SERVERS);
     int iw = w - 2, rows = h - 3;
-    tui_putf(&c->dr, y + 1, x + 1, iw, TUI_ROLE_HEADER, true, "  %-16s %7s  %-12s %-10s %s",
-             "Server", "Backups", "Last backup", "Check", "Description");
+    tui_putf(&c->dr, y + 1, x + 1, iw, TUI_ROLE_HEADER, true, "  %-16s %7s  %-12s %-18s %-10s %s",
+             "Server", "Backups", "Last backup", "Last WAL", "Check", "Description");
     if (!c->model.n_servers) {
         tui_put(&c->dr, y + 2, x + 2, iw - 1, TUI_ROLE_DIM, "no servers configured", false);
         return;
@@ -357,6 +387,11 @@ static void draw_servers(struct console *c, int y, int x, int h, int w)
             sb_append(&age, " !");
         tui_put(&c->dr, yy, xx + 28, 12, old && !sel ? TUI_ROLE_WARN : base, sb_str(&age), true);
         sb_free(&age);
+        /* the WAL archive's lag: age of the newest archived file, files waiting */
+        struct strbuf wal = {0};
+        bool lag = tui_server_wal_lag(s, (double)now, &wal);
+        tui_put(&c->dr, yy, xx + 41, 18, lag && !sel ? TUI_ROLE_WARN : base, sb_str(&wal), true);
+        sb_free(&wal);
         struct strbuf chk = {0};
         if (s->disabled)
             sb_append(&chk, "disabled");
@@ -366,9 +401,9 @@ static void draw_servers(struct console *c, int y, int x, int h, int w)
             sb_appendf(&chk, "%zu failed", s->checks_failed);
         else
             sb_append(&chk, "...");
-        tui_put(&c->dr, yy, xx + 41, 10, sel ? base : mrole, sb_str(&chk), true);
+        tui_put(&c->dr, yy, xx + 60, 10, sel ? base : mrole, sb_str(&chk), true);
         sb_free(&chk);
-        tui_put(&c->dr, yy, xx + 52, iw - 52, base, s->description ? s->description : "", true);
+        tui_put(&c->dr, yy, xx + 71, iw - 71, base, s->description ? s->description : "", true);
     }
 }
 
@@ -376,11 +411,16 @@ struct column {
     const char *title;
     int width;
     enum sort_col sort;
+    int prio; /* 1 first: the columns that fit are taken in this order */
 };
 
+/* Drawn in this order; a narrow pane drops the columns of lowest priority
+ * first (WAL, gone at 80 columns; then Dedup). Sizes take 10 columns
+ * ("1023.9 MiB"). */
 static const struct column bk_cols[] = {
-    {"ID", 15, SORT_ID},  {"End time", 16, SORT_END},  {"Size", 9, SORT_SIZE},
-    {"WAL", 9, SORT_WAL}, {"Status", 10, SORT_STATUS}, {"Retention", 10, SORT_RET},
+    {"ID", 15, SORT_ID, 1},         {"End time", 16, SORT_END, 3}, {"Size", 10, SORT_SIZE, 4},
+    {"Dedup", 10, SORT_DEDUP, 6},   {"WAL", 10, SORT_WAL, 7},      {"Status", 8, SORT_STATUS, 2},
+    {"Retention", 10, SORT_RET, 5},
 };
 
 static void draw_backups(struct console *c, int y, int x, int h, int w)
@@ -393,16 +433,23 @@ static void draw_backups(struct console *c, int y, int x, int h, int w)
     int iw = w - 2, rows = h - 3;
     int xx = x + 1;
     int ncols = 0, used = 0;
-    for (size_t i = 0; i < CEL_ARRAY_LEN(bk_cols); i++) {
-        if (used + bk_cols[i].width + (ncols ? 1 : 0) > iw)
+    bool shown[CEL_ARRAY_LEN(bk_cols)] = {false};
+    for (int prio = 1; prio <= (int)CEL_ARRAY_LEN(bk_cols); prio++) {
+        size_t i = 0;
+        while (i < CEL_ARRAY_LEN(bk_cols) && bk_cols[i].prio != prio)
+            i++;
+        if (i == CEL_ARRAY_LEN(bk_cols) || used + bk_cols[i].width + (ncols ? 1 : 0) > iw)
             break;
         used += bk_cols[i].width + (ncols ? 1 : 0);
+        shown[i] = true;
         ncols++;
     }
     bool name_col = iw - used >= 8;
     tui_put(&c->dr, y + 1, xx, iw, TUI_ROLE_HEADER, "", true);
     int cx = xx;
-    for (int i = 0; i < ncols; i++) {
+    for (size_t i = 0; i < CEL_ARRAY_LEN(bk_cols); i++) {
+        if (!shown[i])
+            continue;
         char t[32];
         snprintf(t, sizeof t, "%s%s", bk_cols[i].title,
                  bk_cols[i].sort == c->sort ? (c->sort_rev ? "^" : "v") : "");
@@ -437,7 +484,9 @@ static void draw_backups(struct console *c, int y, int x, int h, int w)
         tui_put(&c->dr, yy, xx, iw, base, "", true);
         char cell[64];
         cx = xx;
-        for (int i = 0; i < ncols; i++) {
+        for (size_t i = 0; i < CEL_ARRAY_LEN(bk_cols); i++) {
+            if (!shown[i])
+                continue;
             enum tui_role role = base;
             cell[0] = '\0';
             switch (bk_cols[i].sort) {
@@ -455,6 +504,10 @@ static void draw_backups(struct console *c, int y, int x, int h, int w)
             case SORT_SIZE:
                 if (b->has_size)
                     tui_fmt_bytes(b->size, cell, sizeof cell);
+                break;
+            case SORT_DEDUP:
+                if (b->has_size && b->has_dedup)
+                    tui_fmt_bytes(b->dedup_size, cell, sizeof cell);
                 break;
             case SORT_WAL:
                 if (b->has_size)
@@ -724,7 +777,9 @@ static void draw(struct console *c)
     int act_h = act_lines + 2;
     int mid_y = 1 + srv_h, mid_h = H - 1 - srv_h - act_h - 1;
     draw_servers(c, 1, 0, srv_h, W);
-    if (W >= 120) {
+    if (!c->model.n_servers) {
+        tui_draw_no_servers(&c->dr, mid_y, 0, mid_h, W, c->cfg->path);
+    } else if (W >= 120) {
         int bw = W * 3 / 5;
         draw_backups(c, mid_y, 0, mid_h, bw);
         draw_details(c, mid_y, bw, mid_h, W - bw);
@@ -965,6 +1020,7 @@ static bool act(struct console *c, enum tui_action a)
     case TUI_ACT_RELOAD:
         for (size_t i = 0; i < c->model.n_servers; i++)
             reload_server(c, i);
+        reload_archive(c);
         set_status(c, TUI_ROLE_NORMAL, "catalogue reloaded");
         break;
     case TUI_ACT_HELP:
@@ -1114,14 +1170,14 @@ int tui_run(const struct tui_opts *opts, struct cel_err *err)
         c.exe[n] = '\0';
     if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))
         return cel_err_set(err, CEL_E_USAGE, "the console needs a terminal; give a command");
-    int rc = tui_model_load(&c.model, c.cfg, err);
+    int rc = c.cfg ? tui_model_load(&c.model, c.cfg, err) : 0;
     if (rc < 0) {
         tui_model_free(&c.model);
         return rc;
     }
-    const char *theme = opts->theme ? opts->theme : c.cfg->global.theme;
+    const char *theme = opts->theme ? opts->theme : c.cfg ? c.cfg->global.theme : NULL;
     load_theme(&c, theme && *theme ? theme : "default");
-    for (size_t i = 0; i < c.cfg->n_diags; i++)
+    for (size_t i = 0; c.cfg && i < c.cfg->n_diags; i++)
         if (c.cfg->diags[i].level == CFG_ERROR)
             set_status(&c, TUI_ROLE_ERROR, "%s", c.cfg->diags[i].text);
 
@@ -1152,7 +1208,13 @@ int tui_run(const struct tui_opts *opts, struct cel_err *err)
         use_default_colors();
     }
     tui_draw_apply_theme(&c.dr);
+    if (!c.cfg) {
+        tui_first_run(&c.dr, opts->searched, &quit_signal);
+        endwin();
+        return 0;
+    }
     rebuild_view(&c);
+    c.archive_at = tui_now(); /* tui_model_load has just read it */
 
     /* the health marks: a check of every server in the background */
     char keep[sizeof c.status];
@@ -1177,6 +1239,11 @@ int tui_run(const struct tui_opts *opts, struct cel_err *err)
             tui_jobs_poll(&c.wz.jobs, 0);
             wz_tick(&c.wz);
         }
+        if (tui_now() - c.archive_at >= ARCHIVE_REFRESH)
+            reload_archive(&c);
+        /* q was pressed while a job was running, and it has ended since */
+        if (c.mode == MODE_CONFIRM_QUIT && !tui_jobs_running(&c.jobs))
+            break;
         draw(&c);
         int ch = getch();
         if (ch == ERR)

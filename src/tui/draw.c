@@ -173,11 +173,29 @@ void tui_progress(const struct tui_draw *c, int y, int x, int w, const struct tu
         frac = 1;
     int fill = (int)(frac * bar);
     tui_put(c, y, x, 1, TUI_ROLE_NORMAL, "[", false);
-    tui_put(c, y, x + 1, fill, TUI_ROLE_PROGRESS, "", true);
-    tui_put(c, y, x + 1 + fill, bar - fill, TUI_ROLE_DIM, c->utf8 ? "" : "", true);
-    if (!c->utf8)
+    if (c->utf8) {
+        /* full blocks in the progress colour (its pair reversed: the block
+         * is drawn in what is the bar's background), light shade for the
+         * rest, so the bar shows in a text capture and without colours */
+        attr_t a = role_attr(c, TUI_ROLE_PROGRESS) ^ A_REVERSE;
+        attron(a);
+        for (int i = 0; i < fill; i++)
+            mvaddstr(y, x + 1 + i, "\u2588");
+        attroff(a);
+        a = role_attr(c, TUI_ROLE_DIM);
+        attron(a);
         for (int i = fill; i < bar; i++)
-            mvaddch(y, x + 1 + i, '.');
+            mvaddstr(y, x + 1 + i, "\u2591");
+        attroff(a);
+    } else {
+        char cells[64];
+        memset(cells, '#', sizeof cells);
+        cells[fill < (int)sizeof cells ? fill : (int)sizeof cells - 1] = '\0';
+        tui_put(c, y, x + 1, fill, TUI_ROLE_PROGRESS, cells, true);
+        memset(cells, '.', sizeof cells);
+        cells[bar - fill < (int)sizeof cells ? bar - fill : (int)sizeof cells - 1] = '\0';
+        tui_put(c, y, x + 1 + fill, bar - fill, TUI_ROLE_DIM, cells, true);
+    }
     tui_put(c, y, x + 1 + bar, 1, TUI_ROLE_NORMAL, "]", false);
     if (j->bytes_total)
         sb_appendf(&line, " %3.0f%% ", frac * 100);

@@ -127,9 +127,42 @@ int tui_model_reload_server(struct tui_model *m, size_t i, struct cel_err *err)
         b->has_size = json_object_get(o, "size_bytes") != NULL;
         b->size = get_u64(o, "size_bytes");
         b->wal_size = get_u64(o, "wal_size_bytes");
+        b->has_dedup = json_is_integer(json_object_get(o, "deduplicated_size_bytes"));
+        b->dedup_size = get_u64(o, "deduplicated_size_bytes");
     }
     keep_free(&k);
     return 0;
+}
+
+/* Take s's WAL archive state from list-server's object o of s. */
+static void take_archive(struct tui_server *s, const json_t *o)
+{
+    const json_t *a = json_object_get(o, "wal_archive");
+    free(s->wal_error);
+    s->wal_error = NULL;
+    s->wal_known = json_is_object(a);
+    if (!s->wal_known)
+        return;
+    s->wal_error = dup_str(a, "error");
+    s->wal_last_time = json_number_value(json_object_get(a, "last_wal_time"));
+    s->wal_waiting = (size_t)get_u64(a, "waiting_wals");
+    s->wal_oldest_waiting = json_number_value(json_object_get(a, "oldest_waiting_time"));
+}
+
+int tui_model_reload_archive(struct tui_model *m, struct cel_err *err)
+{
+    struct keep k;
+    struct op_sink sink;
+    struct op_ctx ctx;
+    keep_init(&k, &sink, &ctx, m->cfg);
+    int rc = op_list_server(&ctx, &(struct op_list_server_req){0}, err);
+    json_t *data = keep_data(&k, "list-server");
+    if (rc >= 0 && !json_is_object(data))
+        rc = cel_err_set(err, CEL_E_INTERNAL, "list-server gave no result");
+    for (size_t i = 0; rc >= 0 && i < m->n_servers; i++)
+        take_archive(&m->servers[i], json_object_get(data, m->servers[i].name));
+    keep_free(&k);
+    return rc;
 }
 
 int tui_model_load(struct tui_model *m, const struct cfg *cfg, struct cel_err *err)
@@ -159,8 +192,11 @@ int tui_model_load(struct tui_model *m, const struct cfg *cfg, struct cel_err *e
         s->active = !json_is_false(json_object_get(o, "active"));
         s->disabled = json_is_true(json_object_get(o, "disabled"));
         for (size_t i = 0; i < cfg->n_servers; i++)
-            if (strcmp(cfg->servers[i].name, name) == 0)
+            if (strcmp(cfg->servers[i].name, name) == 0) {
                 s->max_age = cfg->servers[i].last_backup_maximum_age.seconds;
+                s->wal_max_age = cfg->servers[i].last_wal_maximum_age.seconds;
+            }
+        take_archive(s, o);
     }
     keep_free(&k);
     for (size_t i = 0; i < m->n_servers; i++)
@@ -179,6 +215,7 @@ void tui_model_free(struct tui_model *m)
         free(s->name);
         free(s->description);
         free(s->health_text);
+        free(s->wal_error);
     }
     free(m->servers);
     memset(m, 0, sizeof *m);
@@ -255,6 +292,31 @@ bool tui_server_backup_too_old(const struct tui_server *s, int64_t now)
         return false;
     int64_t last = tui_server_last_backup(s);
     return !last || now - last > s->max_age;
+}
+
+bool tui_server_wal_lag(const struct tui_server *s, double now, struct strbuf *out)
+{
+    if (!s->wal_known) {
+        sb_append(out, "-");
+        return false;
+    }
+    bool warn = false;
+    if (s->wal_error) {
+        sb_append(out, "?");
+        warn = true;
+    } else if (s->wal_last_time > 0) {
+        double age = now - s->wal_last_time;
+        tui_fmt_age((int64_t)age, out);
+        warn = age > (double)(s->wal_max_age > 0 ? s->wal_max_age : TUI_WAL_QUIET_WARN);
+    } else {
+        sb_append(out, "none");
+        warn = true;
+    }
+    if (s->wal_waiting) {
+        sb_appendf(out, " +%zu waiting", s->wal_waiting);
+        warn = warn || now - s->wal_oldest_waiting > TUI_WAL_WAIT_WARN;
+    }
+    return warn && s->active;
 }
 
 void tui_fmt_age(int64_t seconds, struct strbuf *out)

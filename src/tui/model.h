@@ -34,6 +34,9 @@ struct tui_backup {
     int64_t end_ts;  /* end time (seconds since the epoch), 0 when unknown */
     bool has_size;
     uint64_t size, wal_size;
+    bool has_dedup;      /* backup.info has deduplicated_size */
+    uint64_t dedup_size; /* the space it takes: less than size when it hard-linked
+                            files of the previous backup (reuse_backup = link) */
 };
 
 struct tui_server {
@@ -47,6 +50,13 @@ struct tui_server {
     enum tui_health health;
     size_t checks_failed;
     char *health_text; /* the first failed check and its hint, NULL when none */
+    /* the WAL archive, from list-server's wal_archive (archive_state.c) */
+    int64_t wal_max_age;       /* last_wal_maximum_age in seconds, 0: not set */
+    bool wal_known;            /* list-server reported it (not for a disabled server) */
+    double wal_last_time;      /* time of the newest archived file, 0: nothing archived */
+    size_t wal_waiting;        /* files waiting in incoming/ (and streaming/) */
+    double wal_oldest_waiting; /* mtime of the oldest of them, 0 when none */
+    char *wal_error;           /* why it could not be read, NULL when it could */
 };
 
 struct tui_model {
@@ -55,6 +65,15 @@ struct tui_model {
     size_t n_servers;
 };
 
+/* The WAL lag flags (tui_server_wal_lag): files waiting in incoming/ for
+ * longer than TUI_WAL_WAIT_WARN seconds mean the archiver (cron) is not
+ * running; nothing archived for longer than last_wal_maximum_age, or
+ * TUI_WAL_QUIET_WARN seconds when it is not set, means PostgreSQL is not
+ * archiving (an hour: archive_timeout is rarely set higher on a server
+ * whose backups matter, and cron runs the archiver every minute). */
+#define TUI_WAL_WAIT_WARN 300
+#define TUI_WAL_QUIET_WARN 3600
+
 /* Load every configured server and its backups from cfg (which must
  * outlive the model). A server whose backups cannot be listed keeps its
  * load_error; only a failing list-server fails the load. Free with
@@ -62,6 +81,10 @@ struct tui_model {
 int tui_model_load(struct tui_model *m, const struct cfg *cfg, struct cel_err *err);
 /* List server i's backups again (after a backup or delete). */
 int tui_model_reload_server(struct tui_model *m, size_t i, struct cel_err *err);
+/* Run list-server again for every server's WAL archive state (cheap: the
+ * tail of each xlog.db and a listing of incoming/; blocks while an archiver
+ * holds a server's xlogdb lock). */
+int tui_model_reload_archive(struct tui_model *m, struct cel_err *err);
 void tui_model_free(struct tui_model *m);
 
 /* Index of the server called name, -1 when there is none. */
@@ -84,6 +107,13 @@ int64_t tui_server_last_backup(const struct tui_server *s);
 /* True when the last backup is older than last_backup_maximum_age at now
  * (or there is none and an age is set). */
 bool tui_server_backup_too_old(const struct tui_server *s, int64_t now);
+
+/* The servers pane's WAL cell of s at now (seconds since the epoch)
+ * appended to out: the age of the newest archived file ("2m", "none" when
+ * nothing is archived, "?" when it cannot be read), then " +N waiting"
+ * when files wait. Returns true when it deserves a warning (see
+ * TUI_WAL_WAIT_WARN); never for an inactive server. */
+bool tui_server_wal_lag(const struct tui_server *s, double now, struct strbuf *out);
 
 /* Append a short age ("45s", "12m", "3h 20m", "2d 4h") to out. */
 void tui_fmt_age(int64_t seconds, struct strbuf *out);

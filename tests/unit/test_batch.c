@@ -16,6 +16,7 @@
 
 #include "catalog_fixture.h"
 
+#include <fcntl.h>
 #include <jansson.h>
 
 #include "batch.h"
@@ -1123,6 +1124,89 @@ static void test_op_list_server_json(void **state)
     batch_run_free(&run);
 }
 
+/* Set the mtime of the file name (under the test's directory) to t. */
+static void set_mtime(const char *name, time_t t)
+{
+    struct timespec ts[2] = {{t, 0}, {t, 0}};
+    assert_int_equal(utimensat(AT_FDCWD, unit_path(name), ts, 0), 0);
+}
+
+/* The data of list-server's result, rendered to JSON (caller decrefs). */
+static json_t *list_server_data(void)
+{
+    struct batch_run run;
+    batch_run_begin(&run, BATCH_JSON, false);
+    struct cel_err err = {0};
+    int rc = op_list_server(&run.ctx, &(struct op_list_server_req){0}, &err);
+    batch_run_end(&run, rc, &err);
+    assert_int_equal(rc, 0);
+    json_t *lines = json_lines(run.out);
+    json_t *d = json_incref(json_object_get(json_array_get(lines, 0), "data"));
+    json_decref(lines);
+    batch_run_free(&run);
+    return d;
+}
+
+static void test_op_list_server_json_wal_archive(void **state)
+{
+    (void)state;
+    /* waiting: one segment in incoming/, one whole segment pg_receivewal
+     * left in a Barman streaming/ directory; not waiting: temporary files,
+     * the segment being streamed, a directory */
+    unit_mkdir("pg/incoming/sub");
+    unit_write("pg/incoming/00000001000000000000000A", "x");
+    unit_write("pg/incoming/.00000001000000000000000B.put.abc", "x");
+    unit_write("pg/incoming/00000001000000000000000B.tmp", "x");
+    unit_mkdir("pg/streaming");
+    unit_write("pg/streaming/00000001000000000000000B", "x");
+    unit_write("pg/streaming/00000001000000000000000C.partial", "x");
+    set_mtime("pg/incoming/00000001000000000000000A", 1795492100);
+    set_mtime("pg/streaming/00000001000000000000000B", 1795492050);
+    set_mtime("pg/streaming/00000001000000000000000C.partial", 1795492000);
+    json_t *d = list_server_data();
+    json_t *a = json_object_get(json_object_get(d, "pg"), "wal_archive");
+    assert_string_equal(jstr(a, "last_wal"), "000000010000000000000009");
+    assert_true(json_real_value(json_object_get(a, "last_wal_time")) == 1795492000.0);
+    assert_int_equal(jint(a, "waiting_wals"), 2);
+    assert_true(json_real_value(json_object_get(a, "oldest_waiting_time")) == 1795492050.0);
+    /* nothing archived, nothing waiting */
+    a = json_object_get(json_object_get(d, "other"), "wal_archive");
+    assert_true(json_is_null(json_object_get(a, "last_wal")));
+    assert_true(json_is_null(json_object_get(a, "last_wal_time")));
+    assert_int_equal(jint(a, "waiting_wals"), 0);
+    assert_true(json_is_null(json_object_get(a, "oldest_waiting_time")));
+    /* a disabled server is not read */
+    assert_null(json_object_get(json_object_get(d, "bad"), "wal_archive"));
+    json_decref(d);
+
+    /* show-server counts incoming/ with the same rule */
+    struct batch_run run;
+    batch_run_begin(&run, BATCH_JSON, false);
+    struct cel_err err = {0};
+    int rc = op_show_server(
+        &run.ctx, &(struct op_show_server_req){.server = "pg", .no_connect = true}, &err);
+    batch_run_end(&run, rc, &err);
+    json_t *lines = json_lines(run.out);
+    json_t *settings =
+        json_object_get(json_object_get(json_array_get(lines, 0), "data"), "settings");
+    assert_string_equal(jstr(settings, "incoming_wal_count"), "1");
+    json_decref(lines);
+    batch_run_free(&run);
+
+    /* an xlog.db whose last line is broken: the error, not a guess, and
+     * the waiting files all the same */
+    unit_write("pg/wals/xlog.db", "000000010000000000000009\t40000\tsoon\tgzip\n");
+    d = list_server_data();
+    a = json_object_get(json_object_get(d, "pg"), "wal_archive");
+    char msg[4400];
+    snprintf(msg, sizeof msg, "%s, last lines:1: invalid time 'soon'",
+             unit_path("pg/wals/xlog.db"));
+    assert_string_equal(jstr(a, "error"), msg);
+    assert_true(json_is_null(json_object_get(a, "last_wal")));
+    assert_int_equal(jint(a, "waiting_wals"), 2); /* still counted */
+    json_decref(d);
+}
+
 static void test_batch_report_config(void **state)
 {
     (void)state;
@@ -1272,6 +1356,7 @@ int main(void)
         T(test_op_show_backup_errors),
         T(test_op_list_server_text),
         T(test_op_list_server_json),
+        T(test_op_list_server_json_wal_archive),
         T(test_batch_report_config),
         T(test_batch_json_lines_survive_invalid_utf8),
         T(test_batch_progress_eta),

@@ -551,6 +551,35 @@ static void test_cfg_load_searches_home(void **state)
     }
 }
 
+static void test_cfg_find_default(void **state)
+{
+    (void)state;
+    char *old_home = getenv("HOME") ? strdup(getenv("HOME")) : NULL;
+    setenv("HOME", unit_tmp, 1);
+    /* nothing in HOME: the first path looked at is ~/.cellar.conf, then
+     * /etc/cellar.conf, one per line (what /etc holds depends on the host) */
+    struct strbuf tried = {0};
+    char *found = cfg_find_default(&tried);
+    char expected[4400];
+    snprintf(expected, sizeof expected, "%s\n/etc/cellar.conf", unit_path(".cellar.conf"));
+    assert_true(tried.len >= strlen(expected));
+    assert_memory_equal(sb_str(&tried), expected, strlen(expected));
+    assert_false(cel_str_ends(sb_str(&tried), "\n"));
+    free(found);
+    sb_reset(&tried);
+    /* ~/.cellar.conf is the first place: found, nothing tried before it */
+    unit_write(".cellar.conf", "[cellar]\n");
+    found = cfg_find_default(&tried);
+    assert_string_equal(found, unit_path(".cellar.conf"));
+    assert_int_equal(tried.len, 0);
+    free(found);
+    sb_free(&tried);
+    if (old_home) {
+        setenv("HOME", old_home, 1);
+        free(old_home);
+    }
+}
+
 static void test_cfg_conninfo_mask(void **state)
 {
     (void)state;
@@ -721,6 +750,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_cfg_load_missing_file, unit_setup_tmpdir,
                                         unit_teardown_tmpdir),
         cmocka_unit_test_setup_teardown(test_cfg_load_searches_home, unit_setup_tmpdir,
+                                        unit_teardown_tmpdir),
+        cmocka_unit_test_setup_teardown(test_cfg_find_default, unit_setup_tmpdir,
                                         unit_teardown_tmpdir),
         cmocka_unit_test(test_cfg_conninfo_mask),
         cmocka_unit_test(test_cfg_format_value_masks_conninfo),

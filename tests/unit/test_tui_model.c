@@ -3,9 +3,13 @@
  * the ops from a temporary catalogue (server "pg" with a DONE and a FAILED
  * backup, server "empty" with none) and must hold what list-server,
  * list-backup and show-backup report, take health marks from a check
- * result and flag an old last backup.
+ * result, flag an old last backup and say how far behind the WAL archive
+ * is.
  */
 #include "unit.h"
+
+#include <fcntl.h>
+#include <time.h>
 
 #include "catalog_fixture.h"
 
@@ -68,6 +72,9 @@ static void test_tui_model_load_servers_and_backups(void **state)
     assert_string_equal(b->retention, "VALID");
     assert_true(b->has_size);
     assert_int_equal(b->size, 23058794);
+    assert_true(b->has_dedup);
+    assert_int_equal(b->dedup_size, 23058794);
+    assert_false(s->backups[0].has_dedup); /* FAILED: list-backup gives no sizes */
     assert_int_equal(b->end_ts, 1795491745);
     assert_int_equal(tui_server_last_backup(s), 1795491745);
     assert_false(tui_server_backup_too_old(s, 1795491745 + 3600));
@@ -92,6 +99,20 @@ static void test_tui_model_reload_server_sees_new_backup(void **state)
     assert_int_equal(tui_model_reload_server(&m, (size_t)empty, &err), 0);
     assert_int_equal(m.servers[empty].n_backups, 1);
     assert_string_equal(m.servers[empty].backups[0].status, "STARTED");
+    /* a backup that hard-linked most of its files: the space it takes */
+    struct strbuf info = {0};
+    const char *dedup = strstr(info_034224, "deduplicated_size=");
+    assert_non_null(dedup);
+    sb_appendf(&info, "%.*sdeduplicated_size=1048576\n%s", (int)(dedup - info_034224),
+               info_034224, strchr(dedup, '\n') + 1);
+    write_backup("empty", "20261124T034224", sb_str(&info));
+    sb_free(&info);
+    assert_int_equal(tui_model_reload_server(&m, (size_t)empty, &err), 0);
+    const struct tui_backup *b = &m.servers[empty].backups[1];
+    assert_string_equal(b->id, "20261124T034224");
+    assert_true(b->has_dedup);
+    assert_int_equal(b->dedup_size, 1048576);
+    assert_int_equal(b->size, 23058794);
     tui_model_free(&m);
 }
 
@@ -139,6 +160,97 @@ static void test_tui_model_apply_check(void **state)
     tui_model_free(&m);
 }
 
+/* The WAL cell of server i of m at now, and whether it warns. */
+static bool wal_cell(const struct tui_model *m, const char *name, double now, char *buf, size_t n)
+{
+    struct strbuf sb = {0};
+    bool warn = tui_server_wal_lag(&m->servers[tui_model_find(m, name)], now, &sb);
+    snprintf(buf, n, "%s", sb_str(&sb));
+    sb_free(&sb);
+    return warn;
+}
+
+static void test_tui_model_wal_lag(void **state)
+{
+    (void)state;
+    unit_write("pg/wals/xlog.db", "000000010000000000000003\t16400\t1795491700.25\tgzip\n"
+                                  "000000010000000000000004\t16485\t1795491742.5\tgzip\n");
+    struct tui_model m;
+    struct cel_err err = {0};
+    assert_int_equal(tui_model_load(&m, cfg, &err), 0);
+    const struct tui_server *pg = &m.servers[tui_model_find(&m, "pg")];
+    assert_true(pg->wal_known);
+    assert_null(pg->wal_error);
+    assert_true(pg->wal_last_time == 1795491742.5);
+    assert_int_equal(pg->wal_waiting, 0);
+    char cell[64];
+    /* an hour without archiving is fine, more is not (no last_wal_maximum_age) */
+    assert_false(wal_cell(&m, "pg", 1795491742.5 + 120, cell, sizeof cell));
+    assert_string_equal(cell, "2m");
+    assert_false(wal_cell(&m, "pg", 1795491742.5 + TUI_WAL_QUIET_WARN, cell, sizeof cell));
+    assert_true(wal_cell(&m, "pg", 1795491742.5 + TUI_WAL_QUIET_WARN + 60, cell, sizeof cell));
+    assert_string_equal(cell, "1h 1m");
+    /* nothing archived at all */
+    assert_true(wal_cell(&m, "empty", 1795491742.5, cell, sizeof cell));
+    assert_string_equal(cell, "none");
+
+    /* three files arrive in incoming/: warned about once the oldest has
+     * waited longer than TUI_WAL_WAIT_WARN */
+    unit_mkdir("pg/incoming");
+    const char *names[] = {"000000010000000000000005", "000000010000000000000006",
+                           "000000010000000000000007"};
+    for (size_t i = 0; i < 3; i++) {
+        char path[64];
+        snprintf(path, sizeof path, "pg/incoming/%s", names[i]);
+        unit_write(path, "x");
+        struct timespec ts[2] = {{1795491800 + (time_t)i, 0}, {1795491800 + (time_t)i, 0}};
+        assert_int_equal(utimensat(AT_FDCWD, unit_path(path), ts, 0), 0);
+    }
+    assert_int_equal(pg->wal_waiting, 0); /* not seen before a reload */
+    assert_int_equal(tui_model_reload_archive(&m, &err), 0);
+    assert_int_equal(pg->wal_waiting, 3);
+    assert_true(pg->wal_oldest_waiting == 1795491800.0);
+    assert_false(wal_cell(&m, "pg", 1795491800 + 60, cell, sizeof cell));
+    assert_string_equal(cell, "1m +3 waiting");
+    assert_true(wal_cell(&m, "pg", 1795491800 + TUI_WAL_WAIT_WARN + 1, cell, sizeof cell));
+    assert_string_equal(cell, "5m +3 waiting");
+
+    /* an unreadable xlog.db: "?" and a warning, the reason kept */
+    unit_write("pg/wals/xlog.db", "garbage\n");
+    assert_int_equal(tui_model_reload_archive(&m, &err), 0);
+    assert_non_null(pg->wal_error);
+    assert_non_null(strstr(pg->wal_error, "xlog.db, last lines:1: expected"));
+    assert_true(wal_cell(&m, "pg", 1795491800, cell, sizeof cell));
+    assert_string_equal(cell, "? +3 waiting");
+    tui_model_free(&m);
+}
+
+static void test_tui_model_wal_lag_maximum_age_and_inactive(void **state)
+{
+    (void)state;
+    cfg_free(cfg);
+    char text[8192];
+    snprintf(text, sizeof text,
+             "[barman]\nbarman_home = %s\nbarman_user = root\n"
+             "[pg]\nconninfo = host=/nonexistent\nlast_wal_maximum_age = 1 day\n"
+             "[empty]\nconninfo = host=/nonexistent\nactive = false\n",
+             unit_tmp);
+    struct cel_err err = {0};
+    assert_int_equal(cfg_load_text(text, "test.conf", &cfg, &err), 0);
+    unit_write("pg/wals/xlog.db", "000000010000000000000004\t16485\t1795491742.5\tgzip\n");
+    struct tui_model m;
+    assert_int_equal(tui_model_load(&m, cfg, &err), 0);
+    char cell[64];
+    /* last_wal_maximum_age replaces the hour */
+    assert_false(wal_cell(&m, "pg", 1795491742.5 + 2 * 3600, cell, sizeof cell));
+    assert_string_equal(cell, "2h 0m");
+    assert_true(wal_cell(&m, "pg", 1795491742.5 + 86400 + 60, cell, sizeof cell));
+    /* an inactive server is never flagged */
+    assert_false(wal_cell(&m, "empty", 1795491742.5, cell, sizeof cell));
+    assert_string_equal(cell, "none");
+    tui_model_free(&m);
+}
+
 static void test_tui_fmt_age(void **state)
 {
     (void)state;
@@ -160,6 +272,9 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_tui_model_show_backup, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tui_model_apply_check, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tui_model_wal_lag, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tui_model_wal_lag_maximum_age_and_inactive, setup,
+                                        teardown),
         cmocka_unit_test(test_tui_fmt_age),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

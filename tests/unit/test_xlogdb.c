@@ -353,6 +353,93 @@ static void test_xdb_load_bad_file_names_path_and_line(void **state)
     assert_null(db.entries);
 }
 
+/* ---- xdb_load_newest ------------------------------------------------------- */
+
+static void test_xdb_load_newest_missing_and_empty(void **state)
+{
+    (void)state;
+    unit_mkdir("wals");
+    unit_mkdir("lock");
+    struct xdb_entry e = {.size = 7};
+    struct cel_err err = {0};
+    assert_int_equal(xdb_load_newest(unit_path("wals"), unit_path("lock"), "pg", &e, &err), 0);
+    assert_int_equal(e.size, 0);
+    struct stat st;
+    assert_int_equal(stat(unit_path("lock/.pg-xlogdb.lock"), &st), -1);
+    unit_write("wals/xlog.db", "");
+    assert_int_equal(xdb_load_newest(unit_path("wals"), unit_path("lock"), "pg", &e, &err), 0);
+    /* an existing file is read under the lock, released afterwards */
+    assert_int_equal(stat(unit_path("lock/.pg-xlogdb.lock"), &st), 0);
+    pid_t holder = -1;
+    assert_int_equal(lock_probe(unit_path("lock"), ".pg-xlogdb.lock", &holder, &err), 0);
+}
+
+static void test_xdb_load_newest_latest_time_of_the_last_lines(void **state)
+{
+    (void)state;
+    unit_mkdir("wals");
+    unit_mkdir("lock");
+    /* a rewrite put 05 before 06, but 05 was archived last */
+    unit_write("wals/xlog.db", "000000010000000000000004\t4\t400.0\tgzip\n"
+                               "000000010000000000000005\t5\t700.5\tgzip\n"
+                               "000000010000000000000006\t6\t600.0\tNone\n");
+    struct xdb_entry e;
+    struct cel_err err = {0};
+    assert_int_equal(xdb_load_newest(unit_path("wals"), unit_path("lock"), "pg", &e, &err), 1);
+    assert_string_equal(e.name, "000000010000000000000005");
+    assert_int_equal(e.size, 5);
+    assert_true(e.time == 700.5);
+    assert_string_equal(e.compression, "gzip");
+}
+
+/* n lines of segments 1..n on timeline 1, time = segment number */
+static void append_segments(struct strbuf *sb, unsigned from, unsigned n)
+{
+    for (unsigned i = from; i < from + n; i++)
+        sb_appendf(sb, "00000001%016X\t%u\t%u.0\tNone\n", i, i, i);
+}
+
+static void test_xdb_load_newest_reads_only_the_tail(void **state)
+{
+    (void)state;
+    unit_mkdir("wals");
+    unit_mkdir("lock");
+    /* a broken first line: xdb_load refuses the file, the tail never sees it */
+    struct strbuf sb = {0};
+    sb_append(&sb, "this is not an xlog.db line\n");
+    append_segments(&sb, 1, 2000);
+    unit_write("wals/xlog.db", sb_str(&sb));
+    struct xdb db;
+    struct cel_err err = {0};
+    assert_int_equal(xdb_load(unit_path("wals"), unit_path("lock"), "pg", &db, &err),
+                     -CEL_E_FORMAT);
+    struct xdb_entry e;
+    assert_int_equal(xdb_load_newest(unit_path("wals"), unit_path("lock"), "pg", &e, &err), 1);
+    assert_string_equal(e.name, "0000000100000000000007D0");
+    assert_true(e.time == 2000.0);
+    /* a last line longer than the first chunk read: the chunk grows */
+    sb_reset(&sb);
+    append_segments(&sb, 1, 100);
+    sb_append(&sb, "000000010000000000000065\t101\t");
+    for (int i = 0; i < 9000; i++)
+        sb_appendc(&sb, ' ');
+    sb_append(&sb, "101.0\tNone\n");
+    unit_write("wals/xlog.db", sb_str(&sb));
+    assert_int_equal(xdb_load_newest(unit_path("wals"), unit_path("lock"), "pg", &e, &err), 1);
+    assert_string_equal(e.name, "000000010000000000000065");
+    assert_true(e.time == 101.0);
+    /* a broken last line is an error naming the file */
+    sb_reset(&sb);
+    append_segments(&sb, 1, 1000);
+    sb_append(&sb, "000000010000000000000FFF\t1\tlater\tNone\n");
+    unit_write("wals/xlog.db", sb_str(&sb));
+    assert_int_equal(xdb_load_newest(unit_path("wals"), unit_path("lock"), "pg", &e, &err),
+                     -CEL_E_FORMAT);
+    assert_non_null(strstr(err.msg, "wals/xlog.db, last lines:"));
+    assert_non_null(strstr(err.msg, ": invalid time 'later'"));
+    sb_free(&sb);
+}
+
 /* ---- xdb_backup_wal_info ---------------------------------------------------- */
 
 /* An archive with every kind of file around two backups on timeline 1:
@@ -692,6 +779,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_xdb_load_present_file_takes_lock, unit_setup_tmpdir,
                                         unit_teardown_tmpdir),
         cmocka_unit_test_setup_teardown(test_xdb_load_bad_file_names_path_and_line,
+                                        unit_setup_tmpdir, unit_teardown_tmpdir),
+        cmocka_unit_test_setup_teardown(test_xdb_load_newest_missing_and_empty, unit_setup_tmpdir,
+                                        unit_teardown_tmpdir),
+        cmocka_unit_test_setup_teardown(test_xdb_load_newest_latest_time_of_the_last_lines,
+                                        unit_setup_tmpdir, unit_teardown_tmpdir),
+        cmocka_unit_test_setup_teardown(test_xdb_load_newest_reads_only_the_tail,
                                         unit_setup_tmpdir, unit_teardown_tmpdir),
         cmocka_unit_test(test_xdb_backup_wal_info_split_at_end_and_stop_at_next),
         cmocka_unit_test(test_xdb_backup_wal_info_newest_backup_excludes_higher_timelines),

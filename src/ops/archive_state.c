@@ -1,0 +1,112 @@
+/*
+ * archive_state.c - how far behind a server's WAL archive is, read cheaply
+ * enough to be asked every few seconds: the newest file xlog.db lists (from
+ * its last lines only, xdb_load_newest, so a million-line xlog.db costs a
+ * 4 KiB read) and the files waiting for the archiver in incoming/, with the
+ * age of the oldest. list-server's JSON carries it for the console's
+ * servers pane.
+ *
+ * Which files wait is one rule (op_wal_is_waiting) shared with archive-wal,
+ * which picks its files with it, and show-server, which counts them: a
+ * regular file whose name starts with no '.' (put-wal and rsync write their
+ * temporary files so) and does not end in ".tmp".
+ *
+ * cellar has no streaming archiver, but a Barman home may have a
+ * streaming/ directory where pg_receivewal left whole segments for
+ * Barman's archiver; they are counted as waiting too (without the
+ * ".partial" segment pg_receivewal is still writing), so that a DBA who
+ * moved from Barman sees them.
+ */
+#include <sys/stat.h>
+
+#include "ops.h"
+#include "storage.h"
+
+static bool waiting_name(const char *name)
+{
+    return name[0] != '.' && !cel_str_ends(name, ".tmp");
+}
+
+bool op_wal_is_waiting(const char *dir, const char *name, void *ctx)
+{
+    (void)ctx;
+    if (!waiting_name(name))
+        return false;
+    char *path = cel_xasprintf("%s/%s", dir, name);
+    bool regular = stor_is_file(path);
+    free(path);
+    return regular;
+}
+
+struct counter {
+    bool streaming;
+    size_t n;
+    double oldest;
+};
+
+/* A stor_keep_fn that counts the waiting files (one stat each) and keeps
+ * nothing. */
+static bool count_one(const char *dir, const char *name, void *ctx)
+{
+    struct counter *c = ctx;
+    if (!waiting_name(name) || (c->streaming && cel_str_ends(name, ".partial")))
+        return false;
+    char *path = cel_xasprintf("%s/%s", dir, name);
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
+        double mtime = (double)st.st_mtim.tv_sec + (double)st.st_mtim.tv_nsec / 1e9;
+        if (!c->n++ || mtime < c->oldest)
+            c->oldest = mtime;
+    }
+    free(path);
+    return false;
+}
+
+int op_wal_waiting_count(const char *dir, bool streaming, size_t *n, double *oldest,
+                         struct cel_err *err)
+{
+    struct counter c = {.streaming = streaming};
+    struct stor_names names;
+    int rc = stor_list_dir(dir, count_one, &c, &names, err);
+    if (rc == -CEL_E_NOT_FOUND)
+        rc = 0;
+    else if (rc == 0)
+        stor_names_free(&names);
+    *n = rc < 0 ? 0 : c.n;
+    if (oldest)
+        *oldest = rc < 0 ? 0 : c.oldest;
+    return rc;
+}
+
+int op_archive_state(const struct op_ctx *ctx, const struct cfg_server *s,
+                     struct op_archive_state *out, struct cel_err *err)
+{
+    memset(out, 0, sizeof *out);
+    size_t n = 0;
+    double oldest = 0;
+    int rc = op_wal_waiting_count(s->incoming_wals_directory, false, &n, &oldest, err);
+    if (rc < 0)
+        return rc;
+    out->waiting = n;
+    out->oldest_waiting = oldest;
+    char *streaming = cel_xasprintf("%s/streaming", s->backup_directory);
+    rc = op_wal_waiting_count(streaming, true, &n, &oldest, err);
+    free(streaming);
+    if (rc < 0)
+        return rc;
+    if (n && (!out->waiting || oldest < out->oldest_waiting))
+        out->oldest_waiting = oldest;
+    out->waiting += n;
+    rc = xdb_load_newest(s->wals_directory, ctx->cfg->global.barman_lock_directory, s->name,
+                         &out->newest, err);
+    out->has_newest = rc == 1;
+    return rc < 0 ? rc : 0;
+}
+
+json_t *op_archive_state_json(const struct op_archive_state *st)
+{
+    return json_pack("{s:s?, s:o, s:I, s:o}", "last_wal", st->has_newest ? st->newest.name : NULL,
+                     "last_wal_time", st->has_newest ? json_real(st->newest.time) : json_null(),
+                     "waiting_wals", (json_int_t)st->waiting, "oldest_waiting_time",
+                     st->waiting ? json_real(st->oldest_waiting) : json_null());
+}
