@@ -32,6 +32,9 @@ harness_init || exit 1
 tap_plan 30
 
 command -v tmux >/dev/null || tap_bail "tmux is not installed"
+# shot NAME - with CEL_WIZARD_SHOTS=DIR, keep the screen as DIR/NAME.txt (the
+# captures in doc/wizard.md come from there)
+shot() { [ -z "${CEL_WIZARD_SHOTS:-}" ] || screen >"$CEL_WIZARD_SHOTS/$1.txt"; }
 home=$T/home
 conf=$T/cellar.conf
 tbs=$T/tbs1
@@ -68,29 +71,35 @@ d2=$T/w2
 
 console_start 120x40 "./cellar -c $(printf %q "$conf") recover --wizard main"
 ok "recover --wizard opens on the server step" wait_screen "Which server's backups"
+shot 1-server
 like "$(screen_row "wizard test cluster")" "main" "the server is listed with its description"
 keys Enter
 ok "Enter: the target step, with the recoverable window" wait_screen "Recoverable window:"
+shot 1b-target
 keys Down Enter
 ok "a point in time: the value step" wait_screen "Time (YYYY-MM-DD"
 
 # a time before the window: refused in place
 keys C-u "2000-01-01 00:00:00+00"
 ok "a time before the window is refused as it is typed" wait_screen "before the recoverable window"
+shot 3-value-refused
 keys Enter
 ok "and Enter stays on the value step" wait_screen "before the recoverable window"
 
 keys C-u "$T1"
 ok "T1 is in the window" wait_screen "in the recoverable window"
+shot 2-value
 keys Enter
 ok "the backup step gives the auto rule's choice and its reason" \
     wait_screen 'Chosen as `recover ... auto` does'
+shot 4-backup
 like "$(screen_row "$id")" "$id" "the backup is listed"
 
 keys Enter
 ok "the destination step" wait_screen "Data directory"
 keys C-u "$full" Down "$d1-tbs" Enter
 ok "a destination that is not empty is refused in place" wait_screen "not empty" 30
+shot 5-destination-refused
 like "$(screen)" "Data directory" "and the wizard stays on the destination step"
 
 # back to the value: change the target, the other answers stay
@@ -106,8 +115,10 @@ keys C-u "$d1" Enter
 ok "an empty destination passes the dry run: the options step" wait_screen "Target action" 30
 keys Right Right
 ok "the target action can be set to promote" wait_screen "< promote >"
+shot 6-options
 keys Enter
 ok "the review shows the command line" wait_screen "The same recovery from a shell:" 30
+shot 7-review
 # the frame's text as one line: the command line may wrap (at spaces)
 joined() { screen | sed 's/^│ //; s/ *│$//' | tr '\n' ' '; }
 ok "the command line has the target, the options and the relocation chosen" has_text "$(joined)" \
@@ -115,6 +126,7 @@ ok "the command line has the target, the options and the relocation chosen" has_
 
 keys Enter
 ok "Enter runs the recovery to its end screen" wait_screen "is recovered into" 120
+shot 8-end
 like "$(screen)" "-D $d1" "the end screen gives the pg_ctl line for the data directory"
 keys q
 ok "any key closes the wizard, which ends cellar" wait_screen "console-exited=0"
