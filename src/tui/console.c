@@ -874,6 +874,19 @@ static void close_wizard(struct console *c)
     if (c->wz.step >= WZ_REVIEW) {
         struct strbuf cmd = {0};
         wz_command_line(&c->wz, &cmd);
+        sb_append(&cmd, "\n");
+        if (c->wz.step == WZ_END) { /* recover --wizard leaves them on the terminal */
+            sb_append(&cmd, "Next:\n");
+            struct strbuf next = {0};
+            wz_next_steps(&c->wz, &next);
+            for (const char *p = sb_str(&next); *p;) {
+                const char *nl = strchr(p, '\n');
+                size_t len = nl ? (size_t)(nl - p) : strlen(p);
+                sb_appendf(&cmd, "  %.*s\n", (int)len, p);
+                p += len + (nl ? 1 : 0);
+            }
+            sb_free(&next);
+        }
         free(c->wz_command);
         c->wz_command = sb_detach(&cmd);
     }
@@ -1228,7 +1241,7 @@ int tui_run(const struct tui_opts *opts, struct cel_err *err)
     if (opts->wizard_server) {
         c.srv_sel = (size_t)tui_model_find(&c.model, opts->wizard_server);
         open_wizard(&c, (ssize_t)c.srv_sel);
-        c.wz_quits = true;
+        c.wz_quits = c.wz.close_quits = true;
     }
 
     bool running = true;
@@ -1260,7 +1273,7 @@ int tui_run(const struct tui_opts *opts, struct cel_err *err)
     if (c.mode == MODE_WIZARD)
         close_wizard(&c);
     if (c.wz_command) /* so it can be copied from the terminal */
-        printf("The recovery wizard's command line:\n  %s\n", c.wz_command);
+        printf("The recovery wizard's command line:\n  %s", c.wz_command);
     free(c.wz_command);
     tui_jobs_free(&c.jobs); /* stops and reaps what still runs */
     json_decref(c.details);

@@ -217,7 +217,8 @@ bool wz_check_value(struct wizard *w)
                       first->id, a);
             return false;
         }
-        if (w->has_win && w->win.end > 0 && e > w->win.end) {
+        /* recover needs a segment archived after the target: the end itself is out */
+        if (w->has_win && w->win.end > 0 && e >= w->win.end) {
             fmt_epoch(w->win.end, b);
             value_say(w, WZ_MSG_ERROR,
                       "after the recoverable window: the last archived WAL (%s) arrived at %s; "
@@ -245,7 +246,7 @@ bool wz_check_value(struct wizard *w)
                       first->id, first->end_xlog);
             return false;
         }
-        if (w->has_win && w->win.end_lsn && lsn > w->win.end_lsn) {
+        if (w->has_win && w->win.end_lsn && lsn >= w->win.end_lsn) {
             char e[WAL_LSN_MAX];
             wal_lsn_format(w->win.end_lsn, e);
             value_say(w, WZ_MSG_ERROR,
@@ -330,16 +331,24 @@ static void cursor_to_backup(struct wizard *w)
     free(v);
 }
 
-/* The tablespaces of the chosen backup, keeping relocations already typed
- * for a backup with the same ones. */
+/* The tablespaces of the chosen backup, keeping the relocations already
+ * typed for tablespaces of the same name. */
 static void prepare_tablespaces(struct wizard *w)
 {
     const struct cat_backup *b = wz_backup(w);
     size_t n = b ? b->n_tablespaces : 0;
-    if (n == w->n_tbs)
-        return;
+    char(*tbs)[1024] = n ? cel_xcalloc(n, sizeof *tbs) : NULL;
+    char(*names)[64] = n ? cel_xcalloc(n, sizeof *names) : NULL;
+    for (size_t i = 0; i < n; i++) {
+        snprintf(names[i], sizeof names[i], "%s", b->tablespaces[i].name);
+        for (size_t k = 0; k < w->n_tbs; k++)
+            if (strcmp(w->tbs_name[k], names[i]) == 0)
+                memcpy(tbs[i], w->tbs[k], sizeof tbs[i]);
+    }
     free(w->tbs);
-    w->tbs = n ? cel_xcalloc(n, sizeof *w->tbs) : NULL;
+    free(w->tbs_name);
+    w->tbs = tbs;
+    w->tbs_name = names;
     w->n_tbs = n;
 }
 
@@ -391,7 +400,7 @@ char **wz_argv(const struct wizard *w, bool dry_run)
         push(&v, &n, "--target-tli");
         push(&v, &n, wz_timelines[w->timeline]);
     }
-    if (w->action > 0) {
+    if (w->action > 0 && t->kind != RC_TARGET_NONE) {
         push(&v, &n, "--target-action");
         push(&v, &n, wz_actions[w->action]);
     }
@@ -503,8 +512,12 @@ static bool start(struct wizard *w, bool dry_run)
         say(w, WZ_MSG_INFO, "checking (cellar recover --dry-run) ...");
     else
         quiet(w);
-    tui_jobs_add(&w->jobs, j);
-    w->job_step = w->step;
+    if (ok) {
+        tui_jobs_add(&w->jobs, j);
+        w->job_step = w->step;
+    } else {
+        tui_job_free(j);
+    }
     free(argv);
     wz_argv_free(args);
     return ok;
@@ -528,6 +541,9 @@ struct tui_job *wz_take_job(struct wizard *w)
     w->jobs.n--;
     return j;
 }
+
+static bool field_shown(const struct wizard *w, int f);
+static void move_field(struct wizard *w, int delta, int count);
 
 bool wz_tick(struct wizard *w)
 {
@@ -554,8 +570,10 @@ bool wz_tick(struct wizard *w)
     json_decref(w->plan);
     w->plan = j->result ? json_incref(j->result) : NULL;
     quiet(w);
-    w->field = 0;
     w->step = w->step == WZ_DEST ? WZ_OPTIONS : WZ_REVIEW;
+    w->field = 0;
+    if (!field_shown(w, 0))
+        move_field(w, 1, WZ_N_OPT_FIELDS);
     return true;
 }
 
@@ -584,6 +602,8 @@ static bool field_shown(const struct wizard *w, int f)
 {
     if (w->step == WZ_DEST)
         return f != WZ_F_SSH || w->remote;
+    if (w->step == WZ_OPTIONS && f == WZ_F_ACTION)
+        return kind(w) != RC_TARGET_NONE; /* PostgreSQL acts at a target only */
     if (w->step == WZ_OPTIONS && f == WZ_F_EXCLUSIVE)
         return kind(w) == RC_TARGET_TIME || kind(w) == RC_TARGET_XID || kind(w) == RC_TARGET_LSN;
     return true;
@@ -743,11 +763,17 @@ bool wz_key(struct wizard *w, enum wz_key k, int ch)
     if (w->step == WZ_END)
         return false;
     if (busy(w)) {
+        if (w->step == WZ_RUN && k == WZ_KEY_ESC && w->close_quits) {
+            /* recover --wizard: closing would end cellar and stop the recovery */
+            say(w, WZ_MSG_WARN, "the recovery is running: wait for it to end");
+            return true;
+        }
         if (w->step == WZ_RUN && k == WZ_KEY_ESC)
             return false; /* the recovery goes on in the activity pane */
         if (k == WZ_KEY_ESC) {
             tui_job_stop(job(w));
-            say(w, WZ_MSG_INFO, "check stopped");
+            w->job_step = WZ_STEP_COUNT; /* abandoned: its answer no longer counts */
+            say(w, WZ_MSG_INFO, "check stopped: change what you need and press Enter again");
         }
         return true;
     }
@@ -772,7 +798,7 @@ bool wz_key(struct wizard *w, enum wz_key k, int ch)
             if (has_value(w)) {
                 if (!w->value[0] && kind(w) == RC_TARGET_TIME && w->win.end > 0) {
                     char t[TS_MAX];
-                    fmt_epoch(w->win.end, t);
+                    fmt_epoch(w->win.end - 1, t); /* within the window */
                     snprintf(w->value, sizeof w->value, "%s", t);
                 }
                 w->step = WZ_VALUE;
@@ -838,6 +864,7 @@ void wz_free(struct wizard *w)
     free_window(w);
     json_decref(w->plan);
     free(w->tbs);
+    free(w->tbs_name);
     free(w->exe);
     memset(w, 0, sizeof *w);
 }

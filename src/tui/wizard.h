@@ -104,6 +104,8 @@ struct wizard {
     char dest[1024];
     char ssh[512];
     char (*tbs)[1024]; /* a relocation per tablespace of the backup; "" keeps it */
+    char (*tbs_name)[64]; /* the tablespace each relocation is for (kept by name when
+                             the backup changes) */
     size_t n_tbs;
     int field; /* the focused field of the destination and options steps */
 

@@ -23,6 +23,41 @@ static enum tui_role level_role(enum wz_level l)
     return l == WZ_MSG_ERROR ? TUI_ROLE_ERROR : l == WZ_MSG_WARN ? TUI_ROLE_WARN : TUI_ROLE_OK;
 }
 
+/* Text wrapped at width into lines from y to last, breaking at spaces when
+ * it can (a word longer than the width is cut); returns the next line. */
+static int wrap_to(const struct tui_draw *d, int y, int x, int wd, enum tui_role r, const char *s,
+                   int last)
+{
+    size_t len = strlen(s), at = 0;
+    while (at < len && y <= last && wd > 0) {
+        size_t n = len - at;
+        if (n > (size_t)wd) {
+            n = (size_t)wd;
+            size_t sp = n;
+            while (sp > 0 && s[at + sp] != ' ')
+                sp--;
+            if (sp > 0)
+                n = sp;
+        }
+        char line[1024];
+        if (n >= sizeof line)
+            n = sizeof line - 1;
+        memcpy(line, s + at, n);
+        line[n] = '\0';
+        tui_put(d, y++, x, wd, r, line, true);
+        at += n;
+        while (at < len && s[at] == ' ')
+            at++;
+    }
+    return y;
+}
+
+/* wrap_to inside the frame. */
+static int wrap(const struct tui_draw *d, int y, int x, int wd, enum tui_role r, const char *s)
+{
+    return wrap_to(d, y, x, wd, r, s, LINES - 6);
+}
+
 /* The steps, the current one standing out. */
 static void draw_steps(const struct tui_draw *d, const struct wizard *w, int y, int W)
 {
@@ -80,8 +115,8 @@ static void draw_value(const struct tui_draw *d, const struct wizard *w, int y, 
     tui_putf(d, y++, x, wd, TUI_ROLE_SELECTED, true, " %s_", w->value);
     y++;
     if (w->value_msg[0])
-        tui_put(d, y, x, wd, level_role(w->value_level), w->value_msg, true);
-    y += 2;
+        y = wrap(d, y, x, wd, level_role(w->value_level), w->value_msg);
+    y++;
     if (t->kind == RC_TARGET_NAME && w->has_win && w->win.n_restore_points) {
         tui_put(d, y++, x, wd, TUI_ROLE_HEADER, "Restore points the catalogue knows:", true);
         for (size_t i = w->win.n_restore_points; i-- > 0 && y < LINES - 5;)
@@ -92,10 +127,11 @@ static void draw_value(const struct tui_draw *d, const struct wizard *w, int y, 
 static void draw_backups(const struct tui_draw *d, const struct wizard *w, int y, int x, int wd)
 {
     const struct cat_backup *b = wz_backup(w);
-    if (b && !w->backup_picked)
-        tui_putf(d, y++, x, wd, TUI_ROLE_NORMAL, true, "Chosen as `recover ... auto` does: %s",
-                 w->backup_why);
-    else if (b)
+    if (b && !w->backup_picked) {
+        char why[700];
+        snprintf(why, sizeof why, "Chosen as `recover ... auto` does: %s.", w->backup_why);
+        y = wrap(d, y, x, wd, TUI_ROLE_NORMAL, why);
+    } else if (b)
         tui_putf(d, y++, x, wd, TUI_ROLE_NORMAL, true, "Chosen by you: backup %s", b->id);
     else
         y++;
@@ -110,8 +146,11 @@ static void draw_backups(const struct tui_draw *d, const struct wizard *w, int y
     for (size_t k = top; k < n && y < LINES - 5; k++) {
         const struct cat_backup *c = &w->win.cat.list.items[v[k]];
         char end[TS_MAX] = "-", size[32] = "-";
-        if (c->end_time.set)
-            ts_format(&c->end_time.t, end);
+        if (c->end_time.set) {
+            struct ts t = c->end_time.t;
+            t.usec = 0; /* to the second: the list stays in its columns */
+            ts_format(&t, end);
+        }
         if (c->size.set)
             tui_fmt_bytes((uint64_t)c->size.v, size, sizeof size);
         tui_putf(d, y++, x, wd, (int)v[k] == w->backup ? TUI_ROLE_SELECTED : TUI_ROLE_NORMAL, true,
@@ -182,34 +221,6 @@ static void draw_options(const struct tui_draw *d, const struct wizard *w, int y
              : w->get_wal == 0 ? "copy the WAL into pg_wal now"
                                : "fetch it while replaying (cellar get-wal)");
     field(d, w, WZ_F_GETWAL, y++, x, wd, "WAL", v, false);
-}
-
-/* Text wrapped at width into lines from y, breaking at spaces when it can
- * (a word longer than the width is cut); returns the next line. */
-static int wrap(const struct tui_draw *d, int y, int x, int wd, enum tui_role r, const char *s)
-{
-    size_t len = strlen(s), at = 0;
-    while (at < len && y < LINES - 5 && wd > 0) {
-        size_t n = len - at;
-        if (n > (size_t)wd) {
-            n = (size_t)wd;
-            size_t sp = n;
-            while (sp > 0 && s[at + sp] != ' ')
-                sp--;
-            if (sp > 0)
-                n = sp;
-        }
-        char line[1024];
-        if (n >= sizeof line)
-            n = sizeof line - 1;
-        memcpy(line, s + at, n);
-        line[n] = '\0';
-        tui_put(d, y++, x, wd, r, line, true);
-        at += n;
-        while (at < len && s[at] == ' ')
-            at++;
-    }
-    return y;
 }
 
 static const char *jstr(const json_t *o, const char *k)
@@ -309,13 +320,17 @@ static const char *step_keys(const struct wizard *w)
     case WZ_VALUE:
         return "type the value  Backspace / Ctrl-U erase  Enter next  Esc back";
     case WZ_DEST:
-        return "Up/Down field  type / Ctrl-U to edit  Left/Right local/remote  Enter check  Esc back";
+        return "Up/Down field  type / Ctrl-U to edit  Left/Right local/remote  Enter check  Esc "
+               "back";
     case WZ_OPTIONS:
         return "Up/Down field  Left/Right change  Enter review  Esc back";
     case WZ_REVIEW:
         return "Enter run  Esc back";
     case WZ_RUN:
-        return "Esc hides the wizard (the recovery goes on in the activity pane)";
+        if (w->jobs.n && w->jobs.v[w->jobs.n - 1]->state != TUI_JOB_RUNNING)
+            return "Enter or Esc: back to the review";
+        return w->close_quits ? "the recovery is running: its end screen follows"
+                              : "Esc hides the wizard (the recovery goes on in the activity pane)";
     default:
         return "any key closes";
     }
@@ -363,11 +378,7 @@ void tui_wizard_draw(const struct tui_draw *d, const struct wizard *w)
         break;
     }
     /* the step's message, in place under the frame (two lines at most) */
-    if (w->msg[0]) {
-        size_t len = strlen(w->msg), wd2 = (size_t)(W - 2);
-        tui_put(d, H - 3, 1, W - 2, level_role(w->msg_level), w->msg, true);
-        if (len > wd2)
-            tui_put(d, H - 2, 1, W - 2, level_role(w->msg_level), w->msg + wd2, true);
-    }
+    if (w->msg[0])
+        wrap_to(d, H - 3, 1, W - 2, level_role(w->msg_level), w->msg, H - 2);
     tui_put(d, H - 1, 0, W, TUI_ROLE_STATUS, step_keys(w), true);
 }

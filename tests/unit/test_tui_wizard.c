@@ -136,6 +136,9 @@ static void test_wz_time_target_window_and_backup_choice(void **state)
     assert_int_equal(w.value_level, WZ_MSG_ERROR);
     assert_non_null(strstr(w.value_msg, "after the recoverable window"));
     clear(&w);
+    type(&w, "2026-11-24 06:00:00+00"); /* the last segment's archive time: nothing after it */
+    assert_int_equal(w.value_level, WZ_MSG_ERROR);
+    clear(&w);
     type(&w, "2026-11-24 04:30");
     assert_int_equal(w.value_level, WZ_MSG_ERROR); /* not a time yet */
     type(&w, ":00");
@@ -243,6 +246,15 @@ static void test_wz_argv_and_command_line(void **state)
     w.exclusive = true;
     w.timeline = 2; /* latest */
     w.get_wal = 0;
+    /* another backup with a tablespace of the same name keeps its relocation */
+    wz_key(&w, WZ_KEY_ESC, 0);
+    assert_int_equal(w.step, WZ_BACKUP);
+    wz_key(&w, WZ_KEY_UP, 0);
+    assert_string_equal(wz_backup(&w)->id, ID_B);
+    wz_key(&w, WZ_KEY_DOWN, 0);
+    wz_key(&w, WZ_KEY_ENTER, 0);
+    assert_int_equal(w.step, WZ_DEST);
+    assert_string_equal(w.tbs[0], "/srv/it's tbs");
     char **v = wz_argv(&w, true);
     const char *want[] = {"recover", "--dry-run", "--remote-ssh-command", "ssh postgres@db2",
                           "--target-time", "2026-11-24 04:30:00+00", "--exclusive",
@@ -265,7 +277,8 @@ static void test_wz_argv_and_command_line(void **state)
     /* the end of the WAL: no target option, and defaults add nothing */
     w.target = 0;
     w.exclusive = false;
-    w.action = w.timeline = 0;
+    w.timeline = 0;
+    w.action = 2; /* without a target PostgreSQL has nothing to act at: not passed */
     w.get_wal = -1;
     w.remote = false;
     w.tbs[0][0] = '\0';
