@@ -74,12 +74,6 @@ begin1=$(backup_info "$conf" main "$id1" begin_xlog)
 begin2=$(backup_info "$conf" main "$id2" begin_xlog)
 wal1=$(backup_info "$conf" main "$id1" begin_wal)
 
-# start_rec NAME DIR STATE - start a recovered data directory and wait until
-# it is promoted (STATE promoted) or paused at its target (STATE paused)
-start_rec() {
-    pg_start_datadir "$1" "$2" || return 1
-    wait_for 60 "$3" "$1" || { diag "$(tail -n 15 "$(_pg_get "$1" LOG)")"; return 1; }
-}
 tbs_location() {
     pg_sql "$1" "SELECT pg_tablespace_location(oid) FROM pg_tablespace WHERE spcname = 'tbs1'"
 }

@@ -16,6 +16,10 @@
 #                             every segment, then `cellar archive-wal SERVER`
 #     promoted NAME           true when cluster NAME is out of recovery
 #     paused NAME             true when NAME's replay is paused (at its target)
+#     start_rec NAME DIR STATE  start the recovered data directory DIR as
+#                             cluster NAME and wait until it is promoted
+#                             (STATE promoted) or paused at its target
+#                             (STATE paused); the log's end on failure
 #     has_text TEXT STRING    true when TEXT contains STRING (no regex)
 #     label_start DIR         the "START WAL LOCATION" LSN of DIR/backup_label
 #     next_seg SEG            the name of the 16 MiB segment after SEG
@@ -101,4 +105,9 @@ for line in open(sys.argv[1]):
     if e.get("event") == "result" and e.get("command") == "recover-plan":
         d = e["data"]
         print(json.dumps(eval(sys.argv[2])))' "$1" "$2"
+}
+
+start_rec() {
+    pg_start_datadir "$1" "$2" || return 1
+    wait_for 60 "$3" "$1" || { diag "$(tail -n 15 "$(_pg_get "$1" LOG)")"; return 1; }
 }
