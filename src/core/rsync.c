@@ -1334,19 +1334,6 @@ int rsync_copy_file(const char *src, const char *dst, const struct rsync_opts *o
 
 /* ---- remote commands ----------------------------------------------------- */
 
-/* s quoted for a POSIX shell: in single quotes, each ' written '\''. */
-static void shell_quote(struct strbuf *sb, const char *s)
-{
-    sb_appendc(sb, '\'');
-    for (; *s; s++) {
-        if (*s == '\'')
-            sb_append(sb, "'\\''");
-        else
-            sb_appendc(sb, *s);
-    }
-    sb_appendc(sb, '\'');
-}
-
 /* The first line of a child's stderr, for a message. */
 /* The first line of s, without its end (ssh ends its messages with "\r\n"). */
 static const char *first_line(const char *s, size_t *len)
@@ -1385,7 +1372,7 @@ int rsync_remote_run_timed(const char *ssh_command, const char *path_prefix,
         for (size_t i = 0; argv[i]; i++) {
             if (i)
                 sb_appendc(&cmd, ' ');
-            shell_quote(&cmd, argv[i]);
+            sb_append_shell_quoted(&cmd, argv[i]);
         }
         sb_appendf(&env, "CEL_REMOTE_COMMAND=%s", sb_str(&cmd));
         const char *const envv[] = {sb_str(&env), NULL};

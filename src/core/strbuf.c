@@ -88,3 +88,15 @@ void sb_free(struct strbuf *sb)
     sb->buf = NULL;
     sb->len = sb->cap = 0;
 }
+
+void sb_append_shell_quoted(struct strbuf *sb, const char *s)
+{
+    sb_appendc(sb, '\'');
+    for (; *s; s++) {
+        if (*s == '\'')
+            sb_append(sb, "'\\''");
+        else
+            sb_appendc(sb, *s);
+    }
+    sb_appendc(sb, '\'');
+}

@@ -24,6 +24,8 @@ void sb_appendf(struct strbuf *sb, const char *fmt, ...) CEL_PRINTF(2, 3);
 void sb_vappendf(struct strbuf *sb, const char *fmt, va_list ap) CEL_PRINTF(2, 0);
 /* Append n copies of c (padding). */
 void sb_pad(struct strbuf *sb, char c, size_t n);
+/* s quoted for a POSIX shell: in single quotes, each ' written '\''. */
+void sb_append_shell_quoted(struct strbuf *sb, const char *s);
 /* The contents; "" for an empty buffer. Valid until the next change. */
 const char *sb_str(const struct strbuf *sb);
 /* Make the buffer empty, keeping its memory. */

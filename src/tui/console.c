@@ -265,26 +265,13 @@ static void reload_archive(struct console *c)
 
 /* ---- jobs ------------------------------------------------------------------------ */
 
-/* Start `cellar --batch --format json -c CONF args...` as a job. */
+/* Start `cellar --batch --format json -c CONF args...` (NULL-terminated) as a job. */
 static struct tui_job *start_job(struct console *c, const char *title, const char *server,
-                                 const char *const *args, size_t n)
+                                 const char *const *args)
 {
-    const char *argv[16];
-    size_t k = 0;
-    argv[k++] = c->exe;
-    argv[k++] = "--batch";
-    argv[k++] = "--format";
-    argv[k++] = "json";
-    if (c->cfg->path) {
-        argv[k++] = "-c";
-        argv[k++] = c->cfg->path;
-    }
-    for (size_t i = 0; i < n && k < CEL_ARRAY_LEN(argv) - 1; i++)
-        argv[k++] = args[i];
-    argv[k] = NULL;
     struct tui_job *j = tui_job_new(title, args[0], server);
     struct cel_err err = {0};
-    if (tui_job_start(j, argv, &err) < 0)
+    if (tui_job_start_batch(j, c->exe, c->cfg->path, args, &err) < 0)
         set_status(c, TUI_ROLE_ERROR, "%s: %s", title, err.msg);
     else
         set_status(c, TUI_ROLE_NORMAL, "started: %s", title);
@@ -973,24 +960,24 @@ static bool act(struct console *c, enum tui_action a)
             char title[200];
             snprintf(title, sizeof title, "backup %s", s->name);
             /* --wait: the job ends when the backup is DONE (its WAL archived) */
-            const char *args[] = {"backup", "--wait", "--wait-timeout", "600", s->name};
-            start_job(c, title, s->name, args, 5);
+            const char *args[] = {"backup", "--wait", "--wait-timeout", "600", s->name, NULL};
+            start_job(c, title, s->name, args);
         }
         break;
     case TUI_ACT_CHECK:
         if (s) {
             char title[200];
             snprintf(title, sizeof title, "check %s", s->name);
-            const char *args[] = {"check", s->name};
-            start_job(c, title, s->name, args, 2);
+            const char *args[] = {"check", s->name, NULL};
+            start_job(c, title, s->name, args);
         }
         break;
     case TUI_ACT_ARCHIVE:
         if (s) {
             char title[200];
             snprintf(title, sizeof title, "archive-wal %s", s->name);
-            const char *args[] = {"archive-wal", s->name};
-            start_job(c, title, s->name, args, 2);
+            const char *args[] = {"archive-wal", s->name, NULL};
+            start_job(c, title, s->name, args);
         }
         break;
     case TUI_ACT_DELETE: {
@@ -1102,8 +1089,8 @@ static bool handle_key(struct console *c, int ch)
             const char *server = cur_server(c)->name;
             char title[256];
             snprintf(title, sizeof title, "delete %s %s", server, c->pending_delete);
-            const char *args[] = {"delete", server, c->pending_delete};
-            start_job(c, title, server, args, 3);
+            const char *args[] = {"delete", server, c->pending_delete, NULL};
+            start_job(c, title, server, args);
         } else {
             set_status(c, TUI_ROLE_NORMAL, "delete cancelled");
         }
@@ -1233,8 +1220,8 @@ int tui_run(const struct tui_opts *opts, struct cel_err *err)
     char keep[sizeof c.status];
     snprintf(keep, sizeof keep, "%s", c.status);
     enum tui_role keep_role = c.status_role;
-    const char *args[] = {"check", "all"};
-    struct tui_job *j = start_job(&c, "check all", NULL, args, 2);
+    const char *args[] = {"check", "all", NULL};
+    struct tui_job *j = start_job(&c, "check all", NULL, args);
     j->auto_dismiss = true;
     snprintf(c.status, sizeof c.status, "%s", keep); /* a theme or configuration error */
     c.status_role = keep_role;

@@ -232,19 +232,6 @@ void tui_popup(const struct tui_draw *c, int *y, int *x, int *h, int *w, const c
     tui_frame(c, *y, *x, *h, *w, title, true);
 }
 
-static void fmt_time(double e, char *buf, size_t n)
-{
-    if (e <= 0) {
-        snprintf(buf, n, "-");
-        return;
-    }
-    struct ts t;
-    ts_from_epoch((int64_t)e, 0, &t);
-    char s[TS_MAX];
-    ts_format(&t, s);
-    snprintf(buf, n, "%s", s);
-}
-
 int tui_timeline(const struct tui_draw *d, int y, int x, int w, const struct op_window *win,
                  const char *selected, double target, bool legend)
 {
@@ -253,8 +240,8 @@ int tui_timeline(const struct tui_draw *d, int y, int x, int w, const struct op_
     struct tui_tl tl;
     tui_tl_from_window(win, selected, target, &tl);
     char a[TS_MAX + 8], b[TS_MAX + 8];
-    fmt_time(win->begin, a, sizeof a);
-    fmt_time(win->end, b, sizeof b);
+    tui_fmt_epoch(win->begin, a, sizeof a);
+    tui_fmt_epoch(win->end, b, sizeof b);
     tui_putf(d, y, x, w, TUI_ROLE_HEADER, true, "Recoverable window: %s .. %s%s%s%s", a, b,
              win->last_wal[0] ? "  (last WAL " : "", win->last_wal, win->last_wal[0] ? ")" : "");
     unsigned char cells[512];
@@ -266,8 +253,8 @@ int tui_timeline(const struct tui_draw *d, int y, int x, int w, const struct op_
                                           TUI_ROLE_NORMAL, TUI_ROLE_SELECTED, TUI_ROLE_WARN};
     for (int i = 0; i < n; i++)
         tui_put(d, y + 1, x + i, 1, roles[cells[i]], d->utf8 ? u[cells[i]] : asc[cells[i]], false);
-    fmt_time(tl.from, a, sizeof a);
-    fmt_time(tl.to, b, sizeof b);
+    tui_fmt_epoch(tl.from, a, sizeof a);
+    tui_fmt_epoch(tl.to, b, sizeof b);
     tui_put(d, y + 2, x, w, TUI_ROLE_DIM, a, true);
     int bl = (int)strlen(b);
     if (bl < w - (int)strlen(a))

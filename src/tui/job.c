@@ -150,6 +150,29 @@ int tui_job_start(struct tui_job *j, const char *const argv[], struct cel_err *e
     return rc;
 }
 
+int tui_job_start_batch(struct tui_job *j, const char *exe, const char *conf,
+                        const char *const args[], struct cel_err *err)
+{
+    size_t n = 0;
+    while (args[n])
+        n++;
+    const char **argv = cel_xcalloc(n + 7, sizeof *argv);
+    size_t k = 0;
+    argv[k++] = exe;
+    argv[k++] = "--batch";
+    argv[k++] = "--format";
+    argv[k++] = "json";
+    if (conf) {
+        argv[k++] = "-c";
+        argv[k++] = conf;
+    }
+    for (size_t i = 0; i < n; i++)
+        argv[k++] = args[i];
+    int rc = tui_job_start(j, argv, err);
+    free(argv);
+    return rc;
+}
+
 void tui_job_stop(struct tui_job *j)
 {
     if (j->proc && j->state == TUI_JOB_RUNNING)

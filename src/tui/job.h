@@ -50,6 +50,10 @@ struct tui_job *tui_job_new(const char *title, const char *command, const char *
 /* Start argv for j (NULL-terminated); on failure j is FAILED with the error
  * as its outcome and -CEL_E_PROC is returned. Does not block. */
 int tui_job_start(struct tui_job *j, const char *const argv[], struct cel_err *err);
+/* Start `exe --batch --format json [-c conf] args...` (args NULL-terminated;
+ * conf NULL: cellar's own search) for j, as tui_job_start. */
+int tui_job_start_batch(struct tui_job *j, const char *exe, const char *conf,
+                        const char *const args[], struct cel_err *err);
 /* Ask a running job to stop (SIGTERM to its process group). */
 void tui_job_stop(struct tui_job *j);
 /* Free a job; a running one is stopped and reaped first (this blocks up

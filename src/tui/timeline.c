@@ -1,6 +1,7 @@
 /*
  * timeline.c - the recoverable window as a row of cells (see timeline.h).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -70,6 +71,19 @@ void tui_tl_cells(const struct tui_tl *tl, int width, unsigned char *cells)
         }
     if (tl->target > 0)
         paint(tl, width, cells, tl->target, tl->target, TUI_TL_TARGET);
+}
+
+void tui_fmt_epoch(double e, char *buf, size_t n)
+{
+    if (e <= 0) {
+        snprintf(buf, n, "-");
+        return;
+    }
+    struct ts t;
+    ts_from_epoch((int64_t)e, 0, &t);
+    char s[TS_MAX];
+    ts_format(&t, s);
+    snprintf(buf, n, "%s", s);
 }
 
 static double backup_epoch(const struct cat_time *t)

@@ -53,6 +53,10 @@ void tui_tl_cells(const struct tui_tl *tl, int width, unsigned char *cells);
 /* The cell a time falls in (clamped to the row). */
 int tui_tl_cell_of(const struct tui_tl *tl, int width, double t);
 
+/* Epoch seconds e as "YYYY-MM-DD HH:MM:SS+HH:MM" in local time, "-" for 0
+ * (unknown), in buf. */
+void tui_fmt_epoch(double e, char *buf, size_t n);
+
 struct op_window;
 /* The timeline of a server's recoverable window (see ops.h): every backup
  * of the catalogue, the one called selected_id (NULL: none) marked, and the

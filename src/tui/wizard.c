@@ -98,16 +98,6 @@ size_t *wz_done_backups(const struct wizard *w, size_t *n)
     return v;
 }
 
-void wz_timeline(const struct wizard *w, struct tui_tl *tl)
-{
-    const struct cat_backup *b = wz_backup(w);
-    if (!w->has_win) {
-        memset(tl, 0, sizeof *tl);
-        return;
-    }
-    tui_tl_from_window(&w->win, b ? b->id : NULL, wz_target_epoch(w), tl);
-}
-
 /* ---- the server and its window ------------------------------------------------------ */
 
 static void free_window(struct wizard *w)
@@ -175,13 +165,6 @@ static void value_say(struct wizard *w, enum wz_level level, const char *fmt, ..
     w->value_level = level;
 }
 
-static void fmt_epoch(double e, char out[TS_MAX])
-{
-    struct ts t;
-    ts_from_epoch((int64_t)e, 0, &t);
-    ts_format(&t, out);
-}
-
 /* The end of the oldest DONE backup: no recovery is consistent before it. */
 static const struct cat_backup *oldest_done(const struct wizard *w)
 {
@@ -219,7 +202,7 @@ bool wz_check_value(struct wizard *w)
         }
         /* recover needs a segment archived after the target: the end itself is out */
         if (w->has_win && w->win.end > 0 && e >= w->win.end) {
-            fmt_epoch(w->win.end, b);
+            tui_fmt_epoch(w->win.end, b, sizeof b);
             value_say(w, WZ_MSG_ERROR,
                       "after the recoverable window: the last archived WAL (%s) arrived at %s; "
                       "choose an earlier time, or the end of the WAL",
@@ -437,13 +420,7 @@ static void shell_word(const char *s, struct strbuf *out)
         sb_append(out, s);
         return;
     }
-    sb_append(out, "'");
-    for (const char *p = s; *p; p++)
-        if (*p == '\'')
-            sb_append(out, "'\\''");
-        else
-            sb_appendf(out, "%c", *p);
-    sb_append(out, "'");
+    sb_append_shell_quoted(out, s);
 }
 
 void wz_command_line(const struct wizard *w, struct strbuf *out)
@@ -486,26 +463,11 @@ static bool start(struct wizard *w, bool dry_run)
     while (w->jobs.n) /* only finished ones: nothing starts while one runs */
         tui_jobs_remove(&w->jobs, 0);
     char **args = wz_argv(w, dry_run);
-    size_t n = 0;
-    while (args[n])
-        n++;
-    const char **argv = cel_xcalloc(n + 8, sizeof *argv);
-    size_t k = 0;
-    argv[k++] = w->exe;
-    argv[k++] = "--batch";
-    argv[k++] = "--format";
-    argv[k++] = "json";
-    if (w->cfg->path) {
-        argv[k++] = "-c";
-        argv[k++] = w->cfg->path;
-    }
-    for (size_t i = 0; i < n; i++)
-        argv[k++] = args[i];
     char *title = cel_xasprintf("recover %s %s", wz_server(w)->name, w->dest);
     struct tui_job *j = tui_job_new(title, "recover", wz_server(w)->name);
     free(title);
     struct cel_err err = {0};
-    bool ok = tui_job_start(j, argv, &err) == 0;
+    bool ok = tui_job_start_batch(j, w->exe, w->cfg->path, (const char *const *)args, &err) == 0;
     if (!ok)
         say(w, WZ_MSG_ERROR, "cannot start %s: %s", w->exe, err.msg);
     else if (dry_run)
@@ -518,7 +480,6 @@ static bool start(struct wizard *w, bool dry_run)
     } else {
         tui_job_free(j);
     }
-    free(argv);
     wz_argv_free(args);
     return ok;
 }
@@ -798,7 +759,7 @@ bool wz_key(struct wizard *w, enum wz_key k, int ch)
             if (has_value(w)) {
                 if (!w->value[0] && kind(w) == RC_TARGET_TIME && w->win.end > 0) {
                     char t[TS_MAX];
-                    fmt_epoch(w->win.end - 1, t); /* within the window */
+                    tui_fmt_epoch(w->win.end - 1, t, sizeof t); /* within the window */
                     snprintf(w->value, sizeof w->value, "%s", t);
                 }
                 w->step = WZ_VALUE;

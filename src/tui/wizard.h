@@ -164,8 +164,4 @@ double wz_target_epoch(const struct wizard *w);
  * free the array). */
 size_t *wz_done_backups(const struct wizard *w, size_t *n);
 
-/* The timeline of the wizard's server (selected: the chosen backup;
- * target: the target's time when known). Free with tui_tl_free. */
-void wz_timeline(const struct wizard *w, struct tui_tl *tl);
-
 #endif
