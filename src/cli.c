@@ -151,6 +151,27 @@ static int run_switch_wal(const struct op_ctx *ctx, const struct cli_parsed *p,
     return rc < 0 ? rc : op_switch_wal(ctx, &req, err);
 }
 
+static int run_start_recovered(const struct op_ctx *ctx, const struct cli_parsed *p,
+                               struct cel_err *err)
+{
+    struct op_start_recovered_req req = {.pgdata = p->args[0],
+                                         .query = cli_value(p, "query"),
+                                         .user = cli_value(p, "user"),
+                                         .db_user = cli_value(p, "db-user"),
+                                         .database = cli_value(p, "dbname"),
+                                         .stop = cli_value(p, "stop") != NULL};
+    int rc = int_option(p, "port", 1, 65535, &req.port, err);
+    if (rc == 0)
+        rc = int_option(p, "timeout", 1, 7 * 86400, &req.timeout, err);
+    return rc < 0 ? rc : op_start_recovered(ctx, &req, err);
+}
+
+static int run_stop_recovered(const struct op_ctx *ctx, const struct cli_parsed *p,
+                              struct cel_err *err)
+{
+    return op_stop_recovered(ctx, p->args[0], err);
+}
+
 static int run_list_files(const struct op_ctx *ctx, const struct cli_parsed *p,
                           struct cel_err *err)
 {
@@ -431,6 +452,17 @@ static const struct cli_opt recover_opts[] = {
     {NULL, 0, NULL, NULL},
 };
 
+static const struct cli_opt start_recovered_opts[] = {
+    {"query", 'q', "SQL", "the check query, run read-only (default: the databases and sizes)"},
+    {"dbname", 'd', "DB", "the database the query runs in (default postgres)"},
+    {"db-user", 'U', "ROLE", "the role to connect as (default: the OS user running the server)"},
+    {"user", 'u', "USER", "as root: the OS user that runs the server (default postgres)"},
+    {"port", 'p', "PORT", "the port on 127.0.0.1 (default: a free one)"},
+    {"timeout", 't', "SECONDS", "how long to wait for the end of recovery (default 600)"},
+    {"stop", 0, NULL, "stop the server after the check (a restore drill)"},
+    {NULL, 0, NULL, NULL},
+};
+
 const struct cli_cmd cli_commands[] = {
     {"archive-wal", {NULL}, "SERVER|all...",
      "archive the WAL files waiting in incoming/ (compressed, checked, durable)", 1,
@@ -476,9 +508,15 @@ const struct cli_cmd cli_commands[] = {
     {"show-server", {"show-servers", NULL}, "SERVER|all...",
      "show the effective configuration of servers and what PostgreSQL reports", 1, CLI_MAX_ARGS,
      show_server_opts, true, run_show_server},
+    {"start-recovered", {NULL}, "DEST",
+     "start a recovered data directory on 127.0.0.1, wait for its recovery to end, run a check "
+     "query",
+     1, 1, start_recovered_opts, false, run_start_recovered},
     {"status", {NULL}, "SERVER|all...",
      "show a server's state: PostgreSQL, archiving, backups, retention (Barman's layout)", 1,
      CLI_MAX_ARGS, NULL, true, run_status},
+    {"stop-recovered", {NULL}, "DEST", "stop a server that start-recovered started", 1, 1, NULL,
+     false, run_stop_recovered},
     {"switch-wal", {"switch-xlog", NULL}, "SERVER",
      "close the current WAL segment (pg_switch_wal) and optionally wait for it to be archived", 1,
      1, switch_wal_opts, true, run_switch_wal},

@@ -221,6 +221,49 @@ struct op_recover_req {
  * says the same in a few lines ending "Nothing was written (--dry-run)." */
 int op_recover(const struct op_ctx *ctx, const struct op_recover_req *req, struct cel_err *err);
 
+/* start-recovered: start a recovered data directory (on this host) so the
+ * DBA can look at it before relying on it, without exposing it: the server
+ * listens on 127.0.0.1 only, on a free port, with its socket in a private
+ * directory (mode 0700, /tmp/cellar-check.XXXXXX) whose pg_hba.conf lets the
+ * owner in through that socket (trust) and asks for passwords on loopback;
+ * archive_mode is off, so the copy never archives, and the log goes to the
+ * private directory. Command-line settings are used, so nothing in the data
+ * directory changes. As root, the data directory and its tablespaces are
+ * given to req->user and the server runs as that user (runuser).
+ *
+ * It waits until recovery has ended: paused at its target, promoted, or shut
+ * down at its target (target_action = shutdown), then runs req->query in a
+ * read-only transaction and reports its first rows in a "start-recovered"
+ * result:
+ *   {"pgdata": D, "state": "paused"|"promoted"|"shutdown", "port": N,
+ *    "socket_dir": DIR, "user": U, "database": DB, "replay_lsn": LSN|null,
+ *    "last_replay_time": T|null, "seconds": S, "query": Q|null,
+ *    "columns": [..], "rows": [[..]], "rows_total": N,
+ *    "connect": "psql ...", "stop": "cellar stop-recovered D", "log": PATH,
+ *    "stopped": bool}
+ * A server that stops before its target fails with the end of its log; one
+ * that has not ended recovery after req->timeout seconds is left running
+ * and the op fails with how to look at it. */
+struct op_start_recovered_req {
+    const char *pgdata;   /* absolute path of the recovered data directory */
+    const char *query;    /* the check query; NULL: the databases and their sizes */
+    const char *user;     /* as root: the OS user that runs it; NULL: postgres */
+    const char *db_user;  /* the role to connect as; NULL: the OS user's name */
+    const char *database; /* NULL: postgres */
+    int port;             /* 0: a free one */
+    int timeout;          /* seconds to wait for the end of recovery; 0: 600 */
+    bool stop;            /* stop the server after the query (a drill) */
+};
+int op_start_recovered(const struct op_ctx *ctx, const struct op_start_recovered_req *req,
+                       struct cel_err *err);
+/* The query start-recovered runs when none is given. */
+extern const char op_start_recovered_default_query[];
+
+/* stop-recovered: stop a server start-recovered started (a fast shutdown
+ * as the data directory's owner) and remove its private socket directory.
+ * A "stop-recovered" result: {"pgdata": D, "was_running": bool}. */
+int op_stop_recovered(const struct op_ctx *ctx, const char *pgdata, struct cel_err *err);
+
 struct op_catalog;
 /* Delete backup i of s's catalogue cat (as `delete` does, with its
  * refusals, hooks and WAL removal); the caller reloads cat afterwards. */

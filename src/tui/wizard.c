@@ -440,6 +440,12 @@ void wz_command_line(const struct wizard *w, struct strbuf *out)
 
 void wz_next_steps(const struct wizard *w, struct strbuf *out)
 {
+    if (w->copy_running && w->check_result) {
+        const char *connect = json_string_value(json_object_get(w->check_result, "connect"));
+        const char *stop = json_string_value(json_object_get(w->check_result, "stop"));
+        sb_appendf(out, "the copy runs on 127.0.0.1 for checks: %s\n", connect ? connect : "");
+        sb_appendf(out, "stop it before starting it for real: %s\n", stop ? stop : "");
+    }
     const struct cat_backup *b = wz_backup(w);
     char *pg_ctl = op_pg_tool("pg_ctl", b && b->version.set ? (long)b->version.v : 0);
     const char *tool = pg_ctl ? pg_ctl : "pg_ctl";
@@ -458,28 +464,35 @@ void wz_next_steps(const struct wizard *w, struct strbuf *out)
 
 /* ---- jobs -------------------------------------------------------------------------- */
 
-static bool start(struct wizard *w, bool dry_run)
+/* Start `cellar --batch --format json ARGS` as the wizard's job, for the
+ * current step. */
+static bool run_job(struct wizard *w, const char *const *args, const char *title,
+                    const char *command)
 {
     while (w->jobs.n) /* only finished ones: nothing starts while one runs */
         tui_jobs_remove(&w->jobs, 0);
+    struct tui_job *j = tui_job_new(title, command, wz_server(w)->name);
+    struct cel_err err = {0};
+    if (tui_job_start_batch(j, w->exe, w->cfg->path, args, &err) < 0) {
+        say(w, WZ_MSG_ERROR, "cannot start %s: %s", w->exe, err.msg);
+        tui_job_free(j);
+        return false;
+    }
+    tui_jobs_add(&w->jobs, j);
+    w->job_step = w->step;
+    return true;
+}
+
+static bool start(struct wizard *w, bool dry_run)
+{
     char **args = wz_argv(w, dry_run);
     char *title = cel_xasprintf("recover %s %s", wz_server(w)->name, w->dest);
-    struct tui_job *j = tui_job_new(title, "recover", wz_server(w)->name);
-    free(title);
-    struct cel_err err = {0};
-    bool ok = tui_job_start_batch(j, w->exe, w->cfg->path, (const char *const *)args, &err) == 0;
-    if (!ok)
-        say(w, WZ_MSG_ERROR, "cannot start %s: %s", w->exe, err.msg);
-    else if (dry_run)
+    bool ok = run_job(w, (const char *const *)args, title, "recover");
+    if (ok && dry_run)
         say(w, WZ_MSG_INFO, "checking (cellar recover --dry-run) ...");
-    else
+    else if (ok)
         quiet(w);
-    if (ok) {
-        tui_jobs_add(&w->jobs, j);
-        w->job_step = w->step;
-    } else {
-        tui_job_free(j);
-    }
+    free(title);
     wz_argv_free(args);
     return ok;
 }
@@ -506,12 +519,43 @@ struct tui_job *wz_take_job(struct wizard *w)
 static bool field_shown(const struct wizard *w, int f);
 static void move_field(struct wizard *w, int delta, int count);
 
+/* What start-recovered or stop-recovered did. */
+static void end_job_done(struct wizard *w, const struct tui_job *j)
+{
+    bool stopping = w->check == WZ_CHECK_STOPPING;
+    if (j->state != TUI_JOB_OK) {
+        say(w, WZ_MSG_ERROR, "%s%s", stopping ? "could not stop the copy: " : "",
+            j->outcome ? j->outcome : "see its log");
+        w->check = stopping ? WZ_CHECK_DONE : WZ_CHECK_NONE;
+        return;
+    }
+    w->check = WZ_CHECK_DONE;
+    if (stopping) {
+        w->copy_running = false;
+        say(w, WZ_MSG_INFO, "the copy is stopped; start it for real with the pg_ctl line");
+        return;
+    }
+    json_decref(w->check_result);
+    w->check_result = j->result ? json_incref(j->result) : NULL;
+    const char *state = json_string_value(json_object_get(w->check_result, "state"));
+    w->copy_running = json_object_get(w->check_result, "connect") &&
+                      !json_is_null(json_object_get(w->check_result, "connect"));
+    quiet(w);
+    if (state && strcmp(state, "shutdown") == 0)
+        say(w, WZ_MSG_WARN, "the copy shut down at its target (target action shutdown): "
+                            "nothing to query");
+}
+
 bool wz_tick(struct wizard *w)
 {
     struct tui_job *j = job(w);
     if (!j || j->state == TUI_JOB_RUNNING || j->seen_end)
         return false;
     j->seen_end = true;
+    if (w->job_step == WZ_END) {
+        end_job_done(w, j);
+        return true;
+    }
     if (w->job_step == WZ_RUN) {
         if (j->state == TUI_JOB_OK) {
             w->step = WZ_END;
@@ -719,10 +763,62 @@ static void key_options(struct wizard *w, enum wz_key k, int ch)
         start(w, true);
 }
 
+/* The end step: s, the query, x; any other key closes the wizard. */
+static bool key_end(struct wizard *w, enum wz_key k, int ch)
+{
+    if (w->check == WZ_CHECK_QUERY) {
+        if (k == WZ_KEY_ESC) {
+            w->check = WZ_CHECK_NONE;
+            quiet(w);
+        } else if (k == WZ_KEY_ENTER && w->query[0]) {
+            const char *args[] = {"start-recovered", "--query", w->query, w->dest, NULL};
+            char *title = cel_xasprintf("start-recovered %s", w->dest);
+            if (run_job(w, args, title, "start-recovered")) {
+                w->check = WZ_CHECK_STARTING;
+                say(w, WZ_MSG_INFO, "starting the copy on 127.0.0.1 and waiting for the end of "
+                                    "its recovery ...");
+            }
+            free(title);
+        } else {
+            edit(w->query, sizeof w->query, k, ch);
+        }
+        return true;
+    }
+    if (k == WZ_KEY_CHAR && ch == 's' && !w->copy_running) {
+        if (w->remote) {
+            say(w, WZ_MSG_WARN, "starting the copy from here is offered for destinations on "
+                                "this host only: use the lines below on '%s'",
+                w->ssh);
+            return true;
+        }
+        if (!w->query[0])
+            snprintf(w->query, sizeof w->query, "%s", op_start_recovered_default_query);
+        w->check = WZ_CHECK_QUERY;
+        quiet(w);
+        return true;
+    }
+    if (k == WZ_KEY_CHAR && ch == 'x' && w->copy_running) {
+        const char *args[] = {"stop-recovered", w->dest, NULL};
+        char *title = cel_xasprintf("stop-recovered %s", w->dest);
+        if (run_job(w, args, title, "stop-recovered")) {
+            w->check = WZ_CHECK_STOPPING;
+            say(w, WZ_MSG_INFO, "stopping the copy ...");
+        }
+        free(title);
+        return true;
+    }
+    return false;
+}
+
 bool wz_key(struct wizard *w, enum wz_key k, int ch)
 {
-    if (w->step == WZ_END)
-        return false;
+    if (w->step == WZ_END && !busy(w))
+        return key_end(w, k, ch);
+    if (busy(w) && w->step == WZ_END) {
+        if (k == WZ_KEY_ESC && w->check == WZ_CHECK_STARTING)
+            tui_job_stop(job(w)); /* start-recovered stops the copy it started */
+        return true;
+    }
     if (busy(w)) {
         if (w->step == WZ_RUN && k == WZ_KEY_ESC && w->close_quits) {
             /* recover --wizard: closing would end cellar and stop the recovery */
@@ -824,6 +920,7 @@ void wz_free(struct wizard *w)
     tui_jobs_free(&w->jobs);
     free_window(w);
     json_decref(w->plan);
+    json_decref(w->check_result);
     free(w->tbs);
     free(w->tbs_name);
     free(w->exe);

@@ -58,6 +58,15 @@ enum wz_key {
 
 enum wz_level { WZ_MSG_NONE, WZ_MSG_INFO, WZ_MSG_WARN, WZ_MSG_ERROR };
 
+/* Where the end step's check of the recovered copy is. */
+enum wz_check {
+    WZ_CHECK_NONE,     /* not started (or failed: the message says why) */
+    WZ_CHECK_QUERY,    /* editing the check query */
+    WZ_CHECK_STARTING, /* start-recovered runs */
+    WZ_CHECK_DONE,     /* check_result holds what it found */
+    WZ_CHECK_STOPPING, /* stop-recovered runs */
+};
+
 /* The kinds of target, in the order the target step lists them. */
 struct wz_target {
     enum rc_target_kind kind;
@@ -117,9 +126,18 @@ struct wizard {
     enum wz_level msg_level; /* the step's message, shown in place */
     char msg[1024];
 
-    struct tui_jobs jobs;  /* at most one: a dry run, or the recovery */
+    struct tui_jobs jobs;  /* at most one: a dry run, the recovery, or at the end
+                              start-recovered / stop-recovered */
     enum wz_step job_step; /* the step that started it */
     json_t *plan;          /* the last dry run's plan (recover-plan data) */
+
+    /* The end step: `s` starts the recovered copy on loopback and runs a
+     * check query (`cellar start-recovered`, local destinations only); `x`
+     * stops it (`cellar stop-recovered`). */
+    enum wz_check check;
+    char query[1024];      /* the check query, prefilled with start-recovered's default */
+    json_t *check_result;  /* the last start-recovered result's data */
+    bool copy_running;     /* the copy it started still runs */
 };
 
 /* Open the wizard on server index (-1: the first), starting at the server
@@ -128,7 +146,8 @@ int wz_open(struct wizard *w, const struct cfg *cfg, const char *exe, ssize_t se
 void wz_free(struct wizard *w);
 
 /* One key. Returns false when the wizard closes (Esc on the first step, or
- * any key on the end screen). */
+ * on the end screen any key but those of the check: s, x, and the query's
+ * keys). */
 bool wz_key(struct wizard *w, enum wz_key k, int ch);
 /* Take what the wizard's job did (after tui_jobs_poll). True when the
  * screen changed. */
@@ -153,7 +172,8 @@ bool wz_check_value(struct wizard *w);
 /* What to do after the recovery, one command or note per line: the chown
  * when cellar ran as root on a local destination, the pg_ctl line (the
  * Debian binary of the backup's major version when there is one), and how
- * to end a recovery that pauses at its target. */
+ * to end a recovery that pauses at its target. While the copy the end step
+ * started runs: how to connect to it and how to stop it first. */
 void wz_next_steps(const struct wizard *w, struct strbuf *out);
 
 /* The server, the chosen backup, and the target's epoch (0: none). */

@@ -291,6 +291,95 @@ static void draw_run(const struct tui_draw *d, const struct wizard *w, int y, in
         tui_put(d, y++, x, wd, TUI_ROLE_DIM, j->log[i], true);
 }
 
+/* The check query's rows as a table: a header, then as many rows as fit. */
+static int draw_rows(const struct tui_draw *d, const json_t *res, int y, int x, int wd, int last)
+{
+    const json_t *cols = json_object_get(res, "columns"), *rows = json_object_get(res, "rows");
+    size_t nc = json_array_size(cols), nr = json_array_size(rows);
+    if (!nc)
+        return y;
+    int width[16] = {0};
+    nc = nc > 16 ? 16 : nc;
+    for (size_t c = 0; c < nc; c++) {
+        width[c] = (int)strlen(json_string_value(json_array_get(cols, c)));
+        for (size_t r = 0; r < nr; r++) {
+            const char *v = json_string_value(json_array_get(json_array_get(rows, r), c));
+            int n = v ? (int)strlen(v) : 4;
+            width[c] = n > width[c] ? n : width[c];
+        }
+        width[c] = width[c] > 40 ? 40 : width[c];
+    }
+    struct strbuf line = {0};
+    for (size_t r = 0; r <= nr && y <= last; r++) {
+        sb_reset(&line);
+        for (size_t c = 0; c < nc; c++) {
+            const char *v = r == 0 ? json_string_value(json_array_get(cols, c))
+                                   : json_string_value(json_array_get(json_array_get(rows, r - 1), c));
+            sb_appendf(&line, "%s%-*.*s", c ? " | " : "", width[c], width[c], v ? v : "NULL");
+        }
+        tui_put(d, y++, x, wd, r == 0 ? TUI_ROLE_HEADER : TUI_ROLE_NORMAL, sb_str(&line), true);
+    }
+    sb_free(&line);
+    json_int_t total = json_integer_value(json_object_get(res, "rows_total"));
+    if (y <= last)
+        tui_putf(d, y++, x, wd, TUI_ROLE_DIM, true, "(%lld row%s%s)", (long long)total,
+                 total == 1 ? "" : "s", (json_int_t)nr < total ? ", the first ones shown" : "");
+    return y;
+}
+
+/* The end step's check of the copy: the query being typed, the job, or
+ * what it found. */
+static void draw_check(const struct tui_draw *d, const struct wizard *w, int y, int x, int wd)
+{
+    int last = LINES - 6;
+    const struct tui_job *j = w->jobs.n ? w->jobs.v[w->jobs.n - 1] : NULL;
+    switch (w->check) {
+    case WZ_CHECK_NONE:
+        if (w->remote)
+            return;
+        tui_put(d, y++, x, wd, TUI_ROLE_HEADER, "Check the copy before relying on it:", true);
+        wrap_to(d, y, x + 2, wd - 2, TUI_ROLE_NORMAL,
+                "s starts it on 127.0.0.1 (a free port, its socket in a private directory, no "
+                "archiving), waits until its recovery has ended, and runs a read-only query.",
+                last);
+        return;
+    case WZ_CHECK_QUERY:
+        tui_put(d, y++, x, wd, TUI_ROLE_HEADER,
+                "Check query (run read-only once the recovery has ended):", true);
+        tui_putf(d, y, x, wd, TUI_ROLE_SELECTED, true, "> %s", w->query);
+        return;
+    case WZ_CHECK_STARTING:
+    case WZ_CHECK_STOPPING:
+        if (!j)
+            return;
+        tui_putf(d, y++, x, wd, TUI_ROLE_NORMAL, true, "%s: %s", j->title,
+                 j->phase ? j->phase : "starting");
+        for (size_t i = j->n_log > 3 ? j->n_log - 3 : 0; i < j->n_log && y <= last; i++)
+            tui_put(d, y++, x + 2, wd - 2, TUI_ROLE_DIM, j->log[i], true);
+        return;
+    case WZ_CHECK_DONE:
+        break;
+    }
+    const json_t *r = w->check_result;
+    const char *state = json_string_value(json_object_get(r, "state"));
+    const char *lsn = json_string_value(json_object_get(r, "replay_lsn"));
+    const char *when = json_string_value(json_object_get(r, "last_replay_time"));
+    tui_putf(d, y++, x, wd, TUI_ROLE_OK, true, "The copy %s%s%s%s%s.",
+             !state                           ? "ran"
+             : strcmp(state, "paused") == 0   ? "is paused at its target (read-only)"
+             : strcmp(state, "promoted") == 0 ? "is promoted (recovery ended)"
+                                              : "shut down at its target",
+             lsn ? ", replayed up to " : "", lsn ? lsn : "", when ? ", last commit " : "",
+             when ? when : "");
+    const char *query = json_string_value(json_object_get(r, "query"));
+    if (query) {
+        tui_putf(d, y++, x, wd, TUI_ROLE_DIM, true, "%s", query);
+        y = draw_rows(d, r, y, x + 2, wd - 2, last - 2);
+    }
+    if (w->copy_running) /* how to connect is among the next steps above */
+        tui_put(d, y, x, wd, TUI_ROLE_KEY, "x stops it (cellar stop-recovered)", true);
+}
+
 static void draw_end(const struct tui_draw *d, const struct wizard *w, int y, int x, int wd)
 {
     const struct cat_backup *b = wz_backup(w);
@@ -305,8 +394,24 @@ static void draw_end(const struct tui_draw *d, const struct wizard *w, int y, in
     for (char *line = strtok_r(next.buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
         y = wrap(d, y, x + 2, wd - 2, TUI_ROLE_KEY, line);
     sb_free(&next);
-    y++;
-    tui_put(d, y, x, wd, TUI_ROLE_DIM, "Any key closes the wizard.", true);
+    draw_check(d, w, y + 1, x, wd);
+}
+
+/* The end step's keys, which depend on where its check is. */
+static const char *end_keys(const struct wizard *w)
+{
+    switch (w->check) {
+    case WZ_CHECK_QUERY:
+        return "type the query  Ctrl-U erase  Enter start and check  Esc cancel";
+    case WZ_CHECK_STARTING:
+        return "Esc stops the check and the copy";
+    case WZ_CHECK_STOPPING:
+        return "stopping the copy ...";
+    default:
+        if (w->copy_running)
+            return "x stop the copy  any other key closes (the copy keeps running)";
+        return w->remote ? "any key closes" : "s start and check the copy  any other key closes";
+    }
 }
 
 static const char *step_keys(const struct wizard *w)
@@ -332,7 +437,7 @@ static const char *step_keys(const struct wizard *w)
         return w->close_quits ? "the recovery is running: its end screen follows"
                               : "Esc hides the wizard (the recovery goes on in the activity pane)";
     default:
-        return "any key closes";
+        return end_keys(w);
     }
 }
 

@@ -15,8 +15,11 @@
 # changing the target to T2 keeps the destination and the tablespace
 # relocation typed before; with an empty destination the options (promote)
 # and the review (with its command line) follow, and Enter runs the
-# recovery, whose end screen gives the pg_ctl line. The recovered cluster
-# starts and holds exactly the rows before T2 (p0 a b). The command line
+# recovery, whose end screen gives the pg_ctl line. There `s` starts the
+# copy on loopback (start-recovered) with a check query typed in the
+# wizard, which shows exactly the rows before T2 (p0 a b); `x` stops it.
+# Started again by the test, the recovered cluster holds the same rows,
+# with the tablespace where the wizard put it. The command line
 # the review showed (printed again when the wizard closes) is then run in
 # batch into a second directory and gives the same rows. Finally `r` in
 # the console opens the wizard and Esc closes it back to the main screen.
@@ -29,7 +32,7 @@ set -u
 . "$(dirname "$0")/../integration/lib/recover.sh"
 harness_init || exit 1
 . "$(dirname "$0")/lib/console.sh"
-tap_plan 30
+tap_plan 37
 
 command -v tmux >/dev/null || tap_bail "tmux is not installed"
 # shot NAME - with CEL_WIZARD_SHOTS=DIR, keep the screen as DIR/NAME.txt (the
@@ -128,6 +131,19 @@ keys Enter
 ok "Enter runs the recovery to its end screen" wait_screen "is recovered into" 120
 shot 8-end
 like "$(screen)" "-D $d1" "the end screen gives the pg_ctl line for the data directory"
+# s: start the copy on loopback and query it from the wizard
+keys s
+ok "s asks for the check query, prefilled" wait_screen "> SELECT datname"
+keys C-u "SELECT string_agg(tag, ' ' ORDER BY id) AS tags FROM t" Enter
+ok "Enter starts the copy and waits for the end of its recovery" wait_screen "is promoted" 120
+shot 9-check
+ok "the check query shows the rows before T2" has_text "$(screen)" "p0 a b"
+unlike "$(screen)" "p0 a b c" "and not the row after T2"
+like "$(screen)" "runs on 127.0.0.1 for checks: psql -h /[^ ]*/cellar-check\\." \
+    "it says how to connect to the copy"
+keys x
+ok "x stops the copy" wait_screen "the copy is stopped" 60
+ok "no server runs in the destination any more" test ! -e "$d1/postmaster.pid"
 keys q
 ok "any key closes the wizard, which ends cellar" wait_screen "console-exited=0"
 

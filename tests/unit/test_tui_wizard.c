@@ -295,6 +295,64 @@ static void test_wz_argv_and_command_line(void **state)
     wz_free(&w);
 }
 
+/* The end step: s asks for the check query (not for a remote destination),
+ * Esc keeps what was typed, a job that cannot start leaves the query in
+ * place with the reason, x applies only to a running copy, any other key
+ * closes; a running copy puts how to reach and stop it first in the next
+ * steps. */
+static void test_wz_end_check_keys(void **state)
+{
+    (void)state;
+    struct wizard w;
+    wz_open(&w, cfg, "/nonexistent/cellar", server("pg"));
+    w.step = WZ_END;
+    snprintf(w.dest, sizeof w.dest, "/srv/restore");
+    w.remote = true;
+    snprintf(w.ssh, sizeof w.ssh, "ssh postgres@db2");
+    assert_true(wz_key(&w, WZ_KEY_CHAR, 's'));
+    assert_int_equal(w.check, WZ_CHECK_NONE);
+    assert_int_equal(w.msg_level, WZ_MSG_WARN);
+    assert_non_null(strstr(w.msg, "this host only"));
+
+    w.remote = false;
+    assert_true(wz_key(&w, WZ_KEY_CHAR, 's'));
+    assert_int_equal(w.check, WZ_CHECK_QUERY);
+    assert_string_equal(w.query, op_start_recovered_default_query);
+    assert_true(wz_key(&w, WZ_KEY_CHAR, 0x15)); /* Ctrl-U */
+    assert_string_equal(w.query, "");
+    type(&w, "SELECT 1");
+    assert_true(wz_key(&w, WZ_KEY_CHAR, 'x')); /* text while typing, not "stop" */
+    assert_string_equal(w.query, "SELECT 1x");
+    assert_true(wz_key(&w, WZ_KEY_ESC, 0));
+    assert_int_equal(w.check, WZ_CHECK_NONE);
+    assert_true(wz_key(&w, WZ_KEY_CHAR, 's'));
+    assert_string_equal(w.query, "SELECT 1x"); /* kept, not prefilled again */
+    assert_true(wz_key(&w, WZ_KEY_ENTER, 0));
+    assert_int_equal(w.check, WZ_CHECK_QUERY); /* the job could not start */
+    assert_int_equal(w.msg_level, WZ_MSG_ERROR);
+    assert_non_null(strstr(w.msg, "cannot start"));
+    assert_int_equal(w.jobs.n, 0);
+    assert_true(wz_key(&w, WZ_KEY_ESC, 0));
+
+    struct strbuf next = {0};
+    wz_next_steps(&w, &next);
+    assert_null(strstr(sb_str(&next), "stop-recovered"));
+    sb_reset(&next);
+    w.check = WZ_CHECK_DONE;
+    w.copy_running = true;
+    w.check_result = json_pack("{s:s, s:s}", "connect", "psql -h /tmp/cellar-check.a -p 5",
+                               "stop", "cellar stop-recovered /srv/restore");
+    wz_next_steps(&w, &next);
+    const char *text = sb_str(&next);
+    assert_non_null(strstr(text, "psql -h /tmp/cellar-check.a -p 5"));
+    assert_true(strstr(text, "cellar stop-recovered /srv/restore") < strstr(text, "-D /srv/restore"));
+    sb_free(&next);
+    assert_false(wz_key(&w, WZ_KEY_CHAR, 'q')); /* closes; the copy keeps running */
+    w.copy_running = false;
+    assert_false(wz_key(&w, WZ_KEY_CHAR, 'x')); /* nothing to stop: closes */
+    wz_free(&w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -304,6 +362,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_wz_lsn_and_name_checks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wz_argv_and_command_line, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_wz_end_check_keys, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,166 @@
+#!/bin/bash
+# tests/integration/t_start_recovered.sh - `cellar start-recovered` and
+# `cellar stop-recovered` on recovered data directories (TAP).
+#
+# A PostgreSQL 15 cluster with a tablespace archives through `cellar
+# put-wal`. After a backup, rows are committed into table t:
+#
+#     p0 | backup | a | time T | b
+#
+# Then:
+#   1. a recovery to T (it pauses there) is started by start-recovered with
+#      a check query: the query sees "p0 a"; the server is paused, listens on
+#      127.0.0.1 only, does not archive, keeps its socket in a private
+#      directory owned by postgres; the data directory's configuration is
+#      unchanged; a second start is refused; a writing query is refused
+#      (read-only); stop-recovered stops it and removes the directory;
+#   2. a recovery to the end of the WAL, started with --stop: promoted,
+#      "p0 a b", stopped afterwards;
+#   3. a recovery to T with target action shutdown: reported as shut down at
+#      its target, no query;
+#   4. refusals: a relative path, a directory that is not a data directory,
+#      an unknown OS user; a copy that cannot start (a missing
+#      shared_preload_libraries) fails with its log's FATAL line, and no
+#      server is left behind.
+# Needs root (the clusters run as postgres).
+# shellcheck source-path=SCRIPTDIR
+set -u
+. "$(dirname "$0")/lib/tap.sh"
+. "$(dirname "$0")/lib/common.sh"
+. "$(dirname "$0")/lib/backup.sh"
+. "$(dirname "$0")/lib/recover.sh"
+harness_init || exit 1
+tap_plan 39
+
+home=$T/home
+conf=$T/cellar.conf
+tbs=$T/tbs1
+mkdir -p "$home/main/incoming" "$tbs"
+chown -R postgres: "$home" "$tbs"
+write_conf() {
+    backup_conf "$conf" cellar "$home" "${PG_MAIN_PORT:-1}" "start-recovered" \
+        'backup_method = local-rsync' 'immediate_checkpoint = true' 'compression = gzip'
+}
+write_conf
+export PG_ARCHIVE_COMMAND="$CELLAR -c $conf put-wal main %p"
+pg_start main || tap_bail "cannot start PostgreSQL"
+write_conf
+pg_sql main "CREATE TABLESPACE tbs1 LOCATION '$tbs'" >/dev/null || tap_bail "no tablespace"
+pg_sql main "CREATE TABLE t (id serial PRIMARY KEY, tag text);
+             CREATE TABLE in_tbs (i int) TABLESPACE tbs1;
+             INSERT INTO in_tbs SELECT generate_series(1, 300)" >/dev/null || tap_bail "no tables"
+add_row main p0
+"$CELLAR" -c "$conf" backup --wait main >&2 || tap_bail "backup failed"
+id=$("$CELLAR" -c "$conf" list-backup --minimal main | head -1)
+sleep 1
+add_row main a
+T_AB=$(utc_now main)
+add_row main b
+archive_now main main || tap_bail "WAL not archived"
+
+# sr ARG... - run `cellar -f json start-recovered ARG...`; SR_OUT, SR_RC
+sr() {
+    SR_OUT=$("$CELLAR" -c "$conf" -f json start-recovered "$@" </dev/null 2>&1)
+    SR_RC=$?
+    diag "start-recovered $* -> exit $SR_RC"
+    diag "$SR_OUT"
+}
+# field EXPR - from SR_OUT's start-recovered result: the Python expression
+# EXPR over d (json.dumps form)
+field() {
+    python3 -c 'import json, sys
+for line in sys.stdin:
+    try:
+        e = json.loads(line)
+    except ValueError:
+        continue
+    if e.get("event") == "result" and e.get("command") == "start-recovered":
+        d = e["data"]
+        print(json.dumps(eval(sys.argv[1])))' "$1" <<<"$SR_OUT"
+}
+# running DIR - a postmaster runs in DIR
+running() {
+    local pid
+    pid=$(head -1 "$1/postmaster.pid" 2>/dev/null) && [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null
+}
+
+# ---- 1. paused at T, queried, left running, then stopped ---------------------------------
+d1=$T/r1
+recover_ok "recover to T (pauses there)" --target-time "$T_AB" \
+    --tablespace "tbs1:$T/r1_tbs" main "$id" "$d1"
+auto_before=$(md5sum "$d1/postgresql.auto.conf" "$d1/postgresql.conf")
+sr --query "SELECT string_agg(tag, ' ' ORDER BY id) AS tags FROM t" "$d1"
+is "$SR_RC" 0 "start-recovered exits 0"
+is "$(field 'd["state"]')" '"paused"' "the server is paused at its target"
+is "$(field 'd["columns"]')" '["tags"]' "the query's column"
+is "$(field 'd["rows"]')" '[["p0 a"]]' "the query sees the rows before T, not after"
+ok "the server still runs" running "$d1"
+sock=$(field 'd["socket_dir"]' | tr -d '"')
+port=$(field 'd["port"]')
+like "$sock" "^/.*/cellar-check\.[A-Za-z0-9]{6}$" "its socket is in a private directory"
+is "$(stat -c '%a %U' "$sock")" "700 postgres" "the directory is 0700 and belongs to postgres"
+is "$(stat -c '%U' "$d1" "$T/r1_tbs" | sort -u)" "postgres" \
+    "the data directory and the tablespace belong to postgres"
+psql_sock() {
+    runuser -u postgres -- "$PG_BINDIR/psql" -XAtq -h "$sock" -p "$port" -U postgres \
+        -d postgres -c "$1"
+}
+is "$(psql_sock "SHOW listen_addresses")" "127.0.0.1" "it listens on 127.0.0.1 only"
+is "$(psql_sock "SHOW archive_mode")" "off" "it does not archive"
+is "$(md5sum "$d1/postgresql.auto.conf" "$d1/postgresql.conf")" "$auto_before" \
+    "the data directory's configuration files are unchanged"
+ok "the connect line is psql on the socket" \
+    has_text "$(field 'd["connect"]')" "psql -h $sock -p $port"
+is "$(field 'd["stop"]')" "\"cellar stop-recovered $d1\"" "the stop line"
+sr "$d1"
+ok "a second start of the same directory is refused" test "$SR_RC" -ne 0
+ok "it says a server runs there, and how to stop it" \
+    has_text "$SR_OUT" "already runs in $d1"
+out=$("$CELLAR" -f json stop-recovered "$d1" 2>&1)
+is "$?" 0 "stop-recovered exits 0 (no configuration needed)"
+ok "it reports the server was running" has_text "$out" '"was_running":true'
+ok "no server runs in it any more" bash -c "! kill -0 \$(head -1 '$d1/postmaster.pid' 2>/dev/null) 2>/dev/null"
+ok "its private directory is gone" test ! -e "$sock"
+out=$("$CELLAR" stop-recovered "$d1" 2>&1)
+is "$?" 0 "stop-recovered on a stopped directory exits 0"
+ok "and says nothing was running" has_text "$out" "No server was running in $d1"
+
+# ---- 2. the end of the WAL, promoted, stopped after the check -----------------------------
+d2=$T/r2
+recover_ok "recover to the end of the WAL" --tablespace "tbs1:$T/r2_tbs" main "$id" "$d2"
+sr --stop --query "SELECT string_agg(tag, ' ' ORDER BY id) FROM t" "$d2"
+is "$SR_RC" 0 "start-recovered --stop exits 0"
+is "$(field '[d["state"], d["rows"], d["stopped"]]')" '["promoted", [["p0 a b"]], true]' \
+    "promoted, every row, and stopped"
+ok "no server is left in it" bash -c "! test -e '$d2/postmaster.pid'"
+
+# ---- 3. shut down at the target ----------------------------------------------------------
+d3=$T/r3
+recover_ok "recover to T with target action shutdown" --target-time "$T_AB" \
+    --target-action shutdown --tablespace "tbs1:$T/r3_tbs" main "$id" "$d3"
+sr "$d3"
+is "$SR_RC" 0 "start-recovered exits 0"
+is "$(field '[d["state"], d["query"], d["rows_total"]]')" '["shutdown", null, 0]' \
+    "reported as shut down at its target, without a query"
+ok "promptly (under 10 s)" python3 -c "import sys; sys.exit(0 if $(field 'd["seconds"]') < 10 else 1)"
+
+# ---- 4. refusals ---------------------------------------------------------------------------
+sr relative/dir
+is "$SR_RC" 2 "a relative path is a usage error"
+mkdir "$T/notpg"
+sr "$T/notpg"
+ok "a directory without PG_VERSION is refused" has_text "$SR_OUT" "not a PostgreSQL data directory"
+sr --user no_such_user_here "$d2"
+ok "an unknown OS user is refused" has_text "$SR_OUT" "no OS user called 'no_such_user_here'"
+sr --query "CREATE TABLE x (i int)" "$d2"
+ok "a writing check query fails (read-only)" test "$SR_RC" -ne 0
+ok "with PostgreSQL's reason" has_text "$SR_OUT" "read-only transaction"
+ok "and the server is not left running" bash -c "! test -e '$d2/postmaster.pid'"
+echo "shared_preload_libraries = 'no_such_library_here'" >>"$d2/postgresql.auto.conf"
+sr "$d2"
+ok "a copy that cannot start fails" test "$SR_RC" -ne 0
+ok "with its log's FATAL line" has_text "$SR_OUT" "no_such_library_here"
+# the private directory of the copy that could not start stays for its log: remove it
+kept=$(sed -n 's|.*the end of \(/[^ ]*/cellar-check\.[A-Za-z0-9]*\)/server\.log.*|\1|p' <<<"$SR_OUT" | head -1)
+ok "the error names the log in the private directory, which stays" test -f "$kept/server.log"
+[ -n "$kept" ] && rm -rf "$kept"
