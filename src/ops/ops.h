@@ -445,12 +445,37 @@ int op_window_load(const struct op_ctx *ctx, const struct cfg_server *s, struct 
                    struct cel_err *err);
 void op_window_free(struct op_window *w);
 
+/* The first transaction ID that was free when backup b of s started (the
+ * NextXID of its pg_control, read with pg_controldata): a target XID below
+ * it committed before the backup. 0 when it cannot be told. */
+uint64_t op_backup_next_xid(const struct cfg_server *s, const struct cat_backup *b);
+
+/* The NextXIDs of a catalogue's backups, each looked up once (a
+ * pg_controldata run), for picking a backup for a target XID. */
+struct op_xids {
+    const struct cfg_server *s;
+    const struct cat_list *list;
+    uint64_t *next; /* per index in list: 0 not looked up yet, UINT64_MAX unknown */
+};
+void op_xids_init(struct op_xids *x, const struct cfg_server *s, const struct cat_list *list);
+void op_xids_free(struct op_xids *x);
+/* Backup i's NextXID, looked up now if needed; 0 when it cannot be told. */
+uint64_t op_xids_next(struct op_xids *x, size_t i);
+/* Whether backup i's NextXID has been looked up and is known. */
+bool op_xids_known(const struct op_xids *x, size_t i);
+
 /* The backup `recover SERVER auto DEST` recovers for a target: the newest
- * DONE backup that ended before the target time / LSN; for --target-name
+ * DONE backup that ended before the target time / LSN; for a target XID,
+ * with xids, the newest DONE backup that started before the transaction was
+ * assigned (found by bisection, as NextXID grows with the backups: a few
+ * pg_controldata runs, remembered in xids; a backup whose NextXID is unknown
+ * counts as fitting), and -CEL_E_NOT_FOUND when even the oldest started
+ * after it; for --target-name
  * barman_<ID> of a DONE backup, that backup (the restore point was created
  * as it ended, so a newer backup starts past it and could never reach it);
  * for the other kinds (xid, another name, immediate, none) the newest DONE
- * backup. Unreadable backups are skipped. Returns the index in list and
+ * backup (also for an XID without xids). Unreadable backups are skipped.
+ * Returns the index in list and
  * appends to why (when not NULL) the reason in one sentence, without a
  * period ("the newest DONE backup that ended before 2026-11-24 10:00:00+00
  * (it ended at 2026-11-24 09:12:03+00:00)"), or returns -CEL_E_NOT_FOUND
@@ -458,7 +483,8 @@ void op_window_free(struct op_window *w);
  * VALUE "now" without a target). recover.c's auto uses this very
  * function. */
 int op_recover_pick(const struct cat_list *list, enum rc_target_kind kind, const char *value,
-                    const char *server, struct strbuf *why, struct cel_err *err);
+                    const char *server, struct op_xids *xids, struct strbuf *why,
+                    struct cel_err *err);
 
 /* The compression options of server s; magic must outlive out (it holds
  * the parsed custom_compression_magic). */

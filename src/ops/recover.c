@@ -149,33 +149,10 @@ static uint64_t target_lsn(const struct op_recover_req *req)
 
 /* ---- the checks ---------------------------------------------------------------- */
 
-/* NextXID of the backup's pg_control ("Latest checkpoint's NextXID: 0:745"),
- * 0 when pg_controldata cannot tell. */
-static uint64_t backup_next_xid(const struct cfg_server *s, const struct cat_backup *b,
-                                const char *data)
-{
-    char *tool = op_pg_tool("pg_controldata", b->version.set ? (long)b->version.v : 0);
-    const char *argv[] = {tool ? tool : "pg_controldata", "-D", data, NULL};
-    struct proc_opts o = {.path_prefix = s->path_prefix, .err_mode = PROC_DISCARD,
-                          .env = (const char *const[]){"LC_ALL=C", NULL}};
-    struct proc_result res = {0};
-    uint64_t next = 0;
-    if (proc_run(argv, &o, &res, NULL) == 0 && res.status == 0 && res.out) {
-        const char *line = strstr(res.out, "Latest checkpoint's NextXID:");
-        unsigned long long epoch = 0, xid = 0;
-        if (line && sscanf(line, "Latest checkpoint's NextXID: %llu:%llu", &epoch, &xid) == 2 &&
-            epoch == 0)
-            next = xid;
-    }
-    proc_result_free(&res);
-    free(tool);
-    return next;
-}
-
 /* The target against the backup: a recovery cannot stop before the copy is
  * consistent, at the backup's end. */
 static int check_target(const struct cfg_server *s, const struct cat_backup *b,
-                        const char *data, const struct op_recover_req *req, struct cel_err *err)
+                        const struct op_recover_req *req, struct cel_err *err)
 {
     int rc = 0;
     if (req->target == RC_TARGET_TIME && b->end_time.set &&
@@ -193,7 +170,7 @@ static int check_target(const struct cfg_server *s, const struct cat_backup *b,
                                                  "then",
                              req->target_value, b->id, b->end_xlog);
     } else if (req->target == RC_TARGET_XID) {
-        uint64_t next = backup_next_xid(s, b, data);
+        uint64_t next = op_backup_next_xid(s, b);
         uint64_t xid = strtoull(req->target_value, NULL, 10);
         if (next && xid < next) {
             rc = cel_err_set(err, CEL_E_INVALID, "--target-xid %s was assigned before backup %s "
@@ -852,9 +829,13 @@ int op_recover(const struct op_ctx *ctx, const struct op_recover_req *req, struc
         return rc;
     struct run r = {.ctx = ctx, .s = s, .req = req, .xdb = &cat.xdb,
                     .report = {.ctx = ctx, .server = s->name}};
+    struct op_xids xids;
+    op_xids_init(&xids, s, &cat.list);
     int i = strcmp(req->backup, "auto") == 0
-                ? op_recover_pick(&cat.list, req->target, req->target_value, s->name, &r.why, err)
+                ? op_recover_pick(&cat.list, req->target, req->target_value, s->name, &xids,
+                                  &r.why, err)
                 : cat_resolve(&cat.list, req->backup, s->name, err);
+    op_xids_free(&xids);
     if (i >= 0) {
         r.b = &cat.list.items[i];
         r.backup_dir = cel_xasprintf("%s/%s", s->basebackups_directory, r.b->id);
@@ -864,10 +845,8 @@ int op_recover(const struct op_ctx *ctx, const struct op_recover_req *req, struc
             rc = cel_err_set(err, CEL_E_CONFLICT, "backup %s of server %s is %s: only DONE "
                                                   "backups are recovered",
                              r.b->id, s->name, cat_status_name(r.b->status));
-        char *data = cel_xasprintf("%s/data", r.backup_dir);
         if (rc == 0 && !req->force)
-            rc = check_target(s, r.b, data, req, err);
-        free(data);
+            rc = check_target(s, r.b, req, err);
         if (rc == 0 && !r.get_wal)
             rc = plan_wal(req, r.b, &cat.xdb, &r.wal, err);
         if (rc == 0)

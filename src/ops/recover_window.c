@@ -22,6 +22,7 @@
 #include <stdlib.h>
 
 #include "ops.h"
+#include "proc.h"
 #include "wal.h"
 
 /* The segment size of the catalogue: the newest backup's valid
@@ -105,8 +106,96 @@ static int restore_point_backup(const struct cat_list *list, const char *name)
     return -1;
 }
 
+uint64_t op_backup_next_xid(const struct cfg_server *s, const struct cat_backup *b)
+{
+    char *data = cel_xasprintf("%s/%s/data", s->basebackups_directory, b->id);
+    char *tool = op_pg_tool("pg_controldata", b->version.set ? (long)b->version.v : 0);
+    const char *argv[] = {tool ? tool : "pg_controldata", "-D", data, NULL};
+    struct proc_opts o = {.path_prefix = s->path_prefix, .err_mode = PROC_DISCARD,
+                          .env = (const char *const[]){"LC_ALL=C", NULL}};
+    struct proc_result res = {0};
+    uint64_t next = 0;
+    if (proc_run(argv, &o, &res, NULL) == 0 && res.status == 0 && res.out) {
+        const char *line = strstr(res.out, "Latest checkpoint's NextXID:");
+        unsigned long long epoch = 0, xid = 0;
+        if (line && sscanf(line, "Latest checkpoint's NextXID: %llu:%llu", &epoch, &xid) == 2 &&
+            epoch == 0)
+            next = xid;
+    }
+    proc_result_free(&res);
+    free(tool);
+    free(data);
+    return next;
+}
+
+void op_xids_init(struct op_xids *x, const struct cfg_server *s, const struct cat_list *list)
+{
+    x->s = s;
+    x->list = list;
+    x->next = cel_xcalloc(list->n ? list->n : 1, sizeof *x->next);
+}
+
+void op_xids_free(struct op_xids *x)
+{
+    free(x->next);
+    memset(x, 0, sizeof *x);
+}
+
+uint64_t op_xids_next(struct op_xids *x, size_t i)
+{
+    if (!x->next[i]) {
+        uint64_t v = op_backup_next_xid(x->s, &x->list->items[i]);
+        x->next[i] = v ? v : UINT64_MAX;
+    }
+    return x->next[i] == UINT64_MAX ? 0 : x->next[i];
+}
+
+bool op_xids_known(const struct op_xids *x, size_t i)
+{
+    return x->next && i < x->list->n && x->next[i] && x->next[i] != UINT64_MAX;
+}
+
+/* Can backup i reach transaction xid? (Unknown: yes.) */
+static bool xid_fits(struct op_xids *x, size_t i, uint64_t xid)
+{
+    uint64_t n = op_xids_next(x, i);
+    return !n || xid >= n;
+}
+
+/* For a target XID: the newest DONE backup that started before xid was
+ * assigned, by bisection over the DONE backups (oldest first); -1 when
+ * the oldest started after it. */
+static int pick_xid(const struct cat_list *list, struct op_xids *x, uint64_t xid,
+                    size_t *oldest)
+{
+    size_t *done = cel_xcalloc(list->n ? list->n : 1, sizeof *done), n = 0;
+    for (size_t i = 0; i < list->n; i++)
+        if (!list->failed[i] && list->items[i].status == CAT_DONE)
+            done[n++] = i;
+    int pick = -1;
+    if (n) {
+        *oldest = done[0];
+        if (xid_fits(x, done[n - 1], xid)) {
+            pick = (int)done[n - 1];
+        } else if (xid_fits(x, done[0], xid)) {
+            size_t lo = 0, hi = n - 1; /* lo fits, hi does not */
+            while (hi - lo > 1) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (xid_fits(x, done[mid], xid))
+                    lo = mid;
+                else
+                    hi = mid;
+            }
+            pick = (int)done[lo];
+        }
+    }
+    free(done);
+    return pick;
+}
+
 int op_recover_pick(const struct cat_list *list, enum rc_target_kind kind, const char *value,
-                    const char *server, struct strbuf *why, struct cel_err *err)
+                    const char *server, struct op_xids *xids, struct strbuf *why,
+                    struct cel_err *err)
 {
     double when = 0;
     uint64_t lsn = 0;
@@ -115,6 +204,25 @@ int op_recover_pick(const struct cat_list *list, enum rc_target_kind kind, const
         when = ts_epoch(&t);
     if (kind == RC_TARGET_LSN && value)
         wal_lsn_parse(value, &lsn, NULL);
+    if (kind == RC_TARGET_XID && xids && value) {
+        uint64_t xid = strtoull(value, NULL, 10);
+        size_t oldest = 0;
+        int i = pick_xid(list, xids, xid, &oldest);
+        if (i < 0 && list->n && op_xids_next(xids, oldest)) {
+            cel_err_set(err, CEL_E_NOT_FOUND,
+                        "transaction %s was assigned before the oldest DONE backup of server %s "
+                        "started (its first free transaction ID was %llu)",
+                        value, server, (unsigned long long)op_xids_next(xids, oldest));
+            return -CEL_E_NOT_FOUND;
+        }
+        if (i >= 0 && op_xids_next(xids, (size_t)i)) {
+            if (why)
+                sb_appendf(why, "the newest DONE backup that started before transaction %s "
+                                "(its first free transaction ID was %llu)",
+                           value, (unsigned long long)op_xids_next(xids, (size_t)i));
+            return i;
+        }
+    }
     if (kind == RC_TARGET_NAME) {
         int i = restore_point_backup(list, value);
         if (i >= 0) {

@@ -102,8 +102,10 @@ size_t *wz_done_backups(const struct wizard *w, size_t *n)
 
 static void free_window(struct wizard *w)
 {
-    if (w->has_win)
+    if (w->has_win) {
         op_window_free(&w->win);
+        op_xids_free(&w->xids);
+    }
     w->has_win = false;
     w->backup = -1;
     w->backup_picked = false;
@@ -143,6 +145,7 @@ static bool load_window(struct wizard *w)
     }
     sb_free(&errors);
     w->has_win = true;
+    op_xids_init(&w->xids, s, &w->win.cat.list);
     if (w->win.oldest_done < 0) {
         say(w, WZ_MSG_ERROR,
             "server %s has no DONE backup, so there is nothing to recover: take one with "
@@ -252,8 +255,24 @@ bool wz_check_value(struct wizard *w)
                   "end of the WAL");
         return true;
     }
-    /* XID: checked against the chosen backup by the dry run */
-    value_say(w, WZ_MSG_INFO, "checked against the backup in the next steps");
+    /* XID: against the backups' NextXIDs (pg_controldata, once per backup) */
+    struct strbuf why = {0};
+    int i = w->has_win ? op_recover_pick(&w->win.cat.list, RC_TARGET_XID, w->value,
+                                         wz_server(w)->name, &w->xids, &why, &err)
+                       : -1;
+    if (i < 0 && err.msg[0]) {
+        value_say(w, WZ_MSG_ERROR, "%s: no backup can reach it", err.msg);
+        sb_free(&why);
+        return false;
+    }
+    if (i >= 0 && op_xids_known(&w->xids, (size_t)i))
+        value_say(w, WZ_MSG_INFO, "backup %s started before it (its first free transaction ID "
+                                  "was %llu)",
+                  w->win.cat.list.items[i].id, (unsigned long long)w->xids.next[i]);
+    else
+        value_say(w, WZ_MSG_INFO, "the backups' transaction IDs cannot be read here: the dry run "
+                                  "checks it against the backup");
+    sb_free(&why);
     return true;
 }
 
@@ -266,7 +285,8 @@ static bool pick_backup(struct wizard *w)
     struct strbuf why = {0};
     struct cel_err err = {0};
     const char *value = has_value(w) ? w->value : NULL;
-    int i = op_recover_pick(&w->win.cat.list, kind(w), value, wz_server(w)->name, &why, &err);
+    int i = op_recover_pick(&w->win.cat.list, kind(w), value, wz_server(w)->name, &w->xids, &why,
+                            &err);
     if (i < 0) {
         say(w, WZ_MSG_ERROR, "%s: choose another target", err.msg);
         sb_free(&why);
@@ -298,6 +318,15 @@ static bool backup_fits(struct wizard *w)
         wal_lsn_parse(b->end_xlog, &bend, NULL) == 0 && bend > lsn) {
         say(w, WZ_MSG_ERROR, "backup %s ends at %s, after the target LSN: choose an older backup",
             b->id, b->end_xlog);
+        return false;
+    }
+    uint64_t next = kind(w) == RC_TARGET_XID && w->has_win
+                        ? op_xids_next(&w->xids, (size_t)w->backup)
+                        : 0;
+    if (next && strtoull(w->value, NULL, 10) < next) {
+        say(w, WZ_MSG_ERROR, "backup %s started after transaction %s was assigned (its first "
+                             "free transaction ID was %llu): choose an older backup",
+            b->id, w->value, (unsigned long long)next);
         return false;
     }
     return true;

@@ -98,6 +98,7 @@ struct wizard {
     size_t server; /* index in cfg->servers */
     struct op_window win;
     bool has_win;
+    struct op_xids xids; /* the backups' NextXIDs, looked up as a target XID needs them */
 
     size_t target; /* index in wz_targets */
     char value[256];

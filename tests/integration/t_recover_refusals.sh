@@ -33,7 +33,7 @@ set -u
 . "$(dirname "$0")/lib/backup.sh"
 . "$(dirname "$0")/lib/recover.sh"
 harness_init || exit 1
-tap_plan 75
+tap_plan 78
 
 home=$T/home
 conf=$T/cellar.conf
@@ -91,6 +91,12 @@ refused "target time after the archived WAL" 2 "target.time.*(after|beyond)" \
     "$T/d_late" --target-time "2099-01-01 00:00:00+00:00"
 refused "a target LSN that is not one" 2 "invalid" \
     "$T/d_bad" --target-lsn not-an-lsn
+# auto with a target XID reads the backups' NextXID: none started before X_OLD
+rec_run --target-xid "$X_OLD" main auto "$T/d_xid_auto"
+is "$REC_RC" 1 "auto for a target xid older than every backup: exit status 1"
+like "$REC_OUT" "transaction $X_OLD was assigned before the oldest DONE backup of server main" \
+    "auto for that xid: the message names the transaction and the oldest backup"
+ok "auto for that xid: nothing written" test ! -e "$T/d_xid_auto"
 
 # a destination that is not empty; the target time refused above, with --force
 d=$T/d_full

@@ -8,7 +8,9 @@
 #     p0 | backup | a | time T1 | b | time T2 | c | archived
 #
 # `cellar recover --wizard main` runs in a tmux session (120x40). The test
-# walks every step with keys and reads the screen, polling: a time before
+# walks every step with keys and reads the screen, polling: a transaction ID
+# assigned before the backup is refused as it is typed, a later one names
+# the backup; a time before
 # the recoverable window is refused in place and Enter stays on the step;
 # T1 is accepted and the backup is chosen with its reason; a destination
 # that is not empty is refused in place by the dry run; going back and
@@ -32,7 +34,7 @@ set -u
 . "$(dirname "$0")/../integration/lib/recover.sh"
 harness_init || exit 1
 . "$(dirname "$0")/lib/console.sh"
-tap_plan 37
+tap_plan 40
 
 command -v tmux >/dev/null || tap_bail "tmux is not installed"
 # shot NAME - with CEL_WIZARD_SHOTS=DIR, keep the screen as DIR/NAME.txt (the
@@ -55,11 +57,11 @@ pg_sql main "CREATE TABLESPACE tbs1 LOCATION '$tbs'" >/dev/null || tap_bail "no 
 pg_sql main "CREATE TABLE t (id serial PRIMARY KEY, tag text);
              CREATE TABLE in_tbs (i int) TABLESPACE tbs1;
              INSERT INTO in_tbs SELECT generate_series(1, 300)" >/dev/null || tap_bail "no tables"
-add_row main p0
+X0=$(pg_sql main "INSERT INTO t (tag) VALUES ('p0') RETURNING txid_current()")
 "$CELLAR" -c "$conf" backup --wait main >&2 || tap_bail "the backup failed"
 id=$("$CELLAR" -c "$conf" list-backup --minimal main | head -1)
 sleep 1 # the targets are then well after the backup's end_time
-add_row main a
+XA=$(pg_sql main "INSERT INTO t (tag) VALUES ('a') RETURNING txid_current()")
 T1=$(utc_now main)
 add_row main b
 T2=$(utc_now main)
@@ -79,7 +81,16 @@ like "$(screen_row "wizard test cluster")" "main" "the server is listed with its
 keys Enter
 ok "Enter: the target step, with the recoverable window" wait_screen "Recoverable window:"
 shot 1b-target
-keys Down Enter
+# a transaction ID is checked against the backups' pg_control as it is typed
+keys Down Down Enter
+ok "a transaction ID: the value step" wait_screen "Transaction ID (a number)"
+keys C-u "$X0"
+ok "one assigned before the backup started is refused as it is typed" \
+    wait_screen "was assigned before the oldest DONE backup"
+keys C-u "$XA"
+ok "one assigned after it names the backup that can reach it" \
+    wait_screen "backup $id started before it"
+keys Escape Up Enter
 ok "a point in time: the value step" wait_screen "Time (YYYY-MM-DD"
 
 # a time before the window: refused in place
