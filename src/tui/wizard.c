@@ -320,6 +320,17 @@ static bool backup_fits(struct wizard *w)
             b->id, b->end_xlog);
         return false;
     }
+    /* barman_<ID> is made as backup ID ends: a newer backup starts after it */
+    if (kind(w) == RC_TARGET_NAME && cel_str_starts(w->value, "barman_") &&
+        strcmp(w->value + strlen("barman_"), b->id) < 0) {
+        for (size_t i = 0; i < w->win.n_restore_points; i++)
+            if (strcmp(w->win.restore_points[i], w->value) == 0) {
+                say(w, WZ_MSG_ERROR, "backup %s started after restore point %s was made: "
+                                     "choose backup %s or an older one",
+                    b->id, w->value, w->value + strlen("barman_"));
+                return false;
+            }
+    }
     uint64_t next = kind(w) == RC_TARGET_XID && w->has_win
                         ? op_xids_next(&w->xids, (size_t)w->backup)
                         : 0;

@@ -219,6 +219,18 @@ static void test_wz_lsn_and_name_checks(void **state)
     clear(&w);
     type(&w, "barman_" ID_A);
     assert_int_equal(w.value_level, WZ_MSG_INFO);
+    /* auto picks A, whose end made that point; the newer B is refused in place */
+    wz_key(&w, WZ_KEY_ENTER, 0);
+    assert_int_equal(w.step, WZ_BACKUP);
+    assert_string_equal(wz_backup(&w)->id, ID_A);
+    wz_key(&w, WZ_KEY_UP, 0); /* the list is newest first: B */
+    assert_string_equal(wz_backup(&w)->id, ID_B);
+    assert_int_equal(w.msg_level, WZ_MSG_ERROR);
+    assert_non_null(strstr(w.msg, "started after restore point barman_" ID_A));
+    wz_key(&w, WZ_KEY_ENTER, 0);
+    assert_int_equal(w.step, WZ_BACKUP);
+    wz_key(&w, WZ_KEY_ESC, 0);
+    assert_int_equal(w.step, WZ_VALUE);
     clear(&w);
     type(&w, "before_upgrade");
     assert_int_equal(w.value_level, WZ_MSG_WARN);
