@@ -161,7 +161,9 @@ static void debug_observer(void *ctx, enum log_level level, const char *msg)
  * Without -c and with no file in the search list, the console's first-run
  * screen says what to write where. Configuration problems that stop
  * loading are reported as a command's would be; the console shows the
- * others on its status line. */
+ * others on its status line. With wizard_server (recover --wizard), a
+ * recovery the wizard ran and that failed ends cellar with the status the
+ * batch recover gave, its error printed as any command's. */
 static int run_console(const struct globals *g, struct batch *out, const char *wizard_server)
 {
     struct cel_err err = {0};

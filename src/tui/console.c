@@ -92,6 +92,7 @@ struct console {
     struct wizard wz; /* the recovery wizard, while mode is MODE_WIZARD */
     bool wz_quits;    /* opened by recover --wizard: closing it ends the console */
     char *wz_command; /* the wizard's last reviewed command line, printed on exit */
+    struct cel_err wz_err; /* recover --wizard: how its recovery failed (its exit status) */
     char status[512];
     enum tui_role status_role;
     double status_at;
@@ -877,7 +878,12 @@ static void close_wizard(struct console *c)
         free(c->wz_command);
         c->wz_command = sb_detach(&cmd);
     }
+    c->wz_err = c->wz.run_err;
     struct tui_job *j = wz_take_job(&c->wz);
+    if (j && c->wz_quits && j->state == TUI_JOB_RUNNING)
+        /* cellar ends (a signal) and stops it with the other jobs */
+        cel_err_set(&c->wz_err, CEL_E_PROC,
+                    "the recovery was stopped before its end: cellar was asked to quit");
     if (j) {
         tui_jobs_add(&c->jobs, j);
         c->act_sel = c->jobs.n - 1;
@@ -896,6 +902,10 @@ static enum wz_key wizard_key(int ch)
         return WZ_KEY_UP;
     case KEY_DOWN:
         return WZ_KEY_DOWN;
+    case KEY_PPAGE:
+        return WZ_KEY_PGUP;
+    case KEY_NPAGE:
+        return WZ_KEY_PGDN;
     case KEY_LEFT:
         return WZ_KEY_LEFT;
     case KEY_RIGHT:
@@ -1262,6 +1272,12 @@ int tui_run(const struct tui_opts *opts, struct cel_err *err)
     if (c.wz_command) /* so it can be copied from the terminal */
         printf("The recovery wizard's command line:\n  %s", c.wz_command);
     free(c.wz_command);
+    /* recover --wizard fails as the batch recover it ran did */
+    rc = 0;
+    if (c.wz_quits && c.wz_err.code) {
+        *err = c.wz_err;
+        rc = -c.wz_err.code;
+    }
     tui_jobs_free(&c.jobs); /* stops and reaps what still runs */
     json_decref(c.details);
     free(c.details_id);
@@ -1271,5 +1287,5 @@ int tui_run(const struct tui_opts *opts, struct cel_err *err)
     free(c.pending_delete);
     free(c.view);
     tui_model_free(&c.model);
-    return 0;
+    return rc;
 }

@@ -232,6 +232,21 @@ void tui_popup(const struct tui_draw *c, int *y, int *x, int *h, int *w, const c
     tui_frame(c, *y, *x, *h, *w, title, true);
 }
 
+/* The first time a recovery can reach: the end of the oldest DONE backup
+ * (none is consistent before it, and the wizard refuses earlier targets),
+ * rounded up to the second so that the time shown is one a target may
+ * take; the window's begin when that end is unknown. */
+static double window_start(const struct op_window *win)
+{
+    if (win->oldest_done < 0 || (size_t)win->oldest_done >= win->cat.list.n)
+        return win->begin;
+    const struct cat_backup *b = &win->cat.list.items[win->oldest_done];
+    if (!b->end_time.set)
+        return win->begin;
+    double e = ts_epoch(&b->end_time.t), whole = (double)(long long)e;
+    return whole < e ? whole + 1 : whole;
+}
+
 int tui_timeline(const struct tui_draw *d, int y, int x, int w, const struct op_window *win,
                  const char *selected, double target, bool legend)
 {
@@ -240,7 +255,7 @@ int tui_timeline(const struct tui_draw *d, int y, int x, int w, const struct op_
     struct tui_tl tl;
     tui_tl_from_window(win, selected, target, &tl);
     char a[TS_MAX + 8], b[TS_MAX + 8];
-    tui_fmt_epoch(win->begin, a, sizeof a);
+    tui_fmt_epoch(window_start(win), a, sizeof a);
     tui_fmt_epoch(win->end, b, sizeof b);
     tui_putf(d, y, x, w, TUI_ROLE_HEADER, true, "Recoverable window: %s .. %s%s%s%s", a, b,
              win->last_wal[0] ? "  (last WAL " : "", win->last_wal, win->last_wal[0] ? ")" : "");

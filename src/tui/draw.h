@@ -49,7 +49,9 @@ void tui_progress(const struct tui_draw *d, int y, int x, int w, const struct tu
 
 struct op_window;
 /* The recoverable window of win as a timeline at y, x in w columns: a
- * heading with its bounds and last WAL, the row of cells (the backup
+ * heading with its bounds (from the end of the oldest DONE backup, the
+ * first time a recovery can reach, to the archive time of the last WAL)
+ * and last WAL, the row of cells (the backup
  * called selected and the target at epoch target marked; NULL / 0: none),
  * the times at its ends, and with legend a line saying what the marks are.
  * Returns the lines drawn (3, or 4 with the legend; 0 when w is too

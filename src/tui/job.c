@@ -7,6 +7,7 @@
  * event; a child that ends without one (it crashed, or could not start)
  * gets the runner's description of how it ended.
  */
+#include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,13 +43,25 @@ static uint64_t u64(const json_t *o, const char *key)
     return v > 0 ? (uint64_t)v : 0;
 }
 
+/* The first outcome decides. A failure without the child's error number
+ * (it could not start, crashed, or said nothing) counts as a failed
+ * external program. */
 static void finish(struct tui_job *j, bool ok, const char *outcome)
 {
     if (j->state != TUI_JOB_RUNNING)
         return;
     j->state = ok ? TUI_JOB_OK : TUI_JOB_FAILED;
+    if (!ok && j->code <= 0)
+        j->code = CEL_E_PROC;
     j->ended = tui_now();
     set_str(&j->outcome, outcome);
+}
+
+/* A log level name (src/core/log.c) at WARNING or above: what a job warns about. */
+static bool is_warning(const char *level)
+{
+    return strcmp(level, "WARNING") == 0 || strcmp(level, "ERROR") == 0 ||
+           strcmp(level, "CRITICAL") == 0;
 }
 
 void tui_job_feed(struct tui_job *j, int stream, const char *line)
@@ -83,6 +96,10 @@ void tui_job_feed(struct tui_job *j, int stream, const char *line)
         const char *server = json_string_value(json_object_get(o, "server"));
         log_add(j, cel_xasprintf("%s: %s%s%s", level ? level : "LOG", server ? server : "",
                                  server ? ": " : "", text ? text : ""));
+        if (level && text && is_warning(level)) {
+            j->warnings = cel_xrealloc_array(j->warnings, j->n_warnings + 1, sizeof *j->warnings);
+            j->warnings[j->n_warnings++] = cel_xstrdup(text);
+        }
     } else if (strcmp(ev, "result") == 0) {
         json_decref(j->result);
         j->result = json_incref(json_object_get(o, "data"));
@@ -98,6 +115,9 @@ void tui_job_feed(struct tui_job *j, int stream, const char *line)
         const json_t *e = json_object_get(o, "error");
         const char *msg = json_string_value(json_object_get(e, "message"));
         const char *hint = json_string_value(json_object_get(e, "hint"));
+        json_int_t number = json_integer_value(json_object_get(e, "number"));
+        if (!ok && j->state == TUI_JOB_RUNNING && number > 0 && number <= INT_MAX)
+            j->code = (int)number;
         char *outcome = ok ? cel_xstrdup("ok")
                            : cel_xasprintf("%s%s%s", msg ? msg : "failed",
                                            hint ? " (HINT: " : "", hint ? hint : "");
@@ -213,6 +233,9 @@ void tui_job_free(struct tui_job *j)
     for (size_t i = 0; i < j->n_log; i++)
         free(j->log[i]);
     free(j->log);
+    for (size_t i = 0; i < j->n_warnings; i++)
+        free(j->warnings[i]);
+    free(j->warnings);
     free(j->title);
     free(j->command);
     free(j->server);

@@ -30,10 +30,14 @@ struct tui_job {
     double rate;
     char *current;
     char *outcome;   /* when finished: "ok" or the error message (and hint) */
+    int code;        /* when FAILED: the child's error number (its end event's
+                        error.number), CEL_E_PROC when it reported none */
     json_t *result;  /* data of the last result event, NULL when none */
     char *result_command;
     char **log;      /* every event as text and every stderr line */
     size_t n_log;
+    char **warnings; /* the text of its log events at WARNING and above */
+    size_t n_warnings;
     bool end_seen;
     bool auto_dismiss; /* remove when it ends ok (the check run at start) */
     /* the console's bookkeeping: what it has already applied to its model */

@@ -17,7 +17,9 @@ struct tui_opts {
 
 /* Run the console until the user quits (without a configuration: the
  * first-run screen). Returns 0, or a negative code with err set when the
- * terminal could not be used. Blocks (it is the UI loop). */
+ * terminal could not be used, or, with wizard_server, when the last
+ * recovery the wizard ran failed (the code the batch recover ended with,
+ * err saying "the recovery failed: ..."). Blocks (it is the UI loop). */
 int tui_run(const struct tui_opts *opts, struct cel_err *err);
 
 #endif

@@ -276,6 +276,29 @@ bool wz_check_value(struct wizard *w)
     return true;
 }
 
+void wz_window_text(const struct wizard *w, struct strbuf *out)
+{
+    const struct cat_backup *first = w->has_win ? oldest_done(w) : NULL;
+    if (!first)
+        return;
+    if (kind(w) == RC_TARGET_TIME && first->end_time.set && w->win.end > 0) {
+        char a[TS_MAX], b[TS_MAX];
+        ts_format(&first->end_time.t, a);
+        tui_fmt_epoch(w->win.end, b, sizeof b);
+        sb_appendf(out,
+                   "Recoverable from %s, when the oldest DONE backup (%s) ended, to before %s, "
+                   "when the last archived WAL (%s) arrived.",
+                   a, first->id, b, w->win.last_wal);
+    } else if (kind(w) == RC_TARGET_LSN && first->end_xlog && w->win.end_lsn) {
+        char e[WAL_LSN_MAX];
+        wal_lsn_format(w->win.end_lsn, e);
+        sb_appendf(out,
+                   "Recoverable from %s, where the oldest DONE backup (%s) ends, to before %s, "
+                   "where the archived WAL ends (segment %s).",
+                   first->end_xlog, first->id, e, w->win.last_wal);
+    }
+}
+
 /* ---- the backup ---------------------------------------------------------------------- */
 
 /* The backup the auto rule picks for the target; false with the reason in
@@ -559,6 +582,39 @@ struct tui_job *wz_take_job(struct wizard *w)
 static bool field_shown(const struct wizard *w, int f);
 static void move_field(struct wizard *w, int delta, int count);
 
+/* Keep how the recovery ended: `recover --wizard` exits with the status a
+ * failed batch recover gives (the job's error number), 0 when the last one
+ * succeeded. */
+static void note_run(struct wizard *w, const struct tui_job *j)
+{
+    cel_err_clear(&w->run_err);
+    if (j->state != TUI_JOB_OK)
+        cel_err_set(&w->run_err, (enum cel_code)(j->code > 0 ? j->code : CEL_E_PROC),
+                    "the recovery failed: %s", j->outcome ? j->outcome : "see its log");
+}
+
+static void free_warnings(struct wizard *w)
+{
+    for (size_t i = 0; i < w->n_plan_warnings; i++)
+        free(w->plan_warnings[i]);
+    free(w->plan_warnings);
+    w->plan_warnings = NULL;
+    w->n_plan_warnings = 0;
+}
+
+/* The dry run's warnings go with its plan to the review (the job itself is
+ * dropped when the next one starts). */
+static void keep_warnings(struct wizard *w, const struct tui_job *j)
+{
+    free_warnings(w);
+    if (!j->n_warnings)
+        return;
+    w->plan_warnings = cel_xcalloc(j->n_warnings, sizeof *w->plan_warnings);
+    for (size_t i = 0; i < j->n_warnings; i++)
+        w->plan_warnings[i] = cel_xstrdup(j->warnings[i]);
+    w->n_plan_warnings = j->n_warnings;
+}
+
 /* What start-recovered or stop-recovered did. */
 static void end_job_done(struct wizard *w, const struct tui_job *j)
 {
@@ -597,6 +653,7 @@ bool wz_tick(struct wizard *w)
         return true;
     }
     if (w->job_step == WZ_RUN) {
+        note_run(w, j);
         if (j->state == TUI_JOB_OK) {
             w->step = WZ_END;
             quiet(w);
@@ -614,9 +671,11 @@ bool wz_tick(struct wizard *w)
     }
     json_decref(w->plan);
     w->plan = j->result ? json_incref(j->result) : NULL;
+    keep_warnings(w, j);
     quiet(w);
     w->step = w->step == WZ_DEST ? WZ_OPTIONS : WZ_REVIEW;
     w->field = 0;
+    w->review_top = 0;
     if (!field_shown(w, 0))
         move_field(w, 1, WZ_N_OPT_FIELDS);
     return true;
@@ -850,6 +909,32 @@ static bool key_end(struct wizard *w, enum wz_key k, int ch)
     return false;
 }
 
+/* The first line the review can show: lines past the last page never are. */
+static int clamp_top(int top, int rows, int lines)
+{
+    int max = lines > rows ? lines - rows : 0;
+    return top < 0 ? 0 : top > max ? max : top;
+}
+
+void wz_review_view(struct wizard *w, int rows, int lines)
+{
+    w->review_rows = rows > 0 ? rows : 0;
+    w->review_lines = lines > 0 ? lines : 0;
+    w->review_top = clamp_top(w->review_top, w->review_rows, w->review_lines);
+}
+
+/* A page keeps one line of the previous one in sight. */
+static void scroll_review(struct wizard *w, enum wz_key k)
+{
+    int page = w->review_rows > 2 ? w->review_rows - 1 : 1;
+    int delta = k == WZ_KEY_UP     ? -1
+                : k == WZ_KEY_DOWN ? 1
+                : k == WZ_KEY_PGUP ? -page
+                : k == WZ_KEY_PGDN ? page
+                                   : 0;
+    w->review_top = clamp_top(w->review_top + delta, w->review_rows, w->review_lines);
+}
+
 bool wz_key(struct wizard *w, enum wz_key k, int ch)
 {
     if (w->step == WZ_END && !busy(w))
@@ -928,6 +1013,8 @@ bool wz_key(struct wizard *w, enum wz_key k, int ch)
             w->step = WZ_RUN; /* first: the job belongs to the run step */
             if (!start(w, false))
                 w->step = WZ_REVIEW;
+        } else {
+            scroll_review(w, k);
         }
         break;
     case WZ_RUN:
@@ -961,6 +1048,7 @@ void wz_free(struct wizard *w)
     free_window(w);
     json_decref(w->plan);
     json_decref(w->check_result);
+    free_warnings(w);
     free(w->tbs);
     free(w->tbs_name);
     free(w->exe);

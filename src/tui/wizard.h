@@ -54,6 +54,8 @@ enum wz_key {
     WZ_KEY_RIGHT,
     WZ_KEY_TAB,
     WZ_KEY_BACKSPACE,
+    WZ_KEY_PGUP,
+    WZ_KEY_PGDN,
 };
 
 enum wz_level { WZ_MSG_NONE, WZ_MSG_INFO, WZ_MSG_WARN, WZ_MSG_ERROR };
@@ -131,6 +133,17 @@ struct wizard {
                               start-recovered / stop-recovered */
     enum wz_step job_step; /* the step that started it */
     json_t *plan;          /* the last dry run's plan (recover-plan data) */
+    char **plan_warnings;  /* what that dry run warned about (its WARNING lines) */
+    size_t n_plan_warnings;
+    struct cel_err run_err; /* how the last recovery failed; code 0: it succeeded,
+                               or none ran */
+
+    /* The review scrolls when it is longer than the screen: the first line
+     * shown, and the lines shown and in all as last drawn (the drawing
+     * records them through wz_review_view so keys can page). */
+    int review_top;
+    int review_rows;
+    int review_lines;
 
     /* The end step: `s` starts the recovered copy on loopback and runs a
      * check query (`cellar start-recovered`, local destinations only); `x`
@@ -148,10 +161,15 @@ void wz_free(struct wizard *w);
 
 /* One key. Returns false when the wizard closes (Esc on the first step, or
  * on the end screen any key but those of the check: s, x, and the query's
- * keys). */
+ * keys). On the review, Up/Down scroll by a line and PgUp/PgDn by a page
+ * (see wz_review_view). */
 bool wz_key(struct wizard *w, enum wz_key k, int ch);
+/* The review's geometry as drawn: rows lines fit on the screen, and it has
+ * lines of them; keeps review_top within them. */
+void wz_review_view(struct wizard *w, int rows, int lines);
 /* Take what the wizard's job did (after tui_jobs_poll). True when the
- * screen changed. */
+ * screen changed. A dry run that passes brings its plan and warnings; a
+ * recovery that ends sets run_err (cleared when it succeeded). */
 bool wz_tick(struct wizard *w);
 /* The running recovery, handed over (to the activity pane) when the wizard
  * closes while it runs; NULL when none. */
@@ -169,6 +187,11 @@ void wz_command_line(const struct wizard *w, struct strbuf *out);
 /* Check the value step's text for the target kind against the window;
  * sets value_level and value_msg. Returns false when it cannot be used. */
 bool wz_check_value(struct wizard *w);
+/* The recoverable window for the target kind in one sentence, with the
+ * bounds wz_check_value holds the value to: from the end of the oldest
+ * DONE backup to the last archived WAL (times for a time target, LSNs for
+ * an LSN target); nothing for the other kinds. */
+void wz_window_text(const struct wizard *w, struct strbuf *out);
 
 /* What to do after the recovery, one command or note per line: the chown
  * when cellar ran as root on a local destination, the pg_ctl line (the

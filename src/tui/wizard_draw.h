@@ -8,7 +8,8 @@
 #include "tui/wizard.h"
 
 /* The whole screen: the wizard's title and steps, the current step, its
- * message and its keys. */
-void tui_wizard_draw(const struct tui_draw *d, const struct wizard *w);
+ * message and its keys, fitted to the screen. Drawing the review records
+ * its page in w (wz_review_view), so that keys can scroll it. */
+void tui_wizard_draw(const struct tui_draw *d, struct wizard *w);
 
 #endif

@@ -125,6 +125,11 @@ static void test_tui_job_feed_log(void **state)
                                      "INFO: no server here\n"
                                      "LOG: no level\n"
                                      "ERROR: pg: ");
+    /* what it warned about, as text, for the wizard's review */
+    tui_job_feed(j, 1, "{\"event\":\"log\",\"level\":\"CRITICAL\",\"text\":\"on fire\"}");
+    assert_int_equal(j->n_warnings, 2);
+    assert_string_equal(j->warnings[0], "disk almost full");
+    assert_string_equal(j->warnings[1], "on fire");
     assert_null(j->phase);
     assert_int_equal(j->state, TUI_JOB_RUNNING);
     tui_job_free(j);
@@ -164,6 +169,7 @@ static void test_tui_job_feed_end_ok(void **state)
     assert_true(j->end_seen);
     assert_int_equal(j->state, TUI_JOB_OK);
     assert_string_equal(j->outcome, "ok");
+    assert_int_equal(j->code, 0);
     assert_true(j->ended >= j->started);
     assert_string_equal(log_text(j), "end: ok");
     /* the first end decides: a second one is logged, not obeyed */
@@ -172,6 +178,7 @@ static void test_tui_job_feed_end_ok(void **state)
                  "\"error\":{\"message\":\"late\"}}");
     assert_int_equal(j->state, TUI_JOB_OK);
     assert_string_equal(j->outcome, "ok");
+    assert_int_equal(j->code, 0);
     assert_string_equal(log_text(j), "end: ok\nend: late");
     tui_job_free(j);
 }
@@ -186,6 +193,7 @@ static void test_tui_job_feed_end_failed(void **state)
                  "of backup X\",\"hint\":\"Take a new backup first.\"}}");
     assert_int_equal(j->state, TUI_JOB_FAILED);
     assert_string_equal(j->outcome, "Skipping delete of backup X (HINT: Take a new backup first.)");
+    assert_int_equal(j->code, CEL_E_CONFLICT); /* its error number */
     assert_string_equal(log_text(j),
                         "end: Skipping delete of backup X (HINT: Take a new backup first.)");
     tui_job_free(j);
@@ -196,6 +204,7 @@ static void test_tui_job_feed_end_failed(void **state)
                  "{\"event\":\"end\",\"status\":\"failed\",\"error\":{\"message\":\"boom\","
                  "\"hint\":null}}");
     assert_string_equal(j->outcome, "boom");
+    assert_int_equal(j->code, CEL_E_PROC); /* no number: a failed program */
     tui_job_free(j);
     j = job();
     tui_job_feed(j, 1, "{\"event\":\"end\",\"status\":\"failed\",\"error\":null}");
@@ -299,6 +308,7 @@ static void test_tui_job_child_events_and_exit(void **state)
     run_child(j, "echo '{\"event\":\"phase\",\"text\":\"starting\"}'; exit 3");
     assert_int_equal(j->state, TUI_JOB_FAILED);
     assert_string_equal(j->outcome, "exited with status 3 without reporting an outcome");
+    assert_int_equal(j->code, CEL_E_PROC);
     assert_string_equal(j->log[j->n_log - 1],
                         "end: exited with status 3 without reporting an outcome");
     tui_job_free(j);

@@ -4,7 +4,8 @@
  * 03:42:25, B at 05:00:05, 2026-11-24 UTC) and WAL archived up to 06:00,
  * server "empty" with none. Keys are fed as the console feeds them; what
  * needs a child process (the dry runs, the recovery) is not started here:
- * the tmux tests drive those.
+ * the tmux tests drive those. Their outcomes are fed instead as finished
+ * jobs (fake_job), with the JSON lines such a child writes.
  */
 #include "unit.h"
 
@@ -365,6 +366,211 @@ static void test_wz_end_check_keys(void **state)
     wz_free(&w);
 }
 
+/* Open the wizard on pg and walk to the destination step with a time
+ * target (backup A), as the DBA would. */
+static void to_dest(struct wizard *w)
+{
+    wz_open(w, cfg, "cellar", server("pg"));
+    wz_key(w, WZ_KEY_ENTER, 0);
+    wz_key(w, WZ_KEY_DOWN, 0);
+    wz_key(w, WZ_KEY_ENTER, 0);
+    clear(w);
+    type(w, "2026-11-24 04:30:00+00");
+    wz_key(w, WZ_KEY_ENTER, 0);
+    wz_key(w, WZ_KEY_ENTER, 0);
+    assert_int_equal(w->step, WZ_DEST);
+    snprintf(w->dest, sizeof w->dest, "/srv/restore");
+}
+
+/* A finished job of the wizard's, started at step, fed the lines a child
+ * `cellar --batch --format json recover` writes: the dry runs and the
+ * recovery without a process. Replaces the previous job, as a new start
+ * does. */
+static void fake_job(struct wizard *w, enum wz_step step, const char *const lines[])
+{
+    while (w->jobs.n)
+        tui_jobs_remove(&w->jobs, 0);
+    struct tui_job *j = tui_job_new("recover pg /srv/restore", "recover", "pg");
+    for (size_t i = 0; lines[i]; i++)
+        tui_job_feed(j, 1, lines[i]);
+    assert_int_not_equal(j->state, TUI_JOB_RUNNING);
+    tui_jobs_add(&w->jobs, j);
+    w->job_step = step;
+}
+
+#define END_OK "{\"event\":\"end\",\"status\":\"ok\",\"exit\":0,\"error\":null}"
+#define PLAN                                                                                       \
+    "{\"event\":\"result\",\"command\":\"recover-plan\",\"data\":{\"backup_id\":\"" ID_A           \
+    "\",\"data_bytes\":1024}}"
+
+static void test_wz_dry_run_warnings_and_review_scroll(void **state)
+{
+    (void)state;
+    struct wizard w;
+    to_dest(&w);
+    w.step = WZ_OPTIONS; /* as the destination's dry run leaves it */
+    fake_job(&w, WZ_OPTIONS,
+             (const char *const[]){
+                 "{\"event\":\"log\",\"level\":\"INFO\",\"server\":\"pg\",\"text\":\"planning\"}",
+                 "{\"event\":\"log\",\"level\":\"WARNING\",\"server\":\"pg\",\"text\":"
+                 "\"cannot tell the free space for /srv/restore (df failed): the copy fails if "
+                 "the disk fills up\"}",
+                 PLAN, END_OK, NULL});
+    assert_true(wz_tick(&w));
+    assert_int_equal(w.step, WZ_REVIEW);
+    assert_non_null(w.plan);
+    /* the warning goes to the review, the info line does not */
+    assert_int_equal(w.n_plan_warnings, 1);
+    assert_string_equal(w.plan_warnings[0], "cannot tell the free space for /srv/restore (df "
+                                            "failed): the copy fails if the disk fills up");
+    assert_int_equal(w.review_top, 0);
+
+    /* 25 lines on a screen of 10: a line, a page (keeping one line), the end */
+    wz_review_view(&w, 10, 25);
+    assert_true(wz_key(&w, WZ_KEY_DOWN, 0));
+    assert_int_equal(w.review_top, 1);
+    wz_key(&w, WZ_KEY_PGDN, 0);
+    assert_int_equal(w.review_top, 10);
+    wz_key(&w, WZ_KEY_PGDN, 0);
+    assert_int_equal(w.review_top, 15); /* the last page, not past it */
+    wz_key(&w, WZ_KEY_DOWN, 0);
+    assert_int_equal(w.review_top, 15);
+    wz_key(&w, WZ_KEY_PGUP, 0);
+    assert_int_equal(w.review_top, 6);
+    wz_key(&w, WZ_KEY_UP, 0);
+    assert_int_equal(w.review_top, 5);
+    wz_key(&w, WZ_KEY_PGUP, 0);
+    assert_int_equal(w.review_top, 0);
+    wz_key(&w, WZ_KEY_UP, 0);
+    assert_int_equal(w.review_top, 0);
+    assert_int_equal(w.step, WZ_REVIEW); /* scrolling stays on the review */
+    /* a taller screen keeps the top within the review */
+    w.review_top = 15;
+    wz_review_view(&w, 20, 25);
+    assert_int_equal(w.review_top, 5);
+    wz_review_view(&w, 30, 25);
+    assert_int_equal(w.review_top, 0);
+    wz_key(&w, WZ_KEY_PGDN, 0);
+    assert_int_equal(w.review_top, 0); /* it all fits: nothing to scroll */
+
+    /* back, and a dry run without warnings: the review has none, from its top */
+    wz_review_view(&w, 10, 25);
+    wz_key(&w, WZ_KEY_PGDN, 0);
+    assert_true(wz_key(&w, WZ_KEY_ESC, 0));
+    assert_int_equal(w.step, WZ_OPTIONS);
+    fake_job(&w, WZ_OPTIONS, (const char *const[]){PLAN, END_OK, NULL});
+    assert_true(wz_tick(&w));
+    assert_int_equal(w.step, WZ_REVIEW);
+    assert_int_equal(w.n_plan_warnings, 0);
+    assert_null(w.plan_warnings);
+    assert_int_equal(w.review_top, 0);
+    wz_free(&w);
+}
+
+static void test_wz_run_outcome(void **state)
+{
+    (void)state;
+    struct wizard w;
+    to_dest(&w);
+    assert_int_equal(w.run_err.code, 0); /* no recovery yet */
+    w.step = WZ_RUN;                     /* as Enter on the review, without its child */
+    fake_job(&w, WZ_RUN,
+             (const char *const[]){
+                 "{\"event\":\"end\",\"status\":\"failed\",\"exit\":1,\"error\":{\"code\":"
+                 "\"CONFLICT\",\"number\":45,\"message\":\"the destination /srv/restore is not "
+                 "empty\",\"hint\":\"Recover into a new or empty directory; nothing was "
+                 "written.\"}}",
+                 NULL});
+    assert_true(wz_tick(&w));
+    assert_int_equal(w.step, WZ_RUN);
+    assert_int_equal(w.msg_level, WZ_MSG_ERROR);
+    assert_non_null(strstr(w.msg, "the recovery failed: the destination /srv/restore"));
+    /* kept for recover --wizard's exit status: the batch recover's */
+    assert_int_equal(w.run_err.code, CEL_E_CONFLICT);
+    assert_int_equal(cel_code_exit(w.run_err.code), CEL_EXIT_FAILED);
+    assert_string_equal(w.run_err.msg, "the recovery failed: the destination /srv/restore is not "
+                                       "empty (HINT: Recover into a new or empty directory; "
+                                       "nothing was written.)");
+    /* back to the review (the failure stays), and again: it succeeds */
+    wz_key(&w, WZ_KEY_ENTER, 0);
+    assert_int_equal(w.step, WZ_REVIEW);
+    assert_int_equal(w.run_err.code, CEL_E_CONFLICT);
+    w.step = WZ_RUN;
+    fake_job(&w, WZ_RUN, (const char *const[]){END_OK, NULL});
+    assert_true(wz_tick(&w));
+    assert_int_equal(w.step, WZ_END);
+    assert_int_equal(w.run_err.code, 0);
+    assert_string_equal(w.run_err.msg, "");
+    /* a run that ends without an error number: a failed program */
+    w.step = WZ_RUN;
+    fake_job(&w, WZ_RUN, (const char *const[]){"{\"event\":\"end\",\"status\":\"failed\"}", NULL});
+    wz_tick(&w);
+    assert_int_equal(w.run_err.code, CEL_E_PROC);
+    assert_string_equal(w.run_err.msg, "the recovery failed: failed");
+    wz_free(&w);
+}
+
+static void test_wz_window_text_holds_the_check_bounds(void **state)
+{
+    (void)state;
+    struct wizard w;
+    wz_open(&w, cfg, "cellar", server("pg"));
+    wz_key(&w, WZ_KEY_ENTER, 0);
+    wz_key(&w, WZ_KEY_DOWN, 0); /* a point in time */
+    wz_key(&w, WZ_KEY_ENTER, 0);
+    struct strbuf text = {0};
+    wz_window_text(&w, &text);
+    char end[TS_MAX];
+    tui_fmt_epoch(1795500000.0, end, sizeof end); /* segment 8's arrival */
+    char *want = cel_xasprintf(
+        "Recoverable from 2026-11-24 03:42:25.119529+00:00, when the oldest DONE backup (" ID_A
+        ") ended, to before %s, when the last archived WAL (000000010000000000000008) arrived.",
+        end);
+    assert_string_equal(sb_str(&text), want);
+    free(want);
+    /* its first bound is where the check starts accepting */
+    clear(&w);
+    type(&w, "2026-11-24 03:42:25.119529+00:00");
+    assert_int_equal(w.value_level, WZ_MSG_INFO);
+    clear(&w);
+    type(&w, "2026-11-24 03:42:25.119528+00:00");
+    assert_int_equal(w.value_level, WZ_MSG_ERROR);
+    assert_non_null(strstr(w.value_msg, "ended at 2026-11-24 03:42:25.119529+00:00"));
+
+    /* an LSN target: the window in LSNs, the same bounds as its check */
+    wz_key(&w, WZ_KEY_ESC, 0);
+    for (int i = 0; i < 3; i++)
+        wz_key(&w, WZ_KEY_DOWN, 0);
+    assert_int_equal(wz_targets[w.target].kind, RC_TARGET_LSN);
+    wz_key(&w, WZ_KEY_ENTER, 0);
+    sb_reset(&text);
+    wz_window_text(&w, &text);
+    assert_string_equal(sb_str(&text),
+                        "Recoverable from 0/4000100, where the oldest DONE backup (" ID_A
+                        ") ends, to before 0/9000000, where the archived WAL ends (segment "
+                        "000000010000000000000008).");
+    clear(&w); /* the time typed before stays */
+    type(&w, "0/4000100");
+    assert_int_equal(w.value_level, WZ_MSG_INFO);
+    clear(&w);
+    type(&w, "0/40000FF");
+    assert_int_equal(w.value_level, WZ_MSG_ERROR);
+    clear(&w);
+    type(&w, "0/9000000");
+    assert_int_equal(w.value_level, WZ_MSG_ERROR);
+
+    /* a transaction ID: no window to state (the dry run checks it) */
+    wz_key(&w, WZ_KEY_ESC, 0);
+    wz_key(&w, WZ_KEY_UP, 0);
+    wz_key(&w, WZ_KEY_UP, 0);
+    assert_int_equal(wz_targets[w.target].kind, RC_TARGET_XID);
+    sb_reset(&text);
+    wz_window_text(&w, &text);
+    assert_string_equal(sb_str(&text), "");
+    sb_free(&text);
+    wz_free(&w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -375,6 +581,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_wz_lsn_and_name_checks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wz_argv_and_command_line, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wz_end_check_keys, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_wz_dry_run_warnings_and_review_scroll, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_wz_run_outcome, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_wz_window_text_holds_the_check_bounds, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
