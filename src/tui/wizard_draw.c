@@ -621,35 +621,35 @@ static int draw_rows(const struct tui_draw *d, const json_t *res, int y, int x, 
 }
 
 /* The end step's check of the copy: the query being typed, the job, or
- * what it found. */
-static void draw_check(const struct tui_draw *d, const struct wizard *w, int y, int x, int wd)
+ * what it found. Returns the next line. */
+static int draw_check(const struct tui_draw *d, const struct wizard *w, int y, int x, int wd)
 {
     int last = LINES - 6;
     const struct tui_job *j = w->jobs.n ? w->jobs.v[w->jobs.n - 1] : NULL;
     switch (w->check) {
     case WZ_CHECK_NONE:
         if (w->remote)
-            return;
+            return y;
         tui_put(d, y++, x, wd, TUI_ROLE_HEADER, "Check the copy before relying on it:", true);
-        wrap_to(d, y, x + 2, wd - 2, TUI_ROLE_NORMAL,
-                "s starts it on 127.0.0.1 (a free port, its socket in a private directory, no "
-                "archiving), waits until its recovery has ended, and runs a read-only query.",
-                last);
-        return;
+        return wrap_to(d, y, x + 2, wd - 2, TUI_ROLE_NORMAL,
+                       "s starts it on 127.0.0.1 (a free port, its socket in a private "
+                       "directory, no archiving), waits until its recovery has ended, and runs a "
+                       "read-only query.",
+                       last);
     case WZ_CHECK_QUERY:
         tui_put(d, y++, x, wd, TUI_ROLE_HEADER,
                 "Check query (run read-only once the recovery has ended):", true);
-        tui_putf(d, y, x, wd, TUI_ROLE_SELECTED, true, "> %s", w->query);
-        return;
+        tui_putf(d, y++, x, wd, TUI_ROLE_SELECTED, true, "> %s", w->query);
+        return y;
     case WZ_CHECK_STARTING:
     case WZ_CHECK_STOPPING:
         if (!j)
-            return;
+            return y;
         tui_putf(d, y++, x, wd, TUI_ROLE_NORMAL, true, "%s: %s", j->title,
                  j->phase ? j->phase : "starting");
         for (size_t i = j->n_log > 3 ? j->n_log - 3 : 0; i < j->n_log && y <= last; i++)
             tui_put(d, y++, x + 2, wd - 2, TUI_ROLE_DIM, j->log[i], true);
-        return;
+        return y;
     case WZ_CHECK_DONE:
         break;
     }
@@ -657,29 +657,28 @@ static void draw_check(const struct tui_draw *d, const struct wizard *w, int y, 
     const char *state = json_string_value(json_object_get(r, "state"));
     const char *lsn = json_string_value(json_object_get(r, "replay_lsn"));
     const char *when = json_string_value(json_object_get(r, "last_replay_time"));
-    tui_putf(d, y++, x, wd, TUI_ROLE_OK, true, "The copy %s%s%s%s%s.",
-             !state                           ? "ran"
-             : strcmp(state, "paused") == 0   ? "is paused at its target (read-only)"
-             : strcmp(state, "promoted") == 0 ? "is promoted (recovery ended)"
-                                              : "shut down at its target",
-             lsn ? ", replayed up to " : "", lsn ? lsn : "", when ? ", last commit " : "",
-             when ? when : "");
+    char *text = cel_xasprintf("The copy %s%s%s%s%s.",
+                               !state                           ? "ran"
+                               : strcmp(state, "paused") == 0   ? "is paused at its target (read-only)"
+                               : strcmp(state, "promoted") == 0 ? "is promoted (recovery ended)"
+                                                                : "shut down at its target",
+                               lsn ? ", replayed up to " : "", lsn ? lsn : "",
+                               when ? ", last commit " : "", when ? when : "");
+    y = wrap_to(d, y, x, wd, TUI_ROLE_OK, text, last);
+    free(text);
     const char *query = json_string_value(json_object_get(r, "query"));
-    if (query) {
+    if (query && y <= last) {
         tui_putf(d, y++, x, wd, TUI_ROLE_DIM, true, "%s", query);
-        y = draw_rows(d, r, y, x + 2, wd - 2, last - 2);
+        y = draw_rows(d, r, y, x + 2, wd - 2, last - (w->copy_running ? 1 : 0));
     }
-    if (w->copy_running) /* how to connect is among the next steps above */
-        tui_put(d, y, x, wd, TUI_ROLE_KEY, "x stops it (cellar stop-recovered)", true);
+    if (w->copy_running && y <= last) /* how to connect is among the next steps */
+        tui_put(d, y++, x, wd, TUI_ROLE_KEY, "x stops it (cellar stop-recovered)", true);
+    return y;
 }
 
-static void draw_end(const struct tui_draw *d, const struct wizard *w, int y, int x, int wd)
+/* The next steps, one wrapped line each. */
+static int draw_next(const struct tui_draw *d, const struct wizard *w, int y, int x, int wd)
 {
-    const struct cat_backup *b = wz_backup(w);
-    tui_putf(d, y++, x, wd, TUI_ROLE_OK, true, "Backup %s of server %s is recovered into %s%s%s.",
-             b ? b->id : "-", wz_server(w)->name, w->remote ? w->ssh : "", w->remote ? ":" : "",
-             w->dest);
-    y++;
     tui_put(d, y++, x, wd, TUI_ROLE_HEADER, "Next:", true);
     struct strbuf next = {0};
     wz_next_steps(w, &next);
@@ -687,7 +686,27 @@ static void draw_end(const struct tui_draw *d, const struct wizard *w, int y, in
     for (char *line = strtok_r(next.buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
         y = wrap(d, y, x + 2, wd - 2, TUI_ROLE_KEY, line);
     sb_free(&next);
-    draw_check(d, w, y + 1, x, wd);
+    return y;
+}
+
+/* Once a check has started, what it found comes first: on a small screen
+ * the next steps give way to it. */
+static void draw_end(const struct tui_draw *d, const struct wizard *w, int y, int x, int wd)
+{
+    const struct cat_backup *b = wz_backup(w);
+    char *done = cel_xasprintf("Backup %s of server %s is recovered into %s%s%s.", b ? b->id : "-",
+                               wz_server(w)->name, w->remote ? w->ssh : "",
+                               w->remote ? ":" : "", w->dest);
+    y = wrap(d, y, x, wd, TUI_ROLE_OK, done) + 1;
+    free(done);
+    if (w->check == WZ_CHECK_NONE) {
+        y = draw_next(d, w, y, x, wd);
+        draw_check(d, w, y + 1, x, wd);
+    } else {
+        y = draw_check(d, w, y, x, wd);
+        if (y + 1 <= LINES - 6)
+            draw_next(d, w, y + 1, x, wd);
+    }
 }
 
 /* The end step's keys, which depend on where its check is. */

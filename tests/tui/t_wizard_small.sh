@@ -36,7 +36,7 @@ set -u
 . "$(dirname "$0")/../integration/lib/recover.sh"
 harness_init || exit 1
 . "$(dirname "$0")/lib/console.sh"
-tap_plan 66
+tap_plan 72
 
 command -v tmux >/dev/null || tap_bail "tmux is not installed"
 # shot NAME - with CEL_WIZARD_SHOTS=DIR, keep the screen as DIR/small-NAME.txt
@@ -262,6 +262,16 @@ keys Enter
 ok "run again, it reaches its end screen" wait_screen "is recovered into" 120
 shot end
 ok "the end screen's frame is whole" frames_whole 1
+like "$(screen)" "recovered into" "its first line wraps rather than being cut"
+# s with the default query: the copy's databases, at 80x24
+keys s Enter
+ok "s Enter: the copy starts and its recovery ends" wait_screen "The copy is" 120
+shot end-check
+like "$(screen)" "database +\\| size" "the default check query's columns are shown"
+like "$(screen)" "postgres +\\| [0-9]" "and its rows"
+ok "the frame is still whole" frames_whole 1
+keys x
+ok "x stops the copy" wait_screen "the copy is stopped" 60
 keys q
 ok "the wizard exits 0: its last recovery succeeded" wait_screen "console-exited=0"
 printed=$(tm capture-pane -p -J -t console | sed -n '/recovery wizard.s command line:/{n;p}' | sed 's/^ *//')
