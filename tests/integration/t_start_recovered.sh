@@ -32,23 +32,7 @@ set -u
 harness_init || exit 1
 tap_plan 39
 
-home=$T/home
-conf=$T/cellar.conf
-tbs=$T/tbs1
-mkdir -p "$home/main/incoming" "$tbs"
-chown -R postgres: "$home" "$tbs"
-write_conf() {
-    backup_conf "$conf" cellar "$home" "${PG_MAIN_PORT:-1}" "start-recovered" \
-        'backup_method = local-rsync' 'immediate_checkpoint = true' 'compression = gzip'
-}
-write_conf
-export PG_ARCHIVE_COMMAND="$CELLAR -c $conf put-wal main %p"
-pg_start main || tap_bail "cannot start PostgreSQL"
-write_conf
-pg_sql main "CREATE TABLESPACE tbs1 LOCATION '$tbs'" >/dev/null || tap_bail "no tablespace"
-pg_sql main "CREATE TABLE t (id serial PRIMARY KEY, tag text);
-             CREATE TABLE in_tbs (i int) TABLESPACE tbs1;
-             INSERT INTO in_tbs SELECT generate_series(1, 300)" >/dev/null || tap_bail "no tables"
+rec_cluster "start-recovered" 1 'compression = gzip'
 add_row main p0
 "$CELLAR" -c "$conf" backup --wait main >&2 || tap_bail "backup failed"
 id=$("$CELLAR" -c "$conf" list-backup --minimal main | head -1)

@@ -40,23 +40,7 @@ command -v tmux >/dev/null || tap_bail "tmux is not installed"
 # shot NAME - with CEL_WIZARD_SHOTS=DIR, keep the screen as DIR/NAME.txt (the
 # captures in doc/wizard.md come from there)
 shot() { [ -z "${CEL_WIZARD_SHOTS:-}" ] || screen >"$CEL_WIZARD_SHOTS/$1.txt"; }
-home=$T/home
-conf=$T/cellar.conf
-tbs=$T/tbs1
-mkdir -p "$home/main/incoming" "$tbs"
-chown -R postgres: "$home" "$tbs"
-write_conf() {
-    backup_conf "$conf" cellar "$home" "${PG_MAIN_PORT:-1}" "wizard test cluster" \
-        'backup_method = local-rsync' 'immediate_checkpoint = true'
-}
-write_conf
-export PG_ARCHIVE_COMMAND="$CELLAR -c $conf put-wal main %p"
-pg_start main || tap_bail "cannot start PostgreSQL"
-write_conf
-pg_sql main "CREATE TABLESPACE tbs1 LOCATION '$tbs'" >/dev/null || tap_bail "no tablespace"
-pg_sql main "CREATE TABLE t (id serial PRIMARY KEY, tag text);
-             CREATE TABLE in_tbs (i int) TABLESPACE tbs1;
-             INSERT INTO in_tbs SELECT generate_series(1, 300)" >/dev/null || tap_bail "no tables"
+rec_cluster "wizard test cluster" 1
 X0=$(pg_sql main "INSERT INTO t (tag) VALUES ('p0') RETURNING txid_current()")
 "$CELLAR" -c "$conf" backup --wait main >&2 || tap_bail "the backup failed"
 id=$("$CELLAR" -c "$conf" list-backup --minimal main | head -1)

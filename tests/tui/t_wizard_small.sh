@@ -42,24 +42,7 @@ command -v tmux >/dev/null || tap_bail "tmux is not installed"
 # shot NAME - with CEL_WIZARD_SHOTS=DIR, keep the screen as DIR/small-NAME.txt
 # (the 80x24 captures in doc/wizard.md come from there)
 shot() { [ -z "${CEL_WIZARD_SHOTS:-}" ] || screen >"$CEL_WIZARD_SHOTS/small-$1.txt"; }
-home=$T/home
-conf=$T/cellar.conf
-mkdir -p "$home/main/incoming"
-chown -R postgres: "$home"
-write_conf() {
-    backup_conf "$conf" cellar "$home" "${PG_MAIN_PORT:-1}" "small screen test" \
-        'backup_method = local-rsync' 'immediate_checkpoint = true'
-}
-write_conf
-export PG_ARCHIVE_COMMAND="$CELLAR -c $conf put-wal main %p"
-pg_start main || tap_bail "cannot start PostgreSQL"
-write_conf
-for n in 1 2 3; do
-    mkdir -p "$T/tbs$n" && chown postgres: "$T/tbs$n"
-    pg_sql main "CREATE TABLESPACE tbs$n LOCATION '$T/tbs$n'" >/dev/null || tap_bail "no tablespace"
-done
-pg_sql main "CREATE TABLE t (id serial PRIMARY KEY, tag text);
-             CREATE TABLE in_tbs (i int) TABLESPACE tbs1" >/dev/null || tap_bail "no tables"
+rec_cluster "small screen test" 3
 add_row main p0
 for n in 1 2 3; do
     "$CELLAR" -c "$conf" backup --wait main >&2 || tap_bail "backup $n failed"

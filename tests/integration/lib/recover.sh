@@ -3,6 +3,15 @@
 # They use the globals CELLAR (common.sh) and conf (the test's configuration
 # file), and a table t (id serial, tag text) in the clusters they query:
 #
+#     rec_cluster DESCRIPTION NTBS [CONF_LINE...]
+#                             the recovery tests' cluster: $conf (barman_home
+#                             $home, server main on the cluster, local-rsync
+#                             with an immediate checkpoint, then CONF_LINEs),
+#                             cluster main archiving through `cellar put-wal`,
+#                             tablespaces tbs1..tbsNTBS in $T/tbsN, table t
+#                             (id serial, tag text) and table in_tbs (300
+#                             rows, in tbs1); sets home, conf and tbs
+#                             ($T/tbs1); bails out when something fails
 #     rec_run ARG...          run `$CELLAR -c $conf recover ARG...` (stdin from
 #                             /dev/null); REC_OUT = stdout and stderr, REC_RC =
 #                             its exit status; the output goes to the log
@@ -29,6 +38,34 @@
 #                             null, true, 123, "text"); nothing when there is none
 
 # shellcheck shell=bash
+
+_rec_write_conf() {
+    backup_conf "$conf" cellar "$home" "${PG_MAIN_PORT:-1}" "$1" \
+        'backup_method = local-rsync' 'immediate_checkpoint = true' "${@:2}"
+}
+
+rec_cluster() {
+    local description=$1 ntbs=$2 n
+    shift 2
+    home=$T/home
+    conf=$T/cellar.conf
+    tbs=$T/tbs1
+    { mkdir -p "$home/main/incoming" && chown -R postgres: "$home"; } ||
+        tap_bail "cannot create $home"
+    _rec_write_conf "$description" "$@"
+    export PG_ARCHIVE_COMMAND="$CELLAR -c $conf put-wal main %p"
+    pg_start main || tap_bail "cannot start PostgreSQL"
+    _rec_write_conf "$description" "$@" # now with the cluster's port
+    for ((n = 1; n <= ntbs; n++)); do
+        { mkdir -p "$T/tbs$n" && chown postgres: "$T/tbs$n"; } || tap_bail "cannot create $T/tbs$n"
+        pg_sql main "CREATE TABLESPACE tbs$n LOCATION '$T/tbs$n'" >/dev/null ||
+            tap_bail "no tablespace tbs$n"
+    done
+    pg_sql main "CREATE TABLE t (id serial PRIMARY KEY, tag text);
+                 CREATE TABLE in_tbs (i int) TABLESPACE tbs1;
+                 INSERT INTO in_tbs SELECT generate_series(1, 300)" >/dev/null ||
+        tap_bail "no tables"
+}
 
 rec_run() {
     # shellcheck disable=SC2154 # conf is the test's configuration file
