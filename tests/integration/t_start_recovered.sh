@@ -49,19 +49,8 @@ sr() {
     diag "start-recovered $* -> exit $SR_RC"
     diag "$SR_OUT"
 }
-# field EXPR - from SR_OUT's start-recovered result: the Python expression
-# EXPR over d (json.dumps form)
-field() {
-    python3 -c 'import json, sys
-for line in sys.stdin:
-    try:
-        e = json.loads(line)
-    except ValueError:
-        continue
-    if e.get("event") == "result" and e.get("command") == "start-recovered":
-        d = e["data"]
-        print(json.dumps(eval(sys.argv[1])))' "$1" <<<"$SR_OUT"
-}
+# field EXPR - EXPR over the data of SR_OUT's start-recovered result
+field() { result_field start-recovered "$1" <<<"$SR_OUT"; }
 # running DIR - a postmaster runs in DIR
 running() {
     local pid

@@ -32,6 +32,9 @@
 #     has_text TEXT STRING    true when TEXT contains STRING (no regex)
 #     label_start DIR         the "START WAL LOCATION" LSN of DIR/backup_label
 #     next_seg SEG            the name of the 16 MiB segment after SEG
+#     result_field CMD EXPR   from `cellar -f json` output on stdin: EXPR (a
+#                             Python expression over d, the data of the result
+#                             of command CMD), printed in json.dumps form
 #     plan_field FILE EXPR    from `cellar -f json recover --dry-run` output in
 #                             FILE: the Python expression EXPR over d, the data
 #                             of its recover-plan result (json.dumps form, so
@@ -132,16 +135,20 @@ next_seg() {
     printf '%s%08X%08X\n' "${1:0:8}" $((n / 256)) $((n % 256))
 }
 
-plan_field() {
+result_field() {
     python3 -c 'import json, sys
-for line in open(sys.argv[1]):
+for line in sys.stdin:
     try:
         e = json.loads(line)
     except ValueError:
         continue
-    if e.get("event") == "result" and e.get("command") == "recover-plan":
+    if e.get("event") == "result" and e.get("command") == sys.argv[1]:
         d = e["data"]
         print(json.dumps(eval(sys.argv[2])))' "$1" "$2"
+}
+
+plan_field() {
+    result_field recover-plan "$2" <"$1"
 }
 
 start_rec() {
