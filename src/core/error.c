@@ -1,5 +1,6 @@
 /*
- * error.c - filling struct cel_err and looking codes up in the code table.
+ * error.c - filling struct cel_err, looking codes up in the code table, and
+ * showing untrusted text inside a message.
  *
  * Every setter tolerates a NULL err so that callers which only need the
  * return code can pass NULL. Messages are truncated, never overflowed.
@@ -110,4 +111,28 @@ void cel_err_clear(struct cel_err *err)
 {
     if (err)
         memset(err, 0, sizeof *err);
+}
+
+const char *cel_show(const char *s, size_t len, char buf[CEL_SHOW_BUF])
+{
+    size_t o = 0;
+    size_t i;
+    for (i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        bool esc = c < 0x20 || c > 0x7e || c == '\'' || c == '\\';
+        if (o + (esc ? 4 : 1) > CEL_SHOW_MAX)
+            break;
+        if (esc) {
+            snprintf(buf + o, 5, "\\x%02X", (unsigned)c);
+            o += 4;
+        } else {
+            buf[o++] = (char)c;
+        }
+    }
+    if (i < len) {
+        memcpy(buf + o, "...", 3);
+        o += 3;
+    }
+    buf[o] = '\0';
+    return buf;
 }

@@ -71,6 +71,15 @@ void cel_err_prefix(struct cel_err *err, const char *fmt, ...) CEL_PRINTF(2, 3);
 /* Reset err to "no error". */
 void cel_err_clear(struct cel_err *err);
 
+/* The len bytes at s as they go into a message about them: printable ASCII
+ * as is, anything else (and ' and \, which would make the quoting
+ * ambiguous) as \xNN, stopping before CEL_SHOW_MAX characters would be
+ * exceeded and then ending with "...". Hostile input can neither break the
+ * message's quotes nor flood it. Returns buf. */
+#define CEL_SHOW_MAX 64
+#define CEL_SHOW_BUF (CEL_SHOW_MAX + 4)
+const char *cel_show(const char *s, size_t len, char buf[CEL_SHOW_BUF]);
+
 /* Name ("NOT_FOUND"), default text and exit class of a code (sign ignored);
  * unknown codes map to INTERNAL. */
 const char *cel_code_name(int code);

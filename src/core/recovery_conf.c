@@ -33,11 +33,6 @@
 /* Barman's marker for a line it disabled. */
 #define RC_MARK "#BARMAN#"
 
-/* How many bytes of a bad value a message shows (an escaped byte counts 4),
- * and the buffer holding them, "..." and the NUL. */
-#define RC_SHOW_MAX 64
-#define RC_SHOW_BUF (RC_SHOW_MAX + 4)
-
 /* PostgreSQL's NAMEDATALEN - 1: the longest restore point name. */
 #define RC_NAME_MAX 63
 
@@ -244,35 +239,6 @@ const char *rc_signal_file(const struct rc_settings *s)
     return s->standby_mode ? "standby.signal" : "recovery.signal";
 }
 
-/*
- * Copy value into buf for a message: printable ASCII as is, anything else
- * (and ' and \, which would make the quoting ambiguous) as \xNN, at most
- * RC_SHOW_MAX characters, then "...". Returns buf.
- */
-static const char *show(const char *value, char buf[RC_SHOW_BUF])
-{
-    size_t o = 0;
-    const char *p = value;
-    for (; *p; p++) {
-        unsigned char c = (unsigned char)*p;
-        bool esc = c < 0x20 || c > 0x7e || c == '\'' || c == '\\';
-        if (o + (esc ? 4 : 1) > RC_SHOW_MAX)
-            break;
-        if (esc) {
-            snprintf(buf + o, 5, "\\x%02X", (unsigned)c);
-            o += 4;
-        } else {
-            buf[o++] = (char)c;
-        }
-    }
-    if (*p) {
-        memcpy(buf + o, "...", 3);
-        o += 3;
-    }
-    buf[o] = '\0';
-    return buf;
-}
-
 /* Check an xid: plain decimal, no leading zero, fits in 64 bits, and its
  * low 32 bits (what PostgreSQL keeps) are a normal transaction ID. */
 static int check_xid(const char *value, struct cel_err *err)
@@ -280,7 +246,7 @@ static int check_xid(const char *value, struct cel_err *err)
     static const char hint[] =
         "Give the transaction ID in decimal, as txid_current() or pg_current_xact_id() shows "
         "it (3 or more).";
-    char q[RC_SHOW_BUF];
+    char q[CEL_SHOW_BUF];
     int rc = 0;
     if (value[0] == '\0') {
         rc = cel_err_set(err, CEL_E_USAGE, "--target-xid: empty transaction ID");
@@ -293,7 +259,7 @@ static int check_xid(const char *value, struct cel_err *err)
             rc = cel_err_set(err, CEL_E_USAGE,
                              "--target-xid: invalid transaction ID '%s': expected a whole number "
                              "in decimal digits",
-                             show(value, q));
+                             cel_show(value, strlen(value), q));
             goto out;
         }
         unsigned d = (unsigned)(*p - '0');
@@ -306,14 +272,14 @@ static int check_xid(const char *value, struct cel_err *err)
         rc = cel_err_set(err, CEL_E_USAGE,
                          "--target-xid: transaction ID '%s' has a leading zero: PostgreSQL "
                          "would read it as an octal number",
-                         show(value, q));
+                         cel_show(value, strlen(value), q));
         goto out;
     }
     if (overflow) {
         rc = cel_err_set(err, CEL_E_USAGE,
                          "--target-xid: transaction ID '%s' is out of range: at most "
                          "18446744073709551615",
-                         show(value, q));
+                         cel_show(value, strlen(value), q));
         goto out;
     }
     uint32_t xid = (uint32_t)v;
@@ -322,12 +288,12 @@ static int check_xid(const char *value, struct cel_err *err)
             rc = cel_err_set(err, CEL_E_USAGE,
                              "--target-xid: transaction ID '%s' (epoch %" PRIu32 ", xid %" PRIu32
                              ") is not a normal transaction ID: the low 32 bits must be 3 or more",
-                             show(value, q), (uint32_t)(v >> 32), xid);
+                             cel_show(value, strlen(value), q), (uint32_t)(v >> 32), xid);
         else
             rc = cel_err_set(err, CEL_E_USAGE,
                              "--target-xid: transaction ID '%s' is reserved: normal transaction "
                              "IDs start at 3",
-                             show(value, q));
+                             cel_show(value, strlen(value), q));
     }
 out:
     if (rc < 0)
@@ -337,7 +303,7 @@ out:
 
 int rc_check_target(enum rc_target_kind kind, const char *value, struct cel_err *err)
 {
-    char q[RC_SHOW_BUF];
+    char q[CEL_SHOW_BUF];
     struct cel_err why = {0};
     if (kind == RC_TARGET_NONE || kind == RC_TARGET_IMMEDIATE)
         return 0;
@@ -364,7 +330,7 @@ int rc_check_target(enum rc_target_kind kind, const char *value, struct cel_err 
             rc = cel_err_set(err, CEL_E_USAGE,
                              "--target-name: restore point name '%s' is %zu bytes long, at most "
                              "%d allowed",
-                             show(value, q), len, RC_NAME_MAX);
+                             cel_show(value, strlen(value), q), len, RC_NAME_MAX);
         if (rc < 0)
             cel_err_hint(err, "Give the name passed to pg_create_restore_point() (1 to %d bytes).",
                          RC_NAME_MAX);

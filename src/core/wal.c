@@ -11,7 +11,7 @@
  * newline, non-ASCII digits), which we refuse. Hex digits are tested with our
  * own ASCII-only helper rather than isxdigit(), which depends on the locale
  * and is undefined for negative chars. The bad name is quoted in messages
- * through quote(), which bounds and escapes it, so hostile bytes can neither
+ * through cel_show(), which bounds and escapes it, so hostile bytes can neither
  * overflow the message nor put control characters into a log.
  *
  * Segment arithmetic follows PostgreSQL: segno = lsn / segsize and a log
@@ -30,12 +30,6 @@
 
 #define WAL_MIB (UINT64_C(1) << 20)
 #define WAL_GIB (UINT64_C(1) << 30)
-
-/* How many characters of a bad name or LSN a message shows (an escaped byte
- * counts 4), and the buffer that holds them, "..." and the NUL. Two quotes
- * and the longest reason fit well within struct cel_err's 512 bytes. */
-#define QUOTE_MAX 64
-#define QUOTE_BUF (QUOTE_MAX + 4)
 
 static const char name_hint[] =
     "WAL archive files are named <24 hex digits>, <24 hex digits>.partial, "
@@ -74,36 +68,6 @@ static uint32_t hex_value(const char *s, size_t n)
     return v;
 }
 
-/*
- * Copy the len bytes at s into buf for a message: printable ASCII as is,
- * anything else (and ' and \, which would make the quoting ambiguous) as
- * \xNN. Stops before exceeding QUOTE_MAX characters and then ends with "...".
- * Returns buf.
- */
-static const char *quote(const char *s, size_t len, char buf[QUOTE_BUF])
-{
-    size_t o = 0;
-    size_t i;
-    for (i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        bool esc = c < 0x20 || c > 0x7e || c == '\'' || c == '\\';
-        if (o + (esc ? 4 : 1) > QUOTE_MAX)
-            break;
-        if (esc) {
-            snprintf(buf + o, 5, "\\x%02X", (unsigned)c);
-            o += 4;
-        } else {
-            buf[o++] = (char)c;
-        }
-    }
-    if (i < len) {
-        memcpy(buf + o, "...", 3);
-        o += 3;
-    }
-    buf[o] = '\0';
-    return buf;
-}
-
 /* Fail with "<what> '<quoted text>': <reason>" and -CEL_E_INVALID. */
 static int invalid(struct cel_err *err, const char *what, const char *text, const char *fmt, ...)
     CEL_PRINTF(4, 5);
@@ -112,28 +76,28 @@ static int invalid(struct cel_err *err, const char *what, const char *text, cons
 {
     if (!err)
         return -CEL_E_INVALID;
-    char q[QUOTE_BUF];
+    char q[CEL_SHOW_BUF];
     char reason[320];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(reason, sizeof reason, fmt, ap);
     va_end(ap);
-    return cel_err_set(err, CEL_E_INVALID, "%s '%s': %s", what, quote(text, strlen(text), q),
+    return cel_err_set(err, CEL_E_INVALID, "%s '%s': %s", what, cel_show(text, strlen(text), q),
                        reason);
 }
 
 /* Fail because character at index i of text (name or LSN) is not hex. */
 static int bad_digit(struct cel_err *err, const char *what, const char *text, size_t i)
 {
-    char q[QUOTE_BUF];
+    char q[CEL_SHOW_BUF];
     return invalid(err, what, text, "character %zu ('%s') is not a hexadecimal digit", i + 1,
-                   quote(text + i, 1, q));
+                   cel_show(text + i, 1, q));
 }
 
 int wal_name_parse(const char *name, struct wal_name *out, struct cel_err *err)
 {
     static const char what[] = "invalid WAL file name";
-    char q[QUOTE_BUF];
+    char q[CEL_SHOW_BUF];
     size_t len = strlen(name);
     const char *dot = strchr(name, '.');
     size_t base = dot ? (size_t)(dot - name) : len;
@@ -157,7 +121,7 @@ int wal_name_parse(const char *name, struct wal_name *out, struct cel_err *err)
         offset = suffix + 1;
         olen = slen >= 8 ? slen - 8 : 0;
     } else {
-        int rc = invalid(err, what, name, "unknown suffix '%s'", quote(suffix, slen, q));
+        int rc = invalid(err, what, name, "unknown suffix '%s'", cel_show(suffix, slen, q));
         cel_err_hint(err, "%s", name_hint);
         return rc;
     }
@@ -168,14 +132,14 @@ int wal_name_parse(const char *name, struct wal_name *out, struct cel_err *err)
                            want, base);
         return invalid(err, what, name,
                        "expected %zu hexadecimal digits before '%s', found %zu characters", want,
-                       quote(suffix, slen, q), base);
+                       cel_show(suffix, slen, q), base);
     }
     size_t digits = hex_span(name);
     if (digits < base)
         return bad_digit(err, what, name, digits);
     if (offset && (olen != 8 || hex_span(offset) < 8))
         return invalid(err, what, name, "backup label offset '%s' is not 8 hexadecimal digits",
-                       quote(offset, olen, q));
+                       cel_show(offset, olen, q));
 
     w.tli = hex_value(name, 8);
     if (w.tli == 0)
