@@ -515,6 +515,12 @@ int op_wal_restore(const struct op_ctx *ctx, const struct cfg_server *s, const s
  * installed; NULL when none. Callers try PATH (with path_prefix) first.
  * Caller frees. */
 char *op_pg_tool(const char *tool, long version);
+/* One line of pg_controldata's report on the data directory data, the text
+ * after "field:" ("Database cluster state" -> "in production"), run in the
+ * C locale with the pg_controldata of version (op_pg_tool, else PATH with
+ * path_prefix); NULL when it cannot be read. Caller frees. */
+char *op_controldata_field(const char *data, long version, const char *path_prefix,
+                           const char *field);
 /* The archived path of a WAL file: wals_directory/<hash dir>/<name>, or
  * wals_directory/<name> for history files. Caller frees. */
 char *op_wal_path(const struct cfg_server *s, const char *name);

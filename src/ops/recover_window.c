@@ -22,7 +22,6 @@
 #include <stdlib.h>
 
 #include "ops.h"
-#include "proc.h"
 #include "wal.h"
 
 /* The segment size of the catalogue: the newest backup's valid
@@ -109,21 +108,11 @@ static int restore_point_backup(const struct cat_list *list, const char *name)
 uint64_t op_backup_next_xid(const struct cfg_server *s, const struct cat_backup *b)
 {
     char *data = cel_xasprintf("%s/%s/data", s->basebackups_directory, b->id);
-    char *tool = op_pg_tool("pg_controldata", b->version.set ? (long)b->version.v : 0);
-    const char *argv[] = {tool ? tool : "pg_controldata", "-D", data, NULL};
-    struct proc_opts o = {.path_prefix = s->path_prefix, .err_mode = PROC_DISCARD,
-                          .env = (const char *const[]){"LC_ALL=C", NULL}};
-    struct proc_result res = {0};
-    uint64_t next = 0;
-    if (proc_run(argv, &o, &res, NULL) == 0 && res.status == 0 && res.out) {
-        const char *line = strstr(res.out, "Latest checkpoint's NextXID:");
-        unsigned long long epoch = 0, xid = 0;
-        if (line && sscanf(line, "Latest checkpoint's NextXID: %llu:%llu", &epoch, &xid) == 2 &&
-            epoch == 0)
-            next = xid;
-    }
-    proc_result_free(&res);
-    free(tool);
+    char *v = op_controldata_field(data, b->version.set ? (long)b->version.v : 0, s->path_prefix,
+                                   "Latest checkpoint's NextXID"); /* "0:745" */
+    unsigned long long epoch = 0, xid = 0;
+    uint64_t next = v && sscanf(v, "%llu:%llu", &epoch, &xid) == 2 && epoch == 0 ? xid : 0;
+    free(v);
     free(data);
     return next;
 }

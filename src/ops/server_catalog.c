@@ -5,6 +5,7 @@
 #include <dirent.h>
 
 #include "ops.h"
+#include "proc.h"
 #include "storage.h"
 #include "wal.h"
 
@@ -236,6 +237,32 @@ char *op_pg_tool(const char *tool, long version)
     }
     closedir(d);
     return best ? cel_xasprintf("/usr/lib/postgresql/%ld/bin/%s", best, tool) : NULL;
+}
+
+char *op_controldata_field(const char *data, long version, const char *path_prefix,
+                           const char *field)
+{
+    char *tool = op_pg_tool("pg_controldata", version);
+    const char *argv[] = {tool ? tool : "pg_controldata", "-D", data, NULL};
+    struct proc_opts o = {.path_prefix = path_prefix, .err_mode = PROC_DISCARD,
+                          .env = (const char *const[]){"LC_ALL=C", NULL}};
+    struct proc_result res = {0};
+    char *value = NULL;
+    if (proc_run(argv, &o, &res, NULL) == 0 && res.status == 0 && res.out) {
+        size_t flen = strlen(field);
+        for (const char *line = res.out; line && *line; line = strchr(line, '\n')) {
+            line += *line == '\n';
+            if (strncmp(line, field, flen) == 0 && line[flen] == ':') {
+                const char *v = line + flen + 1;
+                v += strspn(v, " \t");
+                value = cel_xstrndup(v, strcspn(v, "\n"));
+                break;
+            }
+        }
+    }
+    proc_result_free(&res);
+    free(tool);
+    return value;
 }
 
 int op_backup_open(const struct op_ctx *ctx, const char *server, const char *backup,

@@ -154,16 +154,9 @@ static bool log_says(const char *log, const char *what)
  * crash leaves "in archive recovery" instead). */
 static bool shut_down_in_recovery(const char *pgdata)
 {
-    char *tool = op_pg_tool("pg_controldata", pg_version(pgdata));
-    const char *argv[] = {tool ? tool : "pg_controldata", "-D", pgdata, NULL};
-    struct proc_opts o = {.err_mode = PROC_DISCARD,
-                          .env = (const char *const[]){"LC_ALL=C", NULL}};
-    struct proc_result res = {0};
-    bool shut = proc_run(argv, &o, &res, NULL) == 0 && res.status == 0 && res.out &&
-                strstr(res.out, "Database cluster state:") &&
-                strstr(strstr(res.out, "Database cluster state:"), "shut down in recovery");
-    proc_result_free(&res);
-    free(tool);
+    char *state = op_controldata_field(pgdata, pg_version(pgdata), NULL, "Database cluster state");
+    bool shut = state && strcmp(state, "shut down in recovery") == 0;
+    free(state);
     return shut;
 }
 
