@@ -139,12 +139,13 @@ static void log_tail(const char *log, struct strbuf *out)
     free(text);
 }
 
-/* Whether the server's log holds what (a FATAL before postmaster.pid shows). */
-static bool log_says(const char *log, const char *what)
+/* Whether the server's log says it has stopped: a FATAL error, or the last
+ * line of a shutdown (what tells when postmaster.pid came and went unseen). */
+static bool log_says_stopped(const char *log)
 {
     char *text = NULL;
     bool found = stor_read_file(log, 16 << 20, &text, NULL, NULL) == 0 && text &&
-                 strstr(text, what) != NULL;
+                 (strstr(text, "FATAL:") || strstr(text, "database system is shut down"));
     free(text);
     return found;
 }
@@ -387,8 +388,7 @@ static int wait_for_end(struct start *st, struct pg_conn **conn, struct state *s
         /* a short recovery can start and end between two looks: then only
          * the log tells */
         if (gone || (pid && !alive(pid)) ||
-            (!pid && (time(NULL) - st->started > 30 || log_says(st->log, "FATAL:") ||
-                      log_says(st->log, "database system is shut down")))) {
+            (!pid && (time(NULL) - st->started > 30 || log_says_stopped(st->log)))) {
             if (shut_down_in_recovery(st->req->pgdata)) {
                 free(state->recovering);
                 state->recovering = cel_xstrdup("shutdown");
