@@ -568,7 +568,9 @@ cp "$ref/$s7" "$din/$moved"
 head -c 16777216 /dev/zero >"$din/${REF[20]}"
 printf 'this is not\na history file\n' >"$din/00000005.history"
 printf 'START TIME: 2024-01-01 00:00:00 UTC\nLABEL: not a label\n' >"$din/${REF[21]}.00000028.backup"
-head -c 16777216 /dev/urandom | gzip -c >"$din/${REF[22]}"  # compressed garbage
+# compressed garbage: random bytes after a magic no PostgreSQL uses (random
+# first bytes look like a WAL page magic, 0xD0xx or 0xD1xx, once in 128 runs)
+{ printf '\377\377' && head -c 16777214 /dev/urandom; } | gzip -c >"$din/${REF[22]}"
 gzip -c "$ref/${REF[23]}" >"$din/${REF[23]}"              # a compressed segment: fine
 cp "$ref/${REF[24]}" "$din/${REF[24]}.partial"             # a full-size .partial: fine
 touch -d '10 minutes ago' "$din"/*
