@@ -104,6 +104,29 @@ static void clear_progress(struct batch *b)
     }
 }
 
+/* Keep the text of an error printed as it happened: the final report
+ * does not print the same text again (a configuration error is both a
+ * diagnostic and the reason loading failed; a backup reports its failure
+ * as it happens). */
+static void remember_error(struct batch *b, const char *text)
+{
+    b->said = cel_xrealloc_array(b->said, b->n_said + 1, sizeof *b->said);
+    b->said[b->n_said++] = cel_xstrdup(text);
+}
+
+/* Whether msg (an op's error) was printed already. A message that filled
+ * struct cel_err's buffer was cut: it counts when a printed text starts
+ * with it. */
+static bool already_said(const struct batch *b, const char *msg)
+{
+    size_t len = strlen(msg);
+    bool cut = len + 1 == sizeof((struct cel_err *)NULL)->msg;
+    for (size_t i = 0; i < b->n_said; i++)
+        if (cut ? strncmp(b->said[i], msg, len) == 0 : strcmp(b->said[i], msg) == 0)
+            return true;
+    return false;
+}
+
 static void text_progress(struct batch *b, const struct op_event *ev)
 {
     if (b->quiet || b->batch_mode || !b->out_is_tty)
@@ -153,6 +176,7 @@ static void text_event(struct batch *b, const struct op_event *ev)
             return;
         clear_progress(b);
         fprintf(b->out, "%s\n", ev->text);
+        flush_out(b);
         return;
     case OP_EV_LOG: {
         if (ev->level < LOG_WARNING && (b->quiet || (ev->level == LOG_DEBUG && !b->debug)))
@@ -167,6 +191,10 @@ static void text_event(struct batch *b, const struct op_event *ev)
         else
             fprintf(f, "%s: %s%s%s\n", log_level_name(ev->level), ev->server ? ev->server : "",
                     ev->server ? ": " : "", ev->text);
+        if (f == b->out)
+            flush_out(b);
+        else if (ev->level >= LOG_ERROR)
+            remember_error(b, ev->text);
         return;
     }
     case OP_EV_RESULT: {
@@ -273,9 +301,16 @@ int batch_finish(struct batch *b, int rc, const struct cel_err *err)
     status = check_output(b, status);
     /* check --nagios: the plugin line on stdout is the whole report */
     if (rc < 0 && code != CEL_E_CHECK_CRITICAL) {
-        fprintf(b->err, "ERROR: %s\n", err->msg[0] ? err->msg : cel_code_text(code));
+        const char *msg = err->msg[0] ? err->msg : cel_code_text(code);
+        if (!already_said(b, msg))
+            fprintf(b->err, "ERROR: %s\n", msg);
         if (err->hint[0])
             fprintf(b->err, "HINT: %s\n", err->hint);
     }
+    for (size_t i = 0; i < b->n_said; i++)
+        free(b->said[i]);
+    free(b->said);
+    b->said = NULL;
+    b->n_said = 0;
     return status;
 }
