@@ -104,26 +104,32 @@ static void clear_progress(struct batch *b)
     }
 }
 
-/* Keep the text of an error printed as it happened: the final report
- * does not print the same text again (a configuration error is both a
- * diagnostic and the reason loading failed; a backup reports its failure
- * as it happens). */
-static void remember_error(struct batch *b, const char *text)
+/* Keep an error printed as it happened (its server, "" for none, and its
+ * text): it is not printed again, neither as the final error (a
+ * configuration error is both a diagnostic and the reason loading failed; a
+ * backup reports its failure as it happens) nor as a later log line (backup
+ * all logs each server's error after that server has reported it). */
+static void remember_error(struct batch *b, const char *server, const char *text)
 {
     b->said = cel_xrealloc_array(b->said, b->n_said + 1, sizeof *b->said);
-    b->said[b->n_said++] = cel_xstrdup(text);
+    b->said[b->n_said].server = cel_xstrdup(server ? server : "");
+    b->said[b->n_said++].text = cel_xstrdup(text);
 }
 
-/* Whether msg (an op's error) was printed already. A message that filled
- * struct cel_err's buffer was cut: it counts when a printed text starts
- * with it. */
-static bool already_said(const struct batch *b, const char *msg)
+/* Whether text was printed already as an error of server (NULL: of any
+ * server). An op's error that filled struct cel_err's buffer was cut: it
+ * counts when a printed text starts with it. */
+static bool already_said(const struct batch *b, const char *server, const char *text)
 {
-    size_t len = strlen(msg);
+    size_t len = strlen(text);
     bool cut = len + 1 == sizeof((struct cel_err *)NULL)->msg;
-    for (size_t i = 0; i < b->n_said; i++)
-        if (cut ? strncmp(b->said[i], msg, len) == 0 : strcmp(b->said[i], msg) == 0)
+    for (size_t i = 0; i < b->n_said; i++) {
+        const struct batch_said *s = &b->said[i];
+        if (server && strcmp(s->server, server) != 0)
+            continue;
+        if (cut ? strncmp(s->text, text, len) == 0 : strcmp(s->text, text) == 0)
             return true;
+    }
     return false;
 }
 
@@ -183,6 +189,8 @@ static void text_event(struct batch *b, const struct op_event *ev)
             return;
         if (ev->level == LOG_WARNING && b->quiet)
             return;
+        if (ev->level >= LOG_ERROR && already_said(b, ev->server ? ev->server : "", ev->text))
+            return;
         clear_progress(b);
         FILE *f = ev->level >= LOG_WARNING || ev->level == LOG_DEBUG ? b->err : b->out;
         if (ev->level == LOG_INFO)
@@ -194,7 +202,7 @@ static void text_event(struct batch *b, const struct op_event *ev)
         if (f == b->out)
             flush_out(b);
         else if (ev->level >= LOG_ERROR)
-            remember_error(b, ev->text);
+            remember_error(b, ev->server, ev->text);
         return;
     }
     case OP_EV_RESULT: {
@@ -302,13 +310,15 @@ int batch_finish(struct batch *b, int rc, const struct cel_err *err)
     /* check --nagios: the plugin line on stdout is the whole report */
     if (rc < 0 && code != CEL_E_CHECK_CRITICAL) {
         const char *msg = err->msg[0] ? err->msg : cel_code_text(code);
-        if (!already_said(b, msg))
+        if (!already_said(b, NULL, msg))
             fprintf(b->err, "ERROR: %s\n", msg);
         if (err->hint[0])
             fprintf(b->err, "HINT: %s\n", err->hint);
     }
-    for (size_t i = 0; i < b->n_said; i++)
-        free(b->said[i]);
+    for (size_t i = 0; i < b->n_said; i++) {
+        free(b->said[i].server);
+        free(b->said[i].text);
+    }
     free(b->said);
     b->said = NULL;
     b->n_said = 0;

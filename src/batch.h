@@ -24,6 +24,11 @@
 
 enum batch_format { BATCH_TEXT, BATCH_JSON };
 
+/* An error printed as it happened: its server ("" for none) and text. */
+struct batch_said {
+    char *server, *text;
+};
+
 struct batch {
     enum batch_format format;
     bool quiet, debug, batch_mode;
@@ -31,8 +36,8 @@ struct batch {
     bool out_is_tty;
     bool progress_line; /* a progress bar is on screen and must be cleared */
     int out_errno;      /* the first error writing to out, 0 when none */
-    char **said;        /* text mode: the errors printed so far, which the
-                           final report does not repeat */
+    struct batch_said *said; /* text mode: the errors printed so far, which
+                                are not printed again */
     size_t n_said;
 };
 

@@ -9,7 +9,10 @@
 #      stdout and stderr redirected to the SAME file: the lines come in the
 #      order they happened (the phases before the ERROR they led to), and
 #      rsync's error is in the file once, not three times; the same in
-#      --batch mode.
+#      --batch mode;
+#   3. `backup all` with two servers on that cluster, both failing: each
+#      server's failure is printed once (backup all used to print the
+#      second one's again after it).
 # Needs root (the cluster runs as postgres, the tmpfs is mounted).
 # Run: tests/run.sh tests/integration/t_output.sh
 # shellcheck source-path=SCRIPTDIR
@@ -18,7 +21,7 @@ set -u
 . "$(dirname "$0")/lib/common.sh"
 . "$(dirname "$0")/lib/backup.sh"
 harness_init || exit 1
-tap_plan 15
+tap_plan 19
 
 # count TEXT FILE - the number of lines of FILE containing TEXT (no regex)
 count() { grep -cF -- "$1" "$2"; }
@@ -72,3 +75,19 @@ check_log "to a file" "$T/log1"
 rm -rf "${home:?}/main/base/"* # the failed copy filled the filesystem
 "$CELLAR" -c "$conf" --batch backup main >"$T/log2" 2>&1
 check_log "--batch" "$T/log2"
+
+# ---- 3. backup all, two servers failing -------------------------------------------------------
+rm -rf "${home:?}/main/base/"*
+# twin's directory is on a full filesystem of its own, so that it fails as
+# main does (in the copy), and not earlier for lack of room main left
+mkdir -p "$T/twin" && mount -t tmpfs -o size=4m cellar-test "$T/twin" ||
+    tap_bail "cannot mount a tmpfs on $T/twin"
+harness_at_exit umount "$T/twin"
+printf '\n[twin]\ndescription = "the same cluster"\nconninfo = host=127.0.0.1 port=%s user=postgres dbname=postgres\nbackup_method = local-rsync\narchiver = off\nbackup_directory = %s\n' \
+    "$(_pg_get main PORT)" "$T/twin" >>"$conf"
+"$CELLAR" -c "$conf" backup all >"$T/log3" 2>&1
+is "$?" 1 "backup all exits 1"
+diag "$(cut -c1-300 "$T/log3")"
+is "$(grep -c '^ERROR: main: backup .* FAILED' "$T/log3")" 1 "main's failure is printed once"
+is "$(grep -c '^ERROR: twin: backup .* FAILED' "$T/log3")" 1 "twin's failure is printed once"
+is "$(count "ERROR:" "$T/log3")" 2 "two ERROR lines in all"
