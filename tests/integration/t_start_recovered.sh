@@ -149,6 +149,7 @@ recover_ok "recover to the end of the WAL, for barman" --tablespace "tbs1:$T/r5_
 printf '\n[spare]\ndescription = "a second server"\nconninfo = host=127.0.0.1 port=1 user=postgres\n' \
     >>"$conf"
 chown -R barman: "$d5" "$T/r5_tbs" || tap_bail "cannot give $d5 to barman"
+harness_at_exit "$CELLAR" stop-recovered "$d5" # should a failed check leave it running
 # sr_barman ARG... - sr, as the barman OS user
 sr_barman() {
     SR_OUT=$(cd / && runuser -u barman -- "$CELLAR" -c "$conf" -f json start-recovered "$@" \

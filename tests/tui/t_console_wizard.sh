@@ -68,6 +68,7 @@ wait_screen "The same recovery from a shell:" 30 >/dev/null
 keys Enter
 ok "the recovery runs to its end screen" wait_screen "is recovered into" 120
 touch "$d/standby.signal" # a standby: its recovery never ends, start-recovered waits
+harness_at_exit "$CELLAR" stop-recovered "$d" # should Esc leave it running
 keys s
 wait_screen "> SELECT datname" >/dev/null
 keys Enter
