@@ -15,7 +15,12 @@
 #      the wait, and the copy's postmaster is gone (start-recovered stopped
 #      it);
 #   3. closing the wizard, the recovery it ran is in the activity pane, ok,
-#      as any other operation.
+#      as any other operation;
+#   4. the console run by the barman OS user (uid 103, barman_user = barman,
+#      the catalogue given to it; barman is no role of the cluster, made
+#      with initdb -U postgres): the wizard's recovery, then `s` queries the
+#      copy as postgres, the user= of the server's conninfo, and shows its
+#      rows (it used to connect as barman and wait 600 s); `x` stops it.
 # Needs root (the cluster runs as postgres). Run: tests/run.sh tests/tui/t_console_wizard.sh
 # shellcheck source-path=SCRIPTDIR
 set -u
@@ -25,7 +30,7 @@ set -u
 . "$(dirname "$0")/../integration/lib/recover.sh"
 harness_init || exit 1
 . "$(dirname "$0")/lib/console.sh"
-tap_plan 13
+tap_plan 17
 
 command -v tmux >/dev/null || tap_bail "tmux is not installed"
 rec_cluster "console wizard cluster" 1 \
@@ -91,4 +96,38 @@ keys q
 ok "q closes the wizard back to the console" wait_screen "Activity"
 like "$(screen_row "recover main $d")" "ok +recover main $d" \
     "the wizard's recovery is in the activity pane, ok"
+keys q
+wait_screen "console-exited=0" >/dev/null
+
+# ---- 4. the console and the wizard as the barman OS user ------------------------------------
+conf2=$T/barman.conf
+sed 's/^barman_user = .*/barman_user = barman/' "$conf" >"$conf2" && chmod 0644 "$conf2"
+d2=$T/bcopy
+{ chown -R barman: "$home" && touch "$T/cellar.log" && chown barman: "$T/cellar.log" &&
+    mkdir "$d2" "$d2-tbs" && chown barman: "$d2" "$d2-tbs"; } || tap_bail "cannot give the files to barman"
+harness_at_exit "$CELLAR" stop-recovered "$d2"
+console_start 120x40 "runuser -u barman -- ./cellar -c $(printf %q "$conf2")"
+wait_screen "Servers" >/dev/null
+keys r
+wait_screen "Which server's backups" >/dev/null
+keys Enter
+wait_screen "Recoverable window:" >/dev/null
+keys Enter
+wait_screen 'Chosen as `recover ... auto` does' >/dev/null
+keys Enter
+wait_screen "Data directory" >/dev/null
+keys C-u "$d2" Down "$d2-tbs" Enter
+wait_screen "Target action" 30 >/dev/null
+keys Enter
+wait_screen "The same recovery from a shell:" 30 >/dev/null
+keys Enter
+ok "as barman, the wizard's recovery runs to its end screen" wait_screen "is recovered into" 120
+keys s
+wait_screen "> SELECT datname" >/dev/null
+keys C-u "SELECT current_user || ' sees ' || string_agg(tag, ' ' ORDER BY id) AS who FROM t" Enter
+ok "s queries the copy as postgres, the user= of the server's conninfo" \
+    wait_screen "postgres sees p0 a" 120
+is "$(stat -c %U "$d2")" barman "the copy is barman's (it ran it)"
+keys x
+ok "x stops it" wait_screen "the copy is stopped" 60
 keys q
