@@ -29,15 +29,15 @@ struct tui_job {
     uint64_t bytes_done, bytes_total, files_done, files_total;
     double rate;
     char *current;
-    char *outcome;  /* when finished: "ok" or the error message (and hint) */
-    int code;       /* when FAILED: the child's error number (its end event's
-                       error.number), CEL_E_PROC when it reported none */
-    json_t *result; /* data of the result events, NULL when none: a result
-                       of the same command as the one before, both objects,
-                       is merged into it (`check all` gives one result per
-                       server, keyed by its name); any other replaces it */
+    char *outcome;   /* when finished: "ok" or the error message (and hint) */
+    int code;        /* when FAILED: the child's error number (its end event's
+                        error.number), CEL_E_PROC when it reported none */
+    json_t *result;  /* data of the result events, NULL when none: a result
+                        of the same command as the one before, both objects,
+                        is merged into it (`check all` gives one result per
+                        server, keyed by its name); any other replaces it */
     char *result_command;
-    char **log; /* every event as text and every stderr line */
+    char **log;      /* every event as text and every stderr line */
     size_t n_log;
     char **warnings; /* the text of its log events at WARNING and above */
     size_t n_warnings;
@@ -46,8 +46,8 @@ struct tui_job {
     /* the console's bookkeeping: what it has already applied to its model */
     unsigned seen_phases;
     bool seen_end;
-    unsigned changes; /* bumped whenever something visible changed */
-    unsigned phases;  /* bumped on each phase event (the model may have changed) */
+    unsigned changes;  /* bumped whenever something visible changed */
+    unsigned phases;   /* bumped on each phase event (the model may have changed) */
 };
 
 /* Feed one line of the child's output (stream 1: JSON events, 2: stderr). */
