@@ -76,6 +76,10 @@ int op_select_servers(const struct op_ctx *ctx, const char *arg, bool include_di
                     (*skipped)++;
                 continue;
             }
+            if (!s->active && !include_disabled) {
+                op_log(ctx, LOG_INFO, s->name, "skipped: the server is inactive (active = false)");
+                continue;
+            }
             list[(*n)++] = s;
         }
         *out = list;
@@ -98,6 +102,12 @@ int op_select_servers(const struct op_ctx *ctx, const char *arg, bool include_di
         int rc = cel_err_set(err, CEL_E_CONFIG,
                              "server '%s' is disabled by configuration errors", arg);
         cel_err_hint(err, "Fix the errors reported for [%s] in '%s'.", arg, cfg->path);
+        return rc;
+    }
+    if (!s->active && !include_disabled) {
+        int rc = cel_err_set(err, CEL_E_CONFIG, "server '%s' is inactive (active = false)", arg);
+        cel_err_hint(err, "Set active = true in [%s] of '%s' to run this command on it.", arg,
+                     cfg->path);
         return rc;
     }
     const struct cfg_server **list = cel_xcalloc(2, sizeof *list);

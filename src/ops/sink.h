@@ -81,10 +81,12 @@ void op_result(const struct op_ctx *ctx, const struct op_result *result);
 
 /* Resolve a SERVER argument: a name, or "all" for every server. *out is a
  * new array of pointers into ctx->cfg (the caller frees the array). Unless
- * include_disabled, a server disabled by configuration errors is refused
- * when named (-CEL_E_CONFIG) and skipped with an error event under "all"
- * (*skipped counts them). An unknown name is -CEL_E_NOT_FOUND listing the
- * configured servers. */
+ * include_disabled (the commands that report on servers), a server disabled
+ * by configuration errors is refused when named (-CEL_E_CONFIG) and skipped
+ * with an error event under "all" (*skipped counts them); an inactive one
+ * (active = false) is refused when named (-CEL_E_CONFIG) and left out of
+ * "all" with an info event only, the DBA's choice being no error. An
+ * unknown name is -CEL_E_NOT_FOUND listing the configured servers. */
 int op_select_servers(const struct op_ctx *ctx, const char *arg, bool include_disabled,
                       const struct cfg_server ***out, size_t *n, size_t *skipped,
                       struct cel_err *err);
