@@ -66,25 +66,6 @@ static void install_cancel_handlers(const char *command)
         sigaction(sigs[i], &sa, NULL);
 }
 
-/* Started as root, cellar becomes barman_user before it opens the log or
- * touches barman_home (core/priv.h has the whole rule), except for the
- * commands whose job is a PostgreSQL data directory for another user:
- * recover (and its wizard) and start-recovered write nothing in
- * barman_home, and as root they hand the destination to PostgreSQL's user
- * (chown), which barman_user could not do. */
-static bool keeps_root(const char *command)
-{
-    return strcmp(command, "recover") == 0 || strcmp(command, "start-recovered") == 0;
-}
-
-/* Become barman_user for command (see keeps_root); the log file a command
- * that kept root creates is given to barman_user. */
-static int become_barman_user(const struct cfg *cfg, const char *command, struct priv_user *u,
-                              struct cel_err *err)
-{
-    return priv_become(cfg->global.barman_user, keeps_root(command), u, err);
-}
-
 /* Value of an option written "-x V", "-xV", "--name V" or "--name=V";
  * prefix_len is the length of "--name" (a short option is 2 bytes long and
  * must not be read that far). */
@@ -197,8 +178,8 @@ static int run_console(const struct globals *g, struct batch *out, const char *w
         struct strbuf searched = {0};
         found = cfg_find_default(&searched);
         if (!found) {
-            int rc =
-                tui_run(&(struct tui_opts){.searched = sb_str(&searched), .theme = g->theme}, &err);
+            int rc = tui_run(&(struct tui_opts){.searched = sb_str(&searched), .theme = g->theme},
+                             &err);
             sb_free(&searched);
             return batch_finish(out, rc, &err);
         }
@@ -213,15 +194,15 @@ static int run_console(const struct globals *g, struct batch *out, const char *w
         cfg_free(cfg);
         return batch_finish(out, rc, &err);
     }
-    struct priv_user user;
-    rc = become_barman_user(cfg, wizard_server ? "recover" : "console", &user, &err);
+    /* started as root: become barman_user first (core/priv.h) */
+    rc = priv_become(cfg->global.barman_user, &err);
     if (rc < 0) {
         cfg_free(cfg);
         return batch_finish(out, rc, &err);
     }
     log_set_level(g->debug ? LOG_DEBUG : (enum log_level)cfg->global.log_level);
-    if (cfg->global.log_file && log_open(cfg->global.log_file, &(struct cel_err){0}) == 0)
-        priv_give(&user, cfg->global.log_file);
+    if (cfg->global.log_file)
+        log_open(cfg->global.log_file, &(struct cel_err){0});
     if (wizard_server && !cfg_server_find(cfg, wizard_server)) {
         rc = cel_err_set(&err, CEL_E_USAGE, "recover --wizard: no server called '%s' in %s",
                          wizard_server, cfg->path ? cfg->path : "the configuration");
@@ -311,8 +292,9 @@ int main(int argc, char **argv)
             cfg_free(cfg);
             return batch_finish(&out, rc, &err);
         }
-        struct priv_user user;
-        rc = become_barman_user(cfg, cmd->name, &user, &err);
+        /* started as root: become barman_user before the log or
+         * barman_home is touched (core/priv.h) */
+        rc = priv_become(cfg->global.barman_user, &err);
         if (rc < 0) {
             cfg_free(cfg);
             return batch_finish(&out, rc, &err);
@@ -323,8 +305,6 @@ int main(int argc, char **argv)
             if (log_open(cfg->global.log_file, &log_err) < 0) {
                 struct op_event ev = {.kind = OP_EV_LOG, .level = LOG_WARNING, .text = log_err.msg};
                 batch_event(&out, &ev);
-            } else {
-                priv_give(&user, cfg->global.log_file);
             }
         }
     }

@@ -11,7 +11,6 @@
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "priv.h"
@@ -51,11 +50,8 @@ static int switch_to(const struct passwd *pw, struct cel_err *err)
     return 0;
 }
 
-int priv_become(const char *name, bool keep_root, struct priv_user *out, struct cel_err *err)
+int priv_become(const char *name, struct cel_err *err)
 {
-    struct priv_user u = {0};
-    if (out)
-        *out = u;
     if (!name || !*name)
         return 0;
     errno = 0;
@@ -68,37 +64,16 @@ int priv_become(const char *name, bool keep_root, struct priv_user *out, struct 
                           "that user; nothing was written.");
         return rc;
     }
-    u.uid = pw->pw_uid;
-    u.gid = pw->pw_gid;
-    int rc = 0;
-    if (pw->pw_uid == geteuid() || pw->pw_uid == 0) {
-        /* already barman_user, or barman_user is root: nothing changes */
-    } else if (geteuid() == 0 && keep_root) {
-        u.kept_root = true;
-    } else if (geteuid() == 0) {
-        rc = switch_to(pw, err);
-        u.switched = rc == 0;
-    } else {
-        char me[64];
-        whoami(me, sizeof me);
-        rc = cel_err_set(err, CEL_E_USAGE, "cellar runs as barman_user '%s', not as '%s'",
+    if (pw->pw_uid == geteuid() || pw->pw_uid == 0)
+        return 0; /* already barman_user, or barman_user is root: nothing changes */
+    if (geteuid() == 0)
+        return switch_to(pw, err);
+    char me[64];
+    whoami(me, sizeof me);
+    int rc = cel_err_set(err, CEL_E_USAGE, "cellar runs as barman_user '%s', not as '%s'",
                          pw->pw_name, me);
-        cel_err_hint(err,
-                     "Run it as that user (sudo -u %s cellar ...), or as root, which "
-                     "switches to it.",
-                     pw->pw_name);
-    }
-    if (out)
-        *out = u;
+    cel_err_hint(err,
+                 "Run it as that user (sudo -u %s cellar ...), or as root, which switches to it.",
+                 pw->pw_name);
     return rc;
-}
-
-int priv_give(const struct priv_user *u, const char *path)
-{
-    struct stat st;
-    if (!u->kept_root || !path || lstat(path, &st) < 0)
-        return 0;
-    if (S_ISLNK(st.st_mode) || st.st_uid != 0)
-        return 0;
-    return lchown(path, u->uid, u->gid);
 }
