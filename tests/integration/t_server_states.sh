@@ -15,7 +15,7 @@ set -u
 . "$(dirname "$0")/lib/tap.sh"
 . "$(dirname "$0")/lib/common.sh"
 harness_init || exit 1
-tap_plan 54
+tap_plan 51
 
 conf=$T/cellar.conf
 cat >"$conf" <<EOF
@@ -39,13 +39,12 @@ run() { # run CMD... - capture OUT and RC
     RC=$?
 }
 
-# the commands that do something to a server or read its catalogue: refused
-# by name with exit status 2, for both kinds of server
+# the commands that do something with a server: refused by name with exit
+# status 2, for both kinds of server
 operations=(
     "archive-wal S" "backup S" "delete S 20250101T000000" "get-wal S 000000010000000000000001"
-    "list-backup S" "list-files S 20250101T000000" "put-wal S $T/000000010000000000000001"
-    "rebuild-xlogdb S" "recover S 20250101T000000 $T/dest" "show-backup S latest"
-    "switch-wal S" "verify-backup S 20250101T000000"
+    "put-wal S $T/000000010000000000000001" "rebuild-xlogdb S"
+    "recover S 20250101T000000 $T/dest" "switch-wal S" "verify-backup S 20250101T000000"
 )
 for cmd in "${operations[@]}"; do
     # shellcheck disable=SC2086 # the words of the command line
@@ -59,9 +58,28 @@ done
 ok "no operation touched the inactive server's directories" test ! -e "$T/home/off"
 ok "nor recovered anything" test ! -e "$T/dest"
 
+# the listings of the catalogue serve an inactive server (the console shows
+# its backups), not a disabled one
+run list-backup off
+is "$RC" 0 "list-backup on an inactive server: exit 0"
+for cmd in "show-backup S latest" "list-files S 20250101T000000"; do
+    # shellcheck disable=SC2086
+    run ${cmd//S/off}
+    like "$OUT" "ERROR: unknown backup '[0-9a-zT]+' for server 'off'" \
+        "${cmd%% *} on an inactive server looks for the backup (there is none)"
+    # shellcheck disable=SC2086
+    run ${cmd//S/bad}
+    is "$RC" 2 "${cmd%% *} on a disabled server: exit 2"
+done
+run list-backup bad
+is "$RC" 2 "list-backup on a disabled server: exit 2"
+run list-backup all
+is "$RC" 2 "list-backup all: exit 2 (the disabled server)"
+unlike "$OUT" "off: skipped" "list-backup all lists the inactive server too"
+
 # 'all': the inactive server is left out without an error, the disabled one
 # is reported and makes the exit status 2
-for cmd in archive-wal backup list-backup rebuild-xlogdb; do
+for cmd in archive-wal backup rebuild-xlogdb; do
     run "$cmd" all
     is "$RC" 2 "$cmd all: exit 2 (the disabled server)"
     like "$OUT" "off: skipped: the server is inactive \\(active = false\\)" "$cmd all leaves the inactive server out"
