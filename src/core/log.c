@@ -19,9 +19,8 @@ static const char *const level_names[] = {"DEBUG", "INFO", "WARNING", "ERROR", "
 
 int log_open(const char *path, struct cel_err *err)
 {
-    /* O_NOFOLLOW: the log's directory may belong to barman_user while a
-     * command that keeps root (recover) writes it; a link there must not
-     * make root append to another file */
+    /* O_NOFOLLOW: a link planted where the log lives (a directory other
+     * users may write) must not make cellar append to another file */
     int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0)
         return cel_err_sys(err, CEL_E_IO, errno, "cannot open log file '%s'", path);

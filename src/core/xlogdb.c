@@ -178,9 +178,7 @@ int xdb_append(const char *wals_dir, const struct xdb_entry *entries, size_t n,
     struct stat st;
     if (fd < 0 && errno == ELOOP) {
         rc = cel_err_sys(err, CEL_E_IO, errno,
-                         "'%s' is a symbolic link: cellar does not write "
-                         "through links",
-                         path);
+                         "'%s' is a symbolic link: cellar does not write through links", path);
         cel_err_hint(err, "Remove the link; 'cellar rebuild-xlogdb' writes a new index.");
         goto out;
     }
