@@ -13,14 +13,15 @@
 # non-root user is refused; check's ssh fix names barman's key and postgres
 # on the database host; symbolic links planted in barman_home are not
 # followed (a link in incoming/ goes to errors/, xlog.db is not appended
-# through a link); recover as root works as barman too.
+# through a link, nothing is archived under a wals/<hash> link); recover as
+# root works as barman too.
 # Run: tests/run.sh tests/integration/t_barman_user.sh
 # shellcheck source-path=SCRIPTDIR
 set -u
 . "$(dirname "$0")/lib/tap.sh"
 . "$(dirname "$0")/lib/common.sh"
 harness_init || exit 1
-tap_plan 45
+tap_plan 50
 
 [ "$(id -u)" -eq 0 ] || tap_bail "needs root (the point is root becoming barman)"
 id barman >/dev/null 2>&1 || tap_bail "needs the barman OS user"
@@ -181,6 +182,22 @@ as_barman rm "$home/two/wals/xlog.db"
 as_barman mv "$T/outside/xlog.db.real" "$home/two/wals/xlog.db"
 ok "with the link replaced by the real file, archive-wal archives it" "$CELLAR" -c "$conf" archive-wal two
 ok "incoming/ of two is empty again" test -z "$(ls "$home/two/incoming")"
+
+# ---- nor written under a wals/<hash> directory that is a symbolic link ---------------
+hashdir=$(ls -d "$home/two/wals/"*/ | head -1)
+hashdir=${hashdir%/}
+as_barman mv "$hashdir" "$T/outside/hash"
+as_barman ln -s "$T/outside/hash" "$hashdir"
+before=$(ls "$T/outside/hash" | wc -l)
+ok "WAL waits in incoming/ of two again" make_wal
+run "$CELLAR" -c "$conf" archive-wal two
+like "$OUT" "'$hashdir' is a symbolic link: cellar does not archive through links" \
+    "archive-wal refuses to archive into a wals/<hash> directory that is a link"
+is "$(ls "$T/outside/hash" | wc -l)" "$before" "nothing was written where the link points"
+ok "the WAL is still waiting in incoming/" test -n "$(ls "$home/two/incoming")"
+as_barman rm "$hashdir"
+as_barman mv "$T/outside/hash" "$hashdir"
+ok "with the directory back, archive-wal archives it" "$CELLAR" -c "$conf" archive-wal two
 
 # ---- recover as root runs as barman too (it archives incoming/ first) ---------------
 ok "WAL waits in incoming/ of one" make_wal
