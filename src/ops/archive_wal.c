@@ -85,7 +85,6 @@ struct run {
     const struct op_ctx *ctx;
     const struct cfg_server *s;
     struct comp_opts opts;
-    unsigned char magic[COMP_MAGIC_MAX];
     struct item *items;
     size_t n;
     struct xdb index; /* xlog.db as the run started */
@@ -445,7 +444,7 @@ static int commit(struct run *run, const struct prep *res, const int *status,
     if (rc < 0)
         return rc;
     struct xdb index;
-    rc = xdb_read(s->wals_directory, &index, err);
+    rc = op_xdb_read_repair(ctx, s, &index, err);
     if (rc < 0) {
         lock_release(lock);
         return rc;
@@ -596,10 +595,17 @@ int op_archive_server(const struct op_ctx *ctx, const struct cfg_server *s, int 
         return rc;
 
     struct run run = {.ctx = ctx, .s = s};
-    op_comp_opts(s, &run.opts, run.magic);
+    op_comp_opts(s, &run.opts);
     run.sysid = op_server_sysid(s);
     remove_stale_temps(&run);
-    rc = xdb_load(s->wals_directory, lock_dir, s->name, &run.index, err);
+    struct lock *xlock = NULL;
+    rc = xdb_lock(lock_dir, s->name, &xlock, err);
+    if (rc == 0) {
+        /* a last line cut short by a killed writer is repaired here, so
+         * that one damaged line does not stop archiving */
+        rc = op_xdb_read_repair(ctx, s, &run.index, err);
+        lock_release(xlock);
+    }
     if (rc == 0)
         rc = collect(&run, sum, err);
     if (rc == 0 && run.n > 0) {
