@@ -15,7 +15,9 @@
  *     checked on its decompressed bytes); a file already in the archive is
  *     compared with the archived copy; the rest is compressed with the
  *     server's compression into a hidden temporary file beside its final
- *     place in wals/<hash>/, fsynced, given the incoming file's mtime; the
+ *     place in wals/<hash>/ (a file stored uncompressed is hard-linked
+ *     there instead, not copied, when incoming/ is on the same
+ *     filesystem), fsynced, given the incoming file's mtime; the
  *     incoming file's page cache is dropped (it is not read again).
  *  3. In the parent, in WAL order, under the xlogdb lock: each temporary is
  *     renamed into place, the directories are fsynced, the xlog.db lines are
@@ -105,6 +107,34 @@ static void reason(struct prep *r, const char *fmt, ...)
 static double mtime_of(const struct stat *st)
 {
     return (double)st->st_mtim.tv_sec + (double)st->st_mtim.tv_nsec / 1e9;
+}
+
+/* An uncompressed file needs no copy: link the incoming file as the
+ * temporary (the commit renames it into place, as for a compressed one, so
+ * the crash analysis above holds: until the incoming name is removed, both
+ * names reach the same bytes) and fsync it. 1 when incoming/ is on another
+ * filesystem (the caller copies), else 0 or -CEL_E_IO. */
+static int link_plain(const struct item *it, uint64_t *size, struct cel_err *err)
+{
+    if (unlink(it->tmp) < 0 && errno != ENOENT)
+        return cel_err_sys(err, CEL_E_IO, errno, "cannot remove '%s'", it->tmp);
+    if (link(it->src, it->tmp) < 0) {
+        if (errno == EXDEV || errno == EPERM || errno == EMLINK)
+            return 1;
+        return cel_err_sys(err, CEL_E_IO, errno, "cannot link '%s' to '%s'", it->src, it->tmp);
+    }
+    int fd = open(it->tmp, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    int rc = 0;
+    if (fd < 0 || fstat(fd, &st) < 0 || fsync(fd) < 0)
+        rc = cel_err_sys(err, CEL_E_IO, errno, "cannot fsync '%s'", it->tmp);
+    else
+        *size = (uint64_t)st.st_size;
+    if (fd >= 0)
+        close(fd);
+    if (rc < 0)
+        unlink(it->tmp);
+    return rc;
 }
 
 /* A file that arrives compressed is checked on its decompressed bytes:
@@ -238,7 +268,12 @@ static void prepare_content(const struct run *run, const struct item *it, struct
     /* a file that arrives compressed is stored as it is */
     enum comp_kind kind = in_kind != COMP_NONE ? COMP_NONE : (enum comp_kind)run->s->compression;
     uint64_t out_size = 0;
-    if (comp_compress_file(kind, it->src, it->tmp, &run->opts, &out_size, &err) < 0) {
+    int linked = kind == COMP_NONE ? link_plain(it, &out_size, &err) : 1;
+    if (linked < 0) {
+        reason(r, "%s", err.msg);
+        return;
+    }
+    if (linked == 1 && comp_compress_file(kind, it->src, it->tmp, &run->opts, &out_size, &err) < 0) {
         reason(r, "%s", err.msg);
         return;
     }
