@@ -3,7 +3,9 @@
  * original bytes, for restore_command = 'cellar get-wal SERVER %f > %p'.
  *
  * The file is found at its archived place (wals/<hash>/NAME, or wals/NAME
- * for a history file), decompressed by its magic bytes, and written to the
+ * for a history file), decompressed by its magic bytes (op_archived_kind:
+ * a file taken as custom-compressed without custom_decompression_filter is
+ * refused, and nothing is written), and written to the
  * descriptor given (standard output) or, with --output-directory, to
  * DIR/NAME through a temporary file, fsync and rename, so PostgreSQL never
  * sees half a segment. A file the archive does not have is NOT_FOUND (exit
