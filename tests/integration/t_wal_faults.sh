@@ -444,7 +444,7 @@ for ((r = 0; r < HOLD_ROUNDS; r++)); do
     got="rc=$rc $(state "$hw" "$hin") tmps: $(hidden_files "$hw" | sed 's|.*/\.||; s|\.cellar-tmp$||' | sort | tr '\n' ' ')"
     want="rc=137 incoming=$((${#new[@]} + ${#old[@]})) tmp=$((k + jobs)) archived=$((r * per)) indexed=$((r * per)) tmps: $(printf '%s ' "${new[@]:0:k+jobs}")"
     [ "$got" = "$want" ] || exact+="round $r ($jobs workers, held from $from): got $got; want $want"$'\n'
-    diag "round $r: $jobs workers, ${#new[@]} new files held from the $((k + 1))th: $got"
+    diag "round $r: $jobs workers, ${#new[@]} new files, held from file $((k + 1)) on: $got"
     release
     wait_for 10 group_gone "$pid" || { orphans=$((orphans + 1)); diag "round $r: workers outlived the archiver"; }
     "$CELLAR" -c "$conf" archive-wal hold >"$T/run.out" 2>&1 ||
