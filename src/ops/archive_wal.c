@@ -112,10 +112,17 @@ static double mtime_of(const struct stat *st)
 /* An uncompressed file needs no copy: link the incoming file as the
  * temporary (the commit renames it into place, as for a compressed one, so
  * the crash analysis above holds: until the incoming name is removed, both
- * names reach the same bytes) and fsync it. 1 when incoming/ is on another
- * filesystem (the caller copies), else 0 or -CEL_E_IO. */
+ * names reach the same bytes), make it 0600 as a copy would be, and fsync
+ * it. 1 when it must be copied instead: incoming/ is on another filesystem,
+ * or the file belongs to another user (the archive holds only files of the
+ * user cellar runs as); else 0 or -CEL_E_IO. */
 static int link_plain(const struct item *it, uint64_t *size, struct cel_err *err)
 {
+    struct stat st;
+    if (stat(it->src, &st) < 0)
+        return cel_err_sys(err, CEL_E_IO, errno, "cannot stat '%s'", it->src);
+    if (st.st_uid != geteuid())
+        return 1;
     if (unlink(it->tmp) < 0 && errno != ENOENT)
         return cel_err_sys(err, CEL_E_IO, errno, "cannot remove '%s'", it->tmp);
     if (link(it->src, it->tmp) < 0) {
@@ -124,10 +131,9 @@ static int link_plain(const struct item *it, uint64_t *size, struct cel_err *err
         return cel_err_sys(err, CEL_E_IO, errno, "cannot link '%s' to '%s'", it->src, it->tmp);
     }
     int fd = open(it->tmp, O_RDONLY | O_CLOEXEC);
-    struct stat st;
     int rc = 0;
-    if (fd < 0 || fstat(fd, &st) < 0 || fsync(fd) < 0)
-        rc = cel_err_sys(err, CEL_E_IO, errno, "cannot fsync '%s'", it->tmp);
+    if (fd < 0 || fstat(fd, &st) < 0 || fchmod(fd, 0600) < 0 || fsync(fd) < 0)
+        rc = cel_err_sys(err, CEL_E_IO, errno, "cannot chmod or fsync '%s'", it->tmp);
     else
         *size = (uint64_t)st.st_size;
     if (fd >= 0)
@@ -273,7 +279,8 @@ static void prepare_content(const struct run *run, const struct item *it, struct
         reason(r, "%s", err.msg);
         return;
     }
-    if (linked == 1 && comp_compress_file(kind, it->src, it->tmp, &run->opts, &out_size, &err) < 0) {
+    if (linked == 1 &&
+        comp_compress_file(kind, it->src, it->tmp, &run->opts, &out_size, &err) < 0) {
         reason(r, "%s", err.msg);
         return;
     }

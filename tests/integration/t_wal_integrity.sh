@@ -15,7 +15,7 @@
 #   c. worse damage (a blank line): archive-wal fails naming file and line
 #      and rebuild-xlogdb, loses nothing, check reports it with that fix;
 #   d. with compression none the segment is moved into the archive (the
-#      same inode), not copied;
+#      same inode), not copied, unless it belongs to another user;
 #   e. `backup` (root, local-rsync) exits non-zero when its own archiving
 #      step fails, and keeps the backup.
 # Run: tests/run.sh tests/integration/t_wal_integrity.sh
@@ -25,7 +25,7 @@ set -u
 . "$(dirname "$0")/lib/common.sh"
 . "$(dirname "$0")/lib/backup.sh"
 harness_init || exit 1
-tap_plan 44
+tap_plan 46
 
 ref=$T/ref
 home=$T/home
@@ -187,9 +187,17 @@ put plain "${REF[5]}"
 inode=$(stat -c %i "$home/plain/incoming/${REF[5]}")
 as_barman archive-wal plain >"$T/out" 2>&1
 is "$?" 0 "archive-wal plain: one more segment"
-is "$(stat -c '%i %h' "$pw/${REF[5]:0:16}/${REF[5]}")" "$inode 1" \
-    "the archived file is the incoming file itself (same inode), and it has no other name"
+is "$(stat -c '%i %h %U %a' "$pw/${REF[5]:0:16}/${REF[5]}")" "$inode 1 barman 600" \
+    "the archived file is the incoming file itself (same inode, no other name), mode 0600"
 ok "get-wal returns it identical" get_identical plain "${REF[5]}"
+# a file of another user (root here) is copied: the archive holds barman's files only
+cp "$ref/${REF[6]}" "$home/plain/incoming/${REF[6]}" && chmod 0644 "$home/plain/incoming/${REF[6]}"
+inode=$(stat -c %i "$home/plain/incoming/${REF[6]}")
+as_barman archive-wal plain >"$T/out" 2>&1
+is "$?" 0 "archive-wal plain: a segment that belongs to root"
+f=$pw/${REF[6]:0:16}/${REF[6]}
+is "$([ "$(stat -c %i "$f")" != "$inode" ] && echo copied) $(stat -c '%U %a' "$f")" "copied barman 600" \
+    "is copied into a file of barman's, mode 0600"
 
 # --- e. backup: its archiving step fails ------------------------------------------------
 bhome=$T/bhome
