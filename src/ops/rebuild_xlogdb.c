@@ -18,9 +18,9 @@
  * op_xdb_read_repair is the same scan on a small scale: the archiver's
  * repair of a last xlog.db line that a killed writer cut short.
  */
-#include <time.h>
 #include <errno.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "lock.h"
 #include "ops.h"
