@@ -131,7 +131,7 @@ const struct cfg_option cfg_options[] = {
      "a shell command reading stdin and writing stdout",
      "compression command for compression = custom", 0, 0, NULL, "zstd -c"},
     {"custom_compression_magic", CFG_BOTH, CFG_T_MAGIC, SRV(custom_compression_magic), NULL,
-     "0x followed by hexadecimal digits",
+     "0x followed by 1 to 16 bytes in hexadecimal (an even number of digits)",
      "first bytes of a file compressed by custom_compression_filter", 0, 0, NULL, "0x28b52ffd"},
     {"custom_decompression_filter", CFG_BOTH, CFG_T_STRING, SRV(custom_decompression_filter), NULL,
      "a shell command reading stdin and writing stdout",

@@ -626,17 +626,6 @@ static void put_utf8(struct strbuf *sb, uint32_t cp)
     }
 }
 
-static int hex_value(unsigned char c)
-{
-    if (is_digit(c))
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Decode the escape whose backslash is at p->pos into sb; p->pos ends after
  * it. The caller has checked that a byte follows the backslash. */
 static int parse_escape(struct parser *p, struct strbuf *sb)
@@ -684,7 +673,7 @@ static int parse_escape(struct parser *p, struct strbuf *sb)
         const char *form = c == 'x' ? "\\xXX" : c == 'u' ? "\\uXXXX" : "\\UXXXXXXXX";
         uint32_t cp = 0;
         for (int i = 0; i < ndig; i++) {
-            int h = hex_value(peek(p));
+            int h = cel_hex_digit(peek(p));
             if (h < 0)
                 return fail(p, at, "truncated %s escape", form);
             cp = cp * 16 + (uint32_t)h;

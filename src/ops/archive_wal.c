@@ -15,7 +15,9 @@
  *     checked on its decompressed bytes); a file already in the archive is
  *     compared with the archived copy; the rest is compressed with the
  *     server's compression into a hidden temporary file beside its final
- *     place in wals/<hash>/, fsynced, given the incoming file's mtime; the
+ *     place in wals/<hash>/ (a file stored uncompressed is hard-linked
+ *     there instead, not copied, when incoming/ is on the same
+ *     filesystem), fsynced, given the incoming file's mtime; the
  *     incoming file's page cache is dropped (it is not read again).
  *  3. In the parent, in WAL order, under the xlogdb lock: each temporary is
  *     renamed into place, the directories are fsynced, the xlog.db lines are
@@ -88,7 +90,6 @@ struct run {
     const struct op_ctx *ctx;
     const struct cfg_server *s;
     struct comp_opts opts;
-    unsigned char magic[COMP_MAGIC_MAX];
     struct item *items;
     size_t n;
     struct xdb index; /* xlog.db as the run started */
@@ -109,6 +110,40 @@ static void reason(struct prep *r, const char *fmt, ...)
 static double mtime_of(const struct stat *st)
 {
     return (double)st->st_mtim.tv_sec + (double)st->st_mtim.tv_nsec / 1e9;
+}
+
+/* An uncompressed file needs no copy: link the incoming file as the
+ * temporary (the commit renames it into place, as for a compressed one, so
+ * the crash analysis above holds: until the incoming name is removed, both
+ * names reach the same bytes), make it 0600 as a copy would be, and fsync
+ * it. 1 when it must be copied instead: incoming/ is on another filesystem,
+ * or the file belongs to another user (the archive holds only files of the
+ * user cellar runs as); else 0 or -CEL_E_IO. */
+static int link_plain(const struct item *it, uint64_t *size, struct cel_err *err)
+{
+    struct stat st;
+    if (stat(it->src, &st) < 0)
+        return cel_err_sys(err, CEL_E_IO, errno, "cannot stat '%s'", it->src);
+    if (st.st_uid != geteuid())
+        return 1;
+    if (unlink(it->tmp) < 0 && errno != ENOENT)
+        return cel_err_sys(err, CEL_E_IO, errno, "cannot remove '%s'", it->tmp);
+    if (link(it->src, it->tmp) < 0) {
+        if (errno == EXDEV || errno == EPERM || errno == EMLINK)
+            return 1;
+        return cel_err_sys(err, CEL_E_IO, errno, "cannot link '%s' to '%s'", it->src, it->tmp);
+    }
+    int fd = open(it->tmp, O_RDONLY | O_CLOEXEC);
+    int rc = 0;
+    if (fd < 0 || fstat(fd, &st) < 0 || fchmod(fd, 0600) < 0 || fsync(fd) < 0)
+        rc = cel_err_sys(err, CEL_E_IO, errno, "cannot chmod or fsync '%s'", it->tmp);
+    else
+        *size = (uint64_t)st.st_size;
+    if (fd >= 0)
+        close(fd);
+    if (rc < 0)
+        unlink(it->tmp);
+    return rc;
 }
 
 /* A file that arrives compressed is checked on its decompressed bytes:
@@ -250,7 +285,13 @@ static void prepare_content(const struct run *run, const struct item *it, struct
     /* a file that arrives compressed is stored as it is */
     enum comp_kind kind = in_kind != COMP_NONE ? COMP_NONE : (enum comp_kind)run->s->compression;
     uint64_t out_size = 0;
-    if (comp_compress_file(kind, it->src, it->tmp, &run->opts, &out_size, &err) < 0) {
+    int linked = kind == COMP_NONE ? link_plain(it, &out_size, &err) : 1;
+    if (linked < 0) {
+        reason(r, "%s", err.msg);
+        return;
+    }
+    if (linked == 1 &&
+        comp_compress_file(kind, it->src, it->tmp, &run->opts, &out_size, &err) < 0) {
         reason(r, "%s", err.msg);
         return;
     }
@@ -479,7 +520,7 @@ static int commit(struct run *run, const struct prep *res, const int *status,
     if (rc < 0)
         return rc;
     struct xdb index;
-    rc = xdb_read(s->wals_directory, &index, err);
+    rc = op_xdb_read_repair(ctx, s, &index, err);
     if (rc < 0) {
         lock_release(lock);
         return rc;
@@ -630,10 +671,17 @@ int op_archive_server(const struct op_ctx *ctx, const struct cfg_server *s, int 
         return rc;
 
     struct run run = {.ctx = ctx, .s = s};
-    op_comp_opts(s, &run.opts, run.magic);
+    op_comp_opts(s, &run.opts);
     run.sysid = op_server_sysid(s);
     remove_stale_temps(&run);
-    rc = xdb_load(s->wals_directory, lock_dir, s->name, &run.index, err);
+    struct lock *xlock = NULL;
+    rc = xdb_lock(lock_dir, s->name, &xlock, err);
+    if (rc == 0) {
+        /* a last line cut short by a killed writer is repaired here, so
+         * that one damaged line does not stop archiving */
+        rc = op_xdb_read_repair(ctx, s, &run.index, err);
+        lock_release(xlock);
+    }
     if (rc == 0)
         rc = collect(&run, sum, err);
     if (rc == 0 && run.n > 0) {

@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "fmt.h"
+#include "lock.h"
 #include "ops.h"
 #include "pg.h"
 #include "proc.h"
@@ -216,17 +217,56 @@ static bool need_catalog(struct run *r, const char *name)
         return true;
     struct op_check_item *it = add(r, name, false);
     hint(it, "cannot read the catalogue: %s", r->cat_err.msg);
-    fix(it, "make '%s' and '%s' readable by %s", r->s->basebackups_directory, r->s->wals_directory,
-        whoami());
+    if (r->cat_err.code == CEL_E_FORMAT && r->cat_err.hint[0])
+        fix(it, "%s", r->cat_err.hint); /* a damaged file: what repairs it */
+    else
+        fix(it, "make '%s' and '%s' readable by %s", r->s->basebackups_directory,
+            r->s->wals_directory, whoami());
     return false;
 }
 
 /* ---- the checks, in Barman's order ----------------------------------------- */
 
+/* A damaged xlog.db stops archiving and every command that reads it: say
+ * where, and what repairs it. Returns true when it reported a failure. */
+static bool check_xlogdb_damage(struct run *r)
+{
+    if (r->have_cat || r->cat_err.code != CEL_E_FORMAT)
+        return false;
+    const struct cfg_server *s = r->s;
+    struct lock *l = NULL;
+    struct xdb db = {0};
+    struct xdb_cut cut = {0};
+    struct cel_err err = {0};
+    if (xdb_lock(r->ctx->cfg->global.barman_lock_directory, s->name, &l, &err) < 0)
+        return false;
+    int rc = xdb_read_cut(s->wals_directory, &db, &cut, &err);
+    lock_release(l);
+    xdb_free(&db);
+    if (rc == 0 && !cut.cut)
+        return false; /* the damage is elsewhere in the catalogue */
+    struct op_check_item *it = add(r, "WAL archive", false);
+    if (rc == 0) {
+        hint(it, "%s/xlog.db:%d: the last line was cut short (a writer was killed)",
+             s->wals_directory, cut.line);
+        fix(it,
+            "run 'cellar archive-wal %s' (it repairs a last line cut short and keeps the "
+            "damaged file) or 'cellar rebuild-xlogdb %s'",
+            s->name, s->name);
+    } else {
+        hint(it, "%s", err.msg);
+        fix(it, "run 'cellar rebuild-xlogdb %s': it writes xlog.db anew from the files in '%s'",
+            s->name, s->wals_directory);
+    }
+    return true;
+}
+
 /* WAL archive (shown only on failure): xlog.db exists and is not empty,
- * unless a backup waits for its WAL. */
+ * unless a backup waits for its WAL; and it is not damaged. */
 static void check_wal_archive(struct run *r)
 {
+    if (check_xlogdb_damage(r))
+        return;
     char *path = cel_xasprintf("%s/xlog.db", r->s->wals_directory);
     struct stat st;
     bool empty = stat(path, &st) != 0 || st.st_size == 0;
@@ -553,12 +593,48 @@ static bool run_filter(struct run *r, const char *option, const char *command, c
     return ok;
 }
 
+/* The archived files xlog.db records as custom-compressed: how many, and
+ * the first one's name. */
+static size_t custom_archived(const struct run *r, const char **first)
+{
+    size_t n = 0;
+    *first = NULL;
+    for (size_t i = 0; r->have_cat && i < r->cat.xdb.n; i++) {
+        enum comp_kind kind;
+        const struct xdb_entry *e = &r->cat.xdb.entries[i];
+        if (comp_parse_name(e->compression, &kind, NULL) == 0 && kind == COMP_CUSTOM) {
+            if (!n)
+                *first = e->name;
+            n++;
+        }
+    }
+    return n;
+}
+
 /* compression settings: compression = custom has both filters, and they
- * give back what they were given. */
+ * give back what they were given; and whatever the compression now, files
+ * archived with custom compression can still be read (a
+ * custom_decompression_filter is set). */
 static void check_compression(struct run *r)
 {
     const struct cfg_server *s = r->s;
     struct op_check_item *it;
+    const char *first = NULL;
+    size_t n_custom = custom_archived(r, &first);
+    if (n_custom && !s->custom_decompression_filter) {
+        it = add(r, "compression settings", false);
+        hint(it,
+             "%zu archived WAL file%s %s custom-compressed (%s%s) and no "
+             "custom_decompression_filter is set: get-wal and recover cannot read %s",
+             n_custom, n_custom == 1 ? "" : "s", n_custom == 1 ? "is" : "are", first,
+             n_custom == 1 ? "" : ", ...", n_custom == 1 ? "it" : "them");
+        fix(it,
+            "set custom_decompression_filter (and custom_compression_magic) for server %s to "
+            "the filter the files were written with (e.g. custom_decompression_filter = zstd "
+            "-dc), keeping compression as it is",
+            s->name);
+        return;
+    }
     if (s->compression != COMP_CUSTOM) {
         add(r, "compression settings", true);
         return;
@@ -579,16 +655,14 @@ static void check_compression(struct run *r)
     size_t packed_len = 0, unpacked_len = 0;
     bool ok = run_filter(r, "custom_compression_filter", s->custom_compression_filter, sample,
                          sizeof sample - 1, &packed, &packed_len, &why);
-    unsigned char magic[COMP_MAGIC_MAX];
-    size_t magic_len = 0;
-    if (ok && s->custom_compression_magic &&
-        comp_parse_magic(s->custom_compression_magic, magic, &magic_len, NULL) == 0 &&
-        (packed_len < magic_len || memcmp(packed, magic, magic_len) != 0)) {
+    const struct cfg_magic *magic = &s->custom_compression_magic;
+    if (ok && magic->len &&
+        (packed_len < magic->len || memcmp(packed, magic->bytes, magic->len) != 0)) {
         ok = false;
         sb_appendf(&why,
                    "what custom_compression_filter writes does not start with "
                    "custom_compression_magic %s",
-                   s->custom_compression_magic);
+                   magic->text);
     }
     if (ok)
         ok = run_filter(r, "custom_decompression_filter", s->custom_decompression_filter, packed,

@@ -132,6 +132,15 @@ struct op_rebuild_xlogdb_req {
 };
 int op_rebuild_xlogdb(const struct op_ctx *ctx, const struct op_rebuild_xlogdb_req *req,
                       struct cel_err *err);
+/* With the server's xlogdb lock held: read xlog.db for the archiver, and
+ * repair a last line that a writer killed in its append cut short (no
+ * newline): the damaged file is kept as xlog.db.damaged-<UTC stamp>, the
+ * archived file(s) the cut line named are catalogued again from wals/ (as
+ * rebuild-xlogdb would), xlog.db is rewritten durably, and a warning says
+ * so. Any other damage is -CEL_E_FORMAT naming the file and line, with a
+ * hint to run rebuild-xlogdb. rebuild_xlogdb.c */
+int op_xdb_read_repair(const struct op_ctx *ctx, const struct cfg_server *s, struct xdb *out,
+                       struct cel_err *err);
 
 /* switch-wal: pg_switch_wal(), and optionally wait for the segment to be
  * archived. */
@@ -489,16 +498,17 @@ int op_recover_pick(const struct cat_list *list, enum rc_target_kind kind, const
                     const char *server, struct op_xids *xids, struct strbuf *why,
                     struct cel_err *err);
 
-/* The compression options of server s; magic must outlive out (it holds
- * the parsed custom_compression_magic). */
-void op_comp_opts(const struct cfg_server *s, struct comp_opts *out,
-                  unsigned char magic[COMP_MAGIC_MAX]);
+/* The compression options of server s (they point into s). */
+void op_comp_opts(const struct cfg_server *s, struct comp_opts *out);
 /* The compression of the archived file path (called name): by its magic
- * bytes. When that cannot tell (compression = custom without
- * custom_compression_magic, and no magic matches) xlog.db's record of the
- * file decides: index when given, else xlog.db is read (never pass NULL
- * while holding the xlogdb lock); a file xlog.db does not list is custom,
- * as Barman assumes. */
+ * bytes. When no magic matches: with compression = custom and no
+ * custom_compression_magic, xlog.db's record of the file decides (Barman's
+ * rule); otherwise the file is uncompressed only when walcheck finds it is
+ * the plain file its name says, else xlog.db's record decides. index is
+ * xlog.db when given, else it is read (never pass NULL while holding the
+ * xlogdb lock). A file xlog.db does not list (or lists as uncompressed,
+ * though it is not plain) is custom, as Barman assumes: never plain bytes
+ * nothing decompressed. -CEL_E_IO when the file cannot be read. */
 int op_archived_kind(const struct op_ctx *ctx, const struct cfg_server *s, const char *path,
                      const char *name, const struct xdb *index, enum comp_kind *out,
                      struct cel_err *err);
