@@ -408,8 +408,8 @@ static const struct cli_opt switch_wal_opts[] = {
 
 static const struct cli_opt list_files_opts[] = {
     {"target", 0, "TARGET",
-     "standalone (default: the backup and the WAL it needs), data (the backup only), wal (the "
-     "WAL up to the next backup) or full (data and wal)"},
+     "standalone (default: the backup and the archived WAL it needs), data (the backup only), "
+     "wal (the WAL up to the next backup) or full (data and wal)"},
     {NULL, 0, NULL, NULL},
 };
 

@@ -226,8 +226,7 @@ static uint32_t plan_timeline(const struct op_recover_req *req, const struct cat
 static int plan_wal(const struct op_recover_req *req, const struct cat_backup *b,
                     const struct xdb *xdb, struct wal_plan *p, struct cel_err *err)
 {
-    uint64_t segsize = b->xlog_segment_size.set ? (uint64_t)b->xlog_segment_size.v
-                                                 : WAL_DEFAULT_SEGSIZE;
+    uint64_t segsize = (uint64_t)b->xlog_segment_size.v; /* checked by cat_info_parse */
     struct wal_name begin, end;
     if (!b->begin_wal || !b->end_wal || wal_name_parse(b->begin_wal, &begin, NULL) < 0 ||
         wal_name_parse(b->end_wal, &end, NULL) < 0)
