@@ -26,7 +26,7 @@ enum key_type {
     K_TBS,    /* Python list of (name, oid, location) */
     K_PY,     /* any Python literal, kept as a tree */
     K_STATUS, /* status word */
-    K_SEGSIZE, /* WAL segment size: an integer PostgreSQL accepts */
+    K_SEGSZ,  /* WAL segment size PostgreSQL accepts */
 };
 
 struct key_def {
@@ -68,7 +68,7 @@ static const struct key_def info_keys[] = {
     {"tablespaces", K_TBS, F(tablespaces), false},
     {"timeline", K_INT, F(timeline), false},
     {"version", K_INT, F(version), false},
-    {"xlog_segment_size", K_SEGSIZE, F(xlog_segment_size), false},
+    {"xlog_segment_size", K_SEGSZ, F(xlog_segment_size), false},
 };
 
 static const char *const status_names[] = {"EMPTY",  "STARTED", "WAITING_FOR_WALS",
@@ -132,7 +132,7 @@ static void clear_field(struct cat_backup *b, const struct key_def *k)
         *(char **)f = NULL;
         break;
     case K_INT:
-    case K_SEGSIZE:
+    case K_SEGSZ:
         *(struct cat_int *)f = (struct cat_int){0};
         break;
     case K_TIME:
@@ -246,14 +246,15 @@ static int parse_field(struct cat_backup *b, const struct key_def *k, const char
         ci->set = true;
         return 0;
     }
-    case K_SEGSIZE: {
+    case K_SEGSZ: {
         /* checked here, once, so that every reader can divide by it */
         struct cat_int *ci = f;
         if (parse_int(v, &ci->v, err) < 0)
             return -CEL_E_FORMAT;
         if (ci->v < 0) {
-            cel_err_set(err, CEL_E_FORMAT, "invalid WAL segment size %lld bytes: not a power of "
-                                           "two from 1 MiB to 1 GiB",
+            cel_err_set(err, CEL_E_FORMAT,
+                        "invalid WAL segment size %lld bytes: not a power of "
+                        "two from 1 MiB to 1 GiB",
                         (long long)ci->v);
             return -CEL_E_FORMAT;
         }
@@ -453,7 +454,7 @@ static bool format_field(const struct cat_backup *b, const struct key_def *k,
         break;
     }
     case K_INT:
-    case K_SEGSIZE: {
+    case K_SEGSZ: {
         const struct cat_int *ci = f;
         if (ci->set)
             sb_appendf(&v, "%lld", (long long)ci->v);
