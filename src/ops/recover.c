@@ -106,10 +106,16 @@ static void render_text(const void *p, struct strbuf *out)
                         "old recovery targets); originals in *.origin\n",
                    m->mangled, m->mangled == 1 ? "" : "s");
     sb_append(out, "\nNext:\n");
-    if (m->as_root && !m->remote)
-        sb_appendf(out, "  chown -R postgres: %s%s   # the files belong to root\n", m->dest,
+    /* commands to paste into a shell: the directory quoted when needed */
+    if (m->as_root && !m->remote) {
+        sb_append(out, "  chown -R postgres: ");
+        sb_append_shell_word(out, m->dest);
+        sb_appendf(out, "%s   # the files belong to root\n",
                    m->n_tbs ? " and the tablespace directories" : "");
-    sb_appendf(out, "  pg_ctl -D %s start\n", m->dest);
+    }
+    sb_append(out, "  pg_ctl -D ");
+    sb_append_shell_word(out, m->dest);
+    sb_append(out, " start\n");
     if (m->req->target != RC_TARGET_NONE && !m->req->target_action)
         sb_append(out, "  PostgreSQL pauses at the target: check the data, then run "
                        "SELECT pg_wal_replay_resume() to end recovery.\n");
@@ -468,15 +474,15 @@ static char *restore_command(const struct run *r)
      * server's user needs a key this host accepts, as Barman's
      * barman-wal-restore does) */
     if (!r->d.ssh)
-        return cel_xasprintf("%s -c %s get-wal %s %%f > %%p", r->req->cellar_path,
-                             r->ctx->cfg->path, r->s->name);
+        return rc_get_wal_command(r->req->cellar_path, r->ctx->cfg->path, r->s->name, NULL);
     char host[256] = "localhost";
     gethostname(host, sizeof host - 1);
     const char *user = r->ctx->cfg->global.barman_user ? r->ctx->cfg->global.barman_user
                                                        : getenv("USER");
-    return cel_xasprintf("ssh -o BatchMode=yes %s%s%s '%s -c %s get-wal %s %%f' > %%p",
-                         user ? user : "", user ? "@" : "", host, r->req->cellar_path,
-                         r->ctx->cfg->path, r->s->name);
+    char *dest = cel_xasprintf("%s%s%s", user ? user : "", user ? "@" : "", host);
+    char *cmd = rc_get_wal_command(r->req->cellar_path, r->ctx->cfg->path, r->s->name, dest);
+    free(dest);
+    return cmd;
 }
 
 static int write_settings(struct run *r, struct cel_err *err)
