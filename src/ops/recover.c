@@ -842,6 +842,12 @@ int op_recover(const struct op_ctx *ctx, const struct op_recover_req *req, struc
                                   &r.why, err)
                 : cat_resolve(&cat.list, req->backup, s->name, err);
     op_xids_free(&xids);
+    if (i >= 0 && cat.list.failed[i]) {
+        /* its backup.info cannot be read: say why; --force must not go on
+         * with an empty backup */
+        *err = cat.list.errors[i];
+        i = -(int)err->code;
+    }
     if (i >= 0) {
         r.b = &cat.list.items[i];
         r.backup_dir = cel_xasprintf("%s/%s", s->basebackups_directory, r.b->id);
