@@ -5,9 +5,11 @@
 # A PostgreSQL 15 cluster archives through `cellar put-wal`; one backup,
 # then a row. rsync is reached through a wrapper on the server's
 # path_prefix ($T/bin/rsync) that does what $T/rsync.mode says: "fail-once"
-# fails its first run (exit 12) and then copies, "slow" records its pid in
-# $T/rsync.started and then copies at 1 KB/s (so it is still copying when
-# the test acts), anything else copies. Checked:
+# fails its first run (exit 12) and then copies; "slow" makes each worker
+# that copies files record its pid in $T/rsync.started and copy at 1 KB/s
+# with its output in a file, as an rsync busy with one big file prints
+# nothing for a long time (so neither the test's timing nor a closed pipe
+# ends it); anything else copies. Checked:
 #
 # - a backup.info with xlog_segment_size=0 makes recover, recover --dry-run
 #   and list-files stop with an error naming the file, the line and the key
@@ -50,7 +52,10 @@ cat >"$T/bin/rsync" <<EOF
 #!/bin/sh
 case "\$(cat "$T/rsync.mode" 2>/dev/null)" in
 fail-once) rm -f "$T/rsync.mode"; echo "rsync wrapper: failing once" >&2; exit 12 ;;
-slow) echo \$\$ >>"$T/rsync.started"; exec /usr/bin/rsync --bwlimit=1 "\$@" ;;
+slow) case " \$* " in *" -lpt "*) # a worker copying files: slowly, and quietly
+        echo \$\$ >>"$T/rsync.started"
+        exec /usr/bin/rsync --bwlimit=1 "\$@" >>"$T/rsync.out" 2>&1 ;;
+    esac ;;
 esac
 exec /usr/bin/rsync "\$@"
 EOF

@@ -128,12 +128,13 @@ rm -rf "$d" "$remote/r_lsn_tbs"
 # restore_command it writes must hand that path to get-wal unchanged (or
 # every WAL fetch fails), and nothing in it may run. The expected lines are
 # the path quoted for sh (' as '\''), and for ssh the remote command quoted
-# once more, then the whole quoted as a postgresql.conf string (' as '').
+# once more, then the whole quoted as a postgresql.conf string (' as '',
+# \ as \\).
 hostile="$T/conf \$(touch $T/pwned) it's/x'y"
 { mkdir -p "$hostile" && cp "$conf" "$hostile/cellar.conf"; } || tap_bail "cannot copy $conf"
 conf=$hostile/cellar.conf
 sh_quote() { printf "'%s'" "${1//\'/\'\\\'\'}"; }
-conf_quote() { printf "'%s'" "${1//\'/\'\'}"; }
+conf_quote() { local s=${1//\\/\\\\}; printf "'%s'" "${s//\'/\'\'}"; }
 
 # ---- 3. locally with --get-wal ----------------------------------------------------------------
 # restore_command runs cellar as postgres: it must read the configuration,
