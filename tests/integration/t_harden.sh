@@ -126,7 +126,7 @@ write_conf
 
 # ---- SIGKILL while rsync copies ---------------------------------------------------------------
 # this_rsyncs - the rsync processes of this test (their command lines name $T)
-this_rsyncs() { pgrep -f -- "rsync .*$T/" || true; }
+this_rsyncs() { if [ -n "$T" ]; then pgrep -f -- "rsync .*$T/" || true; fi; }
 no_rsync_left() { [ -z "$(this_rsyncs)" ]; }
 kill_leftovers() { local p; for p in $(this_rsyncs); do kill -KILL "$p" 2>/dev/null; done; }
 harness_at_exit kill_leftovers
