@@ -344,8 +344,7 @@ static void copy_opts(struct run *r, struct rsync_opts *o)
     o->compress = r->s->network_compression && r->d.ssh;
     o->retry_times = r->req->retry_times >= 0 ? r->req->retry_times
                                                : r->s->basebackup_retry_times;
-    o->retry_sleep = r->req->retry_sleep >= 0 ? r->req->retry_sleep
-                                               : r->s->basebackup_retry_sleep;
+    o->retry_sleep = r->req->retry_sleep >= 0 ? r->req->retry_sleep : r->s->basebackup_retry_sleep;
     o->path_prefix = r->s->path_prefix;
     op_copy_report_opts(&r->report, o);
 }
