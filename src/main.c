@@ -12,6 +12,7 @@
 
 #include "batch.h"
 #include "cli.h"
+#include "core/priv.h"
 #include "tui/tui.h"
 
 struct globals {
@@ -40,7 +41,8 @@ static void on_cancel(int sig)
         cancel_signal = sig;
 }
 
-/* For the long ops that watch op_ctx.cancel (backup, recover): SIGINT,
+/* For the long ops that watch op_ctx.cancel (backup, recover, and
+ * start-recovered, which then stops the server it started): SIGINT,
  * SIGTERM and SIGHUP ask the op to stop cleanly (a backup records FAILED);
  * children run in their own process groups, so the op stops them. No
  * SA_RESTART: a blocking wait returns so the op sees the flag. The handler
@@ -49,7 +51,7 @@ static void on_cancel(int sig)
  * Every other command keeps the default action. */
 static void install_cancel_handlers(const char *command)
 {
-    static const char *const cancellable[] = {"backup", "recover"};
+    static const char *const cancellable[] = {"backup", "recover", "start-recovered"};
     bool wanted = false;
     for (size_t i = 0; i < CEL_ARRAY_LEN(cancellable); i++)
         wanted = wanted || strcmp(command, cancellable[i]) == 0;
@@ -193,6 +195,12 @@ static int run_console(const struct globals *g, struct batch *out, const char *w
         cfg_free(cfg);
         return batch_finish(out, rc, &err);
     }
+    /* started as root: become barman_user first (core/priv.h) */
+    rc = priv_become(cfg->global.barman_user, &err);
+    if (rc < 0) {
+        cfg_free(cfg);
+        return batch_finish(out, rc, &err);
+    }
     log_set_level(g->debug ? LOG_DEBUG : (enum log_level)cfg->global.log_level);
     if (cfg->global.log_file)
         log_open(cfg->global.log_file, &(struct cel_err){0});
@@ -281,6 +289,13 @@ int main(int argc, char **argv)
         rc = cfg_load(g.config, &cfg, &err);
         if (cfg)
             batch_report_config(&out, cfg);
+        if (rc < 0) {
+            cfg_free(cfg);
+            return batch_finish(&out, rc, &err);
+        }
+        /* started as root: become barman_user before the log or
+         * barman_home is touched (core/priv.h) */
+        rc = priv_become(cfg->global.barman_user, &err);
         if (rc < 0) {
             cfg_free(cfg);
             return batch_finish(&out, rc, &err);

@@ -1109,7 +1109,7 @@ int comp_compress_file(enum comp_kind kind, const char *src, const char *dst,
         return custom_compress(src, dst, o, out_size, err);
     }
 
-    out_fd = open_retry(dst, O_CREAT | O_TRUNC | O_WRONLY, 0600);
+    out_fd = open_retry(dst, O_CREAT | O_TRUNC | O_WRONLY | O_NOFOLLOW, 0600);
     if (out_fd < 0) {
         rc = cel_err_sys(err, CEL_E_IO, errno, "cannot create '%s'", dst);
         close_quiet(&in_fd);

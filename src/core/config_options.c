@@ -102,7 +102,9 @@ const struct cfg_option cfg_options[] = {
      "%(barman_home)s", "an absolute path", "where the lock files live", 0, 0, NULL,
      "/run/lock/cellar"},
     {"barman_user", CFG_GLOBAL, CFG_T_STRING, GLB(barman_user), "barman", "a user name",
-     "the system user that owns barman_home", 0, 0, NULL, "barman"},
+     "the system user that owns barman_home and runs cellar: started as root, cellar becomes this "
+     "user; another user is refused",
+     0, 0, NULL, "barman"},
     {"basebackup_retry_sleep", CFG_BOTH, CFG_T_INT, SRV(basebackup_retry_sleep), "30",
      "seconds, a whole number from 0 to 86400", "pause between two attempts of a failed copy", 0,
      86400, NULL, "60"},

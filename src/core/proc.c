@@ -469,7 +469,9 @@ static int stream_open(struct proc *p, struct stream *s, enum proc_stream_mode m
         }
         break;
     }
-    *child = open_retry(path, mode == PROC_FILE ? O_WRONLY | O_CREAT | O_TRUNC : O_WRONLY, 0600);
+    /* a file of ours (a filter's output): never written through a link */
+    *child = open_retry(
+        path, mode == PROC_FILE ? O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW : O_WRONLY, 0600);
     if (*child < 0)
         return cel_err_sys(err, CEL_E_PROC, errno, "cannot run '%s': cannot open '%s'", p->name,
                            path);

@@ -33,7 +33,10 @@
  *
  * Rejected files keep their bytes in errors/ with a suffix saying why:
  * .unknown (not a WAL name), .invalid (content does not match the name),
- * .duplicate (a different file of that name is already archived).
+ * .duplicate (a different file of that name is already archived),
+ * .symlink (a symbolic link: archive_command delivers files, and following
+ * a link planted in incoming/ would archive, then delete, any file cellar
+ * can read; the link itself is moved, its target is never opened).
  */
 #define _GNU_SOURCE /* mkostemp */
 #include <errno.h>
@@ -145,7 +148,8 @@ static int prepare(size_t i, void *ctxp, void *resultp, size_t size)
     struct cel_err err = {0};
     r->status = PREP_ERROR;
 
-    int fd = open(it->src, O_RDONLY | O_CLOEXEC);
+    /* O_NOFOLLOW: an entry replaced by a link since it was listed */
+    int fd = open(it->src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     struct stat st;
     if (fd < 0 || fstat(fd, &st) < 0) {
         reason(r, "cannot open '%s': %s", it->src, strerror(errno));
@@ -236,6 +240,13 @@ static void prepare_content(const struct run *run, const struct item *it, struct
         reason(r, "%s", err.msg);
         return;
     }
+    /* wals/<hash> is cellar's own directory: a link there would put the
+     * archive somewhere else (wals/ itself may be a link the DBA made) */
+    struct stat dir_st;
+    if (lstat(it->dir, &dir_st) == 0 && S_ISLNK(dir_st.st_mode)) {
+        reason(r, "'%s' is a symbolic link: cellar does not archive through links", it->dir);
+        return;
+    }
     /* a file that arrives compressed is stored as it is */
     enum comp_kind kind = in_kind != COMP_NONE ? COMP_NONE : (enum comp_kind)run->s->compression;
     uint64_t out_size = 0;
@@ -245,7 +256,7 @@ static void prepare_content(const struct run *run, const struct item *it, struct
     }
     /* xlog.db records the incoming file's mtime, kept on the archived copy */
     struct timespec times[2] = {st.st_atim, st.st_mtim};
-    if (utimensat(AT_FDCWD, it->tmp, times, 0) < 0) {
+    if (utimensat(AT_FDCWD, it->tmp, times, AT_SYMLINK_NOFOLLOW) < 0) {
         reason(r, "cannot set the time of '%s': %s", it->tmp,
                  strerror(errno));
         unlink(it->tmp);
@@ -280,7 +291,14 @@ static int to_errors(const struct cfg_server *s, const char *src, const char *na
     char *dst = cel_xasprintf("%s/%s.%s.%s", s->errors_directory, name, stamp, suffix);
     int rc = stor_mkdir_p(s->errors_directory, 0700, err);
     if (rc == 0 && rename(src, dst) < 0) {
-        if (errno == EXDEV) {
+        char target[4096];
+        ssize_t tn;
+        if (errno == EXDEV && (tn = readlink(src, target, sizeof target - 1)) >= 0) {
+            /* a link on another filesystem: the same link there */
+            target[tn] = '\0';
+            if (symlink(target, dst) < 0 || unlink(src) < 0)
+                rc = cel_err_sys(err, CEL_E_IO, errno, "cannot move '%s' to '%s'", src, dst);
+        } else if (errno == EXDEV) {
             /* another filesystem: copy, make it durable, then remove */
             rc = comp_compress_file(COMP_NONE, src, dst, &(struct comp_opts){0}, NULL, err);
             if (rc == 0 && unlink(src) < 0)
@@ -376,6 +394,22 @@ static int collect(struct run *run, struct op_archive_summary *sum, struct cel_e
         char *src = cel_xasprintf("%s/%s", s->incoming_wals_directory, name);
         struct wal_name w;
         struct cel_err nerr = {0};
+        struct stat lst;
+        if (lstat(src, &lst) == 0 && S_ISLNK(lst.st_mode)) {
+            struct cel_err merr = {0};
+            if (to_errors(s, src, name, "symlink", &merr) < 0) {
+                op_log(run->ctx, LOG_ERROR, s->name, "%s", merr.msg);
+                sum->failed++;
+            } else {
+                op_log(run->ctx, LOG_WARNING, s->name,
+                       "'%s' is a symbolic link, not a WAL file: moved to %s without following "
+                       "it",
+                       name, s->errors_directory);
+                sum->rejected++;
+            }
+            free(src);
+            continue;
+        }
         if (strlen(name) >= WAL_NAME_MAX || wal_name_parse(name, &w, &nerr) < 0) {
             struct cel_err merr = {0};
             if (to_errors(s, src, name, "unknown", &merr) < 0) {

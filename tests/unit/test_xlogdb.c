@@ -691,6 +691,27 @@ static void test_xdb_append_creates_and_appends(void **state)
     assert_int_equal(xdb_append(unit_path("nodir"), e, 1, &err), -CEL_E_IO);
 }
 
+/* xlog.db that is a symbolic link (planted in barman_home) is not appended
+ * through: the file it points to stays as it was. */
+static void test_xdb_append_refuses_symlink(void **state)
+{
+    (void)state;
+    struct xdb_entry e = entry("000000010000000000000002", 16485, 1795491742.848235, "gzip");
+    unit_write("victim", "precious\n");
+    assert_int_equal(symlink(unit_path("victim"), unit_path("xlog.db")), 0);
+    struct cel_err err = {0};
+    assert_int_equal(xdb_append(unit_tmp, &e, 1, &err), -CEL_E_IO);
+    char *expected =
+        cel_xasprintf("'%s/xlog.db' is a symbolic link: cellar does not write through links: %s",
+                      unit_tmp, strerror(ELOOP));
+    assert_string_equal(err.msg, expected);
+    free(expected);
+    assert_string_equal(err.hint, "Remove the link; 'cellar rebuild-xlogdb' writes a new index.");
+    char *text = unit_read(unit_path("victim"));
+    assert_string_equal(text, "precious\n");
+    free(text);
+}
+
 /* A write cut short (here by RLIMIT_FSIZE, as a full disk would cut it)
  * leaves no half line behind: the file is truncated back. */
 static void test_xdb_append_cut_short_is_taken_back(void **state)
@@ -756,6 +777,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_xdb_append_creates_and_appends, unit_setup_tmpdir,
                                         unit_teardown_tmpdir),
+        cmocka_unit_test_setup_teardown(test_xdb_append_refuses_symlink, unit_setup_tmpdir,
+                                        unit_teardown_tmpdir),
         cmocka_unit_test_setup_teardown(test_xdb_append_cut_short_is_taken_back, unit_setup_tmpdir,
                                         unit_teardown_tmpdir),
         cmocka_unit_test_setup_teardown(test_xdb_put_and_rewrite_keep_order, unit_setup_tmpdir,
@@ -784,8 +807,8 @@ int main(void)
                                         unit_teardown_tmpdir),
         cmocka_unit_test_setup_teardown(test_xdb_load_newest_latest_time_of_the_last_lines,
                                         unit_setup_tmpdir, unit_teardown_tmpdir),
-        cmocka_unit_test_setup_teardown(test_xdb_load_newest_reads_only_the_tail,
-                                        unit_setup_tmpdir, unit_teardown_tmpdir),
+        cmocka_unit_test_setup_teardown(test_xdb_load_newest_reads_only_the_tail, unit_setup_tmpdir,
+                                        unit_teardown_tmpdir),
         cmocka_unit_test(test_xdb_backup_wal_info_split_at_end_and_stop_at_next),
         cmocka_unit_test(test_xdb_backup_wal_info_newest_backup_excludes_higher_timelines),
         cmocka_unit_test(test_xdb_backup_wal_info_backup_on_timeline_2),
