@@ -200,6 +200,7 @@ struct op_recover_req {
     bool standby_mode;
     int jobs;                      /* 0: parallel_jobs */
     int retry_times;               /* -1: basebackup_retry_times */
+    int retry_sleep;               /* -1: basebackup_retry_sleep */
     int bwlimit;                   /* KB/s; 0: bandwidth_limit */
     bool force;                    /* skip the target, WAL and free space checks */
     const char *cellar_path;       /* this program, for restore_command with get-wal */
