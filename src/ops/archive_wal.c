@@ -17,7 +17,8 @@
  *     server's compression into a hidden temporary file beside its final
  *     place in wals/<hash>/ (a file stored uncompressed is hard-linked
  *     there instead, not copied, when incoming/ is on the same
- *     filesystem), fsynced, given the incoming file's mtime; the
+ *     filesystem and the file is ours with no other name: link_plain),
+ *     fsynced, given the incoming file's mtime; the
  *     incoming file's page cache is dropped (it is not read again).
  *  3. In the parent, in WAL order, under the xlogdb lock: each temporary is
  *     renamed into place, the directories are fsynced, the xlog.db lines are
@@ -116,15 +117,22 @@ static double mtime_of(const struct stat *st)
  * temporary (the commit renames it into place, as for a compressed one, so
  * the crash analysis above holds: until the incoming name is removed, both
  * names reach the same bytes), make it 0600 as a copy would be, and fsync
- * it. 1 when it must be copied instead: incoming/ is on another filesystem,
- * or the file belongs to another user (the archive holds only files of the
- * user cellar runs as); else 0 or -CEL_E_IO. */
-static int link_plain(const struct item *it, uint64_t *size, struct cel_err *err)
+ * it. checked is the fstat of the descriptor whose content was checked: the
+ * file linked must be that one. 1 when it must be copied instead: incoming/
+ * is on another filesystem, the file belongs to another user (the archive
+ * holds only files of the user cellar runs as), it has another name
+ * besides its incoming one (a hard link from pg_wal or elsewhere: the
+ * archive must not share bytes that PostgreSQL recycles and overwrites in
+ * place), or the name no longer reaches the regular file that was checked;
+ * else 0 or -CEL_E_IO. */
+static int link_plain(const struct item *it, const struct stat *checked, uint64_t *size,
+                      struct cel_err *err)
 {
     struct stat st;
-    if (stat(it->src, &st) < 0)
+    if (lstat(it->src, &st) < 0)
         return cel_err_sys(err, CEL_E_IO, errno, "cannot stat '%s'", it->src);
-    if (st.st_uid != geteuid())
+    if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() || st.st_nlink != 1 ||
+        st.st_dev != checked->st_dev || st.st_ino != checked->st_ino)
         return 1;
     if (unlink(it->tmp) < 0 && errno != ENOENT)
         return cel_err_sys(err, CEL_E_IO, errno, "cannot remove '%s'", it->tmp);
@@ -133,15 +141,20 @@ static int link_plain(const struct item *it, uint64_t *size, struct cel_err *err
             return 1;
         return cel_err_sys(err, CEL_E_IO, errno, "cannot link '%s' to '%s'", it->src, it->tmp);
     }
-    int fd = open(it->tmp, O_RDONLY | O_CLOEXEC);
+    int fd = open(it->tmp, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     int rc = 0;
-    if (fd < 0 || fstat(fd, &st) < 0 || fchmod(fd, 0600) < 0 || fsync(fd) < 0)
+    if (fd < 0 || fstat(fd, &st) < 0) {
+        rc = cel_err_sys(err, CEL_E_IO, errno, "cannot open '%s'", it->tmp);
+    } else if (st.st_nlink != 2 || st.st_dev != checked->st_dev || st.st_ino != checked->st_ino) {
+        rc = 1; /* replaced or linked again since the check above: copy */
+    } else if (fchmod(fd, 0600) < 0 || fsync(fd) < 0) {
         rc = cel_err_sys(err, CEL_E_IO, errno, "cannot chmod or fsync '%s'", it->tmp);
-    else
+    } else {
         *size = (uint64_t)st.st_size;
+    }
     if (fd >= 0)
         close(fd);
-    if (rc < 0)
+    if (rc != 0)
         unlink(it->tmp);
     return rc;
 }
@@ -285,7 +298,7 @@ static void prepare_content(const struct run *run, const struct item *it, struct
     /* a file that arrives compressed is stored as it is */
     enum comp_kind kind = in_kind != COMP_NONE ? COMP_NONE : (enum comp_kind)run->s->compression;
     uint64_t out_size = 0;
-    int linked = kind == COMP_NONE ? link_plain(it, &out_size, &err) : 1;
+    int linked = kind == COMP_NONE ? link_plain(it, stp, &out_size, &err) : 1;
     if (linked < 0) {
         reason(r, "%s", err.msg);
         return;

@@ -15,7 +15,8 @@
 #   c. worse damage (a blank line): archive-wal fails naming file and line
 #      and rebuild-xlogdb, loses nothing, check reports it with that fix;
 #   d. with compression none the segment is moved into the archive (the
-#      same inode), not copied, unless it belongs to another user;
+#      same inode), not copied, unless it belongs to another user or has
+#      another name outside incoming/ (a hard link);
 #   e. `backup` (root, local-rsync) exits non-zero when its own archiving
 #      step fails, and keeps the backup.
 # Run: tests/run.sh tests/integration/t_wal_integrity.sh
@@ -25,7 +26,7 @@ set -u
 . "$(dirname "$0")/lib/common.sh"
 . "$(dirname "$0")/lib/backup.sh"
 harness_init || exit 1
-tap_plan 46
+tap_plan 48
 
 ref=$T/ref
 home=$T/home
@@ -198,6 +199,17 @@ is "$?" 0 "archive-wal plain: a segment that belongs to root"
 f=$pw/${REF[6]:0:16}/${REF[6]}
 is "$([ "$(stat -c %i "$f")" != "$inode" ] && echo copied) $(stat -c '%U %a' "$f")" "copied barman 600" \
     "is copied into a file of barman's, mode 0600"
+# a file that has another name outside incoming/ (archive_command = 'ln %p
+# ...', or barman_user running PostgreSQL) is copied: linked, the archive
+# would share it with a file PostgreSQL recycles and overwrites in place
+mkdir -p "$T/outside" && chown barman: "$T/outside"
+runuser -u barman -- cp "$ref/${REF[7]}" "$T/outside/${REF[7]}"
+runuser -u barman -- ln "$T/outside/${REF[7]}" "$home/plain/incoming/${REF[7]}"
+as_barman archive-wal plain >"$T/out" 2>&1
+is "$?" 0 "archive-wal plain: a segment with a second name outside incoming/"
+f=$pw/${REF[7]:0:16}/${REF[7]}
+is "$(stat -c %h "$f") $(stat -c %h "$T/outside/${REF[7]}")" "1 1" \
+    "is copied: the archived file shares its bytes with no file outside the archive"
 
 # --- e. backup: its archiving step fails ------------------------------------------------
 bhome=$T/bhome
