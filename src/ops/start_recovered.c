@@ -406,8 +406,15 @@ static int wait_for_end(struct start *st, struct pg_conn **conn, struct state *s
         if (!*conn && pid) {
             struct cel_err cerr = {0};
             /* refused while it is not consistent yet; but once it accepts
-             * connections, a refusal (no such role) will not go away */
-            if (pg_connect(ci, 2, conn, &cerr) < 0 && pg_accepting(ci, 2)) {
+             * connections, a refusal (no such role) will not go away. It
+             * may have begun to accept them between our attempt and the
+             * ping, so it must refuse a second attempt too */
+            bool refused = pg_connect(ci, 2, conn, &cerr) < 0 && pg_accepting(ci, 2);
+            if (refused) {
+                cel_err_clear(&cerr);
+                refused = pg_connect(ci, 2, conn, &cerr) < 0;
+            }
+            if (refused) {
                 const char *why = cerr.msg;
                 if (cel_str_starts(why, "cannot connect to PostgreSQL: "))
                     why += strlen("cannot connect to PostgreSQL: ");
