@@ -159,6 +159,33 @@ static void debug_observer(void *ctx, enum log_level level, const char *msg)
         fprintf(stderr, "DEBUG: %s\n", msg);
 }
 
+/* Load the configuration (path NULL: the search list) and become
+ * barman_user (core/priv.h). Root that is going to become barman_user
+ * reads the same file again first, with HOME already that user's: a '~'
+ * in a path (barman_home, log_file, ...) must name what it names for
+ * barman_user running the same command (and for the console's operations
+ * and restore_command's get-wal, which read the file as barman_user), not
+ * root's home. *cfg is set as cfg_load sets it. */
+static int load_config(const char *path, struct cfg **cfg, struct cel_err *err)
+{
+    int rc = cfg_load(path, cfg, err);
+    if (rc < 0)
+        return rc;
+    char *home = priv_switch_home((*cfg)->global.barman_user);
+    if (home && (*cfg)->path) {
+        setenv("HOME", home, 1);
+        char *loaded = cel_xstrdup((*cfg)->path);
+        cfg_free(*cfg);
+        *cfg = NULL;
+        rc = cfg_load(loaded, cfg, err);
+        free(loaded);
+    }
+    free(home);
+    if (rc < 0)
+        return rc;
+    return priv_become((*cfg)->global.barman_user, err);
+}
+
 /* cellar without a command: the console on the loaded configuration.
  * Without -c and with no file in the search list, the console's first-run
  * screen says what to write where. Configuration problems that stop
@@ -187,17 +214,12 @@ static int run_console(const struct globals *g, struct batch *out, const char *w
         sb_free(&searched);
     }
     struct cfg *cfg = NULL;
-    int rc = cfg_load(found ? found : g->config, &cfg, &err);
+    /* started as root: become barman_user first (core/priv.h) */
+    int rc = load_config(found ? found : g->config, &cfg, &err);
     free(found);
     if (rc < 0) {
         if (cfg)
             batch_report_config(out, cfg);
-        cfg_free(cfg);
-        return batch_finish(out, rc, &err);
-    }
-    /* started as root: become barman_user first (core/priv.h) */
-    rc = priv_become(cfg->global.barman_user, &err);
-    if (rc < 0) {
         cfg_free(cfg);
         return batch_finish(out, rc, &err);
     }
@@ -286,16 +308,11 @@ int main(int argc, char **argv)
     }
     struct cfg *cfg = NULL;
     if (cmd->needs_config) {
-        rc = cfg_load(g.config, &cfg, &err);
-        if (cfg)
-            batch_report_config(&out, cfg);
-        if (rc < 0) {
-            cfg_free(cfg);
-            return batch_finish(&out, rc, &err);
-        }
         /* started as root: become barman_user before the log or
          * barman_home is touched (core/priv.h) */
-        rc = priv_become(cfg->global.barman_user, &err);
+        rc = load_config(g.config, &cfg, &err);
+        if (cfg)
+            batch_report_config(&out, cfg);
         if (rc < 0) {
             cfg_free(cfg);
             return batch_finish(&out, rc, &err);

@@ -77,3 +77,13 @@ int priv_become(const char *name, struct cel_err *err)
                  pw->pw_name);
     return rc;
 }
+
+char *priv_switch_home(const char *name)
+{
+    if (!name || !*name || geteuid() != 0)
+        return NULL;
+    struct passwd *pw = getpwnam(name);
+    if (!pw || pw->pw_uid == 0 || !pw->pw_dir)
+        return NULL;
+    return cel_xstrdup(pw->pw_dir);
+}

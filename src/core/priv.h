@@ -27,4 +27,11 @@
  * before any thread or child. */
 int priv_become(const char *name, struct cel_err *err);
 
+/* The home directory priv_become(name) will set HOME to, when it is going
+ * to switch users (we are root, and name is another user that exists and
+ * is not root); NULL when it will not switch. The caller frees. For the
+ * configuration's '~', which must be barman_user's home even while root
+ * still reads the file. */
+char *priv_switch_home(const char *name);
+
 #endif

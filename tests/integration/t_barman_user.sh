@@ -21,7 +21,7 @@ set -u
 . "$(dirname "$0")/lib/tap.sh"
 . "$(dirname "$0")/lib/common.sh"
 harness_init || exit 1
-tap_plan 50
+tap_plan 52
 
 [ "$(id -u)" -eq 0 ] || tap_bail "needs root (the point is root becoming barman)"
 id barman >/dev/null 2>&1 || tap_bail "needs the barman OS user"
@@ -108,6 +108,17 @@ is "$(find "$home" "$logdir" -mindepth 1 | wc -l)" 0 "nothing was written: barma
 run runuser -u postgres -- "$CELLAR" -c "$conf" list-server
 is "$RC" 2 "postgres running cellar with barman_user = barman: exit 2"
 like "$OUT" "ERROR: cellar runs as barman_user 'barman', not as 'postgres'" "the message names both users"
+
+# ---- '~' in the configuration is barman's home for root too --------------------------
+# root reads the file before it becomes barman: a path under '~' must still
+# be barman's (what barman running the same command, the console's
+# operations and get-wal over ssh read), not root's
+sed "s|^barman_home = .*|barman_home = ~/cellar-tilde-probe|" "$conf" >"$T/tilde.conf"
+chmod 0644 "$T/tilde.conf"
+tilde_home() { "$@" -c "$T/tilde.conf" show-server one 2>&1 | sed -n 's/^[[:space:]]*barman_home: //p'; }
+is "$(tilde_home "$CELLAR")" "$(getent passwd barman | cut -d: -f6)/cellar-tilde-probe" \
+    "root: '~/x' in barman_home is barman's home"
+is "$(tilde_home "$CELLAR")" "$(tilde_home as_barman "$CELLAR")" "the same path as for barman"
 
 # ---- root: check creates the directories, as barman --------------------------------
 run "$CELLAR" -c "$conf" check all

@@ -113,6 +113,23 @@ static void test_priv_become_other_user_is_refused(void **state)
     assert_int_equal(in_child(postgres_refused), 0);
 }
 
+/* The home HOME becomes when root switches: barman's; no switch, no home */
+static void test_priv_switch_home(void **state)
+{
+    (void)state;
+    assert_null(priv_switch_home(NULL));
+    assert_null(priv_switch_home("root"));
+    assert_null(priv_switch_home("cellar-no-such-user"));
+    if (!have_users())
+        skip();
+    char want[4096];
+    cel_strlcpy(want, getpwnam("barman")->pw_dir, sizeof want);
+    char *home = priv_switch_home("barman");
+    assert_non_null(home);
+    assert_string_equal(home, want);
+    free(home);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -120,6 +137,7 @@ int main(void)
         cmocka_unit_test(test_priv_become_self_or_root_changes_nothing),
         cmocka_unit_test(test_priv_become_root_switches_to_barman_user),
         cmocka_unit_test(test_priv_become_other_user_is_refused),
+        cmocka_unit_test(test_priv_switch_home),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
