@@ -231,6 +231,14 @@ struct op_recover_req {
  * says the same in a few lines ending "Nothing was written (--dry-run)." */
 int op_recover(const struct op_ctx *ctx, const struct op_recover_req *req, struct cel_err *err);
 
+/* Whether a copy recovered locally by this process must be given to
+ * PostgreSQL's OS user (postgres) before it starts: its files belong to the
+ * user cellar runs as (barman_user, root when barman_user is root), and
+ * PostgreSQL refuses a data directory it does not own. When so, that user's
+ * name is written into user (size bytes) for the advice recover and the
+ * wizard print. */
+bool op_recovered_needs_chown(char *user, size_t size);
+
 /* start-recovered: start a recovered data directory (on this host) so the
  * DBA can look at it before relying on it, without exposing it: the server
  * listens on 127.0.0.1 only, on a free port, with its socket in a private

@@ -28,6 +28,7 @@
  * server's archive.
  */
 #include <errno.h>
+#include <pwd.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -40,6 +41,20 @@
 #include "storage.h"
 #include "wal.h"
 
+
+bool op_recovered_needs_chown(char *user, size_t size)
+{
+    /* PostgreSQL's OS user is "postgres" on Debian and Red Hat alike, and
+     * nothing tells cellar otherwise for a local copy */
+    struct passwd *pw = getpwuid(geteuid());
+    if (pw && strcmp(pw->pw_name, "postgres") == 0)
+        return false;
+    if (pw)
+        cel_strlcpy(user, pw->pw_name, size);
+    else
+        snprintf(user, size, "uid %ld", (long)geteuid());
+    return true;
+}
 /* One tablespace's way into the destination. */
 struct tbs_plan {
     const struct cat_tablespace *t;
@@ -54,7 +69,6 @@ struct model {
     const char *wal_dir; /* "pg_wal", "barman_wal" or NULL (get-wal) */
     const char *settings_file;
     const char *signal_file;
-    bool as_root;
     size_t mangled; /* configuration lines disabled */
     const struct tbs_plan *tbs;
     size_t n_tbs;
@@ -107,11 +121,12 @@ static void render_text(const void *p, struct strbuf *out)
                    m->mangled, m->mangled == 1 ? "" : "s");
     sb_append(out, "\nNext:\n");
     /* commands to paste into a shell: the directory quoted when needed */
-    if (m->as_root && !m->remote) {
+    char owner[64];
+    if (!m->remote && op_recovered_needs_chown(owner, sizeof owner)) {
         sb_append(out, "  chown -R postgres: ");
         sb_append_shell_word(out, m->dest);
-        sb_appendf(out, "%s   # the files belong to root\n",
-                   m->n_tbs ? " and the tablespace directories" : "");
+        sb_appendf(out, "%s   # the files belong to %s\n",
+                   m->n_tbs ? " and the tablespace directories" : "", owner);
     }
     sb_append(out, "  pg_ctl -D ");
     sb_append_shell_word(out, m->dest);
@@ -888,7 +903,6 @@ int op_recover(const struct op_ctx *ctx, const struct op_recover_req *req, struc
                                  .wal_dir = r.m.wal_dir,
                                  .settings_file = r.m.settings_file,
                                  .signal_file = r.m.signal_file,
-                                 .as_root = geteuid() == 0,
                                  .mangled = r.m.mangled,
                                  .tbs = r.tbs,
                                  .n_tbs = r.n_tbs};

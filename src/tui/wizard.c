@@ -499,16 +499,18 @@ void wz_next_steps(const struct wizard *w, struct strbuf *out)
     const struct cat_backup *b = wz_backup(w);
     char *pg_ctl = op_pg_tool("pg_ctl", b && b->version.set ? (long)b->version.v : 0);
     const char *tool = pg_ctl ? pg_ctl : "pg_ctl";
+    char owner[64];
+    bool chown_first = !w->remote && op_recovered_needs_chown(owner, sizeof owner);
     if (w->remote)
         sb_appendf(out, "on the host of '%s', as the database's owner:\n", w->ssh);
-    else if (geteuid() == 0) {
+    else if (chown_first) {
         sb_append(out, "chown -R postgres: ");
         sb_append_shell_word(out, w->dest);
         sb_appendf(out, "%s\n", w->n_tbs ? " (and the tablespace directories)" : "");
     }
     /* a command to paste into a shell: the paths quoted when needed */
     char *log = cel_xasprintf("%s/recovery.log", w->dest);
-    sb_appendf(out, "%s%s -D ", !w->remote && geteuid() == 0 ? "as postgres: " : "", tool);
+    sb_appendf(out, "%s%s -D ", chown_first ? "as postgres: " : "", tool);
     sb_append_shell_word(out, w->dest);
     sb_append(out, " -l ");
     sb_append_shell_word(out, log);

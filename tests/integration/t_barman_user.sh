@@ -21,7 +21,7 @@ set -u
 . "$(dirname "$0")/lib/tap.sh"
 . "$(dirname "$0")/lib/common.sh"
 harness_init || exit 1
-tap_plan 52
+tap_plan 53
 
 [ "$(id -u)" -eq 0 ] || tap_bail "needs root (the point is root becoming barman)"
 id barman >/dev/null 2>&1 || tap_bail "needs the barman OS user"
@@ -217,8 +217,10 @@ mkdir -p "$T/rootonly" && chmod 0700 "$T/rootonly"
 run "$CELLAR" -c "$conf" recover one "$id" "$T/rootonly/pgdata"
 is "$RC" 1 "recover as root into a directory barman cannot write fails"
 like "$OUT" "'$T/rootonly/pgdata'.*Permission denied" "saying which directory it could not write"
-ok "recover as root into a directory barman owns" \
-    "$CELLAR" -c "$conf" recover one "$id" "$T/outside/restored"
+run "$CELLAR" -c "$conf" recover one "$id" "$T/outside/restored"
+is "$RC" 0 "recover as root into a directory barman owns"
 is "$(stat -c %U "$T/outside/restored/PG_VERSION")" barman "the recovered files are barman's"
+like "$OUT" "chown -R postgres: $T/outside/restored +# the files belong to barman" \
+    "and the advice says to give them to postgres before pg_ctl start"
 ok "the WAL waiting in incoming/ was archived, by barman" test -z "$(ls "$home/one/incoming")"
 ok "nothing in barman_home or the log directory belongs to root at the end" rootless
