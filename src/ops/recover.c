@@ -90,6 +90,8 @@ static void render_text(const void *p, struct strbuf *out)
     sb_appendf(out, "  Target                : %s%s%s%s\n", target_option(m->req->target),
                m->req->target_value ? " " : "", m->req->target_value ? m->req->target_value : "",
                m->req->exclusive ? " (exclusive)" : "");
+    if (m->req->target_tli)
+        sb_appendf(out, "  Timeline              : %s\n", m->req->target_tli);
     if (m->wal_dir) {
         sb_appendf(out, "  WAL prepared          : %zu file%s (", m->wal_files,
                    m->wal_files == 1 ? "" : "s");
@@ -147,7 +149,73 @@ static uint64_t target_lsn(const struct op_recover_req *req)
     return lsn;
 }
 
+/* Does the copy run an archive recovery (recovery.signal, WAL fetched by
+ * restore_command) rather than a crash recovery from pg_wal? With a target,
+ * and with a timeline to follow: crash recovery stays on the backup's
+ * timeline, whatever recovery_target_timeline says. */
+static bool archive_recovery(const struct op_recover_req *req)
+{
+    return req->target != RC_TARGET_NONE || req->target_tli;
+}
+
 /* ---- the checks ---------------------------------------------------------------- */
+
+/* A numbered --target-tli the archive can lead to: a timeline is a number
+ * from 1 up, not older than the backup's (a recovery never goes back to a
+ * parent timeline), and any other timeline than the backup's needs its
+ * history file in the archive, which PostgreSQL reads to find where the
+ * timeline branched (timeline 1 has none). Checked before anything is
+ * written: PostgreSQL would only refuse once the copy is made and started. */
+static int check_timeline(const struct cfg_server *s, const struct cat_backup *b,
+                          const struct op_recover_req *req, struct cel_err *err)
+{
+    const char *v = req->target_tli;
+    if (!v || strcmp(v, "current") == 0 || strcmp(v, "latest") == 0)
+        return 0;
+    char *end = NULL;
+    errno = 0;
+    unsigned long long n = strtoull(v, &end, 10);
+    if (errno || end == v || *end || n == 0 || n > UINT32_MAX) {
+        int rc = cel_err_set(err, CEL_E_USAGE,
+                             "--target-tli %s is not a timeline: expected current, latest or a "
+                             "number from 1 to %u",
+                             v, UINT32_MAX);
+        cel_err_hint(err, "Timelines are numbered from 1, as the first 8 hex digits of WAL "
+                          "file names show (00000002... is timeline 2).");
+        return rc;
+    }
+    uint32_t tli = (uint32_t)n;
+    uint32_t btli = b->timeline.set ? (uint32_t)b->timeline.v : 1;
+    if (tli < btli) {
+        int rc = cel_err_set(err, CEL_E_INVALID,
+                             "--target-tli %u is older than timeline %u of backup %s: a "
+                             "recovery cannot go back to a parent timeline",
+                             tli, btli, b->id);
+        cel_err_hint(err,
+                     "Recover an older backup taken on timeline %u, or follow timeline %u "
+                     "or a later one.",
+                     tli, btli);
+        return rc;
+    }
+    if (tli == btli || tli == 1)
+        return 0;
+    char name[WAL_NAME_MAX];
+    snprintf(name, sizeof name, "%08X.history", tli);
+    char *path = op_wal_path(s, name);
+    bool there = stor_is_file(path);
+    free(path);
+    if (there)
+        return 0;
+    int rc = cel_err_set(err, CEL_E_NOT_FOUND,
+                         "--target-tli %u: the WAL archive of server %s has no %s, so timeline "
+                         "%u cannot be followed",
+                         tli, s->name, name, tli);
+    cel_err_hint(err,
+                 "The cluster that wrote timeline %u must archive its history file and WAL "
+                 "into this server first. Nothing was written.",
+                 tli);
+    return rc;
+}
 
 /* The target against the backup: a recovery cannot stop before the copy is
  * consistent, at the backup's end. */
@@ -392,7 +460,7 @@ static int copy_files(struct run *r, struct cel_err *err)
  * scratch directory when the destination is remote). */
 static int copy_wal(struct run *r, struct cel_err *err)
 {
-    const char *wal_dir = r->req->target == RC_TARGET_NONE ? "pg_wal" : "barman_wal";
+    const char *wal_dir = archive_recovery(r->req) ? "barman_wal" : "pg_wal";
     r->m.wal_dir = wal_dir;
     char *dst = cel_xasprintf("%s/%s", r->req->dest, wal_dir);
     char *local = r->d.ssh ? cel_xasprintf("%s/wal", r->d.stage) : cel_xstrdup(dst);
@@ -487,7 +555,7 @@ static int write_settings(struct run *r, struct cel_err *err)
         rc = mangle(r, "postgresql.auto.conf", err);
     if (rc < 0)
         return rc;
-    bool needed = r->req->target != RC_TARGET_NONE || r->get_wal || r->req->standby_mode;
+    bool needed = archive_recovery(r->req) || r->get_wal || r->req->standby_mode;
     if (!needed)
         return 0;
     char *restore = restore_command(r);
@@ -682,6 +750,8 @@ static void render_plan_text(const void *p, struct strbuf *out)
     sb_appendf(out, "  Target                : %s%s%s%s\n", target_option(req->target),
                req->target_value ? " " : "", req->target_value ? req->target_value : "",
                req->exclusive ? " (exclusive)" : "");
+    if (req->target_tli)
+        sb_appendf(out, "  Timeline              : %s\n", req->target_tli);
     for (size_t i = 0; i < r->n_tbs; i++)
         sb_appendf(out, "  Tablespace %s (oid %lld) : %s\n", r->tbs[i].t->name,
                    (long long)r->tbs[i].t->oid, r->tbs[i].location);
@@ -695,7 +765,7 @@ static void render_plan_text(const void *p, struct strbuf *out)
                    r->wal.n == 1 ? "" : "s");
         fmt_size((double)r->wal.bytes, out);
         sb_appendf(out, ") copied into %s/%s\n", req->dest,
-                   req->target == RC_TARGET_NONE ? "pg_wal" : "barman_wal");
+                   archive_recovery(req) ? "barman_wal" : "pg_wal");
     }
     sb_append(out, "  Space needed          : ");
     fmt_size((double)needed_bytes(r), out);
@@ -847,6 +917,8 @@ int op_recover(const struct op_ctx *ctx, const struct op_recover_req *req, struc
                              r.b->id, s->name, cat_status_name(r.b->status));
         if (rc == 0 && !req->force)
             rc = check_target(s, r.b, req, err);
+        if (rc == 0 && !req->force)
+            rc = check_timeline(s, r.b, req, err);
         if (rc == 0 && !r.get_wal)
             rc = plan_wal(req, r.b, &cat.xdb, &r.wal, err);
         if (rc == 0)

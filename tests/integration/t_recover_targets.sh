@@ -1,0 +1,85 @@
+#!/bin/bash
+# tests/integration/t_recover_targets.sh - recovery targets cellar must honour and
+# check before writing anything: --target-tli alone, restore points (TAP).
+#
+# A PostgreSQL 15 cluster (main) archives through `cellar put-wal`. History:
+#
+#     p0 | backup 1 | a | restore point rp_x | b | ... (timeline 1 goes on: c)
+#
+# Timeline 2: backup 1 is recovered with --target-immediate --target-action
+# promote; the copy (cluster tl2) promotes onto timeline 2 at the end of
+# the backup (rows: p0), its archive_command is switched to put-wal into
+# the same server, and it commits "two" and archives its history file and
+# WAL there. Then, from backup 1:
+#   --target-tli 2 alone: recovery.signal and recovery_target_timeline = 2
+#     are written, and the copy starts with timeline 2's rows (p0 two);
+#   --target-tli 1 and --target-tli current: timeline 1's rows (p0 a b c);
+#   --target-tli 7 (no 00000007.history in the archive) and
+#   --target-tli 0: refused (exit 2 / 1) naming the problem, and DEST is
+#     never created.
+# Needs root (the clusters run as postgres). Run: tests/run.sh tests/integration/t_recover_targets.sh
+# shellcheck source-path=SCRIPTDIR
+set -u
+. "$(dirname "$0")/lib/tap.sh"
+. "$(dirname "$0")/lib/common.sh"
+. "$(dirname "$0")/lib/backup.sh"
+. "$(dirname "$0")/lib/recover.sh"
+harness_init || exit 1
+tap_plan 21
+
+rec_cluster "recovery targets" 1 'compression = gzip'
+add_row main p0
+"$CELLAR" -c "$conf" backup --wait main >&2 || tap_bail "backup 1 failed"
+id1=$("$CELLAR" -c "$conf" list-backup --minimal main | head -1)
+add_row main a
+pg_sql main "SELECT pg_create_restore_point('rp_x')" >/dev/null
+add_row main b
+archive_now main main || tap_bail "WAL not archived"
+
+# ---- timeline 2: a promoted copy of backup 1, archiving into the same server ----------------
+d=$T/tl2
+rec_run --target-immediate --target-action promote --tablespace "tbs1:$T/tl2_tbs" main "$id1" "$d"
+is "$REC_RC" 0 "backup 1 recovered with --target-immediate --target-action promote"
+ok "the copy starts and promotes" start_rec tl2 "$d" promoted
+is "$(pg_sql tl2 "SELECT substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8)")" 00000002 \
+    "it writes timeline 2"
+pg_sql tl2 "ALTER SYSTEM SET archive_command = '$CELLAR -c $conf put-wal main %p'" &&
+    pg_sql tl2 "SELECT pg_reload_conf()" >/dev/null
+add_row tl2 two
+archive_now tl2 main || tap_bail "timeline 2 not archived"
+ok "00000002.history is in the server's archive" test -f "$home/main/wals/00000002.history"
+pg_stop tl2
+# timeline 1 goes on after the branch
+add_row main c
+archive_now main main || tap_bail "WAL not archived"
+
+# ---- --target-tli alone ---------------------------------------------------------------------
+d=$T/r_tli2
+recover_ok "recover --target-tli 2 alone" --target-tli 2 --tablespace "tbs1:$T/r_tli2_tbs" \
+    main "$id1" "$d"
+ok "recovery.signal is written" test -f "$d/recovery.signal"
+ok "recovery_target_timeline = 2 is written" \
+    grep -qx 'recovery_target_timeline = 2' "$d/postgresql.auto.conf"
+ok "00000002.history is among the WAL prepared" test -f "$d/barman_wal/00000002.history"
+ok "the copy starts and ends its recovery" start_rec r_tli2 "$d" promoted
+is "$(rows r_tli2)" "p0 two" "it holds timeline 2's rows"
+pg_stop r_tli2
+
+for tli in 1 current; do
+    d=$T/r_tli_$tli
+    recover_ok "recover --target-tli $tli alone" --target-tli "$tli" \
+        --tablespace "tbs1:${d}_tbs" main "$id1" "$d"
+    ok "--target-tli $tli: the copy starts and ends its recovery" start_rec "r_tli_$tli" "$d" promoted
+    is "$(rows "r_tli_$tli")" "p0 a b c" "--target-tli $tli: it holds timeline 1's rows"
+    pg_stop "r_tli_$tli"
+done
+
+# ---- refusals: nothing written ---------------------------------------------------------------
+d=$T/r_tli7
+rec_run --target-tli 7 --tablespace "tbs1:$T/r_tli7_tbs" main "$id1" "$d"
+is "$REC_RC" 1 "--target-tli 7 without 00000007.history: refused (exit 1)"
+like "$REC_OUT" "has no 00000007.history" "the refusal names the missing history file"
+ok "DEST was not created" test ! -e "$d"
+rec_run --target-tli 0 --tablespace "tbs1:$T/r_tli7_tbs" main "$id1" "$d"
+is "$REC_RC" 2 "--target-tli 0: refused (exit 2)"
+ok "DEST was not created" test ! -e "$d"
