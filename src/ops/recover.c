@@ -220,11 +220,20 @@ static int check_timeline(const struct cfg_server *s, const struct cat_backup *b
 /* The target against the backup: a recovery cannot stop before the copy is
  * consistent, at the backup's end. */
 static int check_target(const struct cfg_server *s, const struct cat_backup *b,
-                        const struct op_recover_req *req, struct cel_err *err)
+                        const struct op_recover_req *req, const struct widx_point *rp,
+                        struct cel_err *err)
 {
     int rc = 0;
-    if (req->target == RC_TARGET_TIME && b->end_time.set &&
-        target_epoch(req) < ts_epoch(&b->end_time.t)) {
+    uint64_t b_end = 0;
+    if (rp && b->end_xlog && wal_lsn_parse(b->end_xlog, &b_end, NULL) == 0 && rp->lsn < b_end) {
+        char at[WAL_LSN_MAX];
+        wal_lsn_format(rp->lsn, at);
+        rc = cel_err_set(err, CEL_E_INVALID,
+                         "--target-name %s: the restore point (at %s) is before the end of "
+                         "backup %s (%s): the copy is not consistent before then",
+                         req->target_value, at, b->id, b->end_xlog);
+    } else if (req->target == RC_TARGET_TIME && b->end_time.set &&
+               target_epoch(req) < ts_epoch(&b->end_time.t)) {
         char end[TS_MAX];
         ts_format(&b->end_time.t, end);
         rc = cel_err_set(err, CEL_E_INVALID, "--target-time %s is before the end of backup %s "
@@ -899,11 +908,24 @@ int op_recover(const struct op_ctx *ctx, const struct op_recover_req *req, struc
         return rc;
     struct run r = {.ctx = ctx, .s = s, .req = req, .xdb = &cat.xdb,
                     .report = {.ctx = ctx, .server = s->name}};
+    /* a restore point must be in the archived WAL: the index knows */
+    struct widx points = {0};
+    const struct widx_point *rp = NULL;
+    bool have_points = false;
+    if (req->target == RC_TARGET_NAME) {
+        struct cel_err ierr = {0};
+        have_points = op_targets_load(ctx, s, &points, &ierr) == 0;
+        if (!have_points)
+            op_log(ctx, LOG_WARNING, s->name, "the restore points cannot be checked: %s", ierr.msg);
+        else if (!req->force)
+            rc = op_restore_point_find(&points, req->target_value, s->name, &rp, err);
+    }
     struct op_xids xids;
     op_xids_init(&xids, s, &cat.list);
-    int i = strcmp(req->backup, "auto") == 0
+    int i = rc < 0 ? rc
+            : strcmp(req->backup, "auto") == 0
                 ? op_recover_pick(&cat.list, req->target, req->target_value, s->name, &xids,
-                                  &r.why, err)
+                                  have_points && !req->force ? &points : NULL, &r.why, err)
                 : cat_resolve(&cat.list, req->backup, s->name, err);
     op_xids_free(&xids);
     if (i >= 0) {
@@ -916,7 +938,7 @@ int op_recover(const struct op_ctx *ctx, const struct op_recover_req *req, struc
                                                   "backups are recovered",
                              r.b->id, s->name, cat_status_name(r.b->status));
         if (rc == 0 && !req->force)
-            rc = check_target(s, r.b, req, err);
+            rc = check_target(s, r.b, req, rp, err);
         if (rc == 0 && !req->force)
             rc = check_timeline(s, r.b, req, err);
         if (rc == 0 && !r.get_wal)
@@ -961,6 +983,7 @@ int op_recover(const struct op_ctx *ctx, const struct op_recover_req *req, struc
         rc = i;
     }
     sb_free(&r.why);
+    widx_free(&points);
     free(r.wal.names);
     free(r.tbs);
     free(r.backup_dir);

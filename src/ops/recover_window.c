@@ -182,9 +182,40 @@ static int pick_xid(const struct cat_list *list, struct op_xids *x, uint64_t xid
     return pick;
 }
 
+int op_restore_point_find(const struct widx *idx, const char *name, const char *server,
+                          const struct widx_point **out, struct cel_err *err)
+{
+    size_t *at = NULL;
+    size_t n = widx_points_named(idx, name ? name : "", &at);
+    if (n) {
+        *out = &idx->points[at[n - 1]];
+        free(at);
+        return 0;
+    }
+    char q[CEL_SHOW_BUF];
+    /* what does exist, newest last: the name the DBA meant is likely there */
+    struct strbuf known = {0};
+    size_t from = idx->n_points > 10 ? idx->n_points - 10 : 0;
+    sb_append(&known, !idx->n_points ? "it holds none" : from ? "the newest: " : "it holds: ");
+    for (size_t i = from; i < idx->n_points; i++) {
+        char shown[CEL_SHOW_BUF];
+        sb_appendf(&known, "%s%s", i > from ? ", " : "",
+                   cel_show(idx->points[i].name, strlen(idx->points[i].name), shown));
+    }
+    int rc =
+        cel_err_set(err, CEL_E_INVALID,
+                    "--target-name %s: the archived WAL of server %s holds no restore "
+                    "point of that name (%s)",
+                    cel_show(name ? name : "", name ? strlen(name) : 0, q), server, sb_str(&known));
+    cel_err_hint(err, "Give the name passed to pg_create_restore_point(); the restore point "
+                      "must have been archived (pg_switch_wal() closes its segment).");
+    sb_free(&known);
+    return rc;
+}
+
 int op_recover_pick(const struct cat_list *list, enum rc_target_kind kind, const char *value,
-                    const char *server, struct op_xids *xids, struct strbuf *why,
-                    struct cel_err *err)
+                    const char *server, struct op_xids *xids, const struct widx *points,
+                    struct strbuf *why, struct cel_err *err)
 {
     double when = 0;
     uint64_t lsn = 0;
@@ -193,6 +224,13 @@ int op_recover_pick(const struct cat_list *list, enum rc_target_kind kind, const
         when = ts_epoch(&t);
     if (kind == RC_TARGET_LSN && value)
         wal_lsn_parse(value, &lsn, NULL);
+    const struct widx_point *rp = NULL;
+    if (kind == RC_TARGET_NAME && points) {
+        int rc = op_restore_point_find(points, value, server, &rp, err);
+        if (rc < 0)
+            return rc;
+        lsn = rp->lsn;
+    }
     if (kind == RC_TARGET_XID && xids && value) {
         uint64_t xid = strtoull(value, NULL, 10);
         size_t oldest = 0;
@@ -212,7 +250,7 @@ int op_recover_pick(const struct cat_list *list, enum rc_target_kind kind, const
             return i;
         }
     }
-    if (kind == RC_TARGET_NAME) {
+    if (kind == RC_TARGET_NAME && !rp) {
         int i = restore_point_backup(list, value);
         if (i >= 0) {
             if (why)
@@ -241,6 +279,13 @@ int op_recover_pick(const struct cat_list *list, enum rc_target_kind kind, const
         } else if (kind == RC_TARGET_LSN && lsn) {
             sb_appendf(why, "the newest DONE backup that ended before %s (it ended at %s)",
                        value, b->end_xlog);
+        } else if (rp) {
+            char at[WAL_LSN_MAX];
+            wal_lsn_format(rp->lsn, at);
+            sb_appendf(why,
+                       "the newest DONE backup that ended before restore point %s (at %s; "
+                       "it ended at %s)",
+                       value, at, b->end_xlog);
         } else if (kind == RC_TARGET_XID) {
             sb_appendf(why, "the newest DONE backup (the catalogue cannot tell when transaction "
                             "%s ran: choose an older backup if it is older)",
@@ -258,6 +303,14 @@ int op_recover_pick(const struct cat_list *list, enum rc_target_kind kind, const
             sb_append(why, "the newest DONE backup");
         }
         return (int)i;
+    }
+    if (rp) {
+        char at[WAL_LSN_MAX];
+        wal_lsn_format(rp->lsn, at);
+        return cel_err_set(err, CEL_E_NOT_FOUND,
+                           "server %s has no DONE backup that ended before restore point %s "
+                           "(at %s)",
+                           server, value, at);
     }
     return cel_err_set(err, CEL_E_NOT_FOUND, "server %s has no DONE backup that ended before %s",
                        server, value ? value : "now");

@@ -258,7 +258,7 @@ bool wz_check_value(struct wizard *w)
     /* XID: against the backups' NextXIDs (pg_controldata, once per backup) */
     struct strbuf why = {0};
     int i = w->has_win ? op_recover_pick(&w->win.cat.list, RC_TARGET_XID, w->value,
-                                         wz_server(w)->name, &w->xids, &why, &err)
+                                         wz_server(w)->name, &w->xids, NULL, &why, &err)
                        : -1;
     if (i < 0 && err.msg[0]) {
         value_say(w, WZ_MSG_ERROR, "%s: no backup can reach it", err.msg);
@@ -308,8 +308,8 @@ static bool pick_backup(struct wizard *w)
     struct strbuf why = {0};
     struct cel_err err = {0};
     const char *value = has_value(w) ? w->value : NULL;
-    int i = op_recover_pick(&w->win.cat.list, kind(w), value, wz_server(w)->name, &w->xids, &why,
-                            &err);
+    int i = op_recover_pick(&w->win.cat.list, kind(w), value, wz_server(w)->name, &w->xids, NULL,
+                            &why, &err);
     if (i < 0) {
         say(w, WZ_MSG_ERROR, "%s: choose another target", err.msg);
         sb_free(&why);

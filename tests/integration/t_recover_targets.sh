@@ -4,7 +4,14 @@
 #
 # A PostgreSQL 15 cluster (main) archives through `cellar put-wal`. History:
 #
-#     p0 | backup 1 | a | restore point rp_x | b | ... (timeline 1 goes on: c)
+#     p0 | backup 1 | a | restore point rp_x | b | backup 2 | (timeline 1 goes on: c)
+#
+# Restore points: archive-wal indexes rp_x in wals/xlog.db.cellar-targets;
+# recover --target-name rp_x with BACKUP_ID auto chooses backup 1 (backup 2
+# ended after the restore point) and the copy holds p0 a; refused, writing
+# nothing: a name the archive does not hold (the message lists the names it
+# does), rp_x with backup 2, a name with a newline. Without the index (a
+# Barman home), recover builds it on first need; rebuild-xlogdb rebuilds it.
 #
 # Timeline 2: backup 1 is recovered with --target-immediate --target-action
 # promote; the copy (cluster tl2) promotes onto timeline 2 at the end of
@@ -25,7 +32,7 @@ set -u
 . "$(dirname "$0")/lib/backup.sh"
 . "$(dirname "$0")/lib/recover.sh"
 harness_init || exit 1
-tap_plan 21
+tap_plan 38
 
 rec_cluster "recovery targets" 1 'compression = gzip'
 add_row main p0
@@ -35,6 +42,46 @@ add_row main a
 pg_sql main "SELECT pg_create_restore_point('rp_x')" >/dev/null
 add_row main b
 archive_now main main || tap_bail "WAL not archived"
+sleep 1 # a new second: a new backup ID
+"$CELLAR" -c "$conf" backup --wait main >&2 || tap_bail "backup 2 failed"
+id2=$("$CELLAR" -c "$conf" list-backup --minimal main | head -1)
+idx=$home/main/wals/xlog.db.cellar-targets
+
+# ---- restore points -----------------------------------------------------------------------------
+ok "archive-wal indexed restore point rp_x beside xlog.db" \
+    grep -q $'^P\t[0-9A-F]*\t[0-9A-F]*/[0-9A-F]*\t[0-9.]*\t1\trp_x$' "$idx"
+d=$T/r_rp
+recover_ok "recover --target-name rp_x, BACKUP_ID auto" --target-name rp_x --target-action promote \
+    --tablespace "tbs1:$T/r_rp_tbs" main auto "$d"
+ok "auto chose backup 1, which ended before the restore point (backup 2 ended after it)" \
+    has_text "$REC_OUT" "Recovery of backup $id1 of server main"
+ok "the copy starts and ends its recovery at rp_x" start_rec r_rp "$d" promoted
+is "$(rows r_rp)" "p0 a" "it holds the rows committed before rp_x"
+pg_stop r_rp
+d=$T/r_nope
+rec_run --target-name nope --tablespace "tbs1:$T/r_nope_tbs" main "$id1" "$d"
+is "$REC_RC" 2 "--target-name nope (no such restore point): refused (exit 2)"
+like "$REC_OUT" "holds no restore point of that name \(it holds: barman_$id1, rp_x[,)]" \
+    "the refusal lists the restore points the archive holds"
+ok "DEST was not created" test ! -e "$d"
+rec_run --target-name rp_x --tablespace "tbs1:$T/r_nope_tbs" main "$id2" "$d"
+is "$REC_RC" 2 "--target-name rp_x with backup 2, which ended after it: refused (exit 2)"
+like "$REC_OUT" "restore point \(at [0-9A-F]+/[0-9A-F]+\) is before the end of backup $id2" \
+    "the refusal says the restore point is before the end of the backup"
+rec_run --target-name $'rp_x\nrecovery_target_action = promote' main "$id1" "$d"
+is "$REC_RC" 2 "a --target-name with a newline: refused (exit 2)"
+like "$REC_OUT" "contains the control character 0x0A" "the refusal names the control character"
+ok "DEST was not created" test ! -e "$d"
+# a Barman home has no index: it is built on first need
+rm -f "$idx"
+rec_run --dry-run --target-name rp_x --tablespace "tbs1:$T/r_nope_tbs" main auto "$d"
+is "$REC_RC" 0 "without the index, --target-name rp_x --dry-run still finds the restore point"
+ok "and the index is built from the archive" grep -q $'\trp_x$' "$idx"
+rm -f "$idx"
+"$CELLAR" -c "$conf" rebuild-xlogdb main >"$T/out" 2>&1
+like "$(cat "$T/out")" "Recovery-target index rebuilt: [2-9] restore points" \
+    "rebuild-xlogdb rebuilds the index too (rp_x, barman_<ID> of the backups)"
+ok "the rebuilt index holds rp_x" grep -q $'\trp_x$' "$idx"
 
 # ---- timeline 2: a promoted copy of backup 1, archiving into the same server ----------------
 d=$T/tl2

@@ -127,7 +127,7 @@ static char *pick(enum rc_target_kind kind, const char *value, char **why, int *
     assert_int_equal(cat_list_load(unit_path("pg/base"), &list, &err), 0);
     assert_int_equal(list.n, 5);
     struct strbuf sb = {0};
-    int i = op_recover_pick(&list, kind, value, "pg", NULL, &sb, &err);
+    int i = op_recover_pick(&list, kind, value, "pg", NULL, NULL, &sb, &err);
     char *id = NULL;
     if (i >= 0) {
         id = cel_xstrdup(list.items[i].id);
@@ -228,7 +228,7 @@ static void test_op_recover_pick_no_why_and_empty(void **state)
     struct cat_list list;
     struct cel_err err = {0};
     assert_int_equal(cat_list_load(unit_path("pg/base"), &list, &err), 0);
-    int i = op_recover_pick(&list, RC_TARGET_NONE, NULL, "pg", NULL, NULL, &err);
+    int i = op_recover_pick(&list, RC_TARGET_NONE, NULL, "pg", NULL, NULL, NULL, &err);
     assert_true(i >= 0);
     assert_string_equal(list.items[i].id, "20261124T034239");
     cat_list_free(&list);
@@ -236,7 +236,7 @@ static void test_op_recover_pick_no_why_and_empty(void **state)
     assert_int_equal(cat_list_load(unit_path("empty/base"), &list, &err), 0);
     assert_int_equal(list.n, 0);
     struct strbuf why = {0};
-    assert_int_equal(op_recover_pick(&list, RC_TARGET_NONE, NULL, "empty", NULL, &why, &err),
+    assert_int_equal(op_recover_pick(&list, RC_TARGET_NONE, NULL, "empty", NULL, NULL, &why, &err),
                      -CEL_E_NOT_FOUND);
     assert_string_equal(err.msg, "server empty has no DONE backup that ended before now");
     assert_int_equal(why.len, 0);
@@ -260,14 +260,14 @@ static void test_op_recover_pick_xid(void **state)
     x.next[0] = 700; /* 034224 */
     x.next[1] = 900; /* 034239 */
     struct strbuf why = {0};
-    int i = op_recover_pick(&list, RC_TARGET_XID, "800", "pg", &x, &why, &err);
+    int i = op_recover_pick(&list, RC_TARGET_XID, "800", "pg", &x, NULL, &why, &err);
     assert_int_equal(i, 0);
     assert_string_equal(sb_str(&why), "the newest DONE backup that started before transaction "
                                       "800 (its first free transaction ID was 700)");
     sb_reset(&why);
-    assert_int_equal(op_recover_pick(&list, RC_TARGET_XID, "900", "pg", &x, &why, &err), 1);
+    assert_int_equal(op_recover_pick(&list, RC_TARGET_XID, "900", "pg", &x, NULL, &why, &err), 1);
     sb_reset(&why);
-    assert_int_equal(op_recover_pick(&list, RC_TARGET_XID, "650", "pg", &x, &why, &err),
+    assert_int_equal(op_recover_pick(&list, RC_TARGET_XID, "650", "pg", &x, NULL, &why, &err),
                      -CEL_E_NOT_FOUND);
     assert_string_equal(err.msg, "transaction 650 was assigned before the oldest DONE backup of "
                                  "server pg started (its first free transaction ID was 700)");
@@ -276,7 +276,7 @@ static void test_op_recover_pick_xid(void **state)
 
     x.next[0] = x.next[1] = 0; /* not looked up: pg_controldata finds no pg_control */
     sb_reset(&why);
-    assert_int_equal(op_recover_pick(&list, RC_TARGET_XID, "650", "pg", &x, &why, &err), 1);
+    assert_int_equal(op_recover_pick(&list, RC_TARGET_XID, "650", "pg", &x, NULL, &why, &err), 1);
     assert_non_null(strstr(sb_str(&why), "cannot tell when transaction 650 ran"));
     assert_int_equal(x.next[1], UINT64_MAX); /* unknown, and not looked up again */
     assert_false(op_xids_known(&x, 1));
