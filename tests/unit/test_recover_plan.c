@@ -210,6 +210,50 @@ static void test_op_recover_pick_name(void **state)
                 "knows, so where it lies is not known)");
 }
 
+/* With the archive's index of restore points: the newest DONE backup that
+ * ended before the point (backups end at 0/4000100 and 0/6000100), and an
+ * unknown name refused with the names that exist. */
+static void test_op_recover_pick_name_indexed(void **state)
+{
+    (void)state;
+    struct widx idx = {0};
+    struct walrec_point p[2] = {{.name = "before_upgrade", .lsn = 0x5000028, .tli = 1},
+                                {.name = "before_upgrade", .lsn = 0x6000200, .tli = 1}};
+    struct walrec_summary one = {.points = p, .n_points = 1},
+                          two = {.points = p + 1, .n_points = 1};
+    widx_put(&idx, "000000010000000000000005", &one);
+    struct cat_list list;
+    struct cel_err err = {0};
+    assert_int_equal(cat_list_load(unit_path("pg/base"), &list, &err), 0);
+    struct strbuf why = {0};
+    int i = op_recover_pick(&list, RC_TARGET_NAME, "before_upgrade", "pg", NULL, &idx, &why, &err);
+    assert_true(i >= 0);
+    assert_string_equal(list.items[i].id, "20261124T034224");
+    assert_string_equal(sb_str(&why), "the newest DONE backup that ended before restore point "
+                                      "before_upgrade (at 0/5000028; it ended at 0/4000100)");
+    /* the same name again, later: the last occurrence decides */
+    widx_put(&idx, "000000010000000000000006", &two);
+    sb_reset(&why);
+    i = op_recover_pick(&list, RC_TARGET_NAME, "before_upgrade", "pg", NULL, &idx, &why, &err);
+    assert_true(i >= 0);
+    assert_string_equal(list.items[i].id, "20261124T034239");
+    sb_reset(&why);
+    assert_int_equal(op_recover_pick(&list, RC_TARGET_NAME, "nope", "pg", NULL, &idx, &why, &err),
+                     -CEL_E_INVALID);
+    assert_string_equal(err.msg, "--target-name nope: the archived WAL of server pg holds no "
+                                 "restore point of that name (it holds: before_upgrade, "
+                                 "before_upgrade)");
+    assert_int_equal(sb_str(&why)[0], '\0');
+    struct widx none = {0};
+    assert_int_equal(op_recover_pick(&list, RC_TARGET_NAME, "x", "pg", NULL, &none, &why, &err),
+                     -CEL_E_INVALID);
+    assert_string_equal(err.msg, "--target-name x: the archived WAL of server pg holds no "
+                                 "restore point of that name (it holds none)");
+    sb_free(&why);
+    widx_free(&idx);
+    cat_list_free(&list);
+}
+
 static void test_op_recover_pick_other_kinds(void **state)
 {
     (void)state;
@@ -411,6 +455,7 @@ int main(void)
         cmocka_unit_test(test_op_recover_pick_time),
         cmocka_unit_test(test_op_recover_pick_lsn),
         cmocka_unit_test(test_op_recover_pick_name),
+        cmocka_unit_test(test_op_recover_pick_name_indexed),
         cmocka_unit_test(test_op_recover_pick_other_kinds),
         cmocka_unit_test(test_op_recover_pick_no_why_and_empty),
         cmocka_unit_test(test_op_recover_pick_xid),
