@@ -436,8 +436,15 @@ struct op_window {
     size_t n_restore_points;
     uint64_t segsize;      /* the WAL segment size used: the newest backup's that records
                               a valid one, else 16 MiB */
+    struct widx points;    /* the archive's recovery-target index as saved (walidx.h), for
+                              the segments xlog.db lists; empty when there is none or it
+                              cannot be read (never built here: that can take long) */
+    size_t points_unread;  /* segments xlog.db lists that the index has not read: 0 means
+                              points holds every restore point of the archive */
 };
 /* Load s's window into *w (free with op_window_free, also after a failure).
+ * restore_points lists the barman_<ID> points of the DONE backups, then
+ * the other names the index holds, in WAL order.
  * "Newest segment" is the last segment (not history, .backup or .partial
  * file) in xlog.db's name order: the highest timeline's last one. Errors
  * are op_catalog_load's (an unreadable base/ or xlog.db, or its lock).

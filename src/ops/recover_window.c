@@ -37,6 +37,35 @@ static uint64_t catalog_segsize(const struct cat_list *list)
     return WAL_DEFAULT_SEGSIZE;
 }
 
+/* The restore points of the saved index (only what it has read: building
+ * it is recover's job, not the console loop's), and their names added to
+ * w->restore_points. */
+static void load_points(struct op_window *w, const struct cfg_server *s)
+{
+    const struct xdb *xdb = &w->cat.xdb;
+    if (widx_read(s->wals_directory, &w->points, NULL) < 0)
+        widx_free(&w->points);
+    widx_keep_only(&w->points, xdb);
+    for (size_t i = 0; i < xdb->n; i++) {
+        struct wal_name name;
+        if (wal_name_parse(xdb->entries[i].name, &name, NULL) == 0 &&
+            (name.kind == WAL_KIND_SEGMENT || name.kind == WAL_KIND_PARTIAL) &&
+            !widx_find(&w->points, xdb->entries[i].name))
+            w->points_unread++;
+    }
+    for (size_t i = 0; i < w->points.n_points; i++) {
+        const char *name = w->points.points[i].name;
+        bool known = false;
+        for (size_t k = 0; k < w->n_restore_points && !known; k++)
+            known = strcmp(w->restore_points[k], name) == 0;
+        if (known)
+            continue;
+        w->restore_points = cel_xrealloc_array(w->restore_points, w->n_restore_points + 1,
+                                               sizeof *w->restore_points);
+        w->restore_points[w->n_restore_points++] = cel_xstrdup(name);
+    }
+}
+
 int op_window_load(const struct op_ctx *ctx, const struct cfg_server *s, struct op_window *w,
                    struct cel_err *err)
 {
@@ -62,6 +91,7 @@ int op_window_load(const struct op_ctx *ctx, const struct cfg_server *s, struct 
         w->begin = ts_epoch(&list->items[w->oldest_done].begin_time.t);
     w->segsize = catalog_segsize(list);
     const struct xdb *xdb = &w->cat.xdb;
+    load_points(w, s);
     for (size_t i = xdb->n; i-- > 0;) {
         struct wal_name name;
         if (wal_name_parse(xdb->entries[i].name, &name, NULL) < 0 ||
@@ -78,6 +108,7 @@ int op_window_load(const struct op_ctx *ctx, const struct cfg_server *s, struct 
 void op_window_free(struct op_window *w)
 {
     op_catalog_free(&w->cat);
+    widx_free(&w->points);
     for (size_t i = 0; i < w->n_restore_points; i++)
         free(w->restore_points[i]);
     free(w->restore_points);
