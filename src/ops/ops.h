@@ -551,6 +551,14 @@ int op_server_dirs(const struct cfg_server *s, struct cel_err *err);
  * telling custom compression apart. get_wal.c */
 int op_wal_restore(const struct op_ctx *ctx, const struct cfg_server *s, const struct xdb *index,
                    const char *name, const char *dir, uint64_t *bytes, struct cel_err *err);
+/* The archived file name of s, decompressed, in memory: *buf (caller
+ * frees; NUL-terminated after its *len bytes). Files over max bytes are
+ * -CEL_E_FORMAT; a file the archive does not have -CEL_E_NOT_FOUND; others
+ * as op_wal_restore. Decompression goes through an unlinked temporary
+ * file. get_wal.c */
+int op_wal_read(const struct op_ctx *ctx, const struct cfg_server *s, const struct xdb *index,
+                const char *name, size_t max, unsigned char **buf, size_t *len,
+                struct cel_err *err);
 /* A PostgreSQL program that Debian keeps out of PATH: tool in
  * /usr/lib/postgresql/<major of version>/bin, else in the newest version
  * installed; NULL when none. Callers try PATH (with path_prefix) first.

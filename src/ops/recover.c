@@ -39,6 +39,7 @@
 #include "recover_int.h"
 #include "storage.h"
 #include "wal.h"
+#include "walcheck.h"
 
 /* One tablespace's way into the destination. */
 struct tbs_plan {
@@ -160,14 +161,63 @@ static bool archive_recovery(const struct op_recover_req *req)
 
 /* ---- the checks ---------------------------------------------------------------- */
 
+/* Timeline tli's history (the archived file name) must pass through the
+ * backup's timeline btli, and leave it no earlier than the backup's end:
+ * PostgreSQL refuses to follow a timeline that branched off before the
+ * copy is consistent ("requested timeline is not a child of this server's
+ * history"). A history that cannot be read is a warning: PostgreSQL reads
+ * it again and decides. */
+static int check_ancestry(const struct op_ctx *ctx, const struct cfg_server *s,
+                          const struct cat_backup *b, uint32_t tli, uint32_t btli, const char *name,
+                          struct cel_err *err)
+{
+    unsigned char *text = NULL;
+    size_t len = 0;
+    struct walcheck_history_entry *h = NULL;
+    size_t n = 0;
+    struct cel_err why = {0};
+    if (op_wal_read(ctx, s, NULL, name, 1u << 20, &text, &len, &why) < 0 ||
+        walcheck_history_parse((const char *)text, &h, &n, &why) < 0) {
+        op_log(ctx, LOG_WARNING, s->name, "cannot read %s to check timeline %u: %s", name, tli,
+               why.msg);
+        free(text);
+        return 0;
+    }
+    free(text);
+    const struct walcheck_history_entry *e = NULL;
+    for (size_t i = 0; i < n && !e; i++)
+        if (h[i].tli == btli)
+            e = &h[i];
+    uint64_t end = 0;
+    int rc = 0;
+    if (!e) {
+        rc = cel_err_set(err, CEL_E_INVALID,
+                         "--target-tli %u does not descend from timeline %u of backup %s: %s "
+                         "does not list timeline %u",
+                         tli, btli, b->id, name, btli);
+        cel_err_hint(err, "Choose a backup taken on an ancestor of timeline %u.", tli);
+    } else if (b->end_xlog && wal_lsn_parse(b->end_xlog, &end, NULL) == 0 && e->switchpoint < end) {
+        char at[WAL_LSN_MAX];
+        wal_lsn_format(e->switchpoint, at);
+        rc = cel_err_set(err, CEL_E_INVALID,
+                         "--target-tli %u branched off timeline %u at %s, before backup %s ended "
+                         "(%s): the copy is not consistent there",
+                         tli, btli, at, b->id, b->end_xlog);
+        cel_err_hint(err, "Choose a backup that ended before %s, or another timeline.", at);
+    }
+    free(h);
+    return rc;
+}
+
 /* A numbered --target-tli the archive can lead to: a timeline is a number
  * from 1 up, not older than the backup's (a recovery never goes back to a
  * parent timeline), and any other timeline than the backup's needs its
  * history file in the archive, which PostgreSQL reads to find where the
  * timeline branched (timeline 1 has none). Checked before anything is
  * written: PostgreSQL would only refuse once the copy is made and started. */
-static int check_timeline(const struct cfg_server *s, const struct cat_backup *b,
-                          const struct op_recover_req *req, struct cel_err *err)
+static int check_timeline(const struct op_ctx *ctx, const struct cfg_server *s,
+                          const struct cat_backup *b, const struct op_recover_req *req,
+                          struct cel_err *err)
 {
     const char *v = req->target_tli;
     if (!v || strcmp(v, "current") == 0 || strcmp(v, "latest") == 0)
@@ -205,7 +255,7 @@ static int check_timeline(const struct cfg_server *s, const struct cat_backup *b
     bool there = stor_is_file(path);
     free(path);
     if (there)
-        return 0;
+        return check_ancestry(ctx, s, b, tli, btli, name, err);
     int rc = cel_err_set(err, CEL_E_NOT_FOUND,
                          "--target-tli %u: the WAL archive of server %s has no %s, so timeline "
                          "%u cannot be followed",
@@ -940,7 +990,7 @@ int op_recover(const struct op_ctx *ctx, const struct op_recover_req *req, struc
         if (rc == 0 && !req->force)
             rc = check_target(s, r.b, req, rp, err);
         if (rc == 0 && !req->force)
-            rc = check_timeline(s, r.b, req, err);
+            rc = check_timeline(ctx, s, r.b, req, err);
         if (rc == 0 && !r.get_wal)
             rc = plan_wal(req, r.b, &cat.xdb, &r.wal, err);
         if (rc == 0)

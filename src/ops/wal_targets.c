@@ -15,10 +15,6 @@
  * server's xlogdb lock, the lock of xlog.db that the index follows; a
  * failure to save it is a warning, never a failed archive or recovery.
  */
-#include <errno.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include "lock.h"
 #include "ops.h"
 #include "storage.h"
@@ -37,63 +33,33 @@ static bool indexable(const char *name)
 /* Scan the plain WAL file at path. */
 static int scan_plain(const char *path, struct walrec_summary *out, struct cel_err *err)
 {
+    memset(out, 0, sizeof *out);
     char *buf = NULL;
     size_t len = 0;
+    struct cel_err why = {0};
     int rc = stor_read_file(path, SEGMENT_MAX, &buf, &len, err);
-    if (rc == 0 && (rc = walrec_scan((const unsigned char *)buf, len, out, err)) < 0)
-        rc = cel_err_set(err, CEL_E_FORMAT, "'%s': %s", path, err->msg);
+    if (rc == 0 && walrec_scan((const unsigned char *)buf, len, out, &why) < 0)
+        rc = cel_err_set(err, CEL_E_FORMAT, "'%s': %s", path, why.msg);
     free(buf);
     return rc;
 }
 
-/* Scan archived file name of s, decompressed through a temporary file
- * (removed as soon as it is open). */
+/* Scan archived file name of s, decompressed. */
 static int scan_archived(const struct op_ctx *ctx, const struct cfg_server *s,
                          const struct xdb *xdb, const char *name, struct walrec_summary *out,
                          struct cel_err *err)
 {
-    char *path = op_wal_path(s, name);
-    enum comp_kind kind;
-    int rc = op_archived_kind(ctx, s, path, name, xdb, &kind, err);
-    if (rc == 0 && kind == COMP_NONE) {
-        rc = scan_plain(path, out, err);
-        free(path);
-        return rc;
-    }
-    FILE *tmp = rc == 0 ? tmpfile() : NULL;
-    if (rc == 0 && !tmp)
-        rc = cel_err_sys(err, CEL_E_IO, errno, "cannot create a temporary file");
-    struct comp_opts opts;
-    unsigned char magic[COMP_MAGIC_MAX];
-    op_comp_opts(s, &opts, magic);
-    uint64_t bytes = 0;
-    if (rc == 0)
-        rc = comp_decompress_to_fd(kind, path, fileno(tmp), &opts, &bytes, err);
-    if (rc == 0 && bytes > SEGMENT_MAX)
-        rc = cel_err_set(err, CEL_E_FORMAT, "'%s' decompresses to %llu bytes: not a segment", path,
-                         (unsigned long long)bytes);
+    memset(out, 0, sizeof *out);
     unsigned char *buf = NULL;
-    if (rc == 0) {
-        buf = cel_xmalloc((size_t)bytes + 1);
-        size_t got = 0;
-        while (got < bytes) {
-            ssize_t n = pread(fileno(tmp), buf + got, (size_t)bytes - got, (off_t)got);
-            if (n < 0 && errno == EINTR)
-                continue;
-            if (n <= 0) {
-                rc = cel_err_sys(err, CEL_E_IO, n < 0 ? errno : EIO,
-                                 "cannot read back '%s' decompressed", path);
-                break;
-            }
-            got += (size_t)n;
-        }
+    size_t len = 0;
+    struct cel_err why = {0};
+    int rc = op_wal_read(ctx, s, xdb, name, SEGMENT_MAX, &buf, &len, err);
+    if (rc == 0 && walrec_scan(buf, len, out, &why) < 0) {
+        char *path = op_wal_path(s, name);
+        rc = cel_err_set(err, CEL_E_FORMAT, "'%s': %s", path, why.msg);
+        free(path);
     }
-    if (rc == 0 && walrec_scan(buf, (size_t)bytes, out, err) < 0)
-        rc = cel_err_set(err, CEL_E_FORMAT, "'%s': %s", path, err->msg);
     free(buf);
-    if (tmp)
-        fclose(tmp);
-    free(path);
     return rc;
 }
 

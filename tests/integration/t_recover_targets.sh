@@ -21,9 +21,10 @@
 #   --target-tli 2 alone: recovery.signal and recovery_target_timeline = 2
 #     are written, and the copy starts with timeline 2's rows (p0 two);
 #   --target-tli 1 and --target-tli current: timeline 1's rows (p0 a b c);
-#   --target-tli 7 (no 00000007.history in the archive) and
-#   --target-tli 0: refused (exit 2 / 1) naming the problem, and DEST is
-#     never created.
+#   --target-tli 7 (no 00000007.history in the archive), --target-tli 0,
+#   and --target-tli 2 with backup 2 (which ended on timeline 1 after
+#     timeline 2 branched off): refused (exit 1 / 2) naming the problem,
+#     and DEST is never created.
 # Needs root (the clusters run as postgres). Run: tests/run.sh tests/integration/t_recover_targets.sh
 # shellcheck source-path=SCRIPTDIR
 set -u
@@ -32,7 +33,7 @@ set -u
 . "$(dirname "$0")/lib/backup.sh"
 . "$(dirname "$0")/lib/recover.sh"
 harness_init || exit 1
-tap_plan 38
+tap_plan 41
 
 rec_cluster "recovery targets" 1 'compression = gzip'
 add_row main p0
@@ -129,4 +130,10 @@ like "$REC_OUT" "has no 00000007.history" "the refusal names the missing history
 ok "DEST was not created" test ! -e "$d"
 rec_run --target-tli 0 --tablespace "tbs1:$T/r_tli7_tbs" main "$id1" "$d"
 is "$REC_RC" 2 "--target-tli 0: refused (exit 2)"
+ok "DEST was not created" test ! -e "$d"
+# backup 2 ended on timeline 1 after timeline 2 branched off (at backup 1's end)
+rec_run --target-tli 2 --tablespace "tbs1:$T/r_tli7_tbs" main "$id2" "$d"
+is "$REC_RC" 2 "--target-tli 2 with backup 2, which ended after timeline 2 branched off: refused"
+like "$REC_OUT" "--target-tli 2 branched off timeline 1 at [0-9A-F]+/[0-9A-F]+, before backup $id2 ended" \
+    "the refusal says where timeline 2 branched off"
 ok "DEST was not created" test ! -e "$d"
