@@ -83,7 +83,7 @@ UNIT_BIN   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 TEST_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_XOPEN_SOURCE=700 -D_DEFAULT_SOURCE -Wall -Wextra -Werror \
                -g -O1 $(ASAN) -Isrc -Isrc/core -Itests/unit $(PKG_CFLAGS)
 
-.PHONY: all deps check check-all check-unit check-integration check-lint check-tui unit demo \
+.PHONY: all deps check check-all check-unit check-integration check-lint check-tui unit fuzz demo \
         demo-stop bench clean man completion install uninstall FORCE
 
 all: cellar man completion
@@ -173,6 +173,20 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(ASAN_LIB)
 	$(Q)$(CC) $(TEST_CFLAGS) -o $@ $< $(ASAN_LIB) $(PKG_LIBS) -lcmocka
 
 unit: $(UNIT_BIN)
+
+# libFuzzer targets (clang only; not part of check): tests/fuzz/fuzz_*.c,
+# linked with every core source built with the fuzzer and sanitizers.
+# Run one with e.g. build/fuzz/fuzz_walrec -max_total_time=60.
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
+FUZZ_CC  ?= clang
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(wildcard src/core/*.c src/core/*.h)
+	@mkdir -p $(dir $@)
+	@echo "  FUZZ    $@"
+	$(Q)$(FUZZ_CC) $(STD) $(DEFS) -g -O1 -fsanitize=fuzzer,address,undefined \
+	    -fno-sanitize-recover=all -Isrc -Isrc/core $(PKG_CFLAGS) -o $@ $< src/core/*.c $(PKG_LIBS)
+
+fuzz: $(FUZZ_BIN)
 
 deps:
 	./scripts/deps.sh
