@@ -11,7 +11,9 @@
 # ended after the restore point) and the copy holds p0 a; refused, writing
 # nothing: a name the archive does not hold (the message lists the names it
 # does), rp_x with backup 2, a name with a newline. Without the index (a
-# Barman home), recover builds it on first need; rebuild-xlogdb rebuilds it.
+# Barman home), recover builds it on first need (also run as the barman OS
+# user on a home it owns: the index is then barman's, 0600); rebuild-xlogdb
+# rebuilds it. The configuration has a second server.
 #
 # Timeline 2: backup 1 is recovered with --target-immediate --target-action
 # promote; the copy (cluster tl2) promotes onto timeline 2 at the end of
@@ -33,9 +35,11 @@ set -u
 . "$(dirname "$0")/lib/backup.sh"
 . "$(dirname "$0")/lib/recover.sh"
 harness_init || exit 1
-tap_plan 41
+tap_plan 43
 
-rec_cluster "recovery targets" 1 'compression = gzip'
+# a second server, so that nothing here relies on there being only one
+rec_cluster "recovery targets" 1 'compression = gzip' '' '[other]' \
+    'description = "a second server, never reached"' 'conninfo = host=127.0.0.1 port=1'
 add_row main p0
 "$CELLAR" -c "$conf" backup --wait main >&2 || tap_bail "backup 1 failed"
 id1=$("$CELLAR" -c "$conf" list-backup --minimal main | head -1)
@@ -79,6 +83,16 @@ rec_run --dry-run --target-name rp_x --tablespace "tbs1:$T/r_nope_tbs" main auto
 is "$REC_RC" 0 "without the index, --target-name rp_x --dry-run still finds the restore point"
 ok "and the index is built from the archive" grep -q $'\trp_x$' "$idx"
 rm -f "$idx"
+# the home belongs to the barman user, who builds the index on first need:
+# the file is then barman's, 0600
+chown -R barman: "$home" && touch "$T/cellar.log" && chown barman: "$T/cellar.log"
+rm -f "$idx"
+REC_OUT=$(runuser -u barman -- "$CELLAR" -c "$conf" recover --dry-run --target-name rp_x \
+    --tablespace "tbs1:$T/r_nope_tbs" main auto "$d" </dev/null 2>&1)
+is "$?" 0 "as the barman user, --target-name rp_x --dry-run builds the index and finds rp_x"
+diag "$REC_OUT"
+is "$(stat -c '%U %a' "$idx")" "barman 600" "the index belongs to barman, mode 0600"
+chown -R postgres: "$home" # as rec_cluster left it: the cluster's put-wal writes there
 "$CELLAR" -c "$conf" rebuild-xlogdb main >"$T/out" 2>&1
 like "$(cat "$T/out")" "Recovery-target index rebuilt: [2-9] restore points" \
     "rebuild-xlogdb rebuilds the index too (rp_x, barman_<ID> of the backups)"
