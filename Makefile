@@ -6,7 +6,9 @@
 #                 make uninstall removes exactly what install put there
 #   make deps     install the Debian packages cellar needs (only the missing ones)
 #   make check    deps + build and run every test; ends with "N passed, N failed"
-#                 (check-unit, check-lint, check-integration, check-tui: one kind)
+#                 (check-unit, check-fuzz, check-lint, check-integration, check-tui:
+#                 one kind)
+#   make fuzz     run every fuzz target longer (FUZZ_SECONDS each, default 60)
 #   make demo     deps + a sandbox PostgreSQL cluster + cellar on it
 #   make bench    the benchmarks in bench/ (cellar against barman on the same data)
 #
@@ -83,7 +85,8 @@ UNIT_BIN   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 TEST_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_XOPEN_SOURCE=700 -D_DEFAULT_SOURCE -Wall -Wextra -Werror \
                -g -O1 $(ASAN) -Isrc -Isrc/core -Itests/unit $(PKG_CFLAGS)
 
-.PHONY: all deps check check-all check-unit check-integration check-lint check-tui unit fuzz demo \
+.PHONY: all deps check check-all check-unit check-fuzz check-integration check-lint check-tui unit demo \
+        fuzz fuzz-build \
         demo-stop bench clean man completion install uninstall FORCE
 
 all: cellar man completion
@@ -174,19 +177,45 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(ASAN_LIB)
 
 unit: $(UNIT_BIN)
 
-# libFuzzer targets (clang only; not part of check): tests/fuzz/fuzz_*.c,
-# linked with every core source built with the fuzzer and sanitizers.
-# Run one with e.g. build/fuzz/fuzz_walrec -max_total_time=60.
-FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
-FUZZ_BIN := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
-FUZZ_CC  ?= clang
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(wildcard src/core/*.c src/core/*.h)
+# ---- fuzz targets (tests/fuzz/fuzz_*.c) ---------------------------------------
+# Each parser of outside input has a libFuzzer target. They are built with
+# clang (libFuzzer is clang's) against the same sources compiled with
+# -fsanitize=fuzzer-no-link plus ASan and UBSan into build/fuzz/. make check
+# runs each one for a fixed number of inputs from a fixed seed over its seed
+# corpus (tests/fuzz/t_fuzz.sh); `make fuzz FUZZ_SECONDS=600` runs them
+# longer, keeping what they find in build/fuzz/corpus/.
+FUZZ_CC    ?= clang
+FUZZ_SAN   := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN   := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
+FUZZ_OBJ   := $(patsubst src/%.c,$(BUILD)/fuzz/obj/%.o,$(LIB_SRC) $(TUI_PURE))
+FUZZ_LIB   := $(BUILD)/fuzz/libcellar.a
+FUZZ_SECONDS ?= 60
+
+# the library is compiled without -Werror: gcc's build above holds the
+# warnings; clang's differ and would only make this build fragile
+$(BUILD)/fuzz/obj/%.o: src/%.c
 	@mkdir -p $(dir $@)
+	@echo "  CC/FUZZ $<"
+	$(Q)$(FUZZ_CC) $(STD) -w $(DEFS) -g -O1 $(FUZZ_SAN) -fsanitize=fuzzer-no-link -Isrc -Isrc/core \
+	    $(PKG_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(FUZZ_LIB): $(FUZZ_OBJ)
+	@rm -f $@
+	$(Q)ar rcs $@ $(FUZZ_OBJ)
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(FUZZ_LIB)
 	@echo "  FUZZ    $@"
-	$(Q)$(FUZZ_CC) $(STD) $(DEFS) -g -O1 -fsanitize=fuzzer,address,undefined \
-	    -fno-sanitize-recover=all -Isrc -Isrc/core $(PKG_CFLAGS) -o $@ $< src/core/*.c $(PKG_LIBS)
+	$(Q)$(FUZZ_CC) $(STD) -Wall -Wextra -Werror -g -O1 $(FUZZ_SAN) -fsanitize=fuzzer \
+	    -Isrc -Isrc/core -Itests/fuzz $(PKG_CFLAGS) -o $@ $< $(FUZZ_LIB) $(PKG_LIBS)
+
+fuzz-build: $(FUZZ_BIN)
 
 fuzz: $(FUZZ_BIN)
+	@for f in $(FUZZ_BIN); do n=$$(basename $$f); mkdir -p $(BUILD)/fuzz/corpus/$$n; \
+	    echo "== $$n ($(FUZZ_SECONDS) s)"; \
+	    $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $(BUILD)/fuzz/corpus/$$n \
+	        tests/fuzz/corpus/$${n#fuzz_} || exit 1; done
 
 deps:
 	./scripts/deps.sh
@@ -198,12 +227,15 @@ check:
 	@./scripts/deps.sh
 	@$(MAKE) --no-print-directory check-all
 
-check-all: all $(UNIT_BIN)
-	@tests/run.sh $(UNIT_BIN) $(sort $(wildcard tests/lint/*.sh)) \
+check-all: all $(UNIT_BIN) $(FUZZ_BIN)
+	@tests/run.sh $(UNIT_BIN) tests/fuzz/t_fuzz.sh $(sort $(wildcard tests/lint/*.sh)) \
 	    $(sort $(wildcard tests/integration/t_*.sh)) $(sort $(wildcard tests/tui/t_*.sh))
 
 check-unit: $(UNIT_BIN)
 	@tests/run.sh $(UNIT_BIN)
+
+check-fuzz: $(FUZZ_BIN)
+	@tests/run.sh tests/fuzz/t_fuzz.sh
 
 check-lint: all
 	@tests/run.sh $(sort $(wildcard tests/lint/*.sh))
@@ -228,4 +260,4 @@ bench: cellar
 clean:
 	rm -rf $(BUILD) cellar
 
--include $(OBJ:.o=.d) $(ASAN_OBJ:.o=.d) $(BUILD)/obj/tools/mkman.d
+-include $(OBJ:.o=.d) $(ASAN_OBJ:.o=.d) $(FUZZ_OBJ:.o=.d) $(BUILD)/obj/tools/mkman.d

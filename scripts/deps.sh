@@ -8,6 +8,8 @@ set -eu
 # build: compiler, pkg-config and the -dev libraries the Makefile links
 BUILD="gcc make pkg-config libncurses-dev libpq-dev zlib1g-dev
 libbz2-dev libzstd-dev liblz4-dev libjansson-dev libcmocka-dev"
+# fuzz targets (tests/fuzz): libFuzzer comes with clang's runtime
+FUZZ="clang libclang-rt-14-dev"
 # run and test: the programs cellar drives, a real PostgreSQL 15, a private
 # sshd for remote tests, tmux for console tests, barman for compatibility
 # tests, pgbackrest and pigz for the benchmarks, valgrind for memory checks,
@@ -19,7 +21,7 @@ postgresql-client-15 tmux barman pgbackrest pigz procps valgrind man-db bash-com
 strace e2fsprogs gzip bzip2 zstd lz4"
 
 missing=""
-for p in $BUILD $RUNTIME; do
+for p in $BUILD $FUZZ $RUNTIME; do
     status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
     case "$status" in
         "install ok installed") ;;

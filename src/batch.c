@@ -104,6 +104,35 @@ static void clear_progress(struct batch *b)
     }
 }
 
+/* Keep an error printed as it happened (its server, "" for none, and its
+ * text): it is not printed again, neither as the final error (a
+ * configuration error is both a diagnostic and the reason loading failed; a
+ * backup reports its failure as it happens) nor as a later log line (backup
+ * all logs each server's error after that server has reported it). */
+static void remember_error(struct batch *b, const char *server, const char *text)
+{
+    b->said = cel_xrealloc_array(b->said, b->n_said + 1, sizeof *b->said);
+    b->said[b->n_said].server = cel_xstrdup(server ? server : "");
+    b->said[b->n_said++].text = cel_xstrdup(text);
+}
+
+/* Whether text was printed already as an error of server (NULL: of any
+ * server). An op's error that filled struct cel_err's buffer was cut: it
+ * counts when a printed text starts with it. */
+static bool already_said(const struct batch *b, const char *server, const char *text)
+{
+    size_t len = strlen(text);
+    bool cut = len + 1 == sizeof((struct cel_err *)NULL)->msg;
+    for (size_t i = 0; i < b->n_said; i++) {
+        const struct batch_said *s = &b->said[i];
+        if (server && strcmp(s->server, server) != 0)
+            continue;
+        if (cut ? strncmp(s->text, text, len) == 0 : strcmp(s->text, text) == 0)
+            return true;
+    }
+    return false;
+}
+
 static void text_progress(struct batch *b, const struct op_event *ev)
 {
     if (b->quiet || b->batch_mode || !b->out_is_tty)
@@ -153,11 +182,14 @@ static void text_event(struct batch *b, const struct op_event *ev)
             return;
         clear_progress(b);
         fprintf(b->out, "%s\n", ev->text);
+        flush_out(b);
         return;
     case OP_EV_LOG: {
         if (ev->level < LOG_WARNING && (b->quiet || (ev->level == LOG_DEBUG && !b->debug)))
             return;
         if (ev->level == LOG_WARNING && b->quiet)
+            return;
+        if (ev->level >= LOG_ERROR && already_said(b, ev->server ? ev->server : "", ev->text))
             return;
         clear_progress(b);
         FILE *f = ev->level >= LOG_WARNING || ev->level == LOG_DEBUG ? b->err : b->out;
@@ -167,6 +199,10 @@ static void text_event(struct batch *b, const struct op_event *ev)
         else
             fprintf(f, "%s: %s%s%s\n", log_level_name(ev->level), ev->server ? ev->server : "",
                     ev->server ? ": " : "", ev->text);
+        if (f == b->out)
+            flush_out(b);
+        else if (ev->level >= LOG_ERROR)
+            remember_error(b, ev->server, ev->text);
         return;
     }
     case OP_EV_RESULT: {
@@ -273,9 +309,18 @@ int batch_finish(struct batch *b, int rc, const struct cel_err *err)
     status = check_output(b, status);
     /* check --nagios: the plugin line on stdout is the whole report */
     if (rc < 0 && code != CEL_E_CHECK_CRITICAL) {
-        fprintf(b->err, "ERROR: %s\n", err->msg[0] ? err->msg : cel_code_text(code));
+        const char *msg = err->msg[0] ? err->msg : cel_code_text(code);
+        if (!already_said(b, NULL, msg))
+            fprintf(b->err, "ERROR: %s\n", msg);
         if (err->hint[0])
             fprintf(b->err, "HINT: %s\n", err->hint);
     }
+    for (size_t i = 0; i < b->n_said; i++) {
+        free(b->said[i].server);
+        free(b->said[i].text);
+    }
+    free(b->said);
+    b->said = NULL;
+    b->n_said = 0;
     return status;
 }

@@ -24,6 +24,11 @@
 
 enum batch_format { BATCH_TEXT, BATCH_JSON };
 
+/* An error printed as it happened: its server ("" for none) and text. */
+struct batch_said {
+    char *server, *text;
+};
+
 struct batch {
     enum batch_format format;
     bool quiet, debug, batch_mode;
@@ -31,6 +36,9 @@ struct batch {
     bool out_is_tty;
     bool progress_line; /* a progress bar is on screen and must be cleared */
     int out_errno;      /* the first error writing to out, 0 when none */
+    struct batch_said *said; /* text mode: the errors printed so far, which
+                                are not printed again */
+    size_t n_said;
 };
 
 void batch_init(struct batch *b, enum batch_format format, bool quiet, bool debug,
@@ -43,7 +51,9 @@ void batch_report_config(struct batch *b, const struct cfg *cfg);
  * that could not be written (a full disk, a closed pipe) is reported on
  * stderr and makes a successful run fail. In text mode an error is printed
  * on stderr, except CEL_E_CHECK_CRITICAL: check --nagios has already said
- * everything in its one line, and Nagios reads nothing else. */
+ * everything in its one line, and Nagios reads nothing else; and an error
+ * whose text was already printed as it happened (a configuration error, a
+ * failed backup) is not printed again, only its hint. */
 int batch_finish(struct batch *b, int rc, const struct cel_err *err);
 
 #endif

@@ -457,7 +457,7 @@ static const struct cli_opt recover_opts[] = {
 static const struct cli_opt start_recovered_opts[] = {
     {"query", 'q', "SQL", "the check query, run read-only (default: the databases and sizes)"},
     {"dbname", 'd', "DB", "the database the query runs in (default postgres)"},
-    {"db-user", 'U', "ROLE", "the role to connect as (default: the OS user running the server)"},
+    {"db-user", 'U', "ROLE", "the role to connect as, one of the backup's (default postgres)"},
     {"user", 'u', "USER", "as root: the OS user that runs the server (default postgres)"},
     {"port", 'p', "PORT", "the port on 127.0.0.1 (default: a free one)"},
     {"timeout", 't', "SECONDS", "how long to wait for the end of recovery (default 600)"},

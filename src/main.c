@@ -40,7 +40,8 @@ static void on_cancel(int sig)
         cancel_signal = sig;
 }
 
-/* For the long ops that watch op_ctx.cancel (backup, recover): SIGINT,
+/* For the long ops that watch op_ctx.cancel (backup, recover, and
+ * start-recovered, which then stops the server it started): SIGINT,
  * SIGTERM and SIGHUP ask the op to stop cleanly (a backup records FAILED);
  * children run in their own process groups, so the op stops them. No
  * SA_RESTART: a blocking wait returns so the op sees the flag. The handler
@@ -49,7 +50,7 @@ static void on_cancel(int sig)
  * Every other command keeps the default action. */
 static void install_cancel_handlers(const char *command)
 {
-    static const char *const cancellable[] = {"backup", "recover"};
+    static const char *const cancellable[] = {"backup", "recover", "start-recovered"};
     bool wanted = false;
     for (size_t i = 0; i < CEL_ARRAY_LEN(cancellable); i++)
         wanted = wanted || strcmp(command, cancellable[i]) == 0;

@@ -52,6 +52,26 @@ int pg_connect(const char *conninfo, int timeout_s, struct pg_conn **out, struct
     return 0;
 }
 
+bool pg_accepting(const char *conninfo, int timeout_s)
+{
+    char timeout[16];
+    snprintf(timeout, sizeof timeout, "%d", timeout_s > 0 ? timeout_s : 10);
+    const char *keys[] = {"connect_timeout", "dbname", NULL};
+    const char *values[] = {timeout, conninfo, NULL};
+    return PQpingParams(keys, values, 1) == PQPING_OK;
+}
+
+char *pg_conninfo_user(const char *conninfo)
+{
+    PQconninfoOption *opts = PQconninfoParse(conninfo, NULL);
+    char *user = NULL;
+    for (PQconninfoOption *o = opts; o && o->keyword; o++)
+        if (strcmp(o->keyword, "user") == 0 && o->val && *o->val)
+            user = cel_xstrdup(o->val);
+    PQconninfoFree(opts);
+    return user;
+}
+
 void pg_close(struct pg_conn *c)
 {
     if (!c)

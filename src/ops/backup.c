@@ -55,10 +55,8 @@ static void render_text(const void *p, struct strbuf *out)
     const struct model *m = p;
     const struct cat_backup *b = m->b;
     sb_appendf(out, "Backup %s of server %s: %s\n", b->id, m->server, cat_status_name(b->status));
-    if (b->status == CAT_FAILED) {
-        sb_appendf(out, "  Error                : %s\n", b->error ? b->error : "unknown");
+    if (b->status == CAT_FAILED) /* its error was reported as it failed (bk_mark_failed) */
         return;
-    }
     sb_appendf(out, "  Directory            : %s\n", m->dir);
     sb_append(out, "  Size                 : ");
     fmt_size((double)m->size, out);
@@ -142,8 +140,15 @@ static int fail(struct run *r, const char *action, struct cel_err *err)
     char *msg = cel_xasprintf("failure %s (%s)", action, sb_str(&why));
     sb_free(&why);
     bk_mark_failed(r->ctx, r->s, r->dir, &r->b, msg);
+    /* The op's error is the line bk_mark_failed has just reported, word for
+     * word, so the batch front end does not print it a second time. */
+    enum cel_code code = err->code ? (enum cel_code)err->code : CEL_E_PROC;
+    char hint[sizeof err->hint];
+    snprintf(hint, sizeof hint, "%s", err->hint);
+    cel_err_set(err, code, "backup %s FAILED: %s", r->b.id, msg);
+    snprintf(err->hint, sizeof err->hint, "%s", hint);
     free(msg);
-    return err->code ? -(int)err->code : -CEL_E_PROC;
+    return -(int)code;
 }
 
 /* identity.json: written on the first backup, checked on every later one. */

@@ -243,13 +243,16 @@ int op_recover(const struct op_ctx *ctx, const struct op_recover_req *req, struc
  *    "connect": "psql ...", "stop": "cellar stop-recovered D", "log": PATH,
  *    "stopped": bool}
  * A server that stops before its target fails with the end of its log; one
- * that has not ended recovery after req->timeout seconds is left running
- * and the op fails with how to look at it. */
+ * that accepts connections but refuses ours (no such role or database)
+ * fails at once with libpq's reason and is stopped; one that has not ended
+ * recovery after req->timeout seconds is left running and the op fails
+ * with how to look at it. Cancelled (ctx->cancel), it stops the server it
+ * started. */
 struct op_start_recovered_req {
     const char *pgdata;   /* absolute path of the recovered data directory */
     const char *query;    /* the check query; NULL: the databases and their sizes */
     const char *user;     /* as root: the OS user that runs it; NULL: postgres */
-    const char *db_user;  /* the role to connect as; NULL: the OS user's name */
+    const char *db_user;  /* the role to connect as; NULL: postgres */
     const char *database; /* NULL: postgres */
     int port;             /* 0: a free one */
     int timeout;          /* seconds to wait for the end of recovery; 0: 600 */

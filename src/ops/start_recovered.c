@@ -405,7 +405,20 @@ static int wait_for_end(struct start *st, struct pg_conn **conn, struct state *s
         }
         if (!*conn && pid) {
             struct cel_err cerr = {0};
-            pg_connect(ci, 2, conn, &cerr); /* refused while it is not consistent yet */
+            /* refused while it is not consistent yet; but once it accepts
+             * connections, a refusal (no such role) will not go away */
+            if (pg_connect(ci, 2, conn, &cerr) < 0 && pg_accepting(ci, 2)) {
+                const char *why = cerr.msg;
+                if (cel_str_starts(why, "cannot connect to PostgreSQL: "))
+                    why += strlen("cannot connect to PostgreSQL: ");
+                rc = cel_err_set(err, CEL_E_PG,
+                                 "cannot connect to the recovered server as role '%s' to "
+                                 "database '%s': %s",
+                                 st->db_user, st->database, why);
+                cel_err_hint(err, "Give a role of the backed-up cluster with --db-user (the "
+                                  "default is postgres) and a database with --dbname.");
+                break;
+            }
         }
         if (*conn) {
             struct cel_err qerr = {0};
@@ -693,7 +706,8 @@ int op_start_recovered(const struct op_ctx *ctx, const struct op_start_recovered
     struct start st = {.ctx = ctx, .req = req};
     char *me_name = me ? cel_xstrdup(me->pw_name) : cel_xstrdup("postgres");
     st.user = req->user ? req->user : geteuid() == 0 ? "postgres" : me_name;
-    st.db_user = req->db_user ? req->db_user : st.user;
+    /* the OS user's name is no role of a cluster made with initdb -U postgres */
+    st.db_user = req->db_user ? req->db_user : "postgres";
     st.database = req->database ? req->database : "postgres";
     struct state s = {0};
     struct model m = {.st = &st, .s = &s,

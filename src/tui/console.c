@@ -856,7 +856,8 @@ static void open_wizard(struct console *c, ssize_t server)
     c->mode = MODE_WIZARD;
 }
 
-/* Close the wizard: a recovery still running moves to the activity pane. */
+/* Close the wizard: the recoveries it ran, running or ended, move to the
+ * activity pane. */
 static void close_wizard(struct console *c)
 {
     if (c->wz.step >= WZ_REVIEW) {
@@ -879,15 +880,16 @@ static void close_wizard(struct console *c)
         c->wz_command = sb_detach(&cmd);
     }
     c->wz_err = c->wz.run_err;
-    struct tui_job *j = wz_take_job(&c->wz);
-    if (j && c->wz_quits && j->state == TUI_JOB_RUNNING)
-        /* cellar ends (a signal) and stops it with the other jobs */
-        cel_err_set(&c->wz_err, CEL_E_PROC,
-                    "the recovery was stopped before its end: cellar was asked to quit");
-    if (j) {
-        tui_jobs_add(&c->jobs, j);
+    struct tui_job *j;
+    while ((j = wz_take_job(&c->wz))) {
+        if (c->wz_quits && j->state == TUI_JOB_RUNNING)
+            /* cellar ends (a signal) and stops it with the other jobs */
+            cel_err_set(&c->wz_err, CEL_E_PROC,
+                        "the recovery was stopped before its end: cellar was asked to quit");
+        tui_jobs_add(&c->jobs, j); /* in the activity pane, as any other operation */
         c->act_sel = c->jobs.n - 1;
-        set_status(c, TUI_ROLE_NORMAL, "%s goes on in the activity pane", j->title);
+        if (j->state == TUI_JOB_RUNNING)
+            set_status(c, TUI_ROLE_NORMAL, "%s goes on in the activity pane", j->title);
     }
     wz_free(&c->wz);
     c->mode = MODE_NORMAL;

@@ -101,10 +101,21 @@ void tui_job_feed(struct tui_job *j, int stream, const char *line)
             j->warnings[j->n_warnings++] = cel_xstrdup(text);
         }
     } else if (strcmp(ev, "result") == 0) {
-        json_decref(j->result);
-        j->result = json_incref(json_object_get(o, "data"));
-        set_str(&j->result_command, json_string_value(json_object_get(o, "command")));
-        char *dump = json_dumps(j->result, JSON_COMPACT);
+        json_t *data = json_object_get(o, "data");
+        const char *command = json_string_value(json_object_get(o, "command"));
+        if (json_is_object(j->result) && json_is_object(data) && command && j->result_command &&
+            strcmp(command, j->result_command) == 0) {
+            /* one result per server (check all): keep every server's */
+            json_t *merged = json_copy(j->result);
+            json_object_update(merged, data);
+            json_decref(j->result);
+            j->result = merged;
+        } else {
+            json_decref(j->result);
+            j->result = json_incref(data);
+        }
+        set_str(&j->result_command, command);
+        char *dump = json_dumps(data, JSON_COMPACT); /* this event's, as it came */
         log_add(j, cel_xasprintf("result %s: %s", j->result_command ? j->result_command : "?",
                                  dump ? dump : "null"));
         free(dump);
@@ -119,8 +130,8 @@ void tui_job_feed(struct tui_job *j, int stream, const char *line)
         if (!ok && j->state == TUI_JOB_RUNNING && number > 0 && number <= INT_MAX)
             j->code = (int)number;
         char *outcome = ok ? cel_xstrdup("ok")
-                           : cel_xasprintf("%s%s%s", msg ? msg : "failed",
-                                           hint ? " (HINT: " : "", hint ? hint : "");
+                           : cel_xasprintf("%s%s%s", msg ? msg : "failed", hint ? " (HINT: " : "",
+                                           hint ? hint : "");
         if (hint) {
             char *o2 = cel_xasprintf("%s)", outcome);
             free(outcome);
@@ -158,8 +169,11 @@ int tui_job_start(struct tui_job *j, const char *const argv[], struct cel_err *e
         sb_appendf(&cmd, "%s%s", i ? " " : "", argv[i]);
     log_add(j, cel_xasprintf("$ %s", sb_str(&cmd)));
     sb_free(&cmd);
-    struct proc_opts opts = {.out_mode = PROC_LINES, .err_mode = PROC_LINES, .on_line = on_line,
-                             .ctx = j, .kill_grace_ms = 3000};
+    struct proc_opts opts = {.out_mode = PROC_LINES,
+                             .err_mode = PROC_LINES,
+                             .on_line = on_line,
+                             .ctx = j,
+                             .kill_grace_ms = 3000};
     int rc = proc_start(argv, &opts, &j->proc, err);
     if (rc < 0) {
         j->proc = NULL;

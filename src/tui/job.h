@@ -32,7 +32,10 @@ struct tui_job {
     char *outcome;   /* when finished: "ok" or the error message (and hint) */
     int code;        /* when FAILED: the child's error number (its end event's
                         error.number), CEL_E_PROC when it reported none */
-    json_t *result;  /* data of the last result event, NULL when none */
+    json_t *result;  /* data of the result events, NULL when none: a result
+                        of the same command as the one before, both objects,
+                        is merged into it (`check all` gives one result per
+                        server, keyed by its name); any other replaces it */
     char *result_command;
     char **log;      /* every event as text and every stderr line */
     size_t n_log;

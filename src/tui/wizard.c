@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "pg.h"
 #include "tui/wizard.h"
 
 const struct wz_target wz_targets[] = {
@@ -586,6 +587,8 @@ void wz_next_steps(const struct wizard *w, struct strbuf *out)
 static bool run_job(struct wizard *w, const char *const *args, const char *title,
                     const char *command)
 {
+    if (w->jobs.n && w->job_step == WZ_RUN) /* a recovery: the activity pane's */
+        tui_jobs_add(&w->runs, w->jobs.v[--w->jobs.n]);
     while (w->jobs.n) /* only finished ones: nothing starts while one runs */
         tui_jobs_remove(&w->jobs, 0);
     struct tui_job *j = tui_job_new(title, command, wz_server(w)->name);
@@ -626,10 +629,13 @@ static bool busy(const struct wizard *w)
 
 struct tui_job *wz_take_job(struct wizard *w)
 {
-    struct tui_job *j = job(w);
-    if (!j || w->job_step != WZ_RUN)
+    if (job(w) && w->job_step == WZ_RUN)
+        tui_jobs_add(&w->runs, w->jobs.v[--w->jobs.n]);
+    if (!w->runs.n)
         return NULL;
-    w->jobs.n--;
+    struct tui_job *j = w->runs.v[0];
+    memmove(&w->runs.v[0], &w->runs.v[1], (w->runs.n - 1) * sizeof *w->runs.v);
+    w->runs.n--;
     return j;
 }
 
@@ -924,9 +930,21 @@ static bool key_end(struct wizard *w, enum wz_key k, int ch)
             w->check = WZ_CHECK_NONE;
             quiet(w);
         } else if (k == WZ_KEY_ENTER && w->query[0]) {
-            const char *args[] = {"start-recovered", "--query", w->query, w->dest, NULL};
+            /* connect as the role cellar backs the server up with, which the
+             * copy has; without one, start-recovered's default (postgres) */
+            const char *conninfo = wz_server(w)->conninfo;
+            char *role = conninfo ? pg_conninfo_user(conninfo) : NULL;
+            const char *args[7] = {"start-recovered", "--query", w->query};
+            size_t n = 3;
+            if (role) {
+                args[n++] = "--db-user";
+                args[n++] = role;
+            }
+            args[n] = w->dest;
             char *title = cel_xasprintf("start-recovered %s", w->dest);
-            if (run_job(w, args, title, "start-recovered")) {
+            bool started = run_job(w, args, title, "start-recovered");
+            free(role);
+            if (started) {
                 w->check = WZ_CHECK_STARTING;
                 say(w, WZ_MSG_INFO, "starting the copy on 127.0.0.1 and waiting for the end of "
                                     "its recovery ...");
@@ -994,8 +1012,10 @@ bool wz_key(struct wizard *w, enum wz_key k, int ch)
     if (w->step == WZ_END && !busy(w))
         return key_end(w, k, ch);
     if (busy(w) && w->step == WZ_END) {
-        if (k == WZ_KEY_ESC && w->check == WZ_CHECK_STARTING)
+        if (k == WZ_KEY_ESC && w->check == WZ_CHECK_STARTING) {
             tui_job_stop(job(w)); /* start-recovered stops the copy it started */
+            say(w, WZ_MSG_INFO, "stopping the copy ...");
+        }
         return true;
     }
     if (busy(w)) {
@@ -1099,6 +1119,7 @@ int wz_open(struct wizard *w, const struct cfg *cfg, const char *exe, ssize_t se
 void wz_free(struct wizard *w)
 {
     tui_jobs_free(&w->jobs);
+    tui_jobs_free(&w->runs);
     free_window(w);
     json_decref(w->plan);
     json_decref(w->check_result);

@@ -132,6 +132,8 @@ struct wizard {
     struct tui_jobs jobs;  /* at most one: a dry run, the recovery, or at the end
                               start-recovered / stop-recovered */
     enum wz_step job_step; /* the step that started it */
+    struct tui_jobs runs;  /* the recoveries that ended and whose place in jobs
+                              a later job took: kept for the activity pane */
     json_t *plan;          /* the last dry run's plan (recover-plan data) */
     char **plan_warnings;  /* what that dry run warned about (its WARNING lines) */
     size_t n_plan_warnings;
@@ -171,8 +173,10 @@ void wz_review_view(struct wizard *w, int rows, int lines);
  * screen changed. A dry run that passes brings its plan and warnings; a
  * recovery that ends sets run_err (cleared when it succeeded). */
 bool wz_tick(struct wizard *w);
-/* The running recovery, handed over (to the activity pane) when the wizard
- * closes while it runs; NULL when none. */
+/* The recoveries the wizard ran, running or ended, one per call (the
+ * oldest first; NULL when there is no other), handed over to the activity
+ * pane when the wizard closes, so they show there as any other operation.
+ * The caller owns what is returned. */
 struct tui_job *wz_take_job(struct wizard *w);
 
 /* The recover command's arguments after the program name: "recover",

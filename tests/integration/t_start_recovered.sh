@@ -21,7 +21,12 @@
 #   4. refusals: a relative path, a directory that is not a data directory,
 #      an unknown OS user; a copy that cannot start (a missing
 #      shared_preload_libraries) fails with its log's FATAL line, and no
-#      server is left behind.
+#      server is left behind;
+#   5. as the barman OS user (uid 103, whose name is no role of the cluster,
+#      made with initdb -U postgres), with two servers configured, on a copy
+#      given to barman: start-recovered connects as postgres by default and
+#      works; --db-user with a role that does not exist fails with the
+#      connection error (not a wait for --timeout) and stops the server.
 # Needs root (the clusters run as postgres).
 # shellcheck source-path=SCRIPTDIR
 set -u
@@ -30,7 +35,7 @@ set -u
 . "$(dirname "$0")/lib/backup.sh"
 . "$(dirname "$0")/lib/recover.sh"
 harness_init || exit 1
-tap_plan 39
+tap_plan 48
 
 rec_cluster "start-recovered" 1 'compression = gzip'
 add_row main p0
@@ -137,3 +142,32 @@ ok "with its log's FATAL line" has_text "$SR_OUT" "no_such_library_here"
 kept=$(sed -n 's|.*the end of \(/[^ ]*/cellar-check\.[A-Za-z0-9]*\)/server\.log.*|\1|p' <<<"$SR_OUT" | head -1)
 ok "the error names the log in the private directory, which stays" test -f "$kept/server.log"
 [ -n "$kept" ] && rm -rf "$kept"
+
+# ---- 5. as the barman OS user ----------------------------------------------------------
+d5=$T/r5
+recover_ok "recover to the end of the WAL, for barman" --tablespace "tbs1:$T/r5_tbs" main "$id" "$d5"
+printf '\n[spare]\ndescription = "a second server"\nconninfo = host=127.0.0.1 port=1 user=postgres\n' \
+    >>"$conf"
+chown -R barman: "$d5" "$T/r5_tbs" || tap_bail "cannot give $d5 to barman"
+harness_at_exit "$CELLAR" stop-recovered "$d5" # should a failed check leave it running
+# sr_barman ARG... - sr, as the barman OS user
+sr_barman() {
+    SR_OUT=$(cd / && runuser -u barman -- "$CELLAR" -c "$conf" -f json start-recovered "$@" \
+        </dev/null 2>&1)
+    SR_RC=$?
+    diag "start-recovered (as barman) $* -> exit $SR_RC"
+    diag "$SR_OUT"
+}
+sr_barman --timeout 120 --stop --query "SELECT current_user || ' ' || string_agg(tag, ' ' ORDER BY id) FROM t" "$d5"
+is "$SR_RC" 0 "as barman, start-recovered connects as postgres by default and exits 0"
+is "$(field '[d["state"], d["user"], d["rows"], d["stopped"]]')" \
+    '["promoted", "barman", [["postgres p0 a b"]], true]' \
+    "run by barman, queried as postgres, every row, stopped"
+ok "no server is left in it" bash -c "! test -e '$d5/postmaster.pid'"
+sr_barman --timeout 120 --db-user no_such_role "$d5"
+ok "a role that does not exist fails" test "$SR_RC" -ne 0
+ok "with the connection error, naming the role" \
+    has_text "$SR_OUT" "cannot connect to the recovered server as role 'no_such_role'"
+ok "and PostgreSQL's reason" has_text "$SR_OUT" 'role \"no_such_role\" does not exist'
+unlike "$SR_OUT" "has not ended after" "not a wait for the time-out"
+ok "and the server is stopped" bash -c "! test -e '$d5/postmaster.pid'"

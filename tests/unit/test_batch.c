@@ -1331,6 +1331,41 @@ static void test_batch_finish_check_errors(void **state)
     batch_run_free(&run);
 }
 
+static void test_batch_errors_printed_once(void **state)
+{
+    (void)state;
+    /* an error is printed once: the same text again for the same server is
+     * not repeated (backup all logs a server's error after the server did),
+     * nor as the final error (of any server); the same text for another
+     * server is its own error; the final hint still follows */
+    struct batch_run run;
+    batch_run_begin(&run, BATCH_TEXT, false);
+    op_log(&run.ctx, LOG_ERROR, "pg", "backup X FAILED: disk full");
+    op_log(&run.ctx, LOG_ERROR, "pg", "backup X FAILED: disk full");
+    op_log(&run.ctx, LOG_ERROR, "other", "backup X FAILED: disk full");
+    op_log(&run.ctx, LOG_WARNING, "pg", "low on space");
+    op_log(&run.ctx, LOG_WARNING, "pg", "low on space"); /* warnings are not errors */
+    struct cel_err err = {0};
+    int rc = cel_err_set(&err, CEL_E_PROC, "backup X FAILED: disk full");
+    cel_err_hint(&err, "Free some space.");
+    batch_run_end(&run, rc, &err);
+    assert_int_equal(run.exit_status, 1);
+    assert_string_equal(run.err, "ERROR: pg: backup X FAILED: disk full\n"
+                                 "ERROR: other: backup X FAILED: disk full\n"
+                                 "WARNING: pg: low on space\n"
+                                 "WARNING: pg: low on space\n"
+                                 "HINT: Free some space.\n");
+    batch_run_free(&run);
+    /* a final error not printed before is printed */
+    batch_run_begin(&run, BATCH_TEXT, false);
+    op_log(&run.ctx, LOG_ERROR, "pg", "one thing");
+    cel_err_clear(&err);
+    rc = cel_err_set(&err, CEL_E_PROC, "another thing");
+    batch_run_end(&run, rc, &err);
+    assert_string_equal(run.err, "ERROR: pg: one thing\nERROR: another thing\n");
+    batch_run_free(&run);
+}
+
 int main(void)
 {
     setenv("TZ", "UTC", 1);
@@ -1362,6 +1397,7 @@ int main(void)
         T(test_batch_progress_eta),
         T(test_batch_finish_output_write_error),
         T(test_batch_finish_check_errors),
+        T(test_batch_errors_printed_once),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

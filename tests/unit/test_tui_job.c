@@ -161,6 +161,37 @@ static void test_tui_job_feed_result(void **state)
     tui_job_free(j);
 }
 
+/* `check all` with two servers writes one check result per server: the job
+ * keeps both (the console marks every server from it), not only the last. */
+static void test_tui_job_feed_result_two_servers(void **state)
+{
+    (void)state;
+    struct tui_job *j = tui_job_new("check all", "check", NULL);
+    tui_job_feed(j, 1,
+                 "{\"event\":\"result\",\"command\":\"check\",\"data\":{\"alpha\":"
+                 "{\"ssh\":{\"status\":\"OK\"}}}}");
+    tui_job_feed(j, 1,
+                 "{\"event\":\"result\",\"command\":\"check\",\"data\":{\"beta\":"
+                 "{\"ssh\":{\"status\":\"FAILED\",\"hint\":\"start it\"}}}}");
+    assert_string_equal(j->result_command, "check");
+    assert_int_equal(json_object_size(j->result), 2);
+    assert_string_equal(json_string_value(json_object_get(
+                            json_object_get(json_object_get(j->result, "alpha"), "ssh"), "status")),
+                        "OK");
+    assert_string_equal(json_string_value(json_object_get(
+                            json_object_get(json_object_get(j->result, "beta"), "ssh"), "status")),
+                        "FAILED");
+    /* each result is in the log as it came */
+    assert_string_equal(log_text(j), "result check: {\"alpha\":{\"ssh\":{\"status\":\"OK\"}}}\n"
+                                     "result check: {\"beta\":{\"ssh\":{\"status\":\"FAILED\","
+                                     "\"hint\":\"start it\"}}}");
+    /* a result of another command replaces them */
+    tui_job_feed(j, 1, "{\"event\":\"result\",\"command\":\"backup\",\"data\":{\"id\":1}}");
+    assert_int_equal(json_object_size(j->result), 1);
+    assert_non_null(json_object_get(j->result, "id"));
+    tui_job_free(j);
+}
+
 static void test_tui_job_feed_end_ok(void **state)
 {
     (void)state;
@@ -322,6 +353,7 @@ int main(void)
         cmocka_unit_test(test_tui_job_feed_progress),
         cmocka_unit_test(test_tui_job_feed_log),
         cmocka_unit_test(test_tui_job_feed_result),
+        cmocka_unit_test(test_tui_job_feed_result_two_servers),
         cmocka_unit_test(test_tui_job_feed_end_ok),
         cmocka_unit_test(test_tui_job_feed_end_failed),
         cmocka_unit_test(test_tui_job_feed_stderr),
