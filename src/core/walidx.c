@@ -141,25 +141,56 @@ static void put_name(struct strbuf *out, const char *name)
     }
 }
 
+static void put_segment_line(struct strbuf *out, const char *name, uint64_t commits, double first,
+                             double last)
+{
+    sb_appendf(out, "S\t%s\t%" PRIu64 "\t%.6f\t%.6f\n", name, commits, first, last);
+}
+
+static void put_point_line(struct strbuf *out, const char *segment, uint64_t lsn, double time,
+                           uint32_t tli, const char *name)
+{
+    char at[WAL_LSN_MAX];
+    wal_lsn_format(lsn, at);
+    sb_appendf(out, "P\t%s\t%s\t%.6f\t%" PRIu32 "\t", segment, at, time, tli);
+    put_name(out, name);
+    sb_appendc(out, '\n');
+}
+
 void widx_format(const struct widx *idx, struct strbuf *out)
 {
     sb_append(out, WIDX_HEADER "\n");
     size_t p = 0;
     for (size_t i = 0; i < idx->n; i++) {
         const struct widx_segment *s = &idx->segs[i];
-        sb_appendf(out, "S\t%s\t%" PRIu64 "\t%.6f\t%.6f\n", s->name, s->n_commits, s->first_commit,
-                   s->last_commit);
+        put_segment_line(out, s->name, s->n_commits, s->first_commit, s->last_commit);
         while (p < idx->n_points && strcmp(idx->points[p].segment, s->name) < 0)
             p++; /* a point without its segment: not written */
         for (; p < idx->n_points && strcmp(idx->points[p].segment, s->name) == 0; p++) {
             const struct widx_point *pt = &idx->points[p];
-            char lsn[WAL_LSN_MAX];
-            wal_lsn_format(pt->lsn, lsn);
-            sb_appendf(out, "P\t%s\t%s\t%.6f\t%" PRIu32 "\t", pt->segment, lsn, pt->time, pt->tli);
-            put_name(out, pt->name);
-            sb_appendc(out, '\n');
+            put_point_line(out, pt->segment, pt->lsn, pt->time, pt->tli, pt->name);
         }
     }
+}
+
+int widx_append(const char *wals_dir, const char *const *segments,
+                const struct walrec_summary *sums, size_t n, struct cel_err *err)
+{
+    char *path = cel_xasprintf("%s/" WIDX_FILE, wals_dir);
+    struct strbuf text = {0};
+    if (!stor_exists(path))
+        sb_append(&text, WIDX_HEADER "\n");
+    for (size_t i = 0; i < n; i++) {
+        const struct walrec_summary *s = &sums[i];
+        put_segment_line(&text, segments[i], s->n_commits, s->first_commit, s->last_commit);
+        for (size_t k = 0; k < s->n_points; k++)
+            put_point_line(&text, segments[i], s->points[k].lsn, s->points[k].time,
+                           s->points[k].tli, s->points[k].name);
+    }
+    int rc = n ? stor_append_file(path, text.buf, text.len, err) : 0;
+    sb_free(&text);
+    free(path);
+    return rc;
 }
 
 static int hexval(char c)
@@ -252,8 +283,9 @@ static bool parse_line(char *line, struct widx *idx)
         uint64_t commits;
         double first, last;
         if (!segment_name(f[1]) || !get_u64(f[2], &commits) || !get_time(f[3], &first) ||
-            !get_time(f[4], &last) || widx_find(idx, f[1]))
+            !get_time(f[4], &last))
             return false;
+        drop_points(idx, f[1]); /* read again: this line replaces the earlier one */
         struct widx_segment *e = put_segment(idx, f[1]);
         e->n_commits = commits;
         e->first_commit = first;

@@ -17,9 +17,11 @@
  *     P <segment> <LSN X/X> <time> <timeline> <name>
  * times in Unix epoch seconds with 6 decimals (0 when there is none), name
  * last with '%', tab, newline, other control bytes and DEL as %XX. A P line
- * belongs to the S line of its segment: dropping a segment drops its
- * points. Written durably (storage.h) by whoever holds the server's xlogdb
- * lock.
+ * belongs to the S line of its segment before it: dropping a segment
+ * drops its points, and a later S line for the same segment (appended when
+ * it is read again) replaces the earlier one and its points. Written
+ * durably (storage.h), appended or rewritten, by whoever holds the
+ * server's xlogdb lock.
  */
 #ifndef CEL_WALIDX_H
 #define CEL_WALIDX_H
@@ -61,6 +63,13 @@ void widx_format(const struct widx *idx, struct strbuf *out);
 /* Read wals_dir/WIDX_FILE: a missing file is an empty index (0);
  * -CEL_E_FORMAT (as widx_parse, naming the file) or -CEL_E_IO. */
 int widx_read(const char *wals_dir, struct widx *out, struct cel_err *err);
+/* Append what each of the n segments holds (segments[i], sums[i]) to
+ * wals_dir/WIDX_FILE (stor_append_file: the index of a large archive is
+ * never rewritten for a few new segments), with the header line first when
+ * the file is new. An S line for a segment already in the file replaces
+ * what the file said of it. -CEL_E_IO. */
+int widx_append(const char *wals_dir, const char *const *segments,
+                const struct walrec_summary *sums, size_t n, struct cel_err *err);
 /* Write idx to wals_dir/WIDX_FILE durably. -CEL_E_IO. */
 int widx_write(const char *wals_dir, const struct widx *idx, struct cel_err *err);
 void widx_free(struct widx *idx);

@@ -133,30 +133,27 @@ int op_targets_load(const struct op_ctx *ctx, const struct cfg_server *s, struct
 void op_targets_note_archived(const struct op_ctx *ctx, const struct cfg_server *s,
                               const char *const *names, const char *const *plain, size_t n)
 {
-    struct widx idx;
-    struct cel_err err = {0};
-    if (widx_read(s->wals_directory, &idx, &err) < 0) {
-        /* rebuilt from the archive on first need */
-        op_log(ctx, LOG_WARNING, s->name, "%s", err.msg);
-        return;
-    }
-    bool changed = false;
+    const char **read = cel_xcalloc(n + 1, sizeof *read);
+    struct walrec_summary *sums = cel_xcalloc(n + 1, sizeof *sums);
+    size_t k = 0;
     for (size_t i = 0; i < n; i++) {
         if (!indexable(names[i]))
             continue;
-        struct walrec_summary sum;
         struct cel_err serr = {0};
-        if (scan_plain(plain[i], &sum, &serr) < 0) {
+        if (scan_plain(plain[i], &sums[k], &serr) < 0) {
             op_log(ctx, LOG_WARNING, s->name, "cannot read the records of %s: %s", names[i],
                    serr.msg);
-            walrec_summary_free(&sum);
+            walrec_summary_free(&sums[k]);
             continue; /* read from the archive on first need */
         }
-        widx_put(&idx, names[i], &sum);
-        walrec_summary_free(&sum);
-        changed = true;
+        read[k++] = names[i];
     }
-    if (changed && widx_write(s->wals_directory, &idx, &err) < 0)
+    /* appended, not rewritten: this runs for every batch archived */
+    struct cel_err err = {0};
+    if (widx_append(s->wals_directory, read, sums, k, &err) < 0)
         op_log(ctx, LOG_WARNING, s->name, "the recovery-target index was not saved: %s", err.msg);
-    widx_free(&idx);
+    for (size_t i = 0; i < k; i++)
+        walrec_summary_free(&sums[i]);
+    free(sums);
+    free(read);
 }

@@ -94,7 +94,6 @@ static void test_widx_parse_refuses_garbage(void **state)
     assert_bad("# c\nS\t" SEG1 "\t0\t0\n", "line 2 is not understood");
     assert_bad("S\t" SEG1 "\t0\t0\t0\t0\n", "line 1 is not understood");
     assert_bad("S\t" SEG1 "\t-1\t0\t0\n", "line 1 is not understood");
-    assert_bad("S\t" SEG1 "\t0\t0\t0\nS\t" SEG1 "\t0\t0\t0\n", "line 2 is not understood");
     assert_bad("P\t" SEG1 "\t0/1\t0\t1\tx\n", "line 1 is not understood"); /* no S line */
     assert_bad("S\t" SEG1 "\t0\t0\t0\nP\t" SEG1 "\t0/1\t0\t0\tx\n", "line 2 is not understood");
     assert_bad("S\t" SEG1 "\t0\t0\t0\nP\t" SEG1 "\t0/1\t0\t1\t%0\n", "line 2 is not understood");
@@ -105,6 +104,59 @@ static void test_widx_parse_refuses_garbage(void **state)
     struct cel_err err = {0};
     assert_int_equal(widx_parse("S\0", 2, &idx, &err), -CEL_E_FORMAT);
     assert_string_equal(err.msg, "contains a NUL byte");
+}
+
+/* A segment read again is appended again: the later lines win. */
+static void test_widx_parse_a_segment_read_again(void **state)
+{
+    (void)state;
+    const char *text = "S\t" SEG1 "\t1\t1.000000\t1.000000\n"
+                       "P\t" SEG1 "\t0/3000060\t1.000000\t1\told\n"
+                       "S\t" SEG2 "\t0\t0\t0\n"
+                       "S\t" SEG1 "\t2\t1.000000\t5.000000\n"
+                       "P\t" SEG1 "\t0/3000100\t5.000000\t1\tnew\n";
+    struct widx idx;
+    struct cel_err err = {0};
+    assert_int_equal(widx_parse(text, strlen(text), &idx, &err), 0);
+    assert_int_equal(idx.n, 2);
+    assert_int_equal(widx_find(&idx, SEG1)->n_commits, 2);
+    assert_int_equal(idx.n_points, 1);
+    assert_string_equal(idx.points[0].name, "new");
+    widx_free(&idx);
+}
+
+static void test_widx_append(void **state)
+{
+    (void)state;
+    struct walrec_point p = {.name = "rp", .lsn = 0x3000060, .time = 2, .tli = 1};
+    struct walrec_summary sums[2] = {{.n_commits = 1, .first_commit = 1, .last_commit = 1},
+                                     {.points = &p, .n_points = 1}};
+    const char *names[2] = {SEG1, SEG2};
+    struct cel_err err = {0};
+    assert_int_equal(widx_append(unit_tmp, names, sums, 2, &err), 0);
+    char *text = unit_read(unit_path(WIDX_FILE));
+    assert_string_equal(text, "# cellar recovery targets 1\n"
+                              "S\t" SEG1 "\t1\t1.000000\t1.000000\n"
+                              "S\t" SEG2 "\t0\t0.000000\t0.000000\n"
+                              "P\t" SEG2 "\t0/3000060\t2.000000\t1\trp\n");
+    free(text);
+    /* the next batch: appended, no second header; SEG1 read again replaces */
+    names[0] = SEG3;
+    names[1] = SEG1;
+    assert_int_equal(widx_append(unit_tmp, names, sums, 2, &err), 0);
+    struct widx idx;
+    assert_int_equal(widx_read(unit_tmp, &idx, &err), 0);
+    assert_int_equal(idx.n, 3);
+    assert_int_equal(idx.n_points, 2);
+    assert_string_equal(idx.points[0].segment, SEG1);
+    assert_string_equal(idx.points[1].segment, SEG2);
+    assert_int_equal(widx_find(&idx, SEG1)->n_commits, 0);
+    widx_free(&idx);
+    struct stat st;
+    assert_int_equal(stat(unit_path(WIDX_FILE), &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    /* nothing to add: nothing written */
+    assert_int_equal(widx_append(unit_tmp, names, sums, 0, &err), 0);
 }
 
 static void test_widx_read_and_write(void **state)
@@ -138,6 +190,8 @@ int main(void)
         cmocka_unit_test(test_widx_format_and_parse),
         cmocka_unit_test(test_widx_put_replaces_and_keep_only),
         cmocka_unit_test(test_widx_parse_refuses_garbage),
+        cmocka_unit_test(test_widx_parse_a_segment_read_again),
+        cmocka_unit_test_setup_teardown(test_widx_append, unit_setup_tmpdir, unit_teardown_tmpdir),
         cmocka_unit_test_setup_teardown(test_widx_read_and_write, unit_setup_tmpdir,
                                         unit_teardown_tmpdir),
     };
