@@ -14,7 +14,8 @@
 #include "walidx.h"
 
 #define WIDX_HEADER "# cellar recovery targets 1"
-#define WIDX_MAX ((size_t)256 << 20)
+/* as xlog.db's cap: the index has a line per segment too, a little longer */
+#define WIDX_MAX ((size_t)1 << 31)
 
 static int cmp_seg(const void *a, const void *b)
 {
