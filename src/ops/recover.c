@@ -161,6 +161,27 @@ static bool archive_recovery(const struct op_recover_req *req)
 
 /* ---- the checks ---------------------------------------------------------------- */
 
+/* The archived history of timeline tli, parsed; -1 (and a warning) when it
+ * cannot be read: PostgreSQL reads it again and decides. */
+static int read_history(const struct op_ctx *ctx, const struct cfg_server *s, uint32_t tli,
+                        struct walcheck_history_entry **h, size_t *n)
+{
+    char name[WAL_NAME_MAX];
+    snprintf(name, sizeof name, "%08X.history", tli);
+    unsigned char *text = NULL;
+    size_t len = 0;
+    struct cel_err why = {0};
+    int rc = 0;
+    if (op_wal_read(ctx, s, NULL, name, 1u << 20, &text, &len, &why) < 0 ||
+        walcheck_history_parse((const char *)text, h, n, &why) < 0) {
+        op_log(ctx, LOG_WARNING, s->name, "cannot read %s to check timeline %u: %s", name, tli,
+               why.msg);
+        rc = -1;
+    }
+    free(text);
+    return rc;
+}
+
 /* Timeline tli's history (the archived file name) must pass through the
  * backup's timeline btli, and leave it no earlier than the backup's end:
  * PostgreSQL refuses to follow a timeline that branched off before the
@@ -171,19 +192,10 @@ static int check_ancestry(const struct op_ctx *ctx, const struct cfg_server *s,
                           const struct cat_backup *b, uint32_t tli, uint32_t btli, const char *name,
                           struct cel_err *err)
 {
-    unsigned char *text = NULL;
-    size_t len = 0;
     struct walcheck_history_entry *h = NULL;
     size_t n = 0;
-    struct cel_err why = {0};
-    if (op_wal_read(ctx, s, NULL, name, 1u << 20, &text, &len, &why) < 0 ||
-        walcheck_history_parse((const char *)text, &h, &n, &why) < 0) {
-        op_log(ctx, LOG_WARNING, s->name, "cannot read %s to check timeline %u: %s", name, tli,
-               why.msg);
-        free(text);
+    if (read_history(ctx, s, tli, &h, &n) < 0)
         return 0;
-    }
-    free(text);
     const struct walcheck_history_entry *e = NULL;
     for (size_t i = 0; i < n && !e; i++)
         if (h[i].tli == btli)
@@ -431,6 +443,63 @@ static int plan_wal(const struct op_recover_req *req, const struct cat_backup *b
                            req->target_value, lastf->name, at);
     }
     return 0;
+}
+
+/* Is the WAL at (tli, lsn) on the way to timeline target? Its own, or an
+ * ancestor the history h of target leaves after lsn. */
+static bool on_path(uint32_t tli, uint64_t lsn, uint32_t target,
+                    const struct walcheck_history_entry *h, size_t n)
+{
+    if (tli == target)
+        return true;
+    for (size_t i = 0; i < n; i++)
+        if (h[i].tli == tli)
+            return lsn < h[i].switchpoint;
+    return false;
+}
+
+/* The restore point --target-name reaches on the timeline the recovery
+ * follows (--target-tli, else the newest: PostgreSQL's default is latest):
+ * its last occurrence on that timeline or on an ancestor before the
+ * branch. A restore point made on another timeline, or on an ancestor after
+ * the branch, is never replayed, and PostgreSQL would stop at the end of
+ * the WAL with an error: refused, naming the timeline to follow. *rp is
+ * updated to the occurrence found. */
+static int check_point_timeline(const struct op_ctx *ctx, const struct cfg_server *s,
+                                const struct op_recover_req *req, const struct cat_backup *b,
+                                const struct xdb *xdb, const struct widx *points,
+                                const struct widx_point **rp, struct cel_err *err)
+{
+    uint32_t target = plan_timeline(req, b, xdb);
+    struct walcheck_history_entry *h = NULL;
+    size_t n = 0;
+    if (target > 1 && read_history(ctx, s, target, &h, &n) < 0)
+        return 0;
+    size_t *at = NULL;
+    size_t k = widx_points_named(points, req->target_value, &at);
+    const struct widx_point *found = NULL;
+    for (size_t i = k; i-- > 0 && !found;)
+        if (on_path(points->points[at[i]].tli, points->points[at[i]].lsn, target, h, n))
+            found = &points->points[at[i]];
+    int rc = 0;
+    if (found) {
+        *rp = found;
+    } else {
+        char where[WAL_LSN_MAX];
+        wal_lsn_format((*rp)->lsn, where);
+        rc = cel_err_set(err, CEL_E_INVALID,
+                         "--target-name %s: the restore point (at %s) is on timeline %u, which "
+                         "the recovery does not replay: it follows timeline %u%s",
+                         req->target_value, where, (*rp)->tli, target,
+                         req->target_tli ? "" : " (the newest, PostgreSQL's default)");
+        cel_err_hint(err,
+                     "Add --target-tli %u to follow the timeline the restore point was "
+                     "made on.",
+                     (*rp)->tli);
+    }
+    free(at);
+    free(h);
+    return rc;
 }
 
 /* ---- writing --------------------------------------------------------------------- */
@@ -987,6 +1056,8 @@ int op_recover(const struct op_ctx *ctx, const struct op_recover_req *req, struc
             rc = cel_err_set(err, CEL_E_CONFLICT, "backup %s of server %s is %s: only DONE "
                                                   "backups are recovered",
                              r.b->id, s->name, cat_status_name(r.b->status));
+        if (rc == 0 && !req->force && rp)
+            rc = check_point_timeline(ctx, s, req, r.b, &cat.xdb, &points, &rp, err);
         if (rc == 0 && !req->force)
             rc = check_target(s, r.b, req, rp, err);
         if (rc == 0 && !req->force)

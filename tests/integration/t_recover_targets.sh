@@ -6,6 +6,10 @@
 #
 #     p0 | backup 1 | a | restore point rp_x | b | backup 2 | (timeline 1 goes on: c)
 #
+# A restore point counts only on the timeline the recovery follows: rp_x
+# (timeline 1, after the branch) is refused when timeline 2 is followed
+# (PostgreSQL's default, latest) and accepted with --target-tli 1; on_tl2,
+# made on timeline 2, the other way round (dry runs).
 # Restore points: archive-wal indexes rp_x in wals/xlog.db.cellar-targets;
 # recover --target-name rp_x with BACKUP_ID auto chooses backup 1 (backup 2
 # ended after the restore point) and the copy holds p0 a; refused, writing
@@ -35,7 +39,7 @@ set -u
 . "$(dirname "$0")/lib/backup.sh"
 . "$(dirname "$0")/lib/recover.sh"
 harness_init || exit 1
-tap_plan 43
+tap_plan 48
 
 # a second server, so that nothing here relies on there being only one
 rec_cluster "recovery targets" 1 'compression = gzip' '' '[other]' \
@@ -107,6 +111,7 @@ is "$(pg_sql tl2 "SELECT substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8)")" 
     "it writes timeline 2"
 pg_sql tl2 "ALTER SYSTEM SET archive_command = '$CELLAR -c $conf put-wal main %p'" &&
     pg_sql tl2 "SELECT pg_reload_conf()" >/dev/null
+pg_sql tl2 "SELECT pg_create_restore_point('on_tl2')" >/dev/null
 add_row tl2 two
 archive_now tl2 main || tap_bail "timeline 2 not archived"
 ok "00000002.history is in the server's archive" test -f "$home/main/wals/00000002.history"
@@ -114,6 +119,20 @@ pg_stop tl2
 # timeline 1 goes on after the branch
 add_row main c
 archive_now main main || tap_bail "WAL not archived"
+
+# ---- restore points and timelines: only those on the timeline followed ---------------------
+d=$T/r_rp_tl
+# rp_x was made on timeline 1 after timeline 2 branched off (at backup 1's end)
+rec_run --dry-run --target-name rp_x --tablespace "tbs1:$T/r_rp_tl_tbs" main "$id1" "$d"
+is "$REC_RC" 2 "--target-name rp_x now that timeline 2 exists (followed by default): refused"
+like "$REC_OUT" "restore point \(at [0-9A-F]+/[0-9A-F]+\) is on timeline 1, which the recovery does not replay: it follows timeline 2" \
+    "the refusal names both timelines (and the hint --target-tli 1)"
+rec_run --dry-run --target-name rp_x --target-tli 1 --tablespace "tbs1:$T/r_rp_tl_tbs" main "$id1" "$d"
+is "$REC_RC" 0 "--target-name rp_x --target-tli 1: accepted"
+rec_run --dry-run --target-name on_tl2 --tablespace "tbs1:$T/r_rp_tl_tbs" main "$id1" "$d"
+is "$REC_RC" 0 "--target-name on_tl2 (made on timeline 2, followed by default): accepted"
+rec_run --dry-run --target-name on_tl2 --target-tli current --tablespace "tbs1:$T/r_rp_tl_tbs" main "$id1" "$d"
+is "$REC_RC" 2 "--target-name on_tl2 --target-tli current (timeline 1): refused"
 
 # ---- --target-tli alone ---------------------------------------------------------------------
 d=$T/r_tli2
