@@ -291,6 +291,7 @@ static int run_recover(const struct op_ctx *ctx, const struct cli_parsed *p, str
                                  .get_wal = -1,
                                  .standby_mode = cli_value(p, "standby-mode") != NULL,
                                  .retry_times = -1,
+                                 .retry_sleep = -1,
                                  .force = cli_value(p, "force") != NULL,
                                  .dry_run = cli_value(p, "dry-run") != NULL};
     for (size_t i = 0; i < CEL_ARRAY_LEN(targets); i++) {
@@ -335,6 +336,10 @@ static int run_recover(const struct op_ctx *ctx, const struct cli_parsed *p, str
     int rc = int_option(p, "jobs", 1, 64, &req.jobs, err);
     if (rc == 0)
         rc = int_option(p, "retry-times", 0, 1000, &req.retry_times, err);
+    if (rc == 0)
+        rc = int_option(p, "retry-sleep", 0, 86400, &req.retry_sleep, err);
+    if (rc == 0 && cli_value(p, "no-retry"))
+        req.retry_times = 0;
     if (rc == 0)
         rc = int_option(p, "bwlimit", 1, 10000000, &req.bwlimit, err);
     if (rc < 0)
@@ -408,8 +413,8 @@ static const struct cli_opt switch_wal_opts[] = {
 
 static const struct cli_opt list_files_opts[] = {
     {"target", 0, "TARGET",
-     "standalone (default: the backup and the WAL it needs), data (the backup only), wal (the "
-     "WAL up to the next backup) or full (data and wal)"},
+     "standalone (default: the backup and the archived WAL it needs), data (the backup only), "
+     "wal (the WAL up to the next backup) or full (data and wal)"},
     {NULL, 0, NULL, NULL},
 };
 
@@ -446,6 +451,8 @@ static const struct cli_opt recover_opts[] = {
     {"standby-mode", 0, NULL, "start the copy as a standby (standby.signal)"},
     {"jobs", 'j', "N", "parallel rsync processes (parallel_jobs)"},
     {"retry-times", 0, "N", "retries of a failed copy (basebackup_retry_times)"},
+    {"no-retry", 0, NULL, "do not retry a failed copy"},
+    {"retry-sleep", 0, "SECONDS", "pause between retries (basebackup_retry_sleep)"},
     {"bwlimit", 0, "KBPS", "bandwidth limit of the copy (bandwidth_limit)"},
     {"force", 0, NULL,
      "skip the target, WAL and free space checks (never the destination's)"},

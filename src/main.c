@@ -12,6 +12,7 @@
 
 #include "batch.h"
 #include "cli.h"
+#include "core/priv.h"
 #include "tui/tui.h"
 
 struct globals {
@@ -194,6 +195,12 @@ static int run_console(const struct globals *g, struct batch *out, const char *w
         cfg_free(cfg);
         return batch_finish(out, rc, &err);
     }
+    /* started as root: become barman_user first (core/priv.h) */
+    rc = priv_become(cfg->global.barman_user, &err);
+    if (rc < 0) {
+        cfg_free(cfg);
+        return batch_finish(out, rc, &err);
+    }
     log_set_level(g->debug ? LOG_DEBUG : (enum log_level)cfg->global.log_level);
     if (cfg->global.log_file)
         log_open(cfg->global.log_file, &(struct cel_err){0});
@@ -282,6 +289,13 @@ int main(int argc, char **argv)
         rc = cfg_load(g.config, &cfg, &err);
         if (cfg)
             batch_report_config(&out, cfg);
+        if (rc < 0) {
+            cfg_free(cfg);
+            return batch_finish(&out, rc, &err);
+        }
+        /* started as root: become barman_user before the log or
+         * barman_home is touched (core/priv.h) */
+        rc = priv_become(cfg->global.barman_user, &err);
         if (rc < 0) {
             cfg_free(cfg);
             return batch_finish(&out, rc, &err);

@@ -26,6 +26,7 @@ enum key_type {
     K_TBS,    /* Python list of (name, oid, location) */
     K_PY,     /* any Python literal, kept as a tree */
     K_STATUS, /* status word */
+    K_SEGSZ,  /* WAL segment size PostgreSQL accepts */
 };
 
 struct key_def {
@@ -67,7 +68,7 @@ static const struct key_def info_keys[] = {
     {"tablespaces", K_TBS, F(tablespaces), false},
     {"timeline", K_INT, F(timeline), false},
     {"version", K_INT, F(version), false},
-    {"xlog_segment_size", K_INT, F(xlog_segment_size), false},
+    {"xlog_segment_size", K_SEGSZ, F(xlog_segment_size), false},
 };
 
 static const char *const status_names[] = {"EMPTY",  "STARTED", "WAITING_FOR_WALS",
@@ -131,6 +132,7 @@ static void clear_field(struct cat_backup *b, const struct key_def *k)
         *(char **)f = NULL;
         break;
     case K_INT:
+    case K_SEGSZ:
         *(struct cat_int *)f = (struct cat_int){0};
         break;
     case K_TIME:
@@ -244,6 +246,23 @@ static int parse_field(struct cat_backup *b, const struct key_def *k, const char
         ci->set = true;
         return 0;
     }
+    case K_SEGSZ: {
+        /* checked here, once, so that every reader can divide by it */
+        struct cat_int *ci = f;
+        if (parse_int(v, &ci->v, err) < 0)
+            return -CEL_E_FORMAT;
+        if (ci->v < 0) {
+            cel_err_set(err, CEL_E_FORMAT,
+                        "invalid WAL segment size %lld bytes: not a power of "
+                        "two from 1 MiB to 1 GiB",
+                        (long long)ci->v);
+            return -CEL_E_FORMAT;
+        }
+        if (wal_segsize_check((uint64_t)ci->v, err) < 0)
+            return -CEL_E_FORMAT;
+        ci->set = true;
+        return 0;
+    }
     case K_TIME: {
         struct cat_time *ct = f;
         if (ts_parse(v, &ct->t, err) < 0)
@@ -343,6 +362,8 @@ int cat_info_parse(const char *text, const char *name, struct cat_backup *b,
         struct cel_err ferr = {0};
         if (parse_field(b, k, v, &ferr) < 0) {
             rc = cel_err_set(err, CEL_E_FORMAT, "%s:%d: %s: %s", name, lineno, k->key, ferr.msg);
+            if (ferr.hint[0])
+                cel_err_hint(err, "%s", ferr.hint);
             goto out;
         }
     }
@@ -432,7 +453,8 @@ static bool format_field(const struct cat_backup *b, const struct key_def *k,
             null = true;
         break;
     }
-    case K_INT: {
+    case K_INT:
+    case K_SEGSZ: {
         const struct cat_int *ci = f;
         if (ci->set)
             sb_appendf(&v, "%lld", (long long)ci->v);

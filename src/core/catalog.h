@@ -104,8 +104,10 @@ bool cat_status_copy_done(enum cat_status status);
  * used in messages. Rules: blank and '#' lines skipped; key and value split
  * at the first '=' and stripped; "None" is null; later keys win. Errors are
  * -CEL_E_FORMAT naming the line and key: a line without '=', a bad integer,
- * time, WAL name, status or Python literal. A missing status is EMPTY, a
- * missing xlog_segment_size 16 MiB, as in Barman. */
+ * time, WAL name, status or Python literal, an xlog_segment_size that is
+ * not a power of two from 1 MiB to 1 GiB. A missing status is EMPTY, a
+ * missing xlog_segment_size 16 MiB, as in Barman: so a parsed backup's
+ * xlog_segment_size is always set and valid, and readers use it as is. */
 int cat_info_parse(const char *text, const char *name, struct cat_backup *b,
                    struct cel_err *err);
 /* Read dir/backup.info (at most 1 MiB). A NUL byte in the file is

@@ -65,4 +65,8 @@ size_t cel_strlcpy(char *dst, const char *src, size_t dstsize);
 bool cel_str_starts(const char *s, const char *prefix);
 bool cel_str_ends(const char *s, const char *suffix);
 
+/* The value (0-15) of the ASCII hexadecimal digit c, or -1: the one
+ * hex-digit reader, independent of the locale and of the sign of char. */
+int cel_hex_digit(int c);
+
 #endif

@@ -1109,7 +1109,7 @@ int comp_compress_file(enum comp_kind kind, const char *src, const char *dst,
         return custom_compress(src, dst, o, out_size, err);
     }
 
-    out_fd = open_retry(dst, O_CREAT | O_TRUNC | O_WRONLY, 0600);
+    out_fd = open_retry(dst, O_CREAT | O_TRUNC | O_WRONLY | O_NOFOLLOW, 0600);
     if (out_fd < 0) {
         rc = cel_err_sys(err, CEL_E_IO, errno, "cannot create '%s'", dst);
         close_quiet(&in_fd);
@@ -1224,17 +1224,6 @@ int comp_same_content(enum comp_kind kind, const char *archived, const char *pla
     return rc;
 }
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 int comp_parse_magic(const char *hex, unsigned char out[COMP_MAGIC_MAX], size_t *len,
                      struct cel_err *err)
 {
@@ -1242,14 +1231,15 @@ int comp_parse_magic(const char *hex, unsigned char out[COMP_MAGIC_MAX], size_t 
     size_t digits = hex && hex[0] == '0' && (hex[1] == 'x' || hex[1] == 'X') ? strlen(hex + 2) : 0;
     bool ok = digits > 0 && digits % 2 == 0 && digits <= 2 * COMP_MAGIC_MAX;
     for (size_t i = 0; ok && i < digits; i++)
-        ok = hex_value(hex[2 + i]) >= 0;
+        ok = cel_hex_digit(hex[2 + i]) >= 0;
     if (!ok)
         return cel_err_set(err, CEL_E_INVALID,
-                           "invalid custom_compression_magic '%s': expected 0x followed by 1 to "
-                           "%d bytes in hexadecimal (an even number of digits)",
+                           "invalid value '%s': expected 0x followed by 1 to %d bytes in "
+                           "hexadecimal (an even number of digits)",
                            hex ? hex : "(null)", COMP_MAGIC_MAX);
     for (size_t i = 0; i < digits / 2; i++)
-        out[i] = (unsigned char)(hex_value(hex[2 + 2 * i]) * 16 + hex_value(hex[3 + 2 * i]));
+        out[i] =
+            (unsigned char)(cel_hex_digit(hex[2 + 2 * i]) * 16 + cel_hex_digit(hex[3 + 2 * i]));
     *len = digits / 2;
     return 0;
 }

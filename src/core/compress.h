@@ -118,7 +118,9 @@ int comp_same_content(enum comp_kind kind, const char *archived, const char *pla
 
 /* Parse custom_compression_magic ("0x28b52ffd", or "0X...") into bytes:
  * 1 to COMP_MAGIC_MAX of them, so an even number of hexadecimal digits, as
- * Barman's unhexlify needs. 0 or -CEL_E_INVALID (*len is then 0). */
+ * Barman's unhexlify needs. 0 or -CEL_E_INVALID ("invalid value '<hex>':
+ * expected ..."; *len is then 0). The configuration loader is its one
+ * caller: everything else reads the bytes from struct cfg_magic. */
 int comp_parse_magic(const char *hex, unsigned char out[COMP_MAGIC_MAX], size_t *len,
                      struct cel_err *err);
 

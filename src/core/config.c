@@ -458,18 +458,6 @@ static int parse_path(struct loader *L, const char *v, const char **out, struct 
     return rc;
 }
 
-static int parse_magic(const char *v, struct cel_err *err)
-{
-    bool ok = (v[0] == '0' && (v[1] == 'x' || v[1] == 'X') && v[2] != '\0');
-    for (const char *p = v + 2; ok && *p; p++)
-        ok = isxdigit((unsigned char)*p) != 0;
-    if (!ok || strlen(v) > 34)
-        return cel_err_set(err, CEL_E_INVALID,
-                           "invalid value '%s': expected 0x followed by 1 to 32 hexadecimal digits",
-                           v);
-    return 0;
-}
-
 static int parse_conninfo(const char *v, struct cel_err *err)
 {
     char *errmsg = NULL;
@@ -551,11 +539,14 @@ static int parse_value(struct loader *L, const struct cfg_option *opt, const cha
             *(int *)f = (int)level;
         return rc;
     }
-    case CFG_T_MAGIC:
-        if (parse_magic(text, err) < 0)
+    case CFG_T_MAGIC: {
+        /* the one parser of the magic: consumers read the bytes */
+        struct cfg_magic *m = f;
+        if (comp_parse_magic(text, m->bytes, &m->len, err) < 0)
             return -CEL_E_INVALID;
-        *(const char **)f = arena_strdup(L->a, text);
+        m->text = arena_strdup(L->a, text);
         return 0;
+    }
     case CFG_T_IGNORED:
         return 0;
     }
@@ -1051,8 +1042,9 @@ bool cfg_value_is_null(const struct cfg_option *opt, const void *base)
     case CFG_T_STRING:
     case CFG_T_SECRET:
     case CFG_T_PATH:
-    case CFG_T_MAGIC:
         return *(const char *const *)f == NULL;
+    case CFG_T_MAGIC:
+        return ((const struct cfg_magic *)f)->text == NULL;
     case CFG_T_RETENTION:
         return ((const struct ret_policy *)f)->kind == RET_NONE;
     case CFG_T_INTERVAL:
@@ -1089,8 +1081,10 @@ void cfg_format_value(const struct cfg_option *opt, const void *base, bool revea
     switch (opt->type) {
     case CFG_T_STRING:
     case CFG_T_PATH:
-    case CFG_T_MAGIC:
         sb_append(out, *(const char *const *)f);
+        break;
+    case CFG_T_MAGIC:
+        sb_append(out, ((const struct cfg_magic *)f)->text);
         break;
     case CFG_T_SECRET:
         if (reveal) {

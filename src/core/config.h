@@ -45,7 +45,7 @@ enum cfg_type {
     CFG_T_INTERVAL,   /* struct cfg_interval: N HOURS|DAYS|WEEKS|MONTHS */
     CFG_T_TBS_LIMITS, /* struct cfg_tbs_limits: NAME:KBPS ... */
     CFG_T_LOG_LEVEL,  /* enum log_level */
-    CFG_T_MAGIC,      /* 0x followed by hex digits */
+    CFG_T_MAGIC,      /* 0x followed by hex digits: struct cfg_magic */
     CFG_T_IGNORED,    /* a Barman option cellar accepts and does not use */
 };
 
@@ -104,6 +104,15 @@ struct cfg_tbs_limits {
 
 /* One configured server: every option resolved (server > [DEFAULT] >
  * global > built-in default). Strings are NULL when unset. */
+/* custom_compression_magic, parsed once at load (comp_parse_magic): the
+ * text as written, for messages, and its bytes, for comp_detect. text is
+ * NULL when the option is not set. */
+struct cfg_magic {
+    const char *text;
+    unsigned char bytes[COMP_MAGIC_MAX];
+    size_t len;
+};
+
 struct cfg_server {
     const char *name;
     const char *file; /* where its section first appears */
@@ -124,7 +133,7 @@ struct cfg_server {
     int compression; /* enum comp_kind */
     const char *conninfo;
     const char *custom_compression_filter;
-    const char *custom_compression_magic;
+    struct cfg_magic custom_compression_magic;
     const char *custom_decompression_filter;
     const char *description;
     const char *errors_directory;

@@ -41,7 +41,9 @@ int lock_acquire(const char *dir, const char *name, bool wait, struct lock **out
 {
     *out = NULL;
     char *path = cel_xasprintf("%s/%s", dir, name);
-    int fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0600);
+    /* O_NOFOLLOW: a link planted in the lock directory must not make us
+     * create or write (the PID) a file elsewhere */
+    int fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0) {
         int rc = cel_err_sys(err, CEL_E_IO, errno, "cannot open lock file '%s'", path);
         free(path);

@@ -19,7 +19,9 @@ static const char *const level_names[] = {"DEBUG", "INFO", "WARNING", "ERROR", "
 
 int log_open(const char *path, struct cel_err *err)
 {
-    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    /* O_NOFOLLOW: a link planted where the log lives (a directory other
+     * users may write) must not make cellar append to another file */
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0)
         return cel_err_sys(err, CEL_E_IO, errno, "cannot open log file '%s'", path);
     log_close();

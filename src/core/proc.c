@@ -7,7 +7,9 @@
  * array (the parent's environment is never touched), and every pipe is made
  * with pipe2(O_CLOEXEC), so a descriptor meant for one child never leaks
  * into another child started later. All signals are blocked across fork();
- * the child puts every disposition back to SIG_DFL, joins its own process
+ * the child puts every disposition back to SIG_DFL, asks the kernel for
+ * SIGKILL when we die (PR_SET_PDEATHSIG; it then checks that we are still
+ * its parent, since we may have died before the request), joins its own process
  * group, moves its descriptors onto 0, 1 and 2, changes directory, clears its
  * signal mask, points environ at the new array (so execvp searches the PATH
  * the child will see, path_prefix included) and execs. If any of that fails
@@ -45,6 +47,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -108,6 +111,7 @@ struct child_plan {
     int fd[3]; /* becomes 0, 1, 2; -1: leave as inherited */
     int status_fd;
     bool own_group;
+    pid_t parent; /* us: the child dies with this process */
 };
 
 static volatile sig_atomic_t live[LIVE_SLOTS];
@@ -261,6 +265,13 @@ static CEL_NORETURN void child_main(const struct child_plan *cp)
     int report[2] = {STAGE_SETUP, 0};
     int status_fd = cp->status_fd;
     int src[3];
+    /* Die with cellar: a cellar killed with SIGKILL must not leave an rsync
+     * writing into a FAILED backup or a recovery's destination. If cellar
+     * died before the request took effect there is nobody to report to. */
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+        goto fail;
+    if (getppid() != cp->parent)
+        _exit(127);
     if (cp->own_group && setpgid(0, 0) < 0)
         goto fail;
     /* Nothing we still need may sit on 0, 1 or 2 while those are replaced. */
@@ -458,7 +469,9 @@ static int stream_open(struct proc *p, struct stream *s, enum proc_stream_mode m
         }
         break;
     }
-    *child = open_retry(path, mode == PROC_FILE ? O_WRONLY | O_CREAT | O_TRUNC : O_WRONLY, 0600);
+    /* a file of ours (a filter's output): never written through a link */
+    *child = open_retry(
+        path, mode == PROC_FILE ? O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW : O_WRONLY, 0600);
     if (*child < 0)
         return cel_err_sys(err, CEL_E_PROC, errno, "cannot run '%s': cannot open '%s'", p->name,
                            path);
@@ -624,6 +637,7 @@ static int start(const char *const argv[], const char *name, const struct proc_o
     plan.cwd = o->cwd;
     plan.status_fd = status[1];
     plan.own_group = !o->same_process_group;
+    plan.parent = getpid();
 
     sigset_t all, old;
     sigfillset(&all);

@@ -10,7 +10,11 @@
  * value cellar adds passed in the environment, never in the string.
  *
  * Children run in their own process group so a time-out or cancellation
- * stops the whole tree (rsync and the ssh it spawns). An exec failure is
+ * stops the whole tree (rsync and the ssh it spawns). A child is killed
+ * (SIGKILL) when cellar dies, even of SIGKILL, so no rsync goes on writing
+ * into a FAILED backup or a recovery's destination; what it started itself
+ * (rsync's receiver, the ssh it runs) then sees its pipes close and ends,
+ * and the remote rsync with the ssh connection. An exec failure is
  * reported to the caller as an error, not as exit status 127, by a
  * close-on-exec pipe between child and parent.
  *

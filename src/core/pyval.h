@@ -81,4 +81,10 @@ void py_append(struct py_value *seq, struct py_value *item);
  * old value is freed. */
 void py_dict_set(struct py_value *dict, const char *key, struct py_value *value);
 
+/* How many times py_parse has compared two dict keys for equality in this
+ * process (keys of different hashes are never compared). Work, not time: a
+ * test parses a large dict and checks that the count stays in proportion to
+ * its keys, not to their square. */
+uint64_t py_key_compares(void);
+
 #endif

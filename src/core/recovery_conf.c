@@ -360,3 +360,43 @@ int rc_check_target(enum rc_target_kind kind, const char *value, struct cel_err 
     }
     return 0;
 }
+
+/* w as one shell word, its '%' doubled for PostgreSQL's substitution. */
+static void command_word(struct strbuf *out, const char *w)
+{
+    struct strbuf pct = {0};
+    for (const char *c = w; *c; c++) {
+        if (*c == '%')
+            sb_appendc(&pct, '%');
+        sb_appendc(&pct, *c);
+    }
+    sb_append_shell_word(out, sb_str(&pct));
+    sb_free(&pct);
+}
+
+char *rc_get_wal_command(const char *cellar, const char *conf, const char *server,
+                         const char *ssh_dest)
+{
+    struct strbuf get = {0}, out = {0};
+    command_word(&get, cellar);
+    if (conf) {
+        sb_append(&get, " -c ");
+        command_word(&get, conf);
+    }
+    sb_append(&get, " get-wal ");
+    command_word(&get, server);
+    sb_append(&get, " %f");
+    if (!ssh_dest) {
+        sb_append(&out, sb_str(&get));
+    } else {
+        sb_append(&out, "ssh -o BatchMode=yes ");
+        command_word(&out, ssh_dest);
+        sb_appendc(&out, ' ');
+        /* quoted whole, even when no word needed it, so the remote
+         * command stays one argument of ssh */
+        sb_append_shell_quoted(&out, sb_str(&get));
+    }
+    sb_append(&out, " > %p");
+    sb_free(&get);
+    return sb_detach(&out);
+}

@@ -142,4 +142,19 @@ void rc_quote(const char *value, struct strbuf *out);
  * expected, and a hint. */
 int rc_check_target(enum rc_target_kind kind, const char *value, struct cel_err *err);
 
+/* The restore_command of a recovery with --get-wal (caller frees):
+ *   CELLAR -c CONF get-wal SERVER %f > %p
+ * or, when the recovered server is on another host and reaches this one as
+ * ssh_dest (USER@HOST):
+ *   ssh -o BatchMode=yes USER@HOST 'CELLAR -c CONF get-wal SERVER %f' > %p
+ * Every word we add is quoted for the shell that runs the command when it
+ * needs to be (sb_append_shell_word), and the remote command once more as a
+ * whole, since the remote shell parses it again; every '%' in them is
+ * doubled, since PostgreSQL replaces %f, %p, %r and %% in the whole string
+ * before the shell sees it. So a configuration path with spaces, quotes,
+ * '%' or "$(...)" reaches cellar as it is, and nothing in it runs. conf may
+ * be NULL (no -c). The result is then quoted as a setting by rc_quote. */
+char *rc_get_wal_command(const char *cellar, const char *conf, const char *server,
+                         const char *ssh_dest);
+
 #endif

@@ -129,8 +129,16 @@ int stor_append_file(const char *path, const void *data, size_t len, struct cel_
 {
     bool existed = stor_exists(path);
     int rc = 0;
-    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    /* never through a symbolic link planted in barman_home: it would
+     * append to whatever file it points to */
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     struct stat st;
+    if (fd < 0 && errno == ELOOP) {
+        rc = cel_err_sys(err, CEL_E_IO, errno,
+                         "'%s' is a symbolic link: cellar does not write through links", path);
+        cel_err_hint(err, "Remove the link; 'cellar rebuild-xlogdb' writes a new index.");
+        return rc;
+    }
     if (fd < 0 || fstat(fd, &st) < 0) {
         rc = cel_err_sys(err, CEL_E_IO, errno, "cannot open '%s'", path);
         if (fd >= 0)

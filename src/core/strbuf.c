@@ -89,6 +89,18 @@ void sb_free(struct strbuf *sb)
     sb->len = sb->cap = 0;
 }
 
+void sb_append_shell_word(struct strbuf *sb, const char *s)
+{
+    bool plain = *s != '\0';
+    for (const char *p = s; *p && plain; p++)
+        plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+                strchr("_-./:=@%+,", *p);
+    if (plain)
+        sb_append(sb, s);
+    else
+        sb_append_shell_quoted(sb, s);
+}
+
 void sb_append_shell_quoted(struct strbuf *sb, const char *s)
 {
     sb_appendc(sb, '\'');

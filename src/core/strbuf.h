@@ -26,6 +26,11 @@ void sb_vappendf(struct strbuf *sb, const char *fmt, va_list ap) CEL_PRINTF(2, 0
 void sb_pad(struct strbuf *sb, char c, size_t n);
 /* s quoted for a POSIX shell: in single quotes, each ' written '\''. */
 void sb_append_shell_quoted(struct strbuf *sb, const char *s);
+/* s as one word for a POSIX shell: as it is when it holds only characters
+ * no shell treats specially (letters, digits and _-./:=@%+,), else quoted
+ * as sb_append_shell_quoted does; '' for an empty s. For command lines a
+ * person reads. */
+void sb_append_shell_word(struct strbuf *sb, const char *s);
 /* The contents; "" for an empty buffer. Valid until the next change. */
 const char *sb_str(const struct strbuf *sb);
 /* Make the buffer empty, keeping its memory. */

@@ -9,7 +9,7 @@
  * every error say exactly what was wrong, and accepts the same set as Barman's
  * regular expression minus timeline 0 and two Python accidents (a trailing
  * newline, non-ASCII digits), which we refuse. Hex digits are tested with our
- * own ASCII-only helper rather than isxdigit(), which depends on the locale
+ * ASCII-only cel_hex_digit() rather than isxdigit(), which depends on the locale
  * and is undefined for negative chars. The bad name is quoted in messages
  * through cel_show(), which bounds and escapes it, so hostile bytes can neither
  * overflow the message nor put control characters into a log.
@@ -35,17 +35,11 @@ static const char name_hint[] =
     "WAL archive files are named <24 hex digits>, <24 hex digits>.partial, "
     "<24 hex digits>.<8 hex digits>.backup or <8 hex digits>.history.";
 
-/* True for an ASCII hex digit, whatever the locale and the sign of char. */
-static bool is_hex(char c)
-{
-    return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'F') || (c >= 'a' && c <= 'f');
-}
-
 /* Number of hex digits at the start of s (stops at the NUL, which is not hex). */
 static size_t hex_span(const char *s)
 {
     size_t n = 0;
-    while (is_hex(s[n]))
+    while (cel_hex_digit(s[n]) >= 0)
         n++;
     return n;
 }
@@ -55,14 +49,7 @@ static uint32_t hex_value(const char *s, size_t n)
 {
     uint32_t v = 0;
     for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        int d;
-        if (c <= '9')
-            d = c - '0';
-        else if (c <= 'F')
-            d = c - 'A' + 10;
-        else
-            d = c - 'a' + 10;
+        int d = cel_hex_digit(s[i]);
         v = (v << 4) | (uint32_t)d;
     }
     return v;

@@ -145,20 +145,78 @@ int xdb_lock(const char *lock_dir, const char *server, struct lock **out, struct
     return lock_acquire(lock_dir, name, true, out, err);
 }
 
-int xdb_read(const char *wals_dir, struct xdb *out, struct cel_err *err)
+/* Where the text's last line starts when it has no newline: len when the
+ * text ends with one, or is empty, or when that line holds a NUL byte (NUL
+ * bytes are not what a killed append leaves but what a crash of the machine
+ * may: damage for rebuild-xlogdb, which xdb_parse reports). */
+static size_t cut_start(const char *text, size_t len)
+{
+    if (len == 0 || text[len - 1] == '\n')
+        return len;
+    size_t i = len;
+    while (i > 0 && text[i - 1] != '\n')
+        i--;
+    return memchr(text + i, '\0', len - i) ? len : i;
+}
+
+/* Describe the cut last line [s, e) (line number line) in *cut. */
+static void describe_cut(const char *s, const char *e, int line, struct xdb_cut *cut)
+{
+    memset(cut, 0, sizeof *cut);
+    cut->cut = true;
+    cut->line = line;
+    while (s < e && is_ws(*s))
+        s++;
+    const char *f = s;
+    while (f < e && !is_ws(*f))
+        f++;
+    size_t n = (size_t)(f - s);
+    if (n >= sizeof cut->prefix)
+        n = sizeof cut->prefix - 1;
+    memcpy(cut->prefix, s, n);
+    cut->whole_name = f < e && is_ws(*f) && wal_name_is_valid(cut->prefix);
+}
+
+static int read_text(const char *wals_dir, struct xdb *out, struct xdb_cut *cut,
+                     struct cel_err *err)
 {
     memset(out, 0, sizeof *out);
+    if (cut)
+        memset(cut, 0, sizeof *cut);
     char *path = cel_xasprintf("%s/xlog.db", wals_dir);
     char *text = NULL;
     size_t len = 0;
     int rc = stor_read_file(path, XLOGDB_MAX, &text, &len, err);
-    if (rc == -CEL_E_NOT_FOUND)
+    if (rc == -CEL_E_NOT_FOUND) {
         rc = 0;
-    else if (rc == 0)
-        rc = xdb_parse(text, len, path, out, err);
+    } else if (rc == 0) {
+        size_t keep = cut ? cut_start(text, len) : len;
+        rc = xdb_parse(text, keep, path, out, err);
+        if (rc == 0 && keep < len) {
+            int lines = 1;
+            for (size_t i = 0; i < keep; i++)
+                lines += text[i] == '\n';
+            describe_cut(text + keep, text + len, lines, cut);
+        }
+        if (rc == -CEL_E_FORMAT)
+            cel_err_hint(err,
+                         "Run 'cellar rebuild-xlogdb' for this server: it writes xlog.db "
+                         "anew from the files in '%s'.",
+                         wals_dir);
+    }
     free(text);
     free(path);
     return rc;
+}
+
+int xdb_read(const char *wals_dir, struct xdb *out, struct cel_err *err)
+{
+    return read_text(wals_dir, out, NULL, err);
+}
+
+int xdb_read_cut(const char *wals_dir, struct xdb *out, struct xdb_cut *cut, struct cel_err *err)
+{
+    return read_text(wals_dir, out, cut, err);
 }
 
 int xdb_append(const char *wals_dir, const struct xdb_entry *entries, size_t n,
@@ -229,6 +287,11 @@ int xdb_load(const char *wals_dir, const char *lock_dir, const char *server, str
         return rc;
     rc = xdb_read(wals_dir, out, err);
     lock_release(l);
+    if (rc == -CEL_E_FORMAT)
+        cel_err_hint(err,
+                     "Run 'cellar rebuild-xlogdb %s': it writes xlog.db anew from the files "
+                     "in '%s'.",
+                     server, wals_dir);
     return rc;
 }
 
@@ -320,7 +383,9 @@ int xdb_load_newest(const char *wals_dir, const char *lock_dir, const char *serv
         goto out;
     char *name = cel_xasprintf("%s, last lines", path);
     struct xdb db;
-    rc = xdb_parse(text, len, name, &db, err);
+    /* a last line cut short by a killed writer is left out here: the
+     * archiver repairs it on its next run */
+    rc = xdb_parse(text, cut_start(text, len), name, &db, err);
     free(name);
     if (rc < 0)
         goto out;

@@ -41,8 +41,26 @@ struct lock;
 /* Take the server's xlogdb lock (.<server>-xlogdb.lock in lock_dir),
  * waiting for it; Barman holds the same lock around every access. */
 int xdb_lock(const char *lock_dir, const char *server, struct lock **out, struct cel_err *err);
-/* With the lock held: read wals_dir/xlog.db; a missing file is empty. */
+/* With the lock held: read wals_dir/xlog.db; a missing file is empty. A
+ * damaged file is -CEL_E_FORMAT naming the file and line (xdb_parse), with
+ * a hint to run rebuild-xlogdb. */
 int xdb_read(const char *wals_dir, struct xdb *out, struct cel_err *err);
+
+/* A last line without its newline: what a writer killed in the middle of
+ * its append leaves. Barman writes a line in one write(), so such a line
+ * may be cut anywhere, even where what is left still parses (a size of
+ * "167" for 16777216): it is never trusted. */
+struct xdb_cut {
+    bool cut;                  /* there was such a line; it is not in the entries */
+    int line;                  /* its line number */
+    char prefix[WAL_NAME_MAX]; /* its first field (at most WAL_NAME_MAX - 1 bytes) */
+    bool whole_name;           /* prefix is a WAL name followed by whitespace, so
+                                * whole; otherwise the name may be cut short too */
+};
+/* xdb_read for those who repair what a killed writer left (archive-wal):
+ * a last line without its newline is left out of *out and described in
+ * *cut; everything before it must parse, as for xdb_read. */
+int xdb_read_cut(const char *wals_dir, struct xdb *out, struct xdb_cut *cut, struct cel_err *err);
 /* With the lock held: append n entries in one write and fsync (the file is
  * created 0600 when missing, and its directory fsynced). Appending keeps
  * the file sorted only when every new name sorts after the last one; use

@@ -8,8 +8,9 @@
  *
  * Which files wait is one rule (op_wal_is_waiting) shared with archive-wal,
  * which picks its files with it, and show-server, which counts them: a
- * regular file whose name starts with no '.' (put-wal and rsync write their
- * temporary files so) and does not end in ".tmp".
+ * regular file or a symbolic link (which archive-wal moves to errors/
+ * without following it) whose name starts with no '.' (put-wal and rsync
+ * write their temporary files so) and does not end in ".tmp".
  *
  * cellar has no streaming archiver, but a Barman home may have a
  * streaming/ directory where pg_receivewal left whole segments for
@@ -33,9 +34,10 @@ bool op_wal_is_waiting(const char *dir, const char *name, void *ctx)
     if (!waiting_name(name))
         return false;
     char *path = cel_xasprintf("%s/%s", dir, name);
-    bool regular = stor_is_file(path);
+    struct stat st;
+    bool waiting = lstat(path, &st) == 0 && (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode));
     free(path);
-    return regular;
+    return waiting;
 }
 
 struct counter {

@@ -15,7 +15,9 @@
  *     checked on its decompressed bytes); a file already in the archive is
  *     compared with the archived copy; the rest is compressed with the
  *     server's compression into a hidden temporary file beside its final
- *     place in wals/<hash>/, fsynced, given the incoming file's mtime; the
+ *     place in wals/<hash>/ (a file stored uncompressed is hard-linked
+ *     there instead, not copied, when incoming/ is on the same
+ *     filesystem), fsynced, given the incoming file's mtime; the
  *     incoming file's page cache is dropped (it is not read again).
  *  3. In the parent, in WAL order, under the xlogdb lock: each temporary is
  *     renamed into place, the directories are fsynced, the xlog.db lines are
@@ -33,7 +35,10 @@
  *
  * Rejected files keep their bytes in errors/ with a suffix saying why:
  * .unknown (not a WAL name), .invalid (content does not match the name),
- * .duplicate (a different file of that name is already archived).
+ * .duplicate (a different file of that name is already archived),
+ * .symlink (a symbolic link: archive_command delivers files, and following
+ * a link planted in incoming/ would archive, then delete, any file cellar
+ * can read; the link itself is moved, its target is never opened).
  */
 #define _GNU_SOURCE /* mkostemp */
 #include <errno.h>
@@ -85,7 +90,6 @@ struct run {
     const struct op_ctx *ctx;
     const struct cfg_server *s;
     struct comp_opts opts;
-    unsigned char magic[COMP_MAGIC_MAX];
     struct item *items;
     size_t n;
     struct xdb index; /* xlog.db as the run started */
@@ -106,6 +110,40 @@ static void reason(struct prep *r, const char *fmt, ...)
 static double mtime_of(const struct stat *st)
 {
     return (double)st->st_mtim.tv_sec + (double)st->st_mtim.tv_nsec / 1e9;
+}
+
+/* An uncompressed file needs no copy: link the incoming file as the
+ * temporary (the commit renames it into place, as for a compressed one, so
+ * the crash analysis above holds: until the incoming name is removed, both
+ * names reach the same bytes), make it 0600 as a copy would be, and fsync
+ * it. 1 when it must be copied instead: incoming/ is on another filesystem,
+ * or the file belongs to another user (the archive holds only files of the
+ * user cellar runs as); else 0 or -CEL_E_IO. */
+static int link_plain(const struct item *it, uint64_t *size, struct cel_err *err)
+{
+    struct stat st;
+    if (stat(it->src, &st) < 0)
+        return cel_err_sys(err, CEL_E_IO, errno, "cannot stat '%s'", it->src);
+    if (st.st_uid != geteuid())
+        return 1;
+    if (unlink(it->tmp) < 0 && errno != ENOENT)
+        return cel_err_sys(err, CEL_E_IO, errno, "cannot remove '%s'", it->tmp);
+    if (link(it->src, it->tmp) < 0) {
+        if (errno == EXDEV || errno == EPERM || errno == EMLINK)
+            return 1;
+        return cel_err_sys(err, CEL_E_IO, errno, "cannot link '%s' to '%s'", it->src, it->tmp);
+    }
+    int fd = open(it->tmp, O_RDONLY | O_CLOEXEC);
+    int rc = 0;
+    if (fd < 0 || fstat(fd, &st) < 0 || fchmod(fd, 0600) < 0 || fsync(fd) < 0)
+        rc = cel_err_sys(err, CEL_E_IO, errno, "cannot chmod or fsync '%s'", it->tmp);
+    else
+        *size = (uint64_t)st.st_size;
+    if (fd >= 0)
+        close(fd);
+    if (rc < 0)
+        unlink(it->tmp);
+    return rc;
 }
 
 /* A file that arrives compressed is checked on its decompressed bytes:
@@ -145,7 +183,8 @@ static int prepare(size_t i, void *ctxp, void *resultp, size_t size)
     struct cel_err err = {0};
     r->status = PREP_ERROR;
 
-    int fd = open(it->src, O_RDONLY | O_CLOEXEC);
+    /* O_NOFOLLOW: an entry replaced by a link since it was listed */
+    int fd = open(it->src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     struct stat st;
     if (fd < 0 || fstat(fd, &st) < 0) {
         reason(r, "cannot open '%s': %s", it->src, strerror(errno));
@@ -236,16 +275,29 @@ static void prepare_content(const struct run *run, const struct item *it, struct
         reason(r, "%s", err.msg);
         return;
     }
+    /* wals/<hash> is cellar's own directory: a link there would put the
+     * archive somewhere else (wals/ itself may be a link the DBA made) */
+    struct stat dir_st;
+    if (lstat(it->dir, &dir_st) == 0 && S_ISLNK(dir_st.st_mode)) {
+        reason(r, "'%s' is a symbolic link: cellar does not archive through links", it->dir);
+        return;
+    }
     /* a file that arrives compressed is stored as it is */
     enum comp_kind kind = in_kind != COMP_NONE ? COMP_NONE : (enum comp_kind)run->s->compression;
     uint64_t out_size = 0;
-    if (comp_compress_file(kind, it->src, it->tmp, &run->opts, &out_size, &err) < 0) {
+    int linked = kind == COMP_NONE ? link_plain(it, &out_size, &err) : 1;
+    if (linked < 0) {
+        reason(r, "%s", err.msg);
+        return;
+    }
+    if (linked == 1 &&
+        comp_compress_file(kind, it->src, it->tmp, &run->opts, &out_size, &err) < 0) {
         reason(r, "%s", err.msg);
         return;
     }
     /* xlog.db records the incoming file's mtime, kept on the archived copy */
     struct timespec times[2] = {st.st_atim, st.st_mtim};
-    if (utimensat(AT_FDCWD, it->tmp, times, 0) < 0) {
+    if (utimensat(AT_FDCWD, it->tmp, times, AT_SYMLINK_NOFOLLOW) < 0) {
         reason(r, "cannot set the time of '%s': %s", it->tmp,
                  strerror(errno));
         unlink(it->tmp);
@@ -280,7 +332,14 @@ static int to_errors(const struct cfg_server *s, const char *src, const char *na
     char *dst = cel_xasprintf("%s/%s.%s.%s", s->errors_directory, name, stamp, suffix);
     int rc = stor_mkdir_p(s->errors_directory, 0700, err);
     if (rc == 0 && rename(src, dst) < 0) {
-        if (errno == EXDEV) {
+        char target[4096];
+        ssize_t tn;
+        if (errno == EXDEV && (tn = readlink(src, target, sizeof target - 1)) >= 0) {
+            /* a link on another filesystem: the same link there */
+            target[tn] = '\0';
+            if (symlink(target, dst) < 0 || unlink(src) < 0)
+                rc = cel_err_sys(err, CEL_E_IO, errno, "cannot move '%s' to '%s'", src, dst);
+        } else if (errno == EXDEV) {
             /* another filesystem: copy, make it durable, then remove */
             rc = comp_compress_file(COMP_NONE, src, dst, &(struct comp_opts){0}, NULL, err);
             if (rc == 0 && unlink(src) < 0)
@@ -376,6 +435,22 @@ static int collect(struct run *run, struct op_archive_summary *sum, struct cel_e
         char *src = cel_xasprintf("%s/%s", s->incoming_wals_directory, name);
         struct wal_name w;
         struct cel_err nerr = {0};
+        struct stat lst;
+        if (lstat(src, &lst) == 0 && S_ISLNK(lst.st_mode)) {
+            struct cel_err merr = {0};
+            if (to_errors(s, src, name, "symlink", &merr) < 0) {
+                op_log(run->ctx, LOG_ERROR, s->name, "%s", merr.msg);
+                sum->failed++;
+            } else {
+                op_log(run->ctx, LOG_WARNING, s->name,
+                       "'%s' is a symbolic link, not a WAL file: moved to %s without following "
+                       "it",
+                       name, s->errors_directory);
+                sum->rejected++;
+            }
+            free(src);
+            continue;
+        }
         if (strlen(name) >= WAL_NAME_MAX || wal_name_parse(name, &w, &nerr) < 0) {
             struct cel_err merr = {0};
             if (to_errors(s, src, name, "unknown", &merr) < 0) {
@@ -463,7 +538,7 @@ static int commit(struct run *run, const struct prep *res, const int *status,
     if (rc < 0)
         return rc;
     struct xdb index;
-    rc = xdb_read(s->wals_directory, &index, err);
+    rc = op_xdb_read_repair(ctx, s, &index, err);
     if (rc < 0) {
         lock_release(lock);
         return rc;
@@ -616,10 +691,17 @@ int op_archive_server(const struct op_ctx *ctx, const struct cfg_server *s, int 
         return rc;
 
     struct run run = {.ctx = ctx, .s = s};
-    op_comp_opts(s, &run.opts, run.magic);
+    op_comp_opts(s, &run.opts);
     run.sysid = op_server_sysid(s);
     remove_stale_temps(&run);
-    rc = xdb_load(s->wals_directory, lock_dir, s->name, &run.index, err);
+    struct lock *xlock = NULL;
+    rc = xdb_lock(lock_dir, s->name, &xlock, err);
+    if (rc == 0) {
+        /* a last line cut short by a killed writer is repaired here, so
+         * that one damaged line does not stop archiving */
+        rc = op_xdb_read_repair(ctx, s, &run.index, err);
+        lock_release(xlock);
+    }
     if (rc == 0)
         rc = collect(&run, sum, err);
     if (rc == 0 && run.n > 0) {

@@ -435,9 +435,25 @@ static void reload_status(struct run *r)
     cat_backup_clear(&now);
 }
 
+/* The backup's own archiving step failed (the last attempt, with --wait):
+ * the copy is complete and kept, but the command fails, saying why. */
+static int archive_failed(struct run *r, const struct cel_err *aerr, struct cel_err *err)
+{
+    int rc = cel_err_set(err, aerr->code ? (enum cel_code)aerr->code : CEL_E_IO,
+                         "backup %s of server %s is complete (%s), but archiving its WAL failed: "
+                         "%s",
+                         r->id, r->s->name, cat_status_name(r->b.status), aerr->msg);
+    cel_err_hint(err,
+                 "Remove the cause, then run 'cellar archive-wal %s' (cellar cron does too): the "
+                 "backup becomes DONE once its WAL is archived.",
+                 r->s->name);
+    return rc;
+}
+
 /* Step 6: archive what has come in and see whether the WAL is complete;
- * with --wait, until it is (or wait_timeout). */
-static int finish_wal(struct run *r)
+ * with --wait, until it is (or wait_timeout). A failure of the archiving
+ * is the command's failure (when the last attempt failed). */
+static int finish_wal(struct run *r, struct cel_err *err)
 {
     const struct cfg_server *s = r->s;
     double w0 = ts_monotonic();
@@ -445,7 +461,8 @@ static int finish_wal(struct run *r)
     for (;;) {
         struct op_archive_summary sum;
         struct cel_err aerr = {0};
-        if (op_archive_server(r->ctx, s, 0, &sum, &aerr) < 0)
+        bool archived = op_archive_server(r->ctx, s, 0, &sum, &aerr) == 0;
+        if (!archived)
             op_log(r->ctx, LOG_WARNING, s->name, "archiving WAL: %s", aerr.msg);
         struct bk_settle_summary settle;
         struct cel_err serr = {0};
@@ -453,11 +470,11 @@ static int finish_wal(struct run *r)
             /* the copy is complete: cron will check its WAL again */
             op_log(r->ctx, LOG_WARNING, s->name, "checking the WAL of backup %s: %s", r->id,
                    serr.msg);
-            return 0;
+            return archived ? 0 : archive_failed(r, &aerr, err);
         }
         reload_status(r);
         if (r->b.status != CAT_WAITING_FOR_WALS || !r->req->wait)
-            return 0;
+            return archived ? 0 : archive_failed(r, &aerr, err);
         if (!announced) {
             op_phase(r->ctx, s->name, "wait-wal", "waiting for %s to be archived", r->b.end_wal);
             announced = true;
@@ -468,7 +485,7 @@ static int finish_wal(struct run *r)
             op_log(r->ctx, LOG_WARNING, s->name,
                    "%s was not archived within %d s: the backup stays WAITING_FOR_WALS",
                    r->b.end_wal, r->req->wait_timeout);
-            return 0;
+            return archived ? 0 : archive_failed(r, &aerr, err);
         }
         usleep(500 * 1000);
     }
@@ -537,7 +554,7 @@ static int backup_locked(struct run *r, struct cel_err *err)
     pg_close(r->conn);
     r->conn = NULL;
     if (rc == 0 && !op_cancelled(r->ctx))
-        rc = finish_wal(r);
+        rc = finish_wal(r, err);
     if (rc == 0 && op_cancelled(r->ctx) && r->b.status == CAT_WAITING_FOR_WALS)
         rc = cel_err_set(err, CEL_E_PROC, "interrupted while waiting for the WAL: backup %s is "
                                           "complete and stays WAITING_FOR_WALS until cellar cron "

@@ -30,11 +30,10 @@ enum bk_wal_state bk_wal_state(const struct xdb *xdb, const struct cat_backup *b
                                char first_missing[WAL_NAME_MAX])
 {
     struct wal_name begin, end;
-    uint64_t segsize = b->xlog_segment_size.set ? (uint64_t)b->xlog_segment_size.v
-                                                 : WAL_DEFAULT_SEGSIZE;
+    uint64_t segsize = (uint64_t)b->xlog_segment_size.v; /* checked by cat_info_parse */
     first_missing[0] = '\0';
     if (!b->begin_wal || !b->end_wal || wal_name_parse(b->begin_wal, &begin, NULL) < 0 ||
-        wal_name_parse(b->end_wal, &end, NULL) < 0 || wal_segsize_check(segsize, NULL) < 0)
+        wal_name_parse(b->end_wal, &end, NULL) < 0)
         return BK_WAL_MISSING;
     uint64_t from = wal_segno(&begin, segsize), to = wal_segno(&end, segsize);
     for (uint64_t seg = from; seg <= to; seg++) {

@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "fmt.h"
+#include "lock.h"
 #include "ops.h"
 #include "pg.h"
 #include "proc.h"
@@ -130,6 +131,61 @@ static const char *whoami(void)
     return pw ? pw->pw_name : "the user running cellar";
 }
 
+/* The user and host ssh_command logs in to, as the tutorial writes it
+ * ("ssh postgres@pg", or "-l postgres pg"): the first word that is not an
+ * option or an option's value. *user is "" when the command names none (ssh
+ * then uses the local user's name). Best effort, for the fix text only. */
+static void ssh_target(const char *cmd, char *user, size_t user_size, char *host, size_t host_size)
+{
+    static const char with_value[] = "BbcDEeFIiJLlmOoPpQRSWw"; /* ssh(1) options taking one */
+    *user = *host = '\0';
+    char *copy = cel_xstrdup(cmd), *save = NULL;
+    bool value_next = false, login_next = false;
+    char *w = strtok_r(copy, " \t", &save); /* the program */
+    while ((w = strtok_r(NULL, " \t", &save)) != NULL) {
+        if (value_next) {
+            if (login_next)
+                cel_strlcpy(user, w, user_size);
+            value_next = login_next = false;
+        } else if (w[0] == '-' && w[1]) {
+            /* "-p 22" takes the next word, "-p22" or "-oX=y" do not */
+            value_next = w[2] == '\0' && strchr(with_value, w[1]);
+            login_next = w[1] == 'l';
+            if (login_next && w[2])
+                cel_strlcpy(user, w + 2, user_size);
+        } else {
+            char *at = strrchr(w, '@');
+            if (at) {
+                cel_strlcpy(user, w,
+                            (size_t)(at - w) + 1 < user_size ? (size_t)(at - w) + 1 : user_size);
+                w = at + 1;
+            }
+            cel_strlcpy(host, w, host_size);
+            break;
+        }
+    }
+    free(copy);
+}
+
+/* The public key ssh offers for the user running cellar (the first of
+ * ssh's default keys that exists), or where ssh-keygen puts a new one. */
+static char *own_public_key(bool *exists)
+{
+    struct passwd *pw = getpwuid(geteuid());
+    const char *home = pw && pw->pw_dir ? pw->pw_dir : "~";
+    static const char *const keys[] = {"id_ed25519.pub", "id_ecdsa.pub", "id_rsa.pub"};
+    for (size_t i = 0; i < CEL_ARRAY_LEN(keys); i++) {
+        char *path = cel_xasprintf("%s/.ssh/%s", home, keys[i]);
+        if (stor_is_file(path)) {
+            *exists = true;
+            return path;
+        }
+        free(path);
+    }
+    *exists = false;
+    return cel_xasprintf("%s/.ssh/id_rsa.pub", home);
+}
+
 /* A role name as SQL writes it: bare when it needs no quotes. */
 static void sql_ident(const char *name, struct strbuf *out)
 {
@@ -161,17 +217,56 @@ static bool need_catalog(struct run *r, const char *name)
         return true;
     struct op_check_item *it = add(r, name, false);
     hint(it, "cannot read the catalogue: %s", r->cat_err.msg);
-    fix(it, "make '%s' and '%s' readable by %s", r->s->basebackups_directory, r->s->wals_directory,
-        whoami());
+    if (r->cat_err.code == CEL_E_FORMAT && r->cat_err.hint[0])
+        fix(it, "%s", r->cat_err.hint); /* a damaged file: what repairs it */
+    else
+        fix(it, "make '%s' and '%s' readable by %s", r->s->basebackups_directory,
+            r->s->wals_directory, whoami());
     return false;
 }
 
 /* ---- the checks, in Barman's order ----------------------------------------- */
 
+/* A damaged xlog.db stops archiving and every command that reads it: say
+ * where, and what repairs it. Returns true when it reported a failure. */
+static bool check_xlogdb_damage(struct run *r)
+{
+    if (r->have_cat || r->cat_err.code != CEL_E_FORMAT)
+        return false;
+    const struct cfg_server *s = r->s;
+    struct lock *l = NULL;
+    struct xdb db = {0};
+    struct xdb_cut cut = {0};
+    struct cel_err err = {0};
+    if (xdb_lock(r->ctx->cfg->global.barman_lock_directory, s->name, &l, &err) < 0)
+        return false;
+    int rc = xdb_read_cut(s->wals_directory, &db, &cut, &err);
+    lock_release(l);
+    xdb_free(&db);
+    if (rc == 0 && !cut.cut)
+        return false; /* the damage is elsewhere in the catalogue */
+    struct op_check_item *it = add(r, "WAL archive", false);
+    if (rc == 0) {
+        hint(it, "%s/xlog.db:%d: the last line was cut short (a writer was killed)",
+             s->wals_directory, cut.line);
+        fix(it,
+            "run 'cellar archive-wal %s' (it repairs a last line cut short and keeps the "
+            "damaged file) or 'cellar rebuild-xlogdb %s'",
+            s->name, s->name);
+    } else {
+        hint(it, "%s", err.msg);
+        fix(it, "run 'cellar rebuild-xlogdb %s': it writes xlog.db anew from the files in '%s'",
+            s->name, s->wals_directory);
+    }
+    return true;
+}
+
 /* WAL archive (shown only on failure): xlog.db exists and is not empty,
- * unless a backup waits for its WAL. */
+ * unless a backup waits for its WAL; and it is not damaged. */
 static void check_wal_archive(struct run *r)
 {
+    if (check_xlogdb_damage(r))
+        return;
     char *path = cel_xasprintf("%s/xlog.db", r->s->wals_directory);
     struct stat st;
     bool empty = stat(path, &st) != 0 || st.st_size == 0;
@@ -498,12 +593,48 @@ static bool run_filter(struct run *r, const char *option, const char *command, c
     return ok;
 }
 
+/* The archived files xlog.db records as custom-compressed: how many, and
+ * the first one's name. */
+static size_t custom_archived(const struct run *r, const char **first)
+{
+    size_t n = 0;
+    *first = NULL;
+    for (size_t i = 0; r->have_cat && i < r->cat.xdb.n; i++) {
+        enum comp_kind kind;
+        const struct xdb_entry *e = &r->cat.xdb.entries[i];
+        if (comp_parse_name(e->compression, &kind, NULL) == 0 && kind == COMP_CUSTOM) {
+            if (!n)
+                *first = e->name;
+            n++;
+        }
+    }
+    return n;
+}
+
 /* compression settings: compression = custom has both filters, and they
- * give back what they were given. */
+ * give back what they were given; and whatever the compression now, files
+ * archived with custom compression can still be read (a
+ * custom_decompression_filter is set). */
 static void check_compression(struct run *r)
 {
     const struct cfg_server *s = r->s;
     struct op_check_item *it;
+    const char *first = NULL;
+    size_t n_custom = custom_archived(r, &first);
+    if (n_custom && !s->custom_decompression_filter) {
+        it = add(r, "compression settings", false);
+        hint(it,
+             "%zu archived WAL file%s %s custom-compressed (%s%s) and no "
+             "custom_decompression_filter is set: get-wal and recover cannot read %s",
+             n_custom, n_custom == 1 ? "" : "s", n_custom == 1 ? "is" : "are", first,
+             n_custom == 1 ? "" : ", ...", n_custom == 1 ? "it" : "them");
+        fix(it,
+            "set custom_decompression_filter (and custom_compression_magic) for server %s to "
+            "the filter the files were written with (e.g. custom_decompression_filter = zstd "
+            "-dc), keeping compression as it is",
+            s->name);
+        return;
+    }
     if (s->compression != COMP_CUSTOM) {
         add(r, "compression settings", true);
         return;
@@ -524,16 +655,14 @@ static void check_compression(struct run *r)
     size_t packed_len = 0, unpacked_len = 0;
     bool ok = run_filter(r, "custom_compression_filter", s->custom_compression_filter, sample,
                          sizeof sample - 1, &packed, &packed_len, &why);
-    unsigned char magic[COMP_MAGIC_MAX];
-    size_t magic_len = 0;
-    if (ok && s->custom_compression_magic &&
-        comp_parse_magic(s->custom_compression_magic, magic, &magic_len, NULL) == 0 &&
-        (packed_len < magic_len || memcmp(packed, magic, magic_len) != 0)) {
+    const struct cfg_magic *magic = &s->custom_compression_magic;
+    if (ok && magic->len &&
+        (packed_len < magic->len || memcmp(packed, magic->bytes, magic->len) != 0)) {
         ok = false;
         sb_appendf(&why,
                    "what custom_compression_filter writes does not start with "
                    "custom_compression_magic %s",
-                   s->custom_compression_magic);
+                   magic->text);
     }
     if (ok)
         ok = run_filter(r, "custom_decompression_filter", s->custom_decompression_filter, packed,
@@ -622,13 +751,24 @@ static void check_method(struct run *r)
         struct cel_err err = {0};
         if (rsync_remote_run_timed(s->ssh_command, s->path_prefix, true_argv, remaining_ms(r), &out,
                                    &err) < 0) {
+            char ruser[128], rhost[256];
+            ssh_target(s->ssh_command, ruser, sizeof ruser, rhost, sizeof rhost);
+            bool have_key = false;
+            char *key = own_public_key(&have_key);
+            const char *me = whoami();
             it = add(r, "ssh", false);
             hint(it, "%s", err.msg);
+            /* as the tutorial sets it up: the key of the user running
+             * cellar (barman) in the authorized_keys of the remote user
+             * (postgres) on the database host */
             fix(it,
                 "run '%s true' by hand as %s: it must log in without a password or a "
-                "question (put %s's public key in the remote ~/.ssh/authorized_keys and accept "
-                "the host key), or correct ssh_command",
-                s->ssh_command, whoami(), whoami());
+                "question: %s%s's public key %s to ~%s/.ssh/authorized_keys on %s and accept "
+                "its host key, or correct ssh_command",
+                s->ssh_command, me,
+                have_key ? "append " : "make a key without a passphrase (ssh-keygen), append ", me,
+                key, *ruser ? ruser : me, *rhost ? rhost : "the remote host");
+            free(key);
         } else {
             it = add(r, "ssh", true);
             hint(it, "PostgreSQL server");

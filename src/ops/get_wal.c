@@ -3,7 +3,9 @@
  * original bytes, for restore_command = 'cellar get-wal SERVER %f > %p'.
  *
  * The file is found at its archived place (wals/<hash>/NAME, or wals/NAME
- * for a history file), decompressed by its magic bytes, and written to the
+ * for a history file), decompressed by its magic bytes (op_archived_kind:
+ * a file taken as custom-compressed without custom_decompression_filter is
+ * refused, and nothing is written), and written to the
  * descriptor given (standard output) or, with --output-directory, to
  * DIR/NAME through a temporary file, fsync and rename, so PostgreSQL never
  * sees half a segment. A file the archive does not have is NOT_FOUND (exit
@@ -46,8 +48,7 @@ static int write_into_dir(const struct cfg_server *s, enum comp_kind kind, const
                           struct cel_err *err)
 {
     struct comp_opts opts;
-    unsigned char magic[COMP_MAGIC_MAX];
-    op_comp_opts(s, &opts, magic);
+    op_comp_opts(s, &opts);
     char *tmp = cel_xasprintf("%s/.%s.get.XXXXXX", dir, name);
     char *dst = cel_xasprintf("%s/%s", dir, name);
     int rc = 0;
@@ -97,6 +98,27 @@ static int archived_file(const struct cfg_server *s, const char *path, const cha
     return rc;
 }
 
+/* A file taken as custom-compressed can be read only through
+ * custom_decompression_filter: without one, refuse (rather than hand out
+ * bytes nothing decompressed) and say what to set. */
+static int readable(const struct cfg_server *s, const char *name, enum comp_kind kind,
+                    struct cel_err *err)
+{
+    if (kind != COMP_CUSTOM || s->custom_decompression_filter)
+        return 0;
+    int rc = cel_err_set(err, CEL_E_CONFIG,
+                         "cannot read %s from the WAL archive of server '%s': it was written by "
+                         "a custom compression filter (xlog.db says so, or it is not a plain WAL "
+                         "file and starts with no known compression magic), and "
+                         "custom_decompression_filter is not set",
+                         name, s->name);
+    cel_err_hint(err,
+                 "Set custom_decompression_filter (and custom_compression_magic) for server "
+                 "'%s' to the filter the file was archived with.",
+                 s->name);
+    return rc;
+}
+
 int op_wal_restore(const struct op_ctx *ctx, const struct cfg_server *s, const struct xdb *index,
                    const char *name, const char *dir, uint64_t *bytes, struct cel_err *err)
 {
@@ -106,6 +128,8 @@ int op_wal_restore(const struct op_ctx *ctx, const struct cfg_server *s, const s
     rc = archived_file(s, path, name, err);
     if (rc == 0)
         rc = op_archived_kind(ctx, s, path, name, index, &kind, err);
+    if (rc == 0)
+        rc = readable(s, name, kind, err);
     if (rc == 0)
         rc = write_into_dir(s, kind, path, dir, name, bytes, err);
     free(path);
@@ -134,8 +158,7 @@ int op_wal_read(const struct op_ctx *ctx, const struct cfg_server *s, const stru
     if (rc == 0 && !tmp)
         rc = cel_err_sys(err, CEL_E_IO, errno, "cannot create a temporary file");
     struct comp_opts opts;
-    unsigned char magic[COMP_MAGIC_MAX];
-    op_comp_opts(s, &opts, magic);
+    op_comp_opts(s, &opts);
     uint64_t bytes = 0;
     if (rc == 0)
         rc = comp_decompress_to_fd(kind, path, fileno(tmp), &opts, &bytes, err);
@@ -186,7 +209,8 @@ int op_get_wal(const struct op_ctx *ctx, const struct op_get_wal_req *req, struc
     if ((rc = archived_file(s, path, req->name, err)) < 0)
         goto out;
     enum comp_kind kind;
-    if ((rc = op_archived_kind(ctx, s, path, req->name, NULL, &kind, err)) < 0)
+    if ((rc = op_archived_kind(ctx, s, path, req->name, NULL, &kind, err)) < 0 ||
+        (rc = readable(s, req->name, kind, err)) < 0)
         goto out;
     uint64_t bytes = 0;
     if (req->output_dir) {
@@ -200,8 +224,7 @@ int op_get_wal(const struct op_ctx *ctx, const struct op_get_wal_req *req, struc
         }
     } else {
         struct comp_opts opts;
-        unsigned char magic[COMP_MAGIC_MAX];
-        op_comp_opts(s, &opts, magic);
+        op_comp_opts(s, &opts);
         rc = comp_decompress_to_fd(kind, path, req->out_fd, &opts, &bytes, err);
     }
     if (rc == 0)

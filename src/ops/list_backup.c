@@ -182,5 +182,5 @@ int op_list_backup(const struct op_ctx *ctx, const struct op_list_backup_req *re
                    struct cel_err *err)
 {
     bool minimal = req->minimal;
-    return op_each_server(ctx, req->server, false, list_one, &minimal, err);
+    return op_each_server(ctx, req->server, OP_SERVERS_LISTABLE, list_one, &minimal, err);
 }

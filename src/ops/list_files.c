@@ -4,8 +4,9 @@
  *
  *   data        every file under base/<ID>/ (a directory's files sorted, then
  *               its subdirectories, depth first)
- *   standalone  data, then the WAL segments from begin_wal to end_wal (the
- *               default: what restoring this backup alone needs)
+ *   standalone  data, then the WAL segments from begin_wal to end_wal that
+ *               the archive holds (the default: what restoring this backup
+ *               alone needs)
  *   wal         the history files, then the WAL archived from begin_wal up
  *               to the next backup's end_wal on the backup's timeline
  *   full        data, then wal
@@ -67,22 +68,30 @@ static int walk(struct model *m, const char *dir, struct cel_err *err)
     return rc;
 }
 
-/* The segments begin_wal..end_wal of b, by name arithmetic. */
-static int required_segments(const struct cfg_server *s, const struct cat_backup *b,
-                             struct model *m, struct cel_err *err)
+/*
+ * The segments begin_wal..end_wal of b on its timeline that the archive
+ * holds (xlog.db, in name order). Barman names them by arithmetic, archived
+ * or not; walking what exists instead lists the same files for a backup whose
+ * WAL is complete, and keeps a damaged or hostile end_wal (FFFFFFFF...) from
+ * growing the list by billions of names: the work is bounded by xlog.db.
+ */
+static int required_segments(const struct cfg_server *s, const struct op_catalog *cat,
+                             const struct cat_backup *b, struct model *m, struct cel_err *err)
 {
     struct wal_name begin, end;
     if (!b->begin_wal || !b->end_wal)
         return cel_err_set(err, CEL_E_FORMAT, "backup %s has no begin_wal or end_wal", b->id);
     if (wal_name_parse(b->begin_wal, &begin, err) < 0 || wal_name_parse(b->end_wal, &end, err) < 0)
         return -CEL_E_FORMAT;
-    uint64_t segsize = b->xlog_segment_size.set ? (uint64_t)b->xlog_segment_size.v
-                                                : WAL_DEFAULT_SEGSIZE;
-    if (wal_segsize_check(segsize, err) < 0)
-        return -CEL_E_FORMAT;
-    for (uint64_t seg = wal_segno(&begin, segsize); seg <= wal_segno(&end, segsize); seg++) {
-        char name[WAL_NAME_MAX];
-        wal_segment_name(begin.tli, seg, segsize, name);
+    uint64_t segsize = (uint64_t)b->xlog_segment_size.v; /* checked by cat_info_parse */
+    uint64_t last = wal_segno(&end, segsize);
+    for (size_t k = xdb_lower_bound(&cat->xdb, b->begin_wal); k < cat->xdb.n; k++) {
+        const char *name = cat->xdb.entries[k].name;
+        struct wal_name w;
+        if (wal_name_parse(name, &w, NULL) < 0 || w.kind != WAL_KIND_SEGMENT)
+            continue;
+        if (w.tli != begin.tli || wal_segno(&w, segsize) > last)
+            break; /* names sort by timeline, then segment */
         char *path = op_wal_path(s, name);
         add(m, path);
         free(path);
@@ -138,7 +147,7 @@ int op_list_files(const struct op_ctx *ctx, const struct op_list_files_req *req,
         free(dir);
     }
     if (rc == 0 && req->target == OP_FILES_STANDALONE)
-        rc = required_segments(s, b, &m, err);
+        rc = required_segments(s, &cat, b, &m, err);
     if (rc == 0 && (req->target == OP_FILES_WAL || req->target == OP_FILES_FULL))
         wal_until_next(s, &cat, (size_t)i, &m);
     if (rc == 0) {

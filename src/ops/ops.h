@@ -133,6 +133,15 @@ struct op_rebuild_xlogdb_req {
 };
 int op_rebuild_xlogdb(const struct op_ctx *ctx, const struct op_rebuild_xlogdb_req *req,
                       struct cel_err *err);
+/* With the server's xlogdb lock held: read xlog.db for the archiver, and
+ * repair a last line that a writer killed in its append cut short (no
+ * newline): the damaged file is kept as xlog.db.damaged-<UTC stamp>, the
+ * archived file(s) the cut line named are catalogued again from wals/ (as
+ * rebuild-xlogdb would), xlog.db is rewritten durably, and a warning says
+ * so. Any other damage is -CEL_E_FORMAT naming the file and line, with a
+ * hint to run rebuild-xlogdb. rebuild_xlogdb.c */
+int op_xdb_read_repair(const struct op_ctx *ctx, const struct cfg_server *s, struct xdb *out,
+                       struct cel_err *err);
 
 /* switch-wal: pg_switch_wal(), and optionally wait for the segment to be
  * archived. */
@@ -192,6 +201,7 @@ struct op_recover_req {
     bool standby_mode;
     int jobs;                      /* 0: parallel_jobs */
     int retry_times;               /* -1: basebackup_retry_times */
+    int retry_sleep;               /* -1: basebackup_retry_sleep */
     int bwlimit;                   /* KB/s; 0: bandwidth_limit */
     bool force;                    /* skip the target, WAL and free space checks */
     const char *cellar_path;       /* this program, for restore_command with get-wal */
@@ -530,16 +540,17 @@ void op_targets_note_archived(const struct op_ctx *ctx, const struct cfg_server 
 int op_restore_point_find(const struct widx *idx, const char *name, const char *server,
                           const struct widx_point **out, struct cel_err *err);
 
-/* The compression options of server s; magic must outlive out (it holds
- * the parsed custom_compression_magic). */
-void op_comp_opts(const struct cfg_server *s, struct comp_opts *out,
-                  unsigned char magic[COMP_MAGIC_MAX]);
+/* The compression options of server s (they point into s). */
+void op_comp_opts(const struct cfg_server *s, struct comp_opts *out);
 /* The compression of the archived file path (called name): by its magic
- * bytes. When that cannot tell (compression = custom without
- * custom_compression_magic, and no magic matches) xlog.db's record of the
- * file decides: index when given, else xlog.db is read (never pass NULL
- * while holding the xlogdb lock); a file xlog.db does not list is custom,
- * as Barman assumes. */
+ * bytes. When no magic matches: with compression = custom and no
+ * custom_compression_magic, xlog.db's record of the file decides (Barman's
+ * rule); otherwise the file is uncompressed only when walcheck finds it is
+ * the plain file its name says, else xlog.db's record decides. index is
+ * xlog.db when given, else it is read (never pass NULL while holding the
+ * xlogdb lock). A file xlog.db does not list (or lists as uncompressed,
+ * though it is not plain) is custom, as Barman assumes: never plain bytes
+ * nothing decompressed. -CEL_E_IO when the file cannot be read. */
 int op_archived_kind(const struct op_ctx *ctx, const struct cfg_server *s, const char *path,
                      const char *name, const struct xdb *index, enum comp_kind *out,
                      struct cel_err *err);

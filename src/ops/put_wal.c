@@ -122,8 +122,7 @@ int op_put_wal(const struct op_ctx *ctx, const struct op_put_wal_req *req, struc
     if (stor_exists(archived)) {
         enum comp_kind kind;
         struct comp_opts opts;
-        unsigned char magic[COMP_MAGIC_MAX];
-        op_comp_opts(s, &opts, magic);
+        op_comp_opts(s, &opts);
         if ((rc = op_archived_kind(ctx, s, archived, name, NULL, &kind, err)) == 0 &&
             (rc = comp_same_content(kind, archived, tmp, &opts, &same, err)) == 0 && !same)
             rc = cel_err_set(err, CEL_E_CONFLICT, "a different %s is already archived as '%s'",

@@ -11,9 +11,18 @@
  * and left alone, as Barman does. The whole scan and the rewrite happen
  * under the xlogdb lock, which the archiver also takes before it moves a
  * file in, so no file can be missed between the scan and the write.
+ *
+ * A file no magic matches is recorded uncompressed only when its content
+ * is the plain file its name says (op_archived_kind); otherwise the old
+ * xlog.db's record stands, or it is recorded as custom, as Barman assumes,
+ * and a warning names it.
+ *
+ * op_xdb_read_repair is the same scan on a small scale: the archiver's
+ * repair of a last xlog.db line that a killed writer cut short.
  */
 #include <errno.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "lock.h"
 #include "ops.h"
@@ -62,11 +71,36 @@ static bool is_hash_dir(const char *name)
     return true;
 }
 
+/* Which files a scan adds: all (prefix NULL), or those whose names start
+ * with prefix (exact: are prefix) and that db does not list yet. */
+struct filter {
+    const char *prefix;
+    bool exact;
+};
+
+static bool wanted(const struct filter *f, const struct xdb *db, const char *name)
+{
+    if (!f->prefix)
+        return true;
+    if (f->exact ? strcmp(name, f->prefix) != 0 : !cel_str_starts(name, f->prefix))
+        return false;
+    return !xdb_find(db, name);
+}
+
+/* Could a hash directory hold names starting with prefix? */
+static bool dir_wanted(const struct filter *f, const char *dir)
+{
+    size_t n = f->prefix ? strlen(f->prefix) : 0;
+    return strncmp(dir, f->prefix ? f->prefix : "", n < 16 ? n : 16) == 0;
+}
+
 /* Add dir/name to db if it is an archive file of an expected kind. */
 static int add_file(const struct op_ctx *ctx, const struct cfg_server *s, const char *dir,
                     const char *name, bool top, const struct xdb *old, struct xdb *db,
-                    struct model *m, struct cel_err *err)
+                    const struct filter *f, struct model *m, struct cel_err *err)
 {
+    if (!wanted(f, db, name))
+        return 0;
     char *path = cel_xasprintf("%s/%s", dir, name);
     struct wal_name w;
     struct stat st;
@@ -86,6 +120,11 @@ static int add_file(const struct op_ctx *ctx, const struct cfg_server *s, const 
     enum comp_kind kind;
     if ((rc = op_archived_kind(ctx, s, path, name, old, &kind, err)) < 0)
         goto out;
+    if (kind == COMP_CUSTOM && s->compression != COMP_CUSTOM)
+        op_log(ctx, LOG_WARNING, s->name,
+               "'%s' is not a plain WAL file and starts with no known compression magic: "
+               "recorded as custom-compressed (reading it needs custom_decompression_filter)",
+               path);
     struct xdb_entry e = {0};
     cel_strlcpy(e.name, name, sizeof e.name);
     e.size = (uint64_t)st.st_size;
@@ -112,9 +151,9 @@ out:
     return rc;
 }
 
-/* Scan wals/ into db. */
+/* Scan wals/ into db (the files f wants). */
 static int scan(const struct op_ctx *ctx, const struct cfg_server *s, const struct xdb *old,
-                struct xdb *db, struct model *m, struct cel_err *err)
+                struct xdb *db, const struct filter *f, struct model *m, struct cel_err *err)
 {
     struct stor_names top;
     int rc = stor_list_dir(s->wals_directory, visible, NULL, &top, err);
@@ -128,13 +167,15 @@ static int scan(const struct op_ctx *ctx, const struct cfg_server *s, const stru
             continue;
         char *path = cel_xasprintf("%s/%s", s->wals_directory, name);
         if (stor_is_dir(path) && is_hash_dir(name)) {
-            struct stor_names files;
-            rc = stor_list_dir(path, visible, NULL, &files, err);
-            for (size_t k = 0; k < files.n && rc == 0; k++)
-                rc = add_file(ctx, s, path, files.names[k], false, old, db, m, err);
-            stor_names_free(&files);
+            if (dir_wanted(f, name)) {
+                struct stor_names files;
+                rc = stor_list_dir(path, visible, NULL, &files, err);
+                for (size_t k = 0; k < files.n && rc == 0; k++)
+                    rc = add_file(ctx, s, path, files.names[k], false, old, db, f, m, err);
+                stor_names_free(&files);
+            }
         } else {
-            rc = add_file(ctx, s, s->wals_directory, name, true, old, db, m, err);
+            rc = add_file(ctx, s, s->wals_directory, name, true, old, db, f, m, err);
         }
         free(path);
     }
@@ -165,7 +206,7 @@ static int rebuild_one(const struct op_ctx *ctx, const struct cfg_server *s, con
         rc = 0;
     }
     if (rc == 0)
-        rc = scan(ctx, s, &old, &db, &m, err);
+        rc = scan(ctx, s, &old, &db, &(struct filter){0}, &m, err);
     if (rc == 0)
         rc = xdb_rewrite(s->wals_directory, &db, err);
     if (rc == 0) {
@@ -182,6 +223,75 @@ static int rebuild_one(const struct op_ctx *ctx, const struct cfg_server *s, con
         struct op_result result = {"rebuild-xlogdb", &m, render_text, render_json};
         op_result(ctx, &result);
     }
+    return rc;
+}
+
+/* UTC stamp for the damaged copy's name: YYYYMMDDTHHMMSSZ. */
+static void utc_stamp(char out[20])
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(out, 20, "%Y%m%dT%H%M%SZ", &tm);
+}
+
+/* Keep the damaged xlog.db as xlog.db.damaged-<stamp>, durably: the repair
+ * must lose nothing, not even the cut line. */
+static int keep_damaged(const struct cfg_server *s, char **copy, struct cel_err *err)
+{
+    char *path = cel_xasprintf("%s/xlog.db", s->wals_directory);
+    char stamp[20];
+    utc_stamp(stamp);
+    *copy = cel_xasprintf("%s.damaged-%s", path, stamp);
+    char *text = NULL;
+    size_t len = 0;
+    int rc = stor_read_file(path, SIZE_MAX, &text, &len, err);
+    if (rc == 0)
+        rc = stor_write_file(*copy, text, len, 0600, err);
+    free(text);
+    free(path);
+    return rc;
+}
+
+int op_xdb_read_repair(const struct op_ctx *ctx, const struct cfg_server *s, struct xdb *out,
+                       struct cel_err *err)
+{
+    struct xdb_cut cut;
+    int rc = xdb_read_cut(s->wals_directory, out, &cut, err);
+    if (rc == -CEL_E_FORMAT)
+        cel_err_hint(err,
+                     "Run 'cellar rebuild-xlogdb %s': it writes xlog.db anew from the files "
+                     "in '%s'.",
+                     s->name, s->wals_directory);
+    if (rc < 0 || !cut.cut)
+        return rc;
+    char *copy = NULL;
+    size_t before = out->n;
+    struct model m = {.server = s->name};
+    /* the cut line's file may be archived: catalogue it (and, when the cut
+     * left only part of the name, any file of the archive starting with
+     * that part that xlog.db lacks), from the file, as rebuild-xlogdb does */
+    struct filter f = {.prefix = cut.prefix, .exact = cut.whole_name};
+    if (cut.prefix[0])
+        rc = scan(ctx, s, out, out, &f, &m, err);
+    if (rc == 0)
+        rc = keep_damaged(s, &copy, err);
+    if (rc == 0)
+        rc = xdb_rewrite(s->wals_directory, out, err);
+    if (rc < 0) {
+        cel_err_prefix(err, "cannot repair '%s/xlog.db' (its line %d was cut short)",
+                       s->wals_directory, cut.line);
+        xdb_free(out);
+    } else {
+        size_t added = out->n - before;
+        op_log(ctx, LOG_WARNING, s->name,
+               "'%s/xlog.db' line %d was cut short (a writer was killed) and is repaired: the "
+               "damaged file is kept as '%s'; %zu archived file%s named '%s%s' catalogued "
+               "again from the archive",
+               s->wals_directory, cut.line, copy, added, added == 1 ? "" : "s", cut.prefix,
+               cut.whole_name ? "" : "...");
+    }
+    free(copy);
     return rc;
 }
 

@@ -109,10 +109,16 @@ static void render_text(const void *p, struct strbuf *out)
                         "old recovery targets); originals in *.origin\n",
                    m->mangled, m->mangled == 1 ? "" : "s");
     sb_append(out, "\nNext:\n");
-    if (m->as_root && !m->remote)
-        sb_appendf(out, "  chown -R postgres: %s%s   # the files belong to root\n", m->dest,
+    /* commands to paste into a shell: the directory quoted when needed */
+    if (m->as_root && !m->remote) {
+        sb_append(out, "  chown -R postgres: ");
+        sb_append_shell_word(out, m->dest);
+        sb_appendf(out, "%s   # the files belong to root\n",
                    m->n_tbs ? " and the tablespace directories" : "");
-    sb_appendf(out, "  pg_ctl -D %s start\n", m->dest);
+    }
+    sb_append(out, "  pg_ctl -D ");
+    sb_append_shell_word(out, m->dest);
+    sb_append(out, " start\n");
     if (m->req->target != RC_TARGET_NONE && !m->req->target_action)
         sb_append(out, "  PostgreSQL pauses at the target: check the data, then run "
                        "SELECT pg_wal_replay_resume() to end recovery.\n");
@@ -365,8 +371,7 @@ static uint32_t plan_timeline(const struct op_recover_req *req, const struct cat
 static int plan_wal(const struct op_recover_req *req, const struct cat_backup *b,
                     const struct xdb *xdb, struct wal_plan *p, struct cel_err *err)
 {
-    uint64_t segsize = b->xlog_segment_size.set ? (uint64_t)b->xlog_segment_size.v
-                                                 : WAL_DEFAULT_SEGSIZE;
+    uint64_t segsize = (uint64_t)b->xlog_segment_size.v; /* checked by cat_info_parse */
     struct wal_name begin, end;
     if (!b->begin_wal || !b->end_wal || wal_name_parse(b->begin_wal, &begin, NULL) < 0 ||
         wal_name_parse(b->end_wal, &end, NULL) < 0)
@@ -535,7 +540,7 @@ static void copy_opts(struct run *r, struct rsync_opts *o)
     o->compress = r->s->network_compression && r->d.ssh;
     o->retry_times = r->req->retry_times >= 0 ? r->req->retry_times
                                                : r->s->basebackup_retry_times;
-    o->retry_sleep = r->s->basebackup_retry_sleep;
+    o->retry_sleep = r->req->retry_sleep >= 0 ? r->req->retry_sleep : r->s->basebackup_retry_sleep;
     o->path_prefix = r->s->path_prefix;
     op_copy_report_opts(&r->report, o);
 }
@@ -665,15 +670,15 @@ static char *restore_command(const struct run *r)
      * server's user needs a key this host accepts, as Barman's
      * barman-wal-restore does) */
     if (!r->d.ssh)
-        return cel_xasprintf("%s -c %s get-wal %s %%f > %%p", r->req->cellar_path,
-                             r->ctx->cfg->path, r->s->name);
+        return rc_get_wal_command(r->req->cellar_path, r->ctx->cfg->path, r->s->name, NULL);
     char host[256] = "localhost";
     gethostname(host, sizeof host - 1);
     const char *user = r->ctx->cfg->global.barman_user ? r->ctx->cfg->global.barman_user
                                                        : getenv("USER");
-    return cel_xasprintf("ssh -o BatchMode=yes %s%s%s '%s -c %s get-wal %s %%f' > %%p",
-                         user ? user : "", user ? "@" : "", host, r->req->cellar_path,
-                         r->ctx->cfg->path, r->s->name);
+    char *dest = cel_xasprintf("%s%s%s", user ? user : "", user ? "@" : "", host);
+    char *cmd = rc_get_wal_command(r->req->cellar_path, r->ctx->cfg->path, r->s->name, dest);
+    free(dest);
+    return cmd;
 }
 
 static int write_settings(struct run *r, struct cel_err *err)
@@ -1047,6 +1052,12 @@ int op_recover(const struct op_ctx *ctx, const struct op_recover_req *req, struc
                                   have_points && !req->force ? &points : NULL, &r.why, err)
                 : cat_resolve(&cat.list, req->backup, s->name, err);
     op_xids_free(&xids);
+    if (i >= 0 && cat.list.failed[i]) {
+        /* its backup.info cannot be read: say why; --force must not go on
+         * with an empty backup */
+        *err = cat.list.errors[i];
+        i = -(int)err->code;
+    }
     if (i >= 0) {
         r.b = &cat.list.items[i];
         r.backup_dir = cel_xasprintf("%s/%s", s->basebackups_directory, r.b->id);

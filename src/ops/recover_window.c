@@ -24,14 +24,13 @@
 #include "ops.h"
 #include "wal.h"
 
-/* The segment size of the catalogue: the newest backup's valid
+/* The segment size of the catalogue: the newest readable backup's
  * xlog_segment_size, else PostgreSQL's default. */
 static uint64_t catalog_segsize(const struct cat_list *list)
 {
     for (size_t i = list->n; i-- > 0;) {
         const struct cat_backup *b = &list->items[i];
-        if (!list->failed[i] && b->xlog_segment_size.set && b->xlog_segment_size.v > 0 &&
-            wal_segsize_check((uint64_t)b->xlog_segment_size.v, NULL) == 0)
+        if (!list->failed[i]) /* then cat_info_parse checked the size */
             return (uint64_t)b->xlog_segment_size.v;
     }
     return WAL_DEFAULT_SEGSIZE;

@@ -7,6 +7,7 @@
 #include "ops.h"
 #include "proc.h"
 #include "storage.h"
+#include "walcheck.h"
 #include "wal.h"
 
 int op_catalog_load(const struct op_ctx *ctx, const struct cfg_server *s, bool with_wal,
@@ -45,19 +46,38 @@ void op_catalog_wal_info(const struct op_catalog *c, size_t i, struct xdb_wal_in
                         next >= 0 ? c->list.items[next].end_wal : NULL, out);
 }
 
-void op_comp_opts(const struct cfg_server *s, struct comp_opts *out,
-                  unsigned char magic[COMP_MAGIC_MAX])
+void op_comp_opts(const struct cfg_server *s, struct comp_opts *out)
 {
     memset(out, 0, sizeof *out);
     out->custom_compress = s->custom_compression_filter;
     out->custom_decompress = s->custom_decompression_filter;
     out->path_prefix = s->path_prefix;
-    size_t len = 0;
-    if (s->custom_compression_magic &&
-        comp_parse_magic(s->custom_compression_magic, magic, &len, NULL) == 0) {
-        out->custom_magic = magic;
-        out->custom_magic_len = len;
+    if (s->custom_compression_magic.len) {
+        out->custom_magic = s->custom_compression_magic.bytes;
+        out->custom_magic_len = s->custom_compression_magic.len;
     }
+}
+
+/* The compression xlog.db records for name (index, else the file read
+ * under its lock): 0 with *out set, 1 when xlog.db does not list name. */
+static int recorded_kind(const struct op_ctx *ctx, const struct cfg_server *s, const char *name,
+                         const struct xdb *index, enum comp_kind *out, struct cel_err *err)
+{
+    struct xdb loaded = {0};
+    if (!index) {
+        int rc = xdb_load(s->wals_directory, ctx->cfg->global.barman_lock_directory, s->name,
+                          &loaded, err);
+        if (rc < 0)
+            return rc;
+        index = &loaded;
+    }
+    const struct xdb_entry *e = xdb_find(index, name);
+    int rc = e ? 0 : 1;
+    /* xdb_parse accepted only names comp_parse_name knows */
+    if (e && comp_parse_name(e->compression, out, NULL) < 0)
+        *out = COMP_CUSTOM;
+    xdb_free(&loaded);
+    return rc;
 }
 
 int op_archived_kind(const struct op_ctx *ctx, const struct cfg_server *s, const char *path,
@@ -65,25 +85,41 @@ int op_archived_kind(const struct op_ctx *ctx, const struct cfg_server *s, const
                      struct cel_err *err)
 {
     struct comp_opts opts;
-    unsigned char magic[COMP_MAGIC_MAX];
-    op_comp_opts(s, &opts, magic);
+    op_comp_opts(s, &opts);
     int rc = comp_detect_file(path, &opts, out, err);
-    if (rc < 0 || *out != COMP_NONE || s->compression != COMP_CUSTOM || opts.custom_magic)
+    if (rc < 0 || *out != COMP_NONE)
         return rc;
-    struct xdb loaded = {0};
-    if (!index) {
-        rc = xdb_load(s->wals_directory, ctx->cfg->global.barman_lock_directory, s->name,
-                      &loaded, err);
-        if (rc < 0)
-            return rc;
-        index = &loaded;
+    if (s->compression == COMP_CUSTOM && !opts.custom_magic) {
+        /* Barman's rule: without a magic, what no magic matches is custom,
+         * unless xlog.db says otherwise */
+        rc = recorded_kind(ctx, s, name, index, out, err);
+        if (rc == 1)
+            *out = COMP_CUSTOM;
+        return rc < 0 ? rc : 0;
     }
-    const struct xdb_entry *e = xdb_find(index, name);
-    if (!e || comp_parse_name(e->compression, out, NULL) < 0)
+    /* No magic matches. Handing out these bytes as they are is right only
+     * when they are the plain file: a file written by a custom filter that
+     * is no longer configured (or whose magic was changed) must never pass
+     * for WAL. So the content must be what its name says (walcheck), or
+     * xlog.db's record says how it was compressed, or it is taken as
+     * custom (what Barman assumes of a file no magic matches), which needs
+     * custom_decompression_filter to be read. */
+    struct wal_name w;
+    struct cel_err werr = {0};
+    if (wal_name_parse(name, &w, NULL) == 0 && walcheck_file(path, &w, NULL, &werr) == 0)
+        return 0;
+    if (werr.code == CEL_E_IO || werr.code == CEL_E_NOT_FOUND) {
+        *err = werr;
+        return -werr.code;
+    }
+    rc = recorded_kind(ctx, s, name, index, out, err);
+    if (rc < 0)
+        return rc;
+    if (rc == 1 || *out == COMP_NONE)
         *out = COMP_CUSTOM;
-    xdb_free(&loaded);
     return 0;
 }
+
 uint64_t op_server_sysid(const struct cfg_server *s)
 {
     char *path = cel_xasprintf("%s/identity.json", s->backup_directory);
@@ -206,8 +242,8 @@ json_t *op_backup_json(const struct cat_backup *b)
     json_t *tbs = json_array();
     for (size_t i = 0; i < b->n_tablespaces; i++)
         json_array_append_new(tbs, json_pack("{s:s, s:I, s:s}", "name", b->tablespaces[i].name,
-                                             "oid", (json_int_t)b->tablespaces[i].oid,
-                                             "location", b->tablespaces[i].location));
+                                             "oid", (json_int_t)b->tablespaces[i].oid, "location",
+                                             b->tablespaces[i].location));
     json_object_set_new(o, "tablespaces", tbs);
     json_object_set_new(o, "timeline", int_or_null(b->timeline));
     json_object_set_new(o, "version", int_or_null(b->version));
@@ -244,7 +280,8 @@ char *op_controldata_field(const char *data, long version, const char *path_pref
 {
     char *tool = op_pg_tool("pg_controldata", version);
     const char *argv[] = {tool ? tool : "pg_controldata", "-D", data, NULL};
-    struct proc_opts o = {.path_prefix = path_prefix, .err_mode = PROC_DISCARD,
+    struct proc_opts o = {.path_prefix = path_prefix,
+                          .err_mode = PROC_DISCARD,
                           .env = (const char *const[]){"LC_ALL=C", NULL}};
     struct proc_result res = {0};
     char *value = NULL;

@@ -56,11 +56,13 @@ void op_result(const struct op_ctx *ctx, const struct op_result *result)
     op_emit(ctx, &ev);
 }
 
-int op_select_servers(const struct op_ctx *ctx, const char *arg, bool include_disabled,
+int op_select_servers(const struct op_ctx *ctx, const char *arg, enum op_servers which,
                       const struct cfg_server ***out, size_t *n, size_t *skipped,
                       struct cel_err *err)
 {
     const struct cfg *cfg = ctx->cfg;
+    bool include_disabled = which == OP_SERVERS_ALL;
+    bool include_inactive = which != OP_SERVERS_ACTIVE;
     *out = NULL;
     *n = 0;
     if (skipped)
@@ -74,6 +76,10 @@ int op_select_servers(const struct op_ctx *ctx, const char *arg, bool include_di
                        "skipped: the server is disabled by configuration errors");
                 if (skipped)
                     (*skipped)++;
+                continue;
+            }
+            if (!s->active && !include_inactive) {
+                op_log(ctx, LOG_INFO, s->name, "skipped: the server is inactive (active = false)");
                 continue;
             }
             list[(*n)++] = s;
@@ -100,6 +106,12 @@ int op_select_servers(const struct op_ctx *ctx, const char *arg, bool include_di
         cel_err_hint(err, "Fix the errors reported for [%s] in '%s'.", arg, cfg->path);
         return rc;
     }
+    if (!s->active && !include_inactive) {
+        int rc = cel_err_set(err, CEL_E_CONFIG, "server '%s' is inactive (active = false)", arg);
+        cel_err_hint(err, "Set active = true in [%s] of '%s' to run this command on it.", arg,
+                     cfg->path);
+        return rc;
+    }
     const struct cfg_server **list = cel_xcalloc(2, sizeof *list);
     list[0] = s;
     *out = list;
@@ -107,12 +119,12 @@ int op_select_servers(const struct op_ctx *ctx, const char *arg, bool include_di
     return 0;
 }
 
-int op_each_server(const struct op_ctx *ctx, const char *arg, bool include_disabled,
+int op_each_server(const struct op_ctx *ctx, const char *arg, enum op_servers which,
                    op_server_fn fn, const void *fn_arg, struct cel_err *err)
 {
     const struct cfg_server **servers = NULL;
     size_t n = 0, skipped = 0;
-    int rc = op_select_servers(ctx, arg, include_disabled, &servers, &n, &skipped, err);
+    int rc = op_select_servers(ctx, arg, which, &servers, &n, &skipped, err);
     if (rc < 0)
         return rc;
     int first = 0;
@@ -146,9 +158,12 @@ int op_one_server(const struct op_ctx *ctx, const char *arg, const char *command
     *out = NULL;
     if (strcmp(arg, "all") == 0)
         return cel_err_set(err, CEL_E_USAGE, "%s needs one server, not 'all'", command);
+    /* the listings of the catalogue also serve inactive servers */
+    bool listing = strcmp(command, "show-backup") == 0 || strcmp(command, "list-files") == 0;
     const struct cfg_server **servers = NULL;
     size_t n = 0;
-    int rc = op_select_servers(ctx, arg, false, &servers, &n, NULL, err);
+    int rc = op_select_servers(ctx, arg, listing ? OP_SERVERS_LISTABLE : OP_SERVERS_ACTIVE,
+                               &servers, &n, NULL, err);
     if (rc == 0)
         *out = servers[0];
     free(servers);

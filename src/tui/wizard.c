@@ -527,31 +527,17 @@ void wz_argv_free(char **argv)
     free(argv);
 }
 
-/* s quoted for a POSIX shell when it holds anything but safe characters. */
-static void shell_word(const char *s, struct strbuf *out)
-{
-    bool plain = *s != '\0';
-    for (const char *p = s; *p && plain; p++)
-        plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-                strchr("_-./:=@%+,", *p);
-    if (plain) {
-        sb_append(out, s);
-        return;
-    }
-    sb_append_shell_quoted(out, s);
-}
-
 void wz_command_line(const struct wizard *w, struct strbuf *out)
 {
     sb_append(out, "cellar");
     if (w->cfg->path) {
         sb_append(out, " -c ");
-        shell_word(w->cfg->path, out);
+        sb_append_shell_word(out, w->cfg->path);
     }
     char **v = wz_argv(w, false);
     for (size_t i = 0; v[i]; i++) {
         sb_append(out, " ");
-        shell_word(v[i], out);
+        sb_append_shell_word(out, v[i]);
     }
     wz_argv_free(v);
 }
@@ -569,11 +555,19 @@ void wz_next_steps(const struct wizard *w, struct strbuf *out)
     const char *tool = pg_ctl ? pg_ctl : "pg_ctl";
     if (w->remote)
         sb_appendf(out, "on the host of '%s', as the database's owner:\n", w->ssh);
-    else if (geteuid() == 0)
-        sb_appendf(out, "chown -R postgres: %s%s\n", w->dest,
-                   w->n_tbs ? " (and the tablespace directories)" : "");
-    sb_appendf(out, "%s%s -D %s -l %s/recovery.log start\n",
-               !w->remote && geteuid() == 0 ? "as postgres: " : "", tool, w->dest, w->dest);
+    else if (geteuid() == 0) {
+        sb_append(out, "chown -R postgres: ");
+        sb_append_shell_word(out, w->dest);
+        sb_appendf(out, "%s\n", w->n_tbs ? " (and the tablespace directories)" : "");
+    }
+    /* a command to paste into a shell: the paths quoted when needed */
+    char *log = cel_xasprintf("%s/recovery.log", w->dest);
+    sb_appendf(out, "%s%s -D ", !w->remote && geteuid() == 0 ? "as postgres: " : "", tool);
+    sb_append_shell_word(out, w->dest);
+    sb_append(out, " -l ");
+    sb_append_shell_word(out, log);
+    sb_append(out, " start\n");
+    free(log);
     if (kind(w) != RC_TARGET_NONE && w->action == 0)
         sb_append(out, "it pauses at the target: check the data, then "
                        "SELECT pg_wal_replay_resume(); ends the recovery\n");

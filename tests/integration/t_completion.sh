@@ -28,6 +28,7 @@ CONF=$T/cellar.conf
 cat >"$CONF" <<EOF
 [cellar]
 barman_home = $T/home
+barman_user = $(id -un)
 log_file = $T/cellar.log
 
 [alpha]

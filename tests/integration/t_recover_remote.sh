@@ -16,7 +16,9 @@
 # - over ssh to --target-lsn L with --target-action promote: the WAL goes to
 #   DEST/barman_wal, which recovery_end_command removes;
 # - locally with --get-wal to --target-lsn L: no WAL copied, restore_command
-#   runs `cellar -c CONF get-wal main %f > %p` as the postgres user. For that
+#   runs `cellar -c CONF get-wal main %f > %p` as the postgres user, CONF
+#   being a path with spaces, quotes and "$(touch ...)" (quoted, and never
+#   run; the same path in the ssh form below, quoted twice). For that
 #   the configuration file is world-readable and the archive (barman_home)
 #   and the log file belong to postgres: the test chowns them after the last
 #   archive-wal (commands run as root keep working);
@@ -32,7 +34,7 @@ set -u
 . "$(dirname "$0")/lib/backup.sh"
 . "$(dirname "$0")/lib/recover.sh"
 harness_init || exit 1
-tap_plan 41
+tap_plan 43
 
 sshd_start || tap_bail "cannot start sshd"
 home=$T/home
@@ -120,6 +122,20 @@ ok "recovery_end_command removed barman_wal" test -f "$d/PG_VERSION" -a ! -e "$d
 pg_stop rlsn
 rm -rf "$d" "$remote/r_lsn_tbs"
 
+# ---- the configuration at a hostile path, for parts 3 and 4 -----------------------------------
+# recover is given the configuration through a path that a shell would split
+# at its spaces, unquote at its quotes and run "$(touch ...)" in: the
+# restore_command it writes must hand that path to get-wal unchanged (or
+# every WAL fetch fails), and nothing in it may run. The expected lines are
+# the path quoted for sh (' as '\''), and for ssh the remote command quoted
+# once more, then the whole quoted as a postgresql.conf string (' as '',
+# \ as \\).
+hostile="$T/conf \$(touch $T/pwned) it's/x'y"
+{ mkdir -p "$hostile" && cp "$conf" "$hostile/cellar.conf"; } || tap_bail "cannot copy $conf"
+conf=$hostile/cellar.conf
+sh_quote() { printf "'%s'" "${1//\'/\'\\\'\'}"; }
+conf_quote() { local s=${1//\\/\\\\}; printf "'%s'" "${s//\'/\'\'}"; }
+
 # ---- 3. locally with --get-wal ----------------------------------------------------------------
 # restore_command runs cellar as postgres: it must read the configuration,
 # the archive and write the log (the log file is 0666 already)
@@ -133,13 +149,15 @@ recover_ok "recover --get-wal --target-lsn L" \
 ok "no WAL was copied into DEST/pg_wal" test -d "$d/pg_wal" -a ! -e "$d/pg_wal/$wal1"
 ok "nor into DEST/barman_wal" test -f "$d/PG_VERSION" -a ! -e "$d/barman_wal"
 auto=$(cat "$d/postgresql.auto.conf")
-ok "restore_command = '$CELLAR -c $conf get-wal main %f > %p'" \
-    has_text "$auto" "restore_command = '$CELLAR -c $conf get-wal main %f > %p'"
+cmd="$CELLAR -c $(sh_quote "$conf") get-wal main %f > %p"
+ok "restore_command = $cmd (the path quoted)" \
+    has_text "$auto"$'\n' "restore_command = $(conf_quote "$cmd")"$'\n'
 like "$auto" $'(^|\n)recovery_target_lsn = \'?'"$L_AB" "recovery_target_lsn is set"
 ok "it starts and pauses at the target" start_rec rgw "$d" paused
 is "$(rows rgw)" "p0 a" "a is there, b is not: the WAL came through get-wal"
 like "$(cat "$PG_RGW_LOG")" "restored log file \"$wal1\" from archive" \
     "the server log shows the restore_command fetching the backup's first segment"
+ok "the \$(touch ...) in the configuration path never ran" test ! -e "$T/pwned"
 pg_stop rgw
 rm -rf "$d" "$T/r_getwal_tbs"
 
@@ -166,11 +184,13 @@ ok "no WAL was copied" test -d "$d/pg_wal" -a ! -e "$d/pg_wal/$wal1" -a ! -e "$d
 auto=$(cat "$d/postgresql.auto.conf")
 like "$auto" $'(^|\n)restore_command = \'ssh -o BatchMode=yes root@'"$(hostname)"' ' \
     "restore_command connects back to this host as barman_user (root)"
-ok "and runs '$CELLAR -c $conf get-wal main %f' there" \
-    has_text "$auto" " ''$CELLAR -c $conf get-wal main %f'' > %p'"
+cmd="ssh -o BatchMode=yes root@$(hostname) $(sh_quote "$CELLAR -c $(sh_quote "$conf") get-wal main %f") > %p"
+ok "and runs '$CELLAR -c CONF get-wal main %f' there, CONF quoted twice" \
+    has_text "$auto"$'\n' "restore_command = $(conf_quote "$cmd")"$'\n'
 # all_replayed NAME - the standby has replayed every row of the archive
 all_replayed() { [ "$(rows "$1")" = "p0 a b" ]; }
 PATH="$T/bin:$PATH" start_rec rsb "$d" all_replayed
 ok "it starts as a standby and replays the whole archive through ssh and get-wal" test $? = 0
 is "$(pg_sql rsb "SELECT pg_is_in_recovery()")" t "and stays in recovery, waiting for more"
 pg_stop rsb
+ok "the \$(touch ...) in the configuration path never ran over ssh either" test ! -e "$T/pwned"

@@ -10,7 +10,13 @@
 #      xlog.db rewrite; and a worker process killed while it compresses;
 #   a. killed with SIGKILL after a random delay (0-300 ms), RUNS times (30),
 #      with gzip, zstd and no compression in turn, each time followed by a
-#      run to completion;
+#      run to completion (where a kill lands is left to chance: only the
+#      outcome is asserted, never how often a kill hit a running archiver);
+#   a'. killed with SIGKILL at a known point: while its workers compress,
+#      held there by a custom compression filter that waits for the test
+#      (with 1 to 3 workers, holding the files from a chosen one on), so
+#      what the kill leaves is known exactly; and a second archiver started
+#      while the first is held there is skipped;
 #   b. two archivers started at once, several rounds (and archive-wal with
 #      rebuild-xlogdb at once);
 #   c. a full filesystem (tmpfs, or a loop-mounted ext4 image when tmpfs
@@ -39,7 +45,7 @@ set -u
 . "$(dirname "$0")/lib/tap.sh"
 . "$(dirname "$0")/lib/common.sh"
 harness_init || exit 1
-tap_plan 99
+tap_plan 111
 
 RUNS=${WAL_FAULTS_RUNS:-30}
 ref=$T/ref
@@ -91,6 +97,14 @@ compression = gzip
 description = "content checks"
 conninfo = host=127.0.0.1 dbname=postgres
 compression = gzip
+
+[hold]
+description = "killed at known points"
+conninfo = host=127.0.0.1 dbname=postgres
+compression = custom
+custom_compression_filter = $T/hold-filter $T/hold
+custom_decompression_filter = gzip -dc
+custom_compression_magic = 0x1f8b08
 EOF
 }
 write_conf gzip
@@ -352,9 +366,114 @@ diag "$hits of $RUNS kills hit a running archiver; the kills left temporaries $s
     "archived but unindexed files $seen_unindexed times, indexed files still in incoming $seen_waiting times"
 is "$problems" "" "after each of $RUNS random kills the next run completes and repairs everything"
 is "$orphans" 0 "the workers of every killed archiver died with it"
-ok "most kills hit a running archiver ($hits of $RUNS)" test "$hits" -ge $((RUNS / 2))
-ok "kills interrupted compression work ($seen_tmp times temporaries were left)" test "$seen_tmp" -ge 1
 check_archive "random kills" "$conf" kill "$kw" "$kin" "$home/kill/errors" "${REF[@]}"
+
+# --- a'. SIGKILL at a known point: while the workers compress ----------------------------
+# The hold server's compression filter is gzip, except that while
+# $T/hold/from exists, a file whose name sorts at or after the name it holds
+# waits (its pid in $T/hold/held.<name>) until $T/hold/open exists. Items go
+# to the workers in WAL order, and a worker takes the next one only when
+# done, so once J files are held (J workers), every new file before "from"
+# has its finished temporary, the J held ones have theirs, and no later one
+# has one.
+mkdir -p "$T/hold"
+cat >"$T/hold-filter" <<'FILTER'
+#!/bin/bash
+# hold-filter DIR - gzip -c, held at DIR's gate (see t_wal_faults.sh)
+dir=$1
+name=$(basename "$(readlink "/proc/$$/fd/0")")
+if [ -f "$dir/from" ] && [[ ! $name < $(cat "$dir/from") ]]; then
+    echo $$ >"$dir/held.$name"
+    while [ ! -e "$dir/open" ]; do sleep 0.05; done
+fi
+exec gzip -c
+FILTER
+chmod +x "$T/hold-filter"
+hw=$home/hold/wals
+hin=$home/hold/incoming
+mkdir -p "$hin"
+# held_count - how many filters wait at the gate
+held_count() {
+    local f n=0
+    for f in "$T"/hold/held.*; do
+        [ -e "$f" ] && n=$((n + 1))
+    done
+    echo "$n"
+}
+held_is() { [ "$(held_count)" = "$1" ]; }
+# held_gone - every held filter has ended (after the gate opened)
+held_gone() {
+    local f
+    for f in "$T"/hold/held.*; do
+        [ -e "$f" ] || continue
+        kill -0 "$(cat "$f")" 2>/dev/null && return 1
+    done
+    return 0
+}
+# release - open the gate, wait for the held filters to end, close it again
+release() {
+    touch "$T/hold/open"
+    rm -f "$T/hold/from"
+    wait_for 60 held_gone || diag "held filters did not end"
+    rm -f "$T"/hold/held.* "$T/hold/open"
+}
+write_conf gzip
+HOLD_ROUNDS=6
+mapfile -t order < <(printf '%s\n' "${REF[@]}" | shuf)
+per=$(((${#REF[@]} - 1) / HOLD_ROUNDS)) # at least 4 (3 workers and one more); at least 1 left over
+problems="" exact="" orphans=0
+for ((r = 0; r < HOLD_ROUNDS; r++)); do
+    jobs=$((r % 3 + 1))
+    mapfile -t new < <(printf '%s\n' "${order[@]:r*per:per}" | sort)
+    # hold from a file that leaves one file per worker from it on
+    k=$((RANDOM % (${#new[@]} - jobs + 1)))
+    from=${new[k]}
+    old=()
+    [ "$r" -gt 0 ] && mapfile -t old < <(printf '%s\n' "${order[@]:0:r*per}" | shuf -n 2)
+    put "$hin" "${new[@]}" "${old[@]}"
+    echo "$from" >"$T/hold/from"
+    setsid "$CELLAR" -c "$conf" archive-wal --jobs "$jobs" hold >"$T/held.out" 2>&1 &
+    pid=$!
+    wait_for 120 held_is "$jobs" ||
+        problems+="round $r: $(held_count) filters held, expected $jobs: $(cat "$T/held.out")"$'\n'
+    kill -KILL "$pid"
+    wait "$pid"
+    rc=$?
+    # exactly what the kill leaves: the temporaries of the new files before
+    # "from" and of the held ones; nothing renamed, indexed or taken out
+    got="rc=$rc $(state "$hw" "$hin") tmps: $(hidden_files "$hw" | sed 's|.*/\.||; s|\.cellar-tmp$||' | sort | tr '\n' ' ')"
+    want="rc=137 incoming=$((${#new[@]} + ${#old[@]})) tmp=$((k + jobs)) archived=$((r * per)) indexed=$((r * per)) tmps: $(printf '%s ' "${new[@]:0:k+jobs}")"
+    [ "$got" = "$want" ] || exact+="round $r ($jobs workers, held from $from): got $got; want $want"$'\n'
+    diag "round $r: $jobs workers, ${#new[@]} new files, held from file $((k + 1)) on: $got"
+    release
+    wait_for 10 group_gone "$pid" || { orphans=$((orphans + 1)); diag "round $r: workers outlived the archiver"; }
+    "$CELLAR" -c "$conf" archive-wal hold >"$T/run.out" 2>&1 ||
+        problems+="round $r: archive-wal exited $?: $(tail -n 3 "$T/run.out")"$'\n'
+    [ -z "$(ls -A "$hin")" ] || problems+="round $r: incoming not empty"$'\n'
+    missing=$(comm -23 <(printf '%s\n' "${new[@]}") <(indexed_names "$hw"))
+    [ -z "$missing" ] || problems+="round $r: not in xlog.db: $missing"$'\n'
+    [ -z "$(hidden_files "$hw")" ] || problems+="round $r: temporaries left"$'\n'
+done
+is "$exact" "" "$HOLD_ROUNDS kills while 1 to 3 workers compress leave exactly the temporaries of the files begun, and nothing else"
+is "$orphans" 0 "the workers of every archiver killed at a known point died with it"
+is "$problems" "" "after each such kill the next run completes and repairs everything"
+
+# a second archiver while the first is held mid-run: skipped, not run
+rest=("${order[@]:HOLD_ROUNDS*per}")
+put "$hin" "${rest[@]}"
+echo "${rest[0]}" >"$T/hold/from"
+"$CELLAR" -c "$conf" archive-wal --jobs 1 hold >"$T/first.out" 2>&1 &
+pid=$!
+wait_for 120 held_is 1 || diag "the first archiver was not held: $(cat "$T/first.out")"
+"$CELLAR" -c "$conf" archive-wal hold >"$T/second.out" 2>&1
+is "$?" 0 "a second archiver started while the first runs exits 0"
+like "$(cat "$T/second.out")" "hold: skipped: another archiver is running \\(PID $pid\\)" \
+    "and says it skipped, naming the first one"
+release
+wait "$pid"
+is "$?" 0 "the first one, released, completes"
+like "$(cat "$T/first.out")" "${#rest[@]} WAL files? archived" "and archives the rest"
+check_archive "known kill points" "$conf" hold "$hw" "$hin" "$home/hold/errors" "${REF[@]}"
 
 # --- b. two archivers at once ------------------------------------------------------------
 pw=$home/pair/wals
@@ -392,8 +511,9 @@ for ((r = 0; r < ROUNDS; r++)); do
     [ -z "$(ls -A "$pin")" ] || problems+="round $r: incoming not empty"$'\n'
 done
 is "$problems" "" "$ROUNDS rounds of two archivers at once: both exit 0, each new file archived by exactly one"
+# (whether the two overlapped is left to chance here: part a' shows the skip
+# at a known point)
 diag "$skipped rounds where one archiver found the other running, $both where both ran in turn"
-ok "one archiver reported \"skipped: another archiver is running\" in some round" test "$skipped" -ge 1
 
 # archive-wal and rebuild-xlogdb at once (both take the xlogdb lock)
 problems=""

@@ -34,6 +34,7 @@ conf=$T/cellar.conf
 cat >"$conf" <<EOF
 [cellar]
 barman_home = $home
+barman_user = $(id -un)
 log_file = $T/cellar.log
 
 [main]

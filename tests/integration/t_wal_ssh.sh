@@ -25,6 +25,7 @@ chown postgres: "$T/copy"
 cat >"$conf" <<EOF
 [cellar]
 barman_home = $home
+barman_user = $(id -un)
 
 [main]
 compression = lz4

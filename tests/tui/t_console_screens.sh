@@ -23,8 +23,8 @@ tap_plan 21
 
 command -v tmux >/dev/null || tap_bail "tmux is not installed"
 conf=$T/cellar.conf
-printf '[cellar]\nbarman_home = %s\n\n[pg]\ndescription = "help test"\nconninfo = host=127.0.0.1 port=1\n' \
-    "$T/home" >"$conf"
+printf '[cellar]\nbarman_home = %s\nbarman_user = %s\n\n[pg]\ndescription = "help test"\nconninfo = host=127.0.0.1 port=1\n' \
+    "$T/home" "$(id -un)" >"$conf"
 
 # ---- help: every key of the table, with its text -----------------------------
 # one entry of the table per line: {KEY, "label", TUI_ACT_X, "help", batch}
@@ -103,7 +103,7 @@ like "$(screen)" "ERROR: $T/bad.conf:3: \[cellar\] log_level: invalid log level 
     "the error names the file, the line and the option"
 
 # ---- a configuration without servers ------------------------------------------
-printf '[cellar]\nbarman_home = %s\n' "$T/home" >"$T/none.conf"
+printf '[cellar]\nbarman_home = %s\nbarman_user = %s\n' "$T/home" "$(id -un)" >"$T/none.conf"
 console_start 80x24 "./cellar -c $(printf %q "$T/none.conf")"
 ok "a configuration without servers opens the console" wait_screen "0 server(s)"
 ok "which says no server is configured in that file" \

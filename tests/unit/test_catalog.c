@@ -699,6 +699,50 @@ static void test_cat_info_parse_bad_integer(void **state)
     cat_backup_clear(&b);
 }
 
+/* Every reader divides by xlog_segment_size (segment numbers, segments per
+ * log): a value PostgreSQL cannot have is refused where backup.info is read,
+ * naming the file, the line and the key, with the hint of the valid range. */
+static void test_cat_info_parse_bad_xlog_segment_size(void **state)
+{
+    (void)state;
+    assert_parse_error("status=DONE\nxlog_segment_size=0\n",
+                       "backup.info:2: xlog_segment_size: invalid WAL segment size 0 bytes: not "
+                       "a power of two");
+    assert_parse_error("xlog_segment_size=-16777216\n",
+                       "backup.info:1: xlog_segment_size: invalid WAL segment size -16777216 "
+                       "bytes: not a power of two from 1 MiB to 1 GiB");
+    assert_parse_error("xlog_segment_size=16777215\n",
+                       "backup.info:1: xlog_segment_size: invalid WAL segment size 16777215 "
+                       "bytes: not a power of two");
+    assert_parse_error("xlog_segment_size=524288\n",
+                       "backup.info:1: xlog_segment_size: invalid WAL segment size 524288 bytes: "
+                       "smaller than 1 MiB");
+    assert_parse_error("xlog_segment_size=2147483648\n",
+                       "backup.info:1: xlog_segment_size: invalid WAL segment size 2147483648 "
+                       "bytes: larger than 1 GiB");
+    assert_parse_error("xlog_segment_size=16M\n",
+                       "backup.info:1: xlog_segment_size: invalid integer '16M'");
+    struct cat_backup b;
+    memset(&b, 0, sizeof b);
+    struct cel_err err = {0};
+    assert_int_equal(cat_info_parse("xlog_segment_size=0\n", "x/backup.info", &b, &err),
+                     -CEL_E_FORMAT);
+    assert_string_equal(err.hint, "PostgreSQL's wal_segment_size is a power of two from 1 MiB to "
+                                  "1 GiB (1048576 to 1073741824 bytes).");
+    cat_backup_clear(&b);
+    /* the bounds themselves are valid */
+    parse_ok("xlog_segment_size=1048576\n", &b);
+    assert_int_field(b.xlog_segment_size, 1048576);
+    cat_backup_clear(&b);
+    parse_ok("xlog_segment_size=1073741824\n", &b);
+    assert_int_field(b.xlog_segment_size, 1073741824);
+    struct strbuf sb = {0};
+    cat_info_format(&b, &sb);
+    assert_non_null(strstr(sb_str(&sb), "\nxlog_segment_size=1073741824\n"));
+    sb_free(&sb);
+    cat_backup_clear(&b);
+}
+
 static void test_cat_info_parse_bad_timestamp(void **state)
 {
     (void)state;
@@ -1283,6 +1327,7 @@ int main(void)
         cmocka_unit_test(test_cat_info_format_keeps_values_on_one_line),
         cmocka_unit_test(test_cat_info_parse_line_without_equals),
         cmocka_unit_test(test_cat_info_parse_bad_integer),
+        cmocka_unit_test(test_cat_info_parse_bad_xlog_segment_size),
         cmocka_unit_test(test_cat_info_parse_bad_timestamp),
         cmocka_unit_test(test_cat_info_parse_bad_wal_name),
         cmocka_unit_test(test_cat_info_parse_bad_lsn),

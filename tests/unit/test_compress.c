@@ -1250,8 +1250,8 @@ static void test_comp_parse_magic(void **state)
         assert_int_equal(comp_parse_magic(bad[i], m, &len, &err), -CEL_E_INVALID);
         char want[300];
         snprintf(want, sizeof want,
-                 "invalid custom_compression_magic '%s': expected 0x followed by 1 to 16 bytes in "
-                 "hexadecimal (an even number of digits)",
+                 "invalid value '%s': expected 0x followed by 1 to 16 bytes in hexadecimal (an "
+                 "even number of digits)",
                  bad[i]);
         assert_string_equal(err.msg, want);
         assert_int_equal(len, 0);

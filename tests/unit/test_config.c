@@ -320,7 +320,11 @@ static void test_cfg_load_text_typed_values_and_errors(void **state)
     assert_string_equal(value_of(s, "retention_policy"), "RECOVERY WINDOW OF 2 MONTHS");
     assert_int_equal(s->recovery_options, CFG_RO_GET_WAL);
     assert_true(s->immediate_checkpoint);
-    assert_string_equal(s->custom_compression_magic, "0x28b52ffd");
+    /* parsed once, at load: consumers read the bytes */
+    assert_string_equal(s->custom_compression_magic.text, "0x28b52ffd");
+    assert_int_equal(s->custom_compression_magic.len, 4);
+    assert_memory_equal(s->custom_compression_magic.bytes, "\x28\xb5\x2f\xfd", 4);
+    assert_string_equal(value_of(s, "custom_compression_magic"), "0x28b52ffd");
     cfg_free(cfg);
 
     /* each bad value: server disabled, message names file, line, option,
@@ -359,7 +363,13 @@ static void test_cfg_load_text_typed_values_and_errors(void **state)
          "[pg] retention_policy: invalid retention policy 'REDUNDANCY 0': a policy of 0 marks "
          "every backup obsolete; use at least 1, or remove retention_policy to keep all backups"},
         {"custom_compression_magic = 28b5", "[pg] custom_compression_magic: invalid value '28b5': "
-                                            "expected 0x followed by 1 to 32 hexadecimal digits"},
+                                            "expected 0x followed by 1 to 16 bytes in "
+                                            "hexadecimal (an even number of digits)"},
+        /* an odd number of digits is no whole number of bytes: refused at
+         * load, not dropped later where the magic is used */
+        {"custom_compression_magic = 0x28b52ff",
+         "[pg] custom_compression_magic: invalid value '0x28b52ff': expected 0x followed by 1 to "
+         "16 bytes in hexadecimal (an even number of digits)"},
         {"conninfo = host", "[pg] conninfo: invalid connection string 'host': missing \"=\" after "
                             "\"host\" in connection info string"},
         {"conninfo = host=x password=s3cret sslmode", "[pg] conninfo: invalid connection string "

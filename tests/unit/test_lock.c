@@ -125,6 +125,21 @@ static void test_lock_acquire_wait_blocks_until_free(void **state)
     waitpid(child, NULL, 0);
 }
 
+/* A lock file that is a symbolic link (planted in the lock directory) is
+ * not followed: nothing is created or written where it points. */
+static void test_lock_acquire_refuses_symlink(void **state)
+{
+    (void)state;
+    assert_int_equal(symlink(unit_path("elsewhere"), unit_path(".main-backup.lock")), 0);
+    struct lock *l = NULL;
+    struct cel_err err = {0};
+    assert_int_equal(lock_acquire(unit_tmp, ".main-backup.lock", false, &l, &err), -CEL_E_IO);
+    assert_null(l);
+    assert_int_equal(err.sys_errno, ELOOP);
+    struct stat st;
+    assert_int_equal(lstat(unit_path("elsewhere"), &st), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -137,8 +152,10 @@ int main(void)
                                         unit_teardown_tmpdir),
         cmocka_unit_test_setup_teardown(test_lock_acquire_missing_dir_is_io_error,
                                         unit_setup_tmpdir, unit_teardown_tmpdir),
-        cmocka_unit_test_setup_teardown(test_lock_acquire_wait_blocks_until_free,
-                                        unit_setup_tmpdir, unit_teardown_tmpdir),
+        cmocka_unit_test_setup_teardown(test_lock_acquire_wait_blocks_until_free, unit_setup_tmpdir,
+                                        unit_teardown_tmpdir),
+        cmocka_unit_test_setup_teardown(test_lock_acquire_refuses_symlink, unit_setup_tmpdir,
+                                        unit_teardown_tmpdir),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -78,12 +78,28 @@ static void test_sb_append_grows_and_detaches(void **state)
     sb_free(&sb);
 }
 
+static void test_cel_hex_digit(void **state)
+{
+    (void)state;
+    assert_int_equal(cel_hex_digit('0'), 0);
+    assert_int_equal(cel_hex_digit('9'), 9);
+    assert_int_equal(cel_hex_digit('a'), 10);
+    assert_int_equal(cel_hex_digit('F'), 15);
+    assert_int_equal(cel_hex_digit('g'), -1);
+    assert_int_equal(cel_hex_digit('x'), -1);
+    assert_int_equal(cel_hex_digit('\0'), -1);
+    assert_int_equal(cel_hex_digit(' '), -1);
+    /* a negative char (a byte >= 0x80) is no digit, whatever the locale */
+    assert_int_equal(cel_hex_digit((char)0xB2), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cel_xasprintf_formats),
         cmocka_unit_test(test_cel_strlcpy_truncates_and_terminates),
         cmocka_unit_test(test_cel_str_starts_ends),
+        cmocka_unit_test(test_cel_hex_digit),
         cmocka_unit_test(test_arena_alloc_many_and_large),
         cmocka_unit_test(test_sb_append_grows_and_detaches),
     };

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/time.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -352,6 +353,49 @@ static void test_proc_start_own_process_group(void **state)
     assert_int_equal(proc_finish(p, &res, NULL), 0);
     assert_int_equal(res.signal, SIGTERM);
     proc_result_free(&res);
+}
+
+/*
+ * A child dies with the process that started it, even of SIGKILL. In a
+ * helper process made a subreaper (so the orphaned child is reparented to
+ * it and can be waited for), a "cellar" process starts `sleep 30` and
+ * reports its pid; the helper kills "cellar" with SIGKILL, then waits for
+ * the sleep: it must end by SIGKILL, not by finishing its 30 s. Exit codes
+ * of the helper: 0 killed as expected, 1 ended otherwise, 2 set-up failed.
+ */
+static void test_proc_child_dies_with_its_parent(void **state)
+{
+    (void)state;
+    pid_t helper = fork();
+    assert_true(helper >= 0);
+    if (helper == 0) {
+        int fds[2];
+        if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0 || pipe(fds) < 0)
+            _exit(2);
+        pid_t cellar = fork();
+        if (cellar < 0)
+            _exit(2);
+        if (cellar == 0) {
+            struct proc *p = NULL;
+            pid_t pid = proc_start(ARGV("sleep", "30"), NULL, &p, NULL) == 0 ? proc_pid(p) : -1;
+            if (write(fds[1], &pid, sizeof pid) != (ssize_t)sizeof pid)
+                _exit(2);
+            for (;;)
+                pause(); /* until killed */
+        }
+        pid_t sleeper = -1;
+        if (read(fds[0], &sleeper, sizeof sleeper) != (ssize_t)sizeof sleeper || sleeper <= 0)
+            _exit(2);
+        kill(cellar, SIGKILL);
+        int st;
+        if (waitpid(cellar, &st, 0) != cellar || waitpid(sleeper, &st, 0) != sleeper)
+            _exit(2);
+        _exit(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL ? 0 : 1);
+    }
+    int st;
+    assert_int_equal(waitpid(helper, &st, 0), helper);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
 }
 
 static void test_proc_run_invalid_options(void **state)
@@ -1059,6 +1103,7 @@ int main(void)
         T(test_proc_run_cwd_missing_fails),
         T(test_proc_run_resets_signals_in_child),
         T(test_proc_start_own_process_group),
+        T(test_proc_child_dies_with_its_parent),
         T(test_proc_run_invalid_options),
         T(test_proc_run_data_mode_passes_bytes_unchanged),
         T(test_proc_run_stdin_path),

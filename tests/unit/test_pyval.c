@@ -363,6 +363,55 @@ static void test_py_parse_dict_duplicate_keys(void **state)
                             "{9223372036854775807: 1, 9.3e+18: 2}");
 }
 
+/* A copy_stats of 40,000 files: every key in file order with its value, a
+ * repeated key in its first place with the last value, and work in
+ * proportion to the keys (the parser used to compare each key with every
+ * earlier one: 800 million comparisons here). */
+static void test_py_parse_dict_many_keys(void **state)
+{
+    (void)state;
+    enum { N = 40000 };
+    struct strbuf text = {0};
+    sb_append(&text, "{");
+    for (int i = 0; i < N; i++)
+        sb_appendf(&text, "'base/16384/%05d': %d.5, ", i, i);
+    /* repeats: 1000 of the names, and 7 == 7.0 == the int key 7 */
+    for (int i = 0; i < N; i += 40)
+        sb_appendf(&text, "'base/16384/%05d': -%d, ", i, i);
+    sb_append(&text, "7: 'int', 7.0: 'float', True: 'bool', 1: 'one'}");
+    uint64_t before = py_key_compares();
+    struct py_value *v = NULL;
+    struct cel_err err = {0};
+    int rc = py_parse(sb_str(&text), &v, &err);
+    if (rc != 0)
+        fail_msg("parse failed: %s", err.msg);
+    uint64_t compares = py_key_compares() - before;
+    assert_int_equal(v->kind, PY_DICT);
+    assert_int_equal(v->n, N + 2);
+    for (size_t i = 0; i < N; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "base/16384/%05zu", i);
+        assert_string_equal(v->items[i]->s, name);
+        double d = 0;
+        assert_true(py_as_double(v->values[i], &d));
+        if (i % 40 == 0)
+            assert_true(d == -(double)i);
+        else
+            assert_true(d == (double)i + 0.5);
+    }
+    assert_int_equal(v->items[N]->kind, PY_INT);
+    assert_int_equal(v->items[N]->i, 7);
+    assert_string_equal(v->values[N]->s, "float");
+    assert_int_equal(v->items[N + 1]->kind, PY_BOOL);
+    assert_string_equal(v->values[N + 1]->s, "one");
+    /* one comparison per repeated key (1002 of them); distinct keys, whose
+     * hashes differ, are never compared */
+    if (compares > 2 * 1002)
+        fail_msg("%llu key comparisons for %d keys", (unsigned long long)compares, N + 1004);
+    py_free(v);
+    sb_free(&text);
+}
+
 /* ------------------------------------------------------------------ errors */
 
 static void test_py_parse_errors(void **state)
@@ -740,6 +789,7 @@ int main(void)
         cmocka_unit_test(test_py_parse_adjacent_strings),
         cmocka_unit_test(test_py_parse_containers),
         cmocka_unit_test(test_py_parse_dict_duplicate_keys),
+        cmocka_unit_test(test_py_parse_dict_many_keys),
         cmocka_unit_test(test_py_parse_errors),
         cmocka_unit_test(test_py_parse_error_offsets),
         cmocka_unit_test(test_py_parse_depth_limit),

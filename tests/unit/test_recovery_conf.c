@@ -9,6 +9,9 @@
  */
 #include "unit.h"
 
+#include <sys/stat.h>
+
+#include "proc.h"
 #include "recovery_conf.h"
 
 #define HEAD "# recovery settings written by cellar for backup 20261124T034224\n"
@@ -572,6 +575,101 @@ static void test_rc_check_target_none_and_immediate(void **state)
     assert_target_ok(RC_TARGET_IMMEDIATE, "");
 }
 
+/* ---- rc_get_wal_command ----------------------------------------------------- */
+
+/* A configuration path a shell would split, unquote and run "$(...)" in. */
+#define HOSTILE "/t/a b $(touch pwned) it's/100%/c.conf"
+
+static void test_rc_get_wal_command_text(void **state)
+{
+    (void)state;
+    char *c = rc_get_wal_command("/usr/bin/cellar", "/etc/cellar.conf", "main", NULL);
+    assert_string_equal(c, "/usr/bin/cellar -c /etc/cellar.conf get-wal main %f > %p");
+    free(c);
+    c = rc_get_wal_command("/usr/bin/cellar", NULL, "main", NULL);
+    assert_string_equal(c, "/usr/bin/cellar get-wal main %f > %p");
+    free(c);
+    c = rc_get_wal_command("/usr/bin/cellar", "/etc/cellar.conf", "main", "barman@db1");
+    assert_string_equal(c, "ssh -o BatchMode=yes barman@db1 '/usr/bin/cellar -c /etc/cellar.conf "
+                           "get-wal main %f' > %p");
+    free(c);
+    /* quoted for the shell when needed; '%' doubled for PostgreSQL */
+    c = rc_get_wal_command("/usr/bin/cellar", HOSTILE, "main", NULL);
+    assert_string_equal(c, "/usr/bin/cellar -c '/t/a b $(touch pwned) it'\\''s/100%%/c.conf' "
+                           "get-wal main %f > %p");
+    free(c);
+    /* and quoted once more as a whole for the remote shell */
+    c = rc_get_wal_command("/usr/bin/cellar", HOSTILE, "main", "barman@db1");
+    assert_string_equal(c, "ssh -o BatchMode=yes barman@db1 '/usr/bin/cellar -c '\\''/t/a b "
+                           "$(touch pwned) it'\\''\\'\\'''\\''s/100%%/c.conf'\\'' get-wal main "
+                           "%f' > %p");
+    free(c);
+}
+
+/* PostgreSQL's substitution in restore_command: %f, %p and %%. */
+static char *pg_substitute(const char *cmd, const char *f, const char *p)
+{
+    struct strbuf sb = {0};
+    for (const char *c = cmd; *c; c++) {
+        if (c[0] != '%' || (c[1] != 'f' && c[1] != 'p' && c[1] != '%')) {
+            sb_appendc(&sb, *c);
+            continue;
+        }
+        c++;
+        if (*c == 'f')
+            sb_append(&sb, f);
+        else if (*c == 'p')
+            sb_append(&sb, p);
+        else
+            sb_appendc(&sb, '%');
+    }
+    return sb_detach(&sb);
+}
+
+/* What the shells make of it: the command, with PostgreSQL's substitution
+ * done, run by /bin/sh as PostgreSQL runs it, with "cellar" a script that
+ * prints its arguments and "ssh" one that hands its command to another
+ * shell, as sshd does. The program gets every argument as it was, and the
+ * "$(touch pwned)" in the paths never runs. */
+static void test_rc_get_wal_command_through_the_shells(void **state)
+{
+    (void)state;
+    unit_mkdir("bin");
+    unit_mkdir("it's $(touch pwned) 100%");
+    char *prog = cel_xstrdup(unit_write("it's $(touch pwned) 100%/cellar",
+                                        "#!/bin/sh\nfor a; do printf '[%s]\\n' \"$a\"; done\n"));
+    char *ssh = cel_xstrdup(unit_write("bin/ssh", "#!/bin/sh\n# ssh -o BatchMode=yes DEST COMMAND\n"
+                                                  "shift 3\nexec /bin/sh -c \"$*\"\n"));
+    assert_int_equal(chmod(prog, 0755), 0);
+    assert_int_equal(chmod(ssh, 0755), 0);
+    char *bin = cel_xstrdup(unit_path("bin"));
+    for (int remote = 0; remote < 2; remote++) {
+        const char *out = remote ? "out-remote" : "out-local";
+        char *cmd = rc_get_wal_command(prog, HOSTILE, "main", remote ? "barman@db1" : NULL);
+        char *line = pg_substitute(cmd, "000000010000000000000002", out);
+        struct proc_result res;
+        assert_int_equal(proc_run((const char *const[]){"/bin/sh", "-c", line, NULL},
+                                  &(struct proc_opts){.cwd = unit_tmp, .path_prefix = bin}, &res,
+                                  NULL),
+                         0);
+        assert_int_equal(res.status, 0);
+        proc_result_free(&res);
+        /* %p is a relative path without spaces, as PostgreSQL's */
+        char *got = unit_read(unit_path(out));
+        assert_non_null(got);
+        assert_string_equal(got, "[-c]\n[" HOSTILE "]\n[get-wal]\n[main]\n"
+                                 "[000000010000000000000002]\n");
+        free(got);
+        free(line);
+        free(cmd);
+    }
+    free(bin);
+    free(ssh);
+    free(prog);
+    struct stat st;
+    assert_int_equal(stat(unit_path("pwned"), &st), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -594,6 +692,9 @@ int main(void)
         cmocka_unit_test(test_rc_check_target_name),
         cmocka_unit_test(test_rc_check_target_time),
         cmocka_unit_test(test_rc_check_target_none_and_immediate),
+        cmocka_unit_test(test_rc_get_wal_command_text),
+        cmocka_unit_test_setup_teardown(test_rc_get_wal_command_through_the_shells,
+                                        unit_setup_tmpdir, unit_teardown_tmpdir),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -353,6 +353,173 @@ static void test_xdb_load_bad_file_names_path_and_line(void **state)
     assert_null(db.entries);
 }
 
+/* ---- damaged files: what a killed writer leaves, and worse ------------------ */
+
+#define L1 "000000010000000000000002\t16485\t1795491742.848235\tgzip\n"
+#define L2 "000000010000000000000003\t16777216\t1795491800.5\tNone\n"
+
+/* Write n bytes of text as wals/xlog.db (NUL bytes included). */
+static void write_xlogdb(const char *text, size_t n)
+{
+    unit_mkdir("wals");
+    FILE *f = fopen(unit_path("wals/xlog.db"), "w");
+    assert_non_null(f);
+    assert_int_equal(fwrite(text, 1, n, f), n);
+    assert_int_equal(fclose(f), 0);
+}
+
+/* xdb_read_cut on text: 0, the whole lines in *db, the cut line in *cut. */
+static void read_cut_ok(const char *text, struct xdb *db, struct xdb_cut *cut)
+{
+    write_xlogdb(text, strlen(text));
+    struct cel_err err = {0};
+    assert_int_equal(xdb_read_cut(unit_path("wals"), db, cut, &err), 0);
+}
+
+static void test_xdb_read_cut_last_line_cut_in_its_fields(void **state)
+{
+    (void)state;
+    struct xdb db;
+    struct xdb_cut cut;
+    /* "a size of 167" would parse: a line without its newline is never trusted */
+    read_cut_ok(L1 "000000010000000000000003\t167", &db, &cut);
+    assert_int_equal(db.n, 1);
+    assert_string_equal(db.entries[0].name, "000000010000000000000002");
+    assert_true(cut.cut);
+    assert_int_equal(cut.line, 2);
+    assert_string_equal(cut.prefix, "000000010000000000000003");
+    assert_true(cut.whole_name);
+    xdb_free(&db);
+    read_cut_ok(L1 "000000010000000000000003\t16777216\t1795491800.5\tNo", &db, &cut);
+    assert_int_equal(db.n, 1);
+    assert_true(cut.cut);
+    assert_true(cut.whole_name);
+    xdb_free(&db);
+}
+
+static void test_xdb_read_cut_last_line_cut_in_its_name(void **state)
+{
+    (void)state;
+    struct xdb db;
+    struct xdb_cut cut;
+    read_cut_ok(L1 "00000001000000000000", &db, &cut);
+    assert_int_equal(db.n, 1);
+    assert_true(cut.cut);
+    assert_int_equal(cut.line, 2);
+    assert_string_equal(cut.prefix, "00000001000000000000");
+    assert_false(cut.whole_name);
+    xdb_free(&db);
+    /* 24 digits, not followed by a tab: maybe the start of a .partial name */
+    read_cut_ok(L1 "000000010000000000000003", &db, &cut);
+    assert_string_equal(cut.prefix, "000000010000000000000003");
+    assert_false(cut.whole_name);
+    xdb_free(&db);
+    /* a lone line, cut */
+    read_cut_ok("0000000100000000000000", &db, &cut);
+    assert_int_equal(db.n, 0);
+    assert_true(cut.cut);
+    assert_int_equal(cut.line, 1);
+    xdb_free(&db);
+}
+
+static void test_xdb_read_cut_whole_file_is_not_cut(void **state)
+{
+    (void)state;
+    struct xdb db;
+    struct xdb_cut cut = {.cut = true};
+    read_cut_ok(L1 L2, &db, &cut);
+    assert_int_equal(db.n, 2);
+    assert_false(cut.cut);
+    xdb_free(&db);
+    read_cut_ok("", &db, &cut);
+    assert_int_equal(db.n, 0);
+    assert_false(cut.cut);
+}
+
+/* Every worse damage: -CEL_E_FORMAT naming the file and line, with the
+ * hint to run rebuild-xlogdb, through xdb_read_cut and xdb_read alike. */
+static void assert_damage_from(int first, const char *text, size_t n, const char *what)
+{
+    write_xlogdb(text, n);
+    for (int strict = first; strict < 2; strict++) {
+        struct xdb db = {.n = 3};
+        struct xdb_cut cut;
+        struct cel_err err = {0};
+        int rc = strict ? xdb_read(unit_path("wals"), &db, &err)
+                        : xdb_read_cut(unit_path("wals"), &db, &cut, &err);
+        assert_int_equal(rc, -CEL_E_FORMAT);
+        char want[4400];
+        snprintf(want, sizeof want, "%s:%s", unit_path("wals/xlog.db"), what);
+        assert_string_equal(err.msg, want);
+        assert_non_null(strstr(err.hint, "Run 'cellar rebuild-xlogdb' for this server"));
+        assert_int_equal(db.n, 0);
+        assert_null(db.entries);
+    }
+}
+
+static void assert_damage(const char *text, size_t n, const char *what)
+{
+    assert_damage_from(0, text, n, what);
+}
+
+static void test_xdb_read_damaged_forms(void **state)
+{
+    (void)state;
+#define DAMAGE(text, what) assert_damage(text, sizeof text - 1, what)
+    DAMAGE(L1 "\n" L2, "2: expected 'name size time compression' separated by tabs");
+    DAMAGE(L1 "000000010000000000000003\t-16777216\t1795491800.5\tNone\n" L2,
+           "2: invalid size '-16777216'");
+    DAMAGE(L1 "000000010000000000000003\t16777216\tnan\tNone\n", "2: invalid time 'nan'");
+    DAMAGE(L1 "000000010000000000000003\tnan\t1.0\tNone\n", "2: invalid size 'nan'");
+    DAMAGE(L1 "000000010000000000000003\t16777216\t-inf\tNone\n", "2: invalid time '-inf'");
+    DAMAGE(L1 "000000010000000000000003\t1677\0"
+              "7216\t1.0\tNone\n",
+           "2: contains a NUL byte");
+    /* the NUL bytes a crash of the machine leaves after the last line: not
+     * what a killed writer leaves, so not repaired */
+    DAMAGE(L1 "\0\0\0\0\0\0\0\0", "2: contains a NUL byte");
+    /* a truncated line before the last one is no cut tail */
+    DAMAGE(L1 "000000010000000000000003\t167\n" L2,
+           "2: expected 'name size time compression' separated by tabs");
+#undef DAMAGE
+}
+
+/* xdb_read (every reader but the archiver): a cut last line that no
+ * longer parses is damage, with the same hint. */
+static void test_xdb_read_strict_on_a_cut_line(void **state)
+{
+    (void)state;
+    assert_damage_from(1, L1 "000000010000000000000003\t167", strlen(L1) + 28,
+                       "2: expected 'name size time compression' separated by tabs");
+}
+
+static void test_xdb_load_hint_names_the_server(void **state)
+{
+    (void)state;
+    write_xlogdb(L1 "\n", strlen(L1) + 1);
+    unit_mkdir("lock");
+    struct xdb db;
+    struct cel_err err = {0};
+    assert_int_equal(xdb_load(unit_path("wals"), unit_path("lock"), "pg", &db, &err),
+                     -CEL_E_FORMAT);
+    char want[4400];
+    snprintf(want, sizeof want,
+             "Run 'cellar rebuild-xlogdb pg': it writes xlog.db anew from the files in '%s'.",
+             unit_path("wals"));
+    assert_string_equal(err.hint, want);
+}
+
+static void test_xdb_load_newest_skips_a_cut_last_line(void **state)
+{
+    (void)state;
+    write_xlogdb(L1 L2 "000000010000000000000004\t16", strlen(L1 L2) + 27);
+    unit_mkdir("lock");
+    struct xdb_entry e;
+    struct cel_err err = {0};
+    assert_int_equal(xdb_load_newest(unit_path("wals"), unit_path("lock"), "pg", &e, &err), 1);
+    assert_string_equal(e.name, "000000010000000000000003");
+}
+
 /* ---- xdb_load_newest ------------------------------------------------------- */
 
 static void test_xdb_load_newest_missing_and_empty(void **state)
@@ -691,6 +858,27 @@ static void test_xdb_append_creates_and_appends(void **state)
     assert_int_equal(xdb_append(unit_path("nodir"), e, 1, &err), -CEL_E_IO);
 }
 
+/* xlog.db that is a symbolic link (planted in barman_home) is not appended
+ * through: the file it points to stays as it was. */
+static void test_xdb_append_refuses_symlink(void **state)
+{
+    (void)state;
+    struct xdb_entry e = entry("000000010000000000000002", 16485, 1795491742.848235, "gzip");
+    unit_write("victim", "precious\n");
+    assert_int_equal(symlink(unit_path("victim"), unit_path("xlog.db")), 0);
+    struct cel_err err = {0};
+    assert_int_equal(xdb_append(unit_tmp, &e, 1, &err), -CEL_E_IO);
+    char *expected =
+        cel_xasprintf("'%s/xlog.db' is a symbolic link: cellar does not write through links: %s",
+                      unit_tmp, strerror(ELOOP));
+    assert_string_equal(err.msg, expected);
+    free(expected);
+    assert_string_equal(err.hint, "Remove the link; 'cellar rebuild-xlogdb' writes a new index.");
+    char *text = unit_read(unit_path("victim"));
+    assert_string_equal(text, "precious\n");
+    free(text);
+}
+
 /* A write cut short (here by RLIMIT_FSIZE, as a full disk would cut it)
  * leaves no half line behind: the file is truncated back. */
 static void test_xdb_append_cut_short_is_taken_back(void **state)
@@ -756,10 +944,26 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_xdb_append_creates_and_appends, unit_setup_tmpdir,
                                         unit_teardown_tmpdir),
+        cmocka_unit_test_setup_teardown(test_xdb_append_refuses_symlink, unit_setup_tmpdir,
+                                        unit_teardown_tmpdir),
         cmocka_unit_test_setup_teardown(test_xdb_append_cut_short_is_taken_back, unit_setup_tmpdir,
                                         unit_teardown_tmpdir),
         cmocka_unit_test_setup_teardown(test_xdb_put_and_rewrite_keep_order, unit_setup_tmpdir,
                                         unit_teardown_tmpdir),
+        cmocka_unit_test_setup_teardown(test_xdb_read_cut_last_line_cut_in_its_fields,
+                                        unit_setup_tmpdir, unit_teardown_tmpdir),
+        cmocka_unit_test_setup_teardown(test_xdb_read_cut_last_line_cut_in_its_name,
+                                        unit_setup_tmpdir, unit_teardown_tmpdir),
+        cmocka_unit_test_setup_teardown(test_xdb_read_cut_whole_file_is_not_cut, unit_setup_tmpdir,
+                                        unit_teardown_tmpdir),
+        cmocka_unit_test_setup_teardown(test_xdb_read_damaged_forms, unit_setup_tmpdir,
+                                        unit_teardown_tmpdir),
+        cmocka_unit_test_setup_teardown(test_xdb_read_strict_on_a_cut_line, unit_setup_tmpdir,
+                                        unit_teardown_tmpdir),
+        cmocka_unit_test_setup_teardown(test_xdb_load_hint_names_the_server, unit_setup_tmpdir,
+                                        unit_teardown_tmpdir),
+        cmocka_unit_test_setup_teardown(test_xdb_load_newest_skips_a_cut_last_line,
+                                        unit_setup_tmpdir, unit_teardown_tmpdir),
         cmocka_unit_test(test_xdb_parse_four_and_three_fields),
         cmocka_unit_test(test_xdb_parse_none_compression_and_any_whitespace),
         cmocka_unit_test(test_xdb_parse_unsorted_input_is_sorted),
@@ -784,8 +988,8 @@ int main(void)
                                         unit_teardown_tmpdir),
         cmocka_unit_test_setup_teardown(test_xdb_load_newest_latest_time_of_the_last_lines,
                                         unit_setup_tmpdir, unit_teardown_tmpdir),
-        cmocka_unit_test_setup_teardown(test_xdb_load_newest_reads_only_the_tail,
-                                        unit_setup_tmpdir, unit_teardown_tmpdir),
+        cmocka_unit_test_setup_teardown(test_xdb_load_newest_reads_only_the_tail, unit_setup_tmpdir,
+                                        unit_teardown_tmpdir),
         cmocka_unit_test(test_xdb_backup_wal_info_split_at_end_and_stop_at_next),
         cmocka_unit_test(test_xdb_backup_wal_info_newest_backup_excludes_higher_timelines),
         cmocka_unit_test(test_xdb_backup_wal_info_backup_on_timeline_2),

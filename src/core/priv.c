@@ -1,0 +1,79 @@
+/*
+ * priv.c - becoming barman_user (see priv.h for the rule).
+ *
+ * The switch is the classic order: initgroups (needs root), setgid, setuid.
+ * setuid as root sets the real, effective and saved IDs, so there is no way
+ * back; that is then verified (setuid(0) must fail), so that a kernel or a
+ * container that silently refuses part of the switch cannot leave cellar
+ * writing as root. HOME, USER and LOGNAME follow, because ssh and rsync find
+ * barman_user's keys and known_hosts through them.
+ */
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <unistd.h>
+
+#include "priv.h"
+
+/* The name of the user running us, for messages. */
+static void whoami(char *buf, size_t size)
+{
+    struct passwd *pw = getpwuid(geteuid());
+    if (pw)
+        cel_strlcpy(buf, pw->pw_name, size);
+    else
+        snprintf(buf, size, "uid %ld", (long)geteuid());
+}
+
+static int switch_to(const struct passwd *pw, struct cel_err *err)
+{
+    const char *step = NULL;
+    if (initgroups(pw->pw_name, pw->pw_gid) < 0)
+        step = "initgroups";
+    else if (setgid(pw->pw_gid) < 0)
+        step = "setgid";
+    else if (setuid(pw->pw_uid) < 0)
+        step = "setuid";
+    else if (setuid(0) == 0 || geteuid() != pw->pw_uid || getegid() != pw->pw_gid) {
+        errno = EPERM;
+        step = "dropping root for good";
+    }
+    if (step) {
+        int rc = cel_err_sys(err, CEL_E_CONFIG, errno, "cannot switch to barman_user '%s' (%s)",
+                             pw->pw_name, step);
+        cel_err_hint(err, "cellar stops rather than write in barman_home as root.");
+        return rc;
+    }
+    setenv("HOME", pw->pw_dir, 1);
+    setenv("USER", pw->pw_name, 1);
+    setenv("LOGNAME", pw->pw_name, 1);
+    return 0;
+}
+
+int priv_become(const char *name, struct cel_err *err)
+{
+    if (!name || !*name)
+        return 0;
+    errno = 0;
+    struct passwd *pw = getpwnam(name);
+    if (!pw) {
+        int rc =
+            errno ? cel_err_sys(err, CEL_E_CONFIG, errno, "cannot look up barman_user '%s'", name)
+                  : cel_err_set(err, CEL_E_CONFIG, "barman_user '%s' does not exist", name);
+        cel_err_hint(err, "Set barman_user to the system user that owns barman_home, or create "
+                          "that user; nothing was written.");
+        return rc;
+    }
+    if (pw->pw_uid == geteuid() || pw->pw_uid == 0)
+        return 0; /* already barman_user, or barman_user is root: nothing changes */
+    if (geteuid() == 0)
+        return switch_to(pw, err);
+    char me[64];
+    whoami(me, sizeof me);
+    int rc = cel_err_set(err, CEL_E_USAGE, "cellar runs as barman_user '%s', not as '%s'",
+                         pw->pw_name, me);
+    cel_err_hint(err,
+                 "Run it as that user (sudo -u %s cellar ...), or as root, which switches to it.",
+                 pw->pw_name);
+    return rc;
+}
