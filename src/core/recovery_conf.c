@@ -331,6 +331,15 @@ int rc_check_target(enum rc_target_kind kind, const char *value, struct cel_err 
                              "--target-name: restore point name '%s' is %zu bytes long, at most "
                              "%d allowed",
                              cel_show(value, strlen(value), q), len, RC_NAME_MAX);
+        for (size_t i = 0; rc == 0 && i < len; i++)
+            /* a newline would end the setting's line for any reader that
+             * does not decode our escape, and no DBA types a control
+             * character into a restore point name on purpose */
+            if ((unsigned char)value[i] < 0x20 || value[i] == 0x7F)
+                rc = cel_err_set(err, CEL_E_USAGE,
+                                 "--target-name: restore point name '%s' contains the control "
+                                 "character 0x%02X at byte %zu",
+                                 cel_show(value, strlen(value), q), (unsigned)value[i], i + 1);
         if (rc < 0)
             cel_err_hint(err, "Give the name passed to pg_create_restore_point() (1 to %d bytes).",
                          RC_NAME_MAX);

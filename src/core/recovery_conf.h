@@ -129,8 +129,9 @@ void rc_quote(const char *value, struct strbuf *out);
  *    bits must be a normal transaction ID (3 or more, 3 being
  *    FirstNormalTransactionId).
  *  - LSN: X/X, 1 to 8 hex digits each side (wal_lsn_parse).
- *  - NAME: not empty and at most 63 bytes (NAMEDATALEN - 1, the limit of
- *    pg_create_restore_point() and of recovery_target_name).
+ *  - NAME: not empty, at most 63 bytes (NAMEDATALEN - 1, the limit of
+ *    pg_create_restore_point() and of recovery_target_name), and without
+ *    control characters (bytes below 0x20, DEL).
  *  - TIME: parsed with ts_parse (YYYY-MM-DD HH:MM:SS[.f][+offset] or ctime
  *    text); without an offset it is the local time of this machine for
  *    cellar, while PostgreSQL reads the same text in the recovered server's

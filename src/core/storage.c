@@ -125,6 +125,44 @@ static bool has_prefix(const char *dir, const char *name, void *ctx)
     return strncmp(name, ctx, strlen(ctx)) == 0;
 }
 
+int stor_append_file(const char *path, const void *data, size_t len, struct cel_err *err)
+{
+    bool existed = stor_exists(path);
+    int rc = 0;
+    /* never through a symbolic link planted in barman_home: it would
+     * append to whatever file it points to */
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    struct stat st;
+    if (fd < 0 && errno == ELOOP) {
+        rc = cel_err_sys(err, CEL_E_IO, errno,
+                         "'%s' is a symbolic link: cellar does not write through links", path);
+        cel_err_hint(err, "Remove the link; 'cellar rebuild-xlogdb' writes a new index.");
+        return rc;
+    }
+    if (fd < 0 || fstat(fd, &st) < 0) {
+        rc = cel_err_sys(err, CEL_E_IO, errno, "cannot open '%s'", path);
+        if (fd >= 0)
+            close(fd);
+        return rc;
+    }
+    if (stor_write_all(fd, data, len) < 0)
+        rc = cel_err_sys(err, CEL_E_IO, errno, "cannot append to '%s'", path);
+    if (rc == 0 && fsync(fd) < 0)
+        rc = cel_err_sys(err, CEL_E_IO, errno, "cannot fsync '%s'", path);
+    /* a write cut short (a full disk) leaves half a line, which would make
+     * the whole file unreadable: take back what was appended */
+    if (rc < 0 && ftruncate(fd, st.st_size) < 0)
+        cel_err_hint(err,
+                     "It could not be truncated back (%s): cut it to its first %lld bytes "
+                     "before the next run.",
+                     strerror(errno), (long long)st.st_size);
+    if (close(fd) < 0 && rc == 0)
+        rc = cel_err_sys(err, CEL_E_IO, errno, "cannot close '%s'", path);
+    if (rc == 0 && !existed)
+        rc = stor_fsync_parent(path, err);
+    return rc;
+}
+
 int stor_remove_stale_tmp(const char *path, struct cel_err *err)
 {
     const char *base = strrchr(path, '/');

@@ -25,6 +25,18 @@
 int stor_write_file(const char *path, const void *data, size_t len, mode_t mode,
                     struct cel_err *err);
 
+/* Append len bytes to path (created 0600 when missing, and its directory
+ * then fsynced) in one write, and fsync it: for files that only grow, where
+ * a rewrite would cost the whole file. A write cut short (a full disk) is
+ * taken back with ftruncate, so no half line is left; when even that fails
+ * the hint says where to cut. path is never followed when it is a
+ * symbolic link ("'%s' is a symbolic link: cellar does not write through
+ * links", with a hint to remove it and run rebuild-xlogdb: the appended
+ * files are the WAL archive's indexes). Returns 0 or -CEL_E_IO ("cannot
+ * open '%s'", "cannot append to '%s'", "cannot fsync '%s'", "cannot close
+ * '%s'"). */
+int stor_append_file(const char *path, const void *data, size_t len, struct cel_err *err);
+
 /* Remove the temporary files that stor_write_file(path) calls killed before
  * their rename left beside path. Only safe when no such call can be running
  * (the caller holds the lock that guards path). Returns 0, or -CEL_E_IO when

@@ -135,17 +135,15 @@ static int read_text(int fd, uint64_t size, char **out, struct cel_err *err)
     return 0;
 }
 
-/* A history file: lines "parentTLI<blank>LSN<blank>reason", comments and
- * blank lines. */
-static int check_history(int fd, uint64_t size, struct cel_err *err)
+int walcheck_history_parse(const char *text, struct walcheck_history_entry **out, size_t *n,
+                           struct cel_err *err)
 {
-    char *text = NULL;
-    int rc = read_text(fd, size, &text, err);
-    if (rc < 0)
-        return rc;
-    int lineno = 0, entries = 0;
+    *out = NULL;
+    *n = 0;
+    char *copy = cel_xstrdup(text);
+    int rc = 0, lineno = 0;
     char *save = NULL;
-    for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+    for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         lineno++;
         char *p = line;
         while (*p == ' ' || *p == '\t' || *p == '\r')
@@ -153,8 +151,9 @@ static int check_history(int fd, uint64_t size, struct cel_err *err)
         if (*p == '\0' || *p == '#')
             continue;
         char *end = NULL;
-        strtoul(p, &end, 10);
-        if (end == p || (*end != ' ' && *end != '\t')) {
+        errno = 0;
+        unsigned long tli = strtoul(p, &end, 10);
+        if (end == p || (*end != ' ' && *end != '\t') || errno || tli == 0 || tli > UINT32_MAX) {
             rc = cel_err_set(err, CEL_E_FORMAT,
                              "line %d is not 'timeline<TAB>LSN<TAB>reason': not a history file",
                              lineno);
@@ -171,10 +170,32 @@ static int check_history(int fd, uint64_t size, struct cel_err *err)
                              "line %d has no valid switch LSN: not a history file", lineno);
             break;
         }
-        entries++;
+        *out = cel_xrealloc_array(*out, *n + 1, sizeof **out);
+        (*out)[*n].tli = (uint32_t)tli;
+        (*out)[(*n)++].switchpoint = v;
     }
-    if (rc == 0 && entries == 0)
+    if (rc == 0 && *n == 0)
         rc = cel_err_set(err, CEL_E_FORMAT, "holds no timeline switch: not a history file");
+    free(copy);
+    if (rc < 0) {
+        free(*out);
+        *out = NULL;
+        *n = 0;
+    }
+    return rc;
+}
+
+/* A history file: see walcheck_history_parse. */
+static int check_history(int fd, uint64_t size, struct cel_err *err)
+{
+    char *text = NULL;
+    int rc = read_text(fd, size, &text, err);
+    if (rc < 0)
+        return rc;
+    struct walcheck_history_entry *e = NULL;
+    size_t n = 0;
+    rc = walcheck_history_parse(text, &e, &n, err);
+    free(e);
     free(text);
     return rc;
 }

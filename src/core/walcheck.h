@@ -47,4 +47,20 @@ int walcheck_file(const char *path, const struct wal_name *w, struct walcheck_in
 int walcheck_fd(int fd, uint64_t size, const struct wal_name *w, struct walcheck_info *info,
                 struct cel_err *err);
 
+/* One line of a timeline history file: timeline tli ended (switched to the
+ * next) at LSN switchpoint. */
+struct walcheck_history_entry {
+    uint32_t tli;
+    uint64_t switchpoint;
+};
+
+/* Parse the text of a history file (NUL-terminated): its lines
+ * "parentTLI<blank>LSN<blank>reason", comments and blank lines, into *out
+ * (caller frees) and *n, in file order (oldest ancestor first). Returns 0,
+ * or -CEL_E_FORMAT ("line 3 is not 'timeline<TAB>LSN<TAB>reason': not a
+ * history file", "line 2 has no valid switch LSN: ...", "holds no timeline
+ * switch: ...") with *out NULL. */
+int walcheck_history_parse(const char *text, struct walcheck_history_entry **out, size_t *n,
+                           struct cel_err *err);
+
 #endif

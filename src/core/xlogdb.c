@@ -228,40 +228,7 @@ int xdb_append(const char *wals_dir, const struct xdb_entry *entries, size_t n,
     struct strbuf text = {0};
     for (size_t i = 0; i < n; i++)
         xdb_format_line(&entries[i], &text);
-    bool existed = stor_exists(path);
-    int rc = 0;
-    /* never through a symbolic link planted in barman_home: it would
-     * append the index to whatever file it points to */
-    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-    struct stat st;
-    if (fd < 0 && errno == ELOOP) {
-        rc = cel_err_sys(err, CEL_E_IO, errno,
-                         "'%s' is a symbolic link: cellar does not write through links", path);
-        cel_err_hint(err, "Remove the link; 'cellar rebuild-xlogdb' writes a new index.");
-        goto out;
-    }
-    if (fd < 0 || fstat(fd, &st) < 0) {
-        rc = cel_err_sys(err, CEL_E_IO, errno, "cannot open '%s'", path);
-        if (fd >= 0)
-            close(fd);
-        goto out;
-    }
-    if (stor_write_all(fd, text.buf, text.len) < 0)
-        rc = cel_err_sys(err, CEL_E_IO, errno, "cannot append to '%s'", path);
-    if (rc == 0 && fsync(fd) < 0)
-        rc = cel_err_sys(err, CEL_E_IO, errno, "cannot fsync '%s'", path);
-    /* a write cut short (a full disk) leaves half a line, which would make
-     * the whole file unreadable: take back what was appended */
-    if (rc < 0 && ftruncate(fd, st.st_size) < 0)
-        cel_err_hint(err,
-                     "It could not be truncated back (%s): cut it to its first %lld bytes "
-                     "before the next run.",
-                     strerror(errno), (long long)st.st_size);
-    if (close(fd) < 0 && rc == 0)
-        rc = cel_err_sys(err, CEL_E_IO, errno, "cannot close '%s'", path);
-    if (rc == 0 && !existed)
-        rc = stor_fsync_dir(wals_dir, err);
-out:
+    int rc = stor_append_file(path, text.buf, text.len, err);
     sb_free(&text);
     free(path);
     return rc;

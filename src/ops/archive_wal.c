@@ -522,6 +522,24 @@ static void unrename(const struct run *run, const struct prep *res, const bool *
     }
 }
 
+/* The restore points and commit times of the segments just archived, read
+ * from their plain copies still in incoming/ (lock held). */
+static void note_targets(const struct run *run, const bool *renamed)
+{
+    const char **names = cel_xcalloc(run->n + 1, sizeof *names);
+    const char **plain = cel_xcalloc(run->n + 1, sizeof *plain);
+    size_t n = 0;
+    for (size_t i = 0; i < run->n; i++)
+        if (renamed[i]) {
+            names[n] = run->items[i].name;
+            plain[n++] = run->items[i].src;
+        }
+    if (n)
+        op_targets_note_archived(run->ctx, run->s, names, plain, n);
+    free(names);
+    free(plain);
+}
+
 /* Stage 3, in the parent: commit the prepared items in WAL order. */
 static int commit(struct run *run, const struct prep *res, const int *status,
                   struct op_archive_summary *sum, struct cel_err *err)
@@ -633,6 +651,8 @@ static int commit(struct run *run, const struct prep *res, const int *status,
     }
     if (rc < 0)
         unrename(run, res, renamed, sum);
+    else
+        note_targets(run, renamed);
     lock_release(lock);
     if (rc == 0) {
         for (size_t i = 0; i < run->n; i++)

@@ -136,6 +136,59 @@ int op_wal_restore(const struct op_ctx *ctx, const struct cfg_server *s, const s
     return rc;
 }
 
+int op_wal_read(const struct op_ctx *ctx, const struct cfg_server *s, const struct xdb *index,
+                const char *name, size_t max, unsigned char **buf, size_t *len, struct cel_err *err)
+{
+    *buf = NULL;
+    *len = 0;
+    char *path = op_wal_path(s, name);
+    enum comp_kind kind;
+    int rc = archived_file(s, path, name, err);
+    if (rc == 0)
+        rc = op_archived_kind(ctx, s, path, name, index, &kind, err);
+    if (rc == 0 && kind == COMP_NONE) {
+        char *text = NULL;
+        rc = stor_read_file(path, max, &text, len, err);
+        *buf = (unsigned char *)text;
+        free(path);
+        return rc;
+    }
+    /* decompressed into an unlinked temporary file, then read back */
+    FILE *tmp = rc == 0 ? tmpfile() : NULL;
+    if (rc == 0 && !tmp)
+        rc = cel_err_sys(err, CEL_E_IO, errno, "cannot create a temporary file");
+    struct comp_opts opts;
+    op_comp_opts(s, &opts);
+    uint64_t bytes = 0;
+    if (rc == 0)
+        rc = comp_decompress_to_fd(kind, path, fileno(tmp), &opts, &bytes, err);
+    if (rc == 0 && bytes > max)
+        rc = cel_err_set(err, CEL_E_FORMAT, "'%s' decompresses to %llu bytes, more than %zu", path,
+                         (unsigned long long)bytes, max);
+    unsigned char *data = rc == 0 ? cel_xmalloc((size_t)bytes + 1) : NULL;
+    for (size_t got = 0; rc == 0 && got < bytes;) {
+        ssize_t n = pread(fileno(tmp), data + got, (size_t)bytes - got, (off_t)got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            rc = cel_err_sys(err, CEL_E_IO, n < 0 ? errno : EIO,
+                             "cannot read back '%s' decompressed", path);
+        else
+            got += (size_t)n;
+    }
+    if (rc == 0) {
+        data[bytes] = '\0';
+        *buf = data;
+        *len = (size_t)bytes;
+    } else {
+        free(data);
+    }
+    if (tmp)
+        fclose(tmp);
+    free(path);
+    return rc;
+}
+
 int op_get_wal(const struct op_ctx *ctx, const struct op_get_wal_req *req, struct cel_err *err)
 {
     const struct cfg_server *s = NULL;

@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include "sink.h"
+#include "walidx.h"
 #include "xlogdb.h"
 
 struct op_list_server_req {
@@ -456,8 +457,15 @@ struct op_window {
     size_t n_restore_points;
     uint64_t segsize;      /* the WAL segment size used: the newest backup's that records
                               a valid one, else 16 MiB */
+    struct widx points;    /* the archive's recovery-target index as saved (walidx.h), for
+                              the segments xlog.db lists; empty when there is none or it
+                              cannot be read (never built here: that can take long) */
+    size_t points_unread;  /* segments xlog.db lists that the index has not read: 0 means
+                              points holds every restore point of the archive */
 };
 /* Load s's window into *w (free with op_window_free, also after a failure).
+ * restore_points lists the barman_<ID> points of the DONE backups, then
+ * the other names the index holds, in WAL order.
  * "Newest segment" is the last segment (not history, .backup or .partial
  * file) in xlog.db's name order: the highest timeline's last one. Errors
  * are op_catalog_load's (an unreadable base/ or xlog.db, or its lock).
@@ -491,10 +499,13 @@ bool op_xids_known(const struct op_xids *x, size_t i);
  * assigned (found by bisection, as NextXID grows with the backups: a few
  * pg_controldata runs, remembered in xids; a backup whose NextXID is unknown
  * counts as fitting), and -CEL_E_NOT_FOUND when even the oldest started
- * after it; for --target-name
- * barman_<ID> of a DONE backup, that backup (the restore point was created
- * as it ended, so a newer backup starts past it and could never reach it);
- * for the other kinds (xid, another name, immediate, none) the newest DONE
+ * after it; for --target-name with points (the archive's index), the
+ * newest DONE backup that ended (end_xlog) before the restore point's LSN
+ * (its last occurrence), and -CEL_E_INVALID as op_restore_point_find when
+ * the archive holds no such restore point; for --target-name without
+ * points, barman_<ID> of a DONE backup, that backup (the restore point was
+ * created as it ended, so a newer backup starts past it and could never
+ * reach it); for the other kinds (xid, another name, immediate, none) the newest DONE
  * backup (also for an XID without xids). Unreadable backups are skipped.
  * Returns the index in list and
  * appends to why (when not NULL) the reason in one sentence, without a
@@ -504,8 +515,38 @@ bool op_xids_known(const struct op_xids *x, size_t i);
  * VALUE "now" without a target). recover.c's auto uses this very
  * function. */
 int op_recover_pick(const struct cat_list *list, enum rc_target_kind kind, const char *value,
-                    const char *server, struct op_xids *xids, struct strbuf *why,
+                    const char *server, struct op_xids *xids, const struct widx *points,
+                    struct strbuf *why, struct cel_err *err);
+
+/* The recovery-target index of the archive (walidx.h), wal_targets.c.
+ * op_targets_load: take s's xlogdb lock, read xlog.db and the index, read
+ * the records of every archived segment (and .partial) the index does not
+ * know yet, decompressed (this is how a Barman home gets its index: on
+ * first need; it can take a while on a big archive, announced with a
+ * "targets" phase), drop what xlog.db no longer lists, save the index when
+ * it changed, and return it in *idx (free with widx_free). A segment that
+ * cannot be read, or an index that cannot be saved, is a warning; errors
+ * are xlog.db's (-CEL_E_FORMAT, -CEL_E_IO) or its lock's. Blocks. */
+int op_targets_load(const struct op_ctx *ctx, const struct cfg_server *s, struct widx *idx,
                     struct cel_err *err);
+/* The same with the xlogdb lock held and xdb read by the caller;
+ * from_scratch ignores the saved index and reads every segment again
+ * (rebuild-xlogdb). */
+int op_targets_refresh(const struct op_ctx *ctx, const struct cfg_server *s, const struct xdb *xdb,
+                       bool from_scratch, struct widx *idx, struct cel_err *err);
+/* archive-wal, with the xlogdb lock held, once the n files names[] are
+ * archived: read the records of the segments among them from their plain
+ * copies plain[] (still in incoming/) into the index. Failures are
+ * warnings; a segment left out is read from the archive on first need. */
+void op_targets_note_archived(const struct op_ctx *ctx, const struct cfg_server *s,
+                              const char *const *names, const char *const *plain, size_t n);
+/* The restore point called name in idx: its last occurrence in the WAL
+ * (PostgreSQL allows a name twice), in *out. -CEL_E_INVALID when the
+ * archived WAL holds no restore point of that name, the message naming the
+ * server and the names that exist (at most 10, newest last, or "it holds
+ * none"). */
+int op_restore_point_find(const struct widx *idx, const char *name, const char *server,
+                          const struct widx_point **out, struct cel_err *err);
 
 /* The compression options of server s (they point into s). */
 void op_comp_opts(const struct cfg_server *s, struct comp_opts *out);
@@ -532,6 +573,14 @@ int op_server_dirs(const struct cfg_server *s, struct cel_err *err);
  * telling custom compression apart. get_wal.c */
 int op_wal_restore(const struct op_ctx *ctx, const struct cfg_server *s, const struct xdb *index,
                    const char *name, const char *dir, uint64_t *bytes, struct cel_err *err);
+/* The archived file name of s, decompressed, in memory: *buf (caller
+ * frees; NUL-terminated after its *len bytes). Files over max bytes are
+ * -CEL_E_FORMAT; a file the archive does not have -CEL_E_NOT_FOUND; others
+ * as op_wal_restore. Decompression goes through an unlinked temporary
+ * file. get_wal.c */
+int op_wal_read(const struct op_ctx *ctx, const struct cfg_server *s, const struct xdb *index,
+                const char *name, size_t max, unsigned char **buf, size_t *len,
+                struct cel_err *err);
 /* A PostgreSQL program that Debian keeps out of PATH: tool in
  * /usr/lib/postgresql/<major of version>/bin, else in the newest version
  * installed; NULL when none. Callers try PATH (with path_prefix) first.

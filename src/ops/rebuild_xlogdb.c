@@ -5,7 +5,9 @@
  * Segments, .partial and .backup files are looked for in the 16-character
  * hash directories, history files at the top of wals/. Each line gets the
  * file's size, mtime and compression (by magic bytes). Hidden files (our
- * temporaries) and xlog.db itself are skipped; anything else is reported
+ * temporaries), xlog.db itself and xlog.db.cellar-targets (the recovery-target
+ * index, walidx.h, rebuilt here too: every segment's records are read
+ * again) are skipped; anything else is reported
  * and left alone, as Barman does. The whole scan and the rewrite happen
  * under the xlogdb lock, which the archiver also takes before it moves a
  * file in, so no file can be missed between the scan and the write.
@@ -29,6 +31,7 @@
 struct model {
     const char *server;
     size_t history, labels, segments, partials, ignored;
+    size_t restore_points; /* in the recovery-target index rebuilt */
 };
 
 static void render_text(const void *p, struct strbuf *out)
@@ -38,15 +41,17 @@ static void render_text(const void *p, struct strbuf *out)
                "Done rebuilding xlogdb for server %s (history: %zu, backup_labels: %zu, "
                "wal_file: %zu, partial: %zu)\n",
                m->server, m->history, m->labels, m->segments, m->partials);
+    sb_appendf(out, "Recovery-target index rebuilt: %zu restore point%s\n", m->restore_points,
+               m->restore_points == 1 ? "" : "s");
 }
 
 static json_t *render_json(const void *p)
 {
     const struct model *m = p;
-    return json_pack("{s:s, s:I, s:I, s:I, s:I, s:I}", "server", m->server, "history",
+    return json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I}", "server", m->server, "history",
                      (json_int_t)m->history, "backup_labels", (json_int_t)m->labels, "wal_file",
                      (json_int_t)m->segments, "partial", (json_int_t)m->partials, "ignored",
-                     (json_int_t)m->ignored);
+                     (json_int_t)m->ignored, "restore_points", (json_int_t)m->restore_points);
 }
 
 static bool visible(const char *dir, const char *name, void *ctx)
@@ -204,6 +209,13 @@ static int rebuild_one(const struct op_ctx *ctx, const struct cfg_server *s, con
         rc = scan(ctx, s, &old, &db, &(struct filter){0}, &m, err);
     if (rc == 0)
         rc = xdb_rewrite(s->wals_directory, &db, err);
+    if (rc == 0) {
+        /* the recovery-target index follows xlog.db: read every segment */
+        struct widx idx;
+        op_targets_refresh(ctx, s, &db, true, &idx, err);
+        m.restore_points = idx.n_points;
+        widx_free(&idx);
+    }
     lock_release(lock);
     xdb_free(&old);
     xdb_free(&db);

@@ -40,6 +40,7 @@
 #include "recover_int.h"
 #include "storage.h"
 #include "wal.h"
+#include "walcheck.h"
 
 
 bool op_recovered_needs_chown(char *user, size_t size)
@@ -104,6 +105,8 @@ static void render_text(const void *p, struct strbuf *out)
     sb_appendf(out, "  Target                : %s%s%s%s\n", target_option(m->req->target),
                m->req->target_value ? " " : "", m->req->target_value ? m->req->target_value : "",
                m->req->exclusive ? " (exclusive)" : "");
+    if (m->req->target_tli)
+        sb_appendf(out, "  Timeline              : %s\n", m->req->target_tli);
     if (m->wal_dir) {
         sb_appendf(out, "  WAL prepared          : %zu file%s (", m->wal_files,
                    m->wal_files == 1 ? "" : "s");
@@ -168,16 +171,152 @@ static uint64_t target_lsn(const struct op_recover_req *req)
     return lsn;
 }
 
+/* Does the copy run an archive recovery (recovery.signal, WAL fetched by
+ * restore_command) rather than a crash recovery from pg_wal? With a target,
+ * and with a timeline to follow: crash recovery stays on the backup's
+ * timeline, whatever recovery_target_timeline says. */
+static bool archive_recovery(const struct op_recover_req *req)
+{
+    return req->target != RC_TARGET_NONE || req->target_tli;
+}
+
 /* ---- the checks ---------------------------------------------------------------- */
+
+/* The archived history of timeline tli, parsed; -1 (and a warning) when it
+ * cannot be read: PostgreSQL reads it again and decides. */
+static int read_history(const struct op_ctx *ctx, const struct cfg_server *s, uint32_t tli,
+                        struct walcheck_history_entry **h, size_t *n)
+{
+    char name[WAL_NAME_MAX];
+    snprintf(name, sizeof name, "%08X.history", tli);
+    unsigned char *text = NULL;
+    size_t len = 0;
+    struct cel_err why = {0};
+    int rc = 0;
+    if (op_wal_read(ctx, s, NULL, name, 1u << 20, &text, &len, &why) < 0 ||
+        walcheck_history_parse((const char *)text, h, n, &why) < 0) {
+        op_log(ctx, LOG_WARNING, s->name, "cannot read %s to check timeline %u: %s", name, tli,
+               why.msg);
+        rc = -1;
+    }
+    free(text);
+    return rc;
+}
+
+/* Timeline tli's history (the archived file name) must pass through the
+ * backup's timeline btli, and leave it no earlier than the backup's end:
+ * PostgreSQL refuses to follow a timeline that branched off before the
+ * copy is consistent ("requested timeline is not a child of this server's
+ * history"). A history that cannot be read is a warning: PostgreSQL reads
+ * it again and decides. */
+static int check_ancestry(const struct op_ctx *ctx, const struct cfg_server *s,
+                          const struct cat_backup *b, uint32_t tli, uint32_t btli, const char *name,
+                          struct cel_err *err)
+{
+    struct walcheck_history_entry *h = NULL;
+    size_t n = 0;
+    if (read_history(ctx, s, tli, &h, &n) < 0)
+        return 0;
+    const struct walcheck_history_entry *e = NULL;
+    for (size_t i = 0; i < n && !e; i++)
+        if (h[i].tli == btli)
+            e = &h[i];
+    uint64_t end = 0;
+    int rc = 0;
+    if (!e) {
+        rc = cel_err_set(err, CEL_E_INVALID,
+                         "--target-tli %u does not descend from timeline %u of backup %s: %s "
+                         "does not list timeline %u",
+                         tli, btli, b->id, name, btli);
+        cel_err_hint(err, "Choose a backup taken on an ancestor of timeline %u.", tli);
+    } else if (b->end_xlog && wal_lsn_parse(b->end_xlog, &end, NULL) == 0 && e->switchpoint < end) {
+        char at[WAL_LSN_MAX];
+        wal_lsn_format(e->switchpoint, at);
+        rc = cel_err_set(err, CEL_E_INVALID,
+                         "--target-tli %u branched off timeline %u at %s, before backup %s ended "
+                         "(%s): the copy is not consistent there",
+                         tli, btli, at, b->id, b->end_xlog);
+        cel_err_hint(err, "Choose a backup that ended before %s, or another timeline.", at);
+    }
+    free(h);
+    return rc;
+}
+
+/* A numbered --target-tli the archive can lead to: a timeline is a number
+ * from 1 up, not older than the backup's (a recovery never goes back to a
+ * parent timeline), and any other timeline than the backup's needs its
+ * history file in the archive, which PostgreSQL reads to find where the
+ * timeline branched (timeline 1 has none). Checked before anything is
+ * written: PostgreSQL would only refuse once the copy is made and started. */
+static int check_timeline(const struct op_ctx *ctx, const struct cfg_server *s,
+                          const struct cat_backup *b, const struct op_recover_req *req,
+                          struct cel_err *err)
+{
+    const char *v = req->target_tli;
+    if (!v || strcmp(v, "current") == 0 || strcmp(v, "latest") == 0)
+        return 0;
+    char *end = NULL;
+    errno = 0;
+    unsigned long long n = strtoull(v, &end, 10);
+    if (errno || end == v || *end || n == 0 || n > UINT32_MAX) {
+        int rc = cel_err_set(err, CEL_E_USAGE,
+                             "--target-tli %s is not a timeline: expected current, latest or a "
+                             "number from 1 to %u",
+                             v, UINT32_MAX);
+        cel_err_hint(err, "Timelines are numbered from 1, as the first 8 hex digits of WAL "
+                          "file names show (00000002... is timeline 2).");
+        return rc;
+    }
+    uint32_t tli = (uint32_t)n;
+    uint32_t btli = b->timeline.set ? (uint32_t)b->timeline.v : 1;
+    if (tli < btli) {
+        int rc = cel_err_set(err, CEL_E_INVALID,
+                             "--target-tli %u is older than timeline %u of backup %s: a "
+                             "recovery cannot go back to a parent timeline",
+                             tli, btli, b->id);
+        cel_err_hint(err,
+                     "Recover an older backup taken on timeline %u, or follow timeline %u "
+                     "or a later one.",
+                     tli, btli);
+        return rc;
+    }
+    if (tli == btli || tli == 1)
+        return 0;
+    char name[WAL_NAME_MAX];
+    snprintf(name, sizeof name, "%08X.history", tli);
+    char *path = op_wal_path(s, name);
+    bool there = stor_is_file(path);
+    free(path);
+    if (there)
+        return check_ancestry(ctx, s, b, tli, btli, name, err);
+    int rc = cel_err_set(err, CEL_E_NOT_FOUND,
+                         "--target-tli %u: the WAL archive of server %s has no %s, so timeline "
+                         "%u cannot be followed",
+                         tli, s->name, name, tli);
+    cel_err_hint(err,
+                 "The cluster that wrote timeline %u must archive its history file and WAL "
+                 "into this server first. Nothing was written.",
+                 tli);
+    return rc;
+}
 
 /* The target against the backup: a recovery cannot stop before the copy is
  * consistent, at the backup's end. */
 static int check_target(const struct cfg_server *s, const struct cat_backup *b,
-                        const struct op_recover_req *req, struct cel_err *err)
+                        const struct op_recover_req *req, const struct widx_point *rp,
+                        struct cel_err *err)
 {
     int rc = 0;
-    if (req->target == RC_TARGET_TIME && b->end_time.set &&
-        target_epoch(req) < ts_epoch(&b->end_time.t)) {
+    uint64_t b_end = 0;
+    if (rp && b->end_xlog && wal_lsn_parse(b->end_xlog, &b_end, NULL) == 0 && rp->lsn < b_end) {
+        char at[WAL_LSN_MAX];
+        wal_lsn_format(rp->lsn, at);
+        rc = cel_err_set(err, CEL_E_INVALID,
+                         "--target-name %s: the restore point (at %s) is before the end of "
+                         "backup %s (%s): the copy is not consistent before then",
+                         req->target_value, at, b->id, b->end_xlog);
+    } else if (req->target == RC_TARGET_TIME && b->end_time.set &&
+               target_epoch(req) < ts_epoch(&b->end_time.t)) {
         char end[TS_MAX];
         ts_format(&b->end_time.t, end);
         rc = cel_err_set(err, CEL_E_INVALID, "--target-time %s is before the end of backup %s "
@@ -326,6 +465,63 @@ static int plan_wal(const struct op_recover_req *req, const struct cat_backup *b
     return 0;
 }
 
+/* Is the WAL at (tli, lsn) on the way to timeline target? Its own, or an
+ * ancestor the history h of target leaves after lsn. */
+static bool on_path(uint32_t tli, uint64_t lsn, uint32_t target,
+                    const struct walcheck_history_entry *h, size_t n)
+{
+    if (tli == target)
+        return true;
+    for (size_t i = 0; i < n; i++)
+        if (h[i].tli == tli)
+            return lsn < h[i].switchpoint;
+    return false;
+}
+
+/* The restore point --target-name reaches on the timeline the recovery
+ * follows (--target-tli, else the newest: PostgreSQL's default is latest):
+ * its last occurrence on that timeline or on an ancestor before the
+ * branch. A restore point made on another timeline, or on an ancestor after
+ * the branch, is never replayed, and PostgreSQL would stop at the end of
+ * the WAL with an error: refused, naming the timeline to follow. *rp is
+ * updated to the occurrence found. */
+static int check_point_timeline(const struct op_ctx *ctx, const struct cfg_server *s,
+                                const struct op_recover_req *req, const struct cat_backup *b,
+                                const struct xdb *xdb, const struct widx *points,
+                                const struct widx_point **rp, struct cel_err *err)
+{
+    uint32_t target = plan_timeline(req, b, xdb);
+    struct walcheck_history_entry *h = NULL;
+    size_t n = 0;
+    if (target > 1 && read_history(ctx, s, target, &h, &n) < 0)
+        return 0;
+    size_t *at = NULL;
+    size_t k = widx_points_named(points, req->target_value, &at);
+    const struct widx_point *found = NULL;
+    for (size_t i = k; i-- > 0 && !found;)
+        if (on_path(points->points[at[i]].tli, points->points[at[i]].lsn, target, h, n))
+            found = &points->points[at[i]];
+    int rc = 0;
+    if (found) {
+        *rp = found;
+    } else {
+        char where[WAL_LSN_MAX];
+        wal_lsn_format((*rp)->lsn, where);
+        rc = cel_err_set(err, CEL_E_INVALID,
+                         "--target-name %s: the restore point (at %s) is on timeline %u, which "
+                         "the recovery does not replay: it follows timeline %u%s",
+                         req->target_value, where, (*rp)->tli, target,
+                         req->target_tli ? "" : " (the newest, PostgreSQL's default)");
+        cel_err_hint(err,
+                     "Add --target-tli %u to follow the timeline the restore point was "
+                     "made on.",
+                     (*rp)->tli);
+    }
+    free(at);
+    free(h);
+    return rc;
+}
+
 /* ---- writing --------------------------------------------------------------------- */
 
 struct run {
@@ -412,7 +608,7 @@ static int copy_files(struct run *r, struct cel_err *err)
  * scratch directory when the destination is remote). */
 static int copy_wal(struct run *r, struct cel_err *err)
 {
-    const char *wal_dir = r->req->target == RC_TARGET_NONE ? "pg_wal" : "barman_wal";
+    const char *wal_dir = archive_recovery(r->req) ? "barman_wal" : "pg_wal";
     r->m.wal_dir = wal_dir;
     char *dst = cel_xasprintf("%s/%s", r->req->dest, wal_dir);
     char *local = r->d.ssh ? cel_xasprintf("%s/wal", r->d.stage) : cel_xstrdup(dst);
@@ -507,7 +703,7 @@ static int write_settings(struct run *r, struct cel_err *err)
         rc = mangle(r, "postgresql.auto.conf", err);
     if (rc < 0)
         return rc;
-    bool needed = r->req->target != RC_TARGET_NONE || r->get_wal || r->req->standby_mode;
+    bool needed = archive_recovery(r->req) || r->get_wal || r->req->standby_mode;
     if (!needed)
         return 0;
     char *restore = restore_command(r);
@@ -702,6 +898,8 @@ static void render_plan_text(const void *p, struct strbuf *out)
     sb_appendf(out, "  Target                : %s%s%s%s\n", target_option(req->target),
                req->target_value ? " " : "", req->target_value ? req->target_value : "",
                req->exclusive ? " (exclusive)" : "");
+    if (req->target_tli)
+        sb_appendf(out, "  Timeline              : %s\n", req->target_tli);
     for (size_t i = 0; i < r->n_tbs; i++)
         sb_appendf(out, "  Tablespace %s (oid %lld) : %s\n", r->tbs[i].t->name,
                    (long long)r->tbs[i].t->oid, r->tbs[i].location);
@@ -715,7 +913,7 @@ static void render_plan_text(const void *p, struct strbuf *out)
                    r->wal.n == 1 ? "" : "s");
         fmt_size((double)r->wal.bytes, out);
         sb_appendf(out, ") copied into %s/%s\n", req->dest,
-                   req->target == RC_TARGET_NONE ? "pg_wal" : "barman_wal");
+                   archive_recovery(req) ? "barman_wal" : "pg_wal");
     }
     sb_append(out, "  Space needed          : ");
     fmt_size((double)needed_bytes(r), out);
@@ -849,11 +1047,24 @@ int op_recover(const struct op_ctx *ctx, const struct op_recover_req *req, struc
         return rc;
     struct run r = {.ctx = ctx, .s = s, .req = req, .xdb = &cat.xdb,
                     .report = {.ctx = ctx, .server = s->name}};
+    /* a restore point must be in the archived WAL: the index knows */
+    struct widx points = {0};
+    const struct widx_point *rp = NULL;
+    bool have_points = false;
+    if (req->target == RC_TARGET_NAME) {
+        struct cel_err ierr = {0};
+        have_points = op_targets_load(ctx, s, &points, &ierr) == 0;
+        if (!have_points)
+            op_log(ctx, LOG_WARNING, s->name, "the restore points cannot be checked: %s", ierr.msg);
+        else if (!req->force)
+            rc = op_restore_point_find(&points, req->target_value, s->name, &rp, err);
+    }
     struct op_xids xids;
     op_xids_init(&xids, s, &cat.list);
-    int i = strcmp(req->backup, "auto") == 0
+    int i = rc < 0 ? rc
+            : strcmp(req->backup, "auto") == 0
                 ? op_recover_pick(&cat.list, req->target, req->target_value, s->name, &xids,
-                                  &r.why, err)
+                                  have_points && !req->force ? &points : NULL, &r.why, err)
                 : cat_resolve(&cat.list, req->backup, s->name, err);
     op_xids_free(&xids);
     if (i >= 0 && cat.list.failed[i]) {
@@ -871,8 +1082,12 @@ int op_recover(const struct op_ctx *ctx, const struct op_recover_req *req, struc
             rc = cel_err_set(err, CEL_E_CONFLICT, "backup %s of server %s is %s: only DONE "
                                                   "backups are recovered",
                              r.b->id, s->name, cat_status_name(r.b->status));
+        if (rc == 0 && !req->force && rp)
+            rc = check_point_timeline(ctx, s, req, r.b, &cat.xdb, &points, &rp, err);
         if (rc == 0 && !req->force)
-            rc = check_target(s, r.b, req, err);
+            rc = check_target(s, r.b, req, rp, err);
+        if (rc == 0 && !req->force)
+            rc = check_timeline(ctx, s, r.b, req, err);
         if (rc == 0 && !r.get_wal)
             rc = plan_wal(req, r.b, &cat.xdb, &r.wal, err);
         if (rc == 0)
@@ -914,6 +1129,7 @@ int op_recover(const struct op_ctx *ctx, const struct op_recover_req *req, struc
         rc = i;
     }
     sb_free(&r.why);
+    widx_free(&points);
     free(r.wal.names);
     free(r.tbs);
     free(r.backup_dir);

@@ -36,6 +36,35 @@ static uint64_t catalog_segsize(const struct cat_list *list)
     return WAL_DEFAULT_SEGSIZE;
 }
 
+/* The restore points of the saved index (only what it has read: building
+ * it is recover's job, not the console loop's), and their names added to
+ * w->restore_points. */
+static void load_points(struct op_window *w, const struct cfg_server *s)
+{
+    const struct xdb *xdb = &w->cat.xdb;
+    if (widx_read(s->wals_directory, &w->points, NULL) < 0)
+        widx_free(&w->points);
+    widx_keep_only(&w->points, xdb);
+    for (size_t i = 0; i < xdb->n; i++) {
+        struct wal_name name;
+        if (wal_name_parse(xdb->entries[i].name, &name, NULL) == 0 &&
+            (name.kind == WAL_KIND_SEGMENT || name.kind == WAL_KIND_PARTIAL) &&
+            !widx_find(&w->points, xdb->entries[i].name))
+            w->points_unread++;
+    }
+    for (size_t i = 0; i < w->points.n_points; i++) {
+        const char *name = w->points.points[i].name;
+        bool known = false;
+        for (size_t k = 0; k < w->n_restore_points && !known; k++)
+            known = strcmp(w->restore_points[k], name) == 0;
+        if (known)
+            continue;
+        w->restore_points = cel_xrealloc_array(w->restore_points, w->n_restore_points + 1,
+                                               sizeof *w->restore_points);
+        w->restore_points[w->n_restore_points++] = cel_xstrdup(name);
+    }
+}
+
 int op_window_load(const struct op_ctx *ctx, const struct cfg_server *s, struct op_window *w,
                    struct cel_err *err)
 {
@@ -61,6 +90,7 @@ int op_window_load(const struct op_ctx *ctx, const struct cfg_server *s, struct 
         w->begin = ts_epoch(&list->items[w->oldest_done].begin_time.t);
     w->segsize = catalog_segsize(list);
     const struct xdb *xdb = &w->cat.xdb;
+    load_points(w, s);
     for (size_t i = xdb->n; i-- > 0;) {
         struct wal_name name;
         if (wal_name_parse(xdb->entries[i].name, &name, NULL) < 0 ||
@@ -77,6 +107,7 @@ int op_window_load(const struct op_ctx *ctx, const struct cfg_server *s, struct 
 void op_window_free(struct op_window *w)
 {
     op_catalog_free(&w->cat);
+    widx_free(&w->points);
     for (size_t i = 0; i < w->n_restore_points; i++)
         free(w->restore_points[i]);
     free(w->restore_points);
@@ -181,9 +212,40 @@ static int pick_xid(const struct cat_list *list, struct op_xids *x, uint64_t xid
     return pick;
 }
 
+int op_restore_point_find(const struct widx *idx, const char *name, const char *server,
+                          const struct widx_point **out, struct cel_err *err)
+{
+    size_t *at = NULL;
+    size_t n = widx_points_named(idx, name ? name : "", &at);
+    if (n) {
+        *out = &idx->points[at[n - 1]];
+        free(at);
+        return 0;
+    }
+    char q[CEL_SHOW_BUF];
+    /* what does exist, newest last: the name the DBA meant is likely there */
+    struct strbuf known = {0};
+    size_t from = idx->n_points > 10 ? idx->n_points - 10 : 0;
+    sb_append(&known, !idx->n_points ? "it holds none" : from ? "the newest: " : "it holds: ");
+    for (size_t i = from; i < idx->n_points; i++) {
+        char shown[CEL_SHOW_BUF];
+        sb_appendf(&known, "%s%s", i > from ? ", " : "",
+                   cel_show(idx->points[i].name, strlen(idx->points[i].name), shown));
+    }
+    int rc =
+        cel_err_set(err, CEL_E_INVALID,
+                    "--target-name %s: the archived WAL of server %s holds no restore "
+                    "point of that name (%s)",
+                    cel_show(name ? name : "", name ? strlen(name) : 0, q), server, sb_str(&known));
+    cel_err_hint(err, "Give the name passed to pg_create_restore_point(); the restore point "
+                      "must have been archived (pg_switch_wal() closes its segment).");
+    sb_free(&known);
+    return rc;
+}
+
 int op_recover_pick(const struct cat_list *list, enum rc_target_kind kind, const char *value,
-                    const char *server, struct op_xids *xids, struct strbuf *why,
-                    struct cel_err *err)
+                    const char *server, struct op_xids *xids, const struct widx *points,
+                    struct strbuf *why, struct cel_err *err)
 {
     double when = 0;
     uint64_t lsn = 0;
@@ -192,6 +254,13 @@ int op_recover_pick(const struct cat_list *list, enum rc_target_kind kind, const
         when = ts_epoch(&t);
     if (kind == RC_TARGET_LSN && value)
         wal_lsn_parse(value, &lsn, NULL);
+    const struct widx_point *rp = NULL;
+    if (kind == RC_TARGET_NAME && points) {
+        int rc = op_restore_point_find(points, value, server, &rp, err);
+        if (rc < 0)
+            return rc;
+        lsn = rp->lsn;
+    }
     if (kind == RC_TARGET_XID && xids && value) {
         uint64_t xid = strtoull(value, NULL, 10);
         size_t oldest = 0;
@@ -211,7 +280,7 @@ int op_recover_pick(const struct cat_list *list, enum rc_target_kind kind, const
             return i;
         }
     }
-    if (kind == RC_TARGET_NAME) {
+    if (kind == RC_TARGET_NAME && !rp) {
         int i = restore_point_backup(list, value);
         if (i >= 0) {
             if (why)
@@ -240,6 +309,13 @@ int op_recover_pick(const struct cat_list *list, enum rc_target_kind kind, const
         } else if (kind == RC_TARGET_LSN && lsn) {
             sb_appendf(why, "the newest DONE backup that ended before %s (it ended at %s)",
                        value, b->end_xlog);
+        } else if (rp) {
+            char at[WAL_LSN_MAX];
+            wal_lsn_format(rp->lsn, at);
+            sb_appendf(why,
+                       "the newest DONE backup that ended before restore point %s (at %s; "
+                       "it ended at %s)",
+                       value, at, b->end_xlog);
         } else if (kind == RC_TARGET_XID) {
             sb_appendf(why, "the newest DONE backup (the catalogue cannot tell when transaction "
                             "%s ran: choose an older backup if it is older)",
@@ -257,6 +333,14 @@ int op_recover_pick(const struct cat_list *list, enum rc_target_kind kind, const
             sb_append(why, "the newest DONE backup");
         }
         return (int)i;
+    }
+    if (rp) {
+        char at[WAL_LSN_MAX];
+        wal_lsn_format(rp->lsn, at);
+        return cel_err_set(err, CEL_E_NOT_FOUND,
+                           "server %s has no DONE backup that ended before restore point %s "
+                           "(at %s)",
+                           server, value, at);
     }
     return cel_err_set(err, CEL_E_NOT_FOUND, "server %s has no DONE backup that ended before %s",
                        server, value ? value : "now");

@@ -262,10 +262,12 @@ int tui_timeline(const struct tui_draw *d, int y, int x, int w, const struct op_
     unsigned char cells[512];
     int n = w < (int)sizeof cells ? w : (int)sizeof cells;
     tui_tl_cells(&tl, n, cells);
-    static const char *const u[] = {" ", "\u2500", "\u2591", "\u2588", "\u25c6", "\u25bc"};
-    static const char *const asc[] = {" ", "-", "x", "#", "@", "V"};
+    static const char *const u[] = {" ",      "\u2500", "\u2591", "\u2588",
+                                    "\u25c6", "\u2502", "\u25bc"};
+    static const char *const asc[] = {" ", "-", "x", "#", "@", "|", "V"};
     static const enum tui_role roles[] = {TUI_ROLE_DIM,    TUI_ROLE_OK,       TUI_ROLE_ERROR,
-                                          TUI_ROLE_NORMAL, TUI_ROLE_SELECTED, TUI_ROLE_WARN};
+                                          TUI_ROLE_NORMAL, TUI_ROLE_SELECTED, TUI_ROLE_HEADER,
+                                          TUI_ROLE_WARN};
     for (int i = 0; i < n; i++)
         tui_put(d, y + 1, x + i, 1, roles[cells[i]], d->utf8 ? u[cells[i]] : asc[cells[i]], false);
     tui_fmt_epoch(tl.from, a, sizeof a);
@@ -278,8 +280,10 @@ int tui_timeline(const struct tui_draw *d, int y, int x, int w, const struct op_
     if (!legend)
         return 3;
     tui_putf(d, y + 3, x, w, TUI_ROLE_DIM, true,
-             "%s backup  %s selected  %s not DONE  %s recoverable  %s target",
+             "%s backup  %s selected  %s not DONE  %s recoverable  %s target%s%s",
              d->utf8 ? "\u2588" : "#", d->utf8 ? "\u25c6" : "@", d->utf8 ? "\u2591" : "x",
-             d->utf8 ? "\u2500" : "-", d->utf8 ? "\u25bc" : "V");
+             d->utf8 ? "\u2500" : "-", d->utf8 ? "\u25bc" : "V",
+             win->points.n_points ? (d->utf8 ? "  \u2502 " : "  | ") : "",
+             win->points.n_points ? "restore point" : "");
     return 4;
 }

@@ -69,6 +69,11 @@ void tui_tl_cells(const struct tui_tl *tl, int width, unsigned char *cells)
                       : pass == 1 ? TUI_TL_BACKUP
                                   : TUI_TL_SELECTED);
         }
+    /* a restore point outside the span is not drawn (clamping would put it
+     * on an edge where it never was) */
+    for (size_t i = 0; i < tl->n_points; i++)
+        if (tl->points[i] >= tl->from && tl->points[i] <= tl->to)
+            paint(tl, width, cells, tl->points[i], tl->points[i], TUI_TL_POINT);
     if (tl->target > 0)
         paint(tl, width, cells, tl->target, tl->target, TUI_TL_TARGET);
 }
@@ -115,6 +120,12 @@ void tui_tl_from_window(const struct op_window *w, const char *selected_id, doub
     tl->win_begin = w->begin;
     tl->win_end = w->end;
     tl->target = target;
+    if (w->points.n_points) {
+        tl->points = cel_xcalloc(w->points.n_points, sizeof *tl->points);
+        for (size_t i = 0; i < w->points.n_points; i++)
+            if (w->points.points[i].time > 0)
+                tl->points[tl->n_points++] = w->points.points[i].time;
+    }
     tui_tl_span(tl);
 }
 
@@ -123,4 +134,7 @@ void tui_tl_free(struct tui_tl *tl)
     free(tl->backups);
     tl->backups = NULL;
     tl->n_backups = 0;
+    free(tl->points);
+    tl->points = NULL;
+    tl->n_points = 0;
 }

@@ -6,7 +6,8 @@
  * WAL (or the newest backup's end, when later), one cell per equal slice of
  * time. Each cell says what is there: nothing recoverable, the recoverable
  * window (oldest DONE backup's begin to the last archived WAL), a DONE
- * backup, a backup that is not DONE, the selected backup, or the target.
+ * backup, a backup that is not DONE, the selected backup, a named restore
+ * point the archive's index holds, or the target.
  * Later kinds win when they share a cell, so a backup is never hidden by
  * the window and the target never by a backup. Drawing maps the kinds to
  * characters and roles.
@@ -24,6 +25,7 @@ enum tui_tl_cell {
     TUI_TL_OTHER,    /* a backup that is not DONE (FAILED, STARTED ...) */
     TUI_TL_BACKUP,   /* a DONE backup, begin to end */
     TUI_TL_SELECTED, /* the selected backup */
+    TUI_TL_POINT,    /* a named restore point of the archived WAL */
     TUI_TL_TARGET,   /* the recovery target */
 };
 
@@ -39,6 +41,8 @@ struct tui_tl {
     struct tui_tl_backup *backups;
     size_t n_backups;
     double target; /* 0: none */
+    double *points; /* the times of the archive's restore points (op_window.points) */
+    size_t n_points;
 };
 
 /* The span of a timeline: from the earliest known backup begin (or the
@@ -59,9 +63,10 @@ void tui_fmt_epoch(double e, char *buf, size_t n);
 
 struct op_window;
 /* The timeline of a server's recoverable window (see ops.h): every backup
- * of the catalogue, the one called selected_id (NULL: none) marked, and the
- * target at epoch target (0: none); the span set. Allocates tl->backups:
- * free with tui_tl_free. */
+ * of the catalogue, the one called selected_id (NULL: none) marked, the
+ * restore points of the window's index, and the target at epoch target (0:
+ * none); the span set. Allocates tl->backups and tl->points: free with
+ * tui_tl_free. */
 void tui_tl_from_window(const struct op_window *w, const char *selected_id, double target,
                         struct tui_tl *tl);
 void tui_tl_free(struct tui_tl *tl);

@@ -169,6 +169,17 @@ static void value_say(struct wizard *w, enum wz_level level, const char *fmt, ..
     w->value_level = level;
 }
 
+/* The restore point the value names in the archive's index (its last
+ * occurrence), NULL when the index does not hold it. */
+static const struct widx_point *indexed_point(const struct wizard *w)
+{
+    const struct widx_point *rp = NULL;
+    if (kind(w) != RC_TARGET_NAME || !w->has_win ||
+        op_restore_point_find(&w->win.points, w->value, "", &rp, NULL) < 0)
+        return NULL;
+    return rp;
+}
+
 /* The end of the oldest DONE backup: no recovery is consistent before it. */
 static const struct cat_backup *oldest_done(const struct wizard *w)
 {
@@ -245,11 +256,43 @@ bool wz_check_value(struct wizard *w)
         return true;
     }
     if (kind(w) == RC_TARGET_NAME) {
+        const struct widx_point *rp = indexed_point(w);
+        uint64_t end = 0;
+        char at[WAL_LSN_MAX], when[TS_MAX];
+        if (rp) {
+            wal_lsn_format(rp->lsn, at);
+            tui_fmt_epoch(rp->time, when, sizeof when);
+            if (first && first->end_xlog && wal_lsn_parse(first->end_xlog, &end, NULL) == 0 &&
+                rp->lsn < end) {
+                value_say(w, WZ_MSG_ERROR,
+                          "before the recoverable window: restore point %s (at %s, made %s) is "
+                          "before the end of the oldest DONE backup (%s, at %s)",
+                          w->value, at, when, first->id, first->end_xlog);
+                return false;
+            }
+            value_say(w, WZ_MSG_INFO, "a restore point in the archived WAL: at %s, made %s", at,
+                      when);
+            return true;
+        }
+        if (w->has_win && w->win.points_unread == 0 && w->win.points.n) {
+            value_say(w, WZ_MSG_ERROR,
+                      "no restore point of that name in the archived WAL: choose one of the "
+                      "names listed below");
+            return false;
+        }
         for (size_t i = 0; w->has_win && i < w->win.n_restore_points; i++)
             if (strcmp(w->win.restore_points[i], w->value) == 0) {
                 value_say(w, WZ_MSG_INFO, "a restore point the catalogue knows");
                 return true;
             }
+        if (w->has_win && w->win.points_unread) {
+            value_say(w, WZ_MSG_WARN,
+                      "not among the restore points read so far (%zu archived segment%s not "
+                      "read yet): the dry run reads them and refuses a name the WAL does not "
+                      "hold",
+                      w->win.points_unread, w->win.points_unread == 1 ? "" : "s");
+            return true;
+        }
         value_say(w, WZ_MSG_WARN,
                   "not a restore point the catalogue knows (those are the backups' barman_ID "
                   "points); if the WAL never reaches it, PostgreSQL stops with an error at the "
@@ -259,7 +302,7 @@ bool wz_check_value(struct wizard *w)
     /* XID: against the backups' NextXIDs (pg_controldata, once per backup) */
     struct strbuf why = {0};
     int i = w->has_win ? op_recover_pick(&w->win.cat.list, RC_TARGET_XID, w->value,
-                                         wz_server(w)->name, &w->xids, &why, &err)
+                                         wz_server(w)->name, &w->xids, NULL, &why, &err)
                        : -1;
     if (i < 0 && err.msg[0]) {
         value_say(w, WZ_MSG_ERROR, "%s: no backup can reach it", err.msg);
@@ -309,8 +352,10 @@ static bool pick_backup(struct wizard *w)
     struct strbuf why = {0};
     struct cel_err err = {0};
     const char *value = has_value(w) ? w->value : NULL;
-    int i = op_recover_pick(&w->win.cat.list, kind(w), value, wz_server(w)->name, &w->xids, &why,
-                            &err);
+    /* a restore point the index holds: the newest backup that ended before it */
+    const struct widx *points = indexed_point(w) ? &w->win.points : NULL;
+    int i = op_recover_pick(&w->win.cat.list, kind(w), value, wz_server(w)->name, &w->xids, points,
+                            &why, &err);
     if (i < 0) {
         say(w, WZ_MSG_ERROR, "%s: choose another target", err.msg);
         sb_free(&why);
@@ -344,8 +389,17 @@ static bool backup_fits(struct wizard *w)
             b->id, b->end_xlog);
         return false;
     }
+    const struct widx_point *rp = indexed_point(w);
+    if (rp && b->end_xlog && wal_lsn_parse(b->end_xlog, &bend, NULL) == 0 && bend > rp->lsn) {
+        char at[WAL_LSN_MAX];
+        wal_lsn_format(rp->lsn, at);
+        say(w, WZ_MSG_ERROR,
+            "backup %s ends at %s, after restore point %s (at %s): choose an older backup", b->id,
+            b->end_xlog, w->value, at);
+        return false;
+    }
     /* barman_<ID> is made as backup ID ends: a newer backup starts after it */
-    if (kind(w) == RC_TARGET_NAME && cel_str_starts(w->value, "barman_") &&
+    if (!rp && kind(w) == RC_TARGET_NAME && cel_str_starts(w->value, "barman_") &&
         strcmp(w->value + strlen("barman_"), b->id) < 0) {
         for (size_t i = 0; i < w->win.n_restore_points; i++)
             if (strcmp(w->win.restore_points[i], w->value) == 0) {

@@ -261,7 +261,24 @@ static void draw_value(const struct tui_draw *d, const struct wizard *w, struct 
     if (wt)
         y = wrap_to(d, y + gap, b.x, b.w, TUI_ROLE_DIM, sb_str(&win), b.last);
     sb_free(&win);
-    if (t->kind == RC_TARGET_NAME && w->has_win && w->win.n_restore_points) {
+    if (t->kind == RC_TARGET_NAME && w->has_win && w->win.points.n_points) {
+        /* what the archived WAL holds, newest first, with when each was made */
+        const struct widx *p = &w->win.points;
+        y += gap;
+        if (y <= b.last)
+            tui_putf(d, y++, b.x, b.w, TUI_ROLE_HEADER, true,
+                     "Restore points in the archived WAL%s:",
+                     w->win.points_unread ? " (so far: some segments are not read yet)" : "");
+        for (size_t i = p->n_points; i-- > 0 && y <= b.last;) {
+            char when[TS_MAX + 8], at[WAL_LSN_MAX], name[CEL_SHOW_BUF];
+            tui_fmt_epoch(p->points[i].time, when, sizeof when);
+            wal_lsn_format(p->points[i].lsn, at);
+            /* a name from the WAL may hold any byte: shown escaped */
+            cel_show(p->points[i].name, strlen(p->points[i].name), name);
+            tui_putf(d, y++, b.x + 2, b.w - 2, TUI_ROLE_NORMAL, true, "%-24s %s  at %s", name, when,
+                     at);
+        }
+    } else if (t->kind == RC_TARGET_NAME && w->has_win && w->win.n_restore_points) {
         y += gap;
         if (y <= b.last)
             tui_put(d, y++, b.x, b.w, TUI_ROLE_HEADER, "Restore points the catalogue knows:", true);

@@ -75,10 +75,11 @@ same_as_copy() {
     [ "$bad" = 0 ]
 }
 # xlogdb_matches SERVER - xlog.db names the files of wals/ with their sizes
+# (xlog.db* names are the index files: xlog.db and cellar's xlog.db.cellar-targets)
 xlogdb_matches() {
     local wals=$home/$1/wals
     diff <(awk '{print $1, $2}' "$wals/xlog.db" | sort) \
-         <(find "$wals" -mindepth 1 -type f ! -name 'xlog.db' ! -name '.*' -printf '%f %s\n' | sort) >&2
+         <(find "$wals" -mindepth 1 -type f ! -name 'xlog.db*' ! -name '.*' -printf '%f %s\n' | sort) >&2
 }
 
 pg_sql main "CREATE TABLE t (id int, v text)" >/dev/null

@@ -8,7 +8,8 @@
 #   a. Barman 3.4 on cellar's archive: cellar archives server cel with gzip,
 #      then bzip2; barman get-wal returns every file byte-identical; barman
 #      rebuild-xlogdb writes the same names, sizes and compressions as
-#      cellar's xlog.db (times compared as floats); barman check reports no
+#      cellar's xlog.db (times compared as floats), and leaves cellar's
+#      xlog.db.cellar-targets as it was; barman check reports no
 #      archiver error. zstd and lz4, which Barman 3.4 does not know: with
 #      the configuration cellar used (compression = zstd / lz4) barman
 #      get-wal exits 0 and writes the compressed bytes as they are (a
@@ -29,7 +30,7 @@ set -u
 . "$(dirname "$0")/lib/tap.sh"
 . "$(dirname "$0")/lib/common.sh"
 harness_init || exit 1
-tap_plan 39
+tap_plan 41
 
 home=$T/home
 copy=$T/copy
@@ -147,7 +148,11 @@ like "$(cut -f4 "$home/cel/wals/xlog.db" | sort -u | tr '\n' ' ')" "^bzip2 gzip 
 ok "barman get-wal returns every segment of cellar's archive identical" \
     same_through bm cel "${first[@]}"
 cp "$home/cel/wals/xlog.db" "$T/cel.xlog.db"
+ok "cellar's recovery-target index is beside xlog.db" \
+    cp "$home/cel/wals/xlog.db.cellar-targets" "$T/cel.targets"
 ok "barman rebuild-xlogdb on cellar's archive" bm rebuild-xlogdb cel
+ok "Barman leaves the index alone (its rebuild skips every xlog.db* name)" \
+    cmp "$T/cel.targets" "$home/cel/wals/xlog.db.cellar-targets"
 ok "Barman's rebuilt xlog.db has cellar's names, sizes, compressions and times" \
     xlogdb_agree "$T/cel.xlog.db" "$home/cel/wals/xlog.db"
 bm check cel >"$T/check.out" 2>&1

@@ -111,10 +111,10 @@ write_conf gzip
 
 # --- helpers ---------------------------------------------------------------------
 
-# archived_names WALS - visible files under WALS except xlog.db, one name a
-# line, sorted (a file archived twice would show twice)
+# archived_names WALS - visible files under WALS except the indexes (xlog.db and
+# cellar's xlog.db.cellar-targets), one name a line, sorted (a file archived twice would show twice)
 archived_names() {
-    find "$1" -mindepth 1 -type f ! -name 'xlog.db' ! -name '.*' -printf '%f\n' | sort
+    find "$1" -mindepth 1 -type f ! -name 'xlog.db*' ! -name '.*' -printf '%f\n' | sort
 }
 # indexed_names WALS - the names in WALS/xlog.db, sorted
 indexed_names() {
@@ -134,7 +134,7 @@ state() {
 # xlogdb_matches WALS - xlog.db names exactly the files of WALS, with their sizes
 xlogdb_matches() {
     diff <(awk '{print $1, $2}' "$1/xlog.db" | sort) \
-        <(find "$1" -mindepth 1 -type f ! -name 'xlog.db' ! -name '.*' -printf '%f %s\n' | sort) >&2
+        <(find "$1" -mindepth 1 -type f ! -name 'xlog.db*' ! -name '.*' -printf '%f %s\n' | sort) >&2
 }
 # get_wal_identical CONF SERVER NAME... - get-wal returns each NAME as in ref/
 get_wal_identical() {

@@ -127,7 +127,7 @@ static char *pick(enum rc_target_kind kind, const char *value, char **why, int *
     assert_int_equal(cat_list_load(unit_path("pg/base"), &list, &err), 0);
     assert_int_equal(list.n, 5);
     struct strbuf sb = {0};
-    int i = op_recover_pick(&list, kind, value, "pg", NULL, &sb, &err);
+    int i = op_recover_pick(&list, kind, value, "pg", NULL, NULL, &sb, &err);
     char *id = NULL;
     if (i >= 0) {
         id = cel_xstrdup(list.items[i].id);
@@ -210,6 +210,50 @@ static void test_op_recover_pick_name(void **state)
                 "knows, so where it lies is not known)");
 }
 
+/* With the archive's index of restore points: the newest DONE backup that
+ * ended before the point (backups end at 0/4000100 and 0/6000100), and an
+ * unknown name refused with the names that exist. */
+static void test_op_recover_pick_name_indexed(void **state)
+{
+    (void)state;
+    struct widx idx = {0};
+    struct walrec_point p[2] = {{.name = "before_upgrade", .lsn = 0x5000028, .tli = 1},
+                                {.name = "before_upgrade", .lsn = 0x6000200, .tli = 1}};
+    struct walrec_summary one = {.points = p, .n_points = 1},
+                          two = {.points = p + 1, .n_points = 1};
+    widx_put(&idx, "000000010000000000000005", &one);
+    struct cat_list list;
+    struct cel_err err = {0};
+    assert_int_equal(cat_list_load(unit_path("pg/base"), &list, &err), 0);
+    struct strbuf why = {0};
+    int i = op_recover_pick(&list, RC_TARGET_NAME, "before_upgrade", "pg", NULL, &idx, &why, &err);
+    assert_true(i >= 0);
+    assert_string_equal(list.items[i].id, "20261124T034224");
+    assert_string_equal(sb_str(&why), "the newest DONE backup that ended before restore point "
+                                      "before_upgrade (at 0/5000028; it ended at 0/4000100)");
+    /* the same name again, later: the last occurrence decides */
+    widx_put(&idx, "000000010000000000000006", &two);
+    sb_reset(&why);
+    i = op_recover_pick(&list, RC_TARGET_NAME, "before_upgrade", "pg", NULL, &idx, &why, &err);
+    assert_true(i >= 0);
+    assert_string_equal(list.items[i].id, "20261124T034239");
+    sb_reset(&why);
+    assert_int_equal(op_recover_pick(&list, RC_TARGET_NAME, "nope", "pg", NULL, &idx, &why, &err),
+                     -CEL_E_INVALID);
+    assert_string_equal(err.msg, "--target-name nope: the archived WAL of server pg holds no "
+                                 "restore point of that name (it holds: before_upgrade, "
+                                 "before_upgrade)");
+    assert_int_equal(sb_str(&why)[0], '\0');
+    struct widx none = {0};
+    assert_int_equal(op_recover_pick(&list, RC_TARGET_NAME, "x", "pg", NULL, &none, &why, &err),
+                     -CEL_E_INVALID);
+    assert_string_equal(err.msg, "--target-name x: the archived WAL of server pg holds no "
+                                 "restore point of that name (it holds none)");
+    sb_free(&why);
+    widx_free(&idx);
+    cat_list_free(&list);
+}
+
 static void test_op_recover_pick_other_kinds(void **state)
 {
     (void)state;
@@ -228,7 +272,7 @@ static void test_op_recover_pick_no_why_and_empty(void **state)
     struct cat_list list;
     struct cel_err err = {0};
     assert_int_equal(cat_list_load(unit_path("pg/base"), &list, &err), 0);
-    int i = op_recover_pick(&list, RC_TARGET_NONE, NULL, "pg", NULL, NULL, &err);
+    int i = op_recover_pick(&list, RC_TARGET_NONE, NULL, "pg", NULL, NULL, NULL, &err);
     assert_true(i >= 0);
     assert_string_equal(list.items[i].id, "20261124T034239");
     cat_list_free(&list);
@@ -236,7 +280,7 @@ static void test_op_recover_pick_no_why_and_empty(void **state)
     assert_int_equal(cat_list_load(unit_path("empty/base"), &list, &err), 0);
     assert_int_equal(list.n, 0);
     struct strbuf why = {0};
-    assert_int_equal(op_recover_pick(&list, RC_TARGET_NONE, NULL, "empty", NULL, &why, &err),
+    assert_int_equal(op_recover_pick(&list, RC_TARGET_NONE, NULL, "empty", NULL, NULL, &why, &err),
                      -CEL_E_NOT_FOUND);
     assert_string_equal(err.msg, "server empty has no DONE backup that ended before now");
     assert_int_equal(why.len, 0);
@@ -260,14 +304,14 @@ static void test_op_recover_pick_xid(void **state)
     x.next[0] = 700; /* 034224 */
     x.next[1] = 900; /* 034239 */
     struct strbuf why = {0};
-    int i = op_recover_pick(&list, RC_TARGET_XID, "800", "pg", &x, &why, &err);
+    int i = op_recover_pick(&list, RC_TARGET_XID, "800", "pg", &x, NULL, &why, &err);
     assert_int_equal(i, 0);
     assert_string_equal(sb_str(&why), "the newest DONE backup that started before transaction "
                                       "800 (its first free transaction ID was 700)");
     sb_reset(&why);
-    assert_int_equal(op_recover_pick(&list, RC_TARGET_XID, "900", "pg", &x, &why, &err), 1);
+    assert_int_equal(op_recover_pick(&list, RC_TARGET_XID, "900", "pg", &x, NULL, &why, &err), 1);
     sb_reset(&why);
-    assert_int_equal(op_recover_pick(&list, RC_TARGET_XID, "650", "pg", &x, &why, &err),
+    assert_int_equal(op_recover_pick(&list, RC_TARGET_XID, "650", "pg", &x, NULL, &why, &err),
                      -CEL_E_NOT_FOUND);
     assert_string_equal(err.msg, "transaction 650 was assigned before the oldest DONE backup of "
                                  "server pg started (its first free transaction ID was 700)");
@@ -276,7 +320,7 @@ static void test_op_recover_pick_xid(void **state)
 
     x.next[0] = x.next[1] = 0; /* not looked up: pg_controldata finds no pg_control */
     sb_reset(&why);
-    assert_int_equal(op_recover_pick(&list, RC_TARGET_XID, "650", "pg", &x, &why, &err), 1);
+    assert_int_equal(op_recover_pick(&list, RC_TARGET_XID, "650", "pg", &x, NULL, &why, &err), 1);
     assert_non_null(strstr(sb_str(&why), "cannot tell when transaction 650 ran"));
     assert_int_equal(x.next[1], UINT64_MAX); /* unknown, and not looked up again */
     assert_false(op_xids_known(&x, 1));
@@ -411,6 +455,7 @@ int main(void)
         cmocka_unit_test(test_op_recover_pick_time),
         cmocka_unit_test(test_op_recover_pick_lsn),
         cmocka_unit_test(test_op_recover_pick_name),
+        cmocka_unit_test(test_op_recover_pick_name_indexed),
         cmocka_unit_test(test_op_recover_pick_other_kinds),
         cmocka_unit_test(test_op_recover_pick_no_why_and_empty),
         cmocka_unit_test(test_op_recover_pick_xid),

@@ -534,6 +534,19 @@ static void test_rc_check_target_name(void **state)
                       "'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...' is "
                       "199 bytes long, at most 63 allowed",
                       NAME_HINT);
+    /* control characters: a newline would end the setting's line */
+    assert_target_bad(RC_TARGET_NAME, "rp\nrecovery_target_action = promote",
+                      "--target-name: restore point name 'rp\\x0Arecovery_target_action = "
+                      "promote' contains the control character 0x0A at byte 3",
+                      NAME_HINT);
+    assert_target_bad(RC_TARGET_NAME, "a\tb",
+                      "--target-name: restore point name 'a\\x09b' contains the control "
+                      "character 0x09 at byte 2",
+                      NAME_HINT);
+    assert_target_bad(RC_TARGET_NAME, "del\x7f",
+                      "--target-name: restore point name 'del\\x7F' contains the control "
+                      "character 0x7F at byte 4",
+                      NAME_HINT);
 }
 
 static void test_rc_check_target_time(void **state)

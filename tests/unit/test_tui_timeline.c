@@ -8,13 +8,14 @@
 
 #include "tui/timeline.h"
 
-/* The row as letters: . empty, - window, x other, B done, S selected, T target. */
+/* The row as letters: . empty, - window, x other, B done, S selected, P restore
+ * point, T target. */
 static void row(const struct tui_tl *tl, int width, char *out)
 {
     unsigned char cells[256];
     tui_tl_cells(tl, width, cells);
     for (int i = 0; i < width; i++)
-        out[i] = ".-xBST"[cells[i]];
+        out[i] = ".-xBSPT"[cells[i]];
     out[width] = '\0';
 }
 
@@ -38,6 +39,27 @@ static void test_tui_tl_span_covers_backups_and_window(void **state)
     char out[16];
     row(&none, 10, out);
     assert_string_equal(out, "..........");
+}
+
+static void test_tui_tl_cells_restore_points(void **state)
+{
+    (void)state;
+    struct tui_tl_backup b[] = {{.begin = 300, .end = 350, .done = true}};
+    double points[] = {320, 550, 1500, 900};
+    struct tui_tl tl = {.from = 0,
+                        .to = 1000,
+                        .win_begin = 300,
+                        .win_end = 1000,
+                        .backups = b,
+                        .n_backups = 1,
+                        .target = 950,
+                        .points = points,
+                        .n_points = 4};
+    char out[16];
+    row(&tl, 10, out);
+    /* over the backup and the window; the target over a point in its cell;
+     * 1500, outside the row, is not drawn on its edge */
+    assert_string_equal(out, "...P-P---T");
 }
 
 static void test_tui_tl_cells_paint_in_order(void **state)
@@ -79,6 +101,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tui_tl_span_covers_backups_and_window),
         cmocka_unit_test(test_tui_tl_cells_paint_in_order),
+        cmocka_unit_test(test_tui_tl_cells_restore_points),
         cmocka_unit_test(test_tui_tl_cell_of_clamps),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

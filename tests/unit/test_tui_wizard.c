@@ -238,6 +238,63 @@ static void test_wz_lsn_and_name_checks(void **state)
     wz_free(&w);
 }
 
+/* With the archive's recovery-target index (every segment read): a name it
+ * holds is shown with its place, auto preselects the newest backup that
+ * ended before it (A: B ends after it), B is refused in place, and a name
+ * the archive does not hold, or one before the oldest backup's end, is
+ * refused. */
+static void test_wz_name_from_the_archive_index(void **state)
+{
+    (void)state;
+    unit_write("pg/wals/" WIDX_FILE,
+               "# cellar recovery targets 1\n"
+               "S\t000000010000000000000004\t1\t1795491700.000000\t1795491700.000000\n"
+               "P\t000000010000000000000004\t0/4000050\t1795491700.000000\t1\ttoo_early\n"
+               "S\t000000010000000000000005\t0\t0.000000\t0.000000\n"
+               "P\t000000010000000000000005\t0/5000028\t1795492000.000000\t1\tbefore_upgrade\n"
+               "S\t000000010000000000000006\t0\t0.000000\t0.000000\n"
+               "S\t000000010000000000000007\t0\t0.000000\t0.000000\n"
+               "S\t000000010000000000000008\t0\t0.000000\t0.000000\n");
+    struct wizard w;
+    wz_open(&w, cfg, "cellar", server("pg"));
+    wz_key(&w, WZ_KEY_ENTER, 0);
+    assert_int_equal(w.win.points.n_points, 2);
+    assert_int_equal(w.win.points_unread, 0);
+    for (size_t i = 0; i < wz_n_targets && wz_targets[w.target].kind != RC_TARGET_NAME; i++)
+        wz_key(&w, WZ_KEY_DOWN, 0);
+    wz_key(&w, WZ_KEY_ENTER, 0);
+    assert_int_equal(w.step, WZ_VALUE);
+    clear(&w);
+    type(&w, "before_upgrade");
+    assert_int_equal(w.value_level, WZ_MSG_INFO);
+    assert_non_null(strstr(w.value_msg, "a restore point in the archived WAL: at 0/5000028"));
+    wz_key(&w, WZ_KEY_ENTER, 0);
+    assert_int_equal(w.step, WZ_BACKUP);
+    assert_string_equal(wz_backup(&w)->id, ID_A);
+    assert_string_equal(w.backup_why, "the newest DONE backup that ended before restore point "
+                                      "before_upgrade (at 0/5000028; it ended at 0/4000100)");
+    wz_key(&w, WZ_KEY_UP, 0); /* newest first: B */
+    assert_string_equal(wz_backup(&w)->id, ID_B);
+    assert_int_equal(w.msg_level, WZ_MSG_ERROR);
+    assert_string_equal(w.msg, "backup " ID_B " ends at 0/6000100, after restore point "
+                               "before_upgrade (at 0/5000028): choose an older backup");
+    wz_key(&w, WZ_KEY_ENTER, 0);
+    assert_int_equal(w.step, WZ_BACKUP);
+    wz_key(&w, WZ_KEY_ESC, 0);
+    assert_int_equal(w.step, WZ_VALUE);
+    clear(&w);
+    type(&w, "nope");
+    assert_int_equal(w.value_level, WZ_MSG_ERROR);
+    assert_non_null(strstr(w.value_msg, "no restore point of that name in the archived WAL"));
+    wz_key(&w, WZ_KEY_ENTER, 0);
+    assert_int_equal(w.step, WZ_VALUE);
+    clear(&w);
+    type(&w, "too_early");
+    assert_int_equal(w.value_level, WZ_MSG_ERROR);
+    assert_non_null(strstr(w.value_msg, "before the recoverable window: restore point too_early"));
+    wz_free(&w);
+}
+
 static void test_wz_argv_and_command_line(void **state)
 {
     (void)state;
@@ -579,6 +636,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_wz_time_target_window_and_backup_choice, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_wz_lsn_and_name_checks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_wz_name_from_the_archive_index, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wz_argv_and_command_line, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wz_end_check_keys, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wz_dry_run_warnings_and_review_scroll, setup,

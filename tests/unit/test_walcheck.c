@@ -166,6 +166,35 @@ static void test_walcheck_file_refusals(void **state)
                      -CEL_E_NOT_FOUND);
 }
 
+static void test_walcheck_history_parse(void **state)
+{
+    (void)state;
+    struct walcheck_history_entry *e = NULL;
+    size_t n = 0;
+    struct cel_err err = {0};
+    assert_int_equal(walcheck_history_parse("1\t0/3000000\tno recovery target specified\n"
+                                            "# a comment\n\n"
+                                            "2\t1/A0000F8\tbefore 2026-11-24 10:00:00+00\n",
+                                            &e, &n, &err),
+                     0);
+    assert_int_equal(n, 2);
+    assert_int_equal(e[0].tli, 1);
+    assert_int_equal(e[0].switchpoint, 0x3000000);
+    assert_int_equal(e[1].tli, 2);
+    assert_int_equal(e[1].switchpoint, 0x10A0000F8);
+    free(e);
+    assert_int_equal(walcheck_history_parse("0\t0/3000000\tx\n", &e, &n, &err), -CEL_E_FORMAT);
+    assert_string_equal(err.msg, "line 1 is not 'timeline<TAB>LSN<TAB>reason': not a history file");
+    assert_null(e);
+    assert_int_equal(n, 0);
+    assert_int_equal(walcheck_history_parse("1\t0/3000000\tx\n2\tzz\n", &e, &n, &err),
+                     -CEL_E_FORMAT);
+    assert_string_equal(err.msg, "line 2 has no valid switch LSN: not a history file");
+    assert_null(e);
+    assert_int_equal(walcheck_history_parse("# nothing\n", &e, &n, &err), -CEL_E_FORMAT);
+    assert_string_equal(err.msg, "holds no timeline switch: not a history file");
+}
+
 static void test_walcheck_file_history_and_backup_label(void **state)
 {
     (void)state;
@@ -207,6 +236,7 @@ int main(void)
                                         unit_teardown_tmpdir),
         cmocka_unit_test_setup_teardown(test_walcheck_file_refusals, unit_setup_tmpdir,
                                         unit_teardown_tmpdir),
+        cmocka_unit_test(test_walcheck_history_parse),
         cmocka_unit_test_setup_teardown(test_walcheck_file_history_and_backup_label,
                                         unit_setup_tmpdir, unit_teardown_tmpdir),
     };

@@ -1,0 +1,199 @@
+/* Unit tests of src/core/walidx.c: the recovery-target index beside xlog.db. */
+#include "unit.h"
+
+#include "walidx.h"
+
+#define SEG1 "000000010000000000000003"
+#define SEG2 "000000010000000000000004"
+#define SEG3 "000000020000000000000004"
+
+static void put(struct widx *idx, const char *seg, size_t commits, double first, double last,
+                const char *name, uint64_t lsn)
+{
+    struct walrec_point p = {.lsn = lsn, .time = 1764000000.25, .tli = 1};
+    cel_strlcpy(p.name, name ? name : "", sizeof p.name);
+    struct walrec_summary s = {.n_commits = commits,
+                               .first_commit = first,
+                               .last_commit = last,
+                               .points = name ? &p : NULL,
+                               .n_points = name ? 1 : 0};
+    widx_put(idx, seg, &s);
+}
+
+static void test_widx_format_and_parse(void **state)
+{
+    (void)state;
+    struct widx idx = {0};
+    put(&idx, SEG2, 0, 0, 0, "tab\there 100%\n", 0x4000028);
+    put(&idx, SEG1, 3, 1764000000.5, 1764000009.123456, "before upgrade", 0x3000060);
+    struct strbuf text = {0};
+    widx_format(&idx, &text);
+    assert_string_equal(sb_str(&text),
+                        "# cellar recovery targets 1\n"
+                        "S\t" SEG1 "\t3\t1764000000.500000\t1764000009.123456\n"
+                        "P\t" SEG1 "\t0/3000060\t1764000000.250000\t1\tbefore upgrade\n"
+                        "S\t" SEG2 "\t0\t0.000000\t0.000000\n"
+                        "P\t" SEG2 "\t0/4000028\t1764000000.250000\t1\ttab%09here 100%25%0A\n");
+    struct widx back;
+    struct cel_err err = {0};
+    assert_int_equal(widx_parse(sb_str(&text), text.len, &back, &err), 0);
+    assert_int_equal(back.n, 2);
+    assert_int_equal(back.n_points, 2);
+    assert_string_equal(back.points[1].name, "tab\there 100%\n");
+    assert_int_equal(back.points[0].lsn, 0x3000060);
+    assert_int_equal(widx_find(&back, SEG1)->n_commits, 3);
+    assert_true(widx_find(&back, SEG1)->last_commit == 1764000009.123456);
+    assert_null(widx_find(&back, SEG3));
+    sb_free(&text);
+    widx_free(&back);
+    widx_free(&idx);
+}
+
+static void test_widx_put_replaces_and_keep_only(void **state)
+{
+    (void)state;
+    struct widx idx = {0};
+    put(&idx, SEG1, 1, 1, 1, "a", 0x3000060);
+    put(&idx, SEG2, 1, 2, 2, "b", 0x4000060);
+    put(&idx, SEG3, 1, 3, 3, "b", 0x4000200);
+    put(&idx, SEG1, 2, 1, 5, "c", 0x3000100); /* read again: "a" is gone */
+    assert_int_equal(idx.n, 3);
+    assert_int_equal(idx.n_points, 3);
+    assert_string_equal(idx.points[0].name, "c");
+    size_t *at;
+    assert_int_equal(widx_points_named(&idx, "b", &at), 2);
+    assert_int_equal(idx.points[at[1]].lsn, 0x4000200); /* WAL order: the last is newest */
+    free(at);
+    assert_int_equal(widx_points_named(&idx, "a", &at), 0);
+    assert_null(at);
+    struct xdb xdb = {0};
+    struct xdb_entry e = {.name = SEG2};
+    xdb_put(&xdb, &e);
+    assert_int_equal(widx_keep_only(&idx, &xdb), 2);
+    assert_int_equal(idx.n, 1);
+    assert_int_equal(idx.n_points, 1);
+    assert_string_equal(idx.points[0].segment, SEG2);
+    xdb_free(&xdb);
+    widx_free(&idx);
+}
+
+static void assert_bad(const char *text, const char *msg)
+{
+    struct widx idx;
+    struct cel_err err = {0};
+    assert_int_equal(widx_parse(text, strlen(text), &idx, &err), -CEL_E_FORMAT);
+    assert_string_equal(err.msg, msg);
+    assert_int_equal(idx.n, 0);
+    assert_null(idx.segs);
+}
+
+static void test_widx_parse_refuses_garbage(void **state)
+{
+    (void)state;
+    assert_bad("S\tnot-a-segment\t0\t0\t0\n", "line 1 is not understood");
+    assert_bad("# c\nS\t" SEG1 "\t0\t0\n", "line 2 is not understood");
+    assert_bad("S\t" SEG1 "\t0\t0\t0\t0\n", "line 1 is not understood");
+    assert_bad("S\t" SEG1 "\t-1\t0\t0\n", "line 1 is not understood");
+    assert_bad("P\t" SEG1 "\t0/1\t0\t1\tx\n", "line 1 is not understood"); /* no S line */
+    assert_bad("S\t" SEG1 "\t0\t0\t0\nP\t" SEG1 "\t0/1\t0\t0\tx\n", "line 2 is not understood");
+    assert_bad("S\t" SEG1 "\t0\t0\t0\nP\t" SEG1 "\t0/1\t0\t1\t%0\n", "line 2 is not understood");
+    assert_bad("S\t" SEG1 "\t0\t0\t0\nP\t" SEG1 "\t0/1\t0\t1\ta%00b\n", "line 2 is not understood");
+    assert_bad("S\t" SEG1 "\t0\t0\t0\nP\t" SEG1 "\t0/1\t0\t1\t\n", "line 2 is not understood");
+    assert_bad("garbage\n", "line 1 is not understood");
+    struct widx idx;
+    struct cel_err err = {0};
+    assert_int_equal(widx_parse("S\0", 2, &idx, &err), -CEL_E_FORMAT);
+    assert_string_equal(err.msg, "contains a NUL byte");
+}
+
+/* A segment read again is appended again: the later lines win. */
+static void test_widx_parse_a_segment_read_again(void **state)
+{
+    (void)state;
+    const char *text = "S\t" SEG1 "\t1\t1.000000\t1.000000\n"
+                       "P\t" SEG1 "\t0/3000060\t1.000000\t1\told\n"
+                       "S\t" SEG2 "\t0\t0\t0\n"
+                       "S\t" SEG1 "\t2\t1.000000\t5.000000\n"
+                       "P\t" SEG1 "\t0/3000100\t5.000000\t1\tnew\n";
+    struct widx idx;
+    struct cel_err err = {0};
+    assert_int_equal(widx_parse(text, strlen(text), &idx, &err), 0);
+    assert_int_equal(idx.n, 2);
+    assert_int_equal(widx_find(&idx, SEG1)->n_commits, 2);
+    assert_int_equal(idx.n_points, 1);
+    assert_string_equal(idx.points[0].name, "new");
+    widx_free(&idx);
+}
+
+static void test_widx_append(void **state)
+{
+    (void)state;
+    struct walrec_point p = {.name = "rp", .lsn = 0x3000060, .time = 2, .tli = 1};
+    struct walrec_summary sums[2] = {{.n_commits = 1, .first_commit = 1, .last_commit = 1},
+                                     {.points = &p, .n_points = 1}};
+    const char *names[2] = {SEG1, SEG2};
+    struct cel_err err = {0};
+    assert_int_equal(widx_append(unit_tmp, names, sums, 2, &err), 0);
+    char *text = unit_read(unit_path(WIDX_FILE));
+    assert_string_equal(text, "# cellar recovery targets 1\n"
+                              "S\t" SEG1 "\t1\t1.000000\t1.000000\n"
+                              "S\t" SEG2 "\t0\t0.000000\t0.000000\n"
+                              "P\t" SEG2 "\t0/3000060\t2.000000\t1\trp\n");
+    free(text);
+    /* the next batch: appended, no second header; SEG1 read again replaces */
+    names[0] = SEG3;
+    names[1] = SEG1;
+    assert_int_equal(widx_append(unit_tmp, names, sums, 2, &err), 0);
+    struct widx idx;
+    assert_int_equal(widx_read(unit_tmp, &idx, &err), 0);
+    assert_int_equal(idx.n, 3);
+    assert_int_equal(idx.n_points, 2);
+    assert_string_equal(idx.points[0].segment, SEG1);
+    assert_string_equal(idx.points[1].segment, SEG2);
+    assert_int_equal(widx_find(&idx, SEG1)->n_commits, 0);
+    widx_free(&idx);
+    struct stat st;
+    assert_int_equal(stat(unit_path(WIDX_FILE), &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    /* nothing to add: nothing written */
+    assert_int_equal(widx_append(unit_tmp, names, sums, 0, &err), 0);
+}
+
+static void test_widx_read_and_write(void **state)
+{
+    (void)state;
+    struct widx idx;
+    struct cel_err err = {0};
+    assert_int_equal(widx_read(unit_tmp, &idx, &err), 0); /* missing: empty */
+    assert_int_equal(idx.n, 0);
+    put(&idx, SEG1, 1, 1, 1, "rp", 0x3000060);
+    assert_int_equal(widx_write(unit_tmp, &idx, &err), 0);
+    widx_free(&idx);
+    struct stat st;
+    assert_int_equal(stat(unit_path(WIDX_FILE), &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    assert_int_equal(widx_read(unit_tmp, &idx, &err), 0);
+    assert_int_equal(idx.n_points, 1);
+    assert_string_equal(idx.points[0].name, "rp");
+    widx_free(&idx);
+    unit_write(WIDX_FILE, "nonsense\n");
+    assert_int_equal(widx_read(unit_tmp, &idx, &err), -CEL_E_FORMAT);
+    char want[5000];
+    snprintf(want, sizeof want, "'%s': line 1 is not understood", unit_path(WIDX_FILE));
+    assert_string_equal(err.msg, want);
+    assert_string_equal(err.hint, "cellar rebuild-xlogdb rebuilds it from the archive.");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_widx_format_and_parse),
+        cmocka_unit_test(test_widx_put_replaces_and_keep_only),
+        cmocka_unit_test(test_widx_parse_refuses_garbage),
+        cmocka_unit_test(test_widx_parse_a_segment_read_again),
+        cmocka_unit_test_setup_teardown(test_widx_append, unit_setup_tmpdir, unit_teardown_tmpdir),
+        cmocka_unit_test_setup_teardown(test_widx_read_and_write, unit_setup_tmpdir,
+                                        unit_teardown_tmpdir),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
