@@ -56,9 +56,13 @@ int priv_become(const char *name, struct cel_err *err)
         return 0;
     errno = 0;
     struct passwd *pw = getpwnam(name);
+    /* getpwnam(3): these errno values also mean "no such user" with some
+     * name-service modules; only another error is a failed look-up */
+    bool missing = errno == 0 || errno == ENOENT || errno == ESRCH || errno == EBADF ||
+                   errno == EPERM;
     if (!pw) {
         int rc =
-            errno ? cel_err_sys(err, CEL_E_CONFIG, errno, "cannot look up barman_user '%s'", name)
+            !missing ? cel_err_sys(err, CEL_E_CONFIG, errno, "cannot look up barman_user '%s'", name)
                   : cel_err_set(err, CEL_E_CONFIG, "barman_user '%s' does not exist", name);
         cel_err_hint(err, "Set barman_user to the system user that owns barman_home, or create "
                           "that user; nothing was written.");
@@ -68,13 +72,16 @@ int priv_become(const char *name, struct cel_err *err)
         return 0; /* already barman_user, or barman_user is root: nothing changes */
     if (geteuid() == 0)
         return switch_to(pw, err);
-    char me[64];
+    /* pw points into getpwnam's static storage, which whoami's getpwuid
+     * may reuse: keep the name first */
+    char want[64], me[64];
+    cel_strlcpy(want, pw->pw_name, sizeof want);
     whoami(me, sizeof me);
-    int rc = cel_err_set(err, CEL_E_USAGE, "cellar runs as barman_user '%s', not as '%s'",
-                         pw->pw_name, me);
+    int rc = cel_err_set(err, CEL_E_USAGE, "cellar runs as barman_user '%s', not as '%s'", want,
+                         me);
     cel_err_hint(err,
                  "Run it as that user (sudo -u %s cellar ...), or as root, which switches to it.",
-                 pw->pw_name);
+                 want);
     return rc;
 }
 
