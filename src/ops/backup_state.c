@@ -41,8 +41,7 @@ enum bk_wal_state bk_wal_state(const struct xdb *xdb, const struct cat_backup *b
         wal_segment_name(end.tli, seg, segsize, name);
         /* the first segment may be on the previous timeline when the backup
          * started right at a promotion */
-        if (xdb_find(xdb, name) ||
-            (seg == from && xdb_find(xdb, b->begin_wal)))
+        if (xdb_find(xdb, name) || (seg == from && xdb_find(xdb, b->begin_wal)))
             continue;
         snprintf(first_missing, WAL_NAME_MAX, "%s", name);
         break;
@@ -99,8 +98,7 @@ int bk_settle(const struct op_ctx *ctx, const struct cfg_server *s, bool holding
     }
     bool dead = any_started && (holding_backup_lock || !backup_running(ctx, s));
     if (any_waiting) {
-        rc = xdb_load(s->wals_directory, ctx->cfg->global.barman_lock_directory, s->name,
-                      &cat.xdb, err);
+        rc = op_xdb_load(ctx, s, &cat.xdb, err);
         cat.xdb_loaded = rc == 0;
     }
     for (size_t i = 0; rc == 0 && i < cat.list.n; i++) {
@@ -123,8 +121,7 @@ int bk_settle(const struct op_ctx *ctx, const struct cfg_server *s, bool holding
                 b->status = CAT_DONE;
                 rc = cat_info_write(dir, b, err);
                 if (rc == 0) {
-                    op_log(ctx, LOG_INFO, s->name, "backup %s is DONE: its WAL is archived",
-                           b->id);
+                    op_log(ctx, LOG_INFO, s->name, "backup %s is DONE: its WAL is archived", b->id);
                     sum->completed++;
                 }
             } else if (ws == BK_WAL_MISSING) {

@@ -142,6 +142,14 @@ int op_rebuild_xlogdb(const struct op_ctx *ctx, const struct op_rebuild_xlogdb_r
  * hint to run rebuild-xlogdb. rebuild_xlogdb.c */
 int op_xdb_read_repair(const struct op_ctx *ctx, const struct cfg_server *s, struct xdb *out,
                        struct cel_err *err);
+/* xlog.db for a reader (catalogue listings, backup states, switch-wal,
+ * get-wal's compression look-up): taken under the server's xlogdb lock and
+ * read as op_xdb_read_repair reads it, so a line cut short by a killed
+ * writer is repaired by whichever command reads it first, instead of
+ * failing every command until the archiver runs. A missing xlog.db is an
+ * empty catalogue. Free with xdb_free. rebuild_xlogdb.c */
+int op_xdb_load(const struct op_ctx *ctx, const struct cfg_server *s, struct xdb *out,
+                struct cel_err *err);
 
 /* switch-wal: pg_switch_wal(), and optionally wait for the segment to be
  * archived. */

@@ -108,8 +108,7 @@ static int add_file(const struct op_ctx *ctx, const struct cfg_server *s, const 
     bool ok = strlen(name) < WAL_NAME_MAX && wal_name_parse(name, &w, NULL) == 0 &&
               (w.kind == WAL_KIND_HISTORY) == top;
     if (!ok) {
-        op_log(ctx, LOG_WARNING, s->name, "unexpected file '%s' in the WAL archive, ignored",
-               path);
+        op_log(ctx, LOG_WARNING, s->name, "unexpected file '%s' in the WAL archive, ignored", path);
         m->ignored++;
         goto out;
     }
@@ -242,7 +241,12 @@ static int keep_damaged(const struct cfg_server *s, char **copy, struct cel_err 
     char *path = cel_xasprintf("%s/xlog.db", s->wals_directory);
     char stamp[20];
     utc_stamp(stamp);
+    /* two repairs in one second keep both damaged files */
     *copy = cel_xasprintf("%s.damaged-%s", path, stamp);
+    for (int n = 2; stor_exists(*copy); n++) {
+        free(*copy);
+        *copy = cel_xasprintf("%s.damaged-%s.%d", path, stamp, n);
+    }
     char *text = NULL;
     size_t len = 0;
     int rc = stor_read_file(path, SIZE_MAX, &text, &len, err);
@@ -292,6 +296,24 @@ int op_xdb_read_repair(const struct op_ctx *ctx, const struct cfg_server *s, str
                cut.whole_name ? "" : "...");
     }
     free(copy);
+    return rc;
+}
+
+int op_xdb_load(const struct op_ctx *ctx, const struct cfg_server *s, struct xdb *out,
+                struct cel_err *err)
+{
+    memset(out, 0, sizeof *out);
+    char *path = cel_xasprintf("%s/xlog.db", s->wals_directory);
+    bool exists = stor_exists(path);
+    free(path);
+    if (!exists)
+        return 0; /* nothing archived yet (and barman_home may not exist yet) */
+    struct lock *lock = NULL;
+    int rc = xdb_lock(ctx->cfg->global.barman_lock_directory, s->name, &lock, err);
+    if (rc < 0)
+        return rc;
+    rc = op_xdb_read_repair(ctx, s, out, err);
+    lock_release(lock);
     return rc;
 }
 

@@ -19,11 +19,10 @@ int op_catalog_load(const struct op_ctx *ctx, const struct cfg_server *s, bool w
         return rc;
     for (size_t i = 0; i < out->list.n; i++)
         if (out->list.failed[i])
-            op_log(ctx, LOG_WARNING, s->name, "backup %s cannot be read: %s",
-                   out->list.items[i].id, out->list.errors[i].msg);
+            op_log(ctx, LOG_WARNING, s->name, "backup %s cannot be read: %s", out->list.items[i].id,
+                   out->list.errors[i].msg);
     if (with_wal) {
-        rc = xdb_load(s->wals_directory, ctx->cfg->global.barman_lock_directory, s->name,
-                      &out->xdb, err);
+        rc = op_xdb_load(ctx, s, &out->xdb, err);
         if (rc < 0) {
             cat_list_free(&out->list);
             return rc;
@@ -42,8 +41,8 @@ void op_catalog_free(struct op_catalog *c)
 void op_catalog_wal_info(const struct op_catalog *c, size_t i, struct xdb_wal_info *out)
 {
     int next = cat_next(&c->list, i);
-    xdb_backup_wal_info(&c->xdb, &c->list.items[i],
-                        next >= 0 ? c->list.items[next].end_wal : NULL, out);
+    xdb_backup_wal_info(&c->xdb, &c->list.items[i], next >= 0 ? c->list.items[next].end_wal : NULL,
+                        out);
 }
 
 void op_comp_opts(const struct cfg_server *s, struct comp_opts *out)
@@ -65,8 +64,7 @@ static int recorded_kind(const struct op_ctx *ctx, const struct cfg_server *s, c
 {
     struct xdb loaded = {0};
     if (!index) {
-        int rc = xdb_load(s->wals_directory, ctx->cfg->global.barman_lock_directory, s->name,
-                          &loaded, err);
+        int rc = op_xdb_load(ctx, s, &loaded, err);
         if (rc < 0)
             return rc;
         index = &loaded;

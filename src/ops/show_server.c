@@ -126,8 +126,7 @@ static void add_archive(const struct op_ctx *ctx, const struct cfg_server *s, st
 {
     struct xdb db;
     struct cel_err err = {0};
-    if (xdb_load(s->wals_directory, ctx->cfg->global.barman_lock_directory, s->name, &db, &err) <
-        0) {
+    if (op_xdb_load(ctx, s, &db, &err) < 0) {
         add(m, "archive_error", err.msg);
         return;
     }

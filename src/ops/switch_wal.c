@@ -39,8 +39,7 @@ static json_t *render_json(const void *p)
 
 /* Close the current segment; *segment gets its name, NULL when there was
  * no WAL to switch. */
-static int do_switch(const struct cfg_server *s, bool force, char **segment,
-                     struct cel_err *err)
+static int do_switch(const struct cfg_server *s, bool force, char **segment, struct cel_err *err)
 {
     *segment = NULL;
     if (!s->conninfo)
@@ -85,8 +84,7 @@ out:
 static bool is_archived(const struct op_ctx *ctx, const struct cfg_server *s, const char *name)
 {
     struct xdb db;
-    if (xdb_load(s->wals_directory, ctx->cfg->global.barman_lock_directory, s->name, &db, NULL) <
-        0)
+    if (op_xdb_load(ctx, s, &db, NULL) < 0)
         return false;
     bool found = xdb_find(&db, name) != NULL;
     xdb_free(&db);
@@ -106,8 +104,9 @@ int op_switch_wal(const struct op_ctx *ctx, const struct op_switch_wal_req *req,
     struct model m = {.server = s->name, .segment = segment};
     if (segment && req->archive) {
         int timeout = req->archive_timeout > 0 ? req->archive_timeout : 30;
-        op_phase(ctx, s->name, "wait", "Waiting for the WAL file %s from server '%s' (max: %d "
-                                       "seconds)",
+        op_phase(ctx, s->name, "wait",
+                 "Waiting for the WAL file %s from server '%s' (max: %d "
+                 "seconds)",
                  segment, s->name, timeout);
         time_t deadline = time(NULL) + timeout;
         for (;;) {
@@ -124,8 +123,9 @@ int op_switch_wal(const struct op_ctx *ctx, const struct op_switch_wal_req *req,
                                  "the WAL file %s has not been archived for server '%s' within "
                                  "%d seconds",
                                  segment, s->name, timeout);
-                cel_err_hint(err, "Check PostgreSQL's archive_command and its log, and that it "
-                                  "puts files in %s.",
+                cel_err_hint(err,
+                             "Check PostgreSQL's archive_command and its log, and that it "
+                             "puts files in %s.",
                              s->incoming_wals_directory);
                 break;
             }
