@@ -384,6 +384,85 @@ static void check_postgres(struct run *r)
 
 /* directories: each exists (created when missing, as Barman does) and is
  * writable. */
+/* stor_list_dir's keep: an entry another user owns (lstat: a link is
+ * judged by its own owner) */
+struct foreign {
+    const char *prefix; /* only names starting with it (NULL: all) */
+    uid_t uid;
+    char *first;     /* the first such entry's path (caller frees) */
+    uid_t first_uid; /* and its owner */
+    size_t n;
+};
+
+static bool note_foreign(const char *dir, const char *name, void *ctx)
+{
+    struct foreign *f = ctx;
+    if (f->prefix && strncmp(name, f->prefix, strlen(f->prefix)) != 0)
+        return false;
+    char *path = cel_xasprintf("%s/%s", dir, name);
+    struct stat st;
+    if (lstat(path, &st) == 0 && st.st_uid != f->uid) {
+        if (!f->first) {
+            f->first = path;
+            f->first_uid = st.st_uid;
+            path = NULL;
+        }
+        f->n++;
+    }
+    free(path);
+    return false;
+}
+
+/* Files of cellar's that another user owns: what an earlier version run by
+ * root (cron, check) left in barman_home, root's and 0600, which every run
+ * as barman_user then fails to read or replace ("Permission denied") while
+ * WAL piles up in incoming/. Looked at: the entries of the wals and base
+ * backups directories (xlog.db, the hash directories, backups) and the
+ * server's lock files; not every archived file, so that check stays
+ * quick. Returns true when it reported a failure. */
+static bool check_foreign_files(struct run *r)
+{
+    const struct cfg_server *s = r->s;
+    if (geteuid() == 0)
+        return false; /* root reads and replaces anyone's files */
+    char *lock_prefix = cel_xasprintf(".%s-", s->name);
+    const struct {
+        const char *dir, *prefix;
+    } where[] = {{s->wals_directory, NULL},
+                 {s->basebackups_directory, NULL},
+                 {r->ctx->cfg->global.barman_lock_directory, lock_prefix}};
+    struct foreign f = {.uid = geteuid()};
+    for (size_t i = 0; i < CEL_ARRAY_LEN(where); i++) {
+        if (!where[i].dir)
+            continue;
+        f.prefix = where[i].prefix;
+        struct stor_names names = {0};
+        if (stor_list_dir(where[i].dir, note_foreign, &f, &names, NULL) == 0)
+            stor_names_free(&names);
+    }
+    free(lock_prefix);
+    if (!f.n)
+        return false;
+    struct passwd *pw = getpwuid(f.first_uid);
+    char owner[64];
+    if (pw)
+        cel_strlcpy(owner, pw->pw_name, sizeof owner);
+    else
+        snprintf(owner, sizeof owner, "uid %ld", (long)f.first_uid);
+    struct op_check_item *it = add(r, "directories", false);
+    char others[48] = "";
+    if (f.n > 1)
+        snprintf(others, sizeof others, " and %zu other entr%s", f.n - 1,
+                 f.n == 2 ? "y" : "ies");
+    hint(it, "'%s'%s belong%s to %s, not to %s", f.first, others, f.n > 1 ? "" : "s", owner,
+         whoami());
+    fix(it, "give them back (as root): chown -R %s: '%s'%s", whoami(),
+        s->backup_directory ? s->backup_directory : s->wals_directory,
+        r->ctx->cfg->global.barman_lock_directory ? " and the server's lock files" : "");
+    free(f.first);
+    return true;
+}
+
 static void check_directories(struct run *r)
 {
     const struct cfg_server *s = r->s;
@@ -428,6 +507,8 @@ static void check_directories(struct run *r)
             goto out;
         }
     }
+    if (check_foreign_files(r))
+        goto out;
     it = add(r, "directories", true);
     if (created.len)
         hint(it, "created %s", sb_str(&created));

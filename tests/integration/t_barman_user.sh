@@ -21,7 +21,7 @@ set -u
 . "$(dirname "$0")/lib/tap.sh"
 . "$(dirname "$0")/lib/common.sh"
 harness_init || exit 1
-tap_plan 53
+tap_plan 57
 
 [ "$(id -u)" -eq 0 ] || tap_bail "needs root (the point is root becoming barman)"
 id barman >/dev/null 2>&1 || tap_bail "needs the barman OS user"
@@ -224,3 +224,15 @@ like "$OUT" "chown -R postgres: $T/outside/restored +# the files belong to barma
     "and the advice says to give them to postgres before pg_ctl start"
 ok "the WAL waiting in incoming/ was archived, by barman" test -z "$(ls "$home/one/incoming")"
 ok "nothing in barman_home or the log directory belongs to root at the end" rootless
+
+# ---- what an earlier version run as root left: check names it and the fix ----------
+chown root: "$home/one/wals/xlog.db"
+chmod 0600 "$home/one/wals/xlog.db"
+run as_barman "$CELLAR" -c "$conf" check one
+ok "check as barman fails on a root-owned xlog.db left by an old root run" test "$RC" != 0
+like "$OUT" "directories: FAILED \\('$home/one/wals/xlog.db' belongs to root, not to barman\\)" \
+    "naming the file and its owner"
+like "$OUT" "chown -R barman: '$home/one'" "with the chown that gives it back"
+chown barman: "$home/one/wals/xlog.db"
+run as_barman "$CELLAR" -c "$conf" check one
+unlike "$OUT" "directories: FAILED" "given back, the directories check passes"
