@@ -452,8 +452,7 @@ static bool check_foreign_files(struct run *r)
     struct op_check_item *it = add(r, "directories", false);
     char others[48] = "";
     if (f.n > 1)
-        snprintf(others, sizeof others, " and %zu other entr%s", f.n - 1,
-                 f.n == 2 ? "y" : "ies");
+        snprintf(others, sizeof others, " and %zu other entr%s", f.n - 1, f.n == 2 ? "y" : "ies");
     hint(it, "'%s'%s belong%s to %s, not to %s", f.first, others, f.n > 1 ? "" : "s", owner,
          whoami());
     fix(it, "give them back (as root): chown -R %s: '%s'%s", whoami(),
