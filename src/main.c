@@ -165,8 +165,15 @@ static void debug_observer(void *ctx, enum log_level level, const char *msg)
  * in a path (barman_home, log_file, ...) must name what it names for
  * barman_user running the same command (and for the console's operations
  * and restore_command's get-wal, which read the file as barman_user), not
- * root's home. *cfg is set as cfg_load sets it. */
-static int load_config(const char *path, struct cfg **cfg, struct cel_err *err)
+ * root's home. *cfg is set as cfg_load sets it.
+ *
+ * pg_helper (put-wal): PostgreSQL's archive_command runs it as PostgreSQL's
+ * OS user on the same host, which is not barman_user; a user other than
+ * root then stays who it is, instead of being refused as for every other
+ * command, and needs only write access to incoming/ (put_wal.c makes what it
+ * writes there readable by barman_user). Started as root it still becomes
+ * barman_user. */
+static int load_config(const char *path, bool pg_helper, struct cfg **cfg, struct cel_err *err)
 {
     int rc = cfg_load(path, cfg, err);
     if (rc < 0)
@@ -183,6 +190,8 @@ static int load_config(const char *path, struct cfg **cfg, struct cel_err *err)
     free(home);
     if (rc < 0)
         return rc;
+    if (pg_helper && geteuid() != 0)
+        return 0;
     return priv_become((*cfg)->global.barman_user, err);
 }
 
@@ -215,7 +224,7 @@ static int run_console(const struct globals *g, struct batch *out, const char *w
     }
     struct cfg *cfg = NULL;
     /* started as root: become barman_user first (core/priv.h) */
-    int rc = load_config(found ? found : g->config, &cfg, &err);
+    int rc = load_config(found ? found : g->config, false, &cfg, &err);
     free(found);
     if (rc < 0) {
         if (cfg)
@@ -310,7 +319,7 @@ int main(int argc, char **argv)
     if (cmd->needs_config) {
         /* started as root: become barman_user before the log or
          * barman_home is touched (core/priv.h) */
-        rc = load_config(g.config, &cfg, &err);
+        rc = load_config(g.config, strcmp(cmd->name, "put-wal") == 0, &cfg, &err);
         if (cfg)
             batch_report_config(&out, cfg);
         if (rc < 0) {

@@ -20,6 +20,7 @@
 #define _GNU_SOURCE /* mkostemp */
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -57,6 +58,17 @@ static int same_plain(const char *a, const char *b, bool *same, struct cel_err *
     return comp_same_content(COMP_NONE, a, b, &(struct comp_opts){0}, same, err);
 }
 
+/* Whether this process is barman_user (or root, which reads anything): not
+ * so when PostgreSQL's archive_command runs put-wal as its own user. */
+static bool runs_as_barman_user(const struct op_ctx *ctx)
+{
+    if (geteuid() == 0)
+        return true;
+    const char *name = ctx->cfg->global.barman_user;
+    struct passwd *pw = name ? getpwnam(name) : NULL;
+    return !pw || pw->pw_uid == geteuid();
+}
+
 int op_put_wal(const struct op_ctx *ctx, const struct op_put_wal_req *req, struct cel_err *err)
 {
     const struct cfg_server *s = NULL;
@@ -91,6 +103,14 @@ int op_put_wal(const struct op_ctx *ctx, const struct op_put_wal_req *req, struc
         rc = cel_err_sys(err, CEL_E_IO, errno, "cannot create a file in '%s'",
                          s->incoming_wals_directory);
         tmp[0] = '\0';
+        goto out;
+    }
+    /* Run by PostgreSQL's user (archive_command on the same host, main.c),
+     * not by barman_user: the archiver, as barman_user, must read the file.
+     * incoming/ itself (2770, a group shared with PostgreSQL's user) keeps
+     * other users out. */
+    if (!runs_as_barman_user(ctx) && fchmod(fd, 0644) < 0) {
+        rc = cel_err_sys(err, CEL_E_IO, errno, "cannot make '%s' readable by barman_user", tmp);
         goto out;
     }
     struct stat st;

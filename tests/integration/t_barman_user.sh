@@ -21,7 +21,7 @@ set -u
 . "$(dirname "$0")/lib/tap.sh"
 . "$(dirname "$0")/lib/common.sh"
 harness_init || exit 1
-tap_plan 57
+tap_plan 62
 
 [ "$(id -u)" -eq 0 ] || tap_bail "needs root (the point is root becoming barman)"
 id barman >/dev/null 2>&1 || tap_bail "needs the barman OS user"
@@ -236,3 +236,19 @@ like "$OUT" "chown -R barman: '$home/one'" "with the chown that gives it back"
 chown barman: "$home/one/wals/xlog.db"
 run as_barman "$CELLAR" -c "$conf" check one
 unlike "$OUT" "directories: FAILED" "given back, the directories check passes"
+
+# ---- put-wal run by PostgreSQL's user (archive_command on the same host) -----------
+# incoming/ shared with postgres, as doc/archiving.md says: 2770, group postgres
+chgrp postgres "$home/one/incoming" && chmod 2770 "$home/one/incoming"
+chmod 0711 "$home" "$home/one" # postgres may pass through, not list
+printf '1\t0/3000000\tno recovery target specified\n' >"$T/00000009.history"
+chmod 0644 "$T/00000009.history"
+run runuser -u postgres -- "$CELLAR" -c "$conf" put-wal one "$T/00000009.history"
+is "$RC" 0 "put-wal run by postgres (not barman_user) stores the file in incoming/" || diag "$OUT"
+is "$(stat -c '%U %a' "$home/one/incoming/00000009.history" 2>&1)" "postgres 644" \
+    "readable by barman_user, in a directory only barman and postgres enter"
+ok "barman's archive-wal archives it" as_barman "$CELLAR" -c "$conf" archive-wal one
+ok "it is in the archive" test -f "$home/one/wals/00000009.history"
+run runuser -u postgres -- "$CELLAR" -c "$conf" list-backup one
+like "$OUT" "cellar runs as barman_user 'barman', not as 'postgres'" \
+    "other commands run by postgres are still refused"
