@@ -873,9 +873,10 @@ static void check_method(struct run *r)
                 it = add(r, "local PGDATA", false);
                 hint(it, "'%s': %s", pgdata, strerror(e));
                 fix(it,
-                    "run cellar as a user that can read '%s' (e.g. postgres), or copy over "
-                    "ssh: set ssh_command and backup_method = rsync",
-                    pgdata);
+                    "let %s read '%s' (initdb --allow-group-access or chmod -R g+rX, and %s "
+                    "in PostgreSQL's group), or copy over ssh: set ssh_command = ssh "
+                    "postgres@localhost and backup_method = rsync",
+                    whoami(), pgdata, whoami());
             }
         }
     }
