@@ -579,11 +579,19 @@ static char *owner_of(const char *path)
     return pw ? cel_xstrdup(pw->pw_name) : NULL;
 }
 
+/* Whether dir (a server's socket directory, from postmaster.pid) is one of
+ * the private directories start-recovered makes: the mark of a server it
+ * started, the only kind stop-recovered stops. */
+static bool is_our_sockdir(const char *dir)
+{
+    const char *base = dir ? strrchr(dir, '/') : NULL;
+    return base && strncmp(base + 1, SOCKET_PREFIX, strlen(SOCKET_PREFIX)) == 0;
+}
+
 /* Remove dir when it is one of our private directories. */
 static void remove_sockdir(const char *dir)
 {
-    const char *base = dir ? strrchr(dir, '/') : NULL;
-    if (base && strncmp(base + 1, SOCKET_PREFIX, strlen(SOCKET_PREFIX)) == 0)
+    if (is_our_sockdir(dir))
         stor_remove_tree(dir, NULL);
 }
 
@@ -625,6 +633,17 @@ int op_stop_recovered(const struct op_ctx *ctx, const char *pgdata, struct cel_e
     pid_t pid = postmaster_pid(pgdata, &sockdir);
     bool running = alive(pid);
     int rc = 0;
+    if (running && !is_our_sockdir(sockdir)) {
+        /* a production cluster, a standby, anything start-recovered did not
+         * start: never ours to stop */
+        cel_err_set(err, CEL_E_CONFLICT,
+                    "the server (PID %ld) in %s was not started by start-recovered (its "
+                    "socket directory is '%s'): cellar does not stop it",
+                    (long)pid, pgdata, sockdir ? sockdir : "unknown");
+        cel_err_hint(err, "If it is yours to stop: pg_ctl -D %s stop", pgdata);
+        free(sockdir);
+        return -CEL_E_CONFLICT;
+    }
     if (running) {
         op_phase(ctx, NULL, "stop", "Stopping the server of %s", pgdata);
         rc = stop_server(pgdata, err);
@@ -654,14 +673,20 @@ static int check_pgdata(const char *pgdata, struct cel_err *err)
         return cel_err_set(err, CEL_E_NOT_FOUND, "%s is not a PostgreSQL data directory (no "
                                                  "PG_VERSION)",
                            pgdata);
-    pid_t pid = postmaster_pid(pgdata, NULL);
+    char *sockdir = NULL;
+    pid_t pid = postmaster_pid(pgdata, &sockdir);
+    int rc = 0;
     if (alive(pid)) {
-        cel_err_set(err, CEL_E_CONFLICT, "a server (PID %ld) already runs in %s", (long)pid,
-                    pgdata);
-        cel_err_hint(err, "Stop it first: cellar stop-recovered %s", pgdata);
-        return -CEL_E_CONFLICT;
+        rc = cel_err_set(err, CEL_E_CONFLICT, "a server (PID %ld) already runs in %s", (long)pid,
+                         pgdata);
+        if (is_our_sockdir(sockdir))
+            cel_err_hint(err, "start-recovered started it: cellar stop-recovered %s", pgdata);
+        else
+            cel_err_hint(err, "start-recovered starts a recovered copy that no server runs "
+                              "on; this one was not started by it (a live cluster?)");
     }
-    return 0;
+    free(sockdir);
+    return rc;
 }
 
 static int start_and_check(struct start *st, struct model *m, struct cel_err *err)

@@ -35,7 +35,7 @@ set -u
 . "$(dirname "$0")/lib/backup.sh"
 . "$(dirname "$0")/lib/recover.sh"
 harness_init || exit 1
-tap_plan 48
+tap_plan 52
 
 rec_cluster "start-recovered" 1 'compression = gzip'
 add_row main p0
@@ -102,6 +102,15 @@ ok "its private directory is gone" test ! -e "$sock"
 out=$("$CELLAR" stop-recovered "$d1" 2>&1)
 is "$?" 0 "stop-recovered on a stopped directory exits 0"
 ok "and says nothing was running" has_text "$out" "No server was running in $d1"
+# a server start-recovered did not start (the live cluster itself) is never stopped
+out=$("$CELLAR" stop-recovered "$PG_MAIN_DATA" 2>&1)
+isnt_rc=$?
+ok "stop-recovered refuses the live cluster" test "$isnt_rc" -ne 0
+ok "saying start-recovered did not start it" has_text "$out" "was not started by start-recovered"
+ok "and the live cluster still runs" pg_sql main "SELECT 1"
+sr "$PG_MAIN_DATA"
+ok "start-recovered on the live cluster does not send the DBA to stop-recovered" \
+    bash -c "! grep -q 'cellar stop-recovered' <<<\"\$1\"" _ "$SR_OUT"
 
 # ---- 2. the end of the WAL, promoted, stopped after the check -----------------------------
 d2=$T/r2
