@@ -74,6 +74,17 @@ static struct widx_segment *put_segment(struct widx *idx, const char *name)
     return &idx->segs[lo];
 }
 
+/* The timeline a restore point is reached on: the segment file's that
+ * holds it, not the one its page header names. A promotion's first segment
+ * starts as a copy of the parent timeline's pages (headers and all), and
+ * what is written after the switch goes on those pages too, so a point made
+ * on the new timeline can sit on a page that says the old one. */
+static uint32_t point_tli(const char *segment, const struct walrec_point *p)
+{
+    struct wal_name w;
+    return wal_name_parse(segment, &w, NULL) == 0 ? w.tli : p->tli;
+}
+
 void widx_put(struct widx *idx, const char *segment, const struct walrec_summary *s)
 {
     struct widx_segment *e = put_segment(idx, segment);
@@ -82,8 +93,9 @@ void widx_put(struct widx *idx, const char *segment, const struct walrec_summary
     e->last_commit = s->last_commit;
     drop_points(idx, segment);
     for (size_t i = 0; i < s->n_points; i++) {
-        struct widx_point p = {
-            .lsn = s->points[i].lsn, .time = s->points[i].time, .tli = s->points[i].tli};
+        struct widx_point p = {.lsn = s->points[i].lsn,
+                               .time = s->points[i].time,
+                               .tli = point_tli(segment, &s->points[i])};
         cel_strlcpy(p.segment, segment, sizeof p.segment);
         cel_strlcpy(p.name, s->points[i].name, sizeof p.name);
         add_point(idx, &p);
@@ -186,7 +198,7 @@ int widx_append(const char *wals_dir, const char *const *segments,
         put_segment_line(&text, segments[i], s->n_commits, s->first_commit, s->last_commit);
         for (size_t k = 0; k < s->n_points; k++)
             put_point_line(&text, segments[i], s->points[k].lsn, s->points[k].time,
-                           s->points[k].tli, s->points[k].name);
+                           point_tli(segments[i], &s->points[k]), s->points[k].name);
     }
     int rc = n ? stor_append_file(path, text.buf, text.len, err) : 0;
     sb_free(&text);

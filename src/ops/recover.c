@@ -381,6 +381,44 @@ static uint32_t plan_timeline(const struct op_recover_req *req, const struct cat
     return tli;
 }
 
+/* Without a target or --target-tli, recover would make a crash recovery
+ * from pg_wal, which stays on the backup's timeline: after a promotion, the
+ * copy would come back with the abandoned timeline's data although the
+ * archive leads further. When the newest archived timeline descends from
+ * the backup's after the backup ended, follow it as --target-tli latest
+ * does (an archive recovery with recovery_target_timeline = 'latest',
+ * PostgreSQL's default), say so, and fill *follow with req so changed.
+ * Returns whether it did. */
+static bool follow_newest_timeline(const struct op_ctx *ctx, const struct cfg_server *s,
+                                   const struct cat_backup *b, const struct op_recover_req *req,
+                                   const struct xdb *xdb, struct op_recover_req *follow)
+{
+    if (req->target != RC_TARGET_NONE || req->target_tli)
+        return false;
+    uint32_t btli = b->timeline.set ? (uint32_t)b->timeline.v : 1;
+    uint32_t newest = plan_timeline(req, b, xdb);
+    if (newest <= btli)
+        return false;
+    char name[WAL_NAME_MAX];
+    snprintf(name, sizeof name, "%08X.history", newest);
+    struct cel_err aerr = {0};
+    if (!xdb_find(xdb, name) || check_ancestry(ctx, s, b, newest, btli, name, &aerr) < 0) {
+        op_log(ctx, LOG_WARNING, s->name,
+               "the archive holds timeline %u, which this recovery cannot follow from backup "
+               "%s (%s): the copy stays on timeline %u",
+               newest, b->id, aerr.msg[0] ? aerr.msg : "no history file", btli);
+        return false;
+    }
+    *follow = *req;
+    follow->target_tli = "latest";
+    op_log(ctx, LOG_INFO, s->name,
+           "the archive holds timeline %u, which branched off timeline %u after backup %s "
+           "ended: the copy follows it to the end of the archive (--target-tli latest; "
+           "--target-tli current stays on timeline %u)",
+           newest, btli, b->id, btli);
+    return true;
+}
+
 /* Every history file, and the segments from begin_wal on timelines up to
  * the target's, up to the target; then check that none is missing. */
 static int plan_wal(const struct op_recover_req *req, const struct cat_backup *b,
@@ -1073,9 +1111,12 @@ int op_recover(const struct op_ctx *ctx, const struct op_recover_req *req, struc
         *err = cat.list.errors[i];
         i = -(int)err->code;
     }
+    struct op_recover_req follow; /* req, following the newest timeline */
     if (i >= 0) {
         r.b = &cat.list.items[i];
         r.backup_dir = cel_xasprintf("%s/%s", s->basebackups_directory, r.b->id);
+        if (!req->force && follow_newest_timeline(ctx, s, r.b, req, &cat.xdb, &follow))
+            r.req = req = &follow;
         r.get_wal = req->get_wal >= 0 ? req->get_wal != 0
                                       : (s->recovery_options & CFG_RO_GET_WAL) != 0;
         if (r.b->status != CAT_DONE && !req->force)

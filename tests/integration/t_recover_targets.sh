@@ -39,7 +39,7 @@ set -u
 . "$(dirname "$0")/lib/backup.sh"
 . "$(dirname "$0")/lib/recover.sh"
 harness_init || exit 1
-tap_plan 48
+tap_plan 55
 
 # a second server, so that nothing here relies on there being only one
 rec_cluster "recovery targets" 1 'compression = gzip' '' '[other]' \
@@ -154,6 +154,24 @@ for tli in 1 current; do
     is "$(rows "r_tli_$tli")" "p0 a b c" "--target-tli $tli: it holds timeline 1's rows"
     pg_stop "r_tli_$tli"
 done
+
+# ---- no target at all: the newest timeline, as PostgreSQL's default ------------------------
+# a crash recovery from pg_wal would stay on timeline 1 and bring back its
+# abandoned rows; recover follows timeline 2, which branched after backup 1
+d=$T/r_none
+recover_ok "recover without a target, from backup 1" --tablespace "tbs1:${d}_tbs" main "$id1" "$d"
+like "$REC_OUT" "the archive holds timeline 2, which branched off timeline 1 after backup $id1" \
+    "it says it follows timeline 2"
+ok "recovery_target_timeline = latest is written" \
+    grep -qx 'recovery_target_timeline = latest' "$d/postgresql.auto.conf"
+ok "the copy starts and ends its recovery" start_rec r_none "$d" promoted
+is "$(rows r_none)" "p0 two" "it holds timeline 2's rows, not timeline 1's abandoned ones"
+pg_stop r_none
+# backup 2 ended on timeline 1 after the branch: timeline 2 cannot be followed from it
+d=$T/r_none2
+recover_ok "recover without a target, from backup 2" --tablespace "tbs1:${d}_tbs" main "$id2" "$d"
+like "$REC_OUT" "the archive holds timeline 2, which this recovery cannot follow from backup $id2" \
+    "it warns that the copy stays on timeline 1"
 
 # ---- refusals: nothing written ---------------------------------------------------------------
 d=$T/r_tli7

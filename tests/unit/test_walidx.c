@@ -87,6 +87,21 @@ static void assert_bad(const char *text, const char *msg)
     assert_null(idx.segs);
 }
 
+/* A promotion's first segment begins with the parent timeline's pages:
+ * a point on them is recorded on the segment file's timeline. */
+static void test_widx_put_takes_the_timeline_of_the_file(void **state)
+{
+    (void)state;
+    struct widx idx = {0};
+    put(&idx, SEG3, 0, 0, 0, "on_tl2", 0x4000178); /* its page header says timeline 1 */
+    put(&idx, SEG2, 0, 0, 0, "on_tl1", 0x4000100);
+    assert_int_equal(idx.n_points, 2);
+    for (size_t i = 0; i < idx.n_points; i++)
+        assert_int_equal(idx.points[i].tli,
+                         strcmp(idx.points[i].name, "on_tl2") == 0 ? 2 : 1);
+    widx_free(&idx);
+}
+
 static void test_widx_parse_refuses_garbage(void **state)
 {
     (void)state;
@@ -159,6 +174,23 @@ static void test_widx_append(void **state)
     assert_int_equal(widx_append(unit_tmp, names, sums, 0, &err), 0);
 }
 
+/* The archiver's path (widx_append) records a point on its file's timeline
+ * too, whatever its page header said. */
+static void test_widx_append_takes_the_timeline_of_the_file(void **state)
+{
+    (void)state;
+    struct walrec_point p = {.name = "on_tl2", .lsn = 0x4000178, .time = 2, .tli = 1};
+    struct walrec_summary sum = {.points = &p, .n_points = 1};
+    const char *names[1] = {SEG3};
+    struct cel_err err = {0};
+    assert_int_equal(widx_append(unit_tmp, names, &sum, 1, &err), 0);
+    struct widx idx;
+    assert_int_equal(widx_read(unit_tmp, &idx, &err), 0);
+    assert_int_equal(idx.n_points, 1);
+    assert_int_equal(idx.points[0].tli, 2);
+    widx_free(&idx);
+}
+
 static void test_widx_read_and_write(void **state)
 {
     (void)state;
@@ -189,9 +221,12 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_widx_format_and_parse),
         cmocka_unit_test(test_widx_put_replaces_and_keep_only),
+        cmocka_unit_test(test_widx_put_takes_the_timeline_of_the_file),
         cmocka_unit_test(test_widx_parse_refuses_garbage),
         cmocka_unit_test(test_widx_parse_a_segment_read_again),
         cmocka_unit_test_setup_teardown(test_widx_append, unit_setup_tmpdir, unit_teardown_tmpdir),
+        cmocka_unit_test_setup_teardown(test_widx_append_takes_the_timeline_of_the_file,
+                                        unit_setup_tmpdir, unit_teardown_tmpdir),
         cmocka_unit_test_setup_teardown(test_widx_read_and_write, unit_setup_tmpdir,
                                         unit_teardown_tmpdir),
     };
