@@ -827,9 +827,73 @@ static int plan_tablespaces(struct run *r, struct cel_err *err)
     return 0;
 }
 
+/* Whether path, which may not exist yet, lies under dir (both resolved
+ * through the deepest ancestor of path that exists, so a link or "..":
+ * cannot hide it). */
+static bool path_under(const char *path, const char *dir)
+{
+    char *real_dir = realpath(dir, NULL);
+    if (!real_dir)
+        return false;
+    /* "." and ".." first, as text: a ".." after a directory that does not
+     * exist yet is where mkdir -p would go too */
+    char *probe = cel_xmalloc(strlen(path) + 2), *real = NULL;
+    size_t len = 0;
+    for (const char *c = path; *c;) {
+        while (*c == '/')
+            c++;
+        size_t n = strcspn(c, "/");
+        if (n == 0)
+            break;
+        if (n == 2 && c[0] == '.' && c[1] == '.') {
+            while (len > 0 && probe[len - 1] != '/')
+                len--;
+            if (len > 0)
+                len--;
+        } else if (!(n == 1 && c[0] == '.')) {
+            probe[len++] = '/';
+            memcpy(probe + len, c, n);
+            len += n;
+        }
+        c += n;
+    }
+    if (len == 0)
+        probe[len++] = '/';
+    probe[len] = '\0';
+    while (!(real = realpath(probe, NULL))) {
+        char *slash = strrchr(probe, '/');
+        if (!slash || slash == probe)
+            break;
+        *slash = '\0';
+    }
+    size_t n = strlen(real_dir);
+    bool under = real && strncmp(real, real_dir, n) == 0 && (real[n] == '/' || real[n] == '\0');
+    free(real);
+    free(probe);
+    free(real_dir);
+    return under;
+}
+
+/* A local copy inside barman_home would be taken for part of the catalogue
+ * (or ignored by it), and a later delete or retention could remove it. */
+static int check_outside_home(const struct run *r, const char *path, const char *what,
+                              struct cel_err *err)
+{
+    const char *home = r->ctx->cfg->global.barman_home;
+    if (r->d.ssh || !home || !path_under(path, home))
+        return 0;
+    cel_err_set(err, CEL_E_USAGE, "the %s '%s' is inside barman_home '%s'", what, path, home);
+    cel_err_hint(err, "Recover outside the backup catalogue, e.g. into /var/tmp/restore.");
+    return -CEL_E_USAGE;
+}
+
 static int check_destination(struct run *r, struct cel_err *err)
 {
-    int rc = rd_check_empty(&r->d, r->req->dest, "destination", err);
+    int rc = check_outside_home(r, r->req->dest, "destination", err);
+    for (size_t i = 0; rc == 0 && i < r->n_tbs; i++)
+        rc = check_outside_home(r, r->tbs[i].location, "tablespace location", err);
+    if (rc == 0)
+        rc = rd_check_empty(&r->d, r->req->dest, "destination", err);
     for (size_t i = 0; rc == 0 && i < r->n_tbs; i++) {
         char *what = cel_xasprintf("location of tablespace %s", r->tbs[i].t->name);
         rc = rd_check_empty(&r->d, r->tbs[i].location, what, err);

@@ -33,7 +33,7 @@ set -u
 . "$(dirname "$0")/lib/backup.sh"
 . "$(dirname "$0")/lib/recover.sh"
 harness_init || exit 1
-tap_plan 78
+tap_plan 84
 
 home=$T/home
 conf=$T/cellar.conf
@@ -121,6 +121,10 @@ rec_run --tablespace "tbs1:$T/full_tbs" main "$id" "$T/d_tbs"
 is "$REC_RC" 1 "a --tablespace directory that is not empty: exit status 1"
 is "$(ls -A "$T/full_tbs")/$(cat "$T/full_tbs/keep")" "keep/precious" "it is untouched"
 ok "nothing written" test ! -e "$T/d_tbs"
+
+# ---- a destination inside barman_home ---------------------------------------------------------
+refused "DEST inside barman_home (the catalogue)" 2 "inside barman_home" "$home/main/base/restored"
+refused "DEST reaching barman_home through .." 2 "inside barman_home" "$T/nt2/../home/restored"
 
 # ---- --dry-run ----------------------------------------------------------------------------------
 hookconf=$T/cellar-hook.conf # [main] is the last section: the hook goes there
