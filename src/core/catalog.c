@@ -659,8 +659,16 @@ int cat_resolve(const struct cat_list *list, const char *ref, const char *server
         sb_free(&ids);
     }
     if (found < 0) {
-        int rc = cel_err_set(err, CEL_E_NOT_FOUND, "unknown backup '%s' for server '%s'", ref,
-                             server);
+        /* a shortcut that names nothing yet is not an unknown name */
+        const char *what = strcmp(ref, "last-failed") == 0                        ? "failed"
+                           : strcmp(ref, "latest") == 0 || strcmp(ref, "last") == 0 ||
+                                   strcmp(ref, "oldest") == 0 || strcmp(ref, "first") == 0
+                               ? "complete"
+                               : NULL;
+        int rc = what ? cel_err_set(err, CEL_E_NOT_FOUND, "server '%s' has no %s backup (%s)",
+                                    server, what, ref)
+                      : cel_err_set(err, CEL_E_NOT_FOUND, "unknown backup '%s' for server '%s'",
+                                    ref, server);
         cel_err_hint(err, "'cellar list-backup %s' lists the backups and their IDs.", server);
         return rc;
     }

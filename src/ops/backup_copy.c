@@ -156,9 +156,9 @@ static int copy_pgdata(struct bk_copy *cp, struct op_copy_report *pc, struct cel
     if (rc == 0) {
         add_stats(cp, "pgdata", &st, ts_monotonic() - t0);
         op_log(cp->ctx, LOG_INFO, cp->s->name,
-               "PGDATA copied: %llu files, %llu bytes (%llu sent), %d workers",
+               "PGDATA copied: %llu files, %llu bytes (%llu sent), %d worker%s",
                (unsigned long long)st.files, (unsigned long long)st.bytes,
-               (unsigned long long)st.transferred_bytes, st.workers);
+               (unsigned long long)st.transferred_bytes, st.workers, st.workers == 1 ? "" : "s");
     }
     /* a pg_wal (pg_xlog before 10) that is a link to another disk (initdb
      * -X) was copied as a link to the server's live WAL: the copy gets its

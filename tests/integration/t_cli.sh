@@ -158,7 +158,7 @@ like "$OUT" $'\tconnection_error: cannot connect to PostgreSQL: connection to se
 run -c "$conf" -f json show-backup main latest
 is "$RC" 1 "show-backup of a server without backups exits 1"
 end_line=$(echo "$OUT" | tail -n1)
-is "$end_line" '{"event":"end","status":"failed","exit":1,"error":{"code":"NOT_FOUND","number":30,"message":"unknown backup '"'latest'"' for server '"'main'"'","hint":"'"'cellar list-backup main'"' lists the backups and their IDs."}}' \
+is "$end_line" '{"event":"end","status":"failed","exit":1,"error":{"code":"NOT_FOUND","number":30,"message":"server '"'main'"' has no complete backup (latest)","hint":"'"'cellar list-backup main'"' lists the backups and their IDs."}}' \
     "the JSON end event carries the error code, message and hint"
 like "$(echo "$OUT" | head -n1)" '^\{"event":"log","level":"ERROR","server":null,"text":".*cellar.conf:14: \[broken\] retention_policy' \
     "configuration errors become JSON log events"

@@ -1242,13 +1242,20 @@ static void test_cat_resolve_unknown(void **state)
     assert_unknown(&list, "no-such-name");
     cat_list_free(&list);
 
-    /* on an empty list every shortcut is unknown */
+    /* on an empty list every shortcut names nothing, and says so */
     struct cat_list empty = {0};
     struct cel_err err = {0};
     assert_int_equal(cat_list_load(unit_path("none"), &empty, &err), 0);
-    assert_unknown(&empty, "latest");
-    assert_unknown(&empty, "oldest");
-    assert_unknown(&empty, "last-failed");
+    const char *const shortcuts[][2] = {{"latest", "complete"},
+                                        {"oldest", "complete"},
+                                        {"last-failed", "failed"}};
+    for (size_t i = 0; i < 3; i++) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "server 'pg' has no %s backup (%s)", shortcuts[i][1],
+                 shortcuts[i][0]);
+        assert_int_equal(cat_resolve(&empty, shortcuts[i][0], "pg", &err), -CEL_E_NOT_FOUND);
+        assert_string_equal(err.msg, msg);
+    }
     cat_list_free(&empty);
 }
 
