@@ -329,6 +329,14 @@ static void check_postgres(struct run *r)
         return;
     const struct cfg_server *s = r->s;
     struct op_check_item *it;
+    if (!s->conninfo && s->disabled) {
+        /* an invalid value was refused at load: the configuration item
+         * names the line; "not set" would send the DBA the wrong way */
+        it = add(r, "PostgreSQL", false);
+        hint(it, "no usable conninfo: the [%s] section has configuration errors", s->name);
+        fix(it, "correct the lines the 'configuration' item names");
+        return;
+    }
     if (!s->conninfo) {
         it = add(r, "PostgreSQL", false);
         hint(it, "conninfo is not set");
