@@ -128,6 +128,8 @@ int op_each_server(const struct op_ctx *ctx, const char *arg, enum op_servers wh
     if (rc < 0)
         return rc;
     int first = 0;
+    size_t failed = 0;
+    struct strbuf names = {0};
     for (size_t i = 0; i < n; i++) {
         struct cel_err one = {0};
         if (op_cancelled(ctx)) { /* interrupted: the next servers are not started */
@@ -137,13 +139,29 @@ int op_each_server(const struct op_ctx *ctx, const char *arg, enum op_servers wh
             break;
         }
         int r = fn(ctx, servers[i], fn_arg, &one);
-        if (r < 0 && first == 0) {
+        if (r >= 0)
+            continue;
+        if (n == 1) {
             first = r;
             *err = one;
-        } else if (r < 0) {
-            op_log(ctx, LOG_ERROR, servers[i]->name, "%s", one.msg);
+            continue;
+        }
+        /* several servers: each failure is said with its server's name as
+         * it happens (a cron log must tell which server could not be
+         * reached), and the final error lists them */
+        op_log(ctx, LOG_ERROR, servers[i]->name, "%s", one.msg);
+        sb_appendf(&names, "%s%s", failed++ ? ", " : "", servers[i]->name);
+        if (first == 0) {
+            first = r;
+            *err = one;
         }
     }
+    if (failed) {
+        enum cel_code code = err->code ? (enum cel_code)err->code : CEL_E_PROC;
+        cel_err_set(err, code, "%zu of %zu servers failed: %s", failed, n, sb_str(&names));
+        err->hint[0] = '\0';
+    }
+    sb_free(&names);
     free(servers);
     if (first == 0 && skipped)
         return cel_err_set(err, CEL_E_CONFIG,

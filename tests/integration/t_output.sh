@@ -21,7 +21,7 @@ set -u
 . "$(dirname "$0")/lib/common.sh"
 . "$(dirname "$0")/lib/backup.sh"
 harness_init || exit 1
-tap_plan 19
+tap_plan 21
 
 # count TEXT FILE - the number of lines of FILE containing TEXT (no regex)
 count() { grep -cF -- "$1" "$2"; }
@@ -90,4 +90,12 @@ is "$?" 1 "backup all exits 1"
 diag "$(cut -c1-300 "$T/log3")"
 is "$(grep -c '^ERROR: main: backup .* FAILED' "$T/log3")" 1 "main's failure is printed once"
 is "$(grep -c '^ERROR: twin: backup .* FAILED' "$T/log3")" 1 "twin's failure is printed once"
-is "$(count "ERROR:" "$T/log3")" 2 "two ERROR lines in all"
+is "$(grep -c '^ERROR: 2 of 2 servers failed: main, twin$' "$T/log3")" 1 \
+    "and the last line names the servers that failed"
+is "$(count "ERROR:" "$T/log3")" 3 "three ERROR lines in all"
+
+# ---- 4. the first server of all failing: its name is on the line (it was the bare final error)
+printf '\n[adown]\ndescription = "nobody listens"\nconninfo = host=127.0.0.1 port=1 user=postgres dbname=postgres connect_timeout=5\nbackup_method = local-rsync\narchiver = off\n' >>"$conf"
+"$CELLAR" -c "$conf" backup all >"$T/log4" 2>&1
+diag "$(cut -c1-300 "$T/log4")"
+like "$(cat "$T/log4")" "ERROR: adown: " "the error of the first server in all names it"

@@ -65,7 +65,7 @@ is "$RC" 0 "list-backup on an inactive server: exit 0"
 for cmd in "show-backup S latest" "list-files S 20250101T000000"; do
     # shellcheck disable=SC2086
     run ${cmd//S/off}
-    like "$OUT" "ERROR: unknown backup '[0-9a-zT]+' for server 'off'" \
+    like "$OUT" "ERROR: (unknown backup '[0-9a-zT]+' for server 'off'|server 'off' has no complete backup)" \
         "${cmd%% *} on an inactive server looks for the backup (there is none)"
     # shellcheck disable=SC2086
     run ${cmd//S/bad}
