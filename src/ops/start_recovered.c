@@ -124,18 +124,48 @@ static int run_pg_ctl(const char *pgdata, const char *user, const char *const ar
     return rc;
 }
 
-/* The end of the server's log, for an error message. */
-static void log_tail(const char *log, struct strbuf *out)
+/* What the server's log says about why it stopped, for an error message of
+ * at most budget bytes (a struct cel_err holds 512): whole lines only, the
+ * ones that carry a cause first (FATAL, PANIC, ERROR: also what a
+ * restore_command printed, such as cellar get-wal's refusal), in the log's
+ * order; without such lines, the last ones. */
+static void log_tail(const char *log, size_t budget, struct strbuf *out)
 {
     char *text = NULL;
     size_t len = 0;
     if (stor_read_file(log, 1 << 20, &text, &len, NULL) < 0 || !text)
         return;
-    size_t at = len, lines = 0;
-    while (at > 0 && lines < 8)
-        if (text[--at] == '\n' && at + 1 < len)
-            lines++;
-    sb_append(out, text + at + (text[at] == '\n'));
+    /* the last 64 lines at most, from the end */
+    const char *start[64];
+    size_t size[64], n = 0;
+    for (size_t end = len; end > 0 && n < 64;) {
+        if (text[end - 1] == '\n')
+            end--;
+        size_t at = end;
+        while (at > 0 && text[at - 1] != '\n')
+            at--;
+        if (end > at) {
+            start[n] = text + at;
+            size[n++] = end - at;
+        }
+        end = at;
+    }
+    bool keep[64] = {false};
+    size_t used = 0;
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < n; i++) {
+            char line[1024];
+            snprintf(line, sizeof line, "%.*s", (int)size[i], start[i]);
+            bool cause = strstr(line, "FATAL:") || strstr(line, "PANIC:") ||
+                         strstr(line, "ERROR:");
+            if (keep[i] || (pass == 0 && !cause) || used + size[i] + 1 > budget)
+                continue;
+            keep[i] = true;
+            used += size[i] + 1;
+        }
+    for (size_t i = n; i-- > 0;)
+        if (keep[i])
+            sb_appendf(out, "%.*s\n", (int)size[i], start[i]);
     free(text);
 }
 
@@ -395,10 +425,13 @@ static int wait_for_end(struct start *st, struct pg_conn **conn, struct state *s
                 break;
             }
             struct strbuf tail = {0};
-            log_tail(st->log, &tail);
-            rc = cel_err_set(err, CEL_E_PG, "the server stopped before its recovery ended; "
-                                            "the end of %s:\n%s",
-                             st->log, sb_str(&tail));
+            char head[256];
+            int hl = snprintf(head, sizeof head,
+                              "the server stopped before its recovery ended; from %s:\n",
+                              st->log);
+            size_t room = sizeof err->msg - 1;
+            log_tail(st->log, hl > 0 && (size_t)hl < room ? room - (size_t)hl : 0, &tail);
+            rc = cel_err_set(err, CEL_E_PG, "%s%s", head, sb_str(&tail));
             sb_free(&tail);
             st->keep_dir = true; /* the error names the log in it */
             break;

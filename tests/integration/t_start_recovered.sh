@@ -35,7 +35,7 @@ set -u
 . "$(dirname "$0")/lib/backup.sh"
 . "$(dirname "$0")/lib/recover.sh"
 harness_init || exit 1
-tap_plan 52
+tap_plan 56
 
 rec_cluster "start-recovered" 1 'compression = gzip'
 add_row main p0
@@ -148,7 +148,7 @@ sr "$d2"
 ok "a copy that cannot start fails" test "$SR_RC" -ne 0
 ok "with its log's FATAL line" has_text "$SR_OUT" "no_such_library_here"
 # the private directory of the copy that could not start stays for its log: remove it
-kept=$(sed -n 's|.*the end of \(/[^ ]*/cellar-check\.[A-Za-z0-9]*\)/server\.log.*|\1|p' <<<"$SR_OUT" | head -1)
+kept=$(sed -n 's|.*ended; from \(/[^ ]*/cellar-check\.[A-Za-z0-9]*\)/server\.log.*|\1|p' <<<"$SR_OUT" | head -1)
 ok "the error names the log in the private directory, which stays" test -f "$kept/server.log"
 [ -n "$kept" ] && rm -rf "$kept"
 
@@ -180,3 +180,12 @@ ok "with the connection error, naming the role" \
 ok "and PostgreSQL's reason" has_text "$SR_OUT" 'role \"no_such_role\" does not exist'
 unlike "$SR_OUT" "has not ended after" "not a wait for the time-out"
 ok "and the server is stopped" bash -c "! test -e '$d5/postmaster.pid'"
+
+# ---- 6. a server that cannot start: the cause from its log, whole lines -------------------------
+# the port is the live cluster's: the copy's postmaster cannot listen there
+sr --timeout 120 --port "$PG_MAIN_PORT" "$d5"
+ok "start-recovered on a port in use fails" test "$SR_RC" -ne 0
+like "$SR_OUT" 'FATAL: +could not (create|bind)[^"]*' "the message carries PostgreSQL's FATAL line"
+ok "no line of it is cut short (each log line ends with its text, not mid-timestamp)" \
+    bash -c '! printf "%s" "$1" | grep -Eq "\\\\n[0-9]{4}-[0-9]{0,2}\"|\\\\n[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:.]*\""' _ "$SR_OUT"
+ok "and no server is left in it" bash -c "! test -e '$d5/postmaster.pid'"
