@@ -7,6 +7,7 @@
  * (0 done, 1 failed, 2 usage or configuration, 3 a check failed). This is
  * the only place that decides the exit status.
  */
+#include <errno.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -316,6 +317,7 @@ int main(int argc, char **argv)
         return batch_finish(&out, rc, &err);
     }
     struct cfg *cfg = NULL;
+    bool was_root = geteuid() == 0;
     if (cmd->needs_config) {
         /* started as root: become barman_user before the log or
          * barman_home is touched (core/priv.h) */
@@ -343,6 +345,13 @@ int main(int argc, char **argv)
     install_cancel_handlers(cmd->name);
     struct op_ctx ctx = {.cfg = cfg, .sink = &sink, .cancel = &cancel_signal};
     rc = cmd->run(&ctx, &parsed, &err);
+    /* root that became barman_user and was then refused somewhere: say who
+     * was refused, or root reads "Permission denied" and wonders */
+    if (rc < 0 && was_root && geteuid() != 0 && err.sys_errno == EACCES && !err.hint[0])
+        cel_err_hint(&err,
+                     "Started as root, cellar runs as barman_user '%s': give that user access, "
+                     "or choose a place it can write.",
+                     cfg->global.barman_user);
     int status = batch_finish(&out, rc, &err);
     if (rc < 0)
         log_msg(LOG_ERROR, "%s: %s", cmd->name, err.msg);

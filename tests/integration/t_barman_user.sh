@@ -21,7 +21,7 @@ set -u
 . "$(dirname "$0")/lib/tap.sh"
 . "$(dirname "$0")/lib/common.sh"
 harness_init || exit 1
-tap_plan 62
+tap_plan 63
 
 [ "$(id -u)" -eq 0 ] || tap_bail "needs root (the point is root becoming barman)"
 id barman >/dev/null 2>&1 || tap_bail "needs the barman OS user"
@@ -217,6 +217,8 @@ mkdir -p "$T/rootonly" && chmod 0700 "$T/rootonly"
 run "$CELLAR" -c "$conf" recover one "$id" "$T/rootonly/pgdata"
 is "$RC" 1 "recover as root into a directory barman cannot write fails"
 like "$OUT" "'$T/rootonly/pgdata'.*Permission denied" "saying which directory it could not write"
+like "$OUT" "HINT: Started as root, cellar runs as barman_user 'barman'" \
+    "and that it ran as barman, not as root"
 run "$CELLAR" -c "$conf" recover one "$id" "$T/outside/restored"
 is "$RC" 0 "recover as root into a directory barman owns"
 is "$(stat -c %U "$T/outside/restored/PG_VERSION")" barman "the recovered files are barman's"
