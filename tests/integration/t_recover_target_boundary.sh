@@ -38,6 +38,7 @@ id1=$("$CELLAR" -c "$conf" list-backup --minimal main | head -1)
 add_row main a
 idx=$home/main/wals/xlog.db.cellar-targets
 data=$(_pg_get main DATA)
+lacks() { ! grep -q $'\t'"$1"'$' "$2"; } # lacks NAME FILE: no line of FILE ends in a tab and NAME
 
 # place_rp(held, name): the restore point name, its record starting held
 # bytes before the end of a segment; "start end segment" of the record.
@@ -92,7 +93,7 @@ wait_for 60 segment_done || tap_bail "$seg not archived by PostgreSQL"
 "$CELLAR" -c "$conf" archive-wal main >&2
 ok "archive-wal of $seg keeps its cut record as a #T line" \
     grep -q $'^#T\t'"$seg"$'\t'"$start"$'\t' "$idx"
-ok "and lists no restore point $name yet" bash -c '! grep -q "	$1\$" "$2"' _ "$name" "$idx"
+ok "and lists no restore point $name yet" lacks "$name" "$idx"
 ok "$seg2 is not archived yet" test ! -e "$home/main/wals/${seg2:0:16}/$seg2"
 
 add_row main b
@@ -119,7 +120,7 @@ ok "the index built holds it under $seg2" grep -q $'^P\t'"$seg2"$'\t'"$start"$'\
 # gone, N+1's without the restore point
 grep -v -e $'\t'"$seg"$'\t' -e $'\t'"$name"'$' "$idx" >"$T/idx" && cat "$T/idx" >"$idx"
 ok "an index without $seg's lines (nor the point under $seg2) no longer holds it" \
-    bash -c '! grep -q "	$1\$" "$2"' _ "$name" "$idx"
+    lacks "$name" "$idx"
 rec_run --dry-run --target-name "$name" --tablespace "tbs1:$T/r_no_tbs" main "$id1" "$T/r_no"
 is "$REC_RC" 0 "reading $seg on first need reads $seg2 again: --target-name $name is found"
 ok "the index holds it again" grep -q $'^P\t'"$seg2"$'\t'"$start"$'\t.*\t'"$name"'$' "$idx"
