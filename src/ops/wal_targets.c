@@ -46,6 +46,17 @@ struct prev_cut {
     bool loaded;
 };
 
+/* The cut record the segment name continues, if any is known. */
+static const struct walrec_cut *find_prev(struct prev_cut *prev, const char *name)
+{
+    if (prev->cut || !prev->wals_dir)
+        return prev->cut;
+    if (!prev->loaded && widx_read(prev->wals_dir, &prev->idx, NULL) < 0)
+        widx_free(&prev->idx); /* rebuilt by the next refresh */
+    prev->loaded = true;
+    return widx_cut_before(&prev->idx, name);
+}
+
 /* Scan buf (the segment name, read from where) into out, completing the
  * record the previous segment's cut began (walrec_join). */
 static int scan(const char *where, const char *name, const unsigned char *buf, size_t len,
@@ -54,17 +65,21 @@ static int scan(const char *where, const char *name, const unsigned char *buf, s
     struct cel_err why = {0};
     if (walrec_scan(buf, len, out, &why) < 0)
         return cel_err_set(err, CEL_E_FORMAT, "'%s': %s", where, why.msg);
-    if (!out->cont_len || out->cont_len >= WALREC_CUT_MAX)
-        return 0; /* nothing begun before, or too long to have been kept */
-    const struct walrec_cut *cut = prev->cut;
-    if (!cut && prev->wals_dir) {
-        if (!prev->loaded && widx_read(prev->wals_dir, &prev->idx, NULL) < 0)
-            widx_free(&prev->idx); /* rebuilt by the next refresh */
-        prev->loaded = true;
-        cut = widx_cut_before(&prev->idx, name);
+    /* cont_len: nothing begun before, or too long to have been kept */
+    if (out->cont_len && out->cont_len < WALREC_CUT_MAX) {
+        const struct walrec_cut *cut = find_prev(prev, name);
+        if (cut)
+            walrec_join(cut, buf, len, out);
     }
-    if (cut)
-        walrec_join(cut, buf, len, out);
+    /* A point is on the timeline of the file it is read from. The page
+     * header's is not enough: the first segment of a new timeline is a copy
+     * of the old one's up to the switch, and the page the switch is on
+     * keeps the old timeline in its header, so a restore point made there
+     * just after a promotion would count for the old timeline. */
+    struct wal_name w;
+    if (wal_name_parse(name, &w, NULL) == 0)
+        for (size_t i = 0; i < out->n_points; i++)
+            out->points[i].tli = w.tli;
     return 0;
 }
 
