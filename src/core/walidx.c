@@ -14,6 +14,7 @@
 #include "walidx.h"
 
 #define WIDX_HEADER "# cellar recovery targets 1"
+#define WIDX_TAIL "#T\t" /* a comment to readers before tail lines */
 /* as xlog.db's cap: the index has a line per segment too, a little longer */
 #define WIDX_MAX ((size_t)1 << 31)
 
@@ -85,9 +86,36 @@ static uint32_t point_tli(const char *segment, const struct walrec_point *p)
     return wal_name_parse(segment, &w, NULL) == 0 ? w.tli : p->tli;
 }
 
+static void set_cut(struct widx_segment *e, const struct walrec_cut *cut)
+{
+    free(e->cut);
+    e->cut = NULL;
+    if (cut) {
+        e->cut = cel_xmalloc(sizeof *e->cut);
+        *e->cut = *cut;
+    }
+}
+
+const struct walrec_cut *widx_cut_before(const struct widx *idx, const char *segment)
+{
+    size_t lo = 0, hi = idx->n;
+    while (lo < hi) { /* the first entry >= segment */
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(idx->segs[mid].name, segment) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    while (lo-- > 0) /* skip .partial files: a whole segment comes before them */
+        if (strlen(idx->segs[lo].name) == 24)
+            return idx->segs[lo].cut;
+    return NULL;
+}
+
 void widx_put(struct widx *idx, const char *segment, const struct walrec_summary *s)
 {
     struct widx_segment *e = put_segment(idx, segment);
+    set_cut(e, s->cut);
     e->n_commits = s->n_commits;
     e->first_commit = s->first_commit;
     e->last_commit = s->last_commit;
@@ -111,6 +139,7 @@ size_t widx_keep_only(struct widx *idx, const struct xdb *xdb)
             continue;
         }
         drop_points(idx, idx->segs[i].name);
+        set_cut(&idx->segs[i], NULL);
         dropped++;
     }
     idx->n = k;
@@ -132,6 +161,8 @@ size_t widx_points_named(const struct widx *idx, const char *name, size_t **out)
 
 void widx_free(struct widx *idx)
 {
+    for (size_t i = 0; i < idx->n; i++)
+        free(idx->segs[i].cut);
     free(idx->segs);
     free(idx->points);
     memset(idx, 0, sizeof *idx);
@@ -170,6 +201,17 @@ static void put_point_line(struct strbuf *out, const char *segment, uint64_t lsn
     sb_appendc(out, '\n');
 }
 
+static void put_tail_line(struct strbuf *out, const char *segment, const struct walrec_cut *c)
+{
+    char at[WAL_LSN_MAX], next[WAL_LSN_MAX];
+    wal_lsn_format(c->lsn, at);
+    wal_lsn_format(c->next_lsn, next);
+    sb_appendf(out, WIDX_TAIL "%s\t%s\t%s\t%" PRIu32 "\t", segment, at, next, c->tli);
+    for (size_t i = 0; i < c->len; i++)
+        sb_appendf(out, "%02x", c->bytes[i]);
+    sb_appendc(out, '\n');
+}
+
 void widx_format(const struct widx *idx, struct strbuf *out)
 {
     sb_append(out, WIDX_HEADER "\n");
@@ -183,6 +225,8 @@ void widx_format(const struct widx *idx, struct strbuf *out)
             const struct widx_point *pt = &idx->points[p];
             put_point_line(out, pt->segment, pt->lsn, pt->time, pt->tli, pt->name);
         }
+        if (s->cut)
+            put_tail_line(out, s->name, s->cut);
     }
 }
 
@@ -199,6 +243,8 @@ int widx_append(const char *wals_dir, const char *const *segments,
         for (size_t k = 0; k < s->n_points; k++)
             put_point_line(&text, segments[i], s->points[k].lsn, s->points[k].time,
                            point_tli(segments[i], &s->points[k]), s->points[k].name);
+        if (s->cut)
+            put_tail_line(&text, segments[i], s->cut);
     }
     int rc = n ? stor_append_file(path, text.buf, text.len, err) : 0;
     sb_free(&text);
@@ -288,6 +334,35 @@ static size_t split(char *line, char **f, size_t max)
     return n;
 }
 
+/* "#T" segment, start, next, timeline, hex: the cut record of the segment. */
+static bool parse_tail(char *line, struct widx *idx)
+{
+    char *f[6];
+    struct walrec_cut c = {0};
+    uint64_t tli;
+    if (split(line, f, 6) != 6 || !segment_name(f[1]) || wal_lsn_parse(f[2], &c.lsn, NULL) < 0 ||
+        wal_lsn_parse(f[3], &c.next_lsn, NULL) < 0 || c.lsn >= c.next_lsn || !get_u64(f[4], &tli) ||
+        tli == 0 || tli > UINT32_MAX)
+        return false;
+    c.tli = (uint32_t)tli;
+    size_t hex = strlen(f[5]);
+    if (hex == 0 || hex % 2 || hex / 2 >= WALREC_CUT_MAX)
+        return false;
+    for (size_t i = 0; i < hex; i += 2) {
+        int hi = hexval(f[5][i]), lo = hexval(f[5][i + 1]);
+        if (hi < 0 || lo < 0)
+            return false;
+        c.bytes[c.len++] = (unsigned char)(hi * 16 + lo);
+    }
+    if (!widx_find(idx, f[1]))
+        return false; /* no S line before it */
+    struct widx_segment *e = put_segment(idx, f[1]);
+    if (e->cut)
+        return false; /* a second tail */
+    set_cut(e, &c);
+    return true;
+}
+
 static bool parse_line(char *line, struct widx *idx)
 {
     char *f[6];
@@ -300,6 +375,7 @@ static bool parse_line(char *line, struct widx *idx)
             return false;
         drop_points(idx, f[1]); /* read again: this line replaces the earlier one */
         struct widx_segment *e = put_segment(idx, f[1]);
+        set_cut(e, NULL);
         e->n_commits = commits;
         e->first_commit = first;
         e->last_commit = last;
@@ -330,6 +406,13 @@ int widx_parse(const char *text, size_t len, struct widx *out, struct cel_err *e
     char *save = NULL;
     for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         lineno++;
+        if (strncmp(line, WIDX_TAIL, strlen(WIDX_TAIL)) == 0) {
+            if (!parse_tail(line, out)) {
+                rc = cel_err_set(err, CEL_E_FORMAT, "line %d is not understood", lineno);
+                break;
+            }
+            continue;
+        }
         if (line[0] == '#')
             continue;
         if (!parse_line(line, out)) {

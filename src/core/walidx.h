@@ -19,7 +19,18 @@
  * last with '%', tab, newline, other control bytes and DEL as %XX. A P line
  * belongs to the S line of its segment before it: dropping a segment
  * drops its points, and a later S line for the same segment (appended when
- * it is read again) replaces the earlier one and its points. Written
+ * it is read again) replaces the earlier one and its points.
+ *
+ * A segment that ends inside a record of possible interest (walrec.h, a
+ * restore point made as the segment filled) also has a tail line, with the
+ * record's start, where it continues, its timeline and its first bytes in
+ * lower-case hex:
+ *     #T <segment> <LSN X/X> <LSN X/X> <timeline> <hex>
+ * The next segment, read later (the next archive-wal batch), completes the
+ * record from it and reports it as its own P line (its LSN is in the
+ * segment before). The line starts with '#' so that older cellar readers,
+ * which skip comment lines, still read the file; it belongs to the S line
+ * before it as P lines do, and is at most one per segment. Written
  * durably (storage.h), appended or rewritten, by whoever holds the
  * server's xlogdb lock.
  */
@@ -37,6 +48,7 @@ struct widx_segment {
     char name[WAL_NAME_MAX];
     uint64_t n_commits;
     double first_commit, last_commit; /* 0 when n_commits == 0 */
+    struct walrec_cut *cut;           /* the record it ends inside of, or NULL */
 };
 
 struct widx_point {
@@ -76,6 +88,10 @@ void widx_free(struct widx *idx);
 
 /* The segment's entry, NULL when it has not been read. */
 const struct widx_segment *widx_find(const struct widx *idx, const char *segment);
+/* The cut record of the segment indexed just before segment (name order,
+ * whole segments only), NULL when it has none: what walrec_join may
+ * complete from segment's start (it checks that it does continue there). */
+const struct walrec_cut *widx_cut_before(const struct widx *idx, const char *segment);
 /* Record what segment holds (replacing what was recorded for it). */
 void widx_put(struct widx *idx, const char *segment, const struct walrec_summary *s);
 /* Drop every segment (and its points) that xdb does not list: purged WAL.

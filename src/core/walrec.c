@@ -28,6 +28,11 @@
  * have there, and the continuation flag exactly when a record is being
  * continued. Only records of interest are copied out; the others are
  * skipped by length.
+ *
+ * A record of possible interest that runs off the end of a whole segment
+ * is handed back (struct walrec_cut); walrec_join reads the next segment's
+ * continuation with the same reader and checks the joined record as any
+ * other (note).
  */
 #include "walrec.h"
 
@@ -107,9 +112,11 @@ struct reader {
     const unsigned char *buf;
     size_t len;
     size_t blcksz;
+    size_t segsize;
     uint64_t start_lsn; /* of the segment */
     uint16_t magic;
     size_t pos; /* physical offset of the next byte */
+    size_t got; /* record bytes copied out by take() since it was last zeroed */
 };
 
 /* Step over the header of the page starting at r->pos, checking it.
@@ -148,6 +155,7 @@ static enum take take(struct reader *r, unsigned char *dst, size_t n, bool first
         if (dst) {
             memcpy(dst, r->buf + r->pos, k);
             dst += k;
+            r->got += k;
         }
         r->pos += k;
         n -= k;
@@ -220,8 +228,9 @@ static double pg_time(const unsigned char *p)
     return (double)WALREC_PG_EPOCH + (double)us / 1e6;
 }
 
-/* Note what the whole record rec says, if anything. */
-static void note(struct walrec_summary *out, const unsigned char *rec, size_t tot, uint16_t magic,
+/* Note what the whole record rec says, if anything; false when its CRC or
+ * its headers are wrong. */
+static bool note(struct walrec_summary *out, const unsigned char *rec, size_t tot, uint16_t magic,
                  uint64_t lsn, uint32_t tli)
 {
     uint32_t crc = walrec_crc32c(0xFFFFFFFFu, rec + RECORD_HEADER, tot - RECORD_HEADER);
@@ -229,7 +238,7 @@ static void note(struct walrec_summary *out, const unsigned char *rec, size_t to
     const unsigned char *data;
     size_t len;
     if (crc != get32(rec + CRC_OFFSET) || !main_data(rec, tot, magic, &data, &len))
-        return;
+        return false;
     unsigned info = rec[16], rmid = rec[17];
     if (rmid == RM_XLOG_ID && (info & XLR_RMGR_INFO_MASK) == XLOG_RESTORE_POINT &&
         len >= RESTORE_POINT_SIZE) {
@@ -248,6 +257,7 @@ static void note(struct walrec_summary *out, const unsigned char *rec, size_t to
             out->first_commit = t;
         out->last_commit = t;
     }
+    return true;
 }
 
 static bool interesting(unsigned info, unsigned rmid)
@@ -257,14 +267,16 @@ static bool interesting(unsigned info, unsigned rmid)
                                    (info & XLOG_XACT_OPMASK) == XLOG_XACT_COMMIT_PREPARED));
 }
 
-int walrec_scan(const unsigned char *buf, size_t len, struct walrec_summary *out,
-                struct cel_err *err)
+/* Check the first page of the segment in buf and set up r to read it; its
+ * first page's xlp_info in *info. -CEL_E_FORMAT when it is no segment. */
+static int open_segment(const unsigned char *buf, size_t len, struct reader *r, uint16_t *info,
+                        struct cel_err *err)
 {
-    memset(out, 0, sizeof *out);
     if (len < LONG_PHD)
         return cel_err_set(err, CEL_E_FORMAT, "only %zu bytes: too short for a WAL segment", len);
-    uint16_t magic = get16(buf), info = get16(buf + 2);
+    uint16_t magic = get16(buf);
     uint32_t segsize = get32(buf + 32), blcksz = get32(buf + 36);
+    *info = get16(buf + 2);
     if ((magic >> 8) != 0xD0 && (magic >> 8) != 0xD1)
         return cel_err_set(err, CEL_E_FORMAT, "not a WAL segment: bad magic 0x%04X", magic);
     if (magic < MAGIC_95)
@@ -272,7 +284,7 @@ int walrec_scan(const unsigned char *buf, size_t len, struct walrec_summary *out
                            "WAL page magic 0x%04X: written before PostgreSQL 9.5, whose record "
                            "format is not read",
                            magic);
-    if (!(info & XLP_LONG_HEADER))
+    if (!(*info & XLP_LONG_HEADER))
         return cel_err_set(err, CEL_E_FORMAT,
                            "not a WAL segment: the first page has no long header");
     if (blcksz < 1024 || blcksz > 65536 || (blcksz & (blcksz - 1)) || segsize < blcksz ||
@@ -280,14 +292,49 @@ int walrec_scan(const unsigned char *buf, size_t len, struct walrec_summary *out
         return cel_err_set(err, CEL_E_FORMAT,
                            "the header announces %u-byte segments of %u-byte pages", segsize,
                            blcksz);
-    struct reader r = {.buf = buf,
-                       .len = len < segsize ? len : segsize,
-                       .blcksz = blcksz,
-                       .start_lsn = get64(buf + 8),
-                       .magic = magic};
-    out->segsize = segsize;
+    *r = (struct reader){.buf = buf,
+                         .len = len < segsize ? len : segsize,
+                         .blcksz = blcksz,
+                         .segsize = segsize,
+                         .start_lsn = get64(buf + 8),
+                         .magic = magic};
+    return 0;
+}
+
+/* Keep the n bytes of the record at lsn that the segment ends inside of,
+ * when the record may be of interest: its header is cut too (nobody can
+ * tell yet), or it says restore point or commit and is short enough. */
+static void keep_cut(struct walrec_summary *out, const struct reader *r, const unsigned char *rec,
+                     size_t n, uint64_t lsn, uint32_t tli)
+{
+    if (r->len != r->segsize || r->pos != r->len || n == 0 || n >= WALREC_CUT_MAX)
+        return; /* not cut by the end of a whole segment */
+    if (n >= 4 && get32(rec) > WALREC_CUT_MAX)
+        return;
+    if (n > 17 && !interesting(rec[16], rec[17])) /* xl_info and xl_rmid held */
+        return;
+    out->cut = cel_xcalloc(1, sizeof *out->cut);
+    out->cut->lsn = lsn;
+    out->cut->next_lsn = r->start_lsn + r->segsize;
+    out->cut->tli = tli;
+    out->cut->len = n;
+    memcpy(out->cut->bytes, rec, n);
+}
+
+int walrec_scan(const unsigned char *buf, size_t len, struct walrec_summary *out,
+                struct cel_err *err)
+{
+    memset(out, 0, sizeof *out);
+    struct reader r;
+    uint16_t info;
+    int rc = open_segment(buf, len, &r, &info, err);
+    if (rc < 0)
+        return rc;
+    uint32_t blcksz = (uint32_t)r.blcksz;
+    uint16_t magic = r.magic;
+    out->segsize = r.segsize;
     out->start_lsn = r.start_lsn;
-    if (r.start_lsn % segsize) {
+    if (r.start_lsn % r.segsize) {
         out->truncated = true;
         return 0;
     }
@@ -295,6 +342,7 @@ int walrec_scan(const unsigned char *buf, size_t len, struct walrec_summary *out
     enum take t = TAKE_OK;
     uint32_t rem = get32(buf + 16);
     if (info & XLP_FIRST_IS_CONTRECORD) {
+        out->cont_len = rem;
         if ((t = enter_page(&r, true)) == TAKE_OK)
             t = take(&r, NULL, rem, false);
     }
@@ -308,8 +356,12 @@ int walrec_scan(const unsigned char *buf, size_t len, struct walrec_summary *out
             break;
         size_t start = r.pos;
         uint32_t tli = get32(buf + start - start % blcksz + 4);
-        if ((t = take(&r, hdr, sizeof hdr, false)) != TAKE_OK)
+        r.got = 0;
+        if ((t = take(&r, hdr, sizeof hdr, false)) != TAKE_OK) {
+            if (t == TAKE_END)
+                keep_cut(out, &r, hdr, r.got, r.start_lsn + start, tli);
             break;
+        }
         uint32_t tot = get32(hdr);
         if (tot == 0)
             break; /* the unused end of the WAL written so far */
@@ -323,17 +375,60 @@ int walrec_scan(const unsigned char *buf, size_t len, struct walrec_summary *out
         }
         unsigned char *rec = cel_xmalloc(tot);
         memcpy(rec, hdr, sizeof hdr);
+        r.got = 0;
         t = take(&r, rec + RECORD_HEADER, tot - RECORD_HEADER, false);
         if (t == TAKE_OK)
             note(out, rec, tot, magic, r.start_lsn + start, tli);
+        else if (t == TAKE_END)
+            keep_cut(out, &r, rec, RECORD_HEADER + r.got, r.start_lsn + start, tli);
         free(rec);
     }
     out->truncated = t == TAKE_BAD;
     return 0;
 }
 
+bool walrec_join(const struct walrec_cut *prev, const unsigned char *buf, size_t len,
+                 struct walrec_summary *out)
+{
+    struct reader r;
+    uint16_t info;
+    if (!prev || prev->len == 0 || prev->len >= WALREC_CUT_MAX ||
+        open_segment(buf, len, &r, &info, NULL) < 0 || r.start_lsn != prev->next_lsn ||
+        !(info & XLP_FIRST_IS_CONTRECORD))
+        return false;
+    /* the continuation must be exactly the rest of the record */
+    uint32_t rem = get32(buf + 16);
+    if (rem == 0 || rem > WALREC_CUT_MAX - prev->len)
+        return false;
+    size_t tot = prev->len + rem;
+    unsigned char rec[WALREC_CUT_MAX];
+    memcpy(rec, prev->bytes, prev->len);
+    if (enter_page(&r, true) != TAKE_OK || take(&r, rec + prev->len, rem, false) != TAKE_OK)
+        return false;
+    if (tot < RECORD_HEADER || get32(rec) != tot || !interesting(rec[16], rec[17]))
+        return false;
+    struct walrec_summary one = {0};
+    if (!note(&one, rec, tot, r.magic, prev->lsn, prev->tli))
+        return false;
+    if (one.n_points) { /* it comes before every record the segment starts */
+        out->points = cel_xrealloc_array(out->points, out->n_points + 1, sizeof *out->points);
+        memmove(out->points + 1, out->points, out->n_points * sizeof *out->points);
+        out->points[0] = one.points[0];
+        out->n_points++;
+    }
+    if (one.n_commits) {
+        if (!out->n_commits)
+            out->last_commit = one.first_commit;
+        out->first_commit = one.first_commit;
+        out->n_commits++;
+    }
+    walrec_summary_free(&one);
+    return true;
+}
+
 void walrec_summary_free(struct walrec_summary *s)
 {
     free(s->points);
+    free(s->cut);
     memset(s, 0, sizeof *s);
 }

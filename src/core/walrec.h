@@ -19,9 +19,19 @@
  * what was found before it is kept. The scan stops where the valid WAL
  * stops: a zero record length (the unused end of the last page written), a
  * page whose header is not the next page of this segment (a recycled
- * segment's old pages), or a record that goes past the end of the buffer
- * (it continues in the next segment: that segment skips its remainder, so a
- * record crossing a segment boundary is not reported by either).
+ * segment's old pages), or a record that goes past the end of the buffer.
+ *
+ * A record that starts in one segment and continues into the next (a
+ * restore point made just as a segment fills) is whole in neither. When a
+ * full segment ends inside a record that may be of interest (its header
+ * says restore point or commit, or is itself cut so nobody can tell yet)
+ * and that record is at most WALREC_CUT_MAX bytes long, the scan hands back
+ * the bytes it has (out->cut). walrec_join completes it from the next
+ * segment, whose first page continues it (XLP_FIRST_IS_CONTRECORD,
+ * xlp_rem_len): the joined record is checked (lengths, CRC) and reported by
+ * that next segment, at its own start LSN, which is in the segment before.
+ * Longer cut records (large commit records) stay unreported; the next
+ * segment's scan skips its part of any cut record.
  */
 #ifndef CEL_WALREC_H
 #define CEL_WALREC_H
@@ -40,6 +50,19 @@ struct walrec_point {
     uint32_t tli;               /* the timeline of the page the record starts on */
 };
 
+/* Longest cut record carried into the next segment: a restore point is 98
+ * bytes (101 with a replication origin), a commit a few hundred. */
+#define WALREC_CUT_MAX 1024
+
+/* The first bytes of a record cut by the end of its segment. */
+struct walrec_cut {
+    uint64_t lsn;      /* where the record starts */
+    uint64_t next_lsn; /* where it continues: the end of its segment */
+    uint32_t tli;      /* the timeline of the page it starts on */
+    size_t len;        /* bytes held, 1 to WALREC_CUT_MAX - 1 */
+    unsigned char bytes[WALREC_CUT_MAX];
+};
+
 struct walrec_summary {
     uint64_t segsize;    /* from the long page header */
     uint64_t start_lsn;  /* the segment's first byte */
@@ -48,7 +71,9 @@ struct walrec_summary {
     double last_commit;
     struct walrec_point *points; /* restore points in WAL order (caller frees) */
     size_t n_points;
-    bool truncated; /* the scan stopped at garbage rather than at the end */
+    bool truncated;         /* the scan stopped at garbage rather than at the end */
+    uint32_t cont_len;      /* the first page continues a record: xlp_rem_len, else 0 */
+    struct walrec_cut *cut; /* a record of possible interest cut at the end, or NULL */
 };
 
 /* Scan the len bytes of one WAL segment (or .partial), fully decompressed,
@@ -60,6 +85,16 @@ struct walrec_summary {
 int walrec_scan(const unsigned char *buf, size_t len, struct walrec_summary *out,
                 struct cel_err *err);
 void walrec_summary_free(struct walrec_summary *s);
+
+/* Complete the record prev began with the continuation that the segment in
+ * buf (len bytes, as walrec_scan) starts with, and note it in out (the
+ * summary of that segment: a restore point goes first, a commit time counts
+ * as its first). Returns whether a record was completed and checked (its
+ * CRC matches), whatever it was; false when buf does not continue prev
+ * (another LSN, lengths that do not add up) or is garbage. Never reads
+ * outside buf. */
+bool walrec_join(const struct walrec_cut *prev, const unsigned char *buf, size_t len,
+                 struct walrec_summary *out);
 
 /* CRC-32C (Castagnoli, reflected, as PostgreSQL's pg_crc32c): start with
  * crc = 0xFFFFFFFF, feed pieces, and finish with ~crc. */

@@ -531,7 +531,8 @@ int op_recover_pick(const struct cat_list *list, enum rc_target_kind kind, const
  * the records of every archived segment (and .partial) the index does not
  * know yet, decompressed (this is how a Barman home gets its index: on
  * first need; it can take a while on a big archive, announced with a
- * "targets" phase), drop what xlog.db no longer lists, save the index when
+ * "targets" phase), and again the segment after one of them that ends
+ * inside a record (walrec.h: that segment completes it), drop what xlog.db no longer lists, save the index when
  * it changed, and return it in *idx (free with widx_free). A segment that
  * cannot be read, or an index that cannot be saved, is a warning; errors
  * are xlog.db's (-CEL_E_FORMAT, -CEL_E_IO) or its lock's. Blocks. */
@@ -544,7 +545,9 @@ int op_targets_refresh(const struct op_ctx *ctx, const struct cfg_server *s, con
                        bool from_scratch, struct widx *idx, struct cel_err *err);
 /* archive-wal, with the xlogdb lock held, once the n files names[] are
  * archived: read the records of the segments among them from their plain
- * copies plain[] (still in incoming/) into the index. Failures are
+ * copies plain[] (still in incoming/) into the index, completing a record
+ * cut by the end of the segment before (names[] are in WAL order; the
+ * first one's predecessor's tail is read from the index). Failures are
  * warnings; a segment left out is read from the archive on first need. */
 void op_targets_note_archived(const struct op_ctx *ctx, const struct cfg_server *s,
                               const char *const *names, const char *const *plain, size_t n);

@@ -4,7 +4,10 @@
  * once more behind a valid long page header, so that mutations are spent
  * in the record walk rather than on the first page's checks: the input's
  * first byte chooses whether the page continues a record from the previous
- * segment, its second byte how long that remainder is. */
+ * segment, its second byte how long that remainder is. Each scan is
+ * followed by a walrec_join with a cut record made of the input's first
+ * bytes (its third byte says how many), said to end where the segment
+ * starts, so the joining of records across segments is fuzzed too. */
 #include "fuzz.h"
 
 #include "walrec.h"
@@ -16,8 +19,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     if (size)
         memcpy(raw, data, size);
+    struct walrec_cut cut = {.lsn = ((uint64_t)3 << 20) - 64,
+                             .next_lsn = (uint64_t)3 << 20,
+                             .tli = 1,
+                             .len = size > 2 ? 1 + data[2] % 96 : 0};
+    if (cut.len > size)
+        cut.len = size;
+    if (cut.len)
+        memcpy(cut.bytes, data, cut.len);
     struct walrec_summary s;
     walrec_scan(raw, size, &s, NULL);
+    walrec_join(&cut, raw, size, &s);
     walrec_summary_free(&s);
     free(raw);
 
@@ -39,6 +51,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size)
         memcpy(seg + 40, data, size);
     walrec_scan(seg, len, &s, NULL);
+    walrec_join(&cut, seg, len, &s);
     walrec_summary_free(&s);
     free(seg);
     return 0;

@@ -216,6 +216,123 @@ static void test_widx_read_and_write(void **state)
     assert_string_equal(err.hint, "cellar rebuild-xlogdb rebuilds it from the archive.");
 }
 
+/* A cut record of SEG1 (its first 8 bytes), as walrec_scan hands it back. */
+static struct walrec_cut a_cut(void)
+{
+    struct walrec_cut c = {.lsn = 0x3FFFFF8, .next_lsn = 0x4000000, .tli = 1, .len = 8};
+    const unsigned char b[8] = {0x62, 0, 0, 0, 0xab, 0x02, 0, 0xff};
+    memcpy(c.bytes, b, sizeof b);
+    return c;
+}
+
+#define TAIL1 "#T\t" SEG1 "\t0/3FFFFF8\t0/4000000\t1\t62000000ab0200ff\n"
+
+/* The tail of a segment that ends inside a record: written after its S and
+ * P lines as a comment line (older readers skip it), read back, and found
+ * by the next segment. */
+static void test_widx_tail_lines(void **state)
+{
+    (void)state;
+    struct widx idx = {0};
+    struct walrec_cut c = a_cut();
+    struct walrec_summary s = {.cut = &c};
+    widx_put(&idx, SEG1, &s);
+    put(&idx, SEG2, 0, 0, 0, "rp", 0x3FFFFF8);
+    struct strbuf text = {0};
+    widx_format(&idx, &text);
+    assert_string_equal(sb_str(&text), "# cellar recovery targets 1\n"
+                                       "S\t" SEG1 "\t0\t0.000000\t0.000000\n" TAIL1 "S\t" SEG2
+                                       "\t0\t0.000000\t0.000000\n"
+                                       "P\t" SEG2 "\t0/3FFFFF8\t1764000000.250000\t1\trp\n");
+    struct widx back;
+    struct cel_err err = {0};
+    assert_int_equal(widx_parse(sb_str(&text), text.len, &back, &err), 0);
+    const struct walrec_cut *got = widx_cut_before(&back, SEG2);
+    assert_non_null(got);
+    assert_int_equal(got->lsn, c.lsn);
+    assert_int_equal(got->next_lsn, c.next_lsn);
+    assert_int_equal(got->tli, 1);
+    assert_int_equal(got->len, 8);
+    assert_memory_equal(got->bytes, c.bytes, 8);
+    assert_null(widx_cut_before(&back, SEG1));                       /* nothing before it */
+    assert_null(widx_cut_before(&back, "000000010000000000000005")); /* SEG2 has none */
+    /* a .partial between them is not the segment before */
+    struct walrec_summary none = {0};
+    widx_put(&back, SEG1 ".partial", &none);
+    assert_non_null(widx_cut_before(&back, SEG2));
+    /* the segment read again without a cut: the tail goes */
+    widx_put(&back, SEG1, &none);
+    assert_null(widx_cut_before(&back, SEG2));
+    widx_free(&back);
+    /* an S line read again drops the tail too */
+    sb_append(&text, "S\t" SEG1 "\t0\t0\t0\n");
+    assert_int_equal(widx_parse(sb_str(&text), text.len, &back, &err), 0);
+    assert_null(widx_cut_before(&back, SEG2));
+    widx_free(&back);
+    /* dropping the segment frees its tail (ASan would see a leak) */
+    struct xdb xdb = {0};
+    assert_int_equal(widx_keep_only(&idx, &xdb), 2);
+    sb_free(&text);
+    widx_free(&idx);
+}
+
+static void test_widx_tail_lines_refused(void **state)
+{
+    (void)state;
+    const char *s1 = "S\t" SEG1 "\t0\t0\t0\n";
+    char bad[4096];
+    assert_bad(TAIL1, "line 1 is not understood"); /* no S line before it */
+    const char *lines[] = {
+        "#T\t" SEG1 "\t0/3FFFFF8\t0/4000000\t1\t62000000ab0200f\n",  /* odd */
+        "#T\t" SEG1 "\t0/3FFFFF8\t0/4000000\t1\t62000000ab0200fg\n", /* not hex */
+        "#T\t" SEG1 "\t0/3FFFFF8\t0/4000000\t1\t\n",                 /* empty */
+        "#T\t" SEG1 "\t0/4000000\t0/4000000\t1\t62\n",               /* ends where it starts */
+        "#T\t" SEG1 "\t0/3FFFFF8\t0/4000000\t0\t62\n",               /* timeline 0 */
+        "#T\t" SEG1 "\tx\t0/4000000\t1\t62\n",                       /* LSN */
+        "#T\t" SEG1 "\t0/3FFFFF8\t0/4000000\t1\n",                   /* a field short */
+        "#T\t" SEG2 "\t0/3FFFFF8\t0/4000000\t1\t62\n",               /* another segment */
+    };
+    for (size_t i = 0; i < sizeof lines / sizeof *lines; i++) {
+        snprintf(bad, sizeof bad, "%s%s", s1, lines[i]);
+        assert_bad(bad, "line 2 is not understood");
+    }
+    snprintf(bad, sizeof bad, "%s%s%s", s1, TAIL1, TAIL1); /* two tails */
+    assert_bad(bad, "line 3 is not understood");
+    /* WALREC_CUT_MAX bytes: one too many */
+    struct strbuf t = {0};
+    sb_appendf(&t, "%s#T\t" SEG1 "\t0/3FFFFF8\t0/4000000\t1\t", s1);
+    for (size_t i = 0; i < WALREC_CUT_MAX; i++)
+        sb_append(&t, "ab");
+    sb_append(&t, "\n");
+    assert_bad(sb_str(&t), "line 2 is not understood");
+    sb_free(&t);
+    /* other comment lines are still comments */
+    snprintf(bad, sizeof bad, "#Tx\n#\n%s%s", s1, TAIL1);
+    struct widx idx;
+    struct cel_err err = {0};
+    assert_int_equal(widx_parse(bad, strlen(bad), &idx, &err), 0);
+    assert_non_null(widx_cut_before(&idx, SEG2));
+    widx_free(&idx);
+}
+
+static void test_widx_append_a_tail(void **state)
+{
+    (void)state;
+    struct walrec_cut c = a_cut();
+    struct walrec_summary sums[1] = {{.cut = &c}};
+    const char *names[1] = {SEG1};
+    struct cel_err err = {0};
+    assert_int_equal(widx_append(unit_tmp, names, sums, 1, &err), 0);
+    char *text = unit_read(unit_path(WIDX_FILE));
+    assert_string_equal(text, "# cellar recovery targets 1\n"
+                              "S\t" SEG1 "\t0\t0.000000\t0.000000\n" TAIL1);
+    free(text);
+    struct widx idx;
+    assert_int_equal(widx_read(unit_tmp, &idx, &err), 0);
+    assert_non_null(widx_cut_before(&idx, SEG2));
+    widx_free(&idx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -224,6 +341,10 @@ int main(void)
         cmocka_unit_test(test_widx_put_takes_the_timeline_of_the_file),
         cmocka_unit_test(test_widx_parse_refuses_garbage),
         cmocka_unit_test(test_widx_parse_a_segment_read_again),
+        cmocka_unit_test(test_widx_tail_lines),
+        cmocka_unit_test(test_widx_tail_lines_refused),
+        cmocka_unit_test_setup_teardown(test_widx_append_a_tail, unit_setup_tmpdir,
+                                        unit_teardown_tmpdir),
         cmocka_unit_test_setup_teardown(test_widx_append, unit_setup_tmpdir, unit_teardown_tmpdir),
         cmocka_unit_test_setup_teardown(test_widx_append_takes_the_timeline_of_the_file,
                                         unit_setup_tmpdir, unit_teardown_tmpdir),

@@ -7,6 +7,8 @@
  * pages they continue onto, each with its CRC-32C. Garbage is then made
  * from good segments (cut anywhere, bytes flipped, random bytes), and every
  * scan runs under ASan/UBSan: it must never read outside the buffer.
+ * The buffer holds two segments in a row, so that a record can be written
+ * across their boundary as PostgreSQL does (walrec_join).
  */
 #include "unit.h"
 
@@ -19,9 +21,9 @@
 #define PG_T(sec) ((int64_t)((sec)-WALREC_PG_EPOCH) * 1000000)
 
 struct seg {
-    unsigned char buf[SEGSIZE];
-    size_t pos;   /* physical write position */
-    uint32_t tli; /* written into the page headers */
+    unsigned char buf[2 * SEGSIZE]; /* segment 3, then segment 4 */
+    size_t pos;                     /* physical write position */
+    uint32_t tli;                   /* written into the page headers */
 };
 
 static void put16(unsigned char *p, uint16_t v)
@@ -42,7 +44,7 @@ static void put64(unsigned char *p, uint64_t v)
 static void page_header(struct seg *s, uint32_t rem)
 {
     unsigned char *h = s->buf + s->pos;
-    bool first = s->pos == 0;
+    bool first = s->pos % SEGSIZE == 0;
     put16(h, MAGIC_15);
     put16(h + 2, (uint16_t)((first ? 0x0002 : 0) | (rem ? 0x0001 : 0)));
     put32(h + 4, s->tli);
@@ -69,7 +71,7 @@ static bool put_bytes(struct seg *s, const unsigned char *p, size_t n, size_t re
 {
     while (n) {
         if (s->pos % BLCKSZ == 0) {
-            if (s->pos >= SEGSIZE)
+            if (s->pos >= sizeof s->buf)
                 return false;
             page_header(s, (uint32_t)rem);
         }
@@ -396,6 +398,222 @@ static void test_walrec_scan_garbage(void **state)
     free(s);
 }
 
+/* ---- records cut by the end of a segment ------------------------------------ */
+
+/* Where a record of tot bytes starting at the physical offset start ends,
+ * page headers crossed included. */
+static size_t phys_end(size_t start, size_t tot)
+{
+    size_t off = start;
+    while (tot) {
+        if (off % BLCKSZ == 0)
+            off += off % SEGSIZE == 0 ? 40 : 24;
+        size_t room = BLCKSZ - off % BLCKSZ, k = tot < room ? tot : room;
+        off += k;
+        tot -= k;
+    }
+    return off;
+}
+
+/* Write fillers so that the next record starts at the physical offset
+ * target (8-aligned; a segment's start means its first byte after the
+ * long header). */
+static void fill_to(struct seg *s, size_t target)
+{
+    for (;;) {
+        size_t a = (s->pos + 7) & ~(size_t)7;
+        if (a % BLCKSZ == 0)
+            a += a % SEGSIZE == 0 ? 40 : 24;
+        assert_true(a <= target);
+        if (target - a > 3 * BLCKSZ) {
+            put_filler(s, 2 * BLCKSZ);
+            continue;
+        }
+        for (size_t main_len = 0; main_len < 4 * BLCKSZ; main_len++) {
+            if (((phys_end(a, 29 + main_len) + 7) & ~(size_t)7) == target) {
+                put_filler(s, main_len);
+                return;
+            }
+        }
+        put_filler(s, 16); /* no size lands there from here: step on */
+    }
+}
+
+/* Segments 3 and 4 with the restore point "at the boundary" starting held
+ * bytes before the end of segment 3 (0: at the start of segment 4), and
+ * "after" in segment 4; the first point's LSN through *lsn. */
+static struct seg *split_segments(size_t held, uint64_t *lsn)
+{
+    struct seg *s = calloc(1, sizeof *s);
+    assert_non_null(s);
+    seg_init(s);
+    put_commit(s, PG_T(1764000000), 0x00);
+    fill_to(s, held ? SEGSIZE - held : SEGSIZE);
+    *lsn = put_restore_point(s, "at the boundary", PG_T(1764000040));
+    put_restore_point(s, "after", PG_T(1764000050));
+    return s;
+}
+
+/* A restore point record (98 bytes, starting 8-aligned) cut at every place
+ * the end of a segment can cut it: inside its header (8, 16 bytes held),
+ * right after it (24), inside the main data header and the data (32 to 96).
+ * Neither segment reports it alone; joined, it is reported by the second,
+ * at its LSN in the first, with its time and timeline. */
+static void test_walrec_join_a_restore_point_across_segments(void **state)
+{
+    (void)state;
+    for (size_t held = 8; held < 98; held += 8) {
+        uint64_t lsn;
+        struct seg *s = split_segments(held, &lsn);
+        assert_int_equal(lsn, SEG_LSN + SEGSIZE - held);
+        struct walrec_summary a, b;
+        assert_int_equal(walrec_scan(s->buf, SEGSIZE, &a, NULL), 0);
+        assert_false(a.truncated);
+        assert_int_equal(a.n_points, 0);
+        assert_int_equal(a.n_commits, 1);
+        assert_non_null(a.cut);
+        assert_int_equal(a.cut->len, held);
+        assert_int_equal(a.cut->lsn, lsn);
+        assert_int_equal(a.cut->next_lsn, SEG_LSN + SEGSIZE);
+        assert_int_equal(a.cut->tli, 1);
+        assert_int_equal(walrec_scan(s->buf + SEGSIZE, SEGSIZE, &b, NULL), 0);
+        assert_false(b.truncated);
+        assert_null(b.cut);
+        assert_int_equal(b.cont_len, 98 - held);
+        assert_int_equal(b.n_points, 1);
+        assert_string_equal(b.points[0].name, "after");
+        assert_true(walrec_join(a.cut, s->buf + SEGSIZE, SEGSIZE, &b));
+        assert_int_equal(b.n_points, 2);
+        assert_string_equal(b.points[0].name, "at the boundary");
+        assert_int_equal(b.points[0].lsn, lsn);
+        assert_true(b.points[0].time == 1764000040.0);
+        assert_int_equal(b.points[0].tli, 1);
+        assert_string_equal(b.points[1].name, "after");
+        assert_int_equal(b.n_commits, 0);
+        walrec_summary_free(&a);
+        walrec_summary_free(&b);
+        free(s);
+    }
+}
+
+/* The restore point starting on the first byte of a segment's records, or
+ * ending a few bytes before its end, is whole: no cut, no join needed. */
+static void test_walrec_join_not_needed_at_the_boundary(void **state)
+{
+    (void)state;
+    uint64_t lsn;
+    struct seg *s = split_segments(0, &lsn);
+    assert_int_equal(lsn, SEG_LSN + SEGSIZE + 40);
+    struct walrec_summary a, b;
+    assert_int_equal(walrec_scan(s->buf, SEGSIZE, &a, NULL), 0);
+    assert_null(a.cut);
+    assert_int_equal(a.n_points, 0);
+    assert_int_equal(walrec_scan(s->buf + SEGSIZE, SEGSIZE, &b, NULL), 0);
+    assert_int_equal(b.cont_len, 0);
+    assert_int_equal(b.n_points, 2);
+    assert_int_equal(b.points[0].lsn, lsn);
+    assert_false(walrec_join(a.cut, s->buf + SEGSIZE, SEGSIZE, &b));
+    walrec_summary_free(&a);
+    walrec_summary_free(&b);
+    free(s);
+
+    s = split_segments(104, &lsn); /* 98 bytes, then 6 of padding: the end */
+    assert_int_equal(walrec_scan(s->buf, SEGSIZE, &a, NULL), 0);
+    assert_null(a.cut);
+    assert_int_equal(a.n_points, 1);
+    assert_int_equal(a.points[0].lsn, lsn);
+    walrec_summary_free(&a);
+    free(s);
+}
+
+/* A joined record is checked as any other: a flipped byte on either side
+ * (CRC), a continuation of another segment, a wrong length: not reported. */
+static void test_walrec_join_checks_the_record(void **state)
+{
+    (void)state;
+    uint64_t lsn;
+    struct seg *s = split_segments(48, &lsn);
+    struct walrec_summary a, b;
+    assert_int_equal(walrec_scan(s->buf, SEGSIZE, &a, NULL), 0);
+    assert_non_null(a.cut);
+    struct walrec_cut cut = *a.cut;
+
+    /* a bit of the name, in the second segment */
+    s->buf[SEGSIZE + 40 + 10] ^= 0x01;
+    assert_int_equal(walrec_scan(s->buf + SEGSIZE, SEGSIZE, &b, NULL), 0);
+    assert_false(walrec_join(&cut, s->buf + SEGSIZE, SEGSIZE, &b));
+    assert_int_equal(b.n_points, 1);
+    walrec_summary_free(&b);
+    s->buf[SEGSIZE + 40 + 10] ^= 0x01;
+
+    /* a bit of the time, in the first */
+    cut.bytes[30] ^= 0x01;
+    assert_int_equal(walrec_scan(s->buf + SEGSIZE, SEGSIZE, &b, NULL), 0);
+    assert_false(walrec_join(&cut, s->buf + SEGSIZE, SEGSIZE, &b));
+    cut.bytes[30] ^= 0x01;
+    /* the length held does not add up with xlp_rem_len */
+    cut.len -= 8;
+    assert_false(walrec_join(&cut, s->buf + SEGSIZE, SEGSIZE, &b));
+    cut.len += 8;
+    /* the cut of another segment (where it continues says so) */
+    cut.next_lsn += SEGSIZE;
+    assert_false(walrec_join(&cut, s->buf + SEGSIZE, SEGSIZE, &b));
+    cut.next_lsn -= SEGSIZE;
+    /* the first segment does not continue its own cut */
+    assert_false(walrec_join(&cut, s->buf, SEGSIZE, &b));
+    assert_int_equal(b.n_points, 1);
+    /* a too short second segment */
+    assert_false(walrec_join(&cut, s->buf + SEGSIZE, 60, &b));
+    /* and all is well again */
+    assert_true(walrec_join(&cut, s->buf + SEGSIZE, SEGSIZE, &b));
+    assert_int_equal(b.n_points, 2);
+    walrec_summary_free(&a);
+    walrec_summary_free(&b);
+    free(s);
+}
+
+/* A commit record cut the same way counts as the second segment's first
+ * commit; a cut record of no interest is not kept; a partial (shorter)
+ * segment keeps no cut: its record does not continue in the next. */
+static void test_walrec_join_a_commit_and_what_is_not_kept(void **state)
+{
+    (void)state;
+    struct seg *s = calloc(1, sizeof *s);
+    assert_non_null(s);
+    seg_init(s);
+    fill_to(s, SEGSIZE - 64);
+    uint64_t lsn = put_commit(s, PG_T(1764000060), 0x00);
+    assert_int_equal(lsn, SEG_LSN + SEGSIZE - 64);
+    put_commit(s, PG_T(1764000070), 0x00);
+    struct walrec_summary a, b;
+    assert_int_equal(walrec_scan(s->buf, SEGSIZE, &a, NULL), 0);
+    assert_int_equal(a.n_commits, 0);
+    assert_non_null(a.cut);
+    assert_int_equal(walrec_scan(s->buf + SEGSIZE, SEGSIZE, &b, NULL), 0);
+    assert_int_equal(b.n_commits, 1);
+    assert_true(walrec_join(a.cut, s->buf + SEGSIZE, SEGSIZE, &b));
+    assert_int_equal(b.n_commits, 2);
+    assert_true(b.first_commit == 1764000060.0);
+    assert_true(b.last_commit == 1764000070.0);
+    walrec_summary_free(&a);
+    walrec_summary_free(&b);
+    /* a .partial: the same bytes, shorter than the segment size */
+    assert_int_equal(walrec_scan(s->buf, SEGSIZE - 8, &a, NULL), 0);
+    assert_null(a.cut);
+    walrec_summary_free(&a);
+    free(s);
+
+    s = calloc(1, sizeof *s);
+    assert_non_null(s);
+    seg_init(s);
+    fill_to(s, SEGSIZE - 64);
+    put_filler(s, 200); /* header whole, of no interest */
+    assert_int_equal(walrec_scan(s->buf, SEGSIZE, &a, NULL), 0);
+    assert_null(a.cut);
+    walrec_summary_free(&a);
+    free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -407,6 +625,10 @@ int main(void)
         cmocka_unit_test(test_walrec_scan_refuses_what_is_no_segment),
         cmocka_unit_test(test_walrec_scan_truncated_anywhere),
         cmocka_unit_test(test_walrec_scan_garbage),
+        cmocka_unit_test(test_walrec_join_a_restore_point_across_segments),
+        cmocka_unit_test(test_walrec_join_not_needed_at_the_boundary),
+        cmocka_unit_test(test_walrec_join_checks_the_record),
+        cmocka_unit_test(test_walrec_join_a_commit_and_what_is_not_kept),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
