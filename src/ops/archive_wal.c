@@ -134,8 +134,6 @@ static int link_plain(const struct item *it, const struct stat *checked, uint64_
     if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() || st.st_nlink != 1 ||
         st.st_dev != checked->st_dev || st.st_ino != checked->st_ino)
         return 1;
-    if (unlink(it->tmp) < 0 && errno != ENOENT)
-        return cel_err_sys(err, CEL_E_IO, errno, "cannot remove '%s'", it->tmp);
     if (link(it->src, it->tmp) < 0) {
         if (errno == EXDEV || errno == EPERM || errno == EMLINK)
             return 1;
@@ -298,6 +296,14 @@ static void prepare_content(const struct run *run, const struct item *it, struct
     /* a file that arrives compressed is stored as it is */
     enum comp_kind kind = in_kind != COMP_NONE ? COMP_NONE : (enum comp_kind)run->s->compression;
     uint64_t out_size = 0;
+    /* first the temporary a killed run left (this run holds the archiver's
+     * lock, so it is stale): it may be a hard link to this very file
+     * (link_plain), which would then have two names and be refused as
+     * compressed into itself, run after run */
+    if (unlink(it->tmp) < 0 && errno != ENOENT) {
+        reason(r, "cannot remove '%s': %s", it->tmp, strerror(errno));
+        return;
+    }
     int linked = kind == COMP_NONE ? link_plain(it, stp, &out_size, &err) : 1;
     if (linked < 0) {
         reason(r, "%s", err.msg);

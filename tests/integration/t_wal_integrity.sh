@@ -26,7 +26,7 @@ set -u
 . "$(dirname "$0")/lib/common.sh"
 . "$(dirname "$0")/lib/backup.sh"
 harness_init || exit 1
-tap_plan 51
+tap_plan 53
 
 ref=$T/ref
 home=$T/home
@@ -37,7 +37,7 @@ chown barman: "$home"
 # --- the reference: real WAL from a real cluster ---------------------------------
 pg_start src || tap_bail "cannot start PostgreSQL"
 pg_sql src "CREATE TABLE t (id int, v text)" >/dev/null || tap_bail "cannot create a table"
-for ((i = 0; i < 8; i++)); do
+for ((i = 0; i < 10; i++)); do
     pg_sql src "INSERT INTO t SELECT g, md5(g::text) FROM generate_series(1, 2000) g;
                 SELECT pg_switch_wal();" >/dev/null || tap_bail "cannot write WAL"
 done
@@ -46,7 +46,7 @@ wait_for 60 src_archived || tap_bail "PostgreSQL did not archive its WAL"
 cp "$PG_SRC_ARCHIVE"/0*[0-9A-F] "$ref/" || tap_bail "cannot copy the reference WAL"
 pg_stop src
 mapfile -t REF < <(ls "$ref" | grep -E '^[0-9A-F]{24}$')
-[ "${#REF[@]}" -ge 8 ] || tap_bail "only ${#REF[@]} reference segments"
+[ "${#REF[@]}" -ge 9 ] || tap_bail "only ${#REF[@]} reference segments"
 chmod -R a+rX "$ref"
 
 # write_conf CUSTOM_LINE... - two servers: plain (compression none) and cust
@@ -216,6 +216,17 @@ is "$?" 0 "archive-wal plain: a segment with a second name outside incoming/"
 f=$pw/${REF[7]:0:16}/${REF[7]}
 is "$(stat -c %h "$f") $(stat -c %h "$T/outside/${REF[7]}")" "1 1" \
     "is copied: the archived file shares its bytes with no file outside the archive"
+# what a run killed after link_plain leaves: the temporary, a second name of
+# the incoming file; the next run takes it from there (it refused the file
+# as "compressed into itself", run after run, with WAL piling up)
+put plain "${REF[8]}"
+stale=$pw/${REF[8]:0:16}/.${REF[8]}.cellar-tmp
+runuser -u barman -- ln "$home/plain/incoming/${REF[8]}" "$stale" || diag "cannot make the stale link"
+as_barman archive-wal plain >"$T/out" 2>&1
+rc_stale=$?
+is "$rc_stale" 0 "archive-wal plain: a segment whose temporary a killed run left as its link"
+ok "it is archived, and the stale temporary is gone" \
+    bash -c "test -f '$pw/${REF[8]:0:16}/${REF[8]}' && test ! -e '$stale'"
 
 # --- e. backup: its archiving step fails ------------------------------------------------
 bhome=$T/bhome
