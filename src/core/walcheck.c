@@ -14,31 +14,11 @@
 #include <unistd.h>
 
 #include "walcheck.h"
+#include "walbytes.h"
 
 #define LONG_HEADER_SIZE 40
 #define XLP_LONG_HEADER 0x0002
 #define TEXT_MAX (1u << 20)
-
-static uint16_t get16(const unsigned char *p)
-{
-    uint16_t v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-
-static uint32_t get32(const unsigned char *p)
-{
-    uint32_t v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-
-static uint64_t get64(const unsigned char *p)
-{
-    uint64_t v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
 
 /* Read up to len bytes at offset 0; returns the count or -1 (errno set). */
 static ssize_t read_head(int fd, unsigned char *buf, size_t len)
@@ -69,9 +49,9 @@ static int check_segment(int fd, uint64_t size, const struct wal_name *w,
         return cel_err_set(err, CEL_E_FORMAT,
                            "only %llu bytes: too short for a WAL segment",
                            (unsigned long long)size);
-    uint16_t magic = get16(h), flags = get16(h + 2);
-    uint32_t tli = get32(h + 4), segsize = get32(h + 32), blcksz = get32(h + 36);
-    uint64_t pageaddr = get64(h + 8);
+    uint16_t magic = wal_get16(h), flags = wal_get16(h + 2);
+    uint32_t tli = wal_get32(h + 4), segsize = wal_get32(h + 32), blcksz = wal_get32(h + 36);
+    uint64_t pageaddr = wal_get64(h + 8);
     if ((magic >> 8) != 0xD0 && (magic >> 8) != 0xD1)
         return cel_err_set(err, CEL_E_FORMAT, "not a WAL segment: bad magic 0x%04X", magic);
     if (!(flags & XLP_LONG_HEADER))
@@ -107,7 +87,7 @@ static int check_segment(int fd, uint64_t size, const struct wal_name *w,
     }
     if (info) {
         info->segsize = segsize;
-        info->sysid = get64(h + 24);
+        info->sysid = wal_get64(h + 24);
         info->block_size = blcksz;
     }
     return 0;

@@ -35,6 +35,7 @@
  * other (note).
  */
 #include "walrec.h"
+#include "walbytes.h"
 
 #define SHORT_PHD 24
 #define LONG_PHD 40
@@ -65,27 +66,6 @@
 #define BKPIMAGE_COMPRESSED_15 0x1C     /* 15+: PGLZ 0x04 | LZ4 0x08 | ZSTD 0x10 */
 #define RELFILENODE_SIZE 12
 #define RESTORE_POINT_SIZE (8 + WALREC_NAME_MAX) /* xl_restore_point */
-
-static uint16_t get16(const unsigned char *p)
-{
-    uint16_t v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-
-static uint32_t get32(const unsigned char *p)
-{
-    uint32_t v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-
-static uint64_t get64(const unsigned char *p)
-{
-    uint64_t v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
 
 static uint32_t crc_table[256];
 static bool crc_ready;
@@ -126,8 +106,8 @@ static enum take enter_page(struct reader *r, bool continuing)
     if (r->pos + SHORT_PHD > r->len)
         return TAKE_END;
     const unsigned char *h = r->buf + r->pos;
-    uint16_t info = get16(h + 2);
-    if (get16(h) != r->magic || get64(h + 8) != r->start_lsn + r->pos)
+    uint16_t info = wal_get16(h + 2);
+    if (wal_get16(h) != r->magic || wal_get64(h + 8) != r->start_lsn + r->pos)
         return r->pos == 0 ? TAKE_BAD : TAKE_END; /* not this segment's page: the end */
     if (((info & XLP_FIRST_IS_CONTRECORD) != 0) != continuing)
         return TAKE_BAD;
@@ -176,7 +156,7 @@ static bool main_data(const unsigned char *rec, size_t tot, uint16_t magic,
             size_t w = id == XLR_BLOCK_ID_DATA_SHORT ? 1 : 4;
             if (tot - off < w)
                 return false;
-            main_len = w == 1 ? rec[off] : get32(rec + off);
+            main_len = w == 1 ? rec[off] : wal_get32(rec + off);
             off += w;
             payload += main_len;
             break;
@@ -190,13 +170,13 @@ static bool main_data(const unsigned char *rec, size_t tot, uint16_t magic,
             if (tot - off < 3)
                 return false;
             unsigned flags = rec[off];
-            payload += get16(rec + off + 1);
+            payload += wal_get16(rec + off + 1);
             off += 3;
             if (flags & BKPBLOCK_HAS_IMAGE) {
                 if (tot - off < 5)
                     return false;
                 unsigned bimg = rec[off + 4];
-                payload += get16(rec + off);
+                payload += wal_get16(rec + off);
                 off += 5;
                 unsigned compressed = magic > MAGIC_14 ? (bimg & BKPIMAGE_COMPRESSED_15)
                                                        : (bimg & BKPIMAGE_IS_COMPRESSED_OLD);
@@ -237,7 +217,7 @@ static bool note(struct walrec_summary *out, const unsigned char *rec, size_t to
     crc = ~walrec_crc32c(crc, rec, CRC_OFFSET);
     const unsigned char *data;
     size_t len;
-    if (crc != get32(rec + CRC_OFFSET) || !main_data(rec, tot, magic, &data, &len))
+    if (crc != wal_get32(rec + CRC_OFFSET) || !main_data(rec, tot, magic, &data, &len))
         return false;
     unsigned info = rec[16], rmid = rec[17];
     if (rmid == RM_XLOG_ID && (info & XLR_RMGR_INFO_MASK) == XLOG_RESTORE_POINT &&
@@ -274,9 +254,9 @@ static int open_segment(const unsigned char *buf, size_t len, struct reader *r, 
 {
     if (len < LONG_PHD)
         return cel_err_set(err, CEL_E_FORMAT, "only %zu bytes: too short for a WAL segment", len);
-    uint16_t magic = get16(buf);
-    uint32_t segsize = get32(buf + 32), blcksz = get32(buf + 36);
-    *info = get16(buf + 2);
+    uint16_t magic = wal_get16(buf);
+    uint32_t segsize = wal_get32(buf + 32), blcksz = wal_get32(buf + 36);
+    *info = wal_get16(buf + 2);
     if ((magic >> 8) != 0xD0 && (magic >> 8) != 0xD1)
         return cel_err_set(err, CEL_E_FORMAT, "not a WAL segment: bad magic 0x%04X", magic);
     if (magic < MAGIC_95)
@@ -296,7 +276,7 @@ static int open_segment(const unsigned char *buf, size_t len, struct reader *r, 
                          .len = len < segsize ? len : segsize,
                          .blcksz = blcksz,
                          .segsize = segsize,
-                         .start_lsn = get64(buf + 8),
+                         .start_lsn = wal_get64(buf + 8),
                          .magic = magic};
     return 0;
 }
@@ -309,7 +289,7 @@ static void keep_cut(struct walrec_summary *out, const struct reader *r, const u
 {
     if (r->len != r->segsize || r->pos != r->len || n == 0 || n >= WALREC_CUT_MAX)
         return; /* not cut by the end of a whole segment */
-    if (n >= 4 && get32(rec) > WALREC_CUT_MAX)
+    if (n >= 4 && wal_get32(rec) > WALREC_CUT_MAX)
         return;
     if (n > 17 && !interesting(rec[16], rec[17])) /* xl_info and xl_rmid held */
         return;
@@ -340,7 +320,7 @@ int walrec_scan(const unsigned char *buf, size_t len, struct walrec_summary *out
     }
     /* the rest of a record begun in the previous segment */
     enum take t = TAKE_OK;
-    uint32_t rem = get32(buf + 16);
+    uint32_t rem = wal_get32(buf + 16);
     if (info & XLP_FIRST_IS_CONTRECORD) {
         out->cont_len = rem;
         if ((t = enter_page(&r, true)) == TAKE_OK)
@@ -355,14 +335,14 @@ int walrec_scan(const unsigned char *buf, size_t len, struct walrec_summary *out
         if (r.pos % blcksz == 0 && (t = enter_page(&r, false)) != TAKE_OK)
             break;
         size_t start = r.pos;
-        uint32_t tli = get32(buf + start - start % blcksz + 4);
+        uint32_t tli = wal_get32(buf + start - start % blcksz + 4);
         r.got = 0;
         if ((t = take(&r, hdr, sizeof hdr, false)) != TAKE_OK) {
             if (t == TAKE_END)
                 keep_cut(out, &r, hdr, r.got, r.start_lsn + start, tli);
             break;
         }
-        uint32_t tot = get32(hdr);
+        uint32_t tot = wal_get32(hdr);
         if (tot == 0)
             break; /* the unused end of the WAL written so far */
         if (tot < RECORD_HEADER || tot > r.len) {
@@ -397,7 +377,7 @@ bool walrec_join(const struct walrec_cut *prev, const unsigned char *buf, size_t
         !(info & XLP_FIRST_IS_CONTRECORD))
         return false;
     /* the continuation must be exactly the rest of the record */
-    uint32_t rem = get32(buf + 16);
+    uint32_t rem = wal_get32(buf + 16);
     if (rem == 0 || rem > WALREC_CUT_MAX - prev->len)
         return false;
     size_t tot = prev->len + rem;
@@ -405,7 +385,7 @@ bool walrec_join(const struct walrec_cut *prev, const unsigned char *buf, size_t
     memcpy(rec, prev->bytes, prev->len);
     if (enter_page(&r, true) != TAKE_OK || take(&r, rec + prev->len, rem, false) != TAKE_OK)
         return false;
-    if (tot < RECORD_HEADER || get32(rec) != tot || !interesting(rec[16], rec[17]))
+    if (tot < RECORD_HEADER || wal_get32(rec) != tot || !interesting(rec[16], rec[17]))
         return false;
     struct walrec_summary one = {0};
     if (!note(&one, rec, tot, r.magic, prev->lsn, prev->tli))
