@@ -322,11 +322,9 @@ static void prepare_content(const struct run *run, const struct item *it, struct
         unlink(it->tmp);
         return;
     }
-    /* the incoming file has been read for the last time and is removed
-     * once the run commits: give its page cache back here, in parallel
-     * workers, so that the serial commit does not free it page by page and
-     * the next segment's output reuses the memory */
-    stor_drop_cache(it->src);
+    /* the incoming file's page cache stays: the commit reads its records
+     * once more for the recovery-target index (note_targets), which then
+     * gives it back */
     r->status = PREP_READY;
     r->compression = (int)(in_kind != COMP_NONE ? in_kind : kind);
     r->out_size = out_size;
@@ -660,6 +658,11 @@ static int commit(struct run *run, const struct prep *res, const int *status,
     else
         note_targets(run, renamed);
     lock_release(lock);
+    /* the incoming files have been read for the last time (they are removed
+     * below, or wait for the next run): give their page cache back */
+    for (size_t i = 0; i < run->n; i++)
+        if (res[i].status == PREP_READY)
+            stor_drop_cache(run->items[i].src);
     if (rc == 0) {
         for (size_t i = 0; i < run->n; i++)
             if (renamed[i])
