@@ -15,14 +15,13 @@
 
 #include "priv.h"
 
-/* The name of the user running us, for messages. */
-static void whoami(char *buf, size_t size)
+void priv_user_name(uid_t uid, char *buf, size_t size)
 {
-    struct passwd *pw = getpwuid(geteuid());
+    struct passwd *pw = getpwuid(uid);
     if (pw)
         cel_strlcpy(buf, pw->pw_name, size);
     else
-        snprintf(buf, size, "uid %ld", (long)geteuid());
+        snprintf(buf, size, "uid %ld", (long)uid);
 }
 
 static int switch_to(const struct passwd *pw, struct cel_err *err)
@@ -76,7 +75,7 @@ int priv_become(const char *name, struct cel_err *err)
      * may reuse: keep the name first */
     char want[64], me[64];
     cel_strlcpy(want, pw->pw_name, sizeof want);
-    whoami(me, sizeof me);
+    priv_user_name(geteuid(), me, sizeof me);
     int rc = cel_err_set(err, CEL_E_USAGE, "cellar runs as barman_user '%s', not as '%s'", want,
                          me);
     cel_err_hint(err,

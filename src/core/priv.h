@@ -18,7 +18,13 @@
 #ifndef CEL_PRIV_H
 #define CEL_PRIV_H
 
+#include <sys/types.h>
+
 #include "error.h"
+
+/* uid's user name into buf (size bytes), "uid N" when it has none: for
+ * messages. */
+void priv_user_name(uid_t uid, char *buf, size_t size);
 
 /* Become barman_user (name) following the rule above. Returns 0;
  * -CEL_E_CONFIG when the user does not exist or the switch fails (nothing

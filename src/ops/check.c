@@ -35,6 +35,7 @@
 #include "ops.h"
 #include "pg.h"
 #include "proc.h"
+#include "priv.h"
 #include "rsync.h"
 #include "storage.h"
 #include "ts.h"
@@ -451,12 +452,8 @@ static bool check_foreign_files(struct run *r)
     free(lock_prefix);
     if (!f.n)
         return false;
-    struct passwd *pw = getpwuid(f.first_uid);
     char owner[64];
-    if (pw)
-        cel_strlcpy(owner, pw->pw_name, sizeof owner);
-    else
-        snprintf(owner, sizeof owner, "uid %ld", (long)f.first_uid);
+    priv_user_name(f.first_uid, owner, sizeof owner);
     struct op_check_item *it = add(r, "directories", false);
     char others[48] = "";
     if (f.n > 1)

@@ -28,7 +28,6 @@
  * server's archive.
  */
 #include <errno.h>
-#include <pwd.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -37,6 +36,7 @@
 #include "fmt.h"
 #include "hook.h"
 #include "proc.h"
+#include "priv.h"
 #include "recover_int.h"
 #include "storage.h"
 #include "wal.h"
@@ -47,14 +47,8 @@ bool op_recovered_needs_chown(char *user, size_t size)
 {
     /* PostgreSQL's OS user is "postgres" on Debian and Red Hat alike, and
      * nothing tells cellar otherwise for a local copy */
-    struct passwd *pw = getpwuid(geteuid());
-    if (pw && strcmp(pw->pw_name, "postgres") == 0)
-        return false;
-    if (pw)
-        cel_strlcpy(user, pw->pw_name, size);
-    else
-        snprintf(user, size, "uid %ld", (long)geteuid());
-    return true;
+    priv_user_name(geteuid(), user, size);
+    return strcmp(user, "postgres") != 0;
 }
 /* One tablespace's way into the destination. */
 struct tbs_plan {
