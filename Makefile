@@ -16,13 +16,13 @@
 # machine pkg-config and the libraries only exist once deps has run, and the
 # sub-make reads their flags anew.
 #
-# Sources are found by wildcard: a new src/core/foo.c or tests/unit/test_foo.c
-# needs no change here. Unit tests link the code built with AddressSanitizer
+# Sources are found by wildcard: a new src/core/wal/foo.c (in any family folder)
+# or tests/unit/test_foo.c needs no change here. Unit tests link the code built with AddressSanitizer
 # and UndefinedBehaviorSanitizer into build/asan/.
 #
 # The command and option sections of the man pages, and the command tables of
 # the bash completion, are generated from the tables in src/cli.c and
-# src/core/config_options.c by build/mkman (tools/mkman.c, linked with every
+# src/core/config/config_options.c by build/mkman (tools/mkman.c, linked with every
 # object of cellar but main.o) from the templates doc/*.in and
 # completion/cellar.bash.in.
 
@@ -57,10 +57,22 @@ CFLAGS ?= -O2 -g
 DEFS := -DCEL_DATADIR='"$(DATADIR)"'
 PATHS_STAMP := $(BUILD)/paths.stamp
 PATHS := $(PREFIX) $(DATADIR) $(DOCDIR) $(MANDIR) $(BASHCOMPDIR)
-ALL_CFLAGS := $(STD) $(WARN) $(CFLAGS) $(DEFS) -Isrc -Isrc/core $(PKG_CFLAGS) -MMD -MP
+# Sources live in family folders (src/core/wal/, src/ops/backup/, ...) and
+# include each other's headers by bare name. The search path follows the
+# layers: a core file sees only core's folders, so an include of an ops or
+# console header from core does not compile; ops see core and ops; the front
+# ends (batch, cli, tui) and the tests see everything, and name ops and tui
+# headers by path ("ops/ops.h", "tui/draw.h").
+CORE_DIRS := $(sort $(dir $(shell find src/core -name '*.[ch]')))
+OPS_DIRS  := $(sort $(dir $(shell find src/ops -name '*.[ch]')))
+CORE_INC  := -Isrc $(addprefix -I,$(CORE_DIRS:/=))
+ALL_INC   := $(CORE_INC) $(addprefix -I,$(OPS_DIRS:/=))
+# the include path of one source file, by its layer
+inc_for = $(if $(filter src/core/%,$(1)),$(CORE_INC),$(ALL_INC))
+ALL_CFLAGS := $(STD) $(WARN) $(CFLAGS) $(DEFS) $(PKG_CFLAGS) -MMD -MP
 ASAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
-LIB_SRC  := $(wildcard src/core/*.c src/ops/*.c) $(filter-out src/main.c,$(wildcard src/*.c))
+LIB_SRC  := $(sort $(shell find src/core src/ops -name '*.c')) $(filter-out src/main.c,$(wildcard src/*.c))
 TUI_SRC  := $(wildcard src/tui/*.c)
 # the console's parts that do not draw (model, themes, jobs, keys, timeline,
 # wizard): no curses, so they are also in the sanitized library the unit
@@ -83,7 +95,7 @@ THEMES    := $(wildcard themes/*.theme)
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BIN   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 TEST_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_XOPEN_SOURCE=700 -D_DEFAULT_SOURCE -Wall -Wextra -Werror \
-               -g -O1 $(ASAN) -Isrc -Isrc/core -Itests/unit $(PKG_CFLAGS)
+               -g -O1 $(ASAN) $(ALL_INC) -Itests/unit $(PKG_CFLAGS)
 
 .PHONY: all deps check check-all check-unit check-fuzz check-integration check-lint check-tui unit demo \
         fuzz fuzz-build \
@@ -98,22 +110,22 @@ cellar: $(OBJ)
 $(BUILD)/obj/tui/%.o: src/tui/%.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
-	$(Q)$(CC) $(ALL_CFLAGS) $(TUI_CFLAGS) -c -o $@ $<
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_INC) $(TUI_CFLAGS) -c -o $@ $<
 
 $(BUILD)/obj/%.o: src/%.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
-	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(Q)$(CC) $(ALL_CFLAGS) $(call inc_for,$<) -c -o $@ $<
 
 $(BUILD)/asan/%.o: src/%.c
 	@mkdir -p $(dir $@)
 	@echo "  CC/ASAN $<"
-	$(Q)$(CC) $(STD) $(WARN) $(DEFS) -g -O1 $(ASAN) -Isrc -Isrc/core $(PKG_CFLAGS) -MMD -MP -c -o $@ $<
+	$(Q)$(CC) $(STD) $(WARN) $(DEFS) -g -O1 $(ASAN) $(call inc_for,$<) $(PKG_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(BUILD)/obj/tools/%.o: tools/%.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
-	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_INC) -c -o $@ $<
 
 # rewritten only when an installation directory changed
 $(PATHS_STAMP): FORCE
@@ -197,7 +209,7 @@ FUZZ_SECONDS ?= 60
 $(BUILD)/fuzz/obj/%.o: src/%.c
 	@mkdir -p $(dir $@)
 	@echo "  CC/FUZZ $<"
-	$(Q)$(FUZZ_CC) $(STD) -w $(DEFS) -g -O1 $(FUZZ_SAN) -fsanitize=fuzzer-no-link -Isrc -Isrc/core \
+	$(Q)$(FUZZ_CC) $(STD) -w $(DEFS) -g -O1 $(FUZZ_SAN) -fsanitize=fuzzer-no-link $(call inc_for,$<) \
 	    $(PKG_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(FUZZ_LIB): $(FUZZ_OBJ)
@@ -207,7 +219,7 @@ $(FUZZ_LIB): $(FUZZ_OBJ)
 $(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(FUZZ_LIB)
 	@echo "  FUZZ    $@"
 	$(Q)$(FUZZ_CC) $(STD) -Wall -Wextra -Werror -g -O1 $(FUZZ_SAN) -fsanitize=fuzzer \
-	    -Isrc -Isrc/core -Itests/fuzz $(PKG_CFLAGS) -o $@ $< $(FUZZ_LIB) $(PKG_LIBS)
+	    $(ALL_INC) -Itests/fuzz $(PKG_CFLAGS) -o $@ $< $(FUZZ_LIB) $(PKG_LIBS)
 
 fuzz-build: $(FUZZ_BIN)
 

@@ -13,7 +13,7 @@
 
 #include "batch.h"
 #include "cli.h"
-#include "core/priv.h"
+#include "priv.h"
 #include "tui/tui.h"
 
 struct globals {

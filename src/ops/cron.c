@@ -3,7 +3,7 @@
  * from cron every minute: it archives the WAL of each server, marks FAILED
  * the backups whose process was killed, DONE those whose WAL has all been
  * archived, and deletes the backups its retention policy made obsolete
- * (retention.c). --dry-run changes nothing and says what retention would
+ * (catalog/retention_apply.c). --dry-run changes nothing and says what retention would
  * delete.
  *
  * Two crons never overlap: a global lock (.cron.lock) makes the second one

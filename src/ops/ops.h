@@ -300,7 +300,7 @@ struct op_catalog;
 int op_delete_backup(const struct op_ctx *ctx, const struct cfg_server *s,
                      struct op_catalog *cat, size_t i, struct cel_err *err);
 
-/* Retention (retention.c): delete the backups s's retention_policy marks
+/* Retention (catalog/retention_apply.c): delete the backups s's retention_policy marks
  * OBSOLETE, oldest first, each as `delete` would (never below
  * minimum_redundancy, never a running backup), logging each decision.
  * With dry_run nothing is removed and the decisions are reported. */
@@ -611,7 +611,7 @@ char *op_wal_path(const struct cfg_server *s, const char *name);
  * CFG_HOOK_PRE_* value, name its Barman name ("backup", "archive",
  * "delete"). Returns true when a pre retry hook asked to stop the
  * operation; *abort_msg (when not NULL) then gets Barman's message
- * (caller frees). hooks.c */
+ * (caller frees). op_hooks.c */
 struct hook_vars;
 bool op_run_hooks(const struct op_ctx *ctx, const struct cfg_server *s, enum cfg_hook pre_hook,
                   const char *name, bool pre, const struct hook_vars *vars, char **abort_msg);
@@ -630,13 +630,13 @@ int op_wal_purge_before_first(const struct op_ctx *ctx, const struct cfg_server 
 
 /* The variables of backup and delete hooks: BARMAN_BACKUP_DIR (dir),
  * _BACKUP_ID, _PREVIOUS_ID, _NEXT_ID ("" for NULL), _STATUS and _ERROR of
- * b. hooks.c */
+ * b. op_hooks.c */
 void op_backup_hook_vars(struct hook_vars *v, const char *dir, const struct cat_backup *b,
                          const char *previous_id, const char *next_id);
 
 /* The variables of archive and wal_delete hooks: BARMAN_SEGMENT (name),
  * _FILE, _SIZE, _TIMESTAMP (mtime, as Python prints a float),
- * _COMPRESSION ("" when none) and _ERROR ("" for NULL). hooks.c */
+ * _COMPRESSION ("" when none) and _ERROR ("" for NULL). op_hooks.c */
 void op_wal_hook_vars(struct hook_vars *v, const char *name, const char *file, uint64_t size,
                       double mtime, const char *compression, const char *error);
 

@@ -57,7 +57,7 @@ static void finish(struct tui_job *j, bool ok, const char *outcome)
     set_str(&j->outcome, outcome);
 }
 
-/* A log level name (src/core/log.c) at WARNING or above: what a job warns about. */
+/* A log level name (src/core/common/log.c) at WARNING or above: what a job warns about. */
 static bool is_warning(const char *level)
 {
     return strcmp(level, "WARNING") == 0 || strcmp(level, "ERROR") == 0 ||

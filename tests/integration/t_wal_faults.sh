@@ -3,7 +3,7 @@
 #
 # Real WAL segments from a PostgreSQL 15 cluster (writes + pg_switch_wal) are
 # kept aside as the reference; then cellar archive-wal is hurt in every way
-# its design comment (src/ops/archive_wal.c) promises to survive:
+# its design comment (src/ops/archive/archive_wal.c) promises to survive:
 #   0. killed at exact points (strace injects SIGKILL at a chosen system
 #      call): before the first rename, between renames, before the xlog.db
 #      append, after it but before incoming/ is emptied, in the middle of an

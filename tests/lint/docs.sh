@@ -1,8 +1,8 @@
 #!/bin/bash
 # tests/lint/docs.sh - the option table in doc/configuration.md and the one in
-# src/core/config_options.c name the same options (TAP).
+# src/core/config/config_options.c name the same options (TAP).
 cd "$(dirname "$0")/../.." || exit 1
-code=$(sed -n '/^const struct cfg_option cfg_options/,/^};/p' src/core/config_options.c \
+code=$(sed -n '/^const struct cfg_option cfg_options/,/^};/p' src/core/config/config_options.c \
        | grep -oE '^\s*(\{|IGNORED\(|HOOK\()"[a-z_]+"' \
        | grep -oE '"[a-z_]+"' | tr -d '"' | sort -u)
 doc=$( { grep -oE '^\| `[a-z_]+`' doc/configuration.md | tr -d '|` ';

@@ -123,9 +123,9 @@ for o in $(cat "$T/in1" "$T/in5" doc/migrating-from-barman.md | grep -oE -- '(^|
 done
 check "the hand-written pages and the migration guide name only existing commands and options" "$out"
 
-code_opts=$(sed -n '/^const struct cfg_option cfg_options/,/^};/p' src/core/config_options.c |
+code_opts=$(sed -n '/^const struct cfg_option cfg_options/,/^};/p' src/core/config/config_options.c |
     grep -oE '^\s*(\{|IGNORED\(|HOOK\()"[a-z_]+"' | grep -oE '"[a-z_]+"' | tr -d '"' | sort -u)
-ignored=$(sed -n '/^const struct cfg_option cfg_options/,/^};/p' src/core/config_options.c |
+ignored=$(sed -n '/^const struct cfg_option cfg_options/,/^};/p' src/core/config/config_options.c |
     grep -oE '^\s*IGNORED\("[a-z_]+"' | grep -oE '"[a-z_]+"' | tr -d '"' | sort -u)
 # names with an underscore that are not configuration options: PostgreSQL
 # settings and files, programs, values of options and of BARMAN_HOOK

@@ -54,7 +54,7 @@ ok "q quits" wait_screen "console-exited=0"
 
 # ---- first run: no configuration file at all --------------------------------
 mkdir -p "$T/empty-home"
-# the places cellar looks outside HOME (src/core/config.c)
+# the places cellar looks outside HOME (src/core/config/config.c)
 etc_paths=(/etc/cellar.conf /etc/cellar/cellar.conf /etc/barman.conf /etc/barman/barman.conf)
 cat >"$T/noconf.sh" <<EOF
 #!/bin/bash

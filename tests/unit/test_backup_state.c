@@ -1,11 +1,11 @@
 /*
- * Unit tests of bk_wal_state (src/ops/backup_state.c): when is a backup's
+ * Unit tests of bk_wal_state (src/ops/backup/backup_state.c): when is a backup's
  * WAL complete (DONE), still coming (WAITING_FOR_WALS), or missing for
  * good (FAILED)?
  */
 #include "unit.h"
 
-#include "ops/backup_int.h"
+#include "ops/backup/backup_int.h"
 
 /* An index holding the given names (segments of 16 MiB). */
 static void index_of(struct xdb *db, const char *const names[])

@@ -1,5 +1,5 @@
 /*
- * Unit tests of src/core/catalog.c: backup.info in Barman 3's format and a
+ * Unit tests of src/core/catalog/catalog.c: backup.info in Barman 3's format and a
  * server's list of backups.
  *
  * The three complete examples are those of barman-format.md section 2.6.

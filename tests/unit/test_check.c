@@ -1,5 +1,5 @@
 /*
- * Unit tests of the pure parts of src/ops/check.c: the backup maximum age
+ * Unit tests of the pure parts of src/ops/check/check.c: the backup maximum age
  * computation, Barman's summary of errors/, the JSON keys, and the Nagios
  * plugin output of Barman's NagiosOutputWriter.
  */

@@ -1,5 +1,5 @@
 /*
- * Unit tests of src/core/compress.c: every kind round trip (empty, small,
+ * Unit tests of src/core/compress/compress.c: every kind round trip (empty, small,
  * a 16 MiB WAL-like segment), compatibility with gzip, bzip2, zstd and lz4
  * in both directions, detection by magic, strict decompression (truncated,
  * corrupt, trailing garbage, concatenated streams), custom filters,

@@ -1,9 +1,9 @@
-/* Unit tests of src/core/config.c, config_options.c, ini.c and retention.c. */
+/* Unit tests of src/core/config/ (config.c, config_options.c, ini.c) and src/core/catalog/retention_policy.c. */
 #include "unit.h"
 
 #include "config.h"
 #include "ini.h"
-#include "retention.h"
+#include "retention_policy.h"
 
 /* Load text as "test.conf"; returns the rc and sets *cfg. */
 static int load(const char *text, struct cfg **cfg, struct cel_err *err)

@@ -1,4 +1,4 @@
-/* Unit tests of src/core/error.c: setting errors and the code table. */
+/* Unit tests of src/core/common/error.c: setting errors and the code table. */
 #include "unit.h"
 
 #include <errno.h>

@@ -1,5 +1,5 @@
 /*
- * Unit tests of src/core/fmt.c: sizes and percentages as Barman prints them.
+ * Unit tests of src/core/common/fmt.c: sizes and percentages as Barman prints them.
  *
  * Every expected string was produced by Barman 3.4 itself while writing the
  * test: barman.utils.pretty_size(v) for sizes and "{:.2%}".format(r) for

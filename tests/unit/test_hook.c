@@ -1,7 +1,7 @@
-/* Unit tests of src/core/hook.c: environment, outcomes, retries, logging. */
+/* Unit tests of src/core/exec/hook_script.c: environment, outcomes, retries, logging. */
 #include "unit.h"
 
-#include "hook.h"
+#include "hook_script.h"
 #include "log.h"
 
 static struct hook_ctx ctx(void)

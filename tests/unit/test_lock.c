@@ -1,4 +1,4 @@
-/* Unit tests of src/core/lock.c, with a second process holding the lock. */
+/* Unit tests of src/core/storage/lock.c, with a second process holding the lock. */
 #include "unit.h"
 
 #include <signal.h>

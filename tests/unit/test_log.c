@@ -1,4 +1,4 @@
-/* Unit tests of src/core/log.c: file lines, levels, observer. */
+/* Unit tests of src/core/common/log.c: file lines, levels, observer. */
 #include "unit.h"
 
 #include "log.h"

@@ -1,5 +1,5 @@
 /*
- * Unit tests of src/core/manifest.c: CRC-32C and SHA-256 against published
+ * Unit tests of src/core/catalog/manifest.c: CRC-32C and SHA-256 against published
  * vectors, the exact text of a manifest, what is listed and what is not,
  * path encoding, durable writing, errors, and the real pg_verifybackup of
  * PostgreSQL 15 accepting (and rejecting) what manifest_write produced.

@@ -1,4 +1,4 @@
-/* Unit tests of src/core/mem.c, arena.c and strbuf.c. */
+/* Unit tests of src/core/common/mem.c, arena.c and strbuf.c. */
 #include "unit.h"
 
 #include "arena.h"

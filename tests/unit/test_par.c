@@ -1,4 +1,4 @@
-/* Unit tests of src/core/par.c: results, several processes, a dying worker. */
+/* Unit tests of src/core/exec/par.c: results, several processes, a dying worker. */
 #include "unit.h"
 
 #include <signal.h>

@@ -1,4 +1,4 @@
-/* Unit tests of src/core/priv.c. The switches run in forked children (a
+/* Unit tests of src/core/exec/priv.c. The switches run in forked children (a
  * switch cannot be undone); they need root and the barman and postgres OS
  * users, as the integration tests do, and are skipped without them. */
 #include "unit.h"

@@ -1,4 +1,4 @@
-/* Unit tests of src/core/proc.c: running real child processes.
+/* Unit tests of src/core/exec/proc.c: running real child processes.
  *
  * Every test runs real programs (sh, cat, printf, sleep, printenv ...) and
  * checks what they saw and what we got back. Time-outs use a few hundred

@@ -1,5 +1,5 @@
 /*
- * Unit tests of src/core/pyval.c: parsing and printing the Python literals of
+ * Unit tests of src/core/catalog/pyval.c: parsing and printing the Python literals of
  * backup.info. Expected repr() texts were taken from Python 3.11's repr() and
  * are hard-coded here; the backup.info values are the real ones of
  * /work/shared/reference/barman-format.md section 2.

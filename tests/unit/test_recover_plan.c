@@ -1,6 +1,6 @@
 /*
- * Unit tests of the planning side of recovery (src/ops/recover_window.c and
- * rd_parse_df of src/ops/recover_dest.c): which backup `recover ... auto`
+ * Unit tests of the planning side of recovery (src/ops/recover/recover_window.c and
+ * rd_parse_df of src/ops/recover/recover_dest.c): which backup `recover ... auto`
  * picks for each kind of target and the reason it gives, the recoverable
  * window of a prepared catalogue and xlog.db, and the Available figure of
  * `df -Pk` output.
@@ -22,7 +22,7 @@
 #include <math.h>
 
 #include "ops/ops.h"
-#include "ops/recover_int.h"
+#include "ops/recover/recover_int.h"
 
 /* info with the line "key=..." replaced by "key=value" (caller frees). */
 static char *info_with(const char *info, const char *key, const char *value)

@@ -1,5 +1,5 @@
 /*
- * Unit tests of src/core/recovery_conf.c: recovery setting lines, the files
+ * Unit tests of src/core/postgres/recovery_conf.c: recovery setting lines, the files
  * they go to, configuration mangling, quoting and target checks.
  *
  * Expected texts come from Barman 3.4's recovery (reference section 7.2:

@@ -1,5 +1,5 @@
 /*
- * Unit tests of the classification in src/core/retention.c (ret_classify,
+ * Unit tests of the classification in src/core/catalog/retention_policy.c (ret_classify,
  * ret_mark_name, ret_mark_short; policy parsing is tested in test_config.c).
  *
  * Each case is a synthetic catalogue, oldest first as the catalogue lists
@@ -12,7 +12,7 @@
 
 #include <time.h>
 
-#include "retention.h"
+#include "retention_policy.h"
 #include "ts.h"
 
 #define V RET_MARK_VALID

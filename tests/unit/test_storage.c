@@ -1,4 +1,4 @@
-/* Unit tests of src/core/storage.c: durable writes, mkdir -p, reads, names. */
+/* Unit tests of src/core/storage/storage.c: durable writes, mkdir -p, reads, names. */
 #define _GNU_SOURCE /* RTLD_NEXT */
 #include "unit.h"
 

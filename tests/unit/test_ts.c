@@ -1,5 +1,5 @@
 /*
- * Unit tests of src/core/ts.c: parsing Barman's timestamps, formatting them
+ * Unit tests of src/core/common/ts.c: parsing Barman's timestamps, formatting them
  * as Python does, backup IDs and human-readable intervals. Expected texts and
  * epochs come from Python 3.11 (str(), isoformat(), ctime(), timestamp()) and
  * from Barman 3.4's load_datetime_tz() and human_readable_timedelta(). Every

@@ -1,5 +1,5 @@
 /*
- * Unit tests of src/core/wal.c: WAL names, segment arithmetic and LSNs.
+ * Unit tests of src/core/wal/wal.c: WAL names, segment arithmetic and LSNs.
  *
  * Expected values come from PostgreSQL's own behaviour (pg_walfile_name,
  * "%X/%X" LSNs) and Barman's layout (upper-case hash directories), never

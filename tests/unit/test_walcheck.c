@@ -1,4 +1,4 @@
-/* Unit tests of src/core/walcheck.c on synthetic WAL files. */
+/* Unit tests of src/core/wal/walcheck.c on synthetic WAL files. */
 #include "unit.h"
 
 #include "walcheck.h"

@@ -1,4 +1,4 @@
-/* Unit tests of src/core/walidx.c: the recovery-target index beside xlog.db. */
+/* Unit tests of src/core/wal/walidx.c: the recovery-target index beside xlog.db. */
 #include "unit.h"
 
 #include "walidx.h"

@@ -1,5 +1,5 @@
 /*
- * Unit tests of src/core/walrec.c on synthetic WAL segments.
+ * Unit tests of src/core/wal/walrec.c on synthetic WAL segments.
  *
  * struct seg writes records the way PostgreSQL lays them out: page headers
  * every BLCKSZ bytes (long on the first page), records 8-byte aligned and

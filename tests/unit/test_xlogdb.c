@@ -1,5 +1,5 @@
 /*
- * Unit tests of src/core/xlogdb.c: parsing and writing wals/xlog.db lines,
+ * Unit tests of src/core/wal/xlogdb.c: parsing and writing wals/xlog.db lines,
  * loading the file under its lock, and the WAL statistics of a backup
  * (Barman's Server.get_wal_info and get_wal_until_next_backup in
  * barman/server.py). Expected floating point values were computed with

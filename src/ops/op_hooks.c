@@ -1,5 +1,5 @@
 /*
- * hooks.c - running an operation's hook scripts from an op.
+ * op_hooks.c - running an operation's hook scripts from an op.
  *
  * Each operation X (backup, archive, recovery, delete, wal_delete) has four
  * hooks in Barman's order: pre_X_script, pre_X_retry_script, then the
@@ -7,7 +7,7 @@
  * failure is logged and ignored; a pre retry hook that exits 63 stops the
  * operation (in the post phase 63 counts as 62, as in Barman).
  */
-#include "hook.h"
+#include "hook_script.h"
 #include "ops.h"
 
 bool op_run_hooks(const struct op_ctx *ctx, const struct cfg_server *s, enum cfg_hook pre_hook,

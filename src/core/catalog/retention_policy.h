@@ -1,5 +1,5 @@
 /*
- * retention.h - retention policies: REDUNDANCY n and RECOVERY WINDOW OF n
+ * retention_policy.h - retention policies: REDUNDANCY n and RECOVERY WINDOW OF n
  * DAYS|WEEKS|MONTHS, parsed as Barman parses them (case-insensitive, an
  * optional plural 's', a month is 31 days).
  *

@@ -32,7 +32,7 @@
 
 #include "backup_int.h"
 #include "fmt.h"
-#include "hook.h"
+#include "hook_script.h"
 #include "lock.h"
 #include "manifest.h"
 #include "storage.h"

@@ -1,5 +1,5 @@
 /*
- * retention.c - enforcing a server's retention policy (cron's last step):
+ * retention_apply.c - enforcing a server's retention policy (cron's last step):
  * the backups the policy marks OBSOLETE are deleted, oldest first, each
  * the way `cellar delete` deletes one (hooks, the WAL only it needed,
  * Barman's minimum_redundancy refusal), and every decision is logged.

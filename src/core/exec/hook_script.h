@@ -1,5 +1,5 @@
 /*
- * hook.h - the DBA's hook scripts (pre_/post_<operation>[_retry]_script).
+ * hook_script.h - the DBA's hook scripts (pre_/post_<operation>[_retry]_script).
  *
  * A hook is a command string from the configuration, run through the shell
  * (proc_run_shell) with Barman's environment, so hook scripts written for

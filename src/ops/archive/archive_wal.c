@@ -49,7 +49,7 @@
 #include <unistd.h>
 
 #include "fmt.h"
-#include "hook.h"
+#include "hook_script.h"
 #include "lock.h"
 #include "ops.h"
 #include "par.h"

@@ -20,7 +20,7 @@
 
 #include "backup_int.h"
 #include "fmt.h"
-#include "hook.h"
+#include "hook_script.h"
 #include "lock.h"
 #include "ops.h"
 #include "storage.h"

@@ -1,5 +1,5 @@
 /*
- * retention.c - retention policies: parsing and the classification of a
+ * retention_policy.c - retention policies: parsing and the classification of a
  * server's backups.
  *
  * Parsing: a tiny word scanner stands in for Barman's regular expressions:
@@ -15,7 +15,7 @@
 #include <errno.h>
 #include <strings.h>
 
-#include "retention.h"
+#include "retention_policy.h"
 #include "ts.h"
 
 #define MAX_WORDS 6

@@ -16,7 +16,7 @@
 #include <libgen.h>
 #include <unistd.h>
 
-#include "hook.h"
+#include "hook_script.h"
 #include "lock.h"
 #include "ops.h"
 #include "storage.h"

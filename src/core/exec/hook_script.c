@@ -1,9 +1,9 @@
 /*
- * hook.c - running hook scripts with Barman's environment.
+ * hook_script.c - running hook scripts with Barman's environment.
  */
 #include <time.h>
 
-#include "hook.h"
+#include "hook_script.h"
 #include "log.h"
 #include "proc.h"
 #include "strbuf.h"

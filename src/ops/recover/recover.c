@@ -34,7 +34,7 @@
 #include "backup_int.h"
 #include "copy_report.h"
 #include "fmt.h"
-#include "hook.h"
+#include "hook_script.h"
 #include "proc.h"
 #include "priv.h"
 #include "recover_int.h"

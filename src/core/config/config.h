@@ -24,7 +24,7 @@
 #include "compress.h"
 #include "error.h"
 #include "log.h"
-#include "retention.h"
+#include "retention_policy.h"
 #include "strbuf.h"
 
 enum cfg_scope {
