@@ -9,6 +9,9 @@
  * server section, then [DEFAULT], then the global section (for options that
  * inherit), then the built-in default. A resolved raw value is interpolated
  * (%(key)s, %%), checked for "none", unquoted, and parsed by its type.
+ * Whatever a consumer needs from inside a value (conninfo's user,
+ * ssh_command's user and host) is found here too, so no consumer parses a
+ * configuration string again.
  *
  * Every problem becomes a struct cfg_diag. Global problems make cfg_load
  * fail; a server's problems disable that server only.
