@@ -233,7 +233,7 @@ static int run_console(const struct globals *g, struct batch *out, const char *w
         cfg_free(cfg);
         return batch_finish(out, rc, &err);
     }
-    log_set_level(g->debug ? LOG_DEBUG : (enum log_level)cfg->global.log_level);
+    log_set_level(g->debug ? LOG_DEBUG : cfg->global.log_level);
     if (cfg->global.log_file)
         log_open(cfg->global.log_file, &(struct cel_err){0});
     if (wizard_server && !cfg_server_find(cfg, wizard_server)) {
@@ -328,7 +328,7 @@ int main(int argc, char **argv)
             cfg_free(cfg);
             return batch_finish(&out, rc, &err);
         }
-        log_set_level(g.debug ? LOG_DEBUG : (enum log_level)cfg->global.log_level);
+        log_set_level(g.debug ? LOG_DEBUG : cfg->global.log_level);
         if (cfg->global.log_file) {
             struct cel_err log_err = {0};
             if (log_open(cfg->global.log_file, &log_err) < 0) {

@@ -47,14 +47,15 @@ void op_catalog_wal_info(const struct op_catalog *c, size_t i, struct xdb_wal_in
 
 void op_comp_opts(const struct cfg_server *s, struct comp_opts *out)
 {
-    memset(out, 0, sizeof *out);
-    out->custom_compress = s->custom_compression_filter;
-    out->custom_decompress = s->custom_decompression_filter;
-    out->path_prefix = s->path_prefix;
-    if (s->custom_compression_magic.len) {
-        out->custom_magic = s->custom_compression_magic.bytes;
-        out->custom_magic_len = s->custom_compression_magic.len;
-    }
+    /* every value was parsed at load: this only copies */
+    const struct cfg_magic *magic = &s->custom_compression_magic;
+    *out = (struct comp_opts){
+        .custom_compress = s->custom_compression_filter,
+        .custom_decompress = s->custom_decompression_filter,
+        .custom_magic = magic->len ? magic->bytes : NULL,
+        .custom_magic_len = magic->len,
+        .path_prefix = s->path_prefix,
+    };
 }
 
 /* The compression xlog.db records for name (index, else the file read

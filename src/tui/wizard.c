@@ -13,7 +13,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "pg.h"
 #include "tui/wizard.h"
 
 const struct wz_target wz_targets[] = {
@@ -928,8 +927,7 @@ static bool key_end(struct wizard *w, enum wz_key k, int ch)
         } else if (k == WZ_KEY_ENTER && w->query[0]) {
             /* connect as the role cellar backs the server up with, which the
              * copy has; without one, start-recovered's default (postgres) */
-            const char *conninfo = wz_server(w)->conninfo;
-            char *role = conninfo ? pg_conninfo_user(conninfo) : NULL;
+            const char *role = wz_server(w)->conninfo_user;
             const char *args[7] = {"start-recovered", "--query", w->query};
             size_t n = 3;
             if (role) {
@@ -939,7 +937,6 @@ static bool key_end(struct wizard *w, enum wz_key k, int ch)
             args[n] = w->dest;
             char *title = cel_xasprintf("start-recovered %s", w->dest);
             bool started = run_job(w, args, title, "start-recovered");
-            free(role);
             if (started) {
                 w->check = WZ_CHECK_STARTING;
                 say(w, WZ_MSG_INFO, "starting the copy on 127.0.0.1 and waiting for the end of "

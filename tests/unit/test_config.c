@@ -399,6 +399,257 @@ static void test_cfg_load_text_typed_values_and_errors(void **state)
     }
 }
 
+/* The server [pg] of a configuration whose server section is body. */
+static const struct cfg_server *load_pg(const char *body, struct cfg **cfg)
+{
+    char text[512];
+    snprintf(text, sizeof text, "[barman]\nbarman_home = /b\n[pg]\n%s\n", body);
+    assert_int_equal(load(text, cfg, NULL), 0);
+    const struct cfg_server *s = cfg_server_find(*cfg, "pg");
+    assert_non_null(s);
+    assert_false(s->disabled);
+    return s;
+}
+
+/* Whether expr has type T (an int field does not pass for an enum one). */
+#define HAS_TYPE(expr, T) _Generic((expr), T: 1, default: 0)
+#define SRV_FIELD(f) (((const struct cfg_server *)0)->f)
+_Static_assert(HAS_TYPE(SRV_FIELD(compression), enum comp_kind), "compression typed");
+_Static_assert(HAS_TYPE(SRV_FIELD(backup_method), enum cfg_backup_method), "backup_method typed");
+_Static_assert(HAS_TYPE(SRV_FIELD(reuse_backup), enum cfg_reuse), "reuse_backup typed");
+_Static_assert(HAS_TYPE(SRV_FIELD(retention_policy_mode), enum cfg_retention_mode),
+               "retention_policy_mode typed");
+_Static_assert(HAS_TYPE(SRV_FIELD(wal_retention_policy), enum cfg_wal_retention),
+               "wal_retention_policy typed");
+_Static_assert(HAS_TYPE(((const struct cfg_global *)0)->log_level, enum log_level),
+               "log_level typed");
+
+/* Enum options land in fields of their enum type, from any spelling the
+ * option accepts, and show-server names them back. */
+static void test_cfg_load_text_enum_fields_typed(void **state)
+{
+    (void)state;
+    struct cfg *cfg = NULL;
+    static const struct {
+        const char *line;
+        enum comp_kind kind;
+        const char *shown;
+    } comps[] = {
+        {"", COMP_NONE, "None"},
+        {"compression = none", COMP_NONE, "None"},
+        {"compression = gzip", COMP_GZIP, "gzip"},
+        {"compression = PIGZ", COMP_GZIP, "gzip"},
+        {"compression = pygzip", COMP_GZIP, "gzip"},
+        {"compression = bzip2", COMP_BZIP2, "bzip2"},
+        {"compression = pybzip2", COMP_BZIP2, "bzip2"},
+        {"compression = zstd", COMP_ZSTD, "zstd"},
+        {"compression = lz4", COMP_LZ4, "lz4"},
+        {"compression = custom", COMP_CUSTOM, "custom"},
+    };
+    for (size_t i = 0; i < sizeof comps / sizeof comps[0]; i++) {
+        const struct cfg_server *s = load_pg(comps[i].line, &cfg);
+        enum comp_kind kind = s->compression;
+        assert_int_equal(kind, comps[i].kind);
+        assert_string_equal(value_of(s, "compression"), comps[i].shown);
+        cfg_free(cfg);
+    }
+
+    static const struct {
+        const char *line;
+        enum cfg_backup_method method;
+    } methods[] = {
+        {"", CFG_BM_RSYNC},
+        {"backup_method = rsync", CFG_BM_RSYNC},
+        {"backup_method = Local-Rsync", CFG_BM_LOCAL_RSYNC},
+        {"backup_method = postgres", CFG_BM_POSTGRES},
+        {"backup_method = snapshot", CFG_BM_SNAPSHOT},
+    };
+    for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++) {
+        const struct cfg_server *s = load_pg(methods[i].line, &cfg);
+        enum cfg_backup_method method = s->backup_method;
+        assert_int_equal(method, methods[i].method);
+        cfg_free(cfg);
+    }
+
+    static const struct {
+        const char *line;
+        enum cfg_reuse reuse;
+    } reuses[] = {
+        {"", CFG_REUSE_OFF},
+        {"reuse_backup = off", CFG_REUSE_OFF},
+        {"reuse_backup = copy", CFG_REUSE_COPY},
+        {"reuse_backup = Link", CFG_REUSE_LINK},
+    };
+    for (size_t i = 0; i < sizeof reuses / sizeof reuses[0]; i++) {
+        const struct cfg_server *s = load_pg(reuses[i].line, &cfg);
+        enum cfg_reuse reuse = s->reuse_backup;
+        assert_int_equal(reuse, reuses[i].reuse);
+        cfg_free(cfg);
+    }
+
+    const struct cfg_server *s =
+        load_pg("retention_policy_mode = AUTO\nwal_retention_policy = Main\n", &cfg);
+    enum cfg_retention_mode mode = s->retention_policy_mode;
+    enum cfg_wal_retention wal = s->wal_retention_policy;
+    assert_int_equal(mode, CFG_RETENTION_MODE_AUTO);
+    assert_int_equal(wal, CFG_WAL_RETENTION_MAIN);
+    assert_string_equal(value_of(s, "retention_policy_mode"), "auto");
+    assert_string_equal(value_of(s, "wal_retention_policy"), "main");
+    assert_string_equal(value_of(s, "backup_method"), "rsync");
+    assert_string_equal(value_of(s, "reuse_backup"), "off");
+    cfg_free(cfg);
+
+    static const struct {
+        const char *text;
+        enum log_level level;
+        const char *shown;
+    } levels[] = {
+        {"", LOG_INFO, "INFO"},
+        {"log_level = debug", LOG_DEBUG, "DEBUG"},
+        {"log_level = WARNING", LOG_WARNING, "WARNING"},
+        {"log_level = warn", LOG_WARNING, "WARNING"},
+        {"log_level = Error", LOG_ERROR, "ERROR"},
+        {"log_level = CRITICAL", LOG_CRITICAL, "CRITICAL"},
+    };
+    const struct cfg_option *opt = cfg_option_find("log_level");
+    for (size_t i = 0; i < sizeof levels / sizeof levels[0]; i++) {
+        char text[256];
+        snprintf(text, sizeof text, "[barman]\nbarman_home = /b\n%s\n", levels[i].text);
+        assert_int_equal(load(text, &cfg, NULL), 0);
+        enum log_level level = cfg->global.log_level;
+        assert_int_equal(level, levels[i].level);
+        struct strbuf v = {0};
+        cfg_format_value(opt, &cfg->global, false, &v);
+        assert_string_equal(sb_str(&v), levels[i].shown);
+        sb_free(&v);
+        cfg_free(cfg);
+    }
+}
+
+/* A bad enum value disables its server (or fails the load, in the global
+ * section) with a message naming file, line, option, value and choices. */
+static void test_cfg_load_text_enum_bad_values_name_file_line_option(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *line;
+        const char *msg;
+    } bad[] = {
+        {"compression = brotli",
+         "[pg] compression: invalid value 'brotli': expected gzip, bzip2, zstd, lz4, custom or "
+         "none (pigz and pygzip mean gzip, pybzip2 bzip2)"},
+        {"backup_method = pg_basebackup",
+         "[pg] backup_method: invalid value 'pg_basebackup': expected rsync, local-rsync, "
+         "postgres or snapshot"},
+        {"retention_policy_mode = manual",
+         "[pg] retention_policy_mode: invalid value 'manual': expected auto"},
+        {"wal_retention_policy = simple",
+         "[pg] wal_retention_policy: invalid value 'simple': expected main"},
+        {"reuse_backup = hardlink",
+         "[pg] reuse_backup: invalid value 'hardlink': expected off, copy or link"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        struct cfg *cfg = NULL;
+        char text[512], expected[512];
+        /* the bad line is line 5: after an option that is fine */
+        snprintf(text, sizeof text, "[barman]\nbarman_home = /b\n[pg]\nactive = true\n%s\n",
+                 bad[i].line);
+        assert_int_equal(load(text, &cfg, NULL), 0);
+        const struct cfg_server *s = cfg_server_find(cfg, "pg");
+        assert_true(s->disabled);
+        snprintf(expected, sizeof expected, "test.conf:5: %s", bad[i].msg);
+        assert_string_equal(first_diag(cfg, CFG_ERROR), expected);
+        assert_int_equal(cfg_diag_count(cfg, "pg", CFG_ERROR), 1);
+        const struct cfg_diag *d = &cfg->diags[0];
+        assert_string_equal(d->file, "test.conf");
+        assert_int_equal(d->line, 5);
+        assert_string_equal(d->server, "pg");
+        assert_non_null(d->option);
+        assert_true(strncmp(bad[i].line, d->option, strlen(d->option)) == 0);
+        cfg_free(cfg);
+    }
+
+    /* log_level lives in the global section: the load fails */
+    struct cfg *cfg = NULL;
+    struct cel_err err = {0};
+    assert_int_equal(load("[barman]\nbarman_home = /b\n\nlog_level = LOUD\n", &cfg, &err),
+                     -CEL_E_CONFIG);
+    assert_string_equal(err.msg, "test.conf:4: [barman] log_level: invalid log level 'LOUD': "
+                                 "expected DEBUG, INFO, WARNING, ERROR or CRITICAL");
+    assert_int_equal(cfg->diags[0].line, 4);
+    assert_string_equal(cfg->diags[0].option, "log_level");
+    assert_null(cfg->diags[0].server);
+    cfg_free(cfg);
+}
+
+/* The user of conninfo and the user and host of ssh_command are found at
+ * load, so no consumer parses either string again. */
+static void test_cfg_load_text_conninfo_user_and_ssh_target(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *conninfo;
+        const char *user; /* NULL: none */
+    } users[] = {
+        {"host=pg user=barman dbname=postgres", "barman"},
+        {"host=pg user='a b' dbname=postgres", "a b"},
+        {"postgresql://bob@pg:5432/db", "bob"},
+        {"postgresql://pg/db?user=carol", "carol"},
+        {"host=pg dbname=postgres", NULL},
+        {"host=pg user=''", NULL},
+    };
+    struct cfg *cfg = NULL;
+    for (size_t i = 0; i < sizeof users / sizeof users[0]; i++) {
+        char line[256];
+        snprintf(line, sizeof line, "conninfo = %s", users[i].conninfo);
+        const struct cfg_server *s = load_pg(line, &cfg);
+        if (users[i].user)
+            assert_string_equal(s->conninfo_user, users[i].user);
+        else
+            assert_null(s->conninfo_user);
+        cfg_free(cfg);
+    }
+    const struct cfg_server *s = load_pg("", &cfg);
+    assert_null(s->conninfo);
+    assert_null(s->conninfo_user);
+    assert_null(s->ssh_command);
+    assert_null(s->ssh_user);
+    assert_null(s->ssh_host);
+    cfg_free(cfg);
+
+    static const struct {
+        const char *cmd;
+        const char *user, *host; /* NULL: not named */
+    } ssh[] = {
+        {"ssh postgres@pg", "postgres", "pg"},
+        {"ssh -l postgres pg", "postgres", "pg"},
+        {"ssh -lpostgres pg.example.com", "postgres", "pg.example.com"},
+        {"ssh -p 2222 -q postgres@10.0.0.5", "postgres", "10.0.0.5"},
+        {"ssh -o StrictHostKeyChecking=no -i /k/id pg", NULL, "pg"},
+        {"ssh -oBatchMode=yes\tpg", NULL, "pg"},
+        {"ssh a@b@pg", "a@b", "pg"},
+        {"ssh @pg", NULL, "pg"},
+        {"ssh postgres@", "postgres", NULL},
+        {"ssh", NULL, NULL},
+        {"ssh -p 22", NULL, NULL},
+    };
+    for (size_t i = 0; i < sizeof ssh / sizeof ssh[0]; i++) {
+        char line[256];
+        snprintf(line, sizeof line, "ssh_command = %s", ssh[i].cmd);
+        s = load_pg(line, &cfg);
+        assert_string_equal(s->ssh_command, ssh[i].cmd);
+        if (ssh[i].user)
+            assert_string_equal(s->ssh_user, ssh[i].user);
+        else
+            assert_null(s->ssh_user);
+        if (ssh[i].host)
+            assert_string_equal(s->ssh_host, ssh[i].host);
+        else
+            assert_null(s->ssh_host);
+        cfg_free(cfg);
+    }
+}
+
 static void test_cfg_load_text_unknown_ignored_and_misplaced_options(void **state)
 {
     (void)state;
@@ -750,6 +1001,9 @@ int main(void)
         cmocka_unit_test(test_cfg_load_text_missing_barman_home),
         cmocka_unit_test(test_cfg_load_text_relative_path_refused),
         cmocka_unit_test(test_cfg_load_text_typed_values_and_errors),
+        cmocka_unit_test(test_cfg_load_text_enum_fields_typed),
+        cmocka_unit_test(test_cfg_load_text_enum_bad_values_name_file_line_option),
+        cmocka_unit_test(test_cfg_load_text_conninfo_user_and_ssh_target),
         cmocka_unit_test(test_cfg_load_text_unknown_ignored_and_misplaced_options),
         cmocka_unit_test(test_cfg_load_text_directory_clash_disables_both),
         cmocka_unit_test(test_cfg_load_text_syntax_error_names_line),

@@ -351,15 +351,6 @@ static int mf_checksum_fd(struct mf_walk *w, int fd, const char *path, struct mf
 
 static int mf_cmp_entry(const void *a, const void *b);
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
-
 /* The checksum of rel when it is the very file (same inode) the earlier
  * copy's manifest describes: a hard link made by reuse_backup = link, whose
  * content cannot have changed without changing the earlier copy too. */
@@ -411,7 +402,7 @@ static bool mf_parse_line(const char *line, struct mf_entry *e)
     sum += 13;
     unsigned char crc[4];
     for (size_t k = 0; k < 4; k++) {
-        int hi = hexval(sum[2 * k]), lo = hexval(sum[2 * k + 1]);
+        int hi = cel_hex_digit(sum[2 * k]), lo = cel_hex_digit(sum[2 * k + 1]);
         if (hi < 0 || lo < 0)
             return false;
         crc[k] = (unsigned char)(hi << 4 | lo);

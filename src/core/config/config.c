@@ -9,6 +9,9 @@
  * server section, then [DEFAULT], then the global section (for options that
  * inherit), then the built-in default. A resolved raw value is interpolated
  * (%(key)s, %%), checked for "none", unquoted, and parsed by its type.
+ * Whatever a consumer needs from inside a value (conninfo's user,
+ * ssh_command's user and host) is found here too, so no consumer parses a
+ * configuration string again.
  *
  * Every problem becomes a struct cfg_diag. Global problems make cfg_load
  * fail; a server's problems disable that server only.
@@ -536,7 +539,7 @@ static int parse_value(struct loader *L, const struct cfg_option *opt, const cha
         enum log_level level;
         int rc = log_level_parse(text, &level, err);
         if (rc == 0)
-            *(int *)f = (int)level;
+            *(enum log_level *)f = level;
         return rc;
     }
     case CFG_T_MAGIC: {
@@ -639,6 +642,63 @@ static void check_keys(struct loader *L, const struct raw_section *sec, const ch
     }
 }
 
+/* ---- values found inside other values ---------------------------------- */
+
+/* A copy of the n bytes at s in the arena, NULL when n is 0. */
+static const char *arena_word(struct loader *L, const char *s, size_t n)
+{
+    return n ? arena_strndup(L->a, s, n) : NULL;
+}
+
+/* The user= of conninfo (key = value or URI form), NULL when it names none.
+ * conninfo has passed parse_conninfo. */
+static const char *conninfo_user(struct loader *L, const char *conninfo)
+{
+    PQconninfoOption *opts = PQconninfoParse(conninfo, NULL);
+    const char *user = NULL;
+    for (PQconninfoOption *o = opts; o && o->keyword; o++)
+        if (strcmp(o->keyword, "user") == 0 && o->val)
+            user = arena_word(L, o->val, strlen(o->val));
+    PQconninfoFree(opts);
+    return user;
+}
+
+/* The user and host ssh_command logs in to, as the tutorial writes it
+ * ("ssh postgres@pg", or "ssh -l postgres pg"): the first word after the
+ * program that is not an option or an option's value. NULL for what the
+ * command does not name (ssh then uses the local user's name). Best effort:
+ * it only words advice, so a command it cannot read is no error. */
+static void ssh_target(struct loader *L, const char *cmd, const char **user, const char **host)
+{
+    static const char with_value[] = "BbcDEeFIiJLlmOoPpQRSWw"; /* ssh(1) options taking one */
+    *user = *host = NULL;
+    char *copy = cel_xstrdup(cmd), *save = NULL;
+    bool value_next = false, login_next = false;
+    char *w = strtok_r(copy, " \t", &save); /* the program */
+    while ((w = strtok_r(NULL, " \t", &save)) != NULL) {
+        if (value_next) {
+            if (login_next)
+                *user = arena_word(L, w, strlen(w));
+            value_next = login_next = false;
+        } else if (w[0] == '-' && w[1]) {
+            /* "-p 22" takes the next word, "-p22" or "-oX=y" do not */
+            value_next = w[2] == '\0' && strchr(with_value, w[1]);
+            login_next = w[1] == 'l';
+            if (login_next && w[2])
+                *user = arena_word(L, w + 2, strlen(w + 2));
+        } else {
+            char *at = strrchr(w, '@');
+            if (at) {
+                *user = arena_word(L, w, (size_t)(at - w));
+                w = at + 1;
+            }
+            *host = arena_word(L, w, strlen(w));
+            break;
+        }
+    }
+    free(copy);
+}
+
 /* ---- servers ---------------------------------------------------------- */
 
 static const char *join_path(struct loader *L, const char *dir, const char *name)
@@ -659,6 +719,10 @@ static void resolve_server(struct loader *L, const struct raw_section *sec,
                 srv->disabled = true;
     }
     check_keys(L, sec, srv->name, CFG_SERVER);
+    if (srv->conninfo)
+        srv->conninfo_user = conninfo_user(L, srv->conninfo);
+    if (srv->ssh_command)
+        ssh_target(L, srv->ssh_command, &srv->ssh_user, &srv->ssh_host);
     const char *home = L->cfg->global.barman_home;
     if (!srv->backup_directory)
         srv->backup_directory = join_path(L, home, srv->name);
@@ -1136,7 +1200,7 @@ void cfg_format_value(const struct cfg_option *opt, const void *base, bool revea
         break;
     }
     case CFG_T_LOG_LEVEL:
-        sb_append(out, log_level_name((enum log_level) * (const int *)f));
+        sb_append(out, log_level_name(*(const enum log_level *)f));
         break;
     case CFG_T_IGNORED:
         sb_append(out, "None");

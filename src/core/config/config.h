@@ -39,7 +39,7 @@ enum cfg_type {
     CFG_T_PATH,       /* absolute path ("~/" expanded), trailing '/' removed */
     CFG_T_BOOL,       /* true|t|yes|1|on or false|f|no|0|off */
     CFG_T_INT,        /* whole number within [min, max] */
-    CFG_T_ENUM,       /* one of choices */
+    CFG_T_ENUM,       /* one of choices, into a field of an enum type (int-sized) */
     CFG_T_FLAGS,      /* comma-separated subset of choices (bit per choice value) */
     CFG_T_RETENTION,  /* struct ret_policy */
     CFG_T_INTERVAL,   /* struct cfg_interval: N HOURS|DAYS|WEEKS|MONTHS */
@@ -123,15 +123,18 @@ struct cfg_server {
     bool archiver;
     int archiver_batch_size;
     const char *backup_directory;
-    int backup_method; /* enum cfg_backup_method */
+    enum cfg_backup_method backup_method;
     unsigned backup_options;
     int bandwidth_limit; /* KB/s, 0 = no limit */
     int basebackup_retry_sleep;
     int basebackup_retry_times;
     const char *basebackups_directory;
     int check_timeout;
-    int compression; /* enum comp_kind */
+    enum comp_kind compression; /* COMP_NONE when unset */
     const char *conninfo;
+    /* conninfo's user, found at load (NULL when conninfo names none): the
+     * role the server is backed up as */
+    const char *conninfo_user;
     const char *custom_compression_filter;
     struct cfg_magic custom_compression_magic;
     const char *custom_decompression_filter;
@@ -148,11 +151,16 @@ struct cfg_server {
     const char *hooks[CFG_HOOK_COUNT];
     unsigned recovery_options;
     struct ret_policy retention_policy;
-    int retention_policy_mode; /* enum cfg_retention_mode */
-    int reuse_backup;          /* enum cfg_reuse */
+    enum cfg_retention_mode retention_policy_mode;
+    enum cfg_reuse reuse_backup;
     const char *ssh_command;
+    /* The user and host ssh_command logs in to, found at load for advice
+     * texts ("ssh postgres@pg", "ssh -l postgres pg"): NULL when the
+     * command names none or ssh_command is unset. */
+    const char *ssh_user;
+    const char *ssh_host;
     struct cfg_tbs_limits tablespace_bandwidth_limit;
-    int wal_retention_policy; /* enum cfg_wal_retention */
+    enum cfg_wal_retention wal_retention_policy;
     const char *wals_directory;
 };
 
@@ -162,7 +170,7 @@ struct cfg_global {
     const char *barman_user;
     const char *configuration_files_directory;
     const char *log_file;
-    int log_level; /* enum log_level */
+    enum log_level log_level;
     const char *theme;
 };
 

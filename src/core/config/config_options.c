@@ -16,6 +16,12 @@
 
 #define SRV(field) offsetof(struct cfg_server, field)
 #define GLB(field) offsetof(struct cfg_global, field)
+/* A CFG_T_ENUM field: the loader stores a choice's int value into it and
+ * show-server reads it back as an int, so the field's enum type must have
+ * the size of int; the build stops here when one does not. */
+#define SRV_ENUM(field)                                                                           \
+    (SRV(field) +                                                                                 \
+     0 * sizeof(char[sizeof(((struct cfg_server *)0)->field) == sizeof(int) ? 1 : -1]))
 #define HOOK(opt, idx, what)                                                                      \
     {opt, CFG_BOTH, CFG_T_STRING, SRV(hooks[idx]), NULL, "a shell command", what, 0, 0, NULL,     \
      "env | grep ^BARMAN"}
@@ -83,7 +89,7 @@ const struct cfg_option cfg_options[] = {
     IGNORED("backup_compression_workers", CFG_BOTH),
     {"backup_directory", CFG_SERVER, CFG_T_PATH, SRV(backup_directory), "%(barman_home)s/%(name)s",
      "an absolute path", "the server's directory", 0, 0, NULL, "/srv/cellar/main"},
-    {"backup_method", CFG_BOTH, CFG_T_ENUM, SRV(backup_method), "rsync",
+    {"backup_method", CFG_BOTH, CFG_T_ENUM, SRV_ENUM(backup_method), "rsync",
      "rsync, local-rsync, postgres or snapshot",
      "how base backups are taken (cellar copies with rsync: over ssh_command when it is set, "
      "locally otherwise)",
@@ -117,7 +123,7 @@ const struct cfg_option cfg_options[] = {
     {"check_timeout", CFG_BOTH, CFG_T_INT, SRV(check_timeout), "30",
      "seconds, a whole number from 0 to 86400 (0: no limit)",
      "time allowed to the checks of one server", 0, 86400, NULL, "60"},
-    {"compression", CFG_BOTH, CFG_T_ENUM, SRV(compression), NULL,
+    {"compression", CFG_BOTH, CFG_T_ENUM, SRV_ENUM(compression), NULL,
      "gzip, bzip2, zstd, lz4, custom or none (pigz and pygzip mean gzip, pybzip2 bzip2)",
      "compression of archived WAL files", 0, 0, compression_choices, "gzip"},
     {"configuration_files_directory", CFG_GLOBAL, CFG_T_PATH,
@@ -212,9 +218,9 @@ const struct cfg_option cfg_options[] = {
     {"retention_policy", CFG_BOTH, CFG_T_RETENTION, SRV(retention_policy), NULL,
      RET_POLICY_ACCEPTED, "which backups cron keeps; the others become obsolete", 0, 0, NULL,
      "RECOVERY WINDOW OF 4 WEEKS"},
-    {"retention_policy_mode", CFG_BOTH, CFG_T_ENUM, SRV(retention_policy_mode), "auto", "auto",
-     "auto: cron deletes obsolete backups", 0, 0, retention_mode_choices, "auto"},
-    {"reuse_backup", CFG_BOTH, CFG_T_ENUM, SRV(reuse_backup), "off", "off, copy or link",
+    {"retention_policy_mode", CFG_BOTH, CFG_T_ENUM, SRV_ENUM(retention_policy_mode), "auto",
+     "auto", "auto: cron deletes obsolete backups", 0, 0, retention_mode_choices, "auto"},
+    {"reuse_backup", CFG_BOTH, CFG_T_ENUM, SRV_ENUM(reuse_backup), "off", "off, copy or link",
      "reuse the previous backup's unchanged files (link: hard links, saving space)", 0, 0,
      reuse_choices, "link"},
     IGNORED("slot_name", CFG_BOTH),
@@ -239,8 +245,8 @@ const struct cfg_option cfg_options[] = {
     {"theme", CFG_GLOBAL, CFG_T_STRING, GLB(theme), "default",
      "default, dark, light, high-contrast, mono, or the name of a themes/*.theme file",
      "colours of the console", 0, 0, NULL, "light"},
-    {"wal_retention_policy", CFG_BOTH, CFG_T_ENUM, SRV(wal_retention_policy), "main", "main",
-     "WAL is kept as long as a backup kept by retention_policy needs it", 0, 0,
+    {"wal_retention_policy", CFG_BOTH, CFG_T_ENUM, SRV_ENUM(wal_retention_policy), "main",
+     "main", "WAL is kept as long as a backup kept by retention_policy needs it", 0, 0,
      wal_retention_choices, "main"},
     {"wals_directory", CFG_SERVER, CFG_T_PATH, SRV(wals_directory), "%(backup_directory)s/wals",
      "an absolute path", "where archived WAL files are kept", 0, 0, NULL, "/srv/cellar/main/wals"},

@@ -61,17 +61,6 @@ bool pg_accepting(const char *conninfo, int timeout_s)
     return PQpingParams(keys, values, 1) == PQPING_OK;
 }
 
-char *pg_conninfo_user(const char *conninfo)
-{
-    PQconninfoOption *opts = PQconninfoParse(conninfo, NULL);
-    char *user = NULL;
-    for (PQconninfoOption *o = opts; o && o->keyword; o++)
-        if (strcmp(o->keyword, "user") == 0 && o->val && *o->val)
-            user = cel_xstrdup(o->val);
-    PQconninfoFree(opts);
-    return user;
-}
-
 void pg_close(struct pg_conn *c)
 {
     if (!c)

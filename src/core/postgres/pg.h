@@ -21,9 +21,6 @@ void pg_close(struct pg_conn *c);
  * for good (a role or database that does not exist, a password), not
  * because it is not ready yet. Blocks up to timeout_s (0: 10 s). */
 bool pg_accepting(const char *conninfo, int timeout_s);
-/* The user= of a connection string, NULL when it has none or does not
- * parse. Caller frees. */
-char *pg_conninfo_user(const char *conninfo);
 /* server_version_num of the connected server. */
 int pg_server_version(const struct pg_conn *c);
 

@@ -252,17 +252,6 @@ int widx_append(const char *wals_dir, const char *const *segments,
     return rc;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
-
 /* Decode an escaped name into out; false when malformed or too long. */
 static bool get_name(const char *s, char out[WALREC_NAME_MAX])
 {
@@ -270,7 +259,7 @@ static bool get_name(const char *s, char out[WALREC_NAME_MAX])
     for (; *s; s++) {
         char c = *s;
         if (c == '%') {
-            int hi = hexval(s[1]), lo = hi < 0 ? -1 : hexval(s[2]);
+            int hi = cel_hex_digit(s[1]), lo = hi < 0 ? -1 : cel_hex_digit(s[2]);
             if (lo < 0)
                 return false;
             c = (char)(hi * 16 + lo);
@@ -349,7 +338,7 @@ static bool parse_tail(char *line, struct widx *idx)
     if (hex == 0 || hex % 2 || hex / 2 >= WALREC_CUT_MAX)
         return false;
     for (size_t i = 0; i < hex; i += 2) {
-        int hi = hexval(f[5][i]), lo = hexval(f[5][i + 1]);
+        int hi = cel_hex_digit(f[5][i]), lo = cel_hex_digit(f[5][i + 1]);
         if (hi < 0 || lo < 0)
             return false;
         c.bytes[c.len++] = (unsigned char)(hi * 16 + lo);

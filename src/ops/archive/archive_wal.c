@@ -294,7 +294,7 @@ static void prepare_content(const struct run *run, const struct item *it, struct
         return;
     }
     /* a file that arrives compressed is stored as it is */
-    enum comp_kind kind = in_kind != COMP_NONE ? COMP_NONE : (enum comp_kind)run->s->compression;
+    enum comp_kind kind = in_kind != COMP_NONE ? COMP_NONE : run->s->compression;
     uint64_t out_size = 0;
     /* first the temporary a killed run left (this run holds the archiver's
      * lock, so it is stale): it may be a hard link to this very file

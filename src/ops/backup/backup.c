@@ -602,7 +602,7 @@ static int backup_one(const struct op_ctx *ctx, const struct cfg_server *s, cons
     struct run r = {.ctx = ctx, .s = s, .req = req};
     r.t0 = ts_monotonic();
     r.workers = req->jobs > 0 ? req->jobs : (s->parallel_jobs > 0 ? s->parallel_jobs : 1);
-    r.reuse = req->reuse >= 0 ? (enum cfg_reuse)req->reuse : (enum cfg_reuse)s->reuse_backup;
+    r.reuse = req->reuse >= 0 ? (enum cfg_reuse)req->reuse : s->reuse_backup;
     rc = backup_locked(&r, err);
     pg_close(r.conn);
     bk_server_info_free(&r.info);

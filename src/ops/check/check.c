@@ -132,42 +132,6 @@ static const char *whoami(void)
     return pw ? pw->pw_name : "the user running cellar";
 }
 
-/* The user and host ssh_command logs in to, as the tutorial writes it
- * ("ssh postgres@pg", or "-l postgres pg"): the first word that is not an
- * option or an option's value. *user is "" when the command names none (ssh
- * then uses the local user's name). Best effort, for the fix text only. */
-static void ssh_target(const char *cmd, char *user, size_t user_size, char *host, size_t host_size)
-{
-    static const char with_value[] = "BbcDEeFIiJLlmOoPpQRSWw"; /* ssh(1) options taking one */
-    *user = *host = '\0';
-    char *copy = cel_xstrdup(cmd), *save = NULL;
-    bool value_next = false, login_next = false;
-    char *w = strtok_r(copy, " \t", &save); /* the program */
-    while ((w = strtok_r(NULL, " \t", &save)) != NULL) {
-        if (value_next) {
-            if (login_next)
-                cel_strlcpy(user, w, user_size);
-            value_next = login_next = false;
-        } else if (w[0] == '-' && w[1]) {
-            /* "-p 22" takes the next word, "-p22" or "-oX=y" do not */
-            value_next = w[2] == '\0' && strchr(with_value, w[1]);
-            login_next = w[1] == 'l';
-            if (login_next && w[2])
-                cel_strlcpy(user, w + 2, user_size);
-        } else {
-            char *at = strrchr(w, '@');
-            if (at) {
-                cel_strlcpy(user, w,
-                            (size_t)(at - w) + 1 < user_size ? (size_t)(at - w) + 1 : user_size);
-                w = at + 1;
-            }
-            cel_strlcpy(host, w, host_size);
-            break;
-        }
-    }
-    free(copy);
-}
-
 /* The public key ssh offers for the user running cellar (the first of
  * ssh's default keys that exists), or where ssh-keygen puts a new one. */
 static char *own_public_key(bool *exists)
@@ -836,8 +800,6 @@ static void check_method(struct run *r)
         struct cel_err err = {0};
         if (rsync_remote_run_timed(s->ssh_command, s->path_prefix, true_argv, remaining_ms(r), &out,
                                    &err) < 0) {
-            char ruser[128], rhost[256];
-            ssh_target(s->ssh_command, ruser, sizeof ruser, rhost, sizeof rhost);
             bool have_key = false;
             char *key = own_public_key(&have_key);
             const char *me = whoami();
@@ -852,7 +814,8 @@ static void check_method(struct run *r)
                 "its host key, or correct ssh_command",
                 s->ssh_command, me,
                 have_key ? "append " : "make a key without a passphrase (ssh-keygen), append ", me,
-                key, *ruser ? ruser : me, *rhost ? rhost : "the remote host");
+                key, s->ssh_user ? s->ssh_user : me,
+                s->ssh_host ? s->ssh_host : "the remote host");
             free(key);
         } else {
             it = add(r, "ssh", true);
