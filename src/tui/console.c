@@ -717,6 +717,7 @@ static bool act(struct console *c, enum tui_action a)
         }
         return false;
     case TUI_ACT_NONE:
+    case TUI_ACT_COUNT:
         break;
     }
     return true;

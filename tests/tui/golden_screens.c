@@ -4,6 +4,8 @@
  * them with tests/tui/golden/).
  *
  * Usage: tui_golden OUTDIR WORKDIR
+ *        tui_golden --keys   (the key table: label TAB help, a line per key,
+ *                             for t_console_screens.sh's check of the help)
  *
  * It builds a barman_home in WORKDIR (an empty directory the caller removes) (two servers, fixed
  * backups and xlog.db), loads a configuration there by the relative name
@@ -35,6 +37,7 @@
 
 #include "tui/console.h"
 #include "tui/job.h"
+#include "tui/keys.h"
 #include "tui/theme.h"
 
 /* curses last: the core headers refuse to be read after it */
@@ -316,6 +319,11 @@ static void draw_screen(const struct cfg *cfg, const struct screen *s, const cha
 
 int main(int argc, char **argv)
 {
+    if (argc == 2 && strcmp(argv[1], "--keys") == 0) {
+        for (size_t i = 0; i < tui_n_keys; i++)
+            printf("%s\t%s\n", tui_keys[i].label, tui_keys[i].help);
+        return 0;
+    }
     if (argc != 3) {
         fprintf(stderr, "usage: tui_golden OUTDIR WORKDIR\n");
         return 2;
