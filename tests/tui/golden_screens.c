@@ -10,8 +10,9 @@
  * It builds a barman_home in WORKDIR (an empty directory the caller removes) (two servers, fixed
  * backups and xlog.db), loads a configuration there by the relative name
  * cellar.conf (so the title line shows no machine path), and draws every
- * pane focused, the help and the recovery wizard's steps up to the
- * destination, at 80x24 and 120x40. The terminal is curses' newterm() on
+ * pane focused, the help, the filter prompt, the Getting started pane of a
+ * configuration without servers and the recovery wizard's steps up to the
+ * review, at 80x24 and 120x40. The terminal is curses' newterm() on
  * /dev/null with a fixed size (resize_term), the clock is fixed (the
  * console's fixed_now, TZ=UTC), the theme is the built-in default with
  * colours on and UTF-8 frames, so the screens depend on nothing of the
@@ -21,8 +22,10 @@
  * role, see role_mark), so a changed focus look or colour shows in a diff
  * as much as changed text.
  *
- * The options and review steps of the wizard need a `recover --dry-run`
- * child and are left to the tmux tests (t_wizard.sh).
+ * The wizard reaches its options and review steps when a `recover
+ * --dry-run` child passes; here no child runs: the screen is drawn as the
+ * wizard is after a dry run that passed with a fixed plan (dry_run_plan),
+ * the child itself is the tmux tests' (t_wizard.sh).
  */
 #include <errno.h>
 #include <locale.h>
@@ -150,6 +153,10 @@ static void make_fixture(void)
         cwd, pw ? pw->pw_name : "postgres");
     write_file("cellar.conf", conf);
     free(conf);
+    conf = cel_xasprintf("[cellar]\nbarman_home = %s/home\nbarman_user = %s\n", cwd,
+                         pw ? pw->pw_name : "postgres");
+    write_file("empty.conf", conf);
+    free(conf);
     write_backup("main", "20261120T010000", "2026-11-20 01:00:00.100000",
                  "2026-11-20 01:00:42.500000", "000000010000000000000002", 2, 734003200, 734003200,
                  NULL);
@@ -251,24 +258,55 @@ struct screen {
     const char *keys;
     bool jobs;   /* with two finished operations in the activity pane */
     bool wizard; /* the recovery wizard opened on the first server */
+    /* then, for the steps behind a `recover --dry-run` child: the step the
+     * wizard goes to when that dry run passes with the plan below */
+    enum wz_step after_dry_run;
+    bool no_servers; /* on a configuration without servers (empty.conf) */
 };
 
 /* a point in time within main's window, typed at the value step */
 #define WZ_TO_BACKUP "\n\x02\n\x15" "2026-11-23 06:00:00+00\n"
 
 static const struct screen screens[] = {
-    {"servers", "", false, false},
-    {"backups", "\tj", false, false},
-    {"details", "\tjj\n", false, false},
-    {"activity", "\t\t\t", true, false},
-    {"help", "?", false, false},
-    {"filter", "\t/22", false, false},
-    {"wizard-server", "", false, true},
-    {"wizard-target", "\n", false, true},
-    {"wizard-value", "\n\x02\n", false, true},
-    {"wizard-backup", WZ_TO_BACKUP, false, true},
-    {"wizard-dest", WZ_TO_BACKUP "\n/srv/restore/main", false, true},
+    {.name = "servers", .keys = ""},
+    {.name = "backups", .keys = "\tj"},
+    {.name = "details", .keys = "\tjj\n"},
+    {.name = "activity", .keys = "\t\t\t", .jobs = true},
+    {.name = "help", .keys = "?"},
+    {.name = "filter", .keys = "\t/22"},
+    {.name = "getting-started", .keys = "", .no_servers = true},
+    {.name = "wizard-server", .keys = "", .wizard = true},
+    {.name = "wizard-target", .keys = "\n", .wizard = true},
+    {.name = "wizard-value", .keys = "\n\x02\n", .wizard = true},
+    {.name = "wizard-backup", .keys = WZ_TO_BACKUP, .wizard = true},
+    {.name = "wizard-dest", .keys = WZ_TO_BACKUP "\n/srv/restore/main", .wizard = true},
+    {.name = "wizard-options",
+     .keys = WZ_TO_BACKUP "\n/srv/restore/main",
+     .wizard = true,
+     .after_dry_run = WZ_OPTIONS},
+    {.name = "wizard-review",
+     .keys = WZ_TO_BACKUP "\n/srv/restore/main",
+     .wizard = true,
+     .after_dry_run = WZ_REVIEW},
 };
+
+/* What a passing `cellar recover --dry-run` of the steps above reports
+ * (recover-plan data; the free space would be the machine's). */
+static const char dry_run_plan[] =
+    "{\"backup_id\": \"20261122T010000\", \"data_bytes\": 754974720, \"wal_bytes\": 83886080,"
+    " \"free_bytes\": 53687091200, \"get_wal\": false}";
+
+/* As wz_tick does when the dry run a step started passes. */
+static void dry_run_passed(struct wizard *w, enum wz_step next)
+{
+    json_decref(w->plan);
+    w->plan = json_loads(dry_run_plan, 0, NULL);
+    w->msg[0] = '\0';
+    w->msg_level = WZ_MSG_NONE;
+    w->step = next;
+    w->field = 0;
+    w->review_top = 0;
+}
 
 static void add_job(struct console *c, const char *title, const char *command, bool ok,
                     const char *outcome, double secs)
@@ -289,7 +327,8 @@ static void type(struct console *c, const char *s)
         con_key(c, *s == '\x02' ? KEY_DOWN : (unsigned char)*s);
 }
 
-static void draw_screen(const struct cfg *cfg, const struct screen *s, const char *dir)
+static void draw_screen(const struct cfg *cfg, const struct cfg *empty, const struct screen *s,
+                        const char *dir)
 {
     struct console c;
     memset(&c, 0, sizeof c);
@@ -300,7 +339,7 @@ static void draw_screen(const struct cfg *cfg, const struct screen *s, const cha
     tui_draw_apply_theme(&c.dr);
     c.fixed_now = GOLDEN_NOW;
     struct cel_err err = {0};
-    if (con_open(&c, cfg, &err) < 0) {
+    if (con_open(&c, s->no_servers ? empty : cfg, &err) < 0) {
         fprintf(stderr, "tui_golden: %s\n", err.msg);
         exit(1);
     }
@@ -312,6 +351,8 @@ static void draw_screen(const struct cfg *cfg, const struct screen *s, const cha
     if (s->wizard)
         con_open_wizard(&c, 0);
     type(&c, s->keys);
+    if (s->after_dry_run)
+        dry_run_passed(&c.wz, s->after_dry_run);
     con_draw(&c);
     dump(dir, s->name);
     con_close(&c);
@@ -338,9 +379,9 @@ int main(int argc, char **argv)
     if (chdir(argv[2]) < 0)
         die(argv[2]);
     make_fixture();
-    struct cfg *cfg = NULL;
+    struct cfg *cfg = NULL, *empty = NULL;
     struct cel_err err = {0};
-    if (cfg_load("cellar.conf", &cfg, &err) < 0) {
+    if (cfg_load("cellar.conf", &cfg, &err) < 0 || cfg_load("empty.conf", &empty, &err) < 0) {
         fprintf(stderr, "tui_golden: %s\n", err.msg);
         return 1;
     }
@@ -359,12 +400,13 @@ int main(int argc, char **argv)
     for (size_t k = 0; k < CEL_ARRAY_LEN(sizes); k++) {
         resize_term(sizes[k][1], sizes[k][0]);
         for (size_t i = 0; i < CEL_ARRAY_LEN(screens); i++)
-            draw_screen(cfg, &screens[i], out);
+            draw_screen(cfg, empty, &screens[i], out);
     }
     endwin();
     delscreen(scr);
     fclose(tty_out);
     fclose(tty_in);
     cfg_free(cfg);
+    cfg_free(empty);
     return 0;
 }

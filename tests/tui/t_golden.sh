@@ -3,9 +3,9 @@
 # fixed catalogue, against the saved ones in tests/tui/golden/ (TAP).
 #
 # build/tests/tui_golden (tests/tui/golden_screens.c) draws each pane
-# focused, the help, the filter prompt and the recovery wizard's steps up to
-# the destination at 80x24 and 120x40, with a fixed clock and TZ, as text
-# plus a map of the theme role of every cell. One test per screen; a
+# focused, the help, the filter prompt, the Getting started pane and the
+# recovery wizard's steps up to the review at 80x24 and 120x40, with a
+# fixed clock and TZ, as text plus a map of the theme role of every cell. One test per screen; a
 # difference prints the diff (saved on the left, drawn on the right).
 #
 # Run:     make build/tests/tui_golden && tests/run.sh tests/tui/t_golden.sh
