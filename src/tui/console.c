@@ -335,19 +335,15 @@ bool con_open_log(struct console *c)
     return true;
 }
 
-/* Lines pane p asks for in its band, between 1 and max. */
-static int band_rows(const struct console *c, const struct pane *p, int max)
+/* The height pane p takes in its band on H lines (3 when it does not say). */
+static int band_height(const struct console *c, const struct pane *p, int H)
 {
-    int n = p->ops->rows ? p->ops->rows(c) : 1;
-    if (max < 1)
-        max = 1;
-    return n < 1 ? 1 : n > max ? max : n;
+    return p->ops->height ? p->ops->height(c, H) : 3;
 }
 
 /* Split the rectangle r among the n panes idx[] of one slot: side by side
  * when across, else stacked; the last one takes what is left. */
-static void split(struct console *c, const size_t *idx, size_t n, struct tui_rect r, bool across,
-                  struct tui_rect *out)
+static void split(const size_t *idx, size_t n, struct tui_rect r, bool across, struct tui_rect *out)
 {
     for (size_t k = 0; k < n; k++) {
         struct tui_rect q = r;
@@ -362,12 +358,12 @@ static void split(struct console *c, const size_t *idx, size_t n, struct tui_rec
         }
         out[idx[k]] = q;
     }
-    (void)c;
 }
 
 /* Where each pane goes on an H x W screen (rect h 0: not shown). The top
- * band (servers) takes what it asks up to a fifth of the screen, the bottom
- * band (activity) up to a quarter; the main and side areas share the rest:
+ * and bottom bands take the heights their panes ask for (the servers up to
+ * a fifth of the screen, the activity up to a quarter); the main and side
+ * areas share the rest:
  * side by side at 120 columns and more (main 3/5), else stacked (main half,
  * at least 5 lines). */
 static void layout(struct console *c, int H, int W, struct tui_rect *out, struct tui_rect *mid)
@@ -379,25 +375,21 @@ static void layout(struct console *c, int H, int W, struct tui_rect *out, struct
         by_slot[s][n_slot[s]++] = i;
         out[i] = (struct tui_rect){0, 0, 0, 0};
     }
-    int top_h = 0, bottom_h = 0;
-    for (size_t k = 0; k < n_slot[PANE_SLOT_TOP]; k++)
-        top_h += band_rows(c, &c->panes[by_slot[PANE_SLOT_TOP][k]], H / 5) + 3;
-    for (size_t k = 0; k < n_slot[PANE_SLOT_BOTTOM]; k++)
-        bottom_h += band_rows(c, &c->panes[by_slot[PANE_SLOT_BOTTOM][k]], H / 4 > 2 ? H / 4 : 2) + 2;
-    int y = 1;
+    /* under the title line: the top band; above the status line: the bottom band */
+    int y = 1, bottom_h = 0;
     for (size_t k = 0; k < n_slot[PANE_SLOT_TOP]; k++) {
-        struct pane *p = &c->panes[by_slot[PANE_SLOT_TOP][k]];
-        int h = band_rows(c, p, H / 5) + 3;
-        out[by_slot[PANE_SLOT_TOP][k]] = (struct tui_rect){y, 0, h, W};
-        y += h;
+        size_t i = by_slot[PANE_SLOT_TOP][k];
+        out[i] = (struct tui_rect){y, 0, band_height(c, &c->panes[i], H), W};
+        y += out[i].h;
     }
-    *mid = (struct tui_rect){y, 0, H - 1 - top_h - bottom_h - 1, W};
+    for (size_t k = 0; k < n_slot[PANE_SLOT_BOTTOM]; k++)
+        bottom_h += band_height(c, &c->panes[by_slot[PANE_SLOT_BOTTOM][k]], H);
+    *mid = (struct tui_rect){y, 0, H - 1 - y - bottom_h, W};
     int by = mid->y + mid->h;
     for (size_t k = 0; k < n_slot[PANE_SLOT_BOTTOM]; k++) {
-        struct pane *p = &c->panes[by_slot[PANE_SLOT_BOTTOM][k]];
-        int h = band_rows(c, p, H / 4 > 2 ? H / 4 : 2) + 2;
-        out[by_slot[PANE_SLOT_BOTTOM][k]] = (struct tui_rect){by, 0, h, W};
-        by += h;
+        size_t i = by_slot[PANE_SLOT_BOTTOM][k];
+        out[i] = (struct tui_rect){by, 0, band_height(c, &c->panes[i], H), W};
+        by += out[i].h;
     }
     struct tui_rect main_r = *mid, side_r = *mid;
     if (!n_slot[PANE_SLOT_SIDE]) {
@@ -413,8 +405,8 @@ static void layout(struct console *c, int H, int W, struct tui_rect *out, struct
         side_r.y = mid->y + main_r.h;
         side_r.h = mid->h - main_r.h;
     }
-    split(c, by_slot[PANE_SLOT_MAIN], n_slot[PANE_SLOT_MAIN], main_r, W >= 120, out);
-    split(c, by_slot[PANE_SLOT_SIDE], n_slot[PANE_SLOT_SIDE], side_r, false, out);
+    split(by_slot[PANE_SLOT_MAIN], n_slot[PANE_SLOT_MAIN], main_r, W >= 120, out);
+    split(by_slot[PANE_SLOT_SIDE], n_slot[PANE_SLOT_SIDE], side_r, false, out);
 }
 
 /* ---- the modes' screens -------------------------------------------------------------- */

@@ -7,7 +7,9 @@
  * rectangle the layout gives it, answers the keys sent while it has the
  * focus, and hears when its rectangle changed size. A key handler returns
  * flags saying what happened (handled, redraw, relayout, quit), so the
- * loop, not the pane, decides what to do next.
+ * loop, not the pane, decides what to do next. (The loop today draws and
+ * lays out every turn, so REDRAW and RELAYOUT cost nothing to return; they
+ * are what a loop that draws less often would rely on.)
  *
  * The panes, in focus order, are listed once in TUI_PANES below: a new
  * pane is one file (src/tui/pane_NAME.c defining `const struct pane_ops
@@ -41,7 +43,7 @@ struct tui_rect {
 /* Where the layout puts a pane: the top band (under the title line), the
  * main area (left or upper half), the side area (right of the main area at
  * 120 columns and more, else under it) and the bottom band (above the
- * status line). The bands are as high as their panes ask (rows). */
+ * status line). The bands are as high as their panes ask (height). */
 enum pane_slot { PANE_SLOT_TOP, PANE_SLOT_MAIN, PANE_SLOT_SIDE, PANE_SLOT_BOTTOM };
 
 struct pane {
@@ -54,9 +56,10 @@ struct pane_ops {
     const char *name;  /* "backups": for con_focus_pane and the tests */
     enum pane_slot slot;
     size_t state_size; /* private state, allocated zeroed by the console */
-    /* Lines of content the pane would like (frame not included), for the
-     * top and bottom bands; NULL for the main and side areas. */
-    int (*rows)(const struct console *c);
+    /* For the top and bottom bands: the height the pane takes on a screen
+     * of H lines, frame included (it caps itself); NULL for the main and
+     * side areas, which share what the bands leave. */
+    int (*height)(const struct console *c, int H);
     /* Draw into r (frame included); focused: the keys go to this pane, and
      * its frame, title and selection must say so. */
     void (*draw)(struct console *c, struct pane *p, struct tui_rect r, bool focused);

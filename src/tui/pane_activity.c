@@ -11,12 +11,17 @@ static int job_lines(const struct tui_job *j)
     return j->state == TUI_JOB_RUNNING ? 2 : 1;
 }
 
-static int activity_rows(const struct console *c)
+/* A line per operation (two while it runs), at least one, up to a
+ * quarter of the screen (two lines on a small one), and the frame. */
+static int activity_height(const struct console *c, int H)
 {
     int n = 0;
     for (size_t i = 0; i < c->jobs.n; i++)
         n += job_lines(c->jobs.v[i]);
-    return n;
+    int max = H / 4 > 2 ? H / 4 : 2;
+    if (n < 1)
+        n = 1;
+    return (n > max ? max : n) + 2;
 }
 
 static void activity_draw(struct console *c, struct pane *p, struct tui_rect rc, bool focused)
@@ -105,7 +110,7 @@ static unsigned activity_key(struct console *c, struct pane *p, enum tui_action 
 const struct pane_ops pane_activity = {
     .name = "activity",
     .slot = PANE_SLOT_BOTTOM,
-    .rows = activity_rows,
+    .height = activity_height,
     .draw = activity_draw,
     .key = activity_key,
 };

@@ -153,6 +153,14 @@ static void backups_draw(struct console *c, struct pane *p, struct tui_rect rc, 
     }
 }
 
+/* A new height: the selected backup stays in sight. */
+static void backups_resize(struct console *c, struct pane *p, int h, int w)
+{
+    (void)w;
+    struct backups_state *st = p->state;
+    pane_scroll_to(c->bk_sel, &st->top, h - 3);
+}
+
 static unsigned backups_key(struct console *c, struct pane *p, enum tui_action a, int ch)
 {
     (void)p, (void)ch;
@@ -179,4 +187,5 @@ const struct pane_ops pane_backups = {
     .state_size = sizeof(struct backups_state),
     .draw = backups_draw,
     .key = backups_key,
+    .resize = backups_resize,
 };

@@ -12,9 +12,14 @@ struct servers_state {
     size_t top; /* first server shown */
 };
 
-static int servers_rows(const struct console *c)
+/* A line per server (at least one), up to a fifth of the screen, below
+ * the frame's top and the heading. */
+static int servers_height(const struct console *c, int H)
 {
-    return c->model.n_servers ? (int)c->model.n_servers : 1;
+    int rows = c->model.n_servers ? (int)c->model.n_servers : 1;
+    if (rows > H / 5)
+        rows = H / 5 > 1 ? H / 5 : 1;
+    return rows + 3;
 }
 
 static void servers_draw(struct console *c, struct pane *p, struct tui_rect rc, bool focused)
@@ -85,6 +90,14 @@ static void servers_draw(struct console *c, struct pane *p, struct tui_rect rc, 
     }
 }
 
+/* A new height: the selected server stays in sight. */
+static void servers_resize(struct console *c, struct pane *p, int h, int w)
+{
+    (void)w;
+    struct servers_state *st = p->state;
+    pane_scroll_to(c->srv_sel, &st->top, h - 3);
+}
+
 static unsigned servers_key(struct console *c, struct pane *p, enum tui_action a, int ch)
 {
     (void)p, (void)ch;
@@ -109,7 +122,8 @@ const struct pane_ops pane_servers = {
     .name = "servers",
     .slot = PANE_SLOT_TOP,
     .state_size = sizeof(struct servers_state),
-    .rows = servers_rows,
+    .height = servers_height,
     .draw = servers_draw,
     .key = servers_key,
+    .resize = servers_resize,
 };
