@@ -7,13 +7,14 @@
  *        tui_golden --keys   (the key table: label TAB help, a line per key,
  *                             for t_console_screens.sh's check of the help)
  *
- * It builds a barman_home in WORKDIR (an empty directory the caller removes) (two servers, fixed
- * backups and xlog.db), loads a configuration there by the relative name
- * cellar.conf (so the title line shows no machine path), and draws every
- * pane focused, the help, the filter prompt, the Getting started pane of a
- * configuration without servers and the recovery wizard's steps up to the
- * review, at 80x24 and 120x40. The terminal is curses' newterm() on
- * /dev/null with a fixed size (resize_term), the clock is fixed (the
+ * It builds a barman_home in WORKDIR (an empty directory the caller
+ * removes): two servers, fixed backups and xlog.db. It loads a
+ * configuration there by the relative name cellar.conf (so the title line
+ * shows no machine path) and draws the console as it opens, every pane of
+ * pane.h's list focused, the help, the filter prompt, the Getting started
+ * pane of a configuration without servers and the recovery wizard's steps
+ * up to the review, at 80x24 and 120x40. The terminal is curses' newterm()
+ * on /dev/null with a fixed size (resize_term), the clock is fixed (the
  * console's fixed_now, TZ=UTC), the theme is the built-in default with
  * colours on and UTF-8 frames, so the screens depend on nothing of the
  * machine. Each screen is written as OUTDIR/NAME-WxH.txt: the text, one
@@ -262,16 +263,20 @@ struct screen {
      * wizard goes to when that dry run passes with the plan below */
     enum wz_step after_dry_run;
     bool no_servers; /* on a configuration without servers (empty.conf) */
+    const char *focus; /* then give the focus to this pane */
 };
 
 /* a point in time within main's window, typed at the value step */
 #define WZ_TO_BACKUP "\n\x02\n\x15" "2026-11-23 06:00:00+00\n"
 
 static const struct screen screens[] = {
-    {.name = "servers", .keys = ""},
-    {.name = "backups", .keys = "\tj"},
-    {.name = "details", .keys = "\tjj\n"},
-    {.name = "activity", .keys = "\t\t\t", .jobs = true},
+    {.name = "open", .keys = ""},
+/* every pane of pane.h's list focused, on the same state: the second DONE
+ * backup's details open, two finished operations (a new pane gets its
+ * screens here without a line of its own) */
+#define GOLDEN_PANE(pane) {.name = "pane-" #pane, .keys = "\tjj\n", .jobs = true, .focus = #pane},
+    TUI_PANES(GOLDEN_PANE)
+#undef GOLDEN_PANE
     {.name = "help", .keys = "?"},
     {.name = "filter", .keys = "\t/22"},
     {.name = "getting-started", .keys = "", .no_servers = true},
@@ -353,6 +358,8 @@ static void draw_screen(const struct cfg *cfg, const struct cfg *empty, const st
     type(&c, s->keys);
     if (s->after_dry_run)
         dry_run_passed(&c.wz, s->after_dry_run);
+    if (s->focus)
+        con_focus_pane(&c, s->focus);
     con_draw(&c);
     dump(dir, s->name);
     con_close(&c);
