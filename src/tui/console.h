@@ -42,11 +42,10 @@ enum con_sort {
     SORT_COUNT
 };
 
-enum { CON_N_PANES = 0
+/* how many panes TUI_PANES lists */
 #define TUI_PANE_COUNT(name) +1
-       TUI_PANES(TUI_PANE_COUNT)
+enum { CON_N_PANES = 0 TUI_PANES(TUI_PANE_COUNT) };
 #undef TUI_PANE_COUNT
-};
 
 struct console {
     const struct cfg *cfg;
@@ -77,9 +76,9 @@ struct console {
     size_t act_sel; /* the selected job */
     size_t log_top;
     char *pending_delete;
-    struct wizard wz; /* the recovery wizard, while mode is MODE_WIZARD */
-    bool wz_quits;    /* opened by recover --wizard: closing it ends the console */
-    char *wz_command; /* the wizard's last reviewed command line, printed on exit */
+    struct wizard wz;      /* the recovery wizard, while mode is MODE_WIZARD */
+    bool wz_quits;         /* opened by recover --wizard: closing it ends the console */
+    char *wz_command;      /* the wizard's last reviewed command line, printed on exit */
     struct cel_err wz_err; /* recover --wizard: how its recovery failed (its exit status) */
     char status[512];
     enum tui_role status_role;

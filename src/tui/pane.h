@@ -53,7 +53,7 @@ struct pane {
 };
 
 struct pane_ops {
-    const char *name;  /* "backups": for con_focus_pane and the tests */
+    const char *name; /* "backups": for con_focus_pane and the tests */
     enum pane_slot slot;
     size_t state_size; /* private state, allocated zeroed by the console */
     /* For the top and bottom bands: the height the pane takes on a screen

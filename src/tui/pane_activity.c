@@ -35,8 +35,8 @@ static void activity_draw(struct console *c, struct pane *p, struct tui_rect rc,
     tui_pane_frame(d, y, x, rc.h, rc.w, title, focused);
     int iw = rc.w - 2, rows = rc.h - 2;
     if (!c->jobs.n) {
-        tui_put(d, y + 1, x + 2, iw - 1, TUI_ROLE_DIM, "no operations: b backup, c check, a archive",
-                false);
+        tui_put(d, y + 1, x + 2, iw - 1, TUI_ROLE_DIM,
+                "no operations: b backup, c check, a archive", false);
         return;
     }
     /* keep the selected job visible: start from the first job that lets it fit */

@@ -135,8 +135,8 @@ static void backups_draw(struct console *c, struct pane *p, struct tui_rect rc, 
         size_t vi = st->top + (size_t)r;
         const struct tui_backup *b = &s->backups[c->view[vi]];
         bool sel = vi == c->bk_sel;
-        enum tui_role base = sel ? (focused ? TUI_ROLE_SELECTED : TUI_ROLE_SELECTED_IDLE)
-                                 : TUI_ROLE_NORMAL;
+        enum tui_role base =
+            sel ? (focused ? TUI_ROLE_SELECTED : TUI_ROLE_SELECTED_IDLE) : TUI_ROLE_NORMAL;
         int yy = y + 2 + r;
         tui_put(d, yy, xx, iw, base, "", true);
         char cell[64];

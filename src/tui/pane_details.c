@@ -10,7 +10,7 @@
 #include "tui/console.h"
 
 struct details_state {
-    size_t top;    /* first line of the text shown */
+    size_t top;     /* first line of the text shown */
     unsigned shown; /* the console's details_gen it is about: a new one starts on top */
 };
 

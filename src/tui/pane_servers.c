@@ -41,8 +41,8 @@ static void servers_draw(struct console *c, struct pane *p, struct tui_rect rc, 
         size_t i = st->top + (size_t)r;
         const struct tui_server *s = &c->model.servers[i];
         bool sel = i == c->srv_sel;
-        enum tui_role base = sel ? (focused ? TUI_ROLE_SELECTED : TUI_ROLE_SELECTED_IDLE)
-                                 : TUI_ROLE_NORMAL;
+        enum tui_role base =
+            sel ? (focused ? TUI_ROLE_SELECTED : TUI_ROLE_SELECTED_IDLE) : TUI_ROLE_NORMAL;
         int yy = y + 2 + r, xx = x + 1;
         tui_put(d, yy, xx, iw, base, "", true);
         const char *mark;
