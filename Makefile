@@ -11,6 +11,7 @@
 #   make fuzz     run every fuzz target longer (FUZZ_SECONDS each, default 60)
 #   make demo     deps + a sandbox PostgreSQL cluster + cellar on it
 #   make bench    the benchmarks in bench/ (cellar against barman on the same data)
+#   make golden   record the console's golden screens again (tests/tui/golden/)
 #
 # check and demo first run `make deps`, then build in a sub-make: on a fresh
 # machine pkg-config and the libraries only exist once deps has run, and the
@@ -99,7 +100,7 @@ TEST_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_XOPEN_SOURCE=700 -D_DEFAULT
 
 .PHONY: all deps check check-all check-unit check-fuzz check-integration check-lint check-tui unit demo \
         fuzz fuzz-build \
-        demo-stop bench clean man completion install uninstall FORCE
+        demo-stop bench clean man completion install uninstall golden FORCE
 
 all: cellar man completion
 
@@ -189,6 +190,22 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(ASAN_LIB)
 
 unit: $(UNIT_BIN)
 
+# ---- golden screens (tests/tui/t_golden.sh) ---------------------------------------
+# The console's screens drawn off-screen from a fixed catalogue by
+# build/tests/tui_golden (tests/tui/golden_screens.c, linked with every
+# object of cellar but main.o, curses included), compared with
+# tests/tui/golden/. `make golden` records them again after a wanted change.
+GOLDEN := $(BUILD)/tests/tui_golden
+
+$(GOLDEN): tests/tui/golden_screens.c $(filter-out $(BUILD)/obj/main.o,$(OBJ))
+	@mkdir -p $(dir $@)
+	@echo "  LINK    $@"
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_INC) $(TUI_CFLAGS) -o $@ $< \
+	    $(filter-out $(BUILD)/obj/main.o,$(OBJ)) $(PKG_LIBS) $(TUI_LIBS)
+
+golden: $(GOLDEN)
+	@tests/tui/t_golden.sh --record
+
 # ---- fuzz targets (tests/fuzz/fuzz_*.c) ---------------------------------------
 # Each parser of outside input has a libFuzzer target. They are built with
 # clang (libFuzzer is clang's) against the same sources compiled with
@@ -239,7 +256,7 @@ check:
 	@./scripts/deps.sh
 	@$(MAKE) --no-print-directory check-all
 
-check-all: all $(UNIT_BIN) $(FUZZ_BIN)
+check-all: all $(UNIT_BIN) $(FUZZ_BIN) $(GOLDEN)
 	@tests/run.sh $(UNIT_BIN) tests/fuzz/t_fuzz.sh $(sort $(wildcard tests/lint/*.sh)) \
 	    $(sort $(wildcard tests/integration/t_*.sh)) $(sort $(wildcard tests/tui/t_*.sh))
 
@@ -255,7 +272,7 @@ check-lint: all
 check-integration: all
 	@tests/run.sh $(sort $(wildcard tests/integration/t_*.sh))
 
-check-tui: all
+check-tui: all $(GOLDEN)
 	@tests/run.sh $(sort $(wildcard tests/tui/t_*.sh))
 
 demo:

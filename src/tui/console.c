@@ -1,5 +1,5 @@
 /*
- * console.c - the console's loop, layout and drawing (the only curses code).
+ * console.c - the console's loop, layout, focus ring and modes.
  *
  * One loop over one model (C10): each turn reads what the child jobs wrote
  * (tui_jobs_poll with no wait), applies finished results to the model,
@@ -10,12 +10,18 @@
  * The servers' WAL lag (list-server's wal_archive: a tail of xlog.db and a
  * listing of incoming/) is read again every ARCHIVE_REFRESH seconds and
  * when a job ends.
- * The layout is recomputed from the terminal size on every draw, so a
- * resize (KEY_RESIZE) is just a redraw; below 60x16 a message asks for a
- * larger terminal.
+ *
+ * The panes are objects (pane.h, one file each): this file lays them out
+ * by their slots, draws each into its rectangle, sends a key first to the
+ * focused pane and acts on it only when the pane leaves it (the keys that
+ * start work, the modes, the focus ring). The layout is recomputed from
+ * the terminal size on every draw, so a resize (KEY_RESIZE) is just a
+ * redraw (a pane whose rectangle changed size hears it first); below 60x16
+ * a message asks for a larger terminal. The modes (filter, the delete and
+ * quit questions, the help, an operation's log, the recovery wizard) are
+ * this file's: they take every key while they are on.
  */
 #include <langinfo.h>
-#include <limits.h>
 #include <locale.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -25,79 +31,25 @@
 #include <wchar.h>
 
 #include "fmt.h"
-#include "tui/draw.h"
+#include "tui/console.h"
 #include "tui/first_run.h"
-#include "tui/job.h"
 #include "tui/keys.h"
-#include "tui/model.h"
 #include "tui/theme.h"
 #include "tui/tui.h"
-#include "tui/wizard.h"
 #include "tui/wizard_draw.h"
 
 /* curses last: the core headers refuse to be read after it */
 #include <curses.h>
-
-enum pane { PANE_SERVERS, PANE_BACKUPS, PANE_DETAILS, PANE_ACTIVITY, PANE_COUNT };
-enum mode {
-    MODE_NORMAL,
-    MODE_FILTER,
-    MODE_CONFIRM_DELETE,
-    MODE_CONFIRM_QUIT,
-    MODE_HELP,
-    MODE_LOG,
-    MODE_WIZARD
-};
-enum sort_col {
-    SORT_ID,
-    SORT_END,
-    SORT_SIZE,
-    SORT_DEDUP,
-    SORT_WAL,
-    SORT_STATUS,
-    SORT_RET,
-    SORT_COUNT
-};
 
 #define MIN_ROWS 16
 #define MIN_COLS 60
 /* seconds between two readings of the WAL archives' state (list-server) */
 #define ARCHIVE_REFRESH 5
 
-struct console {
-    const struct cfg *cfg;
-    char exe[PATH_MAX];
-    struct tui_model model;
-    struct tui_jobs jobs;
-    struct tui_draw dr; /* theme, colours, UTF-8 */
-    enum pane focus;
-    enum mode mode;
-    size_t srv_sel, srv_top;
-    size_t *view; /* indices into the selected server's backups, filtered and sorted */
-    size_t n_view;
-    size_t bk_sel, bk_top;
-    enum sort_col sort;
-    bool sort_rev;
-    char filter[128];
-    char input[128];
-    json_t *details; /* show-backup data of details_id */
-    char *details_id;
-    char *details_server;
-    struct op_window win; /* the recoverable window of details_server */
-    bool has_win;
-    size_t det_top;
-    size_t act_sel;
-    size_t log_top;
-    char *pending_delete;
-    struct wizard wz; /* the recovery wizard, while mode is MODE_WIZARD */
-    bool wz_quits;    /* opened by recover --wizard: closing it ends the console */
-    char *wz_command; /* the wizard's last reviewed command line, printed on exit */
-    struct cel_err wz_err; /* recover --wizard: how its recovery failed (its exit status) */
-    char status[512];
-    enum tui_role status_role;
-    double status_at;
-    double archive_at; /* when the WAL lag was last read */
-};
+/* the panes, in focus order (pane.h) */
+#define TUI_PANE_ENTRY(name) &pane_##name,
+static const struct pane_ops *const pane_table[] = {TUI_PANES(TUI_PANE_ENTRY)};
+#undef TUI_PANE_ENTRY
 
 static volatile sig_atomic_t quit_signal;
 
@@ -106,9 +58,7 @@ static void on_quit_signal(int sig)
     quit_signal = sig;
 }
 
-static void set_status(struct console *c, enum tui_role role, const char *fmt, ...)
-    CEL_PRINTF(3, 4);
-static void set_status(struct console *c, enum tui_role role, const char *fmt, ...)
+void con_status(struct console *c, enum tui_role role, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -118,9 +68,22 @@ static void set_status(struct console *c, enum tui_role role, const char *fmt, .
     c->status_at = tui_now();
 }
 
-/* ---- the backups view: filter and sort --------------------------------------------- */
+int64_t con_now(const struct console *c)
+{
+    return c->fixed_now ? c->fixed_now : (int64_t)time(NULL);
+}
 
-static struct tui_server *cur_server(struct console *c)
+void pane_scroll_to(size_t sel, size_t *top, int rows)
+{
+    if (sel < *top)
+        *top = sel;
+    if (rows > 0 && sel >= *top + (size_t)rows)
+        *top = sel - (size_t)rows + 1;
+}
+
+/* ---- the selection: a server and the view of its backups ------------------------- */
+
+struct tui_server *con_server(struct console *c)
 {
     return c->model.n_servers ? &c->model.servers[c->srv_sel] : NULL;
 }
@@ -134,7 +97,7 @@ static int cmp_str(const char *a, const char *b)
 
 static int cmp_backup(const void *pa, const void *pb)
 {
-    const struct tui_server *s = cur_server(sort_ctx);
+    const struct tui_server *s = con_server(sort_ctx);
     const struct tui_backup *a = &s->backups[*(const size_t *)pa];
     const struct tui_backup *b = &s->backups[*(const size_t *)pb];
     int r = 0;
@@ -174,21 +137,16 @@ static bool matches(const struct tui_backup *b, const char *f)
            (b->retention && strstr(b->retention, f));
 }
 
-/* Rebuild the view of the selected server's backups, keeping the selected
- * backup selected when it is still there. */
-static void rebuild_view(struct console *c)
+/* Rebuild the view of the selected server's backups (the selection stays
+ * at its place in the view, within it). */
+void con_rebuild_view(struct console *c)
 {
-    const struct tui_server *s = cur_server(c);
-    char *keep = NULL;
-    if (s && c->bk_sel < c->n_view && c->view[c->bk_sel] < s->n_backups)
-        keep = NULL; /* indices may be stale after a reload: keep by id below */
+    const struct tui_server *s = con_server(c);
     free(c->view);
     c->view = NULL;
     c->n_view = 0;
-    if (!s) {
-        free(keep);
+    if (!s)
         return;
-    }
     c->view = s->n_backups ? cel_xcalloc(s->n_backups, sizeof *c->view) : NULL;
     for (size_t i = 0; i < s->n_backups; i++)
         if (matches(&s->backups[i], c->filter))
@@ -198,12 +156,18 @@ static void rebuild_view(struct console *c)
         qsort(c->view, c->n_view, sizeof *c->view, cmp_backup);
     if (c->bk_sel >= c->n_view)
         c->bk_sel = c->n_view ? c->n_view - 1 : 0;
-    free(keep);
 }
 
-static const struct tui_backup *cur_backup(struct console *c)
+void con_select_server(struct console *c, size_t i)
 {
-    const struct tui_server *s = cur_server(c);
+    c->srv_sel = i;
+    c->bk_sel = 0;
+    con_rebuild_view(c);
+}
+
+const struct tui_backup *con_backup(struct console *c)
+{
+    const struct tui_server *s = con_server(c);
     if (!s || c->bk_sel >= c->n_view)
         return NULL;
     return &s->backups[c->view[c->bk_sel]];
@@ -230,21 +194,21 @@ static void load_window(struct console *c)
         c->has_win = true;
     } else {
         op_window_free(&c->win);
-        set_status(c, TUI_ROLE_WARN, "recoverable window of %s: %s", c->details_server, err.msg);
+        con_status(c, TUI_ROLE_WARN, "recoverable window of %s: %s", c->details_server, err.msg);
     }
 }
 
 /* Reload server i and keep the selected backup (by ID) selected. */
 static void reload_server(struct console *c, size_t i)
 {
-    const struct tui_backup *b = cur_backup(c);
+    const struct tui_backup *b = con_backup(c);
     char *id = b && i == c->srv_sel ? cel_xstrdup(b->id) : NULL;
     struct cel_err err = {0};
     if (tui_model_reload_server(&c->model, i, &err) < 0)
-        set_status(c, TUI_ROLE_ERROR, "%s: %s", c->model.servers[i].name, err.msg);
+        con_status(c, TUI_ROLE_ERROR, "%s: %s", c->model.servers[i].name, err.msg);
     if (i == c->srv_sel) {
-        rebuild_view(c);
-        const struct tui_server *s = cur_server(c);
+        con_rebuild_view(c);
+        const struct tui_server *s = con_server(c);
         for (size_t k = 0; id && k < c->n_view; k++)
             if (strcmp(s->backups[c->view[k]].id, id) == 0)
                 c->bk_sel = k;
@@ -260,7 +224,7 @@ static void reload_archive(struct console *c)
 {
     struct cel_err err = {0};
     if (tui_model_reload_archive(&c->model, &err) < 0)
-        set_status(c, TUI_ROLE_ERROR, "list-server: %s", err.msg);
+        con_status(c, TUI_ROLE_ERROR, "list-server: %s", err.msg);
     c->archive_at = tui_now();
 }
 
@@ -273,9 +237,9 @@ static struct tui_job *start_job(struct console *c, const char *title, const cha
     struct tui_job *j = tui_job_new(title, args[0], server);
     struct cel_err err = {0};
     if (tui_job_start_batch(j, c->exe, c->cfg->path, args, &err) < 0)
-        set_status(c, TUI_ROLE_ERROR, "%s: %s", title, err.msg);
+        con_status(c, TUI_ROLE_ERROR, "%s: %s", title, err.msg);
     else
-        set_status(c, TUI_ROLE_NORMAL, "started: %s", title);
+        con_status(c, TUI_ROLE_NORMAL, "started: %s", title);
     tui_jobs_add(&c->jobs, j);
     return j;
 }
@@ -306,11 +270,11 @@ static void settle_jobs(struct console *c)
         if (j->state == TUI_JOB_OK && j->auto_dismiss)
             ; /* the background check: its marks say it all */
         else if (j->state == TUI_JOB_OK)
-            set_status(c, TUI_ROLE_OK, "%s: done", j->title);
+            con_status(c, TUI_ROLE_OK, "%s: done", j->title);
         else
-            set_status(c, TUI_ROLE_ERROR, "%s: %s", j->title, j->outcome ? j->outcome : "failed");
+            con_status(c, TUI_ROLE_ERROR, "%s: %s", j->title, j->outcome ? j->outcome : "failed");
         if (c->details_id && strcmp(j->command, "delete") == 0) {
-            json_decref(c->details);
+            free(c->details);
             c->details = NULL;
             free(c->details_id);
             c->details_id = NULL;
@@ -324,339 +288,128 @@ static void settle_jobs(struct console *c)
         c->act_sel = c->jobs.n ? c->jobs.n - 1 : 0;
 }
 
-/* ---- panes --------------------------------------------------------------------- */
+/* ---- the panes: focus and layout --------------------------------------------------- */
 
-static void draw_servers(struct console *c, int y, int x, int h, int w)
+void con_open_details(struct console *c)
 {
-    tui_frame(&c->dr, y, x, h, w, "Servers", c->focus == PANE_SERVERS);
-    int iw = w - 2, rows = h - 3;
-    tui_putf(&c->dr, y + 1, x + 1, iw, TUI_ROLE_HEADER, true, "  %-16s %7s  %-12s %-18s %-10s %s",
-             "Server", "Backups", "Last backup", "Last WAL", "Check", "Description");
-    if (!c->model.n_servers) {
-        tui_put(&c->dr, y + 2, x + 2, iw - 1, TUI_ROLE_DIM, "no servers configured", false);
+    const struct tui_backup *b = con_backup(c);
+    if (!b) {
+        con_status(c, TUI_ROLE_WARN, "no backup selected");
         return;
     }
-    if (c->srv_sel < c->srv_top)
-        c->srv_top = c->srv_sel;
-    if (rows > 0 && c->srv_sel >= c->srv_top + (size_t)rows)
-        c->srv_top = c->srv_sel - (size_t)rows + 1;
-    int64_t now = (int64_t)time(NULL);
-    for (int r = 0; r < rows && c->srv_top + (size_t)r < c->model.n_servers; r++) {
-        size_t i = c->srv_top + (size_t)r;
-        const struct tui_server *s = &c->model.servers[i];
-        bool sel = i == c->srv_sel;
-        enum tui_role base =
-            sel ? (c->focus == PANE_SERVERS ? TUI_ROLE_SELECTED : TUI_ROLE_SELECTED_IDLE)
-                : TUI_ROLE_NORMAL;
-        int yy = y + 2 + r, xx = x + 1;
-        tui_put(&c->dr, yy, xx, iw, base, "", true);
-        const char *mark;
-        enum tui_role mrole;
-        if (s->disabled) {
-            mark = c->dr.utf8 ? "\u2718" : "x", mrole = TUI_ROLE_ERROR;
-        } else if (s->health == TUI_HEALTH_OK) {
-            mark = c->dr.utf8 ? "\u2714" : "+", mrole = TUI_ROLE_OK;
-        } else if (s->health == TUI_HEALTH_FAILED) {
-            mark = c->dr.utf8 ? "\u2718" : "x", mrole = TUI_ROLE_ERROR;
+    struct cel_err err = {0};
+    char *text = tui_model_show_backup_text(&c->model, c->srv_sel, b->id, &err);
+    if (!text) {
+        con_status(c, TUI_ROLE_ERROR, "show-backup: %s", err.msg);
+        return;
+    }
+    free(c->details);
+    c->details = text;
+    free(c->details_id);
+    c->details_id = cel_xstrdup(b->id);
+    free(c->details_server);
+    c->details_server = cel_xstrdup(con_server(c)->name);
+    c->details_gen++;
+    load_window(c);
+    con_focus_pane(c, "details");
+}
+
+void con_focus_pane(struct console *c, const char *name)
+{
+    for (size_t i = 0; i < CON_N_PANES; i++)
+        if (strcmp(c->panes[i].ops->name, name) == 0)
+            c->focus = i;
+}
+
+static bool pane_focused(const struct console *c, const char *name)
+{
+    return strcmp(c->panes[c->focus].ops->name, name) == 0;
+}
+
+bool con_open_log(struct console *c)
+{
+    if (!c->jobs.n)
+        return false;
+    c->mode = MODE_LOG;
+    c->log_top = 0;
+    return true;
+}
+
+/* The height pane p takes in its band on H lines (3 when it does not say). */
+static int band_height(const struct console *c, const struct pane *p, int H)
+{
+    return p->ops->height ? p->ops->height(c, H) : 3;
+}
+
+/* Split the rectangle r among the n panes idx[] of one slot: side by side
+ * when across, else stacked; the last one takes what is left. */
+static void split(const size_t *idx, size_t n, struct tui_rect r, bool across, struct tui_rect *out)
+{
+    for (size_t k = 0; k < n; k++) {
+        struct tui_rect q = r;
+        if (across) {
+            int each = r.w / (int)n;
+            q.x = r.x + each * (int)k;
+            q.w = k + 1 == n ? r.w - each * (int)k : each;
         } else {
-            mark = "?", mrole = TUI_ROLE_DIM;
+            int each = r.h / (int)n;
+            q.y = r.y + each * (int)k;
+            q.h = k + 1 == n ? r.h - each * (int)k : each;
         }
-        tui_put(&c->dr, yy, xx, 1, sel ? base : mrole, mark, false);
-        tui_putf(&c->dr, yy, xx + 2, 16, base, true, "%s", s->name);
-        tui_putf(&c->dr, yy, xx + 19, 7, base, true, "%7zu", s->n_backups);
-        struct strbuf age = {0};
-        int64_t last = tui_server_last_backup(s);
-        if (last)
-            tui_fmt_age(now - last, &age);
-        else
-            sb_append(&age, "none");
-        bool old = tui_server_backup_too_old(s, now);
-        if (old)
-            sb_append(&age, " !");
-        tui_put(&c->dr, yy, xx + 28, 12, old && !sel ? TUI_ROLE_WARN : base, sb_str(&age), true);
-        sb_free(&age);
-        /* the WAL archive's lag: age of the newest archived file, files waiting */
-        struct strbuf wal = {0};
-        bool lag = tui_server_wal_lag(s, (double)now, &wal);
-        tui_put(&c->dr, yy, xx + 41, 18, lag && !sel ? TUI_ROLE_WARN : base, sb_str(&wal), true);
-        sb_free(&wal);
-        struct strbuf chk = {0};
-        if (s->disabled)
-            sb_append(&chk, "disabled");
-        else if (s->health == TUI_HEALTH_OK)
-            sb_append(&chk, "ok");
-        else if (s->health == TUI_HEALTH_FAILED)
-            sb_appendf(&chk, "%zu failed", s->checks_failed);
-        else
-            sb_append(&chk, "...");
-        tui_put(&c->dr, yy, xx + 60, 10, sel ? base : mrole, sb_str(&chk), true);
-        sb_free(&chk);
-        tui_put(&c->dr, yy, xx + 71, iw - 71, base, s->description ? s->description : "", true);
+        out[idx[k]] = q;
     }
 }
 
-struct column {
-    const char *title;
-    int width;
-    enum sort_col sort;
-    int prio; /* 1 first: the columns that fit are taken in this order */
-};
-
-/* Drawn in this order; a narrow pane drops the columns of lowest priority
- * first (WAL, gone at 80 columns; then Dedup). Sizes take 10 columns
- * ("1023.9 MiB"). */
-static const struct column bk_cols[] = {
-    {"ID", 15, SORT_ID, 1},         {"End time", 16, SORT_END, 3}, {"Size", 10, SORT_SIZE, 4},
-    {"Dedup", 10, SORT_DEDUP, 6},   {"WAL", 10, SORT_WAL, 7},      {"Status", 8, SORT_STATUS, 2},
-    {"Retention", 10, SORT_RET, 5},
-};
-
-static void draw_backups(struct console *c, int y, int x, int h, int w)
+/* Where each pane goes on an H x W screen (rect h 0: not shown). The top
+ * and bottom bands take the heights their panes ask for (the servers up to
+ * a fifth of the screen, the activity up to a quarter); the main and side
+ * areas share the rest:
+ * side by side at 120 columns and more (main 3/5), else stacked (main half,
+ * at least 5 lines). */
+static void layout(struct console *c, int H, int W, struct tui_rect *out, struct tui_rect *mid)
 {
-    const struct tui_server *s = cur_server(c);
-    char title[256];
-    snprintf(title, sizeof title, "Backups of %s%s%s%s", s ? s->name : "-",
-             c->filter[0] ? " [filter: " : "", c->filter, c->filter[0] ? "]" : "");
-    tui_frame(&c->dr, y, x, h, w, title, c->focus == PANE_BACKUPS);
-    int iw = w - 2, rows = h - 3;
-    int xx = x + 1;
-    int ncols = 0, used = 0;
-    bool shown[CEL_ARRAY_LEN(bk_cols)] = {false};
-    for (int prio = 1; prio <= (int)CEL_ARRAY_LEN(bk_cols); prio++) {
-        size_t i = 0;
-        while (i < CEL_ARRAY_LEN(bk_cols) && bk_cols[i].prio != prio)
-            i++;
-        if (i == CEL_ARRAY_LEN(bk_cols) || used + bk_cols[i].width + (ncols ? 1 : 0) > iw)
-            break;
-        used += bk_cols[i].width + (ncols ? 1 : 0);
-        shown[i] = true;
-        ncols++;
+    size_t by_slot[4][CON_N_PANES];
+    size_t n_slot[4] = {0};
+    for (size_t i = 0; i < CON_N_PANES; i++) {
+        enum pane_slot s = c->panes[i].ops->slot;
+        by_slot[s][n_slot[s]++] = i;
+        out[i] = (struct tui_rect){0, 0, 0, 0};
     }
-    bool name_col = iw - used >= 8;
-    tui_put(&c->dr, y + 1, xx, iw, TUI_ROLE_HEADER, "", true);
-    int cx = xx;
-    for (size_t i = 0; i < CEL_ARRAY_LEN(bk_cols); i++) {
-        if (!shown[i])
-            continue;
-        char t[32];
-        snprintf(t, sizeof t, "%s%s", bk_cols[i].title,
-                 bk_cols[i].sort == c->sort ? (c->sort_rev ? "^" : "v") : "");
-        tui_put(&c->dr, y + 1, cx, bk_cols[i].width, TUI_ROLE_HEADER, t, true);
-        cx += bk_cols[i].width + 1;
+    /* under the title line: the top band; above the status line: the bottom band */
+    int y = 1, bottom_h = 0;
+    for (size_t k = 0; k < n_slot[PANE_SLOT_TOP]; k++) {
+        size_t i = by_slot[PANE_SLOT_TOP][k];
+        out[i] = (struct tui_rect){y, 0, band_height(c, &c->panes[i], H), W};
+        y += out[i].h;
     }
-    if (name_col)
-        tui_put(&c->dr, y + 1, cx, iw - used - 1, TUI_ROLE_HEADER, "Name", true);
-    if (!s)
-        return;
-    if (s->load_error) {
-        tui_put(&c->dr, y + 2, xx + 1, iw - 1, TUI_ROLE_ERROR, s->load_error, false);
-        return;
+    for (size_t k = 0; k < n_slot[PANE_SLOT_BOTTOM]; k++)
+        bottom_h += band_height(c, &c->panes[by_slot[PANE_SLOT_BOTTOM][k]], H);
+    *mid = (struct tui_rect){y, 0, H - 1 - y - bottom_h, W};
+    int by = mid->y + mid->h;
+    for (size_t k = 0; k < n_slot[PANE_SLOT_BOTTOM]; k++) {
+        size_t i = by_slot[PANE_SLOT_BOTTOM][k];
+        out[i] = (struct tui_rect){by, 0, band_height(c, &c->panes[i], H), W};
+        by += out[i].h;
     }
-    if (!c->n_view) {
-        tui_put(&c->dr, y + 2, xx + 1, iw - 1, TUI_ROLE_DIM,
-                s->n_backups ? "no backup matches the filter" : "no backups (b: take one)", false);
-        return;
+    struct tui_rect main_r = *mid, side_r = *mid;
+    if (!n_slot[PANE_SLOT_SIDE]) {
+        side_r.h = 0;
+    } else if (!n_slot[PANE_SLOT_MAIN]) {
+        main_r.h = 0;
+    } else if (W >= 120) {
+        main_r.w = W * 3 / 5;
+        side_r.x = main_r.w;
+        side_r.w = W - main_r.w;
+    } else {
+        main_r.h = mid->h / 2 > 5 ? mid->h / 2 : 5;
+        side_r.y = mid->y + main_r.h;
+        side_r.h = mid->h - main_r.h;
     }
-    if (c->bk_sel < c->bk_top)
-        c->bk_top = c->bk_sel;
-    if (rows > 0 && c->bk_sel >= c->bk_top + (size_t)rows)
-        c->bk_top = c->bk_sel - (size_t)rows + 1;
-    for (int r = 0; r < rows && c->bk_top + (size_t)r < c->n_view; r++) {
-        size_t vi = c->bk_top + (size_t)r;
-        const struct tui_backup *b = &s->backups[c->view[vi]];
-        bool sel = vi == c->bk_sel;
-        enum tui_role base =
-            sel ? (c->focus == PANE_BACKUPS ? TUI_ROLE_SELECTED : TUI_ROLE_SELECTED_IDLE)
-                : TUI_ROLE_NORMAL;
-        int yy = y + 2 + r;
-        tui_put(&c->dr, yy, xx, iw, base, "", true);
-        char cell[64];
-        cx = xx;
-        for (size_t i = 0; i < CEL_ARRAY_LEN(bk_cols); i++) {
-            if (!shown[i])
-                continue;
-            enum tui_role role = base;
-            cell[0] = '\0';
-            switch (bk_cols[i].sort) {
-            case SORT_ID:
-                snprintf(cell, sizeof cell, "%s", b->id);
-                break;
-            case SORT_END:
-                if (b->end_ts) {
-                    time_t t = (time_t)b->end_ts;
-                    struct tm tm;
-                    localtime_r(&t, &tm);
-                    strftime(cell, sizeof cell, "%Y-%m-%d %H:%M", &tm);
-                }
-                break;
-            case SORT_SIZE:
-                if (b->has_size)
-                    tui_fmt_bytes(b->size, cell, sizeof cell);
-                break;
-            case SORT_DEDUP:
-                if (b->has_size && b->has_dedup)
-                    tui_fmt_bytes(b->dedup_size, cell, sizeof cell);
-                break;
-            case SORT_WAL:
-                if (b->has_size)
-                    tui_fmt_bytes(b->wal_size, cell, sizeof cell);
-                break;
-            case SORT_STATUS:
-                snprintf(cell, sizeof cell, "%s",
-                         strcmp(b->status, "WAITING_FOR_WALS") == 0 ? "WAITING" : b->status);
-                if (!sel)
-                    role = strcmp(b->status, "DONE") == 0     ? TUI_ROLE_OK
-                           : strcmp(b->status, "FAILED") == 0 ? TUI_ROLE_ERROR
-                                                              : TUI_ROLE_WARN;
-                break;
-            case SORT_RET:
-                snprintf(cell, sizeof cell, "%s",
-                         !b->retention                                       ? ""
-                         : strcmp(b->retention, "POTENTIALLY_OBSOLETE") == 0 ? "OBSOLETE*"
-                         : strcmp(b->retention, "NONE") == 0                 ? ""
-                                                                             : b->retention);
-                if (!sel && b->retention && strncmp(b->retention, "OBSOLETE", 8) == 0)
-                    role = TUI_ROLE_WARN;
-                break;
-            default:
-                break;
-            }
-            tui_put(&c->dr, yy, cx, bk_cols[i].width, role, cell, true);
-            cx += bk_cols[i].width + 1;
-        }
-        if (name_col)
-            tui_put(&c->dr, yy, cx, iw - used - 1, base, b->name ? b->name : "", true);
-    }
+    split(by_slot[PANE_SLOT_MAIN], n_slot[PANE_SLOT_MAIN], main_r, W >= 120, out);
+    split(by_slot[PANE_SLOT_SIDE], n_slot[PANE_SLOT_SIDE], side_r, false, out);
 }
 
-/* Append the details lines of JSON value v under key prefix. */
-static void details_lines(const char *prefix, json_t *v, char ***lines, size_t *n)
-{
-    if (json_is_object(v)) {
-        const char *k;
-        json_t *sub;
-        json_object_foreach(v, k, sub)
-        {
-            char *p = prefix ? cel_xasprintf("%s.%s", prefix, k) : cel_xstrdup(k);
-            details_lines(p, sub, lines, n);
-            free(p);
-        }
-        return;
-    }
-    char *val;
-    if (json_is_string(v))
-        val = cel_xstrdup(json_string_value(v));
-    else if (json_is_null(v))
-        val = cel_xstrdup("-");
-    else {
-        char *d = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-        val = cel_xstrdup(d ? d : "?");
-        free(d);
-    }
-    /* multi-line values (backup_label) on one line */
-    for (char *p = val; *p; p++)
-        if (*p == '\n')
-            *p = ' ';
-    *lines = cel_xrealloc_array(*lines, *n + 1, sizeof **lines);
-    (*lines)[(*n)++] = cel_xasprintf("%-28s %s", prefix ? prefix : "", val);
-    free(val);
-}
-
-static void draw_details(struct console *c, int y, int x, int h, int w)
-{
-    char title[128];
-    snprintf(title, sizeof title, "Details%s%s", c->details_id ? " of " : "",
-             c->details_id ? c->details_id : "");
-    tui_frame(&c->dr, y, x, h, w, title, c->focus == PANE_DETAILS);
-    int iw = w - 2, rows = h - 2;
-    if (!c->details) {
-        tui_put(&c->dr, y + 1, x + 2, iw - 1, TUI_ROLE_DIM,
-                "Enter on a backup shows everything show-backup knows", false);
-        return;
-    }
-    /* the server's recoverable window on top, when there is room for it */
-    if (c->has_win && rows >= 8) {
-        int used =
-            tui_timeline(&c->dr, y + 1, x + 2, iw - 2, &c->win, c->details_id, 0, rows >= 14);
-        y += used + 1;
-        rows -= used + 1;
-    }
-    char **lines = NULL;
-    size_t n = 0;
-    details_lines(NULL, c->details, &lines, &n);
-    if (c->det_top + (size_t)rows > n)
-        c->det_top = n > (size_t)rows ? n - (size_t)rows : 0;
-    for (int r = 0; r < rows && c->det_top + (size_t)r < n; r++)
-        tui_put(&c->dr, y + 1 + r, x + 1, iw, TUI_ROLE_NORMAL, lines[c->det_top + (size_t)r], true);
-    for (size_t i = 0; i < n; i++)
-        free(lines[i]);
-    free(lines);
-}
-
-static int job_lines(const struct tui_job *j)
-{
-    return j->state == TUI_JOB_RUNNING ? 2 : 1;
-}
-
-static void draw_activity(struct console *c, int y, int x, int h, int w)
-{
-    size_t running = tui_jobs_running(&c->jobs);
-    char title[64];
-    snprintf(title, sizeof title, "Activity (%zu running)", running);
-    tui_frame(&c->dr, y, x, h, w, title, c->focus == PANE_ACTIVITY);
-    int iw = w - 2, rows = h - 2;
-    if (!c->jobs.n) {
-        tui_put(&c->dr, y + 1, x + 2, iw - 1, TUI_ROLE_DIM,
-                "no operations: b backup, c check, a archive", false);
-        return;
-    }
-    /* keep the selected job visible: start from the first job that lets it fit */
-    size_t first = 0;
-    for (;;) {
-        int need = 0;
-        for (size_t i = first; i <= c->act_sel && i < c->jobs.n; i++)
-            need += job_lines(c->jobs.v[i]);
-        if (need <= rows || first >= c->act_sel)
-            break;
-        first++;
-    }
-    int r = 0;
-    double now = tui_now();
-    for (size_t i = first; i < c->jobs.n && r < rows; i++) {
-        const struct tui_job *j = c->jobs.v[i];
-        bool sel = c->focus == PANE_ACTIVITY && i == c->act_sel;
-        enum tui_role base = sel ? TUI_ROLE_SELECTED : TUI_ROLE_NORMAL;
-        int yy = y + 1 + r;
-        tui_put(&c->dr, yy, x + 1, iw, base, "", true);
-        const char *tag = j->state == TUI_JOB_RUNNING ? "running"
-                          : j->state == TUI_JOB_OK    ? "ok"
-                                                      : "FAILED";
-        enum tui_role trole = sel                           ? base
-                              : j->state == TUI_JOB_RUNNING ? TUI_ROLE_WARN
-                              : j->state == TUI_JOB_OK      ? TUI_ROLE_OK
-                                                            : TUI_ROLE_ERROR;
-        int used = tui_put(&c->dr, yy, x + 1, 10, trole, tag, true);
-        double secs = (j->state == TUI_JOB_RUNNING ? now : j->ended) - j->started;
-        struct strbuf sb = {0};
-        sb_appendf(&sb, "%s  %d:%02d  ", j->title, (int)secs / 60, (int)secs % 60);
-        if (j->state == TUI_JOB_RUNNING)
-            sb_append(&sb, j->phase ? j->phase : "starting");
-        else
-            sb_append(&sb, j->outcome ? j->outcome : "");
-        tui_put(&c->dr, yy, x + 1 + used + 1, iw - used - 1, base, sb_str(&sb), true);
-        sb_free(&sb);
-        r++;
-        if (j->state == TUI_JOB_RUNNING && r < rows) {
-            tui_put(&c->dr, y + 1 + r, x + 1, iw, TUI_ROLE_NORMAL, "", true);
-            if (j->has_progress)
-                tui_progress(&c->dr, y + 1 + r, x + 3, iw - 2, j);
-            else
-                tui_put(&c->dr, y + 1 + r, x + 3, iw - 2, TUI_ROLE_DIM, "waiting for progress",
-                        false);
-            r++;
-        }
-    }
-}
+/* ---- the modes' screens -------------------------------------------------------------- */
 
 static void draw_help(struct console *c)
 {
@@ -710,7 +463,7 @@ static void draw_status(struct console *c, int y, int w)
         return;
     case MODE_CONFIRM_DELETE:
         tui_putf(&c->dr, y, 0, w, TUI_ROLE_STATUS, true, "Delete backup %s of server %s? (y/N)",
-                 c->pending_delete, cur_server(c) ? cur_server(c)->name : "");
+                 c->pending_delete, con_server(c) ? con_server(c)->name : "");
         return;
     case MODE_CONFIRM_QUIT:
         tui_putf(&c->dr, y, 0, w, TUI_ROLE_STATUS, true,
@@ -728,7 +481,7 @@ static void draw_status(struct console *c, int y, int w)
         tui_put(&c->dr, y, 0, w, TUI_ROLE_STATUS, hint, true);
 }
 
-static void draw(struct console *c)
+void con_draw(struct console *c)
 {
     erase();
     int H = LINES, W = COLS;
@@ -748,35 +501,21 @@ static void draw(struct console *c)
     }
     tui_putf(&c->dr, 0, 0, W, TUI_ROLE_TITLE, true, " cellar %s  %zu server(s)  theme %s  %s",
              CEL_VERSION, c->model.n_servers, c->dr.theme.name, c->cfg->path ? c->cfg->path : "");
-    int srv_rows = (int)c->model.n_servers;
-    if (srv_rows < 1)
-        srv_rows = 1;
-    if (srv_rows > H / 5)
-        srv_rows = H / 5 > 1 ? H / 5 : 1;
-    int srv_h = srv_rows + 3;
-    int act_lines = 0;
-    for (size_t i = 0; i < c->jobs.n; i++)
-        act_lines += job_lines(c->jobs.v[i]);
-    int act_max = H / 4 > 2 ? H / 4 : 2;
-    if (act_lines < 1)
-        act_lines = 1;
-    if (act_lines > act_max)
-        act_lines = act_max;
-    int act_h = act_lines + 2;
-    int mid_y = 1 + srv_h, mid_h = H - 1 - srv_h - act_h - 1;
-    draw_servers(c, 1, 0, srv_h, W);
-    if (!c->model.n_servers) {
-        tui_draw_no_servers(&c->dr, mid_y, 0, mid_h, W, c->cfg->path);
-    } else if (W >= 120) {
-        int bw = W * 3 / 5;
-        draw_backups(c, mid_y, 0, mid_h, bw);
-        draw_details(c, mid_y, bw, mid_h, W - bw);
-    } else {
-        int bh = mid_h / 2 > 5 ? mid_h / 2 : 5;
-        draw_backups(c, mid_y, 0, bh, W);
-        draw_details(c, mid_y + bh, 0, mid_h - bh, W);
+    struct tui_rect r[CON_N_PANES], mid;
+    layout(c, H, W, r, &mid);
+    for (size_t i = 0; i < CON_N_PANES; i++) {
+        struct pane *p = &c->panes[i];
+        /* without servers, the Getting started pane takes the middle */
+        bool middle = p->ops->slot == PANE_SLOT_MAIN || p->ops->slot == PANE_SLOT_SIDE;
+        if (r[i].h < 2 || (middle && !c->model.n_servers))
+            continue;
+        if ((r[i].h != p->rect.h || r[i].w != p->rect.w) && p->ops->resize)
+            p->ops->resize(c, p, r[i].h, r[i].w);
+        p->rect = r[i];
+        p->ops->draw(c, p, r[i], i == c->focus);
     }
-    draw_activity(c, mid_y + mid_h, 0, act_h, W);
+    if (!c->model.n_servers)
+        tui_draw_no_servers(&c->dr, mid.y, 0, mid.h, W, c->cfg->path);
     draw_status(c, H - 1, W);
     if (c->mode == MODE_HELP)
         draw_help(c);
@@ -786,71 +525,9 @@ static void draw(struct console *c)
     doupdate();
 }
 
-/* ---- actions --------------------------------------------------------------------- */
-
-static void open_details(struct console *c)
-{
-    const struct tui_backup *b = cur_backup(c);
-    if (!b) {
-        set_status(c, TUI_ROLE_WARN, "no backup selected");
-        return;
-    }
-    struct cel_err err = {0};
-    json_t *d = tui_model_show_backup(&c->model, c->srv_sel, b->id, &err);
-    if (!d) {
-        set_status(c, TUI_ROLE_ERROR, "show-backup: %s", err.msg);
-        return;
-    }
-    json_decref(c->details);
-    c->details = d;
-    free(c->details_id);
-    c->details_id = cel_xstrdup(b->id);
-    free(c->details_server);
-    c->details_server = cel_xstrdup(cur_server(c)->name);
-    load_window(c);
-    c->det_top = 0;
-    c->focus = PANE_DETAILS;
-}
-
-static void move_sel(struct console *c, int delta)
-{
-    switch (c->focus) {
-    case PANE_SERVERS:
-        if (delta < 0 && c->srv_sel > 0)
-            c->srv_sel--;
-        else if (delta > 0 && c->srv_sel + 1 < c->model.n_servers)
-            c->srv_sel++;
-        else
-            return;
-        c->bk_sel = c->bk_top = 0;
-        rebuild_view(c);
-        break;
-    case PANE_BACKUPS:
-        if (delta < 0 && c->bk_sel > 0)
-            c->bk_sel--;
-        else if (delta > 0 && c->bk_sel + 1 < c->n_view)
-            c->bk_sel++;
-        break;
-    case PANE_DETAILS:
-        if (delta < 0 && c->det_top > 0)
-            c->det_top--;
-        else if (delta > 0)
-            c->det_top++;
-        break;
-    case PANE_ACTIVITY:
-        if (delta < 0 && c->act_sel > 0)
-            c->act_sel--;
-        else if (delta > 0 && c->act_sel + 1 < c->jobs.n)
-            c->act_sel++;
-        break;
-    default:
-        break;
-    }
-}
-
 /* ---- the recovery wizard ------------------------------------------------------------ */
 
-static void open_wizard(struct console *c, ssize_t server)
+void con_open_wizard(struct console *c, ssize_t server)
 {
     wz_open(&c->wz, c->cfg, c->exe, server);
     c->mode = MODE_WIZARD;
@@ -889,7 +566,7 @@ static void close_wizard(struct console *c)
         tui_jobs_add(&c->jobs, j); /* in the activity pane, as any other operation */
         c->act_sel = c->jobs.n - 1;
         if (j->state == TUI_JOB_RUNNING)
-            set_status(c, TUI_ROLE_NORMAL, "%s goes on in the activity pane", j->title);
+            con_status(c, TUI_ROLE_NORMAL, "%s goes on in the activity pane", j->title);
     }
     wz_free(&c->wz);
     c->mode = MODE_NORMAL;
@@ -931,37 +608,25 @@ static enum wz_key wizard_key(int ch)
 /* Run a key in normal mode; returns false to quit. */
 static bool act(struct console *c, enum tui_action a)
 {
-    const struct tui_server *s = cur_server(c);
+    const struct tui_server *s = con_server(c);
     switch (a) {
     case TUI_ACT_UP:
-        move_sel(c, -1);
-        break;
     case TUI_ACT_DOWN:
-        move_sel(c, 1);
-        break;
+    case TUI_ACT_DETAILS:
+        break; /* the focused pane's: it did not take it */
     case TUI_ACT_NEXT_PANE:
-        c->focus = (enum pane)((c->focus + 1) % PANE_COUNT);
+        c->focus = (c->focus + 1) % CON_N_PANES;
         break;
     case TUI_ACT_PREV_PANE:
-        c->focus = (enum pane)((c->focus + PANE_COUNT - 1) % PANE_COUNT);
-        break;
-    case TUI_ACT_DETAILS:
-        if (c->focus == PANE_SERVERS)
-            c->focus = PANE_BACKUPS;
-        else if (c->focus == PANE_BACKUPS)
-            open_details(c);
-        else if (c->focus == PANE_ACTIVITY && c->jobs.n) {
-            c->mode = MODE_LOG;
-            c->log_top = 0;
-        }
+        c->focus = (c->focus + CON_N_PANES - 1) % CON_N_PANES;
         break;
     case TUI_ACT_SORT:
-        c->sort = (enum sort_col)((c->sort + 1) % SORT_COUNT);
-        rebuild_view(c);
+        c->sort = (enum con_sort)((c->sort + 1) % SORT_COUNT);
+        con_rebuild_view(c);
         break;
     case TUI_ACT_SORT_REVERSE:
         c->sort_rev = !c->sort_rev;
-        rebuild_view(c);
+        con_rebuild_view(c);
         break;
     case TUI_ACT_FILTER:
         snprintf(c->input, sizeof c->input, "%s", c->filter);
@@ -993,9 +658,9 @@ static bool act(struct console *c, enum tui_action a)
         }
         break;
     case TUI_ACT_DELETE: {
-        const struct tui_backup *b = cur_backup(c);
+        const struct tui_backup *b = con_backup(c);
         if (!b) {
-            set_status(c, TUI_ROLE_WARN, "select a backup to delete (Tab to the backups pane)");
+            con_status(c, TUI_ROLE_WARN, "select a backup to delete (Tab to the backups pane)");
             break;
         }
         free(c->pending_delete);
@@ -1004,7 +669,7 @@ static bool act(struct console *c, enum tui_action a)
         break;
     }
     case TUI_ACT_RECOVER:
-        open_wizard(c, (ssize_t)c->srv_sel);
+        con_open_wizard(c, (ssize_t)c->srv_sel);
         break;
     case TUI_ACT_DISMISS: {
         size_t i = c->act_sel;
@@ -1014,26 +679,25 @@ static bool act(struct console *c, enum tui_action a)
         if (i < c->jobs.n)
             tui_jobs_remove(&c->jobs, i);
         else
-            set_status(c, TUI_ROLE_WARN, "no finished operation to dismiss");
+            con_status(c, TUI_ROLE_WARN, "no finished operation to dismiss");
         if (c->act_sel >= c->jobs.n)
             c->act_sel = c->jobs.n ? c->jobs.n - 1 : 0;
         break;
     }
     case TUI_ACT_LOG:
         if (c->jobs.n) {
-            if (c->focus != PANE_ACTIVITY)
+            if (!pane_focused(c, "activity"))
                 c->act_sel = c->jobs.n - 1;
-            c->mode = MODE_LOG;
-            c->log_top = 0;
+            con_open_log(c);
         } else {
-            set_status(c, TUI_ROLE_WARN, "no operation to show the log of");
+            con_status(c, TUI_ROLE_WARN, "no operation to show the log of");
         }
         break;
     case TUI_ACT_RELOAD:
         for (size_t i = 0; i < c->model.n_servers; i++)
             reload_server(c, i);
         reload_archive(c);
-        set_status(c, TUI_ROLE_NORMAL, "catalogue reloaded");
+        con_status(c, TUI_ROLE_NORMAL, "catalogue reloaded");
         break;
     case TUI_ACT_HELP:
         c->mode = MODE_HELP;
@@ -1045,13 +709,14 @@ static bool act(struct console *c, enum tui_action a)
         }
         return false;
     case TUI_ACT_NONE:
+    case TUI_ACT_COUNT:
         break;
     }
     return true;
 }
 
 /* One key; returns false to quit. */
-static bool handle_key(struct console *c, int ch)
+bool con_key(struct console *c, int ch)
 {
     if (c->status_role == TUI_ROLE_ERROR)
         c->status[0] = '\0';
@@ -1091,20 +756,20 @@ static bool handle_key(struct console *c, int ch)
             c->input[n + 1] = '\0';
         }
         snprintf(c->filter, sizeof c->filter, "%s", c->input);
-        c->bk_sel = c->bk_top = 0;
-        rebuild_view(c);
+        c->bk_sel = 0;
+        con_rebuild_view(c);
         return true;
     }
     case MODE_CONFIRM_DELETE:
         c->mode = MODE_NORMAL;
-        if ((ch == 'y' || ch == 'Y') && cur_server(c)) {
-            const char *server = cur_server(c)->name;
+        if ((ch == 'y' || ch == 'Y') && con_server(c)) {
+            const char *server = con_server(c)->name;
             char title[256];
             snprintf(title, sizeof title, "delete %s %s", server, c->pending_delete);
             const char *args[] = {"delete", server, c->pending_delete, NULL};
             start_job(c, title, server, args);
         } else {
-            set_status(c, TUI_ROLE_NORMAL, "delete cancelled");
+            con_status(c, TUI_ROLE_NORMAL, "delete cancelled");
         }
         return true;
     case MODE_CONFIRM_QUIT:
@@ -1113,36 +778,54 @@ static bool handle_key(struct console *c, int ch)
     case MODE_NORMAL:
         break;
     }
+    enum tui_action a;
+    int times = 1;
     switch (ch) {
     case KEY_UP:
-        return act(c, TUI_ACT_UP);
+        a = TUI_ACT_UP;
+        break;
     case KEY_DOWN:
-        return act(c, TUI_ACT_DOWN);
+        a = TUI_ACT_DOWN;
+        break;
     case KEY_BTAB:
     case KEY_LEFT:
-        return act(c, TUI_ACT_PREV_PANE);
+        a = TUI_ACT_PREV_PANE;
+        break;
     case KEY_RIGHT:
-        return act(c, TUI_ACT_NEXT_PANE);
+        a = TUI_ACT_NEXT_PANE;
+        break;
     case KEY_ENTER:
     case '\r':
-        return act(c, TUI_ACT_DETAILS);
-    case KEY_NPAGE:
-        for (int i = 0; i < 10; i++)
-            move_sel(c, 1);
-        return true;
+        a = TUI_ACT_DETAILS;
+        break;
+    case KEY_NPAGE: /* ten lines: the pane moves by one, ten times */
+        a = TUI_ACT_DOWN, times = 10;
+        break;
     case KEY_PPAGE:
-        for (int i = 0; i < 10; i++)
-            move_sel(c, -1);
-        return true;
+        a = TUI_ACT_UP, times = 10;
+        break;
     case 27:
         if (c->filter[0]) {
             c->filter[0] = '\0';
-            rebuild_view(c);
+            con_rebuild_view(c);
         }
         return true;
     default:
-        return act(c, tui_key_action(ch));
+        a = tui_key_action(ch);
+        break;
     }
+    /* the focused pane first; what it leaves is the console's */
+    struct pane *p = &c->panes[c->focus];
+    unsigned flags = 0;
+    for (int i = 0; i < times; i++)
+        flags |= p->ops->key ? p->ops->key(c, p, a, ch) : 0;
+    if (flags & PANE_QUIT)
+        return false;
+    if (flags & PANE_HANDLED)
+        return true;
+    if (a == TUI_ACT_UP || a == TUI_ACT_DOWN)
+        return true; /* a page key on a pane without a list */
+    return act(c, a);
 }
 
 /* ---- setup and the loop ------------------------------------------------------------ */
@@ -1166,8 +849,42 @@ static void load_theme(struct console *c, const char *name)
         tui_theme_default(&c->dr.theme);
         /* the built-in default needs no file */
         if (strcmp(name, "default") != 0 || err.code != CEL_E_NOT_FOUND)
-            set_status(c, TUI_ROLE_ERROR, "theme: %s; using the default theme", err.msg);
+            con_status(c, TUI_ROLE_ERROR, "theme: %s; using the default theme", err.msg);
     }
+}
+
+int con_open(struct console *c, const struct cfg *cfg, struct cel_err *err)
+{
+    c->cfg = cfg;
+    for (size_t i = 0; i < CON_N_PANES; i++) {
+        c->panes[i].ops = pane_table[i];
+        c->panes[i].state = pane_table[i]->state_size ? cel_xcalloc(1, pane_table[i]->state_size)
+                                                      : NULL;
+    }
+    int rc = tui_model_load(&c->model, cfg, err);
+    if (rc < 0)
+        return rc;
+    con_rebuild_view(c);
+    c->archive_at = tui_now(); /* tui_model_load has just read it */
+    return 0;
+}
+
+void con_close(struct console *c)
+{
+    if (c->mode == MODE_WIZARD)
+        close_wizard(c);
+    tui_jobs_free(&c->jobs); /* stops and reaps what still runs */
+    free(c->details);
+    free(c->details_id);
+    free(c->details_server);
+    if (c->has_win)
+        op_window_free(&c->win);
+    free(c->pending_delete);
+    free(c->view);
+    free(c->wz_command);
+    for (size_t i = 0; i < CON_N_PANES; i++)
+        free(c->panes[i].state);
+    tui_model_free(&c->model);
 }
 
 int tui_run(const struct tui_opts *opts, struct cel_err *err)
@@ -1182,22 +899,22 @@ int tui_run(const struct tui_opts *opts, struct cel_err *err)
         c.exe[n] = '\0';
     if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))
         return cel_err_set(err, CEL_E_USAGE, "the console needs a terminal; give a command");
-    int rc = c.cfg ? tui_model_load(&c.model, c.cfg, err) : 0;
+    int rc = c.cfg ? con_open(&c, c.cfg, err) : 0;
     if (rc < 0) {
-        tui_model_free(&c.model);
+        con_close(&c);
         return rc;
     }
     const char *theme = opts->theme ? opts->theme : c.cfg ? c.cfg->global.theme : NULL;
     load_theme(&c, theme && *theme ? theme : "default");
     for (size_t i = 0; c.cfg && i < c.cfg->n_diags; i++)
         if (c.cfg->diags[i].level == CFG_ERROR)
-            set_status(&c, TUI_ROLE_ERROR, "%s", c.cfg->diags[i].text);
+            con_status(&c, TUI_ROLE_ERROR, "%s", c.cfg->diags[i].text);
 
     setlocale(LC_ALL, "");
     const char *cs = nl_langinfo(CODESET);
     c.dr.utf8 = cs && (strcmp(cs, "UTF-8") == 0 || strcmp(cs, "utf8") == 0);
     if (!initscr()) {
-        tui_model_free(&c.model);
+        con_close(&c);
         return cel_err_set(err, CEL_E_USAGE, "cannot initialise the terminal");
     }
     struct sigaction sa;
@@ -1223,10 +940,9 @@ int tui_run(const struct tui_opts *opts, struct cel_err *err)
     if (!c.cfg) {
         tui_first_run(&c.dr, opts->searched, &quit_signal);
         endwin();
+        con_close(&c);
         return 0;
     }
-    rebuild_view(&c);
-    c.archive_at = tui_now(); /* tui_model_load has just read it */
 
     /* the health marks: a check of every server in the background */
     char keep[sizeof c.status];
@@ -1239,7 +955,7 @@ int tui_run(const struct tui_opts *opts, struct cel_err *err)
     c.status_role = keep_role;
     if (opts->wizard_server) {
         c.srv_sel = (size_t)tui_model_find(&c.model, opts->wizard_server);
-        open_wizard(&c, (ssize_t)c.srv_sel);
+        con_open_wizard(&c, (ssize_t)c.srv_sel);
         c.wz_quits = c.wz.close_quits = true;
     }
 
@@ -1256,7 +972,7 @@ int tui_run(const struct tui_opts *opts, struct cel_err *err)
         /* q was pressed while a job was running, and it has ended since */
         if (c.mode == MODE_CONFIRM_QUIT && !tui_jobs_running(&c.jobs))
             break;
-        draw(&c);
+        con_draw(&c);
         int ch = getch();
         if (ch == ERR)
             continue;
@@ -1266,28 +982,19 @@ int tui_run(const struct tui_opts *opts, struct cel_err *err)
         }
         if (ch == '\r')
             ch = '\n';
-        running = handle_key(&c, ch);
+        running = con_key(&c, ch);
     }
     endwin();
     if (c.mode == MODE_WIZARD)
         close_wizard(&c);
     if (c.wz_command) /* so it can be copied from the terminal */
         printf("The recovery wizard's command line:\n  %s", c.wz_command);
-    free(c.wz_command);
     /* recover --wizard fails as the batch recover it ran did */
     rc = 0;
     if (c.wz_quits && c.wz_err.code) {
         *err = c.wz_err;
         rc = -c.wz_err.code;
     }
-    tui_jobs_free(&c.jobs); /* stops and reaps what still runs */
-    json_decref(c.details);
-    free(c.details_id);
-    free(c.details_server);
-    if (c.has_win)
-        op_window_free(&c.win);
-    free(c.pending_delete);
-    free(c.view);
-    tui_model_free(&c.model);
+    con_close(&c);
     return rc;
 }

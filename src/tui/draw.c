@@ -3,12 +3,14 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <wchar.h>
 
 #include "fmt.h"
 #include "ops/ops.h"
 #include "tui/draw.h"
+#include "tui/pane.h"
 #include "tui/timeline.h"
 
 /* curses last: the core headers refuse to be read after it */
@@ -28,10 +30,14 @@ static attr_t role_attr(const struct tui_draw *c, enum tui_role r)
         a |= A_DIM;
     if (c->colors)
         return a | COLOR_PAIR((short)(r + 1));
-    /* no colours: the roles that colour alone tells apart get reverse */
+    /* no colours: the roles that colour alone tells apart get reverse, but
+     * the selection of a pane without the focus only an underline, so that
+     * the focused list's stands out */
     if (!st->attrs && (r == TUI_ROLE_SELECTED || r == TUI_ROLE_TITLE || r == TUI_ROLE_STATUS ||
-                       r == TUI_ROLE_PROGRESS || r == TUI_ROLE_SELECTED_IDLE))
+                       r == TUI_ROLE_PROGRESS))
         a |= A_REVERSE;
+    if (!st->attrs && r == TUI_ROLE_SELECTED_IDLE)
+        a |= A_UNDERLINE;
     return a;
 }
 
@@ -146,6 +152,18 @@ void tui_frame(const struct tui_draw *c, int y, int x, int h, int w, const char 
     attroff(a);
     tui_putf(c, y, x + 2, w - 4, focused ? TUI_ROLE_BORDER_FOCUS : TUI_ROLE_BORDER, false, " %s ",
              title);
+}
+
+void tui_pane_frame(const struct tui_draw *d, int y, int x, int h, int w, const char *title,
+                    bool focused)
+{
+    if (!focused) {
+        tui_frame(d, y, x, h, w, title, false);
+        return;
+    }
+    char *t = cel_xasprintf("%s %s", title, d->utf8 ? TUI_FOCUS_MARK_UTF8 : TUI_FOCUS_MARK_ASCII);
+    tui_frame(d, y, x, h, w, t, true);
+    free(t);
 }
 
 void tui_fmt_bytes(uint64_t v, char *buf, size_t n)

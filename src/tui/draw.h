@@ -39,6 +39,10 @@ void tui_hline(const struct tui_draw *d, int y, int x, int n);
 /* A frame with its title; the focused frame stands out. */
 void tui_frame(const struct tui_draw *d, int y, int x, int h, int w, const char *title,
                bool focused);
+/* A pane's frame: as tui_frame, and the focused pane's title ends with
+ * the focus mark (pane.h), so the focus shows without colours too. */
+void tui_pane_frame(const struct tui_draw *d, int y, int x, int h, int w, const char *title,
+                    bool focused);
 /* A centred box over the screen (at most 100 columns wide), cleared, with
  * its frame; *y, *x, *h, *w say where it is. */
 void tui_popup(const struct tui_draw *d, int *y, int *x, int *h, int *w, const char *title);

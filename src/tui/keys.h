@@ -30,6 +30,7 @@ enum tui_action {
     TUI_ACT_RELOAD,
     TUI_ACT_HELP,
     TUI_ACT_QUIT,
+    TUI_ACT_COUNT /* not an action: how many there are (tests/unit/test_tui_keys.c) */
 };
 
 struct tui_key {

@@ -22,8 +22,15 @@ static void keep_event(void *ctx, const struct op_event *ev)
     struct keep *k = ctx;
     if (ev->kind == OP_EV_RESULT) {
         json_t *data = ev->result->render_json(ev->result->model);
-        json_array_append_new(k->results, json_pack("{s:s, s:o*}", "command",
-                                                     ev->result->command, "data", data));
+        /* and the text the batch front end prints, for the screens that
+         * show a result as `cellar COMMAND` does (the details pane) */
+        struct strbuf text = {0};
+        if (ev->result->render_text)
+            ev->result->render_text(ev->result->model, &text);
+        json_array_append_new(k->results,
+                              json_pack("{s:s, s:o*, s:s}", "command", ev->result->command,
+                                        "data", data, "text", sb_str(&text)));
+        sb_free(&text);
     } else if (ev->kind == OP_EV_LOG && ev->level >= LOG_ERROR && ev->text) {
         if (k->errors.len)
             sb_append(&k->errors, "; ");
@@ -55,6 +62,19 @@ static json_t *keep_data(const struct keep *k, const char *command)
         const char *c = json_string_value(json_object_get(r, "command"));
         if (c && strcmp(c, command) == 0)
             return json_object_get(r, "data");
+    }
+    return NULL;
+}
+
+/* The text rendering of the first result of command, borrowed from k. */
+static const char *keep_text(const struct keep *k, const char *command)
+{
+    size_t i;
+    json_t *r;
+    json_array_foreach(k->results, i, r) {
+        const char *c = json_string_value(json_object_get(r, "command"));
+        if (c && strcmp(c, command) == 0)
+            return json_string_value(json_object_get(r, "text"));
     }
     return NULL;
 }
@@ -242,6 +262,23 @@ json_t *tui_model_show_backup(const struct tui_model *m, size_t i, const char *i
     if (rc >= 0 && !data)
         cel_err_set(err, CEL_E_INTERNAL, "show-backup gave no result");
     json_t *out = rc >= 0 && data ? json_incref(data) : NULL;
+    keep_free(&k);
+    return out;
+}
+
+char *tui_model_show_backup_text(const struct tui_model *m, size_t i, const char *id,
+                                 struct cel_err *err)
+{
+    struct keep k;
+    struct op_sink sink;
+    struct op_ctx ctx;
+    keep_init(&k, &sink, &ctx, m->cfg);
+    int rc = op_show_backup(
+        &ctx, &(struct op_show_backup_req){.server = m->servers[i].name, .backup = id}, err);
+    const char *text = keep_text(&k, "show-backup");
+    if (rc >= 0 && !text)
+        cel_err_set(err, CEL_E_INTERNAL, "show-backup gave no result");
+    char *out = rc >= 0 && text ? cel_xstrdup(text) : NULL;
     keep_free(&k);
     return out;
 }

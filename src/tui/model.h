@@ -96,6 +96,12 @@ ssize_t tui_model_find(const struct tui_model *m, const char *name);
 json_t *tui_model_show_backup(const struct tui_model *m, size_t i, const char *id,
                               struct cel_err *err);
 
+/* What `cellar show-backup SERVER ID` prints for backup id of server i
+ * (show-backup's own text rendering: sizes humanised, times, the WAL
+ * range), allocated; NULL with err set. Reads the catalogue only. */
+char *tui_model_show_backup_text(const struct tui_model *m, size_t i, const char *id,
+                                 struct cel_err *err);
+
 /* Take the health marks from the data of a check result ({"server":
  * {"check": {"status": "OK"|"FAILED", "hint": ...}}}); servers it does not
  * name keep their mark. */

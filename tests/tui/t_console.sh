@@ -22,7 +22,7 @@ set -u
 . "$(dirname "$0")/../integration/lib/common.sh"
 . "$(dirname "$0")/lib/console.sh"
 harness_init || exit 1
-tap_plan 32
+tap_plan 33
 
 command -v tmux >/dev/null || tap_bail "tmux is not installed"
 home=$T/home
@@ -92,7 +92,8 @@ keys a
 ok "a archives it: nothing waits any more" wait_wal_cell '^[0-9]+[sm] *$' 30
 
 keys Tab Enter
-ok "Enter shows show-backup's fields" wait_screen "begin_offset"
+ok "Enter shows show-backup's fields" wait_screen "Server Name            : main"
+unlike "$(screen)" "begin_offset|copy_stats" "as show-backup prints them, not backup.info's raw keys"
 like "$(screen_row "Recoverable window:")" "Recoverable window: [0-9-]+ [0-9:]+.* \.\. [0-9-]+ [0-9:]+.*last WAL 0000" \
     "above them, the server's recoverable window with its bounds and last WAL"
 like "$(screen)" "Details of $first" "the details pane names the backup"

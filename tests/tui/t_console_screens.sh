@@ -2,9 +2,9 @@
 # tests/tui/t_console_screens.sh - the console's screens that need no
 # PostgreSQL, driven through tmux (TAP).
 #
-# - help: `?` lists every key of the key table (src/tui/keys.c, read here,
-#   so a key added without help, or left out of the help screen, fails)
-#   with its text;
+# - help: `?` lists every key of the key table (src/tui/keys.c, as
+#   build/tests/tui_golden --keys prints it; tests/unit/test_tui_keys.c
+#   checks the table itself: labels, help texts, unique keys) with its text;
 # - first run: `cellar` with no configuration file anywhere it looks (a
 #   private mount namespace hides the host's /etc/barman.conf and the like
 #   behind /dev/null, HOME is empty) shows what cellar is, every path it
@@ -27,14 +27,13 @@ printf '[cellar]\nbarman_home = %s\nbarman_user = %s\n\n[pg]\ndescription = "hel
     "$T/home" "$(id -un)" >"$conf"
 
 # ---- help: every key of the table, with its text -----------------------------
-# one entry of the table per line: {KEY, "label", TUI_ACT_X, "help", batch}
-table=$(sed -n '/^const struct tui_key tui_keys\[\] = {/,/^};/p' "$HARNESS_TOP/src/tui/keys.c" |
-    tr '\n' ' ' | sed 's/}, */}\n/g' | grep 'TUI_ACT_')
-mapfile -t entries < <(printf '%s\n' "$table" |
-    sed -n "s/.*{ *'\(\\\\.\|[^']\)', *\"\([^\"]*\)\", *TUI_ACT_[A-Z_]*, *\"\([^\"][^\"]*\)\".*/\2\t\3/p")
-n_table=$(printf '%s\n' "$table" | grep -c 'TUI_ACT_')
+# one entry of the table per line: label TAB help (from the table itself)
+keys_bin=$HARNESS_TOP/build/tests/tui_golden
+[ -x "$keys_bin" ] || tap_bail "$keys_bin is missing: make build/tests/tui_golden"
+mapfile -t entries < <("$keys_bin" --keys)
+n_table=${#entries[@]}
 ok "every entry of tui_keys has a label and a help text ($n_table keys)" \
-    test "${#entries[@]}" -eq "$n_table" -a "$n_table" -ge 10
+    test "$(printf '%s\n' "${entries[@]}" | grep -c $'^[^\t][^\t]*\t..*')" -eq "$n_table" -a "$n_table" -ge 10
 
 console_start 100x30 "./cellar -c $(printf %q "$conf")"
 ok "the console opens" wait_screen "help test"

@@ -132,6 +132,18 @@ static void test_tui_model_show_backup(void **state)
     d = tui_model_show_backup(&m, pg, "20990101T000000", &err);
     assert_null(d);
     assert_string_equal(err.msg, "unknown backup '20990101T000000' for server 'pg'");
+    /* the details pane's text: show-backup's own rendering, not raw keys */
+    char *text = tui_model_show_backup_text(&m, pg, "20261124T034224", &err);
+    assert_non_null(text);
+    assert_non_null(strstr(text, "Backup 20261124T034224:\n"));
+    assert_non_null(strstr(text, "  Server Name            : pg\n"));
+    assert_non_null(strstr(text, "MiB"));
+    assert_null(strstr(text, "copy_stats"));
+    assert_null(strstr(text, "begin_offset"));
+    free(text);
+    memset(&err, 0, sizeof err);
+    assert_null(tui_model_show_backup_text(&m, pg, "20990101T000000", &err));
+    assert_string_equal(err.msg, "unknown backup '20990101T000000' for server 'pg'");
     tui_model_free(&m);
 }
 
