@@ -3,8 +3,11 @@
  * up to a target, into a data directory that starts as a recovered copy of
  * the server, locally or on the host of --remote-ssh-command.
  *
+ * The target arrives parsed (rc_target_parse, at the command line or in
+ * the wizard): this file reads its typed fields and never its text.
+ *
  * Every check happens before anything is written: the backup is complete;
- * the target is well-formed and not before the end of the backup (a
+ * the target is not before the end of the backup (op_target_fits: a
  * recovery cannot stop before the copy is consistent); it lies within the
  * archived WAL; the segments from the backup's begin_wal to the target are
  * all there; the destination and the tablespace locations are empty (a
@@ -27,7 +30,6 @@
  * and archive_command is disabled so the copy never archives into the
  * server's archive.
  */
-#include <errno.h>
 #include <stdlib.h>
 #include <unistd.h>
 
