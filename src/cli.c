@@ -267,14 +267,6 @@ static char *self_path(void)
 
 static int run_recover(const struct op_ctx *ctx, const struct cli_parsed *p, struct cel_err *err)
 {
-    static const struct {
-        const char *option;
-        enum rc_target_kind kind;
-    } targets[] = {{"target-time", RC_TARGET_TIME},
-                   {"target-xid", RC_TARGET_XID},
-                   {"target-lsn", RC_TARGET_LSN},
-                   {"target-name", RC_TARGET_NAME},
-                   {"target-immediate", RC_TARGET_IMMEDIATE}};
     if (cli_value(p, "wizard"))
         return cel_err_set(err, CEL_E_USAGE, "recover --wizard needs a terminal (it opens the "
                                              "console)");
@@ -286,7 +278,6 @@ static int run_recover(const struct op_ctx *ctx, const struct cli_parsed *p, str
                                  .dest = p->args[2],
                                  .remote_ssh_command = cli_value(p, "remote-ssh-command"),
                                  .exclusive = cli_value(p, "exclusive") != NULL,
-                                 .target_tli = cli_value(p, "target-tli"),
                                  .target_action = cli_value(p, "target-action"),
                                  .get_wal = -1,
                                  .standby_mode = cli_value(p, "standby-mode") != NULL,
@@ -294,18 +285,21 @@ static int run_recover(const struct op_ctx *ctx, const struct cli_parsed *p, str
                                  .retry_sleep = -1,
                                  .force = cli_value(p, "force") != NULL,
                                  .dry_run = cli_value(p, "dry-run") != NULL};
-    for (size_t i = 0; i < CEL_ARRAY_LEN(targets); i++) {
-        const char *v = cli_value(p, targets[i].option);
+    /* the target's options are the rows of rc_target_defs */
+    const struct rc_target_def *target = rc_target_def(RC_TARGET_NONE);
+    const char *value = NULL;
+    for (size_t i = 0; i < rc_target_n_defs; i++) {
+        const struct rc_target_def *d = &rc_target_defs[i];
+        const char *v = d->option ? cli_value(p, d->option + 2) : NULL;
         if (!v)
             continue;
-        if (req.target != RC_TARGET_NONE)
-            return cel_err_set(err, CEL_E_USAGE, "recover: give one target, not --%s as well",
-                               targets[i].option);
-        req.target = targets[i].kind;
-        req.target_value = targets[i].kind == RC_TARGET_IMMEDIATE ? NULL : v;
+        if (target->kind != RC_TARGET_NONE)
+            return cel_err_set(err, CEL_E_USAGE, "recover: give one target, not %s as well",
+                               d->option);
+        target = d;
+        value = v;
     }
-    if (req.exclusive && req.target != RC_TARGET_TIME && req.target != RC_TARGET_XID &&
-        req.target != RC_TARGET_LSN)
+    if (req.exclusive && !target->inclusive)
         return cel_err_set(err, CEL_E_USAGE, "recover: --exclusive goes with --target-time, "
                                              "--target-xid or --target-lsn");
     if (req.target_action) {
@@ -314,15 +308,13 @@ static int run_recover(const struct op_ctx *ctx, const struct cli_parsed *p, str
             return cel_err_set(err, CEL_E_USAGE, "recover: --target-action expects pause, "
                                                  "promote or shutdown, not '%s'",
                                req.target_action);
-        if (req.target == RC_TARGET_NONE)
+        if (target->kind == RC_TARGET_NONE)
             return cel_err_set(err, CEL_E_USAGE, "recover: --target-action needs a target");
     }
-    if (req.target_tli && strcmp(req.target_tli, "current") != 0 &&
-        strcmp(req.target_tli, "latest") != 0 &&
-        (!*req.target_tli || strspn(req.target_tli, "0123456789") != strlen(req.target_tli)))
-        return cel_err_set(err, CEL_E_USAGE, "recover: --target-tli expects current, latest or "
-                                             "a timeline number, not '%s'",
-                           req.target_tli);
+    /* parsed here, once: the op reads the typed target */
+    int rc = rc_target_parse(target->kind, value, cli_value(p, "target-tli"), &req.target, err);
+    if (rc < 0)
+        return rc;
     if (cli_value(p, "get-wal") && cli_value(p, "no-get-wal"))
         return cel_err_set(err, CEL_E_USAGE, "recover: --get-wal and --no-get-wal contradict "
                                              "each other");
@@ -333,7 +325,7 @@ static int run_recover(const struct op_ctx *ctx, const struct cli_parsed *p, str
     const char *tbs[CLI_MAX_GIVEN];
     req.n_tablespaces = cli_values(p, "tablespace", tbs, CLI_MAX_GIVEN);
     req.tablespaces = tbs;
-    int rc = int_option(p, "jobs", 1, 64, &req.jobs, err);
+    rc = int_option(p, "jobs", 1, 64, &req.jobs, err);
     if (rc == 0)
         rc = int_option(p, "retry-times", 0, 1000, &req.retry_times, err);
     if (rc == 0)
@@ -433,14 +425,14 @@ static const struct cli_opt backup_opts[] = {
     {NULL, 0, NULL, NULL},
 };
 
+/* recover's option per kind of target: a row of the target table. */
+#define CLI_TARGET_OPT(kind, option, setting, word, metavar, inclusive, help, label, when,         \
+                       prompt)                                                                     \
+    {option, 0, metavar, help},
+
 static const struct cli_opt recover_opts[] = {
     {"remote-ssh-command", 0, "CMD", "recover on the host this ssh command reaches"},
-    {"target-time", 0, "TIME", "stop at this time (YYYY-MM-DD HH:MM:SS[+TZ])"},
-    {"target-xid", 0, "XID", "stop at this transaction's commit"},
-    {"target-lsn", 0, "LSN", "stop at this WAL location"},
-    {"target-name", 0, "NAME",
-     "stop at this restore point (pg_create_restore_point); the archived WAL must hold it"},
-    {"target-immediate", 0, NULL, "stop as soon as the copy is consistent (the end of the backup)"},
+    RC_TARGET_KINDS(CLI_TARGET_OPT)
     {"exclusive", 0, NULL, "stop just before the target, not after it"},
     {"target-tli", 0, "TLI",
      "the timeline to follow: current, latest or a number (its history file must be archived)"},

@@ -198,10 +198,8 @@ struct op_recover_req {
     const char *backup;            /* an ID, shortcut, name, or "auto" */
     const char *dest;              /* the data directory to create */
     const char *remote_ssh_command; /* DEST is on that host; NULL: local */
-    enum rc_target_kind target;
-    const char *target_value;
+    struct rc_target target;       /* parsed by rc_target_parse (kind, value, timeline) */
     bool exclusive;
-    const char *target_tli;        /* NULL, "current", "latest" or a number */
     const char *target_action;     /* NULL, pause, promote, shutdown */
     const char *const *tablespaces; /* "NAME:DIR" relocations */
     size_t n_tablespaces;
@@ -522,9 +520,23 @@ bool op_xids_known(const struct op_xids *x, size_t i);
  * with err set ("server S has no DONE backup that ended before VALUE",
  * VALUE "now" without a target). recover.c's auto uses this very
  * function. */
-int op_recover_pick(const struct cat_list *list, enum rc_target_kind kind, const char *value,
-                    const char *server, struct op_xids *xids, const struct widx *points,
-                    struct strbuf *why, struct cel_err *err);
+int op_recover_pick(const struct cat_list *list, const struct rc_target *t, const char *server,
+                    struct op_xids *xids, const struct widx *points, struct strbuf *why,
+                    struct cel_err *err);
+
+/* Can backup i of list reach target t? A recovery cannot stop before the
+ * copy is consistent, at the backup's end: t's time or LSN, or the restore
+ * point rp (t's name as the archive's index places it; NULL when not
+ * known) must not be before the backup's end (end_time, end_xlog; a backup
+ * that records none cannot be vouched for); a backup newer than backup X
+ * never reaches restore point barman_X (made as X ended); and with xids, a
+ * target XID must not have been assigned before the backup started (its
+ * NextXID; an unknown one fits). Returns 0, or -CEL_E_INVALID with the
+ * reason, naming the option, the value, the backup and its end, and a hint
+ * (err may be NULL). The command line, `auto`, --dry-run and the wizard all
+ * ask this, so they say the same. */
+int op_target_fits(const struct cat_list *list, size_t i, const struct rc_target *t,
+                   struct op_xids *xids, const struct widx_point *rp, struct cel_err *err);
 
 /* The recovery-target index of the archive (walidx.h), wal_targets.c.
  * op_targets_load: take s's xlogdb lock, read xlog.db and the index, read

@@ -15,25 +15,6 @@
 
 #include "tui/wizard.h"
 
-const struct wz_target wz_targets[] = {
-    {RC_TARGET_NONE, "The end of the archived WAL", NULL,
-     "replay everything archived: the latest state the archive holds", NULL},
-    {RC_TARGET_TIME, "A point in time", "--target-time",
-     "stop before a mistake: the last commit at or before a time",
-     "Time (YYYY-MM-DD HH:MM:SS with an offset such as +00)"},
-    {RC_TARGET_XID, "A transaction ID", "--target-xid",
-     "stop at the commit of one transaction (txid_current() showed it)",
-     "Transaction ID (a number)"},
-    {RC_TARGET_NAME, "A named restore point", "--target-name",
-     "stop at a pg_create_restore_point() name (each backup makes one)", "Restore point name"},
-    {RC_TARGET_LSN, "A WAL location (LSN)", "--target-lsn",
-     "stop at a position in the WAL, such as one pg_current_wal_lsn() gave",
-     "LSN (X/X, hexadecimal)"},
-    {RC_TARGET_IMMEDIATE, "The end of a backup", "--target-immediate",
-     "only what the backup holds, consistent: the quickest recovery", NULL},
-};
-const size_t wz_n_targets = sizeof wz_targets / sizeof wz_targets[0];
-
 const char *const wz_actions[WZ_N_ACTIONS] = {"", "pause", "promote", "shutdown"};
 const char *const wz_timelines[WZ_N_TIMELINES] = {"", "current", "latest"};
 
@@ -65,21 +46,26 @@ const struct cat_backup *wz_backup(const struct wizard *w)
     return &w->win.cat.list.items[w->backup];
 }
 
+/* The kind chosen on the target step: its row of the target table. */
+static const struct rc_target_def *target_def(const struct wizard *w)
+{
+    return &rc_target_defs[w->target];
+}
+
 static enum rc_target_kind kind(const struct wizard *w)
 {
-    return wz_targets[w->target].kind;
+    return target_def(w)->kind;
 }
 
 static bool has_value(const struct wizard *w)
 {
-    return wz_targets[w->target].prompt != NULL;
+    return target_def(w)->prompt != NULL;
 }
 
 double wz_target_epoch(const struct wizard *w)
 {
-    struct ts t;
-    if (kind(w) == RC_TARGET_TIME && ts_parse(w->value, &t, NULL) == 0)
-        return ts_epoch(&t);
+    if (kind(w) == RC_TARGET_TIME && w->tgt_ok && w->tgt.kind == RC_TARGET_TIME)
+        return w->tgt.epoch;
     if (kind(w) == RC_TARGET_NONE && w->has_win)
         return w->win.end;
     return 0;
@@ -173,8 +159,8 @@ static void value_say(struct wizard *w, enum wz_level level, const char *fmt, ..
 static const struct widx_point *indexed_point(const struct wizard *w)
 {
     const struct widx_point *rp = NULL;
-    if (kind(w) != RC_TARGET_NAME || !w->has_win ||
-        op_restore_point_find(&w->win.points, w->value, "", &rp, NULL) < 0)
+    if (w->tgt.kind != RC_TARGET_NAME || !w->tgt_ok || !w->has_win ||
+        op_restore_point_find(&w->win.points, w->tgt.text, "", &rp, NULL) < 0)
         return NULL;
     return rp;
 }
@@ -189,22 +175,22 @@ bool wz_check_value(struct wizard *w)
 {
     w->value_msg[0] = '\0';
     w->value_level = WZ_MSG_NONE;
+    struct cel_err err = {0};
+    w->tgt_ok = rc_target_parse(kind(w), has_value(w) ? w->value : NULL, NULL, &w->tgt, &err) == 0;
     if (!has_value(w))
         return true;
     if (!w->value[0]) {
-        value_say(w, WZ_MSG_INFO, "type the %s", wz_targets[w->target].prompt);
+        value_say(w, WZ_MSG_INFO, "type the %s", target_def(w)->prompt);
         return false;
     }
-    struct cel_err err = {0};
-    if (rc_check_target(kind(w), w->value, &err) < 0) {
+    if (!w->tgt_ok) {
         value_say(w, WZ_MSG_ERROR, "%s%s%s", err.msg, *err.hint ? " " : "", err.hint);
         return false;
     }
     const struct cat_backup *first = w->has_win ? oldest_done(w) : NULL;
     if (kind(w) == RC_TARGET_TIME) {
-        struct ts t;
-        ts_parse(w->value, &t, NULL);
-        double e = ts_epoch(&t);
+        const struct ts *t = &w->tgt.time;
+        double e = w->tgt.epoch;
         char a[TS_MAX], b[TS_MAX];
         if (first && first->end_time.set && e < ts_epoch(&first->end_time.t)) {
             ts_format(&first->end_time.t, a);
@@ -223,19 +209,18 @@ bool wz_check_value(struct wizard *w)
                       w->win.last_wal, b);
             return false;
         }
-        if (!t.has_offset) {
+        if (!t->has_offset) {
             value_say(w, WZ_MSG_WARN,
                       "no time zone: read as this machine's local time; PostgreSQL reads it in "
                       "the recovered server's TimeZone (add +00 or another offset to be sure)");
             return true;
         }
-        ts_format(&t, a);
+        ts_format(t, a);
         value_say(w, WZ_MSG_INFO, "in the recoverable window (%s)", a);
         return true;
     }
     if (kind(w) == RC_TARGET_LSN) {
-        uint64_t lsn = 0, end = 0;
-        wal_lsn_parse(w->value, &lsn, NULL);
+        uint64_t lsn = w->tgt.lsn, end = 0;
         if (first && first->end_xlog && wal_lsn_parse(first->end_xlog, &end, NULL) == 0 &&
             lsn < end) {
             value_say(w, WZ_MSG_ERROR,
@@ -266,7 +251,7 @@ bool wz_check_value(struct wizard *w)
                 value_say(w, WZ_MSG_ERROR,
                           "before the recoverable window: restore point %s (at %s, made %s) is "
                           "before the end of the oldest DONE backup (%s, at %s)",
-                          w->value, at, when, first->id, first->end_xlog);
+                          w->tgt.text, at, when, first->id, first->end_xlog);
                 return false;
             }
             value_say(w, WZ_MSG_INFO, "a restore point in the archived WAL: at %s, made %s", at,
@@ -280,7 +265,7 @@ bool wz_check_value(struct wizard *w)
             return false;
         }
         for (size_t i = 0; w->has_win && i < w->win.n_restore_points; i++)
-            if (strcmp(w->win.restore_points[i], w->value) == 0) {
+            if (strcmp(w->win.restore_points[i], w->tgt.text) == 0) {
                 value_say(w, WZ_MSG_INFO, "a restore point the catalogue knows");
                 return true;
             }
@@ -300,8 +285,8 @@ bool wz_check_value(struct wizard *w)
     }
     /* XID: against the backups' NextXIDs (pg_controldata, once per backup) */
     struct strbuf why = {0};
-    int i = w->has_win ? op_recover_pick(&w->win.cat.list, RC_TARGET_XID, w->value,
-                                         wz_server(w)->name, &w->xids, NULL, &why, &err)
+    int i = w->has_win ? op_recover_pick(&w->win.cat.list, &w->tgt, wz_server(w)->name, &w->xids,
+                                         NULL, &why, &err)
                        : -1;
     if (i < 0 && err.msg[0]) {
         value_say(w, WZ_MSG_ERROR, "%s: no backup can reach it", err.msg);
@@ -350,11 +335,10 @@ static bool pick_backup(struct wizard *w)
 {
     struct strbuf why = {0};
     struct cel_err err = {0};
-    const char *value = has_value(w) ? w->value : NULL;
     /* a restore point the index holds: the newest backup that ended before it */
     const struct widx *points = indexed_point(w) ? &w->win.points : NULL;
-    int i = op_recover_pick(&w->win.cat.list, kind(w), value, wz_server(w)->name, &w->xids, points,
-                            &why, &err);
+    int i = op_recover_pick(&w->win.cat.list, &w->tgt, wz_server(w)->name, &w->xids, points, &why,
+                            &err);
     if (i < 0) {
         say(w, WZ_MSG_ERROR, "%s: choose another target", err.msg);
         sb_free(&why);
@@ -366,58 +350,18 @@ static bool pick_backup(struct wizard *w)
     return true;
 }
 
-/* Can the chosen backup reach the target? (A recovery cannot stop before
- * the backup's end.) */
+/* Can the chosen backup reach the target? The rule and its message are
+ * op_target_fits's, as on the command line. */
 static bool backup_fits(struct wizard *w)
 {
-    const struct cat_backup *b = wz_backup(w);
-    if (!b)
+    if (!wz_backup(w) || !w->tgt_ok)
         return false;
-    char end[TS_MAX];
-    if (kind(w) == RC_TARGET_TIME && b->end_time.set &&
-        ts_epoch(&b->end_time.t) > wz_target_epoch(w)) {
-        ts_format(&b->end_time.t, end);
-        say(w, WZ_MSG_ERROR, "backup %s ended at %s, after the target time: choose an older backup",
-            b->id, end);
-        return false;
-    }
-    uint64_t lsn = 0, bend = 0;
-    if (kind(w) == RC_TARGET_LSN && b->end_xlog && wal_lsn_parse(w->value, &lsn, NULL) == 0 &&
-        wal_lsn_parse(b->end_xlog, &bend, NULL) == 0 && bend > lsn) {
-        say(w, WZ_MSG_ERROR, "backup %s ends at %s, after the target LSN: choose an older backup",
-            b->id, b->end_xlog);
-        return false;
-    }
-    const struct widx_point *rp = indexed_point(w);
-    if (rp && b->end_xlog && wal_lsn_parse(b->end_xlog, &bend, NULL) == 0 && bend > rp->lsn) {
-        char at[WAL_LSN_MAX];
-        wal_lsn_format(rp->lsn, at);
-        say(w, WZ_MSG_ERROR,
-            "backup %s ends at %s, after restore point %s (at %s): choose an older backup", b->id,
-            b->end_xlog, w->value, at);
-        return false;
-    }
-    /* barman_<ID> is made as backup ID ends: a newer backup starts after it */
-    if (!rp && kind(w) == RC_TARGET_NAME && cel_str_starts(w->value, "barman_") &&
-        strcmp(w->value + strlen("barman_"), b->id) < 0) {
-        for (size_t i = 0; i < w->win.n_restore_points; i++)
-            if (strcmp(w->win.restore_points[i], w->value) == 0) {
-                say(w, WZ_MSG_ERROR, "backup %s started after restore point %s was made: "
-                                     "choose backup %s or an older one",
-                    b->id, w->value, w->value + strlen("barman_"));
-                return false;
-            }
-    }
-    uint64_t next = kind(w) == RC_TARGET_XID && w->has_win
-                        ? op_xids_next(&w->xids, (size_t)w->backup)
-                        : 0;
-    if (next && strtoull(w->value, NULL, 10) < next) {
-        say(w, WZ_MSG_ERROR, "backup %s started after transaction %s was assigned (its first "
-                             "free transaction ID was %llu): choose an older backup",
-            b->id, w->value, (unsigned long long)next);
-        return false;
-    }
-    return true;
+    struct cel_err err = {0};
+    if (op_target_fits(&w->win.cat.list, (size_t)w->backup, &w->tgt, &w->xids, indexed_point(w),
+                       &err) == 0)
+        return true;
+    say(w, WZ_MSG_ERROR, "%s%s%s", err.msg, *err.hint ? " " : "", err.hint);
+    return false;
 }
 
 /* Put the list cursor on the chosen backup. */
@@ -487,14 +431,13 @@ char **wz_argv(const struct wizard *w, bool dry_run)
         push(&v, &n, "--remote-ssh-command");
         push(&v, &n, w->ssh);
     }
-    const struct wz_target *t = &wz_targets[w->target];
+    const struct rc_target_def *t = target_def(w);
     if (t->option) {
         push(&v, &n, t->option);
         if (t->prompt)
-            push(&v, &n, w->value);
+            push(&v, &n, w->tgt.text);
     }
-    if (w->exclusive &&
-        (t->kind == RC_TARGET_TIME || t->kind == RC_TARGET_XID || t->kind == RC_TARGET_LSN))
+    if (w->exclusive && t->inclusive)
         push(&v, &n, "--exclusive");
     if (w->timeline > 0) {
         push(&v, &n, "--target-tli");
@@ -764,7 +707,7 @@ static bool field_shown(const struct wizard *w, int f)
     if (w->step == WZ_OPTIONS && f == WZ_F_ACTION)
         return kind(w) != RC_TARGET_NONE; /* PostgreSQL acts at a target only */
     if (w->step == WZ_OPTIONS && f == WZ_F_EXCLUSIVE)
-        return kind(w) == RC_TARGET_TIME || kind(w) == RC_TARGET_XID || kind(w) == RC_TARGET_LSN;
+        return target_def(w)->inclusive;
     return true;
 }
 
@@ -1041,7 +984,7 @@ bool wz_key(struct wizard *w, enum wz_key k, int ch)
         }
         break;
     case WZ_TARGET:
-        key_list(&w->target, wz_n_targets, k);
+        key_list(&w->target, rc_target_n_defs, k);
         if (k == WZ_KEY_ENTER) {
             quiet(w);
             if (has_value(w)) {
@@ -1052,7 +995,7 @@ bool wz_key(struct wizard *w, enum wz_key k, int ch)
                 }
                 w->step = WZ_VALUE;
                 wz_check_value(w);
-            } else {
+            } else if (wz_check_value(w)) { /* the kind alone */
                 enter_backup_step(w);
             }
         }

@@ -69,17 +69,6 @@ enum wz_check {
     WZ_CHECK_STOPPING, /* stop-recovered runs */
 };
 
-/* The kinds of target, in the order the target step lists them. */
-struct wz_target {
-    enum rc_target_kind kind;
-    const char *label;  /* "A point in time" */
-    const char *option; /* "--target-time", NULL for the end of the WAL */
-    const char *help;   /* one line: when to choose it */
-    const char *prompt; /* what the value step asks, NULL when there is no value */
-};
-extern const struct wz_target wz_targets[];
-extern const size_t wz_n_targets;
-
 /* The options step's choices. */
 extern const char *const wz_actions[];   /* "", "pause", "promote", "shutdown" */
 extern const char *const wz_timelines[]; /* "", "current", "latest" */
@@ -102,8 +91,11 @@ struct wizard {
     bool has_win;
     struct op_xids xids; /* the backups' NextXIDs, looked up as a target XID needs them */
 
-    size_t target; /* index in wz_targets */
+    size_t target; /* index in rc_target_defs, the order the target step lists them */
     char value[256];
+    struct rc_target tgt; /* kind and value as last parsed by wz_check_value, the one parse
+                             every check, the backup step and the timeline read */
+    bool tgt_ok;          /* tgt holds them (the value parsed) */
     enum wz_level value_level;
     char value_msg[512];
 
@@ -188,8 +180,9 @@ void wz_argv_free(char **argv);
  * each argument quoted when it needs to be. */
 void wz_command_line(const struct wizard *w, struct strbuf *out);
 
-/* Check the value step's text for the target kind against the window;
- * sets value_level and value_msg. Returns false when it cannot be used. */
+/* Parse the value step's text for the target kind into tgt (a kind
+ * without a value: the kind alone) and check it against the window; sets
+ * value_level and value_msg. Returns false when it cannot be used. */
 bool wz_check_value(struct wizard *w);
 /* The recoverable window for the target kind in one sentence, with the
  * bounds wz_check_value holds the value to: from the end of the oldest

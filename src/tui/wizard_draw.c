@@ -148,7 +148,7 @@ static size_t list_top(size_t sel, int rows)
 
 static bool step_shown(const struct wizard *w, int s)
 {
-    return s != WZ_VALUE || wz_targets[w->target].prompt || w->step == WZ_VALUE;
+    return s != WZ_VALUE || rc_target_defs[w->target].prompt || w->step == WZ_VALUE;
 }
 
 /* The steps, the current one standing out; on a narrow screen the first
@@ -211,26 +211,26 @@ static void draw_targets(const struct tui_draw *d, const struct wizard *w, struc
 {
     const int lw = 33;
     int longest = 0;
-    for (size_t i = 0; i < wz_n_targets; i++)
-        if (cols(wz_targets[i].help) > longest)
-            longest = cols(wz_targets[i].help);
+    for (size_t i = 0; i < rc_target_n_defs; i++)
+        if (cols(rc_target_defs[i].when) > longest)
+            longest = cols(rc_target_defs[i].when);
     bool beside = b.w - lw >= longest;
-    const char *help = wz_targets[w->target].help;
+    const char *help = rc_target_defs[w->target].when;
     int under = beside ? 0 : wrap_lines(help, b.w - 2);
-    int need = 1 + (int)wz_n_targets + under;
+    int need = 1 + (int)rc_target_n_defs + under;
     int gaps = beside ? 1 : 2;
     b.y += draw_timeline(d, w, b, need + gaps);
     bool gap = box_rows(b) >= need + gaps;
     int y = b.y;
     tui_put(d, y++, b.x, b.w, TUI_ROLE_NORMAL, "How far should the recovery replay the WAL?", true);
     y += gap;
-    for (size_t i = 0; i < wz_n_targets && y <= b.last; i++, y++) {
+    for (size_t i = 0; i < rc_target_n_defs && y <= b.last; i++, y++) {
         bool sel = i == w->target;
         tui_putf(d, y, b.x, beside ? lw - 1 : b.w, sel ? TUI_ROLE_SELECTED : TUI_ROLE_NORMAL, true,
-                 "  %s", wz_targets[i].label);
+                 "  %s", rc_target_defs[i].label);
         if (beside)
             tui_put(d, y, b.x + lw, b.w - lw, sel ? TUI_ROLE_NORMAL : TUI_ROLE_DIM,
-                    wz_targets[i].help, true);
+                    rc_target_defs[i].when, true);
     }
     if (!beside)
         wrap_to(d, y + gap, b.x + 2, b.w - 2, TUI_ROLE_NORMAL, help, b.last);
@@ -240,7 +240,7 @@ static void draw_targets(const struct tui_draw *d, const struct wizard *w, struc
  * window it is held to. */
 static void draw_value(const struct tui_draw *d, const struct wizard *w, struct box b)
 {
-    const struct wz_target *t = &wz_targets[w->target];
+    const struct rc_target_def *t = &rc_target_defs[w->target];
     char prompt[300];
     snprintf(prompt, sizeof prompt, "%s (%s):", t->prompt, t->option);
     struct strbuf win = {0};
@@ -428,8 +428,7 @@ static void draw_options(const struct tui_draw *d, const struct wizard *w, struc
              w->action ? wz_actions[w->action] : "default (PostgreSQL pauses at a target)");
     if (y <= b.last)
         field(d, w, WZ_F_ACTION, y++, b, "Target action", v, false);
-    enum rc_target_kind k = wz_targets[w->target].kind;
-    if (y <= b.last && (k == RC_TARGET_TIME || k == RC_TARGET_XID || k == RC_TARGET_LSN)) {
+    if (y <= b.last && rc_target_defs[w->target].inclusive) {
         snprintf(v, sizeof v, "< %s >",
                  w->exclusive ? "yes: stop just before the target" : "no: include the target");
         field(d, w, WZ_F_EXCLUSIVE, y++, b, "Exclusive", v, false);
@@ -505,13 +504,12 @@ static void rv_free(struct rv_lines *l)
 static void review_lines(const struct wizard *w, struct rv_lines *l)
 {
     const struct cat_backup *b = wz_backup(w);
-    const struct wz_target *t = &wz_targets[w->target];
+    const struct rc_target_def *t = &rc_target_defs[w->target];
     rv_addf(l, TUI_ROLE_NORMAL, "Server       %s", wz_server(w)->name);
     rv_addf(l, TUI_ROLE_NORMAL, "Backup       %s%s%s", b ? b->id : "-",
             w->backup_picked ? " (chosen by you)" : " (", w->backup_picked ? "" : "auto)");
     rv_addf(l, TUI_ROLE_NORMAL, "Target       %s%s%s%s", t->label, t->prompt ? ": " : "",
-            t->prompt ? w->value : "",
-            w->exclusive && t->prompt && t->kind != RC_TARGET_NAME ? " (exclusive)" : "");
+            t->prompt ? w->tgt.text : "", w->exclusive && t->inclusive ? " (exclusive)" : "");
     rv_addf(l, TUI_ROLE_NORMAL, "Destination  %s%s%s", w->remote ? w->ssh : "",
             w->remote ? ":" : "", w->dest);
     for (size_t i = 0; b && i < w->n_tbs && i < b->n_tablespaces; i++)

@@ -321,6 +321,65 @@ static void test_cli_help_command_names_every_option(void **state)
     }
 }
 
+/* recover's target options are the rows of the target table, in its
+ * order, with their value names and help. */
+static void test_cli_recover_target_options_from_the_table(void **state)
+{
+    (void)state;
+    const struct cli_cmd *c = must_find("recover");
+    size_t o = 0;
+    while (c->opts[o].name && strcmp(c->opts[o].name, "target-time") != 0)
+        o++;
+    for (size_t i = 0; i < rc_target_n_defs; i++) {
+        const struct rc_target_def *d = &rc_target_defs[i];
+        if (!d->option)
+            continue;
+        const struct cli_opt *opt = &c->opts[o++];
+        assert_non_null(opt->name);
+        assert_string_equal(opt->name, d->option + 2);
+        assert_int_equal(opt->arg_name != NULL, d->metavar != NULL);
+        if (d->metavar)
+            assert_string_equal(opt->arg_name, d->metavar);
+        assert_string_equal(opt->help, d->help);
+    }
+}
+
+/* recover parses the target at the edge: a bad value, two targets or a
+ * bad timeline are refused before the op runs, naming the option. */
+static void test_cli_recover_refuses_bad_targets(void **state)
+{
+    (void)state;
+    const struct cli_cmd *c = must_find("recover");
+    static const struct {
+        const char *words[5];
+        const char *msg;
+    } cases[] = {
+        {{"--target-lsn", "zz", NULL}, "--target-lsn: invalid LSN 'zz': character 1 ('z') is "
+                                       "not a hexadecimal digit"},
+        {{"--target-xid", "010", NULL}, "--target-xid: transaction ID '010' has a leading zero: "
+                                        "PostgreSQL would read it as an octal number"},
+        {{"--target-xid", "800", "--target-name", "rp"}, "recover: give one target, not "
+                                                         "--target-name as well"},
+        {{"--target-tli", "0", NULL}, "--target-tli 0 is not a timeline: expected current, "
+                                      "latest or a number from 1 to 4294967295"},
+        {{"--target-name", "rp", "--exclusive", NULL}, "recover: --exclusive goes with "
+                                                       "--target-time, --target-xid or "
+                                                       "--target-lsn"},
+    };
+    for (size_t i = 0; i < CEL_ARRAY_LEN(cases); i++) {
+        const char *words[9] = {"pg", "auto", "/srv/restore"};
+        size_t n = 3;
+        for (size_t k = 0; k < CEL_ARRAY_LEN(cases[i].words) && cases[i].words[k]; k++)
+            words[n++] = cases[i].words[k];
+        struct cli_parsed p;
+        struct cel_err err = {0};
+        assert_int_equal(cli_parse(c, (int)n, (char *const *)words, &p, &err), 0);
+        struct op_ctx ctx = {0}; /* never reached: refused before the op */
+        assert_int_equal(c->run(&ctx, &p, &err), -CEL_E_USAGE);
+        assert_string_equal(err.msg, cases[i].msg);
+    }
+}
+
 static void test_cli_help_command_exact_text(void **state)
 {
     (void)state;
@@ -375,6 +434,8 @@ int main(void)
         cmocka_unit_test(test_cli_help_general_lists_every_command),
         cmocka_unit_test(test_cli_help_command_names_every_option),
         cmocka_unit_test(test_cli_help_command_exact_text),
+        cmocka_unit_test(test_cli_recover_target_options_from_the_table),
+        cmocka_unit_test(test_cli_recover_refuses_bad_targets),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -118,6 +118,17 @@ static int teardown(void **state)
 
 /* ---- op_recover_pick ----------------------------------------------------------- */
 
+/* kind and value parsed, as the command line does (the value must be
+ * valid); the result stays valid until the next call. */
+static const struct rc_target *tgt(enum rc_target_kind kind, const char *value)
+{
+    static struct rc_target t;
+    struct cel_err err = {0};
+    if (rc_target_parse(kind, value, NULL, &t, &err) < 0)
+        fail_msg("target '%s': %s", value ? value : "", err.msg);
+    return &t;
+}
+
 /* The ID auto picks for kind/value on server pg, and its reason in *why
  * (caller frees); NULL (and the error message in *why) when none. */
 static char *pick(enum rc_target_kind kind, const char *value, char **why, int *code)
@@ -127,7 +138,7 @@ static char *pick(enum rc_target_kind kind, const char *value, char **why, int *
     assert_int_equal(cat_list_load(unit_path("pg/base"), &list, &err), 0);
     assert_int_equal(list.n, 5);
     struct strbuf sb = {0};
-    int i = op_recover_pick(&list, kind, value, "pg", NULL, NULL, &sb, &err);
+    int i = op_recover_pick(&list, tgt(kind, value), "pg", NULL, NULL, &sb, &err);
     char *id = NULL;
     if (i >= 0) {
         id = cel_xstrdup(list.items[i].id);
@@ -226,7 +237,7 @@ static void test_op_recover_pick_name_indexed(void **state)
     struct cel_err err = {0};
     assert_int_equal(cat_list_load(unit_path("pg/base"), &list, &err), 0);
     struct strbuf why = {0};
-    int i = op_recover_pick(&list, RC_TARGET_NAME, "before_upgrade", "pg", NULL, &idx, &why, &err);
+    int i = op_recover_pick(&list, tgt(RC_TARGET_NAME, "before_upgrade"), "pg", NULL, &idx, &why, &err);
     assert_true(i >= 0);
     assert_string_equal(list.items[i].id, "20261124T034224");
     assert_string_equal(sb_str(&why), "the newest DONE backup that ended before restore point "
@@ -234,18 +245,18 @@ static void test_op_recover_pick_name_indexed(void **state)
     /* the same name again, later: the last occurrence decides */
     widx_put(&idx, "000000010000000000000006", &two);
     sb_reset(&why);
-    i = op_recover_pick(&list, RC_TARGET_NAME, "before_upgrade", "pg", NULL, &idx, &why, &err);
+    i = op_recover_pick(&list, tgt(RC_TARGET_NAME, "before_upgrade"), "pg", NULL, &idx, &why, &err);
     assert_true(i >= 0);
     assert_string_equal(list.items[i].id, "20261124T034239");
     sb_reset(&why);
-    assert_int_equal(op_recover_pick(&list, RC_TARGET_NAME, "nope", "pg", NULL, &idx, &why, &err),
+    assert_int_equal(op_recover_pick(&list, tgt(RC_TARGET_NAME, "nope"), "pg", NULL, &idx, &why, &err),
                      -CEL_E_INVALID);
     assert_string_equal(err.msg, "--target-name nope: the archived WAL of server pg holds no "
                                  "restore point of that name (it holds: before_upgrade, "
                                  "before_upgrade)");
     assert_int_equal(sb_str(&why)[0], '\0');
     struct widx none = {0};
-    assert_int_equal(op_recover_pick(&list, RC_TARGET_NAME, "x", "pg", NULL, &none, &why, &err),
+    assert_int_equal(op_recover_pick(&list, tgt(RC_TARGET_NAME, "x"), "pg", NULL, &none, &why, &err),
                      -CEL_E_INVALID);
     assert_string_equal(err.msg, "--target-name x: the archived WAL of server pg holds no "
                                  "restore point of that name (it holds none)");
@@ -272,7 +283,7 @@ static void test_op_recover_pick_no_why_and_empty(void **state)
     struct cat_list list;
     struct cel_err err = {0};
     assert_int_equal(cat_list_load(unit_path("pg/base"), &list, &err), 0);
-    int i = op_recover_pick(&list, RC_TARGET_NONE, NULL, "pg", NULL, NULL, NULL, &err);
+    int i = op_recover_pick(&list, tgt(RC_TARGET_NONE, NULL), "pg", NULL, NULL, NULL, &err);
     assert_true(i >= 0);
     assert_string_equal(list.items[i].id, "20261124T034239");
     cat_list_free(&list);
@@ -280,10 +291,114 @@ static void test_op_recover_pick_no_why_and_empty(void **state)
     assert_int_equal(cat_list_load(unit_path("empty/base"), &list, &err), 0);
     assert_int_equal(list.n, 0);
     struct strbuf why = {0};
-    assert_int_equal(op_recover_pick(&list, RC_TARGET_NONE, NULL, "empty", NULL, NULL, &why, &err),
+    assert_int_equal(op_recover_pick(&list, tgt(RC_TARGET_NONE, NULL), "empty", NULL, NULL, &why, &err),
                      -CEL_E_NOT_FOUND);
     assert_string_equal(err.msg, "server empty has no DONE backup that ended before now");
     assert_int_equal(why.len, 0);
+    cat_list_free(&list);
+}
+
+/* ---- op_target_fits ------------------------------------------------------------- */
+
+#define FITS_HINT "Choose an older backup (BACKUP_ID auto picks one), or a later target."
+
+/* op_target_fits of backup i must refuse with exactly msg and hint, also
+ * without an error struct. */
+static void expect_unfit(const struct cat_list *list, size_t i, const struct rc_target *t,
+                         struct op_xids *x, const struct widx_point *rp, const char *msg,
+                         const char *hint)
+{
+    struct cel_err err = {0};
+    assert_int_equal(op_target_fits(list, i, t, x, rp, &err), -CEL_E_INVALID);
+    assert_int_equal(err.code, CEL_E_INVALID);
+    assert_string_equal(err.msg, msg);
+    assert_string_equal(err.hint, hint);
+    assert_int_equal(op_target_fits(list, i, t, x, rp, NULL), -CEL_E_INVALID);
+}
+
+/* Each reason a backup cannot reach a target (034224 ended at
+ * 03:42:25.119529+00:00, 0/4000100; 034239 at 03:42:40 UTC, 0/6000100),
+ * and the targets at or after a backup's end, which fit. */
+static void test_op_target_fits_each_reason(void **state)
+{
+    (void)state;
+    struct cat_list list;
+    struct cel_err err = {0};
+    assert_int_equal(cat_list_load(unit_path("pg/base"), &list, &err), 0);
+    /* a time before the end */
+    expect_unfit(&list, 0, tgt(RC_TARGET_TIME, "2026-11-24 03:42:25+00:00"), NULL, NULL,
+                 "--target-time 2026-11-24 03:42:25+00:00 is before the end of backup "
+                 "20261124T034224 (2026-11-24 03:42:25.119529+00:00): the copy is not consistent "
+                 "before then",
+                 FITS_HINT);
+    assert_int_equal(op_target_fits(&list, 0, tgt(RC_TARGET_TIME, "2026-11-24 03:42:25.119529+00"),
+                                    NULL, NULL, &err),
+                     0);
+    /* an LSN before the end */
+    expect_unfit(&list, 0, tgt(RC_TARGET_LSN, "0/40000FF"), NULL, NULL,
+                 "--target-lsn 0/40000FF is before the end of backup 20261124T034224 "
+                 "(0/4000100): the copy is not consistent before then",
+                 FITS_HINT);
+    assert_int_equal(op_target_fits(&list, 0, tgt(RC_TARGET_LSN, "0/4000100"), NULL, NULL, &err),
+                     0);
+    /* a restore point the archive places before the end */
+    struct widx_point rp = {.lsn = 0x5000028, .tli = 1};
+    expect_unfit(&list, 1, tgt(RC_TARGET_NAME, "before_upgrade"), NULL, &rp,
+                 "--target-name before_upgrade: the restore point (at 0/5000028) is before the "
+                 "end of backup 20261124T034239 (0/6000100): the copy is not consistent before "
+                 "then",
+                 FITS_HINT);
+    assert_int_equal(op_target_fits(&list, 0, tgt(RC_TARGET_NAME, "before_upgrade"), NULL, &rp,
+                                    &err),
+                     0);
+    /* not placed: a name unknown to the catalogue cannot be judged */
+    assert_int_equal(op_target_fits(&list, 1, tgt(RC_TARGET_NAME, "before_upgrade"), NULL, NULL,
+                                    &err),
+                     0);
+    /* barman_<ID>, made as backup ID ended: a newer backup started after it */
+    expect_unfit(&list, 1, tgt(RC_TARGET_NAME, "barman_20261124T034224"), NULL, NULL,
+                 "--target-name barman_20261124T034224: backup 20261124T034239 started after "
+                 "restore point barman_20261124T034224 was made, as backup 20261124T034224 "
+                 "ended",
+                 "Choose backup 20261124T034224 or an older one.");
+    assert_int_equal(op_target_fits(&list, 0, tgt(RC_TARGET_NAME, "barman_20261124T034224"), NULL,
+                                    NULL, &err),
+                     0);
+    /* an XID assigned before the backup started (its NextXID) */
+    const struct cfg_server *s = cfg_server_find(cfg, "pg");
+    struct op_xids x;
+    op_xids_init(&x, s, &list);
+    x.next[0] = 700;
+    x.next[1] = 900;
+    expect_unfit(&list, 1, tgt(RC_TARGET_XID, "800"), &x, NULL,
+                 "--target-xid 800 was assigned before backup 20261124T034239 started (its "
+                 "first free transaction ID was 900): its commit is older than the backup",
+                 "Choose an older backup, or --force if that transaction ran across the whole "
+                 "backup and committed after its end.");
+    assert_int_equal(op_target_fits(&list, 1, tgt(RC_TARGET_XID, "900"), &x, NULL, &err), 0);
+    assert_int_equal(op_target_fits(&list, 0, tgt(RC_TARGET_XID, "800"), &x, NULL, &err), 0);
+    /* without the NextXIDs, or an unknown one: it cannot be told, so it fits */
+    assert_int_equal(op_target_fits(&list, 1, tgt(RC_TARGET_XID, "800"), NULL, NULL, &err), 0);
+    x.next[1] = UINT64_MAX;
+    assert_int_equal(op_target_fits(&list, 1, tgt(RC_TARGET_XID, "800"), &x, NULL, &err), 0);
+    op_xids_free(&x);
+    /* no target, or the end of the backup: every backup */
+    assert_int_equal(op_target_fits(&list, 1, tgt(RC_TARGET_NONE, NULL), NULL, NULL, &err), 0);
+    assert_int_equal(op_target_fits(&list, 1, tgt(RC_TARGET_IMMEDIATE, NULL), NULL, NULL, &err),
+                     0);
+    /* a backup that records no end cannot be vouched for */
+    list.items[0].end_time.set = false;
+    expect_unfit(&list, 0, tgt(RC_TARGET_TIME, "2026-11-24 05:00:00+00:00"), NULL, NULL,
+                 "--target-time 2026-11-24 05:00:00+00:00: backup 20261124T034224 records no "
+                 "end_time, so whether the target is after its end cannot be told",
+                 FITS_HINT);
+    char *end_xlog = list.items[0].end_xlog;
+    list.items[0].end_xlog = NULL;
+    expect_unfit(&list, 0, tgt(RC_TARGET_LSN, "0/9000000"), NULL, NULL,
+                 "--target-lsn 0/9000000: backup 20261124T034224 records no end_xlog, so whether "
+                 "the target is after its end cannot be told",
+                 FITS_HINT);
+    list.items[0].end_xlog = end_xlog;
     cat_list_free(&list);
 }
 
@@ -304,14 +419,14 @@ static void test_op_recover_pick_xid(void **state)
     x.next[0] = 700; /* 034224 */
     x.next[1] = 900; /* 034239 */
     struct strbuf why = {0};
-    int i = op_recover_pick(&list, RC_TARGET_XID, "800", "pg", &x, NULL, &why, &err);
+    int i = op_recover_pick(&list, tgt(RC_TARGET_XID, "800"), "pg", &x, NULL, &why, &err);
     assert_int_equal(i, 0);
     assert_string_equal(sb_str(&why), "the newest DONE backup that started before transaction "
                                       "800 (its first free transaction ID was 700)");
     sb_reset(&why);
-    assert_int_equal(op_recover_pick(&list, RC_TARGET_XID, "900", "pg", &x, NULL, &why, &err), 1);
+    assert_int_equal(op_recover_pick(&list, tgt(RC_TARGET_XID, "900"), "pg", &x, NULL, &why, &err), 1);
     sb_reset(&why);
-    assert_int_equal(op_recover_pick(&list, RC_TARGET_XID, "650", "pg", &x, NULL, &why, &err),
+    assert_int_equal(op_recover_pick(&list, tgt(RC_TARGET_XID, "650"), "pg", &x, NULL, &why, &err),
                      -CEL_E_NOT_FOUND);
     assert_string_equal(err.msg, "transaction 650 was assigned before the oldest DONE backup of "
                                  "server pg started (its first free transaction ID was 700)");
@@ -320,7 +435,7 @@ static void test_op_recover_pick_xid(void **state)
 
     x.next[0] = x.next[1] = 0; /* not looked up: pg_controldata finds no pg_control */
     sb_reset(&why);
-    assert_int_equal(op_recover_pick(&list, RC_TARGET_XID, "650", "pg", &x, NULL, &why, &err), 1);
+    assert_int_equal(op_recover_pick(&list, tgt(RC_TARGET_XID, "650"), "pg", &x, NULL, &why, &err), 1);
     assert_non_null(strstr(sb_str(&why), "cannot tell when transaction 650 ran"));
     assert_int_equal(x.next[1], UINT64_MAX); /* unknown, and not looked up again */
     assert_false(op_xids_known(&x, 1));
@@ -459,6 +574,7 @@ int main(void)
         cmocka_unit_test(test_op_recover_pick_other_kinds),
         cmocka_unit_test(test_op_recover_pick_no_why_and_empty),
         cmocka_unit_test(test_op_recover_pick_xid),
+        cmocka_unit_test(test_op_target_fits_each_reason),
         cmocka_unit_test(test_op_window_load),
         cmocka_unit_test(test_op_window_load_segment_size),
         cmocka_unit_test(test_op_window_load_empty),

@@ -1,6 +1,7 @@
 /*
  * Unit tests of src/core/postgres/recovery_conf.c: recovery setting lines, the files
- * they go to, configuration mangling, quoting and target checks.
+ * they go to, configuration mangling and quoting (the target's parser is
+ * tested in test_recovery_target.c).
  *
  * Expected texts come from Barman 3.4's recovery (reference section 7.2:
  * the lines and their order, "#BARMAN#" and "archive_command = false") and
@@ -29,6 +30,16 @@ static void check_lines(const struct rc_settings *s, const char *want, const cha
     sb_free(&sb);
 }
 
+/* A target as rc_target_parse makes it (the value must be valid). */
+static struct rc_target target(enum rc_target_kind kind, const char *value, const char *tli)
+{
+    struct rc_target t;
+    struct cel_err err = {0};
+    if (rc_target_parse(kind, value, tli, &t, &err) < 0)
+        fail_msg("target '%s': %s", value ? value : "", err.msg);
+    return t;
+}
+
 /* Settings as Barman's local recovery writes them, with a target. */
 static struct rc_settings pitr(int version, enum rc_target_kind kind, const char *value)
 {
@@ -36,9 +47,14 @@ static struct rc_settings pitr(int version, enum rc_target_kind kind, const char
         .pg_version = version,
         .restore_command = "cp barman_wal/%f %p",
         .recovery_end_command = "rm -fr barman_wal",
-        .target = kind,
-        .target_value = value,
+        .target = target(kind, value, NULL),
     };
+}
+
+/* s's target following timeline tli ("latest", "3" ...). */
+static void set_tli(struct rc_settings *s, const char *tli)
+{
+    s->target = target(s->target.kind, s->target.text, tli);
 }
 
 static void test_rc_settings_lines_each_target_pg15(void **state)
@@ -73,7 +89,7 @@ static void test_rc_settings_lines_all_options_in_order(void **state)
     (void)state;
     struct rc_settings s = pitr(120000, RC_TARGET_XID, "1234");
     s.exclusive = true;
-    s.target_tli = "latest";
+    set_tli(&s, "latest");
     s.target_action = "pause";
     s.standby_mode = true; /* 12+: standby.signal, no standby_mode line */
     assert_lines(&s, HEAD RESTORE END "recovery_target_xid = '1234'\n"
@@ -112,9 +128,9 @@ static void test_rc_settings_lines_timeline_unquoted(void **state)
 {
     (void)state;
     struct rc_settings s = pitr(150000, RC_TARGET_NONE, NULL);
-    s.target_tli = "current";
+    set_tli(&s, "current");
     assert_lines(&s, HEAD RESTORE END "recovery_target_timeline = current\n");
-    s.target_tli = "3";
+    set_tli(&s, "3");
     assert_lines(&s, HEAD RESTORE END "recovery_target_timeline = 3\n");
 }
 
@@ -131,7 +147,7 @@ static void test_rc_settings_lines_pg11_recovery_conf(void **state)
     assert_lines(&s, HEAD RESTORE END "standby_mode = 'on'\n");
     s = pitr(110022, RC_TARGET_TIME, "2026-11-24 03:42:30");
     s.exclusive = true;
-    s.target_tli = "2";
+    set_tli(&s, "2");
     s.target_action = "pause";
     s.standby_mode = true;
     assert_lines(&s, HEAD RESTORE END "recovery_target_time = '2026-11-24 03:42:30'\n"
@@ -151,8 +167,7 @@ static void test_rc_settings_lines_get_wal_and_quoting(void **state)
     struct rc_settings s = {
         .pg_version = 150000,
         .restore_command = "cellar get-wal 'main' %f > %p",
-        .target = RC_TARGET_NAME,
-        .target_value = "it's \\done",
+        .target = target(RC_TARGET_NAME, "it's \\done", NULL),
     };
     struct strbuf sb = {0};
     sb_append(&sb, "keep\n");
@@ -398,183 +413,6 @@ static void test_rc_quote(void **state)
     sb_free(&sb);
 }
 
-/* rc_check_target(kind, value) must fail with USAGE, exactly msg and hint. */
-#define assert_target_bad(kind, value, msg, hint)                                                  \
-    check_target_bad(kind, value, msg, hint, __FILE__, __LINE__)
-
-static void check_target_bad(enum rc_target_kind kind, const char *value, const char *msg,
-                             const char *hint, const char *file, int line)
-{
-    struct cel_err err = {0};
-    _assert_int_equal((uintmax_t)(intmax_t)rc_check_target(kind, value, &err),
-                      (uintmax_t)(intmax_t)-CEL_E_USAGE, file, line);
-    _assert_int_equal((uintmax_t)err.code, CEL_E_USAGE, file, line);
-    _assert_string_equal(err.msg, msg, file, line);
-    _assert_string_equal(err.hint, hint, file, line);
-    /* without an error struct: the same code */
-    _assert_int_equal((uintmax_t)(intmax_t)rc_check_target(kind, value, NULL),
-                      (uintmax_t)(intmax_t)-CEL_E_USAGE, file, line);
-}
-
-#define assert_target_ok(kind, value)                                                              \
-    do {                                                                                           \
-        struct cel_err err_ = {0};                                                                 \
-        assert_int_equal(rc_check_target(kind, value, &err_), 0);                                  \
-        assert_int_equal(err_.code, 0);                                                            \
-    } while (0)
-
-#define XID_HINT                                                                                   \
-    "Give the transaction ID in decimal, as txid_current() or pg_current_xact_id() shows it (3 "   \
-    "or more)."
-#define LSN_HINT                                                                                   \
-    "Give the LSN as two groups of 1 to 8 hexadecimal digits separated by '/', as "                \
-    "pg_current_wal_lsn() shows it (0/3000060)."
-#define NAME_HINT "Give the name passed to pg_create_restore_point() (1 to 63 bytes)."
-#define TIME_HINT                                                                                  \
-    "Give the time as YYYY-MM-DD HH:MM:SS[.ffffff][+HH:MM]; add the offset (+00:00 for UTC) so "   \
-    "that cellar and PostgreSQL read it alike."
-
-static void test_rc_check_target_xid(void **state)
-{
-    (void)state;
-    assert_target_ok(RC_TARGET_XID, "3");
-    assert_target_ok(RC_TARGET_XID, "1234");
-    assert_target_ok(RC_TARGET_XID, "4294967295");
-    /* with an epoch: epoch 1, xid 3 */
-    assert_target_ok(RC_TARGET_XID, "4294967299");
-    assert_target_ok(RC_TARGET_XID, "18446744073709551615");
-
-    assert_target_bad(RC_TARGET_XID, "", "--target-xid: empty transaction ID", XID_HINT);
-    assert_target_bad(RC_TARGET_XID, NULL, "--target-xid: empty transaction ID", XID_HINT);
-    assert_target_bad(RC_TARGET_XID, "0",
-                      "--target-xid: transaction ID '0' is reserved: normal transaction IDs "
-                      "start at 3",
-                      XID_HINT);
-    assert_target_bad(RC_TARGET_XID, "2",
-                      "--target-xid: transaction ID '2' is reserved: normal transaction IDs "
-                      "start at 3",
-                      XID_HINT);
-    assert_target_bad(RC_TARGET_XID, "4294967298",
-                      "--target-xid: transaction ID '4294967298' (epoch 1, xid 2) is not a normal "
-                      "transaction ID: the low 32 bits must be 3 or more",
-                      XID_HINT);
-    assert_target_bad(RC_TARGET_XID, "12abc",
-                      "--target-xid: invalid transaction ID '12abc': expected a whole number in "
-                      "decimal digits",
-                      XID_HINT);
-    assert_target_bad(RC_TARGET_XID, "0x10",
-                      "--target-xid: invalid transaction ID '0x10': expected a whole number in "
-                      "decimal digits",
-                      XID_HINT);
-    assert_target_bad(RC_TARGET_XID, "-5",
-                      "--target-xid: invalid transaction ID '-5': expected a whole number in "
-                      "decimal digits",
-                      XID_HINT);
-    assert_target_bad(RC_TARGET_XID, " 5",
-                      "--target-xid: invalid transaction ID ' 5': expected a whole number in "
-                      "decimal digits",
-                      XID_HINT);
-    assert_target_bad(RC_TARGET_XID, "12'\n",
-                      "--target-xid: invalid transaction ID '12\\x27\\x0A': expected a whole "
-                      "number in decimal digits",
-                      XID_HINT);
-    assert_target_bad(RC_TARGET_XID, "010",
-                      "--target-xid: transaction ID '010' has a leading zero: PostgreSQL would "
-                      "read it as an octal number",
-                      XID_HINT);
-    assert_target_bad(RC_TARGET_XID, "18446744073709551616",
-                      "--target-xid: transaction ID '18446744073709551616' is out of range: at "
-                      "most 18446744073709551615",
-                      XID_HINT);
-    assert_target_bad(RC_TARGET_XID, "99999999999999999999999",
-                      "--target-xid: transaction ID '99999999999999999999999' is out of range: at "
-                      "most 18446744073709551615",
-                      XID_HINT);
-}
-
-static void test_rc_check_target_lsn(void **state)
-{
-    (void)state;
-    assert_target_ok(RC_TARGET_LSN, "0/3000060");
-    assert_target_ok(RC_TARGET_LSN, "16/b374d848");
-    assert_target_ok(RC_TARGET_LSN, "FFFFFFFF/FFFFFFFF");
-    assert_target_bad(RC_TARGET_LSN, "3000060",
-                      "--target-lsn: invalid LSN '3000060': missing '/' between the two halves",
-                      LSN_HINT);
-    assert_target_bad(RC_TARGET_LSN, "", "--target-lsn: invalid LSN '': empty", LSN_HINT);
-    assert_target_bad(RC_TARGET_LSN, "0/123456789",
-                      "--target-lsn: invalid LSN '0/123456789': 9 hexadecimal digits after '/', "
-                      "at most 8 allowed",
-                      LSN_HINT);
-}
-
-static void test_rc_check_target_name(void **state)
-{
-    (void)state;
-    char max[64], over[65];
-    memset(max, 'n', 63);
-    max[63] = '\0';
-    memset(over, 'n', 64);
-    over[64] = '\0';
-    assert_target_ok(RC_TARGET_NAME, "before upgrade");
-    assert_target_ok(RC_TARGET_NAME, "it's");
-    assert_target_ok(RC_TARGET_NAME, max);
-    assert_target_bad(RC_TARGET_NAME, "", "--target-name: empty restore point name", NAME_HINT);
-    assert_target_bad(RC_TARGET_NAME, NULL, "--target-name: empty restore point name", NAME_HINT);
-    assert_target_bad(RC_TARGET_NAME, over,
-                      "--target-name: restore point name "
-                      "'nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn' is 64 "
-                      "bytes long, at most 63 allowed",
-                      NAME_HINT);
-    char longer[200];
-    memset(longer, 'x', 199);
-    longer[199] = '\0';
-    assert_target_bad(RC_TARGET_NAME, longer,
-                      "--target-name: restore point name "
-                      "'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...' is "
-                      "199 bytes long, at most 63 allowed",
-                      NAME_HINT);
-    /* control characters: a newline would end the setting's line */
-    assert_target_bad(RC_TARGET_NAME, "rp\nrecovery_target_action = promote",
-                      "--target-name: restore point name 'rp\\x0Arecovery_target_action = "
-                      "promote' contains the control character 0x0A at byte 3",
-                      NAME_HINT);
-    assert_target_bad(RC_TARGET_NAME, "a\tb",
-                      "--target-name: restore point name 'a\\x09b' contains the control "
-                      "character 0x09 at byte 2",
-                      NAME_HINT);
-    assert_target_bad(RC_TARGET_NAME, "del\x7f",
-                      "--target-name: restore point name 'del\\x7F' contains the control "
-                      "character 0x7F at byte 4",
-                      NAME_HINT);
-}
-
-static void test_rc_check_target_time(void **state)
-{
-    (void)state;
-    assert_target_ok(RC_TARGET_TIME, "2026-11-24 03:42:30");
-    assert_target_ok(RC_TARGET_TIME, "2026-11-24 03:42:30.5+01:00");
-    assert_target_ok(RC_TARGET_TIME, "2026-11-24T03:42:30Z");
-    assert_target_ok(RC_TARGET_TIME, "Tue Nov 24 03:42:40 2026");
-    assert_target_bad(RC_TARGET_TIME, "yesterday",
-                      "--target-time: invalid timestamp 'yesterday': expected YYYY-MM-DD "
-                      "HH:MM:SS[.ffffff][+HH:MM] or a ctime() date like 'Thu Jan  1 00:00:05 2026'",
-                      TIME_HINT);
-    assert_target_bad(RC_TARGET_TIME, "2026-13-01 00:00:00",
-                      "--target-time: invalid timestamp '2026-13-01 00:00:00': month 13 out of "
-                      "range 1..12",
-                      TIME_HINT);
-}
-
-static void test_rc_check_target_none_and_immediate(void **state)
-{
-    (void)state;
-    assert_target_ok(RC_TARGET_NONE, NULL);
-    assert_target_ok(RC_TARGET_NONE, "anything");
-    assert_target_ok(RC_TARGET_IMMEDIATE, NULL);
-    assert_target_ok(RC_TARGET_IMMEDIATE, "");
-}
-
 /* ---- rc_get_wal_command ----------------------------------------------------- */
 
 /* A configuration path a shell would split, unquote and run "$(...)" in. */
@@ -687,11 +525,6 @@ int main(void)
         cmocka_unit_test(test_rc_mangle_conf_whole_file),
         cmocka_unit_test(test_rc_mangle_conf_line_endings),
         cmocka_unit_test(test_rc_quote),
-        cmocka_unit_test(test_rc_check_target_xid),
-        cmocka_unit_test(test_rc_check_target_lsn),
-        cmocka_unit_test(test_rc_check_target_name),
-        cmocka_unit_test(test_rc_check_target_time),
-        cmocka_unit_test(test_rc_check_target_none_and_immediate),
         cmocka_unit_test(test_rc_get_wal_command_text),
         cmocka_unit_test_setup_teardown(test_rc_get_wal_command_through_the_shells,
                                         unit_setup_tmpdir, unit_teardown_tmpdir),

@@ -192,7 +192,7 @@ static void test_wz_lsn_and_name_checks(void **state)
     struct wizard w;
     wz_open(&w, cfg, "cellar", server("pg"));
     wz_key(&w, WZ_KEY_ENTER, 0);
-    for (size_t i = 0; i < wz_n_targets && wz_targets[w.target].kind != RC_TARGET_LSN; i++)
+    for (size_t i = 0; i < rc_target_n_defs && rc_target_defs[w.target].kind != RC_TARGET_LSN; i++)
         wz_key(&w, WZ_KEY_DOWN, 0);
     wz_key(&w, WZ_KEY_ENTER, 0);
     assert_int_equal(w.step, WZ_VALUE);
@@ -213,9 +213,9 @@ static void test_wz_lsn_and_name_checks(void **state)
     wz_key(&w, WZ_KEY_ESC, 0);
     wz_key(&w, WZ_KEY_ESC, 0);
     assert_int_equal(w.step, WZ_TARGET);
-    for (size_t i = 0; i < wz_n_targets && wz_targets[w.target].kind != RC_TARGET_NAME; i++)
+    for (size_t i = 0; i < rc_target_n_defs && rc_target_defs[w.target].kind != RC_TARGET_NAME; i++)
         wz_key(&w, WZ_KEY_UP, 0);
-    assert_int_equal(wz_targets[w.target].kind, RC_TARGET_NAME);
+    assert_int_equal(rc_target_defs[w.target].kind, RC_TARGET_NAME);
     wz_key(&w, WZ_KEY_ENTER, 0);
     clear(&w);
     type(&w, "barman_" ID_A);
@@ -260,7 +260,7 @@ static void test_wz_name_from_the_archive_index(void **state)
     wz_key(&w, WZ_KEY_ENTER, 0);
     assert_int_equal(w.win.points.n_points, 2);
     assert_int_equal(w.win.points_unread, 0);
-    for (size_t i = 0; i < wz_n_targets && wz_targets[w.target].kind != RC_TARGET_NAME; i++)
+    for (size_t i = 0; i < rc_target_n_defs && rc_target_defs[w.target].kind != RC_TARGET_NAME; i++)
         wz_key(&w, WZ_KEY_DOWN, 0);
     wz_key(&w, WZ_KEY_ENTER, 0);
     assert_int_equal(w.step, WZ_VALUE);
@@ -276,8 +276,11 @@ static void test_wz_name_from_the_archive_index(void **state)
     wz_key(&w, WZ_KEY_UP, 0); /* newest first: B */
     assert_string_equal(wz_backup(&w)->id, ID_B);
     assert_int_equal(w.msg_level, WZ_MSG_ERROR);
-    assert_string_equal(w.msg, "backup " ID_B " ends at 0/6000100, after restore point "
-                               "before_upgrade (at 0/5000028): choose an older backup");
+    /* op_target_fits's message and hint, as on the command line */
+    assert_string_equal(w.msg, "--target-name before_upgrade: the restore point (at 0/5000028) is "
+                               "before the end of backup " ID_B " (0/6000100): the copy is not "
+                               "consistent before then Choose an older backup (BACKUP_ID auto "
+                               "picks one), or a later target.");
     wz_key(&w, WZ_KEY_ENTER, 0);
     assert_int_equal(w.step, WZ_BACKUP);
     wz_key(&w, WZ_KEY_ESC, 0);
@@ -598,7 +601,7 @@ static void test_wz_window_text_holds_the_check_bounds(void **state)
     wz_key(&w, WZ_KEY_ESC, 0);
     for (int i = 0; i < 3; i++)
         wz_key(&w, WZ_KEY_DOWN, 0);
-    assert_int_equal(wz_targets[w.target].kind, RC_TARGET_LSN);
+    assert_int_equal(rc_target_defs[w.target].kind, RC_TARGET_LSN);
     wz_key(&w, WZ_KEY_ENTER, 0);
     sb_reset(&text);
     wz_window_text(&w, &text);
@@ -620,7 +623,7 @@ static void test_wz_window_text_holds_the_check_bounds(void **state)
     wz_key(&w, WZ_KEY_ESC, 0);
     wz_key(&w, WZ_KEY_UP, 0);
     wz_key(&w, WZ_KEY_UP, 0);
-    assert_int_equal(wz_targets[w.target].kind, RC_TARGET_XID);
+    assert_int_equal(rc_target_defs[w.target].kind, RC_TARGET_XID);
     sb_reset(&text);
     wz_window_text(&w, &text);
     assert_string_equal(sb_str(&text), "");

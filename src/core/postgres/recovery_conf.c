@@ -8,9 +8,8 @@
  * each line whether it sets one of the options a recovered copy must not
  * keep; it copies every other byte through untouched, so a file written
  * with CRLF line endings or without a final newline comes back the same.
- * rc_check_target validates a recovery target the way PostgreSQL will read
- * it, but stricter where PostgreSQL is lax (an xid such as "12abc" is
- * silently 12 to PostgreSQL).
+ * The target arrives parsed (recovery_target.c): its text is written as
+ * given, under the setting its kind's row names.
  *
  * Recognising a setting follows PostgreSQL's configuration lexer
  * (src/backend/utils/misc/guc-file.l) rather than Barman's regular
@@ -24,17 +23,10 @@
  * classes are our own ASCII helpers, not <ctype.h>, which depends on the
  * locale.
  */
-#include <inttypes.h>
-
 #include "recovery_conf.h"
-#include "ts.h"
-#include "wal.h"
 
 /* Barman's marker for a line it disabled. */
 #define RC_MARK "#BARMAN#"
-
-/* PostgreSQL's NAMEDATALEN - 1: the longest restore point name. */
-#define RC_NAME_MAX 63
 
 /* The options whose lines are commented out (Barman's OPTIONS_TO_MANGLE
  * with a None value). archive_command is handled apart. */
@@ -192,35 +184,19 @@ void rc_settings_lines(const struct rc_settings *s, const char *backup_id, struc
     if (s->recovery_end_command)
         quoted_line(out, "recovery_end_command", s->recovery_end_command);
 
-    bool inclusive_applies = false;
-    switch (s->target) {
-    case RC_TARGET_TIME:
-        quoted_line(out, "recovery_target_time", s->target_value);
-        inclusive_applies = true;
-        break;
-    case RC_TARGET_XID:
-        quoted_line(out, "recovery_target_xid", s->target_value);
-        inclusive_applies = true;
-        break;
-    case RC_TARGET_LSN:
-        quoted_line(out, "recovery_target_lsn", s->target_value);
-        inclusive_applies = true;
-        break;
-    case RC_TARGET_NAME:
-        quoted_line(out, "recovery_target_name", s->target_value);
-        break;
-    case RC_TARGET_IMMEDIATE:
-        quoted_line(out, "recovery_target", "immediate");
-        break;
-    case RC_TARGET_NONE:
-        break;
-    }
-    if (inclusive_applies && s->exclusive)
+    const struct rc_target *t = &s->target;
+    const struct rc_target_def *def = rc_target_def(t->kind);
+    /* a kind without a value writes its word: recovery_target = 'immediate' */
+    if (def->setting)
+        quoted_line(out, def->setting, def->metavar ? t->text : def->word);
+    if (def->inclusive && s->exclusive)
         quoted_line(out, "recovery_target_inclusive", "false");
     /* Unquoted, as Barman writes it: current, latest or a number are all
      * single tokens for PostgreSQL's lexer. */
-    if (s->target_tli)
-        sb_appendf(out, "recovery_target_timeline = %s\n", s->target_tli);
+    char buf[RC_TLI_MAX];
+    const char *tli = rc_target_tli_text(t, buf);
+    if (tli)
+        sb_appendf(out, "recovery_target_timeline = %s\n", tli);
     if (s->target_action)
         quoted_line(out, "recovery_target_action", s->target_action);
     if (s->pg_version < 120000 && s->standby_mode)
@@ -237,128 +213,6 @@ const char *rc_signal_file(const struct rc_settings *s)
     if (s->pg_version < 120000)
         return NULL;
     return s->standby_mode ? "standby.signal" : "recovery.signal";
-}
-
-/* Check an xid: plain decimal, no leading zero, fits in 64 bits, and its
- * low 32 bits (what PostgreSQL keeps) are a normal transaction ID. */
-static int check_xid(const char *value, struct cel_err *err)
-{
-    static const char hint[] =
-        "Give the transaction ID in decimal, as txid_current() or pg_current_xact_id() shows "
-        "it (3 or more).";
-    char q[CEL_SHOW_BUF];
-    int rc = 0;
-    if (value[0] == '\0') {
-        rc = cel_err_set(err, CEL_E_USAGE, "--target-xid: empty transaction ID");
-        goto out;
-    }
-    uint64_t v = 0;
-    bool overflow = false;
-    for (const char *p = value; *p; p++) {
-        if (*p < '0' || *p > '9') {
-            rc = cel_err_set(err, CEL_E_USAGE,
-                             "--target-xid: invalid transaction ID '%s': expected a whole number "
-                             "in decimal digits",
-                             cel_show(value, strlen(value), q));
-            goto out;
-        }
-        unsigned d = (unsigned)(*p - '0');
-        if (v > (UINT64_MAX - d) / 10)
-            overflow = true;
-        else
-            v = v * 10 + d;
-    }
-    if (value[0] == '0' && value[1] != '\0') {
-        rc = cel_err_set(err, CEL_E_USAGE,
-                         "--target-xid: transaction ID '%s' has a leading zero: PostgreSQL "
-                         "would read it as an octal number",
-                         cel_show(value, strlen(value), q));
-        goto out;
-    }
-    if (overflow) {
-        rc = cel_err_set(err, CEL_E_USAGE,
-                         "--target-xid: transaction ID '%s' is out of range: at most "
-                         "18446744073709551615",
-                         cel_show(value, strlen(value), q));
-        goto out;
-    }
-    uint32_t xid = (uint32_t)v;
-    if (xid < 3) {
-        if (v >> 32)
-            rc = cel_err_set(err, CEL_E_USAGE,
-                             "--target-xid: transaction ID '%s' (epoch %" PRIu32 ", xid %" PRIu32
-                             ") is not a normal transaction ID: the low 32 bits must be 3 or more",
-                             cel_show(value, strlen(value), q), (uint32_t)(v >> 32), xid);
-        else
-            rc = cel_err_set(err, CEL_E_USAGE,
-                             "--target-xid: transaction ID '%s' is reserved: normal transaction "
-                             "IDs start at 3",
-                             cel_show(value, strlen(value), q));
-    }
-out:
-    if (rc < 0)
-        cel_err_hint(err, "%s", hint);
-    return rc;
-}
-
-int rc_check_target(enum rc_target_kind kind, const char *value, struct cel_err *err)
-{
-    char q[CEL_SHOW_BUF];
-    struct cel_err why = {0};
-    if (kind == RC_TARGET_NONE || kind == RC_TARGET_IMMEDIATE)
-        return 0;
-    if (!value)
-        value = "";
-    switch (kind) {
-    case RC_TARGET_XID:
-        return check_xid(value, err);
-    case RC_TARGET_LSN: {
-        uint64_t lsn;
-        if (wal_lsn_parse(value, &lsn, &why) == 0)
-            return 0;
-        int rc = cel_err_set(err, CEL_E_USAGE, "--target-lsn: %s", why.msg);
-        cel_err_hint(err, "Give the LSN as two groups of 1 to 8 hexadecimal digits separated by "
-                          "'/', as pg_current_wal_lsn() shows it (0/3000060).");
-        return rc;
-    }
-    case RC_TARGET_NAME: {
-        size_t len = strlen(value);
-        int rc = 0;
-        if (len == 0)
-            rc = cel_err_set(err, CEL_E_USAGE, "--target-name: empty restore point name");
-        else if (len > RC_NAME_MAX)
-            rc = cel_err_set(err, CEL_E_USAGE,
-                             "--target-name: restore point name '%s' is %zu bytes long, at most "
-                             "%d allowed",
-                             cel_show(value, strlen(value), q), len, RC_NAME_MAX);
-        for (size_t i = 0; rc == 0 && i < len; i++)
-            /* a newline would end the setting's line for any reader that
-             * does not decode our escape, and no DBA types a control
-             * character into a restore point name on purpose */
-            if ((unsigned char)value[i] < 0x20 || value[i] == 0x7F)
-                rc = cel_err_set(err, CEL_E_USAGE,
-                                 "--target-name: restore point name '%s' contains the control "
-                                 "character 0x%02X at byte %zu",
-                                 cel_show(value, strlen(value), q), (unsigned)value[i], i + 1);
-        if (rc < 0)
-            cel_err_hint(err, "Give the name passed to pg_create_restore_point() (1 to %d bytes).",
-                         RC_NAME_MAX);
-        return rc;
-    }
-    case RC_TARGET_TIME: {
-        struct ts t;
-        if (ts_parse(value, &t, &why) == 0)
-            return 0;
-        int rc = cel_err_set(err, CEL_E_USAGE, "--target-time: %s", why.msg);
-        cel_err_hint(err, "Give the time as YYYY-MM-DD HH:MM:SS[.ffffff][+HH:MM]; add the offset "
-                          "(+00:00 for UTC) so that cellar and PostgreSQL read it alike.");
-        return rc;
-    }
-    case RC_TARGET_NONE:
-    case RC_TARGET_IMMEDIATE:
-        break;
-    }
-    return 0;
 }
 
 /* w as one shell word, its '%' doubled for PostgreSQL's substitution. */

@@ -13,7 +13,7 @@
  *    recovery_target_time / _xid / _lsn / _name = '<value>', or
  *    recovery_target = 'immediate'; recovery_target_inclusive = 'false'
  *    when exclusive (time, xid, lsn only); recovery_target_timeline =
- *    <value> (unquoted, as given: current, latest or a number) when given;
+ *    <value> (unquoted: current, latest or the number in decimal) when given;
  *    recovery_target_action = '<action>' when given (9.5+; pause_at_
  *    recovery_target on 9.1-9.4 is not supported: cellar restores 9.6+);
  *    standby_mode = 'on' last, before 12 in standby mode.
@@ -56,25 +56,15 @@
 #define CEL_RECOVERY_CONF_H
 
 #include "error.h"
+#include "recovery_target.h"
 #include "strbuf.h"
-
-enum rc_target_kind {
-    RC_TARGET_NONE, /* to the end of the WAL available */
-    RC_TARGET_TIME,
-    RC_TARGET_XID,
-    RC_TARGET_LSN,
-    RC_TARGET_NAME,
-    RC_TARGET_IMMEDIATE, /* the end of the backup (consistency) */
-};
 
 struct rc_settings {
     int pg_version;                   /* server_version_num of the backup (150018) */
     const char *restore_command;      /* NULL: none */
     const char *recovery_end_command; /* NULL: none */
-    enum rc_target_kind target;
-    const char *target_value;  /* for TIME, XID, LSN, NAME: as the user gave it */
+    struct rc_target target;   /* parsed by rc_target_parse; zero: none, default timeline */
     bool exclusive;            /* recovery_target_inclusive = 'false' (TIME, XID, LSN) */
-    const char *target_tli;    /* NULL: not written */
     const char *target_action; /* pause, promote, shutdown; NULL: not written */
     bool standby_mode;
 };
@@ -82,9 +72,10 @@ struct rc_settings {
 /* The recovery setting lines (each ending in "\n") for s, appended to out,
  * preceded by the comment line "# recovery settings written by cellar for
  * backup <backup_id>" (without " for backup ..." when backup_id is NULL).
- * Values are not checked here: check targets first with rc_check_target. A
- * NULL target_value is written as ''. exclusive is ignored for the NAME,
- * IMMEDIATE and NONE targets, as in Barman. */
+ * The target's value is written as given (target.text); its setting and
+ * whether recovery_target_inclusive applies come from rc_target_defs.
+ * exclusive is ignored for the NAME, IMMEDIATE and NONE targets, as in
+ * Barman; the timeline is written unless it is the default. */
 void rc_settings_lines(const struct rc_settings *s, const char *backup_id, struct strbuf *out);
 
 /* Where the lines go for s->pg_version: "postgresql.auto.conf" (12+) or
@@ -118,29 +109,6 @@ void rc_mangle_conf(const char *text, struct strbuf *out, size_t *changed);
  * the escapes \n and \r, which PostgreSQL decodes (a raw newline would end
  * the line). */
 void rc_quote(const char *value, struct strbuf *out);
-
-/* Check a target value for its kind, as PostgreSQL will read it:
- *  - XID: decimal digits only, without a leading zero, at most 2^64 - 1.
- *    PostgreSQL reads the value with strtoul(..., 0) (strtou64 in newer
- *    releases): "010" would be octal 8, "0x10" hex, and "abc" or "12abc"
- *    are silently taken as 0 or 12, so we accept only the plain form. It
- *    keeps the low 32 bits, so a transaction ID with its epoch, as
- *    txid_current() / pg_current_xact_id() show it, works; those low 32
- *    bits must be a normal transaction ID (3 or more, 3 being
- *    FirstNormalTransactionId).
- *  - LSN: X/X, 1 to 8 hex digits each side (wal_lsn_parse).
- *  - NAME: not empty, at most 63 bytes (NAMEDATALEN - 1, the limit of
- *    pg_create_restore_point() and of recovery_target_name), and without
- *    control characters (bytes below 0x20, DEL).
- *  - TIME: parsed with ts_parse (YYYY-MM-DD HH:MM:SS[.f][+offset] or ctime
- *    text); without an offset it is the local time of this machine for
- *    cellar, while PostgreSQL reads the same text in the recovered server's
- *    timezone setting, so callers should warn when no offset is given.
- *  - NONE and IMMEDIATE take no value: value is ignored and 0 returned.
- * Returns 0, or -CEL_E_USAGE with a message naming the option (--target-xid
- * ...), the value (cut at 64 bytes, unprintable bytes as \xNN) and the form
- * expected, and a hint. */
-int rc_check_target(enum rc_target_kind kind, const char *value, struct cel_err *err);
 
 /* The restore_command of a recovery with --get-wal (caller frees):
  *   CELLAR -c CONF get-wal SERVER %f > %p

@@ -3,8 +3,11 @@
  * up to a target, into a data directory that starts as a recovered copy of
  * the server, locally or on the host of --remote-ssh-command.
  *
+ * The target arrives parsed (rc_target_parse, at the command line or in
+ * the wizard): this file reads its typed fields and never its text.
+ *
  * Every check happens before anything is written: the backup is complete;
- * the target is well-formed and not before the end of the backup (a
+ * the target is not before the end of the backup (op_target_fits: a
  * recovery cannot stop before the copy is consistent); it lies within the
  * archived WAL; the segments from the backup's begin_wal to the target are
  * all there; the destination and the tablespace locations are empty (a
@@ -27,7 +30,6 @@
  * and archive_command is disabled so the copy never archives into the
  * server's archive.
  */
-#include <errno.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -69,23 +71,24 @@ struct model {
     size_t n_tbs;
 };
 
-static const char *target_option(enum rc_target_kind k)
+/* How the summary names the target: its option, or what no target means. */
+static const char *target_option(const struct rc_target *t)
 {
-    switch (k) {
-    case RC_TARGET_TIME:
-        return "--target-time";
-    case RC_TARGET_XID:
-        return "--target-xid";
-    case RC_TARGET_LSN:
-        return "--target-lsn";
-    case RC_TARGET_NAME:
-        return "--target-name";
-    case RC_TARGET_IMMEDIATE:
-        return "--target-immediate";
-    case RC_TARGET_NONE:
-        break;
-    }
-    return "the end of the archived WAL";
+    const char *option = rc_target_def(t->kind)->option;
+    return option ? option : "the end of the archived WAL";
+}
+
+/* Append the target line's value: " VALUE" (nothing for a kind without
+ * one), " (exclusive)", and then the timeline line when one is given. */
+static void target_lines(const struct op_recover_req *req, struct strbuf *out)
+{
+    const struct rc_target *t = &req->target;
+    sb_appendf(out, "  Target                : %s%s%s%s\n", target_option(t),
+               t->text[0] ? " " : "", t->text, req->exclusive ? " (exclusive)" : "");
+    char buf[RC_TLI_MAX];
+    const char *tli = rc_target_tli_text(t, buf);
+    if (tli)
+        sb_appendf(out, "  Timeline              : %s\n", tli);
 }
 
 static void render_text(const void *p, struct strbuf *out)
@@ -96,11 +99,7 @@ static void render_text(const void *p, struct strbuf *out)
     for (size_t i = 0; i < m->n_tbs; i++)
         sb_appendf(out, "  Tablespace %s (oid %lld) : %s\n", m->tbs[i].t->name,
                    (long long)m->tbs[i].t->oid, m->tbs[i].location);
-    sb_appendf(out, "  Target                : %s%s%s%s\n", target_option(m->req->target),
-               m->req->target_value ? " " : "", m->req->target_value ? m->req->target_value : "",
-               m->req->exclusive ? " (exclusive)" : "");
-    if (m->req->target_tli)
-        sb_appendf(out, "  Timeline              : %s\n", m->req->target_tli);
+    target_lines(m->req, out);
     if (m->wal_dir) {
         sb_appendf(out, "  WAL prepared          : %zu file%s (", m->wal_files,
                    m->wal_files == 1 ? "" : "s");
@@ -128,7 +127,7 @@ static void render_text(const void *p, struct strbuf *out)
     sb_append(out, "  pg_ctl -D ");
     sb_append_shell_word(out, m->dest);
     sb_append(out, " start\n");
-    if (m->req->target != RC_TARGET_NONE && !m->req->target_action)
+    if (m->req->target.kind != RC_TARGET_NONE && !m->req->target_action)
         sb_append(out, "  PostgreSQL pauses at the target: check the data, then run "
                        "SELECT pg_wal_replay_resume() to end recovery.\n");
 }
@@ -139,8 +138,8 @@ static json_t *render_json(const void *p)
     return json_pack("{s:s, s:s, s:s, s:o, s:s, s:o, s:I, s:I, s:o, s:o}", "server", m->server,
                      "backup_id", m->id, "destination", m->dest, "remote",
                      m->remote ? json_string(m->remote) : json_null(), "target",
-                     target_option(m->req->target), "target_value",
-                     m->req->target_value ? json_string(m->req->target_value) : json_null(),
+                     target_option(&m->req->target), "target_value",
+                     m->req->target.text[0] ? json_string(m->req->target.text) : json_null(),
                      "wal_files", (json_int_t)m->wal_files, "wal_bytes",
                      (json_int_t)m->wal_bytes, "wal_directory",
                      m->wal_dir ? json_string(m->wal_dir) : json_null(), "settings_file",
@@ -149,29 +148,13 @@ static json_t *render_json(const void *p)
 
 /* ---- the target ------------------------------------------------------------- */
 
-static double target_epoch(const struct op_recover_req *req)
-{
-    struct ts t;
-    if (req->target == RC_TARGET_TIME && ts_parse(req->target_value, &t, NULL) == 0)
-        return ts_epoch(&t);
-    return 0;
-}
-
-static uint64_t target_lsn(const struct op_recover_req *req)
-{
-    uint64_t lsn = 0;
-    if (req->target == RC_TARGET_LSN)
-        wal_lsn_parse(req->target_value, &lsn, NULL);
-    return lsn;
-}
-
 /* Does the copy run an archive recovery (recovery.signal, WAL fetched by
  * restore_command) rather than a crash recovery from pg_wal? With a target,
  * and with a timeline to follow: crash recovery stays on the backup's
  * timeline, whatever recovery_target_timeline says. */
 static bool archive_recovery(const struct op_recover_req *req)
 {
-    return req->target != RC_TARGET_NONE || req->target_tli;
+    return req->target.kind != RC_TARGET_NONE || req->target.tli_kind != RC_TLI_DEFAULT;
 }
 
 /* ---- the checks ---------------------------------------------------------------- */
@@ -246,22 +229,9 @@ static int check_timeline(const struct op_ctx *ctx, const struct cfg_server *s,
                           const struct cat_backup *b, const struct op_recover_req *req,
                           struct cel_err *err)
 {
-    const char *v = req->target_tli;
-    if (!v || strcmp(v, "current") == 0 || strcmp(v, "latest") == 0)
+    if (req->target.tli_kind != RC_TLI_NUMBER)
         return 0;
-    char *end = NULL;
-    errno = 0;
-    unsigned long long n = strtoull(v, &end, 10);
-    if (errno || end == v || *end || n == 0 || n > UINT32_MAX) {
-        int rc = cel_err_set(err, CEL_E_USAGE,
-                             "--target-tli %s is not a timeline: expected current, latest or a "
-                             "number from 1 to %u",
-                             v, UINT32_MAX);
-        cel_err_hint(err, "Timelines are numbered from 1, as the first 8 hex digits of WAL "
-                          "file names show (00000002... is timeline 2).");
-        return rc;
-    }
-    uint32_t tli = (uint32_t)n;
+    uint32_t tli = req->target.tli;
     uint32_t btli = b->timeline.set ? (uint32_t)b->timeline.v : 1;
     if (tli < btli) {
         int rc = cel_err_set(err, CEL_E_INVALID,
@@ -294,53 +264,6 @@ static int check_timeline(const struct op_ctx *ctx, const struct cfg_server *s,
     return rc;
 }
 
-/* The target against the backup: a recovery cannot stop before the copy is
- * consistent, at the backup's end. */
-static int check_target(const struct cfg_server *s, const struct cat_backup *b,
-                        const struct op_recover_req *req, const struct widx_point *rp,
-                        struct cel_err *err)
-{
-    int rc = 0;
-    uint64_t b_end = 0;
-    if (rp && b->end_xlog && wal_lsn_parse(b->end_xlog, &b_end, NULL) == 0 && rp->lsn < b_end) {
-        char at[WAL_LSN_MAX];
-        wal_lsn_format(rp->lsn, at);
-        rc = cel_err_set(err, CEL_E_INVALID,
-                         "--target-name %s: the restore point (at %s) is before the end of "
-                         "backup %s (%s): the copy is not consistent before then",
-                         req->target_value, at, b->id, b->end_xlog);
-    } else if (req->target == RC_TARGET_TIME && b->end_time.set &&
-               target_epoch(req) < ts_epoch(&b->end_time.t)) {
-        char end[TS_MAX];
-        ts_format(&b->end_time.t, end);
-        rc = cel_err_set(err, CEL_E_INVALID, "--target-time %s is before the end of backup %s "
-                                             "(%s): the copy is not consistent before then",
-                         req->target_value, b->id, end);
-    } else if (req->target == RC_TARGET_LSN) {
-        uint64_t end = 0;
-        if (b->end_xlog && wal_lsn_parse(b->end_xlog, &end, NULL) == 0 && target_lsn(req) < end)
-            rc = cel_err_set(err, CEL_E_INVALID, "--target-lsn %s is before the end of backup "
-                                                 "%s (%s): the copy is not consistent before "
-                                                 "then",
-                             req->target_value, b->id, b->end_xlog);
-    } else if (req->target == RC_TARGET_XID) {
-        uint64_t next = op_backup_next_xid(s, b);
-        uint64_t xid = strtoull(req->target_value, NULL, 10);
-        if (next && xid < next) {
-            rc = cel_err_set(err, CEL_E_INVALID, "--target-xid %s was assigned before backup %s "
-                                                 "started (its first free transaction ID was "
-                                                 "%llu): its commit is older than the backup",
-                             req->target_value, b->id, (unsigned long long)next);
-            cel_err_hint(err, "Choose an older backup, or --force if that transaction ran "
-                              "across the whole backup and committed after its end.");
-        }
-    }
-    if (rc < 0 && !*err->hint)
-        cel_err_hint(err, "Choose an older backup (BACKUP_ID auto picks one), or a later "
-                          "target.");
-    return rc;
-}
-
 /* The WAL a recovery needs and what it copies. */
 struct wal_plan {
     char (*names)[WAL_NAME_MAX];
@@ -363,10 +286,10 @@ static uint32_t plan_timeline(const struct op_recover_req *req, const struct cat
                               const struct xdb *xdb)
 {
     uint32_t tli = b->timeline.set ? (uint32_t)b->timeline.v : 1;
-    if (req->target_tli && strcmp(req->target_tli, "current") == 0)
+    if (req->target.tli_kind == RC_TLI_CURRENT)
         return tli;
-    if (req->target_tli && strcmp(req->target_tli, "latest") != 0)
-        return (uint32_t)strtoul(req->target_tli, NULL, 10);
+    if (req->target.tli_kind == RC_TLI_NUMBER)
+        return req->target.tli;
     for (size_t i = 0; i < xdb->n; i++) {
         struct wal_name w;
         if (wal_name_parse(xdb->entries[i].name, &w, NULL) == 0 && w.tli > tli)
@@ -387,7 +310,7 @@ static bool follow_newest_timeline(const struct op_ctx *ctx, const struct cfg_se
                                    const struct cat_backup *b, const struct op_recover_req *req,
                                    const struct xdb *xdb, struct op_recover_req *follow)
 {
-    if (req->target != RC_TARGET_NONE || req->target_tli)
+    if (archive_recovery(req))
         return false;
     uint32_t btli = b->timeline.set ? (uint32_t)b->timeline.v : 1;
     uint32_t newest = plan_timeline(req, b, xdb);
@@ -404,7 +327,7 @@ static bool follow_newest_timeline(const struct op_ctx *ctx, const struct cfg_se
         return false;
     }
     *follow = *req;
-    follow->target_tli = "latest";
+    follow->target.tli_kind = RC_TLI_LATEST;
     op_log(ctx, LOG_INFO, s->name,
            "the archive holds timeline %u, which branched off timeline %u after backup %s "
            "ended: the copy follows it to the end of the archive (--target-tli latest; "
@@ -425,9 +348,9 @@ static int plan_wal(const struct op_recover_req *req, const struct cat_backup *b
         return cel_err_set(err, CEL_E_FORMAT, "backup %s has no WAL range in backup.info", b->id);
     uint64_t first = wal_segno(&begin, segsize), last_needed = wal_segno(&end, segsize);
     uint32_t tli = plan_timeline(req, b, xdb);
-    double when = target_epoch(req);
-    uint64_t lsn_seg = req->target == RC_TARGET_LSN ? wal_lsn_to_segno(target_lsn(req), segsize)
-                                                    : UINT64_MAX;
+    const struct rc_target *t = &req->target;
+    double when = t->kind == RC_TARGET_TIME ? t->epoch : 0;
+    uint64_t lsn_seg = t->kind == RC_TARGET_LSN ? wal_lsn_to_segno(t->lsn, segsize) : UINT64_MAX;
     for (size_t i = 0; i < xdb->n; i++) {
         struct wal_name w;
         if (wal_name_parse(xdb->entries[i].name, &w, NULL) == 0 && w.kind == WAL_KIND_HISTORY)
@@ -474,10 +397,10 @@ static int plan_wal(const struct op_recover_req *req, const struct cat_backup *b
                                                  "consistent, is missing from the archive",
                            missing, b->id);
     }
-    if (req->target == RC_TARGET_LSN && lsn_seg > last_seen)
+    if (t->kind == RC_TARGET_LSN && lsn_seg > last_seen)
         return cel_err_set(err, CEL_E_INVALID, "--target-lsn %s is beyond the archived WAL (the "
                                                "last archived segment ends at %llX/%llX)",
-                           req->target_value,
+                           t->text,
                            (unsigned long long)(wal_segno_to_lsn(last_seen + 1, segsize) >> 32),
                            (unsigned long long)(wal_segno_to_lsn(last_seen + 1, segsize) &
                                                 0xFFFFFFFFu));
@@ -486,13 +409,13 @@ static int plan_wal(const struct op_recover_req *req, const struct cat_backup *b
         for (size_t i = xdb->n; i-- > 0 && !lastf;)
             if (strcmp(xdb->entries[i].name, p->names[p->n - 1]) == 0)
                 lastf = &xdb->entries[i];
-        struct ts t;
-        ts_from_epoch((int64_t)lastf->time, 0, &t);
+        struct ts arrived;
+        ts_from_epoch((int64_t)lastf->time, 0, &arrived);
         char at[TS_MAX];
-        ts_format(&t, at);
+        ts_format(&arrived, at);
         return cel_err_set(err, CEL_E_INVALID, "--target-time %s is after the end of the archived "
                                                "WAL (the last segment, %s, was archived at %s)",
-                           req->target_value, lastf->name, at);
+                           t->text, lastf->name, at);
     }
     return 0;
 }
@@ -528,7 +451,7 @@ static int check_point_timeline(const struct op_ctx *ctx, const struct cfg_serve
     if (target > 1 && read_history(ctx, s, target, &h, &n) < 0)
         return 0;
     size_t *at = NULL;
-    size_t k = widx_points_named(points, req->target_value, &at);
+    size_t k = widx_points_named(points, req->target.text, &at);
     const struct widx_point *found = NULL;
     for (size_t i = k; i-- > 0 && !found;)
         if (on_path(points->points[at[i]].tli, points->points[at[i]].lsn, target, h, n))
@@ -542,8 +465,10 @@ static int check_point_timeline(const struct op_ctx *ctx, const struct cfg_serve
         rc = cel_err_set(err, CEL_E_INVALID,
                          "--target-name %s: the restore point (at %s) is on timeline %u, which "
                          "the recovery does not replay: it follows timeline %u%s",
-                         req->target_value, where, (*rp)->tli, target,
-                         req->target_tli ? "" : " (the newest, PostgreSQL's default)");
+                         req->target.text, where, (*rp)->tli, target,
+                         req->target.tli_kind != RC_TLI_DEFAULT
+                             ? ""
+                             : " (the newest, PostgreSQL's default)");
         cel_err_hint(err,
                      "Add --target-tli %u to follow the timeline the restore point was "
                      "made on.",
@@ -743,9 +668,7 @@ static int write_settings(struct run *r, struct cel_err *err)
                              .restore_command = restore,
                              .recovery_end_command = r->get_wal ? NULL : "rm -fr barman_wal",
                              .target = r->req->target,
-                             .target_value = r->req->target_value,
                              .exclusive = r->req->exclusive,
-                             .target_tli = r->req->target_tli,
                              .target_action = r->req->target_action,
                              .standby_mode = r->req->standby_mode};
     const char *file = rc_settings_file(&st);
@@ -964,25 +887,6 @@ static int check_space(struct run *r, struct cel_err *err)
 
 /* ---- the plan (--dry-run) ------------------------------------------------------- */
 
-static const char *target_word(enum rc_target_kind k)
-{
-    switch (k) {
-    case RC_TARGET_TIME:
-        return "time";
-    case RC_TARGET_XID:
-        return "xid";
-    case RC_TARGET_LSN:
-        return "lsn";
-    case RC_TARGET_NAME:
-        return "name";
-    case RC_TARGET_IMMEDIATE:
-        return "immediate";
-    case RC_TARGET_NONE:
-        break;
-    }
-    return NULL;
-}
-
 static void render_plan_text(const void *p, struct strbuf *out)
 {
     const struct run *r = p;
@@ -991,11 +895,7 @@ static void render_plan_text(const void *p, struct strbuf *out)
                r->d.ssh ? r->d.ssh : "", r->d.ssh ? ":" : "", req->dest);
     if (r->why.len)
         sb_appendf(out, "  Backup chosen         : %s\n", sb_str(&r->why));
-    sb_appendf(out, "  Target                : %s%s%s%s\n", target_option(req->target),
-               req->target_value ? " " : "", req->target_value ? req->target_value : "",
-               req->exclusive ? " (exclusive)" : "");
-    if (req->target_tli)
-        sb_appendf(out, "  Timeline              : %s\n", req->target_tli);
+    target_lines(req, out);
     for (size_t i = 0; i < r->n_tbs; i++)
         sb_appendf(out, "  Tablespace %s (oid %lld) : %s\n", r->tbs[i].t->name,
                    (long long)r->tbs[i].t->oid, r->tbs[i].location);
@@ -1032,7 +932,7 @@ static json_t *render_plan_json(const void *p)
         json_array_append_new(tbs, json_pack("{s:s, s:I, s:s}", "name", r->tbs[i].t->name, "oid",
                                              (json_int_t)r->tbs[i].t->oid, "location",
                                              r->tbs[i].location));
-    const char *target = target_word(req->target);
+    const char *target = rc_target_def(req->target.kind)->word;
     uint64_t wal_bytes = r->get_wal ? 0 : r->wal.bytes;
     return json_pack(
         "{s:s, s:s, s:o, s:s, s:o, s:I, s:I, s:I, s:b, s:o, s:I, s:o, s:o, s:o}", "server",
@@ -1044,7 +944,7 @@ static json_t *render_plan_json(const void *p)
         r->free_known ? json_integer((json_int_t)r->free_bytes) : json_null(), "needed_bytes",
         (json_int_t)needed_bytes(r), "tablespaces", tbs, "target",
         target ? json_string(target) : json_null(), "target_value",
-        req->target_value ? json_string(req->target_value) : json_null());
+        req->target.text[0] ? json_string(req->target.text) : json_null());
 }
 
 /* ---- running it ------------------------------------------------------------------- */
@@ -1108,17 +1008,12 @@ int op_recover(const struct op_ctx *ctx, const struct op_recover_req *req, struc
     int rc = op_one_server(ctx, req->server, "recover", &s, err);
     if (rc < 0)
         return rc;
-    if (req->target != RC_TARGET_NONE && req->target != RC_TARGET_IMMEDIATE &&
-        (rc = rc_check_target(req->target, req->target_value, err)) < 0)
-        return rc;
-    struct ts when;
-    if (req->target == RC_TARGET_TIME && ts_parse(req->target_value, &when, NULL) == 0 &&
-        !when.has_offset)
+    if (req->target.kind == RC_TARGET_TIME && !req->target.time.has_offset)
         op_log(ctx, LOG_WARNING, s->name,
                "--target-time %s has no time zone: cellar checked it as this machine's local "
                "time, PostgreSQL reads it in the recovered server's TimeZone setting; add an "
                "offset (+00) if they differ",
-               req->target_value);
+               req->target.text);
     if (req->dest[0] != '/')
         return cel_err_set(err, CEL_E_USAGE, "recover: DEST must be an absolute path, not '%s'",
                            req->dest);
@@ -1147,22 +1042,21 @@ int op_recover(const struct op_ctx *ctx, const struct op_recover_req *req, struc
     struct widx points = {0};
     const struct widx_point *rp = NULL;
     bool have_points = false;
-    if (req->target == RC_TARGET_NAME) {
+    if (req->target.kind == RC_TARGET_NAME) {
         struct cel_err ierr = {0};
         have_points = op_targets_load(ctx, s, &points, &ierr) == 0;
         if (!have_points)
             op_log(ctx, LOG_WARNING, s->name, "the restore points cannot be checked: %s", ierr.msg);
         else if (!req->force)
-            rc = op_restore_point_find(&points, req->target_value, s->name, &rp, err);
+            rc = op_restore_point_find(&points, req->target.text, s->name, &rp, err);
     }
     struct op_xids xids;
     op_xids_init(&xids, s, &cat.list);
     int i = rc < 0 ? rc
             : strcmp(req->backup, "auto") == 0
-                ? op_recover_pick(&cat.list, req->target, req->target_value, s->name, &xids,
+                ? op_recover_pick(&cat.list, &req->target, s->name, &xids,
                                   have_points && !req->force ? &points : NULL, &r.why, err)
                 : cat_resolve(&cat.list, req->backup, s->name, err);
-    op_xids_free(&xids);
     if (i >= 0 && cat.list.failed[i]) {
         /* its backup.info cannot be read: say why; --force must not go on
          * with an empty backup */
@@ -1184,7 +1078,7 @@ int op_recover(const struct op_ctx *ctx, const struct op_recover_req *req, struc
         if (rc == 0 && !req->force && rp)
             rc = check_point_timeline(ctx, s, req, r.b, &cat.xdb, &points, &rp, err);
         if (rc == 0 && !req->force)
-            rc = check_target(s, r.b, req, rp, err);
+            rc = op_target_fits(&cat.list, (size_t)i, &req->target, &xids, rp, err);
         if (rc == 0 && !req->force)
             rc = check_timeline(ctx, s, r.b, req, err);
         if (rc == 0 && !r.get_wal)
@@ -1227,6 +1121,7 @@ int op_recover(const struct op_ctx *ctx, const struct op_recover_req *req, struc
     } else {
         rc = i;
     }
+    op_xids_free(&xids);
     sb_free(&r.why);
     widx_free(&points);
     free(r.wal.names);

@@ -15,9 +15,12 @@
  * closed. Everything here reads files and takes only the xlogdb lock, so
  * the console can call it from its loop.
  *
- * op_recover_pick is recover's `auto`: the newest DONE backup that ended
- * before the target, with the reason in one sentence for the wizard and
- * --dry-run to show.
+ * op_target_fits is the one rule for whether a backup can reach a target
+ * (the target not before the backup's end), with the reason when it
+ * cannot: recover's checks, `auto`, --dry-run and the wizard all ask it.
+ * op_recover_pick is recover's `auto`: the newest DONE backup that fits
+ * the target, with the reason in one sentence for the wizard and --dry-run
+ * to show.
  */
 #include <stdlib.h>
 
@@ -174,17 +177,10 @@ bool op_xids_known(const struct op_xids *x, size_t i)
     return x->next && i < x->list->n && x->next[i] && x->next[i] != UINT64_MAX;
 }
 
-/* Can backup i reach transaction xid? (Unknown: yes.) */
-static bool xid_fits(struct op_xids *x, size_t i, uint64_t xid)
-{
-    uint64_t n = op_xids_next(x, i);
-    return !n || xid >= n;
-}
-
-/* For a target XID: the newest DONE backup that started before xid was
- * assigned, by bisection over the DONE backups (oldest first); -1 when
- * the oldest started after it. */
-static int pick_xid(const struct cat_list *list, struct op_xids *x, uint64_t xid,
+/* For a target XID: the newest DONE backup that started before it was
+ * assigned, by bisection over the DONE backups (oldest first), asking
+ * op_target_fits; -1 when the oldest started after it. */
+static int pick_xid(const struct cat_list *list, struct op_xids *x, const struct rc_target *t,
                     size_t *oldest)
 {
     size_t *done = cel_xcalloc(list->n ? list->n : 1, sizeof *done), n = 0;
@@ -194,13 +190,13 @@ static int pick_xid(const struct cat_list *list, struct op_xids *x, uint64_t xid
     int pick = -1;
     if (n) {
         *oldest = done[0];
-        if (xid_fits(x, done[n - 1], xid)) {
+        if (op_target_fits(list, done[n - 1], t, x, NULL, NULL) == 0) {
             pick = (int)done[n - 1];
-        } else if (xid_fits(x, done[0], xid)) {
+        } else if (op_target_fits(list, done[0], t, x, NULL, NULL) == 0) {
             size_t lo = 0, hi = n - 1; /* lo fits, hi does not */
             while (hi - lo > 1) {
                 size_t mid = lo + (hi - lo) / 2;
-                if (xid_fits(x, done[mid], xid))
+                if (op_target_fits(list, done[mid], t, x, NULL, NULL) == 0)
                     lo = mid;
                 else
                     hi = mid;
@@ -243,28 +239,96 @@ int op_restore_point_find(const struct widx *idx, const char *name, const char *
     return rc;
 }
 
-int op_recover_pick(const struct cat_list *list, enum rc_target_kind kind, const char *value,
-                    const char *server, struct op_xids *xids, const struct widx *points,
-                    struct strbuf *why, struct cel_err *err)
+/* The reason target t does not fit backup b: the target is before the
+ * copy is consistent. */
+static int before_end(const struct cat_backup *b, const struct rc_target *t, const char *end,
+                      struct cel_err *err)
 {
-    double when = 0;
-    uint64_t lsn = 0;
-    struct ts t;
-    if (kind == RC_TARGET_TIME && value && ts_parse(value, &t, NULL) == 0)
-        when = ts_epoch(&t);
-    if (kind == RC_TARGET_LSN && value)
-        wal_lsn_parse(value, &lsn, NULL);
+    return cel_err_set(err, CEL_E_INVALID,
+                       "%s %s is before the end of backup %s (%s): the copy is not consistent "
+                       "before then",
+                       rc_target_def(t->kind)->option, t->text, b->id, end);
+}
+
+/* A backup that records no end cannot be vouched for. */
+static int no_end(const struct cat_backup *b, const struct rc_target *t, const char *key,
+                  struct cel_err *err)
+{
+    return cel_err_set(err, CEL_E_INVALID,
+                       "%s %s: backup %s records no %s, so whether the target is after its end "
+                       "cannot be told",
+                       rc_target_def(t->kind)->option, t->text, b->id, key);
+}
+
+int op_target_fits(const struct cat_list *list, size_t i, const struct rc_target *t,
+                   struct op_xids *xids, const struct widx_point *rp, struct cel_err *err)
+{
+    const struct cat_backup *b = &list->items[i];
+    uint64_t b_end = 0;
+    bool has_end_lsn = b->end_xlog && wal_lsn_parse(b->end_xlog, &b_end, NULL) == 0;
+    int rc = 0;
+    if (t->kind == RC_TARGET_TIME) {
+        char end[TS_MAX];
+        if (!b->end_time.set)
+            rc = no_end(b, t, "end_time", err);
+        else if (t->epoch < ts_epoch(&b->end_time.t))
+            rc = before_end(b, t, (ts_format(&b->end_time.t, end), end), err);
+    } else if (t->kind == RC_TARGET_LSN) {
+        if (!has_end_lsn)
+            rc = no_end(b, t, "end_xlog", err);
+        else if (t->lsn < b_end)
+            rc = before_end(b, t, b->end_xlog, err);
+    } else if (t->kind == RC_TARGET_NAME && rp) {
+        char at[WAL_LSN_MAX];
+        wal_lsn_format(rp->lsn, at);
+        if (!has_end_lsn)
+            rc = no_end(b, t, "end_xlog", err);
+        else if (rp->lsn < b_end)
+            rc = cel_err_set(err, CEL_E_INVALID,
+                             "--target-name %s: the restore point (at %s) is before the end of "
+                             "backup %s (%s): the copy is not consistent before then",
+                             t->text, at, b->id, b->end_xlog);
+    } else if (t->kind == RC_TARGET_NAME) {
+        /* barman_<ID> is made as backup ID ends: a newer backup starts after it */
+        int maker = restore_point_backup(list, t->text);
+        if (maker >= 0 && strcmp(list->items[maker].id, b->id) < 0) {
+            rc = cel_err_set(err, CEL_E_INVALID,
+                             "--target-name %s: backup %s started after restore point %s was "
+                             "made, as backup %s ended",
+                             t->text, b->id, t->text, list->items[maker].id);
+            cel_err_hint(err, "Choose backup %s or an older one.", list->items[maker].id);
+        }
+    } else if (t->kind == RC_TARGET_XID && xids) {
+        uint64_t next = op_xids_next(xids, i);
+        if (next && t->xid < next) {
+            rc = cel_err_set(err, CEL_E_INVALID,
+                             "--target-xid %s was assigned before backup %s started (its first "
+                             "free transaction ID was %llu): its commit is older than the backup",
+                             t->text, b->id, (unsigned long long)next);
+            cel_err_hint(err, "Choose an older backup, or --force if that transaction ran "
+                              "across the whole backup and committed after its end.");
+        }
+    }
+    if (rc < 0 && err && !*err->hint)
+        cel_err_hint(err, "Choose an older backup (BACKUP_ID auto picks one), or a later "
+                          "target.");
+    return rc;
+}
+
+int op_recover_pick(const struct cat_list *list, const struct rc_target *t, const char *server,
+                    struct op_xids *xids, const struct widx *points, struct strbuf *why,
+                    struct cel_err *err)
+{
+    const char *value = t->text;
     const struct widx_point *rp = NULL;
-    if (kind == RC_TARGET_NAME && points) {
+    if (t->kind == RC_TARGET_NAME && points) {
         int rc = op_restore_point_find(points, value, server, &rp, err);
         if (rc < 0)
             return rc;
-        lsn = rp->lsn;
     }
-    if (kind == RC_TARGET_XID && xids && value) {
-        uint64_t xid = strtoull(value, NULL, 10);
+    if (t->kind == RC_TARGET_XID && xids) {
         size_t oldest = 0;
-        int i = pick_xid(list, xids, xid, &oldest);
+        int i = pick_xid(list, xids, t, &oldest);
         if (i < 0 && list->n && op_xids_next(xids, oldest)) {
             cel_err_set(err, CEL_E_NOT_FOUND,
                         "transaction %s was assigned before the oldest DONE backup of server %s "
@@ -280,7 +344,7 @@ int op_recover_pick(const struct cat_list *list, enum rc_target_kind kind, const
             return i;
         }
     }
-    if (kind == RC_TARGET_NAME && !rp) {
+    if (t->kind == RC_TARGET_NAME && !rp) {
         int i = restore_point_backup(list, value);
         if (i >= 0) {
             if (why)
@@ -292,21 +356,17 @@ int op_recover_pick(const struct cat_list *list, enum rc_target_kind kind, const
     }
     for (size_t i = list->n; i-- > 0;) {
         const struct cat_backup *b = &list->items[i];
-        if (list->failed[i] || b->status != CAT_DONE)
-            continue;
-        if (when && (!b->end_time.set || ts_epoch(&b->end_time.t) > when))
-            continue;
-        uint64_t end = 0;
-        if (lsn && (!b->end_xlog || wal_lsn_parse(b->end_xlog, &end, NULL) < 0 || end > lsn))
+        if (list->failed[i] || b->status != CAT_DONE ||
+            op_target_fits(list, i, t, xids, rp, NULL) < 0)
             continue;
         if (!why)
             return (int)i;
-        if (kind == RC_TARGET_TIME && when) {
+        if (t->kind == RC_TARGET_TIME) {
             char at[TS_MAX];
             format_end(b, at);
             sb_appendf(why, "the newest DONE backup that ended before %s (it ended at %s)",
                        value, at);
-        } else if (kind == RC_TARGET_LSN && lsn) {
+        } else if (t->kind == RC_TARGET_LSN) {
             sb_appendf(why, "the newest DONE backup that ended before %s (it ended at %s)",
                        value, b->end_xlog);
         } else if (rp) {
@@ -316,21 +376,19 @@ int op_recover_pick(const struct cat_list *list, enum rc_target_kind kind, const
                        "the newest DONE backup that ended before restore point %s (at %s; "
                        "it ended at %s)",
                        value, at, b->end_xlog);
-        } else if (kind == RC_TARGET_XID) {
+        } else if (t->kind == RC_TARGET_XID) {
             sb_appendf(why, "the newest DONE backup (the catalogue cannot tell when transaction "
                             "%s ran: choose an older backup if it is older)",
-                       value ? value : "");
-        } else if (kind == RC_TARGET_NAME) {
+                       value);
+        } else if (t->kind == RC_TARGET_NAME) {
             sb_appendf(why, "the newest DONE backup (restore point %s is not one the catalogue "
                             "knows, so where it lies is not known)",
-                       value ? value : "");
-        } else if (kind == RC_TARGET_IMMEDIATE) {
+                       value);
+        } else if (t->kind == RC_TARGET_IMMEDIATE) {
             sb_append(why, "the newest DONE backup (--target-immediate stops where it ends)");
-        } else if (kind == RC_TARGET_NONE) {
+        } else {
             sb_append(why, "the newest DONE backup (no target: the recovery replays all the "
                            "archived WAL)");
-        } else {
-            sb_append(why, "the newest DONE backup");
         }
         return (int)i;
     }
@@ -343,5 +401,5 @@ int op_recover_pick(const struct cat_list *list, enum rc_target_kind kind, const
                            server, value, at);
     }
     return cel_err_set(err, CEL_E_NOT_FOUND, "server %s has no DONE backup that ended before %s",
-                       server, value ? value : "now");
+                       server, value[0] ? value : "now");
 }
