@@ -160,9 +160,11 @@ start_rec w2 "$d2" promoted && is "$(rows w2)" "p0 a b" "and gives the same rows
 
 # r in the console opens the wizard; Esc on its first step closes it
 console_start 120x40 "./cellar -c $(printf %q "$conf")"
-wait_screen "Servers" >/dev/null
+# the backups pane is drawn once the console has read the catalogue: keys
+# sent before that could arrive while it still starts
+wait_screen "Backups of main" 30 >/dev/null
 keys r
-ok "r in the console opens the wizard" wait_screen "Which server's backups"
+ok "r in the console opens the wizard" wait_screen "Which server's backups" 30
 keys Escape
-ok "Esc on the first step goes back to the main screen" wait_screen "Backups of main"
+ok "Esc on the first step goes back to the main screen" wait_screen "Backups of main" 30
 keys q
