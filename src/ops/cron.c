@@ -16,6 +16,7 @@
 #include "lock.h"
 #include "ops.h"
 #include "storage.h"
+#include "wal_archive.h"
 
 /* What cron did for one server: its one summary line. */
 struct summary {

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ops/server.h"
 #include "pg.h"
 #include "tui/wizard.h"
 

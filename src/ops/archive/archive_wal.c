@@ -51,9 +51,13 @@
 #include "fmt.h"
 #include "hook_script.h"
 #include "lock.h"
+#include "op_hooks.h"
 #include "ops.h"
 #include "par.h"
+#include "server.h"
+#include "server_select.h"
 #include "storage.h"
+#include "wal_archive.h"
 #include "walcheck.h"
 
 /* A segment of the wrong size modified this recently may still be being

@@ -31,12 +31,17 @@
 #include <unistd.h>
 
 #include "backup_int.h"
+#include "catalog_json.h"
 #include "fmt.h"
 #include "hook_script.h"
 #include "lock.h"
 #include "manifest.h"
+#include "op_hooks.h"
+#include "server.h"
+#include "server_select.h"
 #include "storage.h"
 #include "wal.h"
+#include "wal_archive.h"
 
 /* What one backup run reports. */
 struct model {

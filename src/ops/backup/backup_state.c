@@ -12,6 +12,7 @@
 #include "backup_int.h"
 #include "lock.h"
 #include "wal.h"
+#include "wal_archive.h"
 
 void bk_mark_failed(const struct op_ctx *ctx, const struct cfg_server *s, const char *dir,
                     struct cat_backup *b, const char *error)

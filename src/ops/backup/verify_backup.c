@@ -14,6 +14,7 @@
 
 #include "ops.h"
 #include "proc.h"
+#include "server.h"
 #include "storage.h"
 
 struct model {

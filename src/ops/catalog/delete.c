@@ -22,8 +22,10 @@
 #include "fmt.h"
 #include "hook_script.h"
 #include "lock.h"
+#include "op_hooks.h"
 #include "ops.h"
 #include "storage.h"
+#include "wal_archive.h"
 
 struct model {
     const char *server, *id;

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include "ops.h"
+#include "server.h"
 #include "storage.h"
 
 struct model {

@@ -35,11 +35,15 @@
 #include "copy_report.h"
 #include "fmt.h"
 #include "hook_script.h"
+#include "op_hooks.h"
 #include "proc.h"
 #include "priv.h"
 #include "recover_int.h"
+#include "server.h"
+#include "server_select.h"
 #include "storage.h"
 #include "wal.h"
+#include "wal_archive.h"
 #include "walcheck.h"
 
 

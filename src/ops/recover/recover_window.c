@@ -22,6 +22,7 @@
 #include <stdlib.h>
 
 #include "ops.h"
+#include "server.h"
 #include "wal.h"
 
 /* The segment size of the catalogue: the newest readable backup's
