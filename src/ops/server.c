@@ -1,12 +1,14 @@
 /*
  * server.c - a server as the ops find it: its directories, created with
- * mode 0700 when missing, and the archived path of a WAL file (Barman's
- * hash directories); its system identifier from identity.json; its
+ * mode 0700 when missing, the path of a backup and the archived path of a
+ * WAL file (Barman's hash directories); its operation locks, named as
+ * Barman names them; its system identifier from identity.json; its
  * compression options; and the PostgreSQL tools (pg_controldata,
  * pg_verifybackup, ...) that Debian keeps out of PATH, found by version.
  */
 #include <dirent.h>
 #include <jansson.h>
+#include <unistd.h>
 
 #include "proc.h"
 #include "server.h"
@@ -46,6 +48,38 @@ int op_server_dirs(const struct cfg_server *s, struct cel_err *err)
             return rc;
     }
     return 0;
+}
+
+char *op_backup_dir(const struct cfg_server *s, const char *id, const char *sub)
+{
+    if (sub)
+        return cel_xasprintf("%s/%s/%s", s->basebackups_directory, id, sub);
+    return cel_xasprintf("%s/%s", s->basebackups_directory, id);
+}
+
+int op_server_lock(const struct op_ctx *ctx, const struct cfg_server *s, const char *op,
+                   bool wait, struct lock **out, struct cel_err *err)
+{
+    char name[LOCK_NAME_MAX];
+    lock_name(s->name, op, name);
+    return lock_acquire(ctx->cfg->global.barman_lock_directory, name, wait, out, err);
+}
+
+int op_server_lock_probe(const struct op_ctx *ctx, const struct cfg_server *s, const char *op,
+                         pid_t *holder, struct cel_err *err)
+{
+    char name[LOCK_NAME_MAX];
+    lock_name(s->name, op, name);
+    return lock_probe(ctx->cfg->global.barman_lock_directory, name, holder, err);
+}
+
+void op_server_lock_remove(const struct op_ctx *ctx, const struct cfg_server *s, const char *op)
+{
+    char name[LOCK_NAME_MAX];
+    lock_name(s->name, op, name);
+    char *path = cel_xasprintf("%s/%s", ctx->cfg->global.barman_lock_directory, name);
+    unlink(path);
+    free(path);
 }
 
 char *op_wal_path(const struct cfg_server *s, const char *name)

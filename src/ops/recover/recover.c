@@ -1176,7 +1176,7 @@ int op_recover(const struct op_ctx *ctx, const struct op_recover_req *req, struc
     struct op_recover_req follow; /* req, following the newest timeline */
     if (i >= 0) {
         r.b = &cat.list.items[i];
-        r.backup_dir = cel_xasprintf("%s/%s", s->basebackups_directory, r.b->id);
+        r.backup_dir = op_backup_dir(s, r.b->id, NULL);
         if (!req->force && follow_newest_timeline(ctx, s, r.b, req, &cat.xdb, &follow))
             r.req = req = &follow;
         r.get_wal = req->get_wal >= 0 ? req->get_wal != 0
