@@ -425,11 +425,6 @@ int op_window_load(const struct op_ctx *ctx, const struct cfg_server *s, struct 
                    struct cel_err *err);
 void op_window_free(struct op_window *w);
 
-/* The first transaction ID that was free when backup b of s started (the
- * NextXID of its pg_control, read with pg_controldata): a target XID below
- * it committed before the backup. 0 when it cannot be told. */
-uint64_t op_backup_next_xid(const struct cfg_server *s, const struct cat_backup *b);
-
 /* The NextXIDs of a catalogue's backups, each looked up once (a
  * pg_controldata run), for picking a backup for a target XID. */
 struct op_xids {

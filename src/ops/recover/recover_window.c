@@ -22,6 +22,7 @@
 #include <stdlib.h>
 
 #include "ops.h"
+#include "recover_int.h"
 #include "server.h"
 #include "wal.h"
 
