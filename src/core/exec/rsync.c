@@ -103,6 +103,63 @@
 
 /* ---- small helpers ------------------------------------------------------- */
 
+/* A growing NULL-terminated argv whose strings it owns. */
+struct args {
+    char **v;
+    size_t n, cap;
+};
+
+static void args_take(struct args *a, char *s)
+{
+    if (a->n + 2 > a->cap) {
+        a->cap = a->cap ? a->cap * 2 : 32;
+        a->v = cel_xrealloc_array(a->v, a->cap, sizeof *a->v);
+    }
+    a->v[a->n++] = s;
+    a->v[a->n] = NULL;
+}
+
+static void args_add(struct args *a, const char *s)
+{
+    args_take(a, cel_xstrdup(s));
+}
+
+static void args_addf(struct args *a, const char *fmt, ...) CEL_PRINTF(2, 3);
+static void args_addf(struct args *a, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    args_take(a, cel_xvasprintf(fmt, ap));
+    va_end(ap);
+}
+
+static void args_free(struct args *a)
+{
+    for (size_t i = 0; i < a->n; i++)
+        free(a->v[i]);
+    free(a->v);
+    memset(a, 0, sizeof *a);
+}
+
+/* argv as proc_start wants it (const strings). */
+static const char *const *args_argv(const struct args *a)
+{
+    union {
+        char **m;
+        const char *const *c;
+    } u = {.m = a->v};
+    return u.c;
+}
+
+/* The patterns as rsync options, includes first. */
+static void args_filters(struct args *a, const struct rsync_opts *o)
+{
+    for (const char *const *p = o->include; p && *p; p++)
+        args_addf(a, "--include=%s", *p);
+    for (const char *const *p = o->exclude; p && *p; p++)
+        args_addf(a, "--exclude=%s", *p);
+}
+
 /* The way rsync must see one side of the copy: ":path" on the ssh host, a
  * local path made unambiguous otherwise ("./" in front of a relative path,
  * so a name with ':' is not taken for host:path nor one with a leading '-'
@@ -167,7 +224,7 @@ static void task_argv(const struct task *t, struct args *a)
         args_add(a, "-r");
         args_add(a, "--list-only");
         args_add(a, "--no-human-readable");
-        rsync_args_filters(a, job->o);
+        args_filters(a, job->o);
         args_add(a, "--");
         args_add(a, job->src_arg);
         return;
@@ -179,7 +236,7 @@ static void task_argv(const struct task *t, struct args *a)
         args_add(a, "--files-from=-");
         args_add(a, "--from0");
         args_add(a, "--filter=-! */");
-        rsync_args_filters(a, job->o);
+        args_filters(a, job->o);
         break;
     case TASK_FILES:
         args_add(a, "-lpt");

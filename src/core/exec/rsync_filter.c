@@ -183,12 +183,3 @@ bool rsync_filtered_out_path(const struct filters *f, char *path, bool is_dir)
     }
     return rsync_filtered_out(f, path, is_dir);
 }
-
-/* The patterns as rsync options, includes first. */
-void rsync_args_filters(struct args *a, const struct rsync_opts *o)
-{
-    for (const char *const *p = o->include; p && *p; p++)
-        args_addf(a, "--include=%s", *p);
-    for (const char *const *p = o->exclude; p && *p; p++)
-        args_addf(a, "--exclude=%s", *p);
-}

@@ -1,7 +1,7 @@
 /*
  * rsync_int.h - what the parts of the rsync runner share, and nothing
  * outside src/core/exec/rsync*.c includes: the job and its tasks, the
- * filters, a growing argv, and the functions one part offers another.
+ * filters, and the functions one part offers another.
  *
  *   rsync.c           the runner: a copy's steps, its rsyncs started,
  *                     retried, stopped, and the destination synced
@@ -37,54 +37,6 @@ static inline bool rsync_cancelled(const struct rsync_opts *o)
     return o->cancel && *o->cancel;
 }
 
-/* A growing NULL-terminated argv whose strings it owns. */
-struct args {
-    char **v;
-    size_t n, cap;
-};
-
-static inline void args_take(struct args *a, char *s)
-{
-    if (a->n + 2 > a->cap) {
-        a->cap = a->cap ? a->cap * 2 : 32;
-        a->v = cel_xrealloc_array(a->v, a->cap, sizeof *a->v);
-    }
-    a->v[a->n++] = s;
-    a->v[a->n] = NULL;
-}
-
-static inline void args_add(struct args *a, const char *s)
-{
-    args_take(a, cel_xstrdup(s));
-}
-
-static inline void args_addf(struct args *a, const char *fmt, ...) CEL_PRINTF(2, 3);
-static inline void args_addf(struct args *a, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    args_take(a, cel_xvasprintf(fmt, ap));
-    va_end(ap);
-}
-
-static inline void args_free(struct args *a)
-{
-    for (size_t i = 0; i < a->n; i++)
-        free(a->v[i]);
-    free(a->v);
-    memset(a, 0, sizeof *a);
-}
-
-/* argv as proc_start wants it (const strings). */
-static inline const char *const *args_argv(const struct args *a)
-{
-    union {
-        char **m;
-        const char *const *c;
-    } u = {.m = a->v};
-    return u.c;
-}
-
 /* ---- filters (rsync_filter.c) ------------------------------------------- */
 
 /* One include or exclude pattern, compiled. */
@@ -111,8 +63,6 @@ bool rsync_filtered_out(const struct filters *f, const char *path, bool is_dir);
 /* Is the entry or one of its parent directories excluded? (for a listing
  * that came from rsync, which may not have pruned as we do) */
 bool rsync_filtered_out_path(const struct filters *f, char *path, bool is_dir);
-/* The patterns as rsync options, includes first. */
-void rsync_args_filters(struct args *a, const struct rsync_opts *o);
 
 /* ---- the job ------------------------------------------------------------ */
 
