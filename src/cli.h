@@ -10,7 +10,6 @@
 #ifndef CEL_CLI_H
 #define CEL_CLI_H
 
-#include "batch.h"
 #include "ops/ops.h"
 
 struct cli_opt {

@@ -15,7 +15,9 @@
 #include "backup_int.h"
 #include "lock.h"
 #include "ops.h"
+#include "server.h"
 #include "storage.h"
+#include "wal_archive.h"
 
 /* What cron did for one server: its one summary line. */
 struct summary {
@@ -99,11 +101,8 @@ static int cron_work(const struct op_ctx *ctx, const struct cfg_server *s, int w
 static int cron_server(const struct op_ctx *ctx, const struct cfg_server *s, int workers,
                        bool dry_run, struct cel_err *err)
 {
-    const char *lock_dir = ctx->cfg->global.barman_lock_directory;
-    char name[LOCK_NAME_MAX];
-    lock_name(s->name, "cron", name);
     struct lock *lock = NULL;
-    int rc = lock_acquire(lock_dir, name, false, &lock, err);
+    int rc = op_server_lock(ctx, s, "cron", false, &lock, err);
     if (rc == -CEL_E_LOCKED) {
         op_log(ctx, LOG_INFO, s->name, "skipped: %s", err->msg);
         return 0;

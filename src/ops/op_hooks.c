@@ -8,6 +8,7 @@
  * operation (in the post phase 63 counts as 62, as in Barman).
  */
 #include "hook_script.h"
+#include "op_hooks.h"
 #include "ops.h"
 
 bool op_run_hooks(const struct op_ctx *ctx, const struct cfg_server *s, enum cfg_hook pre_hook,

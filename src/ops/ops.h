@@ -1,15 +1,26 @@
 /*
- * ops.h - the commands, one op each: a request struct and an entry point.
+ * ops.h - the commands, one op each: a request struct and an entry point,
+ * with the results the front ends read (archive summary and state, check
+ * reports, the recovery window the console's wizard plans with).
  *
  * Every op takes the op context (configuration + sink), its request, and
  * an error to fill. It reports through the sink and returns 0 or a negative
  * cel_code; the front end turns that into the exit status. Ops never print.
+ *
+ * This is the command interface only. What ops share among themselves has
+ * its own header: server.h (a server's directories, locks and tools),
+ * server_select.h (which servers a command works on), server_catalog.h
+ * (a server's catalogue as ops read it), catalog_json.h (its JSON form),
+ * wal_archive.h (the WAL archive as ops read and write it), op_hooks.h
+ * (hook scripts).
  */
 #ifndef CEL_OPS_H
 #define CEL_OPS_H
 
 #include <sys/types.h>
 
+#include "catalog.h"
+#include "server_catalog.h"
 #include "sink.h"
 #include "walidx.h"
 #include "xlogdb.h"
@@ -97,16 +108,6 @@ int op_archive_state(const struct op_ctx *ctx, const struct cfg_server *s,
 /* {"last_wal": name|null, "last_wal_time": seconds|null, "waiting_wals": n,
  * "oldest_waiting_time": seconds|null} (times since the epoch, floats). */
 json_t *op_archive_state_json(const struct op_archive_state *st);
-/* Is dir/name a file the archiver takes: a regular file whose name starts
- * with no '.' (temporary files of put-wal and rsync) and does not end in
- * ".tmp"? A stor_keep_fn. */
-bool op_wal_is_waiting(const char *dir, const char *name, void *ctx);
-/* Count the files of dir the archiver would take (op_wal_is_waiting; with
- * streaming, ".partial" segments are left out too) and the mtime of the
- * oldest (0 when none; oldest may be NULL). A missing dir has none. Returns
- * 0 or -CEL_E_IO. */
-int op_wal_waiting_count(const char *dir, bool streaming, size_t *n, double *oldest,
-                         struct cel_err *err);
 
 /* put-wal: one WAL file from PostgreSQL's archive_command into incoming/. */
 struct op_put_wal_req {
@@ -133,23 +134,6 @@ struct op_rebuild_xlogdb_req {
 };
 int op_rebuild_xlogdb(const struct op_ctx *ctx, const struct op_rebuild_xlogdb_req *req,
                       struct cel_err *err);
-/* With the server's xlogdb lock held: read xlog.db for the archiver, and
- * repair a last line that a writer killed in its append cut short (no
- * newline): the damaged file is kept as xlog.db.damaged-<UTC stamp>, the
- * archived file(s) the cut line named are catalogued again from wals/ (as
- * rebuild-xlogdb would), xlog.db is rewritten durably, and a warning says
- * so. Any other damage is -CEL_E_FORMAT naming the file and line, with a
- * hint to run rebuild-xlogdb. rebuild_xlogdb.c */
-int op_xdb_read_repair(const struct op_ctx *ctx, const struct cfg_server *s, struct xdb *out,
-                       struct cel_err *err);
-/* xlog.db for a reader (catalogue listings, backup states, switch-wal,
- * get-wal's compression look-up): taken under the server's xlogdb lock and
- * read as op_xdb_read_repair reads it, so a line cut short by a killed
- * writer is repaired by whichever command reads it first, instead of
- * failing every command until the archiver runs. A missing xlog.db is an
- * empty catalogue. Free with xdb_free. rebuild_xlogdb.c */
-int op_xdb_load(const struct op_ctx *ctx, const struct cfg_server *s, struct xdb *out,
-                struct cel_err *err);
 
 /* switch-wal: pg_switch_wal(), and optionally wait for the segment to be
  * archived. */
@@ -292,7 +276,6 @@ extern const char op_start_recovered_default_query[];
  * A "stop-recovered" result: {"pgdata": D, "was_running": bool}. */
 int op_stop_recovered(const struct op_ctx *ctx, const char *pgdata, struct cel_err *err);
 
-struct op_catalog;
 /* Delete backup i of s's catalogue cat (as `delete` does, with its
  * refusals, hooks and WAL removal); the caller reloads cat afterwards. */
 int op_delete_backup(const struct op_ctx *ctx, const struct cfg_server *s,
@@ -333,8 +316,6 @@ struct op_list_files_req {
 };
 int op_list_files(const struct op_ctx *ctx, const struct op_list_files_req *req,
                   struct cel_err *err);
-
-#include "catalog.h"
 
 /* check: Barman's checks of a server (or of every server), each failure
  * with its reason and its fix. check.c */
@@ -403,44 +384,6 @@ bool op_check_backup_age(const struct cat_list *list, double now, int64_t max_se
  * (kinds in the order first seen; cellar's .invalid counts as "invalid"). */
 void op_check_errors_summary(const char *const *names, size_t n, struct strbuf *out);
 
-/* ---- helpers shared by ops (server_catalog.c) ---- */
-
-#include "catalog.h"
-#include "compress.h"
-#include "xlogdb.h"
-
-/* A server's catalogue as ops read it: its backups and its WAL index. */
-struct op_catalog {
-    struct cat_list list;
-    struct xdb xdb;
-    bool xdb_loaded;
-};
-
-/* Load the backups of s; with_wal also loads xlog.db (under its lock).
- * Backups whose backup.info is unreadable are reported as warnings. */
-int op_catalog_load(const struct op_ctx *ctx, const struct cfg_server *s, bool with_wal,
-                    struct op_catalog *out, struct cel_err *err);
-void op_catalog_free(struct op_catalog *c);
-/* The commands about one backup (show-backup, list-files, delete,
- * verify-backup): resolve SERVER (as op_one_server) and the backup
- * reference (an ID, name or shortcut) in its catalogue. Returns the index
- * of the backup in cat (then free cat with op_catalog_free), or a negative
- * code with err set and nothing to free (an unreadable backup.info too). */
-int op_backup_open(const struct op_ctx *ctx, const char *server, const char *backup,
-                   const char *command, bool with_wal, const struct cfg_server **s,
-                   struct op_catalog *cat, struct cel_err *err);
-/* The retention mark of every backup of list (a server's catalogue, oldest
- * first) under s's retention_policy and minimum_redundancy, now: marks[i]
- * for list->items[i] (list->n of them). All RET_MARK_NONE without a policy;
- * unreadable and non-DONE backups are RET_MARK_NONE. Reads each DONE
- * backup's keep annotation (an unreadable one is reported as a warning and
- * counts as KEEP:FULL). Logs Barman's warning when minimum_redundancy raises
- * a REDUNDANCY policy. retention_marks.c */
-void op_retention_marks(const struct op_ctx *ctx, const struct cfg_server *s,
-                        const struct cat_list *list, enum ret_mark *marks);
-/* WAL statistics of backup i as Barman computes them. */
-void op_catalog_wal_info(const struct op_catalog *c, size_t i, struct xdb_wal_info *out);
-
 /* ---- planning a recovery (recover_window.c), for the console's wizard ---- */
 
 /* The recoverable window of a server: from the begin of its oldest DONE
@@ -479,11 +422,6 @@ struct op_window {
 int op_window_load(const struct op_ctx *ctx, const struct cfg_server *s, struct op_window *w,
                    struct cel_err *err);
 void op_window_free(struct op_window *w);
-
-/* The first transaction ID that was free when backup b of s started (the
- * NextXID of its pg_control, read with pg_controldata): a target XID below
- * it committed before the backup. 0 when it cannot be told. */
-uint64_t op_backup_next_xid(const struct cfg_server *s, const struct cat_backup *b);
 
 /* The NextXIDs of a catalogue's backups, each looked up once (a
  * pg_controldata run), for picking a backup for a target XID. */
@@ -538,31 +476,6 @@ int op_recover_pick(const struct cat_list *list, const struct rc_target *t, cons
 int op_target_fits(const struct cat_list *list, size_t i, const struct rc_target *t,
                    struct op_xids *xids, const struct widx_point *rp, struct cel_err *err);
 
-/* The recovery-target index of the archive (walidx.h), wal_targets.c.
- * op_targets_load: take s's xlogdb lock, read xlog.db and the index, read
- * the records of every archived segment (and .partial) the index does not
- * know yet, decompressed (this is how a Barman home gets its index: on
- * first need; it can take a while on a big archive, announced with a
- * "targets" phase), and again the segment after one of them that ends
- * inside a record (walrec.h: that segment completes it), drop what xlog.db no longer lists, save the index when
- * it changed, and return it in *idx (free with widx_free). A segment that
- * cannot be read, or an index that cannot be saved, is a warning; errors
- * are xlog.db's (-CEL_E_FORMAT, -CEL_E_IO) or its lock's. Blocks. */
-int op_targets_load(const struct op_ctx *ctx, const struct cfg_server *s, struct widx *idx,
-                    struct cel_err *err);
-/* The same with the xlogdb lock held and xdb read by the caller;
- * from_scratch ignores the saved index and reads every segment again
- * (rebuild-xlogdb). */
-int op_targets_refresh(const struct op_ctx *ctx, const struct cfg_server *s, const struct xdb *xdb,
-                       bool from_scratch, struct widx *idx, struct cel_err *err);
-/* archive-wal, with the xlogdb lock held, once the n files names[] are
- * archived: read the records of the segments among them from their plain
- * copies plain[] (still in incoming/) into the index, completing a record
- * cut by the end of the segment before (names[] are in WAL order; the
- * first one's predecessor's tail is read from the index). Failures are
- * warnings; a segment left out is read from the archive on first need. */
-void op_targets_note_archived(const struct op_ctx *ctx, const struct cfg_server *s,
-                              const char *const *names, const char *const *plain, size_t n);
 /* The restore point called name in idx: its last occurrence in the WAL
  * (PostgreSQL allows a name twice), in *out. -CEL_E_INVALID when the
  * archived WAL holds no restore point of that name, the message naming the
@@ -570,91 +483,4 @@ void op_targets_note_archived(const struct op_ctx *ctx, const struct cfg_server 
  * none"). */
 int op_restore_point_find(const struct widx *idx, const char *name, const char *server,
                           const struct widx_point **out, struct cel_err *err);
-
-/* The compression options of server s (they point into s). */
-void op_comp_opts(const struct cfg_server *s, struct comp_opts *out);
-/* The compression of the archived file path (called name): by its magic
- * bytes. When no magic matches: with compression = custom and no
- * custom_compression_magic, xlog.db's record of the file decides (Barman's
- * rule); otherwise the file is uncompressed only when walcheck finds it is
- * the plain file its name says, else xlog.db's record decides. index is
- * xlog.db when given, else it is read (never pass NULL while holding the
- * xlogdb lock). A file xlog.db does not list (or lists as uncompressed,
- * though it is not plain) is custom, as Barman assumes: never plain bytes
- * nothing decompressed. -CEL_E_IO when the file cannot be read. */
-int op_archived_kind(const struct op_ctx *ctx, const struct cfg_server *s, const char *path,
-                     const char *name, const struct xdb *index, enum comp_kind *out,
-                     struct cel_err *err);
-/* The database system identifier in backup_directory/identity.json (which
- * Barman writes, as cellar's backups will), 0 when there is none. */
-uint64_t op_server_sysid(const struct cfg_server *s);
-/* Create the server's directories that are missing (incoming, wals,
- * errors, base) with mode 0700. */
-int op_server_dirs(const struct cfg_server *s, struct cel_err *err);
-/* Decompress the archived file name of s into dir/name durably (as
- * get-wal --output-directory does); index, when not NULL, is xlog.db for
- * telling custom compression apart. get_wal.c */
-int op_wal_restore(const struct op_ctx *ctx, const struct cfg_server *s, const struct xdb *index,
-                   const char *name, const char *dir, uint64_t *bytes, struct cel_err *err);
-/* The archived file name of s, decompressed, in memory: *buf (caller
- * frees; NUL-terminated after its *len bytes). Files over max bytes are
- * -CEL_E_FORMAT; a file the archive does not have -CEL_E_NOT_FOUND; others
- * as op_wal_restore. Decompression goes through an unlinked temporary
- * file. get_wal.c */
-int op_wal_read(const struct op_ctx *ctx, const struct cfg_server *s, const struct xdb *index,
-                const char *name, size_t max, unsigned char **buf, size_t *len,
-                struct cel_err *err);
-/* A PostgreSQL program that Debian keeps out of PATH: tool in
- * /usr/lib/postgresql/<major of version>/bin, else in the newest version
- * installed; NULL when none. Callers try PATH (with path_prefix) first.
- * Caller frees. */
-char *op_pg_tool(const char *tool, long version);
-/* One line of pg_controldata's report on the data directory data, the text
- * after "field:" ("Database cluster state" -> "in production"), run in the
- * C locale with the pg_controldata of version (op_pg_tool, else PATH with
- * path_prefix); NULL when it cannot be read. Caller frees. */
-char *op_controldata_field(const char *data, long version, const char *path_prefix,
-                           const char *field);
-/* The archived path of a WAL file: wals_directory/<hash dir>/<name>, or
- * wals_directory/<name> for history files. Caller frees. */
-char *op_wal_path(const struct cfg_server *s, const char *name);
-
-/* Run the pre (pre true) or post hooks of an operation: pre_hook is its
- * CFG_HOOK_PRE_* value, name its Barman name ("backup", "archive",
- * "delete"). Returns true when a pre retry hook asked to stop the
- * operation; *abort_msg (when not NULL) then gets Barman's message
- * (caller frees). op_hooks.c */
-struct hook_vars;
-bool op_run_hooks(const struct op_ctx *ctx, const struct cfg_server *s, enum cfg_hook pre_hook,
-                  const char *name, bool pre, const struct hook_vars *vars, char **abort_msg);
-
-/* Remove the archived WAL no backup needs once boundary is the oldest
- * backup that needs any (Barman's rules, wal_purge.c): list is the
- * server's catalogue, skip the index of a backup being deleted (-1: none).
- * *removed counts the files removed. */
-int op_wal_remove_before(const struct op_ctx *ctx, const struct cfg_server *s,
-                         const struct cat_backup *boundary, const struct cat_list *list,
-                         ssize_t skip, size_t *removed, struct cel_err *err);
-/* Remove the archived WAL older than the server's first complete backup
- * (Barman does this when the first backup completes). wal_purge.c */
-int op_wal_purge_before_first(const struct op_ctx *ctx, const struct cfg_server *s,
-                              struct cel_err *err);
-
-/* The variables of backup and delete hooks: BARMAN_BACKUP_DIR (dir),
- * _BACKUP_ID, _PREVIOUS_ID, _NEXT_ID ("" for NULL), _STATUS and _ERROR of
- * b. op_hooks.c */
-void op_backup_hook_vars(struct hook_vars *v, const char *dir, const struct cat_backup *b,
-                         const char *previous_id, const char *next_id);
-
-/* The variables of archive and wal_delete hooks: BARMAN_SEGMENT (name),
- * _FILE, _SIZE, _TIMESTAMP (mtime, as Python prints a float),
- * _COMPRESSION ("" when none) and _ERROR ("" for NULL). op_hooks.c */
-void op_wal_hook_vars(struct hook_vars *v, const char *name, const char *file, uint64_t size,
-                      double mtime, const char *compression, const char *error);
-
-/* JSON of every backup.info field (null for None), plus backup_id. */
-json_t *op_backup_json(const struct cat_backup *b);
-/* JSON of a Python literal tree. */
-json_t *op_py_json(const struct py_value *v);
-
 #endif

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ops/server.h"
 #include "tui/wizard.h"
 
 const char *const wz_actions[WZ_N_ACTIONS] = {"", "pause", "promote", "shutdown"};

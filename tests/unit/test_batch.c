@@ -1,6 +1,6 @@
 /*
  * Unit tests of the catalogue ops (src/ops/catalog/list_backup.c, show_backup.c,
- * list_server.c, server_catalog.c, sink.c) driven through two sinks: a
+ * list_server.c, catalog_json.c, server_catalog.c, server_select.c, sink.c) driven through two sinks: a
  * recorder that keeps every event, and the batch front end's sink
  * (src/batch.c) writing text or JSON lines into temporary files.
  *

@@ -1,4 +1,5 @@
-/* Unit tests of src/core/exec/rsync.c: real rsync copies of a small PGDATA-like tree.
+/* Unit tests of src/core/exec/rsync*.c (the runner, the file list, progress
+ * and remote commands): real rsync copies of a small PGDATA-like tree.
  *
  * Every copy runs the installed rsync. "Remote" copies run it through a fake
  * ssh (a script that drops the host and runs the command with sh -c, which is

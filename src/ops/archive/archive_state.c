@@ -22,6 +22,7 @@
 
 #include "ops.h"
 #include "storage.h"
+#include "wal_archive.h"
 
 static bool waiting_name(const char *name)
 {

@@ -51,9 +51,13 @@
 #include "fmt.h"
 #include "hook_script.h"
 #include "lock.h"
+#include "op_hooks.h"
 #include "ops.h"
 #include "par.h"
+#include "server.h"
+#include "server_select.h"
 #include "storage.h"
+#include "wal_archive.h"
 #include "walcheck.h"
 
 /* A segment of the wrong size modified this recently may still be being
@@ -700,13 +704,11 @@ int op_archive_server(const struct op_ctx *ctx, const struct cfg_server *s, int 
     int rc = op_server_dirs(s, err);
     if (rc < 0)
         return rc;
-    char lock_file[LOCK_NAME_MAX];
-    lock_name(s->name, "archive-wal", lock_file);
     struct lock *lock = NULL;
-    rc = lock_acquire(lock_dir, lock_file, false, &lock, err);
+    rc = op_server_lock(ctx, s, "archive-wal", false, &lock, err);
     if (rc == -CEL_E_LOCKED) {
         sum->skipped_locked = true;
-        lock_probe(lock_dir, lock_file, &sum->holder, NULL);
+        op_server_lock_probe(ctx, s, "archive-wal", &sum->holder, NULL);
         return 0;
     }
     if (rc < 0)

@@ -19,7 +19,10 @@
 #include <unistd.h>
 
 #include "ops.h"
+#include "server.h"
+#include "server_select.h"
 #include "storage.h"
+#include "wal_archive.h"
 
 struct model {
     const char *server;

@@ -25,7 +25,10 @@
 #include <unistd.h>
 
 #include "ops.h"
+#include "server.h"
+#include "server_select.h"
 #include "storage.h"
+#include "wal_archive.h"
 #include "walcheck.h"
 
 /* Copy everything from in_fd into out_fd. */

@@ -26,7 +26,9 @@
 
 #include "lock.h"
 #include "ops.h"
+#include "server_select.h"
 #include "storage.h"
+#include "wal_archive.h"
 
 struct model {
     const char *server;

@@ -10,6 +10,8 @@
 
 #include "ops.h"
 #include "pg.h"
+#include "server_select.h"
+#include "wal_archive.h"
 
 struct model {
     const char *server;

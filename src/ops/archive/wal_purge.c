@@ -18,8 +18,11 @@
 
 #include "hook_script.h"
 #include "lock.h"
+#include "op_hooks.h"
 #include "ops.h"
+#include "server.h"
 #include "storage.h"
+#include "wal_archive.h"
 
 /* Is timeline tli used by a backup of list other than skip and boundary? */
 static bool timeline_in_use(const struct cat_list *list, ssize_t skip, uint32_t tli,

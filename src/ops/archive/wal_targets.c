@@ -25,7 +25,9 @@
  */
 #include "lock.h"
 #include "ops.h"
+#include "server.h"
 #include "storage.h"
+#include "wal_archive.h"
 #include "walidx.h"
 
 /* The biggest segment PostgreSQL writes (1 GiB) and some slack. */

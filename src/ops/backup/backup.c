@@ -31,12 +31,17 @@
 #include <unistd.h>
 
 #include "backup_int.h"
+#include "catalog_json.h"
 #include "fmt.h"
 #include "hook_script.h"
 #include "lock.h"
 #include "manifest.h"
+#include "op_hooks.h"
+#include "server.h"
+#include "server_select.h"
 #include "storage.h"
 #include "wal.h"
+#include "wal_archive.h"
 
 /* What one backup run reports. */
 struct model {
@@ -182,7 +187,7 @@ static int new_backup_dir(struct run *r, struct cel_err *err)
     for (int tries = 0; tries < 3; tries++) {
         ts_backup_id(time(NULL), r->id);
         free(r->dir);
-        r->dir = cel_xasprintf("%s/%s", r->s->basebackups_directory, r->id);
+        r->dir = op_backup_dir(r->s, r->id, NULL);
         if (mkdir(r->dir, 0700) == 0)
             return stor_fsync_dir(r->s->basebackups_directory, err);
         if (errno != EEXIST)
@@ -314,7 +319,7 @@ static int write_manifest(struct run *r, struct cel_err *err)
     /* files hard-linked from the previous backup keep the checksums its
      * manifest already has: a linked backup reads only what it copied */
     char *prev = r->reuse == CFG_REUSE_LINK && r->previous_id
-                     ? cel_xasprintf("%s/%s/data", r->s->basebackups_directory, r->previous_id)
+                     ? op_backup_dir(r->s, r->previous_id, "data")
                      : NULL;
     op_phase(r->ctx, r->s->name, "manifest", "writing backup_manifest (checksums of every file)");
     uint64_t reused = 0;
@@ -369,7 +374,7 @@ static int take_backup(struct run *r, struct cel_err *err)
                                                               : s->basebackup_retry_sleep};
     char *prev_dir = NULL;
     if (r->previous_id && cp.reuse != RSYNC_REUSE_OFF) {
-        prev_dir = cel_xasprintf("%s/%s", s->basebackups_directory, r->previous_id);
+        prev_dir = op_backup_dir(s, r->previous_id, NULL);
         cp.prev_dir = prev_dir;
         op_log(r->ctx, LOG_INFO, s->name, "reusing unchanged files of backup %s (%s)",
                r->previous_id, r->reuse == CFG_REUSE_LINK ? "hard links" : "local copies");
@@ -590,10 +595,8 @@ static int backup_one(const struct op_ctx *ctx, const struct cfg_server *s, cons
     int rc = op_server_dirs(s, err);
     if (rc < 0)
         return rc;
-    char lock_file[LOCK_NAME_MAX];
-    lock_name(s->name, "backup", lock_file);
     struct lock *lock = NULL;
-    rc = lock_acquire(ctx->cfg->global.barman_lock_directory, lock_file, false, &lock, err);
+    rc = op_server_lock(ctx, s, "backup", false, &lock, err);
     if (rc < 0) {
         if (rc == -CEL_E_LOCKED)
             cel_err_hint(err, "Another backup of server %s is running.", s->name);

@@ -11,7 +11,9 @@
  */
 #include "backup_int.h"
 #include "lock.h"
+#include "server.h"
 #include "wal.h"
+#include "wal_archive.h"
 
 void bk_mark_failed(const struct op_ctx *ctx, const struct cfg_server *s, const char *dir,
                     struct cat_backup *b, const char *error)
@@ -73,11 +75,9 @@ static bool status_unchanged(const char *dir, enum cat_status status)
 /* Does the backup lock show a live backup process? */
 static bool backup_running(const struct op_ctx *ctx, const struct cfg_server *s)
 {
-    char name[LOCK_NAME_MAX];
-    lock_name(s->name, "backup", name);
     pid_t holder = 0;
     /* an error probing counts as running: never reap on a doubt */
-    return lock_probe(ctx->cfg->global.barman_lock_directory, name, &holder, NULL) != 0;
+    return op_server_lock_probe(ctx, s, "backup", &holder, NULL) != 0;
 }
 
 int bk_settle(const struct op_ctx *ctx, const struct cfg_server *s, bool holding_backup_lock,
@@ -105,7 +105,7 @@ int bk_settle(const struct op_ctx *ctx, const struct cfg_server *s, bool holding
         struct cat_backup *b = &cat.list.items[i];
         if (cat.list.failed[i] || (skip_id && strcmp(b->id, skip_id) == 0))
             continue;
-        char *dir = cel_xasprintf("%s/%s", s->basebackups_directory, b->id);
+        char *dir = op_backup_dir(s, b->id, NULL);
         if ((b->status == CAT_STARTED || b->status == CAT_EMPTY) && dead &&
             status_unchanged(dir, b->status)) {
             bk_mark_failed(ctx, s, dir, b,

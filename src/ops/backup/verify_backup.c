@@ -14,6 +14,7 @@
 
 #include "ops.h"
 #include "proc.h"
+#include "server.h"
 #include "storage.h"
 
 struct model {
@@ -51,7 +52,7 @@ int op_verify_backup(const struct op_ctx *ctx, const struct op_verify_backup_req
         return i;
     int rc = 0;
     const struct cat_backup *b = &cat.list.items[i];
-    char *data = cel_xasprintf("%s/%s/data", s->basebackups_directory, b->id);
+    char *data = op_backup_dir(s, b->id, "data");
     char *manifest = cel_xasprintf("%s/backup_manifest", data);
     char *tool = NULL;
     if (!cat_status_copy_done(b->status)) {

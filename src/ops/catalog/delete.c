@@ -22,8 +22,11 @@
 #include "fmt.h"
 #include "hook_script.h"
 #include "lock.h"
+#include "op_hooks.h"
 #include "ops.h"
+#include "server.h"
 #include "storage.h"
+#include "wal_archive.h"
 
 struct model {
     const char *server, *id;
@@ -53,7 +56,7 @@ static int refuse(const struct op_ctx *ctx, const struct cfg_server *s,
                   const struct op_catalog *cat, size_t i, struct cel_err *err)
 {
     const struct cat_backup *b = &cat->list.items[i];
-    char *keep = cel_xasprintf("%s/%s/annotations/keep", s->basebackups_directory, b->id);
+    char *keep = op_backup_dir(s, b->id, "annotations/keep");
     bool kept = stor_exists(keep);
     free(keep);
     if (kept) {
@@ -64,11 +67,9 @@ static int refuse(const struct op_ctx *ctx, const struct cfg_server *s,
         return rc;
     }
     if (b->status == CAT_STARTED || b->status == CAT_EMPTY) {
-        char name[LOCK_NAME_MAX];
-        lock_name(s->name, "backup", name);
         pid_t holder = 0;
         /* an error probing counts as running */
-        if (lock_probe(ctx->cfg->global.barman_lock_directory, name, &holder, NULL) != 0)
+        if (op_server_lock_probe(ctx, s, "backup", &holder, NULL) != 0)
             return cel_err_set(err, CEL_E_CONFLICT,
                                "backup %s of server %s is %s and a backup is running (PID %ld): "
                                "it cannot be deleted now",
@@ -97,7 +98,7 @@ static void hook_env(const struct cfg_server *s, const struct op_catalog *cat, s
 {
     const struct cat_backup *b = &cat->list.items[i];
     int prev = cat_previous(&cat->list, i), next = cat_next(&cat->list, i);
-    char *dir = cel_xasprintf("%s/%s", s->basebackups_directory, b->id);
+    char *dir = op_backup_dir(s, b->id, NULL);
     op_backup_hook_vars(v, dir, b, prev >= 0 ? cat->list.items[prev].id : NULL,
                         next >= 0 ? cat->list.items[next].id : NULL);
     free(dir);
@@ -134,7 +135,7 @@ static void sweep_leftovers(const struct op_ctx *ctx, const struct cfg_server *s
 /* Remove the backup's directory: hide it atomically, then remove it. */
 static int remove_backup_dir(const struct cfg_server *s, const char *id, struct cel_err *err)
 {
-    char *dir = cel_xasprintf("%s/%s", s->basebackups_directory, id);
+    char *dir = op_backup_dir(s, id, NULL);
     char *hidden = cel_xasprintf("%s/.%s.deleting", s->basebackups_directory, id);
     int rc = stor_remove_tree(hidden, err); /* left by a deletion killed earlier */
     if (rc == 0 && rename(dir, hidden) < 0)
@@ -168,7 +169,7 @@ static int delete_locked(const struct op_ctx *ctx, const struct cfg_server *s,
     struct model m = {.server = s->name, .id = b->id};
     int prev = cat_previous(&cat->list, i), next = cat_next(&cat->list, i);
     /* what the deletion frees: the files no other backup links to */
-    char *dir = cel_xasprintf("%s/%s", s->basebackups_directory, b->id);
+    char *dir = op_backup_dir(s, b->id, NULL);
     uint64_t size = 0;
     if (bk_disk_usage(dir, &size, &m.size, NULL) < 0)
         m.size = 0;
@@ -196,21 +197,19 @@ int op_delete_backup(const struct op_ctx *ctx, const struct cfg_server *s,
                      struct op_catalog *cat, size_t i, struct cel_err *err)
 {
     int rc = refuse(ctx, s, cat, i, err);
-    char name[LOCK_NAME_MAX];
-    lock_name(s->name, cat->list.items[i].id, name);
+    /* a copy: after the deletion the lock file is removed by this ID */
+    char *id = cel_xstrdup(cat->list.items[i].id);
     struct lock *lock = NULL;
     if (rc == 0)
-        rc = lock_acquire(ctx->cfg->global.barman_lock_directory, name, false, &lock, err);
+        rc = op_server_lock(ctx, s, id, false, &lock, err);
     if (rc == 0) {
         rc = delete_locked(ctx, s, cat, i, err);
         lock_release(lock);
         /* Barman removes a deleted backup's lock file */
-        if (rc == 0) {
-            char *path = cel_xasprintf("%s/%s", ctx->cfg->global.barman_lock_directory, name);
-            unlink(path);
-            free(path);
-        }
+        if (rc == 0)
+            op_server_lock_remove(ctx, s, id);
     }
+    free(id);
     return rc;
 }
 

@@ -18,6 +18,7 @@
  */
 #include "fmt.h"
 #include "ops.h"
+#include "server_select.h"
 
 struct row {
     const struct cat_backup *b;

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include "ops.h"
+#include "server.h"
 #include "storage.h"
 
 struct model {
@@ -142,7 +143,7 @@ int op_list_files(const struct op_ctx *ctx, const struct op_list_files_req *req,
     struct model m = {0};
     const struct cat_backup *b = &cat.list.items[i];
     if (req->target != OP_FILES_WAL) {
-        char *dir = cel_xasprintf("%s/%s", s->basebackups_directory, b->id);
+        char *dir = op_backup_dir(s, b->id, NULL);
         rc = walk(&m, dir, err);
         free(dir);
     }

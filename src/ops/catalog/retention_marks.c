@@ -13,13 +13,14 @@
 
 #include "log.h"
 #include "ops.h"
+#include "server.h"
 #include "storage.h"
 
 /* The keep mark of backup id of s. A keep file that exists but cannot be
  * read (Barman would fail) counts as KEEP:FULL: the safe side. */
 static enum ret_mark read_keep(const struct op_ctx *ctx, const struct cfg_server *s, const char *id)
 {
-    char *path = cel_xasprintf("%s/%s/annotations/keep", s->basebackups_directory, id);
+    char *path = op_backup_dir(s, id, "annotations/keep");
     char *text = NULL;
     size_t len = 0;
     struct cel_err err = {0};

@@ -7,6 +7,7 @@
  * The WAL figures come from xlog.db: the files the backup needs (begin_wal
  * to end_wal), and those archived after it up to the next backup.
  */
+#include "catalog_json.h"
 #include "fmt.h"
 #include "ops.h"
 

@@ -7,8 +7,10 @@
 #include "fmt.h"
 #include "ops.h"
 #include "pg.h"
+#include "server_select.h"
 #include "storage.h"
 #include "wal.h"
+#include "wal_archive.h"
 
 struct kv {
     char *key;

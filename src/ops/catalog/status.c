@@ -13,6 +13,7 @@
 #include "fmt.h"
 #include "ops.h"
 #include "pg.h"
+#include "server_select.h"
 
 struct line {
     const char *label;

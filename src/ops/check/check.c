@@ -37,6 +37,8 @@
 #include "proc.h"
 #include "priv.h"
 #include "rsync.h"
+#include "server.h"
+#include "server_select.h"
 #include "storage.h"
 #include "ts.h"
 

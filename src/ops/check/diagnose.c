@@ -13,6 +13,7 @@
 
 #include <libpq-fe.h>
 
+#include "catalog_json.h"
 #include "ops.h"
 #include "pg.h"
 #include "proc.h"

@@ -37,11 +37,15 @@
 #include "copy_report.h"
 #include "fmt.h"
 #include "hook_script.h"
+#include "op_hooks.h"
 #include "proc.h"
 #include "priv.h"
 #include "recover_int.h"
+#include "server.h"
+#include "server_select.h"
 #include "storage.h"
 #include "wal.h"
+#include "wal_archive.h"
 #include "walcheck.h"
 
 
@@ -1066,7 +1070,7 @@ int op_recover(const struct op_ctx *ctx, const struct op_recover_req *req, struc
     struct op_recover_req follow; /* req, following the newest timeline */
     if (i >= 0) {
         r.b = &cat.list.items[i];
-        r.backup_dir = cel_xasprintf("%s/%s", s->basebackups_directory, r.b->id);
+        r.backup_dir = op_backup_dir(s, r.b->id, NULL);
         if (!req->force && follow_newest_timeline(ctx, s, r.b, req, &cat.xdb, &follow))
             r.req = req = &follow;
         r.get_wal = req->get_wal >= 0 ? req->get_wal != 0

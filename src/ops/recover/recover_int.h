@@ -1,7 +1,8 @@
 /*
- * recover_int.h - the destination of a recovery, local or on the host of
- * --remote-ssh-command, behind one small interface (recover_dest.c), so
- * recover.c says what to do once. Only src/ops/recover*.c use it.
+ * recover_int.h - what the recovery's files share: the destination of a
+ * recovery, local or on the host of --remote-ssh-command, behind one small
+ * interface (recover_dest.c), so recover.c says what to do once; and a
+ * backup's NextXID (recover_window.c). Only the files in src/ops/recover/ use it.
  */
 #ifndef CEL_OPS_RECOVER_INT_H
 #define CEL_OPS_RECOVER_INT_H
@@ -46,5 +47,10 @@ int rd_free_space(const struct rdest *d, const char *path, uint64_t *out, struct
 int rd_parse_df(const char *text, uint64_t *out, struct cel_err *err);
 /* rsync options reaching the destination. */
 void rd_rsync_opts(const struct rdest *d, struct rsync_opts *o);
+
+/* The first transaction ID that was free when backup b of s started (the
+ * NextXID of its pg_control, read with pg_controldata): a target XID below
+ * it committed before the backup. 0 when it cannot be told. */
+uint64_t op_backup_next_xid(const struct cfg_server *s, const struct cat_backup *b);
 
 #endif

@@ -25,6 +25,8 @@
 #include <stdlib.h>
 
 #include "ops.h"
+#include "recover_int.h"
+#include "server.h"
 #include "wal.h"
 
 /* The segment size of the catalogue: the newest readable backup's
@@ -140,7 +142,7 @@ static int restore_point_backup(const struct cat_list *list, const char *name)
 
 uint64_t op_backup_next_xid(const struct cfg_server *s, const struct cat_backup *b)
 {
-    char *data = cel_xasprintf("%s/%s/data", s->basebackups_directory, b->id);
+    char *data = op_backup_dir(s, b->id, "data");
     char *v = op_controldata_field(data, b->version.set ? (long)b->version.v : 0, s->path_prefix,
                                    "Latest checkpoint's NextXID"); /* "0:745" */
     unsigned long long epoch = 0, xid = 0;

@@ -27,6 +27,7 @@
 #include "ops.h"
 #include "pg.h"
 #include "proc.h"
+#include "server.h"
 #include "storage.h"
 
 const char op_start_recovered_default_query[] =

@@ -1,0 +1,106 @@
+/*
+ * catalog_json.c - the catalogue's JSON: every backup.info field of a
+ * backup (null for None, times in ISO form) and the Python literal trees
+ * some fields hold (copy_stats, included_files, snapshots_info), as
+ * show-backup, backup and diagnose report them.
+ */
+#include "catalog_json.h"
+
+json_t *op_py_json(const struct py_value *v)
+{
+    if (!v)
+        return json_null();
+    switch (v->kind) {
+    case PY_NONE:
+        return json_null();
+    case PY_BOOL:
+        return json_boolean(v->b);
+    case PY_INT:
+        return json_integer((json_int_t)v->i);
+    case PY_FLOAT:
+        return json_real(v->f);
+    case PY_STR:
+        return json_stringn(v->s, v->len);
+    case PY_LIST:
+    case PY_TUPLE: {
+        json_t *a = json_array();
+        for (size_t i = 0; i < v->n; i++)
+            json_array_append_new(a, op_py_json(v->items[i]));
+        return a;
+    }
+    case PY_DICT: {
+        json_t *o = json_object();
+        for (size_t i = 0; i < v->n; i++) {
+            struct strbuf key = {0};
+            if (v->items[i]->kind == PY_STR)
+                sb_append(&key, v->items[i]->s);
+            else
+                py_repr(v->items[i], &key);
+            json_object_set_new(o, sb_str(&key), op_py_json(v->values[i]));
+            sb_free(&key);
+        }
+        return o;
+    }
+    }
+    return json_null();
+}
+
+static json_t *str_or_null(const char *s)
+{
+    return s ? json_string(s) : json_null();
+}
+
+static json_t *int_or_null(struct cat_int v)
+{
+    return v.set ? json_integer((json_int_t)v.v) : json_null();
+}
+
+static json_t *time_or_null(struct cat_time t)
+{
+    if (!t.set)
+        return json_null();
+    char text[TS_MAX];
+    ts_format_iso(&t.t, text);
+    return json_string(text);
+}
+
+json_t *op_backup_json(const struct cat_backup *b)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "backup_id", str_or_null(b->id));
+    json_object_set_new(o, "backup_label", str_or_null(b->backup_label));
+    json_object_set_new(o, "backup_name", str_or_null(b->backup_name));
+    json_object_set_new(o, "begin_offset", int_or_null(b->begin_offset));
+    json_object_set_new(o, "begin_time", time_or_null(b->begin_time));
+    json_object_set_new(o, "begin_wal", str_or_null(b->begin_wal));
+    json_object_set_new(o, "begin_xlog", str_or_null(b->begin_xlog));
+    json_object_set_new(o, "compression", str_or_null(b->compression));
+    json_object_set_new(o, "config_file", str_or_null(b->config_file));
+    json_object_set_new(o, "copy_stats", op_py_json(b->copy_stats));
+    json_object_set_new(o, "deduplicated_size", int_or_null(b->deduplicated_size));
+    json_object_set_new(o, "end_offset", int_or_null(b->end_offset));
+    json_object_set_new(o, "end_time", time_or_null(b->end_time));
+    json_object_set_new(o, "end_wal", str_or_null(b->end_wal));
+    json_object_set_new(o, "end_xlog", str_or_null(b->end_xlog));
+    json_object_set_new(o, "error", str_or_null(b->error));
+    json_object_set_new(o, "hba_file", str_or_null(b->hba_file));
+    json_object_set_new(o, "ident_file", str_or_null(b->ident_file));
+    json_object_set_new(o, "included_files", op_py_json(b->included_files));
+    json_object_set_new(o, "mode", str_or_null(b->mode));
+    json_object_set_new(o, "pgdata", str_or_null(b->pgdata));
+    json_object_set_new(o, "server_name", str_or_null(b->server_name));
+    json_object_set_new(o, "size", int_or_null(b->size));
+    json_object_set_new(o, "snapshots_info", op_py_json(b->snapshots_info));
+    json_object_set_new(o, "status", json_string(cat_status_name(b->status)));
+    json_object_set_new(o, "systemid", str_or_null(b->systemid));
+    json_t *tbs = json_array();
+    for (size_t i = 0; i < b->n_tablespaces; i++)
+        json_array_append_new(tbs, json_pack("{s:s, s:I, s:s}", "name", b->tablespaces[i].name,
+                                             "oid", (json_int_t)b->tablespaces[i].oid, "location",
+                                             b->tablespaces[i].location));
+    json_object_set_new(o, "tablespaces", tbs);
+    json_object_set_new(o, "timeline", int_or_null(b->timeline));
+    json_object_set_new(o, "version", int_or_null(b->version));
+    json_object_set_new(o, "xlog_segment_size", int_or_null(b->xlog_segment_size));
+    return o;
+}

@@ -1,0 +1,144 @@
+/*
+ * server.c - a server as the ops find it: its directories, created with
+ * mode 0700 when missing, the path of a backup and the archived path of a
+ * WAL file (Barman's hash directories); its operation locks, named as
+ * Barman names them; its system identifier from identity.json; its
+ * compression options; and the PostgreSQL tools (pg_controldata,
+ * pg_verifybackup, ...) that Debian keeps out of PATH, found by version.
+ */
+#include <dirent.h>
+#include <jansson.h>
+#include <unistd.h>
+
+#include "proc.h"
+#include "server.h"
+#include "storage.h"
+#include "wal.h"
+
+void op_comp_opts(const struct cfg_server *s, struct comp_opts *out)
+{
+    /* every value was parsed at load: this only copies */
+    const struct cfg_magic *magic = &s->custom_compression_magic;
+    *out = (struct comp_opts){
+        .custom_compress = s->custom_compression_filter,
+        .custom_decompress = s->custom_decompression_filter,
+        .custom_magic = magic->len ? magic->bytes : NULL,
+        .custom_magic_len = magic->len,
+        .path_prefix = s->path_prefix,
+    };
+}
+
+uint64_t op_server_sysid(const struct cfg_server *s)
+{
+    char *path = cel_xasprintf("%s/identity.json", s->backup_directory);
+    json_t *doc = json_load_file(path, 0, NULL);
+    free(path);
+    const char *text = json_string_value(json_object_get(doc, "systemid"));
+    uint64_t sysid = text ? strtoull(text, NULL, 10) : 0;
+    json_decref(doc);
+    return sysid;
+}
+
+int op_server_dirs(const struct cfg_server *s, struct cel_err *err)
+{
+    const char *dirs[] = {s->incoming_wals_directory, s->wals_directory, s->errors_directory,
+                          s->basebackups_directory};
+    for (size_t i = 0; i < CEL_ARRAY_LEN(dirs); i++) {
+        int rc = stor_mkdir_p(dirs[i], 0700, err);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+char *op_backup_dir(const struct cfg_server *s, const char *id, const char *sub)
+{
+    if (sub)
+        return cel_xasprintf("%s/%s/%s", s->basebackups_directory, id, sub);
+    return cel_xasprintf("%s/%s", s->basebackups_directory, id);
+}
+
+int op_server_lock(const struct op_ctx *ctx, const struct cfg_server *s, const char *op,
+                   bool wait, struct lock **out, struct cel_err *err)
+{
+    char name[LOCK_NAME_MAX];
+    lock_name(s->name, op, name);
+    return lock_acquire(ctx->cfg->global.barman_lock_directory, name, wait, out, err);
+}
+
+int op_server_lock_probe(const struct op_ctx *ctx, const struct cfg_server *s, const char *op,
+                         pid_t *holder, struct cel_err *err)
+{
+    char name[LOCK_NAME_MAX];
+    lock_name(s->name, op, name);
+    return lock_probe(ctx->cfg->global.barman_lock_directory, name, holder, err);
+}
+
+void op_server_lock_remove(const struct op_ctx *ctx, const struct cfg_server *s, const char *op)
+{
+    char name[LOCK_NAME_MAX];
+    lock_name(s->name, op, name);
+    char *path = cel_xasprintf("%s/%s", ctx->cfg->global.barman_lock_directory, name);
+    unlink(path);
+    free(path);
+}
+
+char *op_wal_path(const struct cfg_server *s, const char *name)
+{
+    char hash[17];
+    wal_hash_dir(name, hash, NULL);
+    if (hash[0])
+        return cel_xasprintf("%s/%s/%s", s->wals_directory, hash, name);
+    return cel_xasprintf("%s/%s", s->wals_directory, name);
+}
+
+char *op_pg_tool(const char *tool, long version)
+{
+    if (version >= 100000) {
+        char *path = cel_xasprintf("/usr/lib/postgresql/%ld/bin/%s", version / 10000, tool);
+        if (stor_is_file(path))
+            return path;
+        free(path);
+    }
+    DIR *d = opendir("/usr/lib/postgresql");
+    if (!d)
+        return NULL;
+    long best = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        long major = strtol(e->d_name, NULL, 10);
+        char *path = cel_xasprintf("/usr/lib/postgresql/%s/bin/%s", e->d_name, tool);
+        if (major > best && stor_is_file(path))
+            best = major;
+        free(path);
+    }
+    closedir(d);
+    return best ? cel_xasprintf("/usr/lib/postgresql/%ld/bin/%s", best, tool) : NULL;
+}
+
+char *op_controldata_field(const char *data, long version, const char *path_prefix,
+                           const char *field)
+{
+    char *tool = op_pg_tool("pg_controldata", version);
+    const char *argv[] = {tool ? tool : "pg_controldata", "-D", data, NULL};
+    struct proc_opts o = {.path_prefix = path_prefix,
+                          .err_mode = PROC_DISCARD,
+                          .env = (const char *const[]){"LC_ALL=C", NULL}};
+    struct proc_result res = {0};
+    char *value = NULL;
+    if (proc_run(argv, &o, &res, NULL) == 0 && res.status == 0 && res.out) {
+        size_t flen = strlen(field);
+        for (const char *line = res.out; line && *line; line = strchr(line, '\n')) {
+            line += *line == '\n';
+            if (strncmp(line, field, flen) == 0 && line[flen] == ':') {
+                const char *v = line + flen + 1;
+                v += strspn(v, " \t");
+                value = cel_xstrndup(v, strcspn(v, "\n"));
+                break;
+            }
+        }
+    }
+    proc_result_free(&res);
+    free(tool);
+    return value;
+}

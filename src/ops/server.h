@@ -1,0 +1,67 @@
+/*
+ * server.h - a server as the ops find it on disk and on the host: its
+ * directories (created, and the paths of its backups and WAL files), its
+ * operation locks, its identity, its
+ * compression options, and the PostgreSQL tools that read its data
+ * directories (server.c).
+ */
+#ifndef CEL_OPS_SERVER_H
+#define CEL_OPS_SERVER_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "compress.h"
+#include "config.h"
+#include "error.h"
+#include "lock.h"
+#include "sink.h"
+
+/* The compression options of server s (they point into s). */
+void op_comp_opts(const struct cfg_server *s, struct comp_opts *out);
+
+/* The database system identifier in backup_directory/identity.json (which
+ * Barman writes, as cellar's backups will), 0 when there is none. */
+uint64_t op_server_sysid(const struct cfg_server *s);
+/* Create the server's directories that are missing (incoming, wals,
+ * errors, base) with mode 0700. */
+int op_server_dirs(const struct cfg_server *s, struct cel_err *err);
+
+/* A PostgreSQL program that Debian keeps out of PATH: tool in
+ * /usr/lib/postgresql/<major of version>/bin, else in the newest version
+ * installed; NULL when none. Callers try PATH (with path_prefix) first.
+ * Caller frees. */
+char *op_pg_tool(const char *tool, long version);
+/* One line of pg_controldata's report on the data directory data, the text
+ * after "field:" ("Database cluster state" -> "in production"), run in the
+ * C locale with the pg_controldata of version (op_pg_tool, else PATH with
+ * path_prefix); NULL when it cannot be read. Caller frees. */
+char *op_controldata_field(const char *data, long version, const char *path_prefix,
+                           const char *field);
+/* The directory of backup id of s, basebackups_directory/<id>, or the path
+ * sub inside it when sub is not NULL ("data", "annotations/keep"). The one
+ * place a backup's path is built. Caller frees. */
+char *op_backup_dir(const struct cfg_server *s, const char *id, const char *sub);
+
+/* A server's operation locks: ".<server>-<op>.lock" in barman_lock_directory,
+ * the files and flock(2) locks Barman 3 uses, so cellar and Barman never run
+ * the same operation on a server at once. op is "backup", "archive-wal",
+ * "cron" or a backup ID (its deletion). */
+/* Take s's lock for op. Without wait a lock held elsewhere is -CEL_E_LOCKED
+ * naming the holder's PID; with wait this blocks until it is free. Release
+ * *out with lock_release. */
+int op_server_lock(const struct op_ctx *ctx, const struct cfg_server *s, const char *op,
+                   bool wait, struct lock **out, struct cel_err *err);
+/* Is s's lock for op held? As lock_probe: 0 free (or no file), 1 held
+ * (*holder gets the PID in the file, 0 if unreadable), <0 an error. */
+int op_server_lock_probe(const struct op_ctx *ctx, const struct cfg_server *s, const char *op,
+                         pid_t *holder, struct cel_err *err);
+/* Remove the file of s's lock for op (released), as Barman removes a
+ * deleted backup's lock file. */
+void op_server_lock_remove(const struct op_ctx *ctx, const struct cfg_server *s, const char *op);
+
+/* The archived path of a WAL file: wals_directory/<hash dir>/<name>, or
+ * wals_directory/<name> for history files. Caller frees. */
+char *op_wal_path(const struct cfg_server *s, const char *name);
+
+#endif

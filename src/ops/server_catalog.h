@@ -1,0 +1,46 @@
+/*
+ * server_catalog.h - a server's catalogue as ops read it: its backups and
+ * its WAL index loaded together, the backup a command names, each backup's
+ * retention mark and WAL statistics (server_catalog.c, retention_marks.c).
+ */
+#ifndef CEL_OPS_SERVER_CATALOG_H
+#define CEL_OPS_SERVER_CATALOG_H
+
+#include "catalog.h"
+#include "retention_policy.h"
+#include "sink.h"
+#include "xlogdb.h"
+
+/* A server's catalogue as ops read it: its backups and its WAL index. */
+struct op_catalog {
+    struct cat_list list;
+    struct xdb xdb;
+    bool xdb_loaded;
+};
+
+/* Load the backups of s; with_wal also loads xlog.db (under its lock).
+ * Backups whose backup.info is unreadable are reported as warnings. */
+int op_catalog_load(const struct op_ctx *ctx, const struct cfg_server *s, bool with_wal,
+                    struct op_catalog *out, struct cel_err *err);
+void op_catalog_free(struct op_catalog *c);
+/* The commands about one backup (show-backup, list-files, delete,
+ * verify-backup): resolve SERVER (as op_one_server) and the backup
+ * reference (an ID, name or shortcut) in its catalogue. Returns the index
+ * of the backup in cat (then free cat with op_catalog_free), or a negative
+ * code with err set and nothing to free (an unreadable backup.info too). */
+int op_backup_open(const struct op_ctx *ctx, const char *server, const char *backup,
+                   const char *command, bool with_wal, const struct cfg_server **s,
+                   struct op_catalog *cat, struct cel_err *err);
+/* The retention mark of every backup of list (a server's catalogue, oldest
+ * first) under s's retention_policy and minimum_redundancy, now: marks[i]
+ * for list->items[i] (list->n of them). All RET_MARK_NONE without a policy;
+ * unreadable and non-DONE backups are RET_MARK_NONE. Reads each DONE
+ * backup's keep annotation (an unreadable one is reported as a warning and
+ * counts as KEEP:FULL). Logs Barman's warning when minimum_redundancy raises
+ * a REDUNDANCY policy. retention_marks.c */
+void op_retention_marks(const struct op_ctx *ctx, const struct cfg_server *s,
+                        const struct cat_list *list, enum ret_mark *marks);
+/* WAL statistics of backup i as Barman computes them. */
+void op_catalog_wal_info(const struct op_catalog *c, size_t i, struct xdb_wal_info *out);
+
+#endif
