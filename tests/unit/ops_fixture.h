@@ -199,7 +199,7 @@ static inline bool ofx_exists(const char *name)
  * Static buffer, one of 4. */
 static inline const char *ofx_wal_rel(const char *server, const char *name)
 {
-    static char bufs[4][256];
+    static char bufs[4][96]; /* unit_path adds the directory: keep it short */
     static int next;
     char *b = bufs[next++ % 4];
     if (strlen(name) > 16 && !strstr(name, ".history"))
@@ -214,7 +214,7 @@ static inline const char *ofx_wal_rel(const char *server, const char *name)
 static inline void ofx_wal(const char *server, const char *name, const char *content,
                            time_t mtime)
 {
-    char dir[300];
+    char dir[96];
     snprintf(dir, sizeof dir, "%s", ofx_wal_rel(server, name));
     *strrchr(dir, '/') = '\0';
     unit_mkdir(dir);
@@ -228,7 +228,7 @@ static inline void ofx_wal(const char *server, const char *name, const char *con
 /* Write server's xlog.db. */
 static inline void ofx_xlogdb(const char *server, const char *text)
 {
-    char path[300];
+    char path[96];
     snprintf(path, sizeof path, "%s/wals", server);
     unit_mkdir(path);
     snprintf(path, sizeof path, "%s/wals/xlog.db", server);
@@ -238,7 +238,7 @@ static inline void ofx_xlogdb(const char *server, const char *text)
 /* server's xlog.db as text (caller frees); fails when it cannot be read. */
 static inline char *ofx_read_xlogdb(const char *server)
 {
-    char path[300];
+    char path[96];
     snprintf(path, sizeof path, "%s/wals/xlog.db", server);
     char *text = unit_read(unit_path(path));
     if (!text)
