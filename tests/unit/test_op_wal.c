@@ -6,8 +6,10 @@
  *     of a last line a killed writer cut short (op_xdb_load);
  *   - the WAL purge (src/ops/archive/wal_purge.c): what goes when the first
  *     backup completes, what stays, the hooks' say.
- * Archived segments are sparse 16 MiB files whose first page header
- * matches their name (walcheck.h), plain or compressed with the codecs.
+ * Archived segments are sparse files whose first page header matches their
+ * name (walcheck.h), plain or compressed with the codecs; they are 1 MiB
+ * segments (initdb --wal-segsize=1), the smallest PostgreSQL makes, so the
+ * sanitized codecs and the recovery-target reader have little to chew.
  */
 #include "unit.h"
 
@@ -16,20 +18,22 @@
 #include "compress.h"
 #include "storage.h"
 
-#define MIB (1024u * 1024u)
+#define SEGSIZE (1024u * 1024u)
 
 /* ---- archived files ------------------------------------------------------------ */
 
-/* A plain segment name (16 MiB, sparse) at rel: a long page header for
- * its timeline and address, zeros after it. */
+/* A plain segment name (SEGSIZE bytes, sparse) at rel: a long page header
+ * for its timeline and address, zeros after it. Names of log 0 only, whose
+ * segment number is the same for every segment size. */
 static void write_segment(const char *rel, const char *name)
 {
     struct wal_name w;
     assert_int_equal(wal_name_parse(name, &w, NULL), 0);
-    uint64_t segno = (uint64_t)w.log * 0x100 + w.seg;
+    assert_int_equal(w.log, 0);
+    uint64_t segno = w.seg;
     uint16_t magic = 0xD110, info = 0x0002;
-    uint32_t tli = w.tli, segsize = 16 * MIB, blcksz = 8192;
-    uint64_t pageaddr = segno * 16 * MIB, sysid = 7711578238752250018ull;
+    uint32_t tli = w.tli, segsize = SEGSIZE, blcksz = 8192;
+    uint64_t pageaddr = segno * SEGSIZE, sysid = 7711578238752250018ull;
     unsigned char head[40] = {0};
     memcpy(head, &magic, 2);
     memcpy(head + 2, &info, 2);
@@ -42,7 +46,7 @@ static void write_segment(const char *rel, const char *name)
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     assert_true(fd >= 0);
     assert_int_equal(write(fd, head, sizeof head), (ssize_t)sizeof head);
-    assert_int_equal(ftruncate(fd, 16 * MIB), 0);
+    assert_int_equal(ftruncate(fd, SEGSIZE), 0);
     assert_int_equal(close(fd), 0);
 }
 
@@ -131,7 +135,7 @@ static void test_op_rebuild_xlogdb_from_the_archive(void **state)
     assert_int_equal(rebuild("pg", &err), 0);
 
     struct strbuf want = {0};
-    expect_line(&want, "000000010000000000000003", 1795491100, "None");
+    expect_line(&want, "000000010000000000000003", 1795491100, "None"); /* SEGSIZE */
     expect_line(&want, "000000010000000000000004", 1795491200, "gzip");
     expect_line(&want, "000000010000000000000004.00000028.backup", 1795491250, "None");
     /* in byte order, as Barman sorts: '.' comes before '0' */
