@@ -4,7 +4,8 @@
  * (src/ops/catalog/retention_apply.c) and `list-files`
  * (src/ops/catalog/list_files.c), through the ops harness (ops_fixture.h):
  * a Barman home in the temporary directory, no PostgreSQL. (list-backup
- * and show-backup are compared with Barman's output in test_batch.c.)
+ * and show-backup are compared with Barman's output in test_batch.c; here
+ * they show what a deletion left.)
  *
  * Server "pg" has three DONE backups on timeline 1, A (begin WAL
  * ...02), B (...04) and C (...06), and an archive of segments 01 to 07, a
@@ -182,6 +183,28 @@ static void test_op_delete_oldest_removes_the_wal_only_it_needed(void **state)
     /* nothing hidden left behind, and the backup's lock file is gone */
     assert_false(ofx_exists("pg/base/." A ".deleting"));
     assert_false(ofx_exists(".pg-" A ".lock"));
+}
+
+static void test_op_delete_seen_by_list_and_show_backup(void **state)
+{
+    (void)state;
+    struct cel_err err = {0};
+    assert_int_equal(del(B, &err), 0);
+    ofx_events_clear();
+    assert_int_equal(
+        op_list_backup(&ofx.ctx, &(struct op_list_backup_req){.server = "pg", .minimal = true},
+                       &err),
+        0);
+    assert_string_equal(sb_str(&ofx.rec.text), C "\n" A "\n");
+    /* A's next backup is now C */
+    ofx_events_clear();
+    assert_int_equal(
+        op_show_backup(&ofx.ctx, &(struct op_show_backup_req){.server = "pg", .backup = A}, &err),
+        0);
+    assert_non_null(strstr(sb_str(&ofx.rec.text), "    Next Backup          : " C "\n"));
+    assert_int_equal(
+        op_show_backup(&ofx.ctx, &(struct op_show_backup_req){.server = "pg", .backup = B}, &err),
+        -CEL_E_NOT_FOUND);
 }
 
 static void test_op_delete_newer_backup_keeps_the_wal(void **state)
@@ -635,6 +658,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         T(test_op_delete_oldest_removes_the_wal_only_it_needed),
+        T(test_op_delete_seen_by_list_and_show_backup),
         T(test_op_delete_newer_backup_keeps_the_wal),
         T(test_op_delete_last_backup_removes_the_wal_before_it),
         T(test_op_delete_keeps_the_wal_of_another_timeline_in_use),
