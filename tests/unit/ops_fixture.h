@@ -16,6 +16,7 @@
  *                             "result delete"), the text rendering and the
  *                             JSON rendering of each result
  *   ofx_wal / ofx_xlogdb      archived files and xlog.db of a server
+ *   ofx_segment               a WAL segment file that walcheck accepts
  *
  * barman_user is the user running the test, not "root": ops that compare
  * it with the running user (put-wal) then behave as in production for
@@ -223,6 +224,40 @@ static inline void ofx_wal(const char *server, const char *name, const char *con
         struct timespec ts[2] = {{mtime, 0}, {mtime, 0}};
         assert_int_equal(utimensat(AT_FDCWD, path, ts, 0), 0);
     }
+}
+
+/* The segment size of the harness's WAL: 1 MiB (initdb --wal-segsize=1),
+ * the smallest PostgreSQL makes, so the sanitized codecs and WAL readers
+ * have little to chew. */
+#define OFX_SEGSIZE (1024u * 1024u)
+
+/* A plain WAL segment name at path (absolute): OFX_SEGSIZE bytes, sparse,
+ * whose long page header matches the name (walcheck.h: magic, timeline,
+ * page address, segment and block size), with tag written into its second
+ * page so that two files of one name can differ. Names of log 0 only, whose
+ * segment number does not depend on the segment size. */
+static inline void ofx_segment(const char *path, const char *name, const char *tag)
+{
+    struct wal_name w;
+    assert_int_equal(wal_name_parse(name, &w, NULL), 0);
+    assert_int_equal(w.log, 0);
+    uint16_t magic = 0xD110, info = 0x0002;
+    uint32_t tli = w.tli, segsize = OFX_SEGSIZE, blcksz = 8192;
+    uint64_t pageaddr = (uint64_t)w.seg * OFX_SEGSIZE, sysid = 7711578238752250018ull;
+    unsigned char head[40] = {0};
+    memcpy(head, &magic, 2);
+    memcpy(head + 2, &info, 2);
+    memcpy(head + 4, &tli, 4);
+    memcpy(head + 8, &pageaddr, 8);
+    memcpy(head + 24, &sysid, 8);
+    memcpy(head + 32, &segsize, 4);
+    memcpy(head + 36, &blcksz, 4);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, head, sizeof head), (ssize_t)sizeof head);
+    assert_int_equal(pwrite(fd, tag, strlen(tag), 8192 + 100), (ssize_t)strlen(tag));
+    assert_int_equal(ftruncate(fd, OFX_SEGSIZE), 0);
+    assert_int_equal(close(fd), 0);
 }
 
 /* Write server's xlog.db. */

@@ -4,8 +4,7 @@
  * src/ops/archive/put_wal.c) into incoming/, archive-wal
  * (src/ops/archive/archive_wal.c) from incoming/ into wals/ and xlog.db,
  * get-wal (restore_command, src/ops/archive/get_wal.c) back out, byte for
- * byte. Segments are sparse 1 MiB files (initdb --wal-segsize=1) whose
- * page header matches their name, with a few bytes that differ per file.
+ * byte. Segments are ofx_segment's sparse 1 MiB files.
  *
  * The harness sets barman_user to the user running the test, so put-wal
  * runs "as barman_user" whoever runs the suite (root or not): its file in
@@ -19,35 +18,8 @@
 
 #include "compress.h"
 
-#define SEGSIZE (1024u * 1024u)
 #define SEG3 "000000010000000000000003"
 #define SEG4 "000000010000000000000004"
-
-/* A 1 MiB segment name at path (absolute) whose long page header matches
- * the name, with tag written after the header so files differ. */
-static void make_segment(const char *path, const char *name, const char *tag)
-{
-    struct wal_name w;
-    assert_int_equal(wal_name_parse(name, &w, NULL), 0);
-    assert_int_equal(w.log, 0);
-    uint16_t magic = 0xD110, info = 0x0002;
-    uint32_t tli = w.tli, segsize = SEGSIZE, blcksz = 8192;
-    uint64_t pageaddr = (uint64_t)w.seg * SEGSIZE, sysid = 7711578238752250018ull;
-    unsigned char head[40] = {0};
-    memcpy(head, &magic, 2);
-    memcpy(head + 2, &info, 2);
-    memcpy(head + 4, &tli, 4);
-    memcpy(head + 8, &pageaddr, 8);
-    memcpy(head + 24, &sysid, 8);
-    memcpy(head + 32, &segsize, 4);
-    memcpy(head + 36, &blcksz, 4);
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    assert_true(fd >= 0);
-    assert_int_equal(write(fd, head, sizeof head), (ssize_t)sizeof head);
-    assert_int_equal(pwrite(fd, tag, strlen(tag), 8192 + 100), (ssize_t)strlen(tag));
-    assert_int_equal(ftruncate(fd, SEGSIZE), 0);
-    assert_int_equal(close(fd), 0);
-}
 
 /* Are the two files (absolute paths) byte for byte the same? */
 static bool same_bytes(const char *a, const char *b)
@@ -83,7 +55,7 @@ static void test_op_put_wal_into_incoming(void **state)
     (void)state;
     char src[4200]; /* unit_path's buffers are reused: keep the path */
     snprintf(src, sizeof src, "%s", unit_path("pg-data/pg_wal/" SEG3));
-    make_segment(src, SEG3, "first");
+    ofx_segment(src, SEG3, "first");
     struct cel_err err = {0};
     assert_int_equal(put(src, &err), 0);
     char *in = cel_xasprintf("%s/pg/incoming/%s", unit_tmp, SEG3);
@@ -100,7 +72,7 @@ static void test_op_put_wal_into_incoming(void **state)
     assert_int_equal(put(src, &err), 0);
     assert_int_equal(unit_count_entries(unit_path("pg/incoming")), 1);
     /* other bytes under that name are refused, and the first file stays */
-    make_segment(unit_path("other"), SEG3, "second");
+    ofx_segment(unit_path("other"), SEG3, "second");
     char *other = cel_xasprintf("%s/other", unit_tmp);
     assert_int_equal(op_put_wal(&ofx.ctx,
                                 &(struct op_put_wal_req){.server = "pg", .path = other,
@@ -119,7 +91,7 @@ static void test_op_put_wal_refuses_what_is_not_its_name(void **state)
     /* the content is segment 3, the name says 4 */
     char src[4200]; /* unit_path's buffers are reused: keep the path */
     snprintf(src, sizeof src, "%s", unit_path("pg-data/pg_wal/" SEG4));
-    make_segment(src, SEG3, "x");
+    ofx_segment(src, SEG3, "x");
     struct cel_err err = {0};
     assert_int_equal(put(src, &err), -CEL_E_FORMAT);
     assert_true(cel_str_starts(err.msg, "refusing " SEG4 ": "));
@@ -137,10 +109,10 @@ static void test_op_archive_wal_then_get_wal(void **state)
     /* unit_path's buffers are reused: keep the paths */
     char src3[4200];
     snprintf(src3, sizeof src3, "%s", unit_path("pg-data/pg_wal/" SEG3));
-    make_segment(src3, SEG3, "three");
+    ofx_segment(src3, SEG3, "three");
     char src4[4200];
     snprintf(src4, sizeof src4, "%s", unit_path("pg-data/pg_wal/" SEG4));
-    make_segment(src4, SEG4, "four");
+    ofx_segment(src4, SEG4, "four");
     struct cel_err err = {0};
     assert_int_equal(put(src3, &err), 0);
     assert_int_equal(put(src4, &err), 0);

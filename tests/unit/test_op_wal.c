@@ -6,10 +6,8 @@
  *     of a last line a killed writer cut short (op_xdb_load);
  *   - the WAL purge (src/ops/archive/wal_purge.c): what goes when the first
  *     backup completes, what stays, the hooks' say.
- * Archived segments are sparse files whose first page header matches their
- * name (walcheck.h), plain or compressed with the codecs; they are 1 MiB
- * segments (initdb --wal-segsize=1), the smallest PostgreSQL makes, so the
- * sanitized codecs and the recovery-target reader have little to chew.
+ * Archived segments are ofx_segment's (1 MiB, sparse, a page header that
+ * matches the name), plain or compressed with the codecs.
  */
 #include "unit.h"
 
@@ -18,36 +16,12 @@
 #include "compress.h"
 #include "storage.h"
 
-#define SEGSIZE (1024u * 1024u)
-
 /* ---- archived files ------------------------------------------------------------ */
 
-/* A plain segment name (SEGSIZE bytes, sparse) at rel: a long page header
- * for its timeline and address, zeros after it. Names of log 0 only, whose
- * segment number is the same for every segment size. */
+/* A plain segment name at rel (relative to the temporary directory). */
 static void write_segment(const char *rel, const char *name)
 {
-    struct wal_name w;
-    assert_int_equal(wal_name_parse(name, &w, NULL), 0);
-    assert_int_equal(w.log, 0);
-    uint64_t segno = w.seg;
-    uint16_t magic = 0xD110, info = 0x0002;
-    uint32_t tli = w.tli, segsize = SEGSIZE, blcksz = 8192;
-    uint64_t pageaddr = segno * SEGSIZE, sysid = 7711578238752250018ull;
-    unsigned char head[40] = {0};
-    memcpy(head, &magic, 2);
-    memcpy(head + 2, &info, 2);
-    memcpy(head + 4, &tli, 4);
-    memcpy(head + 8, &pageaddr, 8);
-    memcpy(head + 24, &sysid, 8);
-    memcpy(head + 32, &segsize, 4);
-    memcpy(head + 36, &blcksz, 4);
-    const char *path = unit_path(rel);
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    assert_true(fd >= 0);
-    assert_int_equal(write(fd, head, sizeof head), (ssize_t)sizeof head);
-    assert_int_equal(ftruncate(fd, SEGSIZE), 0);
-    assert_int_equal(close(fd), 0);
+    ofx_segment(unit_path(rel), name, "");
 }
 
 static void set_mtime(const char *rel, time_t t)
@@ -135,7 +109,7 @@ static void test_op_rebuild_xlogdb_from_the_archive(void **state)
     assert_int_equal(rebuild("pg", &err), 0);
 
     struct strbuf want = {0};
-    expect_line(&want, "000000010000000000000003", 1795491100, "None"); /* SEGSIZE */
+    expect_line(&want, "000000010000000000000003", 1795491100, "None"); /* OFX_SEGSIZE */
     expect_line(&want, "000000010000000000000004", 1795491200, "gzip");
     expect_line(&want, "000000010000000000000004.00000028.backup", 1795491250, "None");
     /* in byte order, as Barman sorts: '.' comes before '0' */
