@@ -108,8 +108,8 @@ static inline int ofx_cfg_load(const char *servers, struct cfg **out)
 {
     char user[256];
     priv_user_name(geteuid(), user, sizeof user);
-    char *text = cel_xasprintf("[barman]\nbarman_home = %s\nbarman_user = %s\n%s", unit_tmp, user,
-                               servers);
+    char *text =
+        cel_xasprintf("[barman]\nbarman_home = %s\nbarman_user = %s\n%s", unit_tmp, user, servers);
     cfg_free(*out);
     *out = NULL;
     struct cel_err err = {0};
@@ -212,8 +212,7 @@ static inline const char *ofx_wal_rel(const char *server, const char *name)
 
 /* Archive file name of server with the given content and mtime (seconds
  * since the epoch; 0 leaves it). */
-static inline void ofx_wal(const char *server, const char *name, const char *content,
-                           time_t mtime)
+static inline void ofx_wal(const char *server, const char *name, const char *content, time_t mtime)
 {
     char dir[96];
     snprintf(dir, sizeof dir, "%s", ofx_wal_rel(server, name));

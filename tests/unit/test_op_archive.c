@@ -75,8 +75,8 @@ static void test_op_put_wal_into_incoming(void **state)
     ofx_segment(unit_path("other"), SEG3, "second");
     char *other = cel_xasprintf("%s/other", unit_tmp);
     assert_int_equal(op_put_wal(&ofx.ctx,
-                                &(struct op_put_wal_req){.server = "pg", .path = other,
-                                                         .name = SEG3, .in_fd = -1},
+                                &(struct op_put_wal_req){
+                                    .server = "pg", .path = other, .name = SEG3, .in_fd = -1},
                                 &err),
                      -CEL_E_CONFLICT);
     assert_true(same_bytes(src, in));
@@ -158,7 +158,8 @@ static void test_op_archive_wal_then_get_wal(void **state)
     unit_mkdir("restore");
     ofx_events_clear();
     assert_int_equal(op_get_wal(&ofx.ctx,
-                                &(struct op_get_wal_req){.server = "pg", .name = SEG4,
+                                &(struct op_get_wal_req){.server = "pg",
+                                                         .name = SEG4,
                                                          .output_dir = unit_path("restore"),
                                                          .out_fd = -1},
                                 &err),

@@ -64,8 +64,8 @@ static void add_backup(const char *id, const char *begin_wal, int tli)
 
 /* The archive: every file listed in xlog.db, in name order. */
 static const char *const archive[] = {
-    SEG("01"), SEG("02"), SEG("02") ".00000028.backup", SEG("03"), SEG("04"),
-    SEG("05"), SEG("06"), SEG("07"), "00000002.history",
+    SEG("01"), SEG("02"), SEG("02") ".00000028.backup", SEG("03"), SEG("04"), SEG("05"),
+    SEG("06"), SEG("07"), "00000002.history",
 };
 
 /* The xlog.db line of archive file name. */
@@ -167,8 +167,8 @@ static void test_op_delete_oldest_removes_the_wal_only_it_needed(void **state)
     assert_int_equal(del(A, &err), 0);
     assert_backups((const char *[]){B, C, NULL});
     /* everything before B's begin WAL but the history file */
-    assert_archive_without((const char *[]){SEG("01"), SEG("02"), SEG("02") ".00000028.backup",
-                                            SEG("03"), NULL});
+    assert_archive_without(
+        (const char *[]){SEG("01"), SEG("02"), SEG("02") ".00000028.backup", SEG("03"), NULL});
     ofx_assert_event("phase delete: deleting backup " A " of server pg");
     ofx_assert_event("log INFO pg: removed 4 WAL files older than backup " B " (" SEG("04") ")");
     ofx_assert_event("log INFO pg: deleted backup " A);
@@ -191,10 +191,10 @@ static void test_op_delete_seen_by_list_and_show_backup(void **state)
     struct cel_err err = {0};
     assert_int_equal(del(B, &err), 0);
     ofx_events_clear();
-    assert_int_equal(
-        op_list_backup(&ofx.ctx, &(struct op_list_backup_req){.server = "pg", .minimal = true},
-                       &err),
-        0);
+    assert_int_equal(op_list_backup(&ofx.ctx,
+                                    &(struct op_list_backup_req){.server = "pg", .minimal = true},
+                                    &err),
+                     0);
     assert_string_equal(sb_str(&ofx.rec.text), C "\n" A "\n");
     /* A's next backup is now C */
     ofx_events_clear();
@@ -277,8 +277,7 @@ static void test_op_delete_refused_by_minimum_redundancy(void **state)
     assert_string_equal(err.msg, "Skipping delete of backup " A " for server pg due to minimum "
                                  "redundancy requirements (minimum redundancy = 3, current "
                                  "redundancy = 3)");
-    assert_string_equal(err.hint,
-                        "Take a new backup first, or lower minimum_redundancy in [pg].");
+    assert_string_equal(err.hint, "Take a new backup first, or lower minimum_redundancy in [pg].");
     assert_backups((const char *[]){A, B, C, NULL});
     assert_archive_without(NULL);
     assert_null(strstr(ofx_events(), "result"));
@@ -352,9 +351,9 @@ static void test_op_delete_unknown_backup_or_server(void **state)
     assert_int_equal(del("20990101T000000", &err), -CEL_E_NOT_FOUND);
     assert_non_null(strstr(err.msg, "20990101T000000"));
     cel_err_clear(&err);
-    assert_int_equal(op_delete(&ofx.ctx, &(struct op_delete_req){.server = "nope", .backup = A},
-                               &err),
-                     -CEL_E_NOT_FOUND);
+    assert_int_equal(
+        op_delete(&ofx.ctx, &(struct op_delete_req){.server = "nope", .backup = A}, &err),
+        -CEL_E_NOT_FOUND);
     assert_string_equal(err.msg, "unknown server 'nope'");
     assert_backups((const char *[]){A, B, C, NULL});
     assert_archive_without(NULL);
@@ -409,12 +408,14 @@ static void test_op_delete_runs_the_hooks(void **state)
     assert_int_equal(del(A, &err), 0);
     char *hooks = unit_read(unit_path("hooks"));
     assert_non_null(hooks);
-    assert_string_equal(hooks, "pre " A " " B "\n"
-                               "wal " SEG("01") "\n"
-                               "wal " SEG("02") "\n"
-                               "wal " SEG("02") ".00000028.backup\n"
-                               "wal " SEG("03") "\n"
-                               "post " A " DONE\n");
+    assert_string_equal(
+        hooks,
+        "pre " A " " B "\n"
+        "wal " SEG("01") "\n"
+                         "wal " SEG("02") "\n"
+                                          "wal " SEG("02") ".00000028.backup\n"
+                                                           "wal " SEG("03") "\n"
+                                                                            "post " A " DONE\n");
     free(hooks);
 }
 
@@ -602,33 +603,28 @@ static void test_op_list_files_targets(void **state)
     assert_paths(list_files(A, OP_FILES_STANDALONE),
                  (const char *[]){"pg/base/" A "/backup.info",
                                   "pg/base/" A "/data/postgresql.auto.conf",
-                                  "pg/base/" A "/data/base/1",
-                                  WALDIR SEG("02"), NULL});
+                                  "pg/base/" A "/data/base/1", WALDIR SEG("02"), NULL});
     assert_paths(list_files(A, OP_FILES_DATA),
                  (const char *[]){"pg/base/" A "/backup.info",
                                   "pg/base/" A "/data/postgresql.auto.conf",
-                                  "pg/base/" A "/data/base/1",
-                                  NULL});
+                                  "pg/base/" A "/data/base/1", NULL});
     /* wal: A's segments up to B's end; the history file sorts after
      * timeline 1's segments in xlog.db and is not reached, as in Barman */
     assert_paths(list_files(A, OP_FILES_WAL),
                  (const char *[]){WALDIR SEG("02"), WALDIR SEG("03"), WALDIR SEG("04"), NULL});
     /* the newest backup: every segment after it, and the history file */
-    assert_paths(list_files(C, OP_FILES_WAL),
-                 (const char *[]){WALDIR SEG("06"), WALDIR SEG("07"), "pg/wals/00000002.history",
-                                  NULL});
+    assert_paths(list_files(C, OP_FILES_WAL), (const char *[]){WALDIR SEG("06"), WALDIR SEG("07"),
+                                                               "pg/wals/00000002.history", NULL});
     assert_paths(list_files(C, OP_FILES_FULL),
                  (const char *[]){"pg/base/" C "/backup.info",
                                   "pg/base/" C "/data/postgresql.auto.conf",
-                                  "pg/base/" C "/data/base/1",
-                                  WALDIR SEG("06"), WALDIR SEG("07"), "pg/wals/00000002.history",
-                                  NULL});
+                                  "pg/base/" C "/data/base/1", WALDIR SEG("06"), WALDIR SEG("07"),
+                                  "pg/wals/00000002.history", NULL});
     /* shortcuts resolve as for show-backup */
     assert_paths(list_files("oldest", OP_FILES_DATA),
                  (const char *[]){"pg/base/" A "/backup.info",
                                   "pg/base/" A "/data/postgresql.auto.conf",
-                                  "pg/base/" A "/data/base/1",
-                                  NULL});
+                                  "pg/base/" A "/data/base/1", NULL});
 }
 
 static void test_op_list_files_missing_wal_and_unknown_backup(void **state)
@@ -641,14 +637,13 @@ static void test_op_list_files_missing_wal_and_unknown_backup(void **state)
     assert_paths(list_files(C, OP_FILES_STANDALONE),
                  (const char *[]){"pg/base/" C "/backup.info",
                                   "pg/base/" C "/data/postgresql.auto.conf",
-                                  "pg/base/" C "/data/base/1",
-                                  NULL});
+                                  "pg/base/" C "/data/base/1", NULL});
     struct cel_err err = {0};
-    assert_int_equal(op_list_files(&ofx.ctx,
-                                   &(struct op_list_files_req){.server = "pg",
-                                                               .backup = "20990101T000000"},
-                                   &err),
-                     -CEL_E_NOT_FOUND);
+    assert_int_equal(
+        op_list_files(&ofx.ctx,
+                      &(struct op_list_files_req){.server = "pg", .backup = "20990101T000000"},
+                      &err),
+        -CEL_E_NOT_FOUND);
     assert_non_null(strstr(err.msg, "20990101T000000"));
 }
 

@@ -42,8 +42,8 @@ static int setup(void **state)
     ofx_segment(unit_path(ofx_wal_rel("pg", SEG("02"))), SEG("02"), "");
     ofx_wal("pg", SEG("03"), "", 0);
     ofx_segment(unit_path(ofx_wal_rel("pg", SEG("03"))), SEG("03"), "");
-    ofx_xlogdb("pg", SEG("02") "\t1048576\t1795491700.5\tNone\n"
-                     SEG("03") "\t1048576\t1795491800.5\tNone\n");
+    ofx_xlogdb("pg", SEG("02") "\t1048576\t1795491700.5\tNone\n" SEG(
+                         "03") "\t1048576\t1795491800.5\tNone\n");
     unit_mkdir("pg/incoming");
     ofx_segment(unit_path("pg/incoming/" SEG("04")), SEG("04"), "");
     return ofx_config("[pg]\nconninfo = host=/nonexistent\nretention_policy = REDUNDANCY 1\n");
@@ -98,8 +98,8 @@ static void test_op_cron_archives_settles_and_enforces_retention(void **state)
     assert_int_equal(json_array_size(deleted), 1);
     assert_string_equal(json_string_value(json_array_get(deleted, 0)), A);
     assert_int_equal(ofx_jint(json_object_get(j, "archive"), "archived"), 1);
-    assert_true(cel_str_ends(sb_str(&ofx.rec.text),
-                             "; 1 backup DONE; obsolete backups deleted: " A "\n"));
+    assert_true(
+        cel_str_ends(sb_str(&ofx.rec.text), "; 1 backup DONE; obsolete backups deleted: " A "\n"));
     ofx_assert_event("log INFO pg: retention (REDUNDANCY 1): deleting backup " A " (OBSOLETE)");
 
     /* the next minute: nothing left to do */
