@@ -183,7 +183,7 @@ $(ASAN_LIB): $(ASAN_OBJ)
 	@rm -f $@
 	$(Q)ar rcs $@ $(ASAN_OBJ)
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(ASAN_LIB)
+$(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(ASAN_LIB)
 	@mkdir -p $(dir $@)
 	@echo "  TEST    $@"
 	$(Q)$(CC) $(TEST_CFLAGS) -o $@ $< $(ASAN_LIB) $(PKG_LIBS) -lcmocka

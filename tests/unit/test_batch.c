@@ -1,7 +1,8 @@
 /*
  * Unit tests of the catalogue ops (src/ops/catalog/list_backup.c, show_backup.c,
- * list_server.c, catalog_json.c, server_catalog.c, server_select.c, sink.c) driven through two sinks: a
- * recorder that keeps every event, and the batch front end's sink
+ * list_server.c, catalog_json.c, server_catalog.c, server_select.c, sink.c)
+ * driven through two sinks: the ops harness's recorder that keeps every
+ * event (ops_fixture.h), and the batch front end's sink
  * (src/batch.c) writing text or JSON lines into temporary files.
  *
  * Each test builds the same catalogue in its temporary directory: server
@@ -14,13 +15,9 @@
  */
 #include "unit.h"
 
-#include "catalog_fixture.h"
-
-#include <fcntl.h>
-#include <jansson.h>
+#include "ops_fixture.h"
 
 #include "batch.h"
-#include "ops/ops.h"
 
 /* ---- the catalogue -------------------------------------------------------- */
 
@@ -289,24 +286,17 @@ static const char barman_show_034600[] = "Backup 20261124T034600:\n"
 
 static struct cfg *cfg;
 
-/* (Re)load the configuration, pg_extra appended to the [pg] section. */
+/* (Re)load the configuration (ops_fixture.h), pg_extra appended to the [pg]
+ * section. */
 static int load_cfg(const char *pg_extra)
 {
     char text[8192];
     snprintf(text, sizeof text,
-             "[barman]\nbarman_home = %s\nbarman_user = root\n"
              "[pg]\ndescription = Main DB\nconninfo = host=/nonexistent dbname=postgres\n%s"
              "[other]\ndescription = Second DB\nconninfo = host=/nonexistent\n"
              "[bad]\nconninfo = host=/nonexistent\nretention_policy = REDUNDANCY two\n",
-             unit_tmp, pg_extra);
-    cfg_free(cfg);
-    cfg = NULL;
-    struct cel_err err = {0};
-    if (cfg_load_text(text, "test.conf", &cfg, &err) < 0) {
-        fprintf(stderr, "configuration: %s\n", err.msg);
-        return -1;
-    }
-    return 0;
+             pg_extra);
+    return ofx_cfg_load(text, &cfg);
 }
 
 static int setup(void **state)
@@ -333,49 +323,7 @@ static int teardown(void **state)
     return unit_teardown_tmpdir(state);
 }
 
-/* A recorder sink: one line per event, results rendered both ways. */
-struct recorder {
-    struct strbuf events; /* "log ERROR bad: text\n", "result list-backup\n", ... */
-    struct strbuf text;   /* the text renderings of the results, in order */
-    json_t *json;         /* array of the JSON renderings */
-};
-
-static void record(void *ctx, const struct op_event *ev)
-{
-    struct recorder *r = ctx;
-    switch (ev->kind) {
-    case OP_EV_PHASE:
-        sb_appendf(&r->events, "phase %s: %s\n", ev->phase, ev->text);
-        break;
-    case OP_EV_PROGRESS:
-        sb_append(&r->events, "progress\n");
-        break;
-    case OP_EV_LOG:
-        sb_appendf(&r->events, "log %s %s: %s\n", log_level_name(ev->level),
-                   ev->server ? ev->server : "-", ev->text);
-        break;
-    case OP_EV_RESULT:
-        sb_appendf(&r->events, "result %s\n", ev->result->command);
-        ev->result->render_text(ev->result->model, &r->text);
-        json_array_append_new(r->json, ev->result->render_json(ev->result->model));
-        break;
-    }
-}
-
-static void recorder_init(struct recorder *r, struct op_sink *sink, struct op_ctx *ctx)
-{
-    memset(r, 0, sizeof *r);
-    r->json = json_array();
-    *sink = (struct op_sink){record, r};
-    *ctx = (struct op_ctx){.cfg = cfg, .sink = sink};
-}
-
-static void recorder_free(struct recorder *r)
-{
-    sb_free(&r->events);
-    sb_free(&r->text);
-    json_decref(r->json);
-}
+/* The recorder sink (struct ofx_recorder): ops_fixture.h. */
 
 /* The batch sink writing into two temporary files. */
 struct batch_run {
@@ -591,10 +539,10 @@ static void test_op_list_backup_quiet_prints_nothing(void **state)
 static void test_op_list_backup_unknown_server(void **state)
 {
     (void)state;
-    struct recorder r;
+    struct ofx_recorder r;
     struct op_sink sink;
     struct op_ctx ctx;
-    recorder_init(&r, &sink, &ctx);
+    ofx_recorder_init(&r, cfg, &sink, &ctx);
     struct cel_err err = {0};
     assert_int_equal(op_list_backup(&ctx, &(struct op_list_backup_req){.server = "nope"}, &err),
                      -CEL_E_NOT_FOUND);
@@ -602,7 +550,7 @@ static void test_op_list_backup_unknown_server(void **state)
     assert_string_equal(err.msg, "unknown server 'nope'");
     assert_string_equal(err.hint, "Configured servers: bad, other, pg (or 'all').");
     assert_string_equal(sb_str(&r.events), "");
-    recorder_free(&r);
+    ofx_recorder_free(&r);
 
     /* through the batch sink, JSON: only the end line, with the error */
     struct batch_run run;
@@ -628,10 +576,10 @@ static void test_op_list_backup_unknown_server(void **state)
 static void test_op_list_backup_disabled_server_named(void **state)
 {
     (void)state;
-    struct recorder r;
+    struct ofx_recorder r;
     struct op_sink sink;
     struct op_ctx ctx;
-    recorder_init(&r, &sink, &ctx);
+    ofx_recorder_init(&r, cfg, &sink, &ctx);
     struct cel_err err = {0};
     assert_int_equal(op_list_backup(&ctx, &(struct op_list_backup_req){.server = "bad"}, &err),
                      -CEL_E_CONFIG);
@@ -645,16 +593,16 @@ static void test_op_list_backup_disabled_server_named(void **state)
         -CEL_E_CONFIG);
     assert_string_equal(err.msg, "server 'bad' is disabled by configuration errors");
     assert_string_equal(sb_str(&r.events), "");
-    recorder_free(&r);
+    ofx_recorder_free(&r);
 }
 
 static void test_op_list_backup_all_skips_disabled_server(void **state)
 {
     (void)state;
-    struct recorder r;
+    struct ofx_recorder r;
     struct op_sink sink;
     struct op_ctx ctx;
-    recorder_init(&r, &sink, &ctx);
+    ofx_recorder_init(&r, cfg, &sink, &ctx);
     struct cel_err err = {0};
     assert_int_equal(op_list_backup(&ctx, &(struct op_list_backup_req){.server = "all"}, &err),
                      -CEL_E_CONFIG);
@@ -671,7 +619,7 @@ static void test_op_list_backup_all_skips_disabled_server(void **state)
     sb_free(&expected);
     assert_string_equal(jstr(json_array_get(r.json, 0), "server"), "other");
     assert_string_equal(jstr(json_array_get(r.json, 1), "server"), "pg");
-    recorder_free(&r);
+    ofx_recorder_free(&r);
 
     /* the batch sink in text mode: the error event on stderr, the lists on
      * stdout, the outcome last */
@@ -718,10 +666,10 @@ static void test_op_list_backup_unreadable_backup(void **state)
 {
     (void)state;
     unit_write("pg/base/20261124T034500/backup.info", "status=STARTED\nsize=lots\n");
-    struct recorder r;
+    struct ofx_recorder r;
     struct op_sink sink;
     struct op_ctx ctx;
-    recorder_init(&r, &sink, &ctx);
+    ofx_recorder_init(&r, cfg, &sink, &ctx);
     struct cel_err err = {0};
     assert_int_equal(op_list_backup(&ctx, &(struct op_list_backup_req){.server = "pg"}, &err), 0);
     char *expected =
@@ -734,27 +682,27 @@ static void test_op_list_backup_unreadable_backup(void **state)
     assert_non_null(strstr(sb_str(&r.text), "\npg 20261124T034500 - UNREADABLE\n"));
     json_t *backups = json_object_get(json_array_get(r.json, 0), "backups");
     assert_string_equal(jstr(json_array_get(backups, 1), "status"), "UNREADABLE");
-    recorder_free(&r);
+    ofx_recorder_free(&r);
 
     /* show-backup of it reports the read error */
-    recorder_init(&r, &sink, &ctx);
+    ofx_recorder_init(&r, cfg, &sink, &ctx);
     assert_int_equal(
         op_show_backup(
             &ctx, &(struct op_show_backup_req){.server = "pg", .backup = "20261124T034500"}, &err),
         -CEL_E_FORMAT);
     assert_non_null(strstr(err.msg, "/pg/base/20261124T034500/backup.info:2: size: invalid "
                                     "integer 'lots'"));
-    recorder_free(&r);
+    ofx_recorder_free(&r);
 }
 
 static void test_op_list_backup_bad_xlogdb(void **state)
 {
     (void)state;
     unit_write("pg/wals/xlog.db", "000000010000000000000003\t1\n");
-    struct recorder r;
+    struct ofx_recorder r;
     struct op_sink sink;
     struct op_ctx ctx;
-    recorder_init(&r, &sink, &ctx);
+    ofx_recorder_init(&r, cfg, &sink, &ctx);
     struct cel_err err = {0};
     assert_int_equal(op_list_backup(&ctx, &(struct op_list_backup_req){.server = "pg"}, &err),
                      -CEL_E_FORMAT);
@@ -768,7 +716,7 @@ static void test_op_list_backup_bad_xlogdb(void **state)
         op_list_backup(&ctx, &(struct op_list_backup_req){.server = "pg", .minimal = true}, &err),
         0);
     assert_string_equal(sb_str(&r.text), barman_list_pg_minimal);
-    recorder_free(&r);
+    ofx_recorder_free(&r);
 }
 
 /* ---- retention marks --------------------------------------------------------------- */
@@ -1030,10 +978,10 @@ static void test_op_show_backup_json(void **state)
 static void test_op_show_backup_errors(void **state)
 {
     (void)state;
-    struct recorder r;
+    struct ofx_recorder r;
     struct op_sink sink;
     struct op_ctx ctx;
-    recorder_init(&r, &sink, &ctx);
+    ofx_recorder_init(&r, cfg, &sink, &ctx);
     struct cel_err err = {0};
     assert_int_equal(
         op_show_backup(&ctx, &(struct op_show_backup_req){.server = "all", .backup = "latest"},
@@ -1062,7 +1010,7 @@ static void test_op_show_backup_errors(void **state)
     assert_string_equal(err.msg, "unknown backup 'nightly one' for server 'other'");
     assert_string_equal(err.hint, "'cellar list-backup other' lists the backups and their IDs.");
     assert_string_equal(sb_str(&r.events), "");
-    recorder_free(&r);
+    ofx_recorder_free(&r);
 }
 
 /* ---- list-server ------------------------------------------------------------------ */
