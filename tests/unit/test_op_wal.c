@@ -15,6 +15,7 @@
 
 #include "compress.h"
 #include "storage.h"
+#include "ops/archive/wal_archive.h"
 
 /* ---- archived files ------------------------------------------------------------ */
 
