@@ -298,7 +298,8 @@ void con_open_details(struct console *c)
         return;
     }
     struct cel_err err = {0};
-    char *text = tui_model_show_backup_text(&c->model, c->srv_sel, b->id, &err);
+    char *text = NULL;
+    tui_model_show_backup(&c->model, c->srv_sel, b->id, NULL, &text, &err);
     if (!text) {
         con_status(c, TUI_ROLE_ERROR, "show-backup: %s", err.msg);
         return;

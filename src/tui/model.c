@@ -249,8 +249,8 @@ ssize_t tui_model_find(const struct tui_model *m, const char *name)
     return -1;
 }
 
-json_t *tui_model_show_backup(const struct tui_model *m, size_t i, const char *id,
-                              struct cel_err *err)
+int tui_model_show_backup(const struct tui_model *m, size_t i, const char *id, json_t **data,
+                          char **text, struct cel_err *err)
 {
     struct keep k;
     struct op_sink sink;
@@ -258,29 +258,18 @@ json_t *tui_model_show_backup(const struct tui_model *m, size_t i, const char *i
     keep_init(&k, &sink, &ctx, m->cfg);
     int rc = op_show_backup(
         &ctx, &(struct op_show_backup_req){.server = m->servers[i].name, .backup = id}, err);
-    json_t *data = keep_data(&k, "show-backup");
-    if (rc >= 0 && !data)
+    json_t *d = keep_data(&k, "show-backup");
+    const char *t = keep_text(&k, "show-backup");
+    if (rc >= 0 && (!d || !t)) {
         cel_err_set(err, CEL_E_INTERNAL, "show-backup gave no result");
-    json_t *out = rc >= 0 && data ? json_incref(data) : NULL;
+        rc = -CEL_E_INTERNAL;
+    }
+    if (data)
+        *data = rc >= 0 ? json_incref(d) : NULL;
+    if (text)
+        *text = rc >= 0 ? cel_xstrdup(t) : NULL;
     keep_free(&k);
-    return out;
-}
-
-char *tui_model_show_backup_text(const struct tui_model *m, size_t i, const char *id,
-                                 struct cel_err *err)
-{
-    struct keep k;
-    struct op_sink sink;
-    struct op_ctx ctx;
-    keep_init(&k, &sink, &ctx, m->cfg);
-    int rc = op_show_backup(
-        &ctx, &(struct op_show_backup_req){.server = m->servers[i].name, .backup = id}, err);
-    const char *text = keep_text(&k, "show-backup");
-    if (rc >= 0 && !text)
-        cel_err_set(err, CEL_E_INTERNAL, "show-backup gave no result");
-    char *out = rc >= 0 && text ? cel_xstrdup(text) : NULL;
-    keep_free(&k);
-    return out;
+    return rc < 0 ? rc : 0;
 }
 
 void tui_model_apply_check(struct tui_model *m, json_t *data)

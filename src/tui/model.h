@@ -90,17 +90,13 @@ void tui_model_free(struct tui_model *m);
 /* Index of the server called name, -1 when there is none. */
 ssize_t tui_model_find(const struct tui_model *m, const char *name);
 
-/* show-backup's JSON data of backup id of server i: a new reference the
- * caller decrefs, or NULL with err set. Reads the catalogue (no
- * PostgreSQL); does not change the model. */
-json_t *tui_model_show_backup(const struct tui_model *m, size_t i, const char *id,
-                              struct cel_err *err);
-
-/* What `cellar show-backup SERVER ID` prints for backup id of server i
- * (show-backup's own text rendering: sizes humanised, times, the WAL
- * range), allocated; NULL with err set. Reads the catalogue only. */
-char *tui_model_show_backup_text(const struct tui_model *m, size_t i, const char *id,
-                                 struct cel_err *err);
+/* Run show-backup for backup id of server i, reading the catalogue only (no
+ * PostgreSQL; the model does not change): *data gets its JSON data (a new
+ * reference the caller decrefs) and *text what `cellar show-backup SERVER
+ * ID` prints (sizes humanised, times, the WAL range; allocated), either
+ * pointer NULL when not wanted. 0, or <0 with err set and both set to NULL. */
+int tui_model_show_backup(const struct tui_model *m, size_t i, const char *id, json_t **data,
+                          char **text, struct cel_err *err);
 
 /* Take the health marks from the data of a check result ({"server":
  * {"check": {"status": "OK"|"FAILED", "hint": ...}}}); servers it does not

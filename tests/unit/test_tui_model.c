@@ -123,17 +123,18 @@ static void test_tui_model_show_backup(void **state)
     struct cel_err err = {0};
     assert_int_equal(tui_model_load(&m, cfg, &err), 0);
     size_t pg = (size_t)tui_model_find(&m, "pg");
-    json_t *d = tui_model_show_backup(&m, pg, "20261124T034224", &err);
+    json_t *d = NULL;
+    char *text = NULL;
+    assert_int_equal(tui_model_show_backup(&m, pg, "20261124T034224", &d, &text, &err), 0);
     assert_non_null(d);
     assert_string_equal(json_string_value(json_object_get(d, "backup_id")), "20261124T034224");
     assert_string_equal(json_string_value(json_object_get(d, "status")), "DONE");
     assert_int_equal(json_integer_value(json_object_get(d, "size")), 23058794);
     json_decref(d);
-    d = tui_model_show_backup(&m, pg, "20990101T000000", &err);
+    assert_true(tui_model_show_backup(&m, pg, "20990101T000000", &d, NULL, &err) < 0);
     assert_null(d);
     assert_string_equal(err.msg, "unknown backup '20990101T000000' for server 'pg'");
     /* the details pane's text: show-backup's own rendering, not raw keys */
-    char *text = tui_model_show_backup_text(&m, pg, "20261124T034224", &err);
     assert_non_null(text);
     assert_non_null(strstr(text, "Backup 20261124T034224:\n"));
     assert_non_null(strstr(text, "  Server Name            : pg\n"));
@@ -142,7 +143,9 @@ static void test_tui_model_show_backup(void **state)
     assert_null(strstr(text, "begin_offset"));
     free(text);
     memset(&err, 0, sizeof err);
-    assert_null(tui_model_show_backup_text(&m, pg, "20990101T000000", &err));
+    text = (char *)"unchanged";
+    assert_true(tui_model_show_backup(&m, pg, "20990101T000000", NULL, &text, &err) < 0);
+    assert_null(text);
     assert_string_equal(err.msg, "unknown backup '20990101T000000' for server 'pg'");
     tui_model_free(&m);
 }
