@@ -355,6 +355,38 @@ static int run_status(const struct op_ctx *ctx, const struct cli_parsed *p, stru
     return rc;
 }
 
+static int run_replication_status(const struct op_ctx *ctx, const struct cli_parsed *p,
+                                  struct cel_err *err)
+{
+    static const struct {
+        const char *name;
+        enum op_repl_target target;
+    } targets[] = {{"all", OP_REPL_ALL},
+                   {"hot-standby", OP_REPL_HOT_STANDBY},
+                   {"wal-streamer", OP_REPL_WAL_STREAMER}};
+    struct op_replication_status_req req = {.minimal = cli_value(p, "minimal") != NULL};
+    const char *t = cli_value(p, "target");
+    if (t) {
+        size_t i = 0;
+        while (i < CEL_ARRAY_LEN(targets) && strcmp(targets[i].name, t) != 0)
+            i++;
+        if (i == CEL_ARRAY_LEN(targets))
+            return cel_err_set(err, CEL_E_USAGE,
+                               "replication-status: --target expects hot-standby, wal-streamer "
+                               "or all, not '%s'",
+                               t);
+        req.target = targets[i].target;
+    }
+    int rc = 0;
+    for (int i = 0; i < p->nargs; i++) {
+        req.server = p->args[i];
+        int r = op_replication_status(ctx, &req, err);
+        if (r < 0 && rc == 0)
+            rc = r;
+    }
+    return rc;
+}
+
 /* ---- the table ------------------------------------------------------------ */
 
 static const struct cli_opt minimal_opts[] = {
@@ -393,6 +425,14 @@ static const struct cli_opt put_wal_opts[] = {
 static const struct cli_opt get_wal_opts[] = {
     {"output-directory", 'o', "DIR", "write DIR/NAME (durably) instead of standard output"},
     {"partial", 'P', NULL, "also look for NAME.partial"},
+    {NULL, 0, NULL, NULL},
+};
+
+static const struct cli_opt replication_status_opts[] = {
+    {"target", 0, "TARGET",
+     "hot-standby (standbys only), wal-streamer (WAL streaming clients such as pg_receivewal "
+     "only) or all (default)"},
+    {"minimal", 0, NULL, "one line per client (Barman's machine-readable form)"},
     {NULL, 0, NULL, NULL},
 };
 
@@ -503,6 +543,10 @@ const struct cli_cmd cli_commands[] = {
      "SERVER: guided, in the console)",
      1, 3,
      recover_opts, true, run_recover},
+    {"replication-status", {NULL}, "SERVER|all...",
+     "show the streaming clients (standbys, WAL streamers) attached to a server, live from "
+     "pg_stat_replication",
+     1, CLI_MAX_ARGS, replication_status_opts, true, run_replication_status},
     {"show-backup", {"show-backups", NULL}, "SERVER BACKUP_ID",
      "show everything about one backup (BACKUP_ID may be latest, oldest, last-failed or a name)",
      2, 2, NULL, true, run_show_backup},

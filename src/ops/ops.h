@@ -44,6 +44,21 @@ struct op_status_req {
 };
 int op_status(const struct op_ctx *ctx, const struct op_status_req *req, struct cel_err *err);
 
+/* replication-status: the streaming clients attached to a server, live from
+ * pg_stat_replication, in Barman's layout (catalog/replication_status.c). */
+enum op_repl_target {
+    OP_REPL_ALL,          /* every streaming client */
+    OP_REPL_HOT_STANDBY,  /* clients that replay WAL: standbys */
+    OP_REPL_WAL_STREAMER, /* clients that do not: pg_receivewal and the like */
+};
+struct op_replication_status_req {
+    const char *server; /* a name or "all" */
+    enum op_repl_target target;
+    bool minimal; /* Barman's one line per client */
+};
+int op_replication_status(const struct op_ctx *ctx, const struct op_replication_status_req *req,
+                          struct cel_err *err);
+
 struct op_list_backup_req {
     const char *server; /* a name or "all" */
     bool minimal;       /* IDs only */
