@@ -135,6 +135,10 @@ struct cfg_server {
     /* conninfo's user, found at load (NULL when conninfo names none): the
      * role the server is backed up as */
     const char *conninfo_user;
+    /* Barman 3.8's primary_conninfo: the primary of the standby conninfo
+     * points at, where a backup from the standby switches WAL so that its
+     * last segment is archived (NULL: unset) */
+    const char *primary_conninfo;
     const char *custom_compression_filter;
     struct cfg_magic custom_compression_magic;
     const char *custom_decompression_filter;

@@ -209,7 +209,11 @@ const struct cfg_option cfg_options[] = {
     HOOK("pre_wal_delete_retry_script", CFG_HOOK_PRE_WAL_DELETE_RETRY,
          "run before a WAL file is deleted, until it succeeds"),
     HOOK("pre_wal_delete_script", CFG_HOOK_PRE_WAL_DELETE, "run before a WAL file is deleted"),
-    IGNORED("primary_conninfo", CFG_SERVER),
+    {"primary_conninfo", CFG_SERVER, CFG_T_SECRET, SRV(primary_conninfo), NULL,
+     "a libpq connection string",
+     "when conninfo points at a standby: its primary, where a backup from the standby switches "
+     "WAL so that the backup's last segment is archived (and its restore point is made)",
+     0, 0, NULL, "host=pg-primary user=barman dbname=postgres"},
     IGNORED("primary_ssh_command", CFG_BOTH),
     {"recovery_options", CFG_BOTH, CFG_T_FLAGS, SRV(recovery_options), NULL, "get-wal or nothing",
      "get-wal: recoveries fetch WAL with cellar get-wal instead of copying it", 0, 0,

@@ -14,6 +14,9 @@
  *      backup_manifest (so pg_verifybackup can check the copy), the sizes,
  *      and backup.info WAITING_FOR_WALS; create the restore point
  *      barman_<id>;
+ *      from a standby (conninfo in recovery), the restore point is made on
+ *      the primary (primary_conninfo) and WAL switched there, since the
+ *      standby's stop switches nothing (connect_primary);
  *   6. archive what has arrived and mark the backup DONE when its WAL is
  *      all there (with --wait, wait for it); post_backup hooks.
  * Any failure, SIGINT and SIGTERM included, leaves the backup FAILED with
@@ -111,6 +114,11 @@ struct run {
     const struct cfg_server *s;
     const struct op_backup_req *req;
     struct pg_conn *conn;
+    /* a backup from a standby: the primary (primary_conninfo), where WAL is
+     * switched after the stop so the backup's last segment is archived;
+     * NULL for a primary, or a standby without primary_conninfo */
+    struct pg_conn *primary;
+    double last_switch; /* ts_monotonic() of the last switch there */
     struct bk_server_info info;
     struct cat_backup b;
     char id[16];
@@ -252,6 +260,81 @@ static void describe_server(struct run *r)
 }
 
 /* Connect, learn the server and check it can be backed up by this run. */
+/* A backup from a standby (conninfo answers pg_is_in_recovery() true).
+ * PostgreSQL ends it without a WAL switch, so its last segment is only
+ * archived once the primary closes that segment: with primary_conninfo,
+ * cellar connects to the primary now (it must be a primary of the same
+ * system) and switches WAL there after the stop; without it, the backup
+ * waits for the primary's own switch (archive_timeout, or traffic), as in
+ * Barman 3.4, and says so. primary_conninfo with a conninfo that is not a
+ * standby is refused, as Barman refuses it. */
+static int connect_primary(struct run *r, struct cel_err *err)
+{
+    const struct cfg_server *s = r->s;
+    if (!r->info.in_recovery) {
+        cel_err_set(err, CEL_E_CONFIG,
+                    "server %s: primary_conninfo is set but conninfo points at a primary (not "
+                    "in recovery): primary_conninfo is for backups from a standby",
+                    s->name);
+        cel_err_hint(err, "Point conninfo at the standby, or remove primary_conninfo.");
+        return -CEL_E_CONFIG;
+    }
+    if (!s->primary_conninfo) {
+        op_log(r->ctx, LOG_WARNING, s->name,
+               "PostgreSQL at conninfo is a standby and primary_conninfo is not set: the "
+               "backup's last WAL segment is archived only when the primary switches WAL "
+               "(archive_timeout or traffic); set primary_conninfo so cellar switches it");
+        return 0;
+    }
+    struct cel_err perr = {0};
+    if (pg_connect(s->primary_conninfo, s->check_timeout, &r->primary, &perr) < 0) {
+        cel_err_set(err, CEL_E_PG, "cannot connect to the primary (primary_conninfo): %s",
+                    perr.msg);
+        return -CEL_E_PG;
+    }
+    struct pg_rows rows;
+    int rc = pg_query(r->primary,
+                      "SELECT pg_is_in_recovery()::text AS in_recovery, "
+                      "(SELECT system_identifier::text FROM pg_control_system()) AS systemid",
+                      NULL, 0, &rows, err);
+    if (rc < 0)
+        return rc;
+    const char *rec = pg_rows_get(&rows, 0, "in_recovery");
+    const char *sysid = pg_rows_get(&rows, 0, "systemid");
+    if (!rec || strcmp(rec, "false") != 0)
+        rc = cel_err_set(err, CEL_E_CONFIG,
+                         "server %s: primary_conninfo points at a server in recovery: it must "
+                         "be the primary of the standby conninfo points at",
+                         s->name);
+    else if (!sysid || !r->info.systemid || strcmp(sysid, r->info.systemid) != 0)
+        rc = cel_err_set(err, CEL_E_CONFIG,
+                         "server %s: primary_conninfo's system identifier %s is not the "
+                         "standby's %s: they are not the same cluster",
+                         s->name, sysid ? sysid : "(none)",
+                         r->info.systemid ? r->info.systemid : "(none)");
+    pg_rows_free(&rows);
+    if (rc == 0)
+        op_log(r->ctx, LOG_INFO, s->name,
+               "backing up a standby: WAL is switched on the primary (primary_conninfo) at the "
+               "end");
+    return rc;
+}
+
+/* Close the segment the primary writes, so the segment a backup from the
+ * standby ends in is archived. */
+static void switch_primary(struct run *r)
+{
+    char *name = NULL;
+    struct cel_err e = {0};
+    r->last_switch = ts_monotonic();
+    if (pg_query_value(r->primary, "SELECT pg_walfile_name(pg_switch_wal())", &name, &e) < 0)
+        op_log(r->ctx, LOG_WARNING, r->s->name, "switching WAL on the primary: %s", e.msg);
+    else
+        op_log(r->ctx, LOG_INFO, r->s->name, "switched WAL on the primary (closed %s)",
+               name ? name : "?");
+    free(name);
+}
+
 static int prepare(struct run *r, struct cel_err *err)
 {
     const struct cfg_server *s = r->s;
@@ -290,10 +373,8 @@ static int prepare(struct run *r, struct cel_err *err)
                    "%s is included by the configuration and lives outside PGDATA: it is not "
                    "copied (backup_options = external_configuration silences this)",
                    inc->items[i]->s);
-    if (r->info.in_recovery)
-        return cel_err_set(err, CEL_E_PG, "PostgreSQL at conninfo is a standby: cellar backs up "
-                                          "primaries only for now");
-    return check_identity(r, err);
+    rc = r->info.in_recovery || s->primary_conninfo ? connect_primary(r, err) : 0;
+    return rc < 0 ? rc : check_identity(r, err);
 }
 
 static int write_backup_label(struct run *r, const char *spcmap, struct cel_err *err)
@@ -416,15 +497,27 @@ static int take_backup(struct run *r, struct cel_err *err)
     if (rc < 0)
         return fail(r, "closing the backup", err);
 
-    /* a restore point named after the backup, for recover --target-name */
+    /* a restore point named after the backup, for recover --target-name:
+     * on the primary (a standby cannot write WAL), then a WAL switch there
+     * that closes the backup's last segment */
+    struct pg_conn *writer = r->info.in_recovery ? r->primary : r->conn;
+    if (!writer) {
+        op_log(r->ctx, LOG_INFO, s->name,
+               "no restore point barman_%s: the server is a standby and primary_conninfo is "
+               "not set",
+               r->id);
+        return 0;
+    }
     char *sql = cel_xasprintf("SELECT pg_create_restore_point('barman_%s')::text", r->id);
     char *lsn = NULL;
     struct cel_err rp = {0};
-    if (pg_query_value(r->conn, sql, &lsn, &rp) < 0)
+    if (pg_query_value(writer, sql, &lsn, &rp) < 0)
         op_log(r->ctx, LOG_WARNING, s->name, "cannot create restore point barman_%s: %s", r->id,
                rp.msg);
     free(lsn);
     free(sql);
+    if (r->primary)
+        switch_primary(r);
     return 0;
 }
 
@@ -486,6 +579,10 @@ static int finish_wal(struct run *r, struct cel_err *err)
         }
         if (op_cancelled(r->ctx))
             return 0;
+        /* a quiet primary may not have reached the standby's end segment
+         * at the first switch: switch again now and then while waiting */
+        if (r->primary && ts_monotonic() - r->last_switch >= 10)
+            switch_primary(r);
         if (r->req->wait_timeout > 0 && ts_monotonic() - w0 >= r->req->wait_timeout) {
             op_log(r->ctx, LOG_WARNING, s->name,
                    "%s was not archived within %d s: the backup stays WAITING_FOR_WALS",
@@ -560,6 +657,8 @@ static int backup_locked(struct run *r, struct cel_err *err)
     r->conn = NULL;
     if (rc == 0 && !op_cancelled(r->ctx))
         rc = finish_wal(r, err);
+    pg_close(r->primary);
+    r->primary = NULL;
     if (rc == 0 && op_cancelled(r->ctx) && r->b.status == CAT_WAITING_FOR_WALS)
         rc = cel_err_set(err, CEL_E_PROC, "interrupted while waiting for the WAL: backup %s is "
                                           "complete and stays WAITING_FOR_WALS until cellar cron "
@@ -608,6 +707,7 @@ static int backup_one(const struct op_ctx *ctx, const struct cfg_server *s, cons
     r.reuse = req->reuse >= 0 ? (enum cfg_reuse)req->reuse : s->reuse_backup;
     rc = backup_locked(&r, err);
     pg_close(r.conn);
+    pg_close(r.primary);
     bk_server_info_free(&r.info);
     cat_backup_clear(&r.b);
     free(r.dir);
