@@ -26,7 +26,7 @@ set -u
 . "$(dirname "$0")/lib/backup.sh"
 . "$(dirname "$0")/lib/recover.sh"
 harness_init || exit 1
-tap_plan 19
+tap_plan 20
 
 rec_cluster "standby backups" 1
 add_row main before
@@ -121,3 +121,6 @@ standby_conf
 out=$("$CELLAR" -c "$conf" backup --wait --wait-timeout 2 main 2>&1)
 like "$out" "primary_conninfo is not set: the backup's last WAL segment is archived only when the primary switches WAL" \
     "without primary_conninfo the backup warns that its last segment waits for the primary"
+standby_conf "primary_conninfo = $primary_ci"
+"$CELLAR" -c "$conf" check main >"$T/check.out" 2>&1
+is "$?" 0 "check passes on the standby's configuration: $(grep -c OK "$T/check.out") checks OK"
