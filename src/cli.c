@@ -86,6 +86,36 @@ static int int_option(const struct cli_parsed *p, const char *name, int min, int
     return 0;
 }
 
+/* A word an option accepts, and the value it stands for. */
+struct cli_choice {
+    const char *word;
+    int value;
+};
+
+/* Set *out to the value of option name's word among the n choices
+ * (unchanged when the option is absent); any other word is a usage error
+ * listing the words in the table's order. */
+static int choice_option(const struct cli_parsed *p, const char *name,
+                         const struct cli_choice *choices, size_t n, int *out,
+                         struct cel_err *err)
+{
+    const char *v = cli_value(p, name);
+    if (!v)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(v, choices[i].word) == 0) {
+            *out = choices[i].value;
+            return 0;
+        }
+    struct strbuf words = {0};
+    for (size_t i = 0; i < n; i++)
+        sb_appendf(&words, "%s%s", i == 0 ? "" : i + 1 == n ? " or " : ", ", choices[i].word);
+    cel_err_set(err, CEL_E_USAGE, "%s: --%s expects %s, not '%s'", p->cmd->name, name,
+                sb_str(&words), v);
+    sb_free(&words);
+    return -CEL_E_USAGE;
+}
+
 static int run_archive_wal(const struct op_ctx *ctx, const struct cli_parsed *p,
                            struct cel_err *err)
 {
@@ -175,26 +205,16 @@ static int run_stop_recovered(const struct op_ctx *ctx, const struct cli_parsed 
 static int run_list_files(const struct op_ctx *ctx, const struct cli_parsed *p,
                           struct cel_err *err)
 {
-    static const struct {
-        const char *name;
-        enum op_list_files_target target;
-    } targets[] = {{"standalone", OP_FILES_STANDALONE},
-                   {"data", OP_FILES_DATA},
-                   {"wal", OP_FILES_WAL},
-                   {"full", OP_FILES_FULL}};
+    static const struct cli_choice targets[] = {{"data", OP_FILES_DATA},
+                                                {"standalone", OP_FILES_STANDALONE},
+                                                {"wal", OP_FILES_WAL},
+                                                {"full", OP_FILES_FULL}};
     struct op_list_files_req req = {.server = p->args[0], .backup = p->args[1]};
-    const char *t = cli_value(p, "target");
-    if (t) {
-        size_t i = 0;
-        while (i < CEL_ARRAY_LEN(targets) && strcmp(targets[i].name, t) != 0)
-            i++;
-        if (i == CEL_ARRAY_LEN(targets))
-            return cel_err_set(err, CEL_E_USAGE,
-                               "list-files: --target expects data, standalone, wal or full, not "
-                               "'%s'",
-                               t);
-        req.target = targets[i].target;
-    }
+    int target = OP_FILES_STANDALONE;
+    int rc = choice_option(p, "target", targets, CEL_ARRAY_LEN(targets), &target, err);
+    if (rc < 0)
+        return rc;
+    req.target = (enum op_list_files_target)target;
     return op_list_files(ctx, &req, err);
 }
 
@@ -213,17 +233,11 @@ static int run_backup(const struct op_ctx *ctx, const struct cli_parsed *p, stru
         req.immediate_checkpoint = 1;
     if (cli_value(p, "no-immediate-checkpoint"))
         req.immediate_checkpoint = 0;
-    const char *reuse = cli_value(p, "reuse-backup");
-    if (reuse) {
-        static const char *const modes[] = {"off", "copy", "link"};
-        for (int i = 0; i < 3; i++)
-            if (strcmp(reuse, modes[i]) == 0)
-                req.reuse = i == 0 ? CFG_REUSE_OFF : i == 1 ? CFG_REUSE_COPY : CFG_REUSE_LINK;
-        if (req.reuse < 0)
-            return cel_err_set(err, CEL_E_USAGE,
-                               "backup: --reuse-backup expects off, copy or link, not '%s'", reuse);
-    }
-    int rc = int_option(p, "jobs", 1, 64, &req.jobs, err);
+    static const struct cli_choice reuse[] = {
+        {"off", CFG_REUSE_OFF}, {"copy", CFG_REUSE_COPY}, {"link", CFG_REUSE_LINK}};
+    int rc = choice_option(p, "reuse-backup", reuse, CEL_ARRAY_LEN(reuse), &req.reuse, err);
+    if (rc == 0)
+        rc = int_option(p, "jobs", 1, 64, &req.jobs, err);
     if (rc == 0)
         rc = int_option(p, "retry-times", 0, 1000, &req.retry_times, err);
     if (rc == 0)
@@ -358,25 +372,14 @@ static int run_status(const struct op_ctx *ctx, const struct cli_parsed *p, stru
 static int run_replication_status(const struct op_ctx *ctx, const struct cli_parsed *p,
                                   struct cel_err *err)
 {
-    static const struct {
-        const char *name;
-        enum op_repl_target target;
-    } targets[] = {{"all", OP_REPL_ALL},
-                   {"hot-standby", OP_REPL_HOT_STANDBY},
-                   {"wal-streamer", OP_REPL_WAL_STREAMER}};
+    static const struct cli_choice targets[] = {{"hot-standby", OP_REPL_HOT_STANDBY},
+                                                {"wal-streamer", OP_REPL_WAL_STREAMER},
+                                                {"all", OP_REPL_ALL}};
     struct op_replication_status_req req = {.minimal = cli_value(p, "minimal") != NULL};
-    const char *t = cli_value(p, "target");
-    if (t) {
-        size_t i = 0;
-        while (i < CEL_ARRAY_LEN(targets) && strcmp(targets[i].name, t) != 0)
-            i++;
-        if (i == CEL_ARRAY_LEN(targets))
-            return cel_err_set(err, CEL_E_USAGE,
-                               "replication-status: --target expects hot-standby, wal-streamer "
-                               "or all, not '%s'",
-                               t);
-        req.target = targets[i].target;
-    }
+    int target = OP_REPL_ALL;
+    if (choice_option(p, "target", targets, CEL_ARRAY_LEN(targets), &target, err) < 0)
+        return -CEL_E_USAGE;
+    req.target = (enum op_repl_target)target;
     int rc = 0;
     for (int i = 0; i < p->nargs; i++) {
         req.server = p->args[i];
