@@ -251,15 +251,16 @@ int op_receive_wal_stop_server(const struct op_ctx *ctx, const struct cfg_server
     if (kill(pid, SIGINT) < 0 && errno != ESRCH)
         return cel_err_sys(err, CEL_E_IO, errno, "Cannot terminate process receive-wal(%ld)",
                            (long)pid);
+    pid_t now = 0;
     for (int i = 0; i < 100; i++) {
         if (kill(pid, 0) < 0 && errno == ESRCH)
             break;
-        if (op_server_lock_probe(ctx, s, "receive-wal", NULL, NULL) == 0)
+        if (op_server_lock_probe(ctx, s, "receive-wal", &now, NULL) == 0)
             break;
         struct timespec pause = {0, 100 * 1000000L};
         nanosleep(&pause, NULL);
     }
-    if (op_server_lock_probe(ctx, s, "receive-wal", NULL, NULL) == 1)
+    if (op_server_lock_probe(ctx, s, "receive-wal", &now, NULL) == 1 && now == pid)
         return cel_err_set(err, CEL_E_TIMEOUT, "Cannot terminate process receive-wal(%ld)",
                            (long)pid);
     if (stopped)
