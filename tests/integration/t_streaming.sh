@@ -25,7 +25,7 @@ set -u
 . "$(dirname "$0")/lib/backup.sh"
 . "$(dirname "$0")/lib/recover.sh"
 harness_init || exit 1
-tap_plan 47
+tap_plan 45
 
 home=$T/home
 conf=$T/cellar.conf

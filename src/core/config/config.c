@@ -771,15 +771,15 @@ static void resolve_server(struct loader *L, const struct raw_section *sec,
     /* Barman forces the file archiver on when no archiver is enabled */
     if (!srv->streaming_archiver)
         srv->archiver = true;
-    /* and a streaming-only server without a slot would lose WAL whenever
-     * the receiver stops: Barman disables it */
-    if (!srv->archiver && srv->streaming_archiver && !srv->slot_name) {
-        add_diag(L, CFG_ERROR, srv->name, srv->file, srv->line, "slot_name",
+    /* and a streaming-only server without a slot loses WAL whenever the
+     * receiver stops. Barman disables such a server; cellar warns, so that
+     * it still archives what arrives while the DBA adds the slot */
+    if (!srv->archiver && srv->streaming_archiver && !srv->slot_name)
+        add_diag(L, CFG_WARNING, srv->name, srv->file, srv->line, "slot_name",
                  "[%s] slot_name: a streaming-only archiver (archiver = off, streaming_archiver "
-                 "= on) needs a replication slot: set slot_name",
+                 "= on) needs a replication slot, or WAL written while receive-wal is down is "
+                 "lost (Barman disables such a server): set slot_name",
                  srv->name);
-        srv->disabled = true;
-    }
     if ((srv->backup_options & CFG_BO_CONCURRENT) && (srv->backup_options & CFG_BO_EXCLUSIVE)) {
         const struct raw_entry *e = find_entry(sec, "backup_options");
         if (!e)

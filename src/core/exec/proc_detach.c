@@ -70,8 +70,7 @@ static void exec_detached(const char *const argv[], bool keep_output, int report
     _exit(127);
 }
 
-int proc_spawn_detached(const char *const argv[], bool keep_output, pid_t *pid,
-                        struct cel_err *err)
+int proc_spawn_detached(const char *const argv[], bool keep_output, pid_t *pid, struct cel_err *err)
 {
     *pid = 0;
     int pfd[2];

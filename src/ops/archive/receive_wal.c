@@ -149,8 +149,7 @@ static void slot_text(const void *p, struct strbuf *out)
 static json_t *slot_json(const void *p)
 {
     const struct slot_model *m = p;
-    return json_pack("{s:s, s:s, s:s}", "server", m->server, "slot", m->slot, "action",
-                     m->action);
+    return json_pack("{s:s, s:s, s:s}", "server", m->server, "slot", m->slot, "action", m->action);
 }
 
 static int slot_command(const struct op_ctx *ctx, const struct cfg_server *s, bool create,
@@ -173,9 +172,9 @@ static int slot_command(const struct op_ctx *ctx, const struct cfg_server *s, bo
            create ? "Creating" : "Dropping", s->slot_name, s->name);
     /* the name is [0-9a-z_]+ (checked at load): the walsender's grammar
      * takes it bare */
-    char *sql = create ? cel_xasprintf("CREATE_REPLICATION_SLOT %s PHYSICAL RESERVE_WAL",
-                                       s->slot_name)
-                       : cel_xasprintf("DROP_REPLICATION_SLOT %s", s->slot_name);
+    char *sql = create
+                    ? cel_xasprintf("CREATE_REPLICATION_SLOT %s PHYSICAL RESERVE_WAL", s->slot_name)
+                    : cel_xasprintf("DROP_REPLICATION_SLOT %s", s->slot_name);
     struct cel_err qerr = {0};
     rc = pg_exec(c, sql, &qerr);
     free(sql);
@@ -414,8 +413,8 @@ static bool is_synchronous(const struct cfg_server *s)
                    NULL);
     pg_close(c);
     bool sync = false;
-    const char *app = s->streaming_archiver_name ? s->streaming_archiver_name
-                                                 : "barman_receive_wal";
+    const char *app =
+        s->streaming_archiver_name ? s->streaming_archiver_name : "barman_receive_wal";
     for (char *save = NULL, *w = names ? strtok_r(names, " ,()\"", &save) : NULL; w && !sync;
          w = strtok_r(NULL, " ,()\"", &save))
         sync = strcmp(w, "*") == 0 || strcasecmp(w, app) == 0;
@@ -439,8 +438,8 @@ static void on_line(void *p, int stream, const char *line, size_t len)
 static int run_receiver(const struct op_ctx *ctx, const struct cfg_server *s,
                         const struct op_pg_tool *tool, bool synchronous, struct cel_err *err)
 {
-    const char *app = s->streaming_archiver_name ? s->streaming_archiver_name
-                                                 : "barman_receive_wal";
+    const char *app =
+        s->streaming_archiver_name ? s->streaming_archiver_name : "barman_receive_wal";
     char *conninfo = pg_conninfo_with(s->streaming_conninfo, "application_name", app);
     if (!conninfo)
         return cel_err_set(err, CEL_E_CONFIG, "server '%s': streaming_conninfo cannot be parsed",
@@ -462,8 +461,11 @@ static int run_receiver(const struct op_ctx *ctx, const struct cfg_server *s,
         argv[n++] = "--synchronous";
     argv[n] = NULL;
     struct line_ctx lc = {ctx, s};
-    struct proc_opts o = {.out_mode = PROC_LINES, .err_mode = PROC_LINES, .on_line = on_line,
-                          .ctx = &lc, .path_prefix = s->path_prefix};
+    struct proc_opts o = {.out_mode = PROC_LINES,
+                          .err_mode = PROC_LINES,
+                          .on_line = on_line,
+                          .ctx = &lc,
+                          .path_prefix = s->path_prefix};
     op_log(ctx, LOG_INFO, s->name, "Activating WAL archiving through streaming protocol");
     struct proc *p = NULL;
     int rc = proc_start(argv, &o, &p, err);
@@ -484,8 +486,8 @@ static int run_receiver(const struct op_ctx *ctx, const struct cfg_server *s,
             rc = cel_err_set(err, CEL_E_PROC, "%s terminated by signal: %d", "pg_receivewal",
                              res.signal);
         } else if (rc == 0 && res.status != 0) {
-            rc = cel_err_set(err, CEL_E_PROC, "%s terminated with error code: %d",
-                             "pg_receivewal", res.status);
+            rc = cel_err_set(err, CEL_E_PROC, "%s terminated with error code: %d", "pg_receivewal",
+                             res.status);
             cel_err_hint(err, "Its messages are in the log; cron starts a new receiver.");
         }
         proc_result_free(&res);
@@ -534,8 +536,9 @@ static int receive(const struct op_ctx *ctx, const struct cfg_server *s, bool re
     struct op_pg_tool tool;
     if (op_pg_tool_find(command, si.version, s->path_prefix, &tool) < 0) {
         rc = cel_err_set(err, CEL_E_PROC, "%s not present in $PATH", command);
-        cel_err_hint(err, "Install PostgreSQL's client programs (postgresql-client-%ld), or add "
-                          "their directory to path_prefix.",
+        cel_err_hint(err,
+                     "Install PostgreSQL's client programs (postgresql-client-%ld), or add "
+                     "their directory to path_prefix.",
                      si.version / 10000);
         return rc;
     }
