@@ -14,10 +14,15 @@
 # pg_wal) though more WAL is written and a checkpoint runs; cron starts a
 # new receiver, and no segment is missing from the archive (xlog.db is one
 # contiguous run of segments). Recovery to the end starts and holds exactly
-# the rows. receive-wal --stop stops the receiver; the older of two
-# .partial files (a promoted server's old timeline) is archived as
-# <segment>.partial while the newest stays; --drop-slot drops the slot.
-# Needs root (the cluster runs as postgres). Run: tests/run.sh tests/integration/t_streaming.sh
+# the rows. Barman 3.4 on the same configuration sees cellar's receiver
+# (its receive-wal leaves at once) and its --stop stops it; cellar's
+# receive-wal --stop stops the next one; the older of two .partial files (a
+# promoted server's old timeline) is archived as <segment>.partial while
+# the newest stays; --drop-slot drops the slot.
+# cellar is started as root with barman_user = barman, as the tutorial runs
+# it: the receiver, its files and the archive belong to barman, and
+# backups copy over ssh as postgres. Needs root, the barman OS user and
+# sshd. Run: tests/run.sh tests/integration/t_streaming.sh
 # shellcheck source-path=SCRIPTDIR
 set -u
 . "$(dirname "$0")/lib/tap.sh"
@@ -25,18 +30,31 @@ set -u
 . "$(dirname "$0")/lib/backup.sh"
 . "$(dirname "$0")/lib/recover.sh"
 harness_init || exit 1
-tap_plan 45
+tap_plan 55
 
+[ "$(id -u)" -eq 0 ] || tap_bail "needs root (cellar becomes barman_user)"
+id barman >/dev/null 2>&1 || tap_bail "needs the barman OS user"
+sshd_start || tap_bail "cannot start sshd"
 home=$T/home
+logdir=$T/log
 conf=$T/cellar.conf
-write_conf() {
-    backup_conf "$conf" cellar "$home" "${PG_MAIN_PORT:-1}" "streamed, archive_mode off" \
-        'backup_method = local-rsync' 'immediate_checkpoint = true' 'archiver = off' \
-        'streaming_archiver = on' 'slot_name = cellar_test' 'compression = gzip'
-}
-write_conf
+mkdir -p "$home" "$logdir" "$T/keys" && chown barman: "$home" "$logdir" && chmod 0750 "$home" ||
+    tap_bail "cannot create $home"
+cp "$SSHD_KEY" "$T/keys/barman" && chown barman: "$T/keys/barman" && chmod 0600 "$T/keys/barman" ||
+    tap_bail "cannot copy the ssh key"
+chmod 0755 "$T/keys"
 pg_start main 'archive_mode = off' || tap_bail "cannot start PostgreSQL"
-write_conf
+{
+    printf '[barman]\nbarman_home = %s\nbarman_user = barman\n' "$home"
+    printf 'log_file = %s/cellar.log\npath_prefix = %s\n\n' "$logdir" "$PG_BINDIR"
+    printf '[main]\ndescription = "streamed, archive_mode off"\n'
+    printf 'conninfo = %s\n' "$PG_MAIN_CONNINFO"
+    printf 'ssh_command = ssh -i %s -p %s -o IdentitiesOnly=yes -o StrictHostKeyChecking=no' \
+        "$T/keys/barman" "$SSHD_PORT"
+    printf ' -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o LogLevel=ERROR postgres@127.0.0.1\n'
+    printf 'backup_method = rsync\nimmediate_checkpoint = true\ncompression = gzip\n'
+    printf 'archiver = off\nstreaming_archiver = on\nslot_name = cellar_test\n'
+} >"$conf" && chmod 0644 "$conf" || tap_bail "cannot write $conf"
 lock=$home/.main-receive-wal.lock
 pg_sql main "CREATE TABLE t (id serial PRIMARY KEY, tag text)" >/dev/null || tap_bail "no table"
 
@@ -50,6 +68,13 @@ receiving() { [ "$(receivers)" = 1 ] && [ "$(slot_field active)" = t ]; }
 not_receiving() { [ "$(receivers)" = 0 ] && [ "$(slot_field active)" = f ]; }
 lock_free() { flock -n "$lock" true; }
 holder() { head -1 "$lock"; }
+bm() { runuser -u barman -- barman -c "$conf" "$@"; }
+# rootless - nothing under barman_home belongs to root
+rootless() {
+    local found
+    found=$(find "$home" -user root)
+    [ -z "$found" ] || { diag "owned by root: $found"; return 1; }
+}
 archived() { awk -v w="$1" '$1 == w {f = 1} END {exit !f}' "$home/main/wals/xlog.db"; }
 # contiguous: the segments of xlog.db (timeline 1) form one run without a gap
 contiguous() {
@@ -107,6 +132,9 @@ like "$out" "The WAL file [0-9A-F]{24} has been archived" "the streamed segment 
 "$CELLAR" -c "$conf" cron >&2
 is "$(backup_info "$conf" main "$id" status)" DONE "the backup is DONE with streamed WAL"
 ok "xlog.db has no gap" contiguous
+is "$(stat -c %U "$home/main/streaming/$(cd "$home/main/streaming" && ls | tail -1)")" barman \
+    "the streamed files belong to barman"
+ok "nothing in barman_home belongs to root" rootless
 
 # ---- the receiver killed mid-segment ------------------------------------------------------
 add_row main e
@@ -138,12 +166,41 @@ ok "the segment that was being received is archived" archived "${partial%.partia
 
 # ---- recovery to the end --------------------------------------------------------------------
 d=$T/rec
+mkdir "$d" && chown barman: "$d"
 recover_ok "recover the backup to the end of the archived WAL" main "$id" "$d"
 ok "the recovered cluster starts and finishes recovery" start_rec rend "$d" promoted
 is "$(rows rend)" "a b c d e f g h i j" "it holds exactly the rows"
 pg_stop rend
 
+# ---- Barman 3.4 on the same home --------------------------------------------------------------
+pid2=$(holder)
+out=$(bm receive-wal main 2>&1)
+diag "$out"
+like "$out" "Another receive-wal process is already running for server main" \
+    "barman receive-wal sees cellar's receiver and leaves"
+out=$(bm receive-wal --stop main 2>&1)
+diag "$out"
+like "$out" "Stopped process receive-wal\($pid2\)" "barman receive-wal --stop stops cellar's receiver"
+ok "it is gone" wait_for 60 not_receiving
+"$CELLAR" -c "$conf" cron >&2
+ok "cron starts a receiver again" wait_for 60 receiving
+
+# ---- pg_receivewal itself killed -------------------------------------------------------------
+wait_for 10 eval '! lock_free'
+pid3=$(holder)
+child=$(cat "/proc/$pid3/task/$pid3/children" 2>/dev/null)
+diag "receiver $pid3 runs pg_receivewal $child"
+like "$(cat "/proc/${child%% *}/cmdline" 2>/dev/null | tr '\0' ' ')" \
+    "pg_receivewal --dbname=.*application_name='barman_receive_wal'.* --verbose --no-loop --no-password --directory=$home/main/streaming --slot=cellar_test" \
+    "the receiver runs pg_receivewal with Barman's arguments"
+kill -KILL ${child%% *}
+ok "when pg_receivewal is killed the receiver ends and frees its lock" wait_for 60 lock_free
+like "$(cat "$logdir/cellar.log")" "pg_receivewal terminated by signal: 9" "the log says how it ended"
+"$CELLAR" -c "$conf" cron >&2
+ok "cron starts a receiver once more" wait_for 60 receiving
+
 # ---- --stop ---------------------------------------------------------------------------------
+wait_for 10 eval '! lock_free'
 pid2=$(holder)
 out=$("$CELLAR" -c "$conf" receive-wal --stop main 2>&1)
 is "$?" 0 "receive-wal --stop exits 0"
