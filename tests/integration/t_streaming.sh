@@ -30,7 +30,7 @@ set -u
 . "$(dirname "$0")/lib/backup.sh"
 . "$(dirname "$0")/lib/recover.sh"
 harness_init || exit 1
-tap_plan 55
+tap_plan 57
 
 [ "$(id -u)" -eq 0 ] || tap_bail "needs root (cellar becomes barman_user)"
 id barman >/dev/null 2>&1 || tap_bail "needs the barman OS user"
@@ -199,7 +199,10 @@ like "$(cat "$logdir/cellar.log")" "pg_receivewal terminated by signal: 9" "the 
 "$CELLAR" -c "$conf" cron >&2
 ok "cron starts a receiver once more" wait_for 60 receiving
 
-# ---- --stop ---------------------------------------------------------------------------------
+# ---- --reset and --stop -----------------------------------------------------------------------
+out=$("$CELLAR" -c "$conf" receive-wal --reset main 2>&1)
+like "$out" "Unable to reset the status of receive-wal for server main. Process is still running" \
+    "--reset while the receiver runs changes nothing"
 wait_for 10 eval '! lock_free'
 pid2=$(holder)
 out=$("$CELLAR" -c "$conf" receive-wal --stop main 2>&1)
@@ -207,6 +210,10 @@ is "$?" 0 "receive-wal --stop exits 0"
 like "$out" "Stopped process receive-wal\($pid2\)" "it names the process it stopped"
 ok "the receiver is gone" wait_for 60 not_receiving
 ok "its lock is free" lock_free
+out=$("$CELLAR" -c "$conf" receive-wal --reset main 2>&1)
+diag "$out"
+like "$out" "Nothing to do. Position of receive-wal is aligned." \
+    "--reset after a clean stop finds streaming/ aligned with the slot"
 out=$("$CELLAR" -c "$conf" receive-wal --stop main 2>&1)
 is "$?" 1 "a second --stop fails"
 like "$out" "no such process for server main" "saying no receiver runs"
