@@ -192,6 +192,30 @@ static int setup_streaming(void **state)
                       "streaming_archiver = on\nslot_name = barman\n");
 }
 
+/* get-wal NAME [--partial] into restore/: 0 or the error code. */
+static int get_into_restore(const char *name, bool partial)
+{
+    struct cel_err err = {0};
+    return op_get_wal(&ofx.ctx,
+                      &(struct op_get_wal_req){.server = "pg",
+                                               .name = name,
+                                               .output_dir = unit_path("restore"),
+                                               .out_fd = -1,
+                                               .partial = partial},
+                      &err);
+}
+
+/* Is restore/NAME the same bytes as the file rel (under the test dir)? */
+static bool restored_as(const char *name, const char *rel)
+{
+    char *a = cel_xasprintf("%s/restore/%s", unit_tmp, name);
+    char *b = cel_xasprintf("%s/%s", unit_tmp, rel);
+    bool same = same_bytes(a, b);
+    free(a);
+    free(b);
+    return same;
+}
+
 /* A streamed segment (or .partial file) named file, for segment seg. */
 static void stream(const char *file, const char *seg)
 {
@@ -220,6 +244,10 @@ static void test_op_archive_wal_from_streaming(void **state)
     /* archiver = off: incoming/ is not archived (Barman runs no file
      * archiver then) */
     assert_true(ofx_exists("pg/incoming/" SEG3));
+    /* get-wal finds a segment not archived yet in streaming/ */
+    unit_mkdir("restore");
+    assert_int_equal(get_into_restore(SEG4, false), 0);
+    assert_true(restored_as(SEG4, "pg/streaming/" SEG4));
 
     /* the receiver has begun the next segment: the last complete one goes,
      * the .partial stays */
@@ -229,6 +257,11 @@ static void test_op_archive_wal_from_streaming(void **state)
     ofx_assert_event("log INFO pg: archived " SEG4);
     assert_int_equal(unit_count_entries(unit_path("pg/streaming")), 1);
     assert_true(ofx_exists("pg/streaming/" SEG5 ".partial"));
+    /* get-wal --partial gives the segment being received; without
+     * --partial it is not there */
+    assert_int_equal(get_into_restore(SEG5, false), -CEL_E_NOT_FOUND);
+    assert_int_equal(get_into_restore(SEG5, true), 0);
+    assert_true(restored_as(SEG5, "pg/streaming/" SEG5 ".partial"));
 
     /* a promotion: the old timeline's .partial is no longer the newest; it
      * is archived under its .partial name, the new timeline's stays */
@@ -239,6 +272,10 @@ static void test_op_archive_wal_from_streaming(void **state)
     assert_true(ofx_exists(ofx_wal_rel("pg", SEG5 ".partial")));
     assert_true(ofx_exists("pg/streaming/" TLI2_SEG5 ".partial"));
     assert_int_equal(unit_count_entries(unit_path("pg/streaming")), 1);
+    /* and then get-wal --partial finds it archived */
+    unlink(unit_path("restore/" SEG5));
+    assert_int_equal(get_into_restore(SEG5, true), 0);
+    assert_int_equal(unit_count_entries(unit_path("restore")), 2);
     char *db = ofx_read_xlogdb("pg");
     struct xdb x = {0};
     assert_int_equal(xdb_parse(db, strlen(db), "xlog.db", &x, &err), 0);
