@@ -1201,10 +1201,10 @@ void op_check_server(const struct op_ctx *ctx, const struct cfg_server *s,
                      const struct op_check_opts *opts, struct op_check_report *out)
 {
     static const check_fn checks[] = {
-        check_wal_archive, check_incoming,       check_streaming_dir,    check_postgres,         check_directories,
-        check_disk,        check_retention,      check_backups_age_size, check_wal_validity,
-        check_compression, check_catalog_counts, check_method,           check_configuration,
-        check_identity,    check_archiver,       check_streaming_archiver,
+        check_wal_archive,   check_incoming,    check_streaming_dir,      check_postgres,
+        check_directories,   check_disk,        check_retention,          check_backups_age_size,
+        check_wal_validity,  check_compression, check_catalog_counts,     check_method,
+        check_configuration, check_identity,    check_streaming_archiver, check_archiver,
         check_archiver_errors,
     };
     memset(out, 0, sizeof *out);
