@@ -326,10 +326,12 @@ static void check_streaming_connection(struct run *r)
     struct pg_conn *c = NULL;
     struct cel_err err = {0};
     struct pg_rows rows = {0};
-    int rc = s->streaming_conninfo ? pg_connect_replication(s->streaming_conninfo,
-                                                            (remaining_ms(r) + 999) / 1000, &c,
-                                                            &err)
-                                   : cel_err_set(&err, CEL_E_CONFIG, "streaming_conninfo is not set");
+    int rc = -CEL_E_CONFIG;
+    if (s->streaming_conninfo)
+        rc = pg_connect_replication(s->streaming_conninfo, (remaining_ms(r) + 999) / 1000, &c,
+                                    &err);
+    else
+        cel_err_set(&err, CEL_E_CONFIG, "streaming_conninfo is not set");
     if (rc == 0)
         rc = pg_query(c, "IDENTIFY_SYSTEM", NULL, 0, &rows, &err);
     if (rc == 0 && rows.nrows == 1) {
