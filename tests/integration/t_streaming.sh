@@ -13,8 +13,8 @@
 # slot keeps the WAL (restart_lsn does not move, the segment stays in
 # pg_wal) though more WAL is written and a checkpoint runs; cron starts a
 # new receiver, and no segment is missing from the archive (xlog.db is one
-# contiguous run of segments). Recovery to the end starts and holds exactly
-# the rows. Barman 3.4 on the same configuration sees cellar's receiver
+# contiguous run of segments). Recovery to the end, and to a time between
+# two batches of rows, start and hold exactly the rows. Barman 3.4 on the same configuration sees cellar's receiver
 # (its receive-wal leaves at once) and its --stop stops it; cellar's
 # receive-wal --stop stops the next one; the older of two .partial files (a
 # promoted server's old timeline) is archived as <segment>.partial while
@@ -30,7 +30,7 @@ set -u
 . "$(dirname "$0")/lib/backup.sh"
 . "$(dirname "$0")/lib/recover.sh"
 harness_init || exit 1
-tap_plan 57
+tap_plan 60
 
 [ "$(id -u)" -eq 0 ] || tap_bail "needs root (cellar becomes barman_user)"
 id barman >/dev/null 2>&1 || tap_bail "needs the barman OS user"
@@ -137,6 +137,7 @@ is "$(stat -c %U "$home/main/streaming/$(cd "$home/main/streaming" && ls | tail 
 ok "nothing in barman_home belongs to root" rootless
 
 # ---- the receiver killed mid-segment ------------------------------------------------------
+T_DE=$(utc_now main)
 add_row main e
 add_row main f
 partial=$(cd "$home/main/streaming" && ls -- *.partial | tail -1)
@@ -171,6 +172,13 @@ recover_ok "recover the backup to the end of the archived WAL" main "$id" "$d"
 ok "the recovered cluster starts and finishes recovery" start_rec rend "$d" promoted
 is "$(rows rend)" "a b c d e f g h i j" "it holds exactly the rows"
 pg_stop rend
+d=$T/rec_time
+mkdir "$d" && chown barman: "$d"
+recover_ok "recover to a time between two batches of rows" \
+    --target-time "$T_DE" --target-action promote main "$id" "$d"
+ok "that copy starts and is promoted at the target" start_rec rtime "$d" promoted
+is "$(rows rtime)" "a b c d" "it holds exactly the rows written before that time"
+pg_stop rtime
 
 # ---- Barman 3.4 on the same home --------------------------------------------------------------
 pid2=$(holder)
