@@ -77,8 +77,10 @@ int pg_connect_replication(const char *conninfo, int timeout_s, struct pg_conn *
     return connect_as(conninfo, timeout_s, true, out, err);
 }
 
-char *pg_conninfo_with(const char *conninfo, const char *key, const char *value)
+char *pg_conninfo_with(const char *conninfo, const char *key, const char *value, char **password)
 {
+    if (password)
+        *password = NULL;
     PQconninfoOption *opts = PQconninfoParse(conninfo, NULL);
     if (!opts)
         return NULL;
@@ -87,6 +89,11 @@ char *pg_conninfo_with(const char *conninfo, const char *key, const char *value)
     for (PQconninfoOption *o = opts; o->keyword; o++) {
         if (!o->val)
             continue;
+        if (password && strcmp(o->keyword, "password") == 0) {
+            free(*password);
+            *password = cel_xstrdup(o->val);
+            continue;
+        }
         present = present || strcmp(o->keyword, key) == 0;
         /* key='value' with \ and ' escaped: libpq's own quoting */
         sb_appendf(&out, "%s%s='", out.len ? " " : "", o->keyword);

@@ -28,8 +28,12 @@ void pg_close(struct pg_conn *c);
 const char *pg_last_sqlstate(const struct pg_conn *c);
 /* conninfo (key=value or URI) as a key=value string with key=value added
  * when conninfo does not set key already (e.g. application_name, as Barman
- * adds it). NULL when conninfo cannot be parsed. Caller frees. */
-char *pg_conninfo_with(const char *conninfo, const char *key, const char *value);
+ * adds it). With password not NULL, a password is taken out of the string
+ * into *password (NULL when there is none), so that a child program gets it
+ * in its environment (PGPASSWORD), not in its command line, which every
+ * user can read. NULL when conninfo cannot be parsed. Caller frees both. */
+char *pg_conninfo_with(const char *conninfo, const char *key, const char *value,
+                       char **password);
 /* Whether the server at conninfo accepts connections (libpq's PQping says
  * OK): it runs and is past start-up, so a connection it refuses is refused
  * for good (a role or database that does not exist, a password), not

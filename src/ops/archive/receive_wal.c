@@ -440,10 +440,14 @@ static int run_receiver(const struct op_ctx *ctx, const struct cfg_server *s,
 {
     const char *app =
         s->streaming_archiver_name ? s->streaming_archiver_name : "barman_receive_wal";
-    char *conninfo = pg_conninfo_with(s->streaming_conninfo, "application_name", app);
+    char *password = NULL;
+    char *conninfo = pg_conninfo_with(s->streaming_conninfo, "application_name", app, &password);
     if (!conninfo)
         return cel_err_set(err, CEL_E_CONFIG, "server '%s': streaming_conninfo cannot be parsed",
                            s->name);
+    /* a password goes in the environment: a command line is public */
+    char *pgpassword = password ? cel_xasprintf("PGPASSWORD=%s", password) : NULL;
+    const char *env[] = {pgpassword, NULL};
     char *dbname = cel_xasprintf("--dbname=%s", conninfo);
     char *directory = cel_xasprintf("--directory=%s", s->streaming_wals_directory);
     char *slot = s->slot_name ? cel_xasprintf("--slot=%s", s->slot_name) : NULL;
@@ -465,7 +469,8 @@ static int run_receiver(const struct op_ctx *ctx, const struct cfg_server *s,
                           .err_mode = PROC_LINES,
                           .on_line = on_line,
                           .ctx = &lc,
-                          .path_prefix = s->path_prefix};
+                          .path_prefix = s->path_prefix,
+                          .env = pgpassword ? env : NULL};
     op_log(ctx, LOG_INFO, s->name, "Activating WAL archiving through streaming protocol");
     struct proc *p = NULL;
     int rc = proc_start(argv, &o, &p, err);
@@ -496,6 +501,8 @@ static int run_receiver(const struct op_ctx *ctx, const struct cfg_server *s,
     free(directory);
     free(dbname);
     free(conninfo);
+    free(pgpassword);
+    free(password);
     return rc;
 }
 
