@@ -595,7 +595,21 @@ int op_receive_wal(const struct op_ctx *ctx, const struct op_receive_wal_req *re
                    struct cel_err *err)
 {
     const struct cfg_server *s = NULL;
-    int rc = op_one_server(ctx, req->server, "receive-wal", &s, err);
+    int rc;
+    if (req->stop || req->reset || req->create_slot || req->drop_slot) {
+        /* as Barman: these also serve an inactive server (a receiver left
+         * running, a slot left behind) */
+        if (strcmp(req->server, "all") == 0)
+            return cel_err_set(err, CEL_E_USAGE, "receive-wal needs one server, not 'all'");
+        const struct cfg_server **list = NULL;
+        size_t n = 0;
+        rc = op_select_servers(ctx, req->server, OP_SERVERS_LISTABLE, &list, &n, NULL, err);
+        if (rc == 0)
+            s = list[0];
+        free(list);
+    } else {
+        rc = op_one_server(ctx, req->server, "receive-wal", &s, err);
+    }
     if (rc < 0)
         return rc;
     if (req->stop && req->reset)
