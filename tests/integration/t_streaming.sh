@@ -30,7 +30,7 @@ set -u
 . "$(dirname "$0")/lib/backup.sh"
 . "$(dirname "$0")/lib/recover.sh"
 harness_init || exit 1
-tap_plan 60
+tap_plan 63
 
 [ "$(id -u)" -eq 0 ] || tap_bail "needs root (cellar becomes barman_user)"
 id barman >/dev/null 2>&1 || tap_bail "needs the barman OS user"
@@ -118,6 +118,10 @@ like "$out" $'\tpg_receivexlog: OK' "check: pg_receivexlog OK"
 like "$out" $'\tpg_receivexlog compatible: OK' "check: pg_receivexlog compatible OK"
 like "$out" $'\treceive-wal running: OK' "check: receive-wal running OK"
 unlike "$out" "archive_mode" "no archive_command checks for a streaming-only server"
+out=$("$CELLAR" -c "$conf" show-server main 2>&1)
+like "$out" "streaming_archiver: True" "show-server: streaming_archiver"
+like "$out" "slot_name: cellar_test" "show-server: slot_name"
+like "$out" "pg_receivexlog_compatible: True" "show-server: pg_receivexlog_compatible (Barman's key)"
 
 # ---- rows, a backup, more rows, switch-wal --archive ------------------------------------
 add_row main a
