@@ -130,7 +130,8 @@ static int run_archive_wal(const struct op_ctx *ctx, const struct cli_parsed *p,
 
 static int run_cron(const struct op_ctx *ctx, const struct cli_parsed *p, struct cel_err *err)
 {
-    struct op_cron_req req = {.dry_run = cli_value(p, "dry-run") != NULL};
+    struct op_cron_req req = {.dry_run = cli_value(p, "dry-run") != NULL,
+                              .keep_descriptors = cli_value(p, "keep-descriptors") != NULL};
     int rc = int_option(p, "jobs", 1, 64, &req.workers, err);
     return rc < 0 ? rc : op_cron(ctx, &req, err);
 }
@@ -179,6 +180,21 @@ static int run_switch_wal(const struct op_ctx *ctx, const struct cli_parsed *p,
                                     .archive = cli_value(p, "archive") != NULL};
     int rc = int_option(p, "archive-timeout", 1, 86400, &req.archive_timeout, err);
     return rc < 0 ? rc : op_switch_wal(ctx, &req, err);
+}
+
+static int run_receive_wal(const struct op_ctx *ctx, const struct cli_parsed *p,
+                           struct cel_err *err)
+{
+    struct op_receive_wal_req req = {.server = p->args[0],
+                                     .stop = cli_value(p, "stop") != NULL,
+                                     .reset = cli_value(p, "reset") != NULL,
+                                     .create_slot = cli_value(p, "create-slot") != NULL,
+                                     .drop_slot = cli_value(p, "drop-slot") != NULL};
+    if (req.stop + req.reset + req.create_slot + req.drop_slot > 1)
+        return cel_err_set(err, CEL_E_USAGE,
+                           "receive-wal: --stop, --reset, --create-slot and --drop-slot exclude "
+                           "each other");
+    return op_receive_wal(ctx, &req, err);
 }
 
 static int run_start_recovered(const struct op_ctx *ctx, const struct cli_parsed *p,
@@ -415,7 +431,8 @@ static const struct cli_opt jobs_opts[] = {
 
 static const struct cli_opt cron_opts[] = {
     {"jobs", 'j', "N", "compression processes per server (default: one per CPU)"},
-    {"keep-descriptors", 0, NULL, "accepted for compatibility with Barman; no effect"},
+    {"keep-descriptors", 0, NULL,
+     "the receive-wal processes cron starts keep its standard output and error"},
     {"dry-run", 'n', NULL, "change nothing; print what retention would delete"},
     {NULL, 0, NULL, NULL},
 };
@@ -443,6 +460,15 @@ static const struct cli_opt switch_wal_opts[] = {
     {"force", 0, NULL, "run a CHECKPOINT first, so there is always WAL to switch"},
     {"archive", 0, NULL, "wait until the closed segment is archived"},
     {"archive-timeout", 0, "SECONDS", "how long --archive waits (default 30)"},
+    {NULL, 0, NULL, NULL},
+};
+
+static const struct cli_opt receive_wal_opts[] = {
+    {"stop", 0, NULL, "stop the receive-wal process of the server (Barman's or cellar's)"},
+    {"reset", 0, NULL,
+     "reset the status of receive-wal: realign streaming/ with the server's position"},
+    {"create-slot", 0, NULL, "create the replication slot slot_name, if it does not exist"},
+    {"drop-slot", 0, NULL, "drop the replication slot slot_name, if it exists"},
     {NULL, 0, NULL, NULL},
 };
 
@@ -541,6 +567,10 @@ const struct cli_cmd cli_commands[] = {
      2, put_wal_opts, true, run_put_wal},
     {"rebuild-xlogdb", {NULL}, "SERVER|all...", "rebuild xlog.db from the files in the archive",
      1, CLI_MAX_ARGS, NULL, true, run_rebuild_xlogdb},
+    {"receive-wal", {NULL}, "SERVER",
+     "stream WAL with pg_receivewal into streaming/ (cron keeps it running when "
+     "streaming_archiver = on)",
+     1, 1, receive_wal_opts, true, run_receive_wal},
     {"recover", {NULL}, "SERVER BACKUP_ID DEST",
      "recover a backup (BACKUP_ID may be auto) and the WAL to a target into DEST (--wizard "
      "SERVER: guided, in the console)",

@@ -6,14 +6,26 @@
  * (catalog/retention_apply.c). --dry-run changes nothing and says what retention would
  * delete.
  *
+ * With streaming_archiver = on, cron also keeps one WAL receiver per
+ * server running, as Barman's cron does: when nobody holds the server's
+ * receive-wal lock it starts `cellar receive-wal SERVER` detached (it
+ * outlives cron; its messages go to the log), and the receiver's own lock
+ * makes a second one leave at once. With streaming_archiver = off a
+ * receiver still running is stopped.
+ *
  * Two crons never overlap: a global lock (.cron.lock) makes the second one
  * leave at once, and each server also takes Barman's .<server>-cron.lock so
  * a Barman cron on the same home does not work on it at the same time. A
  * server that fails does not stop the others; each gets one summary line;
  * the exit status is 1 when any server failed.
  */
+#include <errno.h>
+#include <limits.h>
+#include <unistd.h>
+
 #include "backup_int.h"
 #include "lock.h"
+#include "proc.h"
 #include "ops.h"
 #include "server.h"
 #include "storage.h"
@@ -26,6 +38,8 @@ struct summary {
     struct op_archive_summary archive;
     struct bk_settle_summary settle;
     struct op_retention_summary retention;
+    const char *receiver; /* "started", "running", "stopped" or NULL */
+    long receiver_pid;
 };
 
 static void render_text(const void *p, struct strbuf *out)
@@ -51,6 +65,8 @@ static void render_text(const void *p, struct strbuf *out)
         sb_appendf(out, "%s%s", i ? ", " : "; obsolete backups deleted: ", m->retention.ids[i]);
     if (m->retention.failed)
         sb_append(out, "; retention stopped (see the log)");
+    if (m->receiver)
+        sb_appendf(out, "; receive-wal %s (PID %ld)", m->receiver, m->receiver_pid);
     sb_append(out, "\n");
 }
 
@@ -67,7 +83,76 @@ static json_t *render_json(const void *p)
                           m->dry_run ? "would_delete" : "deleted", ids);
     if (!m->dry_run)
         json_object_set_new(o, "archive", op_archive_summary_json(&m->archive));
+    if (m->receiver)
+        json_object_set_new(o, "receive_wal",
+                            json_pack("{s:s, s:I}", "state", m->receiver, "pid",
+                                      (json_int_t)m->receiver_pid));
     return o;
+}
+
+/* Start `cellar -c CONFIG --batch receive-wal SERVER` detached. */
+static int start_receiver(const struct op_ctx *ctx, const struct cfg_server *s,
+                          bool keep_descriptors, pid_t *pid, struct cel_err *err)
+{
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n < 0)
+        return cel_err_sys(err, CEL_E_PROC, errno, "cannot find the cellar program to start "
+                                                   "receive-wal");
+    exe[n] = '\0';
+    /* the receiver runs in "/": the configuration's path must not be relative */
+    char *config = ctx->cfg->path ? realpath(ctx->cfg->path, NULL) : NULL;
+    const char *argv[8];
+    size_t k = 0;
+    argv[k++] = exe;
+    if (config) {
+        argv[k++] = "-c";
+        argv[k++] = config;
+    }
+    argv[k++] = "--batch";
+    argv[k++] = "receive-wal";
+    argv[k++] = s->name;
+    argv[k] = NULL;
+    int rc = proc_spawn_detached(argv, keep_descriptors, pid, err);
+    free(config);
+    return rc;
+}
+
+/* Barman's cron_receive_wal: a receiver for a streaming server, none for
+ * the others. */
+static void keep_receiver(const struct op_ctx *ctx, const struct cfg_server *s,
+                          bool keep_descriptors, struct summary *m)
+{
+    pid_t holder = 0;
+    struct cel_err err = {0};
+    int held = op_server_lock_probe(ctx, s, "receive-wal", &holder, &err);
+    if (held < 0) {
+        op_log(ctx, LOG_WARNING, s->name, "%s", err.msg);
+        return;
+    }
+    if (!s->streaming_archiver) {
+        pid_t stopped = 0;
+        if (held == 1 && op_receive_wal_stop_server(ctx, s, false, &stopped, &err) < 0)
+            op_log(ctx, LOG_WARNING, s->name, "%s", err.msg);
+        if (stopped) {
+            m->receiver = "stopped";
+            m->receiver_pid = (long)stopped;
+        }
+        return;
+    }
+    if (held == 1) {
+        m->receiver = "running";
+        m->receiver_pid = (long)holder;
+        return;
+    }
+    op_log(ctx, LOG_INFO, s->name, "Starting streaming archiver for server %s", s->name);
+    pid_t pid = 0;
+    if (start_receiver(ctx, s, keep_descriptors, &pid, &err) < 0) {
+        op_log(ctx, LOG_ERROR, s->name, "%s", err.msg);
+        return;
+    }
+    m->receiver = "started";
+    m->receiver_pid = (long)pid;
 }
 
 /* One server's cron work: archive, settle the backups, enforce retention. */
@@ -99,7 +184,7 @@ static int cron_work(const struct op_ctx *ctx, const struct cfg_server *s, int w
 }
 
 static int cron_server(const struct op_ctx *ctx, const struct cfg_server *s, int workers,
-                       bool dry_run, struct cel_err *err)
+                       bool dry_run, bool keep_descriptors, struct cel_err *err)
 {
     struct lock *lock = NULL;
     int rc = op_server_lock(ctx, s, "cron", false, &lock, err);
@@ -112,6 +197,8 @@ static int cron_server(const struct op_ctx *ctx, const struct cfg_server *s, int
     struct summary m = {.server = s->name, .dry_run = dry_run};
     m.archive.server = s->name;
     rc = cron_work(ctx, s, workers, &m, err);
+    if (!dry_run)
+        keep_receiver(ctx, s, keep_descriptors, &m);
     struct op_result res = {"cron", &m, render_text, render_json};
     op_result(ctx, &res);
     op_retention_summary_free(&m.retention);
@@ -146,7 +233,7 @@ int op_cron(const struct op_ctx *ctx, const struct op_cron_req *req, struct cel_
             continue;
         }
         struct cel_err one = {0};
-        if (cron_server(ctx, s, req->workers, req->dry_run, &one) < 0) {
+        if (cron_server(ctx, s, req->workers, req->dry_run, req->keep_descriptors, &one) < 0) {
             op_log(ctx, LOG_ERROR, s->name, "%s", one.msg);
             failed++;
         }

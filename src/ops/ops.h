@@ -150,6 +150,24 @@ struct op_rebuild_xlogdb_req {
 int op_rebuild_xlogdb(const struct op_ctx *ctx, const struct op_rebuild_xlogdb_req *req,
                       struct cel_err *err);
 
+/* receive-wal: stream WAL with pg_receivewal into streaming_wals_directory
+ * (receive_wal.c); blocks until pg_receivewal ends or SIGINT/SIGTERM
+ * (op_ctx.cancel) stops it. At most one of the actions may be set. */
+struct op_receive_wal_req {
+    const char *server;
+    bool stop;        /* SIGINT to the running receiver (the receive-wal lock's holder) */
+    bool reset;       /* realign the streaming directory with the server's position */
+    bool create_slot; /* CREATE_REPLICATION_SLOT slot_name */
+    bool drop_slot;   /* DROP_REPLICATION_SLOT slot_name */
+};
+int op_receive_wal(const struct op_ctx *ctx, const struct op_receive_wal_req *req,
+                   struct cel_err *err);
+/* Stop s's running receiver (SIGINT to the holder of its receive-wal lock)
+ * and wait up to 10 s for it to end; *stopped gets its PID (0: none ran).
+ * No receiver is -CEL_E_NOT_FOUND when must_exist, else 0. */
+int op_receive_wal_stop_server(const struct op_ctx *ctx, const struct cfg_server *s,
+                               bool must_exist, pid_t *stopped, struct cel_err *err);
+
 /* switch-wal: pg_switch_wal(), and optionally wait for the segment to be
  * archived. */
 struct op_switch_wal_req {
@@ -165,6 +183,9 @@ int op_switch_wal(const struct op_ctx *ctx, const struct op_switch_wal_req *req,
 struct op_cron_req {
     int workers;
     bool dry_run; /* change nothing: report what retention would delete */
+    /* the receivers cron starts keep cron's standard output and error
+     * (Barman's --keep-descriptors); otherwise /dev/null */
+    bool keep_descriptors;
 };
 int op_cron(const struct op_ctx *ctx, const struct op_cron_req *req, struct cel_err *err);
 

@@ -24,7 +24,7 @@ void op_comp_opts(const struct cfg_server *s, struct comp_opts *out);
  * Barman writes, as cellar's backups will), 0 when there is none. */
 uint64_t op_server_sysid(const struct cfg_server *s);
 /* Create the server's directories that are missing (incoming, wals,
- * errors, base) with mode 0700. */
+ * errors, base, and streaming with streaming_archiver) with mode 0700. */
 int op_server_dirs(const struct cfg_server *s, struct cel_err *err);
 
 /* A PostgreSQL program that Debian keeps out of PATH: tool in
@@ -32,6 +32,20 @@ int op_server_dirs(const struct cfg_server *s, struct cel_err *err);
  * installed; NULL when none. Callers try PATH (with path_prefix) first.
  * Caller frees. */
 char *op_pg_tool(const char *tool, long version);
+/* A PostgreSQL client program found and asked its version, as Barman's
+ * PostgreSQLClient.find_command does. */
+struct op_pg_tool {
+    char *path;         /* as run: a path, or the bare name found in PATH */
+    char *version_text; /* its --version line, "pg_receivewal (PostgreSQL) 15.13" */
+    long version;       /* major as server_version_num: 150000, 90600; 0 unknown */
+};
+/* Find tool for a server of version (0: unknown): in path_prefix's
+ * directories, Debian's directory for that version (op_pg_tool), then
+ * PATH; the first whose --version answers. 0, or -1 when none does. Free
+ * *out with op_pg_tool_free. Blocks (runs the candidates). */
+int op_pg_tool_find(const char *tool, long version, const char *path_prefix,
+                    struct op_pg_tool *out);
+void op_pg_tool_free(struct op_pg_tool *t);
 /* One line of pg_controldata's report on the data directory data, the text
  * after "field:" ("Database cluster state" -> "in production"), run in the
  * C locale with the pg_controldata of version (op_pg_tool, else PATH with

@@ -130,7 +130,7 @@ ignored=$(sed -n '/^const struct cfg_option cfg_options/,/^};/p' src/core/config
 # names with an underscore that are not configuration options: PostgreSQL
 # settings and files, programs, values of options and of BARMAN_HOOK
 not_options="archive_command archive_mode restore_command backup_label backup_manifest
-tablespace_map pg_controldata pg_verifybackup concurrent_backup exclusive_backup
+tablespace_map pg_controldata pg_verifybackup pg_receivewal concurrent_backup exclusive_backup
 ignored_barman_options wal_delete archive_script backup_script backup_retry_script
 pre_operation_script post_operation_script"
 out=""

@@ -655,8 +655,8 @@ static void test_cfg_load_text_unknown_ignored_and_misplaced_options(void **stat
     (void)state;
     struct cfg *cfg = NULL;
     assert_int_equal(load("[barman]\nbarman_home = /b\nssh_command = ssh x\nfrobnicate = 1\n"
-                          "streaming_archiver = on\n"
-                          "[pg]\nbarman_home = /other\nslot_name = barman\n",
+                          "forward_config_path = on\n"
+                          "[pg]\nbarman_home = /other\nrecovery_staging_path = /x\n",
                           &cfg, NULL),
                      0);
     const struct cfg_server *s = cfg_server_find(cfg, "pg");
@@ -666,16 +666,61 @@ static void test_cfg_load_text_unknown_ignored_and_misplaced_options(void **stat
         "test.conf:3: [barman] ssh_command: a server option; servers do not inherit it from "
         "[barman], set it in each server section",
         "test.conf:4: [barman] frobnicate: unknown option, ignored",
-        "test.conf:5: [barman] streaming_archiver: Barman option that cellar does not use, "
+        "test.conf:5: [barman] forward_config_path: Barman option that cellar does not use, "
         "ignored",
         "test.conf:7: [pg] barman_home: only valid in the [barman] section, ignored here",
-        "test.conf:8: [pg] slot_name: Barman option that cellar does not use, ignored",
+        "test.conf:8: [pg] recovery_staging_path: Barman option that cellar does not use, "
+        "ignored",
     };
     assert_int_equal(cfg->n_diags, 5);
     for (size_t i = 0; i < 5; i++)
         assert_string_equal(cfg->diags[i].text, expected[i]);
     assert_int_equal(cfg->diags[2].level, CFG_NOTE);
     assert_int_equal(cfg->diags[1].level, CFG_WARNING);
+    cfg_free(cfg);
+}
+
+/* The streaming archiver's options, with Barman's defaults and rules:
+ * archiver is forced on only when streaming_archiver is off, slot_name is
+ * lower-cased and checked, streaming_conninfo defaults to conninfo. */
+static void test_cfg_load_text_streaming_options(void **state)
+{
+    (void)state;
+    struct cfg *cfg = NULL;
+    assert_int_equal(load("[barman]\nbarman_home = /b\n"
+                          "[plain]\nconninfo = host=pg\n"
+                          "[stream]\nconninfo = host=pg\nstreaming_archiver = on\n"
+                          "slot_name = Barman_1\ncreate_slot = AUTO\n"
+                          "streaming_archiver_batch_size = 7\n"
+                          "[noslot]\nstreaming_archiver = on\n"
+                          "streaming_wals_directory = /s\nstreaming_conninfo = host=standby\n"
+                          "[badslot]\nslot_name = bad-name\n",
+                          &cfg, NULL),
+                     0);
+    const struct cfg_server *plain = cfg_server_find(cfg, "plain");
+    assert_true(plain->archiver);
+    assert_false(plain->streaming_archiver);
+    assert_string_equal(plain->streaming_wals_directory, "/b/plain/streaming");
+    assert_string_equal(plain->streaming_conninfo, "host=pg");
+    assert_string_equal(plain->streaming_archiver_name, "barman_receive_wal");
+    assert_int_equal(plain->create_slot, CFG_CREATE_SLOT_MANUAL);
+    const struct cfg_server *st = cfg_server_find(cfg, "stream");
+    assert_false(st->archiver);
+    assert_true(st->streaming_archiver);
+    assert_false(st->disabled);
+    assert_string_equal(st->slot_name, "barman_1");
+    assert_int_equal(st->create_slot, CFG_CREATE_SLOT_AUTO);
+    assert_int_equal(st->streaming_archiver_batch_size, 7);
+    const struct cfg_server *ns = cfg_server_find(cfg, "noslot");
+    assert_false(ns->disabled);
+    assert_string_equal(ns->streaming_wals_directory, "/s");
+    assert_string_equal(ns->streaming_conninfo, "host=standby");
+    assert_int_equal(cfg_diag_count(cfg, "noslot", CFG_WARNING), 1);
+    assert_true(cfg_server_find(cfg, "badslot")->disabled);
+    assert_string_equal(first_diag(cfg, CFG_ERROR),
+                        "test.conf:16: [badslot] slot_name: invalid value 'bad-name': replication "
+                        "slot names may only contain lower case letters, numbers, and the "
+                        "underscore character");
     cfg_free(cfg);
 }
 
@@ -1005,6 +1050,7 @@ int main(void)
         cmocka_unit_test(test_cfg_load_text_enum_bad_values_name_file_line_option),
         cmocka_unit_test(test_cfg_load_text_conninfo_user_and_ssh_target),
         cmocka_unit_test(test_cfg_load_text_unknown_ignored_and_misplaced_options),
+        cmocka_unit_test(test_cfg_load_text_streaming_options),
         cmocka_unit_test(test_cfg_load_text_directory_clash_disables_both),
         cmocka_unit_test(test_cfg_load_text_syntax_error_names_line),
         cmocka_unit_test_setup_teardown(test_cfg_load_files_and_conf_dir, unit_setup_tmpdir,

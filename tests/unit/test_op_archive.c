@@ -4,7 +4,9 @@
  * src/ops/archive/put_wal.c) into incoming/, archive-wal
  * (src/ops/archive/archive_wal.c) from incoming/ into wals/ and xlog.db,
  * get-wal (restore_command, src/ops/archive/get_wal.c) back out, byte for
- * byte. Segments are ofx_segment's sparse 1 MiB files.
+ * byte; and archive-wal from streaming/ (pg_receivewal's directory, with
+ * streaming_archiver = on) with Barman's rule for the files that stay.
+ * Segments are ofx_segment's sparse 1 MiB files.
  *
  * The harness sets barman_user to the user running the test, so put-wal
  * runs "as barman_user" whoever runs the suite (root or not): its file in
@@ -180,6 +182,111 @@ static void test_op_archive_wal_then_get_wal(void **state)
     assert_int_equal(unit_count_entries(unit_path("restore")), 1);
 }
 
+static int setup_streaming(void **state)
+{
+    if (ofx_setup(state) < 0)
+        return -1;
+    unit_mkdir("pg/streaming");
+    unit_mkdir("pg/incoming");
+    return ofx_config("[pg]\nconninfo = host=/nonexistent\narchiver = off\n"
+                      "streaming_archiver = on\nslot_name = barman\n");
+}
+
+/* get-wal NAME [--partial] into restore/: 0 or the error code. */
+static int get_into_restore(const char *name, bool partial)
+{
+    struct cel_err err = {0};
+    return op_get_wal(&ofx.ctx,
+                      &(struct op_get_wal_req){.server = "pg",
+                                               .name = name,
+                                               .output_dir = unit_path("restore"),
+                                               .out_fd = -1,
+                                               .partial = partial},
+                      &err);
+}
+
+/* Is restore/NAME the same bytes as the file rel (under the test dir)? */
+static bool restored_as(const char *name, const char *rel)
+{
+    char *a = cel_xasprintf("%s/restore/%s", unit_tmp, name);
+    char *b = cel_xasprintf("%s/%s", unit_tmp, rel);
+    bool same = same_bytes(a, b);
+    free(a);
+    free(b);
+    return same;
+}
+
+/* A streamed segment (or .partial file) named file, for segment seg. */
+static void stream(const char *file, const char *seg)
+{
+    char *path = cel_xasprintf("%s/pg/streaming/%s", unit_tmp, file);
+    ofx_segment(path, seg, file);
+    free(path);
+}
+
+#define SEG5 "000000010000000000000005"
+#define TLI2_SEG5 "000000020000000000000005"
+
+static void test_op_archive_wal_from_streaming(void **state)
+{
+    (void)state;
+    struct cel_err err = {0};
+    /* complete segments and no .partial: the newest stays, pg_receivewal
+     * finds its position there */
+    stream(SEG3, SEG3);
+    stream(SEG4, SEG4);
+    ofx_segment(unit_path("pg/incoming/" SEG3), SEG3, "incoming");
+    assert_int_equal(archive(&err), 0);
+    ofx_assert_event("log INFO pg: archived " SEG3);
+    assert_true(ofx_exists(ofx_wal_rel("pg", SEG3)));
+    assert_false(ofx_exists(ofx_wal_rel("pg", SEG4)));
+    assert_true(ofx_exists("pg/streaming/" SEG4));
+    /* archiver = off: incoming/ is not archived (Barman runs no file
+     * archiver then) */
+    assert_true(ofx_exists("pg/incoming/" SEG3));
+    /* get-wal finds a segment not archived yet in streaming/ */
+    unit_mkdir("restore");
+    assert_int_equal(get_into_restore(SEG4, false), 0);
+    assert_true(restored_as(SEG4, "pg/streaming/" SEG4));
+
+    /* the receiver has begun the next segment: the last complete one goes,
+     * the .partial stays */
+    stream(SEG5 ".partial", SEG5);
+    ofx_events_clear();
+    assert_int_equal(archive(&err), 0);
+    ofx_assert_event("log INFO pg: archived " SEG4);
+    assert_int_equal(unit_count_entries(unit_path("pg/streaming")), 1);
+    assert_true(ofx_exists("pg/streaming/" SEG5 ".partial"));
+    /* get-wal --partial gives the segment being received; without
+     * --partial it is not there */
+    assert_int_equal(get_into_restore(SEG5, false), -CEL_E_NOT_FOUND);
+    assert_int_equal(get_into_restore(SEG5, true), 0);
+    assert_true(restored_as(SEG5, "pg/streaming/" SEG5 ".partial"));
+
+    /* a promotion: the old timeline's .partial is no longer the newest; it
+     * is archived under its .partial name, the new timeline's stays */
+    stream(TLI2_SEG5 ".partial", TLI2_SEG5);
+    ofx_events_clear();
+    assert_int_equal(archive(&err), 0);
+    ofx_assert_event("log INFO pg: archived " SEG5 ".partial");
+    assert_true(ofx_exists(ofx_wal_rel("pg", SEG5 ".partial")));
+    assert_true(ofx_exists("pg/streaming/" TLI2_SEG5 ".partial"));
+    assert_int_equal(unit_count_entries(unit_path("pg/streaming")), 1);
+    /* and then get-wal --partial finds it archived */
+    unlink(unit_path("restore/" SEG5));
+    assert_int_equal(get_into_restore(SEG5, true), 0);
+    assert_int_equal(unit_count_entries(unit_path("restore")), 2);
+    char *db = ofx_read_xlogdb("pg");
+    struct xdb x = {0};
+    assert_int_equal(xdb_parse(db, strlen(db), "xlog.db", &x, &err), 0);
+    assert_int_equal(x.n, 3);
+    assert_string_equal(x.entries[0].name, SEG3);
+    assert_string_equal(x.entries[1].name, SEG4);
+    assert_string_equal(x.entries[2].name, SEG5 ".partial");
+    xdb_free(&x);
+    free(db);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, ofx_teardown)
 
 int main(void)
@@ -188,6 +295,8 @@ int main(void)
         T(test_op_put_wal_into_incoming),
         T(test_op_put_wal_refuses_what_is_not_its_name),
         T(test_op_archive_wal_then_get_wal),
+        cmocka_unit_test_setup_teardown(test_op_archive_wal_from_streaming, setup_streaming,
+                                        ofx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

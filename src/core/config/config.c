@@ -701,6 +701,33 @@ static void ssh_target(struct loader *L, const char *cmd, const char **user, con
 
 /* ---- servers ---------------------------------------------------------- */
 
+/* slot_name as Barman reads it: lower-cased, then only [0-9a-z_]. */
+static void check_slot_name(struct loader *L, const struct raw_section *sec,
+                            struct cfg_server *srv)
+{
+    if (!srv->slot_name)
+        return;
+    char *lower = arena_strndup(L->a, srv->slot_name, strlen(srv->slot_name));
+    bool ok = lower[0] != '\0';
+    for (char *p = lower; *p; p++) {
+        if (*p >= 'A' && *p <= 'Z')
+            *p = (char)(*p - 'A' + 'a');
+        ok = ok && ((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_');
+    }
+    srv->slot_name = lower;
+    if (ok)
+        return;
+    const struct raw_entry *e = find_entry(sec, "slot_name");
+    if (!e)
+        e = find_entry(find_section(L, GLOBAL_SECTION), "slot_name");
+    add_diag(L, CFG_ERROR, srv->name, e ? e->file : srv->file, e ? e->line : srv->line,
+             "slot_name",
+             "[%s] slot_name: invalid value '%s': replication slot names may only contain lower "
+             "case letters, numbers, and the underscore character",
+             srv->name, srv->slot_name);
+    srv->disabled = true;
+}
+
 static const char *join_path(struct loader *L, const char *dir, const char *name)
 {
     return arena_printf(L->a, "%s/%s", dir, name);
@@ -734,12 +761,25 @@ static void resolve_server(struct loader *L, const struct raw_section *sec,
         srv->incoming_wals_directory = join_path(L, srv->backup_directory, "incoming");
     if (!srv->errors_directory)
         srv->errors_directory = join_path(L, srv->backup_directory, "errors");
+    if (!srv->streaming_wals_directory)
+        srv->streaming_wals_directory = join_path(L, srv->backup_directory, "streaming");
+    if (!srv->streaming_conninfo)
+        srv->streaming_conninfo = srv->conninfo;
+    check_slot_name(L, sec, srv);
     if (!srv->backup_options)
         srv->backup_options = CFG_BO_CONCURRENT;
-    /* Barman forces the file archiver on when no archiver is enabled; cellar
-     * has no streaming archiver, so incoming/ is always archived (the
-     * option's help and doc/configuration.md say so) */
-    srv->archiver = true;
+    /* Barman forces the file archiver on when no archiver is enabled */
+    if (!srv->streaming_archiver)
+        srv->archiver = true;
+    /* and a streaming-only server without a slot loses WAL whenever the
+     * receiver stops. Barman disables such a server; cellar warns, so that
+     * it still archives what arrives while the DBA adds the slot */
+    if (!srv->archiver && srv->streaming_archiver && !srv->slot_name)
+        add_diag(L, CFG_WARNING, srv->name, srv->file, srv->line, "slot_name",
+                 "[%s] slot_name: a streaming-only archiver (archiver = off, streaming_archiver "
+                 "= on) needs a replication slot, or WAL written while receive-wal is down is "
+                 "lost (Barman disables such a server): set slot_name",
+                 srv->name);
     if ((srv->backup_options & CFG_BO_CONCURRENT) && (srv->backup_options & CFG_BO_EXCLUSIVE)) {
         const struct raw_entry *e = find_entry(sec, "backup_options");
         if (!e)
@@ -759,7 +799,7 @@ static void check_directory_clashes(struct loader *L)
     struct cfg *cfg = L->cfg;
     static const char *const names[] = {"backup_directory", "basebackups_directory",
                                         "wals_directory", "incoming_wals_directory",
-                                        "errors_directory"};
+                                        "errors_directory", "streaming_wals_directory"};
     size_t n = cfg->n_servers * CEL_ARRAY_LEN(names);
     struct {
         struct cfg_server *srv;

@@ -53,6 +53,7 @@ enum cfg_backup_method { CFG_BM_RSYNC, CFG_BM_LOCAL_RSYNC, CFG_BM_POSTGRES, CFG_
 enum cfg_reuse { CFG_REUSE_OFF, CFG_REUSE_COPY, CFG_REUSE_LINK };
 enum cfg_retention_mode { CFG_RETENTION_MODE_AUTO };
 enum cfg_wal_retention { CFG_WAL_RETENTION_MAIN };
+enum cfg_create_slot { CFG_CREATE_SLOT_MANUAL, CFG_CREATE_SLOT_AUTO };
 
 /* backup_options bits */
 #define CFG_BO_CONCURRENT 1u
@@ -139,6 +140,7 @@ struct cfg_server {
      * points at, where a backup from the standby switches WAL so that its
      * last segment is archived (NULL: unset) */
     const char *primary_conninfo;
+    enum cfg_create_slot create_slot;
     const char *custom_compression_filter;
     struct cfg_magic custom_compression_magic;
     const char *custom_decompression_filter;
@@ -157,12 +159,18 @@ struct cfg_server {
     struct ret_policy retention_policy;
     enum cfg_retention_mode retention_policy_mode;
     enum cfg_reuse reuse_backup;
+    const char *slot_name; /* lower-cased and checked at load */
     const char *ssh_command;
     /* The user and host ssh_command logs in to, found at load for advice
      * texts ("ssh postgres@pg", "ssh -l postgres pg"): NULL when the
      * command names none or ssh_command is unset. */
     const char *ssh_user;
     const char *ssh_host;
+    bool streaming_archiver;
+    int streaming_archiver_batch_size;
+    const char *streaming_archiver_name;
+    const char *streaming_conninfo; /* conninfo when unset */
+    const char *streaming_wals_directory;
     struct cfg_tbs_limits tablespace_bandwidth_limit;
     enum cfg_wal_retention wal_retention_policy;
     const char *wals_directory;

@@ -120,6 +120,14 @@ void proc_kill(struct proc *p, int sig);
 /* Wait for the child to end (polling it), fill res, free p. Returns as proc_run. */
 int proc_finish(struct proc *p, struct proc_result *res, struct cel_err *err);
 
+/* Start argv[0] (a path, run without a PATH search) detached from cellar:
+ * in a session of its own, not our child, not killed when we end, reading
+ * /dev/null and writing to /dev/null (keep_output: to our stdout and
+ * stderr), in "/". Returns 0 with *pid set once the program has been
+ * exec'd, or -CEL_E_PROC when it could not be started. proc_detach.c */
+int proc_spawn_detached(const char *const argv[], bool keep_output, pid_t *pid,
+                        struct cel_err *err);
+
 /* Send sig to every child started through this module that is still
  * running (the first 256 at any time). Async-signal-safe: a SIGTERM
  * handler may call it. */

@@ -16,7 +16,16 @@
 struct pg_conn {
     PGconn *conn;
     int version;
+    bool replication; /* a walsender connection: simple query protocol only */
+    char sqlstate[6]; /* of the last statement that failed */
 };
+
+/* Remember the SQLSTATE of a failed result. */
+static void keep_sqlstate(struct pg_conn *c, const PGresult *res)
+{
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    snprintf(c->sqlstate, sizeof c->sqlstate, "%s", state ? state : "");
+}
 
 /* libpq messages end with a newline; keep the first line only. */
 static void set_pg_error(struct cel_err *err, const char *what, const char *msg)
@@ -25,16 +34,20 @@ static void set_pg_error(struct cel_err *err, const char *what, const char *msg)
     cel_err_set(err, CEL_E_PG, "%s: %.*s", what, (int)len, msg);
 }
 
-int pg_connect(const char *conninfo, int timeout_s, struct pg_conn **out, struct cel_err *err)
+/* Connect; replication adds replication=true after the DBA's conninfo. */
+static int connect_as(const char *conninfo, int timeout_s, bool replication,
+                      struct pg_conn **out, struct cel_err *err)
 {
     *out = NULL;
     char timeout[16];
     snprintf(timeout, sizeof timeout, "%d", timeout_s > 0 ? timeout_s : 10);
     /* libpq processes keys in order and the last value of a key wins; the
      * dbname entry is expanded as a whole connection string, so putting it
-     * last lets the DBA's conninfo override our defaults */
-    const char *keys[] = {"application_name", "connect_timeout", "dbname", NULL};
-    const char *values[] = {"cellar", timeout, conninfo, NULL};
+     * last lets the DBA's conninfo override our defaults (replication, which
+     * must hold, comes after it) */
+    const char *keys[] = {"application_name", "connect_timeout", "dbname",
+                          replication ? "replication" : NULL, NULL};
+    const char *values[] = {"cellar", timeout, conninfo, replication ? "true" : NULL, NULL};
     PGconn *conn = PQconnectdbParams(keys, values, 1);
     if (!conn)
         return cel_err_set(err, CEL_E_PG, "cannot connect to PostgreSQL: out of memory");
@@ -48,8 +61,65 @@ int pg_connect(const char *conninfo, int timeout_s, struct pg_conn **out, struct
     struct pg_conn *c = cel_xcalloc(1, sizeof *c);
     c->conn = conn;
     c->version = PQserverVersion(conn);
+    c->replication = replication;
     *out = c;
     return 0;
+}
+
+int pg_connect(const char *conninfo, int timeout_s, struct pg_conn **out, struct cel_err *err)
+{
+    return connect_as(conninfo, timeout_s, false, out, err);
+}
+
+int pg_connect_replication(const char *conninfo, int timeout_s, struct pg_conn **out,
+                           struct cel_err *err)
+{
+    return connect_as(conninfo, timeout_s, true, out, err);
+}
+
+char *pg_conninfo_with(const char *conninfo, const char *key, const char *value, char **password)
+{
+    if (password)
+        *password = NULL;
+    PQconninfoOption *opts = PQconninfoParse(conninfo, NULL);
+    if (!opts)
+        return NULL;
+    struct strbuf out = {0};
+    bool present = false;
+    for (PQconninfoOption *o = opts; o->keyword; o++) {
+        if (!o->val)
+            continue;
+        if (password && strcmp(o->keyword, "password") == 0) {
+            free(*password);
+            *password = cel_xstrdup(o->val);
+            continue;
+        }
+        present = present || strcmp(o->keyword, key) == 0;
+        /* key='value' with \ and ' escaped: libpq's own quoting */
+        sb_appendf(&out, "%s%s='", out.len ? " " : "", o->keyword);
+        for (const char *p = o->val; *p; p++) {
+            if (*p == '\\' || *p == '\'')
+                sb_appendc(&out, '\\');
+            sb_appendc(&out, *p);
+        }
+        sb_appendc(&out, '\'');
+    }
+    PQconninfoFree(opts);
+    if (!present) {
+        sb_appendf(&out, "%s%s='", out.len ? " " : "", key);
+        for (const char *p = value; *p; p++) {
+            if (*p == '\\' || *p == '\'')
+                sb_appendc(&out, '\\');
+            sb_appendc(&out, *p);
+        }
+        sb_appendc(&out, '\'');
+    }
+    return sb_detach(&out);
+}
+
+const char *pg_last_sqlstate(const struct pg_conn *c)
+{
+    return c->sqlstate;
 }
 
 bool pg_accepting(const char *conninfo, int timeout_s)
@@ -80,6 +150,7 @@ int pg_query_value(struct pg_conn *c, const char *sql, char **out, struct cel_er
     PGresult *res = PQexec(c->conn, sql);
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
         set_pg_error(err, "query failed", PQresultErrorMessage(res));
+        keep_sqlstate(c, res);
         PQclear(res);
         return -CEL_E_PG;
     }
@@ -97,6 +168,7 @@ int pg_exec(struct pg_conn *c, const char *sql, struct cel_err *err)
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
         char *what = cel_xasprintf("'%s' failed", sql);
         set_pg_error(err, what, PQresultErrorMessage(res));
+        keep_sqlstate(c, res);
         free(what);
         rc = -CEL_E_PG;
     }
@@ -108,9 +180,13 @@ int pg_query(struct pg_conn *c, const char *sql, const char *const params[], siz
              struct pg_rows *out, struct cel_err *err)
 {
     memset(out, 0, sizeof *out);
-    PGresult *res = PQexecParams(c->conn, sql, (int)nparams, NULL, params, NULL, NULL, 0);
+    /* a walsender speaks the simple query protocol only */
+    PGresult *res = c->replication && nparams == 0
+                        ? PQexec(c->conn, sql)
+                        : PQexecParams(c->conn, sql, (int)nparams, NULL, params, NULL, NULL, 0);
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
         set_pg_error(err, "query failed", PQresultErrorMessage(res));
+        keep_sqlstate(c, res);
         PQclear(res);
         return -CEL_E_PG;
     }

@@ -15,7 +15,25 @@ struct pg_conn;
 
 /* Connect using conninfo (key=value or URI). timeout_s 0: 10 s. */
 int pg_connect(const char *conninfo, int timeout_s, struct pg_conn **out, struct cel_err *err);
+/* Connect for the replication protocol (replication=true added after the
+ * conninfo): the walsender's commands only (IDENTIFY_SYSTEM,
+ * CREATE_REPLICATION_SLOT ...), through pg_exec, pg_query_value and
+ * pg_query without parameters. */
+int pg_connect_replication(const char *conninfo, int timeout_s, struct pg_conn **out,
+                           struct cel_err *err);
 void pg_close(struct pg_conn *c);
+/* The SQLSTATE of the last statement on c that failed ("" when unknown):
+ * "42710" duplicate object, "42704" undefined object, "55006" object in
+ * use, "53400" configuration limit exceeded. */
+const char *pg_last_sqlstate(const struct pg_conn *c);
+/* conninfo (key=value or URI) as a key=value string with key=value added
+ * when conninfo does not set key already (e.g. application_name, as Barman
+ * adds it). With password not NULL, a password is taken out of the string
+ * into *password (NULL when there is none), so that a child program gets it
+ * in its environment (PGPASSWORD), not in its command line, which every
+ * user can read. NULL when conninfo cannot be parsed. Caller frees both. */
+char *pg_conninfo_with(const char *conninfo, const char *key, const char *value,
+                       char **password);
 /* Whether the server at conninfo accepts connections (libpq's PQping says
  * OK): it runs and is past start-up, so a connection it refuses is refused
  * for good (a role or database that does not exist, a password), not

@@ -12,11 +12,9 @@
  * without following it) whose name starts with no '.' (put-wal and rsync
  * write their temporary files so) and does not end in ".tmp".
  *
- * cellar has no streaming archiver, but a Barman home may have a
- * streaming/ directory where pg_receivewal left whole segments for
- * Barman's archiver; they are counted as waiting too (without the
- * ".partial" segment pg_receivewal is still writing), so that a DBA who
- * moved from Barman sees them.
+ * The streaming archiver's directory (streaming_wals_directory, where
+ * pg_receivewal writes) is counted too, without the ".partial" segment
+ * pg_receivewal is still writing.
  */
 #include <sys/stat.h>
 
@@ -92,9 +90,7 @@ int op_archive_state(const struct op_ctx *ctx, const struct cfg_server *s,
         return rc;
     out->waiting = n;
     out->oldest_waiting = oldest;
-    char *streaming = cel_xasprintf("%s/streaming", s->backup_directory);
-    rc = op_wal_waiting_count(streaming, true, &n, &oldest, err);
-    free(streaming);
+    rc = op_wal_waiting_count(s->streaming_wals_directory, true, &n, &oldest, err);
     if (rc < 0)
         return rc;
     if (n && (!out->waiting || oldest < out->oldest_waiting))

@@ -34,6 +34,16 @@
  * the files this run renamed are removed again: wals/ and xlog.db still
  * agree, and the incoming copies wait for the next run.
  *
+ * The streaming archiver's directory (streaming/, where pg_receivewal
+ * writes) goes through the same three stages first, as Barman archives it
+ * before incoming/, with Barman's rule for what stays: the newest .partial
+ * (the segment being received) stays, and older .partial files (the end
+ * of an old timeline, left when the server was promoted) are archived as
+ * <segment>.partial; with no .partial at all the newest complete segment
+ * stays, for pg_receivewal finds its position from the files there.
+ * incoming/ is archived only with archiver = on (forced on when
+ * streaming_archiver is off, as in Barman).
+ *
  * Rejected files keep their bytes in errors/ with a suffix saying why:
  * .unknown (not a WAL name), .invalid (content does not match the name),
  * .duplicate (a different file of that name is already archived),
@@ -94,6 +104,8 @@ struct prep {
 struct run {
     const struct op_ctx *ctx;
     const struct cfg_server *s;
+    const char *src_dir; /* incoming_wals_directory or streaming_wals_directory */
+    bool streaming;      /* src_dir is the streaming archiver's */
     struct comp_opts opts;
     struct item *items;
     size_t n;
@@ -167,7 +179,7 @@ static int link_plain(const struct item *it, const struct stat *checked, uint64_
 static int decompress_incoming(const struct run *run, const struct item *it, enum comp_kind kind,
                                char **plain, struct walcheck_info *info, struct cel_err *err)
 {
-    const char *dir = run->s->incoming_wals_directory;
+    const char *dir = run->src_dir;
     char *tmp = cel_xasprintf("%s/.%s.check.XXXXXX", dir, it->name);
     int fd = mkostemp(tmp, O_CLOEXEC);
     if (fd < 0) {
@@ -395,7 +407,7 @@ static bool is_stale_temp(const char *dir, const char *name, void *ctx)
 
 static void remove_stale_temps(const struct run *run)
 {
-    const char *dir = run->s->incoming_wals_directory;
+    const char *dir = run->src_dir;
     struct stor_names names;
     if (stor_list_dir(dir, is_stale_temp, NULL, &names, NULL) < 0)
         return;
@@ -438,6 +450,30 @@ static void free_items(struct item *items, size_t n)
     free(items);
 }
 
+/* The files pg_receivewal still needs in streaming/, taken out of names
+ * (their slots set to NULL, freed): the newest .partial, or with none the
+ * newest complete segment. Older .partial files stay in the list. */
+static void streaming_keep(struct stor_names *names)
+{
+    size_t keep = SIZE_MAX, last_segment = SIZE_MAX;
+    for (size_t i = 0; i < names->n; i++) {
+        struct wal_name w;
+        if (strlen(names->names[i]) >= WAL_NAME_MAX ||
+            wal_name_parse(names->names[i], &w, NULL) < 0)
+            continue;
+        if (w.kind == WAL_KIND_PARTIAL)
+            keep = i; /* names are sorted: the last one is the newest */
+        else if (w.kind == WAL_KIND_SEGMENT)
+            last_segment = i;
+    }
+    if (keep == SIZE_MAX)
+        keep = last_segment;
+    if (keep != SIZE_MAX) {
+        free(names->names[keep]);
+        names->names[keep] = NULL;
+    }
+}
+
 /* Stage 1: the files of incoming/ as items, in WAL order; files with names
  * that are not WAL names go straight to errors/. */
 static int collect(struct run *run, struct op_archive_summary *sum, struct cel_err *err)
@@ -446,14 +482,19 @@ static int collect(struct run *run, struct op_archive_summary *sum, struct cel_e
     struct stor_names names;
     /* regular, visible, non-.tmp files (what Barman keeps), the rule
      * show-server and list-server count with */
-    int rc = stor_list_dir(s->incoming_wals_directory, op_wal_is_waiting, NULL, &names, err);
+    int rc = stor_list_dir(run->src_dir, op_wal_is_waiting, NULL, &names, err);
     if (rc < 0)
         return rc;
+    if (run->streaming)
+        streaming_keep(&names);
     run->items = cel_xcalloc(names.n + 1, sizeof *run->items);
-    size_t limit = s->archiver_batch_size > 0 ? (size_t)s->archiver_batch_size : SIZE_MAX;
+    int batch = run->streaming ? s->streaming_archiver_batch_size : s->archiver_batch_size;
+    size_t limit = batch > 0 ? (size_t)batch : SIZE_MAX;
     for (size_t i = 0; i < names.n && run->n < limit; i++) {
         const char *name = names.names[i];
-        char *src = cel_xasprintf("%s/%s", s->incoming_wals_directory, name);
+        if (!name)
+            continue; /* kept in streaming/ */
+        char *src = cel_xasprintf("%s/%s", run->src_dir, name);
         struct wal_name w;
         struct cel_err nerr = {0};
         struct stat lst;
@@ -522,7 +563,8 @@ static void unrename(const struct run *run, const struct prep *res, const bool *
         sum->bytes_out -= res[i].out_size;
         sum->failed++;
         op_log(ctx, LOG_ERROR, s->name,
-               "cannot archive %s (left in incoming): xlog.db could not be written", it->name);
+               "cannot archive %s (left in %s): xlog.db could not be written", it->name,
+               run->streaming ? "streaming" : "incoming");
         struct cel_err derr = {0};
         if ((!synced_dir || strcmp(synced_dir, it->dir) != 0) && stor_fsync_dir(it->dir, &derr) < 0)
             op_log(ctx, LOG_WARNING, s->name, "%s", derr.msg);
@@ -581,12 +623,13 @@ static int commit(struct run *run, const struct prep *res, const int *status,
         switch (st) {
         case PREP_DEFER:
             sum->deferred++;
-            log_msg(LOG_INFO, "%s: %s left in incoming for now: %s", s->name, it->name, why);
+            log_msg(LOG_INFO, "%s: %s left in %s for now: %s", s->name, it->name,
+                    run->streaming ? "streaming" : "incoming", why);
             continue;
         case PREP_ERROR:
             sum->failed++;
-            op_log(ctx, LOG_ERROR, s->name, "cannot archive %s (left in incoming): %s",
-                   it->name, why);
+            op_log(ctx, LOG_ERROR, s->name, "cannot archive %s (left in %s): %s", it->name,
+                   run->streaming ? "streaming" : "incoming", why);
             continue;
         case PREP_INVALID:
         case PREP_DUP_DIFF:
@@ -676,7 +719,7 @@ static int commit(struct run *run, const struct prep *res, const int *status,
                 op_log(ctx, LOG_WARNING, s->name, "cannot remove '%s': %s",
                        run->items[i].src, strerror(errno));
         struct cel_err derr = {0};
-        if (stor_fsync_dir(s->incoming_wals_directory, &derr) < 0)
+        if (stor_fsync_dir(run->src_dir, &derr) < 0)
             op_log(ctx, LOG_WARNING, s->name, "%s", derr.msg);
         for (size_t i = 0; i < run->n; i++) {
             const struct prep *r = &res[i];
@@ -695,12 +738,59 @@ static int commit(struct run *run, const struct prep *res, const int *status,
     return rc;
 }
 
+/* One source directory (streaming/ or incoming/) through the three
+ * stages; the server's archive-wal lock is held. */
+static int archive_source(struct run *run, int workers, struct op_archive_summary *sum,
+                          struct cel_err *err)
+{
+    const struct op_ctx *ctx = run->ctx;
+    const struct cfg_server *s = run->s;
+    remove_stale_temps(run);
+    struct lock *xlock = NULL;
+    int rc = xdb_lock(ctx->cfg->global.barman_lock_directory, s->name, &xlock, err);
+    if (rc == 0) {
+        /* a last line cut short by a killed writer is repaired here, so
+         * that one damaged line does not stop archiving */
+        rc = op_xdb_read_repair(ctx, s, &run->index, err);
+        lock_release(xlock);
+    }
+    if (rc == 0)
+        rc = collect(run, sum, err);
+    if (rc == 0 && run->n > 0) {
+        /* pre hooks in WAL order; a retry hook's "stop" ends the batch there */
+        for (size_t i = 0; i < run->n; i++) {
+            struct stat st;
+            if (stat(run->items[i].src, &st) < 0)
+                continue;
+            if (run_hooks(run, "pre", run->items[i].name, run->items[i].src,
+                          (uint64_t)st.st_size, mtime_of(&st), "", NULL)) {
+                op_log(ctx, LOG_WARNING, s->name,
+                       "pre_archive_retry_script asked to stop: archiving ends before %s",
+                       run->items[i].name);
+                run->n = i;
+                break;
+            }
+        }
+        struct prep *res = cel_xcalloc(run->n + 1, sizeof *res);
+        int *status = cel_xcalloc(run->n + 1, sizeof *status);
+        rc = par_run(run->n, workers, prepare, run, res, sizeof *res, status, err);
+        if (rc == 0)
+            rc = commit(run, res, status, sum, err);
+        free(status);
+        free(res);
+    }
+    free_items(run->items, run->n);
+    run->items = NULL;
+    run->n = 0;
+    xdb_free(&run->index);
+    return rc;
+}
+
 int op_archive_server(const struct op_ctx *ctx, const struct cfg_server *s, int workers,
                       struct op_archive_summary *sum, struct cel_err *err)
 {
     memset(sum, 0, sizeof *sum);
     sum->server = s->name;
-    const char *lock_dir = ctx->cfg->global.barman_lock_directory;
     int rc = op_server_dirs(s, err);
     if (rc < 0)
         return rc;
@@ -717,42 +807,17 @@ int op_archive_server(const struct op_ctx *ctx, const struct cfg_server *s, int 
     struct run run = {.ctx = ctx, .s = s};
     op_comp_opts(s, &run.opts);
     run.sysid = op_server_sysid(s);
-    remove_stale_temps(&run);
-    struct lock *xlock = NULL;
-    rc = xdb_lock(lock_dir, s->name, &xlock, err);
-    if (rc == 0) {
-        /* a last line cut short by a killed writer is repaired here, so
-         * that one damaged line does not stop archiving */
-        rc = op_xdb_read_repair(ctx, s, &run.index, err);
-        lock_release(xlock);
+    /* streaming/ first, as Barman's archivers run */
+    if (s->streaming_archiver) {
+        run.src_dir = s->streaming_wals_directory;
+        run.streaming = true;
+        rc = archive_source(&run, workers, sum, err);
     }
-    if (rc == 0)
-        rc = collect(&run, sum, err);
-    if (rc == 0 && run.n > 0) {
-        /* pre hooks in WAL order; a retry hook's "stop" ends the batch there */
-        for (size_t i = 0; i < run.n; i++) {
-            struct stat st;
-            if (stat(run.items[i].src, &st) < 0)
-                continue;
-            if (run_hooks(&run, "pre", run.items[i].name, run.items[i].src,
-                          (uint64_t)st.st_size, mtime_of(&st), "", NULL)) {
-                op_log(ctx, LOG_WARNING, s->name,
-                       "pre_archive_retry_script asked to stop: archiving ends before %s",
-                       run.items[i].name);
-                run.n = i;
-                break;
-            }
-        }
-        struct prep *res = cel_xcalloc(run.n + 1, sizeof *res);
-        int *status = cel_xcalloc(run.n + 1, sizeof *status);
-        rc = par_run(run.n, workers, prepare, &run, res, sizeof *res, status, err);
-        if (rc == 0)
-            rc = commit(&run, res, status, sum, err);
-        free(status);
-        free(res);
+    if (rc == 0 && s->archiver) {
+        run.src_dir = s->incoming_wals_directory;
+        run.streaming = false;
+        rc = archive_source(&run, workers, sum, err);
     }
-    free_items(run.items, run.n);
-    xdb_free(&run.index);
     lock_release(lock);
     if (rc == 0 && sum->failed)
         rc = cel_err_set(err, CEL_E_IO, "%zu WAL file%s of server '%s' could not be archived",
@@ -819,7 +884,12 @@ static int archive_one(const struct op_ctx *ctx, const struct cfg_server *s, con
                        struct cel_err *err)
 {
     const struct op_archive_wal_req *req = arg;
-    op_phase(ctx, s->name, "archive", "Processing WAL files in %s", s->incoming_wals_directory);
+    if (s->streaming_archiver)
+        op_phase(ctx, s->name, "archive", "Processing WAL files in %s",
+                 s->streaming_wals_directory);
+    if (s->archiver)
+        op_phase(ctx, s->name, "archive", "Processing WAL files in %s",
+                 s->incoming_wals_directory);
     struct op_archive_summary sum;
     int rc = op_archive_server(ctx, s, req->workers, &sum, err);
     op_archive_report(ctx, &sum);

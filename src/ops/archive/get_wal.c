@@ -11,6 +11,14 @@
  * sees half a segment. A file the archive does not have is NOT_FOUND (exit
  * status 1), which tells PostgreSQL that recovery has reached the end of
  * the archive. Nothing but the WAL bytes is ever written to standard output.
+ *
+ * With streaming_archiver = on a segment not archived yet is also taken
+ * from streaming/, where pg_receivewal completed it, and with --partial the
+ * segment pg_receivewal is still receiving (streaming/NAME.partial), then
+ * an archived NAME.partial (the end of an old timeline): Barman's places
+ * and order, so that a recovery through get-wal replays the streamed WAL
+ * up to the last record received. The archived place is looked at again
+ * last, for a file the archiver moved meanwhile.
  */
 #define _GNU_SOURCE /* mkostemp */
 #include <errno.h>
@@ -204,10 +212,31 @@ int op_get_wal(const struct op_ctx *ctx, const struct op_get_wal_req *req, struc
 
     char *path = op_wal_path(s, req->name);
     char *name = cel_xstrdup(req->name);
-    if (!stor_is_file(path) && req->partial && w.kind == WAL_KIND_SEGMENT) {
-        char *partial = cel_xasprintf("%s.partial", path);
-        free(path);
-        path = partial;
+    if (!stor_is_file(path)) {
+        /* the other places, in Barman's order (see the top of the file) */
+        char *places[5] = {0};
+        size_t n = 0;
+        const char *dir = s->streaming_wals_directory;
+        bool segment = w.kind == WAL_KIND_SEGMENT;
+        if (s->streaming_archiver)
+            places[n++] = cel_xasprintf("%s/%s", dir, req->name);
+        if (req->partial && segment && s->streaming_archiver) {
+            places[n++] = cel_xasprintf("%s/%s.partial", dir, req->name);
+            places[n++] = cel_xasprintf("%s/%s", dir, req->name);
+        }
+        if (req->partial && segment)
+            places[n++] = cel_xasprintf("%s.partial", path);
+        places[n++] = cel_xstrdup(path);
+        for (size_t i = 0; i < n; i++) {
+            if (stor_is_file(places[i]) || i == n - 1) {
+                free(path);
+                path = places[i];
+                places[i] = NULL;
+                break;
+            }
+        }
+        for (size_t i = 0; i < n; i++)
+            free(places[i]);
     }
     if ((rc = archived_file(s, path, req->name, err)) < 0)
         goto out;

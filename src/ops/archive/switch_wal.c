@@ -5,6 +5,13 @@
  * segment has arrived and is archived (running the archiver meanwhile), up
  * to --archive-timeout seconds. --force runs a CHECKPOINT first, so there is
  * always some WAL to switch, as Barman's --force does.
+ *
+ * With streaming_archiver = on the segment arrives through pg_receivewal
+ * in streaming/, where the archiver leaves the newest complete segment
+ * until the next one has begun (pg_receivewal finds its position there).
+ * On a quiet server the next segment may not begin for a long time, so
+ * switch-wal --archive writes one small WAL record after the switch (a
+ * transaction that takes an ID and commits) to begin it.
  */
 #include <time.h>
 
@@ -41,7 +48,8 @@ static json_t *render_json(const void *p)
 
 /* Close the current segment; *segment gets its name, NULL when there was
  * no WAL to switch. */
-static int do_switch(const struct cfg_server *s, bool force, char **segment, struct cel_err *err)
+static int do_switch(const struct cfg_server *s, bool force, bool nudge, char **segment,
+                     struct cel_err *err)
 {
     *segment = NULL;
     if (!s->conninfo)
@@ -73,6 +81,10 @@ static int do_switch(const struct cfg_server *s, bool force, char **segment, str
     if (before && switched && strcmp(before, switched) == 0) {
         *segment = switched;
         switched = NULL;
+        char *xid = NULL;
+        if (nudge && s->streaming_archiver)
+            rc = pg_query_value(conn, "SELECT pg_catalog.txid_current()", &xid, err);
+        free(xid);
     }
 out:
     free(recovery);
@@ -101,7 +113,7 @@ int op_switch_wal(const struct op_ctx *ctx, const struct op_switch_wal_req *req,
     if (rc < 0)
         return rc;
     char *segment = NULL;
-    if ((rc = do_switch(s, req->force, &segment, err)) < 0)
+    if ((rc = do_switch(s, req->force, req->archive, &segment, err)) < 0)
         return rc;
     struct model m = {.server = s->name, .segment = segment};
     if (segment && req->archive) {
@@ -125,10 +137,16 @@ int op_switch_wal(const struct op_ctx *ctx, const struct op_switch_wal_req *req,
                                  "the WAL file %s has not been archived for server '%s' within "
                                  "%d seconds",
                                  segment, s->name, timeout);
-                cel_err_hint(err,
-                             "Check PostgreSQL's archive_command and its log, and that it "
-                             "puts files in %s.",
-                             s->incoming_wals_directory);
+                if (s->streaming_archiver && !s->archiver)
+                    cel_err_hint(err,
+                                 "Check that receive-wal runs (cellar check %s; cron starts "
+                                 "it) and its messages in the log.",
+                                 s->name);
+                else
+                    cel_err_hint(err,
+                                 "Check PostgreSQL's archive_command and its log, and that it "
+                                 "puts files in %s.",
+                                 s->incoming_wals_directory);
                 break;
             }
             struct timespec pause = {0, 200 * 1000000L};

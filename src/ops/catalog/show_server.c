@@ -6,6 +6,7 @@
  */
 #include "fmt.h"
 #include "ops.h"
+#include "server.h"
 #include "pg.h"
 #include "server_select.h"
 #include "storage.h"
@@ -190,6 +191,34 @@ static void add_remote(const struct cfg_server *s, struct model *m)
     pg_close(conn);
 }
 
+/* With streaming_archiver: Barman's pg_receivexlog_* keys (installed,
+ * path, version, compatible, supports_slots, synchronous; the last one
+ * left out: it needs the receiver's own checks). */
+static void add_receiver(const struct cfg_server *s, struct model *m)
+{
+    const char *v = NULL;
+    for (size_t i = 0; i < m->n; i++)
+        if (strcmp(m->items[i].key, "version") == 0)
+            v = m->items[i].value;
+    long version = v ? strtol(v, NULL, 10) : 0;
+    struct op_pg_tool tool;
+    if (op_pg_tool_find(version && version < 100000 ? "pg_receivexlog" : "pg_receivewal",
+                        version, s->path_prefix, &tool) < 0) {
+        add(m, "pg_receivexlog_installed", "False");
+        return;
+    }
+    add(m, "pg_receivexlog_installed", "True");
+    add(m, "pg_receivexlog_path", tool.path);
+    const char *full = strstr(tool.version_text, "(PostgreSQL) ");
+    add(m, "pg_receivexlog_version", full ? full + strlen("(PostgreSQL) ") : tool.version_text);
+    if (version && tool.version) {
+        bool compatible = tool.version / 100 >= version / 100;
+        add(m, "pg_receivexlog_compatible", compatible ? "True" : "False");
+        add(m, "pg_receivexlog_supports_slots", compatible ? "True" : "False");
+    }
+    op_pg_tool_free(&tool);
+}
+
 int op_show_server(const struct op_ctx *ctx, const struct op_show_server_req *req,
                    struct cel_err *err)
 {
@@ -205,6 +234,8 @@ int op_show_server(const struct op_ctx *ctx, const struct op_show_server_req *re
             add_archive(ctx, servers[i], &m);
         if (!req->no_connect && !servers[i]->disabled)
             add_remote(servers[i], &m);
+        if (!req->no_connect && !servers[i]->disabled && servers[i]->streaming_archiver)
+            add_receiver(servers[i], &m);
         qsort(m.items, m.n, sizeof *m.items, cmp_kv);
         struct op_result result = {"show-server", &m, render_text, render_json};
         op_result(ctx, &result);

@@ -245,7 +245,13 @@ static void check_wal_archive(struct run *r)
             return;
     struct op_check_item *it = add(r, "WAL archive", false);
     hint(it, "please make sure WAL shipping is setup");
-    fix(it,
+    if (r->s->streaming_archiver && !r->s->archiver)
+        fix(it,
+            "start the receiver (cellar cron, or cellar receive-wal %s), then archive a first "
+            "segment: cellar switch-wal --force --archive %s",
+            r->s->name, r->s->name);
+    else
+        fix(it,
         "make PostgreSQL archive into cellar (archive_command = 'cellar put-wal %s %%p', see "
         "the archive checks below), then archive a first segment: cellar switch-wal --force "
         "--archive %s",
@@ -274,6 +280,29 @@ static void check_incoming(struct run *r)
         r->s->incoming_wals_directory);
 }
 
+/* empty streaming directory (shown only on failure): with
+ * streaming_archiver = off nothing but one file (the .partial a receiver
+ * left) may wait in streaming/. */
+static void check_streaming_dir(struct run *r)
+{
+    if (r->s->streaming_archiver)
+        return;
+    struct stor_names names;
+    if (stor_list_dir(r->s->streaming_wals_directory, NULL, NULL, &names, NULL) < 0)
+        return;
+    size_t n = 0;
+    for (size_t i = 0; i < names.n; i++)
+        if (!cel_str_ends(names.names[i], ".tmp"))
+            n++;
+    stor_names_free(&names);
+    if (n <= 1)
+        return;
+    struct op_check_item *it = add(r, "empty streaming directory", false);
+    hint(it, "'%s' must be empty when streaming_archiver=off", r->s->streaming_wals_directory);
+    fix(it, "set streaming_archiver = on for server %s, or move the files out of '%s'",
+        r->s->name, r->s->streaming_wals_directory);
+}
+
 /* The privileges fix for role on a server of version. */
 static void privileges_fix(struct run *r, struct op_check_item *it)
 {
@@ -287,6 +316,82 @@ static void privileges_fix(struct run *r, struct op_check_item *it)
         v15 ? "pg_backup_stop(boolean)" : "pg_stop_backup(boolean, boolean)", sb_str(&role),
         sb_str(&role));
     sb_free(&role);
+}
+
+/* PostgreSQL streaming: streaming_conninfo opens a replication connection
+ * that answers IDENTIFY_SYSTEM. */
+static void check_streaming_connection(struct run *r)
+{
+    const struct cfg_server *s = r->s;
+    struct pg_conn *c = NULL;
+    struct cel_err err = {0};
+    struct pg_rows rows = {0};
+    int rc = -CEL_E_CONFIG;
+    if (s->streaming_conninfo)
+        rc = pg_connect_replication(s->streaming_conninfo, (remaining_ms(r) + 999) / 1000, &c,
+                                    &err);
+    else
+        cel_err_set(&err, CEL_E_CONFIG, "streaming_conninfo is not set");
+    if (rc == 0)
+        rc = pg_query(c, "IDENTIFY_SYSTEM", NULL, 0, &rows, &err);
+    if (rc == 0 && rows.nrows == 1) {
+        add(r, "PostgreSQL streaming", true);
+    } else {
+        struct op_check_item *it = add(r, "PostgreSQL streaming", false);
+        hint(it, "%s", rc < 0 ? err.msg : "not a replication connection");
+        fix(it,
+            "give the role of streaming_conninfo the REPLICATION attribute (ALTER ROLE ... "
+            "REPLICATION) and allow it in pg_hba.conf with a 'host replication ROLE ADDRESS' "
+            "line, then reload PostgreSQL");
+    }
+    if (rc == 0)
+        pg_rows_free(&rows);
+    pg_close(c);
+}
+
+/* replication slot: with streaming_archiver on, slot_name exists, has been
+ * used (restart_lsn) and is active; with it off, a slot left behind is an
+ * OK with a warning, as in Barman. */
+static void check_slot(struct run *r)
+{
+    const struct cfg_server *s = r->s;
+    struct pg_rows rows = {0};
+    const char *params[] = {s->slot_name};
+    if (pg_query(r->conn,
+                 "SELECT active, restart_lsn FROM pg_catalog.pg_replication_slots "
+                 "WHERE slot_type = 'physical' AND slot_name = $1",
+                 params, 1, &rows, NULL) < 0)
+        return;
+    bool exists = rows.nrows > 0;
+    const char *active = exists ? pg_rows_get(&rows, 0, "active") : NULL;
+    bool is_active = active && strcmp(active, "t") == 0;
+    bool initialised = exists && pg_rows_get(&rows, 0, "restart_lsn") != NULL;
+    struct op_check_item *it;
+    if (!s->streaming_archiver) {
+        if (initialised) {
+            it = add(r, "replication slot", true);
+            hint(it, "WARNING: slot '%s' is %s but not required by the current config",
+                 s->slot_name, is_active ? "active" : "initialised");
+            fix(it,
+                "drop it (cellar receive-wal --drop-slot %s) unless something else uses it: an "
+                "unused slot keeps WAL on the PostgreSQL server until its disk fills",
+                s->name);
+        }
+    } else if (!exists) {
+        it = add(r, "replication slot", false);
+        hint(it, "replication slot '%s' doesn't exist. Please execute 'cellar receive-wal "
+                 "--create-slot %s'",
+             s->slot_name, s->name);
+        fix(it, "run 'cellar receive-wal --create-slot %s' (or set create_slot = auto)", s->name);
+    } else if (!initialised || !is_active) {
+        it = add(r, "replication slot", false);
+        hint(it, "slot '%s' not %s: is 'receive-wal' running?", s->slot_name,
+             initialised ? "active" : "initialised");
+        fix(it, "run 'cellar cron' (it starts receive-wal), and see the log if it stops again");
+    } else {
+        add(r, "replication slot", true);
+    }
+    pg_rows_free(&rows);
 }
 
 /* PostgreSQL, superuser or standard user with backup privileges, wal_level. */
@@ -347,6 +452,8 @@ static void check_postgres(struct run *r)
         hint(it, "privileges for PostgreSQL backup functions are required (see documentation)");
         privileges_fix(r, it);
     }
+    if (s->streaming_archiver)
+        check_streaming_connection(r);
     v = status_get(r, "wal_level");
     if (v && strcmp(v, "minimal") != 0) {
         add(r, "wal_level", true);
@@ -355,6 +462,8 @@ static void check_postgres(struct run *r)
         hint(it, "please set it to a higher level than 'minimal'");
         fix(it, "set wal_level = replica in postgresql.conf and restart PostgreSQL");
     }
+    if (s->slot_name)
+        check_slot(r);
 }
 
 /* directories: each exists (created when missing, as Barman does) and is
@@ -982,6 +1091,67 @@ static void check_archiver(struct run *r)
         s->name);
 }
 
+/* The streaming archiver's checks, Barman's names: pg_receivexlog (found),
+ * pg_receivexlog compatible (not older than the server), receive-wal
+ * running (someone holds the receive-wal lock); and cellar's
+ * max_wal_senders (the receiver needs a WAL sender of its own). */
+static void check_streaming_archiver(struct run *r)
+{
+    const struct cfg_server *s = r->s;
+    if (!s->streaming_archiver)
+        return;
+    long version = 0;
+    const char *v = status_get(r, "version");
+    if (v)
+        version = strtol(v, NULL, 10);
+    const char *tool_name = version && version < 100000 ? "pg_receivexlog" : "pg_receivewal";
+    struct op_check_item *it;
+    struct op_pg_tool tool;
+    if (expired(r))
+        return;
+    if (op_pg_tool_find(tool_name, version, s->path_prefix, &tool) < 0) {
+        it = add(r, "pg_receivexlog", false);
+        fix(it,
+            "install PostgreSQL's client programs (postgresql-client-%ld on Debian), or add "
+            "the directory of %s to path_prefix",
+            version ? version / 10000 : 15, tool_name);
+    } else {
+        add(r, "pg_receivexlog", true);
+        bool compatible = !version || !tool.version || tool.version / 100 >= version / 100;
+        it = add(r, "pg_receivexlog compatible", compatible);
+        if (!compatible) {
+            hint(it, "PostgreSQL version: %s, pg_receivexlog version: %s",
+                 status_get(r, "server_txt_version") ? status_get(r, "server_txt_version")
+                                                     : "unknown",
+                 tool.version_text);
+            fix(it,
+                "install the client programs of PostgreSQL %ld or later and put their "
+                "directory in path_prefix",
+                version / 10000);
+        }
+        op_pg_tool_free(&tool);
+    }
+    pid_t holder = 0;
+    if (op_server_lock_probe(r->ctx, s, "receive-wal", &holder, NULL) == 1) {
+        add(r, "receive-wal running", true);
+    } else {
+        it = add(r, "receive-wal running", false);
+        hint(it, "See the Barman log file for more details");
+        fix(it,
+            "run 'cellar cron' (from cron every minute: it starts and restarts the receiver), "
+            "and read the receiver's messages in the log");
+    }
+    const char *senders = status_get(r, "max_wal_senders");
+    if (senders) {
+        long n = strtol(senders, NULL, 10);
+        it = add(r, "max_wal_senders", n > 0);
+        if (n <= 0) {
+            hint(it, "max_wal_senders is %s: no WAL sender is left for receive-wal", senders);
+            fix(it, "set max_wal_senders = 10 in postgresql.conf and restart PostgreSQL");
+        }
+    }
+}
+
 /* archiver errors: nothing rejected into errors/ since the last backup
  * started (files stay there until the DBA moves them; older ones are
  * counted in the reason, not as a failure). */
@@ -1033,10 +1203,11 @@ void op_check_server(const struct op_ctx *ctx, const struct cfg_server *s,
                      const struct op_check_opts *opts, struct op_check_report *out)
 {
     static const check_fn checks[] = {
-        check_wal_archive, check_incoming,       check_postgres,         check_directories,
-        check_disk,        check_retention,      check_backups_age_size, check_wal_validity,
-        check_compression, check_catalog_counts, check_method,           check_configuration,
-        check_identity,    check_archiver,       check_archiver_errors,
+        check_wal_archive,   check_incoming,    check_streaming_dir,      check_postgres,
+        check_directories,   check_disk,        check_retention,          check_backups_age_size,
+        check_wal_validity,  check_compression, check_catalog_counts,     check_method,
+        check_configuration, check_identity,    check_streaming_archiver, check_archiver,
+        check_archiver_errors,
     };
     memset(out, 0, sizeof *out);
     out->server = s->name;
