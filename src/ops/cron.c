@@ -20,7 +20,6 @@
  * the exit status is 1 when any server failed.
  */
 #include <errno.h>
-#include <limits.h>
 #include <unistd.h>
 
 #include "backup_int.h"
@@ -90,34 +89,6 @@ static json_t *render_json(const void *p)
     return o;
 }
 
-/* Start `cellar -c CONFIG --batch receive-wal SERVER` detached. */
-static int start_receiver(const struct op_ctx *ctx, const struct cfg_server *s,
-                          bool keep_descriptors, pid_t *pid, struct cel_err *err)
-{
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n < 0)
-        return cel_err_sys(err, CEL_E_PROC, errno, "cannot find the cellar program to start "
-                                                   "receive-wal");
-    exe[n] = '\0';
-    /* the receiver runs in "/": the configuration's path must not be relative */
-    char *config = ctx->cfg->path ? realpath(ctx->cfg->path, NULL) : NULL;
-    const char *argv[8];
-    size_t k = 0;
-    argv[k++] = exe;
-    if (config) {
-        argv[k++] = "-c";
-        argv[k++] = config;
-    }
-    argv[k++] = "--batch";
-    argv[k++] = "receive-wal";
-    argv[k++] = s->name;
-    argv[k] = NULL;
-    int rc = proc_spawn_detached(argv, keep_descriptors, pid, err);
-    free(config);
-    return rc;
-}
-
 /* Barman's cron_receive_wal: a receiver for a streaming server, none for
  * the others. */
 static void keep_receiver(const struct op_ctx *ctx, const struct cfg_server *s,
@@ -147,7 +118,7 @@ static void keep_receiver(const struct op_ctx *ctx, const struct cfg_server *s,
     }
     op_log(ctx, LOG_INFO, s->name, "Starting streaming archiver for server %s", s->name);
     pid_t pid = 0;
-    if (start_receiver(ctx, s, keep_descriptors, &pid, &err) < 0) {
+    if (op_receive_wal_spawn(ctx, s, keep_descriptors, &pid, &err) < 0) {
         op_log(ctx, LOG_ERROR, s->name, "%s", err.msg);
         return;
     }

@@ -113,6 +113,8 @@ struct op_archive_state {
     struct xdb_entry newest; /* its newest: the latest time among its last lines */
     size_t waiting;          /* files waiting for the archiver */
     double oldest_waiting;   /* mtime of the oldest of them, 0 when none */
+    bool streaming;          /* streaming_archiver = on */
+    long receiver_pid;       /* the running receive-wal's PID (its lock's holder), 0: none */
 };
 /* Fill *out for s. Returns 0, or -CEL_E_IO when a directory cannot be
  * read, or -CEL_E_FORMAT / -CEL_E_IO when xlog.db's last lines cannot (the
@@ -121,7 +123,8 @@ struct op_archive_state {
 int op_archive_state(const struct op_ctx *ctx, const struct cfg_server *s,
                      struct op_archive_state *out, struct cel_err *err);
 /* {"last_wal": name|null, "last_wal_time": seconds|null, "waiting_wals": n,
- * "oldest_waiting_time": seconds|null} (times since the epoch, floats). */
+ * "oldest_waiting_time": seconds|null, "streaming": bool, "receiver_pid":
+ * pid|null} (times since the epoch, floats). */
 json_t *op_archive_state_json(const struct op_archive_state *st);
 
 /* put-wal: one WAL file from PostgreSQL's archive_command into incoming/. */
@@ -159,9 +162,16 @@ struct op_receive_wal_req {
     bool reset;       /* realign the streaming directory with the server's position */
     bool create_slot; /* CREATE_REPLICATION_SLOT slot_name */
     bool drop_slot;   /* DROP_REPLICATION_SLOT slot_name */
+    bool detach;      /* start it in the background and return once it runs */
 };
 int op_receive_wal(const struct op_ctx *ctx, const struct op_receive_wal_req *req,
                    struct cel_err *err);
+/* Start `cellar -c CONFIG --batch receive-wal SERVER` for s detached from
+ * us (cron's and --detach's receiver; it outlives the caller). *pid gets
+ * its PID. keep_descriptors: it writes to our standard output and error
+ * rather than /dev/null. */
+int op_receive_wal_spawn(const struct op_ctx *ctx, const struct cfg_server *s,
+                         bool keep_descriptors, pid_t *pid, struct cel_err *err);
 /* Stop s's running receiver (SIGINT to the holder of its receive-wal lock)
  * and wait up to 10 s for it to end; *stopped gets its PID (0: none ran).
  * No receiver is -CEL_E_NOT_FOUND when must_exist, else 0. */

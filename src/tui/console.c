@@ -658,6 +658,22 @@ static bool act(struct console *c, enum tui_action a)
             start_job(c, title, s->name, args);
         }
         break;
+    case TUI_ACT_STREAM:
+        if (s && !s->streaming) {
+            con_status(c, TUI_ROLE_WARN,
+                       "%s does not stream WAL: set streaming_archiver = on (doc/streaming.md)",
+                       s->name);
+        } else if (s) {
+            /* the receiver outlives the console: --detach starts it as cron
+             * does; the job only waits until it runs */
+            bool running = s->receiver_pid != 0;
+            char title[200];
+            snprintf(title, sizeof title, "receive-wal %s %s", running ? "--stop" : "--detach",
+                     s->name);
+            const char *args[] = {"receive-wal", running ? "--stop" : "--detach", s->name, NULL};
+            start_job(c, title, s->name, args);
+        }
+        break;
     case TUI_ACT_DELETE: {
         const struct tui_backup *b = con_backup(c);
         if (!b) {

@@ -23,6 +23,7 @@ enum tui_action {
     TUI_ACT_BACKUP,
     TUI_ACT_CHECK,
     TUI_ACT_ARCHIVE,
+    TUI_ACT_STREAM,
     TUI_ACT_DELETE,
     TUI_ACT_RECOVER,
     TUI_ACT_DISMISS,

@@ -167,6 +167,8 @@ static void take_archive(struct tui_server *s, const json_t *o)
     s->wal_last_time = json_number_value(json_object_get(a, "last_wal_time"));
     s->wal_waiting = (size_t)get_u64(a, "waiting_wals");
     s->wal_oldest_waiting = json_number_value(json_object_get(a, "oldest_waiting_time"));
+    s->streaming = json_is_true(json_object_get(a, "streaming"));
+    s->receiver_pid = (long)json_integer_value(json_object_get(a, "receiver_pid"));
 }
 
 int tui_model_reload_archive(struct tui_model *m, struct cel_err *err)
@@ -337,6 +339,14 @@ bool tui_server_wal_lag(const struct tui_server *s, double now, struct strbuf *o
     } else {
         sb_append(out, "none");
         warn = true;
+    }
+    /* a streaming server: whether its receiver runs; one that does not
+     * lets the slot hold WAL on the server and the archive fall behind */
+    if (s->streaming && !s->receiver_pid) {
+        sb_append(out, " stream DOWN");
+        warn = true;
+    } else if (s->streaming) {
+        sb_append(out, " stream");
     }
     if (s->wal_waiting) {
         sb_appendf(out, " +%zu waiting", s->wal_waiting);

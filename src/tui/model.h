@@ -57,6 +57,8 @@ struct tui_server {
     size_t wal_waiting;        /* files waiting in incoming/ (and streaming/) */
     double wal_oldest_waiting; /* mtime of the oldest of them, 0 when none */
     char *wal_error;           /* why it could not be read, NULL when it could */
+    bool streaming;            /* streaming_archiver = on: WAL comes from receive-wal */
+    long receiver_pid;         /* the running receive-wal's PID, 0 when none runs */
 };
 
 struct tui_model {

@@ -30,7 +30,7 @@ set -u
 . "$(dirname "$0")/lib/backup.sh"
 . "$(dirname "$0")/lib/recover.sh"
 harness_init || exit 1
-tap_plan 63
+tap_plan 71
 
 [ "$(id -u)" -eq 0 ] || tap_bail "needs root (cellar becomes barman_user)"
 id barman >/dev/null 2>&1 || tap_bail "needs the barman OS user"
@@ -222,6 +222,29 @@ is "$?" 0 "receive-wal --stop exits 0"
 like "$out" "Stopped process receive-wal\($pid2\)" "it names the process it stopped"
 ok "the receiver is gone" wait_for 60 not_receiving
 ok "its lock is free" lock_free
+
+# ---- --detach (the console's w key), and list-server's receiver state ------------------------
+receiver_state() {
+    "$CELLAR" -c "$conf" --format json list-server | python3 -c '
+import json, sys
+for line in sys.stdin:
+    ev = json.loads(line)
+    if ev.get("event") == "result":
+        a = ev["data"]["main"]["wal_archive"]
+        print("streaming=%s receiver=%s" % (a["streaming"], "pid" if a["receiver_pid"] else None))'
+}
+is "$(receiver_state)" "streaming=True receiver=None" "list-server: main streams and its receiver is stopped"
+out=$("$CELLAR" -c "$conf" receive-wal --detach main 2>&1)
+is "$?" 0 "receive-wal --detach exits 0"
+like "$out" "receive-wal started in the background for server main \(PID [0-9]+\)" \
+    "it says it started the receiver, with its PID"
+ok "the detached receiver streams into the slot" wait_for 60 receiving
+is "$(receiver_state)" "streaming=True receiver=pid" "list-server: the receiver runs"
+out=$("$CELLAR" -c "$conf" receive-wal --detach main 2>&1)
+like "$out" "receive-wal is already running for server main" "a second --detach starts no second one"
+is "$(receivers)" 1 "one receiver only"
+"$CELLAR" -c "$conf" receive-wal --stop main >&2
+ok "--stop stops the detached receiver" wait_for 60 not_receiving
 out=$("$CELLAR" -c "$conf" receive-wal --reset main 2>&1)
 diag "$out"
 like "$out" "Nothing to do. Position of receive-wal is aligned." \

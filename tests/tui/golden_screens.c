@@ -150,7 +150,8 @@ static void make_fixture(void)
         "[cellar]\nbarman_home = %s/home\nbarman_user = %s\n\n"
         "[main]\ndescription = \"orders database\"\nconninfo = host=127.0.0.1 port=1\n"
         "retention_policy = REDUNDANCY 2\n\n"
-        "[reports]\ndescription = \"reporting replica\"\nconninfo = host=127.0.0.1 port=1\n",
+        "[reports]\ndescription = \"reporting replica\"\nconninfo = host=127.0.0.1 port=1\n"
+        "streaming_archiver = on\nslot_name = barman\n",
         cwd, pw ? pw->pw_name : "postgres");
     write_file("cellar.conf", conf);
     free(conf);

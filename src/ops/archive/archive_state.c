@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 
 #include "ops.h"
+#include "server.h"
 #include "storage.h"
 #include "wal_archive.h"
 
@@ -96,6 +97,11 @@ int op_archive_state(const struct op_ctx *ctx, const struct cfg_server *s,
     if (n && (!out->waiting || oldest < out->oldest_waiting))
         out->oldest_waiting = oldest;
     out->waiting += n;
+    /* the receiver, by its lock, as cron and Barman find it: no PostgreSQL */
+    out->streaming = s->streaming_archiver;
+    pid_t holder = 0;
+    if (op_server_lock_probe(ctx, s, "receive-wal", &holder, NULL) == 1)
+        out->receiver_pid = (long)holder;
     rc = xdb_load_newest(s->wals_directory, ctx->cfg->global.barman_lock_directory, s->name,
                          &out->newest, err);
     out->has_newest = rc == 1;
@@ -104,8 +110,11 @@ int op_archive_state(const struct op_ctx *ctx, const struct cfg_server *s,
 
 json_t *op_archive_state_json(const struct op_archive_state *st)
 {
-    return json_pack("{s:s?, s:o, s:I, s:o}", "last_wal", st->has_newest ? st->newest.name : NULL,
-                     "last_wal_time", st->has_newest ? json_real(st->newest.time) : json_null(),
-                     "waiting_wals", (json_int_t)st->waiting, "oldest_waiting_time",
-                     st->waiting ? json_real(st->oldest_waiting) : json_null());
+    return json_pack("{s:s?, s:o, s:I, s:o, s:b, s:o}", "last_wal",
+                     st->has_newest ? st->newest.name : NULL, "last_wal_time",
+                     st->has_newest ? json_real(st->newest.time) : json_null(), "waiting_wals",
+                     (json_int_t)st->waiting, "oldest_waiting_time",
+                     st->waiting ? json_real(st->oldest_waiting) : json_null(), "streaming",
+                     st->streaming, "receiver_pid",
+                     st->receiver_pid ? json_integer(st->receiver_pid) : json_null());
 }

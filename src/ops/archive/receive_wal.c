@@ -29,7 +29,9 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -523,6 +525,77 @@ static json_t *start_json(const void *p)
     return json_pack("{s:s, s:s}", "server", m->server, "message", m->message);
 }
 
+int op_receive_wal_spawn(const struct op_ctx *ctx, const struct cfg_server *s,
+                          bool keep_descriptors, pid_t *pid, struct cel_err *err)
+{
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n < 0)
+        return cel_err_sys(err, CEL_E_PROC, errno, "cannot find the cellar program to start "
+                                                   "receive-wal");
+    exe[n] = '\0';
+    /* the receiver runs in "/": the configuration's path must not be relative */
+    char *config = ctx->cfg->path ? realpath(ctx->cfg->path, NULL) : NULL;
+    const char *argv[8];
+    size_t k = 0;
+    argv[k++] = exe;
+    if (config) {
+        argv[k++] = "-c";
+        argv[k++] = config;
+    }
+    argv[k++] = "--batch";
+    argv[k++] = "receive-wal";
+    argv[k++] = s->name;
+    argv[k] = NULL;
+    int rc = proc_spawn_detached(argv, keep_descriptors, pid, err);
+    free(config);
+    return rc;
+}
+
+/* --detach: start the receiver in the background (as cron does) and return
+ * once it holds the receive-wal lock, so whoever asked (the console) sees
+ * it running; one already running is said and left alone. */
+static int detach(const struct op_ctx *ctx, const struct cfg_server *s, struct cel_err *err)
+{
+    pid_t pid = 0;
+    int held = op_server_lock_probe(ctx, s, "receive-wal", &pid, err);
+    if (held < 0)
+        return held;
+    char *msg;
+    if (held == 1) {
+        msg = cel_xasprintf("receive-wal is already running for server %s (PID %ld)", s->name,
+                            (long)pid);
+    } else {
+        int rc = op_receive_wal_spawn(ctx, s, false, &pid, err);
+        if (rc < 0)
+            return rc;
+        /* it takes the lock at once, unless its checks failed: then it has
+         * ended, and its error is in the log */
+        pid_t holder = 0;
+        int i = 0;
+        for (; i < 100; i++) {
+            if (op_server_lock_probe(ctx, s, "receive-wal", &holder, NULL) == 1 && holder == pid)
+                break;
+            if (kill(pid, 0) < 0 && errno == ESRCH)
+                i = 100;
+            struct timespec pause = {0, 100 * 1000000L};
+            nanosleep(&pause, NULL);
+        }
+        if (i >= 100)
+            return cel_err_set(err, CEL_E_PROC,
+                               "receive-wal for server %s did not start (PID %ld): see the log "
+                               "file for its error",
+                               s->name, (long)pid);
+        msg = cel_xasprintf("receive-wal started in the background for server %s (PID %ld)",
+                            s->name, (long)pid);
+    }
+    struct start_model m = {s->name, msg};
+    struct op_result res = {"receive-wal", &m, start_text, start_json};
+    op_result(ctx, &res);
+    free(msg);
+    return 0;
+}
+
 /* Receive (or, with reset, realign the receiver's position): the checks,
  * then pg_receivewal until it ends. The lock is held by the caller. */
 static int receive(const struct op_ctx *ctx, const struct cfg_server *s, bool reset,
@@ -633,6 +706,8 @@ int op_receive_wal(const struct op_ctx *ctx, const struct op_receive_wal_req *re
         cel_err_hint(err, "Set streaming_archiver = on in the [%s] section.", s->name);
         return rc;
     }
+    if (req->detach)
+        return detach(ctx, s, err);
     struct lock *lock = NULL;
     rc = op_server_lock(ctx, s, "receive-wal", false, &lock, err);
     if (rc == -CEL_E_LOCKED) {
