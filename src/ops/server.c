@@ -10,6 +10,7 @@
 #include <jansson.h>
 #include <unistd.h>
 
+#include "pg.h"
 #include "proc.h"
 #include "server.h"
 #include "storage.h"
@@ -210,4 +211,43 @@ void op_pg_tool_free(struct op_pg_tool *t)
     free(t->path);
     free(t->version_text);
     memset(t, 0, sizeof *t);
+}
+
+int op_primary_connect(const struct cfg_server *s, const char *standby_sysid,
+                       struct pg_conn **out, struct cel_err *err)
+{
+    *out = NULL;
+    struct cel_err perr = {0};
+    if (pg_connect(s->primary_conninfo, s->check_timeout, out, &perr) < 0) {
+        pg_close(*out);
+        *out = NULL;
+        return cel_err_set(err, CEL_E_PG, "cannot connect to the primary (primary_conninfo): %s",
+                           perr.msg);
+    }
+    struct pg_rows rows;
+    int rc = pg_query(*out,
+                      "SELECT pg_is_in_recovery()::text AS in_recovery, "
+                      "(SELECT system_identifier::text FROM pg_control_system()) AS systemid",
+                      NULL, 0, &rows, err);
+    if (rc == 0) {
+        const char *rec = pg_rows_get(&rows, 0, "in_recovery");
+        const char *sysid = pg_rows_get(&rows, 0, "systemid");
+        if (!rec || strcmp(rec, "false") != 0)
+            rc = cel_err_set(err, CEL_E_CONFIG,
+                             "server %s: primary_conninfo points at a server in recovery: it "
+                             "must be the primary of the standby conninfo points at",
+                             s->name);
+        else if (!sysid || !standby_sysid || strcmp(sysid, standby_sysid) != 0)
+            rc = cel_err_set(err, CEL_E_CONFIG,
+                             "server %s: primary_conninfo's system identifier %s is not the "
+                             "standby's %s: they are not the same cluster",
+                             s->name, sysid ? sysid : "(none)",
+                             standby_sysid ? standby_sysid : "(none)");
+        pg_rows_free(&rows);
+    }
+    if (rc < 0) {
+        pg_close(*out);
+        *out = NULL;
+    }
+    return rc;
 }

@@ -78,4 +78,14 @@ void op_server_lock_remove(const struct op_ctx *ctx, const struct cfg_server *s,
  * wals_directory/<name> for history files. Caller frees. */
 char *op_wal_path(const struct cfg_server *s, const char *name);
 
+/* Connect to s's primary_conninfo for a standby whose system identifier
+ * is standby_sysid, and check the pairing: the server there must be a
+ * primary (not in recovery) of the same system. *out is the open
+ * connection (the caller closes it); on failure NULL, with err naming what
+ * is wrong (-CEL_E_PG: cannot connect; -CEL_E_CONFIG: not a primary, or
+ * another system). */
+struct pg_conn;
+int op_primary_connect(const struct cfg_server *s, const char *standby_sysid,
+                       struct pg_conn **out, struct cel_err *err);
+
 #endif

@@ -26,7 +26,7 @@ set -u
 . "$(dirname "$0")/lib/backup.sh"
 . "$(dirname "$0")/lib/recover.sh"
 harness_init || exit 1
-tap_plan 20
+tap_plan 22
 
 rec_cluster "standby backups" 1
 add_row main before
@@ -103,6 +103,9 @@ standby_conf "primary_conninfo = host=127.0.0.1 port=$PG_STANDBY_PORT user=postg
 out=$("$CELLAR" -c "$conf" backup main 2>&1)
 is "$?" 2 "primary_conninfo at a server in recovery is refused (exit 2)"
 like "$out" "primary_conninfo points at a server in recovery" "saying why"
+out=$("$CELLAR" -c "$conf" check main 2>&1)
+like "$out" $'\tprimary_conninfo: FAILED \\(server main: primary_conninfo points at a server in recovery' \
+    "check fails primary_conninfo too, with the reason"
 
 pg_start other || tap_bail "cannot start another cluster"
 standby_conf "primary_conninfo = host=127.0.0.1 port=$PG_OTHER_PORT user=postgres dbname=postgres"
@@ -124,3 +127,4 @@ like "$out" "primary_conninfo is not set: the backup's last WAL segment is archi
 standby_conf "primary_conninfo = $primary_ci"
 "$CELLAR" -c "$conf" check main >"$T/check.out" 2>&1
 is "$?" 0 "check passes on the standby's configuration: $(grep -c OK "$T/check.out") checks OK"
+like "$(cat "$T/check.out")" $'\tprimary_conninfo: OK' "check: the standby and its primary are paired"

@@ -286,33 +286,7 @@ static int connect_primary(struct run *r, struct cel_err *err)
                "(archive_timeout or traffic); set primary_conninfo so cellar switches it");
         return 0;
     }
-    struct cel_err perr = {0};
-    if (pg_connect(s->primary_conninfo, s->check_timeout, &r->primary, &perr) < 0) {
-        cel_err_set(err, CEL_E_PG, "cannot connect to the primary (primary_conninfo): %s",
-                    perr.msg);
-        return -CEL_E_PG;
-    }
-    struct pg_rows rows;
-    int rc = pg_query(r->primary,
-                      "SELECT pg_is_in_recovery()::text AS in_recovery, "
-                      "(SELECT system_identifier::text FROM pg_control_system()) AS systemid",
-                      NULL, 0, &rows, err);
-    if (rc < 0)
-        return rc;
-    const char *rec = pg_rows_get(&rows, 0, "in_recovery");
-    const char *sysid = pg_rows_get(&rows, 0, "systemid");
-    if (!rec || strcmp(rec, "false") != 0)
-        rc = cel_err_set(err, CEL_E_CONFIG,
-                         "server %s: primary_conninfo points at a server in recovery: it must "
-                         "be the primary of the standby conninfo points at",
-                         s->name);
-    else if (!sysid || !r->info.systemid || strcmp(sysid, r->info.systemid) != 0)
-        rc = cel_err_set(err, CEL_E_CONFIG,
-                         "server %s: primary_conninfo's system identifier %s is not the "
-                         "standby's %s: they are not the same cluster",
-                         s->name, sysid ? sysid : "(none)",
-                         r->info.systemid ? r->info.systemid : "(none)");
-    pg_rows_free(&rows);
+    int rc = op_primary_connect(s, r->info.systemid, &r->primary, err);
     if (rc == 0)
         op_log(r->ctx, LOG_INFO, s->name,
                "backing up a standby: WAL is switched on the primary (primary_conninfo) at the "

@@ -1033,6 +1033,34 @@ static void check_identity(struct run *r)
             "give that cluster a server section of its own");
 }
 
+/* primary_conninfo (backups from a standby): conninfo must reach a
+ * standby, and primary_conninfo its primary, of the same system. */
+static void check_primary(struct run *r)
+{
+    const struct cfg_server *s = r->s;
+    if (!s->primary_conninfo || !r->opts->connect || !r->have_status)
+        return;
+    struct op_check_item *it;
+    const char *rec = status_get(r, "is_in_recovery");
+    if (!rec || strcmp(rec, "True") != 0) {
+        it = add(r, "primary_conninfo", false);
+        hint(it, "conninfo points at a primary, not a standby");
+        fix(it, "point conninfo at the standby to back up, or remove primary_conninfo from [%s]",
+            s->name);
+        return;
+    }
+    struct pg_conn *primary = NULL;
+    struct cel_err err = {0};
+    if (op_primary_connect(s, status_get(r, "postgres_systemid"), &primary, &err) < 0) {
+        it = add(r, "primary_conninfo", false);
+        hint(it, "%s", err.msg);
+        fix(it, "point primary_conninfo at the primary the standby streams from");
+        return;
+    }
+    pg_close(primary);
+    add(r, "primary_conninfo", true);
+}
+
 /* archive_mode, archive_command, continuous archiving. */
 static void check_archiver(struct run *r)
 {
@@ -1206,8 +1234,8 @@ void op_check_server(const struct op_ctx *ctx, const struct cfg_server *s,
         check_wal_archive,   check_incoming,    check_streaming_dir,      check_postgres,
         check_directories,   check_disk,        check_retention,          check_backups_age_size,
         check_wal_validity,  check_compression, check_catalog_counts,     check_method,
-        check_configuration, check_identity,    check_streaming_archiver, check_archiver,
-        check_archiver_errors,
+        check_configuration, check_identity,    check_primary,            check_streaming_archiver,
+        check_archiver,      check_archiver_errors,
     };
     memset(out, 0, sizeof *out);
     out->server = s->name;
