@@ -32,6 +32,18 @@ int op_server_dirs(const struct cfg_server *s, struct cel_err *err);
  * installed; NULL when none. Callers try PATH (with path_prefix) first.
  * Caller frees. */
 char *op_pg_tool(const char *tool, long version);
+/* A PostgreSQL client program (pg_basebackup, pg_receivewal) that works:
+ * tool in PATH with path_prefix first, as Barman looks for it, else
+ * op_pg_tool(tool, server_version). Runs "tool --version": *path gets what
+ * ran and *version its version as a server_version_num (150018; 0 when the
+ * output cannot be read). Returns 0, or -CEL_E_NOT_FOUND when no copy of
+ * tool runs (err says which were tried, with a hint). timeout_ms 0: 10 s.
+ * Caller frees *path. */
+int op_pg_program(const char *tool, const char *path_prefix, long server_version, int timeout_ms,
+                  char **path, long *version, struct cel_err *err);
+/* "15.18" for 150018, "9.6.24" for 90624, into out. */
+void op_pg_version_text(long version, char out[32]);
+
 /* One line of pg_controldata's report on the data directory data, the text
  * after "field:" ("Database cluster state" -> "in production"), run in the
  * C locale with the pg_controldata of version (op_pg_tool, else PATH with

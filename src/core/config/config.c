@@ -706,6 +706,33 @@ static const char *join_path(struct loader *L, const char *dir, const char *name
     return arena_printf(L->a, "%s/%s", dir, name);
 }
 
+/* backup_method = postgres copies with pg_basebackup, which has no reuse
+ * of a previous backup, no network compression and one bandwidth limit
+ * for everything: Barman disables a server that sets the rsync-only
+ * options with this method, and so does cellar, naming the line. */
+static void check_postgres_method(struct loader *L, const struct raw_section *sec,
+                                  struct cfg_server *srv)
+{
+    const char *bad[3];
+    size_t n = 0;
+    if (srv->reuse_backup != CFG_REUSE_OFF)
+        bad[n++] = "reuse_backup";
+    if (srv->network_compression)
+        bad[n++] = "network_compression";
+    if (srv->tablespace_bandwidth_limit.n)
+        bad[n++] = "tablespace_bandwidth_limit";
+    for (size_t i = 0; i < n; i++) {
+        const struct raw_entry *e = find_entry(sec, bad[i]);
+        if (!e)
+            e = find_entry(find_section(L, GLOBAL_SECTION), bad[i]);
+        add_diag(L, CFG_ERROR, srv->name, e ? e->file : srv->file, e ? e->line : srv->line,
+                 bad[i], "[%s] %s: not supported by backup_method = postgres (pg_basebackup); "
+                         "remove it from this server or use backup_method = rsync",
+                 srv->name, bad[i]);
+        srv->disabled = true;
+    }
+}
+
 static void resolve_server(struct loader *L, const struct raw_section *sec,
                            struct cfg_server *srv)
 {
@@ -734,6 +761,10 @@ static void resolve_server(struct loader *L, const struct raw_section *sec,
         srv->incoming_wals_directory = join_path(L, srv->backup_directory, "incoming");
     if (!srv->errors_directory)
         srv->errors_directory = join_path(L, srv->backup_directory, "errors");
+    if (!srv->streaming_conninfo)
+        srv->streaming_conninfo = srv->conninfo;
+    if (srv->backup_method == CFG_BM_POSTGRES)
+        check_postgres_method(L, sec, srv);
     if (!srv->backup_options)
         srv->backup_options = CFG_BO_CONCURRENT;
     /* Barman forces the file archiver on when no archiver is enabled; cellar

@@ -154,6 +154,10 @@ struct cfg_server {
     enum cfg_retention_mode retention_policy_mode;
     enum cfg_reuse reuse_backup;
     const char *ssh_command;
+    /* backup_method = postgres: pg_basebackup's connection (conninfo when
+     * unset) and its application_name */
+    const char *streaming_backup_name;
+    const char *streaming_conninfo;
     /* The user and host ssh_command logs in to, found at load for advice
      * texts ("ssh postgres@pg", "ssh -l postgres pg"): NULL when the
      * command names none or ssh_command is unset. */

@@ -91,8 +91,8 @@ const struct cfg_option cfg_options[] = {
      "an absolute path", "the server's directory", 0, 0, NULL, "/srv/cellar/main"},
     {"backup_method", CFG_BOTH, CFG_T_ENUM, SRV_ENUM(backup_method), "rsync",
      "rsync, local-rsync, postgres or snapshot",
-     "how base backups are taken (cellar copies with rsync: over ssh_command when it is set, "
-     "locally otherwise)",
+     "how base backups are taken: rsync over ssh_command (locally when it is unset), or "
+     "postgres: PostgreSQL's pg_basebackup through the replication protocol",
      0, 0, backup_method_choices, "local-rsync"},
     {"backup_options", CFG_BOTH, CFG_T_FLAGS, SRV(backup_options), "concurrent_backup",
      "a comma-separated list of concurrent_backup, exclusive_backup, external_configuration",
@@ -236,8 +236,15 @@ const struct cfg_option cfg_options[] = {
     IGNORED("streaming_archiver", CFG_BOTH),
     IGNORED("streaming_archiver_batch_size", CFG_BOTH),
     IGNORED("streaming_archiver_name", CFG_BOTH),
-    IGNORED("streaming_backup_name", CFG_BOTH),
-    IGNORED("streaming_conninfo", CFG_SERVER),
+    {"streaming_backup_name", CFG_BOTH, CFG_T_STRING, SRV(streaming_backup_name),
+     "barman_streaming_backup", "an application_name",
+     "application_name of pg_basebackup's connection (backup_method = postgres), unless "
+     "streaming_conninfo sets one",
+     0, 0, NULL, "cellar_streaming_backup"},
+    {"streaming_conninfo", CFG_SERVER, CFG_T_SECRET, SRV(streaming_conninfo), "%(conninfo)s",
+     "a libpq connection string",
+     "how pg_basebackup connects through the replication protocol (backup_method = postgres)", 0,
+     0, NULL, "host=pg user=streaming_barman"},
     IGNORED("streaming_wals_directory", CFG_SERVER),
     {"tablespace_bandwidth_limit", CFG_BOTH, CFG_T_TBS_LIMITS, SRV(tablespace_bandwidth_limit),
      NULL, "NAME:KBPS rules separated by spaces or commas, e.g. tbs1:1000, tbs2:500",

@@ -21,6 +21,15 @@ void pg_close(struct pg_conn *c);
  * for good (a role or database that does not exist, a password), not
  * because it is not ready yet. Blocks up to timeout_s (0: 10 s). */
 bool pg_accepting(const char *conninfo, int timeout_s);
+/* Open a replication connection (replication=true, as pg_basebackup and
+ * pg_receivewal open theirs) with conninfo and run IDENTIFY_SYSTEM: 0 and
+ * *systemid (caller frees; may be NULL) when the server accepts it. A
+ * refusal is -CEL_E_PG with the server's words ("must be superuser or
+ * replication role to start walsender", "number of requested standby
+ * connections exceeds max_wal_senders", "no pg_hba.conf entry for
+ * replication connection"). Blocks up to timeout_s (0: 10 s). */
+int pg_replication_identify(const char *conninfo, int timeout_s, char **systemid,
+                            struct cel_err *err);
 /* server_version_num of the connected server. */
 int pg_server_version(const struct pg_conn *c);
 
