@@ -16,9 +16,9 @@
  * terminal), which becomes the op's progress events (bytes, rate, and so
  * the console's ETA). Every other stderr line is logged; the last ones make
  * the error message when pg_basebackup fails. Its -v lines also give the
- * exact start and end of the backup ("write-ahead log start point: 0/2000028
- * on timeline 1", "write-ahead log end point: 0/2000100"). The child runs
- * with LC_ALL=C so these lines are always in English.
+ * start of the backup ("write-ahead log start point: 0/2000028 on timeline
+ * 1"; the end point only when it fetches WAL, which it does not here). The
+ * child runs with LC_ALL=C so these lines are always in English.
  *
  * A failed attempt leaves nothing behind: the destination directories are
  * emptied and, with basebackup_retry_times, the copy starts again after

@@ -68,8 +68,9 @@ struct bk_basebackup {
     bool fast;         /* --checkpoint=fast */
     int bwlimit;       /* kB/s, 0: none */
     int retry_times, retry_sleep;
-    /* filled: pg_basebackup's own start and end points (from its -v
-     * output, NULL when it did not say) and the time the copy took */
+    /* filled: pg_basebackup's own start and end points from its -v output
+     * (NULL when it did not say: with --wal-method=none it never gives the
+     * end, which backup.c reads in the manifest) and the copy's time */
     char *start_lsn, *end_lsn;
     double copy_seconds;
 };
