@@ -1079,6 +1079,17 @@ int op_recover(const struct op_ctx *ctx, const struct op_recover_req *req, struc
             rc = cel_err_set(err, CEL_E_CONFLICT, "backup %s of server %s is %s: only DONE "
                                                   "backups are recovered",
                              r.b->id, s->name, cat_status_name(r.b->status));
+        /* a tar backup (Barman's postgres method with backup_compression)
+         * is tarballs in data/: copied as they are, they would be no data
+         * directory, whatever --force says */
+        if (rc == 0 && r.b->compression) {
+            rc = cel_err_set(err, CEL_E_CONFLICT,
+                             "backup %s of server %s is in tar format (compression=%s): cellar "
+                             "does not recover tar backups yet",
+                             r.b->id, s->name, r.b->compression);
+            cel_err_hint(err, "Recover it with Barman (barman recover), or take a plain backup "
+                              "(backup_method = postgres without backup_compression, or rsync).");
+        }
         if (rc == 0 && !req->force && rp)
             rc = check_point_timeline(ctx, s, req, r.b, &cat.xdb, &points, &rp, err);
         if (rc == 0 && !req->force)
