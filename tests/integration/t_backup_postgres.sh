@@ -24,7 +24,7 @@ set -u
 . "$(dirname "$0")/lib/backup.sh"
 . "$(dirname "$0")/lib/recover.sh"
 harness_init || exit 1
-tap_plan 41
+tap_plan 51
 
 # rec_cluster writes its configuration with this: the postgres method
 _rec_write_conf() {
@@ -89,6 +89,37 @@ ok "the recovered copy starts and reaches the end of the WAL" start_rec rec "$d"
 is "$(rows rec)" "$expect" "it holds exactly the rows: $expect"
 is "$(pg_sql rec "SELECT count(*) FROM in_tbs")" 300 "the tablespace's table is there"
 pg_stop rec >/dev/null 2>&1
+
+# ---- tar format, gzip-compressed by pg_basebackup ---------------------------------------------
+conf_plain=$conf
+conf=$T/tar.conf
+sed 's/^\[main\]$/&\nbackup_compression = gzip/' "$conf_plain" >"$conf"
+add_row main c
+sleep 1
+out=$("$CELLAR" -c "$conf" backup --wait main 2>&1)
+rc=$?
+diag "$out"
+is "$rc" 0 "cellar backup --wait with backup_compression = gzip"
+tid=$("$CELLAR" -c "$conf" list-backup --minimal main | head -1)
+tdir=$(backup_dir "$conf" main "$tid")
+is "$(backup_info "$conf" main "$tid" compression)" gzip "backup.info: compression=gzip"
+is "$(backup_info "$conf" main "$tid" status)" DONE "the tar backup is DONE"
+ok "data/base.tar.gz, data/$oid.tar.gz and data/backup_manifest, as Barman lays them out" \
+    test -s "$tdir/data/base.tar.gz" -a -s "$tdir/data/$oid.tar.gz" -a -s "$tdir/data/backup_manifest"
+like "$(backup_info "$conf" main "$tid" backup_label)" "^'START WAL LOCATION: $(backup_info "$conf" main "$tid" begin_xlog) " \
+    "backup_label read from base.tar.gz"
+out=$("$CELLAR" -c "$conf" verify-backup main "$tid" 2>&1)
+like "$out" "tar format .*pg_verifybackup checks plain backups only" "verify-backup says it cannot check a tar backup"
+add_row main d
+archive_now main main || tap_bail "WAL not archived"
+expect=$(rows main)
+d=$T/r_tar
+recover_ok "recover the tar backup (tablespace relocated)" --tablespace "tbs1:$T/r_tar_tbs" main "$tid" "$d"
+ok "the copy from the tar backup starts" start_rec rtar "$d" promoted
+is "$(rows rtar)" "$expect" "it holds exactly the rows: $expect"
+is "$(pg_sql rtar "SELECT count(*) FROM in_tbs")" 300 "the tablespace's table is there"
+pg_stop rtar >/dev/null 2>&1
+conf=$conf_plain
 
 # ---- a streaming connection that does not work ---------------------------------------------
 conf_ok=$conf

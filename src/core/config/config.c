@@ -721,6 +721,33 @@ static void check_postgres_method(struct loader *L, const struct raw_section *se
         bad[n++] = "network_compression";
     if (srv->tablespace_bandwidth_limit.n)
         bad[n++] = "tablespace_bandwidth_limit";
+    /* the compression settings Barman 3.4 refuses whatever the versions */
+    static const int max_level[] = {0, 9, 12, 22};
+    const char *why[3];
+    const char *opt[3];
+    size_t m = 0;
+    if (srv->backup_compression_level && srv->backup_compression &&
+        srv->backup_compression_level > max_level[srv->backup_compression]) {
+        opt[m] = "backup_compression_level";
+        why[m++] = "unsupported by this backup_compression";
+    }
+    if (srv->backup_compression_workers && srv->backup_compression != CFG_BBC_ZSTD) {
+        opt[m] = "backup_compression_workers";
+        why[m++] = "only zstd compression has workers";
+    }
+    if (srv->backup_compression_format == CFG_BBF_PLAIN &&
+        srv->backup_compression_location != CFG_BBL_SERVER) {
+        opt[m] = "backup_compression_format";
+        why[m++] = "plain is only possible with backup_compression_location = server";
+    }
+    for (size_t i = 0; i < m; i++) {
+        const struct raw_entry *e = find_entry(sec, opt[i]);
+        if (!e)
+            e = find_entry(find_section(L, GLOBAL_SECTION), opt[i]);
+        add_diag(L, CFG_ERROR, srv->name, e ? e->file : srv->file, e ? e->line : srv->line,
+                 opt[i], "[%s] %s: %s", srv->name, opt[i], why[i]);
+        srv->disabled = true;
+    }
     for (size_t i = 0; i < n; i++) {
         const struct raw_entry *e = find_entry(sec, bad[i]);
         if (!e)

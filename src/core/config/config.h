@@ -51,6 +51,10 @@ enum cfg_type {
 
 enum cfg_backup_method { CFG_BM_RSYNC, CFG_BM_LOCAL_RSYNC, CFG_BM_POSTGRES, CFG_BM_SNAPSHOT };
 enum cfg_reuse { CFG_REUSE_OFF, CFG_REUSE_COPY, CFG_REUSE_LINK };
+/* backup_compression, backup_compression_format, _location (0: unset) */
+enum cfg_bb_compression { CFG_BBC_NONE, CFG_BBC_GZIP, CFG_BBC_LZ4, CFG_BBC_ZSTD };
+enum cfg_bb_format { CFG_BBF_UNSET, CFG_BBF_PLAIN, CFG_BBF_TAR };
+enum cfg_bb_location { CFG_BBL_UNSET, CFG_BBL_CLIENT, CFG_BBL_SERVER };
 enum cfg_retention_mode { CFG_RETENTION_MODE_AUTO };
 enum cfg_wal_retention { CFG_WAL_RETENTION_MAIN };
 
@@ -122,6 +126,13 @@ struct cfg_server {
     bool active;
     bool archiver;
     int archiver_batch_size;
+    /* backup_method = postgres: pg_basebackup's compression (level and
+     * workers 0 when unset) */
+    enum cfg_bb_compression backup_compression;
+    enum cfg_bb_format backup_compression_format;
+    int backup_compression_level;
+    enum cfg_bb_location backup_compression_location;
+    int backup_compression_workers;
     const char *backup_directory;
     enum cfg_backup_method backup_method;
     unsigned backup_options;

@@ -43,6 +43,18 @@ static const struct cfg_choice backup_method_choices[] = {
     {NULL, 0},
 };
 
+static const struct cfg_choice bb_compression_choices[] = {
+    {"gzip", CFG_BBC_GZIP}, {"lz4", CFG_BBC_LZ4}, {"zstd", CFG_BBC_ZSTD}, {NULL, 0},
+};
+
+static const struct cfg_choice bb_format_choices[] = {
+    {"plain", CFG_BBF_PLAIN}, {"tar", CFG_BBF_TAR}, {NULL, 0},
+};
+
+static const struct cfg_choice bb_location_choices[] = {
+    {"client", CFG_BBL_CLIENT}, {"server", CFG_BBL_SERVER}, {NULL, 0},
+};
+
 static const struct cfg_choice backup_options_choices[] = {
     {"concurrent_backup", CFG_BO_CONCURRENT},
     {"exclusive_backup", CFG_BO_EXCLUSIVE},
@@ -82,11 +94,24 @@ const struct cfg_option cfg_options[] = {
     {"archiver_batch_size", CFG_BOTH, CFG_T_INT, SRV(archiver_batch_size), "0",
      "a whole number from 0 to 1000000 (0: no limit)",
      "the most WAL files one archiver run processes", 0, 1000000, NULL, "50"},
-    IGNORED("backup_compression", CFG_BOTH),
-    IGNORED("backup_compression_format", CFG_BOTH),
-    IGNORED("backup_compression_level", CFG_BOTH),
-    IGNORED("backup_compression_location", CFG_BOTH),
-    IGNORED("backup_compression_workers", CFG_BOTH),
+    {"backup_compression", CFG_BOTH, CFG_T_ENUM, SRV_ENUM(backup_compression), NULL,
+     "gzip, lz4 or zstd (none: no compression)",
+     "backup_method = postgres: pg_basebackup compresses the backup (tar format unless "
+     "backup_compression_format says plain)",
+     0, 0, bb_compression_choices, "gzip"},
+    {"backup_compression_format", CFG_BOTH, CFG_T_ENUM, SRV_ENUM(backup_compression_format), NULL,
+     "plain or tar (unset: tar)",
+     "format of a compressed backup; plain needs backup_compression_location = server", 0, 0,
+     bb_format_choices, "tar"},
+    {"backup_compression_level", CFG_BOTH, CFG_T_INT, SRV(backup_compression_level), NULL,
+     "a whole number: 1-9 for gzip, 1-12 for lz4, 1-22 for zstd",
+     "compression level of backup_compression", 1, 22, NULL, "5"},
+    {"backup_compression_location", CFG_BOTH, CFG_T_ENUM,
+     SRV_ENUM(backup_compression_location), NULL, "client or server (unset: client)",
+     "where pg_basebackup compresses: here, or on the PostgreSQL server (15 and later)", 0, 0,
+     bb_location_choices, "server"},
+    {"backup_compression_workers", CFG_BOTH, CFG_T_INT, SRV(backup_compression_workers), NULL,
+     "a whole number from 1 to 64", "zstd compression threads", 1, 64, NULL, "2"},
     {"backup_directory", CFG_SERVER, CFG_T_PATH, SRV(backup_directory), "%(barman_home)s/%(name)s",
      "an absolute path", "the server's directory", 0, 0, NULL, "/srv/cellar/main"},
     {"backup_method", CFG_BOTH, CFG_T_ENUM, SRV_ENUM(backup_method), "rsync",

@@ -37,6 +37,7 @@
 #include "lock.h"
 #include "manifest.h"
 #include "op_hooks.h"
+#include "proc.h"
 #include "server.h"
 #include "server_select.h"
 #include "storage.h"
@@ -452,6 +453,47 @@ static char *manifest_end_lsn(const char *dir)
     return out;
 }
 
+/* The backup_label inside a tar backup's data/base.tar.*: tar -xf ARCHIVE
+ * -O backup_label, as Barman reads it. */
+static int read_tar_label(struct run *r, const char *compression, char **out, struct cel_err *err)
+{
+    *out = NULL;
+    char *archive = cel_xasprintf("%s/data/base.%s", r->dir, op_tar_suffix(compression));
+    const char *argv[] = {"tar", op_tar_program_arg(compression), "-xf", archive, "-O",
+                          "backup_label", NULL};
+    struct proc_result res = {0};
+    int rc = proc_run(argv, &(struct proc_opts){.path_prefix = r->s->path_prefix},
+                      &res, err);
+    if (rc == 0 && (res.status != 0 || !res.out || !res.out[0]))
+        rc = cel_err_set(err, CEL_E_FORMAT, "could not find backup_label in %s%s%s", archive,
+                         res.err && res.err[0] ? ": " : "", res.err ? res.err : "");
+    if (rc == 0) {
+        *out = res.out;
+        res.out = NULL;
+    }
+    proc_result_free(&res);
+    free(archive);
+    return rc;
+}
+
+/* Barman 3.4's checks of the compression against the versions. */
+static int check_compression_versions(struct run *r, long tool_version, struct cel_err *err)
+{
+    const struct cfg_server *s = r->s;
+    if (!s->backup_compression)
+        return 0;
+    if (s->backup_compression != CFG_BBC_GZIP && tool_version && tool_version < 150000)
+        return cel_err_set(err, CEL_E_CONFIG,
+                           "backup_compression = %s requires pg_basebackup 15 or greater",
+                           s->backup_compression == CFG_BBC_LZ4 ? "lz4" : "zstd");
+    if (s->backup_compression_location == CFG_BBL_SERVER &&
+        ((tool_version && tool_version < 150000) || r->info.version < 150000))
+        return cel_err_set(err, CEL_E_CONFIG,
+                           "backup_compression_location = server requires pg_basebackup and "
+                           "PostgreSQL 15 or greater");
+    return 0;
+}
+
 /* Steps 4 and 5 for backup_method = postgres: pg_basebackup starts the
  * backup, copies, and stops it; cellar records where WAL was before, reads
  * the real start in the copy's backup_label and the end from pg_basebackup,
@@ -490,6 +532,8 @@ static int take_stream_backup(struct run *r, struct cel_err *err)
                      r->info.major, r->info.major);
     }
     if (rc == 0)
+        rc = check_compression_versions(r, bb.tool_version, err);
+    if (rc == 0)
         rc = bk_stream_start(r->conn, r->info.segsize, &r->b, err);
     if (rc < 0) {
         free(tool);
@@ -525,9 +569,15 @@ static int take_stream_backup(struct run *r, struct cel_err *err)
 
     op_phase(r->ctx, s->name, "stop", "reading the backup label and the end of the backup");
     char *label = NULL;
-    char *path = cel_xasprintf("%s/data/backup_label", r->dir);
-    rc = stor_read_file(path, 1 << 20, &label, NULL, err);
-    free(path);
+    const char *tar = bk_basebackup_tar(s);
+    if (tar) {
+        r->b.compression = cel_xstrdup(tar);
+        rc = read_tar_label(r, tar, &label, err);
+    } else {
+        char *path = cel_xasprintf("%s/data/backup_label", r->dir);
+        rc = stor_read_file(path, 1 << 20, &label, NULL, err);
+        free(path);
+    }
     if (rc == 0)
         rc = bk_from_label(label, r->info.segsize, &r->b, err);
     free(label);
@@ -545,7 +595,7 @@ static int take_stream_backup(struct run *r, struct cel_err *err)
            r->b.end_xlog, r->b.end_wal, (unsigned long long)r->b.end_offset.v);
     /* pg_basebackup links pg_tblspc to the absolute paths of the copies:
      * relative links, as in rsync backups, survive a move of the home */
-    rc = bk_link_tablespaces(r->dir, &r->b, err);
+    rc = tar ? 0 : bk_link_tablespaces(r->dir, &r->b, err);
     if (rc == 0)
         rc = bk_disk_usage(r->dir, &r->size, &r->dedup, err);
     if (rc < 0)

@@ -143,8 +143,53 @@ static char *mapping_arg(const char *from, const char *to)
     return sb_detach(&sb);
 }
 
+static const char *const bbc_names[] = {NULL, "gzip", "lz4", "zstd"};
+
+const char *bk_basebackup_tar(const struct cfg_server *s)
+{
+    if (!s->backup_compression || s->backup_compression_format == CFG_BBF_PLAIN)
+        return NULL;
+    return bbc_names[s->backup_compression];
+}
+
+/* The compression arguments, as Barman's PgBaseBackup builds them: from
+ * version 15 --compress=[LOCATION-]TYPE[:level=N,workers=N], before
+ * --gzip and --compress=LEVEL. Appended to argv at *n; strings it makes
+ * go to owned at *k. */
+static void compression_args(const struct bk_basebackup *bb, const char **argv, size_t *n,
+                             char **owned, size_t *k)
+{
+    const struct cfg_server *s = bb->s;
+    if (!s->backup_compression)
+        return;
+    argv[(*n)++] = s->backup_compression_format == CFG_BBF_PLAIN ? "--format=plain"
+                                                                   : "--format=tar";
+    if (bb->tool_version == 0 || bb->tool_version >= 150000) {
+        struct strbuf sb = {0};
+        sb_append(&sb, "--compress=");
+        if (s->backup_compression_location)
+            sb_append(&sb, s->backup_compression_location == CFG_BBL_SERVER ? "server-"
+                                                                             : "client-");
+        sb_append(&sb, bbc_names[s->backup_compression]);
+        const char *sep = ":";
+        if (s->backup_compression_level) {
+            sb_appendf(&sb, "%slevel=%d", sep, s->backup_compression_level);
+            sep = ",";
+        }
+        if (s->backup_compression_workers)
+            sb_appendf(&sb, "%sworkers=%d", sep, s->backup_compression_workers);
+        argv[(*n)++] = owned[(*k)++] = sb_detach(&sb);
+    } else {
+        argv[(*n)++] = owned[(*k)++] = cel_xasprintf("--%s", bbc_names[s->backup_compression]);
+        if (s->backup_compression_level)
+            argv[(*n)++] = owned[(*k)++] =
+                cel_xasprintf("--compress=%d", s->backup_compression_level);
+    }
+}
+
 /* The destination directories, empty and 0700: base/<id>/data and one per
- * tablespace. A leftover of a failed attempt is removed first. */
+ * tablespace (plain format only: a tar backup keeps <oid>.tar.* in data/).
+ * A leftover of a failed attempt is removed first. */
 static int prepare_dirs(const struct bk_basebackup *bb, struct cel_err *err)
 {
     char *data = cel_xasprintf("%s/data", bb->backup_dir);
@@ -152,7 +197,7 @@ static int prepare_dirs(const struct bk_basebackup *bb, struct cel_err *err)
     if (rc == 0 && mkdir(data, 0700) < 0)
         rc = cel_err_sys(err, CEL_E_IO, errno, "cannot create %s", data);
     free(data);
-    for (size_t i = 0; rc == 0 && i < bb->info->n_tbs; i++) {
+    for (size_t i = 0; rc == 0 && !bk_basebackup_tar(bb->s) && i < bb->info->n_tbs; i++) {
         char *dir = cel_xasprintf("%s/%lld", bb->backup_dir, (long long)bb->info->tbs[i].oid);
         rc = stor_remove_tree(dir, err);
         if (rc == 0 && mkdir(dir, 0700) < 0)
@@ -172,7 +217,7 @@ static int attempt(struct bk_basebackup *bb, struct cel_err *err)
     if (rc < 0)
         return rc;
     const char **argv = cel_xcalloc(16 + bb->info->n_tbs, sizeof *argv);
-    char **owned = cel_xcalloc(4 + bb->info->n_tbs, sizeof *owned);
+    char **owned = cel_xcalloc(8 + bb->info->n_tbs, sizeof *owned);
     size_t n = 0, k = 0;
     argv[n++] = bb->tool;
     argv[n++] = owned[k++] = cel_xasprintf("--dbname=%s", s->streaming_conninfo);
@@ -183,7 +228,8 @@ static int attempt(struct bk_basebackup *bb, struct cel_err *err)
         argv[n++] = "--no-slot";
         argv[n++] = "--wal-method=none";
     }
-    for (size_t i = 0; i < bb->info->n_tbs; i++) {
+    /* pg_basebackup maps tablespaces in plain format only */
+    for (size_t i = 0; !bk_basebackup_tar(s) && i < bb->info->n_tbs; i++) {
         char *to = cel_xasprintf("%s/%lld", bb->backup_dir, (long long)bb->info->tbs[i].oid);
         argv[n++] = owned[k++] = mapping_arg(bb->info->tbs[i].location, to);
         free(to);
@@ -192,6 +238,7 @@ static int attempt(struct bk_basebackup *bb, struct cel_err *err)
         argv[n++] = owned[k++] = cel_xasprintf("--max-rate=%d", bb->bwlimit);
     if (bb->fast)
         argv[n++] = "--checkpoint=fast";
+    compression_args(bb, argv, &n, owned, &k);
     argv[n++] = "--progress";
     argv[n] = NULL;
 

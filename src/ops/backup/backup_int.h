@@ -54,9 +54,10 @@ int bk_from_label(const char *label, uint64_t segsize, struct cat_backup *b, str
 int bk_stream_stop(struct pg_conn *c, const char *end_lsn, uint64_t segsize,
                    struct cat_backup *b, struct cel_err *err);
 
-/* One run of pg_basebackup (backup_basebackup.c), plain format, into
+/* One run of pg_basebackup (backup_basebackup.c): plain format into
  * backup_dir/data with each tablespace mapped to backup_dir/<oid> (where
- * Barman puts them), without WAL (--wal-method=none: the archive has it)
+ * Barman puts them), or with backup_compression tar format (data/base.tar.*,
+ * data/<oid>.tar.*, data/backup_manifest), without WAL (--wal-method=none: the archive has it)
  * and without a replication slot, retried retry_times times. */
 struct bk_basebackup {
     const struct op_ctx *ctx;
@@ -79,6 +80,9 @@ struct bk_basebackup {
  * flag ends it. Blocks. */
 int bk_basebackup_run(struct bk_basebackup *bb, struct cel_err *err);
 void bk_basebackup_free(struct bk_basebackup *bb);
+/* The compression of s's tar backups ("gzip", "lz4", "zstd": what
+ * backup.info's compression says), NULL when they are plain. */
+const char *bk_basebackup_tar(const struct cfg_server *s);
 
 /* The files of a backup. */
 struct bk_copy {
