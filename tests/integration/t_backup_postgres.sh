@@ -24,7 +24,7 @@ set -u
 . "$(dirname "$0")/lib/backup.sh"
 . "$(dirname "$0")/lib/recover.sh"
 harness_init || exit 1
-tap_plan 51
+tap_plan 53
 
 # rec_cluster writes its configuration with this: the postgres method
 _rec_write_conf() {
@@ -93,13 +93,15 @@ pg_stop rec >/dev/null 2>&1
 # ---- tar format, gzip-compressed by pg_basebackup ---------------------------------------------
 conf_plain=$conf
 conf=$T/tar.conf
-sed 's/^\[main\]$/&\nbackup_compression = gzip/' "$conf_plain" >"$conf"
+sed 's/^\[main\]$/&\nbackup_compression = gzip\nparallel_jobs = 4/' "$conf_plain" >"$conf"
 add_row main c
 sleep 1
 out=$("$CELLAR" -c "$conf" backup --wait main 2>&1)
 rc=$?
 diag "$out"
 is "$rc" 0 "cellar backup --wait with backup_compression = gzip"
+like "$out" "parallel_jobs = 4 ignored: pg_basebackup copies through one connection" \
+    "parallel_jobs is ignored with a warning"
 tid=$("$CELLAR" -c "$conf" list-backup --minimal main | head -1)
 tdir=$(backup_dir "$conf" main "$tid")
 is "$(backup_info "$conf" main "$tid" compression)" gzip "backup.info: compression=gzip"
@@ -144,7 +146,8 @@ conf=$conf_ok
 # ---- pg_basebackup killed with SIGKILL in the middle of the copy ---------------------------------
 pg_sql main "CREATE TABLE bulk AS SELECT g, md5(g::text) AS v FROM generate_series(1, 200000) g" >/dev/null
 conf=$T/slow.conf
-sed 's/^\[main\]$/&\nbandwidth_limit = 200/' "$conf_ok" >"$conf"
+cinfo=$(sed -n 's/^conninfo = //p' "$conf_ok")
+sed "s/^\[main\]\$/&\nbandwidth_limit = 200\nstreaming_conninfo = $cinfo password=s3cret/" "$conf_ok" >"$conf"
 sleep 1
 "$CELLAR" -c "$conf" -f json backup main >"$T/killed.out" 2>&1 &
 cellar_pid=$!
@@ -153,6 +156,8 @@ wait_for 60 has_progress || diag "no progress from the slow backup"
 bb_pid=$(ps -o pid= --ppid "$cellar_pid" | tr -d ' ' | head -1)
 diag "cellar $cellar_pid, pg_basebackup $bb_pid ($(ps -o args= -p "$bb_pid" 2>/dev/null | cut -c1-60))"
 like "$(ps -o comm= -p "$bb_pid" 2>/dev/null)" '^pg_basebackup' "pg_basebackup is copying (a known point)"
+unlike "$(tr '\0' ' ' <"/proc/$bb_pid/cmdline" 2>/dev/null)" "s3cret" \
+    "the conninfo's password is not on pg_basebackup's command line"
 kill -KILL "$bb_pid"
 wait "$cellar_pid"
 rc=$?

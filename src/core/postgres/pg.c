@@ -329,3 +329,33 @@ int pg_replication_identify(const char *conninfo, int timeout_s, char **systemid
     PQfinish(conn);
     return rc;
 }
+
+int pg_conninfo_split_password(const char *conninfo, char **rest, char **password,
+                               struct cel_err *err)
+{
+    *rest = *password = NULL;
+    char *msg = NULL;
+    PQconninfoOption *opts = PQconninfoParse(conninfo, &msg);
+    if (!opts) {
+        PQfreemem(msg);
+        return cel_err_set(err, CEL_E_CONFIG, "invalid connection string");
+    }
+    struct strbuf sb = {0};
+    for (PQconninfoOption *o = opts; o->keyword; o++) {
+        if (!o->val)
+            continue;
+        if (strcmp(o->keyword, "password") == 0) {
+            free(*password);
+            *password = cel_xstrdup(o->val);
+            continue;
+        }
+        sb_appendf(&sb, "%s%s='", sb.len ? " " : "", o->keyword);
+        for (const char *p = o->val; *p; p++)
+            sb_appendf(&sb, "%s%c", *p == '\'' || *p == '\\' ? "\\" : "", *p);
+        sb_append(&sb, "'");
+    }
+    PQconninfoFree(opts);
+    *rest = sb.len ? sb_detach(&sb) : cel_xstrdup("");
+    sb_free(&sb);
+    return 0;
+}

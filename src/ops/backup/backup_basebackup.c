@@ -9,7 +9,9 @@
  * --pgdata=base/<id>/data, --no-slot and --wal-method=none from version 10
  * (the archive already keeps the WAL), one --tablespace-mapping per
  * tablespace to base/<id>/<oid> (where Barman's recovery looks for it),
- * --max-rate from bandwidth_limit, --checkpoint=fast. cellar adds
+ * --max-rate from bandwidth_limit, --checkpoint=fast. Unlike Barman, the
+ * conninfo's password is taken out of --dbname and given as PGPASSWORD:
+ * /proc shows a command line to every local user. cellar adds
  * --progress: pg_basebackup then writes a line such as
  *     "  1234/56789 kB (2%), 0/2 tablespaces (data/base/5/1259   )"
  * about once a second on stderr (a new line each time when stderr is not a
@@ -31,6 +33,7 @@
 #include <unistd.h>
 
 #include "backup_int.h"
+#include "pg.h"
 #include "proc.h"
 #include "storage.h"
 #include "ts.h"
@@ -213,14 +216,21 @@ static int prepare_dirs(const struct bk_basebackup *bb, struct cel_err *err)
 static int attempt(struct bk_basebackup *bb, struct cel_err *err)
 {
     const struct cfg_server *s = bb->s;
-    int rc = prepare_dirs(bb, err);
-    if (rc < 0)
+    /* the password goes in the environment: a command line is public */
+    char *conninfo = NULL, *password = NULL;
+    int rc = pg_conninfo_split_password(s->streaming_conninfo, &conninfo, &password, err);
+    if (rc == 0)
+        rc = prepare_dirs(bb, err);
+    if (rc < 0) {
+        free(conninfo);
+        free(password);
         return rc;
+    }
     const char **argv = cel_xcalloc(16 + bb->info->n_tbs, sizeof *argv);
     char **owned = cel_xcalloc(8 + bb->info->n_tbs, sizeof *owned);
     size_t n = 0, k = 0;
     argv[n++] = bb->tool;
-    argv[n++] = owned[k++] = cel_xasprintf("--dbname=%s", s->streaming_conninfo);
+    argv[n++] = owned[k++] = cel_xasprintf("--dbname=%s", conninfo);
     argv[n++] = "-v";
     argv[n++] = "--no-password";
     argv[n++] = owned[k++] = cel_xasprintf("--pgdata=%s/data", bb->backup_dir);
@@ -245,7 +255,8 @@ static int attempt(struct bk_basebackup *bb, struct cel_err *err)
     char *appname =
         cel_xasprintf("PGAPPNAME=%s", s->streaming_backup_name ? s->streaming_backup_name
                                                                : "barman_streaming_backup");
-    const char *env[] = {"LC_ALL=C", appname, NULL};
+    char *pgpassword = password ? cel_xasprintf("PGPASSWORD=%s", password) : NULL;
+    const char *env[] = {"LC_ALL=C", appname, pgpassword, NULL};
     struct watch w = {.bb = bb, .t0 = ts_monotonic()};
     struct proc_opts o = {.env = env,
                           .path_prefix = s->path_prefix,
@@ -277,6 +288,9 @@ static int attempt(struct bk_basebackup *bb, struct cel_err *err)
     proc_result_free(&res);
     sb_free(&w.tail);
     free(appname);
+    free(pgpassword);
+    free(password);
+    free(conninfo);
     for (size_t i = 0; i < k; i++)
         free(owned[i]);
     free(owned);
