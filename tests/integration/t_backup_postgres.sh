@@ -14,8 +14,10 @@
 # streaming_conninfo that cannot connect gives pg_basebackup's error and a
 # FAILED backup; pg_basebackup killed with SIGKILL in the middle of a copy
 # leaves the backup FAILED, never DONE; reuse_backup with this method
-# disables the server. At the end Barman 3.4, on the same home, lists,
-# shows and recovers the cellar postgres-method backup.
+# disables the server. A tar backup (backup_compression = gzip) is laid out
+# as Barman's and recovered the same way. At the end Barman 3.4, on the
+# same home, lists, shows and recovers the cellar postgres-method backup,
+# and cellar recovers a postgres-method backup Barman took.
 # Needs root (the clusters run as postgres). Run: tests/run.sh tests/integration/t_backup_postgres.sh
 # shellcheck source-path=SCRIPTDIR
 set -u
@@ -24,7 +26,7 @@ set -u
 . "$(dirname "$0")/lib/backup.sh"
 . "$(dirname "$0")/lib/recover.sh"
 harness_init || exit 1
-tap_plan 53
+tap_plan 58
 
 # rec_cluster writes its configuration with this: the postgres method
 _rec_write_conf() {
@@ -189,6 +191,23 @@ if command -v barman >/dev/null; then
     ok "the copy Barman recovered starts" pg_start_datadir brec "$T/brec/data"
     wait_for 60 promoted brec
     is "$(pg_sql brec "SELECT count(*) FROM in_tbs")" 300 "it holds the tablespace's table"
+    pg_stop brec >/dev/null 2>&1
+
+    # ...and cellar recovers a postgres-method backup Barman took
+    add_row main e
+    sleep 1
+    ok "barman backup (postgres method) on the same home" bm backup main
+    bid=$(bm list-backup --minimal main | head -1)
+    is "$(backup_info "$conf" main "$bid" mode)" postgres "Barman's backup.info says mode=postgres"
+    add_row main f
+    archive_now main main || diag "WAL not archived"
+    bm check-backup main "$bid" >&2
+    expect=$(rows main)
+    recover_ok "cellar recovers Barman's backup (tablespace relocated)" \
+        --tablespace "tbs1:$T/rb_tbs" main "$bid" "$T/rb"
+    ok "the copy starts" start_rec rb "$T/rb" promoted
+    is "$(rows rb)" "$expect" "it holds exactly the rows: $expect"
+    pg_stop rb >/dev/null 2>&1
 else
-    for n in 1 2 3 4 5; do skip "barman $n" "barman is not installed"; done
+    for n in 1 2 3 4 5 6 7 8 9 10; do skip "barman $n" "barman is not installed"; done
 fi
