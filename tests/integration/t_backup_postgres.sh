@@ -26,7 +26,7 @@ set -u
 . "$(dirname "$0")/lib/backup.sh"
 . "$(dirname "$0")/lib/recover.sh"
 harness_init || exit 1
-tap_plan 58
+tap_plan 61
 
 # rec_cluster writes its configuration with this: the postgres method
 _rec_write_conf() {
@@ -75,7 +75,7 @@ like "$(backup_info "$conf" main "$id" copy_stats)" "^\{'copy_time': [0-9.]+, 't
 ok "data/backup_manifest kept" test -s "$dir/data/backup_manifest"
 ok "the tablespace is in base/<id>/$oid" test -d "$(echo "$dir/$oid"/PG_15_*)"
 is "$(readlink "$dir/data/pg_tblspc/$oid")" "../../$oid" "data/pg_tblspc/$oid links to it"
-ok "pg_wal is empty (--wal-method=none)" test -z "$(ls -A "$dir/data/pg_wal" | grep -v archive_status)"
+ok "pg_wal is empty (--wal-method=none)" test -z "$(find "$dir/data/pg_wal" -mindepth 1 ! -name archive_status)"
 ok "verify-backup passes" "$CELLAR" -c "$conf" verify-backup main "$id"
 
 # ---- rows after it, recovered exactly ---------------------------------------------------------------
@@ -177,6 +177,23 @@ out=$("$CELLAR" -c "$conf" backup main 2>&1)
 like "$out" "reuse_backup: not supported by backup_method = postgres" \
     "reuse_backup = link with the postgres method is refused, naming the option"
 conf=$conf_ok
+
+# ---- started as root with barman_user = barman: pg_basebackup writes as barman ----------------
+if id barman >/dev/null 2>&1; then
+    mkdir -p "$T/bu/home" && chown -R barman: "$T/bu"
+    backup_conf "$T/bu.conf" barman "$T/bu/home" "$PG_MAIN_PORT" "as barman" \
+        'backup_method = postgres' 'immediate_checkpoint = true'
+    sed -i 's/^barman_user = root$/barman_user = barman/' "$T/bu.conf"
+    out=$("$CELLAR" -c "$T/bu.conf" backup main 2>&1)
+    rc=$?
+    diag "$out"
+    is "$rc" 0 "root runs a postgres-method backup with barman_user = barman"
+    buid=$("$CELLAR" -c "$T/bu.conf" list-backup --minimal main | head -1)
+    is "$(find "$T/bu/home" ! -user barman | head -3)" "" "everything in barman_home belongs to barman"
+    is "$(stat -c %U "$T/bu/home/main/base/$buid/$oid")" barman "the tablespace copy too"
+else
+    for n in 1 2 3; do skip "barman user $n" "no barman OS user"; done
+fi
 
 # ---- Barman 3.4 reads the cellar postgres-method backup ---------------------------------------------
 if command -v barman >/dev/null; then
