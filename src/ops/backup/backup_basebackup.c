@@ -47,17 +47,13 @@ struct watch {
     size_t tail_lines;
 };
 
-/* "  1234/56789 kB (2%), 0/2 tablespaces (base/5/1259)": true and the
- * numbers when line is a progress report. */
-static bool parse_progress(const char *line, uint64_t *done_kb, uint64_t *total_kb, int *tbs_done,
-                           int *tbs_total, const char **file, size_t *file_len)
+bool bk_basebackup_parse_progress(const char *line, struct bk_progress_line *out)
 {
     int pct;
-    if (sscanf(line, " %" SCNu64 "/%" SCNu64 " kB (%d%%), %d/%d tablespace", done_kb, total_kb,
-               &pct, tbs_done, tbs_total) != 5)
+    memset(out, 0, sizeof *out);
+    if (sscanf(line, " %" SCNu64 "/%" SCNu64 " kB (%d%%), %d/%d tablespace", &out->done_kb,
+               &out->total_kb, &pct, &out->tbs_done, &out->tbs_total) != 5)
         return false;
-    *file = NULL;
-    *file_len = 0;
     const char *open = strstr(line, "tablespace");
     open = open ? strchr(open, '(') : NULL;
     size_t len = strlen(line);
@@ -67,8 +63,8 @@ static bool parse_progress(const char *line, uint64_t *done_kb, uint64_t *total_
         size_t n = (size_t)(line + len - 1 - f);
         while (n && f[n - 1] == ' ')
             n--;
-        *file = f;
-        *file_len = n;
+        out->file = f;
+        out->file_len = n;
     }
     return true;
 }
@@ -93,11 +89,12 @@ static void on_line(void *p, int stream, const char *line, size_t len)
     (void)len;
     struct watch *w = p;
     struct bk_basebackup *bb = w->bb;
-    uint64_t done_kb, total_kb;
-    int tbs_done, tbs_total;
-    const char *file;
-    size_t file_len;
-    if (parse_progress(line, &done_kb, &total_kb, &tbs_done, &tbs_total, &file, &file_len)) {
+    struct bk_progress_line pl;
+    if (bk_basebackup_parse_progress(line, &pl)) {
+        uint64_t done_kb = pl.done_kb, total_kb = pl.total_kb;
+        int tbs_done = pl.tbs_done, tbs_total = pl.tbs_total;
+        const char *file = pl.file;
+        size_t file_len = pl.file_len;
         double now = ts_monotonic();
         bool last = tbs_total > 0 && tbs_done == tbs_total;
         if (!last && now - w->last < 0.25)
@@ -133,8 +130,7 @@ static void on_line(void *p, int stream, const char *line, size_t len)
     }
 }
 
-/* "OLD=NEW" for --tablespace-mapping, '=' in either path escaped as "\=". */
-static char *mapping_arg(const char *from, const char *to)
+char *bk_basebackup_mapping_arg(const char *from, const char *to)
 {
     struct strbuf sb = {0};
     sb_append(&sb, "--tablespace-mapping=");
@@ -165,14 +161,14 @@ static void compression_args(const struct bk_basebackup *bb, const char **argv, 
     const struct cfg_server *s = bb->s;
     if (!s->backup_compression)
         return;
-    argv[(*n)++] = s->backup_compression_format == CFG_BBF_PLAIN ? "--format=plain"
-                                                                   : "--format=tar";
+    argv[(*n)++] =
+        s->backup_compression_format == CFG_BBF_PLAIN ? "--format=plain" : "--format=tar";
     if (bb->tool_version == 0 || bb->tool_version >= 150000) {
         struct strbuf sb = {0};
         sb_append(&sb, "--compress=");
         if (s->backup_compression_location)
-            sb_append(&sb, s->backup_compression_location == CFG_BBL_SERVER ? "server-"
-                                                                             : "client-");
+            sb_append(&sb,
+                      s->backup_compression_location == CFG_BBL_SERVER ? "server-" : "client-");
         sb_append(&sb, bbc_names[s->backup_compression]);
         const char *sep = ":";
         if (s->backup_compression_level) {
@@ -241,7 +237,7 @@ static int attempt(struct bk_basebackup *bb, struct cel_err *err)
     /* pg_basebackup maps tablespaces in plain format only */
     for (size_t i = 0; !bk_basebackup_tar(s) && i < bb->info->n_tbs; i++) {
         char *to = cel_xasprintf("%s/%lld", bb->backup_dir, (long long)bb->info->tbs[i].oid);
-        argv[n++] = owned[k++] = mapping_arg(bb->info->tbs[i].location, to);
+        argv[n++] = owned[k++] = bk_basebackup_mapping_arg(bb->info->tbs[i].location, to);
         free(to);
     }
     if (bb->bwlimit > 0)

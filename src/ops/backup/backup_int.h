@@ -80,6 +80,20 @@ struct bk_basebackup {
  * flag ends it. Blocks. */
 int bk_basebackup_run(struct bk_basebackup *bb, struct cel_err *err);
 void bk_basebackup_free(struct bk_basebackup *bb);
+/* One line of pg_basebackup --progress, "  1234/56789 kB (2%), 0/2
+ * tablespaces (data/base/5/1259   )": true and its numbers (file points
+ * into line, trailing blanks and a leading "..." left out; NULL when the
+ * line names none) when line is one. */
+struct bk_progress_line {
+    uint64_t done_kb, total_kb;
+    int tbs_done, tbs_total;
+    const char *file;
+    size_t file_len;
+};
+bool bk_basebackup_parse_progress(const char *line, struct bk_progress_line *out);
+/* "--tablespace-mapping=FROM=TO", '=' in either path escaped as "\=", as
+ * pg_basebackup reads it. Caller frees. */
+char *bk_basebackup_mapping_arg(const char *from, const char *to);
 /* The compression of s's tar backups ("gzip", "lz4", "zstd": what
  * backup.info's compression says), NULL when they are plain. */
 const char *bk_basebackup_tar(const struct cfg_server *s);
