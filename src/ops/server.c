@@ -251,3 +251,108 @@ int op_primary_connect(const struct cfg_server *s, const char *standby_sysid,
     }
     return rc;
 }
+
+/* The version in "pg_basebackup (PostgreSQL) 15.18 (Debian 15.18-1.pgdg120+1)"
+ * as a server_version_num; 0 when there is none. */
+static long parse_tool_version(const char *out)
+{
+    const char *p = strstr(out, ") ");
+    if (!p)
+        return 0;
+    p += 2;
+    char *end;
+    long major = strtol(p, &end, 10);
+    if (end == p || major <= 0)
+        return 0;
+    long minor = 0, patch = 0;
+    if (*end == '.') {
+        minor = strtol(end + 1, &end, 10);
+        if (*end == '.')
+            patch = strtol(end + 1, &end, 10);
+    }
+    /* 10 and later: major.minor; before: major.minor.patch */
+    return major >= 10 ? major * 10000 + minor : major * 10000 + minor * 100 + patch;
+}
+
+/* Run "path --version"; 0 and *version when it ran and said who it is. */
+static int try_program(const char *path, const char *path_prefix, int timeout_ms, long *version,
+                       struct cel_err *err)
+{
+    const char *argv[] = {path, "--version", NULL};
+    struct proc_opts o = {.path_prefix = path_prefix,
+                          .err_mode = PROC_CAPTURE,
+                          .timeout_ms = timeout_ms > 0 ? timeout_ms : 10000,
+                          .env = (const char *const[]){"LC_ALL=C", NULL}};
+    struct proc_result res = {0};
+    int rc = proc_run(argv, &o, &res, err);
+    if (rc == 0 && res.status != 0) {
+        /* Debian's pg_wrapper is in PATH even where the program is not */
+        rc = cel_err_set(err, CEL_E_NOT_FOUND, "'%s --version' exited with status %d%s%s", path,
+                         res.status, res.err && res.err[0] ? ": " : "", res.err ? res.err : "");
+    }
+    if (rc == 0)
+        *version = res.out ? parse_tool_version(res.out) : 0;
+    proc_result_free(&res);
+    return rc;
+}
+
+int op_pg_program(const char *tool, const char *path_prefix, long server_version, int timeout_ms,
+                  char **path, long *version, struct cel_err *err)
+{
+    *path = NULL;
+    *version = 0;
+    struct cel_err first = {0};
+    if (try_program(tool, path_prefix, timeout_ms, version, &first) == 0) {
+        *path = cel_xstrdup(tool);
+        return 0;
+    }
+    char *alt = op_pg_tool(tool, server_version);
+    if (alt && try_program(alt, NULL, timeout_ms, version, NULL) == 0) {
+        *path = alt;
+        return 0;
+    }
+    int rc = cel_err_set(err, CEL_E_NOT_FOUND, "%s not found: %s%s%s", tool, first.msg,
+                         alt ? "; nor does " : "", alt ? alt : "");
+    char major[32];
+    op_pg_version_text(server_version ? server_version / 10000 * 10000 : 150000, major);
+    major[strcspn(major, ".")] = '\0';
+    cel_err_hint(err,
+                 "Install PostgreSQL's client programs (apt-get install postgresql-client-%s), or "
+                 "set path_prefix to the directory that holds %s.",
+                 major, tool);
+    free(alt);
+    return rc;
+}
+
+void op_pg_version_text(long version, char out[32])
+{
+    int major = (int)(version / 10000 % 10000);
+    if (version >= 100000)
+        snprintf(out, 32, "%d.%d", major, (int)(version % 10000));
+    else
+        snprintf(out, 32, "%d.%d.%d", major, (int)(version / 100 % 100), (int)(version % 100));
+}
+
+static const struct {
+    const char *name, *suffix, *arg;
+} tar_kinds[] = {
+    {"gzip", "tar.gz", "--use-compress-program=gzip"},
+    {"lz4", "tar.lz4", "--use-compress-program=lz4"},
+    {"zstd", "tar.zst", "--use-compress-program=zstd"},
+};
+
+const char *op_tar_suffix(const char *compression)
+{
+    for (size_t i = 0; compression && i < CEL_ARRAY_LEN(tar_kinds); i++)
+        if (strcmp(compression, tar_kinds[i].name) == 0)
+            return tar_kinds[i].suffix;
+    return NULL;
+}
+
+const char *op_tar_program_arg(const char *compression)
+{
+    for (size_t i = 0; compression && i < CEL_ARRAY_LEN(tar_kinds); i++)
+        if (strcmp(compression, tar_kinds[i].name) == 0)
+            return tar_kinds[i].arg;
+    return NULL;
+}

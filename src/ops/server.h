@@ -46,6 +46,26 @@ struct op_pg_tool {
 int op_pg_tool_find(const char *tool, long version, const char *path_prefix,
                     struct op_pg_tool *out);
 void op_pg_tool_free(struct op_pg_tool *t);
+
+/* A PostgreSQL client program (pg_basebackup, pg_receivewal) that works:
+ * tool in PATH with path_prefix first, as Barman looks for it, else
+ * op_pg_tool(tool, server_version). Runs "tool --version": *path gets what
+ * ran and *version its version as a server_version_num (150018; 0 when the
+ * output cannot be read). Returns 0, or -CEL_E_NOT_FOUND when no copy of
+ * tool runs (err says which were tried, with a hint). timeout_ms 0: 10 s.
+ * Caller frees *path. */
+int op_pg_program(const char *tool, const char *path_prefix, long server_version, int timeout_ms,
+                  char **path, long *version, struct cel_err *err);
+/* "15.18" for 150018, "9.6.24" for 90624, into out. */
+void op_pg_version_text(long version, char out[32]);
+
+/* Tar backups of backup_method = postgres (backup.info compression=gzip,
+ * lz4 or zstd): the archives' suffix ("tar.gz", "tar.lz4", "tar.zst") and
+ * the tar(1) option that reads them ("--use-compress-program=gzip"...);
+ * NULL for another compression. */
+const char *op_tar_suffix(const char *compression);
+const char *op_tar_program_arg(const char *compression);
+
 /* One line of pg_controldata's report on the data directory data, the text
  * after "field:" ("Database cluster state" -> "in production"), run in the
  * C locale with the pg_controldata of version (op_pg_tool, else PATH with

@@ -1,4 +1,5 @@
-/* Unit tests of src/core/config/ (config.c, config_options.c, ini.c) and src/core/catalog/retention_policy.c. */
+/* Unit tests of src/core/config/ (config.c, config_options.c, ini.c) and
+ * src/core/catalog/retention_policy.c. */
 #include "unit.h"
 
 #include "config.h"
@@ -1031,6 +1032,80 @@ static void test_ini_parse_file_rejects_nul(void **state)
     assert_string_equal(err.msg, expected);
 }
 
+/* backup_method = postgres: streaming_conninfo defaults to conninfo, the
+ * compression options are typed, and what Barman refuses with this method
+ * disables the server, naming the line. */
+static void test_cfg_load_text_postgres_method(void **state)
+{
+    (void)state;
+    struct cfg *cfg;
+    assert_int_equal(load("[barman]\nbarman_home = /b\n[pg]\nconninfo = host=pg user=b\n"
+                          "backup_method = postgres\n[st]\nconninfo = host=pg\n"
+                          "streaming_conninfo = host=standby user=s\nstreaming_backup_name = bb\n"
+                          "backup_compression = zstd\nbackup_compression_level = 19\n"
+                          "backup_compression_workers = 2\nbackup_compression_location = server\n"
+                          "backup_compression_format = plain\n",
+                          &cfg, NULL),
+                     0);
+    const struct cfg_server *s = cfg_server_find(cfg, "pg");
+    assert_false(s->disabled);
+    assert_int_equal(s->backup_method, CFG_BM_POSTGRES);
+    assert_string_equal(s->streaming_conninfo, "host=pg user=b");
+    assert_string_equal(s->streaming_backup_name, "barman_streaming_backup");
+    assert_int_equal(s->backup_compression, CFG_BBC_NONE);
+    s = cfg_server_find(cfg, "st");
+    assert_false(s->disabled);
+    assert_string_equal(s->streaming_conninfo, "host=standby user=s");
+    assert_string_equal(s->streaming_backup_name, "bb");
+    assert_int_equal(s->backup_compression, CFG_BBC_ZSTD);
+    assert_int_equal(s->backup_compression_level, 19);
+    assert_int_equal(s->backup_compression_workers, 2);
+    assert_int_equal(s->backup_compression_location, CFG_BBL_SERVER);
+    assert_int_equal(s->backup_compression_format, CFG_BBF_PLAIN);
+    cfg_free(cfg);
+
+    static const struct {
+        const char *line;
+        const char *msg;
+    } bad[] = {
+        {"reuse_backup = link", "[pg] reuse_backup: not supported by backup_method = postgres "
+                                "(pg_basebackup); remove it from this server or use "
+                                "backup_method = rsync"},
+        {"network_compression = on", "[pg] network_compression: not supported by backup_method "
+                                     "= postgres (pg_basebackup); remove it from this server or "
+                                     "use backup_method = rsync"},
+        {"tablespace_bandwidth_limit = tbs1:100",
+         "[pg] tablespace_bandwidth_limit: not supported by backup_method = postgres "
+         "(pg_basebackup); remove it from this server or use backup_method = rsync"},
+        {"backup_compression = gzip\nbackup_compression_level = 12",
+         "[pg] backup_compression_level: unsupported by this backup_compression"},
+        {"backup_compression = lz4\nbackup_compression_workers = 2",
+         "[pg] backup_compression_workers: only zstd compression has workers"},
+        {"backup_compression = gzip\nbackup_compression_format = plain",
+         "[pg] backup_compression_format: plain is only possible with "
+         "backup_compression_location = server"},
+        {"backup_compression = bzip2",
+         "[pg] backup_compression: invalid value 'bzip2': expected gzip, lz4 or zstd (none: no "
+         "compression)"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char text[512], expected[512];
+        snprintf(text, sizeof text,
+                 "[barman]\nbarman_home = /b\n[pg]\nbackup_method = postgres\n%s\n", bad[i].line);
+        assert_int_equal(load(text, &cfg, NULL), 0);
+        assert_true(cfg_server_find(cfg, "pg")->disabled);
+        snprintf(expected, sizeof expected, "test.conf:%d: %s", strchr(bad[i].line, '\n') ? 6 : 5,
+                 bad[i].msg);
+        assert_string_equal(first_diag(cfg, CFG_ERROR), expected);
+        cfg_free(cfg);
+    }
+    /* the rsync options are fine with the rsync method */
+    assert_int_equal(load("[barman]\nbarman_home = /b\n[pg]\nreuse_backup = link\n", &cfg, NULL),
+                     0);
+    assert_false(cfg_server_find(cfg, "pg")->disabled);
+    cfg_free(cfg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1047,6 +1122,7 @@ int main(void)
         cmocka_unit_test(test_cfg_load_text_relative_path_refused),
         cmocka_unit_test(test_cfg_load_text_typed_values_and_errors),
         cmocka_unit_test(test_cfg_load_text_enum_fields_typed),
+        cmocka_unit_test(test_cfg_load_text_postgres_method),
         cmocka_unit_test(test_cfg_load_text_enum_bad_values_name_file_line_option),
         cmocka_unit_test(test_cfg_load_text_conninfo_user_and_ssh_target),
         cmocka_unit_test(test_cfg_load_text_unknown_ignored_and_misplaced_options),

@@ -733,6 +733,60 @@ static const char *join_path(struct loader *L, const char *dir, const char *name
     return arena_printf(L->a, "%s/%s", dir, name);
 }
 
+/* backup_method = postgres copies with pg_basebackup, which has no reuse
+ * of a previous backup, no network compression and one bandwidth limit
+ * for everything: Barman disables a server that sets the rsync-only
+ * options with this method, and so does cellar, naming the line. */
+static void check_postgres_method(struct loader *L, const struct raw_section *sec,
+                                  struct cfg_server *srv)
+{
+    const char *bad[3];
+    size_t n = 0;
+    if (srv->reuse_backup != CFG_REUSE_OFF)
+        bad[n++] = "reuse_backup";
+    if (srv->network_compression)
+        bad[n++] = "network_compression";
+    if (srv->tablespace_bandwidth_limit.n)
+        bad[n++] = "tablespace_bandwidth_limit";
+    /* the compression settings Barman 3.4 refuses whatever the versions */
+    static const int max_level[] = {0, 9, 12, 22};
+    const char *why[3];
+    const char *opt[3];
+    size_t m = 0;
+    if (srv->backup_compression_level && srv->backup_compression &&
+        srv->backup_compression_level > max_level[srv->backup_compression]) {
+        opt[m] = "backup_compression_level";
+        why[m++] = "unsupported by this backup_compression";
+    }
+    if (srv->backup_compression_workers && srv->backup_compression != CFG_BBC_ZSTD) {
+        opt[m] = "backup_compression_workers";
+        why[m++] = "only zstd compression has workers";
+    }
+    if (srv->backup_compression_format == CFG_BBF_PLAIN &&
+        srv->backup_compression_location != CFG_BBL_SERVER) {
+        opt[m] = "backup_compression_format";
+        why[m++] = "plain is only possible with backup_compression_location = server";
+    }
+    for (size_t i = 0; i < m; i++) {
+        const struct raw_entry *e = find_entry(sec, opt[i]);
+        if (!e)
+            e = find_entry(find_section(L, GLOBAL_SECTION), opt[i]);
+        add_diag(L, CFG_ERROR, srv->name, e ? e->file : srv->file, e ? e->line : srv->line,
+                 opt[i], "[%s] %s: %s", srv->name, opt[i], why[i]);
+        srv->disabled = true;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const struct raw_entry *e = find_entry(sec, bad[i]);
+        if (!e)
+            e = find_entry(find_section(L, GLOBAL_SECTION), bad[i]);
+        add_diag(L, CFG_ERROR, srv->name, e ? e->file : srv->file, e ? e->line : srv->line,
+                 bad[i], "[%s] %s: not supported by backup_method = postgres (pg_basebackup); "
+                         "remove it from this server or use backup_method = rsync",
+                 srv->name, bad[i]);
+        srv->disabled = true;
+    }
+}
+
 static void resolve_server(struct loader *L, const struct raw_section *sec,
                            struct cfg_server *srv)
 {
@@ -766,6 +820,8 @@ static void resolve_server(struct loader *L, const struct raw_section *sec,
     if (!srv->streaming_conninfo)
         srv->streaming_conninfo = srv->conninfo;
     check_slot_name(L, sec, srv);
+    if (srv->backup_method == CFG_BM_POSTGRES)
+        check_postgres_method(L, sec, srv);
     if (!srv->backup_options)
         srv->backup_options = CFG_BO_CONCURRENT;
     /* Barman forces the file archiver on when no archiver is enabled */

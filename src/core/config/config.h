@@ -51,6 +51,10 @@ enum cfg_type {
 
 enum cfg_backup_method { CFG_BM_RSYNC, CFG_BM_LOCAL_RSYNC, CFG_BM_POSTGRES, CFG_BM_SNAPSHOT };
 enum cfg_reuse { CFG_REUSE_OFF, CFG_REUSE_COPY, CFG_REUSE_LINK };
+/* backup_compression, backup_compression_format, _location (0: unset) */
+enum cfg_bb_compression { CFG_BBC_NONE, CFG_BBC_GZIP, CFG_BBC_LZ4, CFG_BBC_ZSTD };
+enum cfg_bb_format { CFG_BBF_UNSET, CFG_BBF_PLAIN, CFG_BBF_TAR };
+enum cfg_bb_location { CFG_BBL_UNSET, CFG_BBL_CLIENT, CFG_BBL_SERVER };
 enum cfg_retention_mode { CFG_RETENTION_MODE_AUTO };
 enum cfg_wal_retention { CFG_WAL_RETENTION_MAIN };
 enum cfg_create_slot { CFG_CREATE_SLOT_MANUAL, CFG_CREATE_SLOT_AUTO };
@@ -123,6 +127,13 @@ struct cfg_server {
     bool active;
     bool archiver;
     int archiver_batch_size;
+    /* backup_method = postgres: pg_basebackup's compression (level and
+     * workers 0 when unset) */
+    enum cfg_bb_compression backup_compression;
+    enum cfg_bb_format backup_compression_format;
+    int backup_compression_level;
+    enum cfg_bb_location backup_compression_location;
+    int backup_compression_workers;
     const char *backup_directory;
     enum cfg_backup_method backup_method;
     unsigned backup_options;
@@ -161,6 +172,9 @@ struct cfg_server {
     enum cfg_reuse reuse_backup;
     const char *slot_name; /* lower-cased and checked at load */
     const char *ssh_command;
+    /* backup_method = postgres: pg_basebackup's connection (conninfo when
+     * unset) and its application_name */
+    const char *streaming_backup_name;
     /* The user and host ssh_command logs in to, found at load for advice
      * texts ("ssh postgres@pg", "ssh -l postgres pg"): NULL when the
      * command names none or ssh_command is unset. */

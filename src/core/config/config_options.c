@@ -43,6 +43,18 @@ static const struct cfg_choice backup_method_choices[] = {
     {NULL, 0},
 };
 
+static const struct cfg_choice bb_compression_choices[] = {
+    {"gzip", CFG_BBC_GZIP}, {"lz4", CFG_BBC_LZ4}, {"zstd", CFG_BBC_ZSTD}, {NULL, 0},
+};
+
+static const struct cfg_choice bb_format_choices[] = {
+    {"plain", CFG_BBF_PLAIN}, {"tar", CFG_BBF_TAR}, {NULL, 0},
+};
+
+static const struct cfg_choice bb_location_choices[] = {
+    {"client", CFG_BBL_CLIENT}, {"server", CFG_BBL_SERVER}, {NULL, 0},
+};
+
 static const struct cfg_choice backup_options_choices[] = {
     {"concurrent_backup", CFG_BO_CONCURRENT},
     {"exclusive_backup", CFG_BO_EXCLUSIVE},
@@ -88,17 +100,30 @@ const struct cfg_option cfg_options[] = {
     {"archiver_batch_size", CFG_BOTH, CFG_T_INT, SRV(archiver_batch_size), "0",
      "a whole number from 0 to 1000000 (0: no limit)",
      "the most WAL files one archiver run processes", 0, 1000000, NULL, "50"},
-    IGNORED("backup_compression", CFG_BOTH),
-    IGNORED("backup_compression_format", CFG_BOTH),
-    IGNORED("backup_compression_level", CFG_BOTH),
-    IGNORED("backup_compression_location", CFG_BOTH),
-    IGNORED("backup_compression_workers", CFG_BOTH),
+    {"backup_compression", CFG_BOTH, CFG_T_ENUM, SRV_ENUM(backup_compression), NULL,
+     "gzip, lz4 or zstd (none: no compression)",
+     "backup_method = postgres: pg_basebackup compresses the backup (tar format unless "
+     "backup_compression_format says plain)",
+     0, 0, bb_compression_choices, "gzip"},
+    {"backup_compression_format", CFG_BOTH, CFG_T_ENUM, SRV_ENUM(backup_compression_format), NULL,
+     "plain or tar (unset: tar)",
+     "format of a compressed backup; plain needs backup_compression_location = server", 0, 0,
+     bb_format_choices, "tar"},
+    {"backup_compression_level", CFG_BOTH, CFG_T_INT, SRV(backup_compression_level), NULL,
+     "a whole number: 1-9 for gzip, 1-12 for lz4, 1-22 for zstd",
+     "compression level of backup_compression", 1, 22, NULL, "5"},
+    {"backup_compression_location", CFG_BOTH, CFG_T_ENUM,
+     SRV_ENUM(backup_compression_location), NULL, "client or server (unset: client)",
+     "where pg_basebackup compresses: here, or on the PostgreSQL server (15 and later)", 0, 0,
+     bb_location_choices, "server"},
+    {"backup_compression_workers", CFG_BOTH, CFG_T_INT, SRV(backup_compression_workers), NULL,
+     "a whole number from 1 to 64", "zstd compression threads", 1, 64, NULL, "2"},
     {"backup_directory", CFG_SERVER, CFG_T_PATH, SRV(backup_directory), "%(barman_home)s/%(name)s",
      "an absolute path", "the server's directory", 0, 0, NULL, "/srv/cellar/main"},
     {"backup_method", CFG_BOTH, CFG_T_ENUM, SRV_ENUM(backup_method), "rsync",
      "rsync, local-rsync, postgres or snapshot",
-     "how base backups are taken (cellar copies with rsync: over ssh_command when it is set, "
-     "locally otherwise)",
+     "how base backups are taken: rsync over ssh_command (locally when it is unset), or "
+     "postgres: PostgreSQL's pg_basebackup through the replication protocol",
      0, 0, backup_method_choices, "local-rsync"},
     {"backup_options", CFG_BOTH, CFG_T_FLAGS, SRV(backup_options), "concurrent_backup",
      "a comma-separated list of concurrent_backup, exclusive_backup, external_configuration",
@@ -258,11 +283,16 @@ const struct cfg_option cfg_options[] = {
      "barman_receive_wal", "an application_name",
      "the application_name pg_receivewal connects with (synchronous_standby_names can name it)",
      0, 0, NULL, "cellar_receive_wal"},
-    IGNORED("streaming_backup_name", CFG_BOTH),
+    {"streaming_backup_name", CFG_BOTH, CFG_T_STRING, SRV(streaming_backup_name),
+     "barman_streaming_backup", "an application_name",
+     "application_name of pg_basebackup's connection (backup_method = postgres), unless "
+     "streaming_conninfo sets one",
+     0, 0, NULL, "cellar_streaming_backup"},
     {"streaming_conninfo", CFG_SERVER, CFG_T_SECRET, SRV(streaming_conninfo), "%(conninfo)s",
      "a libpq connection string",
-     "the replication connection of receive-wal and the slot commands (unset: conninfo)", 0, 0,
-     NULL, "host=pg user=streaming_barman"},
+     "the replication connection: pg_basebackup's (backup_method = postgres), receive-wal's and "
+     "the slot commands' (unset: conninfo)",
+     0, 0, NULL, "host=pg user=streaming_barman"},
     {"streaming_wals_directory", CFG_SERVER, CFG_T_PATH, SRV(streaming_wals_directory),
      "%(backup_directory)s/streaming", "an absolute path",
      "where pg_receivewal writes the WAL it streams", 0, 0, NULL, "/srv/cellar/main/streaming"},

@@ -39,6 +39,22 @@ char *pg_conninfo_with(const char *conninfo, const char *key, const char *value,
  * for good (a role or database that does not exist, a password), not
  * because it is not ready yet. Blocks up to timeout_s (0: 10 s). */
 bool pg_accepting(const char *conninfo, int timeout_s);
+/* Open a replication connection (replication=true, as pg_basebackup and
+ * pg_receivewal open theirs) with conninfo and run IDENTIFY_SYSTEM: 0 and
+ * *systemid (caller frees; may be NULL) when the server accepts it. A
+ * refusal is -CEL_E_PG with the server's words ("must be superuser or
+ * replication role to start walsender", "number of requested standby
+ * connections exceeds max_wal_senders", "no pg_hba.conf entry for
+ * replication connection"). Blocks up to timeout_s (0: 10 s). */
+int pg_replication_identify(const char *conninfo, int timeout_s, char **systemid,
+                            struct cel_err *err);
+/* conninfo (key=value or URI) split for a child program's command line,
+ * which every local user can read in /proc: *rest is the same connection
+ * without its password, in key='value' form; *password (NULL when it has
+ * none) goes to the child's PGPASSWORD instead. -CEL_E_CONFIG when conninfo
+ * cannot be parsed. Caller frees both. */
+int pg_conninfo_split_password(const char *conninfo, char **rest, char **password,
+                               struct cel_err *err);
 /* server_version_num of the connected server. */
 int pg_server_version(const struct pg_conn *c);
 

@@ -40,6 +40,7 @@
 #include "lock.h"
 #include "manifest.h"
 #include "op_hooks.h"
+#include "proc.h"
 #include "server.h"
 #include "server_select.h"
 #include "storage.h"
@@ -320,7 +321,13 @@ static int prepare(struct run *r, struct cel_err *err)
         rc = bk_server_info(r->conn, &r->info, err);
     if (rc < 0)
         return rc;
-    if (s->backup_options & CFG_BO_EXCLUSIVE) {
+    if ((s->backup_options & CFG_BO_EXCLUSIVE) && s->backup_method == CFG_BM_POSTGRES) {
+        /* pg_basebackup's backups are always concurrent: Barman says so
+         * and goes on */
+        op_log(r->ctx, LOG_WARNING, s->name,
+               "'exclusive_backup' is not a valid backup_option using postgres backup_method; "
+               "taking a concurrent backup");
+    } else if (s->backup_options & CFG_BO_EXCLUSIVE) {
         if (r->info.version >= 150000)
             rc = cel_err_set(err, CEL_E_CONFIG,
                              "backup_options = exclusive_backup: PostgreSQL %s has no exclusive "
@@ -495,6 +502,181 @@ static int take_backup(struct run *r, struct cel_err *err)
     return 0;
 }
 
+/* The end of the backup's WAL in pg_basebackup's backup_manifest (PG 13
+ * and later): the last WAL-Ranges entry's End-LSN. NULL when there is no
+ * manifest. Caller frees. */
+static char *manifest_end_lsn(const char *dir)
+{
+    char *path = cel_xasprintf("%s/data/backup_manifest", dir);
+    json_t *doc = json_load_file(path, 0, NULL);
+    free(path);
+    json_t *ranges = json_object_get(doc, "WAL-Ranges");
+    size_t n = json_array_size(ranges);
+    const char *lsn = n ? json_string_value(json_object_get(json_array_get(ranges, n - 1),
+                                                            "End-LSN"))
+                        : NULL;
+    char *out = lsn ? cel_xstrdup(lsn) : NULL;
+    json_decref(doc);
+    return out;
+}
+
+/* The backup_label inside a tar backup's data/base.tar.*: tar -xf ARCHIVE
+ * -O backup_label, as Barman reads it. */
+static int read_tar_label(struct run *r, const char *compression, char **out, struct cel_err *err)
+{
+    *out = NULL;
+    char *archive = cel_xasprintf("%s/data/base.%s", r->dir, op_tar_suffix(compression));
+    const char *argv[] = {"tar", op_tar_program_arg(compression), "-xf", archive, "-O",
+                          "backup_label", NULL};
+    struct proc_result res = {0};
+    int rc = proc_run(argv, &(struct proc_opts){.path_prefix = r->s->path_prefix},
+                      &res, err);
+    if (rc == 0 && (res.status != 0 || !res.out || !res.out[0]))
+        rc = cel_err_set(err, CEL_E_FORMAT, "could not find backup_label in %s%s%s", archive,
+                         res.err && res.err[0] ? ": " : "", res.err ? res.err : "");
+    if (rc == 0) {
+        *out = res.out;
+        res.out = NULL;
+    }
+    proc_result_free(&res);
+    free(archive);
+    return rc;
+}
+
+/* Barman 3.4's checks of the compression against the versions. */
+static int check_compression_versions(struct run *r, long tool_version, struct cel_err *err)
+{
+    const struct cfg_server *s = r->s;
+    if (!s->backup_compression)
+        return 0;
+    if (s->backup_compression != CFG_BBC_GZIP && tool_version && tool_version < 150000)
+        return cel_err_set(err, CEL_E_CONFIG,
+                           "backup_compression = %s requires pg_basebackup 15 or greater",
+                           s->backup_compression == CFG_BBC_LZ4 ? "lz4" : "zstd");
+    if (s->backup_compression_location == CFG_BBL_SERVER &&
+        ((tool_version && tool_version < 150000) || r->info.version < 150000))
+        return cel_err_set(err, CEL_E_CONFIG,
+                           "backup_compression_location = server requires pg_basebackup and "
+                           "PostgreSQL 15 or greater");
+    return 0;
+}
+
+/* Steps 4 and 5 for backup_method = postgres: pg_basebackup starts the
+ * backup, copies, and stops it; cellar records where WAL was before, reads
+ * the real start in the copy's backup_label and the end from pg_basebackup,
+ * and keeps the backup_label and backup_manifest pg_basebackup wrote. The
+ * connection is closed during the copy, as Barman closes it, so a long copy
+ * holds no idle session. */
+static int take_stream_backup(struct run *r, struct cel_err *err)
+{
+    const struct cfg_server *s = r->s;
+    const struct op_backup_req *req = r->req;
+    if (op_cancelled(r->ctx)) {
+        cel_err_set(err, CEL_E_PROC, "interrupted before the start");
+        return fail(r, "starting backup", err);
+    }
+    struct bk_basebackup bb = {
+        .ctx = r->ctx,
+        .s = s,
+        .info = &r->info,
+        .backup_dir = r->dir,
+        .fast = req->immediate_checkpoint >= 0 ? req->immediate_checkpoint != 0
+                                               : s->immediate_checkpoint,
+        .bwlimit = s->bandwidth_limit,
+        .retry_times = req->retry_times >= 0 ? req->retry_times : s->basebackup_retry_times,
+        .retry_sleep = req->retry_sleep >= 0 ? req->retry_sleep : s->basebackup_retry_sleep};
+    char *tool = NULL;
+    int rc = op_pg_program("pg_basebackup", s->path_prefix, r->info.version, 0, &tool,
+                           &bb.tool_version, err);
+    if (rc == 0 && bb.tool_version && bb.tool_version / 10000 < r->info.version / 10000) {
+        char have[32];
+        op_pg_version_text(bb.tool_version, have);
+        rc = cel_err_set(err, CEL_E_CONFIG,
+                         "%s is version %s, older than PostgreSQL %s: it cannot back it up", tool,
+                         have, r->info.major);
+        cel_err_hint(err, "Install postgresql-client-%s, or set path_prefix to its bin directory "
+                          "(/usr/lib/postgresql/%s/bin).",
+                     r->info.major, r->info.major);
+    }
+    if (rc == 0)
+        rc = check_compression_versions(r, bb.tool_version, err);
+    if (rc == 0)
+        rc = bk_stream_start(r->conn, r->info.segsize, &r->b, err);
+    if (rc < 0) {
+        free(tool);
+        return fail(r, "starting backup", err);
+    }
+    r->b.status = CAT_STARTED;
+    rc = cat_info_write(r->dir, &r->b, err);
+    if (rc < 0) {
+        free(tool);
+        return fail(r, "starting backup", err);
+    }
+    pg_close(r->conn);
+    r->conn = NULL;
+
+    bb.tool = tool;
+    op_phase(r->ctx, s->name, "copy", "copying with %s (%s checkpoint)", tool,
+             bb.fast ? "immediate" : "spread");
+    rc = bk_basebackup_run(&bb, err);
+    free(tool);
+    r->copy_seconds = bb.copy_seconds;
+    if (rc < 0) {
+        char *data = cel_xasprintf("%s/data", r->dir);
+        char *what = cel_xasprintf("copying files (data transfer failure on directory '%s')", data);
+        free(data);
+        bk_basebackup_free(&bb);
+        rc = fail(r, what, err);
+        free(what);
+        return rc;
+    }
+    r->b.copy_stats = py_new_dict();
+    py_dict_set(r->b.copy_stats, "copy_time", py_new_float(r->copy_seconds));
+    py_dict_set(r->b.copy_stats, "total_time", py_new_float(r->copy_seconds));
+
+    op_phase(r->ctx, s->name, "stop", "reading the backup label and the end of the backup");
+    char *label = NULL;
+    const char *tar = bk_basebackup_tar(s);
+    if (tar) {
+        r->b.compression = cel_xstrdup(tar);
+        rc = read_tar_label(r, tar, &label, err);
+    } else {
+        char *path = cel_xasprintf("%s/data/backup_label", r->dir);
+        rc = stor_read_file(path, 1 << 20, &label, NULL, err);
+        free(path);
+    }
+    if (rc == 0)
+        rc = bk_from_label(label, r->info.segsize, &r->b, err);
+    free(label);
+    if (rc == 0 && !bb.end_lsn)
+        bb.end_lsn = manifest_end_lsn(r->dir);
+    if (rc == 0)
+        rc = pg_connect(s->conninfo, s->check_timeout, &r->conn, err);
+    if (rc == 0)
+        rc = bk_stream_stop(r->conn, bb.end_lsn, r->info.segsize, &r->b, err);
+    bk_basebackup_free(&bb);
+    if (rc < 0)
+        return fail(r, "stopping postgres backup_method", err);
+    op_log(r->ctx, LOG_INFO, s->name, "backup start at LSN %s (%s, %08llx), end at LSN %s (%s, %08llx)",
+           r->b.begin_xlog, r->b.begin_wal, (unsigned long long)r->b.begin_offset.v,
+           r->b.end_xlog, r->b.end_wal, (unsigned long long)r->b.end_offset.v);
+    /* pg_basebackup links pg_tblspc to the absolute paths of the copies:
+     * relative links, as in rsync backups, survive a move of the home */
+    rc = tar ? 0 : bk_link_tablespaces(r->dir, &r->b, err);
+    if (rc == 0)
+        rc = bk_disk_usage(r->dir, &r->size, &r->dedup, err);
+    if (rc < 0)
+        return fail(r, "closing the backup", err);
+    r->b.size.set = r->b.deduplicated_size.set = true;
+    r->b.size.v = (int64_t)r->size;
+    r->b.deduplicated_size.v = (int64_t)r->dedup;
+    r->b.status = CAT_WAITING_FOR_WALS;
+    rc = cat_info_write(r->dir, &r->b, err);
+    if (rc < 0)
+        return fail(r, "closing the backup", err);
+    return 0;
+}
+
 /* Re-read this backup's status after bk_settle may have changed it. */
 static void reload_status(struct run *r)
 {
@@ -601,7 +783,7 @@ static int backup_locked(struct run *r, struct cel_err *err)
         return rc;
     r->b.id = cel_xstrdup(r->id);
     r->b.status = CAT_EMPTY;
-    r->b.mode = cel_xstrdup("rsync-concurrent");
+    r->b.mode = cel_xstrdup(s->backup_method == CFG_BM_POSTGRES ? "postgres" : "rsync-concurrent");
     r->b.server_name = cel_xstrdup(s->name);
     r->b.systemid = cel_xstrdup(r->info.systemid);
     r->b.xlog_segment_size.set = true;
@@ -624,6 +806,8 @@ static int backup_locked(struct run *r, struct cel_err *err)
         cel_err_set(err, CEL_E_PROC, "%s", abort_msg);
         free(abort_msg);
         rc = fail(r, "starting backup", err);
+    } else if (s->backup_method == CFG_BM_POSTGRES) {
+        rc = take_stream_backup(r, err);
     } else {
         rc = take_backup(r, err);
     }
@@ -655,11 +839,19 @@ static int backup_one(const struct op_ctx *ctx, const struct cfg_server *s, cons
                       struct cel_err *err)
 {
     const struct op_backup_req *req = arg;
-    if (s->backup_method == CFG_BM_POSTGRES || s->backup_method == CFG_BM_SNAPSHOT)
+    if (s->backup_method == CFG_BM_SNAPSHOT)
         return cel_err_set(err, CEL_E_CONFIG,
-                           "server %s: backup_method = %s is not supported by cellar yet; use "
-                           "rsync (over ssh_command) or local-rsync",
-                           s->name, s->backup_method == CFG_BM_POSTGRES ? "postgres" : "snapshot");
+                           "server %s: backup_method = snapshot is not supported by cellar yet; "
+                           "use rsync (over ssh_command), local-rsync or postgres",
+                           s->name);
+    if (s->backup_method == CFG_BM_POSTGRES && req->reuse > 0) {
+        int rc = cel_err_set(err, CEL_E_USAGE,
+                             "server %s: --reuse-backup is not supported by backup_method = "
+                             "postgres (pg_basebackup always copies everything)",
+                             s->name);
+        cel_err_hint(err, "Leave --reuse-backup out, or use backup_method = rsync.");
+        return rc;
+    }
     if (req->name) {
         int rc = cat_check_backup_name(req->name, err);
         if (rc < 0)
@@ -678,6 +870,13 @@ static int backup_one(const struct op_ctx *ctx, const struct cfg_server *s, cons
     struct run r = {.ctx = ctx, .s = s, .req = req};
     r.t0 = ts_monotonic();
     r.workers = req->jobs > 0 ? req->jobs : (s->parallel_jobs > 0 ? s->parallel_jobs : 1);
+    if (s->backup_method == CFG_BM_POSTGRES) {
+        if (r.workers > 1)
+            op_log(ctx, LOG_WARNING, s->name,
+                   "%s = %d ignored: pg_basebackup copies through one connection",
+                   req->jobs > 0 ? "--jobs" : "parallel_jobs", r.workers);
+        r.workers = 1;
+    }
     r.reuse = req->reuse >= 0 ? (enum cfg_reuse)req->reuse : s->reuse_backup;
     rc = backup_locked(&r, err);
     pg_close(r.conn);

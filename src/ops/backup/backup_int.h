@@ -40,6 +40,64 @@ int bk_start(struct pg_conn *c, const char *label, bool fast, uint64_t segsize,
 int bk_stop(struct pg_conn *c, uint64_t segsize, struct cat_backup *b, char **spcmap,
             struct cel_err *err);
 
+/* backup_method = postgres (Barman's PostgresBackupStrategy): pg_basebackup
+ * starts and stops the backup itself, so cellar only records where WAL was
+ * before (bk_stream_start: begin_time and a first begin position, the
+ * timeline), reads the real start from the copy's backup_label
+ * (bk_from_label: begin_xlog/begin_wal/begin_offset, timeline and
+ * backup_label), and after the copy the end (bk_stream_stop: end_time, and
+ * end_lsn, pg_basebackup's own end point, or when NULL the current position
+ * as Barman 3.4 records it), then switches WAL on a primary. */
+int bk_stream_start(struct pg_conn *c, uint64_t segsize, struct cat_backup *b,
+                    struct cel_err *err);
+int bk_from_label(const char *label, uint64_t segsize, struct cat_backup *b, struct cel_err *err);
+int bk_stream_stop(struct pg_conn *c, const char *end_lsn, uint64_t segsize,
+                   struct cat_backup *b, struct cel_err *err);
+
+/* One run of pg_basebackup (backup_basebackup.c): plain format into
+ * backup_dir/data with each tablespace mapped to backup_dir/<oid> (where
+ * Barman puts them), or with backup_compression tar format (data/base.tar.*,
+ * data/<oid>.tar.*, data/backup_manifest), without WAL (--wal-method=none: the archive has it)
+ * and without a replication slot, retried retry_times times. */
+struct bk_basebackup {
+    const struct op_ctx *ctx;
+    const struct cfg_server *s;
+    const struct bk_server_info *info;
+    const char *backup_dir;
+    const char *tool;  /* the pg_basebackup that runs (op_pg_program) */
+    long tool_version; /* its version, server_version_num style */
+    bool fast;         /* --checkpoint=fast */
+    int bwlimit;       /* kB/s, 0: none */
+    int retry_times, retry_sleep;
+    /* filled: pg_basebackup's own start and end points from its -v output
+     * (NULL when it did not say: with --wal-method=none it never gives the
+     * end, which backup.c reads in the manifest) and the copy's time */
+    char *start_lsn, *end_lsn;
+    double copy_seconds;
+};
+/* Run it. Failures: -CEL_E_PROC with pg_basebackup's last error lines
+ * ("pg_basebackup exited with status 1: ... FATAL: ..."), the op's cancel
+ * flag ends it. Blocks. */
+int bk_basebackup_run(struct bk_basebackup *bb, struct cel_err *err);
+void bk_basebackup_free(struct bk_basebackup *bb);
+/* One line of pg_basebackup --progress, "  1234/56789 kB (2%), 0/2
+ * tablespaces (data/base/5/1259   )": true and its numbers (file points
+ * into line, trailing blanks and a leading "..." left out; NULL when the
+ * line names none) when line is one. */
+struct bk_progress_line {
+    uint64_t done_kb, total_kb;
+    int tbs_done, tbs_total;
+    const char *file;
+    size_t file_len;
+};
+bool bk_basebackup_parse_progress(const char *line, struct bk_progress_line *out);
+/* "--tablespace-mapping=FROM=TO", '=' in either path escaped as "\=", as
+ * pg_basebackup reads it. Caller frees. */
+char *bk_basebackup_mapping_arg(const char *from, const char *to);
+/* The compression of s's tar backups ("gzip", "lz4", "zstd": what
+ * backup.info's compression says), NULL when they are plain. */
+const char *bk_basebackup_tar(const struct cfg_server *s);
+
 /* The files of a backup. */
 struct bk_copy {
     const struct op_ctx *ctx;

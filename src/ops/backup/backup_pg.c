@@ -230,3 +230,102 @@ int bk_stop(struct pg_conn *c, uint64_t segsize, struct cat_backup *b, char **sp
     pg_rows_free(&r);
     return rc;
 }
+
+/* ---- backup_method = postgres: pg_basebackup does the start and stop ---- */
+
+/* The current WAL position: written on a primary, replayed on a standby. */
+static const char CURRENT_LSN_SQL[] =
+    "(CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() "
+    "ELSE pg_current_wal_lsn() END)::text";
+
+int bk_stream_start(struct pg_conn *c, uint64_t segsize, struct cat_backup *b,
+                    struct cel_err *err)
+{
+    char *sql = cel_xasprintf("SELECT %s AS lsn, %s AS timeline, " TIME_SQL " AS time",
+                              CURRENT_LSN_SQL, TIMELINE_SQL);
+    struct pg_rows r;
+    int rc = pg_query(c, sql, NULL, 0, &r, err);
+    free(sql);
+    if (rc < 0)
+        return rc;
+    const char *tl = pg_rows_get(&r, 0, "timeline");
+    b->timeline.set = true;
+    b->timeline.v = tl ? strtoll(tl, NULL, 10) : 1;
+    rc = set_position(pg_rows_get(&r, 0, "lsn"), (uint32_t)b->timeline.v, segsize,
+                      &b->begin_xlog, &b->begin_wal, &b->begin_offset, err);
+    if (rc == 0) {
+        b->begin_time.set = ts_parse(pg_rows_get(&r, 0, "time"), &b->begin_time.t, err) == 0;
+        if (!b->begin_time.set)
+            rc = -CEL_E_PG;
+    }
+    pg_rows_free(&r);
+    return rc;
+}
+
+int bk_from_label(const char *label, uint64_t segsize, struct cat_backup *b, struct cel_err *err)
+{
+    const char *p = strstr(label, "START WAL LOCATION: ");
+    char lsn[WAL_LSN_MAX + 1], file[WAL_NAME_MAX + 1];
+    if (!p || sscanf(p, "START WAL LOCATION: %17s (file %24[0-9A-F])", lsn, file) != 2 ||
+        strlen(file) != 24)
+        return cel_err_set(err, CEL_E_FORMAT, "cannot read START WAL LOCATION in backup_label");
+    char tli_hex[9];
+    memcpy(tli_hex, file, 8);
+    tli_hex[8] = '\0';
+    b->timeline.set = true;
+    b->timeline.v = (int64_t)strtoul(tli_hex, NULL, 16);
+    int rc = set_position(lsn, (uint32_t)b->timeline.v, segsize, &b->begin_xlog, &b->begin_wal,
+                          &b->begin_offset, err);
+    if (rc == 0) {
+        free(b->backup_label);
+        b->backup_label = cel_xstrdup(label);
+    }
+    return rc;
+}
+
+int bk_stream_stop(struct pg_conn *c, const char *end_lsn, uint64_t segsize,
+                   struct cat_backup *b, struct cel_err *err)
+{
+    char *sql = cel_xasprintf("SELECT %s AS lsn, %s AS timeline, " TIME_SQL " AS time, "
+                              "pg_is_in_recovery()::text AS standby",
+                              CURRENT_LSN_SQL, TIMELINE_SQL);
+    struct pg_rows r;
+    int rc = pg_query(c, sql, NULL, 0, &r, err);
+    free(sql);
+    if (rc < 0)
+        return rc;
+    const char *tl = pg_rows_get(&r, 0, "timeline");
+    uint32_t tli = tl ? (uint32_t)strtoul(tl, NULL, 10) : (uint32_t)b->timeline.v;
+    rc = set_position(end_lsn ? end_lsn : pg_rows_get(&r, 0, "lsn"), tli, segsize, &b->end_xlog,
+                      &b->end_wal, &b->end_offset, err);
+    if (rc == 0) {
+        b->end_time.set = ts_parse(pg_rows_get(&r, 0, "time"), &b->end_time.t, err) == 0;
+        if (!b->end_time.set)
+            rc = -CEL_E_PG;
+    }
+    /* a current position on a segment boundary belongs to the segment
+     * before it, as pg_walfile_name_offset (which Barman reads) says */
+    if (rc == 0 && !end_lsn && b->end_offset.v == 0) {
+        uint64_t lsn = 0;
+        wal_lsn_parse(b->end_xlog, &lsn, NULL);
+        uint64_t segno = wal_lsn_to_segno(lsn, segsize);
+        if (segno > 0) {
+            char name[WAL_NAME_MAX];
+            wal_segment_name(tli, segno - 1, segsize, name);
+            free(b->end_wal);
+            b->end_wal = cel_xstrdup(name);
+        }
+    }
+    const char *standby = pg_rows_get(&r, 0, "standby");
+    bool primary = !standby || strcmp(standby, "true") != 0;
+    pg_rows_free(&r);
+    /* as Barman does: close the segment holding the end so it is archived
+     * (a standby cannot switch; its primary's next segment brings it) */
+    if (rc == 0 && primary) {
+        char *lsn = NULL;
+        struct cel_err serr = {0};
+        pg_query_value(c, "SELECT pg_switch_wal()::text", &lsn, &serr);
+        free(lsn);
+    }
+    return rc;
+}

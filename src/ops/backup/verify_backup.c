@@ -59,6 +59,12 @@ int op_verify_backup(const struct op_ctx *ctx, const struct op_verify_backup_req
         rc = cel_err_set(err, CEL_E_CONFLICT, "backup %s of server %s is %s: only a complete "
                                               "backup can be verified",
                          b->id, s->name, cat_status_name(b->status));
+    } else if (b->compression) {
+        /* pg_verifybackup reads tar backups from PostgreSQL 18 on only */
+        rc = cel_err_set(err, CEL_E_CONFLICT, "backup %s of server %s is in tar format "
+                                              "(compression=%s): pg_verifybackup checks plain "
+                                              "backups only",
+                         b->id, s->name, b->compression);
     } else if (!stor_is_file(manifest)) {
         rc = cel_err_set(err, CEL_E_NOT_FOUND, "backup %s of server %s has no backup_manifest "
                                                "(%s): it was not taken by cellar",

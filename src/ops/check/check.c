@@ -318,37 +318,6 @@ static void privileges_fix(struct run *r, struct op_check_item *it)
     sb_free(&role);
 }
 
-/* PostgreSQL streaming: streaming_conninfo opens a replication connection
- * that answers IDENTIFY_SYSTEM. */
-static void check_streaming_connection(struct run *r)
-{
-    const struct cfg_server *s = r->s;
-    struct pg_conn *c = NULL;
-    struct cel_err err = {0};
-    struct pg_rows rows = {0};
-    int rc = -CEL_E_CONFIG;
-    if (s->streaming_conninfo)
-        rc = pg_connect_replication(s->streaming_conninfo, (remaining_ms(r) + 999) / 1000, &c,
-                                    &err);
-    else
-        cel_err_set(&err, CEL_E_CONFIG, "streaming_conninfo is not set");
-    if (rc == 0)
-        rc = pg_query(c, "IDENTIFY_SYSTEM", NULL, 0, &rows, &err);
-    if (rc == 0 && rows.nrows == 1) {
-        add(r, "PostgreSQL streaming", true);
-    } else {
-        struct op_check_item *it = add(r, "PostgreSQL streaming", false);
-        hint(it, "%s", rc < 0 ? err.msg : "not a replication connection");
-        fix(it,
-            "give the role of streaming_conninfo the REPLICATION attribute (ALTER ROLE ... "
-            "REPLICATION) and allow it in pg_hba.conf with a 'host replication ROLE ADDRESS' "
-            "line, then reload PostgreSQL");
-    }
-    if (rc == 0)
-        pg_rows_free(&rows);
-    pg_close(c);
-}
-
 /* replication slot: with streaming_archiver on, slot_name exists, has been
  * used (restart_lsn) and is active; with it off, a slot left behind is an
  * OK with a warning, as in Barman. */
@@ -392,6 +361,87 @@ static void check_slot(struct run *r)
         add(r, "replication slot", true);
     }
     pg_rows_free(&rows);
+}
+
+/* PostgreSQL streaming: the replication connection pg_basebackup
+ * (backup_method = postgres) and pg_receivewal (streaming_archiver) open,
+ * as Barman checks it, with the fix for each way the server refuses it. */
+static void check_streaming(struct run *r)
+{
+    const struct cfg_server *s = r->s;
+    if ((s->backup_method != CFG_BM_POSTGRES && !s->streaming_archiver) || !s->streaming_conninfo ||
+        expired(r))
+        return;
+    struct cel_err err = {0};
+    char *sysid = NULL;
+    if (pg_replication_identify(s->streaming_conninfo, (remaining_ms(r) + 999) / 1000, &sysid,
+                                &err) == 0) {
+        const char *mine = status_get(r, "postgres_systemid");
+        if (mine && sysid && strcmp(mine, sysid) != 0) {
+            struct op_check_item *it = add(r, "PostgreSQL streaming", false);
+            hint(it, "streaming_conninfo reaches database system %s, conninfo %s", sysid, mine);
+            fix(it, "point streaming_conninfo at the same server as conninfo in [%s]", s->name);
+        } else {
+            add(r, "PostgreSQL streaming", true);
+        }
+        free(sysid);
+        return;
+    }
+    struct op_check_item *it = add(r, "PostgreSQL streaming", false);
+    hint(it, "%s", err.msg);
+    const char *user = r->role ? r->role : "barman";
+    if (strstr(err.msg, "replication role") || strstr(err.msg, "permission denied to start WAL"))
+        fix(it, "as a superuser, run: ALTER ROLE %s REPLICATION;", user);
+    else if (strstr(err.msg, "max_wal_senders"))
+        fix(it, "raise max_wal_senders in postgresql.conf (each backup and each pg_receivewal "
+                "takes one) and restart PostgreSQL");
+    else if (strstr(err.msg, "pg_hba.conf"))
+        fix(it, "add a line such as 'host replication %s <barman host>/32 scram-sha-256' to "
+                "pg_hba.conf and reload PostgreSQL",
+            user);
+    else
+        fix(it, "check streaming_conninfo in [%s] (it defaults to conninfo): pg_basebackup and "
+                "pg_receivewal connect with it through the replication protocol",
+            s->name);
+}
+
+/* pg_basebackup, pg_basebackup compatible, pg_basebackup supports
+ * tablespaces mapping: Barman's checks of backup_method = postgres. */
+static void check_pg_basebackup(struct run *r)
+{
+    const struct cfg_server *s = r->s;
+    if (expired(r))
+        return;
+    const char *v = status_get(r, "server_txt_version");
+    long server = r->conn ? pg_server_version(r->conn) : 0;
+    char *tool = NULL;
+    long version = 0;
+    struct cel_err err = {0};
+    struct op_check_item *it;
+    if (op_pg_program("pg_basebackup", s->path_prefix, server, remaining_ms(r), &tool, &version,
+                      &err) < 0) {
+        it = add(r, "pg_basebackup", false);
+        hint(it, "%s", err.msg);
+        fix(it, "%s", err.hint);
+        it = add(r, "pg_basebackup compatible", false);
+        hint(it, "PostgreSQL version: %s, pg_basebackup version: None", v ? v : "Unknown");
+        return;
+    }
+    add(r, "pg_basebackup", true);
+    char have[32];
+    op_pg_version_text(version, have);
+    if (server && version && version / 10000 < server / 10000) {
+        it = add(r, "pg_basebackup compatible", false);
+        hint(it, "PostgreSQL version: %s, pg_basebackup version: %s", v ? v : "Unknown", have);
+        fix(it, "install postgresql-client-%ld (or newer), or set path_prefix to its bin directory "
+                "(/usr/lib/postgresql/%ld/bin)",
+            server / 10000, server / 10000);
+    } else {
+        add(r, "pg_basebackup compatible", true);
+    }
+    if (server)
+        add(r, "pg_basebackup supports tablespaces mapping", true);
+    free(tool);
 }
 
 /* PostgreSQL, superuser or standard user with backup privileges, wal_level. */
@@ -452,8 +502,7 @@ static void check_postgres(struct run *r)
         hint(it, "privileges for PostgreSQL backup functions are required (see documentation)");
         privileges_fix(r, it);
     }
-    if (s->streaming_archiver)
-        check_streaming_connection(r);
+    check_streaming(r);
     v = status_get(r, "wal_level");
     if (v && strcmp(v, "minimal") != 0) {
         add(r, "wal_level", true);
@@ -896,11 +945,17 @@ static void check_method(struct run *r)
 {
     const struct cfg_server *s = r->s;
     struct op_check_item *it;
-    if (s->backup_method == CFG_BM_POSTGRES || s->backup_method == CFG_BM_SNAPSHOT) {
+    if (s->backup_method == CFG_BM_SNAPSHOT) {
         it = add(r, "backup method", false);
-        hint(it, "backup_method = %s is not supported by cellar yet",
-             s->backup_method == CFG_BM_POSTGRES ? "postgres" : "snapshot");
-        fix(it, "set backup_method = rsync (with ssh_command) or local-rsync");
+        hint(it, "backup_method = snapshot is not supported by cellar yet");
+        fix(it, "set backup_method = rsync (with ssh_command), local-rsync or postgres");
+        return;
+    }
+    if (s->backup_method == CFG_BM_POSTGRES) {
+        /* pg_basebackup copies through the replication connection: no
+         * ssh, no rsync */
+        if (r->opts->connect)
+            check_pg_basebackup(r);
         return;
     }
     if (s->ssh_command && s->ssh_command[0]) {

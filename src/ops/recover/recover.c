@@ -521,8 +521,82 @@ static void copy_opts(struct run *r, struct rsync_opts *o)
     op_copy_report_opts(&r->report, o);
 }
 
+/* DEST/pg_tblspc/OID links to each tablespace's location, when rc is 0;
+ * returns rc or the failure. */
+static int link_tablespaces(struct run *r, int rc, struct cel_err *err)
+{
+    char *dir = cel_xasprintf("%s/pg_tblspc", r->req->dest);
+    if (rc == 0 && r->n_tbs)
+        rc = rd_mkdir(&r->d, dir, err);
+    for (size_t i = 0; rc == 0 && i < r->n_tbs; i++) {
+        char *link = cel_xasprintf("%s/%lld", dir, (long long)r->tbs[i].t->oid);
+        rc = rd_symlink(&r->d, r->tbs[i].location, link, err);
+        free(link);
+    }
+    free(dir);
+    return rc;
+}
+
+/* tar -xf ARCHIVE -C DIR (with the decompressor of the backup's
+ * compression), leaving out the names in exclude. */
+static int untar(struct run *r, const char *archive, const char *dir,
+                 const char *const *exclude, struct cel_err *err)
+{
+    const char *argv[16];
+    size_t n = 0;
+    argv[n++] = "tar";
+    argv[n++] = op_tar_program_arg(r->b->compression);
+    argv[n++] = "-xf";
+    argv[n++] = archive;
+    argv[n++] = "-C";
+    argv[n++] = dir;
+    for (size_t i = 0; exclude && exclude[i] && n < 14; i++) {
+        argv[n++] = "--exclude";
+        argv[n++] = exclude[i];
+    }
+    argv[n] = NULL;
+    struct proc_result res = {0};
+    int rc = proc_run(argv, &(struct proc_opts){.path_prefix = r->s->path_prefix}, &res, err);
+    if (rc == 0 && res.status != 0)
+        rc = cel_err_set(err, CEL_E_PROC, "error decompressing %s into %s: %s", archive, dir,
+                         res.err ? res.err : "");
+    proc_result_free(&res);
+    return rc;
+}
+
+/* A tar backup (Barman's postgres method with backup_compression): each
+ * tablespace's OID.tar.* into its location, base.tar.* into DEST without
+ * recovery.conf and tablespace_map, as Barman's TarballRecoveryExecutor
+ * does (from this host's files: no staging copy). */
+static int untar_files(struct run *r, struct cel_err *err)
+{
+    const char *suffix = op_tar_suffix(r->b->compression);
+    int rc = rd_mkdir(&r->d, r->req->dest, err);
+    for (size_t i = 0; rc == 0 && i < r->n_tbs; i++) {
+        const struct tbs_plan *t = &r->tbs[i];
+        char *src = cel_xasprintf("%s/data/%lld.%s", r->backup_dir, (long long)t->t->oid, suffix);
+        op_phase(r->ctx, r->s->name, "copy-tablespace", "extracting tablespace %s to %s",
+                 t->t->name, t->location);
+        rc = rd_mkdir(&r->d, t->location, err);
+        if (rc == 0)
+            rc = untar(r, src, t->location, NULL, err);
+        free(src);
+    }
+    if (rc == 0) {
+        char *src = cel_xasprintf("%s/data/base.%s", r->backup_dir, suffix);
+        op_phase(r->ctx, r->s->name, "copy-data", "extracting the data directory to %s",
+                 r->req->dest);
+        static const char *const exclude[] = {"recovery.conf", "tablespace_map", NULL};
+        rc = untar(r, src, r->req->dest, exclude, err);
+        free(src);
+    }
+    return rc;
+}
+
 static int copy_files(struct run *r, struct cel_err *err)
 {
+    if (r->b->compression)
+        return link_tablespaces(r, untar_files(r, err), err);
     static const char *const data_exclude[] = {
         "/pg_wal/*",       "/pg_xlog/*",       "/postmaster.pid", "/postmaster.opts",
         "/recovery.conf",  "/recovery.signal", "/standby.signal", "/tablespace_map",
@@ -553,16 +627,7 @@ static int copy_files(struct run *r, struct cel_err *err)
         r->m.data_bytes = st.bytes;
         free(src);
     }
-    char *dir = cel_xasprintf("%s/pg_tblspc", r->req->dest);
-    if (rc == 0 && r->n_tbs)
-        rc = rd_mkdir(&r->d, dir, err);
-    for (size_t i = 0; rc == 0 && i < r->n_tbs; i++) {
-        char *link = cel_xasprintf("%s/%lld", dir, (long long)r->tbs[i].t->oid);
-        rc = rd_symlink(&r->d, r->tbs[i].location, link, err);
-        free(link);
-    }
-    free(dir);
-    return rc;
+    return link_tablespaces(r, rc, err);
 }
 
 /* The planned WAL, decompressed, into DEST/<wal_dir> (through a local
@@ -1079,6 +1144,18 @@ int op_recover(const struct op_ctx *ctx, const struct op_recover_req *req, struc
             rc = cel_err_set(err, CEL_E_CONFLICT, "backup %s of server %s is %s: only DONE "
                                                   "backups are recovered",
                              r.b->id, s->name, cat_status_name(r.b->status));
+        /* a tar backup (Barman's postgres method with backup_compression)
+         * is tarballs in data/: copied as they are, they would be no data
+         * directory, whatever --force says */
+        if (rc == 0 && r.b->compression &&
+            (req->remote_ssh_command || !op_tar_suffix(r.b->compression))) {
+            rc = cel_err_set(err, CEL_E_CONFLICT,
+                             "backup %s of server %s is in tar format (compression=%s): cellar "
+                             "recovers tar backups of gzip, lz4 or zstd on this host only",
+                             r.b->id, s->name, r.b->compression);
+            cel_err_hint(err, "Recover it here and copy the result, or recover it with Barman "
+                              "(barman recover --remote-ssh-command).");
+        }
         if (rc == 0 && !req->force && rp)
             rc = check_point_timeline(ctx, s, req, r.b, &cat.xdb, &points, &rp, err);
         if (rc == 0 && !req->force)
