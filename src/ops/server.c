@@ -146,64 +146,22 @@ char *op_controldata_field(const char *data, long version, const char *path_pref
     return value;
 }
 
-/* "pg_receivewal (PostgreSQL) 15.13" -> 150000, "... 9.6.24" -> 90600; 0
- * when the text names no version. */
-static long tool_version_num(const char *text)
-{
-    const char *p = text ? strstr(text, "(PostgreSQL) ") : NULL;
-    if (!p)
-        return 0;
-    p += strlen("(PostgreSQL) ");
-    char *end = NULL;
-    long major = strtol(p, &end, 10);
-    if (end == p)
-        return 0;
-    if (major >= 10)
-        return major * 10000;
-    long minor = *end == '.' ? strtol(end + 1, NULL, 10) : 0;
-    return major * 10000 + minor * 100;
-}
-
 int op_pg_tool_find(const char *tool, long version, const char *path_prefix,
                     struct op_pg_tool *out)
 {
     memset(out, 0, sizeof *out);
-    /* path_prefix's directories, then Debian's directory for the server's
-     * version, then PATH: the first whose --version answers (Debian's
-     * pg_wrapper in PATH fails for a version that is not installed) */
-    char *candidates[34] = {0};
-    size_t n = 0;
-    if (path_prefix) {
-        char *copy = cel_xstrdup(path_prefix), *save = NULL;
-        for (char *dir = strtok_r(copy, ":", &save); dir && n < 32;
-             dir = strtok_r(NULL, ":", &save))
-            if (dir[0])
-                candidates[n++] = cel_xasprintf("%s/%s", dir, tool);
-        free(copy);
-    }
-    char *debian = op_pg_tool(tool, version);
-    if (debian)
-        candidates[n++] = debian;
-    candidates[n++] = cel_xstrdup(tool);
-    int rc = -1;
-    for (size_t i = 0; i < n && rc < 0; i++) {
-        if (strchr(candidates[i], '/') && access(candidates[i], X_OK) != 0)
-            continue;
-        const char *argv[] = {candidates[i], "--version", NULL};
-        struct proc_opts o = {.err_mode = PROC_DISCARD, .timeout_ms = 10000};
-        struct proc_result res = {0};
-        if (proc_run(argv, &o, &res, NULL) == 0 && res.status == 0 && res.out) {
-            out->path = candidates[i];
-            candidates[i] = NULL;
-            out->version_text = cel_xstrndup(res.out, strcspn(res.out, "\n"));
-            out->version = tool_version_num(res.out);
-            rc = 0;
-        }
-        proc_result_free(&res);
-    }
-    for (size_t i = 0; i < n; i++)
-        free(candidates[i]);
-    return rc;
+    char *path = NULL;
+    long full = 0;
+    struct cel_err err = {0};
+    if (op_pg_program(tool, path_prefix, version, 0, &path, &full, &err) < 0)
+        return -1;
+    char text[32];
+    op_pg_version_text(full, text);
+    out->path = path;
+    out->version_text = cel_xasprintf("%s (PostgreSQL) %s", tool, text);
+    /* the major release, as a server_version_num: 150000, 90600 */
+    out->version = full >= 100000 ? full / 10000 * 10000 : full / 100 * 100;
+    return 0;
 }
 
 void op_pg_tool_free(struct op_pg_tool *t)

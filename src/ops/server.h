@@ -39,10 +39,9 @@ struct op_pg_tool {
     char *version_text; /* its --version line, "pg_receivewal (PostgreSQL) 15.13" */
     long version;       /* major as server_version_num: 150000, 90600; 0 unknown */
 };
-/* Find tool for a server of version (0: unknown): in path_prefix's
- * directories, Debian's directory for that version (op_pg_tool), then
- * PATH; the first whose --version answers. 0, or -1 when none does. Free
- * *out with op_pg_tool_free. Blocks (runs the candidates). */
+/* Find tool for a server of version (0: unknown) as op_pg_program does,
+ * its version as a major release. 0, or -1 when none answers. Free *out
+ * with op_pg_tool_free. Blocks (runs the candidates). */
 int op_pg_tool_find(const char *tool, long version, const char *path_prefix,
                     struct op_pg_tool *out);
 void op_pg_tool_free(struct op_pg_tool *t);

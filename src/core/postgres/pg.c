@@ -380,58 +380,19 @@ int pg_replication_identify(const char *conninfo, int timeout_s, char **systemid
 {
     if (systemid)
         *systemid = NULL;
-    char timeout[16];
-    snprintf(timeout, sizeof timeout, "%d", timeout_s > 0 ? timeout_s : 10);
-    /* replication after dbname: it wins over what the conninfo says */
-    const char *keys[] = {"application_name", "connect_timeout", "dbname", "replication", NULL};
-    const char *values[] = {"cellar", timeout, conninfo, "true", NULL};
-    PGconn *conn = PQconnectdbParams(keys, values, 1);
-    if (!conn)
-        return cel_err_set(err, CEL_E_PG, "cannot connect to PostgreSQL: out of memory");
-    int rc = 0;
-    if (PQstatus(conn) != CONNECTION_OK) {
-        set_pg_error(err, "cannot open a replication connection", PQerrorMessage(conn));
-        rc = -CEL_E_PG;
-    } else {
-        PGresult *res = PQexec(conn, "IDENTIFY_SYSTEM");
-        if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) < 1) {
-            set_pg_error(err, "IDENTIFY_SYSTEM failed", PQerrorMessage(conn));
-            rc = -CEL_E_PG;
-        } else if (systemid) {
-            *systemid = cel_xstrdup(PQgetvalue(res, 0, 0));
-        }
-        PQclear(res);
+    struct pg_conn *c = NULL;
+    struct pg_rows rows;
+    int rc = connect_as(conninfo, timeout_s, true, &c, err);
+    if (rc == 0)
+        rc = pg_query(c, "IDENTIFY_SYSTEM", NULL, 0, &rows, err);
+    if (rc == 0) {
+        if (rows.nrows < 1 || rows.ncols < 1)
+            rc = cel_err_set(err, CEL_E_PG, "IDENTIFY_SYSTEM returned no row");
+        else if (systemid && rows.values[0])
+            *systemid = cel_xstrdup(rows.values[0]);
+        pg_rows_free(&rows);
     }
-    PQfinish(conn);
+    pg_close(c);
     return rc;
 }
 
-int pg_conninfo_split_password(const char *conninfo, char **rest, char **password,
-                               struct cel_err *err)
-{
-    *rest = *password = NULL;
-    char *msg = NULL;
-    PQconninfoOption *opts = PQconninfoParse(conninfo, &msg);
-    if (!opts) {
-        PQfreemem(msg);
-        return cel_err_set(err, CEL_E_CONFIG, "invalid connection string");
-    }
-    struct strbuf sb = {0};
-    for (PQconninfoOption *o = opts; o->keyword; o++) {
-        if (!o->val)
-            continue;
-        if (strcmp(o->keyword, "password") == 0) {
-            free(*password);
-            *password = cel_xstrdup(o->val);
-            continue;
-        }
-        sb_appendf(&sb, "%s%s='", sb.len ? " " : "", o->keyword);
-        for (const char *p = o->val; *p; p++)
-            sb_appendf(&sb, "%s%c", *p == '\'' || *p == '\\' ? "\\" : "", *p);
-        sb_append(&sb, "'");
-    }
-    PQconninfoFree(opts);
-    *rest = sb.len ? sb_detach(&sb) : cel_xstrdup("");
-    sb_free(&sb);
-    return 0;
-}

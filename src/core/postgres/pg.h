@@ -48,13 +48,6 @@ bool pg_accepting(const char *conninfo, int timeout_s);
  * replication connection"). Blocks up to timeout_s (0: 10 s). */
 int pg_replication_identify(const char *conninfo, int timeout_s, char **systemid,
                             struct cel_err *err);
-/* conninfo (key=value or URI) split for a child program's command line,
- * which every local user can read in /proc: *rest is the same connection
- * without its password, in key='value' form; *password (NULL when it has
- * none) goes to the child's PGPASSWORD instead. -CEL_E_CONFIG when conninfo
- * cannot be parsed. Caller frees both. */
-int pg_conninfo_split_password(const char *conninfo, char **rest, char **password,
-                               struct cel_err *err);
 /* server_version_num of the connected server. */
 int pg_server_version(const struct pg_conn *c);
 

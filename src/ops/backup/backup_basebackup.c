@@ -4,8 +4,9 @@
  * the process runner (an argv array, never a shell).
  *
  * The arguments are Barman's: --dbname=streaming_conninfo (its
- * application_name, unless the conninfo sets one, is streaming_backup_name,
- * given as PGAPPNAME so a URI conninfo works too), -v, --no-password,
+ * application_name, unless the conninfo sets one, is streaming_backup_name;
+ * the conninfo is rewritten in key=value form without its password, which
+ * goes to PGPASSWORD: pg_conninfo_with), -v, --no-password,
  * --pgdata=base/<id>/data, --no-slot and --wal-method=none from version 10
  * (the archive already keeps the WAL), one --tablespace-mapping per
  * tablespace to base/<id>/<oid> (where Barman's recovery looks for it),
@@ -213,8 +214,13 @@ static int attempt(struct bk_basebackup *bb, struct cel_err *err)
 {
     const struct cfg_server *s = bb->s;
     /* the password goes in the environment: a command line is public */
-    char *conninfo = NULL, *password = NULL;
-    int rc = pg_conninfo_split_password(s->streaming_conninfo, &conninfo, &password, err);
+    char *password = NULL;
+    char *conninfo =
+        pg_conninfo_with(s->streaming_conninfo, "application_name",
+                         s->streaming_backup_name ? s->streaming_backup_name
+                                                  : "barman_streaming_backup",
+                         &password);
+    int rc = conninfo ? 0 : cel_err_set(err, CEL_E_CONFIG, "invalid connection string");
     if (rc == 0)
         rc = prepare_dirs(bb, err);
     if (rc < 0) {
@@ -248,11 +254,8 @@ static int attempt(struct bk_basebackup *bb, struct cel_err *err)
     argv[n++] = "--progress";
     argv[n] = NULL;
 
-    char *appname =
-        cel_xasprintf("PGAPPNAME=%s", s->streaming_backup_name ? s->streaming_backup_name
-                                                               : "barman_streaming_backup");
     char *pgpassword = password ? cel_xasprintf("PGPASSWORD=%s", password) : NULL;
-    const char *env[] = {"LC_ALL=C", appname, pgpassword, NULL};
+    const char *env[] = {"LC_ALL=C", pgpassword, NULL};
     struct watch w = {.bb = bb, .t0 = ts_monotonic()};
     struct proc_opts o = {.env = env,
                           .path_prefix = s->path_prefix,
@@ -283,7 +286,6 @@ static int attempt(struct bk_basebackup *bb, struct cel_err *err)
     }
     proc_result_free(&res);
     sb_free(&w.tail);
-    free(appname);
     free(pgpassword);
     free(password);
     free(conninfo);
