@@ -396,6 +396,33 @@ static int write_manifest(struct run *r, struct cel_err *err)
 }
 
 /* Steps 4 and 5: start, copy, stop, and describe the copy. */
+/* After the copy: a restore point named after the backup, for recover
+ * --target-name (as Barman makes for every method), on the primary when
+ * the backup came from a standby (a standby cannot write WAL), then a WAL
+ * switch there that closes the backup's last segment. */
+static void mark_end(struct run *r)
+{
+    const struct cfg_server *s = r->s;
+    struct pg_conn *writer = r->info.in_recovery ? r->primary : r->conn;
+    if (!writer) {
+        op_log(r->ctx, LOG_INFO, s->name,
+               "no restore point barman_%s: the server is a standby and primary_conninfo is "
+               "not set",
+               r->id);
+        return;
+    }
+    char *sql = cel_xasprintf("SELECT pg_create_restore_point('barman_%s')::text", r->id);
+    char *lsn = NULL;
+    struct cel_err rp = {0};
+    if (pg_query_value(writer, sql, &lsn, &rp) < 0)
+        op_log(r->ctx, LOG_WARNING, s->name, "cannot create restore point barman_%s: %s", r->id,
+               rp.msg);
+    free(lsn);
+    free(sql);
+    if (r->primary)
+        switch_primary(r);
+}
+
 static int take_backup(struct run *r, struct cel_err *err)
 {
     const struct cfg_server *s = r->s;
@@ -478,27 +505,7 @@ static int take_backup(struct run *r, struct cel_err *err)
     if (rc < 0)
         return fail(r, "closing the backup", err);
 
-    /* a restore point named after the backup, for recover --target-name:
-     * on the primary (a standby cannot write WAL), then a WAL switch there
-     * that closes the backup's last segment */
-    struct pg_conn *writer = r->info.in_recovery ? r->primary : r->conn;
-    if (!writer) {
-        op_log(r->ctx, LOG_INFO, s->name,
-               "no restore point barman_%s: the server is a standby and primary_conninfo is "
-               "not set",
-               r->id);
-        return 0;
-    }
-    char *sql = cel_xasprintf("SELECT pg_create_restore_point('barman_%s')::text", r->id);
-    char *lsn = NULL;
-    struct cel_err rp = {0};
-    if (pg_query_value(writer, sql, &lsn, &rp) < 0)
-        op_log(r->ctx, LOG_WARNING, s->name, "cannot create restore point barman_%s: %s", r->id,
-               rp.msg);
-    free(lsn);
-    free(sql);
-    if (r->primary)
-        switch_primary(r);
+    mark_end(r);
     return 0;
 }
 
@@ -674,6 +681,7 @@ static int take_stream_backup(struct run *r, struct cel_err *err)
     rc = cat_info_write(r->dir, &r->b, err);
     if (rc < 0)
         return fail(r, "closing the backup", err);
+    mark_end(r);
     return 0;
 }
 
