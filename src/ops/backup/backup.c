@@ -423,6 +423,24 @@ static void mark_end(struct run *r)
         switch_primary(r);
 }
 
+/* Both methods' last step once the files are in place: the sizes,
+ * backup.info WAITING_FOR_WALS, the restore point and the WAL switch. */
+static int close_backup(struct run *r, struct cel_err *err)
+{
+    int rc = bk_disk_usage(r->dir, &r->size, &r->dedup, err);
+    if (rc < 0)
+        return fail(r, "closing the backup", err);
+    r->b.size.set = r->b.deduplicated_size.set = true;
+    r->b.size.v = (int64_t)r->size;
+    r->b.deduplicated_size.v = (int64_t)r->dedup;
+    r->b.status = CAT_WAITING_FOR_WALS;
+    rc = cat_info_write(r->dir, &r->b, err);
+    if (rc < 0)
+        return fail(r, "closing the backup", err);
+    mark_end(r);
+    return 0;
+}
+
 static int take_backup(struct run *r, struct cel_err *err)
 {
     const struct cfg_server *s = r->s;
@@ -493,20 +511,9 @@ static int take_backup(struct run *r, struct cel_err *err)
         rc = bk_link_tablespaces(r->dir, &r->b, err);
     if (rc == 0)
         rc = write_manifest(r, err);
-    if (rc == 0)
-        rc = bk_disk_usage(r->dir, &r->size, &r->dedup, err);
     if (rc < 0)
         return fail(r, "closing the backup", err);
-    r->b.size.set = r->b.deduplicated_size.set = true;
-    r->b.size.v = (int64_t)r->size;
-    r->b.deduplicated_size.v = (int64_t)r->dedup;
-    r->b.status = CAT_WAITING_FOR_WALS;
-    rc = cat_info_write(r->dir, &r->b, err);
-    if (rc < 0)
-        return fail(r, "closing the backup", err);
-
-    mark_end(r);
-    return 0;
+    return close_backup(r, err);
 }
 
 /* The end of the backup's WAL in pg_basebackup's backup_manifest (PG 13
@@ -670,19 +677,9 @@ static int take_stream_backup(struct run *r, struct cel_err *err)
     /* pg_basebackup links pg_tblspc to the absolute paths of the copies:
      * relative links, as in rsync backups, survive a move of the home */
     rc = tar ? 0 : bk_link_tablespaces(r->dir, &r->b, err);
-    if (rc == 0)
-        rc = bk_disk_usage(r->dir, &r->size, &r->dedup, err);
     if (rc < 0)
         return fail(r, "closing the backup", err);
-    r->b.size.set = r->b.deduplicated_size.set = true;
-    r->b.size.v = (int64_t)r->size;
-    r->b.deduplicated_size.v = (int64_t)r->dedup;
-    r->b.status = CAT_WAITING_FOR_WALS;
-    rc = cat_info_write(r->dir, &r->b, err);
-    if (rc < 0)
-        return fail(r, "closing the backup", err);
-    mark_end(r);
-    return 0;
+    return close_backup(r, err);
 }
 
 /* Re-read this backup's status after bk_settle may have changed it. */

@@ -147,6 +147,23 @@ static const char TIMELINE_SQL[] =
     "(SELECT CASE WHEN pg_is_in_recovery() THEN min_recovery_end_timeline "
     "ELSE timeline_id END FROM pg_control_checkpoint(), pg_control_recovery())::text";
 
+/* The start of b from the server's answers: the timeline (1 when it gave
+ * none), the begin LSN with its WAL file and offset, the begin time. */
+static int set_begin(struct cat_backup *b, const char *lsn, const char *tl, const char *time,
+                     uint64_t segsize, struct cel_err *err)
+{
+    b->timeline.set = true;
+    b->timeline.v = tl ? strtoll(tl, NULL, 10) : 1;
+    int rc = set_position(lsn, (uint32_t)b->timeline.v, segsize, &b->begin_xlog, &b->begin_wal,
+                          &b->begin_offset, err);
+    if (rc == 0) {
+        b->begin_time.set = ts_parse(time, &b->begin_time.t, err) == 0;
+        if (!b->begin_time.set)
+            rc = -CEL_E_PG;
+    }
+    return rc;
+}
+
 int bk_start(struct pg_conn *c, const char *label, bool fast, uint64_t segsize,
              struct cat_backup *b, struct cel_err *err)
 {
@@ -176,16 +193,8 @@ int bk_start(struct pg_conn *c, const char *label, bool fast, uint64_t segsize,
         pg_rows_free(&r);
         return rc;
     }
-    const char *tl = pg_rows_get(&t, 0, "timeline");
-    b->timeline.set = true;
-    b->timeline.v = tl ? strtoll(tl, NULL, 10) : 1;
-    rc = set_position(pg_rows_get(&r, 0, "lsn"), (uint32_t)b->timeline.v, segsize,
-                      &b->begin_xlog, &b->begin_wal, &b->begin_offset, err);
-    if (rc == 0) {
-        b->begin_time.set = ts_parse(pg_rows_get(&r, 0, "time"), &b->begin_time.t, err) == 0;
-        if (!b->begin_time.set)
-            rc = -CEL_E_PG;
-    }
+    rc = set_begin(b, pg_rows_get(&r, 0, "lsn"), pg_rows_get(&t, 0, "timeline"),
+                   pg_rows_get(&r, 0, "time"), segsize, err);
     pg_rows_free(&t);
     pg_rows_free(&r);
     return rc;
@@ -248,16 +257,8 @@ int bk_stream_start(struct pg_conn *c, uint64_t segsize, struct cat_backup *b,
     free(sql);
     if (rc < 0)
         return rc;
-    const char *tl = pg_rows_get(&r, 0, "timeline");
-    b->timeline.set = true;
-    b->timeline.v = tl ? strtoll(tl, NULL, 10) : 1;
-    rc = set_position(pg_rows_get(&r, 0, "lsn"), (uint32_t)b->timeline.v, segsize,
-                      &b->begin_xlog, &b->begin_wal, &b->begin_offset, err);
-    if (rc == 0) {
-        b->begin_time.set = ts_parse(pg_rows_get(&r, 0, "time"), &b->begin_time.t, err) == 0;
-        if (!b->begin_time.set)
-            rc = -CEL_E_PG;
-    }
+    rc = set_begin(b, pg_rows_get(&r, 0, "lsn"), pg_rows_get(&r, 0, "timeline"),
+                   pg_rows_get(&r, 0, "time"), segsize, err);
     pg_rows_free(&r);
     return rc;
 }

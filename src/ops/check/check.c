@@ -258,49 +258,42 @@ static void check_wal_archive(struct run *r)
         r->s->name, r->s->name);
 }
 
-/* empty incoming directory (shown only on failure): with archiver = off
- * nothing must wait in incoming/. */
-static void check_incoming(struct run *r)
+/* An archiver's directory that must stay (nearly) empty while that archiver
+ * is off: more than allowed files (temporary ones aside) is a failure
+ * named item, shown only then. */
+static void check_idle_dir(struct run *r, const char *item, const char *dir, const char *option,
+                           size_t allowed)
 {
-    if (r->s->archiver)
-        return;
     struct stor_names names;
-    if (stor_list_dir(r->s->incoming_wals_directory, NULL, NULL, &names, NULL) < 0)
+    if (stor_list_dir(dir, NULL, NULL, &names, NULL) < 0)
         return;
     size_t n = 0;
     for (size_t i = 0; i < names.n; i++)
         if (!cel_str_ends(names.names[i], ".tmp"))
             n++;
     stor_names_free(&names);
-    if (n == 0)
+    if (n <= allowed)
         return;
-    struct op_check_item *it = add(r, "empty incoming directory", false);
-    hint(it, "'%s' must be empty when archiver=off", r->s->incoming_wals_directory);
-    fix(it, "set archiver = on for server %s, or move the files out of '%s'", r->s->name,
-        r->s->incoming_wals_directory);
+    struct op_check_item *it = add(r, item, false);
+    hint(it, "'%s' must be empty when %s=off", dir, option);
+    fix(it, "set %s = on for server %s, or move the files out of '%s'", option, r->s->name, dir);
 }
 
-/* empty streaming directory (shown only on failure): with
- * streaming_archiver = off nothing but one file (the .partial a receiver
- * left) may wait in streaming/. */
+/* empty incoming directory: with archiver = off nothing must wait in
+ * incoming/. */
+static void check_incoming(struct run *r)
+{
+    if (!r->s->archiver)
+        check_idle_dir(r, "empty incoming directory", r->s->incoming_wals_directory, "archiver", 0);
+}
+
+/* empty streaming directory: with streaming_archiver = off nothing but one
+ * file (the .partial a receiver left) may wait in streaming/. */
 static void check_streaming_dir(struct run *r)
 {
-    if (r->s->streaming_archiver)
-        return;
-    struct stor_names names;
-    if (stor_list_dir(r->s->streaming_wals_directory, NULL, NULL, &names, NULL) < 0)
-        return;
-    size_t n = 0;
-    for (size_t i = 0; i < names.n; i++)
-        if (!cel_str_ends(names.names[i], ".tmp"))
-            n++;
-    stor_names_free(&names);
-    if (n <= 1)
-        return;
-    struct op_check_item *it = add(r, "empty streaming directory", false);
-    hint(it, "'%s' must be empty when streaming_archiver=off", r->s->streaming_wals_directory);
-    fix(it, "set streaming_archiver = on for server %s, or move the files out of '%s'",
-        r->s->name, r->s->streaming_wals_directory);
+    if (!r->s->streaming_archiver)
+        check_idle_dir(r, "empty streaming directory", r->s->streaming_wals_directory,
+                       "streaming_archiver", 1);
 }
 
 /* The privileges fix for role on a server of version. */
