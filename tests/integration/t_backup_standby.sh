@@ -13,7 +13,9 @@
 # its backup_label says it was taken from a standby, and the restore point
 # barman_<ID> is made on the primary. Recovered to the end of the archive,
 # the copy starts and holds every row committed before the last archived
-# segment, the tablespace's rows included. Then the refusals: a
+# segment, the tablespace's rows included. The same with backup_method =
+# postgres (pg_basebackup against the standby, under writes): DONE, WAL
+# switched on the primary, recovered with every row. Then the refusals: a
 # primary_conninfo that points at the standby (in recovery), one that is
 # another cluster (another system identifier), primary_conninfo with a
 # conninfo at the primary; and without primary_conninfo the backup warns
@@ -26,7 +28,7 @@ set -u
 . "$(dirname "$0")/lib/backup.sh"
 . "$(dirname "$0")/lib/recover.sh"
 harness_init || exit 1
-tap_plan 22
+tap_plan 29
 
 rec_cluster "standby backups" 1
 add_row main before
@@ -98,6 +100,37 @@ is "$(pg_sql rec "SELECT count(*) FROM pg_tablespace WHERE spcname = 'tbs1'")" 1
     "the tablespace is there"
 pg_stop rec >&2
 
+# ---- backup_method = postgres from the standby -------------------------------------
+backup_conf "$conf" cellar "$home" "$PG_STANDBY_PORT" "standby backups" \
+    'backup_method = postgres' 'immediate_checkpoint = true' \
+    "streaming_conninfo = host=127.0.0.1 port=$PG_STANDBY_PORT user=postgres" \
+    "primary_conninfo = $primary_ci"
+rm -f "$T/stop-writer"
+writer &
+writer_pid=$!
+out=$("$CELLAR" -c "$conf" backup --wait --wait-timeout 120 main 2>&1)
+rc=$?
+diag "$out"
+touch "$T/stop-writer"
+wait "$writer_pid"
+is "$rc" 0 "a postgres-method backup (pg_basebackup) from the standby succeeds"
+pid=$("$CELLAR" -c "$conf" list-backup --minimal main | head -1)
+is "$(backup_info "$conf" main "$pid" mode)/$(backup_info "$conf" main "$pid" status)" postgres/DONE \
+    "it is a postgres-method backup, DONE"
+like "$out" "switched WAL on the primary \\(closed [0-9A-F]{24}\\)" "WAL was switched on the primary"
+like "$(cat "$(backup_dir "$conf" main "$pid")/data/backup_label")" "BACKUP FROM: standby" \
+    "its backup_label: taken from a standby"
+add_row main after-postgres
+expected=$(rows main)
+ntbs=$(pg_sql main "SELECT count(*) FROM in_tbs")
+archive_now main main >/dev/null 2>&1 || diag "archive_now failed"
+recover_ok "the postgres-method backup recovers to the end of the archive" main "$pid" "$T/rec2" \
+    --tablespace "tbs1:$T/rec2-tbs1"
+start_rec rec2 "$T/rec2" promoted || tap_bail "the second recovered copy does not start"
+is "$(rows rec2)" "$expected" "the copy holds every row committed on the primary"
+is "$(pg_sql rec2 "SELECT count(*) FROM in_tbs")" "$ntbs" "and the tablespace's rows"
+pg_stop rec2 >&2
+
 # ---- refusals and the warning ----------------------------------------------------
 standby_conf "primary_conninfo = host=127.0.0.1 port=$PG_STANDBY_PORT user=postgres dbname=postgres"
 out=$("$CELLAR" -c "$conf" backup main 2>&1)
@@ -118,7 +151,7 @@ backup_conf "$conf" cellar "$home" "$PG_MAIN_PORT" "standby backups" \
 out=$("$CELLAR" -c "$conf" backup main 2>&1)
 like "$out" "primary_conninfo is set but conninfo points at a primary" \
     "primary_conninfo with conninfo at the primary is refused"
-is "$("$CELLAR" -c "$conf" list-backup --minimal main | wc -l)" 1 "none of the refusals made a backup"
+is "$("$CELLAR" -c "$conf" list-backup --minimal main | wc -l)" 2 "none of the refusals made a backup"
 
 standby_conf
 out=$("$CELLAR" -c "$conf" backup --wait --wait-timeout 2 main 2>&1)
