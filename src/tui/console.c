@@ -244,6 +244,55 @@ static struct tui_job *start_job(struct console *c, const char *title, const cha
     return j;
 }
 
+/* The lag of each running receiver, from pg_stat_replication: one quiet
+ * `replication-status --target wal-streamer SERVER` job per streaming
+ * server whose receiver runs, each time the archive state is read again
+ * (never two at once for a server). They say nothing in the status line,
+ * and leave the activity pane when they end, failed or not. */
+static void poll_streams(struct console *c)
+{
+    for (size_t i = 0; i < c->model.n_servers; i++) {
+        const struct tui_server *s = &c->model.servers[i];
+        if (!s->streaming || !s->receiver_pid || s->disabled) {
+            tui_model_forget_replication(&c->model, i);
+            continue;
+        }
+        bool running = false;
+        for (size_t k = 0; k < c->jobs.n && !running; k++)
+            running = c->jobs.v[k]->state == TUI_JOB_RUNNING &&
+                      strcmp(c->jobs.v[k]->command, "replication-status") == 0 &&
+                      c->jobs.v[k]->server && strcmp(c->jobs.v[k]->server, s->name) == 0;
+        if (running)
+            continue;
+        char title[200];
+        snprintf(title, sizeof title, "replication-status %s", s->name);
+        const char *args[] = {"replication-status", "--target", "wal-streamer", s->name, NULL};
+        struct tui_job *j = tui_job_new(title, args[0], s->name);
+        struct cel_err err = {0};
+        if (tui_job_start_batch(j, c->exe, c->cfg->path, args, &err) < 0) {
+            tui_job_free(j);
+            continue;
+        }
+        j->auto_dismiss = true;
+        tui_jobs_add(&c->jobs, j);
+    }
+}
+
+/* A replication-status job has ended: its lag reaches the model, or is
+ * forgotten when it failed; the job goes. */
+static bool settle_stream_job(struct console *c, struct tui_job *j)
+{
+    if (strcmp(j->command, "replication-status") != 0)
+        return false;
+    ssize_t s = j->server ? tui_model_find(&c->model, j->server) : -1;
+    if (j->state == TUI_JOB_OK && j->result)
+        tui_model_apply_replication(&c->model, j->result);
+    else if (s >= 0)
+        tui_model_forget_replication(&c->model, (size_t)s);
+    j->state = TUI_JOB_OK; /* auto-dismissed below, whatever happened */
+    return true;
+}
+
 /* What changed in the jobs reaches the model: new backups appear as soon as
  * a phase starts, results are applied when a job ends. */
 static void settle_jobs(struct console *c)
@@ -259,6 +308,8 @@ static void settle_jobs(struct console *c)
         if (j->state == TUI_JOB_RUNNING || j->seen_end)
             continue;
         j->seen_end = true;
+        if (settle_stream_job(c, j))
+            continue;
         if (j->result && j->result_command && strcmp(j->result_command, "check") == 0)
             tui_model_apply_check(&c->model, j->result);
         if (s >= 0)
@@ -984,8 +1035,10 @@ int tui_run(const struct tui_opts *opts, struct cel_err *err)
             tui_jobs_poll(&c.wz.jobs, 0);
             wz_tick(&c.wz);
         }
-        if (tui_now() - c.archive_at >= ARCHIVE_REFRESH)
+        if (tui_now() - c.archive_at >= ARCHIVE_REFRESH) {
             reload_archive(&c);
+            poll_streams(&c);
+        }
         /* q was pressed while a job was running, and it has ended since */
         if (c.mode == MODE_CONFIRM_QUIT && !tui_jobs_running(&c.jobs))
             break;

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fmt.h"
 #include "tui/model.h"
 
 struct keep {
@@ -274,6 +275,39 @@ int tui_model_show_backup(const struct tui_model *m, size_t i, const char *id, j
     return rc < 0 ? rc : 0;
 }
 
+void tui_model_apply_replication(struct tui_model *m, const json_t *data)
+{
+    const char *name = json_string_value(json_object_get(data, "server"));
+    ssize_t i = name ? tui_model_find(m, name) : -1;
+    const struct cfg_server *cs = name ? cfg_server_find(m->cfg, name) : NULL;
+    if (i < 0 || !cs)
+        return;
+    struct tui_server *s = &m->servers[i];
+    s->stream_lag_known = false;
+    const json_t *clients = json_object_get(data, "clients");
+    size_t k;
+    const json_t *c;
+    json_array_foreach(clients, k, c) {
+        const char *app = json_string_value(json_object_get(c, "application_name"));
+        if (!app || !cs->streaming_archiver_name || strcmp(app, cs->streaming_archiver_name) != 0)
+            continue;
+        /* written, not flushed: pg_receivewal flushes a segment at its end */
+        const json_t *bytes = json_object_get(c, "write_lag_bytes");
+        const json_t *secs = json_object_get(c, "write_lag_seconds");
+        s->stream_lag_known = json_is_number(bytes);
+        s->stream_lag_bytes = json_number_value(bytes);
+        /* NULL in pg_stat_replication: no WAL to wait for lately */
+        s->stream_lag_seconds = json_is_number(secs) ? json_number_value(secs) : 0;
+        break;
+    }
+}
+
+void tui_model_forget_replication(struct tui_model *m, size_t i)
+{
+    if (i < m->n_servers)
+        m->servers[i].stream_lag_known = false;
+}
+
 void tui_model_apply_check(struct tui_model *m, json_t *data)
 {
     const char *name;
@@ -345,6 +379,11 @@ bool tui_server_wal_lag(const struct tui_server *s, double now, struct strbuf *o
     if (s->streaming && !s->receiver_pid) {
         sb_append(out, " stream DOWN");
         warn = true;
+    } else if (s->streaming && s->stream_lag_known) {
+        /* what the receiver has written behind the server: bytes, seconds */
+        sb_append(out, " stream ");
+        fmt_size(s->stream_lag_bytes, out);
+        sb_appendf(out, " %.0fs", s->stream_lag_seconds);
     } else if (s->streaming) {
         sb_append(out, " stream");
     }

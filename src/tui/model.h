@@ -59,6 +59,10 @@ struct tui_server {
     char *wal_error;           /* why it could not be read, NULL when it could */
     bool streaming;            /* streaming_archiver = on: WAL comes from receive-wal */
     long receiver_pid;         /* the running receive-wal's PID, 0 when none runs */
+    /* the receiver's lag behind the server, from replication-status
+     * (pg_stat_replication): known only while it streams */
+    bool stream_lag_known;
+    double stream_lag_bytes, stream_lag_seconds;
 };
 
 struct tui_model {
@@ -99,6 +103,14 @@ ssize_t tui_model_find(const struct tui_model *m, const char *name);
  * pointer NULL when not wanted. 0, or <0 with err set and both set to NULL. */
 int tui_model_show_backup(const struct tui_model *m, size_t i, const char *id, json_t **data,
                           char **text, struct cel_err *err);
+
+/* Take a streaming server's receiver lag from the data of a
+ * replication-status result ({"server": NAME, "clients": [...]}): the
+ * client whose application_name is the server's streaming_archiver_name
+ * (cellar's and Barman's receiver). No such client: the lag is unknown. */
+void tui_model_apply_replication(struct tui_model *m, const json_t *data);
+/* Forget every streaming lag of server i (its replication-status failed). */
+void tui_model_forget_replication(struct tui_model *m, size_t i);
 
 /* Take the health marks from the data of a check result ({"server":
  * {"check": {"status": "OK"|"FAILED", "hint": ...}}}); servers it does not

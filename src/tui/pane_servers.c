@@ -29,7 +29,7 @@ static void servers_draw(struct console *c, struct pane *p, struct tui_rect rc, 
     int y = rc.y, x = rc.x, w = rc.w;
     tui_pane_frame(d, y, x, rc.h, w, "Servers", focused);
     int iw = w - 2, rows = rc.h - 3;
-    tui_putf(d, y + 1, x + 1, iw, TUI_ROLE_HEADER, true, "  %-16s %7s  %-12s %-18s %-10s %s",
+    tui_putf(d, y + 1, x + 1, iw, TUI_ROLE_HEADER, true, "  %-16s %7s  %-12s %-22s %-10s %s",
              "Server", "Backups", "Last backup", "Last WAL", "Check", "Description");
     if (!c->model.n_servers) {
         tui_put(d, y + 2, x + 2, iw - 1, TUI_ROLE_DIM, "no servers configured", false);
@@ -73,7 +73,7 @@ static void servers_draw(struct console *c, struct pane *p, struct tui_rect rc, 
         /* the WAL archive's lag: age of the newest archived file, files waiting */
         struct strbuf wal = {0};
         bool lag = tui_server_wal_lag(s, (double)now, &wal);
-        tui_put(d, yy, xx + 41, 18, lag && !sel ? TUI_ROLE_WARN : base, sb_str(&wal), true);
+        tui_put(d, yy, xx + 41, 22, lag && !sel ? TUI_ROLE_WARN : base, sb_str(&wal), true);
         sb_free(&wal);
         struct strbuf chk = {0};
         if (s->disabled)
@@ -84,9 +84,9 @@ static void servers_draw(struct console *c, struct pane *p, struct tui_rect rc, 
             sb_appendf(&chk, "%zu failed", s->checks_failed);
         else
             sb_append(&chk, "...");
-        tui_put(d, yy, xx + 60, 10, sel ? base : mrole, sb_str(&chk), true);
+        tui_put(d, yy, xx + 64, 10, sel ? base : mrole, sb_str(&chk), true);
         sb_free(&chk);
-        tui_put(d, yy, xx + 71, iw - 71, base, s->description ? s->description : "", true);
+        tui_put(d, yy, xx + 75, iw - 75, base, s->description ? s->description : "", true);
     }
 }
 

@@ -12,7 +12,10 @@
  * such as pg_receivewal. The distance of each position from the server's
  * is shown as Barman does (sizes, negative when behind), and the "sync
  * stage" names the furthest step the client has reached: sent, written,
- * flushed (2-safe) or replayed (hot standby).
+ * flushed (2-safe) or replayed (hot standby). The JSON adds the write and
+ * flush lags in bytes and in seconds (pg_stat_replication's write_lag and
+ * flush_lag); the console shows the write lag of cellar's own receiver
+ * (pg_receivewal flushes only at the end of a segment).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -42,14 +45,16 @@ enum col {
     C_PRIO,
     C_SYNC,
     C_SLOT,
-    C_CURRENT, /* the server's position when the row was read */
+    C_CURRENT,   /* the server's position when the row was read */
+    C_WRITE_LAG, /* pg_stat_replication.write_lag in seconds */
+    C_FLUSH_LAG, /* pg_stat_replication.flush_lag in seconds */
     C_COUNT
 };
 
 static const char *const col_names[C_COUNT] = {
     "pid",       "usename",  "application_name", "client_addr", "client_hostname", "client_port",
     "backend_start", "backend_xmin", "state", "sent_lsn", "write_lsn", "flush_lsn",
-    "replay_lsn", "sync_priority", "sync_state", "slot_name", "current_lsn"};
+    "replay_lsn", "sync_priority", "sync_state", "slot_name", "current_lsn", "write_lag_seconds", "flush_lag_seconds"};
 
 struct model {
     const char *server;
@@ -245,9 +250,13 @@ static json_t *render_json(const void *p)
     json_t *clients = json_array();
     for (size_t i = 0; i < m->n; i++) {
         json_t *c = json_object();
-        for (int k = 0; k < C_COUNT; k++)
+        for (int k = 0; k < C_COUNT; k++) {
+            const char *v = m->rows[i][k];
+            bool seconds = k == C_WRITE_LAG || k == C_FLUSH_LAG;
             json_object_set_new(c, col_names[k],
-                                m->rows[i][k] ? json_string(m->rows[i][k]) : json_null());
+                                !v ? json_null()
+                                   : seconds ? json_real(strtod(v, NULL)) : json_string(v));
+        }
         json_object_set_new(c, "type", json_string(m->rows[i][C_REPLAY] ? "standby" : "wal-streamer"));
         struct strbuf stage = {0};
         const char *current = m->rows[i][C_CURRENT];
@@ -258,6 +267,9 @@ static json_t *render_json(const void *p)
         json_object_set_new(c, "replay_lag_bytes",
                             lsn_diff(m->rows[i][C_REPLAY], current, &d) ? json_real(-d)
                                                                               : json_null());
+        json_object_set_new(c, "write_lag_bytes",
+                            lsn_diff(m->rows[i][C_WRITE], current, &d) ? json_real(-d)
+                                                                       : json_null());
         json_object_set_new(c, "flush_lag_bytes",
                             lsn_diff(m->rows[i][C_FLUSH], current, &d) ? json_real(-d)
                                                                              : json_null());
@@ -277,7 +289,9 @@ static char *query(enum op_repl_target t)
     for (int k = 0; k < C_CURRENT; k++)
         sb_appendf(&sql, "%s%s.%s", k ? ", " : "", k == C_SLOT ? "rs" : "r", col_names[k]);
     sb_append(&sql, ", CASE WHEN pg_is_in_recovery() THEN pg_last_wal_receive_lsn() "
-                    "ELSE pg_current_wal_lsn() END AS current_lsn "
+                    "ELSE pg_current_wal_lsn() END AS current_lsn, "
+                    "extract(epoch FROM r.write_lag)::text AS write_lag_seconds, "
+                    "extract(epoch FROM r.flush_lag)::text AS flush_lag_seconds "
                     "FROM pg_stat_replication r "
                     "LEFT JOIN pg_replication_slots rs ON (r.pid = rs.active_pid) "
                     "WHERE (rs.slot_type IS NULL OR rs.slot_type = 'physical')");

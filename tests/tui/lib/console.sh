@@ -61,6 +61,18 @@ wait_screen() {
     return 1
 }
 
+# wait_screen_re REGEX [SECONDS] - as wait_screen, for an extended regex
+wait_screen_re() {
+    local end=$((SECONDS + ${2:-10}))
+    while [ "$SECONDS" -lt "$end" ]; do
+        screen | grep -qE -- "$1" && return 0
+        sleep 0.1
+    done
+    diag "screen while waiting for /$1/:"
+    screen | sed 's/^/    /' >&2
+    return 1
+}
+
 wait_screen_gone() {
     local end=$((SECONDS + ${2:-10}))
     while [ "$SECONDS" -lt "$end" ]; do
