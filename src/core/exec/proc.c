@@ -144,8 +144,7 @@ static int set_nonblock(int fd)
     return fl < 0 ? -1 : fcntl(fd, F_SETFL, fl | O_NONBLOCK);
 }
 
-/* Read until len bytes, end of file or an error; returns the bytes read. */
-static size_t read_full(int fd, void *buf, size_t len)
+size_t proc_read_full(int fd, void *buf, size_t len)
 {
     size_t got = 0;
     while (got < len) {
@@ -664,7 +663,7 @@ static int start(const char *const argv[], const char *name, const struct proc_o
     close_fd(&status[1]);
 
     int report[2];
-    size_t got = read_full(status[0], report, sizeof report);
+    size_t got = proc_read_full(status[0], report, sizeof report);
     close_fd(&status[0]);
     if (got == sizeof report) {
         reap(p, true);

@@ -138,4 +138,8 @@ void proc_signal_all(int sig);
  * was set; fractions show as "0.25 s"). */
 void proc_describe(const struct proc_result *res, int timeout_ms, struct strbuf *out);
 
+/* Read from fd until len bytes, end of file or an error (EINTR retried);
+ * returns the bytes read. For the status pipes of the runner's children. */
+size_t proc_read_full(int fd, void *buf, size_t len);
+
 #endif

@@ -26,21 +26,6 @@
 
 #include "proc.h"
 
-/* Read exactly len bytes; false at end of file or on an error. */
-static bool read_full(int fd, void *buf, size_t len)
-{
-    size_t done = 0;
-    while (done < len) {
-        ssize_t n = read(fd, (char *)buf + done, len - done);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return false;
-        done += (size_t)n;
-    }
-    return true;
-}
-
 /* In the grandchild, between fork and exec: async-signal-safe calls only. */
 static void exec_detached(const char *const argv[], bool keep_output, int report)
 {
@@ -100,9 +85,9 @@ int proc_spawn_detached(const char *const argv[], bool keep_output, pid_t *pid, 
     pid_t child = -1;
     int rc = 0;
     int e = 0;
-    if (!read_full(pfd[0], &child, sizeof child) || child < 0) {
+    if (proc_read_full(pfd[0], &child, sizeof child) != sizeof child || child < 0) {
         rc = cel_err_set(err, CEL_E_PROC, "cannot run '%s': fork failed", argv[0]);
-    } else if (read_full(pfd[0], &e, sizeof e)) {
+    } else if (proc_read_full(pfd[0], &e, sizeof e) == sizeof e) {
         rc = cel_err_sys(err, CEL_E_PROC, e, "cannot run '%s'", argv[0]);
     } else {
         *pid = child;

@@ -50,28 +50,23 @@ keys() { tm send-keys -t console "$@"; }
 screen() { tm capture-pane -p -t console 2>/dev/null; }
 screen_row() { screen | grep -F -m1 -- "$1"; }
 
-wait_screen() {
-    local end=$((SECONDS + ${2:-10}))
+# _wait_screen_grep GREP-FLAG PATTERN [SECONDS] - poll the screen until grep
+# finds PATTERN (fixed string -F, or extended regex -E); the screen on failure
+_wait_screen_grep() {
+    local end=$((SECONDS + ${3:-10}))
     while [ "$SECONDS" -lt "$end" ]; do
-        screen | grep -qF -- "$1" && return 0
+        screen | grep -q "$1" -- "$2" && return 0
         sleep 0.1
     done
-    diag "screen while waiting for '$1':"
+    diag "screen while waiting for '$2':"
     screen | sed 's/^/    /' >&2
     return 1
 }
 
+wait_screen() { _wait_screen_grep -F "$@"; }
+
 # wait_screen_re REGEX [SECONDS] - as wait_screen, for an extended regex
-wait_screen_re() {
-    local end=$((SECONDS + ${2:-10}))
-    while [ "$SECONDS" -lt "$end" ]; do
-        screen | grep -qE -- "$1" && return 0
-        sleep 0.1
-    done
-    diag "screen while waiting for /$1/:"
-    screen | sed 's/^/    /' >&2
-    return 1
-}
+wait_screen_re() { _wait_screen_grep -E "$@"; }
 
 wait_screen_gone() {
     local end=$((SECONDS + ${2:-10}))
