@@ -85,6 +85,8 @@
 #   STREAMBENCH_RSYNC_JOBS    parallel_jobs of the rsync row (1)
 #   BENCH_DIR                 where the temporary directory goes (/var/tmp)
 #   STREAMBENCH_CELLAR        the cellar binary (default: ./cellar of this tree)
+#   STREAMBENCH_KEEP          set: keep the temporary directory (the tools'
+#                             logs and homes; the cluster is stopped)
 #   PG_BINDIR                 PostgreSQL 15 programs (/usr/lib/postgresql/15/bin)
 set -eu
 NAME=streaming
@@ -145,7 +147,11 @@ cleanup() {
         wait "$p" 2>/dev/null
     done
     pg_cleanup_all
-    [ -n "$work" ] && rm -rf "$work"
+    if [ -n "$work" ] && [ -n "${STREAMBENCH_KEEP:-}" ]; then
+        echo "$NAME: kept $work (logs, homes, configurations)" >&2
+    elif [ -n "$work" ]; then
+        rm -rf "$work"
+    fi
 }
 base=${BENCH_DIR:-/var/tmp}
 [ -d "$base" ] || die "BENCH_DIR '$base' is not a directory"
