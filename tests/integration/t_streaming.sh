@@ -30,7 +30,7 @@ set -u
 . "$(dirname "$0")/lib/backup.sh"
 . "$(dirname "$0")/lib/recover.sh"
 harness_init || exit 1
-tap_plan 71
+tap_plan 72
 
 [ "$(id -u)" -eq 0 ] || tap_bail "needs root (cellar becomes barman_user)"
 id barman >/dev/null 2>&1 || tap_bail "needs the barman OS user"
@@ -205,6 +205,8 @@ diag "receiver $pid3 runs pg_receivewal $child"
 like "$(cat "/proc/${child%% *}/cmdline" 2>/dev/null | tr '\0' ' ')" \
     "pg_receivewal --dbname=.*application_name='barman_receive_wal'.* --verbose --no-loop --no-password --directory=$home/main/streaming --slot=cellar_test" \
     "the receiver runs pg_receivewal with Barman's arguments"
+like "$(cat "/proc/${child%% *}/cmdline" 2>/dev/null | tr '\0' ' ')" "--status-interval=1" \
+    "and reports its position every second"
 kill -KILL ${child%% *}
 ok "when pg_receivewal is killed the receiver ends and frees its lock" wait_for 60 lock_free
 like "$(cat "$logdir/cellar.log")" "pg_receivewal terminated by signal: 9" "the log says how it ended"
