@@ -61,15 +61,20 @@ writer() {
         sleep 0.05
     done
 }
-writer &
-writer_pid=$!
 harness_at_exit touch "$T/stop-writer"
+# backup_under_writes: cellar backup --wait while writer runs; sets out, rc
+backup_under_writes() {
+    rm -f "$T/stop-writer"
+    writer &
+    local writer_pid=$!
+    out=$("$CELLAR" -c "$conf" backup --wait --wait-timeout 120 main 2>&1)
+    rc=$?
+    diag "$out"
+    touch "$T/stop-writer"
+    wait "$writer_pid"
+}
 
-out=$("$CELLAR" -c "$conf" backup --wait --wait-timeout 120 main 2>&1)
-rc=$?
-diag "$out"
-touch "$T/stop-writer"
-wait "$writer_pid"
+backup_under_writes
 is "$rc" 0 "a backup from the standby with primary_conninfo succeeds"
 id=$("$CELLAR" -c "$conf" list-backup --minimal main | head -1)
 is "$(backup_info "$conf" main "$id" status)" DONE "it is DONE once its last segment is archived"
@@ -105,14 +110,7 @@ backup_conf "$conf" cellar "$home" "$PG_STANDBY_PORT" "standby backups" \
     'backup_method = postgres' 'immediate_checkpoint = true' \
     "streaming_conninfo = host=127.0.0.1 port=$PG_STANDBY_PORT user=postgres" \
     "primary_conninfo = $primary_ci"
-rm -f "$T/stop-writer"
-writer &
-writer_pid=$!
-out=$("$CELLAR" -c "$conf" backup --wait --wait-timeout 120 main 2>&1)
-rc=$?
-diag "$out"
-touch "$T/stop-writer"
-wait "$writer_pid"
+backup_under_writes
 is "$rc" 0 "a postgres-method backup (pg_basebackup) from the standby succeeds"
 pid=$("$CELLAR" -c "$conf" list-backup --minimal main | head -1)
 is "$(backup_info "$conf" main "$pid" mode)/$(backup_info "$conf" main "$pid" status)" postgres/DONE \

@@ -164,6 +164,24 @@ static int set_begin(struct cat_backup *b, const char *lsn, const char *tl, cons
     return rc;
 }
 
+/* The end of b, the twin of set_begin: the stop's timeline (the begin's
+ * when it gave none; into *tli when asked), the end LSN with its WAL file
+ * and offset, the end time. */
+static int set_end(struct cat_backup *b, const char *lsn, const char *tl, const char *time,
+                   uint64_t segsize, uint32_t *tli, struct cel_err *err)
+{
+    uint32_t t = tl ? (uint32_t)strtoul(tl, NULL, 10) : (uint32_t)b->timeline.v;
+    if (tli)
+        *tli = t;
+    int rc = set_position(lsn, t, segsize, &b->end_xlog, &b->end_wal, &b->end_offset, err);
+    if (rc == 0) {
+        b->end_time.set = ts_parse(time, &b->end_time.t, err) == 0;
+        if (!b->end_time.set)
+            rc = -CEL_E_PG;
+    }
+    return rc;
+}
+
 int bk_start(struct pg_conn *c, const char *label, bool fast, uint64_t segsize,
              struct cat_backup *b, struct cel_err *err)
 {
@@ -219,17 +237,10 @@ int bk_stop(struct pg_conn *c, uint64_t segsize, struct cat_backup *b, char **sp
         return rc;
     const char *label = pg_rows_get(&r, 0, "labelfile");
     const char *map = pg_rows_get(&r, 0, "spcmapfile");
-    const char *tl = pg_rows_get(&r, 0, "timeline");
-    uint32_t tli = tl ? (uint32_t)strtoul(tl, NULL, 10) : (uint32_t)b->timeline.v;
-    rc = set_position(pg_rows_get(&r, 0, "lsn"), tli, segsize, &b->end_xlog, &b->end_wal,
-                      &b->end_offset, err);
+    rc = set_end(b, pg_rows_get(&r, 0, "lsn"), pg_rows_get(&r, 0, "timeline"),
+                 pg_rows_get(&r, 0, "time"), segsize, NULL, err);
     if (rc == 0 && !label)
         rc = cel_err_set(err, CEL_E_PG, "the stop of the backup returned no backup_label");
-    if (rc == 0) {
-        b->end_time.set = ts_parse(pg_rows_get(&r, 0, "time"), &b->end_time.t, err) == 0;
-        if (!b->end_time.set)
-            rc = -CEL_E_PG;
-    }
     if (rc == 0) {
         free(b->backup_label);
         b->backup_label = cel_xstrdup(label);
@@ -295,15 +306,9 @@ int bk_stream_stop(struct pg_conn *c, const char *end_lsn, uint64_t segsize,
     free(sql);
     if (rc < 0)
         return rc;
-    const char *tl = pg_rows_get(&r, 0, "timeline");
-    uint32_t tli = tl ? (uint32_t)strtoul(tl, NULL, 10) : (uint32_t)b->timeline.v;
-    rc = set_position(end_lsn ? end_lsn : pg_rows_get(&r, 0, "lsn"), tli, segsize, &b->end_xlog,
-                      &b->end_wal, &b->end_offset, err);
-    if (rc == 0) {
-        b->end_time.set = ts_parse(pg_rows_get(&r, 0, "time"), &b->end_time.t, err) == 0;
-        if (!b->end_time.set)
-            rc = -CEL_E_PG;
-    }
+    uint32_t tli = 0;
+    rc = set_end(b, end_lsn ? end_lsn : pg_rows_get(&r, 0, "lsn"), pg_rows_get(&r, 0, "timeline"),
+                 pg_rows_get(&r, 0, "time"), segsize, &tli, err);
     /* a current position on a segment boundary belongs to the segment
      * before it, as pg_walfile_name_offset (which Barman reads) says */
     if (rc == 0 && !end_lsn && b->end_offset.v == 0) {

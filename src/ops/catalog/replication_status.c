@@ -244,6 +244,14 @@ static void render_text(const void *p, struct strbuf *out)
     }
 }
 
+/* How many bytes lsn is behind the server's position, for the JSON; null
+ * when either is unknown. */
+static json_t *lag_json(const char *lsn, const char *current)
+{
+    double d;
+    return lsn_diff(lsn, current, &d) ? json_real(-d) : json_null();
+}
+
 static json_t *render_json(const void *p)
 {
     const struct model *m = p;
@@ -263,16 +271,9 @@ static json_t *render_json(const void *p)
         sync_stage(m->rows[i], current, &stage);
         json_object_set_new(c, "sync_stage", json_string(sb_str(&stage)));
         sb_free(&stage);
-        double d;
-        json_object_set_new(c, "replay_lag_bytes",
-                            lsn_diff(m->rows[i][C_REPLAY], current, &d) ? json_real(-d)
-                                                                              : json_null());
-        json_object_set_new(c, "write_lag_bytes",
-                            lsn_diff(m->rows[i][C_WRITE], current, &d) ? json_real(-d)
-                                                                       : json_null());
-        json_object_set_new(c, "flush_lag_bytes",
-                            lsn_diff(m->rows[i][C_FLUSH], current, &d) ? json_real(-d)
-                                                                             : json_null());
+        json_object_set_new(c, "replay_lag_bytes", lag_json(m->rows[i][C_REPLAY], current));
+        json_object_set_new(c, "write_lag_bytes", lag_json(m->rows[i][C_WRITE], current));
+        json_object_set_new(c, "flush_lag_bytes", lag_json(m->rows[i][C_FLUSH], current));
         json_array_append_new(clients, c);
     }
     return json_pack("{s:s, s:s, s:o, s:o}", "server", m->server, "target", target_word(m->target),
