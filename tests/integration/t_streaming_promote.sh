@@ -18,7 +18,9 @@
 # twice: Barman 3.4's archive-wal on one copy and cellar's on the other
 # leave the same files, as Barman's StreamingWalArchiver decides
 # (wal_archiver.py: of several .partial files the newest stays, the older
-# ones are archived under their .partial name). On the live home, rows are
+# ones are archived under their .partial name), and list-server counted
+# those files as waiting before (the old .partial among them, which it
+# used to leave out). On the live home, rows are
 # written on the new primary and switch-wal --archive archives its
 # segments; archive-wal has archived the old timeline's last segment as
 # <segment>.partial in its hash directory, kept the new timeline's .partial
@@ -36,7 +38,7 @@ set -u
 . "$(dirname "$0")/lib/backup.sh"
 . "$(dirname "$0")/lib/recover.sh"
 harness_init || exit 1
-tap_plan 32
+tap_plan 33
 
 home=$T/home
 conf=$T/cellar.conf
@@ -164,8 +166,21 @@ for copy in bm cel; do
     sed -e "s|^barman_home = .*|barman_home = $T/$copy|" -e "s|^log_file = .*|log_file = $T/$copy.log|" \
         -e 's|^\[cellar\]|[barman]|' "$conf" >"$T/$copy.conf"
 done
+waiting() { # the files list-server counts as waiting for archive-wal in copy $1
+    "$CELLAR" -c "$T/$1.conf" -f json list-server | python3 -c '
+import json, sys
+for line in sys.stdin:
+    ev = json.loads(line)
+    if ev.get("event") == "result":
+        print(ev["data"]["main"]["wal_archive"]["waiting_wals"])'
+}
+indexed() { wc -l <"$T/$1/main/wals/xlog.db"; }
+before=$(indexed cel)
+waiting=$(waiting cel)
 barman -c "$T/bm.conf" archive-wal main >&2
 "$CELLAR" -c "$T/cel.conf" archive-wal main >&2
+is "$waiting" "$(($(indexed cel) - before))" \
+    "list-server counted as waiting the files archive-wal took (the old .partial among them)"
 files() { (cd "$T/$1/main" && find wals streaming -type f ! -name '.*' ! -name xlog.db | sort); }
 xlog_names() { cut -f1 "$T/$1/main/wals/xlog.db" | sort; }
 diag "Barman 3.4 left: $(files bm | tr '\n' ' ')"
