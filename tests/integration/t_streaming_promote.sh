@@ -128,7 +128,7 @@ received_all() { # the receiver has what the standby replayed
     [ "$(pg_sql standby "SELECT write_lsn >= '$lsn' FROM pg_stat_replication
                          WHERE application_name = 'barman_receive_wal'")" = t ]
 }
-ok "the receiver has flushed everything the standby replayed" wait_for 60 received_all
+ok "the receiver has written everything the standby replayed" wait_for 60 received_all
 old=$(cd "$streaming_dir" && ls -- 00000001*.partial)
 diag "timeline 1 is received into $old"
 
