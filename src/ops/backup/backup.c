@@ -522,15 +522,16 @@ static int take_backup(struct run *r, struct cel_err *err)
 static char *manifest_end_lsn(const char *dir)
 {
     char *path = cel_xasprintf("%s/data/backup_manifest", dir);
-    json_t *doc = json_load_file(path, 0, NULL);
+    struct manifest m;
+    char *out = NULL;
+    if (manifest_read(path, &m, NULL) == 0) {
+        if (m.n_ranges) {
+            uint64_t lsn = m.ranges[m.n_ranges - 1].end_lsn;
+            out = cel_xasprintf("%X/%X", (unsigned)(lsn >> 32), (unsigned)(uint32_t)lsn);
+        }
+        manifest_free(&m);
+    }
     free(path);
-    json_t *ranges = json_object_get(doc, "WAL-Ranges");
-    size_t n = json_array_size(ranges);
-    const char *lsn = n ? json_string_value(json_object_get(json_array_get(ranges, n - 1),
-                                                            "End-LSN"))
-                        : NULL;
-    char *out = lsn ? cel_xstrdup(lsn) : NULL;
-    json_decref(doc);
     return out;
 }
 

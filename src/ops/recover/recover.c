@@ -537,57 +537,40 @@ static int link_tablespaces(struct run *r, int rc, struct cel_err *err)
     return rc;
 }
 
-/* tar -xf ARCHIVE -C DIR (with the decompressor of the backup's
- * compression), leaving out the names in exclude. */
-static int untar(struct run *r, const char *archive, const char *dir,
-                 const char *const *exclude, struct cel_err *err)
-{
-    const char *argv[16];
-    size_t n = 0;
-    argv[n++] = "tar";
-    argv[n++] = op_tar_program_arg(r->b->compression);
-    argv[n++] = "-xf";
-    argv[n++] = archive;
-    argv[n++] = "-C";
-    argv[n++] = dir;
-    for (size_t i = 0; exclude && exclude[i] && n < 14; i++) {
-        argv[n++] = "--exclude";
-        argv[n++] = exclude[i];
-    }
-    argv[n] = NULL;
-    struct proc_result res = {0};
-    int rc = proc_run(argv, &(struct proc_opts){.path_prefix = r->s->path_prefix}, &res, err);
-    if (rc == 0 && res.status != 0)
-        rc = cel_err_set(err, CEL_E_PROC, "error decompressing %s into %s: %s", archive, dir,
-                         res.err ? res.err : "");
-    proc_result_free(&res);
-    return rc;
-}
-
 /* A tar backup (Barman's postgres method with backup_compression): each
  * tablespace's OID.tar.* into its location, base.tar.* into DEST without
  * recovery.conf and tablespace_map, as Barman's TarballRecoveryExecutor
- * does (from this host's files: no staging copy). */
+ * does; but decompressed here and streamed into tar on the destination's
+ * host (rd_untar), so neither a local nor a remote recovery stages a copy. */
 static int untar_files(struct run *r, struct cel_err *err)
 {
     const char *suffix = op_tar_suffix(r->b->compression);
-    int rc = rd_mkdir(&r->d, r->req->dest, err);
+    enum comp_kind kind = COMP_NONE;
+    int rc = comp_parse_name(r->b->compression, &kind, err);
+    if (rc == 0)
+        rc = rd_mkdir(&r->d, r->req->dest, err);
+    const char *where = r->d.ssh ? r->d.ssh : "";
+    const char *colon = r->d.ssh ? ":" : "";
     for (size_t i = 0; rc == 0 && i < r->n_tbs; i++) {
         const struct tbs_plan *t = &r->tbs[i];
         char *src = cel_xasprintf("%s/data/%lld.%s", r->backup_dir, (long long)t->t->oid, suffix);
-        op_phase(r->ctx, r->s->name, "copy-tablespace", "extracting tablespace %s to %s",
-                 t->t->name, t->location);
+        op_phase(r->ctx, r->s->name, "copy-tablespace", "extracting tablespace %s to %s%s%s",
+                 t->t->name, where, colon, t->location);
         rc = rd_mkdir(&r->d, t->location, err);
+        uint64_t bytes = 0;
         if (rc == 0)
-            rc = untar(r, src, t->location, NULL, err);
+            rc = rd_untar(&r->d, src, kind, t->location, NULL, &bytes, err);
+        r->m.data_bytes += bytes;
         free(src);
     }
     if (rc == 0) {
         char *src = cel_xasprintf("%s/data/base.%s", r->backup_dir, suffix);
-        op_phase(r->ctx, r->s->name, "copy-data", "extracting the data directory to %s",
-                 r->req->dest);
+        op_phase(r->ctx, r->s->name, "copy-data", "extracting the data directory to %s%s%s",
+                 where, colon, r->req->dest);
         static const char *const exclude[] = {"recovery.conf", "tablespace_map", NULL};
-        rc = untar(r, src, r->req->dest, exclude, err);
+        uint64_t bytes = 0;
+        rc = rd_untar(&r->d, src, kind, r->req->dest, exclude, &bytes, err);
+        r->m.data_bytes += bytes;
         free(src);
     }
     return rc;
@@ -1147,14 +1130,13 @@ int op_recover(const struct op_ctx *ctx, const struct op_recover_req *req, struc
         /* a tar backup (Barman's postgres method with backup_compression)
          * is tarballs in data/: copied as they are, they would be no data
          * directory, whatever --force says */
-        if (rc == 0 && r.b->compression &&
-            (req->remote_ssh_command || !op_tar_suffix(r.b->compression))) {
+        if (rc == 0 && r.b->compression && !op_tar_suffix(r.b->compression)) {
             rc = cel_err_set(err, CEL_E_CONFLICT,
                              "backup %s of server %s is in tar format (compression=%s): cellar "
-                             "recovers tar backups of gzip, lz4 or zstd on this host only",
+                             "recovers tar backups of gzip, lz4 or zstd only",
                              r.b->id, s->name, r.b->compression);
-            cel_err_hint(err, "Recover it here and copy the result, or recover it with Barman "
-                              "(barman recover --remote-ssh-command).");
+            cel_err_hint(err, "Recover it with Barman (barman recover), which knows this "
+                              "compression.");
         }
         if (rc == 0 && !req->force && rp)
             rc = check_point_timeline(ctx, s, req, r.b, &cat.xdb, &points, &rp, err);
