@@ -55,8 +55,8 @@ static int on_end(void *ctx, struct cel_err *err)
     struct seen *s = ctx;
     s->ends++;
     if (s->type != '2')
-        sb_appendf(&s->lines, "%s %c %llu %08x\n", s->name, s->type,
-                   (unsigned long long)s->bytes, s->crc);
+        sb_appendf(&s->lines, "%s %c %llu %08x\n", s->name, s->type, (unsigned long long)s->bytes,
+                   s->crc);
     assert_int_equal(s->bytes, s->size);
     return 0;
 }
@@ -65,8 +65,7 @@ static int on_end(void *ctx, struct cel_err *err)
 static void sh(const char *cmd)
 {
     struct proc_result res = {0};
-    assert_int_equal(proc_run_shell(cmd, &(struct proc_opts){.cwd = unit_path("")}, &res, NULL),
-                     0);
+    assert_int_equal(proc_run_shell(cmd, &(struct proc_opts){.cwd = unit_path("")}, &res, NULL), 0);
     if (res.status != 0)
         fail_msg("'%s' exited %d: %s", cmd, res.status, res.err ? res.err : "");
     proc_result_free(&res);
@@ -85,16 +84,16 @@ static int feed_file(struct tar_read *t, const char *path, size_t step, struct c
     fclose(f);
     int rc = 0;
     for (size_t off = 0; rc == 0 && off < len; off += step)
-        rc = tar_read_feed(t, (const unsigned char *)data + off, len - off < step ? len - off : step,
-                           err);
+        rc = tar_read_feed(t, (const unsigned char *)data + off,
+                           len - off < step ? len - off : step, err);
     free(data);
     return rc;
 }
 
 static struct tar_read_cb cb_for(struct seen *s)
 {
-    return (struct tar_read_cb){.member = on_member, .data = on_data, .member_end = on_end,
-                                .ctx = s};
+    return (struct tar_read_cb){
+        .member = on_member, .data = on_data, .member_end = on_end, .ctx = s};
 }
 
 /* The tree the archives are made of; the expected lines, names sorted by tar -c's order. */
@@ -102,7 +101,8 @@ static void make_tree(void)
 {
     sh("mkdir -p src/dir/sub && printf 15 > src/PG_VERSION && : > src/dir/empty && "
        "head -c 1500000 /dev/urandom > src/dir/big && ln -s /somewhere/else src/link && "
-       "mkdir -p src/" "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/"
+       "mkdir -p src/"
+       "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/"
        "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb && "
        "echo long > src/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/"
        "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb/"
@@ -118,8 +118,9 @@ static void check_seen(const struct seen *s)
     assert_non_null(strstr(l, "dir/big 0 1500000 "));
     assert_non_null(strstr(l, "dir/ 5 0 ") ? strstr(l, "dir/ 5 0 ") : strstr(l, "dir 5 0 "));
     assert_non_null(strstr(l, "link -> /somewhere/else\n"));
-    assert_non_null(strstr(l, "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb/"
-                              "cccccccccccccccccccccccccccccccccccccccc 0 5 "));
+    assert_non_null(
+        strstr(l, "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb/"
+                  "cccccccccccccccccccccccccccccccccccccccc 0 5 "));
     char want[64];
     snprintf(want, sizeof want, "PG_VERSION 0 2 %08x\n", manifest_crc32c(0, "15", 2));
     assert_non_null(strstr(l, want));
@@ -151,9 +152,8 @@ static void read_format(const char *format, size_t step)
     cb = cb_for(&z);
     t = tar_read_new(&cb, "a.tar.gz");
     uint64_t bytes = 0;
-    assert_int_equal(comp_decompress_each(COMP_GZIP, unit_path("a.tar.gz"), NULL, feed, t, &bytes,
-                                          &err),
-                     0);
+    assert_int_equal(
+        comp_decompress_each(COMP_GZIP, unit_path("a.tar.gz"), NULL, feed, t, &bytes, &err), 0);
     assert_int_equal(tar_read_finish(t, &err), 0);
     assert_string_equal(sb_str(&z.lines), sb_str(&s.lines));
     assert_true(bytes > 1500000);
@@ -178,7 +178,8 @@ static void test_tar_read_ustar_byte_by_byte_prefix(void **state)
 {
     (void)state;
     /* ustar keeps the long path in prefix + name (no extension headers) */
-    sh("mkdir -p src/" "pppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppp/"
+    sh("mkdir -p src/"
+       "pppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppp/"
        "qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq && echo x > src/"
        "pppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppp/"
        "qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq/file-with-a-fairly-long-name-here-too && "
@@ -248,8 +249,7 @@ static void test_proc_write_streams_stdin(void **state)
     struct proc *p = NULL;
     struct cel_err err = {0};
     assert_int_equal(proc_start(argv,
-                                &(struct proc_opts){.stdin_stream = true,
-                                                    .capture_max = 4u << 20},
+                                &(struct proc_opts){.stdin_stream = true, .capture_max = 4u << 20},
                                 &p, &err),
                      0);
     for (size_t off = 0; off < n; off += 100000)
@@ -281,10 +281,8 @@ int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, unit_setup_tmpdir, unit_teardown_tmpdir)
     const struct CMUnitTest tests[] = {
-        T(test_tar_read_gnu_in_odd_pieces),
-        T(test_tar_read_pax_in_big_pieces),
-        T(test_tar_read_ustar_byte_by_byte_prefix),
-        T(test_tar_read_damage),
+        T(test_tar_read_gnu_in_odd_pieces),         T(test_tar_read_pax_in_big_pieces),
+        T(test_tar_read_ustar_byte_by_byte_prefix), T(test_tar_read_damage),
         T(test_proc_write_streams_stdin),
     };
 #undef T

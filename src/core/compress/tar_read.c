@@ -27,18 +27,18 @@ struct tar_read {
     char *what;
     enum tr_state state;
     unsigned char block[BLOCK];
-    size_t have;           /* bytes in block (TR_HEADER) */
-    uint64_t offset;       /* bytes of the archive consumed */
-    uint64_t size;         /* content bytes of the current member or extended header */
-    uint64_t left;         /* of which still to come (TR_DATA, TR_EXT) */
-    size_t pad;            /* padding bytes still to skip (TR_PAD) */
-    char ext_type;         /* the extended header being collected */
-    struct strbuf ext;     /* its content */
+    size_t have;                 /* bytes in block (TR_HEADER) */
+    uint64_t offset;             /* bytes of the archive consumed */
+    uint64_t size;               /* content bytes of the current member or extended header */
+    uint64_t left;               /* of which still to come (TR_DATA, TR_EXT) */
+    size_t pad;                  /* padding bytes still to skip (TR_PAD) */
+    char ext_type;               /* the extended header being collected */
+    struct strbuf ext;           /* its content */
     char *long_name, *long_link; /* from 'L' / 'K' or pax, for the next header */
     bool pax_size_set;
     uint64_t pax_size;
     uint64_t members;
-    uint64_t header_at;    /* offset of the header being read */
+    uint64_t header_at; /* offset of the header being read */
 };
 
 struct tar_read *tar_read_new(const struct tar_read_cb *cb, const char *what)
@@ -248,8 +248,8 @@ static int tr_header(struct tar_read *t, struct cel_err *err)
     const char *n = sb_str(&name);
     while (n[0] == '.' && n[1] == '/')
         n += 2;
-    struct tar_member m = {.name = n, .link = sb_str(&link), .type = type, .size = size,
-                           .offset = t->header_at};
+    struct tar_member m = {
+        .name = n, .link = sb_str(&link), .type = type, .size = size, .offset = t->header_at};
     free(t->long_name);
     free(t->long_link);
     t->long_name = t->long_link = NULL;

@@ -51,11 +51,11 @@ struct vt {
     const struct op_ctx *ctx;
     const char *server;
     const struct manifest *m;
-    bool *seen;             /* per manifest entry */
-    struct strbuf *out;     /* the report */
+    bool *seen;         /* per manifest entry */
+    struct strbuf *out; /* the report */
     size_t problems;
-    const char *archive;    /* the archive's name, for messages */
-    const char *prefix;     /* "" or "pg_tblspc/<oid>/" */
+    const char *archive; /* the archive's name, for messages */
+    const char *prefix;  /* "" or "pg_tblspc/<oid>/" */
     /* the member being read */
     const struct manifest_file *f; /* NULL: not checked */
     char *path;
@@ -96,8 +96,7 @@ static int vt_member(void *ctx, const struct tar_member *tm, struct cel_err *err
     }
     size_t i = (size_t)(f - v->m->files);
     if (v->seen[i]) {
-        vt_problem(v, "\"%s\" is present twice in the backup (again in %s)", v->path,
-                   v->archive);
+        vt_problem(v, "\"%s\" is present twice in the backup (again in %s)", v->path, v->archive);
         return 0;
     }
     v->seen[i] = true;
@@ -164,8 +163,8 @@ static int vt_archive(struct vt *v, const char *data, const char *name, enum com
     v->archive = name;
     v->prefix = prefix;
     op_phase(v->ctx, v->server, "verify", "checking %s against backup_manifest", path);
-    struct tar_read_cb cb = {.member = vt_member, .data = vt_data, .member_end = vt_member_end,
-                             .ctx = v};
+    struct tar_read_cb cb = {
+        .member = vt_member, .data = vt_data, .member_end = vt_member_end, .ctx = v};
     struct tar_read *t = tar_read_new(&cb, path);
     struct cel_err e = {0};
     int rc = comp_decompress_each(kind, path, NULL, vt_feed, t, NULL, &e);
@@ -221,6 +220,16 @@ int bk_verify_tar(const struct op_ctx *ctx, const char *server, const struct cat
         char *prefix = cel_xasprintf("pg_tblspc/%.*s/", (int)digits, name);
         rc = vt_archive(&v, data, name, kind, prefix, err);
         free(prefix);
+    }
+    /* a tablespace of backup.info without its archive: say which */
+    for (size_t i = 0; rc == 0 && i < b->n_tablespaces; i++) {
+        const struct cat_tablespace *t = &b->tablespaces[i];
+        char *name = cel_xasprintf("%lld.%s", (long long)t->oid, suffix);
+        char *path = cel_xasprintf("%s/%s", data, name);
+        if (!stor_is_file(path))
+            vt_problem(&v, "the archive of tablespace %s, %s, is missing", t->name, name);
+        free(path);
+        free(name);
     }
     for (size_t i = 0; rc == 0 && i < m.n_files; i++)
         if (!v.seen[i] && !vt_ignored(m.files[i].path))
