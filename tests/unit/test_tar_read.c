@@ -158,6 +158,28 @@ static void read_format(const char *format, size_t step)
     assert_string_equal(sb_str(&z.lines), sb_str(&s.lines));
     assert_true(bytes > 1500000);
     tar_read_free(t);
+    /* one member, read from the compressed archive */
+    char *text = NULL;
+    size_t n = 0;
+    assert_int_equal(tar_read_member(unit_path("a.tar.gz"), COMP_GZIP, "PG_VERSION", 100, &text,
+                                     &n, &err),
+                     0);
+    assert_string_equal(text, "15");
+    assert_int_equal(n, 2);
+    free(text);
+    assert_int_equal(tar_read_member(unit_path("a.tar.gz"), COMP_GZIP, "dir/empty", 100, &text,
+                                     NULL, &err),
+                     0);
+    assert_string_equal(text, "");
+    free(text);
+    assert_int_equal(tar_read_member(unit_path("a.tar"), COMP_NONE, "dir/big", 1000, &text, NULL,
+                                     &err),
+                     -CEL_E_FORMAT);
+    assert_null(text);
+    assert_int_equal(tar_read_member(unit_path("a.tar.gz"), COMP_GZIP, "nothing", 100, &text,
+                                     NULL, &err),
+                     -CEL_E_NOT_FOUND);
+    assert_null(text);
     sb_free(&s.lines);
     sb_free(&z.lines);
 }

@@ -331,3 +331,84 @@ int tar_read_finish(struct tar_read *t, struct cel_err *err)
     t->header_at = t->offset;
     return damaged(t, "unexpected end of archive", err);
 }
+
+/* ---- one member of an archive file ----------------------------------------- */
+
+struct tr_pick {
+    struct tar_read *t;
+    const char *name, *path;
+    size_t max;
+    bool in, done, too_long;
+    struct strbuf content;
+};
+
+static int tr_pick_member(void *ctx, const struct tar_member *m, struct cel_err *err)
+{
+    (void)err;
+    struct tr_pick *pk = ctx;
+    pk->in = !pk->done && m->type == '0' && strcmp(m->name, pk->name) == 0;
+    if (pk->in && m->size > pk->max)
+        pk->too_long = true;
+    return 0;
+}
+
+static int tr_pick_data(void *ctx, const unsigned char *buf, size_t len, struct cel_err *err)
+{
+    (void)err;
+    struct tr_pick *pk = ctx;
+    if (pk->in && !pk->too_long)
+        sb_appendn(&pk->content, (const char *)buf, len);
+    return 0;
+}
+
+static int tr_pick_end(void *ctx, struct cel_err *err)
+{
+    (void)err;
+    struct tr_pick *pk = ctx;
+    if (pk->in)
+        pk->done = true;
+    pk->in = false;
+    return 0;
+}
+
+/* Decompressed bytes into the reader; a positive value stops the
+ * decompression once the member has been read. */
+static int tr_pick_feed(void *ctx, const unsigned char *data, size_t len, struct cel_err *err)
+{
+    struct tr_pick *pk = ctx;
+    int rc = tar_read_feed(pk->t, data, len, err);
+    return rc < 0 ? rc : (pk->done || pk->too_long) ? 1 : 0;
+}
+
+int tar_read_member(const char *path, enum comp_kind kind, const char *name, size_t max,
+                    char **out, size_t *len, struct cel_err *err)
+{
+    *out = NULL;
+    if (len)
+        *len = 0;
+    struct tr_pick pk = {.name = name, .path = path, .max = max};
+    struct tar_read_cb cb = {.member = tr_pick_member, .data = tr_pick_data,
+                             .member_end = tr_pick_end, .ctx = &pk};
+    pk.t = tar_read_new(&cb, path);
+    int rc = comp_decompress_each(kind, path, NULL, tr_pick_feed, &pk, NULL, err);
+    if (rc == 0)
+        rc = tar_read_finish(pk.t, err);
+    if (rc >= 0) {
+        if (pk.too_long)
+            rc = cel_err_set(err, CEL_E_FORMAT, "'%s' in '%s' is longer than %zu bytes", name,
+                             path, max);
+        else if (!pk.done)
+            rc = cel_err_set(err, CEL_E_NOT_FOUND, "'%s' has no member '%s'", path, name);
+        else
+            rc = 0;
+    }
+    if (rc == 0) {
+        sb_append(&pk.content, ""); /* an empty member is "" */
+        if (len)
+            *len = pk.content.len;
+        *out = sb_detach(&pk.content);
+    }
+    sb_free(&pk.content);
+    tar_read_free(pk.t);
+    return rc;
+}

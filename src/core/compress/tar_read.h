@@ -21,6 +21,7 @@
 #ifndef CEL_TAR_READ_H
 #define CEL_TAR_READ_H
 
+#include "compress.h"
 #include "error.h"
 
 /* One member, as the header (and any extended header before it) says. */
@@ -57,5 +58,14 @@ int tar_read_feed(struct tar_read *t, const unsigned char *buf, size_t len, stru
 int tar_read_finish(struct tar_read *t, struct cel_err *err);
 /* Members seen so far. */
 uint64_t tar_read_members(const struct tar_read *t);
+
+/* The content of the regular-file member name of the tar archive at path,
+ * compressed with kind (COMP_NONE: a plain tar), read only as far as that
+ * member: *out (NUL-terminated, caller frees) and *len (may be NULL). Takes
+ * the first member of that name. -CEL_E_NOT_FOUND when there is none,
+ * -CEL_E_FORMAT when it is longer than max bytes or the archive is damaged;
+ * decompression errors as comp_decompress_each's. Blocks. */
+int tar_read_member(const char *path, enum comp_kind kind, const char *name, size_t max,
+                    char **out, size_t *len, struct cel_err *err);
 
 #endif

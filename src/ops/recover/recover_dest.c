@@ -147,15 +147,29 @@ int rd_write(const struct rdest *d, const char *path, const char *data, size_t l
     return rc;
 }
 
+struct untar_feed {
+    struct proc *p;
+    const struct rd_untar_opts *o;
+    uint64_t bytes;
+};
+
 /* The decompressed archive, piece by piece, into tar's standard input. */
 static int untar_feed(void *ctx, const unsigned char *data, size_t len, struct cel_err *err)
 {
-    return proc_write(ctx, data, len, err);
+    struct untar_feed *f = ctx;
+    int rc = proc_write(f->p, data, len, err);
+    f->bytes += len;
+    if (rc == 0 && f->o->progress)
+        f->o->progress(f->o->ctx, f->bytes);
+    return rc;
 }
 
 int rd_untar(const struct rdest *d, const char *archive, enum comp_kind kind, const char *dir,
-             const char *const *exclude, uint64_t *bytes, struct cel_err *err)
+             const struct rd_untar_opts *opts, uint64_t *bytes, struct cel_err *err)
 {
+    static const struct rd_untar_opts defaults;
+    const struct rd_untar_opts *o = opts ? opts : &defaults;
+    const char *const *exclude = o->exclude;
     if (bytes)
         *bytes = 0;
     size_t n_ex = 0;
@@ -180,7 +194,8 @@ int rd_untar(const struct rdest *d, const char *archive, enum comp_kind kind, co
     int rc = rsync_remote_start(d->ssh, argv, &po, &p, err);
     if (rc == 0) {
         struct cel_err feed_err = {0};
-        int frc = comp_decompress_each(kind, archive, NULL, untar_feed, p, bytes, &feed_err);
+        struct untar_feed f = {.p = p, .o = o};
+        int frc = comp_decompress_each(kind, archive, NULL, untar_feed, &f, bytes, &feed_err);
         struct proc_result res = {0};
         rc = proc_finish(p, &res, err);
         /* tar's own complaint explains a write it stopped reading */
