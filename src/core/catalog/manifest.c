@@ -948,8 +948,24 @@ int manifest_read(const char *path, struct manifest *out, struct cel_err *err)
     char *text = NULL;
     size_t len = 0;
     int rc = stor_read_file(path, (size_t)4 << 30, &text, &len, err);
-    if (rc < 0)
-        return rc;
+    if (rc == 0)
+        rc = manifest_parse(text, len, path, out, err);
+    free(text);
+    return rc;
+}
+
+int manifest_parse(const char *data, size_t len, const char *path, struct manifest *out,
+                   struct cel_err *err)
+{
+    memset(out, 0, sizeof *out);
+    /* a copy, NUL-terminated, cut into lines in place; an embedded NUL
+     * ends the text (no manifest holds one) */
+    char *text = cel_xmalloc(len + 1);
+    if (len)
+        memcpy(text, data, len);
+    text[len] = '\0';
+    len = strlen(text);
+    int rc = 0;
     size_t cap_files = 0, cap_ranges = 0, lineno = 0;
     const char *why = NULL;
     bool version = false;

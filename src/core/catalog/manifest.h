@@ -80,6 +80,10 @@ struct manifest {
  * cannot be read; -CEL_E_FORMAT ("invalid backup manifest '<path>': line N:
  * why", or "manifest checksum mismatch") when it is damaged. Blocks. */
 int manifest_read(const char *path, struct manifest *out, struct cel_err *err);
+/* manifest_read on the len bytes at text (not necessarily NUL-terminated;
+ * path names it in messages). Does not block. */
+int manifest_parse(const char *text, size_t len, const char *path, struct manifest *out,
+                   struct cel_err *err);
 void manifest_free(struct manifest *m);
 /* The entry of path, or NULL: a pointer into m, valid until manifest_free. */
 const struct manifest_file *manifest_find(const struct manifest *m, const char *path);
