@@ -198,9 +198,10 @@ int rd_untar(const struct rdest *d, const char *archive, enum comp_kind kind, co
         int frc = comp_decompress_each(kind, archive, NULL, untar_feed, &f, bytes, &feed_err);
         struct proc_result res = {0};
         rc = proc_finish(p, &res, err);
-        /* tar's own complaint explains a write it stopped reading */
         rc = rsync_remote_result(d->ssh, "tar", rc, &res, 0, err);
-        if (rc == 0 && frc < 0) {
+        /* the archive's own damage is the cause of whatever tar then says;
+         * a write tar stopped reading is explained by tar's complaint */
+        if (frc < 0 && (rc == 0 || frc != -CEL_E_PROC)) {
             rc = frc;
             if (err)
                 *err = feed_err;
