@@ -628,7 +628,8 @@ const struct cli_cmd cli_commands[] = {
      "close the current WAL segment (pg_switch_wal) and optionally wait for it to be archived", 1,
      1, switch_wal_opts, true, run_switch_wal},
     {"verify-backup", {NULL}, "SERVER BACKUP_ID",
-     "check a backup's files against its backup_manifest with pg_verifybackup", 2, 2, NULL, true,
+     "check a backup's files against its backup_manifest (pg_verifybackup; tar backups: cellar)",
+     2, 2, NULL, true,
      run_verify_backup},
 };
 

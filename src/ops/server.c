@@ -292,11 +292,11 @@ void op_pg_version_text(long version, char out[32])
 }
 
 static const struct {
-    const char *name, *suffix, *arg;
+    const char *name, *suffix;
 } tar_kinds[] = {
-    {"gzip", "tar.gz", "--use-compress-program=gzip"},
-    {"lz4", "tar.lz4", "--use-compress-program=lz4"},
-    {"zstd", "tar.zst", "--use-compress-program=zstd"},
+    {"gzip", "tar.gz"},
+    {"lz4", "tar.lz4"},
+    {"zstd", "tar.zst"},
 };
 
 const char *op_tar_suffix(const char *compression)
@@ -304,13 +304,5 @@ const char *op_tar_suffix(const char *compression)
     for (size_t i = 0; compression && i < CEL_ARRAY_LEN(tar_kinds); i++)
         if (strcmp(compression, tar_kinds[i].name) == 0)
             return tar_kinds[i].suffix;
-    return NULL;
-}
-
-const char *op_tar_program_arg(const char *compression)
-{
-    for (size_t i = 0; compression && i < CEL_ARRAY_LEN(tar_kinds); i++)
-        if (strcmp(compression, tar_kinds[i].name) == 0)
-            return tar_kinds[i].arg;
     return NULL;
 }
