@@ -1,0 +1,173 @@
+#!/bin/bash
+# tests/integration/t_swift_store.sh - the Swift s3api harness (lib/swift.sh),
+# proved with barman-cloud 3.4 (TAP).
+#
+# A private Swift with s3api on 127.0.0.1 takes a real cluster's WAL from
+# barman-cloud-wal-archive as archive_command, a barman-cloud-backup of the
+# cluster, lists it with barman-cloud-backup-list --format json and gives a
+# segment back byte-identical through barman-cloud-wal-restore. It also pins
+# down what cellar's S3 client must meet on this store: a signed request
+# without x-amz-content-sha256 is refused while the same request with it is
+# accepted, and a 12 MiB multipart upload (5 MiB parts, which needs slo in the
+# pipeline) reads back identical. swift_stop_store/swift_start_store keep the
+# objects across a restart, and every server is gone, by PID, at the end.
+# Run: tests/run.sh tests/integration/t_swift_store.sh
+# shellcheck source-path=SCRIPTDIR
+set -u
+. "$(dirname "$0")/lib/tap.sh"
+. "$(dirname "$0")/lib/common.sh"
+harness_init || exit 1
+tap_plan 27
+
+ok "swift_start" swift_start || tap_bail "cannot start Swift"
+like "$S3_ENDPOINT_URL" '^http://127\.0\.0\.1:[0-9]+$' "S3_ENDPOINT_URL is the proxy on 127.0.0.1"
+is "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY:$AWS_DEFAULT_REGION" \
+    "test:tester:testing:us-east-1" "the AWS variables name the tempauth user and us-east-1"
+is "$(swift_procs | wc -l)" 4 "four server processes run (proxy, account, container, object)"
+ok "swift_make_bucket cellar" swift_make_bucket cellar || tap_bail "cannot create a bucket"
+
+# ---- what the store enforces ------------------------------------------------
+# Two GETs of the bucket listing, signed with SigV4 by botocore and sent
+# with http.client: the S3 signer adds x-amz-content-sha256 (and signs it),
+# the generic one does not. Prints the two statuses and the refusal's code.
+sha_check=$(swift_s3py "
+import http.client, os, re, urllib.parse
+from botocore.auth import SigV4Auth, S3SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+creds = Credentials(os.environ['AWS_ACCESS_KEY_ID'], os.environ['AWS_SECRET_ACCESS_KEY'])
+url = os.environ['S3_ENDPOINT_URL'] + '/cellar'
+out = []
+for signer in (S3SigV4Auth, SigV4Auth):
+    req = AWSRequest(method='GET', url=url, data=b'')
+    signer(creds, 's3', 'us-east-1').add_auth(req)
+    has = any(k.lower() == 'x-amz-content-sha256' for k in req.headers.keys())
+    conn = http.client.HTTPConnection(urllib.parse.urlsplit(url).netloc, timeout=30)
+    conn.request('GET', '/cellar', headers=dict(req.headers.items()))
+    resp = conn.getresponse()
+    body = resp.read().decode('utf-8', 'replace')
+    code = re.search('<Code>([^<]*)</Code>', body)
+    out.append('%s %d %s' % ('with' if has else 'without', resp.status,
+                             code.group(1) if code else '-'))
+print(', '.join(out))
+" 2>&1)
+is "$sha_check" "with 200 -, without 400 InvalidRequest" \
+    "a request without x-amz-content-sha256 is refused (400 InvalidRequest), with it accepted"
+
+# 12 MiB of random bytes in three parts of 5, 5 and 2 MiB
+head -c $((12 * 1024 * 1024)) /dev/urandom >"$T/big.bin"
+mpu=$(swift_s3py "
+import hashlib, sys
+from boto3.s3.transfer import TransferConfig
+cfg = TransferConfig(multipart_threshold=5 * 1024 * 1024,
+                     multipart_chunksize=5 * 1024 * 1024, use_threads=False)
+s3.upload_file(sys.argv[1], 'cellar', 'multipart/big.bin', Config=cfg)
+etag = s3.head_object(Bucket='cellar', Key='multipart/big.bin')['ETag'].strip('\"')
+body = s3.get_object(Bucket='cellar', Key='multipart/big.bin')['Body'].read()
+same = hashlib.sha256(body).digest() == hashlib.sha256(open(sys.argv[1], 'rb').read()).digest()
+print(etag.split('-')[-1] if '-' in etag else 'single', len(body), same)
+" "$T/big.bin" 2>&1)
+is "$mpu" "3 12582912 True" \
+    "a 12 MiB multipart upload in 5 MiB parts is stored as 3 parts and reads back identical"
+
+# ---- barman-cloud-wal-archive as a real cluster's archive_command ----------
+# Each segment is also copied locally first, to compare with what comes back.
+mkdir "$T/walcopy" && chown postgres: "$T/walcopy" 2>/dev/null
+export PG_ARCHIVE_COMMAND="cp %p $T/walcopy/%f && barman-cloud-wal-archive --endpoint-url $S3_ENDPOINT_URL s3://cellar/pg main %p"
+ok "pg_start main with barman-cloud-wal-archive as archive_command" pg_start main ||
+    tap_bail "cannot start PostgreSQL"
+unset PG_ARCHIVE_COMMAND
+
+segs=()
+for i in 1 2 3; do
+    pg_sql main "CREATE TABLE IF NOT EXISTS t (i int); INSERT INTO t SELECT generate_series(1, 1000)" >/dev/null
+    # the switch record ends the segment it closes, so this names that segment
+    segs+=("$(pg_sql main "SELECT pg_walfile_name(pg_switch_wal())")")
+done
+is "$(printf '%s\n' "${segs[@]}" | sort -u | wc -l)" 3 "three different segments were switched"
+diag "switched segments: ${segs[*]}"
+
+# the keys under a prefix of the bucket, one per line
+keys() {
+    swift_s3py "
+import sys
+p = s3.get_paginator('list_objects_v2')
+for page in p.paginate(Bucket='cellar', Prefix=sys.argv[1]):
+    for o in page.get('Contents', []):
+        print(o['Key'])
+" "$1"
+}
+# segs_in_bucket - true once every switched segment is listed, under
+# pg/main/wals/<first 16 hex>/<segment>
+segs_in_bucket() {
+    local listed s
+    listed=$(keys pg/main/wals/) || return 1
+    for s in "${segs[@]}"; do
+        grep -qx "pg/main/wals/${s:0:16}/$s" <<<"$listed" || return 1
+    done
+}
+ok "the three switched segments arrive in the bucket as pg/main/wals/<16 hex>/<segment>" \
+    wait_for 120 segs_in_bucket || { keys pg/main/ >&2; tail -n 20 "$PG_MAIN_LOG" >&2; }
+is "$(pg_sql main "SELECT failed_count FROM pg_stat_archiver")" 0 "no archive_command failed"
+
+# ---- barman-cloud-backup, -backup-list, -wal-restore ------------------------
+ok "barman-cloud-backup of the cluster" \
+    barman-cloud-backup --endpoint-url "$S3_ENDPOINT_URL" -h 127.0.0.1 -p "$PG_MAIN_PORT" \
+    -U postgres --immediate-checkpoint s3://cellar/pg main
+barman-cloud-backup-list --endpoint-url "$S3_ENDPOINT_URL" --format json s3://cellar/pg main \
+    >"$T/list.json" 2>"$T/list.err"
+list=$("$SWIFT_PYTHON" -c "
+import json, sys
+d = json.load(open(sys.argv[1]))
+print(len(d['backups_list']), d['backups_list'][0]['status'], d['backups_list'][0]['backup_id'])
+" "$T/list.json" 2>&1)
+like "$list" '^1 DONE [0-9]{8}T[0-9]{6}$' \
+    "barman-cloud-backup-list --format json shows one DONE backup" || cat "$T/list.err" >&2
+backup_id=${list##* }
+base=$(keys "pg/main/base/$backup_id/")
+ok "the backup wrote pg/main/base/ID/backup.info" \
+    grep -qxF "pg/main/base/$backup_id/backup.info" <<<"$base"
+ok "the backup wrote pg/main/base/ID/data.tar" \
+    grep -qxF "pg/main/base/$backup_id/data.tar" <<<"$base"
+is "$(swift_s3py "
+import sys, tarfile, io
+body = s3.get_object(Bucket='cellar', Key=sys.argv[1])['Body'].read()
+print('backup_label' in tarfile.open(fileobj=io.BytesIO(body)).getnames())
+" "pg/main/base/$backup_id/data.tar" 2>&1)" True "data.tar holds backup_label"
+
+ok "barman-cloud-wal-restore fetches ${segs[1]}" \
+    barman-cloud-wal-restore --endpoint-url "$S3_ENDPOINT_URL" s3://cellar/pg main \
+    "${segs[1]}" "$T/restored"
+ok "the restored segment is byte-identical to the archived one" \
+    cmp "$T/walcopy/${segs[1]}" "$T/restored"
+is "$(barman-cloud-wal-restore --endpoint-url "$S3_ENDPOINT_URL" s3://cellar/pg main \
+    000000010000000000000099 "$T/absent" >/dev/null 2>&1; echo $?)" 1 \
+    "barman-cloud-wal-restore of a segment not in the bucket exits 1"
+
+# ---- stopping and restarting the store ------------------------------------
+before=$(swift_procs | tr '\n' ' ')
+ok "swift_stop_store" swift_stop_store
+is "$(swift_procs)" "" "no server runs while the store is stopped"
+proxy_down() { ! curl -s -o /dev/null --max-time 2 "$S3_ENDPOINT_URL/healthcheck"; }
+ok "the proxy refuses connections while stopped" proxy_down
+ok "swift_start_store" swift_start_store
+is "$(swift_s3py "
+import hashlib, sys
+body = s3.get_object(Bucket='cellar', Key='multipart/big.bin')['Body'].read()
+print(hashlib.sha256(body).hexdigest())
+" 2>&1)" "$(sha256sum <"$T/big.bin" | cut -d' ' -f1)" "objects survive the restart, on the same endpoint"
+
+# ---- everything stops ----------------------------------------------------
+# PostgreSQL first: its archiver would otherwise retry against a stopped
+# store, and a fast shutdown waits for the archiver.
+ok "pg_stop main (no process of the cluster left)" pg_stop main
+after=$(swift_procs | tr '\n' ' ')
+diag "server PIDs before the restart: $before; after: $after"
+dir=$SWIFT_DIR
+swift_stop
+left=""
+for p in $before $after; do
+    [ -d "/proc/$p" ] && left+="$p "
+done
+is "$left" "" "swift_stop leaves none of the servers' PIDs alive"
+ok "swift_stop removes the temp dir" test ! -e "$dir"
