@@ -152,6 +152,13 @@ static void XMLCALL on_entity(void *data, const XML_Char *name, int is_param,
 static int walk_run(struct walk *w, const char *xml, size_t len, struct cel_err *err)
 {
     int rc = 0;
+    /* S3 sends whitespace before a slow reply's XML declaration (to keep
+     * the connection alive while it completes an upload); XML allows
+     * nothing there, so skip it */
+    while (len && xml && (*xml == ' ' || *xml == '\n' || *xml == '\r' || *xml == '\t')) {
+        xml++;
+        len--;
+    }
     if (len > INT_MAX)
         return cel_err_set(err, CEL_E_FORMAT, "S3 %s reply: too large (%zu bytes)", w->what, len);
     w->parser = XML_ParserCreate(NULL);
