@@ -42,9 +42,9 @@ DOCDIR  ?= $(PREFIX)/share/doc/cellar
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 BUILD   := build
 
-PKGS      := libpq zlib libzstd liblz4 jansson
+PKGS      := libpq zlib libzstd liblz4 jansson libcurl libcrypto expat
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lbz2
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lbz2 -pthread
 TUI_CFLAGS := $(shell pkg-config --cflags ncursesw 2>/dev/null)
 TUI_LIBS   := $(shell pkg-config --libs ncursesw 2>/dev/null)
 
@@ -99,7 +99,7 @@ TEST_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_XOPEN_SOURCE=700 -D_DEFAULT
                -g -O1 $(ASAN) $(ALL_INC) -Itests/unit $(PKG_CFLAGS)
 
 .PHONY: all deps check check-all check-unit check-fuzz check-integration check-lint check-tui unit demo \
-        fuzz fuzz-build \
+        fuzz fuzz-build test-tools \
         demo-stop bench clean man completion install uninstall golden FORCE
 
 all: cellar man completion
@@ -204,6 +204,20 @@ $(GOLDEN): tests/tui/golden_screens.c $(filter-out $(BUILD)/obj/main.o,$(OBJ))
 	    $(filter-out $(BUILD)/obj/main.o,$(OBJ)) $(PKG_LIBS) $(TUI_LIBS)
 
 golden: $(GOLDEN)
+
+# ---- test tools (tests/tools/*.c) --------------------------------------------------
+# Programs the integration tests drive a core module through, linked like
+# the golden screens: build/tests/s3tool is the S3 client (src/core/cloud)
+# on the command line, for tests/integration/t_s3_client.sh.
+TEST_TOOLS := $(patsubst tests/tools/%.c,$(BUILD)/tests/%,$(wildcard tests/tools/*.c))
+
+$(BUILD)/tests/%: tests/tools/%.c $(filter-out $(BUILD)/obj/main.o,$(OBJ))
+	@mkdir -p $(dir $@)
+	@echo "  LINK    $@"
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_INC) -o $@ $< \
+	    $(filter-out $(BUILD)/obj/main.o,$(OBJ)) $(PKG_LIBS) $(TUI_LIBS)
+
+test-tools: $(TEST_TOOLS)
 	@tests/tui/t_golden.sh --record
 
 # ---- fuzz targets (tests/fuzz/fuzz_*.c) ---------------------------------------
@@ -256,7 +270,7 @@ check:
 	@./scripts/deps.sh
 	@$(MAKE) --no-print-directory check-all
 
-check-all: all $(UNIT_BIN) $(FUZZ_BIN) $(GOLDEN)
+check-all: all $(UNIT_BIN) $(FUZZ_BIN) $(GOLDEN) $(TEST_TOOLS)
 	@tests/run.sh $(UNIT_BIN) tests/fuzz/t_fuzz.sh $(sort $(wildcard tests/lint/*.sh)) \
 	    $(sort $(wildcard tests/integration/t_*.sh)) $(sort $(wildcard tests/tui/t_*.sh))
 
@@ -269,7 +283,7 @@ check-fuzz: $(FUZZ_BIN)
 check-lint: all
 	@tests/run.sh $(sort $(wildcard tests/lint/*.sh))
 
-check-integration: all
+check-integration: all $(TEST_TOOLS)
 	@tests/run.sh $(sort $(wildcard tests/integration/t_*.sh))
 
 check-tui: all $(GOLDEN)

@@ -41,6 +41,7 @@ enum cel_exit {
     X(44, TIMEOUT, CEL_EXIT_FAILED, "timed out")                                             \
     X(45, CONFLICT, CEL_EXIT_FAILED, "conflicts with existing data")                         \
     X(50, PG, CEL_EXIT_FAILED, "PostgreSQL error")                                           \
+    X(60, CLOUD, CEL_EXIT_FAILED, "object store error")                                      \
     X(70, CHECK, CEL_EXIT_CHECK, "check failed")                                             \
     X(71, CHECK_CRITICAL, CEL_EXIT_NAGIOS_CRITICAL, "check failed (Nagios CRITICAL)")        \
     X(90, NOMEM, CEL_EXIT_FAILED, "out of memory")                                           \
