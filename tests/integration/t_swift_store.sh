@@ -8,16 +8,17 @@
 # segment back byte-identical through barman-cloud-wal-restore. It also pins
 # down what cellar's S3 client must meet on this store: a signed request
 # without x-amz-content-sha256 is refused while the same request with it is
-# accepted, and a 12 MiB multipart upload (5 MiB parts, which needs slo in the
-# pipeline) reads back identical. swift_stop_store/swift_start_store keep the
-# objects across a restart, and every server is gone, by PID, at the end.
+# accepted, DeleteObjects needs Content-MD5, and a 12 MiB multipart upload
+# (5 MiB parts, which needs slo in the pipeline) reads back identical.
+# swift_stop_store/swift_start_store keep the objects across a restart, and
+# every server is gone, by PID, at the end.
 # Run: tests/run.sh tests/integration/t_swift_store.sh
 # shellcheck source-path=SCRIPTDIR
 set -u
 . "$(dirname "$0")/lib/tap.sh"
 . "$(dirname "$0")/lib/common.sh"
 harness_init || exit 1
-tap_plan 27
+tap_plan 28
 
 ok "swift_start" swift_start || tap_bail "cannot start Swift"
 like "$S3_ENDPOINT_URL" '^http://127\.0\.0\.1:[0-9]+$' "S3_ENDPOINT_URL is the proxy on 127.0.0.1"
@@ -27,32 +28,45 @@ is "$(swift_procs | wc -l)" 4 "four server processes run (proxy, account, contai
 ok "swift_make_bucket cellar" swift_make_bucket cellar || tap_bail "cannot create a bucket"
 
 # ---- what the store enforces ------------------------------------------------
-# Two GETs of the bucket listing, signed with SigV4 by botocore and sent
-# with http.client: the S3 signer adds x-amz-content-sha256 (and signs it),
-# the generic one does not. Prints the two statuses and the refusal's code.
-sha_check=$(swift_s3py "
-import http.client, os, re, urllib.parse
+# Hand-made requests, signed with SigV4 by botocore and sent with
+# http.client, so that exactly the headers we choose go out. send() prints
+# "STATUS CODE" (CODE is the S3 error code, "-" for none). The S3 signer
+# adds x-amz-content-sha256 (and signs it); the generic one does not.
+signed_py="
+import base64, hashlib, http.client, os, re, urllib.parse
 from botocore.auth import SigV4Auth, S3SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 creds = Credentials(os.environ['AWS_ACCESS_KEY_ID'], os.environ['AWS_SECRET_ACCESS_KEY'])
-url = os.environ['S3_ENDPOINT_URL'] + '/cellar'
-out = []
-for signer in (S3SigV4Auth, SigV4Auth):
-    req = AWSRequest(method='GET', url=url, data=b'')
+base = os.environ['S3_ENDPOINT_URL']
+def send(method, path, body=b'', signer=S3SigV4Auth, headers=None):
+    req = AWSRequest(method=method, url=base + path, data=body, headers=headers or {})
     signer(creds, 's3', 'us-east-1').add_auth(req)
-    has = any(k.lower() == 'x-amz-content-sha256' for k in req.headers.keys())
-    conn = http.client.HTTPConnection(urllib.parse.urlsplit(url).netloc, timeout=30)
-    conn.request('GET', '/cellar', headers=dict(req.headers.items()))
+    conn = http.client.HTTPConnection(urllib.parse.urlsplit(base).netloc, timeout=30)
+    conn.request(method, path, body=body, headers=dict(req.headers.items()))
     resp = conn.getresponse()
-    body = resp.read().decode('utf-8', 'replace')
-    code = re.search('<Code>([^<]*)</Code>', body)
-    out.append('%s %d %s' % ('with' if has else 'without', resp.status,
-                             code.group(1) if code else '-'))
-print(', '.join(out))
+    code = re.search('<Code>([^<]*)</Code>', resp.read().decode('utf-8', 'replace'))
+    return '%d %s' % (resp.status, code.group(1) if code else '-')
+"
+sha_check=$(swift_s3py "$signed_py
+print('with', send('GET', '/cellar') + ', without', send('GET', '/cellar', signer=SigV4Auth))
 " 2>&1)
 is "$sha_check" "with 200 -, without 400 InvalidRequest" \
     "a request without x-amz-content-sha256 is refused (400 InvalidRequest), with it accepted"
+
+# DeleteObjects of two keys, without and then with Content-MD5
+md5_check=$(swift_s3py "$signed_py
+for k in ('md5/a', 'md5/b'):
+    s3.put_object(Bucket='cellar', Key=k, Body=b'x')
+body = (b'<Delete><Quiet>true</Quiet><Object><Key>md5/a</Key></Object>'
+        b'<Object><Key>md5/b</Key></Object></Delete>')
+md5 = base64.b64encode(hashlib.md5(body).digest()).decode()
+print('without', send('POST', '/cellar?delete', body) + ', with',
+      send('POST', '/cellar?delete', body, headers={'Content-MD5': md5}) + ', left',
+      s3.list_objects_v2(Bucket='cellar', Prefix='md5/')['KeyCount'])
+" 2>&1)
+is "$md5_check" "without 400 InvalidRequest, with 200 -, left 0" \
+    "DeleteObjects without Content-MD5 is refused (400), with it deletes both keys"
 
 # 12 MiB of random bytes in three parts of 5, 5 and 2 MiB
 head -c $((12 * 1024 * 1024)) /dev/urandom >"$T/big.bin"
