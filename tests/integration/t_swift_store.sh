@@ -8,8 +8,9 @@
 # segment back byte-identical through barman-cloud-wal-restore. It also pins
 # down what cellar's S3 client must meet on this store: a signed request
 # without x-amz-content-sha256 is refused while the same request with it is
-# accepted, DeleteObjects needs Content-MD5, and a 12 MiB multipart upload
-# (5 MiB parts, which needs slo in the pipeline) reads back identical.
+# accepted, DeleteObjects needs Content-MD5, a 12 MiB multipart upload
+# (5 MiB parts, which needs slo in the pipeline) reads back identical, and
+# multipart uploads have at most 1,000 parts of at least 5 MiB but the last.
 # swift_stop_store/swift_start_store keep the objects across a restart, and
 # every server is gone, by PID, at the end.
 # Run: tests/run.sh tests/integration/t_swift_store.sh
@@ -18,7 +19,7 @@ set -u
 . "$(dirname "$0")/lib/tap.sh"
 . "$(dirname "$0")/lib/common.sh"
 harness_init || exit 1
-tap_plan 28
+tap_plan 29
 
 ok "swift_start" swift_start || tap_bail "cannot start Swift"
 like "$S3_ENDPOINT_URL" '^http://127\.0\.0\.1:[0-9]+$' "S3_ENDPOINT_URL is the proxy on 127.0.0.1"
@@ -83,6 +84,32 @@ print(etag.split('-')[-1] if '-' in etag else 'single', len(body), same)
 " "$T/big.bin" 2>&1)
 is "$mpu" "3 12582912 True" \
     "a 12 MiB multipart upload in 5 MiB parts is stored as 3 parts and reads back identical"
+
+# Swift's multipart limits: part numbers up to 1,000 (AWS: 10,000), and
+# every part but the last at least 5 MiB, checked when the upload completes
+limits=$(swift_s3py "
+import botocore.exceptions as E
+def code(f, **kw):
+    try:
+        f(**kw)
+        return 'ok'
+    except E.ClientError as e:
+        return e.response['Error']['Code']
+up = s3.create_multipart_upload(Bucket='cellar', Key='limits/x')['UploadId']
+a = code(s3.upload_part, Bucket='cellar', Key='limits/x', UploadId=up, PartNumber=1001, Body=b'x')
+b = code(s3.upload_part, Bucket='cellar', Key='limits/x', UploadId=up, PartNumber=1000, Body=b'x')
+e1 = s3.upload_part(Bucket='cellar', Key='limits/x', UploadId=up, PartNumber=1,
+                    Body=b'a' * 1024)['ETag']
+e2 = s3.upload_part(Bucket='cellar', Key='limits/x', UploadId=up, PartNumber=2,
+                    Body=b'b' * 1024)['ETag']
+c = code(s3.complete_multipart_upload, Bucket='cellar', Key='limits/x', UploadId=up,
+         MultipartUpload={'Parts': [{'PartNumber': 1, 'ETag': e1},
+                                    {'PartNumber': 2, 'ETag': e2}]})
+s3.abort_multipart_upload(Bucket='cellar', Key='limits/x', UploadId=up)
+print('part 1001', a + ', part 1000', b + ', 1 KiB first part', c)
+" 2>&1)
+is "$limits" "part 1001 InvalidArgument, part 1000 ok, 1 KiB first part EntityTooSmall" \
+    "multipart: part 1001 is refused, 1000 accepted; a part under 5 MiB but the last is refused"
 
 # ---- barman-cloud-wal-archive as a real cluster's archive_command ----------
 # Each segment is also copied locally first, to compare with what comes back.

@@ -287,6 +287,60 @@ static void test_cloud_creds_load_file_and_profiles(void **state)
     cloud_creds_free(&c);
 }
 
+static void test_cloud_creds_load_config_file(void **state)
+{
+    (void)state;
+    char home[4300];
+    snprintf(home, sizeof home, "HOME=%s", unit_tmp);
+    char dir[4300];
+    snprintf(dir, sizeof dir, "%s/.aws", unit_tmp);
+    assert_int_equal(mkdir(dir, 0700), 0);
+    /* checked with botocore 1.29: a profile without keys in the credentials
+     * file lets the config file's [profile prod] answer */
+    unit_write(".aws/credentials", "[prod]\nregion = x\n");
+    unit_write(".aws/config", "[default]\nregion = us-east-1\n[profile prod]\n"
+                              "aws_access_key_id = CA\naws_secret_access_key = CS\n");
+    struct cloud_creds c;
+    struct cel_err err = {0};
+    const char *env[] = {home, NULL};
+    assert_int_equal(load("prod", env, &c, &err), 0);
+    assert_string_equal(c.access_key, "CA");
+    char origin[4400];
+    snprintf(origin, sizeof origin, "'%s/.aws/config' profile 'prod'", unit_tmp);
+    assert_string_equal(c.origin, origin);
+    cloud_creds_free(&c);
+    /* [prod] in the config file is not profile prod */
+    bool found = true;
+    static const char text[] = "[prod]\naws_access_key_id = A\naws_secret_access_key = S\n";
+    assert_int_equal(
+        cloud_creds_parse_config(text, sizeof text - 1, "prod", "/c", &c, &found, &err), 0);
+    assert_false(found);
+    /* the default profile: [default], else [profile default] */
+    static const char d1[] = "[profile default]\naws_access_key_id = PD\n"
+                             "aws_secret_access_key = S\n[default]\naws_access_key_id = D\n"
+                             "aws_secret_access_key = S\n";
+    assert_int_equal(cloud_creds_parse_config(d1, sizeof d1 - 1, "default", "/c", &c, &found, &err),
+                     0);
+    assert_true(found);
+    assert_string_equal(c.access_key, "D");
+    cloud_creds_free(&c);
+    static const char d2[] = "[profile default]\naws_access_key_id = PD\n"
+                             "aws_secret_access_key = S\n";
+    assert_int_equal(cloud_creds_parse_config(d2, sizeof d2 - 1, "default", "/c", &c, &found, &err),
+                     0);
+    assert_true(found);
+    assert_string_equal(c.access_key, "PD");
+    cloud_creds_free(&c);
+    /* the default profile from the config file, found through AWS_CONFIG_FILE */
+    unit_write("conf", "[default]\naws_access_key_id = X\naws_secret_access_key = Y\n");
+    char conf[4300];
+    snprintf(conf, sizeof conf, "AWS_CONFIG_FILE=%s", unit_path("conf"));
+    const char *env2[] = {home, conf, NULL};
+    assert_int_equal(load(NULL, env2, &c, &err), 0);
+    assert_string_equal(c.access_key, "X");
+    cloud_creds_free(&c);
+}
+
 static void test_cloud_creds_load_not_found(void **state)
 {
     (void)state;
@@ -294,11 +348,14 @@ static void test_cloud_creds_load_not_found(void **state)
     snprintf(home, sizeof home, "HOME=%s", unit_tmp);
     struct cloud_creds c = {0};
     struct cel_err err = {0};
+    char msg[9000], hint[4500];
     const char *env1[] = {home, NULL};
     assert_int_equal(load(NULL, env1, &c, &err), -CEL_E_NOT_FOUND);
-    assert_string_equal(err.msg, "no AWS credentials found: AWS_ACCESS_KEY_ID is not set, and "
-                                 "there is no credentials file");
-    char hint[4500];
+    snprintf(msg, sizeof msg,
+             "no AWS credentials found: AWS_ACCESS_KEY_ID is not set, and neither "
+             "'%s/.aws/credentials' nor '%s/.aws/config' has them for profile 'default'",
+             unit_tmp, unit_tmp);
+    assert_string_equal(err.msg, msg);
     snprintf(hint, sizeof hint,
              "Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or write them as "
              "aws_access_key_id and aws_secret_access_key under [default] in "
@@ -308,20 +365,28 @@ static void test_cloud_creds_load_not_found(void **state)
     unit_write("creds", "[default]\nregion = x\n");
     char path[4300];
     snprintf(path, sizeof path, "AWS_SHARED_CREDENTIALS_FILE=%s", unit_path("creds"));
-    const char *env2[] = {home, path, "AWS_ACCESS_KEY_ID=SECRETAK", NULL};
+    const char *env2[] = {home, path, "AWS_ACCESS_KEY_ID=SECRETAK", "AWS_CONFIG_FILE=/nonexistent",
+                          NULL};
     assert_int_equal(load("prod", env2, &c, &err), -CEL_E_NOT_FOUND);
-    assert_string_equal(err.msg, "no AWS credentials found for profile 'prod': the credentials "
-                                 "file has no such profile with aws_access_key_id (the "
-                                 "environment's keys are not read when a profile is given)");
-    const char *env3[] = {home, path, NULL};
-    assert_int_equal(load(NULL, env3, &c, &err), -CEL_E_NOT_FOUND);
-    assert_string_equal(err.msg, "no AWS credentials found: AWS_ACCESS_KEY_ID is not set, and "
-                                 "the credentials file has no profile 'default' with "
-                                 "aws_access_key_id");
-    /* a directory where the file should be is no file, as for boto3 */
-    const char *env4[] = {home, "AWS_SHARED_CREDENTIALS_FILE=/", NULL};
+    snprintf(msg, sizeof msg,
+             "no AWS credentials found for profile 'prod': neither '%s' nor '/nonexistent' has "
+             "them (the environment's keys are not read when a profile is given)",
+             unit_path("creds"));
+    assert_string_equal(err.msg, msg);
+    assert_null(strstr(err.msg, "SECRET"));
+    /* a directory where a file should be is no file, as for boto3 */
+    const char *env4[] = {home, "AWS_SHARED_CREDENTIALS_FILE=/", "AWS_CONFIG_FILE=/", NULL};
     assert_int_equal(load(NULL, env4, &c, &err), -CEL_E_NOT_FOUND);
     assert_null(c.access_key);
+    /* a broken config file is reported like a broken credentials file */
+    unit_write("badconf", "[profile prod]\nSECRETVALUE\n");
+    snprintf(path, sizeof path, "AWS_CONFIG_FILE=%s", unit_path("badconf"));
+    const char *env5[] = {home, path, NULL};
+    assert_int_equal(load("prod", env5, &c, &err), -CEL_E_FORMAT);
+    snprintf(msg, sizeof msg,
+             "cannot read credentials file '%s': line 2: neither a [section] nor a key = value",
+             unit_path("badconf"));
+    assert_string_equal(err.msg, msg);
 }
 
 int main(void)
@@ -334,6 +399,8 @@ int main(void)
                                         unit_teardown_tmpdir),
         cmocka_unit_test(test_cloud_creds_load_environment_errors),
         cmocka_unit_test_setup_teardown(test_cloud_creds_load_file_and_profiles, unit_setup_tmpdir,
+                                        unit_teardown_tmpdir),
+        cmocka_unit_test_setup_teardown(test_cloud_creds_load_config_file, unit_setup_tmpdir,
                                         unit_teardown_tmpdir),
         cmocka_unit_test_setup_teardown(test_cloud_creds_load_not_found, unit_setup_tmpdir,
                                         unit_teardown_tmpdir),

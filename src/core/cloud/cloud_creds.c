@@ -48,7 +48,8 @@ struct names {
 };
 
 struct parse {
-    const char *profile, *path;
+    const char *section;        /* the section holding the profile's keys */
+    const char *profile, *path; /* for messages */
     struct value prof[K_N], def[K_N];
     struct names sections, keys, def_keys;
     bool in_section, in_default, in_profile, profile_found;
@@ -199,7 +200,7 @@ static int parse_line(struct parse *p, const char *line, size_t len, size_t line
         if (!names_add(&p->sections, name, nlen))
             return bad_line(err, p->path, lineno, "a section appears a second time");
         names_free(&p->keys);
-        p->in_profile = strlen(p->profile) == nlen && memcmp(p->profile, name, nlen) == 0;
+        p->in_profile = strlen(p->section) == nlen && memcmp(p->section, name, nlen) == 0;
         if (p->in_profile)
             p->profile_found = true;
         return 0;
@@ -272,10 +273,11 @@ static int take(struct parse *p, int k, char **out, bool may_be_empty, struct ce
     return 0;
 }
 
-int cloud_creds_parse(const char *text, size_t len, const char *profile, const char *path,
-                      struct cloud_creds *out, bool *found, struct cel_err *err)
+/* cloud_creds_parse, for the keys in section (which names profile). */
+static int parse_text(const char *text, size_t len, const char *section, const char *profile,
+                      const char *path, struct cloud_creds *out, bool *found, struct cel_err *err)
 {
-    struct parse p = {.profile = profile, .path = path};
+    struct parse p = {.section = section, .profile = profile, .path = path};
     struct cloud_creds c = {0};
     int rc = 0;
     *found = false;
@@ -322,6 +324,26 @@ out:
     cloud_creds_free(&c);
     parse_free(&p);
     return rc < 0 ? rc : 0;
+}
+
+int cloud_creds_parse(const char *text, size_t len, const char *profile, const char *path,
+                      struct cloud_creds *out, bool *found, struct cel_err *err)
+{
+    return parse_text(text, len, profile, profile, path, out, found, err);
+}
+
+int cloud_creds_parse_config(const char *text, size_t len, const char *profile, const char *path,
+                             struct cloud_creds *out, bool *found, struct cel_err *err)
+{
+    if (strcmp(profile, "default") == 0) {
+        int rc = parse_text(text, len, "default", profile, path, out, found, err);
+        if (rc < 0 || *found)
+            return rc;
+    }
+    char *section = cel_xasprintf("profile %s", profile);
+    int rc = parse_text(text, len, section, profile, path, out, found, err);
+    free(section);
+    return rc;
 }
 
 void cloud_creds_free(struct cloud_creds *creds)
@@ -467,6 +489,31 @@ static int from_env(const char *(*ge)(const char *), struct cloud_creds *out, bo
     return 0;
 }
 
+typedef int (*creds_parser)(const char *text, size_t len, const char *profile, const char *path,
+                            struct cloud_creds *out, bool *found, struct cel_err *err);
+
+/* Read the file named by variable var (else dflt), expanded as botocore
+ * expands it, with parse. *path_out gets the path (the caller frees it). */
+static int from_file(const char *(*ge)(const char *), const char *var, const char *dflt,
+                     creds_parser parse, const char *profile, struct cloud_creds *out, bool *found,
+                     char **path_out, struct cel_err *err)
+{
+    const char *file = ge(var);
+    char *path = expand_path(file ? file : dflt, ge);
+    char *text = NULL;
+    size_t len = 0;
+    *found = false;
+    *path_out = path;
+    int rc = read_file(path, &text, &len, err);
+    if (rc == 0 && text)
+        rc = parse(text, len, profile, path, out, found, err);
+    if (text) {
+        explicit_bzero(text, len);
+        free(text);
+    }
+    return rc;
+}
+
 int cloud_creds_load(const struct cloud_creds_opts *opts, struct cloud_creds *out,
                      struct cel_err *err)
 {
@@ -484,40 +531,30 @@ int cloud_creds_load(const struct cloud_creds_opts *opts, struct cloud_creds *ou
         if (rc < 0 || found)
             return rc;
     }
-    const char *file = ge("AWS_SHARED_CREDENTIALS_FILE");
-    char *path = expand_path(file ? file : "~/.aws/credentials", ge);
-    char *text = NULL;
-    size_t len = 0;
-    rc = read_file(path, &text, &len, err);
-    if (rc == 0 && text)
-        rc = cloud_creds_parse(text, len, profile, path, out, &found, err);
+    char *cred_path = NULL, *conf_path = NULL;
+    rc = from_file(ge, "AWS_SHARED_CREDENTIALS_FILE", "~/.aws/credentials", cloud_creds_parse,
+                   profile, out, &found, &cred_path, err);
+    if (rc == 0 && !found)
+        rc = from_file(ge, "AWS_CONFIG_FILE", "~/.aws/config", cloud_creds_parse_config, profile,
+                       out, &found, &conf_path, err);
     if (rc == 0 && !found) {
-        const char *where = text ? "the credentials file has no such profile with "
-                                   "aws_access_key_id"
-                                 : "there is no credentials file";
         if (explicit_profile)
             rc = cel_err_set(err, CEL_E_NOT_FOUND,
-                             "no AWS credentials found for profile '%s': %s (the environment's "
-                             "keys are not read when a profile is given)",
-                             profile, where);
-        else if (text)
-            rc = cel_err_set(err, CEL_E_NOT_FOUND,
-                             "no AWS credentials found: AWS_ACCESS_KEY_ID is not set, and the "
-                             "credentials file has no profile '%s' with aws_access_key_id",
-                             profile);
+                             "no AWS credentials found for profile '%s': neither '%s' nor '%s' "
+                             "has them (the environment's keys are not read when a profile is "
+                             "given)",
+                             profile, cred_path, conf_path);
         else
             rc = cel_err_set(err, CEL_E_NOT_FOUND,
-                             "no AWS credentials found: AWS_ACCESS_KEY_ID is not set, and there "
-                             "is no credentials file");
+                             "no AWS credentials found: AWS_ACCESS_KEY_ID is not set, and "
+                             "neither '%s' nor '%s' has them for profile '%s'",
+                             cred_path, conf_path, profile);
         cel_err_hint(err,
                      "Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or write them as "
                      "aws_access_key_id and aws_secret_access_key under [%s] in '%s'.",
-                     profile, path);
+                     profile, cred_path);
     }
-    if (text) {
-        explicit_bzero(text, len);
-        free(text);
-    }
-    free(path);
+    free(cred_path);
+    free(conf_path);
     return rc;
 }

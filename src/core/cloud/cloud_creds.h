@@ -13,8 +13,11 @@
  *      aws_access_key_id, aws_secret_access_key and aws_security_token or
  *      aws_session_token (the first present), with [DEFAULT]'s keys
  *      inherited as Python's configparser does.
- * Not read (botocore would go on to them): ~/.aws/config, SSO, web identity,
- * assume-role, container and instance metadata.
+ *   3. the config file, AWS_CONFIG_FILE or ~/.aws/config, with the same
+ *      keys in section [profile PROFILE] ([default] or [profile default]
+ *      for the default profile).
+ * Not read (botocore would go on to them): SSO, web identity, assume-role,
+ * credential_process, container and instance metadata.
  *
  * The credentials file is parsed as Python's configparser.RawConfigParser
  * reads it (botocore's raw_config_parse): full-line comments with '#' or
@@ -54,8 +57,9 @@ struct cloud_creds_opts {
  *                  a nested block; the message names the variable or key
  *   -CEL_E_FORMAT  the credentials file is not what configparser reads (the
  *                  message has the path and line number)
- *   -CEL_E_IO      the file exists but cannot be read
- *   -CEL_E_NOT_FOUND  nothing found: the message says where we looked
+ *   -CEL_E_IO      a file exists but cannot be read
+ *   -CEL_E_NOT_FOUND  nothing found: the message names both files, the
+ *                  hint says where to write the keys
  * Reads one small file; does not block otherwise. */
 int cloud_creds_load(const struct cloud_creds_opts *opts, struct cloud_creds *out,
                      struct cel_err *err);
@@ -69,6 +73,12 @@ int cloud_creds_load(const struct cloud_creds_opts *opts, struct cloud_creds *ou
  * safe: the function is pure and is the fuzz target's entry. */
 int cloud_creds_parse(const char *text, size_t len, const char *profile, const char *path,
                       struct cloud_creds *out, bool *found, struct cel_err *err);
+
+/* cloud_creds_parse for the config file (~/.aws/config), where profile
+ * NAME is section [profile NAME], and "default" is [default] (else
+ * [profile default]). */
+int cloud_creds_parse_config(const char *text, size_t len, const char *profile, const char *path,
+                             struct cloud_creds *out, bool *found, struct cel_err *err);
 
 /* Wipe and free the strings; out is left zeroed. NULL is fine. */
 void cloud_creds_free(struct cloud_creds *creds);
