@@ -239,6 +239,84 @@ static void test_xdb_parse_bad_compression(void **state)
                        "xlog.db:1: invalid compression 'supercompressor2000'");
 }
 
+/* Barman >= 3.14 (infofile.py to_xlogdb_line): "%s\t%s\t%s\t%s\t%s\n" %
+ * (name, size, time, compression, encryption), None written as "None";
+ * from_xlogdb_line reads 3, 4 or 5 fields. */
+static void test_xdb_parse_five_fields(void **state)
+{
+    (void)state;
+    struct xdb db;
+    struct cel_err err = {0};
+    assert_int_equal(parse("000000010000000000000002\t16485\t1795491742.848235\tgzip\tNone\n"
+                           "000000010000000000000003\t16777216\t1795491800.5\tNone\tgpg\n"
+                           "000000010000000000000004\t16777216\t1795491801.5\tNone\tNone\n",
+                           &db, &err),
+                     0);
+    assert_int_equal(db.n, 3);
+    assert_string_equal(db.entries[0].compression, "gzip");
+    assert_string_equal(db.entries[0].encryption, "");
+    assert_string_equal(db.entries[1].compression, "");
+    assert_string_equal(db.entries[1].encryption, "gpg");
+    assert_int_equal(db.entries[1].size, 16777216);
+    assert_double_exact(db.entries[1].time, 1795491800.5);
+    assert_string_equal(db.entries[2].encryption, "");
+    xdb_free(&db);
+}
+
+/* One file with every field count: what a home gets when Barman 3.4, 3.13
+ * and 3.14 took turns appending to it. */
+static void test_xdb_parse_mixed_field_counts(void **state)
+{
+    (void)state;
+    struct xdb db;
+    assert_int_equal(parse("000000010000000000000001\t16777216\t1.0\n"
+                           "000000010000000000000002\t16485\t2.0\tgzip\n"
+                           "000000010000000000000003\t16485\t3.0\tgzip\tNone\n",
+                           &db, NULL),
+                     0);
+    assert_int_equal(db.n, 3);
+    assert_string_equal(db.entries[0].compression, "");
+    assert_string_equal(db.entries[1].compression, "gzip");
+    assert_string_equal(db.entries[2].compression, "gzip");
+    for (size_t i = 0; i < 3; i++)
+        assert_string_equal(db.entries[i].encryption, "");
+    xdb_free(&db);
+}
+
+static void test_xdb_parse_bad_encryption(void **state)
+{
+    (void)state;
+    assert_parse_error("000000010000000000000001\t1\t1.0\tNone\tNone\n"
+                       "000000010000000000000002\t1\t1.0\tNone\tsuperencryptor2000\n",
+                       "xlog.db:2: invalid encryption 'superencryptor2000'");
+    /* six fields: too many for every Barman */
+    assert_parse_error("000000010000000000000002\t1\t1.0\tNone\tNone\tNone\n",
+                       "xlog.db:1: expected 'name size time [compression [encryption]]' "
+                       "separated by tabs");
+}
+
+static void test_xdb_format_line_five_fields(void **state)
+{
+    (void)state;
+    struct xdb_entry e = {.name = "000000010000000000000002",
+                          .size = 16485,
+                          .time = 1795491742.848235,
+                          .compression = "gzip"};
+    struct strbuf sb = {0};
+    xdb_format_line(&e, true, &sb);
+    assert_string_equal(sb_str(&sb),
+                        "000000010000000000000002\t16485\t1795491742.848235\tgzip\tNone\n");
+    /* an encrypted file's line keeps its 5th field in a 4-field home too */
+    sb_reset(&sb);
+    struct xdb_entry g = {.name = "000000010000000000000003",
+                          .size = 9000,
+                          .time = 1795491800.5,
+                          .encryption = "gpg"};
+    xdb_format_line(&g, false, &sb);
+    assert_string_equal(sb_str(&sb), "000000010000000000000003\t9000\t1795491800.5\tNone\tgpg\n");
+    sb_free(&sb);
+}
+
 static void test_xdb_lower_bound(void **state)
 {
     (void)state;
@@ -980,6 +1058,10 @@ int main(void)
         cmocka_unit_test(test_xdb_parse_negative_size),
         cmocka_unit_test(test_xdb_parse_bad_time),
         cmocka_unit_test(test_xdb_parse_bad_compression),
+        cmocka_unit_test(test_xdb_parse_five_fields),
+        cmocka_unit_test(test_xdb_parse_mixed_field_counts),
+        cmocka_unit_test(test_xdb_parse_bad_encryption),
+        cmocka_unit_test(test_xdb_format_line_five_fields),
         cmocka_unit_test(test_xdb_lower_bound),
         cmocka_unit_test(test_xdb_format_line_as_barman),
         cmocka_unit_test(test_xdb_format_line_round_trip),
