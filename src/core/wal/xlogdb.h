@@ -8,7 +8,7 @@
  * compression and encryption a name or "None". Barman reads it by splitting
  * on whitespace and accepts 3, 4 or 5 fields (3.4 accepts 3 or 4 only).
  *
- * Where it is (doc/barman-format.md, "The WAL catalogue"): Barman up to
+ * Where it is (doc/migrating-from-barman.md, "The WAL catalogue"): Barman up to
  * 3.12 keeps it at wals_directory/xlog.db; Barman 3.13 and later at
  * xlogdb_directory/<server>-xlog.db (xlogdb_directory defaults to
  * wals_directory), and on its first access to a home where that file is
