@@ -21,8 +21,7 @@ static void round_trip(const struct xdb_entry *e, bool five, struct strbuf *line
         abort();
     const struct xdb_entry *a = &again.entries[0];
     if (strcmp(a->name, e->name) != 0 || a->size != e->size ||
-        strcmp(a->compression, e->compression) != 0 ||
-        strcmp(a->encryption, e->encryption) != 0)
+        strcmp(a->compression, e->compression) != 0 || strcmp(a->encryption, e->encryption) != 0)
         abort();
     xdb_free(&again);
 }

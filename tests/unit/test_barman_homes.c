@@ -94,35 +94,34 @@ static const char show_314_incremental[] =
     "  Base backup information:\n"
     "    Backup Type          : incremental\n";
 
-static const char show_314_catalog_incremental[] =
-    "  Catalog information:\n"
-    "    Retention Policy     : not enforced\n"
-    "    Previous Backup      : 20250601T100000\n"
-    "    Next Backup          : 20250603T100000\n"
-    "    Root Backup          : 20250601T100000\n"
-    "    Parent Backup        : 20250601T100000\n"
-    "    Backup chain size    : 2\n";
+static const char show_314_catalog_incremental[] = "  Catalog information:\n"
+                                                   "    Retention Policy     : not enforced\n"
+                                                   "    Previous Backup      : 20250601T100000\n"
+                                                   "    Next Backup          : 20250603T100000\n"
+                                                   "    Root Backup          : 20250601T100000\n"
+                                                   "    Parent Backup        : 20250601T100000\n"
+                                                   "    Backup chain size    : 2\n";
 
 static void test_home_3_14_show_backup_text(void **state)
 {
     (void)state;
     home("barman-3.14", "");
     struct cel_err err = {0};
-    assert_int_equal(op_show_backup(&ofx.ctx,
-                                    &(struct op_show_backup_req){.server = "pg",
-                                                                 .backup = "20250602T100000"},
-                                    &err),
-                     0);
+    assert_int_equal(
+        op_show_backup(&ofx.ctx,
+                       &(struct op_show_backup_req){.server = "pg", .backup = "20250602T100000"},
+                       &err),
+        0);
     const char *text = sb_str(&ofx.rec.text);
     assert_true(strncmp(text, show_314_incremental, strlen(show_314_incremental)) == 0);
     assert_non_null(strstr(text, show_314_catalog_incremental));
     ofx_events_clear();
     /* the full backup: its child, and no incremental lines */
-    assert_int_equal(op_show_backup(&ofx.ctx,
-                                    &(struct op_show_backup_req){.server = "pg",
-                                                                 .backup = "20250601T100000"},
-                                    &err),
-                     0);
+    assert_int_equal(
+        op_show_backup(&ofx.ctx,
+                       &(struct op_show_backup_req){.server = "pg", .backup = "20250601T100000"},
+                       &err),
+        0);
     text = sb_str(&ofx.rec.text);
     assert_non_null(strstr(text, "    Backup Type          : full\n"));
     assert_non_null(strstr(text, "    Next Backup          : 20250602T100000\n"
@@ -131,11 +130,11 @@ static void test_home_3_14_show_backup_text(void **state)
     assert_null(strstr(text, "Encryption"));
     ofx_events_clear();
     /* the encrypted one */
-    assert_int_equal(op_show_backup(&ofx.ctx,
-                                    &(struct op_show_backup_req){.server = "pg",
-                                                                 .backup = "20250603T100000"},
-                                    &err),
-                     0);
+    assert_int_equal(
+        op_show_backup(&ofx.ctx,
+                       &(struct op_show_backup_req){.server = "pg", .backup = "20250603T100000"},
+                       &err),
+        0);
     assert_non_null(strstr(sb_str(&ofx.rec.text), "  Base backup information:\n"
                                                   "    Encryption           : gpg\n"
                                                   "    Backup Type          : full\n"));
@@ -146,11 +145,11 @@ static void test_home_3_14_show_backup_json(void **state)
     (void)state;
     home("barman-3.14", "");
     struct cel_err err = {0};
-    assert_int_equal(op_show_backup(&ofx.ctx,
-                                    &(struct op_show_backup_req){.server = "pg",
-                                                                 .backup = "20250602T100000"},
-                                    &err),
-                     0);
+    assert_int_equal(
+        op_show_backup(&ofx.ctx,
+                       &(struct op_show_backup_req){.server = "pg", .backup = "20250602T100000"},
+                       &err),
+        0);
     json_t *d = ofx_result_json(0);
     assert_string_equal(json_string_value(json_object_get(d, "parent_backup_id")),
                         "20250601T100000");
@@ -160,15 +159,14 @@ static void test_home_3_14_show_backup_json(void **state)
     assert_string_equal(json_string_value(json_object_get(d, "summarize_wal")), "on");
     assert_true(json_is_null(json_object_get(d, "encryption")));
     assert_string_equal(json_string_value(json_object_get(d, "backup_type")), "incremental");
-    assert_string_equal(json_string_value(json_object_get(d, "root_backup_id")),
-                        "20250601T100000");
+    assert_string_equal(json_string_value(json_object_get(d, "root_backup_id")), "20250601T100000");
     assert_int_equal(ofx_jint(d, "chain_size"), 2);
     ofx_events_clear();
-    assert_int_equal(op_show_backup(&ofx.ctx,
-                                    &(struct op_show_backup_req){.server = "pg",
-                                                                 .backup = "20250601T100000"},
-                                    &err),
-                     0);
+    assert_int_equal(
+        op_show_backup(&ofx.ctx,
+                       &(struct op_show_backup_req){.server = "pg", .backup = "20250601T100000"},
+                       &err),
+        0);
     d = ofx_result_json(0);
     json_t *children = json_object_get(d, "children_backup_ids");
     assert_int_equal(json_array_size(children), 1);
@@ -193,8 +191,9 @@ static void test_home_3_14_catalogue_and_backup_info_kept(void **state)
     struct xdb_entry n = {.name = "000000010000000000000007", .size = 16777216, .time = 1.5};
     assert_int_equal(xdb_append(&h, &n, 1, &err), 0);
     char *text = unit_read(unit_path("pg/wals/pg-xlog.db"));
-    assert_non_null(strstr(text, "000000010000000000000006.00000028.backup\t1077\t1748944804.8\tNone"
-                                 "\tgpg\n000000010000000000000007\t16777216\t1.5\tNone\tNone\n"));
+    assert_non_null(strstr(text,
+                           "000000010000000000000006.00000028.backup\t1077\t1748944804.8\tNone"
+                           "\tgpg\n000000010000000000000007\t16777216\t1.5\tNone\tNone\n"));
     free(text);
     assert_false(ofx_exists("pg/wals/xlog.db"));
     /* backup.info read and written again: byte for byte what Barman wrote */

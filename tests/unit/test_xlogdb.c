@@ -132,17 +132,21 @@ static void test_xdb_parse_empty_text(void **state)
 static void test_xdb_parse_field_count_errors(void **state)
 {
     (void)state;
-    assert_parse_error("000000010000000000000002\t16485\n",
-                       "xlog.db:1: expected 'name size time [compression [encryption]]' separated by tabs");
-    assert_parse_error("000000010000000000000002\t1\t1.0\tNone\n"
-                       "000000010000000000000003\t1\t1.0\tNone\tNone\textra\n",
-                       "xlog.db:2: expected 'name size time [compression [encryption]]' separated by tabs");
+    assert_parse_error(
+        "000000010000000000000002\t16485\n",
+        "xlog.db:1: expected 'name size time [compression [encryption]]' separated by tabs");
+    assert_parse_error(
+        "000000010000000000000002\t1\t1.0\tNone\n"
+        "000000010000000000000003\t1\t1.0\tNone\tNone\textra\n",
+        "xlog.db:2: expected 'name size time [compression [encryption]]' separated by tabs");
     /* a blank line is an error for Barman too ("cannot parse line") */
-    assert_parse_error("000000010000000000000002\t1\t1.0\tNone\n\n"
-                       "000000010000000000000003\t1\t1.0\tNone\n",
-                       "xlog.db:2: expected 'name size time [compression [encryption]]' separated by tabs");
-    assert_parse_error("   \n",
-                       "xlog.db:1: expected 'name size time [compression [encryption]]' separated by tabs");
+    assert_parse_error(
+        "000000010000000000000002\t1\t1.0\tNone\n\n"
+        "000000010000000000000003\t1\t1.0\tNone\n",
+        "xlog.db:2: expected 'name size time [compression [encryption]]' separated by tabs");
+    assert_parse_error(
+        "   \n",
+        "xlog.db:1: expected 'name size time [compression [encryption]]' separated by tabs");
     /* the NUL bytes a crash can leave at the end of an appended file */
     struct xdb db = {0};
     struct cel_err err = {0};
@@ -429,7 +433,8 @@ static void test_xdb_load_bad_file_names_path_and_line(void **state)
     assert_int_equal(xdb_load(HOME(unit_path("wals"), unit_path("lock")), &db, &err),
                      -CEL_E_FORMAT);
     char msg[4400];
-    snprintf(msg, sizeof msg, "%s:2: expected 'name size time [compression [encryption]]' separated by tabs",
+    snprintf(msg, sizeof msg,
+             "%s:2: expected 'name size time [compression [encryption]]' separated by tabs",
              unit_path("wals/xlog.db"));
     assert_string_equal(err.msg, msg);
     assert_int_equal(db.n, 0);

@@ -174,7 +174,8 @@ static void test_xdb_write_keeps_new_styles(void **state)
     assert_int_equal(xdb_rewrite(&h, &db, &err), 0);
     xdb_free(&db);
     text = unit_read(unit_path("wals/pg-xlog.db"));
-    assert_string_equal(text, "000000010000000000000002\t16485\t1795491742.848235\tgzip\tNone\n" L5);
+    assert_string_equal(text,
+                        "000000010000000000000002\t16485\t1795491742.848235\tgzip\tNone\n" L5);
     free(text);
     assert_false(exists_in_tmp("wals/xlog.db"));
 }

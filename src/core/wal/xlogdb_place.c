@@ -48,8 +48,7 @@ static char *old_name(const struct xdb_home *h)
 
 static char *new_name(const struct xdb_home *h)
 {
-    return cel_xasprintf("%s/%s-xlog.db", h->xlogdb_dir ? h->xlogdb_dir : h->wals_dir,
-                         h->server);
+    return cel_xasprintf("%s/%s-xlog.db", h->xlogdb_dir ? h->xlogdb_dir : h->wals_dir, h->server);
 }
 
 bool xdb_exists(const struct xdb_home *h)

@@ -11,9 +11,10 @@
  * records are read again) are skipped; anything else is reported
  * and left alone, as Barman does. The catalogue is written where and as
  * xdb_place says (xlogdb.h): a due move to Barman 3.13's name happens
- * here as in Barman's rebuild-xlogdb, which deletes the old wals/xlog.db. The whole scan and the rewrite happen
- * under the xlogdb lock, which the archiver also takes before it moves a
- * file in, so no file can be missed between the scan and the write.
+ * here as in Barman's rebuild-xlogdb, which deletes the old wals/xlog.db.
+ * The whole scan and the rewrite happen under the xlogdb lock, which the
+ * archiver also takes before it moves a file in, so no file can be missed
+ * between the scan and the write.
  *
  * A file no magic matches is recorded uncompressed only when its content
  * is the plain file its name says (op_archived_kind); otherwise the old
