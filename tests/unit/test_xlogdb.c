@@ -287,6 +287,38 @@ static void test_xdb_parse_mixed_field_counts(void **state)
     xdb_free(&db);
 }
 
+/* Every field count from 1 to 6 on line 2: 3, 4 and 5 are read (Barman
+ * >= 3.14's from_xlogdb_line), the others name the file and the line. */
+static void test_xdb_parse_every_field_count(void **state)
+{
+    (void)state;
+    static const char *const fields[] = {
+        "000000010000000000000003", "16777216", "1.5", "gzip", "None", "extra"};
+    for (size_t nf = 1; nf <= 6; nf++) {
+        struct strbuf text = {0};
+        sb_append(&text, "000000010000000000000002\t1\t1.0\tNone\n");
+        for (size_t i = 0; i < nf; i++)
+            sb_appendf(&text, "%s%s", i ? "\t" : "", fields[i]);
+        sb_appendc(&text, '\n');
+        struct xdb db = {0};
+        struct cel_err err = {0};
+        int rc = xdb_parse(text.buf, text.len, "the/xlog.db", &db, &err);
+        if (nf >= 3 && nf <= 5) {
+            assert_int_equal(rc, 0);
+            assert_int_equal(db.n, 2);
+            assert_string_equal(db.entries[1].compression, nf >= 4 ? "gzip" : "");
+            assert_string_equal(db.entries[1].encryption, "");
+        } else {
+            assert_int_equal(rc, -CEL_E_FORMAT);
+            assert_string_equal(err.msg, "the/xlog.db:2: expected 'name size time [compression "
+                                         "[encryption]]' separated by tabs");
+            assert_null(db.entries);
+        }
+        xdb_free(&db);
+        sb_free(&text);
+    }
+}
+
 static void test_xdb_parse_bad_encryption(void **state)
 {
     (void)state;
@@ -1066,6 +1098,7 @@ int main(void)
         cmocka_unit_test(test_xdb_parse_five_fields),
         cmocka_unit_test(test_xdb_parse_mixed_field_counts),
         cmocka_unit_test(test_xdb_parse_bad_encryption),
+        cmocka_unit_test(test_xdb_parse_every_field_count),
         cmocka_unit_test(test_xdb_format_line_five_fields),
         cmocka_unit_test(test_xdb_lower_bound),
         cmocka_unit_test(test_xdb_format_line_as_barman),
