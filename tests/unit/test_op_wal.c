@@ -277,6 +277,28 @@ static void test_op_rebuild_xlogdb_both_names_warns(void **state)
     free(line);
 }
 
+/* cellar_xlogdb_format = 3.4 beside a <server>-xlog.db: the old file is
+ * used, and the sentence says the new one is what Barman >= 3.13 reads. */
+static void test_op_xdb_ignored_text_forced_3_4(void **state)
+{
+    (void)state;
+    assert_int_equal(ofx_config("[pg]\nconninfo = host=/nonexistent\n"
+                                "cellar_xlogdb_format = 3.4\n"),
+                     0);
+    ofx_xlogdb("pg", "000000010000000000000001\t16777216\t1795490000.0\tNone\n");
+    assert_null(op_xdb_ignored_text(&ofx.ctx, pg()));
+    unit_write("pg/wals/pg-xlog.db", "");
+    char *text = op_xdb_ignored_text(&ofx.ctx, pg());
+    char *want = cel_xasprintf(
+        "two WAL catalogues: '%s' is used (cellar_xlogdb_format = 3.4) and '%s' is ignored; a "
+        "Barman >= 3.13 working on this home reads only the ignored one. Remove it once no "
+        "such Barman uses the home",
+        unit_path("pg/wals/xlog.db"), unit_path("pg/wals/pg-xlog.db"));
+    assert_string_equal(text, want);
+    free(text);
+    free(want);
+}
+
 static void test_op_xdb_load_repairs_a_cut_last_line(void **state)
 {
     (void)state;
@@ -497,6 +519,7 @@ int main(void)
         T(test_op_rebuild_xlogdb_new_style_home),
         T(test_op_rebuild_xlogdb_moves_to_xlogdb_directory),
         T(test_op_rebuild_xlogdb_both_names_warns),
+        T(test_op_xdb_ignored_text_forced_3_4),
         T(test_op_xdb_load_repairs_a_cut_last_line),
         T(test_op_xdb_load_refuses_other_damage),
         T(test_op_wal_purge_when_the_first_backup_completes),
