@@ -16,6 +16,11 @@
 #include "error.h"
 #include "lock.h"
 #include "sink.h"
+#include "xlogdb.h"
+
+/* Where s's WAL catalogue may be (xlogdb.h), from its configuration; the
+ * strings point into cfg and s. */
+struct xdb_home op_xdb_home(const struct cfg *cfg, const struct cfg_server *s);
 
 /* The compression options of server s (they point into s). */
 void op_comp_opts(const struct cfg_server *s, struct comp_opts *out);

@@ -138,8 +138,8 @@ int op_archive_state(const struct op_ctx *ctx, const struct cfg_server *s,
     pid_t holder = 0;
     if (op_server_lock_probe(ctx, s, "receive-wal", &holder, NULL) == 1)
         out->receiver_pid = (long)holder;
-    rc = xdb_load_newest(s->wals_directory, ctx->cfg->global.barman_lock_directory, s->name,
-                         &out->newest, err);
+    struct xdb_home home = op_xdb_home(ctx->cfg, s);
+    rc = xdb_load_newest(&home, &out->newest, err);
     out->has_newest = rc == 1;
     return rc < 0 ? rc : 0;
 }

@@ -667,13 +667,14 @@ static int commit(struct run *run, const struct prep *res, const int *status,
     free(synced_dir);
 
     /* the index, then (only then) the incoming copies */
+    struct xdb_home home = op_xdb_home(ctx->cfg, s);
     if (rc == 0 && n_added) {
         if (in_order) {
-            rc = xdb_append(s->wals_directory, added, n_added, err);
+            rc = xdb_append(&home, added, n_added, err);
         } else {
             for (size_t k = 0; k < n_added; k++)
                 xdb_put(&index, &added[k]);
-            rc = xdb_rewrite(s->wals_directory, &index, err);
+            rc = xdb_rewrite(&home, &index, err);
         }
     }
     if (rc < 0)
@@ -730,6 +731,8 @@ static int archive_source(struct run *run, int workers, struct op_archive_summar
         rc = op_xdb_read_repair(ctx, s, &run->index, err);
         lock_release(xlock);
     }
+    if (rc == 0)
+        op_xdb_warn_ignored(ctx, s);
     if (rc == 0)
         rc = collect(run, sum, err);
     if (rc == 0 && run->n > 0) {

@@ -34,6 +34,15 @@ int op_xdb_read_repair(const struct op_ctx *ctx, const struct cfg_server *s, str
 int op_xdb_load(const struct op_ctx *ctx, const struct cfg_server *s, struct xdb *out,
                 struct cel_err *err);
 
+/* When s's home has a WAL catalogue under both names (Barman 3.12's
+ * wals/xlog.db and 3.13's <server>-xlog.db), the sentence that says which
+ * one is used and which ignored (as Barman >= 3.13 ignores the old one),
+ * and what to do; NULL when there is one catalogue. Caller frees. Said by
+ * check, archive-wal and rebuild-xlogdb. rebuild_xlogdb.c */
+char *op_xdb_ignored_text(const struct op_ctx *ctx, const struct cfg_server *s);
+/* op_xdb_ignored_text as a warning through ctx's sink, if any. */
+void op_xdb_warn_ignored(const struct op_ctx *ctx, const struct cfg_server *s);
+
 /* Is dir/name a file the archiver takes: a regular file whose name starts
  * with no '.' (temporary files of put-wal and rsync) and does not end in
  * ".tmp"? A stor_keep_fn. */
