@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cloud_target.h"
 
 /* ---- handlers ------------------------------------------------------------ */
 
@@ -432,7 +433,37 @@ static int run_replication_status(const struct op_ctx *ctx, const struct cli_par
     return each_server(ctx, p, replication_one_server, &req, err);
 }
 
+/* Fill the store options every cloud-* command takes (barman-cloud's):
+ * SOURCE_URL or DESTINATION_URL and SERVER_NAME are its first two
+ * arguments. The cloud commands that use it land one by one (issue 18);
+ * the attribute goes with the first. */
+__attribute__((unused)) static int cloud_store_options(const struct cli_parsed *p,
+                                                       struct cloud_target_opts *o,
+                                                       struct cel_err *err)
+{
+    const char *provider = cli_value(p, "cloud-provider");
+    if (provider && strcmp(provider, "aws-s3") != 0)
+        return cel_err_set(err, CEL_E_USAGE,
+                           "%s: --cloud-provider %s is not supported: cellar speaks S3 "
+                           "(aws-s3) only",
+                           p->cmd->name, provider);
+    o->url = p->args[0];
+    o->server = p->args[1];
+    o->endpoint_url = cli_value(p, "endpoint-url");
+    o->profile = cli_value(p, "profile");
+    return int_option(p, "read-timeout", 1, 86400, &o->read_timeout, err);
+}
+
 /* ---- the table ------------------------------------------------------------ */
+
+/* barman-cloud's options that every cloud-* command takes, first in each
+ * command's table so every help lists them alike (cloud_store_options) */
+#define CLOUD_STORE_OPTS                                                                     \
+    {"endpoint-url", 0, "URL", "the S3-compatible store's URL (default: AWS S3)"},           \
+        {"profile", 'P', "NAME", "the profile of the AWS credentials files to use"},         \
+        {"read-timeout", 0, "SECONDS", "fail a transfer stalled this long (default: 60)"},   \
+        {"cloud-provider", 0, "PROVIDER", "aws-s3, the only one cellar speaks"},             \
+        {"test", 't', NULL, "test the connection to the store and exit"}
 
 static const struct cli_opt minimal_opts[] = {
     {"minimal", 0, NULL, "print only the names (IDs), one per line"},
