@@ -433,13 +433,13 @@ static int run_replication_status(const struct op_ctx *ctx, const struct cli_par
     return each_server(ctx, p, replication_one_server, &req, err);
 }
 
+/* ---- cloud ---- */
+
 /* Fill the store options every cloud-* command takes (barman-cloud's):
  * SOURCE_URL or DESTINATION_URL and SERVER_NAME are its first two
- * arguments. The cloud commands that use it land one by one (issue 18);
- * the attribute goes with the first. */
-__attribute__((unused)) static int cloud_store_options(const struct cli_parsed *p,
-                                                       struct cloud_target_opts *o,
-                                                       struct cel_err *err)
+ * arguments. */
+static int cloud_store_options(const struct cli_parsed *p, struct cloud_target_opts *o,
+                               struct cel_err *err)
 {
     const char *provider = cli_value(p, "cloud-provider");
     if (provider && strcmp(provider, "aws-s3") != 0)
@@ -454,6 +454,77 @@ __attribute__((unused)) static int cloud_store_options(const struct cli_parsed *
     return int_option(p, "read-timeout", 1, 86400, &o->read_timeout, err);
 }
 
+static int run_cloud_wal_archive(const struct op_ctx *ctx, const struct cli_parsed *p,
+                                 struct cel_err *err)
+{
+    struct op_cloud_wal_archive_req req = {.wal_path = p->nargs > 2 ? p->args[2] : NULL,
+                                           .test = cli_value(p, "test") != NULL};
+    static const struct {
+        const char *opt;
+        enum cloud_comp comp;
+    } comps[] = {{"gzip", CLOUD_COMP_GZIP},
+                 {"bzip2", CLOUD_COMP_BZIP2},
+                 {"zstd", CLOUD_COMP_ZSTD},
+                 {"lz4", CLOUD_COMP_LZ4},
+                 {"snappy", CLOUD_COMP_SNAPPY}};
+    int given = 0;
+    for (size_t i = 0; i < CEL_ARRAY_LEN(comps); i++)
+        if (cli_value(p, comps[i].opt)) {
+            req.comp = comps[i].comp;
+            given++;
+        }
+    if (given > 1)
+        return cel_err_set(err, CEL_E_USAGE, "cloud-wal-archive: give one compression, not %d",
+                           given);
+    if (req.comp == CLOUD_COMP_SNAPPY)
+        return cel_err_set(err, CEL_E_USAGE, "cloud-wal-archive: --snappy is not supported: "
+                                             "use -z, -j, --zstd or --lz4");
+    const char *unsent[] = {"encryption", "tags", "history-tags"};
+    for (size_t i = 0; i < CEL_ARRAY_LEN(unsent); i++)
+        if (cli_value(p, unsent[i])) {
+            int rc = cel_err_set(err, CEL_E_USAGE,
+                                 "cloud-wal-archive: --%s is not supported yet: cellar's S3 "
+                                 "client sends no %s header",
+                                 unsent[i],
+                                 i == 0 ? "x-amz-server-side-encryption" : "x-amz-tagging");
+            if (i == 0)
+                cel_err_hint(err, "Leave it out and turn on the bucket's default encryption, "
+                                  "which the store then applies to every object.");
+            return rc;
+        }
+    if (!req.test && !req.wal_path)
+        return cel_err_set(err, CEL_E_USAGE, "cloud-wal-archive: expected DESTINATION_URL "
+                                             "SERVER_NAME WAL_PATH, missing WAL_PATH");
+    int rc = cloud_store_options(p, &req.store, err);
+    return rc < 0 ? rc : op_cloud_wal_archive(ctx, &req, err);
+}
+
+static int run_cloud_wal_restore(const struct op_ctx *ctx, const struct cli_parsed *p,
+                                 struct cel_err *err)
+{
+    struct op_cloud_wal_restore_req req = {.wal_name = p->args[2],
+                                           .dest = p->args[3],
+                                           .parallel = 1,
+                                           .spool_dir = cli_value(p, "spool-directory"),
+                                           .test = cli_value(p, "test") != NULL};
+    int rc = int_option(p, "parallel", 1, 64, &req.parallel, err);
+    if (rc == 0)
+        rc = cloud_store_options(p, &req.store, err);
+    return rc < 0 ? rc : op_cloud_wal_restore(ctx, &req, err);
+}
+
+static int run_cloud_check_wal_archive(const struct op_ctx *ctx, const struct cli_parsed *p,
+                                       struct cel_err *err)
+{
+    struct op_cloud_check_wal_archive_req req = {.test = cli_value(p, "test") != NULL};
+    int timeline = 0;
+    int rc = int_option(p, "timeline", 1, INT32_MAX, &timeline, err);
+    req.timeline = (uint32_t)timeline;
+    if (rc == 0)
+        rc = cloud_store_options(p, &req.store, err);
+    return rc < 0 ? rc : op_cloud_check_wal_archive(ctx, &req, err);
+}
+
 /* ---- the table ------------------------------------------------------------ */
 
 /* barman-cloud's options that every cloud-* command takes, first in each
@@ -464,6 +535,34 @@ __attribute__((unused)) static int cloud_store_options(const struct cli_parsed *
         {"read-timeout", 0, "SECONDS", "fail a transfer stalled this long (default: 60)"},   \
         {"cloud-provider", 0, "PROVIDER", "aws-s3, the only one cellar speaks"},             \
         {"test", 't', NULL, "test the connection to the store and exit"}
+
+/* ---- cloud ---- */
+
+static const struct cli_opt cloud_wal_archive_opts[] = {
+    CLOUD_STORE_OPTS,
+    {"gzip", 'z', NULL, "compress with gzip (.gz)"},
+    {"bzip2", 'j', NULL, "compress with bzip2 (.bz2)"},
+    {"zstd", 0, NULL, "compress with zstd (.zst; barman-cloud 3.4 does not read it)"},
+    {"lz4", 0, NULL, "compress with lz4 (.lz4; barman-cloud 3.4 does not read it)"},
+    {"snappy", 0, NULL, "refused: cellar does not write snappy"},
+    {"encryption", 'e', "AES256|aws:kms", "refused for now: the client cannot send it"},
+    {"tags", 0, "KEY,VALUE", "refused for now: the client cannot send tags"},
+    {"history-tags", 0, "KEY,VALUE", "refused for now: the client cannot send tags"},
+    {NULL, 0, NULL, NULL},
+};
+
+static const struct cli_opt cloud_wal_restore_opts[] = {
+    CLOUD_STORE_OPTS,
+    {"parallel", 0, "N", "also fetch the next N-1 segments into the spool (default 1)"},
+    {"spool-directory", 0, "DIR", "the spool of --parallel (default /var/tmp/walrestore)"},
+    {NULL, 0, NULL, NULL},
+};
+
+static const struct cli_opt cloud_check_wal_archive_opts[] = {
+    CLOUD_STORE_OPTS,
+    {"timeline", 0, "N", "allow WAL of the timelines before N only (default: no WAL at all)"},
+    {NULL, 0, NULL, NULL},
+};
 
 static const struct cli_opt minimal_opts[] = {
     {"minimal", 0, NULL, "print only the names (IDs), one per line"},
@@ -603,6 +702,17 @@ const struct cli_cmd cli_commands[] = {
     {"check", {NULL}, "SERVER|all...",
      "check that servers are ready for backup and recovery; each failure says how to fix it", 1,
      CLI_MAX_ARGS, check_opts, true, run_check},
+    /* ---- cloud ---- */
+    {"cloud-check-wal-archive", {NULL}, "DESTINATION_URL SERVER_NAME",
+     "check that a bucket holds no WAL of the server (or only of older timelines)", 2, 2,
+     cloud_check_wal_archive_opts, false, run_cloud_check_wal_archive},
+    {"cloud-wal-archive", {NULL}, "DESTINATION_URL SERVER_NAME WAL_PATH",
+     "archive one WAL file into a bucket, stored and verified (archive_command, "
+     "barman-cloud-wal-archive)",
+     2, 3, cloud_wal_archive_opts, false, run_cloud_wal_archive},
+    {"cloud-wal-restore", {NULL}, "SOURCE_URL SERVER_NAME WAL_NAME WAL_DEST",
+     "fetch one WAL file from a bucket (restore_command, barman-cloud-wal-restore)", 4, 4,
+     cloud_wal_restore_opts, false, run_cloud_wal_restore},
     {"cron", {NULL}, "", "run the maintenance of every server: WAL archiving, backups, retention",
      0, 0, cron_opts,
      true, run_cron},

@@ -20,6 +20,8 @@
 #include <sys/types.h>
 
 #include "catalog.h"
+#include "cloud_layout.h"
+#include "cloud_target.h"
 #include "server_catalog.h"
 #include "sink.h"
 #include "walidx.h"
@@ -529,4 +531,42 @@ int op_target_fits(const struct cat_list *list, size_t i, const struct rc_target
  * none"). */
 int op_restore_point_find(const struct widx *idx, const char *name, const char *server,
                           const struct widx_point **out, struct cel_err *err);
+
+/* ---- cloud WAL (issue 18) ---- */
+
+/* cloud-wal-archive: one WAL file into the bucket, for archive_command
+ * (cloud_wal_archive.c). */
+struct op_cloud_wal_archive_req {
+    struct cloud_target_opts store;
+    const char *wal_path;  /* %p */
+    enum cloud_comp comp;  /* NONE, GZIP, BZIP2, ZSTD or LZ4 */
+    bool test;             /* -t: check the store and the bucket, upload nothing */
+};
+int op_cloud_wal_archive(const struct op_ctx *ctx, const struct op_cloud_wal_archive_req *req,
+                         struct cel_err *err);
+
+/* cloud-wal-restore: one WAL file from the bucket, for restore_command
+ * (cloud_wal_restore.c). A WAL that is not there is -CEL_E_NOT_FOUND. */
+struct op_cloud_wal_restore_req {
+    struct cloud_target_opts store;
+    const char *wal_name; /* %f */
+    const char *dest;     /* %p */
+    int parallel;         /* 1 or less: no fetching ahead */
+    const char *spool_dir; /* NULL: /var/tmp/walrestore, barman-wal-restore's */
+    bool test;
+};
+int op_cloud_wal_restore(const struct op_ctx *ctx, const struct op_cloud_wal_restore_req *req,
+                         struct cel_err *err);
+
+/* cloud-check-wal-archive: is the bucket free for this server's WAL
+ * (cloud_check_wal_archive.c)? -CEL_E_CONFLICT when not. */
+struct op_cloud_check_wal_archive_req {
+    struct cloud_target_opts store;
+    uint32_t timeline; /* 0: the server must have no WAL at all */
+    bool test;
+};
+int op_cloud_check_wal_archive(const struct op_ctx *ctx,
+                               const struct op_cloud_check_wal_archive_req *req,
+                               struct cel_err *err);
+
 #endif

@@ -59,6 +59,7 @@ int cloud_target_open(const struct cloud_target_opts *o, struct cloud_target *t,
         return rc;
     }
     t->creds_origin = cel_xstrdup(creds.origin);
+    t->access_key_id = cel_xstrdup(creds.access_key ? creds.access_key : "");
 
     struct s3_conf conf = {
         .endpoint = t->endpoint,
@@ -88,5 +89,19 @@ void cloud_target_close(struct cloud_target *t)
     free(t->server);
     free(t->endpoint);
     free(t->creds_origin);
+    free(t->access_key_id);
     memset(t, 0, sizeof *t);
+}
+
+void cloud_target_explain(const struct cloud_target *t, struct cel_err *err)
+{
+    if (!err || err->code != CEL_E_CLOUD || !strstr(err->msg, ": 403 "))
+        return;
+    char q[CEL_SHOW_BUF];
+    const char *id = t->access_key_id ? t->access_key_id : "";
+    cel_err_hint(err,
+                 "The store refused access key ID '%s' (from %s): check that key's secret, its "
+                 "rights on bucket '%s' and the region.",
+                 cel_show(id, strlen(id), q), t->creds_origin ? t->creds_origin : "?",
+                 t->url.bucket);
 }

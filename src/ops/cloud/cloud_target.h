@@ -36,6 +36,7 @@ struct cloud_target {
     char *server;         /* checked by cloud_server_check; keys come from cloud_layout.h */
     char *endpoint;      /* the base URL the client talks to, for messages */
     char *creds_origin;  /* where the credentials came from, for messages */
+    char *access_key_id; /* the access key (not secret), for messages */
 };
 
 /* Parse and check the options, load the credentials and make the client
@@ -43,5 +44,10 @@ struct cloud_target {
 int cloud_target_open(const struct cloud_target_opts *opts, struct cloud_target *t,
                       struct cel_err *err);
 void cloud_target_close(struct cloud_target *t);
+
+/* After a request of t failed with err: when the store refused the
+ * credentials (403), make the hint name the access key ID and where it
+ * came from (never the secret), so the DBA knows which key to fix. */
+void cloud_target_explain(const struct cloud_target *t, struct cel_err *err);
 
 #endif
