@@ -146,6 +146,36 @@ static bool wants_help(int argc, char **argv)
     return false;
 }
 
+/* The cloud-* commands stand in for barman-cloud's in archive_command,
+ * restore_command and scripts, so they exit as barman-cloud 3.4 does
+ * (barman/clients/cloud_cli.py): 1 the operation failed (a WAL not found,
+ * a check failed), 2 the store could not be reached, 3 a bad command line
+ * (a bad WAL name included), 4 any other error. status is what
+ * batch_finish returned (non-zero also when standard output was lost). */
+static int cloud_exit_status(const struct cli_cmd *cmd, int rc, const struct cel_err *err,
+                             int status)
+{
+    if (strncmp(cmd->name, "cloud-", 6) != 0 || status == 0)
+        return status;
+    int code = rc < 0 ? (err->code ? err->code : -rc) : 0;
+    switch (code) {
+    case CEL_E_USAGE:
+    case CEL_E_INVALID:
+    case CEL_E_CONFIG:
+        return 3;
+    case CEL_E_TIMEOUT:
+        return 2;
+    case CEL_E_IO:
+        return err->sys_errno == 0 ? 2 : 4; /* no errno: the connection, not a file */
+    case CEL_E_NOT_FOUND:
+    case CEL_E_CONFLICT:
+    case CEL_E_CHECK:
+        return 1;
+    default:
+        return 4;
+    }
+}
+
 static int print_and_exit(struct strbuf *text)
 {
     fputs(sb_str(text), stdout);
@@ -297,7 +327,7 @@ int main(int argc, char **argv)
     struct cli_parsed parsed;
     int rc = cli_parse(cmd, argc - cmd_index - 1, argv + cmd_index + 1, &parsed, &err);
     if (rc < 0)
-        return batch_finish(&out, rc, &err);
+        return cloud_exit_status(cmd, rc, &err, batch_finish(&out, rc, &err));
     /* recover --wizard SERVER: the guided recovery, in the console */
     if (strcmp(cmd->name, "recover") == 0 && cli_value(&parsed, "wizard")) {
         if (parsed.nargs != 1) {
@@ -354,7 +384,7 @@ int main(int argc, char **argv)
                      "Started as root, cellar runs as barman_user '%s': give that user access, "
                      "or choose a place it can write.",
                      cfg->global.barman_user);
-    int status = batch_finish(&out, rc, &err);
+    int status = cloud_exit_status(cmd, rc, &err, batch_finish(&out, rc, &err));
     if (rc < 0)
         log_msg(LOG_ERROR, "%s: %s", cmd->name, err.msg);
     log_close();

@@ -21,7 +21,7 @@ set -u
 . "$(dirname "$0")/lib/tap.sh"
 . "$(dirname "$0")/lib/common.sh"
 harness_init || exit 1
-tap_plan 61
+tap_plan 62
 
 ok "swift_start" swift_start || tap_bail "cannot start Swift"
 ok "swift_make_bucket cellar" swift_make_bucket cellar || tap_bail "cannot create a bucket"
@@ -56,7 +56,7 @@ ok "cloud-check-wal-archive passes on an empty bucket" \
 mkdir -p "$T/bad" && head -c 1024 /dev/urandom >"$T/bad/not-a-wal"
 "$CELLAR" cloud-wal-archive "${EP[@]}" "$URL" main "$T/bad/not-a-wal" >"$T/bad.out" 2>"$T/bad.err"
 rc=$?
-ok "a bad WAL name is refused (exit $rc)" test "$rc" -ne 0
+is "$rc" 3 "a bad WAL name is refused with barman-cloud's exit status for a bad command line"
 like "$(cat "$T/bad.err")" "not the name of a WAL file: nothing uploaded" "... saying why"
 is "$(keys pg/)" "" "... and nothing is uploaded"
 
@@ -166,9 +166,12 @@ is "$(swift_s3py "import sys; print(s3.head_object(Bucket='cellar', Key=sys.argv
 # ---- wrong credentials ------------------------------------------------------
 AWS_SECRET_ACCESS_KEY=NotTheSecret4242 "$CELLAR" cloud-wal-archive "${EP[@]}" "$URL" main \
     "$T/walcopy/${segs[1]}" >"$T/cred.out" 2>"$T/cred.err"
-is "$?" 1 "a wrong secret fails"
+is "$?" 4 "a wrong secret fails (exit 4, barman-cloud's for a refused request)"
 like "$(cat "$T/cred.err")" "access key ID 'test:tester'" "... naming the access key ID"
 unlike "$(cat "$T/cred.err" "$T/cred.out")" "NotTheSecret4242" "... never the secret"
+
+"$CELLAR" cloud-wal-restore "${EP[0]}" http://127.0.0.1:1 "$URL" main "${segs[1]}" "$T/dead" 2>"$T/dead.err"
+is "$?" 2 "a store that cannot be reached exits 2, as barman-cloud"
 
 # ---- the store stopped while the cluster archives ---------------------------
 ok "swift_stop_store" swift_stop_store
