@@ -943,4 +943,9 @@ void cli_help_command(const struct cli_cmd *cmd, struct strbuf *out)
             sb_appendf(out, "  %-26s %s\n", head, o->help);
         }
     }
+    /* main.c's cloud_exit_status */
+    if (strncmp(cmd->name, "cloud-", 6) == 0)
+        sb_append(out, "\nExit status (barman-cloud's): 0 done, 1 the operation failed (a WAL not "
+                       "found, a check\nfailed), 2 the store cannot be reached, 3 a bad command "
+                       "line, 4 any other error.\n");
 }

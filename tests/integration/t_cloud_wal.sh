@@ -21,7 +21,7 @@ set -u
 . "$(dirname "$0")/lib/tap.sh"
 . "$(dirname "$0")/lib/common.sh"
 harness_init || exit 1
-tap_plan 62
+tap_plan 64
 
 ok "swift_start" swift_start || tap_bail "cannot start Swift"
 ok "swift_make_bucket cellar" swift_make_bucket cellar || tap_bail "cannot create a bucket"
@@ -134,6 +134,15 @@ ok "cloud-wal-restore --parallel 3 restores ${segs[0]}" \
 spooldir=$(ls -d "$T"/sp/main-* 2>/dev/null | head -1)
 is "$(ls "$spooldir" 2>/dev/null | tr '\n' ' ')" "${segs[1]} ${segs[2]} " \
     "... and fetches the next two segments into the spool, complete files only"
+# what a fetch killed midway leaves: swept by the next call that fetches ahead
+deadpid=$(sh -c 'echo $$') # a process that has ended
+head -c 100 /dev/urandom >"$spooldir/.${segs[1]}.$deadpid.part"
+head -c 100 /dev/urandom >"$spooldir/.${segs[1]}.$$.part"
+ok "cloud-wal-restore --parallel 3 of ${segs[0]} again" \
+    "$CELLAR" cloud-wal-restore --parallel 3 "${SP[@]}" "${EP[@]}" "$URL" main "${segs[0]}" "$T/sp0"
+is "$(LC_ALL=C ls -A "$spooldir" | tr '\n' ' ')" ".${segs[1]}.$$.part ${segs[1]} ${segs[2]} " \
+    "... removes the temporary file of a dead fetch, keeps a live one's and the spooled files"
+rm -f "$spooldir/.${segs[1]}.$$.part"
 ok "the next call is served from the spool without the store (a dead endpoint)" \
     "$CELLAR" cloud-wal-restore --parallel 3 "${SP[@]}" --endpoint-url http://127.0.0.1:1 \
     "$URL" main "${segs[1]}" "$T/sp1"

@@ -128,6 +128,22 @@ static void test_spool_dir_per_source(void **state)
     free(e);
 }
 
+static void test_spool_tmp_names(void **state)
+{
+    (void)state;
+    long pid = 0;
+    assert_true(cloud_spool_tmp_pid(".000000010000000000000003.1234.part", &pid));
+    assert_int_equal(pid, 1234);
+    assert_true(cloud_spool_tmp_pid(".RECOVERYXLOG.77.z", &pid));
+    assert_int_equal(pid, 77);
+    assert_false(cloud_spool_tmp_pid("000000010000000000000003", &pid));
+    assert_false(cloud_spool_tmp_pid(".000000010000000000000003.part", &pid));
+    assert_false(cloud_spool_tmp_pid(".000000010000000000000003.0.part", &pid));
+    assert_false(cloud_spool_tmp_pid(".12.part", &pid));
+    assert_false(cloud_spool_tmp_pid(".a.1234.tmp", &pid));
+    assert_false(cloud_spool_tmp_pid(".a.12345678901.part", &pid));
+}
+
 static void test_etag_and_md5(void **state)
 {
     (void)state;
@@ -157,6 +173,7 @@ int main(void)
         cmocka_unit_test(test_ahead_follows_segments_without_gaps),
         cmocka_unit_test(test_ahead_crosses_into_the_next_log_at_its_first_segment),
         cmocka_unit_test(test_spool_dir_per_source),
+        cmocka_unit_test(test_spool_tmp_names),
         cmocka_unit_test(test_etag_and_md5),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -103,3 +103,24 @@ char *cloud_spool_dir(const char *base, const char *bucket, const char *path,
         blen--;
     return cel_xasprintf("%.*s/%s-%016llx", (int)blen, base, server, (unsigned long long)h);
 }
+
+bool cloud_spool_tmp_pid(const char *fname, long *pid)
+{
+    if (fname[0] != '.')
+        return false;
+    const char *dot = strrchr(fname, '.');
+    if (!dot || dot == fname || (strcmp(dot, ".part") != 0 && strcmp(dot, ".z") != 0))
+        return false;
+    const char *digits = dot;
+    while (digits > fname + 1 && digits[-1] >= '0' && digits[-1] <= '9')
+        digits--;
+    if (digits == dot || digits[-1] != '.' || digits - 1 == fname || dot - digits > 9)
+        return false;
+    long n = 0;
+    for (const char *d = digits; d < dot; d++)
+        n = n * 10 + (*d - '0');
+    if (n <= 0)
+        return false;
+    *pid = n;
+    return true;
+}

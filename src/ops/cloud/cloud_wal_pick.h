@@ -61,4 +61,10 @@ size_t cloud_wal_ahead(const struct cloud_wal_list *l, const char *want, size_t 
  * (and so never serve each other's) files. A new string. */
 char *cloud_spool_dir(const char *base, const char *bucket, const char *path,
                       const char *server);
+
+/* Whether fname is a temporary file of cloud_fetch_to (".<name>.<pid>.part"
+ * or ".z"); *pid gets the process that made it. A spool keeps such a
+ * file only while that process lives. */
+bool cloud_spool_tmp_pid(const char *fname, long *pid);
+
 #endif

@@ -17,13 +17,17 @@
  * later call would serve; a source's files are never served for another
  * source. A call first looks there: a spooled file is moved to the
  * destination (renamed, or copied when the spool is on another file
- * system) and no request is sent. Segments ahead are fetched by threads,
+ * system) and no request is sent. A call that fetches ahead first removes
+ * the temporary files of fetches whose process is gone (killed midway).
+ * Segments ahead are fetched by threads,
  * each with its own client, while the requested one is fetched; their
  * failures only mean a later call fetches them itself.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -54,6 +58,27 @@ static int move_from_spool(const char *from, const char *dest, struct cel_err *e
     if (rc == 0 && unlink(from) < 0)
         rc = cel_err_sys(err, CEL_E_IO, errno, "cannot remove '%s'", from);
     return rc;
+}
+
+/* Remove the temporary files that fetches killed midway left in the spool
+ * (their process is gone); those of running fetches stay. Best effort. */
+static void sweep_spool(const char *spool)
+{
+    DIR *d = opendir(spool);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        long pid = 0;
+        if (!cloud_spool_tmp_pid(e->d_name, &pid) || pid > INT32_MAX)
+            continue;
+        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+            continue;
+        char *path = cel_xasprintf("%s/%s", spool, e->d_name);
+        unlink(path);
+        free(path);
+    }
+    closedir(d);
 }
 
 /* One segment fetched ahead. */
@@ -141,6 +166,8 @@ static int restore(const struct op_ctx *ctx, const struct op_cloud_wal_restore_r
         op_log(ctx, LOG_WARNING, t->server, "not fetching ahead: %s", err->msg);
         cel_err_clear(err);
         n_ahead = 0;
+    } else if (n_ahead) {
+        sweep_spool(spool);
     }
     for (size_t i = 0; i < n_ahead; i++) {
         a[i].o = next[i];
