@@ -15,7 +15,8 @@
  * reply is 2xx; an error's body is kept (bounded) and parsed as an S3
  * <Error> for the message.
  *
- * Retries: connection errors, time-outs, 5xx and 429 are tried again after
+ * Retries: connection errors, time-outs, 5xx (but 501 and 505) and 429 are
+ * tried again after
  * base * 2^attempt milliseconds (at most 10 s), half of it fixed and half
  * random ("equal jitter": many clients that failed together do not come
  * back together, and none comes back at once). A GET that had delivered
@@ -405,7 +406,8 @@ int s3_request(struct s3_client *c, CURL *h, const struct s3_req *r, struct s3_r
             rc = 0;
             break;
         } else {
-            retry = x.status >= 500 || x.status == 429;
+            /* 501 Not Implemented and 505 will not change on a retry */
+            retry = (x.status >= 500 && x.status != 501 && x.status != 505) || x.status == 429;
             rc = refused(c, r, resp, err);
         }
         if (!retry || attempt >= c->retries)
