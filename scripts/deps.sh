@@ -6,8 +6,12 @@
 set -eu
 
 # build: compiler, pkg-config and the -dev libraries the Makefile links
+# (libcurl with OpenSSL for the S3 client: its CURLOPT_AWS_SIGV4 signs the
+# requests, OpenSSL gives the SHA-256 and MD5 the S3 API asks for, and
+# expat parses its XML replies)
 BUILD="gcc make pkg-config libncurses-dev libpq-dev zlib1g-dev
-libbz2-dev libzstd-dev liblz4-dev libjansson-dev libcmocka-dev"
+libbz2-dev libzstd-dev liblz4-dev libjansson-dev libcmocka-dev
+libcurl4-openssl-dev libssl-dev libexpat1-dev"
 # fuzz targets (tests/fuzz): libFuzzer comes with clang's runtime
 FUZZ="clang libclang-rt-14-dev"
 # run and test: the programs cellar drives, a real PostgreSQL 15, a private
@@ -19,9 +23,15 @@ FUZZ="clang libclang-rt-14-dev"
 RUNTIME="rsync openssh-client openssh-server postgresql-15
 postgresql-client-15 tmux barman pgbackrest pigz procps valgrind man-db bash-completion
 strace e2fsprogs gzip bzip2 zstd lz4"
+# object storage tests: a private OpenStack Swift with its s3api middleware
+# on 127.0.0.1 is the S3-compatible store (tests/integration/lib/swift.sh),
+# barman-cloud 3.4 and boto3 are the peer that cellar's bucket layout must
+# stay readable by (and the harness's own S3 client), curl for its checks
+CLOUD="swift-proxy swift-object swift-container swift-account
+barman-cli-cloud python3-boto3 curl"
 
 missing=""
-for p in $BUILD $FUZZ $RUNTIME; do
+for p in $BUILD $FUZZ $RUNTIME $CLOUD; do
     status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
     case "$status" in
         "install ok installed") ;;

@@ -12,6 +12,27 @@
 
 /* ---- handlers ------------------------------------------------------------ */
 
+/* One server's run of a command that, as Barman's show-server, list-backup,
+ * status and replication-status do, goes on to the next SERVER argument
+ * when one fails. req is the request filled from the options, read-only. */
+typedef int (*per_server_fn)(const struct op_ctx *ctx, const char *server, const void *req,
+                             struct cel_err *err);
+
+/* Runs one_server for every SERVER argument. The exit status and the error
+ * reported are the first failure's, so the message matches the status. */
+static int each_server(const struct op_ctx *ctx, const struct cli_parsed *p,
+                       per_server_fn one_server, const void *req, struct cel_err *err)
+{
+    int rc = 0;
+    for (int i = 0; i < p->nargs; i++) {
+        struct cel_err later = {0};
+        int r = one_server(ctx, p->args[i], req, rc == 0 ? err : &later);
+        if (r < 0 && rc == 0)
+            rc = r;
+    }
+    return rc;
+}
+
 static int run_list_server(const struct op_ctx *ctx, const struct cli_parsed *p,
                            struct cel_err *err)
 {
@@ -19,32 +40,34 @@ static int run_list_server(const struct op_ctx *ctx, const struct cli_parsed *p,
     return op_list_server(ctx, &req, err);
 }
 
+static int show_one_server(const struct op_ctx *ctx, const char *server, const void *req,
+                           struct cel_err *err)
+{
+    struct op_show_server_req one = *(const struct op_show_server_req *)req;
+    one.server = server;
+    return op_show_server(ctx, &one, err);
+}
+
 static int run_show_server(const struct op_ctx *ctx, const struct cli_parsed *p,
                            struct cel_err *err)
 {
-    int rc = 0;
-    for (int i = 0; i < p->nargs; i++) {
-        struct op_show_server_req req = {.server = p->args[i],
-                                         .no_connect = cli_value(p, "no-connect") != NULL};
-        int r = op_show_server(ctx, &req, err);
-        if (r < 0 && rc == 0)
-            rc = r;
-    }
-    return rc;
+    struct op_show_server_req req = {.no_connect = cli_value(p, "no-connect") != NULL};
+    return each_server(ctx, p, show_one_server, &req, err);
+}
+
+static int list_one_server(const struct op_ctx *ctx, const char *server, const void *req,
+                           struct cel_err *err)
+{
+    struct op_list_backup_req one = *(const struct op_list_backup_req *)req;
+    one.server = server;
+    return op_list_backup(ctx, &one, err);
 }
 
 static int run_list_backup(const struct op_ctx *ctx, const struct cli_parsed *p,
                            struct cel_err *err)
 {
-    int rc = 0;
-    for (int i = 0; i < p->nargs; i++) {
-        struct op_list_backup_req req = {.server = p->args[i],
-                                         .minimal = cli_value(p, "minimal") != NULL};
-        int r = op_list_backup(ctx, &req, err);
-        if (r < 0 && rc == 0)
-            rc = r;
-    }
-    return rc;
+    struct op_list_backup_req req = {.minimal = cli_value(p, "minimal") != NULL};
+    return each_server(ctx, p, list_one_server, &req, err);
 }
 
 static int run_show_backup(const struct op_ctx *ctx, const struct cli_parsed *p,
@@ -374,16 +397,25 @@ static int run_recover(const struct op_ctx *ctx, const struct cli_parsed *p, str
     return rc;
 }
 
+static int status_one_server(const struct op_ctx *ctx, const char *server, const void *req,
+                             struct cel_err *err)
+{
+    (void)req;
+    struct op_status_req one = {.server = server};
+    return op_status(ctx, &one, err);
+}
+
 static int run_status(const struct op_ctx *ctx, const struct cli_parsed *p, struct cel_err *err)
 {
-    int rc = 0;
-    for (int i = 0; i < p->nargs; i++) {
-        struct op_status_req req = {.server = p->args[i]};
-        int r = op_status(ctx, &req, err);
-        if (r < 0 && rc == 0)
-            rc = r;
-    }
-    return rc;
+    return each_server(ctx, p, status_one_server, NULL, err);
+}
+
+static int replication_one_server(const struct op_ctx *ctx, const char *server,
+                                  const void *req, struct cel_err *err)
+{
+    struct op_replication_status_req one = *(const struct op_replication_status_req *)req;
+    one.server = server;
+    return op_replication_status(ctx, &one, err);
 }
 
 static int run_replication_status(const struct op_ctx *ctx, const struct cli_parsed *p,
@@ -397,14 +429,7 @@ static int run_replication_status(const struct op_ctx *ctx, const struct cli_par
     if (choice_option(p, "target", targets, CEL_ARRAY_LEN(targets), &target, err) < 0)
         return -CEL_E_USAGE;
     req.target = (enum op_repl_target)target;
-    int rc = 0;
-    for (int i = 0; i < p->nargs; i++) {
-        req.server = p->args[i];
-        int r = op_replication_status(ctx, &req, err);
-        if (r < 0 && rc == 0)
-            rc = r;
-    }
-    return rc;
+    return each_server(ctx, p, replication_one_server, &req, err);
 }
 
 /* ---- the table ------------------------------------------------------------ */
@@ -603,7 +628,8 @@ const struct cli_cmd cli_commands[] = {
      "close the current WAL segment (pg_switch_wal) and optionally wait for it to be archived", 1,
      1, switch_wal_opts, true, run_switch_wal},
     {"verify-backup", {NULL}, "SERVER BACKUP_ID",
-     "check a backup's files against its backup_manifest with pg_verifybackup", 2, 2, NULL, true,
+     "check a backup's files against its backup_manifest (pg_verifybackup; tar backups: cellar)",
+     2, 2, NULL, true,
      run_verify_backup},
 };
 

@@ -16,6 +16,24 @@
 #include "storage.h"
 #include "wal.h"
 
+struct xdb_home op_xdb_home(const struct cfg *cfg, const struct cfg_server *s)
+{
+    static const enum xdb_format formats[] = {
+        [CFG_XDB_AUTO] = XDB_FORMAT_AUTO,
+        [CFG_XDB_3_4] = XDB_FORMAT_3_4,
+        [CFG_XDB_3_13] = XDB_FORMAT_3_13,
+        [CFG_XDB_3_14] = XDB_FORMAT_3_14,
+    };
+    return (struct xdb_home){
+        .server = s->name,
+        .wals_dir = s->wals_directory,
+        .xlogdb_dir = s->xlogdb_directory,
+        .xlogdb_dir_set = s->xlogdb_directory_set,
+        .lock_dir = cfg->global.barman_lock_directory,
+        .format = formats[s->cellar_xlogdb_format],
+    };
+}
+
 void op_comp_opts(const struct cfg_server *s, struct comp_opts *out)
 {
     /* every value was parsed at load: this only copies */
@@ -292,11 +310,11 @@ void op_pg_version_text(long version, char out[32])
 }
 
 static const struct {
-    const char *name, *suffix, *arg;
+    const char *name, *suffix;
 } tar_kinds[] = {
-    {"gzip", "tar.gz", "--use-compress-program=gzip"},
-    {"lz4", "tar.lz4", "--use-compress-program=lz4"},
-    {"zstd", "tar.zst", "--use-compress-program=zstd"},
+    {"gzip", "tar.gz"},
+    {"lz4", "tar.lz4"},
+    {"zstd", "tar.zst"},
 };
 
 const char *op_tar_suffix(const char *compression)
@@ -304,13 +322,5 @@ const char *op_tar_suffix(const char *compression)
     for (size_t i = 0; compression && i < CEL_ARRAY_LEN(tar_kinds); i++)
         if (strcmp(compression, tar_kinds[i].name) == 0)
             return tar_kinds[i].suffix;
-    return NULL;
-}
-
-const char *op_tar_program_arg(const char *compression)
-{
-    for (size_t i = 0; compression && i < CEL_ARRAY_LEN(tar_kinds); i++)
-        if (strcmp(compression, tar_kinds[i].name) == 0)
-            return tar_kinds[i].arg;
     return NULL;
 }

@@ -16,6 +16,11 @@
 #include "error.h"
 #include "lock.h"
 #include "sink.h"
+#include "xlogdb.h"
+
+/* Where s's WAL catalogue may be (xlogdb.h), from its configuration; the
+ * strings point into cfg and s. */
+struct xdb_home op_xdb_home(const struct cfg *cfg, const struct cfg_server *s);
 
 /* The compression options of server s (they point into s). */
 void op_comp_opts(const struct cfg_server *s, struct comp_opts *out);
@@ -59,11 +64,10 @@ int op_pg_program(const char *tool, const char *path_prefix, long server_version
 void op_pg_version_text(long version, char out[32]);
 
 /* Tar backups of backup_method = postgres (backup.info compression=gzip,
- * lz4 or zstd): the archives' suffix ("tar.gz", "tar.lz4", "tar.zst") and
- * the tar(1) option that reads them ("--use-compress-program=gzip"...);
- * NULL for another compression. */
+ * lz4 or zstd): the archives' suffix ("tar.gz", "tar.lz4", "tar.zst");
+ * NULL for another compression. cellar reads them with its own
+ * decompressors (compress.h) and tar reader (tar_read.h). */
 const char *op_tar_suffix(const char *compression);
-const char *op_tar_program_arg(const char *compression);
 
 /* One line of pg_controldata's report on the data directory data, the text
  * after "field:" ("Database cluster state" -> "in production"), run in the

@@ -26,7 +26,7 @@ set -u
 . "$(dirname "$0")/lib/backup.sh"
 . "$(dirname "$0")/lib/recover.sh"
 harness_init || exit 1
-tap_plan 61
+tap_plan 98
 
 # rec_cluster writes its configuration with this: the postgres method
 _rec_write_conf() {
@@ -113,7 +113,43 @@ ok "data/base.tar.gz, data/$oid.tar.gz and data/backup_manifest, as Barman lays 
 like "$(backup_info "$conf" main "$tid" backup_label)" "^'START WAL LOCATION: $(backup_info "$conf" main "$tid" begin_xlog) " \
     "backup_label read from base.tar.gz"
 out=$("$CELLAR" -c "$conf" verify-backup main "$tid" 2>&1)
-like "$out" "tar format .*pg_verifybackup checks plain backups only" "verify-backup says it cannot check a tar backup"
+rc=$?
+diag "$out"
+is "$rc" 0 "verify-backup passes on the tar backup"
+like "$out" "backup successfully verified" "every member of its archives matches backup_manifest"
+unlike "$out" "pg_verifybackup" "cellar checked the archives itself (pg_verifybackup 15 reads plain backups only)"
+
+# corrupt_member ARCHIVE MEMBER - flip one byte of MEMBER's content inside
+# the gzip-compressed tar ARCHIVE and compress it again
+corrupt_member() {
+    python3 - "$1" "$2" <<'PY'
+import gzip, sys, tarfile
+path, member = sys.argv[1], sys.argv[2]
+raw = bytearray(gzip.open(path).read())
+with tarfile.open(path) as t:
+    off = t.getmember(member).offset_data
+raw[off] ^= 0xff
+with open(path, "wb") as f:
+    f.write(gzip.compress(bytes(raw)))
+PY
+}
+cp -p "$tdir/data/base.tar.gz" "$T/base.tar.gz.good"
+corrupt_member "$tdir/data/base.tar.gz" PG_VERSION || diag "cannot corrupt base.tar.gz"
+mv "$tdir/data/$oid.tar.gz" "$T/tbs.tar.gz.good"
+out=$("$CELLAR" -c "$conf" verify-backup main "$tid" 2>&1)
+rc=$?
+diag "$out"
+is "$rc" 3 "verify-backup fails on a corrupted tar backup (exit 3: a check failed)"
+like "$out" 'checksum mismatch for file "PG_VERSION" in base.tar.gz' \
+    "the member with a flipped byte is named (checksum mismatch)"
+like "$out" "\"pg_tblspc/$oid/PG_15_[0-9]+/.*\" is present in the manifest but not in the backup" \
+    "the files of the missing tablespace archive are missing"
+like "$out" "the archive of tablespace tbs1, $oid.tar.gz, is missing" "the missing archive is named"
+like "$out" "its tar archives do not match backup_manifest" "the summary says the backup failed"
+mv "$T/base.tar.gz.good" "$tdir/data/base.tar.gz"
+mv "$T/tbs.tar.gz.good" "$tdir/data/$oid.tar.gz"
+ok "verify-backup passes again once the archives are put back" "$CELLAR" -c "$conf" verify-backup main "$tid"
+
 add_row main d
 archive_now main main || tap_bail "WAL not archived"
 expect=$(rows main)
@@ -123,6 +159,58 @@ ok "the copy from the tar backup starts" start_rec rtar "$d" promoted
 is "$(rows rtar)" "$expect" "it holds exactly the rows: $expect"
 is "$(pg_sql rtar "SELECT count(*) FROM in_tbs")" 300 "the tablespace's table is there"
 pg_stop rtar >/dev/null 2>&1
+
+# ---- the tar backup recovered over ssh (--remote-ssh-command) ----------------------------------
+# each archive is decompressed here and streamed into tar -x on the other
+# host: the files arrive owned by the ssh user (postgres), nothing staged
+if sshd_start; then
+    remote=$T/remote
+    mkdir -p "$remote" && chown postgres: "$remote"
+    d=$remote/r_tar
+    recover_ok "recover the tar backup over ssh (tablespace relocated)" \
+        --remote-ssh-command "$SSH_COMMAND" --tablespace "tbs1:$remote/r_tar_tbs" main "$tid" "$d"
+    is "$(stat -c %U "$d/PG_VERSION" "$remote/r_tar_tbs")" "postgres
+postgres" "the data directory and the tablespace were written by the ssh user (postgres)"
+    is "$(readlink "$d/pg_tblspc/$oid")" "$remote/r_tar_tbs" "pg_tblspc/$oid links to the relocated tablespace"
+    ok "no tablespace_map was extracted" test -f "$d/PG_VERSION" -a ! -e "$d/tablespace_map"
+    ok "the copy recovered over ssh starts" start_rec rtarssh "$d" promoted
+    is "$(rows rtarssh)" "$expect" "it holds exactly the rows: $expect"
+    is "$(pg_sql rtarssh "SELECT count(*) FROM in_tbs")" 300 "the tablespace's table is there"
+    pg_stop rtarssh >/dev/null 2>&1
+else
+    for n in 1 2 3 4 5 6 7; do skip "remote tar recovery $n" "cannot start sshd"; done
+fi
+
+# ---- lz4 and zstd tar backups ----------------------------------------------------------------
+for kind in lz4 zstd; do
+    kconf=$T/$kind.conf
+    sed "s/^\[main\]\$/&\nbackup_compression = $kind/" "$conf_plain" >"$kconf"
+    add_row main "$kind"
+    sleep 1
+    out=$("$CELLAR" -c "$kconf" backup --wait main 2>&1)
+    rc=$?
+    diag "$out"
+    is "$rc" 0 "cellar backup --wait with backup_compression = $kind"
+    kid=$("$CELLAR" -c "$kconf" list-backup --minimal main | head -1)
+    kdir=$(backup_dir "$kconf" main "$kid")
+    like "$("$CELLAR" -c "$kconf" list-backup main | grep " $kid ")" "^main $kid .* - Size: " \
+        "list-backup lists the $kind backup"
+    is "$(backup_info "$kconf" main "$kid" compression)/$(backup_info "$kconf" main "$kid" status)" \
+        "$kind/DONE" "backup.info: compression=$kind, DONE"
+    sfx=$([ "$kind" = lz4 ] && echo tar.lz4 || echo tar.zst)
+    ok "data/base.$sfx and data/$oid.$sfx" test -s "$kdir/data/base.$sfx" -a -s "$kdir/data/$oid.$sfx"
+    ok "verify-backup passes on the $kind backup" "$CELLAR" -c "$kconf" verify-backup main "$kid"
+    add_row main "after_$kind"
+    archive_now main main || tap_bail "WAL not archived"
+    expect=$(rows main)
+    d=$T/r_$kind
+    recover_ok "recover the $kind backup (tablespace relocated)" \
+        --tablespace "tbs1:$T/r_${kind}_tbs" main "$kid" "$d"
+    ok "the copy from the $kind backup starts" start_rec "r$kind" "$d" promoted
+    is "$(rows "r$kind")" "$expect" "it holds exactly the rows: $expect"
+    is "$(pg_sql "r$kind" "SELECT count(*) FROM in_tbs")" 300 "the tablespace's table is there"
+    pg_stop "r$kind" >/dev/null 2>&1
+done
 conf=$conf_plain
 
 # ---- a streaming connection that does not work ---------------------------------------------
@@ -210,6 +298,19 @@ if command -v barman >/dev/null; then
     is "$(pg_sql brec "SELECT count(*) FROM in_tbs")" 300 "it holds the tablespace's table"
     pg_stop brec >/dev/null 2>&1
 
+    # Barman recovers the cellar tar+gzip backup (through its staging path)
+    expect=$(rows main)
+    mkdir -p "$T/btar" "$T/btartbs" "$T/bstage"
+    ok "barman recover of the cellar tar+gzip backup (--recovery-staging-path)" \
+        bm recover --recovery-staging-path "$T/bstage" --tablespace "tbs1:$T/btartbs" \
+        main "$tid" "$T/btar/data"
+    printf 'archive_mode = off\n' >>"$T/btar/data/postgresql.conf"
+    ok "the copy Barman recovered from the tar backup starts" pg_start_datadir btar "$T/btar/data"
+    wait_for 60 promoted btar
+    is "$(rows btar)" "$expect" "it holds exactly the rows: $expect"
+    is "$(pg_sql btar "SELECT count(*) FROM in_tbs")" 300 "and the tablespace's table"
+    pg_stop btar >/dev/null 2>&1
+
     # ...and cellar recovers a postgres-method backup Barman took
     add_row main e
     sleep 1
@@ -226,5 +327,5 @@ if command -v barman >/dev/null; then
     is "$(rows rb)" "$expect" "it holds exactly the rows: $expect"
     pg_stop rb >/dev/null 2>&1
 else
-    for n in 1 2 3 4 5 6 7 8 9 10; do skip "barman $n" "barman is not installed"; done
+    for n in 1 2 3 4 5 6 7 8 9 10 11 12 13 14; do skip "barman $n" "barman is not installed"; done
 fi

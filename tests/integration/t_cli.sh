@@ -12,7 +12,7 @@ set -u
 . "$(dirname "$0")/lib/tap.sh"
 . "$(dirname "$0")/lib/common.sh"
 harness_init || exit 1
-tap_plan 60
+tap_plan 63
 
 # run ARGS... - run cellar; sets OUT, ERR and RC.
 run() {
@@ -121,6 +121,12 @@ like "$OUT" $'\tserver_txt_version: 15\\.' "show-server reports the version to a
 like "$OUT" $'\tis_superuser: False\n' "and that the role is not a superuser, as Barman writes it"
 run -c "$conf" show-server broken
 like "$OUT" $'\tconfiguration_errors: .*retention_policy' "show-server of a disabled server lists its errors"
+# several servers: one unknown does not stop the others, and the error
+# reported is the first failure's, matching the exit status
+run -c "$conf" show-server nosuch1 main nosuch2
+is "$RC" 1 "show-server of an unknown server among good ones exits 1"
+like "$OUT" "^Server main:" "show-server still shows the good server after an unknown one"
+like "$ERR" "nosuch1" "the error names the first unknown server"
 
 # --- diagnose -------------------------------------------------------------------
 run -c "$conf" diagnose

@@ -177,7 +177,7 @@ sed -i '2i\\' "$pw/xlog.db" # a blank line
 put plain "${REF[4]}"
 as_barman archive-wal plain >"$T/out" 2>&1
 ok "a blank line in xlog.db: archive-wal fails" test "$?" != 0
-like "$(cat "$T/out")" "$pw/xlog.db:2: expected 'name size time compression'" \
+like "$(cat "$T/out")" "$pw/xlog.db:2: expected 'name size time \[compression \[encryption\]\]'" \
     "naming the file and the line"
 like "$(cat "$T/out")" "rebuild-xlogdb plain" "and saying to run rebuild-xlogdb"
 ok "the segment waits in incoming/" cmp "$ref/${REF[4]}" "$home/plain/incoming/${REF[4]}"

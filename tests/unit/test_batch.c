@@ -707,7 +707,7 @@ static void test_op_list_backup_bad_xlogdb(void **state)
     assert_int_equal(op_list_backup(&ctx, &(struct op_list_backup_req){.server = "pg"}, &err),
                      -CEL_E_FORMAT);
     char *expected = cel_xasprintf(
-        "%s/pg/wals/xlog.db:1: expected 'name size time compression' separated by tabs", unit_tmp);
+        "%s/pg/wals/xlog.db:1: expected 'name size time [compression [encryption]]' separated by tabs", unit_tmp);
     assert_string_equal(err.msg, expected);
     free(expected);
     assert_string_equal(sb_str(&r.events), "");

@@ -725,6 +725,38 @@ static void test_cfg_load_text_streaming_options(void **state)
     cfg_free(cfg);
 }
 
+/* xlogdb_directory (Barman >= 3.13) defaults to wals_directory and is
+ * interpolated like the other paths; cellar_xlogdb_format picks the
+ * catalogue's style. */
+static void test_cfg_load_text_xlogdb_options(void **state)
+{
+    (void)state;
+    struct cfg *cfg = NULL;
+    assert_int_equal(load("[barman]\nbarman_home = /b\n"
+                          "[plain]\nconninfo = host=pg\n"
+                          "[moved]\nwals_directory = /w/moved\n"
+                          "xlogdb_directory = %(wals_directory)s/../xlogdb\n"
+                          "cellar_xlogdb_format = 3.14\n"
+                          "[forced]\ncellar_xlogdb_format = 3.4\n"
+                          "[bad]\ncellar_xlogdb_format = 3.15\n",
+                          &cfg, NULL),
+                     0);
+    const struct cfg_server *plain = cfg_server_find(cfg, "plain");
+    assert_string_equal(plain->xlogdb_directory, "/b/plain/wals");
+    assert_false(plain->xlogdb_directory_set);
+    assert_int_equal(plain->cellar_xlogdb_format, CFG_XDB_AUTO);
+    assert_string_equal(value_of(plain, "cellar_xlogdb_format"), "auto");
+    const struct cfg_server *moved = cfg_server_find(cfg, "moved");
+    assert_string_equal(moved->xlogdb_directory, "/w/moved/../xlogdb");
+    assert_true(moved->xlogdb_directory_set);
+    assert_int_equal(moved->cellar_xlogdb_format, CFG_XDB_3_14);
+    assert_int_equal(cfg_server_find(cfg, "forced")->cellar_xlogdb_format, CFG_XDB_3_4);
+    assert_true(cfg_server_find(cfg, "bad")->disabled);
+    assert_int_equal(cfg_diag_count(cfg, "plain", CFG_WARNING), 0);
+    assert_int_equal(cfg_diag_count(cfg, "moved", CFG_WARNING), 0);
+    cfg_free(cfg);
+}
+
 static void test_cfg_load_text_directory_clash_disables_both(void **state)
 {
     (void)state;
@@ -1127,6 +1159,7 @@ int main(void)
         cmocka_unit_test(test_cfg_load_text_conninfo_user_and_ssh_target),
         cmocka_unit_test(test_cfg_load_text_unknown_ignored_and_misplaced_options),
         cmocka_unit_test(test_cfg_load_text_streaming_options),
+        cmocka_unit_test(test_cfg_load_text_xlogdb_options),
         cmocka_unit_test(test_cfg_load_text_directory_clash_disables_both),
         cmocka_unit_test(test_cfg_load_text_syntax_error_names_line),
         cmocka_unit_test_setup_teardown(test_cfg_load_files_and_conf_dir, unit_setup_tmpdir,

@@ -258,6 +258,24 @@ static void test_manifest_write_exact_text(void **state)
     free(text);
 }
 
+/* Recompute the Manifest-Checksum of a doctored manifest text in place. */
+static void reseal(char *text)
+{
+    char *last = strstr(text, "\"Manifest-Checksum\": \"");
+    assert_non_null(last);
+    struct manifest_sha256 sha;
+    unsigned char d[32];
+    manifest_sha256_init(&sha);
+    manifest_sha256_update(&sha, text, (size_t)(last - text));
+    manifest_sha256_final(&sha, d);
+    char *hex = last + strlen("\"Manifest-Checksum\": \"");
+    for (int i = 0; i < 32; i++) {
+        char two[3];
+        snprintf(two, sizeof two, "%02x", d[i]);
+        memcpy(hex + 2 * i, two, 2);
+    }
+}
+
 /* A linked copy takes the checksums of hard-linked files from the earlier
  * copy's manifest, and reads every other file. The earlier manifest is
  * doctored (a wrong checksum for both files) to tell the two apart. */
@@ -274,6 +292,7 @@ static void test_manifest_write_reusing_takes_checksums_of_hard_links(void **sta
     char *at;
     while ((at = strstr(text, "839206e3")))
         memcpy(at, "deadbeef", 8);
+    reseal(text); /* a manifest whose own checksum fails is not trusted */
     put_text("a/backup_manifest", text);
     free(text);
     char b_linked[4400];
@@ -628,6 +647,123 @@ static void test_manifest_pg_verifybackup_finds_added_and_missing_files(void **s
     free(out);
 }
 
+/* manifest_read gives back what manifest_write wrote: the entries sorted,
+ * sizes, CRC32C bytes in the order written, the WAL ranges in order. */
+static void test_manifest_read_back(void **state)
+{
+    (void)state;
+    unit_mkdir("dd/base/1");
+    put("dd/PG_VERSION", "15\n", 3, 1700000000);
+    put("dd/base/1/123", "123456789", 9, 0);
+    struct manifest_wal_range ranges[] = {{2, 0x103000028, 0x1030000F0},
+                                          {1, 0x2000028, 0x103000028}};
+    assert_int_equal(manifest_write(unit_path("dd"), ranges, 2, NULL), 0);
+    struct manifest m;
+    struct cel_err err = {0};
+    char *path = cel_xasprintf("%s/backup_manifest", unit_path("dd"));
+    assert_int_equal(manifest_read(path, &m, &err), 0);
+    assert_int_equal(m.n_files, 2);
+    assert_string_equal(m.files[0].path, "PG_VERSION");
+    assert_string_equal(m.files[1].path, "base/1/123");
+    const struct manifest_file *f = manifest_find(&m, "base/1/123");
+    assert_ptr_equal(f, &m.files[1]);
+    assert_null(manifest_find(&m, "base/1/124"));
+    assert_int_equal(f->size, 9);
+    assert_int_equal(f->algo, MANIFEST_ALGO_CRC32C);
+    assert_int_equal(f->checksum_len, 4);
+    uint32_t crc;
+    memcpy(&crc, f->checksum, 4);
+    assert_int_equal(crc, manifest_crc32c(0, "123456789", 9));
+    assert_int_equal(m.n_ranges, 2);
+    assert_int_equal(m.ranges[0].tli, 2);
+    assert_true(m.ranges[0].start_lsn == 0x103000028 && m.ranges[0].end_lsn == 0x1030000F0);
+    assert_true(m.ranges[1].tli == 1 && m.ranges[1].start_lsn == 0x2000028);
+    manifest_free(&m);
+    free(path);
+}
+
+/* Every path form comes back decoded: JSON escapes, \u sequences (a
+ * surrogate pair included), Encoded-Path. */
+static void test_manifest_read_decodes_paths(void **state)
+{
+    (void)state;
+    unit_mkdir("dd");
+    put_text("dd/latin1-\xe9", "");
+    put_text("dd/tab\tq\"b\\s\x01", "");
+    put_text("dd/caf\xc3\xa9", "");
+    assert_int_equal(manifest_write(unit_path("dd"), one_range, 1, NULL), 0);
+    char *path = cel_xasprintf("%s/backup_manifest", unit_path("dd"));
+    struct manifest m;
+    assert_int_equal(manifest_read(path, &m, NULL), 0);
+    assert_int_equal(m.n_files, 3);
+    assert_non_null(manifest_find(&m, "latin1-\xe9"));
+    assert_non_null(manifest_find(&m, "tab\tq\"b\\s\x01"));
+    assert_non_null(manifest_find(&m, "caf\xc3\xa9"));
+    manifest_free(&m);
+    /* a pg_basebackup-style manifest with \u escapes and SHA256 */
+    const char *body =
+        "{ \"PostgreSQL-Backup-Manifest-Version\": 1,\n\"Files\": [\n"
+        "{ \"Path\": \"a\\u00e9\\ud83d\\ude00\", \"Size\": 0, \"Last-Modified\": \"x\", "
+        "\"Checksum-Algorithm\": \"SHA256\", \"Checksum\": "
+        "\"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\" },\n"
+        "{ \"Path\": \"n\", \"Size\": 7, \"Last-Modified\": \"x\" }\n],\n"
+        "\"WAL-Ranges\": [\n{ \"Timeline\": 1, \"Start-LSN\": \"0/2000028\", \"End-LSN\": "
+        "\"0/2000100\" }\n],\n";
+    struct manifest_sha256 sha;
+    unsigned char d[32];
+    manifest_sha256_init(&sha);
+    manifest_sha256_update(&sha, body, strlen(body));
+    manifest_sha256_final(&sha, d);
+    struct strbuf sb = {0};
+    sb_append(&sb, body);
+    sb_append(&sb, "\"Manifest-Checksum\": \"");
+    for (int i = 0; i < 32; i++)
+        sb_appendf(&sb, "%02x", d[i]);
+    sb_append(&sb, "\"}\n");
+    put("pg_manifest", sb_str(&sb), sb.len, -1);
+    assert_int_equal(manifest_read(unit_path("pg_manifest"), &m, NULL), 0);
+    assert_int_equal(m.n_files, 2);
+    const struct manifest_file *f = manifest_find(&m, "a\xc3\xa9\xf0\x9f\x98\x80");
+    assert_non_null(f);
+    assert_int_equal(f->algo, MANIFEST_ALGO_SHA256);
+    assert_int_equal(f->checksum_len, 32);
+    f = manifest_find(&m, "n");
+    assert_non_null(f);
+    assert_int_equal(f->algo, MANIFEST_ALGO_NONE);
+    assert_int_equal(f->size, 7);
+    manifest_free(&m);
+    sb_free(&sb);
+    free(path);
+}
+
+/* A manifest changed after it was written fails its own checksum; a
+ * malformed entry names its line. */
+static void test_manifest_read_refuses_damage(void **state)
+{
+    (void)state;
+    unit_mkdir("dd");
+    put("dd/PG_VERSION", "15\n", 3, 0);
+    assert_int_equal(manifest_write(unit_path("dd"), one_range, 1, NULL), 0);
+    char *text = read_manifest("dd");
+    char *p = strstr(text, "\"Size\": 3");
+    assert_non_null(p);
+    p[9 - 1] = '4';
+    put("bad", text, strlen(text), -1);
+    struct manifest m;
+    struct cel_err err = {0};
+    assert_int_equal(manifest_read(unit_path("bad"), &m, &err), -CEL_E_FORMAT);
+    assert_non_null(strstr(err.msg, "manifest checksum mismatch"));
+    p = strstr(text, "\"Size\": 4");
+    memcpy(p, "\"Size\"= 3", 9);
+    put("bad2", text, strlen(text), -1);
+    assert_int_equal(manifest_read(unit_path("bad2"), &m, &err), -CEL_E_FORMAT);
+    assert_non_null(strstr(err.msg, "line 3: malformed file entry"));
+    put_text("notmf", "hello\n");
+    assert_int_equal(manifest_read(unit_path("notmf"), &m, &err), -CEL_E_FORMAT);
+    assert_true(manifest_read(unit_path("absent"), &m, &err) < 0);
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -651,6 +787,9 @@ int main(void)
         T(test_manifest_pg_verifybackup_accepts),
         T(test_manifest_pg_verifybackup_finds_corruption),
         T(test_manifest_pg_verifybackup_finds_added_and_missing_files),
+        T(test_manifest_read_back),
+        T(test_manifest_read_decodes_paths),
+        T(test_manifest_read_refuses_damage),
 #undef T
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

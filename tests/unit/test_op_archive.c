@@ -19,6 +19,7 @@
 #include "ops_fixture.h"
 
 #include "compress.h"
+#include "wal_archive.h"
 
 #define SEG3 "000000010000000000000003"
 #define SEG4 "000000010000000000000004"
@@ -224,6 +225,16 @@ static void stream(const char *file, const char *seg)
     free(path);
 }
 
+/* How many files of streaming/ wait for archive-wal, as list-server and
+ * the console count them. */
+static size_t streaming_waiting(void)
+{
+    size_t n = 99;
+    struct cel_err err = {0};
+    assert_int_equal(op_wal_waiting_count(unit_path("pg/streaming"), true, &n, NULL, &err), 0);
+    return n;
+}
+
 #define SEG5 "000000010000000000000005"
 #define TLI2_SEG5 "000000020000000000000005"
 
@@ -236,6 +247,8 @@ static void test_op_archive_wal_from_streaming(void **state)
     stream(SEG3, SEG3);
     stream(SEG4, SEG4);
     ofx_segment(unit_path("pg/incoming/" SEG3), SEG3, "incoming");
+    /* one waits: the other stays for pg_receivewal */
+    assert_int_equal(streaming_waiting(), 1);
     assert_int_equal(archive(&err), 0);
     ofx_assert_event("log INFO pg: archived " SEG3);
     assert_true(ofx_exists(ofx_wal_rel("pg", SEG3)));
@@ -252,6 +265,7 @@ static void test_op_archive_wal_from_streaming(void **state)
     /* the receiver has begun the next segment: the last complete one goes,
      * the .partial stays */
     stream(SEG5 ".partial", SEG5);
+    assert_int_equal(streaming_waiting(), 1);
     ofx_events_clear();
     assert_int_equal(archive(&err), 0);
     ofx_assert_event("log INFO pg: archived " SEG4);
@@ -266,12 +280,14 @@ static void test_op_archive_wal_from_streaming(void **state)
     /* a promotion: the old timeline's .partial is no longer the newest; it
      * is archived under its .partial name, the new timeline's stays */
     stream(TLI2_SEG5 ".partial", TLI2_SEG5);
+    assert_int_equal(streaming_waiting(), 1); /* the old timeline's .partial waits */
     ofx_events_clear();
     assert_int_equal(archive(&err), 0);
     ofx_assert_event("log INFO pg: archived " SEG5 ".partial");
     assert_true(ofx_exists(ofx_wal_rel("pg", SEG5 ".partial")));
     assert_true(ofx_exists("pg/streaming/" TLI2_SEG5 ".partial"));
     assert_int_equal(unit_count_entries(unit_path("pg/streaming")), 1);
+    assert_int_equal(streaming_waiting(), 0);
     /* and then get-wal --partial finds it archived */
     unlink(unit_path("restore/" SEG5));
     assert_int_equal(get_into_restore(SEG5, true), 0);

@@ -211,6 +211,94 @@ static void test_op_rebuild_xlogdb_every_server(void **state)
     assert_string_equal(ofx_events(), "");
 }
 
+/* A Barman 3.14 home (wals/pg-xlog.db, 5 fields): rebuilt in place, in its
+ * style; the catalogue's own name in wals/ is no stranger (Barman >= 3.13
+ * skips <server>-xlog.db* as it used to skip xlog.db*). */
+static void test_op_rebuild_xlogdb_new_style_home(void **state)
+{
+    (void)state;
+    archive_segment("000000010000000000000003", COMP_GZIP, 1795491100);
+    unit_write("pg/wals/pg-xlog.db", "000000010000000000000001\t1\t1.0\tNone\tNone\n");
+    struct cel_err err = {0};
+    assert_int_equal(rebuild("pg", &err), 0);
+    char *got = unit_read(unit_path("pg/wals/pg-xlog.db"));
+    char *want = cel_xasprintf("000000010000000000000003\t%lld\t1795491100.0\tgzip\tNone\n",
+                               (long long)size_of(ofx_wal_rel("pg", "000000010000000000000003")));
+    assert_string_equal(got, want);
+    free(got);
+    free(want);
+    assert_false(ofx_exists("pg/wals/xlog.db"));
+    assert_null(strstr(ofx_events(), "unexpected file"));
+}
+
+/* xlogdb_directory set and only wals/xlog.db: rebuild-xlogdb writes the
+ * new file and deletes the old one, as Barman 3.13's does. */
+static void test_op_rebuild_xlogdb_moves_to_xlogdb_directory(void **state)
+{
+    (void)state;
+    assert_int_equal(ofx_config("[pg]\nconninfo = host=/nonexistent\n"
+                                "xlogdb_directory = %(barman_home)s/xlogdb\n"),
+                     0);
+    archive_segment("000000010000000000000003", COMP_NONE, 1795491100);
+    ofx_xlogdb("pg", "000000010000000000000001\t16777216\t1795490000.0\tNone\n");
+    struct cel_err err = {0};
+    assert_int_equal(rebuild("pg", &err), 0);
+    assert_false(ofx_exists("pg/wals/xlog.db"));
+    struct strbuf want = {0};
+    expect_line(&want, "000000010000000000000003", 1795491100, "None");
+    char *got = unit_read(unit_path("xlogdb/pg-xlog.db"));
+    assert_string_equal(got, sb_str(&want));
+    free(got);
+    sb_free(&want);
+}
+
+/* Both names: the new one is rebuilt, the old one left, and a warning says
+ * which is which. */
+static void test_op_rebuild_xlogdb_both_names_warns(void **state)
+{
+    (void)state;
+    archive_segment("000000010000000000000003", COMP_NONE, 1795491100);
+    ofx_xlogdb("pg", "000000010000000000000001\t16777216\t1795490000.0\tNone\n");
+    unit_write("pg/wals/pg-xlog.db", "");
+    struct cel_err err = {0};
+    assert_int_equal(rebuild("pg", &err), 0);
+    char *old = ofx_read_xlogdb("pg");
+    assert_string_equal(old, "000000010000000000000001\t16777216\t1795490000.0\tNone\n");
+    free(old);
+    char *line = cel_xasprintf("log WARNING pg: two WAL catalogues: '%s' is used (a 3.13-style "
+                               "home) and '%s' is ignored, as Barman >= 3.13 ignores "
+                               "wals/xlog.db once <server>-xlog.db exists; a Barman older than "
+                               "3.13 still archiving into this home writes only the ignored one. "
+                               "Stop that Barman's archiving (or set cellar_xlogdb_format = 3.4), "
+                               "then remove '%s' and run 'cellar rebuild-xlogdb pg'",
+                               unit_path("pg/wals/pg-xlog.db"), unit_path("pg/wals/xlog.db"),
+                               unit_path("pg/wals/xlog.db"));
+    ofx_assert_event(line);
+    free(line);
+}
+
+/* cellar_xlogdb_format = 3.4 beside a <server>-xlog.db: the old file is
+ * used, and the sentence says the new one is what Barman >= 3.13 reads. */
+static void test_op_xdb_ignored_text_forced_3_4(void **state)
+{
+    (void)state;
+    assert_int_equal(ofx_config("[pg]\nconninfo = host=/nonexistent\n"
+                                "cellar_xlogdb_format = 3.4\n"),
+                     0);
+    ofx_xlogdb("pg", "000000010000000000000001\t16777216\t1795490000.0\tNone\n");
+    assert_null(op_xdb_ignored_text(&ofx.ctx, pg()));
+    unit_write("pg/wals/pg-xlog.db", "");
+    char *text = op_xdb_ignored_text(&ofx.ctx, pg());
+    char *want = cel_xasprintf(
+        "two WAL catalogues: '%s' is used (cellar_xlogdb_format = 3.4) and '%s' is ignored; a "
+        "Barman >= 3.13 working on this home reads only the ignored one. Remove it once no "
+        "such Barman uses the home",
+        unit_path("pg/wals/xlog.db"), unit_path("pg/wals/pg-xlog.db"));
+    assert_string_equal(text, want);
+    free(text);
+    free(want);
+}
+
 static void test_op_xdb_load_repairs_a_cut_last_line(void **state)
 {
     (void)state;
@@ -428,6 +516,10 @@ int main(void)
         T(test_op_rebuild_xlogdb_over_a_damaged_xlogdb),
         T(test_op_rebuild_xlogdb_unknown_content_is_custom),
         T(test_op_rebuild_xlogdb_every_server),
+        T(test_op_rebuild_xlogdb_new_style_home),
+        T(test_op_rebuild_xlogdb_moves_to_xlogdb_directory),
+        T(test_op_rebuild_xlogdb_both_names_warns),
+        T(test_op_xdb_ignored_text_forced_3_4),
         T(test_op_xdb_load_repairs_a_cut_last_line),
         T(test_op_xdb_load_refuses_other_damage),
         T(test_op_wal_purge_when_the_first_backup_completes),

@@ -22,6 +22,11 @@
             fail_msg("%s = %.17g, expected %.17g", #a, a_, b_);                                    \
     } while (0)
 
+/* A 3.4-style home of server pg whose wals_directory is wals (a path) and
+ * lock directory lock, unless the test says otherwise. */
+#define HOME(wals, lock)                                                                           \
+    (&(struct xdb_home){.server = "pg", .wals_dir = (wals), .lock_dir = (lock)})
+
 /* Parse text (NUL-terminated) with the name "xlog.db". */
 static int parse(const char *text, struct xdb *db, struct cel_err *err)
 {
@@ -127,17 +132,21 @@ static void test_xdb_parse_empty_text(void **state)
 static void test_xdb_parse_field_count_errors(void **state)
 {
     (void)state;
-    assert_parse_error("000000010000000000000002\t16485\n",
-                       "xlog.db:1: expected 'name size time compression' separated by tabs");
-    assert_parse_error("000000010000000000000002\t1\t1.0\tNone\n"
-                       "000000010000000000000003\t1\t1.0\tNone\textra\n",
-                       "xlog.db:2: expected 'name size time compression' separated by tabs");
+    assert_parse_error(
+        "000000010000000000000002\t16485\n",
+        "xlog.db:1: expected 'name size time [compression [encryption]]' separated by tabs");
+    assert_parse_error(
+        "000000010000000000000002\t1\t1.0\tNone\n"
+        "000000010000000000000003\t1\t1.0\tNone\tNone\textra\n",
+        "xlog.db:2: expected 'name size time [compression [encryption]]' separated by tabs");
     /* a blank line is an error for Barman too ("cannot parse line") */
-    assert_parse_error("000000010000000000000002\t1\t1.0\tNone\n\n"
-                       "000000010000000000000003\t1\t1.0\tNone\n",
-                       "xlog.db:2: expected 'name size time compression' separated by tabs");
-    assert_parse_error("   \n",
-                       "xlog.db:1: expected 'name size time compression' separated by tabs");
+    assert_parse_error(
+        "000000010000000000000002\t1\t1.0\tNone\n\n"
+        "000000010000000000000003\t1\t1.0\tNone\n",
+        "xlog.db:2: expected 'name size time [compression [encryption]]' separated by tabs");
+    assert_parse_error(
+        "   \n",
+        "xlog.db:1: expected 'name size time [compression [encryption]]' separated by tabs");
     /* the NUL bytes a crash can leave at the end of an appended file */
     struct xdb db = {0};
     struct cel_err err = {0};
@@ -234,6 +243,116 @@ static void test_xdb_parse_bad_compression(void **state)
                        "xlog.db:1: invalid compression 'supercompressor2000'");
 }
 
+/* Barman >= 3.14 (infofile.py to_xlogdb_line): "%s\t%s\t%s\t%s\t%s\n" %
+ * (name, size, time, compression, encryption), None written as "None";
+ * from_xlogdb_line reads 3, 4 or 5 fields. */
+static void test_xdb_parse_five_fields(void **state)
+{
+    (void)state;
+    struct xdb db;
+    struct cel_err err = {0};
+    assert_int_equal(parse("000000010000000000000002\t16485\t1795491742.848235\tgzip\tNone\n"
+                           "000000010000000000000003\t16777216\t1795491800.5\tNone\tgpg\n"
+                           "000000010000000000000004\t16777216\t1795491801.5\tNone\tNone\n",
+                           &db, &err),
+                     0);
+    assert_int_equal(db.n, 3);
+    assert_string_equal(db.entries[0].compression, "gzip");
+    assert_string_equal(db.entries[0].encryption, "");
+    assert_string_equal(db.entries[1].compression, "");
+    assert_string_equal(db.entries[1].encryption, "gpg");
+    assert_int_equal(db.entries[1].size, 16777216);
+    assert_double_exact(db.entries[1].time, 1795491800.5);
+    assert_string_equal(db.entries[2].encryption, "");
+    xdb_free(&db);
+}
+
+/* One file with every field count: what a home gets when Barman 3.4, 3.13
+ * and 3.14 took turns appending to it. */
+static void test_xdb_parse_mixed_field_counts(void **state)
+{
+    (void)state;
+    struct xdb db;
+    assert_int_equal(parse("000000010000000000000001\t16777216\t1.0\n"
+                           "000000010000000000000002\t16485\t2.0\tgzip\n"
+                           "000000010000000000000003\t16485\t3.0\tgzip\tNone\n",
+                           &db, NULL),
+                     0);
+    assert_int_equal(db.n, 3);
+    assert_string_equal(db.entries[0].compression, "");
+    assert_string_equal(db.entries[1].compression, "gzip");
+    assert_string_equal(db.entries[2].compression, "gzip");
+    for (size_t i = 0; i < 3; i++)
+        assert_string_equal(db.entries[i].encryption, "");
+    xdb_free(&db);
+}
+
+/* Every field count from 1 to 6 on line 2: 3, 4 and 5 are read (Barman
+ * >= 3.14's from_xlogdb_line), the others name the file and the line. */
+static void test_xdb_parse_every_field_count(void **state)
+{
+    (void)state;
+    static const char *const fields[] = {
+        "000000010000000000000003", "16777216", "1.5", "gzip", "None", "extra"};
+    for (size_t nf = 1; nf <= 6; nf++) {
+        struct strbuf text = {0};
+        sb_append(&text, "000000010000000000000002\t1\t1.0\tNone\n");
+        for (size_t i = 0; i < nf; i++)
+            sb_appendf(&text, "%s%s", i ? "\t" : "", fields[i]);
+        sb_appendc(&text, '\n');
+        struct xdb db = {0};
+        struct cel_err err = {0};
+        int rc = xdb_parse(text.buf, text.len, "the/xlog.db", &db, &err);
+        if (nf >= 3 && nf <= 5) {
+            assert_int_equal(rc, 0);
+            assert_int_equal(db.n, 2);
+            assert_string_equal(db.entries[1].compression, nf >= 4 ? "gzip" : "");
+            assert_string_equal(db.entries[1].encryption, "");
+        } else {
+            assert_int_equal(rc, -CEL_E_FORMAT);
+            assert_string_equal(err.msg, "the/xlog.db:2: expected 'name size time [compression "
+                                         "[encryption]]' separated by tabs");
+            assert_null(db.entries);
+        }
+        xdb_free(&db);
+        sb_free(&text);
+    }
+}
+
+static void test_xdb_parse_bad_encryption(void **state)
+{
+    (void)state;
+    assert_parse_error("000000010000000000000001\t1\t1.0\tNone\tNone\n"
+                       "000000010000000000000002\t1\t1.0\tNone\tsuperencryptor2000\n",
+                       "xlog.db:2: invalid encryption 'superencryptor2000'");
+    /* six fields: too many for every Barman */
+    assert_parse_error("000000010000000000000002\t1\t1.0\tNone\tNone\tNone\n",
+                       "xlog.db:1: expected 'name size time [compression [encryption]]' "
+                       "separated by tabs");
+}
+
+static void test_xdb_format_line_five_fields(void **state)
+{
+    (void)state;
+    struct xdb_entry e = {.name = "000000010000000000000002",
+                          .size = 16485,
+                          .time = 1795491742.848235,
+                          .compression = "gzip"};
+    struct strbuf sb = {0};
+    xdb_format_line(&e, true, &sb);
+    assert_string_equal(sb_str(&sb),
+                        "000000010000000000000002\t16485\t1795491742.848235\tgzip\tNone\n");
+    /* an encrypted file's line keeps its 5th field in a 4-field home too */
+    sb_reset(&sb);
+    struct xdb_entry g = {.name = "000000010000000000000003",
+                          .size = 9000,
+                          .time = 1795491800.5,
+                          .encryption = "gpg"};
+    xdb_format_line(&g, false, &sb);
+    assert_string_equal(sb_str(&sb), "000000010000000000000003\t9000\t1795491800.5\tNone\tgpg\n");
+    sb_free(&sb);
+}
+
 static void test_xdb_lower_bound(void **state)
 {
     (void)state;
@@ -263,11 +382,11 @@ static void test_xdb_format_line_as_barman(void **state)
                           .time = 1795491742.848235,
                           .compression = "gzip"};
     struct strbuf sb = {0};
-    xdb_format_line(&e, &sb);
+    xdb_format_line(&e, false, &sb);
     assert_string_equal(sb_str(&sb), "000000010000000000000002\t16485\t1795491742.848235\tgzip\n");
     sb_reset(&sb);
     struct xdb_entry h = {.name = "00000002.history", .size = 42, .time = 1795491800.0};
-    xdb_format_line(&h, &sb);
+    xdb_format_line(&h, false, &sb);
     assert_string_equal(sb_str(&sb), "00000002.history\t42\t1795491800.0\tNone\n");
     sb_free(&sb);
 }
@@ -286,7 +405,7 @@ static void test_xdb_format_line_round_trip(void **state)
     assert_int_equal(db.n, 5);
     struct strbuf sb = {0};
     for (size_t i = 0; i < db.n; i++)
-        xdb_format_line(&db.entries[i], &sb);
+        xdb_format_line(&db.entries[i], false, &sb);
     assert_string_equal(sb_str(&sb), text);
     sb_free(&sb);
     xdb_free(&db);
@@ -299,7 +418,7 @@ static void test_xdb_load_missing_file_is_empty_without_lock(void **state)
     unit_mkdir("lock");
     struct xdb db = {.n = 7};
     struct cel_err err = {0};
-    assert_int_equal(xdb_load(unit_path("wals"), unit_path("lock"), "pg", &db, &err), 0);
+    assert_int_equal(xdb_load(HOME(unit_path("wals"), unit_path("lock")), &db, &err), 0);
     assert_int_equal(db.n, 0);
     assert_null(db.entries);
     struct stat st;
@@ -307,7 +426,7 @@ static void test_xdb_load_missing_file_is_empty_without_lock(void **state)
     /* nothing is created in wals/ either (Barman's "a+" would create it) */
     assert_int_equal(stat(unit_path("wals/xlog.db"), &st), -1);
     /* a lock directory that does not exist is fine when there is no file */
-    assert_int_equal(xdb_load(unit_path("wals"), unit_path("nolock"), "pg", &db, &err), 0);
+    assert_int_equal(xdb_load(HOME(unit_path("wals"), unit_path("nolock")), &db, &err), 0);
     assert_int_equal(stat(unit_path("nolock"), &st), -1);
 }
 
@@ -320,7 +439,7 @@ static void test_xdb_load_present_file_takes_lock(void **state)
                                "000000010000000000000002\t2\t2.0\tgzip\n");
     struct xdb db;
     struct cel_err err = {0};
-    assert_int_equal(xdb_load(unit_path("wals"), unit_path("lock"), "pg", &db, &err), 0);
+    assert_int_equal(xdb_load(HOME(unit_path("wals"), unit_path("lock")), &db, &err), 0);
     assert_int_equal(db.n, 2);
     assert_string_equal(db.entries[0].name, "000000010000000000000002");
     assert_string_equal(db.entries[0].compression, "gzip");
@@ -343,10 +462,11 @@ static void test_xdb_load_bad_file_names_path_and_line(void **state)
                                "000000010000000000000003\t3\n");
     struct xdb db;
     struct cel_err err = {0};
-    assert_int_equal(xdb_load(unit_path("wals"), unit_path("lock"), "pg", &db, &err),
+    assert_int_equal(xdb_load(HOME(unit_path("wals"), unit_path("lock")), &db, &err),
                      -CEL_E_FORMAT);
     char msg[4400];
-    snprintf(msg, sizeof msg, "%s:2: expected 'name size time compression' separated by tabs",
+    snprintf(msg, sizeof msg,
+             "%s:2: expected 'name size time [compression [encryption]]' separated by tabs",
              unit_path("wals/xlog.db"));
     assert_string_equal(err.msg, msg);
     assert_int_equal(db.n, 0);
@@ -373,7 +493,7 @@ static void read_cut_ok(const char *text, struct xdb *db, struct xdb_cut *cut)
 {
     write_xlogdb(text, strlen(text));
     struct cel_err err = {0};
-    assert_int_equal(xdb_read_cut(unit_path("wals"), db, cut, &err), 0);
+    assert_int_equal(xdb_read_cut(HOME(unit_path("wals"), NULL), db, cut, &err), 0);
 }
 
 static void test_xdb_read_cut_last_line_cut_in_its_fields(void **state)
@@ -445,8 +565,8 @@ static void assert_damage_from(int first, const char *text, size_t n, const char
         struct xdb db = {.n = 3};
         struct xdb_cut cut;
         struct cel_err err = {0};
-        int rc = strict ? xdb_read(unit_path("wals"), &db, &err)
-                        : xdb_read_cut(unit_path("wals"), &db, &cut, &err);
+        int rc = strict ? xdb_read(HOME(unit_path("wals"), NULL), &db, &err)
+                        : xdb_read_cut(HOME(unit_path("wals"), NULL), &db, &cut, &err);
         assert_int_equal(rc, -CEL_E_FORMAT);
         char want[4400];
         snprintf(want, sizeof want, "%s:%s", unit_path("wals/xlog.db"), what);
@@ -466,7 +586,7 @@ static void test_xdb_read_damaged_forms(void **state)
 {
     (void)state;
 #define DAMAGE(text, what) assert_damage(text, sizeof text - 1, what)
-    DAMAGE(L1 "\n" L2, "2: expected 'name size time compression' separated by tabs");
+    DAMAGE(L1 "\n" L2, "2: expected 'name size time [compression [encryption]]' separated by tabs");
     DAMAGE(L1 "000000010000000000000003\t-16777216\t1795491800.5\tNone\n" L2,
            "2: invalid size '-16777216'");
     DAMAGE(L1 "000000010000000000000003\t16777216\tnan\tNone\n", "2: invalid time 'nan'");
@@ -480,7 +600,7 @@ static void test_xdb_read_damaged_forms(void **state)
     DAMAGE(L1 "\0\0\0\0\0\0\0\0", "2: contains a NUL byte");
     /* a truncated line before the last one is no cut tail */
     DAMAGE(L1 "000000010000000000000003\t167\n" L2,
-           "2: expected 'name size time compression' separated by tabs");
+           "2: expected 'name size time [compression [encryption]]' separated by tabs");
 #undef DAMAGE
 }
 
@@ -490,7 +610,7 @@ static void test_xdb_read_strict_on_a_cut_line(void **state)
 {
     (void)state;
     assert_damage_from(1, L1 "000000010000000000000003\t167", strlen(L1) + 28,
-                       "2: expected 'name size time compression' separated by tabs");
+                       "2: expected 'name size time [compression [encryption]]' separated by tabs");
 }
 
 static void test_xdb_load_hint_names_the_server(void **state)
@@ -500,7 +620,7 @@ static void test_xdb_load_hint_names_the_server(void **state)
     unit_mkdir("lock");
     struct xdb db;
     struct cel_err err = {0};
-    assert_int_equal(xdb_load(unit_path("wals"), unit_path("lock"), "pg", &db, &err),
+    assert_int_equal(xdb_load(HOME(unit_path("wals"), unit_path("lock")), &db, &err),
                      -CEL_E_FORMAT);
     char want[4400];
     snprintf(want, sizeof want,
@@ -516,7 +636,7 @@ static void test_xdb_load_newest_skips_a_cut_last_line(void **state)
     unit_mkdir("lock");
     struct xdb_entry e;
     struct cel_err err = {0};
-    assert_int_equal(xdb_load_newest(unit_path("wals"), unit_path("lock"), "pg", &e, &err), 1);
+    assert_int_equal(xdb_load_newest(HOME(unit_path("wals"), unit_path("lock")), &e, &err), 1);
     assert_string_equal(e.name, "000000010000000000000003");
 }
 
@@ -529,12 +649,12 @@ static void test_xdb_load_newest_missing_and_empty(void **state)
     unit_mkdir("lock");
     struct xdb_entry e = {.size = 7};
     struct cel_err err = {0};
-    assert_int_equal(xdb_load_newest(unit_path("wals"), unit_path("lock"), "pg", &e, &err), 0);
+    assert_int_equal(xdb_load_newest(HOME(unit_path("wals"), unit_path("lock")), &e, &err), 0);
     assert_int_equal(e.size, 0);
     struct stat st;
     assert_int_equal(stat(unit_path("lock/.pg-xlogdb.lock"), &st), -1);
     unit_write("wals/xlog.db", "");
-    assert_int_equal(xdb_load_newest(unit_path("wals"), unit_path("lock"), "pg", &e, &err), 0);
+    assert_int_equal(xdb_load_newest(HOME(unit_path("wals"), unit_path("lock")), &e, &err), 0);
     /* an existing file is read under the lock, released afterwards */
     assert_int_equal(stat(unit_path("lock/.pg-xlogdb.lock"), &st), 0);
     pid_t holder = -1;
@@ -552,7 +672,7 @@ static void test_xdb_load_newest_latest_time_of_the_last_lines(void **state)
                                "000000010000000000000006\t6\t600.0\tNone\n");
     struct xdb_entry e;
     struct cel_err err = {0};
-    assert_int_equal(xdb_load_newest(unit_path("wals"), unit_path("lock"), "pg", &e, &err), 1);
+    assert_int_equal(xdb_load_newest(HOME(unit_path("wals"), unit_path("lock")), &e, &err), 1);
     assert_string_equal(e.name, "000000010000000000000005");
     assert_int_equal(e.size, 5);
     assert_true(e.time == 700.5);
@@ -578,10 +698,10 @@ static void test_xdb_load_newest_reads_only_the_tail(void **state)
     unit_write("wals/xlog.db", sb_str(&sb));
     struct xdb db;
     struct cel_err err = {0};
-    assert_int_equal(xdb_load(unit_path("wals"), unit_path("lock"), "pg", &db, &err),
+    assert_int_equal(xdb_load(HOME(unit_path("wals"), unit_path("lock")), &db, &err),
                      -CEL_E_FORMAT);
     struct xdb_entry e;
-    assert_int_equal(xdb_load_newest(unit_path("wals"), unit_path("lock"), "pg", &e, &err), 1);
+    assert_int_equal(xdb_load_newest(HOME(unit_path("wals"), unit_path("lock")), &e, &err), 1);
     assert_string_equal(e.name, "0000000100000000000007D0");
     assert_true(e.time == 2000.0);
     /* a last line longer than the first chunk read: the chunk grows */
@@ -592,7 +712,7 @@ static void test_xdb_load_newest_reads_only_the_tail(void **state)
         sb_appendc(&sb, ' ');
     sb_append(&sb, "101.0\tNone\n");
     unit_write("wals/xlog.db", sb_str(&sb));
-    assert_int_equal(xdb_load_newest(unit_path("wals"), unit_path("lock"), "pg", &e, &err), 1);
+    assert_int_equal(xdb_load_newest(HOME(unit_path("wals"), unit_path("lock")), &e, &err), 1);
     assert_string_equal(e.name, "000000010000000000000065");
     assert_true(e.time == 101.0);
     /* a broken last line is an error naming the file */
@@ -600,7 +720,7 @@ static void test_xdb_load_newest_reads_only_the_tail(void **state)
     append_segments(&sb, 1, 1000);
     sb_append(&sb, "000000010000000000000FFF\t1\tlater\tNone\n");
     unit_write("wals/xlog.db", sb_str(&sb));
-    assert_int_equal(xdb_load_newest(unit_path("wals"), unit_path("lock"), "pg", &e, &err),
+    assert_int_equal(xdb_load_newest(HOME(unit_path("wals"), unit_path("lock")), &e, &err),
                      -CEL_E_FORMAT);
     assert_non_null(strstr(err.msg, "wals/xlog.db, last lines:"));
     assert_non_null(strstr(err.msg, ": invalid time 'later'"));
@@ -839,9 +959,9 @@ static void test_xdb_append_creates_and_appends(void **state)
     struct xdb_entry e[2] = {entry("000000010000000000000002", 16485, 1795491742.848235, "gzip"),
                              entry("000000010000000000000003", 16777216, 1795491800.5, "")};
     struct cel_err err = {0};
-    assert_int_equal(xdb_append(unit_tmp, e, 1, &err), 0);
-    assert_int_equal(xdb_append(unit_tmp, e + 1, 1, &err), 0);
-    assert_int_equal(xdb_append(unit_tmp, e, 0, &err), 0);
+    assert_int_equal(xdb_append(HOME(unit_tmp, NULL), e, 1, &err), 0);
+    assert_int_equal(xdb_append(HOME(unit_tmp, NULL), e + 1, 1, &err), 0);
+    assert_int_equal(xdb_append(HOME(unit_tmp, NULL), e, 0, &err), 0);
     char *text = unit_read(unit_path("xlog.db"));
     assert_string_equal(text, "000000010000000000000002\t16485\t1795491742.848235\tgzip\n"
                               "000000010000000000000003\t16777216\t1795491800.5\tNone\n");
@@ -850,12 +970,12 @@ static void test_xdb_append_creates_and_appends(void **state)
     assert_int_equal(stat(unit_path("xlog.db"), &st), 0);
     assert_int_equal(st.st_mode & 0777, 0600);
     struct xdb db;
-    assert_int_equal(xdb_read(unit_tmp, &db, &err), 0);
+    assert_int_equal(xdb_read(HOME(unit_tmp, NULL), &db, &err), 0);
     assert_int_equal(db.n, 2);
     assert_non_null(xdb_find(&db, "000000010000000000000003"));
     assert_null(xdb_find(&db, "000000010000000000000004"));
     xdb_free(&db);
-    assert_int_equal(xdb_append(unit_path("nodir"), e, 1, &err), -CEL_E_IO);
+    assert_int_equal(xdb_append(HOME(unit_path("nodir"), NULL), e, 1, &err), -CEL_E_IO);
 }
 
 /* xlog.db that is a symbolic link (planted in barman_home) is not appended
@@ -867,7 +987,7 @@ static void test_xdb_append_refuses_symlink(void **state)
     unit_write("victim", "precious\n");
     assert_int_equal(symlink(unit_path("victim"), unit_path("xlog.db")), 0);
     struct cel_err err = {0};
-    assert_int_equal(xdb_append(unit_tmp, &e, 1, &err), -CEL_E_IO);
+    assert_int_equal(xdb_append(HOME(unit_tmp, NULL), &e, 1, &err), -CEL_E_IO);
     char *expected =
         cel_xasprintf("'%s/xlog.db' is a symbolic link: cellar does not write through links: %s",
                       unit_tmp, strerror(ELOOP));
@@ -887,7 +1007,7 @@ static void test_xdb_append_cut_short_is_taken_back(void **state)
     struct xdb_entry e[2] = {entry("000000010000000000000002", 16485, 1795491742.848235, "gzip"),
                              entry("000000010000000000000003", 16777216, 1795491800.5, "")};
     struct cel_err err = {0};
-    assert_int_equal(xdb_append(unit_tmp, e, 1, &err), 0);
+    assert_int_equal(xdb_append(HOME(unit_tmp, NULL), e, 1, &err), 0);
     const char *first = "000000010000000000000002\t16485\t1795491742.848235\tgzip\n";
     struct rlimit old, lim;
     assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
@@ -895,7 +1015,7 @@ static void test_xdb_append_cut_short_is_taken_back(void **state)
     lim.rlim_cur = strlen(first) + 10; /* room for 10 bytes of the next line */
     void (*old_handler)(int) = signal(SIGXFSZ, SIG_IGN);
     assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
-    int rc = xdb_append(unit_tmp, e + 1, 1, &err);
+    int rc = xdb_append(HOME(unit_tmp, NULL), e + 1, 1, &err);
     assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
     signal(SIGXFSZ, old_handler);
     assert_int_equal(rc, -CEL_E_IO);
@@ -925,7 +1045,7 @@ static void test_xdb_put_and_rewrite_keep_order(void **state)
     assert_string_equal(db.entries[2].name, "00000002.history");
     struct cel_err err = {0};
     unit_write(".xlog.db.tmp.Xy12Zq", "left by a rewrite killed before its rename");
-    assert_int_equal(xdb_rewrite(unit_tmp, &db, &err), 0);
+    assert_int_equal(xdb_rewrite(HOME(unit_tmp, NULL), &db, &err), 0);
     assert_int_equal(access(unit_path(".xlog.db.tmp.Xy12Zq"), F_OK), -1);
     char *text = unit_read(unit_path("xlog.db"));
     assert_string_equal(text, "000000010000000000000003\t7\t3.0\tzstd\n"
@@ -935,7 +1055,7 @@ static void test_xdb_put_and_rewrite_keep_order(void **state)
     xdb_free(&db);
     /* missing file reads as empty */
     unit_mkdir("empty");
-    assert_int_equal(xdb_read(unit_path("empty"), &db, &err), 0);
+    assert_int_equal(xdb_read(HOME(unit_path("empty"), NULL), &db, &err), 0);
     assert_int_equal(db.n, 0);
 }
 
@@ -975,6 +1095,11 @@ int main(void)
         cmocka_unit_test(test_xdb_parse_negative_size),
         cmocka_unit_test(test_xdb_parse_bad_time),
         cmocka_unit_test(test_xdb_parse_bad_compression),
+        cmocka_unit_test(test_xdb_parse_five_fields),
+        cmocka_unit_test(test_xdb_parse_mixed_field_counts),
+        cmocka_unit_test(test_xdb_parse_bad_encryption),
+        cmocka_unit_test(test_xdb_parse_every_field_count),
+        cmocka_unit_test(test_xdb_format_line_five_fields),
         cmocka_unit_test(test_xdb_lower_bound),
         cmocka_unit_test(test_xdb_format_line_as_barman),
         cmocka_unit_test(test_xdb_format_line_round_trip),

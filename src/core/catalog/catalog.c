@@ -512,6 +512,27 @@ static bool format_field(const struct cat_backup *b, const struct key_def *k,
     return true;
 }
 
+const char *cat_extra_get(const struct cat_backup *b, const char *key)
+{
+    for (size_t i = 0; i < b->n_extra; i++)
+        if (strcmp(b->extra[i].key, key) == 0)
+            return strcmp(b->extra[i].value, "None") == 0 || !b->extra[i].value[0]
+                       ? NULL
+                       : b->extra[i].value;
+    return NULL;
+}
+
+bool cat_has_newer_keys(const struct cat_backup *b)
+{
+    static const char *const keys[] = {"cluster_size", "data_checksums", "summarize_wal",
+                                       "parent_backup_id", "children_backup_ids"};
+    for (size_t i = 0; i < b->n_extra; i++)
+        for (size_t k = 0; k < CEL_ARRAY_LEN(keys); k++)
+            if (strcmp(b->extra[i].key, keys[k]) == 0)
+                return true;
+    return false;
+}
+
 static int cmp_extra(const void *a, const void *b)
 {
     return strcmp((*(const struct cat_extra *const *)a)->key,

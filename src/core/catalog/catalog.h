@@ -93,6 +93,15 @@ struct cat_backup {
     size_t n_extra;
 };
 
+/* The value of a key cellar keeps verbatim (struct cat_extra): Barman's
+ * newer keys (3.11: cluster_size, data_checksums, summarize_wal,
+ * parent_backup_id, children_backup_ids; 3.14: encryption) among them.
+ * NULL when the key is absent or "None"; borrowed from b. */
+const char *cat_extra_get(const struct cat_backup *b, const char *key);
+/* Was b written by a Barman that knows 3.11's keys (any of them present,
+ * None or not)? Barman >= 3.11 writes them all. */
+bool cat_has_newer_keys(const struct cat_backup *b);
+
 /* "DONE", "WAITING_FOR_WALS", ... */
 const char *cat_status_name(enum cat_status status);
 /* Parse a status word (case-sensitive, as Barman). 0 or -CEL_E_INVALID. */

@@ -375,70 +375,27 @@ static bool mf_reuse(struct mf_walk *w, const char *rel, const struct stat *st,
     return same;
 }
 
-/* Parse one file line of a manifest written by manifest_write:
- *   { "Path": "p", "Size": N, "Last-Modified": "...", "Checksum-Algorithm":
- *   "CRC32C", "Checksum": "8hex" }
- * Paths with JSON escapes or encoded paths are skipped (those files are
- * simply read again). Returns true and fills e (path allocated). */
-static bool mf_parse_line(const char *line, struct mf_entry *e)
-{
-    static const char path_key[] = "{ \"Path\": \"";
-    if (strncmp(line, path_key, sizeof path_key - 1) != 0)
-        return false;
-    const char *p = line + sizeof path_key - 1;
-    const char *end = strchr(p, '"');
-    if (!end || memchr(p, '\\', (size_t)(end - p)))
-        return false;
-    const char *size = strstr(end, "\"Size\": ");
-    const char *algo = strstr(end, "\"Checksum-Algorithm\": \"CRC32C\"");
-    const char *sum = strstr(end, "\"Checksum\": \"");
-    if (!size || !algo || !sum)
-        return false;
-    char *stop;
-    errno = 0;
-    unsigned long long n = strtoull(size + 8, &stop, 10);
-    if (errno || stop == size + 8 || *stop != ',')
-        return false;
-    sum += 13;
-    unsigned char crc[4];
-    for (size_t k = 0; k < 4; k++) {
-        int hi = cel_hex_digit(sum[2 * k]), lo = cel_hex_digit(sum[2 * k + 1]);
-        if (hi < 0 || lo < 0)
-            return false;
-        crc[k] = (unsigned char)(hi << 4 | lo);
-    }
-    if (sum[8] != '"')
-        return false;
-    e->path = cel_xstrndup(p, (size_t)(end - p));
-    e->size = n;
-    memcpy(&e->crc, crc, sizeof crc); /* memory order, as written */
-    return true;
-}
-
-/* Load the CRC32C entries of prev_datadir/backup_manifest; a missing or
- * unreadable manifest just means nothing is reused. */
+/* Load the CRC32C entries of prev_datadir/backup_manifest; a missing,
+ * unreadable or damaged manifest just means nothing is reused. */
 static void mf_load_prev(struct mf_walk *w)
 {
     char *path = cel_xasprintf("%s/backup_manifest", w->prev_datadir);
-    char *text = NULL;
-    size_t len = 0;
-    if (stor_read_file(path, (size_t)1 << 30, &text, &len, NULL) == 0) {
-        for (char *line = text; line && *line;) {
-            char *nl = strchr(line, '\n');
-            if (nl)
-                *nl = '\0';
-            struct mf_entry e;
-            if (mf_parse_line(line, &e)) {
-                w->prev = cel_xrealloc_array(w->prev, w->n_prev + 1, sizeof *w->prev);
-                w->prev[w->n_prev++] = e;
-            }
-            line = nl ? nl + 1 : NULL;
+    struct manifest m;
+    if (manifest_read(path, &m, NULL) == 0) {
+        w->prev = cel_xcalloc(m.n_files ? m.n_files : 1, sizeof *w->prev);
+        for (size_t i = 0; i < m.n_files; i++) {
+            struct manifest_file *f = &m.files[i];
+            if (f->algo != MANIFEST_ALGO_CRC32C)
+                continue;
+            struct mf_entry *e = &w->prev[w->n_prev++];
+            e->path = f->path; /* taken over */
+            f->path = NULL;
+            e->size = f->size;
+            memcpy(&e->crc, f->checksum, sizeof e->crc); /* memory order, as written */
         }
+        manifest_free(&m); /* files are sorted by path: so is prev */
     }
-    free(text);
     free(path);
-    if (w->n_prev > 1)
-        qsort(w->prev, w->n_prev, sizeof *w->prev, mf_cmp_entry);
 }
 
 /* Add the regular file at datadir/rel (full) to the list. The size is what
@@ -693,4 +650,423 @@ out:
     sb_free(&sb);
     free(path);
     return rc;
+}
+
+/* ------------------------------------------------------------------------
+ * Reading a manifest back
+ *
+ * PostgreSQL writes one file entry, and one WAL range, per line, each a
+ * flat JSON object of strings and numbers; the lines in between are fixed
+ * text. So the reader parses those objects line by line (a manifest of a
+ * million files is read in one pass, holding only its entries) and checks
+ * the rest only as far as it needs: the version line, and the manifest's
+ * SHA-256 over every byte up to the newline before its last line.
+ * ------------------------------------------------------------------------ */
+
+#define MF_MAX_KEYS 8
+
+struct mf_kv {
+    char *key, *value; /* value: a decoded string, or a number's text */
+    bool is_string;
+};
+
+/* Append code point cp as UTF-8. */
+static void mf_utf8(struct strbuf *sb, uint32_t cp)
+{
+    if (cp < 0x80) {
+        sb_appendc(sb, (char)cp);
+    } else if (cp < 0x800) {
+        sb_appendc(sb, (char)(0xc0 | cp >> 6));
+        sb_appendc(sb, (char)(0x80 | (cp & 0x3f)));
+    } else if (cp < 0x10000) {
+        sb_appendc(sb, (char)(0xe0 | cp >> 12));
+        sb_appendc(sb, (char)(0x80 | ((cp >> 6) & 0x3f)));
+        sb_appendc(sb, (char)(0x80 | (cp & 0x3f)));
+    } else {
+        sb_appendc(sb, (char)(0xf0 | cp >> 18));
+        sb_appendc(sb, (char)(0x80 | ((cp >> 12) & 0x3f)));
+        sb_appendc(sb, (char)(0x80 | ((cp >> 6) & 0x3f)));
+        sb_appendc(sb, (char)(0x80 | (cp & 0x3f)));
+    }
+}
+
+static bool mf_hex4(const char *p, uint32_t *out)
+{
+    uint32_t v = 0;
+    for (int i = 0; i < 4; i++) {
+        int d = cel_hex_digit((unsigned char)p[i]);
+        if (d < 0)
+            return false;
+        v = v << 4 | (uint32_t)d;
+    }
+    *out = v;
+    return true;
+}
+
+/* A JSON string starting at *p (at its opening quote): decoded into a new
+ * string, *p moved past the closing quote. NULL when malformed (a \u0000
+ * included: no path holds a NUL). */
+static char *mf_json_decode(const char **p)
+{
+    const char *s = *p;
+    if (*s != '"')
+        return NULL;
+    s++;
+    struct strbuf sb = {0};
+    sb_append(&sb, "");
+    for (;;) {
+        char c = *s++;
+        if (c == '"')
+            break;
+        if (c == '\0' || (unsigned char)c < ' ')
+            goto bad;
+        if (c != '\\') {
+            sb_appendc(&sb, c);
+            continue;
+        }
+        c = *s++;
+        uint32_t cp;
+        switch (c) {
+        case '"': case '\\': case '/':
+            sb_appendc(&sb, c);
+            break;
+        case 'b': sb_appendc(&sb, '\b'); break;
+        case 'f': sb_appendc(&sb, '\f'); break;
+        case 'n': sb_appendc(&sb, '\n'); break;
+        case 'r': sb_appendc(&sb, '\r'); break;
+        case 't': sb_appendc(&sb, '\t'); break;
+        case 'u':
+            if (!mf_hex4(s, &cp))
+                goto bad;
+            s += 4;
+            if (cp >= 0xd800 && cp < 0xdc00) {
+                uint32_t lo;
+                if (s[0] != '\\' || s[1] != 'u' || !mf_hex4(s + 2, &lo) || lo < 0xdc00 ||
+                    lo > 0xdfff)
+                    goto bad;
+                s += 6;
+                cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+            } else if ((cp >= 0xdc00 && cp < 0xe000) || cp == 0) {
+                goto bad;
+            }
+            mf_utf8(&sb, cp);
+            break;
+        default:
+            goto bad;
+        }
+    }
+    *p = s;
+    return sb_detach(&sb);
+bad:
+    sb_free(&sb);
+    return NULL;
+}
+
+static void mf_kvs_free(struct mf_kv *kv, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(kv[i].key);
+        free(kv[i].value);
+    }
+}
+
+/* A flat object `{ "k": "v", "n": 12 }` (optionally followed by a comma)
+ * at line into kv (at most MF_MAX_KEYS pairs). false when malformed. */
+static bool mf_parse_object(const char *line, struct mf_kv *kv, size_t *n)
+{
+    const char *p = line;
+    *n = 0;
+    p += strspn(p, " \t");
+    if (*p++ != '{')
+        return false;
+    for (;;) {
+        p += strspn(p, " \t");
+        if (*n == MF_MAX_KEYS)
+            goto bad;
+        struct mf_kv *e = &kv[*n];
+        *e = (struct mf_kv){0};
+        e->key = mf_json_decode(&p);
+        if (!e->key)
+            goto bad;
+        (*n)++;
+        p += strspn(p, " \t");
+        if (*p++ != ':')
+            goto bad;
+        p += strspn(p, " \t");
+        if (*p == '"') {
+            e->value = mf_json_decode(&p);
+            e->is_string = true;
+        } else {
+            size_t len = strspn(p, "0123456789-+.eE");
+            if (len)
+                e->value = cel_xstrndup(p, len);
+            p += len;
+        }
+        if (!e->value)
+            goto bad;
+        p += strspn(p, " \t");
+        if (*p == ',') {
+            p++;
+            continue;
+        }
+        if (*p++ != '}')
+            goto bad;
+        break;
+    }
+    p += strspn(p, " \t");
+    if (*p == ',')
+        p++;
+    p += strspn(p, " \t\r");
+    if (*p == '\0')
+        return true;
+bad:
+    mf_kvs_free(kv, *n);
+    *n = 0;
+    return false;
+}
+
+static const struct mf_kv *mf_get(const struct mf_kv *kv, size_t n, const char *key)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(kv[i].key, key) == 0)
+            return &kv[i];
+    return NULL;
+}
+
+static bool mf_u64(const struct mf_kv *v, uint64_t *out)
+{
+    if (!v || v->is_string || !v->value[0] || strspn(v->value, "0123456789") != strlen(v->value))
+        return false;
+    errno = 0;
+    *out = strtoull(v->value, NULL, 10);
+    return errno == 0;
+}
+
+/* Decode n hex digits pairs of text into out (at most max bytes). */
+static bool mf_unhex(const char *text, unsigned char *out, size_t max, size_t *len)
+{
+    size_t n = strlen(text);
+    if (n % 2 || n / 2 > max)
+        return false;
+    for (size_t i = 0; i < n / 2; i++) {
+        int hi = cel_hex_digit((unsigned char)text[2 * i]);
+        int lo = cel_hex_digit((unsigned char)text[2 * i + 1]);
+        if (hi < 0 || lo < 0)
+            return false;
+        out[i] = (unsigned char)(hi << 4 | lo);
+    }
+    *len = n / 2;
+    return true;
+}
+
+static bool mf_lsn(const struct mf_kv *v, uint64_t *out)
+{
+    unsigned hi, lo;
+    char extra;
+    if (!v || !v->is_string || sscanf(v->value, "%X/%X%c", &hi, &lo, &extra) != 2)
+        return false;
+    *out = (uint64_t)hi << 32 | lo;
+    return true;
+}
+
+/* One file entry into f; false when malformed. */
+static bool mf_file_entry(const struct mf_kv *kv, size_t n, struct manifest_file *f)
+{
+    memset(f, 0, sizeof *f);
+    const struct mf_kv *path = mf_get(kv, n, "Path");
+    const struct mf_kv *enc = mf_get(kv, n, "Encoded-Path");
+    const struct mf_kv *algo = mf_get(kv, n, "Checksum-Algorithm");
+    const struct mf_kv *sum = mf_get(kv, n, "Checksum");
+    if (!!path == !!enc || !mf_u64(mf_get(kv, n, "Size"), &f->size))
+        return false;
+    if (path) {
+        if (!path->is_string)
+            return false;
+        f->path = cel_xstrdup(path->value);
+    } else {
+        size_t len;
+        unsigned char *raw = cel_xmalloc(strlen(enc->value) / 2 + 1);
+        if (!enc->is_string || !mf_unhex(enc->value, raw, strlen(enc->value) / 2, &len) ||
+            memchr(raw, 0, len)) {
+            free(raw);
+            return false;
+        }
+        raw[len] = '\0';
+        f->path = (char *)raw;
+    }
+    const char *a = algo && algo->is_string ? algo->value : "NONE";
+    snprintf(f->algo_name, sizeof f->algo_name, "%s", a);
+    if (strcmp(a, "NONE") == 0)
+        f->algo = MANIFEST_ALGO_NONE;
+    else if (strcmp(a, "CRC32C") == 0)
+        f->algo = MANIFEST_ALGO_CRC32C;
+    else if (strcmp(a, "SHA256") == 0)
+        f->algo = MANIFEST_ALGO_SHA256;
+    else
+        f->algo = MANIFEST_ALGO_OTHER;
+    if (f->algo != MANIFEST_ALGO_NONE &&
+        (!sum || !sum->is_string ||
+         !mf_unhex(sum->value, f->checksum, sizeof f->checksum, &f->checksum_len) ||
+         (f->algo == MANIFEST_ALGO_CRC32C && f->checksum_len != 4) ||
+         (f->algo == MANIFEST_ALGO_SHA256 && f->checksum_len != 32))) {
+        free(f->path);
+        f->path = NULL;
+        return false;
+    }
+    return true;
+}
+
+static int mf_cmp_file(const void *a, const void *b)
+{
+    return strcmp(((const struct manifest_file *)a)->path,
+                  ((const struct manifest_file *)b)->path);
+}
+
+/* The manifest's own checksum: SHA-256 of text up to and including the
+ * newline before the last line, against the hex of "Manifest-Checksum". */
+static bool mf_checksum_matches(const char *text, size_t len, const char *hex)
+{
+    if (len < 2 || text[len - 1] != '\n')
+        return false;
+    size_t cut = len - 1;
+    while (cut > 0 && text[cut - 1] != '\n')
+        cut--;
+    if (cut == 0)
+        return false;
+    struct manifest_sha256 sha;
+    unsigned char digest[32], want[32];
+    size_t n;
+    manifest_sha256_init(&sha);
+    manifest_sha256_update(&sha, text, cut);
+    manifest_sha256_final(&sha, digest);
+    return mf_unhex(hex, want, sizeof want, &n) && n == 32 && memcmp(digest, want, 32) == 0;
+}
+
+int manifest_read(const char *path, struct manifest *out, struct cel_err *err)
+{
+    memset(out, 0, sizeof *out);
+    char *text = NULL;
+    size_t len = 0;
+    int rc = stor_read_file(path, (size_t)4 << 30, &text, &len, err);
+    if (rc == 0)
+        rc = manifest_parse(text, len, path, out, err);
+    free(text);
+    return rc;
+}
+
+int manifest_parse(const char *data, size_t len, const char *path, struct manifest *out,
+                   struct cel_err *err)
+{
+    memset(out, 0, sizeof *out);
+    /* a copy, NUL-terminated, cut into lines in place; an embedded NUL
+     * ends the text (no manifest holds one) */
+    char *text = cel_xmalloc(len + 1);
+    if (len)
+        memcpy(text, data, len);
+    text[len] = '\0';
+    len = strlen(text);
+    int rc = 0;
+    size_t cap_files = 0, cap_ranges = 0, lineno = 0;
+    const char *why = NULL;
+    bool version = false;
+    char *checksum = NULL;
+    for (char *line = text; line && *line && !why;) {
+        char *nl = strchr(line, '\n');
+        if (nl)
+            *nl = '\0';
+        lineno++;
+        const char *p = line + strspn(line, " \t");
+        struct mf_kv kv[MF_MAX_KEYS];
+        size_t n = 0;
+        if (lineno == 1) {
+            static const char head[] = "{ \"PostgreSQL-Backup-Manifest-Version\": ";
+            version = strncmp(p, head, sizeof head - 1) == 0 &&
+                      (p[sizeof head - 1] == '1' || p[sizeof head - 1] == '2') &&
+                      p[sizeof head] == ',';
+            if (!version)
+                why = "not a backup manifest of version 1 or 2";
+        } else if (strncmp(p, "{ \"Path\"", 8) == 0 || strncmp(p, "{ \"Encoded-Path\"", 16) == 0) {
+            if (!mf_parse_object(p, kv, &n)) {
+                why = "malformed file entry";
+            } else {
+                if (out->n_files == cap_files) {
+                    cap_files = cap_files ? cap_files * 2 : 1024;
+                    out->files = cel_xrealloc_array(out->files, cap_files, sizeof *out->files);
+                }
+                if (mf_file_entry(kv, n, &out->files[out->n_files]))
+                    out->n_files++;
+                else
+                    why = "malformed file entry";
+                mf_kvs_free(kv, n);
+            }
+        } else if (strncmp(p, "{ \"Timeline\"", 12) == 0) {
+            struct manifest_wal_range r;
+            uint64_t tli = 0;
+            if (!mf_parse_object(p, kv, &n)) {
+                why = "malformed WAL range";
+            } else {
+                if (!mf_u64(mf_get(kv, n, "Timeline"), &tli) || tli == 0 || tli > UINT32_MAX ||
+                    !mf_lsn(mf_get(kv, n, "Start-LSN"), &r.start_lsn) ||
+                    !mf_lsn(mf_get(kv, n, "End-LSN"), &r.end_lsn)) {
+                    why = "malformed WAL range";
+                } else {
+                    r.tli = (uint32_t)tli;
+                    if (out->n_ranges == cap_ranges) {
+                        cap_ranges = cap_ranges ? cap_ranges * 2 : 4;
+                        out->ranges =
+                            cel_xrealloc_array(out->ranges, cap_ranges, sizeof *out->ranges);
+                    }
+                    out->ranges[out->n_ranges++] = r;
+                }
+                mf_kvs_free(kv, n);
+            }
+        } else if (strncmp(p, "\"Manifest-Checksum\": ", 21) == 0) {
+            const char *q = p + 21;
+            free(checksum);
+            checksum = mf_json_decode(&q);
+            if (!checksum || strcmp(q, "}") != 0)
+                why = "malformed manifest checksum";
+        }
+        if (nl)
+            *nl = '\n';
+        line = nl ? nl + 1 : NULL;
+    }
+    if (!why && !checksum) {
+        why = "no manifest checksum";
+        lineno = 0;
+    }
+    if (!why && !mf_checksum_matches(text, len, checksum)) {
+        why = "manifest checksum mismatch";
+        lineno = 0;
+    }
+    if (why) {
+        if (lineno)
+            rc = cel_err_set(err, CEL_E_FORMAT, "invalid backup manifest '%s': line %zu: %s",
+                             path, lineno, why);
+        else
+            rc = cel_err_set(err, CEL_E_FORMAT, "invalid backup manifest '%s': %s", path, why);
+        manifest_free(out);
+    } else if (out->n_files > 1) {
+        qsort(out->files, out->n_files, sizeof *out->files, mf_cmp_file);
+    }
+    free(checksum);
+    free(text);
+    return rc;
+}
+
+void manifest_free(struct manifest *m)
+{
+    for (size_t i = 0; i < m->n_files; i++)
+        free(m->files[i].path);
+    free(m->files);
+    free(m->ranges);
+    memset(m, 0, sizeof *m);
+}
+
+const struct manifest_file *manifest_find(const struct manifest *m, const char *path)
+{
+    if (!m->n_files)
+        return NULL;
+    struct manifest_file key = {.path = (char *)(uintptr_t)path};
+    return bsearch(&key, m->files, m->n_files, sizeof *m->files, mf_cmp_file);
 }

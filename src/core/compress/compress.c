@@ -1193,6 +1193,25 @@ int comp_decompress_to_fd(enum comp_kind kind, const char *src, int out_fd,
     return 0;
 }
 
+int comp_decompress_each(enum comp_kind kind, const char *src, const struct comp_opts *opts,
+                         int (*fn)(void *ctx, const unsigned char *data, size_t len,
+                                   struct cel_err *err),
+                         void *ctx, uint64_t *out_bytes, struct cel_err *err)
+{
+    static const struct comp_opts defaults;
+    const struct comp_opts *o = opts ? opts : &defaults;
+    if (out_bytes)
+        *out_bytes = 0;
+    int rc = check_args(kind, o, false, NULL, err);
+    if (rc < 0)
+        return rc;
+    struct sink sink = {.write = fn, .ctx = ctx};
+    rc = decompress_stream(kind, src, o, &sink, err);
+    if (out_bytes)
+        *out_bytes = sink.bytes;
+    return rc;
+}
+
 int comp_same_content(enum comp_kind kind, const char *archived, const char *plain,
                       const struct comp_opts *opts, bool *same, struct cel_err *err)
 {

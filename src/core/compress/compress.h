@@ -108,6 +108,18 @@ int comp_compress_file(enum comp_kind kind, const char *src, const char *dst,
 int comp_decompress_to_fd(enum comp_kind kind, const char *src, int out_fd,
                           const struct comp_opts *opts, uint64_t *out_bytes, struct cel_err *err);
 
+/* Decompress the file src, written with kind, handing the bytes to fn as
+ * they come (in pieces of at most 1 MiB, in order), so a reader can consume
+ * a whole archive without it touching the disk (verify-backup reads tar
+ * backups so). fn returns 0 to go on, a positive value to stop (then
+ * returned as is: the decompression ends early, without reading the rest),
+ * or a negative CEL_E code with err set (returned as is). *out_bytes (may
+ * be NULL) gets the bytes handed to fn. Errors as comp_decompress_to_fd's. */
+int comp_decompress_each(enum comp_kind kind, const char *src, const struct comp_opts *opts,
+                         int (*fn)(void *ctx, const unsigned char *data, size_t len,
+                                   struct cel_err *err),
+                         void *ctx, uint64_t *out_bytes, struct cel_err *err);
+
 /* Whether the archived file archived (written with kind) holds exactly the
  * bytes of the plain file plain. *same is set (false on error). Nothing is
  * written anywhere: the decompressed bytes are compared with plain as they

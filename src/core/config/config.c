@@ -817,6 +817,10 @@ static void resolve_server(struct loader *L, const struct raw_section *sec,
         srv->errors_directory = join_path(L, srv->backup_directory, "errors");
     if (!srv->streaming_wals_directory)
         srv->streaming_wals_directory = join_path(L, srv->backup_directory, "streaming");
+    /* Barman >= 3.13's option: its presence tells what Barman uses the home */
+    srv->xlogdb_directory_set = srv->xlogdb_directory != NULL;
+    if (!srv->xlogdb_directory)
+        srv->xlogdb_directory = srv->wals_directory;
     if (!srv->streaming_conninfo)
         srv->streaming_conninfo = srv->conninfo;
     check_slot_name(L, sec, srv);

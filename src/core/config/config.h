@@ -58,6 +58,8 @@ enum cfg_bb_location { CFG_BBL_UNSET, CFG_BBL_CLIENT, CFG_BBL_SERVER };
 enum cfg_retention_mode { CFG_RETENTION_MODE_AUTO };
 enum cfg_wal_retention { CFG_WAL_RETENTION_MAIN };
 enum cfg_create_slot { CFG_CREATE_SLOT_MANUAL, CFG_CREATE_SLOT_AUTO };
+/* cellar_xlogdb_format: the WAL catalogue's style (xlogdb.h, enum xdb_format) */
+enum cfg_xlogdb_format { CFG_XDB_AUTO, CFG_XDB_3_4, CFG_XDB_3_13, CFG_XDB_3_14 };
 
 /* backup_options bits */
 #define CFG_BO_CONCURRENT 1u
@@ -188,6 +190,9 @@ struct cfg_server {
     struct cfg_tbs_limits tablespace_bandwidth_limit;
     enum cfg_wal_retention wal_retention_policy;
     const char *wals_directory;
+    const char *xlogdb_directory; /* wals_directory when unset */
+    bool xlogdb_directory_set;    /* set in the configuration: a Barman >= 3.13 home */
+    enum cfg_xlogdb_format cellar_xlogdb_format;
 };
 
 struct cfg_global {

@@ -85,6 +85,11 @@ static const struct cfg_choice create_slot_choices[] = {
     {NULL, 0},
 };
 
+static const struct cfg_choice xlogdb_format_choices[] = {
+    {"auto", CFG_XDB_AUTO}, {"3.4", CFG_XDB_3_4}, {"3.13", CFG_XDB_3_13}, {"3.14", CFG_XDB_3_14},
+    {NULL, 0},
+};
+
 static const struct cfg_choice wal_retention_choices[] = {
     {"main", CFG_WAL_RETENTION_MAIN},
     {NULL, 0},
@@ -151,6 +156,13 @@ const struct cfg_option cfg_options[] = {
     {"basebackups_directory", CFG_SERVER, CFG_T_PATH, SRV(basebackups_directory),
      "%(backup_directory)s/base", "an absolute path", "where base backups are kept", 0, 0, NULL,
      "/srv/cellar/main/base"},
+    {"cellar_xlogdb_format", CFG_BOTH, CFG_T_ENUM, SRV_ENUM(cellar_xlogdb_format), "auto",
+     "auto, 3.4, 3.13 or 3.14",
+     "the style of the WAL catalogue cellar writes, for the Barman that shares the home: 3.4 "
+     "(wals_directory/xlog.db, 4 fields), 3.13 (xlogdb_directory/<server>-xlog.db, 4 fields), "
+     "3.14 (that file, 5 fields); auto follows what is there (cellar's own option: Barman has "
+     "none such)",
+     0, 0, xlogdb_format_choices, "3.14"},
     {"check_timeout", CFG_BOTH, CFG_T_INT, SRV(check_timeout), "30",
      "seconds, a whole number from 0 to 86400 (0: no limit)",
      "time allowed to the checks of one server", 0, 86400, NULL, "60"},
@@ -307,6 +319,12 @@ const struct cfg_option cfg_options[] = {
      wal_retention_choices, "main"},
     {"wals_directory", CFG_SERVER, CFG_T_PATH, SRV(wals_directory), "%(backup_directory)s/wals",
      "an absolute path", "where archived WAL files are kept", 0, 0, NULL, "/srv/cellar/main/wals"},
+    {"xlogdb_directory", CFG_BOTH, CFG_T_PATH, SRV(xlogdb_directory), "%(wals_directory)s",
+     "an absolute path",
+     "where the WAL catalogue <server>-xlog.db lives (Barman 3.13 and later); setting it makes "
+     "the home a Barman >= 3.13 one, and cellar moves an old wals_directory/xlog.db there as "
+     "Barman does",
+     0, 0, NULL, "/srv/cellar/xlogdb"},
 };
 
 const size_t cfg_option_count = sizeof cfg_options / sizeof cfg_options[0];

@@ -88,6 +88,8 @@ struct proc {
     char *name;   /* for messages: argv[0], or the shell command */
     struct stream out, err;
     int in_fd; /* non-blocking write end of the stdin pipe, -1 when none or done */
+    bool in_stream; /* stdin_stream: the caller writes with proc_write */
+    bool in_wait;   /* proc_write waits for room in the pipe */
     const unsigned char *in_data;
     size_t in_len, in_off;
     int pidfd; /* readable when the child ends; -1 when unavailable or reaped */
@@ -393,7 +395,8 @@ static void env_free(char **envp)
 static int opts_check(const char *name, const struct proc_opts *o, struct cel_err *err)
 {
     const char *why = NULL;
-    int sources = (o->stdin_path != NULL) + (o->stdin_data != NULL) + (o->stdin_inherit ? 1 : 0);
+    int sources = (o->stdin_path != NULL) + (o->stdin_data != NULL) + (o->stdin_inherit ? 1 : 0) +
+                  (o->stdin_stream ? 1 : 0);
     const enum proc_stream_mode modes[2] = {o->out_mode, o->err_mode};
     const char *paths[2] = {o->out_path, o->err_path};
 
@@ -483,6 +486,16 @@ static int stdin_open(struct proc *p, const struct proc_opts *o, int *child, str
     const char *path = o->stdin_path;
     if (o->stdin_inherit)
         return 0;
+    if (o->stdin_stream) {
+        int fds[2];
+        int rc = pipe_open(p, fds, 1, err);
+        if (rc == 0) {
+            *child = fds[0];
+            p->in_fd = fds[1];
+            p->in_stream = true;
+        }
+        return rc;
+    }
     if (!path && o->stdin_data && o->stdin_len > 0) {
         int fds[2];
         int rc = pipe_open(p, fds, 1, err);
@@ -903,7 +916,7 @@ size_t proc_poll(struct proc *const procs[], size_t n, int timeout_ms)
             enum fd_role role;
         } want[4] = {{p->out.fd, POLLIN, ROLE_OUT},
                      {p->err.fd, POLLIN, ROLE_ERR},
-                     {p->in_fd, POLLOUT, ROLE_IN},
+                     {!p->in_stream || p->in_wait ? p->in_fd : -1, POLLOUT, ROLE_IN},
                      {p->pidfd, POLLIN, ROLE_PID}};
         for (int k = 0; k < 4; k++) {
             if (want[k].fd < 0)
@@ -935,8 +948,8 @@ size_t proc_poll(struct proc *const procs[], size_t n, int timeout_ms)
             stream_read(p, &p->err);
             break;
         case ROLE_IN:
-            if (p->in_fd >= 0)
-                stdin_write(p);
+            if (p->in_fd >= 0 && !p->in_stream)
+                stdin_write(p); /* a stream's writer, proc_write, retries itself */
             break;
         case ROLE_PID:
             break; /* settle_all reaps it */
@@ -976,6 +989,41 @@ void proc_kill(struct proc *p, int sig)
     send_signal(p, sig);
 }
 
+int proc_write(struct proc *p, const void *buf, size_t len, struct cel_err *err)
+{
+    if (!p || !p->in_stream || p->in_fd < 0)
+        return cel_err_set(err, CEL_E_INTERNAL, "invalid call to write to '%s': no input stream",
+                           p ? p->name : "(none)");
+    const unsigned char *b = buf;
+    while (len > 0) {
+        ssize_t n = write_nosigpipe(p->in_fd, b, len);
+        if (n > 0) {
+            b += n;
+            len -= (size_t)n;
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && !proc_done(p)) {
+            /* the pipe is full: read what the child says until it has room */
+            p->in_wait = true;
+            proc_poll(&p, 1, 1000);
+            p->in_wait = false;
+            if (p->in_fd >= 0)
+                continue;
+        }
+        close_fd(&p->in_fd);
+        return cel_err_set(err, CEL_E_PROC, "'%s' stopped reading its input", p->name);
+    }
+    return 0;
+}
+
+void proc_close_stdin(struct proc *p)
+{
+    if (p)
+        close_fd(&p->in_fd);
+}
+
 /* Hand a stream's capture to the result; NULL unless it was captured. */
 static char *capture_take(struct stream *s, size_t *len, bool *truncated)
 {
@@ -1000,6 +1048,8 @@ int proc_finish(struct proc *p, struct proc_result *res, struct cel_err *err)
     if (!p)
         return cel_err_set(err, CEL_E_INTERNAL, "invalid call to finish a process: no process");
 
+    if (p->in_stream)
+        close_fd(&p->in_fd); /* the writer is done: the child reads end of file */
     while (!proc_done(p))
         proc_poll(&p, 1, -1);
 
@@ -1039,6 +1089,9 @@ static int run_to_end(int rc, struct proc *p, struct proc_result *res, struct ce
 int proc_run(const char *const argv[], const struct proc_opts *opts, struct proc_result *res,
              struct cel_err *err)
 {
+    if (opts && opts->stdin_stream)
+        return run_to_end(cel_err_set(err, CEL_E_INTERNAL, "stdin_stream needs proc_start"),
+                          NULL, res, err);
     struct proc *p = NULL;
     int rc = proc_start(argv, opts, &p, err);
     return run_to_end(rc, p, res, err);
@@ -1047,6 +1100,9 @@ int proc_run(const char *const argv[], const struct proc_opts *opts, struct proc
 int proc_run_shell(const char *command, const struct proc_opts *opts, struct proc_result *res,
                    struct cel_err *err)
 {
+    if (opts && opts->stdin_stream)
+        return run_to_end(cel_err_set(err, CEL_E_INTERNAL, "stdin_stream needs proc_start"),
+                          NULL, res, err);
     struct proc *p = NULL;
     int rc = proc_start_shell(command, opts, &p, err);
     return run_to_end(rc, p, res, err);

@@ -54,6 +54,11 @@ struct proc_opts {
     const void *stdin_data;
     size_t stdin_len;
     bool stdin_inherit;
+    /* stdin is a pipe the caller fills as it goes with proc_write() and ends
+     * with proc_close_stdin() (proc_start and proc_start_shell only): a
+     * stream that is produced while the child runs, such as a tar archive
+     * decompressed on the fly. */
+    bool stdin_stream;
     enum proc_stream_mode out_mode, err_mode;
     const char *out_path, *err_path; /* for PROC_FILE; the same path twice shares one file */
     /* PROC_LINES callback: stream is 1 or 2; line excludes the newline and is
@@ -115,6 +120,16 @@ pid_t proc_pid(const struct proc *p);
  * may return early, e.g. when a signal arrives, so call it in a loop. */
 size_t proc_poll(struct proc *const procs[], size_t n, int timeout_ms);
 bool proc_done(const struct proc *p);
+/* Write len bytes to the stdin of a child started with stdin_stream,
+ * blocking until the pipe took them all; the child's output is read
+ * meanwhile (its callbacks run, its time-out is enforced), so a child that
+ * writes before it reads cannot deadlock against us. 0, or -CEL_E_PROC
+ * ("'tar' stopped reading its input") when the child closed its input or
+ * ended; -CEL_E_INTERNAL when stdin_stream was not set or stdin is closed. */
+int proc_write(struct proc *p, const void *buf, size_t len, struct cel_err *err);
+/* Close the stdin of a child started with stdin_stream: it reads end of
+ * file. proc_finish closes it too. */
+void proc_close_stdin(struct proc *p);
 /* Send sig to the child's process group (the child alone with same_process_group). */
 void proc_kill(struct proc *p, int sig);
 /* Wait for the child to end (polling it), fill res, free p. Returns as proc_run. */

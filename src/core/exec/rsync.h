@@ -39,6 +39,7 @@
 #include <time.h>
 
 #include "error.h"
+#include "proc.h"
 
 enum rsync_reuse { RSYNC_REUSE_OFF = 0, RSYNC_REUSE_COPY, RSYNC_REUSE_LINK };
 
@@ -115,6 +116,20 @@ int rsync_remote_run(const char *ssh_command, const char *path_prefix, const cha
 int rsync_remote_run_timed(const char *ssh_command, const char *path_prefix,
                            const char *const argv[], int timeout_ms, char **out,
                            struct cel_err *err);
+
+/* Start argv on the host of ssh_command (locally when NULL), quoted as
+ * rsync_remote_run quotes it, with the runner options opts (stdin_stream
+ * for a command fed as it runs, such as `tar -x` receiving a decompressed
+ * archive; opts->env must be NULL: the remote command line travels there).
+ * The caller writes, then ends it with proc_finish and rsync_remote_result. */
+int rsync_remote_start(const char *ssh_command, const char *const argv[],
+                       const struct proc_opts *opts, struct proc **out, struct cel_err *err);
+/* How a remote command started with rsync_remote_start ended, as
+ * rsync_remote_run reports it: rc is proc_finish's, res its result; 0 when
+ * the command exited 0, else -CEL_E_PROC or -CEL_E_TIMEOUT naming argv0, the
+ * ssh command, how it ended and its first stderr line. */
+int rsync_remote_result(const char *ssh_command, const char *argv0, int rc,
+                        const struct proc_result *res, int timeout_ms, struct cel_err *err);
 
 /* ---- building blocks, exposed for the unit tests ------------------------ */
 

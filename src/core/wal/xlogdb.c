@@ -2,7 +2,9 @@
  * xlogdb.c - reading xlog.db fast: one pass over the bytes, fields split by
  * hand (an xlog.db of a busy server has millions of lines), entries in one
  * growing array, sorted only when the file was not. xdb_load_newest reads
- * only the file's tail, for the console's WAL lag.
+ * only the file's tail, for the console's WAL lag. Which file is read and
+ * how lines are written is xdb_place's decision (xlogdb_place.c): every
+ * function here that touches the file asks it first.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,6 +16,7 @@
 #include "pyval.h"
 #include "storage.h"
 #include "xlogdb.h"
+#include "xlogdb_int.h"
 
 #define XLOGDB_MAX ((size_t)1 << 31)
 
@@ -22,8 +25,8 @@ static bool is_ws(char c)
     return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
 }
 
-/* Split [s, e) into at most 5 whitespace-separated fields. */
-static int split_fields(const char *s, const char *e, const char *fs[5], size_t fl[5])
+/* Split [s, e) into at most 5 whitespace-separated fields (6: more). */
+int xdb_split_fields(const char *s, const char *e, const char *fs[5], size_t fl[5])
 {
     int n = 0;
     while (s < e) {
@@ -66,9 +69,9 @@ int xdb_parse(const char *text, size_t len, const char *name, struct xdb *out,
          * let the rest of it pass unchecked */
         if (memchr(s, '\0', (size_t)(le - s)))
             goto nul_byte;
-        int nf = split_fields(s, le, fs, fl);
+        int nf = xdb_split_fields(s, le, fs, fl);
         s = nl ? nl + 1 : end;
-        if (nf != 3 && nf != 4)
+        if (nf < 3 || nf > 5)
             goto bad_fields;
         if (out->n == cap) {
             cap = cap ? cap * 2 : 1024;
@@ -99,10 +102,15 @@ int xdb_parse(const char *text, size_t len, const char *name, struct xdb *out,
         e->time = strtod(num, &stop);
         if (*stop || !isfinite(e->time))
             goto bad_time;
-        if (nf == 4 && !(fl[3] == 4 && memcmp(fs[3], "None", 4) == 0)) {
+        if (nf >= 4 && !(fl[3] == 4 && memcmp(fs[3], "None", 4) == 0)) {
             if (fl[3] >= sizeof e->compression)
                 goto bad_compression;
             memcpy(e->compression, fs[3], fl[3]);
+        }
+        if (nf == 5 && !(fl[4] == 4 && memcmp(fs[4], "None", 4) == 0)) {
+            if (fl[4] >= sizeof e->encryption)
+                goto bad_encryption;
+            memcpy(e->encryption, fs[4], fl[4]);
         }
         if (out->n > 0 && strcmp(out->entries[out->n - 1].name, e->name) >= 0)
             sorted = false;
@@ -118,8 +126,9 @@ nul_byte:
 bad_fields:
     xdb_free(out);
     return cel_err_set(err, CEL_E_FORMAT,
-                       "%s:%d: expected 'name size time compression' separated by tabs", name,
-                       lineno);
+                       "%s:%d: expected 'name size time [compression [encryption]]' separated "
+                       "by tabs",
+                       name, lineno);
 bad_name:
     xdb_free(out);
     return cel_err_set(err, CEL_E_FORMAT, "%s:%d: '%.*s' is not a WAL file name", name, lineno,
@@ -136,6 +145,10 @@ bad_compression:
     xdb_free(out);
     return cel_err_set(err, CEL_E_FORMAT, "%s:%d: invalid compression '%.*s'", name, lineno,
                        (int)(fl[3] > 64 ? 64 : fl[3]), fs[3]);
+bad_encryption:
+    xdb_free(out);
+    return cel_err_set(err, CEL_E_FORMAT, "%s:%d: invalid encryption '%.*s'", name, lineno,
+                       (int)(fl[4] > 64 ? 64 : fl[4]), fs[4]);
 }
 
 int xdb_lock(const char *lock_dir, const char *server, struct lock **out, struct cel_err *err)
@@ -177,16 +190,22 @@ static void describe_cut(const char *s, const char *e, int line, struct xdb_cut 
     cut->whole_name = f < e && is_ws(*f) && wal_name_is_valid(cut->prefix);
 }
 
-static int read_text(const char *wals_dir, struct xdb *out, struct xdb_cut *cut,
+static int read_text(const struct xdb_home *h, struct xdb *out, struct xdb_cut *cut,
                      struct cel_err *err)
 {
     memset(out, 0, sizeof *out);
     if (cut)
         memset(cut, 0, sizeof *cut);
-    char *path = cel_xasprintf("%s/xlog.db", wals_dir);
+    struct xdb_place place;
+    int rc = xdb_migrate(h, err);
+    if (rc < 0)
+        return rc;
+    if ((rc = xdb_place(h, &place, err)) < 0)
+        return rc;
+    const char *path = place.path;
     char *text = NULL;
     size_t len = 0;
-    int rc = stor_read_file(path, XLOGDB_MAX, &text, &len, err);
+    rc = stor_read_file(path, XLOGDB_MAX, &text, &len, err);
     if (rc == -CEL_E_NOT_FOUND) {
         rc = 0;
     } else if (rc == 0) {
@@ -202,50 +221,71 @@ static int read_text(const char *wals_dir, struct xdb *out, struct xdb_cut *cut,
             cel_err_hint(err,
                          "Run 'cellar rebuild-xlogdb' for this server: it writes xlog.db "
                          "anew from the files in '%s'.",
-                         wals_dir);
+                         h->wals_dir);
     }
     free(text);
-    free(path);
+    xdb_place_free(&place);
     return rc;
 }
 
-int xdb_read(const char *wals_dir, struct xdb *out, struct cel_err *err)
+int xdb_read(const struct xdb_home *h, struct xdb *out, struct cel_err *err)
 {
-    return read_text(wals_dir, out, NULL, err);
+    return read_text(h, out, NULL, err);
 }
 
-int xdb_read_cut(const char *wals_dir, struct xdb *out, struct xdb_cut *cut, struct cel_err *err)
+int xdb_read_cut(const struct xdb_home *h, struct xdb *out, struct xdb_cut *cut,
+                 struct cel_err *err)
 {
-    return read_text(wals_dir, out, cut, err);
+    return read_text(h, out, cut, err);
 }
 
-int xdb_append(const char *wals_dir, const struct xdb_entry *entries, size_t n,
+/* Where to write, in which style, after a due migration: *place filled
+ * (free it) when 0. */
+static int place_for_write(const struct xdb_home *h, struct xdb_place *place, struct cel_err *err)
+{
+    int rc = xdb_migrate(h, err);
+    if (rc == 0)
+        rc = xdb_place(h, place, err);
+    if (rc == 0 && place->style != XDB_FORMAT_3_4)
+        rc = stor_mkdir_p(h->xlogdb_dir ? h->xlogdb_dir : h->wals_dir, 0700, err);
+    if (rc < 0 && place->path)
+        xdb_place_free(place);
+    return rc;
+}
+
+int xdb_append(const struct xdb_home *h, const struct xdb_entry *entries, size_t n,
                struct cel_err *err)
 {
     if (n == 0)
         return 0;
-    char *path = cel_xasprintf("%s/xlog.db", wals_dir);
+    struct xdb_place place = {0};
+    int rc = place_for_write(h, &place, err);
+    if (rc < 0)
+        return rc;
     struct strbuf text = {0};
     for (size_t i = 0; i < n; i++)
-        xdb_format_line(&entries[i], &text);
-    int rc = stor_append_file(path, text.buf, text.len, err);
+        xdb_format_line(&entries[i], place.style == XDB_FORMAT_3_14, &text);
+    rc = stor_append_file(place.path, text.buf, text.len, err);
     sb_free(&text);
-    free(path);
+    xdb_place_free(&place);
     return rc;
 }
 
-int xdb_rewrite(const char *wals_dir, const struct xdb *db, struct cel_err *err)
+int xdb_rewrite(const struct xdb_home *h, const struct xdb *db, struct cel_err *err)
 {
+    struct xdb_place place = {0};
+    int rc = place_for_write(h, &place, err);
+    if (rc < 0)
+        return rc;
     struct strbuf text = {0};
     for (size_t i = 0; i < db->n; i++)
-        xdb_format_line(&db->entries[i], &text);
-    char *path = cel_xasprintf("%s/xlog.db", wals_dir);
+        xdb_format_line(&db->entries[i], place.style == XDB_FORMAT_3_14, &text);
     /* a rewrite killed before its rename left its temporary file: with the
      * lock held, no other rewrite runs, so any such file is stale */
-    int rc = stor_remove_stale_tmp(path, err);
+    rc = stor_remove_stale_tmp(place.path, err);
     if (rc == 0)
-        rc = stor_write_file(path, sb_str(&text), text.len, 0600, err);
-    free(path);
+        rc = stor_write_file(place.path, sb_str(&text), text.len, 0600, err);
+    xdb_place_free(&place);
     sb_free(&text);
     return rc;
 }
@@ -269,29 +309,25 @@ void xdb_put(struct xdb *db, const struct xdb_entry *e)
     db->n++;
 }
 
-int xdb_load(const char *wals_dir, const char *lock_dir, const char *server, struct xdb *out,
-             struct cel_err *err)
+int xdb_load(const struct xdb_home *h, struct xdb *out, struct cel_err *err)
 {
     memset(out, 0, sizeof *out);
-    char *path = cel_xasprintf("%s/xlog.db", wals_dir);
-    bool exists = stor_exists(path);
-    free(path);
-    if (!exists) {
+    if (!xdb_exists(h)) {
         /* nothing archived yet: no need to lock (and barman_home may not
          * exist yet on a server that was never checked) */
         return 0;
     }
     struct lock *l = NULL;
-    int rc = xdb_lock(lock_dir, server, &l, err);
+    int rc = xdb_lock(h->lock_dir, h->server, &l, err);
     if (rc < 0)
         return rc;
-    rc = xdb_read(wals_dir, out, err);
+    rc = xdb_read(h, out, err);
     lock_release(l);
     if (rc == -CEL_E_FORMAT)
         cel_err_hint(err,
                      "Run 'cellar rebuild-xlogdb %s': it writes xlog.db anew from the files "
                      "in '%s'.",
-                     server, wals_dir);
+                     h->server, h->wals_dir);
     return rc;
 }
 
@@ -364,20 +400,46 @@ out:
     return rc;
 }
 
-int xdb_load_newest(const char *wals_dir, const char *lock_dir, const char *server,
-                    struct xdb_entry *out, struct cel_err *err)
+int xdb_tail_fields(const char *path, struct cel_err *err)
+{
+    char *text = NULL;
+    size_t len = 0;
+    int rc = read_tail(path, &text, &len, err);
+    if (rc < 0)
+        return rc;
+    /* the last whole line: a cut one (a killed writer's) says nothing */
+    size_t end = cut_start(text, len);
+    while (end > 0 && text[end - 1] == '\n')
+        end--;
+    size_t start = end;
+    while (start > 0 && text[start - 1] != '\n')
+        start--;
+    const char *fs[5];
+    size_t fl[5];
+    rc = end > start ? xdb_split_fields(text + start, text + end, fs, fl) : 0;
+    free(text);
+    return rc;
+}
+
+int xdb_load_newest(const struct xdb_home *h, struct xdb_entry *out, struct cel_err *err)
 {
     memset(out, 0, sizeof *out);
-    char *path = cel_xasprintf("%s/xlog.db", wals_dir);
+    struct xdb_place place = {0};
+    const char *path = NULL;
     char *text = NULL;
     size_t len = 0;
     struct lock *l = NULL;
     int rc = 0;
-    if (!stor_exists(path))
+    if (!xdb_exists(h))
         goto out; /* nothing archived yet: no lock, as xdb_load */
-    if ((rc = xdb_lock(lock_dir, server, &l, err)) < 0)
+    if ((rc = xdb_lock(h->lock_dir, h->server, &l, err)) < 0)
         goto out;
-    rc = read_tail(path, &text, &len, err);
+    rc = xdb_migrate(h, err);
+    if (rc == 0)
+        rc = xdb_place(h, &place, err);
+    path = place.path;
+    if (rc == 0)
+        rc = read_tail(path, &text, &len, err);
     lock_release(l);
     if (rc < 0 || len == 0)
         goto out;
@@ -400,7 +462,7 @@ int xdb_load_newest(const char *wals_dir, const char *lock_dir, const char *serv
     xdb_free(&db);
 out:
     free(text);
-    free(path);
+    xdb_place_free(&place);
     return rc;
 }
 
@@ -417,11 +479,16 @@ size_t xdb_lower_bound(const struct xdb *db, const char *name)
     return lo;
 }
 
-void xdb_format_line(const struct xdb_entry *e, struct strbuf *out)
+void xdb_format_line(const struct xdb_entry *e, bool five, struct strbuf *out)
 {
     sb_appendf(out, "%s\t%llu\t", e->name, (unsigned long long)e->size);
     py_repr_float(e->time, out);
-    sb_appendf(out, "\t%s\n", e->compression[0] ? e->compression : "None");
+    sb_appendf(out, "\t%s", e->compression[0] ? e->compression : "None");
+    /* an encrypted file's line needs its 5th field whatever the home's
+     * style: without it the file would read as plain */
+    if (five || e->encryption[0])
+        sb_appendf(out, "\t%s", e->encryption[0] ? e->encryption : "None");
+    sb_appendc(out, '\n');
 }
 
 void xdb_backup_wal_info(const struct xdb *db, const struct cat_backup *b,

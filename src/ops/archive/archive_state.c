@@ -13,8 +13,11 @@
  * write their temporary files so) and does not end in ".tmp".
  *
  * The streaming archiver's directory (streaming_wals_directory, where
- * pg_receivewal writes) is counted too, without the ".partial" segment
- * pg_receivewal is still writing.
+ * pg_receivewal writes) is counted too, without what archive-wal leaves
+ * there (op_wal_streaming_keep, Barman's rule): the newest .partial, the
+ * segment pg_receivewal is still writing (or, with none, the newest
+ * complete segment). An older .partial, the end of a promoted server's old
+ * timeline, waits like any segment.
  */
 #include <sys/stat.h>
 
@@ -40,8 +43,28 @@ bool op_wal_is_waiting(const char *dir, const char *name, void *ctx)
     return waiting;
 }
 
+void op_wal_streaming_keep(struct stor_names *names)
+{
+    size_t keep = SIZE_MAX, last_segment = SIZE_MAX;
+    for (size_t i = 0; i < names->n; i++) {
+        struct wal_name w;
+        if (!names->names[i] || strlen(names->names[i]) >= WAL_NAME_MAX ||
+            wal_name_parse(names->names[i], &w, NULL) < 0)
+            continue;
+        if (w.kind == WAL_KIND_PARTIAL)
+            keep = i; /* names are sorted: the last one is the newest */
+        else if (w.kind == WAL_KIND_SEGMENT)
+            last_segment = i;
+    }
+    if (keep == SIZE_MAX)
+        keep = last_segment;
+    if (keep != SIZE_MAX) {
+        free(names->names[keep]);
+        names->names[keep] = NULL;
+    }
+}
+
 struct counter {
-    bool streaming;
     size_t n;
     double oldest;
 };
@@ -51,7 +74,7 @@ struct counter {
 static bool count_one(const char *dir, const char *name, void *ctx)
 {
     struct counter *c = ctx;
-    if (!waiting_name(name) || (c->streaming && cel_str_ends(name, ".partial")))
+    if (!waiting_name(name))
         return false;
     char *path = cel_xasprintf("%s/%s", dir, name);
     struct stat st;
@@ -67,9 +90,22 @@ static bool count_one(const char *dir, const char *name, void *ctx)
 int op_wal_waiting_count(const char *dir, bool streaming, size_t *n, double *oldest,
                          struct cel_err *err)
 {
-    struct counter c = {.streaming = streaming};
+    struct counter c = {0};
     struct stor_names names;
-    int rc = stor_list_dir(dir, count_one, &c, &names, err);
+    int rc;
+    if (streaming) {
+        /* the names first: what stays depends on the newest of them */
+        rc = stor_list_dir(dir, op_wal_is_waiting, NULL, &names, err);
+        if (rc == 0) {
+            op_wal_streaming_keep(&names);
+            for (size_t i = 0; i < names.n; i++)
+                if (names.names[i])
+                    count_one(dir, names.names[i], &c);
+        }
+    } else {
+        /* incoming/ may hold a long backlog: counted as listed, no names kept */
+        rc = stor_list_dir(dir, count_one, &c, &names, err);
+    }
     if (rc == -CEL_E_NOT_FOUND)
         rc = 0;
     else if (rc == 0)
@@ -102,8 +138,8 @@ int op_archive_state(const struct op_ctx *ctx, const struct cfg_server *s,
     pid_t holder = 0;
     if (op_server_lock_probe(ctx, s, "receive-wal", &holder, NULL) == 1)
         out->receiver_pid = (long)holder;
-    rc = xdb_load_newest(s->wals_directory, ctx->cfg->global.barman_lock_directory, s->name,
-                         &out->newest, err);
+    struct xdb_home home = op_xdb_home(ctx->cfg, s);
+    rc = xdb_load_newest(&home, &out->newest, err);
     out->has_newest = rc == 1;
     return rc < 0 ? rc : 0;
 }

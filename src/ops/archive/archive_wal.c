@@ -450,30 +450,6 @@ static void free_items(struct item *items, size_t n)
     free(items);
 }
 
-/* The files pg_receivewal still needs in streaming/, taken out of names
- * (their slots set to NULL, freed): the newest .partial, or with none the
- * newest complete segment. Older .partial files stay in the list. */
-static void streaming_keep(struct stor_names *names)
-{
-    size_t keep = SIZE_MAX, last_segment = SIZE_MAX;
-    for (size_t i = 0; i < names->n; i++) {
-        struct wal_name w;
-        if (strlen(names->names[i]) >= WAL_NAME_MAX ||
-            wal_name_parse(names->names[i], &w, NULL) < 0)
-            continue;
-        if (w.kind == WAL_KIND_PARTIAL)
-            keep = i; /* names are sorted: the last one is the newest */
-        else if (w.kind == WAL_KIND_SEGMENT)
-            last_segment = i;
-    }
-    if (keep == SIZE_MAX)
-        keep = last_segment;
-    if (keep != SIZE_MAX) {
-        free(names->names[keep]);
-        names->names[keep] = NULL;
-    }
-}
-
 /* Stage 1: the files of incoming/ as items, in WAL order; files with names
  * that are not WAL names go straight to errors/. */
 static int collect(struct run *run, struct op_archive_summary *sum, struct cel_err *err)
@@ -486,7 +462,7 @@ static int collect(struct run *run, struct op_archive_summary *sum, struct cel_e
     if (rc < 0)
         return rc;
     if (run->streaming)
-        streaming_keep(&names);
+        op_wal_streaming_keep(&names);
     run->items = cel_xcalloc(names.n + 1, sizeof *run->items);
     int batch = run->streaming ? s->streaming_archiver_batch_size : s->archiver_batch_size;
     size_t limit = batch > 0 ? (size_t)batch : SIZE_MAX;
@@ -691,13 +667,14 @@ static int commit(struct run *run, const struct prep *res, const int *status,
     free(synced_dir);
 
     /* the index, then (only then) the incoming copies */
+    struct xdb_home home = op_xdb_home(ctx->cfg, s);
     if (rc == 0 && n_added) {
         if (in_order) {
-            rc = xdb_append(s->wals_directory, added, n_added, err);
+            rc = xdb_append(&home, added, n_added, err);
         } else {
             for (size_t k = 0; k < n_added; k++)
                 xdb_put(&index, &added[k]);
-            rc = xdb_rewrite(s->wals_directory, &index, err);
+            rc = xdb_rewrite(&home, &index, err);
         }
     }
     if (rc < 0)
@@ -754,6 +731,8 @@ static int archive_source(struct run *run, int workers, struct op_archive_summar
         rc = op_xdb_read_repair(ctx, s, &run->index, err);
         lock_release(xlock);
     }
+    if (rc == 0)
+        op_xdb_warn_ignored(ctx, s);
     if (rc == 0)
         rc = collect(run, sum, err);
     if (rc == 0 && run->n > 0) {

@@ -5,12 +5,16 @@
  * Segments, .partial and .backup files are looked for in the 16-character
  * hash directories, history files at the top of wals/. Each line gets the
  * file's size, mtime and compression (by magic bytes). Hidden files (our
- * temporaries), xlog.db itself and xlog.db.cellar-targets (the recovery-target
- * index, walidx.h, rebuilt here too: every segment's records are read
- * again) are skipped; anything else is reported
- * and left alone, as Barman does. The whole scan and the rewrite happen
- * under the xlogdb lock, which the archiver also takes before it moves a
- * file in, so no file can be missed between the scan and the write.
+ * temporaries), the catalogue itself under either name (xlog.db*, and
+ * <server>-xlog.db* as Barman >= 3.13 skips it), and xlog.db.cellar-targets
+ * (the recovery-target index, walidx.h, rebuilt here too: every segment's
+ * records are read again) are skipped; anything else is reported
+ * and left alone, as Barman does. The catalogue is written where and as
+ * xdb_place says (xlogdb.h): a due move to Barman 3.13's name happens
+ * here as in Barman's rebuild-xlogdb, which deletes the old wals/xlog.db.
+ * The whole scan and the rewrite happen under the xlogdb lock, which the
+ * archiver also takes before it moves a file in, so no file can be missed
+ * between the scan and the write.
  *
  * A file no magic matches is recorded uncompressed only when its content
  * is the plain file its name says (op_archived_kind); otherwise the old
@@ -26,6 +30,7 @@
 
 #include "lock.h"
 #include "ops.h"
+#include "server.h"
 #include "server_select.h"
 #include "storage.h"
 #include "wal_archive.h"
@@ -156,6 +161,7 @@ out:
 static int scan(const struct op_ctx *ctx, const struct cfg_server *s, const struct xdb *old,
                 struct xdb *db, const struct filter *f, struct model *m, struct cel_err *err)
 {
+    char *own = cel_xasprintf("%s-xlog.db", s->name);
     struct stor_names top;
     int rc = stor_list_dir(s->wals_directory, visible, NULL, &top, err);
     if (rc == -CEL_E_NOT_FOUND)
@@ -164,7 +170,7 @@ static int scan(const struct op_ctx *ctx, const struct cfg_server *s, const stru
         return rc;
     for (size_t i = 0; i < top.n && rc == 0; i++) {
         const char *name = top.names[i];
-        if (cel_str_starts(name, "xlog.db"))
+        if (cel_str_starts(name, "xlog.db") || cel_str_starts(name, own))
             continue;
         char *path = cel_xasprintf("%s/%s", s->wals_directory, name);
         if (stor_is_dir(path) && is_hash_dir(name)) {
@@ -181,6 +187,7 @@ static int scan(const struct op_ctx *ctx, const struct cfg_server *s, const stru
         free(path);
     }
     stor_names_free(&top);
+    free(own);
     return rc;
 }
 
@@ -199,7 +206,8 @@ static int rebuild_one(const struct op_ctx *ctx, const struct cfg_server *s, con
      * bytes cannot tell (custom without a magic) */
     struct xdb db = {0}, old = {0};
     struct model m = {.server = s->name};
-    rc = xdb_read(s->wals_directory, &old, err);
+    struct xdb_home home = op_xdb_home(ctx->cfg, s);
+    rc = xdb_read(&home, &old, err);
     if (rc == -CEL_E_FORMAT) {
         /* a damaged xlog.db is what rebuilding is for */
         op_log(ctx, LOG_WARNING, s->name, "the old xlog.db is not readable: %s", err->msg);
@@ -209,7 +217,9 @@ static int rebuild_one(const struct op_ctx *ctx, const struct cfg_server *s, con
     if (rc == 0)
         rc = scan(ctx, s, &old, &db, &(struct filter){0}, &m, err);
     if (rc == 0)
-        rc = xdb_rewrite(s->wals_directory, &db, err);
+        rc = xdb_rewrite(&home, &db, err);
+    if (rc == 0)
+        op_xdb_warn_ignored(ctx, s);
     if (rc == 0) {
         /* the recovery-target index follows xlog.db: read every segment */
         struct widx idx;
@@ -238,9 +248,9 @@ static void utc_stamp(char out[20])
 
 /* Keep the damaged xlog.db as xlog.db.damaged-<stamp>, durably: the repair
  * must lose nothing, not even the cut line. */
-static int keep_damaged(const struct cfg_server *s, char **copy, struct cel_err *err)
+static int keep_damaged(const struct xdb_home *home, char **copy, struct cel_err *err)
 {
-    char *path = cel_xasprintf("%s/xlog.db", s->wals_directory);
+    char *path = xdb_path(home);
     char stamp[20];
     utc_stamp(stamp);
     /* two repairs in one second keep both damaged files */
@@ -263,7 +273,8 @@ int op_xdb_read_repair(const struct op_ctx *ctx, const struct cfg_server *s, str
                        struct cel_err *err)
 {
     struct xdb_cut cut;
-    int rc = xdb_read_cut(s->wals_directory, out, &cut, err);
+    struct xdb_home home = op_xdb_home(ctx->cfg, s);
+    int rc = xdb_read_cut(&home, out, &cut, err);
     if (rc == -CEL_E_FORMAT)
         cel_err_hint(err,
                      "Run 'cellar rebuild-xlogdb %s': it writes xlog.db anew from the files "
@@ -272,6 +283,7 @@ int op_xdb_read_repair(const struct op_ctx *ctx, const struct cfg_server *s, str
     if (rc < 0 || !cut.cut)
         return rc;
     char *copy = NULL;
+    char *path = xdb_path(&home);
     size_t before = out->n;
     struct model m = {.server = s->name};
     /* the cut line's file may be archived: catalogue it (and, when the cut
@@ -281,23 +293,23 @@ int op_xdb_read_repair(const struct op_ctx *ctx, const struct cfg_server *s, str
     if (cut.prefix[0])
         rc = scan(ctx, s, out, out, &f, &m, err);
     if (rc == 0)
-        rc = keep_damaged(s, &copy, err);
+        rc = keep_damaged(&home, &copy, err);
     if (rc == 0)
-        rc = xdb_rewrite(s->wals_directory, out, err);
+        rc = xdb_rewrite(&home, out, err);
     if (rc < 0) {
-        cel_err_prefix(err, "cannot repair '%s/xlog.db' (its line %d was cut short)",
-                       s->wals_directory, cut.line);
+        cel_err_prefix(err, "cannot repair '%s' (its line %d was cut short)", path, cut.line);
         xdb_free(out);
     } else {
         size_t added = out->n - before;
         op_log(ctx, LOG_WARNING, s->name,
-               "'%s/xlog.db' line %d was cut short (a writer was killed) and is repaired: the "
+               "'%s' line %d was cut short (a writer was killed) and is repaired: the "
                "damaged file is kept as '%s'; %zu archived file%s named '%s%s' catalogued "
                "again from the archive",
-               s->wals_directory, cut.line, copy, added, added == 1 ? "" : "s", cut.prefix,
+               path, cut.line, copy, added, added == 1 ? "" : "s", cut.prefix,
                cut.whole_name ? "" : "...");
     }
     free(copy);
+    free(path);
     return rc;
 }
 
@@ -305,10 +317,8 @@ int op_xdb_load(const struct op_ctx *ctx, const struct cfg_server *s, struct xdb
                 struct cel_err *err)
 {
     memset(out, 0, sizeof *out);
-    char *path = cel_xasprintf("%s/xlog.db", s->wals_directory);
-    bool exists = stor_exists(path);
-    free(path);
-    if (!exists)
+    struct xdb_home home = op_xdb_home(ctx->cfg, s);
+    if (!xdb_exists(&home))
         return 0; /* nothing archived yet (and barman_home may not exist yet) */
     struct lock *lock = NULL;
     int rc = xdb_lock(ctx->cfg->global.barman_lock_directory, s->name, &lock, err);
@@ -317,6 +327,39 @@ int op_xdb_load(const struct op_ctx *ctx, const struct cfg_server *s, struct xdb
     rc = op_xdb_read_repair(ctx, s, out, err);
     lock_release(lock);
     return rc;
+}
+
+char *op_xdb_ignored_text(const struct op_ctx *ctx, const struct cfg_server *s)
+{
+    struct xdb_home home = op_xdb_home(ctx->cfg, s);
+    struct xdb_place p;
+    if (xdb_place(&home, &p, NULL) < 0)
+        return NULL;
+    char *text = NULL;
+    if (p.ignored && p.style == XDB_FORMAT_3_4)
+        text = cel_xasprintf(
+            "two WAL catalogues: '%s' is used (cellar_xlogdb_format = 3.4) and '%s' is ignored; "
+            "a Barman >= 3.13 working on this home reads only the ignored one. Remove it once "
+            "no such Barman uses the home",
+            p.path, p.ignored_path);
+    else if (p.ignored)
+        text = cel_xasprintf(
+            "two WAL catalogues: '%s' is used (a %s-style home) and '%s' is ignored, as Barman "
+            ">= 3.13 ignores wals/xlog.db once <server>-xlog.db exists; a Barman older than "
+            "3.13 still archiving into this home writes only the ignored one. Stop that "
+            "Barman's archiving (or set cellar_xlogdb_format = 3.4), then remove '%s' and run "
+            "'cellar rebuild-xlogdb %s'",
+            p.path, xdb_format_name(p.style), p.ignored_path, p.ignored_path, s->name);
+    xdb_place_free(&p);
+    return text;
+}
+
+void op_xdb_warn_ignored(const struct op_ctx *ctx, const struct cfg_server *s)
+{
+    char *text = op_xdb_ignored_text(ctx, s);
+    if (text)
+        op_log(ctx, LOG_WARNING, s->name, "%s", text);
+    free(text);
 }
 
 int op_rebuild_xlogdb(const struct op_ctx *ctx, const struct op_rebuild_xlogdb_req *req,

@@ -34,14 +34,32 @@ int op_xdb_read_repair(const struct op_ctx *ctx, const struct cfg_server *s, str
 int op_xdb_load(const struct op_ctx *ctx, const struct cfg_server *s, struct xdb *out,
                 struct cel_err *err);
 
+/* When s's home has a WAL catalogue under both names (Barman 3.12's
+ * wals/xlog.db and 3.13's <server>-xlog.db), the sentence that says which
+ * one is used and which ignored (as Barman >= 3.13 ignores the old one),
+ * and what to do; NULL when there is one catalogue. Caller frees. Said by
+ * check, archive-wal and rebuild-xlogdb. rebuild_xlogdb.c */
+char *op_xdb_ignored_text(const struct op_ctx *ctx, const struct cfg_server *s);
+/* op_xdb_ignored_text as a warning through ctx's sink, if any. */
+void op_xdb_warn_ignored(const struct op_ctx *ctx, const struct cfg_server *s);
+
 /* Is dir/name a file the archiver takes: a regular file whose name starts
  * with no '.' (temporary files of put-wal and rsync) and does not end in
  * ".tmp"? A stor_keep_fn. */
 bool op_wal_is_waiting(const char *dir, const char *name, void *ctx);
+/* Take out of names (a sorted listing of the streaming directory) what
+ * archive-wal leaves there for pg_receivewal, as Barman 3's streaming
+ * archiver does: the newest .partial (the segment being received), or with
+ * none the newest complete segment (pg_receivewal finds its position from
+ * it). Its slot is freed and set to NULL; older .partial files (the end of
+ * a promoted server's old timeline) stay in the list, to be archived under
+ * their .partial name. */
+struct stor_names;
+void op_wal_streaming_keep(struct stor_names *names);
 /* Count the files of dir the archiver would take (op_wal_is_waiting; with
- * streaming, ".partial" segments are left out too) and the mtime of the
- * oldest (0 when none; oldest may be NULL). A missing dir has none. Returns
- * 0 or -CEL_E_IO. */
+ * streaming, what op_wal_streaming_keep leaves for pg_receivewal is left
+ * out too) and the mtime of the oldest (0 when none; oldest may be NULL).
+ * A missing dir has none. Returns 0 or -CEL_E_IO. */
 int op_wal_waiting_count(const char *dir, bool streaming, size_t *n, double *oldest,
                          struct cel_err *err);
 

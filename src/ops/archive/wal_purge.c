@@ -60,7 +60,8 @@ int op_wal_remove_before(const struct op_ctx *ctx, const struct cfg_server *s,
     if (rc < 0)
         return rc;
     struct xdb db = {0};
-    rc = xdb_read(s->wals_directory, &db, err);
+    struct xdb_home home = op_xdb_home(ctx->cfg, s);
+    rc = xdb_read(&home, &db, err);
     struct xdb keep = {0}, gone = {0};
     for (size_t i = 0; rc == 0 && i < db.n; i++) {
         const struct xdb_entry *e = &db.entries[i];
@@ -79,7 +80,7 @@ int op_wal_remove_before(const struct op_ctx *ctx, const struct cfg_server *s,
         xdb_put(stays ? &keep : &gone, e);
     }
     if (rc == 0 && gone.n)
-        rc = xdb_rewrite(s->wals_directory, &keep, err);
+        rc = xdb_rewrite(&home, &keep, err);
     lock_release(lock);
     for (size_t i = 0; rc == 0 && i < gone.n; i++) {
         char *path = op_wal_path(s, gone.entries[i].name);

@@ -176,7 +176,8 @@ int op_targets_load(const struct op_ctx *ctx, const struct cfg_server *s, struct
     if (rc < 0)
         return rc;
     struct xdb xdb;
-    rc = xdb_read(s->wals_directory, &xdb, err);
+    struct xdb_home home = op_xdb_home(ctx->cfg, s);
+    rc = xdb_read(&home, &xdb, err);
     if (rc == 0)
         rc = op_targets_refresh(ctx, s, &xdb, false, idx, err);
     xdb_free(&xdb);

@@ -44,6 +44,7 @@
 #include "server.h"
 #include "server_select.h"
 #include "storage.h"
+#include "tar_read.h"
 #include "wal.h"
 #include "wal_archive.h"
 
@@ -522,37 +523,36 @@ static int take_backup(struct run *r, struct cel_err *err)
 static char *manifest_end_lsn(const char *dir)
 {
     char *path = cel_xasprintf("%s/data/backup_manifest", dir);
-    json_t *doc = json_load_file(path, 0, NULL);
+    struct manifest m;
+    char *out = NULL;
+    if (manifest_read(path, &m, NULL) == 0) {
+        if (m.n_ranges) {
+            uint64_t lsn = m.ranges[m.n_ranges - 1].end_lsn;
+            out = cel_xasprintf("%X/%X", (unsigned)(lsn >> 32), (unsigned)(uint32_t)lsn);
+        }
+        manifest_free(&m);
+    }
     free(path);
-    json_t *ranges = json_object_get(doc, "WAL-Ranges");
-    size_t n = json_array_size(ranges);
-    const char *lsn = n ? json_string_value(json_object_get(json_array_get(ranges, n - 1),
-                                                            "End-LSN"))
-                        : NULL;
-    char *out = lsn ? cel_xstrdup(lsn) : NULL;
-    json_decref(doc);
     return out;
 }
 
-/* The backup_label inside a tar backup's data/base.tar.*: tar -xf ARCHIVE
- * -O backup_label, as Barman reads it. */
+/* The backup_label inside a tar backup's data/base.tar.*, as Barman reads
+ * it (tar -xf ARCHIVE -O backup_label), read by cellar's own decompressor
+ * and tar reader (it is among the first members: the rest is not read). */
 static int read_tar_label(struct run *r, const char *compression, char **out, struct cel_err *err)
 {
     *out = NULL;
     char *archive = cel_xasprintf("%s/data/base.%s", r->dir, op_tar_suffix(compression));
-    const char *argv[] = {"tar", op_tar_program_arg(compression), "-xf", archive, "-O",
-                          "backup_label", NULL};
-    struct proc_result res = {0};
-    int rc = proc_run(argv, &(struct proc_opts){.path_prefix = r->s->path_prefix},
-                      &res, err);
-    if (rc == 0 && (res.status != 0 || !res.out || !res.out[0]))
+    enum comp_kind kind;
+    struct cel_err terr = {0};
+    int rc = comp_parse_name(compression, &kind, err);
+    if (rc == 0 && (tar_read_member(archive, kind, "backup_label", 1 << 20, out, NULL, &terr) < 0 ||
+                    !(*out)[0])) {
         rc = cel_err_set(err, CEL_E_FORMAT, "could not find backup_label in %s%s%s", archive,
-                         res.err && res.err[0] ? ": " : "", res.err ? res.err : "");
-    if (rc == 0) {
-        *out = res.out;
-        res.out = NULL;
+                         terr.msg[0] ? ": " : "", terr.msg);
+        free(*out);
+        *out = NULL;
     }
-    proc_result_free(&res);
     free(archive);
     return rc;
 }

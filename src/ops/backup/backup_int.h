@@ -150,4 +150,14 @@ int bk_settle(const struct op_ctx *ctx, const struct cfg_server *s, bool holding
 void bk_mark_failed(const struct op_ctx *ctx, const struct cfg_server *s, const char *dir,
                     struct cat_backup *b, const char *error);
 
+/* verify-backup of a tar backup (verify_tar.c): every member of the
+ * archives in data (base.tar.*, <oid>.tar.*) against data/backup_manifest,
+ * streamed through cellar's decompressors, nothing extracted. Problems are
+ * appended to out one per line, in pg_verifybackup's words ("error: ...");
+ * "backup successfully verified" when there is none, and then *ok is true.
+ * Returns 0 whatever it found; -CEL_E_CONFLICT for a compression it cannot
+ * read, the cancel flag's error, or an error listing data. Blocks. */
+int bk_verify_tar(const struct op_ctx *ctx, const char *server, const struct cat_backup *b,
+                  const char *data, struct strbuf *out, bool *ok, struct cel_err *err);
+
 #endif

@@ -64,6 +64,44 @@ static json_t *time_or_null(struct cat_time t)
     return json_string(text);
 }
 
+/* Barman >= 3.11's keys, kept verbatim by the catalogue, typed as Barman's
+ * to_json types them (cluster_size an integer, children_backup_ids a
+ * list), and only when the backup.info has them: a Barman 3.4 one shows
+ * what Barman 3.4 shows. */
+static void add_newer_keys(const struct cat_backup *b, json_t *o)
+{
+    static const char *const strings[] = {"data_checksums", "encryption", "parent_backup_id",
+                                          "summarize_wal"};
+    for (size_t i = 0; i < b->n_extra; i++) {
+        const char *key = b->extra[i].key;
+        const char *v = cat_extra_get(b, key);
+        if (strcmp(key, "cluster_size") == 0) {
+            char *stop = NULL;
+            long long n = v ? strtoll(v, &stop, 10) : 0;
+            json_object_set_new(o, key, v && !*stop ? json_integer((json_int_t)n) : json_null());
+        } else if (strcmp(key, "children_backup_ids") == 0) {
+            if (!v) {
+                json_object_set_new(o, key, json_null());
+                continue;
+            }
+            json_t *ids = json_array();
+            for (const char *p = v;;) {
+                const char *comma = strchr(p, ',');
+                size_t n = comma ? (size_t)(comma - p) : strlen(p);
+                json_array_append_new(ids, json_stringn(p, n));
+                if (!comma)
+                    break;
+                p = comma + 1;
+            }
+            json_object_set_new(o, key, ids);
+        } else {
+            for (size_t k = 0; k < CEL_ARRAY_LEN(strings); k++)
+                if (strcmp(key, strings[k]) == 0)
+                    json_object_set_new(o, key, str_or_null(v));
+        }
+    }
+}
+
 json_t *op_backup_json(const struct cat_backup *b)
 {
     json_t *o = json_object();
@@ -102,5 +140,6 @@ json_t *op_backup_json(const struct cat_backup *b)
     json_object_set_new(o, "timeline", int_or_null(b->timeline));
     json_object_set_new(o, "version", int_or_null(b->version));
     json_object_set_new(o, "xlog_segment_size", int_or_null(b->xlog_segment_size));
+    add_newer_keys(b, o);
     return o;
 }

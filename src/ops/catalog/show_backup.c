@@ -6,6 +6,13 @@
  *
  * The WAL figures come from xlog.db: the files the backup needs (begin_wal
  * to end_wal), and those archived after it up to the next backup.
+ *
+ * A backup.info written by Barman >= 3.11 has keys 3.4 does not know
+ * (cluster_size, data_checksums, summarize_wal, parent_backup_id,
+ * children_backup_ids, and 3.14's encryption): their lines are shown where
+ * Barman 3.21's show-backup shows them (barman/output.py,
+ * render_show_backup_*), and only for such a backup, so a 3.4 backup's
+ * output stays Barman 3.4's.
  */
 #include "catalog_json.h"
 #include "fmt.h"
@@ -14,6 +21,9 @@
 struct model {
     const struct cfg_server *server;
     const struct cat_backup *b;
+    bool newer;             /* b has Barman >= 3.11's keys */
+    const char *root;       /* incremental backups: the chain's full backup */
+    size_t chain_size;      /* backups in the chain, b included */
     const char *previous; /* ID, NULL when none */
     const char *next;
     struct xdb_wal_info wal;
@@ -77,11 +87,43 @@ static void render_copy_stats(const struct cat_backup *b, struct strbuf *out)
     sb_free(&v);
 }
 
+/* Barman's BackupInfo.backup_type. */
+static const char *backup_type(const struct cat_backup *b)
+{
+    const char *mode = b->mode ? b->mode : "";
+    if (cel_str_starts(mode, "snapshot"))
+        return "snapshot";
+    if (cel_str_starts(mode, "rsync"))
+        return "rsync";
+    return cat_extra_get(b, "parent_backup_id") ? "incremental" : "full";
+}
+
+/* children_backup_ids as Python prints the list Barman loads from it:
+ * "['ID1', 'ID2']". */
+static void children_repr(const char *ids, struct strbuf *out)
+{
+    sb_appendc(out, '[');
+    for (const char *p = ids;;) {
+        const char *comma = strchr(p, ',');
+        size_t n = comma ? (size_t)(comma - p) : strlen(p);
+        sb_appendf(out, "%s'%.*s'", p == ids ? "" : ", ", (int)n, p);
+        if (!comma)
+            break;
+        p = comma + 1;
+    }
+    sb_appendc(out, ']');
+}
+
 static void render_base(const struct model *m, struct strbuf *out)
 {
     const struct cat_backup *b = m->b;
     struct strbuf v = {0};
     sb_append(out, "  Base backup information:\n");
+    const char *encryption = cat_extra_get(b, "encryption");
+    if (encryption)
+        nested(out, "Encryption", encryption);
+    if (m->newer && b->mode && strcmp(b->mode, "postgres") == 0)
+        nested(out, "Backup Type", backup_type(b));
     if (b->size.set) {
         fmt_size((double)b->size.v, &v);
         sb_append(&v, " (");
@@ -155,6 +197,22 @@ static void render_catalog(const struct model *m, struct strbuf *out)
                                                         : ret_mark_short(m->mark));
     nested(out, "Previous Backup", m->previous ? m->previous : "- (this is the oldest base backup)");
     nested(out, "Next Backup", m->next ? m->next : "- (this is the latest base backup)");
+    const struct cat_backup *b = m->b;
+    const char *parent = cat_extra_get(b, "parent_backup_id");
+    if (m->newer && parent) {
+        char size[32];
+        snprintf(size, sizeof size, "%zu", m->chain_size);
+        nested(out, "Root Backup", m->root);
+        nested(out, "Parent Backup", parent);
+        nested(out, "Backup chain size", size);
+    }
+    const char *children = cat_extra_get(b, "children_backup_ids");
+    if (m->newer && children && b->mode && strcmp(b->mode, "postgres") == 0) {
+        struct strbuf v = {0};
+        children_repr(children, &v);
+        nested(out, "Children Backup(s)", sb_str(&v));
+        sb_free(&v);
+    }
 }
 
 static void render_text(const void *p, struct strbuf *out)
@@ -178,7 +236,26 @@ static void render_text(const void *p, struct strbuf *out)
     }
     row(out, "PostgreSQL Version", b->version.set ? version : NULL);
     row(out, "PGDATA directory", b->pgdata);
+    const char *cluster_size = cat_extra_get(b, "cluster_size");
+    char *stop = NULL;
+    double cluster = cluster_size ? strtod(cluster_size, &stop) : 0;
+    if (cluster_size && !*stop && cluster > 0) {
+        struct strbuf v = {0};
+        fmt_size(cluster, &v);
+        row(out, "Estimated Cluster Size", sb_str(&v));
+        sb_free(&v);
+    }
     sb_append(out, "\n");
+    const char *checksums = cat_extra_get(b, "data_checksums");
+    const char *summarizer = cat_extra_get(b, "summarize_wal");
+    if (checksums || summarizer) {
+        sb_append(out, "  Server information:\n");
+        if (checksums)
+            nested(out, "Checksums", checksums);
+        if (summarizer)
+            nested(out, "WAL summarizer", summarizer);
+        sb_append(out, "\n");
+    }
     if (b->n_tablespaces) {
         sb_append(out, "  Tablespaces:\n");
         for (size_t i = 0; i < b->n_tablespaces; i++) {
@@ -204,6 +281,11 @@ static json_t *render_json(const void *p)
                             m->previous ? json_string(m->previous) : json_null());
         json_object_set_new(o, "next_backup_id", m->next ? json_string(m->next) : json_null());
         json_object_set_new(o, "retention_status", json_string(ret_mark_name(m->mark)));
+        if (m->newer) {
+            json_object_set_new(o, "backup_type", json_string(backup_type(m->b)));
+            json_object_set_new(o, "root_backup_id", json_string(m->root));
+            json_object_set_new(o, "chain_size", json_integer((json_int_t)m->chain_size));
+        }
         json_object_set_new(
             o, "wal",
             json_pack("{s:I, s:I, s:I, s:I, s:f, s:f, s:f, s:s?}", "wal_num",
@@ -215,6 +297,25 @@ static json_t *render_json(const void *p)
                       "wals_per_second", m->wal.wals_per_second, "wal_last", m->wal.last));
     }
     return o;
+}
+
+/* The chain of backup i up to its root (Barman's walk_to_root): parents by
+ * parent_backup_id, as far as the catalogue has them; a loop is cut. */
+static void chain(const struct cat_list *list, size_t i, struct model *m)
+{
+    m->root = list->items[i].id;
+    m->chain_size = 1;
+    const char *parent = cat_extra_get(&list->items[i], "parent_backup_id");
+    while (parent && m->chain_size <= list->n) {
+        size_t k = 0;
+        while (k < list->n && strcmp(list->items[k].id, parent) != 0)
+            k++;
+        if (k == list->n)
+            break;
+        m->root = list->items[k].id;
+        m->chain_size++;
+        parent = cat_extra_get(&list->items[k], "parent_backup_id");
+    }
 }
 
 int op_show_backup(const struct op_ctx *ctx, const struct op_show_backup_req *req,
@@ -231,6 +332,8 @@ int op_show_backup(const struct op_ctx *ctx, const struct op_show_backup_req *re
         m.previous = prev >= 0 ? cat.list.items[prev].id : NULL;
         m.next = next >= 0 ? cat.list.items[next].id : NULL;
         op_catalog_wal_info(&cat, (size_t)i, &m.wal);
+        m.newer = cat_has_newer_keys(m.b);
+        chain(&cat.list, (size_t)i, &m);
         enum ret_mark *marks = cel_xcalloc(cat.list.n, sizeof *marks);
         op_retention_marks(ctx, s, &cat.list, marks);
         m.mark = marks[i];

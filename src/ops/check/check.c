@@ -41,6 +41,7 @@
 #include "server_select.h"
 #include "storage.h"
 #include "ts.h"
+#include "wal_archive.h"
 
 /* ---- the report ------------------------------------------------------------ */
 
@@ -207,15 +208,18 @@ static bool check_xlogdb_damage(struct run *r)
     struct cel_err err = {0};
     if (xdb_lock(r->ctx->cfg->global.barman_lock_directory, s->name, &l, &err) < 0)
         return false;
-    int rc = xdb_read_cut(s->wals_directory, &db, &cut, &err);
+    struct xdb_home home = op_xdb_home(r->ctx->cfg, s);
+    char *path = xdb_path(&home);
+    int rc = xdb_read_cut(&home, &db, &cut, &err);
     lock_release(l);
     xdb_free(&db);
-    if (rc == 0 && !cut.cut)
+    if (rc == 0 && !cut.cut) {
+        free(path);
         return false; /* the damage is elsewhere in the catalogue */
+    }
     struct op_check_item *it = add(r, "WAL archive", false);
     if (rc == 0) {
-        hint(it, "%s/xlog.db:%d: the last line was cut short (a writer was killed)",
-             s->wals_directory, cut.line);
+        hint(it, "%s:%d: the last line was cut short (a writer was killed)", path, cut.line);
         fix(it,
             "run 'cellar archive-wal %s' (it repairs a last line cut short and keeps the "
             "damaged file) or 'cellar rebuild-xlogdb %s'",
@@ -225,6 +229,7 @@ static bool check_xlogdb_damage(struct run *r)
         fix(it, "run 'cellar rebuild-xlogdb %s': it writes xlog.db anew from the files in '%s'",
             s->name, s->wals_directory);
     }
+    free(path);
     return true;
 }
 
@@ -234,7 +239,17 @@ static void check_wal_archive(struct run *r)
 {
     if (check_xlogdb_damage(r))
         return;
-    char *path = cel_xasprintf("%s/xlog.db", r->s->wals_directory);
+    char *two = op_xdb_ignored_text(r->ctx, r->s);
+    if (two) {
+        /* Barman's rule decides which one counts, so nothing is broken
+         * here: OK with a warning, but the other file means a writer that
+         * does not see this one's WAL */
+        struct op_check_item *it = add(r, "WAL catalogue", true);
+        hint(it, "%s", two);
+        free(two);
+    }
+    struct xdb_home home = op_xdb_home(r->ctx->cfg, r->s);
+    char *path = xdb_path(&home);
     struct stat st;
     bool empty = stat(path, &st) != 0 || st.st_size == 0;
     free(path);

@@ -37,6 +37,7 @@
 #include "copy_report.h"
 #include "fmt.h"
 #include "hook_script.h"
+#include "manifest.h"
 #include "op_hooks.h"
 #include "proc.h"
 #include "priv.h"
@@ -44,6 +45,7 @@
 #include "server.h"
 #include "server_select.h"
 #include "storage.h"
+#include "ts.h"
 #include "wal.h"
 #include "wal_archive.h"
 #include "walcheck.h"
@@ -537,57 +539,69 @@ static int link_tablespaces(struct run *r, int rc, struct cel_err *err)
     return rc;
 }
 
-/* tar -xf ARCHIVE -C DIR (with the decompressor of the backup's
- * compression), leaving out the names in exclude. */
-static int untar(struct run *r, const char *archive, const char *dir,
-                 const char *const *exclude, struct cel_err *err)
+/* Progress of a tar extraction: the bytes of every archive so far against
+ * the files' total from the manifest (check_space), four times a second. */
+struct untar_progress {
+    struct run *r;
+    const char *current;
+    uint64_t before; /* bytes of the archives already extracted */
+    double last;
+};
+
+static void untar_progress(void *ctx, uint64_t bytes)
 {
-    const char *argv[16];
-    size_t n = 0;
-    argv[n++] = "tar";
-    argv[n++] = op_tar_program_arg(r->b->compression);
-    argv[n++] = "-xf";
-    argv[n++] = archive;
-    argv[n++] = "-C";
-    argv[n++] = dir;
-    for (size_t i = 0; exclude && exclude[i] && n < 14; i++) {
-        argv[n++] = "--exclude";
-        argv[n++] = exclude[i];
-    }
-    argv[n] = NULL;
-    struct proc_result res = {0};
-    int rc = proc_run(argv, &(struct proc_opts){.path_prefix = r->s->path_prefix}, &res, err);
-    if (rc == 0 && res.status != 0)
-        rc = cel_err_set(err, CEL_E_PROC, "error decompressing %s into %s: %s", archive, dir,
-                         res.err ? res.err : "");
-    proc_result_free(&res);
-    return rc;
+    struct untar_progress *u = ctx;
+    double now = ts_monotonic();
+    if (now - u->last < 0.25)
+        return;
+    u->last = now;
+    uint64_t done = u->before + bytes;
+    struct op_progress pr = {.bytes_done = done,
+                             .bytes_total = u->r->data_bytes > done ? u->r->data_bytes : done,
+                             .current = u->current};
+    op_progress(u->r->ctx, u->r->s->name, &pr);
 }
 
 /* A tar backup (Barman's postgres method with backup_compression): each
  * tablespace's OID.tar.* into its location, base.tar.* into DEST without
  * recovery.conf and tablespace_map, as Barman's TarballRecoveryExecutor
- * does (from this host's files: no staging copy). */
+ * does; but decompressed here and streamed into tar on the destination's
+ * host (rd_untar), so neither a local nor a remote recovery stages a copy. */
 static int untar_files(struct run *r, struct cel_err *err)
 {
     const char *suffix = op_tar_suffix(r->b->compression);
-    int rc = rd_mkdir(&r->d, r->req->dest, err);
+    enum comp_kind kind = COMP_NONE;
+    int rc = comp_parse_name(r->b->compression, &kind, err);
+    if (rc == 0)
+        rc = rd_mkdir(&r->d, r->req->dest, err);
+    const char *where = r->d.ssh ? r->d.ssh : "";
+    const char *colon = r->d.ssh ? ":" : "";
+    struct untar_progress u = {.r = r};
+    struct rd_untar_opts o = {.progress = untar_progress, .ctx = &u};
     for (size_t i = 0; rc == 0 && i < r->n_tbs; i++) {
         const struct tbs_plan *t = &r->tbs[i];
         char *src = cel_xasprintf("%s/data/%lld.%s", r->backup_dir, (long long)t->t->oid, suffix);
-        op_phase(r->ctx, r->s->name, "copy-tablespace", "extracting tablespace %s to %s",
-                 t->t->name, t->location);
+        op_phase(r->ctx, r->s->name, "copy-tablespace", "extracting tablespace %s to %s%s%s",
+                 t->t->name, where, colon, t->location);
         rc = rd_mkdir(&r->d, t->location, err);
+        uint64_t bytes = 0;
+        u.current = src + strlen(r->backup_dir) + 1;
         if (rc == 0)
-            rc = untar(r, src, t->location, NULL, err);
+            rc = rd_untar(&r->d, src, kind, t->location, &o, &bytes, err);
+        r->m.data_bytes += bytes;
+        u.before += bytes;
         free(src);
     }
     if (rc == 0) {
         char *src = cel_xasprintf("%s/data/base.%s", r->backup_dir, suffix);
-        op_phase(r->ctx, r->s->name, "copy-data", "extracting the data directory to %s",
-                 r->req->dest);
+        op_phase(r->ctx, r->s->name, "copy-data", "extracting the data directory to %s%s%s",
+                 where, colon, r->req->dest);
         static const char *const exclude[] = {"recovery.conf", "tablespace_map", NULL};
-        rc = untar(r, src, r->req->dest, exclude, err);
+        o.exclude = exclude;
+        u.current = src + strlen(r->backup_dir) + 1;
+        uint64_t bytes = 0;
+        rc = rd_untar(&r->d, src, kind, r->req->dest, &o, &bytes, err);
+        r->m.data_bytes += bytes;
         free(src);
     }
     return rc;
@@ -906,7 +920,15 @@ static uint64_t needed_bytes(const struct run *r)
 static int check_space(struct run *r, struct cel_err *err)
 {
     const struct cat_backup *b = r->b;
-    if (b->size.set && b->size.v >= 0) {
+    struct manifest m;
+    char *mpath = cel_xasprintf("%s/data/backup_manifest", r->backup_dir);
+    if (b->compression && manifest_read(mpath, &m, NULL) == 0) {
+        /* a tar backup is extracted: it needs its files' size, not the archives' */
+        r->data_bytes = 0;
+        for (size_t i = 0; i < m.n_files; i++)
+            r->data_bytes += m.files[i].size;
+        manifest_free(&m);
+    } else if (b->size.set && b->size.v >= 0) {
         r->data_bytes = (uint64_t)b->size.v;
     } else {
         uint64_t dedup = 0;
@@ -915,6 +937,7 @@ static int check_space(struct run *r, struct cel_err *err)
             op_log(r->ctx, LOG_WARNING, r->s->name,
                    "backup %s records no size, and measuring it failed: %s", b->id, uerr.msg);
     }
+    free(mpath);
     struct cel_err ferr = {0};
     const char *where = r->d.ssh ? r->d.ssh : "";
     const char *colon = r->d.ssh ? ":" : "";
@@ -1147,14 +1170,13 @@ int op_recover(const struct op_ctx *ctx, const struct op_recover_req *req, struc
         /* a tar backup (Barman's postgres method with backup_compression)
          * is tarballs in data/: copied as they are, they would be no data
          * directory, whatever --force says */
-        if (rc == 0 && r.b->compression &&
-            (req->remote_ssh_command || !op_tar_suffix(r.b->compression))) {
+        if (rc == 0 && r.b->compression && !op_tar_suffix(r.b->compression)) {
             rc = cel_err_set(err, CEL_E_CONFLICT,
                              "backup %s of server %s is in tar format (compression=%s): cellar "
-                             "recovers tar backups of gzip, lz4 or zstd on this host only",
+                             "recovers tar backups of gzip, lz4 or zstd only",
                              r.b->id, s->name, r.b->compression);
-            cel_err_hint(err, "Recover it here and copy the result, or recover it with Barman "
-                              "(barman recover --remote-ssh-command).");
+            cel_err_hint(err, "Recover it with Barman (barman recover), which knows this "
+                              "compression.");
         }
         if (rc == 0 && !req->force && rp)
             rc = check_point_timeline(ctx, s, req, r.b, &cat.xdb, &points, &rp, err);

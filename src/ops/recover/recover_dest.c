@@ -2,7 +2,9 @@
  * recover_dest.c - file operations on a recovery's destination: local
  * calls, or commands run on the remote host through rsync_remote_run
  * (argv quoted for the remote shell, never pasted into a string) and files
- * shipped with rsync from a local scratch directory.
+ * shipped with rsync from a local scratch directory. Tar archives go
+ * through neither: rd_untar streams them, decompressed, into tar's standard
+ * input, locally or over ssh alike.
  */
 #define _GNU_SOURCE /* mkdtemp */
 #include <errno.h>
@@ -142,6 +144,71 @@ int rd_write(const struct rdest *d, const char *path, const char *data, size_t l
     unlink(local);
     free(local);
     free(copy);
+    return rc;
+}
+
+struct untar_feed {
+    struct proc *p;
+    const struct rd_untar_opts *o;
+    uint64_t bytes;
+};
+
+/* The decompressed archive, piece by piece, into tar's standard input. */
+static int untar_feed(void *ctx, const unsigned char *data, size_t len, struct cel_err *err)
+{
+    struct untar_feed *f = ctx;
+    int rc = proc_write(f->p, data, len, err);
+    f->bytes += len;
+    if (rc == 0 && f->o->progress)
+        f->o->progress(f->o->ctx, f->bytes);
+    return rc;
+}
+
+int rd_untar(const struct rdest *d, const char *archive, enum comp_kind kind, const char *dir,
+             const struct rd_untar_opts *opts, uint64_t *bytes, struct cel_err *err)
+{
+    static const struct rd_untar_opts defaults;
+    const struct rd_untar_opts *o = opts ? opts : &defaults;
+    const char *const *exclude = o->exclude;
+    if (bytes)
+        *bytes = 0;
+    size_t n_ex = 0;
+    while (exclude && exclude[n_ex])
+        n_ex++;
+    const char **argv = cel_xcalloc(8 + 2 * n_ex, sizeof *argv);
+    size_t n = 0;
+    argv[n++] = "tar";
+    argv[n++] = "-x";
+    argv[n++] = "-f";
+    argv[n++] = "-";
+    argv[n++] = "-C";
+    argv[n++] = dir;
+    for (size_t i = 0; i < n_ex; i++) {
+        argv[n++] = "--exclude";
+        argv[n++] = exclude[i];
+    }
+    argv[n] = NULL;
+    struct proc_opts po = {.path_prefix = d->path_prefix, .stdin_stream = true,
+                           .err_mode = PROC_CAPTURE, .out_mode = PROC_CAPTURE};
+    struct proc *p = NULL;
+    int rc = rsync_remote_start(d->ssh, argv, &po, &p, err);
+    if (rc == 0) {
+        struct cel_err feed_err = {0};
+        struct untar_feed f = {.p = p, .o = o};
+        int frc = comp_decompress_each(kind, archive, NULL, untar_feed, &f, bytes, &feed_err);
+        struct proc_result res = {0};
+        rc = proc_finish(p, &res, err);
+        rc = rsync_remote_result(d->ssh, "tar", rc, &res, 0, err);
+        /* the archive's own damage is the cause of whatever tar then says;
+         * a write tar stopped reading is explained by tar's complaint */
+        if (frc < 0 && (rc == 0 || frc != -CEL_E_PROC)) {
+            rc = frc;
+            if (err)
+                *err = feed_err;
+        }
+        proc_result_free(&res);
+    }
+    free(argv);
     return rc;
 }
 

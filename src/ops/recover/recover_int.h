@@ -7,6 +7,7 @@
 #ifndef CEL_OPS_RECOVER_INT_H
 #define CEL_OPS_RECOVER_INT_H
 
+#include "compress.h"
 #include "ops.h"
 #include "rsync.h"
 
@@ -34,6 +35,25 @@ int rd_read(const struct rdest *d, const char *path, char **out, struct cel_err 
 /* Write path (durably when local; over rsync when remote). */
 int rd_write(const struct rdest *d, const char *path, const char *data, size_t len,
              struct cel_err *err);
+/* Options of rd_untar; zero is the default. */
+struct rd_untar_opts {
+    const char *const *exclude; /* member names left out (tar's --exclude) */
+    /* called as the bytes go (after each piece, at most 1 MiB apart) with
+     * the total decompressed so far */
+    void (*progress)(void *ctx, uint64_t bytes);
+    void *ctx;
+};
+
+/* Extract the tar archive `archive` (a file here, compressed with kind)
+ * into dir, which exists, where the destination is: decompressed here by
+ * cellar's own decompressors and streamed into `tar -x -C dir` there
+ * (through ssh_command for a remote destination, the archive on its
+ * standard input), so nothing is staged. *bytes (may be NULL) gets the
+ * archive's size decompressed. -CEL_E_PROC with tar's first error line
+ * when tar (or ssh) fails, -CEL_E_FORMAT when the archive does not
+ * decompress. Blocks. */
+int rd_untar(const struct rdest *d, const char *archive, enum comp_kind kind, const char *dir,
+             const struct rd_untar_opts *opts, uint64_t *bytes, struct cel_err *err);
 /* The bytes free on the filesystem holding path, or its nearest existing
  * ancestor when path does not exist (yet): statvfs's f_bavail locally, the
  * Available column of `df -Pk` on the remote host; both leave out the blocks

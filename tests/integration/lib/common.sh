@@ -4,7 +4,7 @@
 #     #!/bin/bash
 #     set -u
 #     . "$(dirname "$0")/lib/tap.sh"
-#     . "$(dirname "$0")/lib/common.sh"     # also sources pg.sh and sshd.sh
+#     . "$(dirname "$0")/lib/common.sh"     # also sources pg.sh, sshd.sh, swift.sh
 #     harness_init
 #     tap_plan 5
 #     pg_start main
@@ -17,7 +17,7 @@
 #     T            a scratch dir for this test, ${TMPDIR:-/tmp}/cellar-test.XXXXXX,
 #                  mode 0755 so that the postgres user can reach into it
 # and installs an EXIT trap (plus INT/TERM/HUP traps that exit through it)
-# which stops every PostgreSQL cluster and the sshd started by this shell,
+# which stops every PostgreSQL cluster, the sshd and the Swift started by this shell,
 # removes their temp dirs and T, and then exits with tap_exit_status when
 # tap.sh is loaded. A failing, bailing or interrupted test leaves nothing
 # behind.
@@ -35,6 +35,7 @@
 _HARNESS_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$_HARNESS_LIB/pg.sh"
 . "$_HARNESS_LIB/sshd.sh"
+. "$_HARNESS_LIB/swift.sh"
 
 # harness_init - find the project, make the scratch dir T, install the traps.
 harness_init() {
@@ -62,7 +63,7 @@ harness_at_exit() {
     _HARNESS_AT_EXIT+=("$(printf '%q ' "$@")")
 }
 
-# harness_cleanup - run the harness_at_exit commands, stop clusters and sshd,
+# harness_cleanup - run the harness_at_exit commands, stop clusters, sshd and Swift,
 # remove their temp dirs and T.
 harness_cleanup() {
     local i
@@ -73,6 +74,9 @@ harness_cleanup() {
     _HARNESS_AT_EXIT=()
     pg_cleanup_all
     sshd_stop
+    # a failing test shows what Swift logged before its temp dir goes
+    [ "${_TAP_FAILED:-0}" -gt 0 ] && swift_log_tail
+    swift_stop
     if [ -n "${T:-}" ] && [ -d "$T" ]; then
         rm -rf "$T"
     fi

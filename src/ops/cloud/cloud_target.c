@@ -1,0 +1,92 @@
+/*
+ * cloud_target.c - turn a cloud-* command's URL, server name and store
+ * options into an opened S3 client (see cloud_target.h).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cloud_creds.h"
+#include "cloud_layout.h"
+#include "cloud_target.h"
+
+static const char *env_get(const struct cloud_target_opts *o, const char *name)
+{
+    return o->getenv ? o->getenv(name) : getenv(name);
+}
+
+/* boto3's order: AWS_REGION is what newer SDKs read first, AWS_DEFAULT_REGION
+ * what barman-cloud's users set; neither means us-east-1. */
+static const char *region_of(const struct cloud_target_opts *o)
+{
+    const char *r = env_get(o, "AWS_REGION");
+    if (!r || !*r)
+        r = env_get(o, "AWS_DEFAULT_REGION");
+    return r && *r ? r : "us-east-1";
+}
+
+int cloud_target_open(const struct cloud_target_opts *o, struct cloud_target *t,
+                      struct cel_err *err)
+{
+    memset(t, 0, sizeof *t);
+    if (o->read_timeout < 0)
+        return cel_err_set(err, CEL_E_USAGE, "--read-timeout: give seconds, 0 or more");
+    int rc = cloud_server_check(o->server, err);
+    if (rc == 0)
+        rc = cloud_url_parse(o->url, &t->url, err);
+    if (rc < 0)
+        return rc;
+    t->server = cel_xstrdup(o->server);
+    const char *region = region_of(o);
+
+    if (o->endpoint_url) {
+        struct cloud_endpoint ep;
+        rc = cloud_endpoint_parse(o->endpoint_url, &ep, err);
+        if (rc < 0) {
+            cloud_target_close(t);
+            return rc;
+        }
+        t->endpoint = cloud_endpoint_base(&ep);
+        cloud_endpoint_free(&ep);
+    } else {
+        t->endpoint = cel_xasprintf("https://s3.%s.amazonaws.com", region);
+    }
+
+    struct cloud_creds creds = {0};
+    struct cloud_creds_opts co = {.profile = o->profile, .getenv = o->getenv};
+    rc = cloud_creds_load(&co, &creds, err);
+    if (rc < 0) {
+        cloud_target_close(t);
+        return rc;
+    }
+    t->creds_origin = cel_xstrdup(creds.origin);
+
+    struct s3_conf conf = {
+        .endpoint = t->endpoint,
+        .region = region,
+        .bucket = t->url.bucket,
+        /* an endpoint given is most often an address or a private store,
+         * where the bucket cannot be a host name; AWS takes both */
+        .path_style = o->endpoint_url != NULL,
+        .access_key = creds.access_key,
+        .secret_key = creds.secret_key,
+        .session_token = creds.session_token,
+        .timeout_s = o->read_timeout,
+    };
+    rc = s3_client_new(&conf, &t->s3, err);
+    cloud_creds_free(&creds);
+    if (rc < 0) {
+        cloud_target_close(t);
+        return rc;
+    }
+    return 0;
+}
+
+void cloud_target_close(struct cloud_target *t)
+{
+    s3_client_free(t->s3);
+    cloud_url_free(&t->url);
+    free(t->server);
+    free(t->endpoint);
+    free(t->creds_origin);
+    memset(t, 0, sizeof *t);
+}
