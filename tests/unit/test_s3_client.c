@@ -152,6 +152,7 @@ static struct s3_client *client(int port)
     snprintf(ep, sizeof ep, "http://127.0.0.1:%d", port);
     struct s3_conf conf = {.endpoint = ep, .bucket = "b", .path_style = true,
                            .access_key = "test:tester", .secret_key = SECRET,
+                           .session_token = "T0KEN/+=",
                            .retries = 3, .retry_base_ms = 1, .timeout_s = 5};
     struct s3_client *c = NULL;
     struct cel_err err = {0};
@@ -181,6 +182,10 @@ static void test_s3_put_retried_after_503(void **state)
                                 "1fa7425e73043362938b9824\r\n"), 3);
     assert_int_equal(count(log, "Authorization: AWS4-HMAC-SHA256 Credential=test:tester/"), 3);
     assert_int_equal(count(log, "/us-east-1/s3/aws4_request"), 3);
+    /* a session token travels in its header, and is signed */
+    assert_int_equal(count(log, "x-amz-security-token: T0KEN/+=\r\n"), 3);
+    assert_int_equal(count(log, "SignedHeaders=host;x-amz-content-sha256;x-amz-date;"
+                                "x-amz-security-token,"), 3);
     assert_null(strstr(log, SECRET));
     free(log);
 }

@@ -20,7 +20,11 @@
  * base * 2^attempt milliseconds (at most 10 s), half of it fixed and half
  * random ("equal jitter": many clients that failed together do not come
  * back together, and none comes back at once). A GET that had delivered
- * bytes resumes after them with If-Match on the first reply's ETag.
+ * bytes resumes after them with If-Match on the first reply's ETag. The
+ * POSTs the client sends are safe to repeat: DeleteObjects deletes what is
+ * already deleted again, CompleteMultipartUpload of a completed upload
+ * answers as the first time (Swift does; S3 documents it), and a repeated
+ * CreateMultipartUpload leaves at worst an upload nobody completes.
  */
 #include <curl/curl.h>
 #include <errno.h>
