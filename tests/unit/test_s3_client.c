@@ -506,6 +506,35 @@ static void test_s3_upload_completion_error_in_200(void **state)
     free(log);
 }
 
+static void test_s3_virtual_hosted_addressing(void **state)
+{
+    (void)state;
+    /* libcurl resolves *.localhost to the loopback address itself, so the
+     * bucket can go in the host name without DNS */
+    static const struct reply replies[] = {{"200 OK", NULL, "data", 0}};
+    fake_start(replies, 1);
+    char ep[64];
+    snprintf(ep, sizeof ep, "http://localhost:%d/", fake_port);
+    struct s3_conf conf = {.endpoint = ep, .region = "eu-west-3", .bucket = "my-bucket",
+                           .access_key = "AKID", .secret_key = SECRET, .retry_base_ms = 1};
+    struct s3_client *c = NULL;
+    struct cel_err err = {0};
+    struct strbuf out = {0};
+    assert_int_equal(s3_client_new(&conf, &c, &err), 0);
+    assert_int_equal(s3_get(c, "a/b", 0, 0, collect, &out, &err), 0);
+    assert_string_equal(sb_str(&out), "data");
+    s3_client_free(c);
+    char *log = fake_stop();
+    char host[64];
+    snprintf(host, sizeof host, "GET /a/b HTTP/1.1\r\nHost: my-bucket.localhost:%d\r\n",
+             fake_port);
+    assert_non_null(strstr(log, host));
+    assert_non_null(strstr(log, "Credential=AKID/"));
+    assert_non_null(strstr(log, "/eu-west-3/s3/aws4_request"));
+    free(log);
+    sb_free(&out);
+}
+
 static void test_s3_client_new_refusals(void **state)
 {
     (void)state;
@@ -555,6 +584,8 @@ int main(void)
                                         unit_setup_tmpdir, unit_teardown_tmpdir),
         cmocka_unit_test_setup_teardown(test_s3_upload_completion_error_in_200,
                                         unit_setup_tmpdir, unit_teardown_tmpdir),
+        cmocka_unit_test_setup_teardown(test_s3_virtual_hosted_addressing, unit_setup_tmpdir,
+                                        unit_teardown_tmpdir),
         cmocka_unit_test(test_s3_client_new_refusals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
