@@ -20,9 +20,12 @@
  *
  * Errors come back in struct cel_err: CEL_E_NOT_FOUND for a missing key or
  * bucket, CEL_E_CLOUD with the store's code and message ("403
- * SignatureDoesNotMatch: ...") for other refusals, CEL_E_IO when the store
- * cannot be reached. No message ever holds the secret key or the session
- * token. Nothing here prints or exits; every call blocks until done.
+ * SignatureDoesNotMatch: ...") for other refusals (with a hint on 403),
+ * CEL_E_IO when the store cannot be reached, CEL_E_TIMEOUT when a transfer
+ * stalled, CEL_E_CONFLICT when an object changed while a GET resumed, and
+ * whatever a caller's callback returned. No message ever holds the secret
+ * key or the session token. Nothing here prints or exits; every call
+ * blocks until done.
  *
  * A client is used by one thread at a time; s3_upload runs its own worker
  * threads, each with its own libcurl handle.
