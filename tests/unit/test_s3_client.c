@@ -178,14 +178,15 @@ static void test_s3_put_retried_after_503(void **state)
     /* the whole body each time, signed, with its hash */
     assert_int_equal(count(log, "PUT /b/dir/k%201 HTTP/1.1\r\n"), 3);
     assert_int_equal(count(log, "--body 5--\nhello\n"), 3);
+    assert_int_equal(count(log, "Content-MD5: XUFAKrxLKna5cZ2REBfFkg==\r\n"), 3);
     assert_int_equal(count(log, "x-amz-content-sha256: 2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c"
                                 "1fa7425e73043362938b9824\r\n"), 3);
     assert_int_equal(count(log, "Authorization: AWS4-HMAC-SHA256 Credential=test:tester/"), 3);
     assert_int_equal(count(log, "/us-east-1/s3/aws4_request"), 3);
     /* a session token travels in its header, and is signed */
     assert_int_equal(count(log, "x-amz-security-token: T0KEN/+=\r\n"), 3);
-    assert_int_equal(count(log, "SignedHeaders=host;x-amz-content-sha256;x-amz-date;"
-                                "x-amz-security-token,"), 3);
+    assert_int_equal(count(log, "SignedHeaders=content-md5;host;x-amz-content-sha256;"
+                                "x-amz-date;x-amz-security-token,"), 3);
     assert_null(strstr(log, SECRET));
     free(log);
 }

@@ -8,7 +8,8 @@
  * across requests. Requests are signed by libcurl (CURLOPT_AWS_SIGV4); the
  * canonical query string, the key encoding and the payload hash that SigV4
  * covers are cellar's (s3_query.h), because libcurl 7.88 does not make
- * them. Every request carries x-amz-content-sha256.
+ * them. Every request carries x-amz-content-sha256, and every PUT a
+ * Content-MD5, so the store refuses bytes that are not those sent.
  *
  * Failures are retried with exponential backoff and full jitter: connection
  * errors, time-outs, 5xx (503 SlowDown included) and 429; never another
