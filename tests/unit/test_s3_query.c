@@ -75,11 +75,13 @@ static void test_s3_sha256_vectors(void **state)
     assert_string_equal(hex, S3_EMPTY_SHA256);
     s3_sha256_hex("abc", 3, hex);
     assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-    struct s3_sha256 *h = s3_sha256_new();
-    s3_sha256_update(h, "a", 1);
-    s3_sha256_update(h, "bc", 2);
-    s3_sha256_end(h, hex);
+    char b64[S3_MD5_B64];
+    struct s3_digest *d = s3_digest_new();
+    s3_digest_update(d, "a", 1);
+    s3_digest_update(d, "bc", 2);
+    s3_digest_end(d, hex, b64);
     assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    assert_string_equal(b64, "kAFQmDzST7DWlj99KOF/cg==");
 }
 
 static void test_s3_md5_base64_vectors(void **state)

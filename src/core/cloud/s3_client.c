@@ -116,8 +116,10 @@ int s3_bucket_create(struct s3_client *c, struct cel_err *err)
 int s3_put(struct s3_client *c, const char *key, const void *buf, size_t len, struct cel_err *err)
 {
     struct s3_resp resp = {0};
+    char md5[S3_MD5_B64];
+    s3_md5_base64(len ? buf : "", len, md5);
     struct s3_req r = {.method = "PUT", .key = key, .body = len ? buf : "", .body_len = len,
-                       .body_fd = -1};
+                       .body_fd = -1, .content_md5 = md5};
     int rc = s3_request(c, c->curl, &r, &resp, err);
     sb_free(&resp.body);
     return rc;
@@ -127,6 +129,7 @@ int s3_put_fd(struct s3_client *c, const char *key, int fd, struct cel_err *err)
 {
     struct stat st;
     char sha[S3_SHA256_HEX];
+    char md5[S3_MD5_B64];
     char shown[CEL_SHOW_BUF];
     if (fstat(fd, &st) != 0)
         return cel_err_sys(err, CEL_E_IO, errno, "S3 PUT '%s': cannot stat the file",
@@ -134,8 +137,8 @@ int s3_put_fd(struct s3_client *c, const char *key, int fd, struct cel_err *err)
     if (!S_ISREG(st.st_mode))
         return cel_err_set(err, CEL_E_INVALID, "S3 PUT '%s': not a regular file",
                            cel_show(key, strlen(key), shown));
-    /* the payload hash first: SigV4 signs it before the body goes */
-    struct s3_sha256 *h = s3_sha256_new();
+    /* the digests first: SigV4 signs the hash before the body goes */
+    struct s3_digest *h = s3_digest_new();
     size_t bufsize = 1u << 20;
     char *buf = cel_xmalloc(bufsize);
     uint64_t done = 0, size = (uint64_t)st.st_size;
@@ -147,19 +150,19 @@ int s3_put_fd(struct s3_client *c, const char *key, int fd, struct cel_err *err)
         if (got <= 0) {
             int e = got < 0 ? errno : EIO;
             free(buf);
-            s3_sha256_end(h, sha);
+            s3_digest_end(h, sha, md5);
             return cel_err_sys(err, CEL_E_IO, e, "S3 PUT '%s': cannot read the file",
                                cel_show(key, strlen(key), shown));
         }
-        s3_sha256_update(h, buf, (size_t)got);
+        s3_digest_update(h, buf, (size_t)got);
         done += (uint64_t)got;
     }
     free(buf);
-    s3_sha256_end(h, sha);
+    s3_digest_end(h, sha, md5);
 
     struct s3_resp resp = {0};
     struct s3_req r = {.method = "PUT", .key = key, .body_fd = fd, .body_len = size,
-                       .payload_sha256 = sha};
+                       .payload_sha256 = sha, .content_md5 = md5};
     int rc = s3_request(c, c->curl, &r, &resp, err);
     sb_free(&resp.body);
     return rc;

@@ -8,7 +8,8 @@
  * across requests. Requests are signed by libcurl (CURLOPT_AWS_SIGV4); the
  * canonical query string, the key encoding and the payload hash that SigV4
  * covers are cellar's (s3_query.h), because libcurl 7.88 does not make
- * them. Every request carries x-amz-content-sha256.
+ * them. Every request carries x-amz-content-sha256, and every PUT a
+ * Content-MD5, so the store refuses bytes that are not those sent.
  *
  * Failures are retried with exponential backoff and full jitter: connection
  * errors, time-outs, 5xx (503 SlowDown included) and 429; never another
@@ -20,9 +21,12 @@
  *
  * Errors come back in struct cel_err: CEL_E_NOT_FOUND for a missing key or
  * bucket, CEL_E_CLOUD with the store's code and message ("403
- * SignatureDoesNotMatch: ...") for other refusals, CEL_E_IO when the store
- * cannot be reached. No message ever holds the secret key or the session
- * token. Nothing here prints or exits; every call blocks until done.
+ * SignatureDoesNotMatch: ...") for other refusals (with a hint on 403),
+ * CEL_E_IO when the store cannot be reached, CEL_E_TIMEOUT when a transfer
+ * stalled, CEL_E_CONFLICT when an object changed while a GET resumed, and
+ * whatever a caller's callback returned. No message ever holds the secret
+ * key or the session token. Nothing here prints or exits; every call
+ * blocks until done.
  *
  * A client is used by one thread at a time; s3_upload runs its own worker
  * threads, each with its own libcurl handle.

@@ -15,11 +15,16 @@
  * reply is 2xx; an error's body is kept (bounded) and parsed as an S3
  * <Error> for the message.
  *
- * Retries: connection errors, time-outs, 5xx and 429 are tried again after
+ * Retries: connection errors, time-outs, 5xx (but 501 and 505) and 429 are
+ * tried again after
  * base * 2^attempt milliseconds (at most 10 s), half of it fixed and half
  * random ("equal jitter": many clients that failed together do not come
  * back together, and none comes back at once). A GET that had delivered
- * bytes resumes after them with If-Match on the first reply's ETag.
+ * bytes resumes after them with If-Match on the first reply's ETag. The
+ * POSTs the client sends are safe to repeat: DeleteObjects deletes what is
+ * already deleted again, CompleteMultipartUpload of a completed upload
+ * answers as the first time (Swift does; S3 documents it), and a repeated
+ * CreateMultipartUpload leaves at worst an upload nobody completes.
  */
 #include <curl/curl.h>
 #include <errno.h>
@@ -405,7 +410,8 @@ int s3_request(struct s3_client *c, CURL *h, const struct s3_req *r, struct s3_r
             rc = 0;
             break;
         } else {
-            retry = x.status >= 500 || x.status == 429;
+            /* 501 Not Implemented and 505 will not change on a retry */
+            retry = (x.status >= 500 && x.status != 501 && x.status != 505) || x.status == 429;
             rc = refused(c, r, resp, err);
         }
         if (!retry || attempt >= c->retries)

@@ -114,34 +114,46 @@ void s3_sha256_hex(const void *buf, size_t len, char out[S3_SHA256_HEX])
     hex_of(md, n, out);
 }
 
-struct s3_sha256 {
-    EVP_MD_CTX *ctx;
+struct s3_digest {
+    EVP_MD_CTX *sha256;
+    EVP_MD_CTX *md5;
 };
 
-struct s3_sha256 *s3_sha256_new(void)
+static EVP_MD_CTX *digest_begin(const EVP_MD *md)
 {
-    struct s3_sha256 *h = cel_xcalloc(1, sizeof *h);
-    h->ctx = EVP_MD_CTX_new();
-    if (!h->ctx || !EVP_DigestInit_ex(h->ctx, EVP_sha256(), NULL))
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    if (!ctx || !EVP_DigestInit_ex(ctx, md, NULL))
         digest_failed();
-    return h;
+    return ctx;
 }
 
-void s3_sha256_update(struct s3_sha256 *h, const void *buf, size_t len)
+struct s3_digest *s3_digest_new(void)
 {
-    if (!EVP_DigestUpdate(h->ctx, buf, len))
+    struct s3_digest *d = cel_xcalloc(1, sizeof *d);
+    d->sha256 = digest_begin(EVP_sha256());
+    d->md5 = digest_begin(EVP_md5());
+    return d;
+}
+
+void s3_digest_update(struct s3_digest *d, const void *buf, size_t len)
+{
+    if (!EVP_DigestUpdate(d->sha256, buf, len) || !EVP_DigestUpdate(d->md5, buf, len))
         digest_failed();
 }
 
-void s3_sha256_end(struct s3_sha256 *h, char out[S3_SHA256_HEX])
+void s3_digest_end(struct s3_digest *d, char sha256[S3_SHA256_HEX], char md5[S3_MD5_B64])
 {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int n = 0;
-    if (!EVP_DigestFinal_ex(h->ctx, md, &n))
+    if (!EVP_DigestFinal_ex(d->sha256, md, &n))
         digest_failed();
-    hex_of(md, n, out);
-    EVP_MD_CTX_free(h->ctx);
-    free(h);
+    hex_of(md, n, sha256);
+    if (!EVP_DigestFinal_ex(d->md5, md, &n))
+        digest_failed();
+    EVP_EncodeBlock((unsigned char *)md5, md, (int)n);
+    EVP_MD_CTX_free(d->sha256);
+    EVP_MD_CTX_free(d->md5);
+    free(d);
 }
 
 void s3_md5_base64(const void *buf, size_t len, char out[S3_MD5_B64])

@@ -14,8 +14,9 @@
  * encode the path twice.
  *
  * Also here: the digests S3 asks for, SHA-256 of the payload in hex for
- * x-amz-content-sha256 (every request) and Content-MD5 (base64 of the MD5)
- * for DeleteObjects. Both come from libcrypto's EVP interface.
+ * x-amz-content-sha256 (every request) and Content-MD5 (base64 of the MD5),
+ * which DeleteObjects requires and every PUT of cellar's sends so the store
+ * checks the bytes it got. Both come from libcrypto's EVP interface.
  */
 #ifndef CEL_S3_QUERY_H
 #define CEL_S3_QUERY_H
@@ -49,15 +50,18 @@ void s3_sha256_hex(const void *buf, size_t len, char out[S3_SHA256_HEX]);
 /* The hash of the empty payload, what bodiless requests send. */
 #define S3_EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
-/* SHA-256 of a payload read in pieces (a file sent by PUT). */
-struct s3_sha256;
-struct s3_sha256 *s3_sha256_new(void);
-void s3_sha256_update(struct s3_sha256 *h, const void *buf, size_t len);
-/* Write the hex digest and free h. */
-void s3_sha256_end(struct s3_sha256 *h, char out[S3_SHA256_HEX]);
-
-/* Base64 of the MD5 of the payload (Content-MD5), 24 characters and a NUL. */
+/* Content-MD5: base64 of the MD5, 24 characters and a NUL. */
 #define S3_MD5_B64 25
+
+/* The SHA-256 (hex) and the Content-MD5 (base64) of a payload read in
+ * pieces (a file sent by PUT). */
+struct s3_digest;
+struct s3_digest *s3_digest_new(void);
+void s3_digest_update(struct s3_digest *d, const void *buf, size_t len);
+/* Write both digests and free d. */
+void s3_digest_end(struct s3_digest *d, char sha256[S3_SHA256_HEX], char md5[S3_MD5_B64]);
+
+/* Base64 of the MD5 of the payload (Content-MD5). */
 void s3_md5_base64(const void *buf, size_t len, char out[S3_MD5_B64]);
 
 #endif

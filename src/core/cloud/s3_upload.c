@@ -8,8 +8,8 @@
  * its own libcurl handle and part buffer, take parts in turn: under the
  * upload's lock a worker reads the next part from the stream (so the
  * stream is read in order, by one thread at a time, and part numbers follow
- * the bytes), then sends it without the lock (PUT ?partNumber=N&uploadId=,
- * retried as any PUT, the whole part again). The first failure stops every
+ * the bytes), then sends it without the lock (PUT ?partNumber=N&uploadId=
+ * with its Content-MD5, retried as any PUT, the whole part again). The first failure stops every
  * worker; the upload is then aborted (DELETE ?uploadId=), so the store keeps
  * no parts and no object appears. When every part is in, the upload is
  * completed with the list of part numbers and ETags; S3 may answer that
@@ -106,11 +106,13 @@ static int put_part(struct upload *u, CURL *h, unsigned part, const char *data, 
     struct s3_query q = {0};
     struct s3_resp resp = {0};
     char num[16];
+    char md5[S3_MD5_B64];
     snprintf(num, sizeof num, "%u", part);
     s3_query_add(&q, "partNumber", num);
     s3_query_add(&q, "uploadId", u->upload_id);
+    s3_md5_base64(len ? data : "", len, md5);
     struct s3_req r = {.method = "PUT", .key = u->key, .query = &q, .body = len ? data : "",
-                       .body_len = len, .body_fd = -1};
+                       .body_len = len, .body_fd = -1, .content_md5 = md5};
     int rc = s3_request(u->c, h, &r, &resp, err);
     if (rc == 0 && !resp.etag[0])
         rc = cel_err_set(err, CEL_E_CLOUD, "S3 upload of part %u: the store sent no ETag", part);
