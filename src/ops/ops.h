@@ -20,6 +20,7 @@
 #include <sys/types.h>
 
 #include "catalog.h"
+#include "cloud_target.h"
 #include "server_catalog.h"
 #include "sink.h"
 #include "walidx.h"
@@ -72,6 +73,9 @@ struct op_show_backup_req {
 };
 int op_show_backup(const struct op_ctx *ctx, const struct op_show_backup_req *req,
                    struct cel_err *err);
+/* Append show-backup's "Copy time" and "Estimated throughput" lines of b
+ * (nothing without a copy time), as Barman's render_show_backup_base. */
+void op_show_copy_stats(const struct cat_backup *b, struct strbuf *out);
 
 struct op_diagnose_req {
     bool no_connect; /* do not query PostgreSQL */
@@ -529,4 +533,69 @@ int op_target_fits(const struct cat_list *list, size_t i, const struct rc_target
  * none"). */
 int op_restore_point_find(const struct widx *idx, const char *name, const char *server,
                           const struct widx_point **out, struct cel_err *err);
+
+/* ---- cloud: the backups in a bucket, barman-cloud 3.4's commands ---- */
+
+/* Every request starts with the store (URL, SERVER_NAME, store options);
+ * test: only check that the bucket answers (barman-cloud's -t). */
+struct op_cloud_store {
+    struct cloud_target_opts target;
+    bool test;
+};
+
+/* cloud-backup-list: barman-cloud-backup-list's table of the DONE backups,
+ * or with json its {"backups_list": [...]} of every readable backup. */
+struct op_cloud_list_req {
+    struct op_cloud_store store;
+    bool json;
+};
+int op_cloud_backup_list(const struct op_ctx *ctx, const struct op_cloud_list_req *req,
+                         struct cel_err *err);
+
+/* cloud-backup-show: one backup as barman-cloud-backup-show prints it. */
+struct op_cloud_show_req {
+    struct op_cloud_store store;
+    const char *backup; /* an ID, latest/oldest or a backup name */
+    bool json;
+};
+int op_cloud_backup_show(const struct op_ctx *ctx, const struct op_cloud_show_req *req,
+                         struct cel_err *err);
+
+/* cloud-restore: the tar objects of a backup streamed into dest (and the
+ * tablespaces to their locations), as barman-cloud-restore leaves them. */
+struct op_cloud_restore_req {
+    struct op_cloud_store store;
+    const char *backup;
+    const char *dest;
+    const char *const *tablespaces; /* "NAME:LOCATION" rules */
+    size_t n_tablespaces;
+    int parallel; /* tar objects fetched at once; 0: 2 */
+};
+int op_cloud_restore(const struct op_ctx *ctx, const struct op_cloud_restore_req *req,
+                     struct cel_err *err);
+
+/* cloud-backup-delete: one backup (backup) or every backup a retention
+ * policy (policy) makes OBSOLETE, with the WAL no remaining backup needs,
+ * by barman-cloud-backup-delete's rules. */
+struct op_cloud_delete_req {
+    struct op_cloud_store store;
+    const char *backup;       /* -b; NULL with policy */
+    const char *policy;       /* -r; NULL with backup */
+    unsigned min_redundancy;  /* -m */
+    bool dry_run;
+};
+int op_cloud_backup_delete(const struct op_ctx *ctx, const struct op_cloud_delete_req *req,
+                           struct cel_err *err);
+
+/* cloud-backup-keep: add (target "full" or "standalone"), release or show
+ * the keep annotation of a backup. */
+enum op_cloud_keep_action { OP_CLOUD_KEEP_ADD, OP_CLOUD_KEEP_RELEASE, OP_CLOUD_KEEP_STATUS };
+struct op_cloud_keep_req {
+    struct op_cloud_store store;
+    const char *backup;
+    enum op_cloud_keep_action action;
+    const char *target; /* ADD: "full" or "standalone" */
+};
+int op_cloud_backup_keep(const struct op_ctx *ctx, const struct op_cloud_keep_req *req,
+                         struct cel_err *err);
 #endif
