@@ -29,7 +29,7 @@ set -u
 . "$(dirname "$0")/lib/tap.sh"
 . "$(dirname "$0")/lib/common.sh"
 harness_init || exit 1
-tap_plan 45
+tap_plan 49
 
 ok "swift_start" swift_start || tap_bail "cannot start Swift"
 ok "swift_make_bucket cellar" swift_make_bucket cellar || tap_bail "cannot create a bucket"
@@ -162,6 +162,26 @@ is "$ROWS" 200 \
     "restore A + recovery to a time between batches holds exactly the 200 rows before it"
 pg_stop end
 pg_stop pitr
+
+# the same backup (C, bzip2) restored by both tools: the same tree
+# tree DIR - each entry's path, type, mode, size, link target and checksum
+tree() {
+    (cd "$1" && find . -printf '%P %y %m %s %l\n' | sort &&
+        find . -type f -print0 | sort -z | xargs -0 md5sum)
+}
+t0=$(date +%s.%N)
+ok "cloud-restore C (bzip2)" "$CELLAR" cloud-restore "${EP[@]}" --tablespace "tbs1:$T/cc.tbs" \
+    "$URL" main "$C" "$T/cc"
+t1=$(date +%s.%N)
+barman-cloud-restore "${EP[@]}" --tablespace "tbs1:$T/bc.tbs" "$URL" main "$C" "$T/bc" 2>&1
+t2=$(date +%s.%N)
+diag "$(awk -v a="$t0" -v b="$t1" -v c="$t2" 'BEGIN { printf "restore of C: cellar %.2f s, barman-cloud-restore %.2f s", b - a, c - b }')"
+ok "... gives barman-cloud-restore's tree (paths, types, modes, sizes, contents)" \
+    diff <(tree "$T/bc" | sed "s|$T/bc.tbs|TBS|") <(tree "$T/cc" | sed "s|$T/cc.tbs|TBS|")
+# a location cellar creates is 0700 like PGDATA (barman-cloud's follows the umask)
+ok "... and the tablespace's tree (its location 0700)" \
+    diff <(tree "$T/bc.tbs" | grep -v '^ d ') <(tree "$T/cc.tbs" | grep -v '^ d ')
+is "$(stat -c %a "$T/cc.tbs")" 700 "... its location 0700"
 
 # ---- keep --------------------------------------------------------------------------
 ok "cloud-backup-keep --target standalone A" \

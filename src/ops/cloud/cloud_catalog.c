@@ -51,31 +51,33 @@ static void listing_free(struct listing *l)
     memset(l, 0, sizeof *l);
 }
 
-static int to_strbuf(void *ctx, const void *buf, size_t len, struct cel_err *err)
+struct small {
+    struct strbuf sb;
+    size_t max;
+};
+
+static int to_small(void *ctx, const void *buf, size_t len, struct cel_err *err)
 {
-    struct strbuf *sb = ctx;
-    if (sb->len + len > INFO_MAX)
-        return cel_err_set(err, CEL_E_FORMAT, "object larger than %u bytes", INFO_MAX);
-    sb_appendn(sb, buf, len);
+    struct small *s = ctx;
+    if (s->sb.len + len > s->max)
+        return cel_err_set(err, CEL_E_FORMAT, "object larger than %zu bytes", s->max);
+    sb_appendn(&s->sb, buf, len);
     return 0;
 }
 
 int cloud_get_small(struct cloud_target *t, const char *key, size_t max, char **out,
                     struct cel_err *err)
 {
-    struct strbuf sb = {0};
-    sb_append(&sb, "");
-    (void)max; /* INFO_MAX bounds every small object read here */
-    int rc = s3_get(t->s3, key, 0, 0, to_strbuf, &sb, err);
+    struct small s = {.max = max};
+    sb_append(&s.sb, "");
+    int rc = s3_get(t->s3, key, 0, 0, to_small, &s, err);
+    if (rc == 0 && strlen(sb_str(&s.sb)) != s.sb.len)
+        rc = cel_err_set(err, CEL_E_FORMAT, "'%s' holds a NUL byte", key);
     if (rc < 0) {
-        sb_free(&sb);
+        sb_free(&s.sb);
         return rc;
     }
-    if (strlen(sb_str(&sb)) != sb.len) {
-        sb_free(&sb);
-        return cel_err_set(err, CEL_E_FORMAT, "'%s' holds a NUL byte", key);
-    }
-    *out = sb_detach(&sb);
+    *out = sb_detach(&s.sb);
     return 0;
 }
 
