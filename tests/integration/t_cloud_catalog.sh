@@ -29,7 +29,7 @@ set -u
 . "$(dirname "$0")/lib/tap.sh"
 . "$(dirname "$0")/lib/common.sh"
 harness_init || exit 1
-tap_plan 49
+tap_plan 50
 
 ok "swift_start" swift_start || tap_bail "cannot start Swift"
 ok "swift_make_bucket cellar" swift_make_bucket cellar || tap_bail "cannot create a bucket"
@@ -207,6 +207,7 @@ swift_s3py "s3.delete_object(Bucket='cellar', Key='pg/main/base/20200101T000000/
 out=$(AWS_SECRET_ACCESS_KEY=not-the-Secret-42 "$CELLAR" cloud-backup-list "${EP[@]}" "$URL" main 2>&1)
 rc=$?
 ok "wrong credentials fail" test "$rc" -ne 0
+diag "wrong credentials: $out"
 like "$out" "403|SignatureDoesNotMatch|AccessDenied|InvalidAccessKeyId" "... with the store's refusal"
 unlike "$out" "not-the-Secret-42" "... and without the secret"
 
@@ -219,9 +220,15 @@ for page in s3.get_paginator('list_objects_v2').paginate(Bucket='cellar', Prefix
 "
 same_keys() { diff <(keys pg/main/ | sed 's|^pg/|X/|') <(keys pg2/main/ | sed 's|^pg2/|X/|'); }
 ok "the copy under pg2/ holds the same keys" same_keys
-before=$(keys pg/main/)
 # dry_lines FILE PREFIX - the objects a dry run printed, PREFIX made X
 dry_lines() { grep -o "Skipping deletion of objects .*" "$1" | sed "s|'$2/|'X/|g"; }
+before=$(keys pg/main/)
+"$CELLAR" cloud-backup-delete "${EP[@]}" --dry-run -r "RECOVERY WINDOW OF 7 DAYS" "$URL" main \
+    >"$T/w" 2>&1
+barman-cloud-backup-delete "${EP[@]}" --dry-run -r "RECOVERY WINDOW OF 7 DAYS" s3://cellar/pg2 \
+    main >"$T/bw" 2>&1
+is "$(dry_lines "$T/w" pg)|$(dry_lines "$T/bw" pg2)" "|" \
+    "-r 'RECOVERY WINDOW OF 7 DAYS' finds nothing obsolete, as barman-cloud's"
 "$CELLAR" cloud-backup-delete "${EP[@]}" --dry-run -r "REDUNDANCY 1" "$URL" main >"$T/d1" 2>&1
 barman-cloud-backup-delete "${EP[@]}" --dry-run -r "REDUNDANCY 1" s3://cellar/pg2 main \
     >"$T/bd1" 2>&1

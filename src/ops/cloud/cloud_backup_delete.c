@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "cloud_catalog.h"
+#include "cloud_wal_cleanup.h"
 #include "retention_policy.h"
 
 struct run {
@@ -43,27 +44,6 @@ struct run {
     bool *wal_gone;
     bool dry_run;
 };
-
-static bool usable(const struct run *r, size_t i)
-{
-    return !r->gone[i] && cat_status_copy_done(r->cat->list.items[i].status);
-}
-
-static int previous_of(const struct run *r, size_t i)
-{
-    while (i-- > 0)
-        if (usable(r, i))
-            return (int)i;
-    return -1;
-}
-
-static int next_of(const struct run *r, size_t i)
-{
-    for (size_t j = i + 1; j < r->cat->list.n; j++)
-        if (usable(r, j))
-            return (int)j;
-    return -1;
-}
 
 /* Delete keys (or print them in a dry run, as Python prints a list). */
 static int remove_keys(struct run *r, const char *const *keys, size_t n, struct cel_err *err)
@@ -85,27 +65,16 @@ static int remove_keys(struct run *r, const char *const *keys, size_t n, struct 
     return 0;
 }
 
-struct range {
-    const char *begin, *end;
-};
-
 static int remove_wals(struct run *r, size_t del, bool skip_if_standalone, struct cel_err *err)
 {
     const struct cat_list *list = &r->cat->list;
-    struct range *ranges = cel_xcalloc(list->n + 1, sizeof *ranges);
+    struct cloud_wal_range *ranges = cel_xcalloc(list->n + 1, sizeof *ranges);
     size_t n_ranges = 0;
     int rc = 0;
     const char **keys = NULL;
-    /* should_remove_wals: walk back through the older backups */
-    for (int p = previous_of(r, del); p >= 0; p = previous_of(r, (size_t)p)) {
-        if (strcmp(r->cat->objs[p].keep, "standalone") != 0 || skip_if_standalone)
-            goto out; /* an older backup needs every WAL after it */
-        ranges[n_ranges++] =
-            (struct range){list->items[p].begin_wal, list->items[p].end_wal};
-    }
-    int next = next_of(r, del);
-    const struct cat_backup *until = &list->items[next >= 0 ? (size_t)next : del];
-    if (!until->begin_wal)
+    int until = cloud_wal_cleanup_until(r->cat, r->gone, del, skip_if_standalone, ranges,
+                                        &n_ranges);
+    if (until < 0)
         goto out;
     if (!r->wals_listed) {
         rc = cloud_catalog_wals(r->t, &r->wals, &r->n_wals, err);
@@ -119,33 +88,8 @@ static int remove_wals(struct run *r, size_t del, bool skip_if_standalone, struc
         r->wals_listed = true;
     }
     keys = cel_xcalloc(r->n_wals + 1, sizeof *keys);
-    size_t n_keys = 0;
-    for (size_t w = 0; w < r->n_wals; w++) {
-        const struct cloud_wal *wal = &r->wals[w];
-        if (r->wal_gone[w] || wal->wal.kind == WAL_KIND_HISTORY)
-            continue;
-        /* get_timelines_to_protect: those of the other backups but until's */
-        bool protected_tli = false;
-        for (size_t b = 0; b < list->n && !protected_tli; b++)
-            if (!r->gone[b] && b != del && list->items[b].timeline.set &&
-                list->items[b].timeline.v != until->timeline.v &&
-                (uint32_t)list->items[b].timeline.v == wal->wal.tli)
-                protected_tli = true;
-        if (protected_tli)
-            continue;
-        char check[WAL_NAME_MAX];
-        snprintf(check, sizeof check, "%s", wal->name);
-        if (wal->wal.kind == WAL_KIND_BACKUP_LABEL)
-            check[24] = '\0';
-        bool in_range = false;
-        for (size_t k = 0; k < n_ranges && !in_range; k++)
-            in_range = ranges[k].begin && ranges[k].end && strcmp(check, ranges[k].begin) >= 0 &&
-                       strcmp(check, ranges[k].end) <= 0;
-        if (in_range || strcmp(wal->name, until->begin_wal) >= 0)
-            continue;
-        keys[n_keys++] = wal->key;
-        r->wal_gone[w] = true;
-    }
+    size_t n_keys = cloud_wal_cleanup_select(r->cat, r->gone, del, (size_t)until, ranges,
+                                             n_ranges, r->wals, r->n_wals, r->wal_gone, keys);
     /* the listing is in key order already, as sorted() leaves them */
     rc = remove_keys(r, keys, n_keys, err);
     if (rc < 0)
