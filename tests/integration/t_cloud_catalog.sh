@@ -208,7 +208,7 @@ out=$(AWS_SECRET_ACCESS_KEY=not-the-Secret-42 "$CELLAR" cloud-backup-list "${EP[
 rc=$?
 ok "wrong credentials fail" test "$rc" -ne 0
 diag "wrong credentials: $out"
-like "$out" "403 (SignatureDoesNotMatch|AccessDenied|InvalidAccessKeyId).*HINT: The store refused the credentials" "... with the store's refusal and a hint"
+like "$out" "403 (SignatureDoesNotMatch|AccessDenied|InvalidAccessKeyId).*HINT: .*(credentials|access key)" "... with the store's refusal and a hint"
 unlike "$out" "not-the-Secret-42" "... and without the secret"
 
 # ---- delete, against barman-cloud-backup-delete on a copy ----------------------

@@ -114,7 +114,7 @@ int cloud_store_open(const struct op_cloud_store *s, struct cloud_target *t,
         cel_err_hint(err, "Check SOURCE_URL and --endpoint-url.");
     } else if (rc < 0) {
         cel_err_prefix(err, "cannot list bucket '%s' at %s", t->url.bucket, t->endpoint);
-        if (rc == -CEL_E_CLOUD && strstr(err->msg, ": 403 "))
+        if (rc == -CEL_E_CLOUD && strstr(err->msg, ": 403 ") && !err->hint[0])
             cel_err_hint(err, "The store refused the credentials (from %s): check the access "
                               "key and secret, or --profile.",
                          t->creds_origin ? t->creds_origin : "the environment");
