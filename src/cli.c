@@ -454,11 +454,28 @@ static int cloud_store_options(const struct cli_parsed *p, struct cloud_target_o
     return int_option(p, "read-timeout", 1, 86400, &o->read_timeout, err);
 }
 
+/* The store of a cloud request: cloud_store_options and -t/--test. */
+static int cloud_store(const struct cli_parsed *p, struct op_cloud_store *s, struct cel_err *err)
+{
+    s->test = cli_value(p, "test") != NULL;
+    return cloud_store_options(p, &s->target, err);
+}
+
+/* --format console|json of cloud-backup-list and -show */
+static int cloud_format(const struct cli_parsed *p, bool *json, struct cel_err *err)
+{
+    static const struct cli_choice formats[] = {{"console", 0}, {"json", 1}};
+    int v = 0;
+    if (choice_option(p, "format", formats, CEL_ARRAY_LEN(formats), &v, err) < 0)
+        return -CEL_E_USAGE;
+    *json = v == 1;
+    return 0;
+}
+
 static int run_cloud_wal_archive(const struct op_ctx *ctx, const struct cli_parsed *p,
                                  struct cel_err *err)
 {
-    struct op_cloud_wal_archive_req req = {.wal_path = p->nargs > 2 ? p->args[2] : NULL,
-                                           .test = cli_value(p, "test") != NULL};
+    struct op_cloud_wal_archive_req req = {.wal_path = p->nargs > 2 ? p->args[2] : NULL};
     static const struct {
         const char *opt;
         enum cloud_comp comp;
@@ -492,10 +509,10 @@ static int run_cloud_wal_archive(const struct op_ctx *ctx, const struct cli_pars
                                   "which the store then applies to every object.");
             return rc;
         }
-    if (!req.test && !req.wal_path)
+    if (!cli_value(p, "test") && !req.wal_path)
         return cel_err_set(err, CEL_E_USAGE, "cloud-wal-archive: expected DESTINATION_URL "
                                              "SERVER_NAME WAL_PATH, missing WAL_PATH");
-    int rc = cloud_store_options(p, &req.store, err);
+    int rc = cloud_store(p, &req.store, err);
     return rc < 0 ? rc : op_cloud_wal_archive(ctx, &req, err);
 }
 
@@ -505,24 +522,93 @@ static int run_cloud_wal_restore(const struct op_ctx *ctx, const struct cli_pars
     struct op_cloud_wal_restore_req req = {.wal_name = p->args[2],
                                            .dest = p->args[3],
                                            .parallel = 1,
-                                           .spool_dir = cli_value(p, "spool-directory"),
-                                           .test = cli_value(p, "test") != NULL};
+                                           .spool_dir = cli_value(p, "spool-directory")};
     int rc = int_option(p, "parallel", 1, 64, &req.parallel, err);
     if (rc == 0)
-        rc = cloud_store_options(p, &req.store, err);
+        rc = cloud_store(p, &req.store, err);
     return rc < 0 ? rc : op_cloud_wal_restore(ctx, &req, err);
 }
 
 static int run_cloud_check_wal_archive(const struct op_ctx *ctx, const struct cli_parsed *p,
                                        struct cel_err *err)
 {
-    struct op_cloud_check_wal_archive_req req = {.test = cli_value(p, "test") != NULL};
+    struct op_cloud_check_wal_archive_req req = {0};
     int timeline = 0;
     int rc = int_option(p, "timeline", 1, INT32_MAX, &timeline, err);
     req.timeline = (uint32_t)timeline;
     if (rc == 0)
-        rc = cloud_store_options(p, &req.store, err);
+        rc = cloud_store(p, &req.store, err);
     return rc < 0 ? rc : op_cloud_check_wal_archive(ctx, &req, err);
+}
+
+static int run_cloud_backup_list(const struct op_ctx *ctx, const struct cli_parsed *p,
+                                 struct cel_err *err)
+{
+    struct op_cloud_list_req req = {0};
+    if (cloud_store(p, &req.store, err) < 0 || cloud_format(p, &req.json, err) < 0)
+        return -CEL_E_USAGE;
+    return op_cloud_backup_list(ctx, &req, err);
+}
+
+static int run_cloud_backup_show(const struct op_ctx *ctx, const struct cli_parsed *p,
+                                 struct cel_err *err)
+{
+    struct op_cloud_show_req req = {.backup = p->args[2]};
+    if (cloud_store(p, &req.store, err) < 0 || cloud_format(p, &req.json, err) < 0)
+        return -CEL_E_USAGE;
+    return op_cloud_backup_show(ctx, &req, err);
+}
+
+static int run_cloud_restore(const struct op_ctx *ctx, const struct cli_parsed *p,
+                             struct cel_err *err)
+{
+    const char *rules[CLI_MAX_GIVEN];
+    struct op_cloud_restore_req req = {.backup = p->args[2], .dest = p->args[3]};
+    if (cloud_store(p, &req.store, err) < 0 ||
+        int_option(p, "jobs", 1, 64, &req.parallel, err) < 0)
+        return -CEL_E_USAGE;
+    if (cli_value(p, "snapshot-recovery-instance") || cli_value(p, "snapshot-recovery-zone"))
+        return cel_err_set(err, CEL_E_USAGE,
+                           "cloud-restore: snapshot backups are not supported: cellar "
+                           "restores backups stored as objects");
+    req.n_tablespaces = cli_values(p, "tablespace", rules, CEL_ARRAY_LEN(rules));
+    req.tablespaces = rules;
+    return op_cloud_restore(ctx, &req, err);
+}
+
+static int run_cloud_backup_delete(const struct op_ctx *ctx, const struct cli_parsed *p,
+                                   struct cel_err *err)
+{
+    struct op_cloud_delete_req req = {.backup = cli_value(p, "backup-id"),
+                                      .policy = cli_value(p, "retention-policy"),
+                                      .dry_run = cli_value(p, "dry-run") != NULL};
+    int min = 0, batch = 0;
+    if (cloud_store(p, &req.store, err) < 0 ||
+        int_option(p, "minimum-redundancy", 0, 1000, &min, err) < 0 ||
+        int_option(p, "batch-size", 1, 1000, &batch, err) < 0)
+        return -CEL_E_USAGE;
+    if (!req.backup == !req.policy)
+        return cel_err_set(err, CEL_E_USAGE,
+                           "cloud-backup-delete: give one of -b BACKUP_ID and -r POLICY");
+    req.min_redundancy = (unsigned)min;
+    return op_cloud_backup_delete(ctx, &req, err);
+}
+
+static int run_cloud_backup_keep(const struct op_ctx *ctx, const struct cli_parsed *p,
+                                 struct cel_err *err)
+{
+    struct op_cloud_keep_req req = {.backup = p->args[2], .target = cli_value(p, "target")};
+    bool release = cli_value(p, "release") != NULL, status = cli_value(p, "status") != NULL;
+    if (cloud_store(p, &req.store, err) < 0)
+        return -CEL_E_USAGE;
+    if ((int)release + (int)status + (int)(req.target != NULL) != 1)
+        return cel_err_set(err, CEL_E_USAGE,
+                           "cloud-backup-keep: give one of -r/--release, -s/--status and "
+                           "--target full|standalone");
+    req.action = release  ? OP_CLOUD_KEEP_RELEASE
+                 : status ? OP_CLOUD_KEEP_STATUS
+                          : OP_CLOUD_KEEP_ADD;
+    return op_cloud_backup_keep(ctx, &req, err);
 }
 
 /* ---- the table ------------------------------------------------------------ */
@@ -561,6 +647,41 @@ static const struct cli_opt cloud_wal_restore_opts[] = {
 static const struct cli_opt cloud_check_wal_archive_opts[] = {
     CLOUD_STORE_OPTS,
     {"timeline", 0, "N", "allow WAL of the timelines before N only (default: no WAL at all)"},
+    {NULL, 0, NULL, NULL},
+};
+
+static const struct cli_opt cloud_list_opts[] = {
+    CLOUD_STORE_OPTS,
+    {"format", 0, "FORMAT", "console (default) or json: {\"backups_list\": [...]} on stdout"},
+    {NULL, 0, NULL, NULL},
+};
+
+static const struct cli_opt cloud_restore_opts[] = {
+    CLOUD_STORE_OPTS,
+    {"tablespace", 0, "NAME:LOCATION", "put tablespace NAME in LOCATION (may be repeated)"},
+    {"jobs", 'J', "N", "tar objects fetched and extracted at once (default 2)"},
+    {"snapshot-recovery-instance", 0, "NAME", "snapshot backups: not supported"},
+    {"snapshot-recovery-zone", 0, "ZONE", "snapshot backups: not supported"},
+    {NULL, 0, NULL, NULL},
+};
+
+static const struct cli_opt cloud_delete_opts[] = {
+    CLOUD_STORE_OPTS,
+    {"backup-id", 'b', "BACKUP_ID", "the backup to delete (an ID, latest, oldest or a name)"},
+    {"retention-policy", 'r', "POLICY",
+     "delete every backup the policy makes obsolete: REDUNDANCY n | RECOVERY WINDOW OF n "
+     "DAYS|WEEKS|MONTHS"},
+    {"minimum-redundancy", 'm', "N", "with -r: keep at least N backups (default 0)"},
+    {"dry-run", 0, NULL, "print the objects that would be deleted; delete nothing"},
+    {"batch-size", 0, "N", "accepted for barman-cloud's scripts; DeleteObjects takes 1,000"},
+    {NULL, 0, NULL, NULL},
+};
+
+static const struct cli_opt cloud_keep_opts[] = {
+    CLOUD_STORE_OPTS,
+    {"release", 'r', NULL, "release the keep: the backup follows retention again"},
+    {"status", 's', NULL, "print the keep target of the backup (Keep: nokeep without one)"},
+    {"target", 0, "TARGET", "keep the backup: full (with all its later WAL) or standalone"},
     {NULL, 0, NULL, NULL},
 };
 
@@ -703,9 +824,25 @@ const struct cli_cmd cli_commands[] = {
      "check that servers are ready for backup and recovery; each failure says how to fix it", 1,
      CLI_MAX_ARGS, check_opts, true, run_check},
     /* ---- cloud ---- */
+    {"cloud-backup-delete", {NULL}, "SOURCE_URL SERVER_NAME",
+     "delete a backup of a bucket (-b) or those a retention policy obsoletes (-r), with the WAL "
+     "no backup needs",
+     2, 2, cloud_delete_opts, false, run_cloud_backup_delete},
+    {"cloud-backup-keep", {NULL}, "SOURCE_URL SERVER_NAME BACKUP_ID",
+     "keep a backup of a bucket from retention, release it or show its keep status", 3, 3,
+     cloud_keep_opts, false, run_cloud_backup_keep},
+    {"cloud-backup-list", {NULL}, "SOURCE_URL SERVER_NAME",
+     "list the backups of a server in a bucket, as barman-cloud-backup-list", 2, 2,
+     cloud_list_opts, false, run_cloud_backup_list},
+    {"cloud-backup-show", {NULL}, "SOURCE_URL SERVER_NAME BACKUP_ID",
+     "show one backup of a bucket, as barman-cloud-backup-show", 3, 3, cloud_list_opts, false,
+     run_cloud_backup_show},
     {"cloud-check-wal-archive", {NULL}, "DESTINATION_URL SERVER_NAME",
      "check that a bucket holds no WAL of the server (or only of older timelines)", 2, 2,
      cloud_check_wal_archive_opts, false, run_cloud_check_wal_archive},
+    {"cloud-restore", {NULL}, "SOURCE_URL SERVER_NAME BACKUP_ID RECOVERY_DIR",
+     "restore a backup of a bucket into RECOVERY_DIR, streaming its tar objects", 4, 4,
+     cloud_restore_opts, false, run_cloud_restore},
     {"cloud-wal-archive", {NULL}, "DESTINATION_URL SERVER_NAME WAL_PATH",
      "archive one WAL file into a bucket, stored and verified (archive_command, "
      "barman-cloud-wal-archive)",

@@ -74,6 +74,9 @@ struct op_show_backup_req {
 };
 int op_show_backup(const struct op_ctx *ctx, const struct op_show_backup_req *req,
                    struct cel_err *err);
+/* Append show-backup's "Copy time" and "Estimated throughput" lines of b
+ * (nothing without a copy time), as Barman's render_show_backup_base. */
+void op_show_copy_stats(const struct cat_backup *b, struct strbuf *out);
 
 struct op_diagnose_req {
     bool no_connect; /* do not query PostgreSQL */
@@ -532,15 +535,22 @@ int op_target_fits(const struct cat_list *list, size_t i, const struct rc_target
 int op_restore_point_find(const struct widx *idx, const char *name, const char *server,
                           const struct widx_point **out, struct cel_err *err);
 
-/* ---- cloud WAL (issue 18) ---- */
+/* ---- cloud: the backups in a bucket, barman-cloud 3.4's commands ---- */
+
+/* Every request starts with the store (URL, SERVER_NAME, store options);
+ * test: only check that the bucket answers (barman-cloud's -t). */
+struct op_cloud_store {
+    struct cloud_target_opts target;
+    bool test;
+};
+
 
 /* cloud-wal-archive: one WAL file into the bucket, for archive_command
  * (cloud_wal_archive.c). */
 struct op_cloud_wal_archive_req {
-    struct cloud_target_opts store;
+    struct op_cloud_store store;
     const char *wal_path;  /* %p */
     enum cloud_comp comp;  /* NONE, GZIP, BZIP2, ZSTD or LZ4 */
-    bool test;             /* -t: check the store and the bucket, upload nothing */
 };
 int op_cloud_wal_archive(const struct op_ctx *ctx, const struct op_cloud_wal_archive_req *req,
                          struct cel_err *err);
@@ -548,12 +558,11 @@ int op_cloud_wal_archive(const struct op_ctx *ctx, const struct op_cloud_wal_arc
 /* cloud-wal-restore: one WAL file from the bucket, for restore_command
  * (cloud_wal_restore.c). A WAL that is not there is -CEL_E_NOT_FOUND. */
 struct op_cloud_wal_restore_req {
-    struct cloud_target_opts store;
+    struct op_cloud_store store;
     const char *wal_name; /* %f */
     const char *dest;     /* %p */
     int parallel;         /* 1 or less: no fetching ahead */
     const char *spool_dir; /* NULL: /var/tmp/walrestore, barman-wal-restore's */
-    bool test;
 };
 int op_cloud_wal_restore(const struct op_ctx *ctx, const struct op_cloud_wal_restore_req *req,
                          struct cel_err *err);
@@ -561,12 +570,66 @@ int op_cloud_wal_restore(const struct op_ctx *ctx, const struct op_cloud_wal_res
 /* cloud-check-wal-archive: is the bucket free for this server's WAL
  * (cloud_check_wal_archive.c)? -CEL_E_CONFLICT when not. */
 struct op_cloud_check_wal_archive_req {
-    struct cloud_target_opts store;
+    struct op_cloud_store store;
     uint32_t timeline; /* 0: the server must have no WAL at all */
-    bool test;
 };
 int op_cloud_check_wal_archive(const struct op_ctx *ctx,
                                const struct op_cloud_check_wal_archive_req *req,
                                struct cel_err *err);
 
+/* cloud-backup-list: barman-cloud-backup-list's table of the DONE backups,
+ * or with json its {"backups_list": [...]} of every readable backup. */
+struct op_cloud_list_req {
+    struct op_cloud_store store;
+    bool json;
+};
+int op_cloud_backup_list(const struct op_ctx *ctx, const struct op_cloud_list_req *req,
+                         struct cel_err *err);
+
+/* cloud-backup-show: one backup as barman-cloud-backup-show prints it. */
+struct op_cloud_show_req {
+    struct op_cloud_store store;
+    const char *backup; /* an ID, latest/oldest or a backup name */
+    bool json;
+};
+int op_cloud_backup_show(const struct op_ctx *ctx, const struct op_cloud_show_req *req,
+                         struct cel_err *err);
+
+/* cloud-restore: the tar objects of a backup streamed into dest (and the
+ * tablespaces to their locations), as barman-cloud-restore leaves them. */
+struct op_cloud_restore_req {
+    struct op_cloud_store store;
+    const char *backup;
+    const char *dest;
+    const char *const *tablespaces; /* "NAME:LOCATION" rules */
+    size_t n_tablespaces;
+    int parallel; /* tar objects fetched at once; 0: 2 */
+};
+int op_cloud_restore(const struct op_ctx *ctx, const struct op_cloud_restore_req *req,
+                     struct cel_err *err);
+
+/* cloud-backup-delete: one backup (backup) or every backup a retention
+ * policy (policy) makes OBSOLETE, with the WAL no remaining backup needs,
+ * by barman-cloud-backup-delete's rules. */
+struct op_cloud_delete_req {
+    struct op_cloud_store store;
+    const char *backup;       /* -b; NULL with policy */
+    const char *policy;       /* -r; NULL with backup */
+    unsigned min_redundancy;  /* -m */
+    bool dry_run;
+};
+int op_cloud_backup_delete(const struct op_ctx *ctx, const struct op_cloud_delete_req *req,
+                           struct cel_err *err);
+
+/* cloud-backup-keep: add (target "full" or "standalone"), release or show
+ * the keep annotation of a backup. */
+enum op_cloud_keep_action { OP_CLOUD_KEEP_ADD, OP_CLOUD_KEEP_RELEASE, OP_CLOUD_KEEP_STATUS };
+struct op_cloud_keep_req {
+    struct op_cloud_store store;
+    const char *backup;
+    enum op_cloud_keep_action action;
+    const char *target; /* ADD: "full" or "standalone" */
+};
+int op_cloud_backup_keep(const struct op_ctx *ctx, const struct op_cloud_keep_req *req,
+                         struct cel_err *err);
 #endif

@@ -8,6 +8,9 @@
  * stdin_stream gets every byte, and a child that stops reading is an error,
  * not a hang or a SIGPIPE.
  */
+#include <fcntl.h>
+#include <unistd.h>
+
 #include "unit.h"
 
 #include "compress.h"
@@ -196,6 +199,51 @@ static void test_tar_read_pax_in_big_pieces(void **state)
     read_format("pax", 1 << 20);
 }
 
+/* What mode and mtime the reader reports for PG_VERSION. */
+struct mode_seen {
+    unsigned mode;
+    int64_t mtime;
+};
+
+static int on_mode(void *ctx, const struct tar_member *m, struct cel_err *err)
+{
+    (void)err;
+    struct mode_seen *ms = ctx;
+    if (strcmp(m->name, "PG_VERSION") == 0) {
+        ms->mode = m->mode;
+        ms->mtime = m->mtime;
+    }
+    return 0;
+}
+
+/* comp_decompress_fd_each reads an open descriptor to its end with the same
+ * decompressors (cloud-restore feeds it a download), and the reader gives
+ * each member's mode and mtime (cloud-restore sets them). */
+static void test_tar_read_from_fd_with_mode(void **state)
+{
+    (void)state;
+    make_tree();
+    sh("chmod 0640 src/PG_VERSION && touch -d @1700000000 src/PG_VERSION && "
+       "tar --format=gnu -cf - -C src . | bzip2 > a.tar.bz2");
+    struct mode_seen ms = {0};
+    struct tar_read *t = tar_read_new(&(struct tar_read_cb){.member = on_mode, .ctx = &ms}, "x");
+    struct cel_err err = {0};
+    int fd = open(unit_path("a.tar.bz2"), O_RDONLY);
+    assert_true(fd >= 0);
+    uint64_t bytes = 0;
+    assert_int_equal(comp_decompress_fd_each(COMP_BZIP2, fd, "a.tar.bz2", feed, t, &bytes, &err),
+                     0);
+    assert_int_equal(tar_read_finish(t, &err), 0);
+    assert_true(bytes > 1500000);
+    assert_int_equal(ms.mode, 0640);
+    assert_int_equal(ms.mtime, 1700000000);
+    tar_read_free(t);
+    /* a custom filter reads files only */
+    assert_int_equal(comp_decompress_fd_each(COMP_CUSTOM, fd, "a.tar.bz2", feed, NULL, NULL, &err),
+                     -CEL_E_INVALID);
+    close(fd);
+}
+
 static void test_tar_read_ustar_byte_by_byte_prefix(void **state)
 {
     (void)state;
@@ -305,7 +353,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_tar_read_gnu_in_odd_pieces),         T(test_tar_read_pax_in_big_pieces),
         T(test_tar_read_ustar_byte_by_byte_prefix), T(test_tar_read_damage),
-        T(test_proc_write_streams_stdin),
+        T(test_proc_write_streams_stdin),           T(test_tar_read_from_fd_with_mode),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);

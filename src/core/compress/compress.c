@@ -1212,6 +1212,30 @@ int comp_decompress_each(enum comp_kind kind, const char *src, const struct comp
     return rc;
 }
 
+int comp_decompress_fd_each(enum comp_kind kind, int fd, const char *what,
+                            int (*fn)(void *ctx, const unsigned char *data, size_t len,
+                                      struct cel_err *err),
+                            void *ctx, uint64_t *out_bytes, struct cel_err *err)
+{
+    static const struct comp_opts defaults;
+    if (out_bytes)
+        *out_bytes = 0;
+    if (kind == COMP_CUSTOM)
+        return cel_err_set(err, CEL_E_INVALID, "cannot decompress '%s': custom filters read "
+                                               "files only", what);
+    int rc = check_args(kind, &defaults, false, NULL, err);
+    if (rc < 0)
+        return rc;
+    /* the same readers as for a file: input reads fd in chunks to its end */
+    struct sink sink = {.write = fn, .ctx = ctx};
+    struct input in = {.fd = fd, .path = what, .buf = cel_xmalloc(CHUNK), .cap = CHUNK};
+    rc = codecs[kind].decompress(&in, &sink, err);
+    free(in.buf);
+    if (out_bytes)
+        *out_bytes = sink.bytes;
+    return rc;
+}
+
 int comp_same_content(enum comp_kind kind, const char *archived, const char *plain,
                       const struct comp_opts *opts, bool *same, struct cel_err *err)
 {

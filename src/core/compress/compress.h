@@ -120,6 +120,15 @@ int comp_decompress_each(enum comp_kind kind, const char *src, const struct comp
                                    struct cel_err *err),
                          void *ctx, uint64_t *out_bytes, struct cel_err *err);
 
+/* As comp_decompress_each, the compressed bytes read from the open
+ * descriptor fd (a pipe fed by a download, say) to its end instead of from
+ * a file; fd is not closed. what names the stream in messages. COMP_CUSTOM
+ * is -CEL_E_INVALID (its filters read files). Blocks on fd. */
+int comp_decompress_fd_each(enum comp_kind kind, int fd, const char *what,
+                            int (*fn)(void *ctx, const unsigned char *data, size_t len,
+                                      struct cel_err *err),
+                            void *ctx, uint64_t *out_bytes, struct cel_err *err);
+
 /* Whether the archived file archived (written with kind) holds exactly the
  * bytes of the plain file plain. *same is set (false on error). Nothing is
  * written anywhere: the decompressed bytes are compared with plain as they

@@ -248,8 +248,19 @@ static int tr_header(struct tar_read *t, struct cel_err *err)
     const char *n = sb_str(&name);
     while (n[0] == '.' && n[1] == '/')
         n += 2;
-    struct tar_member m = {
-        .name = n, .link = sb_str(&link), .type = type, .size = size, .offset = t->header_at};
+    /* mode and mtime matter to an extractor only: a bad field reads as 0 */
+    uint64_t mode = 0, mtime = 0;
+    if (!tr_number(b + 100, 8, &mode))
+        mode = 0;
+    if (!tr_number(b + 136, 12, &mtime))
+        mtime = 0;
+    struct tar_member m = {.name = n,
+                           .link = sb_str(&link),
+                           .type = type,
+                           .size = size,
+                           .offset = t->header_at,
+                           .mode = (unsigned)(mode & 07777),
+                           .mtime = (int64_t)mtime};
     free(t->long_name);
     free(t->long_link);
     t->long_name = t->long_link = NULL;

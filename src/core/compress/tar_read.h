@@ -32,6 +32,8 @@ struct tar_member {
                        * '5' directory, ... */
     uint64_t size;    /* bytes of content that follow (0 for links and directories) */
     uint64_t offset;  /* of its header in the uncompressed archive */
+    unsigned mode;    /* permission bits (07777) of the header; 0 when unreadable */
+    int64_t mtime;    /* modification time of the header (seconds); 0 when unreadable */
 };
 
 /* The callbacks; any may be NULL. Each returns 0 to go on, or a negative

@@ -57,8 +57,9 @@ static void nested_time(struct strbuf *out, const char *label, struct cat_time t
     nested(out, label, t.set ? text : NULL);
 }
 
-/* Copy time and throughput from copy_stats, as Barman derives them. */
-static void render_copy_stats(const struct cat_backup *b, struct strbuf *out)
+/* Copy time and throughput from copy_stats, as Barman derives them
+ * (cloud-backup-show prints them too). */
+void op_show_copy_stats(const struct cat_backup *b, struct strbuf *out)
 {
     double copy_time = 0;
     if (!py_as_double(py_dict_get(b->copy_stats, "copy_time"), &copy_time) || copy_time == 0)
@@ -153,7 +154,7 @@ static void render_base(const struct model *m, struct strbuf *out)
     }
     nested_time(out, "Begin time", b->begin_time);
     nested_time(out, "End time", b->end_time);
-    render_copy_stats(b, out);
+    op_show_copy_stats(b, out);
     nested_int(out, "Begin Offset", b->begin_offset);
     nested_int(out, "End Offset", b->end_offset);
     nested(out, "Begin LSN", b->begin_xlog);

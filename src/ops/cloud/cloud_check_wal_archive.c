@@ -17,10 +17,10 @@ int op_cloud_check_wal_archive(const struct op_ctx *ctx,
                                struct cel_err *err)
 {
     struct cloud_target t;
-    int rc = cloud_target_open(&req->store, &t, err);
+    int rc = cloud_target_open(&req->store.target, &t, err);
     if (rc < 0)
         return rc;
-    if (req->test) {
+    if (req->store.test) {
         rc = cloud_bucket_test(&t, err);
         cloud_target_explain(&t, err);
         cloud_target_close(&t);

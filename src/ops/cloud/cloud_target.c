@@ -105,3 +105,31 @@ void cloud_target_explain(const struct cloud_target *t, struct cel_err *err)
                  cel_show(id, strlen(id), q), t->creds_origin ? t->creds_origin : "?",
                  t->url.bucket);
 }
+
+/* stops the probe's listing at its first key: one key answers the question */
+static int stop_at_first(void *ctx, const struct s3_entry *e, struct cel_err *err)
+{
+    (void)e;
+    *(bool *)ctx = true;
+    return cel_err_set(err, CEL_E_CONFLICT, "enough");
+}
+
+int cloud_bucket_test(const struct cloud_target *t, struct cel_err *err)
+{
+    bool stopped = false;
+    struct s3_list_opts lo = {.prefix = t->url.prefix, .max_keys = 1};
+    int rc = s3_list(t->s3, &lo, stop_at_first, &stopped, err);
+    if (rc < 0 && stopped) {
+        memset(err, 0, sizeof *err);
+        rc = 0;
+    }
+    if (rc == -CEL_E_NOT_FOUND) {
+        cel_err_set(err, CEL_E_NOT_FOUND, "bucket '%s' does not exist at %s", t->url.bucket,
+                    t->endpoint);
+        cel_err_hint(err, "Create the bucket first, or check the URL and --endpoint-url.");
+    } else if (rc < 0) {
+        cel_err_prefix(err, "cannot list bucket '%s' at %s", t->url.bucket, t->endpoint);
+        cloud_target_explain(t, err);
+    }
+    return rc;
+}

@@ -50,4 +50,9 @@ void cloud_target_close(struct cloud_target *t);
  * came from (never the secret), so the DBA knows which key to fix. */
 void cloud_target_explain(const struct cloud_target *t, struct cel_err *err);
 
+/* Does the bucket answer, with these credentials? One listing of at most
+ * one key under the path. A missing bucket is -CEL_E_NOT_FOUND with a hint;
+ * a refusal names the access key ID (cloud_target_explain). */
+int cloud_bucket_test(const struct cloud_target *t, struct cel_err *err);
+
 #endif

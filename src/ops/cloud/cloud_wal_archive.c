@@ -165,7 +165,7 @@ int op_cloud_wal_archive(const struct op_ctx *ctx, const struct op_cloud_wal_arc
     char *copy = cel_xstrdup(req->wal_path ? req->wal_path : "");
     const char *name = basename(copy);
     int rc = 0;
-    if (!req->test) {
+    if (!req->store.test) {
         if (!req->wal_path)
             rc = cel_err_set(err, CEL_E_USAGE, "cloud-wal-archive: give WAL_PATH (%%p)");
         else if (wal_name_parse(name, &(struct wal_name){0}, err) < 0)
@@ -175,12 +175,12 @@ int op_cloud_wal_archive(const struct op_ctx *ctx, const struct op_cloud_wal_arc
     }
     struct cloud_target t;
     if (rc == 0)
-        rc = cloud_target_open(&req->store, &t, err);
+        rc = cloud_target_open(&req->store.target, &t, err);
     if (rc < 0) {
         free(copy);
         return rc;
     }
-    rc = req->test ? cloud_bucket_test(&t, err) : archive(ctx, req, &t, name, err);
+    rc = req->store.test ? cloud_bucket_test(&t, err) : archive(ctx, req, &t, name, err);
     cloud_target_explain(&t, err);
     cloud_target_close(&t);
     free(copy);

@@ -197,22 +197,3 @@ int cloud_wal_list_keys(struct s3_client *s3, const char *url_prefix, const char
     }
     return rc;
 }
-
-static int count_one(void *ctx, const struct s3_entry *e, struct cel_err *err)
-{
-    (void)e;
-    (void)err;
-    (*(int *)ctx)++;
-    return 0;
-}
-
-int cloud_bucket_test(const struct cloud_target *t, struct cel_err *err)
-{
-    int n = 0;
-    struct s3_list_opts lo = {.prefix = t->url.prefix, .max_keys = 1};
-    int rc = s3_list(t->s3, &lo, count_one, &n, err);
-    if (rc == -CEL_E_NOT_FOUND)
-        cel_err_hint(err, "Create bucket '%s' first, or check the bucket name in the URL.",
-                     t->url.bucket);
-    return rc;
-}

@@ -46,8 +46,5 @@ int cloud_fetch_to(struct s3_client *s3, const char *key, enum cloud_comp comp,
 int cloud_wal_list_keys(struct s3_client *s3, const char *url_prefix, const char *key_prefix,
                         struct cloud_wal_list *l, bool *no_bucket, struct cel_err *err);
 
-/* -t: the store answers, the credentials are accepted and the bucket
- * exists (one LIST of at most one key). */
-int cloud_bucket_test(const struct cloud_target *t, struct cel_err *err);
 
 #endif

@@ -175,7 +175,7 @@ static int restore(const struct op_ctx *ctx, const struct op_cloud_wal_restore_r
         if (stor_exists(a[i].path)) /* spooled by an earlier call */
             continue;
         /* clients are made here, before any thread starts */
-        a[i].opened = cloud_target_open(&req->store, &a[i].t, &a[i].err) == 0;
+        a[i].opened = cloud_target_open(&req->store.target, &a[i].t, &a[i].err) == 0;
         a[i].started = a[i].opened && pthread_create(&a[i].thread, NULL, fetch_ahead, &a[i]) == 0;
     }
     if (rc == 0) {
@@ -208,14 +208,14 @@ int op_cloud_wal_restore(const struct op_ctx *ctx, const struct op_cloud_wal_res
                          struct cel_err *err)
 {
     struct wal_name w;
-    if (!req->test && wal_name_parse(req->wal_name, &w, err) < 0)
+    if (!req->store.test && wal_name_parse(req->wal_name, &w, err) < 0)
         return cel_err_set(err, CEL_E_INVALID, "'%s' is not the name of a WAL file",
                            req->wal_name);
     struct cloud_target t;
-    int rc = cloud_target_open(&req->store, &t, err);
+    int rc = cloud_target_open(&req->store.target, &t, err);
     if (rc < 0)
         return rc;
-    if (req->test) {
+    if (req->store.test) {
         rc = cloud_bucket_test(&t, err);
         cloud_target_explain(&t, err);
         cloud_target_close(&t);
