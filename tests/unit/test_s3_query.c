@@ -7,6 +7,9 @@
  */
 #include "unit.h"
 
+#include <errno.h>
+#include <stdio.h>
+
 #include "s3_client.h"
 #include "s3_query.h"
 
@@ -79,9 +82,25 @@ static void test_s3_sha256_vectors(void **state)
     struct s3_digest *d = s3_digest_new();
     s3_digest_update(d, "a", 1);
     s3_digest_update(d, "bc", 2);
-    s3_digest_end(d, hex, b64);
+    s3_digest_end(d, hex, b64, NULL);
     assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     assert_string_equal(b64, "kAFQmDzST7DWlj99KOF/cg==");
+
+    /* a file's digests in one read, with the MD5 in hex as an ETag has it */
+    FILE *f = tmpfile();
+    assert_non_null(f);
+    fputs("abc", f);
+    fflush(f);
+    struct s3_file_digest fd;
+    assert_int_equal(s3_file_digest(fileno(f), 3, &fd), 0);
+    assert_string_equal(fd.sha256, hex);
+    assert_string_equal(fd.md5_b64, "kAFQmDzST7DWlj99KOF/cg==");
+    assert_string_equal(fd.md5_hex, "900150983cd24fb0d6963f7d28e17f72");
+    /* a file shorter than the size asked for is an error, not a digest */
+    errno = 0;
+    assert_int_equal(s3_file_digest(fileno(f), 4, &fd), -1);
+    assert_int_equal(errno, EIO);
+    fclose(f);
 }
 
 static void test_s3_md5_base64_vectors(void **state)

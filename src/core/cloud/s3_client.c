@@ -128,8 +128,6 @@ int s3_put(struct s3_client *c, const char *key, const void *buf, size_t len, st
 int s3_put_fd(struct s3_client *c, const char *key, int fd, struct cel_err *err)
 {
     struct stat st;
-    char sha[S3_SHA256_HEX];
-    char md5[S3_MD5_B64];
     char shown[CEL_SHOW_BUF];
     if (fstat(fd, &st) != 0)
         return cel_err_sys(err, CEL_E_IO, errno, "S3 PUT '%s': cannot stat the file",
@@ -138,31 +136,15 @@ int s3_put_fd(struct s3_client *c, const char *key, int fd, struct cel_err *err)
         return cel_err_set(err, CEL_E_INVALID, "S3 PUT '%s': not a regular file",
                            cel_show(key, strlen(key), shown));
     /* the digests first: SigV4 signs the hash before the body goes */
-    struct s3_digest *h = s3_digest_new();
-    size_t bufsize = 1u << 20;
-    char *buf = cel_xmalloc(bufsize);
-    uint64_t done = 0, size = (uint64_t)st.st_size;
-    while (done < size) {
-        size_t want = size - done < bufsize ? (size_t)(size - done) : bufsize;
-        ssize_t got = pread(fd, buf, want, (off_t)done);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got <= 0) {
-            int e = got < 0 ? errno : EIO;
-            free(buf);
-            s3_digest_end(h, sha, md5);
-            return cel_err_sys(err, CEL_E_IO, e, "S3 PUT '%s': cannot read the file",
-                               cel_show(key, strlen(key), shown));
-        }
-        s3_digest_update(h, buf, (size_t)got);
-        done += (uint64_t)got;
-    }
-    free(buf);
-    s3_digest_end(h, sha, md5);
+    struct s3_file_digest dg;
+    uint64_t size = (uint64_t)st.st_size;
+    if (s3_file_digest(fd, size, &dg) < 0)
+        return cel_err_sys(err, CEL_E_IO, errno, "S3 PUT '%s': cannot read the file",
+                           cel_show(key, strlen(key), shown));
 
     struct s3_resp resp = {0};
     struct s3_req r = {.method = "PUT", .key = key, .body_fd = fd, .body_len = size,
-                       .payload_sha256 = sha, .content_md5 = md5};
+                       .payload_sha256 = dg.sha256, .content_md5 = dg.md5_b64};
     int rc = s3_request(c, c->curl, &r, &resp, err);
     sb_free(&resp.body);
     return rc;

@@ -7,6 +7,9 @@
  * which cellar treats as it treats any allocation failure: the out-of-memory
  * hook, which does not return.
  */
+#include <errno.h>
+#include <unistd.h>
+
 #include <openssl/evp.h>
 
 #include "s3_query.h"
@@ -141,7 +144,8 @@ void s3_digest_update(struct s3_digest *d, const void *buf, size_t len)
         digest_failed();
 }
 
-void s3_digest_end(struct s3_digest *d, char sha256[S3_SHA256_HEX], char md5[S3_MD5_B64])
+void s3_digest_end(struct s3_digest *d, char sha256[S3_SHA256_HEX], char md5[S3_MD5_B64],
+                   char md5_hex[S3_MD5_HEX])
 {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int n = 0;
@@ -151,9 +155,39 @@ void s3_digest_end(struct s3_digest *d, char sha256[S3_SHA256_HEX], char md5[S3_
     if (!EVP_DigestFinal_ex(d->md5, md, &n))
         digest_failed();
     EVP_EncodeBlock((unsigned char *)md5, md, (int)n);
+    if (md5_hex)
+        hex_of(md, n, md5_hex);
     EVP_MD_CTX_free(d->sha256);
     EVP_MD_CTX_free(d->md5);
     free(d);
+}
+
+int s3_file_digest(int fd, uint64_t size, struct s3_file_digest *out)
+{
+    struct s3_digest *h = s3_digest_new();
+    size_t bufsize = 1u << 20;
+    char *buf = cel_xmalloc(bufsize);
+    uint64_t done = 0;
+    int rc = 0;
+    while (done < size) {
+        size_t want = size - done < bufsize ? (size_t)(size - done) : bufsize;
+        ssize_t got = pread(fd, buf, want, (off_t)done);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0) {
+            if (got == 0)
+                errno = EIO;
+            rc = -1;
+            break;
+        }
+        s3_digest_update(h, buf, (size_t)got);
+        done += (uint64_t)got;
+    }
+    free(buf);
+    int saved = errno;
+    s3_digest_end(h, out->sha256, out->md5_b64, out->md5_hex);
+    errno = saved;
+    return rc;
 }
 
 void s3_md5_base64(const void *buf, size_t len, char out[S3_MD5_B64])

@@ -58,8 +58,21 @@ void s3_sha256_hex(const void *buf, size_t len, char out[S3_SHA256_HEX]);
 struct s3_digest;
 struct s3_digest *s3_digest_new(void);
 void s3_digest_update(struct s3_digest *d, const void *buf, size_t len);
-/* Write both digests and free d. */
-void s3_digest_end(struct s3_digest *d, char sha256[S3_SHA256_HEX], char md5[S3_MD5_B64]);
+/* MD5 in lower-case hex, what a single PUT's ETag holds, and a NUL. */
+#define S3_MD5_HEX 33
+/* Write the digests and free d; md5_hex may be NULL. */
+void s3_digest_end(struct s3_digest *d, char sha256[S3_SHA256_HEX], char md5[S3_MD5_B64],
+                   char md5_hex[S3_MD5_HEX]);
+
+/* The digests of the first size bytes of the file open at fd, read once
+ * from offset 0 (a file to PUT, and to check against its ETag after). */
+struct s3_file_digest {
+    char sha256[S3_SHA256_HEX];
+    char md5_b64[S3_MD5_B64];
+    char md5_hex[S3_MD5_HEX];
+};
+/* 0, or -1 with errno (EIO when the file is shorter than size). */
+int s3_file_digest(int fd, uint64_t size, struct s3_file_digest *out);
 
 /* Base64 of the MD5 of the payload (Content-MD5). */
 void s3_md5_base64(const void *buf, size_t len, char out[S3_MD5_B64]);

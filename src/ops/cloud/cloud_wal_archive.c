@@ -25,11 +25,13 @@
 #include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cloud_wal_io.h"
 #include "cloud_wal_pick.h"
 #include "ops.h"
+#include "s3_query.h"
 
 /* The temporary files' directory. */
 static const char *tmp_dir(void)
@@ -111,10 +113,15 @@ static int archive(const struct op_ctx *ctx, const struct op_cloud_wal_archive_r
         if (fd < 0)
             rc = cel_err_sys(err, CEL_E_IO, errno, "cannot open '%s'", body);
     }
-    char md5[CLOUD_MD5_HEX] = "";
+    /* the MD5 to check the stored object's ETag against */
+    struct s3_file_digest dg = {0};
+    struct stat st;
     uint64_t size = 0;
+    if (rc == 0 && (fstat(fd, &st) != 0 || s3_file_digest(fd, (uint64_t)st.st_size, &dg) < 0))
+        rc = cel_err_sys(err, CEL_E_IO, errno, "cannot read '%s'", body);
     if (rc == 0)
-        rc = cloud_file_md5(fd, body, md5, &size, err);
+        size = (uint64_t)st.st_size;
+    const char *md5 = dg.md5_hex;
 
     /* what is already stored under this name, whatever its compression */
     struct cloud_wal_list l = {0};

@@ -11,8 +11,6 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
 #include "cloud_wal_io.h"
 #include "storage.h"
 
@@ -40,46 +38,6 @@ int cloud_comp_kind(enum cloud_comp comp, enum comp_kind *out, struct cel_err *e
     }
     return cel_err_set(err, CEL_E_INVALID, "%s compression is not supported by cellar",
                        cloud_comp_name(comp));
-}
-
-int cloud_file_md5(int fd, const char *path, char hex[CLOUD_MD5_HEX], uint64_t *size,
-                   struct cel_err *err)
-{
-    EVP_MD_CTX *md = EVP_MD_CTX_new();
-    if (!md || !EVP_DigestInit_ex(md, EVP_md5(), NULL)) {
-        EVP_MD_CTX_free(md);
-        return cel_err_set(err, CEL_E_INTERNAL, "cannot compute an MD5");
-    }
-    static const size_t chunk = 1u << 20;
-    unsigned char *buf = cel_xmalloc(chunk);
-    uint64_t total = 0;
-    off_t off = 0;
-    int rc = 0;
-    for (;;) {
-        ssize_t n = pread(fd, buf, chunk, off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            rc = cel_err_sys(err, CEL_E_IO, errno, "cannot read '%s'", path);
-            break;
-        }
-        if (n == 0)
-            break;
-        EVP_DigestUpdate(md, buf, (size_t)n);
-        total += (uint64_t)n;
-        off += n;
-    }
-    unsigned char d[EVP_MAX_MD_SIZE];
-    unsigned int dlen = 0;
-    if (rc == 0 && !EVP_DigestFinal_ex(md, d, &dlen))
-        rc = cel_err_set(err, CEL_E_INTERNAL, "cannot compute an MD5");
-    for (unsigned i = 0; rc == 0 && i < dlen && i < 16; i++)
-        snprintf(hex + 2 * i, 3, "%02x", d[i]);
-    free(buf);
-    EVP_MD_CTX_free(md);
-    if (rc == 0)
-        *size = total;
-    return rc;
 }
 
 bool cloud_etag_is(const char *etag, const char *hex)

@@ -23,12 +23,6 @@
  * does not read or write. */
 int cloud_comp_kind(enum cloud_comp comp, enum comp_kind *out, struct cel_err *err);
 
-/* Room for an MD5 in hexadecimal and a NUL. */
-#define CLOUD_MD5_HEX 33
-/* The MD5 (lower-case hex) and the size of the file open at fd, read from
- * offset 0. -CEL_E_IO naming path. */
-int cloud_file_md5(int fd, const char *path, char hex[CLOUD_MD5_HEX], uint64_t *size,
-                   struct cel_err *err);
 /* Whether an ETag as a store sends it (quoted or not, any case) is hex. */
 bool cloud_etag_is(const char *etag, const char *hex);
 
