@@ -36,9 +36,8 @@ set -u
 harness_init || exit 1
 
 tool=$HARNESS_TOP/build/tests/s3tool
-relay_py=$HARNESS_TOP/tests/tools/tcp_relay.py
 [ -x "$tool" ] || tap_bail "$tool is missing: make build/tests/s3tool"
-tap_plan 65
+tap_plan 66
 
 swift_start || tap_bail "cannot start Swift"
 export S3_ENDPOINT=$S3_ENDPOINT_URL S3_BUCKET=faults S3_REGION=us-east-1
@@ -50,26 +49,6 @@ md5_of() { md5sum "$1" | cut -d' ' -f1; }
 # logged METHOD PATH STATUS - how many requests the proxy logged with them
 logged() { grep -cF " $1 /faults/$2 HTTP/1.0 $3 " "$proxy_log"; }
 
-# relay_start RULE... - a relay to the proxy with these --cut rules (and
-# whatever other tcp_relay.py options); sets RELAY_EP and RELAY_LOG.
-relay_n=0
-relay_pid=""
-relay_start() {
-    relay_n=$((relay_n + 1))
-    RELAY_LOG=$T/relay$relay_n.log
-    "$SWIFT_PYTHON" "$relay_py" --target "127.0.0.1:$SWIFT_PROXY_PORT" \
-        --port-file "$T/relay$relay_n.port" --log "$RELAY_LOG" "$@" 2>>"$T/relay.err" &
-    relay_pid=$!
-    wait_for 30 test -s "$T/relay$relay_n.port" || tap_bail "the relay does not start"
-    RELAY_EP=http://127.0.0.1:$(cat "$T/relay$relay_n.port")
-}
-relay_stop() {
-    [ -n "$relay_pid" ] || return 0
-    kill "$relay_pid" 2>/dev/null
-    wait "$relay_pid" 2>/dev/null
-    relay_pid=""
-}
-harness_at_exit relay_stop
 # via_relay CMD... - s3tool through the relay
 via_relay() { S3_ENDPOINT=$RELAY_EP "$tool" "$@"; }
 cuts() { grep -c ' cut ' "$RELAY_LOG"; }
@@ -114,7 +93,8 @@ is "$err" "s3tool: CLOUD: S3 PUT 'slow': 503 SlowDown: Please reduce your reques
 is "$(logged PUT slow 503)" 3 "  after the first request and 2 retries"
 S3_RETRIES=30 S3_RETRY_MS=200 s3 put slow "$T/8m" 2>"$T/slow.err" &
 put=$!
-wait_for 60 test "$(logged PUT slow 503)" -ge 4
+slowdown_seen() { [ "$(logged PUT slow 503)" -ge 4 ]; }
+ok "  a PUT retried while SlowDown lasts (the proxy's log)" wait_for 60 slowdown_seen
 ok "the limit is lifted after a SlowDown was logged" swift_ratelimit off
 wait "$put"
 is "$?" 0 "  the PUT, retried, succeeds"
@@ -122,7 +102,8 @@ ok "  the object reads back identical" same slow "$T/8m"
 
 # ---- connections cut by the relay ------------------------------------------------
 s3 put g "$T/8m" || tap_bail "cannot PUT"
-relay_start --cut 'down:3000000:GET /faults/g '
+relay_start --cut 'down:3000000:GET /faults/g ' ||
+    tap_bail "cannot start the relay"
 via_relay get g >"$T/got"
 is "$?" 0 "a GET cut after 3,000,000 bytes of its reply succeeds"
 ok "  the bytes are identical" cmp "$T/got" "$T/8m"
@@ -132,7 +113,8 @@ is "$(logged GET g 206)" 1 "  the rest was read with a Range (206)"
 relay_stop
 
 s3 put gc "$T/8m" || tap_bail "cannot PUT"
-relay_start --hold-after-cut "$T/release" --cut 'down:3000000:GET /faults/gc '
+relay_start --hold-after-cut "$T/release" --cut 'down:3000000:GET /faults/gc ' ||
+    tap_bail "cannot start the relay"
 via_relay get gc >"$T/got" 2>"$T/gc.err" &
 get=$!
 ok "a GET is cut mid-body" wait_for 60 grep -q ' cut down ' "$RELAY_LOG"
@@ -145,7 +127,8 @@ is "$(cat "$T/gc.err")" "s3tool: CONFLICT: S3 GET 'gc': the object changed while
 is "$(logged GET gc 412)" 1 "  the store refused the resumption: 412"
 relay_stop
 
-relay_start --cut 'up:4000000:PUT /faults/p '
+relay_start --cut 'up:4000000:PUT /faults/p ' ||
+    tap_bail "cannot start the relay"
 ok "a PUT cut after 4,000,000 bytes of its request succeeds" via_relay put p "$T/8m"
 is "$(cuts)" 1 "  the relay cut one connection"
 is "$(grep -F ' PUT /faults/p HTTP/1.0 ' "$proxy_log" | grep -vcF ' HTTP/1.0 200 ')" 1 \
@@ -155,7 +138,8 @@ ok "  the object reads back identical" same p "$T/8m"
 is "$(s3 list p | cut -f2)" 8388608 "  listed once, complete: no truncated object"
 relay_stop
 
-relay_start --cut 'up:2000000:PUT /faults/mp?partNumber=2&'
+relay_start --cut 'up:2000000:PUT /faults/mp?partNumber=2&' ||
+    tap_bail "cannot start the relay"
 is "$(via_relay upload mp $((5 << 20)) 1 <"$T/12m")" "12582912 3" \
     "a multipart upload whose part 2 is cut mid-body succeeds"
 is "$(grep ' cut ' "$RELAY_LOG" | sed 's/^conn [0-9]* //')" \
@@ -164,7 +148,8 @@ ok "  the object reads back identical" same mp "$T/12m"
 is "$(s3 list mp | cut -f2)" 12582912 "  listed once, complete"
 relay_stop
 
-relay_start --cut 'down:0:POST /faults/mc?uploadId='
+relay_start --cut 'down:0:POST /faults/mc?uploadId=' ||
+    tap_bail "cannot start the relay"
 is "$(via_relay upload mc $((5 << 20)) 1 <"$T/12m")" "12582912 3" \
     "a multipart upload whose completion reply is cut succeeds"
 is "$(grep ' cut ' "$RELAY_LOG" | sed 's/^conn [0-9]* //')" \
@@ -174,7 +159,8 @@ is "$(s3 list mc | cut -f2)" 12582912 "  listed once, complete"
 like "$(s3 head mc)" '^12582912 "[0-9a-f]{32}-3"$' "  one multipart object of 3 parts"
 relay_stop
 
-relay_start --cut 'up:1000000x2:PUT /faults/ma?partNumber=2&'
+relay_start --cut 'up:1000000x2:PUT /faults/ma?partNumber=2&' ||
+    tap_bail "cannot start the relay"
 err=$(S3_RETRIES=1 S3_RETRY_MS=1 via_relay upload ma $((5 << 20)) 1 <"$T/12m" 2>&1 >/dev/null)
 is "$?" 1 "a multipart upload whose part 2 is cut on every attempt fails"
 like "$err" "^s3tool: IO: S3 PUT 'ma': cannot reach the store at '$RELAY_EP/faults': " \
