@@ -186,17 +186,23 @@ class Connection(object):
                 data = b''
             if not data:
                 break
+            # Sending and counting under the lock: when the client's next
+            # request arrives, pump_up must see every byte of the replies
+            # before it counted, or a "down" cut would come too early.
             with self.lock:
                 cut_at = self.down_cut_at
-            if cut_at is not None and self.down_sent + len(data) >= cut_at:
-                data = data[:cut_at - self.down_sent]
-                if self.send(self.client, data):
+                if cut_at is not None and self.down_sent + len(data) >= cut_at:
+                    data = data[:max(cut_at - self.down_sent, 0)]
+                    if self.send(self.client, data):
+                        self.down_sent += len(data)
+                else:
+                    cut_at = None
+                    if not self.send(self.client, data):
+                        break
                     self.down_sent += len(data)
+            if cut_at is not None:
                 self.do_cut('down', self.rule.nbytes)
                 break
-            if not self.send(self.client, data):
-                break
-            self.down_sent += len(data)
         self.finish(self.client)
 
     def send(self, sock, data):

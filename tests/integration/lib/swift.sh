@@ -32,7 +32,8 @@
 # cache listing_formats s3api tempauth copy slo dlo versioned_writes
 # proxy-logging proxy-server: s3api in front of tempauth (user test:tester,
 # key testing, .admin), slo for multipart uploads, accounts created on first
-# use. When a chosen port turns out to be taken, everything is rebuilt on
+# use; s3api also takes virtual-hosted requests for BUCKET.localhost.
+# swift_ratelimit on adds ratelimit after tempauth. When a chosen port turns out to be taken, everything is rebuilt on
 # other ports (a few attempts).
 #
 # Variables set by swift_start (the AWS ones are exported, so boto3,
