@@ -208,7 +208,8 @@ golden: $(GOLDEN)
 # ---- test tools (tests/tools/*.c) --------------------------------------------------
 # Programs the integration tests drive a core module through, linked like
 # the golden screens: build/tests/s3tool is the S3 client (src/core/cloud)
-# on the command line, for tests/integration/t_s3_client.sh.
+# on the command line, for tests/integration/t_s3_client.sh and
+# t_s3_faults.sh.
 TEST_TOOLS := $(patsubst tests/tools/%.c,$(BUILD)/tests/%,$(wildcard tests/tools/*.c))
 
 $(BUILD)/tests/%: tests/tools/%.c $(filter-out $(BUILD)/obj/main.o,$(OBJ))

@@ -15,7 +15,10 @@
 # clear error that does not hold the secret. The store stopped in the middle
 # of a multipart upload gives an error and leaves no object; the same upload
 # after the restart succeeds; and a PUT sent while the store is down
-# succeeds through the client's retries once the store is back.
+# succeeds through the client's retries once the store is back. Each fault
+# happens at a known point (the proxy's or the relay's log), never after a
+# sleep. The faults one server, a rate limit or the network make are in
+# t_s3_faults.sh.
 #
 # Run: make build/tests/s3tool && tests/run.sh tests/integration/t_s3_client.sh
 # shellcheck source-path=SCRIPTDIR
@@ -26,7 +29,7 @@ harness_init || exit 1
 
 tool=$HARNESS_TOP/build/tests/s3tool
 [ -x "$tool" ] || tap_bail "$tool is missing: make build/tests/s3tool"
-tap_plan 52
+tap_plan 54
 
 swift_start || tap_bail "cannot start Swift"
 export S3_ENDPOINT=$S3_ENDPOINT_URL S3_BUCKET=client S3_REGION=us-east-1
@@ -128,17 +131,22 @@ like "$err" "HINT: Check the access key, the secret key" "  and a hint"
 unlike "$err" "$secret" "  and the secret is nowhere in it"
 
 # ---- the store stopped --------------------------------------------------------
-# The upload's first part is read and sent; the stream then pauses while
-# the store is stopped, so the next part meets a dead store.
+# Known points, not sleeps: the upload reads its stream from a FIFO; the
+# first part and one byte more are written, part 1 is stored (the proxy's
+# log says so), then the store is stopped and the rest written, so part 2
+# meets a dead store.
 export S3_RETRIES=2 S3_RETRY_MS=100
-{
-    head -c $((5 << 20)) "$T/40m"
-    sleep 4
-    tail -c +$(((5 << 20) + 1)) "$T/40m"
-} | s3 upload halfway $((5 << 20)) 2 >"$T/upload.out" 2>"$T/upload.err" &
+mkfifo "$T/stream"
+s3 upload halfway $((5 << 20)) 2 <"$T/stream" >"$T/upload.out" 2>"$T/upload.err" &
 upload=$!
-sleep 2
+exec 3>"$T/stream"
+head -c $(((5 << 20) + 1)) "$T/40m" >&3
+ok "part 1 of an upload is stored (the proxy's log)" \
+    wait_for 60 grep -qE ' PUT /client/halfway%3FpartNumber%3D1%26[^ ]* HTTP/1.0 200 ' \
+    "$SWIFT_DIR/log/proxy.log"
 ok "the store stops in the middle of a multipart upload" swift_stop_store
+tail -c +$(((5 << 20) + 2)) "$T/40m" >&3
+exec 3>&-
 wait "$upload"
 rc=$?
 is "$rc" 1 "  the upload fails"
@@ -149,12 +157,18 @@ is "$(s3 head halfway)" "missing" "  no object was made of the failed upload"
 is "$(s3 upload halfway $((5 << 20)) 2 <"$T/40m")" "41943040 8" "the same upload again succeeds"
 ok "  and reads back identical" same halfway "$T/40m"
 
-# A PUT sent while the store is down: the retries carry it over the outage.
+# A PUT sent while the store is down, through the relay (lib/relay.sh): the
+# relay cannot reach the proxy and drops the client's connection, which it
+# logs - the known point at which the PUT has met the outage. The retries
+# carry it over once the store is back.
 ok "the store stops" swift_stop_store
-S3_RETRIES=10 S3_RETRY_MS=400 s3 put during "$T/16m" 2>"$T/during.err" &
+relay_start || tap_bail "cannot start the relay"
+S3_ENDPOINT=$RELAY_EP S3_RETRIES=30 S3_RETRY_MS=200 s3 put during "$T/16m" 2>"$T/during.err" &
 put=$!
-sleep 3
+ok "  a PUT sent then meets it (the relay's log)" \
+    wait_for 60 grep -q 'cannot reach the target' "$RELAY_LOG"
 swift_start_store || tap_bail "Swift does not start again"
 wait "$put"
 is "$?" 0 "a PUT sent while the store was down succeeds once it is back"
 ok "  and reads back identical" same during "$T/16m"
+relay_stop

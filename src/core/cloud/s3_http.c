@@ -36,7 +36,6 @@
 
 #define S3_MAX_REPLY (16u << 20)     /* a reply read into memory (a listing page) */
 #define S3_MAX_ERROR_BODY (64u << 10) /* what is kept of an error's body */
-#define S3_MAX_BACKOFF_MS 10000
 
 struct xfer {
     const struct s3_req *req;
@@ -257,19 +256,23 @@ static bool curl_retryable(CURLcode cc)
     }
 }
 
-static void backoff(const struct s3_client *c, int attempt)
+long s3_backoff_ms(long base_ms, int attempt, unsigned rnd)
 {
-    long base = c->retry_base_ms;
-    long ms = base;
+    long ms = base_ms;
     for (int i = 0; i < attempt && ms < S3_MAX_BACKOFF_MS; i++)
         ms *= 2;
     if (ms > S3_MAX_BACKOFF_MS)
         ms = S3_MAX_BACKOFF_MS;
+    long half = ms / 2;
+    return half + (long)((unsigned long)rnd % (unsigned long)(half + 1));
+}
+
+static void backoff(const struct s3_client *c, int attempt)
+{
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
     unsigned seed = (unsigned)now.tv_nsec ^ (unsigned)getpid() ^ (unsigned)attempt;
-    long half = ms / 2;
-    ms = half + (long)((unsigned long)rand_r(&seed) % (unsigned long)(half + 1));
+    long ms = s3_backoff_ms(c->retry_base_ms, attempt, (unsigned)rand_r(&seed));
     struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
         ;

@@ -69,6 +69,12 @@ struct s3_resp {
 int s3_request(struct s3_client *c, CURL *h, const struct s3_req *req, struct s3_resp *resp,
                struct cel_err *err);
 
+/* The wait before retry attempt+1, in milliseconds: base * 2^attempt,
+ * at most S3_MAX_BACKOFF_MS, of which half is fixed and half taken from
+ * rnd ("equal jitter"). Pure, so the unit tests pin its bounds. */
+#define S3_MAX_BACKOFF_MS 10000
+long s3_backoff_ms(long base_ms, int attempt, unsigned rnd);
+
 /* A fresh libcurl handle (or the OOM hook). */
 CURL *s3_handle_new(void);
 

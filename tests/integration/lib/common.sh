@@ -4,7 +4,7 @@
 #     #!/bin/bash
 #     set -u
 #     . "$(dirname "$0")/lib/tap.sh"
-#     . "$(dirname "$0")/lib/common.sh"     # also sources pg.sh, sshd.sh, swift.sh
+#     . "$(dirname "$0")/lib/common.sh"     # also sources pg.sh, sshd.sh, swift.sh, relay.sh
 #     harness_init
 #     tap_plan 5
 #     pg_start main
@@ -36,6 +36,7 @@ _HARNESS_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$_HARNESS_LIB/pg.sh"
 . "$_HARNESS_LIB/sshd.sh"
 . "$_HARNESS_LIB/swift.sh"
+. "$_HARNESS_LIB/relay.sh"
 
 # harness_init - find the project, make the scratch dir T, install the traps.
 harness_init() {
@@ -63,7 +64,7 @@ harness_at_exit() {
     _HARNESS_AT_EXIT+=("$(printf '%q ' "$@")")
 }
 
-# harness_cleanup - run the harness_at_exit commands, stop clusters, sshd and Swift,
+# harness_cleanup - run the harness_at_exit commands, stop clusters, sshd, the relay and Swift,
 # remove their temp dirs and T.
 harness_cleanup() {
     local i
@@ -74,6 +75,7 @@ harness_cleanup() {
     _HARNESS_AT_EXIT=()
     pg_cleanup_all
     sshd_stop
+    relay_stop
     # a failing test shows what Swift logged before its temp dir goes
     [ "${_TAP_FAILED:-0}" -gt 0 ] && swift_log_tail
     swift_stop

@@ -7,6 +7,9 @@
 #     barman-cloud-wal-archive --endpoint-url "$S3_ENDPOINT_URL" s3://cellar/pg main WAL
 #     swift_stop_store                      # stop the servers, keep the objects
 #     swift_start_store                     # start them again on the same ports
+#     swift_stop_store object               # only the object server: the proxy answers 503
+#     swift_start_store object              # ... and it is back
+#     swift_ratelimit on|off                # refuse every object write with 503 SlowDown
 #     swift_log_tail                        # last lines of each server's log, on stderr
 #     swift_stop                            # stop by PID, remove the temp dir
 #
@@ -29,7 +32,8 @@
 # cache listing_formats s3api tempauth copy slo dlo versioned_writes
 # proxy-logging proxy-server: s3api in front of tempauth (user test:tester,
 # key testing, .admin), slo for multipart uploads, accounts created on first
-# use. When a chosen port turns out to be taken, everything is rebuilt on
+# use; s3api also takes virtual-hosted requests for BUCKET.localhost.
+# swift_ratelimit on adds ratelimit after tempauth. When a chosen port turns out to be taken, everything is rebuilt on
 # other ports (a few attempts).
 #
 # Variables set by swift_start (the AWS ones are exported, so boto3,
@@ -167,6 +171,18 @@ pipeline = catch_errors gatekeeper healthcheck proxy-logging cache listing_forma
 [app:proxy-server]
 use = egg:swift#proxy
 account_autocreate = true
+# Each ring has one device: a proxy that stopped asking it after a few
+# errors (the default, for a minute) would answer 503 long after a server
+# stopped by swift_stop_store is back, and a test could not say when the
+# store is whole again.
+error_suppression_limit = 1000000
+
+# Off unless swift_ratelimit on puts it in the pipeline: every object PUT,
+# POST and DELETE refused at once (498, which s3api answers as 503 SlowDown).
+[filter:ratelimit]
+use = egg:swift#ratelimit
+container_ratelimit_0 = 1
+max_sleep_time_seconds = 0
 
 [filter:catch_errors]
 use = egg:swift#catch_errors
@@ -187,9 +203,12 @@ use = call:swift_server:cache_filter_factory
 [filter:listing_formats]
 use = egg:swift#listing_formats
 
+# storage_domain: virtual-hosted addressing too (BUCKET.localhost:PORT,
+# which libcurl resolves to the loopback itself); 127.0.0.1 stays path-style
 [filter:s3api]
 use = egg:swift#s3api
 location = us-east-1
+storage_domain = localhost
 
 [filter:tempauth]
 use = egg:swift#tempauth
@@ -366,6 +385,24 @@ swift_start_store() {
         swift_log_tail
         return 1
     fi
+}
+
+# swift_ratelimit on|off - put Swift's ratelimit middleware in the proxy
+# pipeline (after tempauth, where requests have their Swift paths) or take
+# it out, and restart the proxy on its port. With it, every object PUT,
+# POST and DELETE is refused at once: max_sleep_time_seconds = 0 lets no
+# request wait for its turn, so the refusal does not depend on timing. The
+# rate is counted in the cache swift_server.py provides.
+swift_ratelimit() {
+    local conf="$SWIFT_DIR/etc/proxy-server.conf" want
+    [ -n "$SWIFT_DIR" ] || _swift_err "swift_ratelimit: swift_start first" || return 1
+    case ${1:-} in
+    on) want='s/ tempauth \(ratelimit \)\?/ tempauth ratelimit /' ;;
+    off) want='s/ tempauth ratelimit / tempauth /' ;;
+    *) _swift_err "usage: swift_ratelimit on|off" || return 1 ;;
+    esac
+    sed -i "/^pipeline = catch_errors/$want" "$conf" || return 1
+    swift_stop_store proxy && swift_start_store proxy
 }
 
 # swift_start - see the top of this file.
