@@ -796,7 +796,6 @@ static void test_proc_run_timeout_kills_sleep(void **state)
     assert_int_equal(res.status, -1);
     assert_string_equal(res.out, "");
     assert_true(ms >= 190);
-    assert_true(ms < 2000);
     proc_result_free(&res);
 }
 
@@ -816,7 +815,6 @@ static void test_proc_run_timeout_sigkill_after_grace(void **state)
     assert_int_equal(res.signal, SIGKILL);
     assert_string_equal(res.out, "ready\n");
     assert_true(ms >= 480);
-    assert_true(ms < 3000);
     proc_result_free(&res);
 }
 
@@ -870,7 +868,6 @@ static void test_proc_run_timeout_abandons_escaped_pipe_holder(void **state)
     assert_true(escaped > 0);
     kill(escaped, SIGKILL);
     assert_true(ms >= 650);
-    assert_true(ms < 3000);
     proc_result_free(&res);
 }
 
@@ -921,10 +918,20 @@ static void test_proc_run_survives_eintr(void **state)
 static void test_proc_poll_several_children(void **state)
 {
     (void)state;
-    struct timespec t0;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    const char *cmds[] = {"sleep 0.3; echo first", "echo second; exit 4",
-                          "sleep 0.2; echo third >&2", "sleep 0.3; echo fourth"};
+    /* Three children meet: each leaves its mark in the test's directory and
+     * waits for the other two, which only ends if they run side by side
+     * (one after another, the first would wait in vain and say "alone").
+     * What is checked is that outcome, not how long it took. */
+    static char meet[3][4400];
+    for (int i = 0; i < 3; i++) {
+        static const char *const says[] = {"echo first", "echo third >&2", "echo fourth"};
+        snprintf(meet[i], sizeof meet[i],
+                 "cd '%s' && touch m%d && n=0; "
+                 "until [ -e m0 ] && [ -e m1 ] && [ -e m2 ]; do "
+                 "n=$((n+1)); [ $n -gt 6000 ] && { echo alone; exit 9; }; sleep 0.01; done; %s",
+                 unit_tmp, i, says[i]);
+    }
+    const char *cmds[] = {meet[0], "echo second; exit 4", meet[1], meet[2]};
     struct proc *procs[4];
     for (int i = 0; i < 4; i++)
         assert_int_equal(proc_start_shell(cmds[i], NULL, &procs[i], NULL), 0);
@@ -932,7 +939,7 @@ static void test_proc_poll_several_children(void **state)
     int rounds = 0;
     while ((done = proc_poll(procs, 4, -1)) < 4)
         rounds++;
-    assert_true(rounds < 1000);
+    assert_true(rounds < 100000);
     for (int i = 0; i < 4; i++)
         assert_true(proc_done(procs[i]));
     /* all done already: returns at once */
@@ -941,13 +948,14 @@ static void test_proc_poll_several_children(void **state)
     struct proc_result res[4];
     for (int i = 0; i < 4; i++)
         assert_int_equal(proc_finish(procs[i], &res[i], NULL), 0);
-    long ms = elapsed_ms(&t0);
     assert_string_equal(res[0].out, "first\n");
+    assert_int_equal(res[0].status, 0);
     assert_string_equal(res[1].out, "second\n");
     assert_int_equal(res[1].status, 4);
     assert_string_equal(res[2].err, "third\n");
+    assert_int_equal(res[2].status, 0);
     assert_string_equal(res[3].out, "fourth\n");
-    assert_true(ms < 700); /* side by side; one after another takes 800 ms */
+    assert_int_equal(res[3].status, 0);
     for (int i = 0; i < 4; i++)
         proc_result_free(&res[i]);
 }
@@ -961,7 +969,9 @@ static void test_proc_poll_returns_at_timeout(void **state)
     clock_gettime(CLOCK_MONOTONIC, &t0);
     assert_int_equal(proc_poll(&p, 1, 100), 0);
     long ms = elapsed_ms(&t0);
-    assert_true(ms < 1000);
+    /* it waited its time-out (a lower bound no load can break) and came
+     * back with the child still running */
+    assert_true(ms >= 99);
     assert_false(proc_done(p));
     proc_kill(p, SIGKILL);
     struct proc_result res;
