@@ -9,7 +9,9 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cloud_tar.h"
 #include "cloud_target.h"
+#include "pg.h"
 
 /* ---- handlers ------------------------------------------------------------ */
 
@@ -435,11 +437,9 @@ static int run_replication_status(const struct op_ctx *ctx, const struct cli_par
 
 /* Fill the store options every cloud-* command takes (barman-cloud's):
  * SOURCE_URL or DESTINATION_URL and SERVER_NAME are its first two
- * arguments. The cloud commands that use it land one by one (issue 18);
- * the attribute goes with the first. */
-__attribute__((unused)) static int cloud_store_options(const struct cli_parsed *p,
-                                                       struct cloud_target_opts *o,
-                                                       struct cel_err *err)
+ * arguments. */
+static int cloud_store_options(const struct cli_parsed *p, struct cloud_target_opts *o,
+                               struct cel_err *err)
 {
     const char *provider = cli_value(p, "cloud-provider");
     if (provider && strcmp(provider, "aws-s3") != 0)
@@ -454,6 +454,61 @@ __attribute__((unused)) static int cloud_store_options(const struct cli_parsed *
     return int_option(p, "read-timeout", 1, 86400, &o->read_timeout, err);
 }
 
+/* ---- cloud ---- */
+
+/* cloud-backup: barman-cloud-backup 3.4's arguments */
+static int run_cloud_backup(const struct op_ctx *ctx, const struct cli_parsed *p,
+                            struct cel_err *err)
+{
+    struct op_cloud_backup_req req = {
+        .immediate_checkpoint = cli_value(p, "immediate-checkpoint") != NULL,
+        .name = cli_value(p, "name"),
+        .test = cli_value(p, "test") != NULL,
+        .jobs = 2,
+    };
+    int rc = cloud_store_options(p, &req.target, err);
+    if (rc < 0)
+        return rc;
+    static const char *const comps[] = {"gzip", "bzip2", "snappy"};
+    const char *comp = NULL;
+    for (size_t i = 0; i < CEL_ARRAY_LEN(comps); i++) {
+        if (!cli_value(p, comps[i]))
+            continue;
+        if (comp)
+            return cel_err_set(err, CEL_E_USAGE, "%s: --%s and --%s exclude each other",
+                               p->cmd->name, comp, comps[i]);
+        comp = comps[i];
+    }
+    if (comp && strcmp(comp, "snappy") == 0)
+        return cel_err_set(err, CEL_E_USAGE,
+                           "%s: --snappy is not supported: use -z (gzip) or -j (bzip2)",
+                           p->cmd->name);
+    req.comp = !comp ? CLOUD_COMP_NONE
+               : strcmp(comp, "gzip") == 0 ? CLOUD_COMP_GZIP
+                                           : CLOUD_COMP_BZIP2;
+    rc = int_option(p, "jobs", 1, 64, &req.jobs, err);
+    if (rc < 0)
+        return rc;
+    const char *size = cli_value(p, "max-archive-size");
+    if (size && cloud_size_parse(size, &req.max_archive_size, err) < 0) {
+        cel_err_prefix(err, "%s: --max-archive-size", p->cmd->name);
+        err->code = CEL_E_USAGE;
+        return -CEL_E_USAGE;
+    }
+    if (req.name && cat_check_backup_name(req.name, err) < 0) {
+        cel_err_prefix(err, "%s: --name", p->cmd->name);
+        err->code = CEL_E_USAGE;
+        return -CEL_E_USAGE;
+    }
+    const char *dbname = cli_value(p, "dbname");
+    char *conninfo = pg_conninfo_build(cli_value(p, "host"), cli_value(p, "port"),
+                                       cli_value(p, "user"), dbname ? dbname : "postgres");
+    req.conninfo = conninfo;
+    rc = op_cloud_backup(ctx, &req, err);
+    free(conninfo);
+    return rc;
+}
+
 /* ---- the table ------------------------------------------------------------ */
 
 /* barman-cloud's options that every cloud-* command takes, first in each
@@ -464,6 +519,25 @@ __attribute__((unused)) static int cloud_store_options(const struct cli_parsed *
         {"read-timeout", 0, "SECONDS", "fail a transfer stalled this long (default: 60)"},   \
         {"cloud-provider", 0, "PROVIDER", "aws-s3, the only one cellar speaks"},             \
         {"test", 't', NULL, "test the connection to the store and exit"}
+
+/* ---- cloud ---- */
+
+static const struct cli_opt cloud_backup_opts[] = {
+    CLOUD_STORE_OPTS,
+    {"gzip", 'z', NULL, "gzip-compress the archives"},
+    {"bzip2", 'j', NULL, "bzip2-compress the archives"},
+    {"snappy", 0, NULL, "snappy (barman-cloud's; not supported by cellar)"},
+    {"host", 'h', "HOST", "host or Unix socket of PostgreSQL (default: libpq's)"},
+    {"port", 'p', "PORT", "port of PostgreSQL (default: libpq's)"},
+    {"user", 'U', "USER", "user name for PostgreSQL (default: libpq's)"},
+    {"dbname", 'd', "DBNAME", "database name or conninfo string (default: postgres)"},
+    {"immediate-checkpoint", 0, NULL, "start with an immediate checkpoint"},
+    {"jobs", 'J', "JOBS", "parts of an archive uploaded at once (default: 2)"},
+    {"max-archive-size", 'S', "SIZE",
+     "start a new archive (data_0001.tar...) past SIZE, e.g. 10GB (default: 100GB)"},
+    {"name", 'n', "NAME", "a name for the backup, usable instead of its ID"},
+    {NULL, 0, NULL, NULL},
+};
 
 static const struct cli_opt minimal_opts[] = {
     {"minimal", 0, NULL, "print only the names (IDs), one per line"},
@@ -606,6 +680,11 @@ const struct cli_cmd cli_commands[] = {
     {"cron", {NULL}, "", "run the maintenance of every server: WAL archiving, backups, retention",
      0, 0, cron_opts,
      true, run_cron},
+    /* ---- cloud ---- */
+    {"cloud-backup", {NULL}, "DESTINATION_URL SERVER_NAME",
+     "back up the local PostgreSQL server into an object store, as barman-cloud-backup does "
+     "(run on its host)",
+     2, 2, cloud_backup_opts, false, run_cloud_backup},
     {"delete", {NULL}, "SERVER BACKUP_ID",
      "delete a backup and the WAL only it needed (never below minimum_redundancy)", 2, 2, NULL,
      true, run_delete},

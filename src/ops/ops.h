@@ -20,6 +20,8 @@
 #include <sys/types.h>
 
 #include "catalog.h"
+#include "cloud_layout.h"
+#include "cloud_target.h"
 #include "server_catalog.h"
 #include "sink.h"
 #include "walidx.h"
@@ -529,4 +531,25 @@ int op_target_fits(const struct cat_list *list, size_t i, const struct rc_target
  * none"). */
 int op_restore_point_find(const struct widx *idx, const char *name, const char *server,
                           const struct widx_point **out, struct cel_err *err);
+/* ---- cloud ---- */
+
+/* cloud-backup (cloud_backup.c): a base backup of the PostgreSQL server
+ * conninfo reaches, read from its PGDATA and tablespaces on this host and
+ * streamed as tar archives into the store, in barman-cloud 3.4's layout;
+ * backup.info (DONE, or FAILED with the error) is written last. With test,
+ * only checks that the store answers. Blocks; ctx->cancel stops it (the
+ * backup is then FAILED). */
+struct op_cloud_backup_req {
+    struct cloud_target_opts target;
+    const char *conninfo;      /* libpq's; NULL or "": its defaults */
+    enum cloud_comp comp;      /* none, gzip or bzip2 */
+    bool immediate_checkpoint;
+    int jobs;                  /* parts uploaded at once; 0: 2 */
+    uint64_t max_archive_size; /* split archives past this; 0: 100 GiB */
+    const char *name;          /* backup_name, NULL: none */
+    bool test;
+};
+int op_cloud_backup(const struct op_ctx *ctx, const struct op_cloud_backup_req *req,
+                    struct cel_err *err);
+
 #endif

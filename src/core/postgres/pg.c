@@ -117,6 +117,41 @@ char *pg_conninfo_with(const char *conninfo, const char *key, const char *value,
     return sb_detach(&out);
 }
 
+/* key=value with barman-cloud's quote_conninfo: quoted only when needed. */
+static void conninfo_part(struct strbuf *out, const char *key, const char *value)
+{
+    if (!value)
+        return;
+    sb_appendf(out, "%s%s=", out->len ? " " : "", key);
+    if (!value[0]) {
+        sb_append(out, "''");
+        return;
+    }
+    if (!strpbrk(value, " \t\n\r\f\v")) {
+        sb_append(out, value);
+        return;
+    }
+    sb_appendc(out, '\'');
+    for (const char *p = value; *p; p++) {
+        if (*p == '\\' || *p == '\'')
+            sb_appendc(out, '\\');
+        sb_appendc(out, *p);
+    }
+    sb_appendc(out, '\'');
+}
+
+char *pg_conninfo_build(const char *host, const char *port, const char *user, const char *dbname)
+{
+    if (dbname && (!dbname[0] || strchr(dbname, '=')))
+        return cel_xstrdup(dbname);
+    struct strbuf out = {0};
+    conninfo_part(&out, "host", host && host[0] ? host : NULL);
+    conninfo_part(&out, "port", port && port[0] ? port : NULL);
+    conninfo_part(&out, "user", user && user[0] ? user : NULL);
+    conninfo_part(&out, "dbname", dbname);
+    return out.len ? sb_detach(&out) : cel_xstrdup("");
+}
+
 const char *pg_last_sqlstate(const struct pg_conn *c)
 {
     return c->sqlstate;
