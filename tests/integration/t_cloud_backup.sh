@@ -19,7 +19,7 @@ set -u
 . "$(dirname "$0")/lib/tap.sh"
 . "$(dirname "$0")/lib/common.sh"
 harness_init || exit 1
-tap_plan 40
+tap_plan 39
 
 ok "swift_start" swift_start || tap_bail "cannot start Swift"
 ok "swift_make_bucket cellar" swift_make_bucket cellar || tap_bail "cannot create a bucket"
@@ -140,3 +140,59 @@ done_recovery() { [ "$(pg_sql rest1 "SELECT pg_is_in_recovery()")" = f ]; }
 ok "its recovery ends" wait_for 120 done_recovery
 is "$(counts rest1)" "$after" "it holds exactly the rows of the source"
 pg_stop rest1
+
+# ---- uncompressed, split by --max-archive-size -----------------------------------
+ok "cellar cloud-backup uncompressed with --max-archive-size 4MB" \
+    cloud_backup -S 4MB 2>"$T/backup2.err" || cat "$T/backup2.err" >&2
+list=$(list_json)
+is "$(wc -l <<<"$list")" 2 "barman-cloud-backup-list shows two backups" || cat "$T/list.err" >&2
+id2=$(tail -n 1 <<<"$list")
+like "$id2" '^[0-9]{8}T[0-9]{6} DONE -$' "the second is DONE, without a name"
+id2=${id2%% *}
+objs=$(keys "pg/main/base/$id2/" | sed "s|pg/main/base/$id2/||")
+ok "data.tar and data_0001.tar were written" grep -qx 'data_0001.tar' <<<"$objs"
+ok "the tablespace was split too ($oid.tar, ${oid}_0001.tar)" grep -qx "${oid}_0001.tar" <<<"$objs"
+ok "no compressed archive in an uncompressed backup" test -z "$(grep '\.gz$' <<<"$objs")"
+rest=$T/rest2
+ok "barman-cloud-restore of the split backup" \
+    barman-cloud-restore "${ep[@]}" --tablespace "tbs1:$T/rest2_tbs" "$url" main "$id2" "$rest"
+cat >>"$rest/postgresql.auto.conf" <<CONF
+restore_command = 'barman-cloud-wal-restore --endpoint-url $S3_ENDPOINT_URL $url main %f %p'
+recovery_target_action = 'promote'
+archive_mode = off
+CONF
+touch "$rest/recovery.signal"
+chown -R postgres: "$rest" "$T/rest2_tbs"
+ok "the WAL up to now is archived" settle
+ok "the restored split copy starts" pg_start_datadir rest2 "$rest"
+done_recovery2() { [ "$(pg_sql rest2 "SELECT pg_is_in_recovery()")" = f ]; }
+ok "its recovery ends" wait_for 120 done_recovery2
+is "$(counts rest2)" "$after" "it holds the rows of the source"
+pg_stop rest2
+
+# ---- the store stopped during a backup -----------------------------------------
+# bzip2 keeps the backup busy for seconds; cellar is paused once it logged
+# the start of the backup, the store stopped, and cellar resumed
+cloud_backup -j -J 2 >"$T/backup3.out" 2>"$T/backup3.err" &
+pid=$!
+started() { grep -q 'backup start at LSN' "$T/backup3.out"; }
+ok "the backup logs its start" wait_for 60 started
+kill -STOP "$pid"
+ok "swift_stop_store while the backup runs" swift_stop_store
+kill -CONT "$pid"
+wait "$pid"
+status=$?
+ok "cellar cloud-backup exits non-zero (status $status)" test "$status" -ne 0
+like "$(cat "$T/backup3.err")" "backup failed uploading data" "it says the backup failed"
+ok "swift_start_store" swift_start_store
+list=$(list_json)
+is "$(grep -c ' DONE ' <<<"$list")" 2 "still two DONE backups listed: the failed one is not DONE"
+ok "a rerun works" cloud_backup -z 2>"$T/backup4.err" || cat "$T/backup4.err" >&2
+list=$(list_json)
+is "$(grep -c ' DONE ' <<<"$list")" 3 "three DONE backups listed"
+
+# ---- options ---------------------------------------------------------------------
+ok "cloud-backup --help exits 0" "$CELLAR" cloud-backup --help
+is "$("$CELLAR" cloud-backup "${ep[@]}" -z -j "$url" main >/dev/null 2>&1; echo $?)" 2 \
+    "-z and -j together are a usage error"
+ok "cloud-backup --test checks the store only" "$CELLAR" cloud-backup "${ep[@]}" --test "$url" main

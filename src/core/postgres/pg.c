@@ -10,6 +10,7 @@
  */
 #include <libpq-fe.h>
 
+#include "log.h"
 #include "pg.h"
 #include "strbuf.h"
 
@@ -32,6 +33,15 @@ static void set_pg_error(struct cel_err *err, const char *what, const char *msg)
 {
     size_t len = strcspn(msg, "\n");
     cel_err_set(err, CEL_E_PG, "%s: %.*s", what, (int)len, msg);
+}
+
+/* The server's notices ("all required WAL segments have been archived")
+ * go to the log at debug level: libpq's default prints them on stderr,
+ * and core never prints. */
+static void on_notice(void *arg, const char *message)
+{
+    (void)arg;
+    log_msg(LOG_DEBUG, "PostgreSQL: %.*s", (int)strcspn(message, "\n"), message);
 }
 
 /* Connect; replication adds replication=true after the DBA's conninfo. */
@@ -58,6 +68,7 @@ static int connect_as(const char *conninfo, int timeout_s, bool replication,
         PQfinish(conn);
         return -CEL_E_PG;
     }
+    PQsetNoticeProcessor(conn, on_notice, NULL);
     struct pg_conn *c = cel_xcalloc(1, sizeof *c);
     c->conn = conn;
     c->version = PQserverVersion(conn);
