@@ -76,7 +76,8 @@ static void ustar_block(unsigned char *b, const struct tar_entry *e, const char 
     memcpy(b + 263, "00", 2);
     put_string(b + 265, 32, e->uname);
     put_string(b + 297, 32, e->gname);
-    memcpy(b + 345, prefix, prefix_len);
+    if (prefix_len)
+        memcpy(b + 345, prefix, prefix_len);
     put_checksum(b);
 }
 
