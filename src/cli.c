@@ -677,14 +677,15 @@ const struct cli_cmd cli_commands[] = {
     {"check", {NULL}, "SERVER|all...",
      "check that servers are ready for backup and recovery; each failure says how to fix it", 1,
      CLI_MAX_ARGS, check_opts, true, run_check},
-    {"cron", {NULL}, "", "run the maintenance of every server: WAL archiving, backups, retention",
-     0, 0, cron_opts,
-     true, run_cron},
     /* ---- cloud ---- */
     {"cloud-backup", {NULL}, "DESTINATION_URL SERVER_NAME",
      "back up the local PostgreSQL server into an object store, as barman-cloud-backup does "
      "(run on its host)",
      2, 2, cloud_backup_opts, false, run_cloud_backup},
+    /* ---- end of cloud ---- */
+    {"cron", {NULL}, "", "run the maintenance of every server: WAL archiving, backups, retention",
+     0, 0, cron_opts,
+     true, run_cron},
     {"delete", {NULL}, "SERVER BACKUP_ID",
      "delete a backup and the WAL only it needed (never below minimum_redundancy)", 2, 2, NULL,
      true, run_delete},

@@ -80,7 +80,7 @@ out=""
 for c in $commands; do
     section "$T/man1" "$c" >"$T/sec"
     for o in $(./cellar "$c" --help | sed -n '/^Command options:/,$p' |
-        grep -oE '^ +(-[A-Za-z], )?--[a-z-]+' | grep -oE -- '-[A-Za-z]\b|--[a-z-]+'); do
+        grep -oE '^ +(-[A-Za-z], )?--[a-z0-9-]+' | grep -oE -- '-[A-Za-z]\b|--[a-z0-9-]+'); do
         grep -qE -- "(^|[ ,])$o([ ,]|$)" "$T/sec" || out="$out${out:+
 }$c: option $o is not documented"
     done
