@@ -9,7 +9,9 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cloud_tar.h"
 #include "cloud_target.h"
+#include "pg.h"
 
 /* ---- handlers ------------------------------------------------------------ */
 
@@ -472,10 +474,13 @@ static int cloud_format(const struct cli_parsed *p, bool *json, struct cel_err *
     return 0;
 }
 
-static int run_cloud_wal_archive(const struct op_ctx *ctx, const struct cli_parsed *p,
-                                 struct cel_err *err)
+/* The compression a cloud command was given: at most one of the options
+ * -z/--gzip, -j/--bzip2, --zstd, --lz4 and --snappy its table has. snappy
+ * (barman-cloud's optional one) is refused: cellar neither reads nor
+ * writes it. */
+static int cloud_comp_option(const struct cli_parsed *p, enum cloud_comp *out,
+                             struct cel_err *err)
 {
-    struct op_cloud_wal_archive_req req = {.wal_path = p->nargs > 2 ? p->args[2] : NULL};
     static const struct {
         const char *opt;
         enum cloud_comp comp;
@@ -484,18 +489,31 @@ static int run_cloud_wal_archive(const struct op_ctx *ctx, const struct cli_pars
                  {"zstd", CLOUD_COMP_ZSTD},
                  {"lz4", CLOUD_COMP_LZ4},
                  {"snappy", CLOUD_COMP_SNAPPY}};
-    int given = 0;
-    for (size_t i = 0; i < CEL_ARRAY_LEN(comps); i++)
-        if (cli_value(p, comps[i].opt)) {
-            req.comp = comps[i].comp;
-            given++;
-        }
-    if (given > 1)
-        return cel_err_set(err, CEL_E_USAGE, "cloud-wal-archive: give one compression, not %d",
-                           given);
-    if (req.comp == CLOUD_COMP_SNAPPY)
-        return cel_err_set(err, CEL_E_USAGE, "cloud-wal-archive: --snappy is not supported: "
-                                             "use -z, -j, --zstd or --lz4");
+    const char *given = NULL;
+    *out = CLOUD_COMP_NONE;
+    for (size_t i = 0; i < CEL_ARRAY_LEN(comps); i++) {
+        if (!cli_value(p, comps[i].opt))
+            continue;
+        if (given)
+            return cel_err_set(err, CEL_E_USAGE, "%s: --%s and --%s exclude each other",
+                               p->cmd->name, given, comps[i].opt);
+        given = comps[i].opt;
+        *out = comps[i].comp;
+    }
+    if (*out == CLOUD_COMP_SNAPPY)
+        return cel_err_set(err, CEL_E_USAGE,
+                           "%s: --snappy is not supported: cellar neither reads nor writes "
+                           "snappy",
+                           p->cmd->name);
+    return 0;
+}
+
+static int run_cloud_wal_archive(const struct op_ctx *ctx, const struct cli_parsed *p,
+                                 struct cel_err *err)
+{
+    struct op_cloud_wal_archive_req req = {.wal_path = p->nargs > 2 ? p->args[2] : NULL};
+    if (cloud_comp_option(p, &req.comp, err) < 0)
+        return -CEL_E_USAGE;
     const char *unsent[] = {"encryption", "tags", "history-tags"};
     for (size_t i = 0; i < CEL_ARRAY_LEN(unsent); i++)
         if (cli_value(p, unsent[i])) {
@@ -611,6 +629,44 @@ static int run_cloud_backup_keep(const struct op_ctx *ctx, const struct cli_pars
     return op_cloud_backup_keep(ctx, &req, err);
 }
 
+/* cloud-backup: barman-cloud-backup 3.4's arguments */
+static int run_cloud_backup(const struct op_ctx *ctx, const struct cli_parsed *p,
+                            struct cel_err *err)
+{
+    struct op_cloud_backup_req req = {
+        .immediate_checkpoint = cli_value(p, "immediate-checkpoint") != NULL,
+        .name = cli_value(p, "name"),
+        .jobs = 2,
+    };
+    int rc = cloud_store(p, &req.store, err);
+    if (rc < 0)
+        return rc;
+    rc = cloud_comp_option(p, &req.comp, err);
+    if (rc < 0)
+        return rc;
+    rc = int_option(p, "jobs", 1, 64, &req.jobs, err);
+    if (rc < 0)
+        return rc;
+    const char *size = cli_value(p, "max-archive-size");
+    if (size && cloud_size_parse(size, &req.max_archive_size, err) < 0) {
+        cel_err_prefix(err, "%s: --max-archive-size", p->cmd->name);
+        err->code = CEL_E_USAGE;
+        return -CEL_E_USAGE;
+    }
+    if (req.name && cat_check_backup_name(req.name, err) < 0) {
+        cel_err_prefix(err, "%s: --name", p->cmd->name);
+        err->code = CEL_E_USAGE;
+        return -CEL_E_USAGE;
+    }
+    const char *dbname = cli_value(p, "dbname");
+    char *conninfo = pg_conninfo_build(cli_value(p, "host"), cli_value(p, "port"),
+                                       cli_value(p, "user"), dbname ? dbname : "postgres");
+    req.conninfo = conninfo;
+    rc = op_cloud_backup(ctx, &req, err);
+    free(conninfo);
+    return rc;
+}
+
 /* ---- the table ------------------------------------------------------------ */
 
 /* barman-cloud's options that every cloud-* command takes, first in each
@@ -682,6 +738,23 @@ static const struct cli_opt cloud_keep_opts[] = {
     {"release", 'r', NULL, "release the keep: the backup follows retention again"},
     {"status", 's', NULL, "print the keep target of the backup (Keep: nokeep without one)"},
     {"target", 0, "TARGET", "keep the backup: full (with all its later WAL) or standalone"},
+    {NULL, 0, NULL, NULL},
+};
+
+static const struct cli_opt cloud_backup_opts[] = {
+    CLOUD_STORE_OPTS,
+    {"gzip", 'z', NULL, "gzip-compress the archives"},
+    {"bzip2", 'j', NULL, "bzip2-compress the archives"},
+    {"snappy", 0, NULL, "snappy (barman-cloud's; not supported by cellar)"},
+    {"host", 'h', "HOST", "host or Unix socket of PostgreSQL (default: libpq's)"},
+    {"port", 'p', "PORT", "port of PostgreSQL (default: libpq's)"},
+    {"user", 'U', "USER", "user name for PostgreSQL (default: libpq's)"},
+    {"dbname", 'd', "DBNAME", "database name or conninfo string (default: postgres)"},
+    {"immediate-checkpoint", 0, NULL, "start with an immediate checkpoint"},
+    {"jobs", 'J', "JOBS", "parts of an archive uploaded at once (default: 2)"},
+    {"max-archive-size", 'S', "SIZE",
+     "start a new archive (data_0001.tar...) past SIZE, e.g. 10GB (default: 100GB)"},
+    {"name", 'n', "NAME", "a name for the backup, usable instead of its ID"},
     {NULL, 0, NULL, NULL},
 };
 
@@ -824,6 +897,10 @@ const struct cli_cmd cli_commands[] = {
      "check that servers are ready for backup and recovery; each failure says how to fix it", 1,
      CLI_MAX_ARGS, check_opts, true, run_check},
     /* ---- cloud ---- */
+    {"cloud-backup", {NULL}, "DESTINATION_URL SERVER_NAME",
+     "back up the local PostgreSQL server into an object store, as barman-cloud-backup does "
+     "(run on its host)",
+     2, 2, cloud_backup_opts, false, run_cloud_backup},
     {"cloud-backup-delete", {NULL}, "SOURCE_URL SERVER_NAME",
      "delete a backup of a bucket (-b) or those a retention policy obsoletes (-r), with the WAL "
      "no backup needs",

@@ -134,13 +134,17 @@ static int parse_globals(int argc, char **argv, struct globals *g, struct cel_er
     return i;
 }
 
-/* True when argv holds -h or --help before a "--". */
-static bool wants_help(int argc, char **argv)
+/* True when argv holds -h or --help before a "--"; -h is not help for a
+ * command that has an option -h (cloud-backup's -h HOST, as barman-cloud). */
+static bool wants_help(const struct cli_cmd *cmd, int argc, char **argv)
 {
+    bool h_is_option = false;
+    for (size_t i = 0; cmd->opts && cmd->opts[i].name; i++)
+        h_is_option = h_is_option || cmd->opts[i].short_name == 'h';
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--") == 0)
             return false;
-        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
+        if (strcmp(argv[i], "--help") == 0 || (!h_is_option && strcmp(argv[i], "-h") == 0))
             return true;
     }
     return false;
@@ -320,7 +324,7 @@ int main(int argc, char **argv)
         cel_err_hint(&err, "Run 'cellar --help' for the commands.");
         return batch_finish(&out, rc, &err);
     }
-    if (wants_help(argc - cmd_index - 1, argv + cmd_index + 1)) {
+    if (wants_help(cmd, argc - cmd_index - 1, argv + cmd_index + 1)) {
         cli_help_command(cmd, &text);
         return print_and_exit(&text);
     }

@@ -632,4 +632,23 @@ struct op_cloud_keep_req {
 };
 int op_cloud_backup_keep(const struct op_ctx *ctx, const struct op_cloud_keep_req *req,
                          struct cel_err *err);
+
+/* cloud-backup (cloud_backup.c): a base backup of the PostgreSQL server
+ * conninfo reaches, read from its PGDATA and tablespaces on this host and
+ * streamed as tar archives into the store, in barman-cloud 3.4's layout;
+ * backup.info (DONE, or FAILED with the error) is written last. With
+ * store.test, only checks that the store answers. Blocks; ctx->cancel stops it (the
+ * backup is then FAILED). */
+struct op_cloud_backup_req {
+    struct op_cloud_store store;
+    const char *conninfo;      /* libpq's; NULL or "": its defaults */
+    enum cloud_comp comp;      /* none, gzip or bzip2 */
+    bool immediate_checkpoint;
+    int jobs;                  /* parts uploaded at once; 0: 2 */
+    uint64_t max_archive_size; /* split archives past this; 0: 100 GiB */
+    const char *name;          /* backup_name, NULL: none */
+};
+int op_cloud_backup(const struct op_ctx *ctx, const struct op_cloud_backup_req *req,
+                    struct cel_err *err);
+
 #endif

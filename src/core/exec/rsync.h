@@ -133,6 +133,19 @@ int rsync_remote_result(const char *ssh_command, const char *argv0, int rc,
 
 /* ---- building blocks, exposed for the unit tests ------------------------ */
 
+
+/* The job's include and exclude patterns as a matcher of its own, for a
+ * reader that walks a tree itself with the same rules (cloud-backup reads
+ * PGDATA into tar archives). Built from NULL-terminated lists (either may
+ * be NULL); free with rsync_filter_free. */
+struct rsync_filter;
+struct rsync_filter *rsync_filter_new(const char *const *include, const char *const *exclude);
+/* Is the entry at path (relative to the walked root, no leading '/') left
+ * out? Its parents are not looked at: a walker does not descend into an
+ * excluded directory. */
+bool rsync_filter_excludes(const struct rsync_filter *f, const char *path, bool is_dir);
+void rsync_filter_free(struct rsync_filter *f);
+
 /* Split n items of the given sizes into at most `lists` groups balanced by
  * size: the largest item first (equal sizes in input order), each into the
  * group with the fewest bytes so far (the lowest index on a tie). Stores the

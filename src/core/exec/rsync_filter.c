@@ -183,3 +183,30 @@ bool rsync_filtered_out_path(const struct filters *f, char *path, bool is_dir)
     }
     return rsync_filtered_out(f, path, is_dir);
 }
+
+/* ---- the public matcher ---------------------------------------------------- */
+
+struct rsync_filter {
+    struct filters f;
+};
+
+struct rsync_filter *rsync_filter_new(const char *const *include, const char *const *exclude)
+{
+    struct rsync_filter *rf = cel_xcalloc(1, sizeof *rf);
+    struct rsync_opts o = {.include = include, .exclude = exclude};
+    rsync_filters_build(&rf->f, &o);
+    return rf;
+}
+
+bool rsync_filter_excludes(const struct rsync_filter *f, const char *path, bool is_dir)
+{
+    return rsync_filtered_out(&f->f, path, is_dir);
+}
+
+void rsync_filter_free(struct rsync_filter *f)
+{
+    if (!f)
+        return;
+    rsync_filters_free(&f->f);
+    free(f);
+}

@@ -10,6 +10,7 @@
  */
 #include <libpq-fe.h>
 
+#include "log.h"
 #include "pg.h"
 #include "strbuf.h"
 
@@ -32,6 +33,15 @@ static void set_pg_error(struct cel_err *err, const char *what, const char *msg)
 {
     size_t len = strcspn(msg, "\n");
     cel_err_set(err, CEL_E_PG, "%s: %.*s", what, (int)len, msg);
+}
+
+/* The server's notices ("all required WAL segments have been archived")
+ * go to the log at debug level: libpq's default prints them on stderr,
+ * and core never prints. */
+static void on_notice(void *arg, const char *message)
+{
+    (void)arg;
+    log_msg(LOG_DEBUG, "PostgreSQL: %.*s", (int)strcspn(message, "\n"), message);
 }
 
 /* Connect; replication adds replication=true after the DBA's conninfo. */
@@ -58,6 +68,7 @@ static int connect_as(const char *conninfo, int timeout_s, bool replication,
         PQfinish(conn);
         return -CEL_E_PG;
     }
+    PQsetNoticeProcessor(conn, on_notice, NULL);
     struct pg_conn *c = cel_xcalloc(1, sizeof *c);
     c->conn = conn;
     c->version = PQserverVersion(conn);
@@ -115,6 +126,41 @@ char *pg_conninfo_with(const char *conninfo, const char *key, const char *value,
         sb_appendc(&out, '\'');
     }
     return sb_detach(&out);
+}
+
+/* key=value with barman-cloud's quote_conninfo: quoted only when needed. */
+static void conninfo_part(struct strbuf *out, const char *key, const char *value)
+{
+    if (!value)
+        return;
+    sb_appendf(out, "%s%s=", out->len ? " " : "", key);
+    if (!value[0]) {
+        sb_append(out, "''");
+        return;
+    }
+    if (!strpbrk(value, " \t\n\r\f\v")) {
+        sb_append(out, value);
+        return;
+    }
+    sb_appendc(out, '\'');
+    for (const char *p = value; *p; p++) {
+        if (*p == '\\' || *p == '\'')
+            sb_appendc(out, '\\');
+        sb_appendc(out, *p);
+    }
+    sb_appendc(out, '\'');
+}
+
+char *pg_conninfo_build(const char *host, const char *port, const char *user, const char *dbname)
+{
+    if (dbname && (!dbname[0] || strchr(dbname, '=')))
+        return cel_xstrdup(dbname);
+    struct strbuf out = {0};
+    conninfo_part(&out, "host", host && host[0] ? host : NULL);
+    conninfo_part(&out, "port", port && port[0] ? port : NULL);
+    conninfo_part(&out, "user", user && user[0] ? user : NULL);
+    conninfo_part(&out, "dbname", dbname);
+    return out.len ? sb_detach(&out) : cel_xstrdup("");
 }
 
 const char *pg_last_sqlstate(const struct pg_conn *c)

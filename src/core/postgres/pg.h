@@ -34,6 +34,13 @@ const char *pg_last_sqlstate(const struct pg_conn *c);
  * user can read. NULL when conninfo cannot be parsed. Caller frees both. */
 char *pg_conninfo_with(const char *conninfo, const char *key, const char *value,
                        char **password);
+/* The conninfo of barman-cloud's -h/--host, -p/--port, -U/--user and
+ * -d/--dbname (each may be NULL), built as its build_conninfo does: a
+ * dbname that is "" or holds '=' is a whole conninfo and is returned as
+ * is; otherwise "host=H port=P user=U dbname=D" for those given, a value
+ * with a blank quoted ('...' with \ and ' escaped), an empty one as ''.
+ * Caller frees. */
+char *pg_conninfo_build(const char *host, const char *port, const char *user, const char *dbname);
 /* Whether the server at conninfo accepts connections (libpq's PQping says
  * OK): it runs and is past start-up, so a connection it refuses is refused
  * for good (a role or database that does not exist, a password), not

@@ -501,7 +501,7 @@ static int take_backup(struct run *r, struct cel_err *err)
 
     op_phase(r->ctx, s->name, "stop", "asking PostgreSQL to finish the backup");
     char *spcmap = NULL;
-    rc = bk_stop(r->conn, r->info.segsize, &r->b, &spcmap, err);
+    rc = bk_stop(r->conn, r->info.segsize, false, &r->b, &spcmap, err);
     if (rc < 0)
         return fail(r, "issuing stop of the backup", err);
     op_log(r->ctx, LOG_INFO, s->name, "backup end at LSN %s (%s, %08llx)", r->b.end_xlog,

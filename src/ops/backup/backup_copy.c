@@ -126,23 +126,46 @@ static const char *under_pgdata(const char *pgdata, const char *path)
     return NULL;
 }
 
-static int copy_pgdata(struct bk_copy *cp, struct op_copy_report *pc, struct cel_err *err)
+void bk_pgdata_excludes(const struct bk_server_info *info, struct bk_excludes *out)
 {
-    const struct bk_server_info *info = cp->info;
     /* tablespaces created inside PGDATA are copied as tablespaces, once */
     size_t n = CEL_ARRAY_LEN(pgdata_exclude);
-    const char **exclude = cel_xcalloc(n + info->n_tbs + 1, sizeof *exclude);
-    char **owned = cel_xcalloc(info->n_tbs + 1, sizeof *owned);
+    out->list = cel_xcalloc(n + info->n_tbs + 1, sizeof *out->list);
+    out->owned = cel_xcalloc(info->n_tbs + 1, sizeof *out->owned);
+    out->n_owned = 0;
     for (size_t i = 0; i < n; i++)
-        exclude[i] = pgdata_exclude[i];
+        out->list[i] = pgdata_exclude[i];
     for (size_t i = 0; i < info->n_tbs; i++) {
         const char *rel = under_pgdata(info->pgdata, info->tbs[i].location);
         if (rel)
-            exclude[n++] = owned[i] = literal_pattern(rel);
+            out->list[n++] = out->owned[out->n_owned++] = literal_pattern(rel);
     }
+}
+
+void bk_excludes_free(struct bk_excludes *x)
+{
+    for (size_t i = 0; i < x->n_owned; i++)
+        free(x->owned[i]);
+    free(x->owned);
+    free(x->list);
+    memset(x, 0, sizeof *x);
+}
+
+const char *const bk_tablespace_exclude[] = {"pgsql_tmp*", "/*", NULL};
+
+char *bk_tablespace_include(const struct bk_server_info *info)
+{
+    return cel_xasprintf("/PG_%s_*", info->major);
+}
+
+static int copy_pgdata(struct bk_copy *cp, struct op_copy_report *pc, struct cel_err *err)
+{
+    const struct bk_server_info *info = cp->info;
+    struct bk_excludes ex;
+    bk_pgdata_excludes(info, &ex);
     struct rsync_opts o;
     base_opts(cp, pc, &o);
-    o.exclude = exclude;
+    o.exclude = ex.list;
     char *dst = cel_xasprintf("%s/data", cp->backup_dir);
     char *reuse = cp->prev_dir ? cel_xasprintf("%s/data", cp->prev_dir) : NULL;
     o.reuse = reuse ? cp->reuse : RSYNC_REUSE_OFF;
@@ -171,10 +194,7 @@ static int copy_pgdata(struct bk_copy *cp, struct op_copy_report *pc, struct cel
             rc = cel_err_sys(err, CEL_E_IO, errno, "cannot replace the link %s", wal);
         free(wal);
     }
-    for (size_t i = 0; i < info->n_tbs; i++)
-        free(owned[i]);
-    free(owned);
-    free(exclude);
+    bk_excludes_free(&ex);
     free(reuse);
     free(dst);
     return rc;
@@ -185,13 +205,12 @@ static int copy_tablespace(struct bk_copy *cp, struct op_copy_report *pc,
 {
     /* only this server's version directory: another major version's cluster
      * may share the location (during pg_upgrade, say) */
-    char *include = cel_xasprintf("/PG_%s_*", cp->info->major);
+    char *include = bk_tablespace_include(cp->info);
     const char *includes[] = {include, NULL};
-    const char *excludes[] = {"pgsql_tmp*", "/*", NULL};
     struct rsync_opts o;
     base_opts(cp, pc, &o);
     o.include = includes;
-    o.exclude = excludes;
+    o.exclude = bk_tablespace_exclude;
     for (size_t i = 0; i < cp->s->tablespace_bandwidth_limit.n; i++)
         if (strcmp(cp->s->tablespace_bandwidth_limit.items[i].name, t->name) == 0)
             o.bwlimit_kbps = cp->s->tablespace_bandwidth_limit.items[i].kbps;

@@ -34,11 +34,13 @@ void bk_server_info_free(struct bk_server_info *info);
  * false) before. Fills b's begin_* fields and timeline. */
 int bk_start(struct pg_conn *c, const char *label, bool fast, uint64_t segsize,
              struct cat_backup *b, struct cel_err *err);
-/* Stop it: pg_backup_stop(false) / pg_stop_backup(false). Fills b's end_*
- * fields and backup_label; *spcmap gets the tablespace map (caller frees,
- * NULL when empty). */
-int bk_stop(struct pg_conn *c, uint64_t segsize, struct cat_backup *b, char **spcmap,
-            struct cel_err *err);
+/* Stop it: pg_backup_stop(wait) / pg_stop_backup(false) (which waits). Fills b's
+ * end_* fields and backup_label; *spcmap gets the tablespace map (caller
+ * frees, NULL when empty). wait_for_archive: the server returns once the
+ * backup's last segment is archived (barman-cloud's way; cellar's backup
+ * waits for the WAL itself). */
+int bk_stop(struct pg_conn *c, uint64_t segsize, bool wait_for_archive, struct cat_backup *b,
+            char **spcmap, struct cel_err *err);
 
 /* backup_method = postgres (Barman's PostgresBackupStrategy): pg_basebackup
  * starts and stops the backup itself, so cellar only records where WAL was
@@ -118,6 +120,20 @@ struct bk_copy {
  * every tablespace, the configuration files that live outside PGDATA, and
  * global/pg_control last. */
 int bk_copy_files(struct bk_copy *cp, struct cel_err *err);
+/* What a copy of PGDATA leaves out (the comment atop backup_copy.c): rsync
+ * patterns, NULL-terminated in list, with the tablespaces that live inside
+ * PGDATA (copied as tablespaces). cloud-backup reads the same. */
+struct bk_excludes {
+    const char **list;
+    char **owned;
+    size_t n_owned;
+};
+void bk_pgdata_excludes(const struct bk_server_info *info, struct bk_excludes *out);
+void bk_excludes_free(struct bk_excludes *x);
+/* A tablespace's copy: its version directory only ("/PG_15_*", caller
+ * frees), without temporary files. */
+char *bk_tablespace_include(const struct bk_server_info *info);
+extern const char *const bk_tablespace_exclude[];
 /* Free what bk_copy_files left in cp (copy_stats included). */
 void bk_copy_free(struct bk_copy *cp);
 /* After the stop: data/pg_tblspc/<oid> as relative links to ../../<oid>,

@@ -218,18 +218,22 @@ int bk_start(struct pg_conn *c, const char *label, bool fast, uint64_t segsize,
     return rc;
 }
 
-int bk_stop(struct pg_conn *c, uint64_t segsize, struct cat_backup *b, char **spcmap,
-            struct cel_err *err)
+int bk_stop(struct pg_conn *c, uint64_t segsize, bool wait_for_archive, struct cat_backup *b,
+            char **spcmap, struct cel_err *err)
 {
     *spcmap = NULL;
     int version = pg_server_version(c);
-    /* wait_for_archive false: cellar waits for the WAL itself (the backup
-     * is WAITING_FOR_WALS meanwhile) instead of blocking in the server */
+    /* cellar's backup passes wait_for_archive false: it waits for the WAL
+     * itself (the backup is WAITING_FOR_WALS meanwhile) instead of
+     * blocking in the server */
+    /* before 15, pg_stop_backup(false) waits for the archive (its
+     * default), as it always did here */
     char *sql = cel_xasprintf("SELECT s.lsn::text AS lsn, s.labelfile, s.spcmapfile, "
                               "%s AS timeline, " TIME_SQL " AS time FROM %s AS s",
                               TIMELINE_SQL,
-                              version >= 150000 ? "pg_backup_stop(false)"
-                                                : "pg_stop_backup(false)");
+                              version < 150000    ? "pg_stop_backup(false)"
+                              : wait_for_archive ? "pg_backup_stop(true)"
+                                                 : "pg_backup_stop(false)");
     struct pg_rows r;
     int rc = pg_query(c, sql, NULL, 0, &r, err);
     free(sql);
