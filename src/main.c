@@ -153,8 +153,9 @@ static bool wants_help(const struct cli_cmd *cmd, int argc, char **argv)
 /* The cloud-* commands stand in for barman-cloud's in archive_command,
  * restore_command and scripts, so they exit as barman-cloud 3.4 does
  * (barman/clients/cloud_cli.py): 1 the operation failed (a WAL not found,
- * a check failed), 2 the store could not be reached, 3 a bad command line
- * (a bad WAL name included), 4 any other error. status is what
+ * a check failed), 2 the store could not be reached or, as argparse exits,
+ * a command line refused (options that exclude each other), 3 a value
+ * refused (a bad WAL name or URL), 4 any other error. status is what
  * batch_finish returned (non-zero also when standard output was lost). */
 static int cloud_exit_status(const struct cli_cmd *cmd, int rc, const struct cel_err *err,
                              int status)
@@ -164,9 +165,10 @@ static int cloud_exit_status(const struct cli_cmd *cmd, int rc, const struct cel
     int code = rc < 0 ? (err->code ? err->code : -rc) : 0;
     switch (code) {
     case CEL_E_USAGE:
+        return 2; /* argparse's status for a command line it refuses */
     case CEL_E_INVALID:
     case CEL_E_CONFIG:
-        return 3;
+        return 3; /* barman-cloud's CLIErrorExit: a value it refuses, as a WAL name */
     case CEL_E_TIMEOUT:
         return 2;
     case CEL_E_IO:
