@@ -13,7 +13,7 @@
 # recovery checks (restore_command cp), so neither tool's WAL code is
 # trusted by a check. Nothing writes to the database after the load.
 #
-# Part 1, WAL, per segment: the last CLOUDBENCH_SEGMENTS (20) segments,
+# Part 1, WAL, per segment: the last CLOUDBENCH_SEGMENTS (16) segments,
 # once with no compression and once with gzip (-z):
 #   archive   cellar cloud-wal-archive / barman-cloud-wal-archive, one
 #             process per segment as archive_command runs it, each tool
@@ -32,8 +32,8 @@
 #
 # Part 2, base backups, CLOUDBENCH_COMP (gzip; bzip2 or none), -J
 # CLOUDBENCH_JOBS (2, barman-cloud-backup's default) for both tools, in
-# CLOUDBENCH_RUNS (3) rounds of one run of each row (the median is
-# reported):
+# CLOUDBENCH_RUNS (2) rounds of one run of each row (the median is
+# reported; of an even count, the mean of the middle two):
 #   backup    cellar cloud-backup / barman-cloud-backup --immediate-checkpoint
 #             (before each: CHECKPOINT, every source file read once); each
 #             must be listed DONE by barman-cloud-backup-list. Without a
@@ -62,9 +62,9 @@
 #   CLOUDBENCH_SCALE=5 CLOUDBENCH_SEGMENTS=4 CLOUDBENCH_RUNS=1 bench/cloud.sh   a quick run
 # Environment:
 #   CLOUDBENCH_SCALE     pgbench scale (20: about 320 MiB)
-#   CLOUDBENCH_SEGMENTS  WAL segments timed in part 1 (20)
+#   CLOUDBENCH_SEGMENTS  WAL segments timed in part 1 (16)
 #   CLOUDBENCH_LOAD      seconds of pgbench load after -i (5)
-#   CLOUDBENCH_RUNS      rounds of part 2 (3)
+#   CLOUDBENCH_RUNS      rounds of part 2 (2)
 #   CLOUDBENCH_COMP      compression of part 2: gzip, bzip2 or none (gzip)
 #   CLOUDBENCH_JOBS      -J of both backup tools (2)
 #   CLOUDBENCH_CELLAR    the cellar binary (./cellar of this tree)
@@ -76,9 +76,9 @@ NAME=cloud
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 CELLAR=${CLOUDBENCH_CELLAR:-$TOP/cellar}
 SCALE=${CLOUDBENCH_SCALE:-20}
-SEGMENTS=${CLOUDBENCH_SEGMENTS:-20}
+SEGMENTS=${CLOUDBENCH_SEGMENTS:-16}
 LOAD=${CLOUDBENCH_LOAD:-5}
-RUNS=${CLOUDBENCH_RUNS:-3}
+RUNS=${CLOUDBENCH_RUNS:-2}
 COMP=${CLOUDBENCH_COMP:-gzip}
 JOBS=${CLOUDBENCH_JOBS:-2}
 PG_BINDIR=${PG_BINDIR:-/usr/lib/postgresql/15/bin}
@@ -392,7 +392,7 @@ fi
 
 # ---- the report ----------------------------------------------------------------------------
 have() { [ -n "${TIMES[$1]:-}" ] && [ -z "${FAILED[$1]:-}" ]; }
-median() { tr ' ' '\n' <<<"${TIMES[$1]}" | sort -n | awk '{a[NR] = $1} END {printf "%.3f", a[int((NR + 1) / 2)] / 1e6}'; }
+median() { tr ' ' '\n' <<<"${TIMES[$1]}" | sort -n | awk '{a[NR] = $1} END {printf "%.3f", (a[int((NR + 1) / 2)] + a[int(NR / 2) + 1]) / 2e6}'; }
 cell() { # ROW - the median, or why there is none
     if have "$1"; then
         median "$1"
