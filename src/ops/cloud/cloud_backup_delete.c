@@ -170,18 +170,10 @@ int op_cloud_backup_delete(const struct op_ctx *ctx, const struct op_cloud_delet
         return cel_err_set(err, CEL_E_USAGE,
                            "cloud-backup-delete: give one of -b BACKUP_ID and -r POLICY");
     struct cloud_target t;
-    int rc = cloud_store_open(&req->store, &t, err);
-    if (rc < 0 || req->store.test) {
-        if (rc == 0)
-            cloud_target_close(&t);
-        return rc;
-    }
     struct cloud_catalog cat;
-    rc = cloud_catalog_load(ctx, &t, &cat, err);
-    if (rc < 0) {
-        cloud_target_close(&t);
-        return rc;
-    }
+    int rc = cloud_catalog_open(ctx, &req->store, &t, &cat, err);
+    if (rc != 0)
+        return rc < 0 ? rc : 0;
     struct run r = {.ctx = ctx, .t = &t, .cat = &cat, .dry_run = req->dry_run};
     r.gone = cel_xcalloc(cat.list.n + 1, sizeof *r.gone);
     if (cat.n_unreadable) {

@@ -36,18 +36,10 @@ int op_cloud_backup_keep(const struct op_ctx *ctx, const struct op_cloud_keep_re
                            "or standalone",
                            req->target ? req->target : "");
     struct cloud_target t;
-    int rc = cloud_store_open(&req->store, &t, err);
-    if (rc < 0 || req->store.test) {
-        if (rc == 0)
-            cloud_target_close(&t);
-        return rc;
-    }
     struct cloud_catalog cat;
-    rc = cloud_catalog_load(ctx, &t, &cat, err);
-    if (rc < 0) {
-        cloud_target_close(&t);
-        return rc;
-    }
+    int rc = cloud_catalog_open(ctx, &req->store, &t, &cat, err);
+    if (rc != 0)
+        return rc < 0 ? rc : 0;
     char *key = NULL;
     int i = cloud_catalog_find(&cat, req->backup, t.server, err);
     if (i < 0) {

@@ -77,22 +77,16 @@ int op_cloud_backup_list(const struct op_ctx *ctx, const struct op_cloud_list_re
                          struct cel_err *err)
 {
     struct cloud_target t;
-    int rc = cloud_store_open(&req->store, &t, err);
-    if (rc < 0 || req->store.test) {
-        if (rc == 0)
-            cloud_target_close(&t);
-        return rc;
-    }
     struct cloud_catalog cat;
-    rc = cloud_catalog_load(ctx, &t, &cat, err);
-    if (rc == 0) {
-        struct model m = {.cat = &cat, .json = req->json};
-        op_result(ctx, &(struct op_result){.command = "cloud-backup-list",
-                                           .model = &m,
-                                           .render_text = render_text,
-                                           .render_json = render_json});
-        cloud_catalog_free(&cat);
-    }
+    int rc = cloud_catalog_open(ctx, &req->store, &t, &cat, err);
+    if (rc != 0)
+        return rc < 0 ? rc : 0;
+    struct model m = {.cat = &cat, .json = req->json};
+    op_result(ctx, &(struct op_result){.command = "cloud-backup-list",
+                                       .model = &m,
+                                       .render_text = render_text,
+                                       .render_json = render_json});
+    cloud_catalog_free(&cat);
     cloud_target_close(&t);
-    return rc;
+    return 0;
 }

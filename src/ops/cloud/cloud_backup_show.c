@@ -106,27 +106,21 @@ int op_cloud_backup_show(const struct op_ctx *ctx, const struct op_cloud_show_re
                          struct cel_err *err)
 {
     struct cloud_target t;
-    int rc = cloud_store_open(&req->store, &t, err);
-    if (rc < 0 || req->store.test) {
-        if (rc == 0)
-            cloud_target_close(&t);
-        return rc;
-    }
     struct cloud_catalog cat;
-    rc = cloud_catalog_load(ctx, &t, &cat, err);
-    if (rc == 0) {
-        int i = cloud_catalog_find(&cat, req->backup, t.server, err);
-        if (i < 0) {
-            rc = i;
-        } else {
-            struct model m = {.b = &cat.list.items[i], .json = req->json};
-            op_result(ctx, &(struct op_result){.command = "cloud-backup-show",
-                                               .model = &m,
-                                               .render_text = render_text,
-                                               .render_json = render_json});
-        }
-        cloud_catalog_free(&cat);
+    int rc = cloud_catalog_open(ctx, &req->store, &t, &cat, err);
+    if (rc != 0)
+        return rc < 0 ? rc : 0;
+    int i = cloud_catalog_find(&cat, req->backup, t.server, err);
+    if (i < 0) {
+        rc = i;
+    } else {
+        struct model m = {.b = &cat.list.items[i], .json = req->json};
+        op_result(ctx, &(struct op_result){.command = "cloud-backup-show",
+                                           .model = &m,
+                                           .render_text = render_text,
+                                           .render_json = render_json});
     }
+    cloud_catalog_free(&cat);
     cloud_target_close(&t);
     return rc;
 }

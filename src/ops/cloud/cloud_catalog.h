@@ -45,12 +45,14 @@ struct cloud_catalog {
     size_t n_unreadable;
 };
 
-/* Open the store of a cloud-* request and check that the bucket answers
- * (one listing request of at most one key): 0 and an opened *t (close it
- * with cloud_target_close), or the error with *t closed. A missing bucket
- * is -CEL_E_NOT_FOUND "bucket 'B' does not exist", as barman-cloud says. */
-int cloud_store_open(const struct op_cloud_store *s, struct cloud_target *t,
-                     struct cel_err *err);
+/* Open the store of a cloud-* request (the bucket must answer) and load
+ * its catalogue: 0 with *t and *cat open (free with cloud_catalog_free and
+ * cloud_target_close); 1 when the request is only barman-cloud's -t and the
+ * store answered (nothing left open); or the error, nothing left open. A
+ * missing bucket is -CEL_E_NOT_FOUND "bucket 'B' does not exist", as
+ * barman-cloud says. */
+int cloud_catalog_open(const struct op_ctx *ctx, const struct op_cloud_store *s,
+                       struct cloud_target *t, struct cloud_catalog *cat, struct cel_err *err);
 
 /* Load the catalogue of t's server: one listing of base/ (all pages), then
  * one GET per backup.info and per keep annotation. Warnings go to ctx's

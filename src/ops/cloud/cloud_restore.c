@@ -487,22 +487,16 @@ int op_cloud_restore(const struct op_ctx *ctx, const struct op_cloud_restore_req
             return rc;
         }
     struct cloud_target t;
-    int rc = cloud_store_open(&req->store, &t, err);
-    if (rc < 0 || req->store.test) {
-        if (rc == 0)
-            cloud_target_close(&t);
-        return rc;
-    }
     struct cloud_catalog cat;
-    rc = cloud_catalog_load(ctx, &t, &cat, err);
-    if (rc == 0) {
-        int i = cloud_catalog_find(&cat, req->backup, t.server, err);
-        if (i < 0)
-            rc = i;
-        else
-            rc = restore(ctx, req, &cat.list.items[i], &cat.objs[i], t.server, err);
-        cloud_catalog_free(&cat);
-    }
+    int rc = cloud_catalog_open(ctx, &req->store, &t, &cat, err);
+    if (rc != 0)
+        return rc < 0 ? rc : 0;
+    int i = cloud_catalog_find(&cat, req->backup, t.server, err);
+    if (i < 0)
+        rc = i;
+    else
+        rc = restore(ctx, req, &cat.list.items[i], &cat.objs[i], t.server, err);
+    cloud_catalog_free(&cat);
     cloud_target_close(&t);
     return rc;
 }
