@@ -15,5 +15,9 @@
 json_t *op_backup_json(const struct cat_backup *b);
 /* JSON of a Python literal tree. */
 json_t *op_py_json(const struct py_value *v);
+/* A backup.info value in JSON: the string, or null when the key is unset. */
+json_t *op_json_str(const char *s);
+/* An integer field of backup.info, or null when unset. */
+json_t *op_json_int(struct cat_int v);
 
 #endif

@@ -12,16 +12,6 @@
 #include "catalog_json.h"
 #include "cloud_catalog.h"
 
-static json_t *str_or_null(const char *s)
-{
-    return s ? json_string(s) : json_null();
-}
-
-static json_t *int_or_null(struct cat_int v)
-{
-    return v.set ? json_integer((json_int_t)v.v) : json_null();
-}
-
 static json_t *ctime_or_null(struct cat_time t)
 {
     if (!t.set)
@@ -44,30 +34,30 @@ json_t *cloud_backup_json(const struct cat_backup *b)
     json_object_set_new(o, "backup_label", label);
     if (b->backup_name)
         json_object_set_new(o, "backup_name", json_string(b->backup_name));
-    json_object_set_new(o, "begin_offset", int_or_null(b->begin_offset));
+    json_object_set_new(o, "begin_offset", op_json_int(b->begin_offset));
     json_object_set_new(o, "begin_time", ctime_or_null(b->begin_time));
-    json_object_set_new(o, "begin_wal", str_or_null(b->begin_wal));
-    json_object_set_new(o, "begin_xlog", str_or_null(b->begin_xlog));
-    json_object_set_new(o, "compression", str_or_null(b->compression));
-    json_object_set_new(o, "config_file", str_or_null(b->config_file));
+    json_object_set_new(o, "begin_wal", op_json_str(b->begin_wal));
+    json_object_set_new(o, "begin_xlog", op_json_str(b->begin_xlog));
+    json_object_set_new(o, "compression", op_json_str(b->compression));
+    json_object_set_new(o, "config_file", op_json_str(b->config_file));
     json_object_set_new(o, "copy_stats", op_py_json(b->copy_stats));
-    json_object_set_new(o, "deduplicated_size", int_or_null(b->deduplicated_size));
-    json_object_set_new(o, "end_offset", int_or_null(b->end_offset));
+    json_object_set_new(o, "deduplicated_size", op_json_int(b->deduplicated_size));
+    json_object_set_new(o, "end_offset", op_json_int(b->end_offset));
     json_object_set_new(o, "end_time", ctime_or_null(b->end_time));
-    json_object_set_new(o, "end_wal", str_or_null(b->end_wal));
-    json_object_set_new(o, "end_xlog", str_or_null(b->end_xlog));
-    json_object_set_new(o, "error", str_or_null(b->error));
-    json_object_set_new(o, "hba_file", str_or_null(b->hba_file));
-    json_object_set_new(o, "ident_file", str_or_null(b->ident_file));
+    json_object_set_new(o, "end_wal", op_json_str(b->end_wal));
+    json_object_set_new(o, "end_xlog", op_json_str(b->end_xlog));
+    json_object_set_new(o, "error", op_json_str(b->error));
+    json_object_set_new(o, "hba_file", op_json_str(b->hba_file));
+    json_object_set_new(o, "ident_file", op_json_str(b->ident_file));
     json_object_set_new(o, "included_files", op_py_json(b->included_files));
-    json_object_set_new(o, "mode", str_or_null(b->mode));
-    json_object_set_new(o, "pgdata", str_or_null(b->pgdata));
-    json_object_set_new(o, "server_name", str_or_null(b->server_name));
-    json_object_set_new(o, "size", int_or_null(b->size));
+    json_object_set_new(o, "mode", op_json_str(b->mode));
+    json_object_set_new(o, "pgdata", op_json_str(b->pgdata));
+    json_object_set_new(o, "server_name", op_json_str(b->server_name));
+    json_object_set_new(o, "size", op_json_int(b->size));
     if (b->snapshots_info)
         json_object_set_new(o, "snapshots_info", op_py_json(b->snapshots_info));
     json_object_set_new(o, "status", json_string(cat_status_name(b->status)));
-    json_object_set_new(o, "systemid", str_or_null(b->systemid));
+    json_object_set_new(o, "systemid", op_json_str(b->systemid));
     json_t *tbs = json_null();
     if (b->n_tablespaces) {
         tbs = json_array();
@@ -77,10 +67,10 @@ json_t *cloud_backup_json(const struct cat_backup *b)
                                                  b->tablespaces[i].location));
     }
     json_object_set_new(o, "tablespaces", tbs);
-    json_object_set_new(o, "timeline", int_or_null(b->timeline));
-    json_object_set_new(o, "version", int_or_null(b->version));
-    json_object_set_new(o, "xlog_segment_size", int_or_null(b->xlog_segment_size));
-    json_object_set_new(o, "backup_id", str_or_null(b->id));
+    json_object_set_new(o, "timeline", op_json_int(b->timeline));
+    json_object_set_new(o, "version", op_json_int(b->version));
+    json_object_set_new(o, "xlog_segment_size", op_json_int(b->xlog_segment_size));
+    json_object_set_new(o, "backup_id", op_json_str(b->id));
     return o;
 }
 
