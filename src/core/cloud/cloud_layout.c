@@ -366,3 +366,29 @@ int cloud_key_parse(const char *prefix, const char *key, struct cloud_key *out, 
     *out = k;
     return 0;
 }
+
+int cloud_comp_kind(enum cloud_comp comp, enum comp_kind *out, struct cel_err *err)
+{
+    switch (comp) {
+    case CLOUD_COMP_NONE:
+        *out = COMP_NONE;
+        return 0;
+    case CLOUD_COMP_GZIP:
+        *out = COMP_GZIP;
+        return 0;
+    case CLOUD_COMP_BZIP2:
+        *out = COMP_BZIP2;
+        return 0;
+    case CLOUD_COMP_ZSTD:
+        *out = COMP_ZSTD;
+        return 0;
+    case CLOUD_COMP_LZ4:
+        *out = COMP_LZ4;
+        return 0;
+    case CLOUD_COMP_SNAPPY:
+    case CLOUD_COMP_XZ:
+        break;
+    }
+    return cel_err_set(err, CEL_E_INVALID, "%s compression is not supported by cellar",
+                       cloud_comp_name(comp));
+}

@@ -38,6 +38,7 @@
 #ifndef CEL_CLOUD_LAYOUT_H
 #define CEL_CLOUD_LAYOUT_H
 
+#include "compress.h"
 #include "error.h"
 #include "strbuf.h"
 #include "wal.h"
@@ -60,6 +61,9 @@ enum cloud_comp {
 const char *cloud_comp_ext(enum cloud_comp comp);
 /* "none", "gzip", "bzip2", "snappy", "xz", "zstd", "lz4". Static. */
 const char *cloud_comp_name(enum cloud_comp comp);
+/* The compressor that reads and writes comp's objects: -CEL_E_INVALID for
+ * snappy and xz, which cellar neither reads nor writes. */
+int cloud_comp_kind(enum cloud_comp comp, enum comp_kind *out, struct cel_err *err);
 
 enum cloud_key_kind {
     CLOUD_KEY_WAL,         /* wals/...: any WAL archive file */

@@ -233,38 +233,14 @@ static void *download_main(void *arg)
     return NULL;
 }
 
-static int comp_of(enum cloud_comp c, enum comp_kind *out)
-{
-    switch (c) {
-    case CLOUD_COMP_NONE:
-        *out = COMP_NONE;
-        return 0;
-    case CLOUD_COMP_GZIP:
-        *out = COMP_GZIP;
-        return 0;
-    case CLOUD_COMP_BZIP2:
-        *out = COMP_BZIP2;
-        return 0;
-    case CLOUD_COMP_ZSTD:
-        *out = COMP_ZSTD;
-        return 0;
-    case CLOUD_COMP_LZ4:
-        *out = COMP_LZ4;
-        return 0;
-    case CLOUD_COMP_SNAPPY:
-    case CLOUD_COMP_XZ:
-        break;
-    }
-    return -1;
-}
-
 static int run_job(struct cloud_target *t, struct job *j, struct cel_err *err)
 {
     enum comp_kind kind;
-    if (comp_of(j->file->comp, &kind) < 0)
-        return cel_err_set(err, CEL_E_INVALID, "cannot restore '%s': %s compression is not "
-                                               "supported",
-                           j->file->key, cloud_comp_name(j->file->comp));
+    int rc = cloud_comp_kind(j->file->comp, &kind, err);
+    if (rc < 0) {
+        cel_err_prefix(err, "cannot restore '%s'", j->file->key);
+        return rc;
+    }
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
         return cel_err_sys(err, CEL_E_IO, errno, "cannot make a socket pair");
@@ -281,7 +257,7 @@ static int run_job(struct cloud_target *t, struct job *j, struct cel_err *err)
                                                             .member_end = x_member_end,
                                                             .ctx = &x},
                                        j->file->key);
-    int rc = comp_decompress_fd_each(kind, sv[0], j->file->key, feed_tar, tr, NULL, err);
+    rc = comp_decompress_fd_each(kind, sv[0], j->file->key, feed_tar, tr, NULL, err);
     if (rc == 0)
         rc = tar_read_finish(tr, err);
     close(sv[0]); /* a download still sending stops at once */

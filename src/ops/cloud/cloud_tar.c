@@ -202,17 +202,16 @@ static int send_out(void *ctx, const void *buf, size_t len, struct cel_err *err)
     return 0;
 }
 
-static enum comp_kind comp_of(enum cloud_comp c)
-{
-    return c == CLOUD_COMP_GZIP ? COMP_GZIP : c == CLOUD_COMP_BZIP2 ? COMP_BZIP2 : COMP_NONE;
-}
-
 static int stream_start(struct cloud_tar *t, struct cel_err *err)
 {
     int rc = part_start(t, err);
     if (rc < 0)
         return rc;
-    t->cs = comp_stream_new(comp_of(t->o.comp), 0, send_out, t, err);
+    enum comp_kind kind;
+    rc = cloud_comp_kind(t->o.comp, &kind, err);
+    if (rc < 0)
+        return rc;
+    t->cs = comp_stream_new(kind, 0, send_out, t, err);
     return t->cs ? 0 : -CEL_E_INVALID;
 }
 

@@ -19,10 +19,6 @@
 #include "compress.h"
 #include "s3_client.h"
 
-/* The compressor of comp: -CEL_E_INVALID for snappy and xz, which cellar
- * does not read or write. */
-int cloud_comp_kind(enum cloud_comp comp, enum comp_kind *out, struct cel_err *err);
-
 /* Whether an ETag as a store sends it (quoted or not, any case) is hex. */
 bool cloud_etag_is(const char *etag, const char *hex);
 
