@@ -235,24 +235,7 @@ static void find_previous(struct run *r)
 static void describe_server(struct run *r)
 {
     struct cat_backup *b = &r->b;
-    b->pgdata = cel_xstrdup(r->info.pgdata);
-    if (r->info.config_file)
-        b->config_file = cel_xstrdup(r->info.config_file);
-    if (r->info.hba_file)
-        b->hba_file = cel_xstrdup(r->info.hba_file);
-    if (r->info.ident_file)
-        b->ident_file = cel_xstrdup(r->info.ident_file);
-    b->version.set = true;
-    b->version.v = r->info.version;
-    if (r->info.n_tbs) {
-        b->tablespaces = cel_xcalloc(r->info.n_tbs, sizeof *b->tablespaces);
-        for (size_t i = 0; i < r->info.n_tbs; i++) {
-            b->tablespaces[i].name = cel_xstrdup(r->info.tbs[i].name);
-            b->tablespaces[i].oid = r->info.tbs[i].oid;
-            b->tablespaces[i].location = cel_xstrdup(r->info.tbs[i].location);
-        }
-        b->n_tablespaces = r->info.n_tbs;
-    }
+    bk_describe_server(&r->info, b);
     if (r->info.included_files) {
         struct strbuf t = {0};
         py_repr(r->info.included_files, &t);

@@ -28,6 +28,9 @@ struct bk_server_info {
 /* Ask the server what a backup needs to know. */
 int bk_server_info(struct pg_conn *c, struct bk_server_info *out, struct cel_err *err);
 void bk_server_info_free(struct bk_server_info *info);
+/* Copy into backup.info what every backup records of the server: PGDATA,
+ * the configuration files, the version and the tablespaces. */
+void bk_describe_server(const struct bk_server_info *info, struct cat_backup *b);
 
 /* Start a non-exclusive backup labelled label on connection c (held open
  * until bk_stop): pg_backup_start on 15+, pg_start_backup(label, fast,

@@ -105,6 +105,28 @@ int bk_server_info(struct pg_conn *c, struct bk_server_info *out, struct cel_err
     return 0;
 }
 
+void bk_describe_server(const struct bk_server_info *info, struct cat_backup *b)
+{
+    b->pgdata = cel_xstrdup(info->pgdata);
+    if (info->config_file)
+        b->config_file = cel_xstrdup(info->config_file);
+    if (info->hba_file)
+        b->hba_file = cel_xstrdup(info->hba_file);
+    if (info->ident_file)
+        b->ident_file = cel_xstrdup(info->ident_file);
+    b->version.set = true;
+    b->version.v = info->version;
+    if (info->n_tbs) {
+        b->tablespaces = cel_xcalloc(info->n_tbs, sizeof *b->tablespaces);
+        for (size_t i = 0; i < info->n_tbs; i++) {
+            b->tablespaces[i].name = cel_xstrdup(info->tbs[i].name);
+            b->tablespaces[i].oid = info->tbs[i].oid;
+            b->tablespaces[i].location = cel_xstrdup(info->tbs[i].location);
+        }
+        b->n_tablespaces = info->n_tbs;
+    }
+}
+
 void bk_server_info_free(struct bk_server_info *info)
 {
     free(info->pgdata);

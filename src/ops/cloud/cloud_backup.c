@@ -257,26 +257,9 @@ static void describe(struct run *r)
     b->server_name = cel_xstrdup("cloud"); /* what barman-cloud writes */
     b->status = CAT_STARTED;
     b->systemid = r->info.systemid ? cel_xstrdup(r->info.systemid) : NULL;
-    b->pgdata = cel_xstrdup(r->info.pgdata);
-    b->version.set = true;
-    b->version.v = r->info.version;
+    bk_describe_server(&r->info, b);
     b->xlog_segment_size.set = true;
     b->xlog_segment_size.v = (int64_t)r->info.segsize;
-    if (r->info.config_file)
-        b->config_file = cel_xstrdup(r->info.config_file);
-    if (r->info.hba_file)
-        b->hba_file = cel_xstrdup(r->info.hba_file);
-    if (r->info.ident_file)
-        b->ident_file = cel_xstrdup(r->info.ident_file);
-    if (r->info.n_tbs) {
-        b->tablespaces = cel_xcalloc(r->info.n_tbs, sizeof *b->tablespaces);
-        for (size_t i = 0; i < r->info.n_tbs; i++) {
-            b->tablespaces[i].name = cel_xstrdup(r->info.tbs[i].name);
-            b->tablespaces[i].oid = r->info.tbs[i].oid;
-            b->tablespaces[i].location = cel_xstrdup(r->info.tbs[i].location);
-        }
-        b->n_tablespaces = r->info.n_tbs;
-    }
 }
 
 /* The backup itself, from the start to the completed data.tar. */
