@@ -84,15 +84,13 @@ int cloud_get_small(struct cloud_target *t, const char *key, size_t max, char **
 int cloud_catalog_open(const struct op_ctx *ctx, const struct op_cloud_store *s,
                        struct cloud_target *t, struct cloud_catalog *cat, struct cel_err *err)
 {
-    int rc = cloud_target_open(&s->target, t, err);
-    if (rc < 0)
+    int rc = cloud_store_open(s, t, err);
+    if (rc != 0)
         return rc;
     rc = cloud_bucket_test(t, err);
-    if (rc == 0 && s->test)
-        rc = 1;
-    else if (rc == 0)
+    if (rc == 0)
         rc = cloud_catalog_load(ctx, t, cat, err);
-    if (rc != 0)
+    if (rc < 0)
         cloud_target_close(t);
     return rc;
 }

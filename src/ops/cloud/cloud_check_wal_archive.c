@@ -17,15 +17,9 @@ int op_cloud_check_wal_archive(const struct op_ctx *ctx,
                                struct cel_err *err)
 {
     struct cloud_target t;
-    int rc = cloud_target_open(&req->store.target, &t, err);
-    if (rc < 0)
-        return rc;
-    if (req->store.test) {
-        rc = cloud_bucket_test(&t, err);
-        cloud_target_explain(&t, err);
-        cloud_target_close(&t);
-        return rc;
-    }
+    int rc = cloud_store_open(&req->store, &t, err);
+    if (rc != 0)
+        return rc < 0 ? rc : 0;
     struct cloud_wal_list l = {0};
     bool no_bucket = false;
     char *prefix = cloud_wals_prefix(t.url.prefix, t.server, err);

@@ -8,6 +8,7 @@
 #include "cloud_creds.h"
 #include "cloud_layout.h"
 #include "cloud_target.h"
+#include "ops.h"
 
 static const char *env_get(const struct cloud_target_opts *o, const char *name)
 {
@@ -132,4 +133,15 @@ int cloud_bucket_test(const struct cloud_target *t, struct cel_err *err)
         cloud_target_explain(t, err);
     }
     return rc;
+}
+
+int cloud_store_open(const struct op_cloud_store *s, struct cloud_target *t,
+                     struct cel_err *err)
+{
+    int rc = cloud_target_open(&s->target, t, err);
+    if (rc < 0 || !s->test)
+        return rc;
+    rc = cloud_bucket_test(t, err);
+    cloud_target_close(t);
+    return rc < 0 ? rc : 1;
 }

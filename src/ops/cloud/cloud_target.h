@@ -55,4 +55,12 @@ void cloud_target_explain(const struct cloud_target *t, struct cel_err *err);
  * a refusal names the access key ID (cloud_target_explain). */
 int cloud_bucket_test(const struct cloud_target *t, struct cel_err *err);
 
+/* Open the store of a cloud-* request (ops.h); with barman-cloud's -t,
+ * only probe the bucket (cloud_bucket_test). Returns 0 with *t open (close
+ * it with cloud_target_close), 1 when the -t probe passed, or the error;
+ * with 1 or an error nothing is left open. */
+struct op_cloud_store;
+int cloud_store_open(const struct op_cloud_store *s, struct cloud_target *t,
+                     struct cel_err *err);
+
 #endif

@@ -182,12 +182,12 @@ int op_cloud_wal_archive(const struct op_ctx *ctx, const struct op_cloud_wal_arc
     }
     struct cloud_target t;
     if (rc == 0)
-        rc = cloud_target_open(&req->store.target, &t, err);
-    if (rc < 0) {
+        rc = cloud_store_open(&req->store, &t, err);
+    if (rc != 0) {
         free(copy);
-        return rc;
+        return rc < 0 ? rc : 0;
     }
-    rc = req->store.test ? cloud_bucket_test(&t, err) : archive(ctx, req, &t, name, err);
+    rc = archive(ctx, req, &t, name, err);
     cloud_target_explain(&t, err);
     cloud_target_close(&t);
     free(copy);

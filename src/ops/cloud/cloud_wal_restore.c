@@ -212,15 +212,9 @@ int op_cloud_wal_restore(const struct op_ctx *ctx, const struct op_cloud_wal_res
         return cel_err_set(err, CEL_E_INVALID, "'%s' is not the name of a WAL file",
                            req->wal_name);
     struct cloud_target t;
-    int rc = cloud_target_open(&req->store.target, &t, err);
-    if (rc < 0)
-        return rc;
-    if (req->store.test) {
-        rc = cloud_bucket_test(&t, err);
-        cloud_target_explain(&t, err);
-        cloud_target_close(&t);
-        return rc;
-    }
+    int rc = cloud_store_open(&req->store, &t, err);
+    if (rc != 0)
+        return rc < 0 ? rc : 0;
     char *spool = NULL;
     if (req->parallel > 1) {
         spool = cloud_spool_dir(req->spool_dir ? req->spool_dir : SPOOL_DEFAULT, t.url.bucket,
