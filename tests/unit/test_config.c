@@ -725,6 +725,41 @@ static void test_cfg_load_text_streaming_options(void **state)
     cfg_free(cfg);
 }
 
+/* The object storage options: checked at load with the file and line of
+ * the option at fault, cloud_server_name defaulting to the section's name,
+ * and a server is a bucket or copied to one, not both. */
+static void test_cfg_load_text_cloud_options(void **state)
+{
+    (void)state;
+    struct cfg *cfg = NULL;
+    assert_int_equal(load("[barman]\nbarman_home = /b\n"
+                          "[copy]\ncloud_destination = s3://bkt/pg\ncloud_compression = gzip\n"
+                          "cloud_endpoint_url = http://127.0.0.1:8080\ncloud_profile = p1\n"
+                          "[bucket]\ncloud_source = s3://bkt\ncloud_server_name = pg1\n"
+                          "[badurl]\ncloud_destination = http://bkt/pg\n"
+                          "[both]\ncloud_destination = s3://bkt\ncloud_source = s3://bkt\n"
+                          "[badep]\ncloud_source = s3://bkt\ncloud_endpoint_url = ftp://x\n",
+                          &cfg, NULL),
+                     0);
+    const struct cfg_server *c = cfg_server_find(cfg, "copy");
+    assert_false(c->disabled);
+    assert_string_equal(c->cloud_destination, "s3://bkt/pg");
+    assert_string_equal(c->cloud_server_name, "copy");
+    assert_int_equal(c->cloud_compression, CLOUD_COMP_GZIP);
+    assert_string_equal(c->cloud_profile, "p1");
+    const struct cfg_server *b = cfg_server_find(cfg, "bucket");
+    assert_false(b->disabled);
+    assert_string_equal(b->cloud_server_name, "pg1");
+    assert_int_equal(b->cloud_compression, CLOUD_COMP_NONE);
+    assert_true(cfg_server_find(cfg, "badurl")->disabled);
+    assert_true(cfg_server_find(cfg, "both")->disabled);
+    assert_true(cfg_server_find(cfg, "badep")->disabled);
+    const char *first = first_diag(cfg, CFG_ERROR);
+    assert_string_equal(first, "test.conf:12: [badurl] cloud_destination: invalid bucket URL "
+                               "'http://bkt/pg': only s3:// URLs are supported");
+    cfg_free(cfg);
+}
+
 /* xlogdb_directory (Barman >= 3.13) defaults to wals_directory and is
  * interpolated like the other paths; cellar_xlogdb_format picks the
  * catalogue's style. */
@@ -1175,6 +1210,7 @@ int main(void)
         cmocka_unit_test(test_cfg_conninfo_mask),
         cmocka_unit_test(test_cfg_format_value_masks_conninfo),
         cmocka_unit_test(test_ret_policy_parse_and_format),
+        cmocka_unit_test(test_cfg_load_text_cloud_options),
         cmocka_unit_test(test_ini_parse_text_events),
         cmocka_unit_test(test_ini_parse_text_indented_options_and_blank_lines),
         cmocka_unit_test(test_cfg_load_text_indented_options),

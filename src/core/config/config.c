@@ -25,6 +25,7 @@
 
 #include "arena.h"
 #include "config.h"
+#include "cloud_url.h"
 #include "ini.h"
 #include "storage.h"
 
@@ -787,6 +788,60 @@ static void check_postgres_method(struct loader *L, const struct raw_section *se
     }
 }
 
+/* The line an option of srv was read from: the section's, else the
+ * global section's, else NULL. */
+static const struct raw_entry *option_entry(struct loader *L, const struct raw_section *sec,
+                                            const char *opt)
+{
+    const struct raw_entry *e = find_entry(sec, opt);
+    return e ? e : find_entry(find_section(L, GLOBAL_SECTION), opt);
+}
+
+static void server_error(struct loader *L, const struct raw_section *sec, struct cfg_server *srv,
+                         const char *opt, const char *why)
+{
+    const struct raw_entry *e = option_entry(L, sec, opt);
+    add_diag(L, CFG_ERROR, srv->name, e ? e->file : srv->file, e ? e->line : srv->line, opt,
+             "[%s] %s: %s", srv->name, opt, why);
+    srv->disabled = true;
+}
+
+/* The object storage options, checked here so that a bad URL names its line
+ * at load, not at 3 a.m. in cron: the bucket URLs and the endpoint as the
+ * cloud-* commands parse them, the folder name as barman-cloud takes it,
+ * and a server that is a bucket is not also copied to one. */
+static void check_cloud(struct loader *L, const struct raw_section *sec, struct cfg_server *srv)
+{
+    static const char *const urls[] = {"cloud_destination", "cloud_source"};
+    const char *vals[] = {srv->cloud_destination, srv->cloud_source};
+    struct cel_err err = {0};
+    for (size_t i = 0; i < 2; i++) {
+        struct cloud_url u;
+        if (!vals[i])
+            continue;
+        if (cloud_url_parse(vals[i], &u, &err) < 0)
+            server_error(L, sec, srv, urls[i], err.msg);
+        else
+            cloud_url_free(&u);
+    }
+    if (srv->cloud_destination && srv->cloud_source)
+        server_error(L, sec, srv, "cloud_source",
+                     "a server is either a bucket (cloud_source) or copied to one "
+                     "(cloud_destination), not both: remove one of them");
+    if (srv->cloud_endpoint_url) {
+        struct cloud_endpoint ep;
+        if (cloud_endpoint_parse(srv->cloud_endpoint_url, &ep, &err) < 0)
+            server_error(L, sec, srv, "cloud_endpoint_url", err.msg);
+        else
+            cloud_endpoint_free(&ep);
+    }
+    if (!srv->cloud_server_name)
+        srv->cloud_server_name = srv->name;
+    if ((srv->cloud_destination || srv->cloud_source) &&
+        cloud_server_check(srv->cloud_server_name, &err) < 0)
+        server_error(L, sec, srv, "cloud_server_name", err.msg);
+}
+
 static void resolve_server(struct loader *L, const struct raw_section *sec,
                            struct cfg_server *srv)
 {
@@ -824,6 +879,7 @@ static void resolve_server(struct loader *L, const struct raw_section *sec,
     if (!srv->streaming_conninfo)
         srv->streaming_conninfo = srv->conninfo;
     check_slot_name(L, sec, srv);
+    check_cloud(L, sec, srv);
     if (srv->backup_method == CFG_BM_POSTGRES)
         check_postgres_method(L, sec, srv);
     if (!srv->backup_options)

@@ -25,6 +25,7 @@
 #include "error.h"
 #include "log.h"
 #include "retention_policy.h"
+#include "cloud_layout.h"
 #include "strbuf.h"
 
 enum cfg_scope {
@@ -193,6 +194,18 @@ struct cfg_server {
     const char *xlogdb_directory; /* wals_directory when unset */
     bool xlogdb_directory_set;    /* set in the configuration: a Barman >= 3.13 home */
     enum cfg_xlogdb_format cellar_xlogdb_format;
+    /* Object storage (doc/cloud.md, "A server and a bucket"). Either
+     * cloud_destination, where cron copies the server's DONE backups and
+     * archived WAL (a copy beside the local catalogue), or cloud_source,
+     * which makes the server a bucket server: its catalogue is only in the
+     * store. Both are s3://bucket[/path], checked at load; never both. */
+    const char *cloud_destination;
+    const char *cloud_source;
+    const char *cloud_endpoint_url; /* NULL: AWS */
+    const char *cloud_profile;      /* NULL: the environment's or "default" */
+    const char *cloud_server_name;  /* the SERVER folder in the bucket: the section name when unset */
+    enum cloud_comp cloud_compression; /* backups copied by cron: none, gzip or bzip2 */
+    struct cfg_interval cloud_last_upload_maximum_age;
 };
 
 struct cfg_global {

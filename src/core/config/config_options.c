@@ -29,6 +29,11 @@
     {opt, scope, CFG_T_IGNORED, 0, NULL, "anything", "Barman option not used by cellar (ignored)", \
      0, 0, NULL, NULL}
 
+/* what barman-cloud-backup 3.4 writes and reads: -z and -j */
+static const struct cfg_choice cloud_compression_choices[] = {
+    {"none", CLOUD_COMP_NONE}, {"gzip", CLOUD_COMP_GZIP}, {"bzip2", CLOUD_COMP_BZIP2}, {NULL, 0},
+};
+
 static const struct cfg_choice compression_choices[] = {
     {"gzip", COMP_GZIP},     {"bzip2", COMP_BZIP2}, {"zstd", COMP_ZSTD},
     {"lz4", COMP_LZ4},       {"custom", COMP_CUSTOM},
@@ -166,6 +171,35 @@ const struct cfg_option cfg_options[] = {
     {"check_timeout", CFG_BOTH, CFG_T_INT, SRV(check_timeout), "30",
      "seconds, a whole number from 0 to 86400 (0: no limit)",
      "time allowed to the checks of one server", 0, 86400, NULL, "60"},
+    {"cloud_compression", CFG_BOTH, CFG_T_ENUM, SRV_ENUM(cloud_compression), "none",
+     "none, gzip or bzip2",
+     "compression of the tar objects cron writes when it copies a backup to cloud_destination "
+     "(barman-cloud-backup's -z and -j)",
+     0, 0, cloud_compression_choices, "gzip"},
+    {"cloud_destination", CFG_SERVER, CFG_T_STRING, SRV(cloud_destination), NULL,
+     "s3://BUCKET[/PATH]",
+     "cron copies each DONE backup and each archived WAL file there, in barman-cloud's layout, "
+     "and applies retention_policy to the copy",
+     0, 0, NULL, "s3://backups/pg"},
+    {"cloud_endpoint_url", CFG_BOTH, CFG_T_STRING, SRV(cloud_endpoint_url), NULL,
+     "http[s]://HOST[:PORT]", "the S3 endpoint of cloud_destination or cloud_source (unset: AWS)",
+     0, 0, NULL, "https://s3.example.net"},
+    {"cloud_last_upload_maximum_age", CFG_BOTH, CFG_T_INTERVAL,
+     SRV(cloud_last_upload_maximum_age), NULL,
+     "N HOURS, DAYS, WEEKS or MONTHS (a month is 31 days)",
+     "check fails when nothing has been copied to cloud_destination for longer than this while "
+     "something waits",
+     0, 0, NULL, "1 DAYS"},
+    {"cloud_profile", CFG_BOTH, CFG_T_STRING, SRV(cloud_profile), NULL, "a profile name",
+     "the AWS profile (~/.aws/credentials, ~/.aws/config) of cloud_destination or cloud_source",
+     0, 0, NULL, "backup"},
+    {"cloud_server_name", CFG_SERVER, CFG_T_STRING, SRV(cloud_server_name), NULL,
+     "a server name as barman-cloud takes it",
+     "the SERVER_NAME folder in the bucket (unset: the section's name)", 0, 0, NULL, "pg"},
+    {"cloud_source", CFG_SERVER, CFG_T_STRING, SRV(cloud_source), NULL, "s3://BUCKET[/PATH]",
+     "the server is a bucket: list-backup, show-backup, recover, delete and retention read and "
+     "change the backups barman-cloud or cellar stored there; it has no local catalogue",
+     0, 0, NULL, "s3://backups/pg"},
     {"compression", CFG_BOTH, CFG_T_ENUM, SRV_ENUM(compression), NULL,
      "gzip, bzip2, zstd, lz4, custom or none (pigz and pygzip mean gzip, pybzip2 bzip2)",
      "compression of archived WAL files", 0, 0, compression_choices, "gzip"},

@@ -8,6 +8,7 @@
 #include "cloud_creds.h"
 #include "cloud_layout.h"
 #include "cloud_target.h"
+#include "config.h"
 #include "ops.h"
 
 static const char *env_get(const struct cloud_target_opts *o, const char *name)
@@ -23,6 +24,15 @@ static const char *region_of(const struct cloud_target_opts *o)
     if (!r || !*r)
         r = env_get(o, "AWS_DEFAULT_REGION");
     return r && *r ? r : "us-east-1";
+}
+
+void cloud_target_opts_of_server(const struct cfg_server *s, const char *url,
+                                 struct cloud_target_opts *o)
+{
+    *o = (struct cloud_target_opts){.url = url,
+                                    .server = s->cloud_server_name,
+                                    .endpoint_url = s->cloud_endpoint_url,
+                                    .profile = s->cloud_profile};
 }
 
 int cloud_target_open(const struct cloud_target_opts *o, struct cloud_target *t,

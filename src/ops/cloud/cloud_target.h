@@ -39,6 +39,13 @@ struct cloud_target {
     char *access_key_id; /* the access key (not secret), for messages */
 };
 
+struct cfg_server;
+/* The target of a configured server: url (its cloud_destination or
+ * cloud_source), its cloud_server_name, cloud_endpoint_url and
+ * cloud_profile. The strings stay the configuration's. */
+void cloud_target_opts_of_server(const struct cfg_server *s, const char *url,
+                                 struct cloud_target_opts *o);
+
 /* Parse and check the options, load the credentials and make the client
  * (nothing is sent yet). Errors name the option at fault. */
 int cloud_target_open(const struct cloud_target_opts *opts, struct cloud_target *t,
