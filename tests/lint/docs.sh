@@ -3,7 +3,7 @@
 # src/core/config/config_options.c name the same options (TAP).
 cd "$(dirname "$0")/../.." || exit 1
 code=$(sed -n '/^const struct cfg_option cfg_options/,/^};/p' src/core/config/config_options.c \
-       | grep -oE '^\s*(\{|IGNORED\(|HOOK\()"[a-z_]+"' \
+       | grep -oE '^\s*(\{|IGNORED\(|UNSUPPORTED\(|HOOK\()"[a-z_]+"' \
        | grep -oE '"[a-z_]+"' | tr -d '"' | sort -u)
 doc=$( { grep -oE '^\| `[a-z_]+`' doc/configuration.md | tr -d '|` ';
          sed -n '/^Barman options that cellar accepts/,$p' doc/configuration.md \

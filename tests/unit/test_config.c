@@ -668,10 +668,10 @@ static void test_cfg_load_text_unknown_ignored_and_misplaced_options(void **stat
         "[barman], set it in each server section",
         "test.conf:4: [barman] frobnicate: unknown option, ignored",
         "test.conf:5: [barman] forward_config_path: Barman option that cellar does not use, "
-        "ignored",
+        "ignored: cellar runs on the Barman host only (no barman-cli forwarding)",
         "test.conf:7: [pg] barman_home: only valid in the [barman] section, ignored here",
         "test.conf:8: [pg] recovery_staging_path: Barman option that cellar does not use, "
-        "ignored",
+        "ignored: cellar decompresses tar backups while it streams them, with no staging",
     };
     assert_int_equal(cfg->n_diags, 5);
     for (size_t i = 0; i < 5; i++)
@@ -722,6 +722,46 @@ static void test_cfg_load_text_streaming_options(void **state)
                         "test.conf:16: [badslot] slot_name: invalid value 'bad-name': replication "
                         "slot names may only contain lower case letters, numbers, and the "
                         "underscore character");
+    cfg_free(cfg);
+}
+
+/* Barman 3.21's options: each is accepted; those whose effect cellar cannot
+ * give warn with the reason, the harmless ones leave a note; encryption =
+ * gpg disables the server (cellar would store it unencrypted) and a
+ * configuration model is not a server. */
+static void test_cfg_load_text_barman_321_options(void **state)
+{
+    (void)state;
+    struct cfg *cfg = NULL;
+    assert_int_equal(load("[barman]\nbarman_home = /b\nlock_directory_cleanup = true\n"
+                          "[pg]\nworm_mode = on\nencryption = none\naws_region = eu-west-1\n"
+                          "[enc]\nencryption = gpg\nencryption_key_id = k@x\n"
+                          "[m1]\nmodel = true\ncluster = pg\nconninfo = host=other\n",
+                          &cfg, NULL),
+                     0);
+    assert_int_equal(cfg->n_servers, 2);
+    assert_null(cfg_server_find(cfg, "m1"));
+    assert_false(cfg_server_find(cfg, "pg")->disabled);
+    assert_true(cfg_server_find(cfg, "enc")->disabled);
+    assert_int_equal(cfg_diag_count(cfg, "pg", CFG_WARNING), 1);
+    assert_int_equal(cfg_diag_count(cfg, "pg", CFG_NOTE), 3); /* and notes */
+    assert_int_equal(cfg_diag_count(cfg, "enc", CFG_ERROR), 1);
+    bool worm = false, model = false;
+    for (size_t i = 0; i < cfg->n_diags; i++) {
+        const char *t = cfg->diags[i].text;
+        if (strstr(t, "[pg] worm_mode: Barman option that cellar cannot apply, ignored: cellar "
+                      "has no WORM mode"))
+            worm = cfg->diags[i].level == CFG_WARNING;
+        if (strstr(t, "test.conf:12: [m1] model: configuration models"))
+            model = cfg->diags[i].level == CFG_WARNING;
+    }
+    assert_true(worm);
+    assert_true(model);
+    assert_string_equal(first_diag(cfg, CFG_ERROR),
+                        "test.conf:9: [enc] encryption: 'gpg' is not built in cellar (Barman "
+                        "3.14's GnuPG encryption): cellar would store this server's backups and "
+                        "WAL unencrypted, so the server is disabled; remove the option or use "
+                        "Barman for it");
     cfg_free(cfg);
 }
 
@@ -1211,6 +1251,7 @@ int main(void)
         cmocka_unit_test(test_cfg_format_value_masks_conninfo),
         cmocka_unit_test(test_ret_policy_parse_and_format),
         cmocka_unit_test(test_cfg_load_text_cloud_options),
+        cmocka_unit_test(test_cfg_load_text_barman_321_options),
         cmocka_unit_test(test_ini_parse_text_events),
         cmocka_unit_test(test_ini_parse_text_indented_options_and_blank_lines),
         cmocka_unit_test(test_cfg_load_text_indented_options),

@@ -626,9 +626,14 @@ static void check_keys(struct loader *L, const struct raw_section *sec, const ch
         if (!opt) {
             add_diag(L, CFG_WARNING, server, e->file, e->line, e->key,
                      "[%s] %s: unknown option, ignored", label, e->key);
+        } else if (opt->type == CFG_T_IGNORED && opt->min == CFG_IGNORED_WARN) {
+            add_diag(L, CFG_WARNING, server, e->file, e->line, e->key,
+                     "[%s] %s: Barman option that cellar cannot apply, ignored: %s", label,
+                     e->key, opt->help);
         } else if (opt->type == CFG_T_IGNORED) {
             add_diag(L, CFG_NOTE, server, e->file, e->line, e->key,
-                     "[%s] %s: Barman option that cellar does not use, ignored", label, e->key);
+                     "[%s] %s: Barman option that cellar does not use, ignored: %s", label,
+                     e->key, opt->help);
         } else if (!(opt->scope & wanted)) {
             if (wanted == CFG_SERVER)
                 add_diag(L, CFG_WARNING, server, e->file, e->line, e->key,
@@ -842,6 +847,39 @@ static void check_cloud(struct loader *L, const struct raw_section *sec, struct 
         server_error(L, sec, srv, "cloud_server_name", err.msg);
 }
 
+/* Barman 3.14's encryption = gpg: cellar would write the server's backups
+ * and WAL unencrypted and could not read what Barman encrypted, so the
+ * server is disabled rather than quietly given less than it asks. */
+static void check_encryption(struct loader *L, const struct raw_section *sec,
+                             struct cfg_server *srv)
+{
+    const struct raw_entry *e = option_entry(L, sec, "encryption");
+    if (!e || strcasecmp(e->value, "none") == 0 || e->value[0] == '\0')
+        return;
+    add_diag(L, CFG_ERROR, srv->name, e->file, e->line, "encryption",
+             "[%s] encryption: '%s' is not built in cellar (Barman 3.14's GnuPG encryption): "
+             "cellar would store this server's backups and WAL unencrypted, so the server is "
+             "disabled; remove the option or use Barman for it",
+             srv->name, e->value);
+    srv->disabled = true;
+}
+
+/* A Barman 3.10 configuration model ([name] with model = true) is a set of
+ * options config-switch applies to a server, not a server. */
+static bool is_model(struct loader *L, const struct raw_section *sec)
+{
+    const struct raw_entry *e = find_entry(sec, "model");
+    bool model = false;
+    struct cel_err err = {0};
+    if (!e || parse_bool(e->value, &model, &err) < 0 || !model)
+        return false;
+    add_diag(L, CFG_WARNING, NULL, e->file, e->line, "model",
+             "[%s] model: configuration models (Barman 3.10's config-switch) are not built in "
+             "cellar; this section is not a server and is ignored",
+             sec->name);
+    return true;
+}
+
 static void resolve_server(struct loader *L, const struct raw_section *sec,
                            struct cfg_server *srv)
 {
@@ -880,6 +918,7 @@ static void resolve_server(struct loader *L, const struct raw_section *sec,
         srv->streaming_conninfo = srv->conninfo;
     check_slot_name(L, sec, srv);
     check_cloud(L, sec, srv);
+    check_encryption(L, sec, srv);
     if (srv->backup_method == CFG_BM_POSTGRES)
         check_postgres_method(L, sec, srv);
     if (!srv->backup_options)
@@ -1087,7 +1126,8 @@ static int finish_load(struct loader *L, struct cel_err *err)
         cfg->servers = arena_alloc_array(L->a, n ? n : 1, sizeof *cfg->servers);
         for (size_t i = 0; i < L->n; i++) {
             const struct raw_section *sec = &L->sections[i];
-            if (strcmp(sec->name, GLOBAL_SECTION) == 0 || strcmp(sec->name, DEFAULT_SECTION) == 0)
+            if (strcmp(sec->name, GLOBAL_SECTION) == 0 ||
+                strcmp(sec->name, DEFAULT_SECTION) == 0 || is_model(L, sec))
                 continue;
             resolve_server(L, sec, &cfg->servers[cfg->n_servers++]);
         }

@@ -261,6 +261,11 @@ struct cfg_option {
     const char *example;             /* a value that loads, for the man page (NULL: ignored) */
 };
 
+/* A CFG_T_IGNORED option's min: CFG_IGNORED_WARN when setting it changes
+ * what Barman would do and cellar cannot do that, so loading warns with its
+ * help (the why) instead of a note. */
+enum { CFG_IGNORED_NOTE = 0, CFG_IGNORED_WARN = 1 };
+
 /* The option table, sorted by name. */
 extern const struct cfg_option cfg_options[];
 extern const size_t cfg_option_count;

@@ -25,9 +25,24 @@
 #define HOOK(opt, idx, what)                                                                      \
     {opt, CFG_BOTH, CFG_T_STRING, SRV(hooks[idx]), NULL, "a shell command", what, 0, 0, NULL,     \
      "env | grep ^BARMAN"}
-#define IGNORED(opt, scope)                                                                       \
-    {opt, scope, CFG_T_IGNORED, 0, NULL, "anything", "Barman option not used by cellar (ignored)", \
-     0, 0, NULL, NULL}
+/* A Barman option cellar accepts and does not use; why says why, for the
+ * load's note (IGNORED: nothing the DBA relies on is lost) or warning
+ * (UNSUPPORTED: Barman would act on it and cellar cannot). */
+#define IGNORED(opt, scope, why)                                                                  \
+    {opt, scope, CFG_T_IGNORED, 0, NULL, "anything", why, CFG_IGNORED_NOTE, 0, NULL, NULL}
+#define UNSUPPORTED(opt, scope, why)                                                              \
+    {opt, scope, CFG_T_IGNORED, 0, NULL, "anything", why, CFG_IGNORED_WARN, 0, NULL, NULL}
+#define SNAPSHOT_ONLY                                                                             \
+    "only snapshot backups use it (backup_method = snapshot is not built in cellar)"
+#define INCREMENTAL_ONLY                                                                          \
+    "block-level incremental backups (PostgreSQL 17, Barman 3.11) are not built in cellar"
+#define BARMAN_CLOUD_STAGING                                                                      \
+    "Barman 3.18's backups into basebackups_directory = s3://... are not built in cellar; a "     \
+    "server's copy in a bucket is cloud_destination (doc/cloud.md)"
+#define MODELS_ONLY "configuration models (Barman 3.10's config-switch) are not built in cellar"
+#define NO_STAGING "cellar decompresses tar backups while it streams them, with no staging"
+#define BATCH_START "cellar starts all parallel_jobs copy workers at once"
+#define GPG_ONLY "only encryption = gpg uses it, and cellar refuses gpg"
 
 /* what barman-cloud-backup 3.4 writes and reads: -z and -j */
 static const struct cfg_choice cloud_compression_choices[] = {
@@ -110,6 +125,19 @@ const struct cfg_option cfg_options[] = {
     {"archiver_batch_size", CFG_BOTH, CFG_T_INT, SRV(archiver_batch_size), "0",
      "a whole number from 0 to 1000000 (0: no limit)",
      "the most WAL files one archiver run processes", 0, 1000000, NULL, "50"},
+    IGNORED("autogenerate_manifest", CFG_BOTH,
+                "cellar always writes a backup_manifest for rsync backups"),
+    IGNORED("aws_await_snapshots_timeout", CFG_BOTH, SNAPSHOT_ONLY),
+    IGNORED("aws_profile", CFG_BOTH, "snapshot backups only; a bucket's profile is cloud_profile"),
+    IGNORED("aws_region", CFG_BOTH,
+                "snapshot backups only; a bucket's region is AWS_DEFAULT_REGION's"),
+    IGNORED("aws_snapshot_lock_cool_off_period", CFG_BOTH, SNAPSHOT_ONLY),
+    IGNORED("aws_snapshot_lock_duration", CFG_BOTH, SNAPSHOT_ONLY),
+    IGNORED("aws_snapshot_lock_expiration_date", CFG_BOTH, SNAPSHOT_ONLY),
+    IGNORED("aws_snapshot_lock_mode", CFG_BOTH, SNAPSHOT_ONLY),
+    IGNORED("azure_credential", CFG_BOTH, SNAPSHOT_ONLY),
+    IGNORED("azure_resource_group", CFG_BOTH, SNAPSHOT_ONLY),
+    IGNORED("azure_subscription_id", CFG_BOTH, SNAPSHOT_ONLY),
     {"backup_compression", CFG_BOTH, CFG_T_ENUM, SRV_ENUM(backup_compression), NULL,
      "gzip, lz4 or zstd (none: no compression)",
      "backup_method = postgres: pg_basebackup compresses the backup (tar format unless "
@@ -176,6 +204,7 @@ const struct cfg_option cfg_options[] = {
      "compression of the tar objects cron writes when it copies a backup to cloud_destination "
      "(barman-cloud-backup's -z and -j)",
      0, 0, cloud_compression_choices, "gzip"},
+    UNSUPPORTED("cloud_delete_batch_size", CFG_BOTH, BARMAN_CLOUD_STAGING),
     {"cloud_destination", CFG_SERVER, CFG_T_STRING, SRV(cloud_destination), NULL,
      "s3://BUCKET[/PATH]",
      "cron copies each DONE backup and each archived WAL file there, in barman-cloud's layout, "
@@ -200,9 +229,21 @@ const struct cfg_option cfg_options[] = {
      "the server is a bucket: list-backup, show-backup, recover, delete and retention read and "
      "change the backups barman-cloud or cellar stored there; it has no local catalogue",
      0, 0, NULL, "s3://backups/pg"},
+    UNSUPPORTED("cloud_staging_directory", CFG_BOTH, BARMAN_CLOUD_STAGING),
+    UNSUPPORTED("cloud_staging_max_size", CFG_BOTH, BARMAN_CLOUD_STAGING),
+    UNSUPPORTED("cloud_upload_max_archive_size", CFG_BOTH, BARMAN_CLOUD_STAGING),
+    UNSUPPORTED("cloud_upload_min_chunk_size", CFG_BOTH, BARMAN_CLOUD_STAGING),
+    UNSUPPORTED("cloud_wal_archive_parallel", CFG_BOTH, BARMAN_CLOUD_STAGING),
+    UNSUPPORTED("cloud_wal_restore_parallel", CFG_BOTH, BARMAN_CLOUD_STAGING),
+    IGNORED("cluster", CFG_BOTH, MODELS_ONLY),
+    UNSUPPORTED("combine_mode", CFG_BOTH, INCREMENTAL_ONLY),
     {"compression", CFG_BOTH, CFG_T_ENUM, SRV_ENUM(compression), NULL,
      "gzip, bzip2, zstd, lz4, custom or none (pigz and pygzip mean gzip, pybzip2 bzip2)",
      "compression of archived WAL files", 0, 0, compression_choices, "gzip"},
+    UNSUPPORTED("compression_level", CFG_BOTH,
+                "cellar compresses WAL at each library's default level"),
+    IGNORED("config_changes_queue", CFG_GLOBAL,
+                "config-update (Barman 3.10) is not built in cellar"),
     {"configuration_files_directory", CFG_GLOBAL, CFG_T_PATH,
      GLB(configuration_files_directory), NULL, "an absolute path",
      "a directory whose *.conf files add server sections", 0, 0, NULL, "/etc/cellar.d"},
@@ -223,37 +264,55 @@ const struct cfg_option cfg_options[] = {
      "decompression command for compression = custom", 0, 0, NULL, "zstd -dc"},
     {"description", CFG_SERVER, CFG_T_STRING, SRV(description), NULL, "text",
      "a human description of the server", 0, 0, NULL, "\"Main PostgreSQL Database\""},
+    IGNORED("disabled", CFG_BOTH,
+                "Barman sets it; cellar disables a server whose configuration has errors"),
+    IGNORED("encryption", CFG_BOTH, "none is what cellar does; gpg is refused at load"),
+    IGNORED("encryption_key_id", CFG_BOTH, GPG_ONLY),
+    IGNORED("encryption_passphrase_command", CFG_BOTH, GPG_ONLY),
     {"errors_directory", CFG_SERVER, CFG_T_PATH, SRV(errors_directory),
      "%(backup_directory)s/errors", "an absolute path", "where rejected WAL files are kept", 0, 0,
      NULL, "/srv/cellar/main/errors"},
-    IGNORED("forward_config_path", CFG_BOTH),
+    IGNORED("forward_config_path", CFG_BOTH,
+            "cellar runs on the Barman host only (no barman-cli forwarding)"),
+    IGNORED("gcp_project", CFG_BOTH, SNAPSHOT_ONLY),
+    IGNORED("gcp_zone", CFG_BOTH, SNAPSHOT_ONLY),
     {"immediate_checkpoint", CFG_BOTH, CFG_T_BOOL, SRV(immediate_checkpoint), "false",
      "true or false", "ask PostgreSQL for a fast checkpoint when a backup starts", 0, 0, NULL,
      "true"},
     {"incoming_wals_directory", CFG_SERVER, CFG_T_PATH, SRV(incoming_wals_directory),
      "%(backup_directory)s/incoming", "an absolute path",
      "where archive_command drops WAL files", 0, 0, NULL, "/srv/cellar/main/incoming"},
+    UNSUPPORTED("keepalive_interval", CFG_BOTH, "cellar sends no keep-alive queries on the backup "
+                "connection; set keepalives_idle in conninfo if a firewall drops idle ones"),
     {"last_backup_maximum_age", CFG_BOTH, CFG_T_INTERVAL, SRV(last_backup_maximum_age), NULL,
      "N HOURS, DAYS, WEEKS or MONTHS (a month is 31 days)",
      "check fails when the newest backup is older than this", 0, 0, NULL, "7 DAYS"},
-    IGNORED("last_backup_minimum_size", CFG_BOTH),
+    IGNORED("last_backup_minimum_size", CFG_BOTH,
+            "cellar checks the newest backup's age, not its size"),
     {"last_wal_maximum_age", CFG_BOTH, CFG_T_INTERVAL, SRV(last_wal_maximum_age), NULL,
      "N HOURS, DAYS, WEEKS or MONTHS (a month is 31 days)",
      "check fails when the newest archived WAL is older than this", 0, 0, NULL, "1 HOURS"},
+    UNSUPPORTED("local_staging_path", CFG_BOTH, INCREMENTAL_ONLY),
+    IGNORED("lock_directory_cleanup", CFG_GLOBAL,
+                "cellar's few lock files stay; nothing removes them"),
     {"log_file", CFG_GLOBAL, CFG_T_PATH, GLB(log_file), NULL, "an absolute path",
      "the log file", 0, 0, NULL, "/var/log/cellar/cellar.log"},
-    IGNORED("log_format", CFG_GLOBAL),
+    IGNORED("log_format", CFG_GLOBAL, "cellar's log lines have one fixed format"),
     {"log_level", CFG_GLOBAL, CFG_T_LOG_LEVEL, GLB(log_level), "INFO",
      "DEBUG, INFO, WARNING, ERROR or CRITICAL", "the least important lines written to the log", 0,
      0, NULL, "WARNING"},
-    IGNORED("max_incoming_wals_queue", CFG_BOTH),
+    IGNORED("max_incoming_wals_queue", CFG_BOTH,
+            "check reports the WAL files waiting in incoming with no limit"),
     {"minimum_redundancy", CFG_BOTH, CFG_T_INT, SRV(minimum_redundancy), "0",
      "a whole number from 0 to 10000",
      "the fewest DONE backups kept, whatever the retention policy says", 0, 10000, NULL, "1"},
+    IGNORED("model", CFG_BOTH, MODELS_ONLY),
     {"network_compression", CFG_BOTH, CFG_T_BOOL, SRV(network_compression), "false",
      "true or false", "compress data sent over ssh (rsync -z)", 0, 0, NULL, "true"},
     {"parallel_jobs", CFG_BOTH, CFG_T_INT, SRV(parallel_jobs), "1", "a whole number from 1 to 64",
      "rsync workers for backup and recovery copies", 1, 64, NULL, "4"},
+    IGNORED("parallel_jobs_start_batch_period", CFG_BOTH, BATCH_START),
+    IGNORED("parallel_jobs_start_batch_size", CFG_BOTH, BATCH_START),
     {"path_prefix", CFG_BOTH, CFG_T_STRING, SRV(path_prefix), NULL,
      "a colon-separated list of directories",
      "directories searched first for the programs cellar runs", 0, 0, NULL,
@@ -288,16 +347,19 @@ const struct cfg_option cfg_options[] = {
     HOOK("pre_wal_delete_retry_script", CFG_HOOK_PRE_WAL_DELETE_RETRY,
          "run before a WAL file is deleted, until it succeeds"),
     HOOK("pre_wal_delete_script", CFG_HOOK_PRE_WAL_DELETE, "run before a WAL file is deleted"),
+    UNSUPPORTED("primary_checkpoint_timeout", CFG_BOTH, "cellar ends a backup from a standby by "
+                "switching WAL through primary_conninfo and waiting for that segment"),
     {"primary_conninfo", CFG_SERVER, CFG_T_SECRET, SRV(primary_conninfo), NULL,
      "a libpq connection string",
      "when conninfo points at a standby: its primary, where a backup from the standby switches "
      "WAL so that the backup's last segment is archived (and its restore point is made)",
      0, 0, NULL, "host=pg-primary user=barman dbname=postgres"},
-    IGNORED("primary_ssh_command", CFG_BOTH),
+    IGNORED("primary_ssh_command", CFG_BOTH,
+            "cellar backs up a standby through primary_conninfo, with no ssh to the primary"),
     {"recovery_options", CFG_BOTH, CFG_T_FLAGS, SRV(recovery_options), NULL, "get-wal or nothing",
      "get-wal: recoveries fetch WAL with cellar get-wal instead of copying it", 0, 0,
      recovery_options_choices, "get-wal"},
-    IGNORED("recovery_staging_path", CFG_BOTH),
+    IGNORED("recovery_staging_path", CFG_BOTH, NO_STAGING),
     {"retention_policy", CFG_BOTH, CFG_T_RETENTION, SRV(retention_policy), NULL,
      RET_POLICY_ACCEPTED, "which backups cron keeps; the others become obsolete", 0, 0, NULL,
      "RECOVERY WINDOW OF 4 WEEKS"},
@@ -309,15 +371,17 @@ const struct cfg_option cfg_options[] = {
     {"slot_name", CFG_BOTH, CFG_T_STRING, SRV(slot_name), NULL,
      "lower case letters, digits and _ (upper case is lowered)",
      "the physical replication slot receive-wal streams through", 0, 0, NULL, "barman"},
-    IGNORED("snapshot_disks", CFG_SERVER),
-    IGNORED("snapshot_gcp_project", CFG_BOTH),
-    IGNORED("snapshot_instance", CFG_SERVER),
-    IGNORED("snapshot_provider", CFG_BOTH),
-    IGNORED("snapshot_zone", CFG_SERVER),
+    IGNORED("snapshot_disks", CFG_SERVER, SNAPSHOT_ONLY),
+    IGNORED("snapshot_gcp_project", CFG_BOTH, SNAPSHOT_ONLY),
+    IGNORED("snapshot_instance", CFG_SERVER, SNAPSHOT_ONLY),
+    IGNORED("snapshot_provider", CFG_BOTH, SNAPSHOT_ONLY),
+    IGNORED("snapshot_zone", CFG_SERVER, SNAPSHOT_ONLY),
     {"ssh_command", CFG_SERVER, CFG_T_STRING, SRV(ssh_command), NULL,
      "a shell command, e.g. ssh postgres@pg",
      "how to reach the PostgreSQL host; unset: PGDATA is copied locally", 0, 0, NULL,
      "ssh postgres@pg"},
+    UNSUPPORTED("staging_location", CFG_BOTH, NO_STAGING),
+    UNSUPPORTED("staging_path", CFG_BOTH, NO_STAGING),
     {"streaming_archiver", CFG_BOTH, CFG_T_BOOL, SRV(streaming_archiver), "off", "on or off",
      "stream WAL with pg_receivewal (receive-wal, kept running by cron) into "
      "streaming_wals_directory and archive it from there",
@@ -348,11 +412,17 @@ const struct cfg_option cfg_options[] = {
     {"theme", CFG_GLOBAL, CFG_T_STRING, GLB(theme), "default",
      "default, dark, light, high-contrast, mono, or the name of a themes/*.theme file",
      "colours of the console", 0, 0, NULL, "light"},
+    UNSUPPORTED("wal_conninfo", CFG_BOTH, "cellar reads WAL settings and switches WAL "
+                "through conninfo (and primary_conninfo for a standby)"),
     {"wal_retention_policy", CFG_BOTH, CFG_T_ENUM, SRV_ENUM(wal_retention_policy), "main",
      "main", "WAL is kept as long as a backup kept by retention_policy needs it", 0, 0,
      wal_retention_choices, "main"},
+    UNSUPPORTED("wal_streaming_conninfo", CFG_BOTH,
+                "receive-wal streams through streaming_conninfo"),
     {"wals_directory", CFG_SERVER, CFG_T_PATH, SRV(wals_directory), "%(backup_directory)s/wals",
      "an absolute path", "where archived WAL files are kept", 0, 0, NULL, "/srv/cellar/main/wals"},
+    UNSUPPORTED("worm_mode", CFG_BOTH, "cellar has no WORM mode: it replaces xlog.db and "
+                "backup.info (temporary file and rename), which WORM storage refuses"),
     {"xlogdb_directory", CFG_BOTH, CFG_T_PATH, SRV(xlogdb_directory), "%(wals_directory)s",
      "an absolute path",
      "where the WAL catalogue <server>-xlog.db lives (Barman 3.13 and later); setting it makes "
