@@ -304,6 +304,25 @@ static int run_delete(const struct op_ctx *ctx, const struct cli_parsed *p, stru
     return op_delete(ctx, &req, err);
 }
 
+static int run_keep(const struct op_ctx *ctx, const struct cli_parsed *p, struct cel_err *err)
+{
+    struct op_keep_req req = {.server = p->args[0], .backup = p->args[1]};
+    const char *target = cli_value(p, "target");
+    bool release = cli_value(p, "release") != NULL, status = cli_value(p, "status") != NULL;
+    if ((target != NULL) + release + status != 1)
+        return cel_err_set(err, CEL_E_USAGE,
+                           "keep: give exactly one of --target full|standalone, --status and "
+                           "--release");
+    if (target && strcmp(target, "full") != 0 && strcmp(target, "standalone") != 0)
+        return cel_err_set(err, CEL_E_USAGE,
+                           "keep: --target: invalid choice '%s' (choose from 'full', "
+                           "'standalone')",
+                           target);
+    req.action = release ? OP_KEEP_RELEASE : status ? OP_KEEP_STATUS : OP_KEEP_ADD;
+    req.target = target;
+    return op_keep(ctx, &req, err);
+}
+
 static int run_verify_backup(const struct op_ctx *ctx, const struct cli_parsed *p,
                              struct cel_err *err)
 {
@@ -832,6 +851,15 @@ static const struct cli_opt list_files_opts[] = {
     {NULL, 0, NULL, NULL},
 };
 
+static const struct cli_opt keep_opts[] = {
+    {"target", 0, "TARGET",
+     "keep the backup: full (it stays with all the WAL after it) or standalone (with only the "
+     "WAL it needs to be consistent)"},
+    {"status", 's', NULL, "print the backup's keep target, or nokeep"},
+    {"release", 'r', NULL, "release the keep: retention may make the backup obsolete again"},
+    {NULL, 0, NULL, NULL},
+};
+
 static const struct cli_opt backup_opts[] = {
     {"immediate-checkpoint", 0, NULL, "start with an immediate checkpoint (immediate_checkpoint)"},
     {"no-immediate-checkpoint", 0, NULL, "start with a spread checkpoint"},
@@ -939,6 +967,10 @@ const struct cli_cmd cli_commands[] = {
      "write an archived WAL file's original bytes (restore_command = 'cellar get-wal SERVER %f "
      "> %p')",
      2, 2, get_wal_opts, true, run_get_wal},
+    {"keep", {NULL}, "SERVER BACKUP_ID",
+     "keep a backup whatever the retention policy says (--target), show (--status) or release "
+     "(--release) its keep",
+     2, 2, keep_opts, true, run_keep},
     {"list-backup", {"list-backups", NULL}, "SERVER|all...",
      "list the backups of servers, newest first", 1, CLI_MAX_ARGS, minimal_opts, true,
      run_list_backup},

@@ -226,6 +226,16 @@ struct op_delete_req {
 };
 int op_delete(const struct op_ctx *ctx, const struct op_delete_req *req, struct cel_err *err);
 
+/* keep: Barman's keep annotation of a backup (catalog/keep.c). */
+enum op_keep_action { OP_KEEP_ADD, OP_KEEP_RELEASE, OP_KEEP_STATUS };
+struct op_keep_req {
+    const char *server;
+    const char *backup;
+    enum op_keep_action action;
+    const char *target; /* OP_KEEP_ADD: "full" or "standalone" */
+};
+int op_keep(const struct op_ctx *ctx, const struct op_keep_req *req, struct cel_err *err);
+
 /* recover: a backup (and the WAL to a target) into a data directory. */
 #include "recovery_conf.h"
 struct op_recover_req {

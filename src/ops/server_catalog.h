@@ -31,6 +31,16 @@ void op_catalog_free(struct op_catalog *c);
 int op_backup_open(const struct op_ctx *ctx, const char *server, const char *backup,
                    const char *command, bool with_wal, const struct cfg_server **s,
                    struct op_catalog *cat, struct cel_err *err);
+/* Backup id's keep target (Barman's annotation, in either of the places
+ * Barman has kept it: catalog/keep.c): 0 with *target a new string, or NULL
+ * when the backup is not kept; -CEL_E_IO when a file cannot be read. */
+int op_keep_target(const struct cfg_server *s, const char *id, char **target,
+                   struct cel_err *err);
+/* Backup id's keep as a retention mark: RET_MARK_NONE, _KEEP_FULL or
+ * _KEEP_STANDALONE; an unreadable annotation warns and counts as KEEP:FULL,
+ * the safe side. */
+enum ret_mark op_keep_mark(const struct op_ctx *ctx, const struct cfg_server *s, const char *id);
+
 /* The retention mark of every backup of list (a server's catalogue, oldest
  * first) under s's retention_policy and minimum_redundancy, now: marks[i]
  * for list->items[i] (list->n of them). All RET_MARK_NONE without a policy;

@@ -295,8 +295,8 @@ static void test_op_delete_refused_for_a_kept_backup(void **state)
     struct cel_err err = {0};
     assert_int_equal(del(B, &err), -CEL_E_CONFLICT);
     assert_string_equal(err.msg,
-                        "backup " B " of server pg is kept (barman keep): it cannot be deleted");
-    assert_string_equal(err.hint, "Release it first: barman keep --release pg " B);
+                        "backup " B " of server pg is kept (keep): it cannot be deleted");
+    assert_string_equal(err.hint, "Release it first: cellar keep --release pg " B);
     assert_backups((const char *[]){A, B, C, NULL});
     assert_string_equal(ofx_events(), "");
 }

@@ -25,6 +25,7 @@
 #include "op_hooks.h"
 #include "ops.h"
 #include "server.h"
+#include "server_catalog.h"
 #include "storage.h"
 #include "wal_archive.h"
 
@@ -56,14 +57,11 @@ static int refuse(const struct op_ctx *ctx, const struct cfg_server *s,
                   const struct op_catalog *cat, size_t i, struct cel_err *err)
 {
     const struct cat_backup *b = &cat->list.items[i];
-    char *keep = op_backup_dir(s, b->id, "annotations/keep");
-    bool kept = stor_exists(keep);
-    free(keep);
-    if (kept) {
-        int rc = cel_err_set(err, CEL_E_CONFLICT, "backup %s of server %s is kept (barman "
-                                                  "keep): it cannot be deleted",
+    if (op_keep_mark(ctx, s, b->id) != RET_MARK_NONE) {
+        int rc = cel_err_set(err, CEL_E_CONFLICT, "backup %s of server %s is kept (keep): it "
+                                                  "cannot be deleted",
                              b->id, s->name);
-        cel_err_hint(err, "Release it first: barman keep --release %s %s", s->name, b->id);
+        cel_err_hint(err, "Release it first: cellar keep --release %s %s", s->name, b->id);
         return rc;
     }
     if (b->status == CAT_STARTED || b->status == CAT_EMPTY) {
