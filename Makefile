@@ -204,6 +204,7 @@ $(GOLDEN): tests/tui/golden_screens.c $(filter-out $(BUILD)/obj/main.o,$(OBJ))
 	    $(filter-out $(BUILD)/obj/main.o,$(OBJ)) $(PKG_LIBS) $(TUI_LIBS)
 
 golden: $(GOLDEN)
+	@tests/tui/t_golden.sh --record
 
 # ---- test tools (tests/tools/*.c) --------------------------------------------------
 # Programs the integration tests drive a core module through, linked like
@@ -219,7 +220,6 @@ $(BUILD)/tests/%: tests/tools/%.c $(filter-out $(BUILD)/obj/main.o,$(OBJ))
 	    $(filter-out $(BUILD)/obj/main.o,$(OBJ)) $(PKG_LIBS) $(TUI_LIBS)
 
 test-tools: $(TEST_TOOLS)
-	@tests/tui/t_golden.sh --record
 
 # ---- fuzz targets (tests/fuzz/fuzz_*.c) ---------------------------------------
 # Each parser of outside input has a libFuzzer target. They are built with

@@ -517,6 +517,18 @@ static void draw_status(struct console *c, int y, int w)
         tui_putf(&c->dr, y, 0, w, TUI_ROLE_STATUS, true, "Delete backup %s of server %s? (y/N)",
                  c->pending_delete, con_server(c) ? con_server(c)->name : "");
         return;
+    case MODE_CONFIRM_KEEP:
+        if (c->pending_keep_release)
+            tui_putf(&c->dr, y, 0, w, TUI_ROLE_STATUS, true,
+                     "Release the keep of backup %s of server %s (retention may then delete "
+                     "it)? (y/N)",
+                     c->pending_keep, con_server(c) ? con_server(c)->name : "");
+        else
+            tui_putf(&c->dr, y, 0, w, TUI_ROLE_STATUS, true,
+                     "Keep backup %s of server %s whatever the retention policy says (target "
+                     "full)? (y/N)",
+                     c->pending_keep, con_server(c) ? con_server(c)->name : "");
+        return;
     case MODE_CONFIRM_QUIT:
         tui_putf(&c->dr, y, 0, w, TUI_ROLE_STATUS, true,
                  "%zu operation(s) running: quit and stop them? (y/N)", tui_jobs_running(&c->jobs));
@@ -736,6 +748,23 @@ static bool act(struct console *c, enum tui_action a)
         c->mode = MODE_CONFIRM_DELETE;
         break;
     }
+    case TUI_ACT_KEEP: {
+        const struct tui_backup *b = con_backup(c);
+        if (!b) {
+            con_status(c, TUI_ROLE_WARN, "select a backup to keep (Tab to the backups pane)");
+            break;
+        }
+        if (!b->keep && strcmp(b->status, "DONE") != 0) {
+            con_status(c, TUI_ROLE_WARN, "only DONE backups can be kept; %s is %s", b->id,
+                       b->status);
+            break;
+        }
+        free(c->pending_keep);
+        c->pending_keep = cel_xstrdup(b->id);
+        c->pending_keep_release = b->keep != NULL;
+        c->mode = MODE_CONFIRM_KEEP;
+        break;
+    }
     case TUI_ACT_RECOVER:
         con_open_wizard(c, (ssize_t)c->srv_sel);
         break;
@@ -838,6 +867,21 @@ bool con_key(struct console *c, int ch)
             start_job(c, title, server, args);
         } else {
             con_status(c, TUI_ROLE_NORMAL, "delete cancelled");
+        }
+        return true;
+    case MODE_CONFIRM_KEEP:
+        c->mode = MODE_NORMAL;
+        if ((ch == 'y' || ch == 'Y') && con_server(c)) {
+            const char *server = con_server(c)->name;
+            bool release = c->pending_keep_release;
+            char title[256];
+            snprintf(title, sizeof title, "keep %s %s %s", release ? "--release" : "--target full",
+                     server, c->pending_keep);
+            const char *keep[] = {"keep", "--target", "full", server, c->pending_keep, NULL};
+            const char *rel[] = {"keep", "--release", server, c->pending_keep, NULL};
+            start_job(c, title, server, release ? rel : keep);
+        } else {
+            con_status(c, TUI_ROLE_NORMAL, "keep cancelled");
         }
         return true;
     case MODE_CONFIRM_QUIT:
@@ -948,6 +992,7 @@ void con_close(struct console *c)
     if (c->has_win)
         op_window_free(&c->win);
     free(c->pending_delete);
+    free(c->pending_keep);
     free(c->view);
     free(c->wz_command);
     for (size_t i = 0; i < CON_N_PANES; i++)

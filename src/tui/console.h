@@ -24,6 +24,7 @@ enum con_mode {
     MODE_NORMAL,
     MODE_FILTER,
     MODE_CONFIRM_DELETE,
+    MODE_CONFIRM_KEEP,
     MODE_CONFIRM_QUIT,
     MODE_HELP,
     MODE_LOG,
@@ -76,6 +77,8 @@ struct console {
     size_t act_sel; /* the selected job */
     size_t log_top;
     char *pending_delete;
+    char *pending_keep;        /* the backup K asks about */
+    bool pending_keep_release; /* it is kept: K releases it */
     struct wizard wz;      /* the recovery wizard, while mode is MODE_WIZARD */
     bool wz_quits;         /* opened by recover --wizard: closing it ends the console */
     char *wz_command;      /* the wizard's last reviewed command line, printed on exit */

@@ -21,6 +21,10 @@ const struct tui_key tui_keys[] = {
      "cellar receive-wal --detach SERVER / --stop SERVER"},
     {'d', "d", TUI_ACT_DELETE, "delete the selected backup (asks first)",
      "cellar delete SERVER ID"},
+    {'K', "K", TUI_ACT_KEEP,
+     "keep the selected backup whatever the retention policy says, or release its keep (asks "
+     "first)",
+     "cellar keep SERVER ID --target full / --release"},
     {'r', "r", TUI_ACT_RECOVER, "recover the selected server with the guided wizard",
      "cellar recover --wizard SERVER"},
     {'x', "x", TUI_ACT_DISMISS, "dismiss a finished operation", NULL},

@@ -25,6 +25,7 @@ enum tui_action {
     TUI_ACT_ARCHIVE,
     TUI_ACT_STREAM,
     TUI_ACT_DELETE,
+    TUI_ACT_KEEP,
     TUI_ACT_RECOVER,
     TUI_ACT_DISMISS,
     TUI_ACT_LOG,

@@ -101,6 +101,7 @@ static void backups_free(struct tui_server *s)
         free(b->name);
         free(b->status);
         free(b->retention);
+        free(b->keep);
     }
     free(s->backups);
     s->backups = NULL;
@@ -143,6 +144,7 @@ int tui_model_reload_server(struct tui_model *m, size_t i, struct cel_err *err)
         if (!b->status)
             b->status = cel_xstrdup("?");
         b->retention = dup_str(o, "retention_status");
+        b->keep = dup_str(o, "keep");
         const char *end = json_string_value(json_object_get(o, "end_time_timestamp"));
         b->end_ts = end ? strtoll(end, NULL, 10) : 0;
         b->has_size = json_object_get(o, "size_bytes") != NULL;

@@ -31,6 +31,7 @@ struct tui_backup {
     char *name;      /* backup_name, NULL when none */
     char *status;    /* DONE, FAILED, STARTED, WAITING_FOR_WALS ... */
     char *retention; /* VALID, OBSOLETE, KEEP:FULL ..., NULL when none */
+    char *keep;      /* the keep target ("full", "standalone"), NULL when not kept */
     int64_t end_ts;  /* end time (seconds since the epoch), 0 when unknown */
     bool has_size;
     uint64_t size, wal_size;

@@ -25,11 +25,18 @@ struct column {
 static const struct column bk_cols[] = {
     {"ID", 15, SORT_ID, 1},         {"End time", 16, SORT_END, 3}, {"Size", 10, SORT_SIZE, 4},
     {"Dedup", 10, SORT_DEDUP, 6},   {"WAL", 10, SORT_WAL, 7},      {"Status", 8, SORT_STATUS, 2},
-    {"Retention", 10, SORT_RET, 5},
+    {"Retention", 15, SORT_RET, 5}, /* "KEEP:STANDALONE" */
 };
+
+/* A keep target as list-backup's retention marks spell it. */
+static const char *keep_mark(const char *keep)
+{
+    return strcmp(keep, "standalone") == 0 ? "KEEP:STANDALONE" : "KEEP:FULL";
+}
 
 /* The text of backup b's cell in column col, and its role (base unless the
  * value has a colour of its own and the row is not selected). */
+
 static enum tui_role cell_text(const struct tui_backup *b, enum con_sort col, bool sel,
                                enum tui_role base, char *cell, size_t n)
 {
@@ -67,8 +74,10 @@ static enum tui_role cell_text(const struct tui_backup *b, enum con_sort col, bo
                                                       : TUI_ROLE_WARN;
         break;
     case SORT_RET:
+        /* a kept backup says so even on a server without a policy */
         snprintf(cell, n, "%s",
-                 !b->retention                                       ? ""
+                 b->keep                                             ? keep_mark(b->keep)
+                 : !b->retention                                     ? ""
                  : strcmp(b->retention, "POTENTIALLY_OBSOLETE") == 0 ? "OBSOLETE*"
                  : strcmp(b->retention, "NONE") == 0                 ? ""
                                                                      : b->retention);

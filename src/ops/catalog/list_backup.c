@@ -25,6 +25,7 @@ struct row {
     bool unreadable;
     uint64_t size, wal_size;
     enum ret_mark mark; /* RET_MARK_NONE without a policy */
+    char *keep;         /* the keep target (keep.c), NULL when not kept */
 };
 
 struct model {
@@ -137,6 +138,8 @@ static json_t *render_json(const void *p)
             json_object_set_new(o, "tablespaces", tbs);
             /* Barman's JSON says "-" for VALID too; cellar names it */
             json_object_set_new(o, "retention_status", json_string(ret_mark_name(r->mark)));
+            /* kept whatever the policy (retention_status says KEEP only with one) */
+            json_object_set_new(o, "keep", r->keep ? json_string(r->keep) : json_null());
             sb_free(&s);
             sb_free(&w);
         }
@@ -166,6 +169,9 @@ static int list_one(const struct op_ctx *ctx, const struct cfg_server *s, const 
         r->mark = marks[k];
         if (r->unreadable || minimal || !cat_status_copy_done(r->b->status))
             continue;
+        struct cel_err kerr = {0};
+        if (op_keep_target(s, r->b->id, &r->keep, &kerr) < 0)
+            op_log(ctx, LOG_WARNING, s->name, "backup %s: %s", r->b->id, kerr.msg);
         struct xdb_wal_info wi;
         op_catalog_wal_info(&cat, k, &wi);
         r->size = (uint64_t)(r->b->size.set ? r->b->size.v : 0) + wi.wal_size;
@@ -174,6 +180,8 @@ static int list_one(const struct op_ctx *ctx, const struct cfg_server *s, const 
     struct op_result result = {"list-backup", &m, render_text, render_json};
     op_result(ctx, &result);
     free(marks);
+    for (size_t k = 0; k < m.n; k++)
+        free(m.rows[k].keep);
     free(m.rows);
     op_catalog_free(&cat);
     return 0;
