@@ -304,6 +304,13 @@ static int run_delete(const struct op_ctx *ctx, const struct cli_parsed *p, stru
     return op_delete(ctx, &req, err);
 }
 
+static int run_check_backup(const struct op_ctx *ctx, const struct cli_parsed *p,
+                            struct cel_err *err)
+{
+    struct op_check_backup_req req = {.server = p->args[0], .backup = p->args[1]};
+    return op_check_backup(ctx, &req, err);
+}
+
 static int run_keep(const struct op_ctx *ctx, const struct cli_parsed *p, struct cel_err *err)
 {
     struct op_keep_req req = {.server = p->args[0], .backup = p->args[1]};
@@ -924,6 +931,10 @@ const struct cli_cmd cli_commands[] = {
     {"check", {NULL}, "SERVER|all...",
      "check that servers are ready for backup and recovery; each failure says how to fix it", 1,
      CLI_MAX_ARGS, check_opts, true, run_check},
+    {"check-backup", {NULL}, "SERVER BACKUP_ID",
+     "check that every WAL segment a backup needs is archived; the backup becomes DONE, "
+     "WAITING_FOR_WALS or FAILED as in Barman",
+     2, 2, NULL, true, run_check_backup},
     /* ---- cloud ---- */
     {"cloud-backup", {NULL}, "DESTINATION_URL SERVER_NAME",
      "back up the local PostgreSQL server into an object store, as barman-cloud-backup does "

@@ -226,6 +226,16 @@ struct op_delete_req {
 };
 int op_delete(const struct op_ctx *ctx, const struct op_delete_req *req, struct cel_err *err);
 
+/* check-backup: is every WAL segment a backup needs archived? Its status
+ * moves to DONE, WAITING_FOR_WALS or FAILED as Barman's check-backup moves
+ * it (backup/check_backup.c). */
+struct op_check_backup_req {
+    const char *server;
+    const char *backup;
+};
+int op_check_backup(const struct op_ctx *ctx, const struct op_check_backup_req *req,
+                    struct cel_err *err);
+
 /* keep: Barman's keep annotation of a backup (catalog/keep.c). */
 enum op_keep_action { OP_KEEP_ADD, OP_KEEP_RELEASE, OP_KEEP_STATUS };
 struct op_keep_req {
