@@ -216,11 +216,15 @@ static int run_receive_wal(const struct op_ctx *ctx, const struct cli_parsed *p,
                                      .reset = cli_value(p, "reset") != NULL,
                                      .create_slot = cli_value(p, "create-slot") != NULL,
                                      .drop_slot = cli_value(p, "drop-slot") != NULL,
-                                     .detach = cli_value(p, "detach") != NULL};
+                                     .detach = cli_value(p, "detach") != NULL,
+                                     .if_not_exists = cli_value(p, "if-not-exists") != NULL};
     if (req.stop + req.reset + req.create_slot + req.drop_slot + req.detach > 1)
         return cel_err_set(err, CEL_E_USAGE,
                            "receive-wal: --stop, --reset, --create-slot, --drop-slot and --detach "
                            "exclude each other");
+    if (req.if_not_exists && !req.create_slot)
+        return cel_err_set(err, CEL_E_USAGE,
+                           "receive-wal: --if-not-exists goes with --create-slot");
     return op_receive_wal(ctx, &req, err);
 }
 
@@ -845,6 +849,7 @@ static const struct cli_opt receive_wal_opts[] = {
      "reset the status of receive-wal: realign streaming/ with the server's position"},
     {"create-slot", 0, NULL, "create the replication slot slot_name, if it does not exist"},
     {"drop-slot", 0, NULL, "drop the replication slot slot_name, if it exists"},
+    {"if-not-exists", 0, NULL, "with --create-slot: a slot that already exists is no error"},
     {"detach", 0, NULL,
      "start the receiver in the background, as cron does, and return once it runs (cellar's "
      "own)"},

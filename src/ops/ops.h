@@ -166,6 +166,7 @@ struct op_receive_wal_req {
     bool stop;        /* SIGINT to the running receiver (the receive-wal lock's holder) */
     bool reset;       /* realign the streaming directory with the server's position */
     bool create_slot; /* CREATE_REPLICATION_SLOT slot_name */
+    bool if_not_exists; /* with create_slot: an existing slot is no error */
     bool drop_slot;   /* DROP_REPLICATION_SLOT slot_name */
     bool detach;      /* start it in the background and return once it runs */
 };

@@ -30,7 +30,7 @@ set -u
 . "$(dirname "$0")/lib/backup.sh"
 . "$(dirname "$0")/lib/recover.sh"
 harness_init || exit 1
-tap_plan 72
+tap_plan 75
 
 [ "$(id -u)" -eq 0 ] || tap_bail "needs root (cellar becomes barman_user)"
 id barman >/dev/null 2>&1 || tap_bail "needs the barman OS user"
@@ -96,6 +96,11 @@ is "$(slot_field slot_type)" physical "a physical slot cellar_test exists"
 out=$("$CELLAR" -c "$conf" receive-wal --create-slot main 2>&1)
 is "$?" 1 "a second --create-slot fails"
 like "$out" "Replication slot 'cellar_test' already exists" "saying the slot already exists"
+out=$("$CELLAR" -c "$conf" receive-wal --create-slot --if-not-exists main 2>&1)
+is "$?" 0 "with --if-not-exists an existing slot is no error (Barman 3.15)"
+like "$out" "Replication slot 'cellar_test' already exists" "and it says so"
+"$CELLAR" -c "$conf" receive-wal --if-not-exists main >/dev/null 2>&1
+is "$?" 2 "--if-not-exists without --create-slot is a usage error"
 
 # ---- cron starts one receiver -------------------------------------------------------
 out=$("$CELLAR" -c "$conf" cron 2>&1)

@@ -141,7 +141,7 @@ static int slot_state(const struct cfg_server *s, struct slot_info *out, struct 
 struct slot_model {
     const char *server;
     const char *slot;
-    const char *action; /* "created" or "dropped" */
+    const char *action; /* "created", "dropped" or "already exists" */
 };
 
 static void slot_text(const void *p, struct strbuf *out)
@@ -156,8 +156,10 @@ static json_t *slot_json(const void *p)
     return json_pack("{s:s, s:s, s:s}", "server", m->server, "slot", m->slot, "action", m->action);
 }
 
+/* create or drop s's slot; if_not_exists: a slot already there is fine
+ * (Barman 3.15's --if-not-exists) */
 static int slot_command(const struct op_ctx *ctx, const struct cfg_server *s, bool create,
-                        struct cel_err *err)
+                        bool if_not_exists, struct cel_err *err)
 {
     const char *what = create ? "create" : "drop";
     if (!s->slot_name) {
@@ -184,9 +186,15 @@ static int slot_command(const struct op_ctx *ctx, const struct cfg_server *s, bo
     free(sql);
     if (rc < 0) {
         const char *state = pg_last_sqlstate(c);
-        if (create && strcmp(state, "42710") == 0) {
+        if (create && strcmp(state, "42710") == 0 && if_not_exists) {
+            struct slot_model m = {s->name, s->slot_name, "already exists"};
+            struct op_result res = {"receive-wal", &m, slot_text, slot_json};
+            op_result(ctx, &res);
+            rc = 0;
+        } else if (create && strcmp(state, "42710") == 0) {
             rc = cel_err_set(err, CEL_E_CONFLICT, "Replication slot '%s' already exists",
                              s->slot_name);
+            cel_err_hint(err, "Add --if-not-exists to accept an existing slot.");
         } else if (create && strcmp(state, "53400") == 0) {
             rc = cel_err_set(err, CEL_E_PG, "All replication slots for server '%s' are in use",
                              s->name);
@@ -650,7 +658,7 @@ static int receive(const struct op_ctx *ctx, const struct cfg_server *s, bool re
             }
             if (!reset) {
                 op_log(ctx, LOG_INFO, s->name, "Creating replication slot '%s'", s->slot_name);
-                if ((rc = slot_command(ctx, s, true, err)) < 0)
+                if ((rc = slot_command(ctx, s, true, false, err)) < 0)
                     goto out;
             }
         } else if (slot.active) {
@@ -704,7 +712,7 @@ int op_receive_wal(const struct op_ctx *ctx, const struct op_receive_wal_req *re
         return rc;
     }
     if (req->create_slot || req->drop_slot)
-        return slot_command(ctx, s, req->create_slot, err);
+        return slot_command(ctx, s, req->create_slot, req->if_not_exists, err);
     if (!s->streaming_archiver) {
         rc = cel_err_set(err, CEL_E_CONFIG,
                          "Unable to start receive-wal process: streaming_archiver option set to "
