@@ -80,20 +80,6 @@ static int run_show_backup(const struct op_ctx *ctx, const struct cli_parsed *p,
     return op_show_backup(ctx, &req, err);
 }
 
-static int run_check(const struct op_ctx *ctx, const struct cli_parsed *p, struct cel_err *err)
-{
-    struct op_check_req req = {.servers = p->args,
-                               .n_servers = (size_t)p->nargs,
-                               .nagios = cli_value(p, "nagios") != NULL};
-    return op_check(ctx, &req, err);
-}
-
-static int run_diagnose(const struct op_ctx *ctx, const struct cli_parsed *p, struct cel_err *err)
-{
-    struct op_diagnose_req req = {.no_connect = cli_value(p, "no-connect") != NULL};
-    return op_diagnose(ctx, &req, err);
-}
-
 /* Parse the value of integer option name into *out (unchanged when the
  * option is absent). */
 static int int_option(const struct cli_parsed *p, const char *name, int min, int max, int *out,
@@ -111,6 +97,22 @@ static int int_option(const struct cli_parsed *p, const char *name, int min, int
     *out = (int)n;
     return 0;
 }
+
+static int run_check(const struct op_ctx *ctx, const struct cli_parsed *p, struct cel_err *err)
+{
+    struct op_check_req req = {.servers = p->args,
+                               .n_servers = (size_t)p->nargs,
+                               .nagios = cli_value(p, "nagios") != NULL};
+    int rc = int_option(p, "check-timeout", 1, 86400, &req.timeout_s, err);
+    return rc < 0 ? rc : op_check(ctx, &req, err);
+}
+
+static int run_diagnose(const struct op_ctx *ctx, const struct cli_parsed *p, struct cel_err *err)
+{
+    struct op_diagnose_req req = {.no_connect = cli_value(p, "no-connect") != NULL};
+    return op_diagnose(ctx, &req, err);
+}
+
 
 /* A word an option accepts, and the value it stands for. */
 struct cli_choice {
@@ -799,6 +801,8 @@ static const struct cli_opt show_server_opts[] = {
 };
 
 static const struct cli_opt check_opts[] = {
+    {"check-timeout", 0, "SECONDS",
+     "time allowed to each server's checks, instead of its check_timeout (Barman 3.15)"},
     {"nagios", 0, NULL,
      "one line in the Nagios plugin format (BARMAN OK|CRITICAL - ...); exit 0 or 2"},
     {NULL, 0, NULL, NULL},

@@ -395,6 +395,7 @@ struct op_check_req {
     const char *const *servers; /* names or "all", as Barman accepts several */
     size_t n_servers;
     bool nagios; /* one Nagios plugin report (and exit class) for all of them */
+    int timeout_s; /* --check-timeout: seconds for each server's checks; 0: check_timeout */
 };
 /* Returns 0 when every check of every active server passed; else
  * -CEL_E_CHECK (-CEL_E_CHECK_CRITICAL with nagios, whose line already says
@@ -425,6 +426,7 @@ struct op_check_report {
 struct op_check_opts {
     bool create_dirs; /* create missing directories, as Barman's check does */
     bool connect;     /* ask PostgreSQL and the ssh host (else those checks are left out) */
+    int timeout_s;    /* check --check-timeout (Barman 3.15); 0: the server's check_timeout */
 };
 
 /* Run the checks of s into *out (free with op_check_report_free). Never

@@ -17,7 +17,7 @@ set -u
 . "$(dirname "$0")/lib/common.sh"
 . "$(dirname "$0")/lib/backup.sh"
 harness_init || exit 1
-tap_plan 64
+tap_plan 66
 
 home=$T/home
 conf=$T/cellar.conf
@@ -139,8 +139,14 @@ write_conf 'check_timeout = 1' 'ssh_command = sleep 10 #'
 run main
 is "$RC" 3 "an ssh_command that hangs: exit 3"
 unlike "$OUT" $'\tssh: OK' "the hanging ssh check does not pass"
-like "$OUT" $'\tssh: FAILED \\(\'true\' on sleep 10 # timed out after [0-9.]+ s\\)\n.*\tcheck timeout: FAILED \\(cellar check timed out after 1 s\\)\n\t\tfix: find what is slow \\(PostgreSQL, ssh, a compression filter\\), or raise check_timeout \\(now 1 s\\)$' \
+like "$OUT" $'\tssh: FAILED \\(\'true\' on sleep 10 # timed out after [0-9.]+ s\\)\n.*\tcheck timeout: FAILED \\(cellar check timed out after 1 s\\)\n\t\tfix: find what is slow \\(PostgreSQL, ssh, a compression filter\\), or raise check_timeout or --check-timeout \\(now 1 s\\)$' \
     "the ssh check is cut at check_timeout and Barman's check timeout fails"
+write_conf 'check_timeout = 300' 'ssh_command = sleep 10 #'
+OUT=$("$CELLAR" -c "$conf" check --check-timeout 1 main 2>&1)
+like "$OUT" $'\tcheck timeout: FAILED \\(cellar check timed out after 1 s\\)' \
+    "check --check-timeout 1 overrides check_timeout = 300 (Barman 3.15)"
+"$CELLAR" -c "$conf" check --check-timeout 0 main >/dev/null 2>&1
+is "$?" 2 "--check-timeout 0 is a usage error"
 
 # ---- a file rejected into errors/ ------------------------------------------------------------
 write_conf

@@ -1305,7 +1305,9 @@ void op_check_server(const struct op_ctx *ctx, const struct cfg_server *s,
     out->active = s->active;
     out->disabled = s->disabled;
     struct run r = {.ctx = ctx, .s = s, .opts = opts, .r = out, .last = -1};
-    r.timeout_s = s->check_timeout > 0 ? s->check_timeout : 30;
+    r.timeout_s = opts->timeout_s > 0       ? opts->timeout_s
+                  : s->check_timeout > 0 ? s->check_timeout
+                                         : 30;
     r.deadline_ms = ts_monotonic_ms() + (int64_t)r.timeout_s * 1000;
     if (op_catalog_load(ctx, s, true, &r.cat, &r.cat_err) == 0) {
         r.have_cat = true;
@@ -1328,7 +1330,7 @@ void op_check_server(const struct op_ctx *ctx, const struct cfg_server *s,
         hint(it, "cellar check timed out after %d s", r.timeout_s);
         fix(it,
             "find what is slow (PostgreSQL, ssh, a compression filter), or raise "
-            "check_timeout (now %d s)",
+            "check_timeout or --check-timeout (now %d s)",
             r.timeout_s);
     }
     if (r.have_cat)
@@ -1593,7 +1595,8 @@ int op_check(const struct op_ctx *ctx, const struct op_check_req *req, struct ce
         return rc;
     }
     struct op_check_report *reports = cel_xcalloc(n + 1, sizeof *reports);
-    const struct op_check_opts opts = {.create_dirs = true, .connect = true};
+    const struct op_check_opts opts = {
+        .create_dirs = true, .connect = true, .timeout_s = req->timeout_s};
     struct strbuf failing = {0};
     size_t n_failing = 0, n_failed_checks = 0;
     for (size_t i = 0; i < n; i++) {
