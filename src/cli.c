@@ -373,7 +373,8 @@ static int run_recover(const struct op_ctx *ctx, const struct cli_parsed *p, str
                                  .retry_times = -1,
                                  .retry_sleep = -1,
                                  .force = cli_value(p, "force") != NULL,
-                                 .dry_run = cli_value(p, "dry-run") != NULL};
+                                 .dry_run = cli_value(p, "dry-run") != NULL,
+                                 .staging_wal_dir = cli_value(p, "staging-wal-directory")};
     /* the target's options are the rows of rc_target_defs */
     const struct rc_target_def *target = rc_target_def(RC_TARGET_NONE);
     const char *value = NULL;
@@ -898,6 +899,9 @@ static const struct cli_opt backup_opts[] = {
 
 static const struct cli_opt recover_opts[] = {
     {"remote-ssh-command", 0, "CMD", "recover on the host this ssh command reaches"},
+    {"staging-wal-directory", 0, "DIR",
+     "with a target: copy the WAL into DIR (absolute, on the destination host, new or empty; "
+     "removed at the end of recovery) instead of DEST/barman_wal"},
     RC_TARGET_KINDS(CLI_TARGET_OPT)
     {"exclusive", 0, NULL, "stop just before the target, not after it"},
     {"target-tli", 0, "TLI",

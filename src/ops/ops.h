@@ -267,6 +267,10 @@ struct op_recover_req {
     int bwlimit;                   /* KB/s; 0: bandwidth_limit */
     bool force;                    /* skip the target, WAL and free space checks */
     const char *cellar_path;       /* this program, for restore_command with get-wal */
+    const char *staging_wal_dir;   /* --staging-wal-directory: an absolute path on the
+                                      destination host where a point-in-time recovery's
+                                      WAL is copied (NULL: DEST/barman_wal); it must be
+                                      absent or empty, as the end of recovery removes it */
     bool dry_run;                  /* --dry-run: every check of a real recovery (target,
                                       backup status, target against the backup, the WAL
                                       plan, tablespace relocations, the destination and

@@ -39,7 +39,7 @@ set -u
 . "$(dirname "$0")/lib/backup.sh"
 . "$(dirname "$0")/lib/recover.sh"
 harness_init || exit 1
-tap_plan 55
+tap_plan 66
 
 # a second server, so that nothing here relies on there being only one
 rec_cluster "recovery targets" 1 'compression = gzip' '' '[other]' \
@@ -67,6 +67,31 @@ ok "auto chose backup 1, which ended before the restore point (backup 2 ended af
 ok "the copy starts and ends its recovery at rp_x" start_rec r_rp "$d" promoted
 is "$(rows r_rp)" "p0 a" "it holds the rows committed before rp_x"
 pg_stop r_rp
+# --staging-wal-directory (Barman 3.13): the WAL waits outside DEST, in a
+# path that needs quoting, and the end of recovery removes it
+d=$T/r_stage
+mkdir -p "$T/pgstage" && chown postgres: "$T/pgstage" # PostgreSQL removes it at the end
+stage="$T/pgstage/wal stage's"
+recover_ok "recover --target-name rp_x --staging-wal-directory (a path with a space and a quote)" \
+    --target-name rp_x --target-action promote --staging-wal-directory "$stage" \
+    --tablespace "tbs1:$T/r_stage_tbs" main "$id1" "$d"
+ok "the WAL was copied into the staging directory" compgen -G "$stage/0000000*"
+ok "and not into DEST/barman_wal" test ! -e "$d/barman_wal"
+chown -R postgres: "$stage"
+ok "the copy starts, replays from the staging directory and promotes" start_rec r_stage "$d" promoted
+is "$(rows r_stage)" "p0 a" "it holds the rows committed before rp_x"
+ok "the end of recovery removed the staging directory" wait_for 30 test ! -e "$stage"
+pg_stop r_stage
+mkdir -p "$T/full_stage" && touch "$T/full_stage/keepme"
+rec_run --target-name rp_x --staging-wal-directory "$T/full_stage" \
+    --tablespace "tbs1:$T/r_nope_tbs" main "$id1" "$T/r_nope2"
+is "$REC_RC" 1 "a staging directory that holds files is refused (exit 1): recovery would remove it"
+ok "and left as it was" test -e "$T/full_stage/keepme"
+rec_run --staging-wal-directory relative/dir --target-name rp_x main "$id1" "$T/r_nope2"
+is "$REC_RC" 2 "a relative staging directory is a usage error"
+rec_run --staging-wal-directory "$T/s2" main "$id1" "$T/r_nope2"
+is "$REC_RC" 2 "--staging-wal-directory without a target is a usage error"
+like "$REC_OUT" "is for a point-in-time recovery whose WAL is copied" "saying when it applies"
 d=$T/r_nope
 rec_run --target-name nope --tablespace "tbs1:$T/r_nope_tbs" main "$id1" "$d"
 is "$REC_RC" 2 "--target-name nope (no such restore point): refused (exit 2)"

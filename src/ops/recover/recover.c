@@ -110,7 +110,10 @@ static void render_text(const void *p, struct strbuf *out)
         sb_appendf(out, "  WAL prepared          : %zu file%s (", m->wal_files,
                    m->wal_files == 1 ? "" : "s");
         fmt_size((double)m->wal_bytes, out);
-        sb_appendf(out, ") in %s/%s\n", m->dest, m->wal_dir);
+        if (m->wal_dir[0] == '/')
+            sb_appendf(out, ") in %s\n", m->wal_dir);
+        else
+            sb_appendf(out, ") in %s/%s\n", m->dest, m->wal_dir);
     } else {
         sb_append(out, "  WAL                   : fetched by restore_command (cellar get-wal)\n");
     }
@@ -648,9 +651,12 @@ static int copy_files(struct run *r, struct cel_err *err)
  * scratch directory when the destination is remote). */
 static int copy_wal(struct run *r, struct cel_err *err)
 {
-    const char *wal_dir = archive_recovery(r->req) ? "barman_wal" : "pg_wal";
+    const char *wal_dir = !archive_recovery(r->req)   ? "pg_wal"
+                          : r->req->staging_wal_dir ? r->req->staging_wal_dir
+                                                    : "barman_wal";
     r->m.wal_dir = wal_dir;
-    char *dst = cel_xasprintf("%s/%s", r->req->dest, wal_dir);
+    char *dst = wal_dir[0] == '/' ? cel_xstrdup(wal_dir)
+                                  : cel_xasprintf("%s/%s", r->req->dest, wal_dir);
     char *local = r->d.ssh ? cel_xasprintf("%s/wal", r->d.stage) : cel_xstrdup(dst);
     int rc = stor_mkdir_p(local, 0700, err);
     op_phase(r->ctx, r->s->name, "wal", "preparing %zu WAL files in %s", r->wal.n, dst);
@@ -716,10 +722,26 @@ static int mangle(struct run *r, const char *name, struct cel_err *err)
     return rc;
 }
 
+/* Where the copied WAL of an archive recovery waits for restore_command:
+ * "barman_wal" (relative to the data directory) or --staging-wal-directory,
+ * shell-quoted (PostgreSQL runs these commands through a shell). */
+static void staged_wal_dir(const struct run *r, struct strbuf *out)
+{
+    if (r->req->staging_wal_dir)
+        sb_append_shell_quoted(out, r->req->staging_wal_dir);
+    else
+        sb_append(out, "barman_wal");
+}
+
 static char *restore_command(const struct run *r)
 {
-    if (!r->get_wal)
-        return cel_xstrdup("cp barman_wal/%f %p");
+    if (!r->get_wal) {
+        struct strbuf cmd = {0};
+        sb_append(&cmd, "cp ");
+        staged_wal_dir(r, &cmd);
+        sb_append(&cmd, "/%f %p");
+        return sb_detach(&cmd);
+    }
     /* run by the PostgreSQL server's user on its host: locally, this
      * program; remotely, this program on this host over ssh (the recovered
      * server's user needs a key this host accepts, as Barman's
@@ -747,9 +769,12 @@ static int write_settings(struct run *r, struct cel_err *err)
     if (!needed)
         return 0;
     char *restore = restore_command(r);
+    struct strbuf end = {0};
+    sb_append(&end, "rm -fr ");
+    staged_wal_dir(r, &end);
     struct rc_settings st = {.pg_version = r->b->version.set ? (int)r->b->version.v : 150000,
                              .restore_command = restore,
-                             .recovery_end_command = r->get_wal ? NULL : "rm -fr barman_wal",
+                             .recovery_end_command = r->get_wal ? NULL : sb_str(&end),
                              .target = r->req->target,
                              .exclusive = r->req->exclusive,
                              .target_action = r->req->target_action,
@@ -782,6 +807,7 @@ static int write_settings(struct run *r, struct cel_err *err)
     free(old);
     free(path);
     free(restore);
+    sb_free(&end);
     return rc;
 }
 
@@ -887,9 +913,41 @@ static int check_outside_home(const struct run *r, const char *path, const char 
     return -CEL_E_USAGE;
 }
 
+/* --staging-wal-directory: only where WAL is copied for an archive
+ * recovery, an absolute path, outside the catalogue, and absent or empty:
+ * the end of recovery removes it (rm -fr), as Barman's does. */
+static int check_staging(struct run *r, struct cel_err *err)
+{
+    const char *dir = r->req->staging_wal_dir;
+    if (!dir)
+        return 0;
+    if (r->get_wal || !archive_recovery(r->req))
+        return cel_err_set(err, CEL_E_USAGE,
+                           "--staging-wal-directory is for a point-in-time recovery whose WAL "
+                           "is copied (a target, without get-wal); this recovery %s",
+                           r->get_wal ? "fetches WAL with get-wal"
+                                      : "replays the WAL from pg_wal (no target)");
+    if (dir[0] != '/' || strcmp(dir, "/") == 0)
+        return cel_err_set(err, CEL_E_USAGE,
+                           "--staging-wal-directory '%s': give an absolute path other than /",
+                           dir);
+    for (const char *p = dir; *p; p++)
+        if ((unsigned char)*p < 0x20)
+            return cel_err_set(err, CEL_E_USAGE,
+                               "--staging-wal-directory: a control character in the path");
+    int rc = check_outside_home(r, dir, "staging WAL directory", err);
+    if (rc == 0)
+        rc = rd_check_empty(&r->d, dir, "staging WAL directory", err);
+    if (rc < 0 && err->code == CEL_E_CONFLICT)
+        cel_err_hint(err, "The end of recovery removes this directory: give a new or empty one.");
+    return rc;
+}
+
 static int check_destination(struct run *r, struct cel_err *err)
 {
     int rc = check_outside_home(r, r->req->dest, "destination", err);
+    if (rc == 0)
+        rc = check_staging(r, err);
     for (size_t i = 0; rc == 0 && i < r->n_tbs; i++)
         rc = check_outside_home(r, r->tbs[i].location, "tablespace location", err);
     if (rc == 0)
@@ -1000,8 +1058,11 @@ static void render_plan_text(const void *p, struct strbuf *out)
         sb_appendf(out, "  WAL                   : %zu file%s (", r->wal.n,
                    r->wal.n == 1 ? "" : "s");
         fmt_size((double)r->wal.bytes, out);
-        sb_appendf(out, ") copied into %s/%s\n", req->dest,
-                   archive_recovery(req) ? "barman_wal" : "pg_wal");
+        if (archive_recovery(req) && req->staging_wal_dir)
+            sb_appendf(out, ") copied into %s\n", req->staging_wal_dir);
+        else
+            sb_appendf(out, ") copied into %s/%s\n", req->dest,
+                       archive_recovery(req) ? "barman_wal" : "pg_wal");
     }
     sb_append(out, "  Space needed          : ");
     fmt_size((double)needed_bytes(r), out);
