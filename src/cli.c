@@ -317,6 +317,25 @@ static int run_check_backup(const struct op_ctx *ctx, const struct cli_parsed *p
     return op_check_backup(ctx, &req, err);
 }
 
+static int run_list_processes(const struct op_ctx *ctx, const struct cli_parsed *p,
+                              struct cel_err *err)
+{
+    return op_list_processes(ctx, p->args[0], err);
+}
+
+static int run_terminate_process(const struct op_ctx *ctx, const struct cli_parsed *p,
+                                 struct cel_err *err)
+{
+    return op_terminate_process(ctx, p->args[0], p->args[1], err);
+}
+
+static int run_lock_directory_cleanup(const struct op_ctx *ctx, const struct cli_parsed *p,
+                                      struct cel_err *err)
+{
+    (void)p;
+    return op_lock_directory_cleanup(ctx, true, NULL, err);
+}
+
 static int run_keep(const struct op_ctx *ctx, const struct cli_parsed *p, struct cel_err *err)
 {
     struct op_keep_req req = {.server = p->args[0], .backup = p->args[1]};
@@ -1000,8 +1019,15 @@ const struct cli_cmd cli_commands[] = {
      run_list_backup},
     {"list-files", {NULL}, "SERVER BACKUP_ID", "list the files of a backup", 2, 2,
      list_files_opts, true, run_list_files},
+    {"list-processes", {NULL}, "SERVER",
+     "list the processes working on a server (backup, receive-wal, cron, ...), by the locks "
+     "they hold",
+     1, 1, NULL, true, run_list_processes},
     {"list-server", {"list-servers", NULL}, "", "list the configured servers", 0, 0, minimal_opts,
      true, run_list_server},
+    {"lock-directory-cleanup", {NULL}, "",
+     "remove the lock files nobody holds from the lock directory (cron does it too)", 0, 0,
+     NULL, true, run_lock_directory_cleanup},
     {"put-wal", {NULL}, "SERVER [WAL_FILE]",
      "receive one WAL file from archive_command ('cellar put-wal SERVER %p') into incoming/", 1,
      2, put_wal_opts, true, run_put_wal},
@@ -1038,6 +1064,10 @@ const struct cli_cmd cli_commands[] = {
     {"switch-wal", {"switch-xlog", NULL}, "SERVER",
      "close the current WAL segment (pg_switch_wal) and optionally wait for it to be archived", 1,
      1, switch_wal_opts, true, run_switch_wal},
+    {"terminate-process", {NULL}, "SERVER TASK",
+     "stop the process of a server's task (receive-wal, backup, cron, archive-wal, sync-wal) "
+     "with SIGINT",
+     2, 2, NULL, true, run_terminate_process},
     {"verify-backup", {NULL}, "SERVER BACKUP_ID",
      "check a backup's files against its backup_manifest (pg_verifybackup; tar backups: cellar)",
      2, 2, NULL, true,

@@ -13,6 +13,9 @@
  * makes a second one leave at once. With streaming_archiver = off a
  * receiver still running is stopped.
  *
+ * At its end, with lock_directory_cleanup on (Barman's default), it removes
+ * the lock files nobody holds (server_processes.c).
+ *
  * Two crons never overlap: a global lock (.cron.lock) makes the second one
  * leave at once, and each server also takes Barman's .<server>-cron.lock so
  * a Barman cron on the same home does not work on it at the same time. A
@@ -208,6 +211,15 @@ int op_cron(const struct op_ctx *ctx, const struct op_cron_req *req, struct cel_
             op_log(ctx, LOG_ERROR, s->name, "%s", one.msg);
             failed++;
         }
+    }
+    if (ctx->cfg->global.lock_directory_cleanup && !req->dry_run) {
+        struct cel_err lerr = {0};
+        size_t removed = 0;
+        if (op_lock_directory_cleanup(ctx, false, &removed, &lerr) < 0)
+            op_log(ctx, LOG_WARNING, NULL, "lock directory cleanup: %s", lerr.msg);
+        else if (removed)
+            op_log(ctx, LOG_DEBUG, NULL, "lock directory cleanup: %zu unused lock file%s removed",
+                   removed, removed == 1 ? "" : "s");
     }
     lock_release(global);
     if (failed)

@@ -237,6 +237,23 @@ struct op_check_backup_req {
 int op_check_backup(const struct op_ctx *ctx, const struct op_check_backup_req *req,
                     struct cel_err *err);
 
+/* The processes working on a server, by the locks they hold
+ * (server_processes.c): list-processes prints them as Barman 3.14 does;
+ * terminate-process sends the holder of TASK's lock SIGINT and waits up to
+ * 10 s for it to end. */
+int op_list_processes(const struct op_ctx *ctx, const char *server, struct cel_err *err);
+int op_terminate_process(const struct op_ctx *ctx, const char *server, const char *task,
+                         struct cel_err *err);
+/* Stop s's process for task (a lock name: receive-wal, backup, ...) as
+ * terminate-process does; *stopped gets its PID (0: none ran). No process
+ * is -CEL_E_NOT_FOUND when must_exist, else 0. */
+int op_server_task_stop(const struct op_ctx *ctx, const struct cfg_server *s, const char *task,
+                        bool must_exist, pid_t *stopped, struct cel_err *err);
+/* lock-directory-cleanup: remove the lock files nobody holds from
+ * barman_lock_directory (a result when report); *removed counts them. */
+int op_lock_directory_cleanup(const struct op_ctx *ctx, bool report, size_t *removed,
+                              struct cel_err *err);
+
 /* keep: Barman's keep annotation of a backup (catalog/keep.c). */
 enum op_keep_action { OP_KEEP_ADD, OP_KEEP_RELEASE, OP_KEEP_STATUS };
 struct op_keep_req {

@@ -30,7 +30,7 @@ set -u
 . "$(dirname "$0")/lib/backup.sh"
 . "$(dirname "$0")/lib/recover.sh"
 harness_init || exit 1
-tap_plan 75
+tap_plan 88
 
 [ "$(id -u)" -eq 0 ] || tap_bail "needs root (cellar becomes barman_user)"
 id barman >/dev/null 2>&1 || tap_bail "needs the barman OS user"
@@ -217,6 +217,33 @@ ok "when pg_receivewal is killed the receiver ends and frees its lock" wait_for 
 like "$(cat "$logdir/cellar.log")" "pg_receivewal terminated by signal: 9" "the log says how it ended"
 "$CELLAR" -c "$conf" cron >&2
 ok "cron starts a receiver once more" wait_for 60 receiving
+
+# ---- list-processes and terminate-process (Barman 3.14) ---------------------------------------
+wait_for 10 eval '! lock_free'
+pid4=$(holder)
+out=$("$CELLAR" -c "$conf" list-processes main 2>&1)
+is "$out" "$(printf 'Active subprocesses for server main:\n%s receive-wal' "$pid4")" \
+    "list-processes names the receiver and its PID, as Barman prints them"
+like "$("$CELLAR" -c "$conf" -f json list-processes main)" "\"main\":\\[\\{\"pid\":$pid4,\"name\":\"receive-wal\"\\}\\]" \
+    "its JSON is Barman's: {SERVER: [{pid, name}]}"
+out=$("$CELLAR" -c "$conf" terminate-process main receive-wal 2>&1)
+is "$?" 0 "terminate-process main receive-wal exits 0"
+like "$out" "Stopped process receive-wal\($pid4\)" "naming what it stopped"
+ok "the receiver is gone" wait_for 60 not_receiving
+is "$("$CELLAR" -c "$conf" list-processes main 2>&1)" "No active subprocesses found for server main." \
+    "list-processes then finds none"
+out=$("$CELLAR" -c "$conf" terminate-process main receive-wal 2>&1)
+is "$?" 1 "terminating a task with no process exits 1"
+like "$out" "Termination of receive-wal failed: no such process for server main" "with Barman's words"
+"$CELLAR" -c "$conf" terminate-process main nonsense >/dev/null 2>&1
+is "$?" 2 "an unknown task is a usage error"
+touch "$home/.gone-backup.lock"
+out=$("$CELLAR" -c "$conf" lock-directory-cleanup 2>&1)
+like "$out" "Removed [1-9][0-9]* unused lock files? from $home" "lock-directory-cleanup removes unused lock files"
+ok "among them a stale one" test ! -e "$home/.gone-backup.lock"
+"$CELLAR" -c "$conf" cron >&2
+ok "cron starts a receiver again" wait_for 60 receiving
+ok "whose lock file cron's cleanup left (it is held)" wait_for 10 eval '! lock_free'
 
 # ---- --reset and --stop -----------------------------------------------------------------------
 out=$("$CELLAR" -c "$conf" receive-wal --reset main 2>&1)

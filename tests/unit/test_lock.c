@@ -140,6 +140,40 @@ static void test_lock_acquire_refuses_symlink(void **state)
     assert_int_equal(lstat(unit_path("elsewhere"), &st), -1);
 }
 
+/* lock_cleanup removes the lock files nobody holds and keeps the held one
+ * (a child holds it), other files and links; a lock taken afterwards works
+ * on a fresh file. */
+static void test_lock_cleanup_removes_only_free_files(void **state)
+{
+    (void)state;
+    struct lock *l = NULL;
+    assert_int_equal(lock_acquire(unit_tmp, ".main-backup.lock", false, &l, NULL), 0);
+    lock_release(l);
+    assert_int_equal(lock_acquire(unit_tmp, ".main-cron.lock", false, &l, NULL), 0);
+    lock_release(l);
+    pid_t child = hold_in_child(unit_tmp, ".main-receive-wal.lock");
+    FILE *f = fopen(unit_path("keep.lock"), "w"); /* not a dot-file */
+    assert_non_null(f);
+    fclose(f);
+    assert_int_equal(symlink(unit_path("nowhere"), unit_path(".link.lock")), 0);
+    size_t removed = 0;
+    assert_int_equal(lock_cleanup(unit_tmp, &removed, NULL), 0);
+    assert_int_equal(removed, 2);
+    struct stat st;
+    assert_int_equal(stat(unit_path(".main-backup.lock"), &st), -1);
+    assert_int_equal(stat(unit_path(".main-cron.lock"), &st), -1);
+    assert_int_equal(stat(unit_path(".main-receive-wal.lock"), &st), 0);
+    assert_int_equal(stat(unit_path("keep.lock"), &st), 0);
+    assert_int_equal(lstat(unit_path(".link.lock"), &st), 0);
+    pid_t holder = 0;
+    assert_int_equal(lock_probe(unit_tmp, ".main-receive-wal.lock", &holder, NULL), 1);
+    assert_int_equal(holder, child);
+    stop_child(child);
+    assert_int_equal(lock_acquire(unit_tmp, ".main-backup.lock", false, &l, NULL), 0);
+    assert_int_equal(stat(unit_path(".main-backup.lock"), &st), 0);
+    lock_release(l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -154,6 +188,8 @@ int main(void)
                                         unit_setup_tmpdir, unit_teardown_tmpdir),
         cmocka_unit_test_setup_teardown(test_lock_acquire_wait_blocks_until_free, unit_setup_tmpdir,
                                         unit_teardown_tmpdir),
+        cmocka_unit_test_setup_teardown(test_lock_cleanup_removes_only_free_files,
+                                        unit_setup_tmpdir, unit_teardown_tmpdir),
         cmocka_unit_test_setup_teardown(test_lock_acquire_refuses_symlink, unit_setup_tmpdir,
                                         unit_teardown_tmpdir),
     };

@@ -213,6 +213,7 @@ struct cfg_global {
     const char *barman_lock_directory;
     const char *barman_user;
     const char *configuration_files_directory;
+    bool lock_directory_cleanup; /* cron removes unused lock files */
     const char *log_file;
     enum log_level log_level;
     const char *theme;

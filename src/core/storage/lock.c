@@ -9,7 +9,9 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <dirent.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "lock.h"
@@ -36,6 +38,16 @@ static pid_t read_pid(int fd)
     return pid > 0 ? (pid_t)pid : 0;
 }
 
+/* Is the file fd was opened from no longer at path (removed, or replaced
+ * by a new file)? */
+static bool lock_file_replaced(int fd, const char *path)
+{
+    struct stat held, named;
+    if (fstat(fd, &held) < 0 || lstat(path, &named) < 0)
+        return true;
+    return held.st_ino != named.st_ino || held.st_dev != named.st_dev;
+}
+
 int lock_acquire(const char *dir, const char *name, bool wait, struct lock **out,
                  struct cel_err *err)
 {
@@ -50,9 +62,22 @@ int lock_acquire(const char *dir, const char *name, bool wait, struct lock **out
         return rc;
     }
     int r;
-    do
-        r = flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB));
-    while (r < 0 && errno == EINTR);
+    for (;;) {
+        do
+            r = flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB));
+        while (r < 0 && errno == EINTR);
+        if (r < 0 || !lock_file_replaced(fd, path))
+            break;
+        /* lock_cleanup removed the file between our open and our flock:
+         * the lock we hold is on a name nobody else will open again */
+        close(fd);
+        fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0) {
+            int rc = cel_err_sys(err, CEL_E_IO, errno, "cannot open lock file '%s'", path);
+            free(path);
+            return rc;
+        }
+    }
     if (r < 0) {
         int rc;
         if (errno == EWOULDBLOCK) {
@@ -118,4 +143,34 @@ int lock_probe(const char *dir, const char *name, pid_t *holder, struct cel_err 
     }
     close(fd);
     return held;
+}
+
+int lock_cleanup(const char *dir, size_t *removed, struct cel_err *err)
+{
+    *removed = 0;
+    DIR *d = opendir(dir);
+    if (!d)
+        return cel_err_sys(err, CEL_E_IO, errno, "cannot read the lock directory '%s'", dir);
+    int rc = 0;
+    struct dirent *e;
+    while (rc == 0 && (e = readdir(d)) != NULL) {
+        size_t n = strlen(e->d_name);
+        if (e->d_name[0] != '.' || n < 7 || strcmp(e->d_name + n - 5, ".lock") != 0)
+            continue;
+        char *path = cel_xasprintf("%s/%s", dir, e->d_name);
+        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0 && !lock_file_replaced(fd, path)) {
+            /* unlinked while we hold it: an acquirer that opened it before
+             * sees the name gone once it gets the lock, and opens anew */
+            if (unlink(path) == 0)
+                (*removed)++;
+            else if (errno != ENOENT)
+                rc = cel_err_sys(err, CEL_E_IO, errno, "cannot remove '%s'", path);
+        }
+        if (fd >= 0)
+            close(fd);
+        free(path);
+    }
+    closedir(d);
+    return rc;
 }

@@ -38,4 +38,11 @@ void lock_release(struct lock *l);
  * never rewrites the PID. */
 int lock_probe(const char *dir, const char *name, pid_t *holder, struct cel_err *err);
 
+/* Remove the lock files (".*.lock") of dir that nobody holds, as Barman's
+ * lock_directory_cleanup does; held ones stay. lock_acquire notices a file
+ * removed between its open and its flock and opens it again, so a removal
+ * never hands out a lock twice among cellar processes. *removed counts the
+ * files removed. */
+int lock_cleanup(const char *dir, size_t *removed, struct cel_err *err);
+
 #endif

@@ -244,40 +244,7 @@ static json_t *stop_json(const void *p)
 int op_receive_wal_stop_server(const struct op_ctx *ctx, const struct cfg_server *s,
                                bool must_exist, pid_t *stopped, struct cel_err *err)
 {
-    if (stopped)
-        *stopped = 0;
-    pid_t pid = 0;
-    int held = op_server_lock_probe(ctx, s, "receive-wal", &pid, err);
-    if (held < 0)
-        return held;
-    if (held == 0 || pid <= 0) {
-        if (!must_exist)
-            return 0;
-        return cel_err_set(err, CEL_E_NOT_FOUND,
-                           "Termination of receive-wal failed: no such process for server %s",
-                           s->name);
-    }
-    /* SIGINT, as Barman sends: the receiver passes it on to pg_receivewal,
-     * which flushes and ends */
-    if (kill(pid, SIGINT) < 0 && errno != ESRCH)
-        return cel_err_sys(err, CEL_E_IO, errno, "Cannot terminate process receive-wal(%ld)",
-                           (long)pid);
-    pid_t now = 0;
-    for (int i = 0; i < 100; i++) {
-        if (kill(pid, 0) < 0 && errno == ESRCH)
-            break;
-        if (op_server_lock_probe(ctx, s, "receive-wal", &now, NULL) == 0)
-            break;
-        struct timespec pause = {0, 100 * 1000000L};
-        nanosleep(&pause, NULL);
-    }
-    if (op_server_lock_probe(ctx, s, "receive-wal", &now, NULL) == 1 && now == pid)
-        return cel_err_set(err, CEL_E_TIMEOUT, "Cannot terminate process receive-wal(%ld)",
-                           (long)pid);
-    if (stopped)
-        *stopped = pid;
-    op_log(ctx, LOG_INFO, s->name, "Stopped process receive-wal(%ld)", (long)pid);
-    return 0;
+    return op_server_task_stop(ctx, s, "receive-wal", must_exist, stopped, err);
 }
 
 /* ---- --reset --------------------------------------------------------------- */
