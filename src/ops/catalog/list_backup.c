@@ -158,7 +158,7 @@ static int list_one(const struct op_ctx *ctx, const struct cfg_server *s, const 
     m.rows = cel_xcalloc(cat.list.n + 1, sizeof *m.rows);
     enum ret_mark *marks = cel_xcalloc(cat.list.n + 1, sizeof *marks);
     if (!minimal)
-        op_retention_marks(ctx, s, &cat.list, marks);
+        op_retention_marks(ctx, s, &cat, marks);
     for (size_t k = cat.list.n; k-- > 0;) {
         struct row *r = &m.rows[m.n++];
         r->b = &cat.list.items[k];

@@ -336,7 +336,7 @@ int op_show_backup(const struct op_ctx *ctx, const struct op_show_backup_req *re
         m.newer = cat_has_newer_keys(m.b);
         chain(&cat.list, (size_t)i, &m);
         enum ret_mark *marks = cel_xcalloc(cat.list.n, sizeof *marks);
-        op_retention_marks(ctx, s, &cat.list, marks);
+        op_retention_marks(ctx, s, &cat, marks);
         m.mark = marks[i];
         free(marks);
     }

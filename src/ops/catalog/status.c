@@ -148,7 +148,7 @@ static void add_backups(const struct op_ctx *ctx, const struct cfg_server *s, st
         add(m, "Minimum redundancy requirements", "satisfied (%zu/0)", done);
     if (s->retention_policy.kind != RET_NONE) {
         enum ret_mark *marks = cel_xcalloc(cat.list.n ? cat.list.n : 1, sizeof *marks);
-        op_retention_marks(ctx, s, &cat.list, marks);
+        op_retention_marks(ctx, s, &cat, marks);
         size_t counts[RET_MARK_KEEP_STANDALONE + 1] = {0};
         for (size_t i = 0; i < cat.list.n; i++)
             counts[marks[i]]++;
