@@ -170,8 +170,13 @@ static int status_one(const struct op_ctx *ctx, const struct cfg_server *s, cons
     add(&m, "Description", "%s", or_none(s->description));
     add(&m, "Active", "%s", s->active ? "True" : "False");
     add(&m, "Disabled", "%s", s->disabled ? "True" : "False");
-    if (s->active && !s->disabled)
+    if (s->cloud_source) { /* a bucket server: where, never a secret */
+        add(&m, "Bucket server", "%s", s->cloud_source);
+        add(&m, "Bucket endpoint", "%s", s->cloud_endpoint_url ? s->cloud_endpoint_url : "AWS");
+        add(&m, "Bucket server name", "%s", s->cloud_server_name);
+    } else if (s->active && !s->disabled) {
         add_postgres(s, &m);
+    }
     add_backups(ctx, s, &m);
     struct op_result res = {"status", &m, render_text, render_json};
     op_result(ctx, &res);
