@@ -29,6 +29,7 @@ struct row {
 
 struct model {
     const char *server;
+    const char *bucket; /* a bucket server's cloud_source, NULL for the others */
     bool minimal;
     struct row *rows; /* newest first */
     size_t n;
@@ -142,7 +143,10 @@ static json_t *render_json(const void *p)
         }
         json_array_append_new(list, o);
     }
-    return json_pack("{s:s, s:o}", "server", m->server, "backups", list);
+    json_t *res = json_pack("{s:s, s:o}", "server", m->server, "backups", list);
+    if (m->bucket)
+        json_object_set_new(res, "bucket", json_string(m->bucket));
+    return res;
 }
 
 /* List one server: a result event of its own. */
@@ -154,7 +158,7 @@ static int list_one(const struct op_ctx *ctx, const struct cfg_server *s, const 
     int rc = op_catalog_load(ctx, s, !minimal, &cat, err);
     if (rc < 0)
         return rc;
-    struct model m = {.server = s->name, .minimal = minimal};
+    struct model m = {.server = s->name, .bucket = s->cloud_source, .minimal = minimal};
     m.rows = cel_xcalloc(cat.list.n + 1, sizeof *m.rows);
     enum ret_mark *marks = cel_xcalloc(cat.list.n + 1, sizeof *marks);
     if (!minimal)
