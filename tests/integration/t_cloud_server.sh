@@ -28,7 +28,7 @@ set -u
 . "$(dirname "$0")/lib/tap.sh"
 . "$(dirname "$0")/lib/common.sh"
 harness_init || exit 1
-tap_plan 64
+tap_plan 70
 
 [ "$(id -u)" -eq 0 ] || tap_bail "needs root (cellar becomes barman_user = barman)"
 id barman >/dev/null 2>&1 || tap_bail "needs the barman OS user"
@@ -40,7 +40,11 @@ URL=s3://cellar/pg
 export PG_ARCHIVE_COMMAND="barman-cloud-wal-archive --endpoint-url $S3_ENDPOINT_URL $URL main %p"
 pg_start main || tap_bail "cannot start PostgreSQL"
 unset PG_ARCHIVE_COMMAND
-pg_sql main "CREATE TABLE t (id serial PRIMARY KEY, tag text)" >/dev/null || tap_bail "no table"
+mkdir "$T/tbs" && chown postgres: "$T/tbs" || tap_bail "cannot create $T/tbs"
+pg_sql main "CREATE TABLESPACE tbs1 LOCATION '$T/tbs'" >/dev/null || tap_bail "no tablespace"
+pg_sql main "CREATE TABLE t (id serial PRIMARY KEY, tag text) TABLESPACE tbs1" >/dev/null ||
+    tap_bail "no table"
+oid=$(pg_sql main "SELECT oid FROM pg_tablespace WHERE spcname = 'tbs1'")
 add() { pg_sql main "INSERT INTO t (tag) VALUES ('$1')" >/dev/null; }
 rows() { pg_sql "$1" "SELECT string_agg(tag, ' ' ORDER BY id) FROM t"; }
 keys() { # keys PREFIX - the keys under PREFIX, one per line
@@ -161,6 +165,7 @@ like "$OUT" "^Backup $C:" "show-backup bkt latest is C"
 like "$OUT" "Status +: DONE" "... DONE"
 like "$OUT" "Retention Policy +: VALID" "... VALID under REDUNDANCY 1"
 like "$OUT" "WAL number" "... with its WAL figures from the bucket's listing"
+like "$OUT" "Location +: bucket $URL, server main" "... and where it is"
 
 # ---- status, show-server, list-server ----------------------------------------
 run cel status bkt
@@ -175,21 +180,30 @@ unlike "$OUT" "testing" "none of them prints the secret"
 
 # ---- recover ---------------------------------------------------------------
 run cel recover bkt "$A" "$out/end"
-is "$RC" 0 "recover bkt A to the end of the WAL" || diag "$OUT"
+ok "recover without --tablespace into the live tablespace's location is refused" \
+    test "$RC" -ne 0
+like "$OUT" "Relocate it with --tablespace tbs1:" "... naming the tablespace" || diag "$OUT"
+run cel recover bkt "$A" "$out/end" --tablespace "tbs1:$out/end.tbs"
+is "$RC" 0 "recover bkt A to the end of the WAL, tablespace relocated" || diag "$OUT"
+is "$(readlink "$out/end/pg_tblspc/$oid")" "$out/end.tbs" "pg_tblspc/OID links to the relocation"
 like "$OUT" "cloud-wal-restore from $URL" "... WAL fetched from the bucket by restore_command"
 auto=$(cat "$out/end/postgresql.auto.conf")
-like "$auto" "restore_command = '.*cloud-wal-restore --parallel [0-9]+ --endpoint-url $S3_ENDPOINT_URL $URL main %f %p'" \
+like "$auto" "restore_command = '.*cloud-wal-restore --parallel [0-9]+ --spool-directory barman_wal --endpoint-url $S3_ENDPOINT_URL $URL main %f %p'" \
     "postgresql.auto.conf: restore_command = cellar cloud-wal-restore with endpoint, URL and server"
 ok "recovery.signal is written" test -f "$out/end/recovery.signal"
+ok "recovery_end_command removes the copy's spool" \
+    grep -qxF "recovery_end_command = 'rm -fr barman_wal'" "$out/end/postgresql.auto.conf"
 like "$(grep archive_command "$out/end/postgresql.auto.conf" "$out/end/postgresql.conf")" "#BARMAN#" \
     "archive_command is disabled in the copy"
 is "$(stat -c %U "$out/end/PG_VERSION")" barman "the recovered files are barman's"
 promoted() { [ "$(pg_sql "$1" "SELECT pg_is_in_recovery()" 2>/dev/null)" = f ]; }
 pg_start_datadir end "$out/end" && wait_for 180 promoted end
 is "$(rows end)" "$all_rows" "the copy recovered to the end holds every row ($all_rows)"
+ok "... and its spool is gone" test ! -e "$out/end/barman_wal"
 pg_stop end
 
-run cel recover bkt "$A" "$out/pitr" --target-time "$target" --target-action promote
+run cel recover bkt "$A" "$out/pitr" --target-time "$target" --target-action promote \
+    --tablespace "tbs1:$out/pitr.tbs"
 is "$RC" 0 "recover bkt A --target-time (between a2 and b1)" || diag "$OUT"
 ok "... the target is written as local recover writes it" \
     grep -qxF "recovery_target_time = '$target'" "$out/pitr/postgresql.auto.conf"

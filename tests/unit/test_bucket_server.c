@@ -117,7 +117,8 @@ static void test_op_bucket_store_and_restore_command(void **state)
     assert_string_equal(st.target.profile, "it's 100%");
     assert_false(st.test);
     char *c = op_bucket_restore_command("/usr/bin/cellar", server("bkt"), 0);
-    assert_string_equal(c, "/usr/bin/cellar cloud-wal-restore --parallel 2 --endpoint-url "
+    assert_string_equal(c, "/usr/bin/cellar cloud-wal-restore --parallel 2 --spool-directory barman_wal "
+                           "--endpoint-url "
                            "http://127.0.0.1:9 --profile 'it'\\''s 100%%' " URL " main %f %p");
     free(c);
     c = op_bucket_restore_command("/usr/bin/cellar", server("bkt"), 8);

@@ -205,12 +205,18 @@ char *op_bucket_restore_command(const char *cellar, const struct cfg_server *s, 
 {
     char n[16];
     snprintf(n, sizeof n, "%d", parallel > 2 ? parallel : 2);
-    const char *argv[12];
+    const char *argv[14];
     size_t k = 0;
     argv[k++] = cellar;
     argv[k++] = "cloud-wal-restore";
     argv[k++] = "--parallel";
     argv[k++] = n;
+    /* the segments fetched ahead wait in the copy's own barman_wal/ (the
+     * restore_command runs in the data directory), which the
+     * recovery_end_command removes as for a local recovery: never a file
+     * left in a shared spool for the next recovery from this bucket */
+    argv[k++] = "--spool-directory";
+    argv[k++] = OP_BUCKET_SPOOL;
     if (s->cloud_endpoint_url) {
         argv[k++] = "--endpoint-url";
         argv[k++] = s->cloud_endpoint_url;

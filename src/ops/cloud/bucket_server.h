@@ -51,11 +51,16 @@ int op_bucket_restore(const struct op_ctx *ctx, const struct cfg_server *s, cons
                       const char *dest, const char *const *tablespaces, size_t n_tablespaces,
                       int jobs, struct cel_err *err);
 
+/* Where a recovery's restore_command spools the WAL it fetches ahead:
+ * relative to the recovered data directory, the directory a local
+ * recovery's WAL goes to, so its recovery_end_command removes it. */
+#define OP_BUCKET_SPOOL "barman_wal"
+
 /* The restore_command of a recovery from s's bucket:
- * `CELLAR cloud-wal-restore --parallel N [--endpoint-url E] [-P PROFILE]
- * SOURCE_URL SERVER_NAME %f %p`, every value quoted for the shell and its
- * '%' doubled (rc_restore_command_argv). parallel below 2 is 2. Caller
- * frees. */
+ * `CELLAR cloud-wal-restore --parallel N --spool-directory barman_wal
+ * [--endpoint-url E] [--profile P] SOURCE_URL SERVER_NAME %f %p`, every
+ * value quoted for the shell and its '%' doubled (rc_restore_command_argv).
+ * parallel below 2 is 2. Caller frees. */
 char *op_bucket_restore_command(const char *cellar, const struct cfg_server *s, int parallel);
 
 #endif

@@ -763,7 +763,10 @@ static int write_settings(struct run *r, struct cel_err *err)
     char *restore = restore_command(r);
     struct rc_settings st = {.pg_version = r->b->version.set ? (int)r->b->version.v : 150000,
                              .restore_command = restore,
-                             .recovery_end_command = r->get_wal ? NULL : "rm -fr barman_wal",
+                             /* a bucket server's spool is barman_wal too */
+                             .recovery_end_command = r->get_wal && !r->s->cloud_source
+                                                         ? NULL
+                                                         : "rm -fr " OP_BUCKET_SPOOL,
                              .target = r->req->target,
                              .exclusive = r->req->exclusive,
                              .target_action = r->req->target_action,
