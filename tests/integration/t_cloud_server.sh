@@ -27,6 +27,7 @@
 set -u
 . "$(dirname "$0")/lib/tap.sh"
 . "$(dirname "$0")/lib/common.sh"
+. "$(dirname "$0")/lib/recover.sh"
 harness_init || exit 1
 tap_plan 70
 
@@ -45,8 +46,6 @@ pg_sql main "CREATE TABLESPACE tbs1 LOCATION '$T/tbs'" >/dev/null || tap_bail "n
 pg_sql main "CREATE TABLE t (id serial PRIMARY KEY, tag text) TABLESPACE tbs1" >/dev/null ||
     tap_bail "no table"
 oid=$(pg_sql main "SELECT oid FROM pg_tablespace WHERE spcname = 'tbs1'")
-add() { pg_sql main "INSERT INTO t (tag) VALUES ('$1')" >/dev/null; }
-rows() { pg_sql "$1" "SELECT string_agg(tag, ' ' ORDER BY id) FROM t"; }
 keys() { # keys PREFIX - the keys under PREFIX, one per line
     swift_s3py "
 import sys
@@ -66,18 +65,18 @@ bc_backup() {
         --immediate-checkpoint "$@" "$URL" main >>"$T/bc-backup.log" 2>&1
 }
 
-add a1
+add_row main a1
 ok "barman-cloud-backup -z (backup A)" bc_backup -z || cat "$T/bc-backup.log" >&2
-add a2
+add_row main a2
 target=$(pg_sql main "SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC',
                       'YYYY-MM-DD HH24:MI:SS.US') FROM pg_sleep(0.3)")+00:00
 sleep 0.3
-add b1
+add_row main b1
 ok "the WAL of the rows is archived" switch_archived
 ok "barman-cloud-backup (backup B, plain)" bc_backup
-add c1
+add_row main c1
 ok "barman-cloud-backup -j (backup C, bzip2)" bc_backup -j
-add c2
+add_row main c2
 switch_archived
 all_rows=$(rows main)
 barman-cloud-backup-list "${EP[@]}" --format json "$URL" main >"$T/bc-list.json" 2>/dev/null
@@ -121,23 +120,12 @@ run() { # run CMD... - capture OUT and RC
     RC=$?
 }
 cel() { "$CELLAR" -c "$conf" "$@"; }
-# jfield CMD EXPR - EXPR over d, the data of CMD's result in `cellar -f json` output on stdin
-jfield() {
-    "$SWIFT_PYTHON" -c 'import json, sys
-for line in sys.stdin:
-    try:
-        e = json.loads(line)
-    except ValueError:
-        continue
-    if e.get("event") == "result" and e.get("command") == sys.argv[1]:
-        d = e["data"]
-        print(eval(sys.argv[2]))' "$1" "$2"
-}
-# bc_json FILE EXPR - EXPR over d, the backups of barman-cloud-backup-list's JSON
+# bc_json FILE EXPR - EXPR over d, the backups of barman-cloud-backup-list's
+# JSON, in json.dumps form as result_field (lib/recover.sh) prints cellar's
 bc_json() {
     "$SWIFT_PYTHON" -c 'import json, sys
 d = json.load(open(sys.argv[1]))["backups_list"]
-print(eval(sys.argv[2]))' "$1" "$2"
+print(json.dumps(eval(sys.argv[2])))' "$1" "$2"
 }
 
 # ---- list-backup and show-backup ---------------------------------------------
@@ -146,7 +134,7 @@ is "$RC" 0 "list-backup bkt" || diag "$OUT"
 is "$(printf '%s\n' "$OUT" | awk '{print $2}' | tr '\n' ' ')" "$C $B $A " \
     "list-backup lists barman-cloud's three IDs, newest first"
 cel -f json list-backup bkt >"$T/list.jsonl" 2>&1
-is "$(jfield list-backup '" ".join(b["backup_id"] + ":" + b["status"] + ":" + b["end_time"] for b in reversed(d["backups"]))' <"$T/list.jsonl")" \
+is "$(result_field list-backup '" ".join(b["backup_id"] + ":" + b["status"] + ":" + b["end_time"] for b in reversed(d["backups"]))' <"$T/list.jsonl")" \
     "$(bc_json "$T/bc-list.json" '" ".join(b["backup_id"] + ":" + b["status"] + ":" + b["end_time"] for b in d)')" \
     "list-backup --format json: the IDs, statuses and end times of barman-cloud-backup-list"
 run cel list-backup all
@@ -155,10 +143,10 @@ is "$RC:$(printf '%s\n' "$OUT" | grep -c "$A")" 0:1 "list-backup all: the local 
 barman-cloud-backup-show "${EP[@]}" --format json "$URL" main "$B" >"$T/bc-show.json" 2>/dev/null
 bc_show() { "$SWIFT_PYTHON" -c 'import json, sys
 d = json.load(open(sys.argv[1]))["cloud"]
-print(eval(sys.argv[2]))' "$T/bc-show.json" "$1"; }
+print(json.dumps(eval(sys.argv[2])))' "$T/bc-show.json" "$1"; }
 cel -f json show-backup bkt "$B" >"$T/show.jsonl" 2>&1
 fields='" ".join(str(d[k]) for k in ("status", "begin_wal", "end_wal", "begin_xlog", "end_xlog", "timeline"))'
-is "$(jfield show-backup "$fields" <"$T/show.jsonl")" "$(bc_show "$fields")" \
+is "$(result_field show-backup "$fields" <"$T/show.jsonl")" "$(bc_show "$fields")" \
     "show-backup --format json: status, WAL and LSN range, timeline of barman-cloud-backup-show"
 run cel show-backup bkt latest
 like "$OUT" "^Backup $C:" "show-backup bkt latest is C"
@@ -196,8 +184,7 @@ ok "recovery_end_command removes the copy's spool" \
 like "$(grep archive_command "$out/end/postgresql.auto.conf" "$out/end/postgresql.conf")" "#BARMAN#" \
     "archive_command is disabled in the copy"
 is "$(stat -c %U "$out/end/PG_VERSION")" barman "the recovered files are barman's"
-promoted() { [ "$(pg_sql "$1" "SELECT pg_is_in_recovery()" 2>/dev/null)" = f ]; }
-pg_start_datadir end "$out/end" && wait_for 180 promoted end
+start_rec end "$out/end" promoted
 is "$(rows end)" "$all_rows" "the copy recovered to the end holds every row ($all_rows)"
 ok "... and its spool is gone" test ! -e "$out/end/barman_wal"
 pg_stop end
@@ -207,7 +194,7 @@ run cel recover bkt "$A" "$out/pitr" --target-time "$target" --target-action pro
 is "$RC" 0 "recover bkt A --target-time (between a2 and b1)" || diag "$OUT"
 ok "... the target is written as local recover writes it" \
     grep -qxF "recovery_target_time = '$target'" "$out/pitr/postgresql.auto.conf"
-pg_start_datadir pitr "$out/pitr" && wait_for 180 promoted pitr
+start_rec pitr "$out/pitr" promoted
 is "$(rows pitr)" "a1 a2" "the copy recovered to the target holds exactly a1 a2"
 pg_stop pitr
 
@@ -251,12 +238,7 @@ is "$RC" 0 "archive-wal all works on the local server and skips the bucket serve
     diag "$OUT"
 
 # ---- delete and retention, against barman-cloud-backup-delete on a copy --------------
-swift_s3py "
-for page in s3.get_paginator('list_objects_v2').paginate(Bucket='cellar', Prefix='pg/main/'):
-    for o in page.get('Contents', []):
-        s3.copy_object(Bucket='cellar', Key='pg2/' + o['Key'][3:],
-                       CopySource={'Bucket': 'cellar', 'Key': o['Key']})
-"
+swift_copy_prefix cellar pg/main/ pg2/main/
 same_keys() { diff <(keys pg/main/ | sed 's|^pg/|X/|') <(keys pg2/main/ | sed 's|^pg2/|X/|'); }
 ok "a copy of the objects under pg2/" same_keys
 run cel delete bkt "$A"
