@@ -11,7 +11,7 @@
 /* The commands a bucket server serves: what reads or changes its bucket. */
 static const char *const bucket_commands[] = {
     "list-backup", "show-backup", "recover", "delete", "check", "show-server", "list-server",
-    "status",      "cron",        "diagnose", NULL};
+    "status",      "cron",        "diagnose", "get-wal", NULL};
 
 /* Why the others do not, for the commands DBAs will try. */
 static const struct {
@@ -51,7 +51,7 @@ int op_bucket_refuse(const struct cfg_server *s, const char *command, struct cel
                          s->name, s->cloud_source, command ? command : "", command ? ": " : "",
                          why);
     cel_err_hint(err, "A bucket server serves list-backup, show-backup, recover, delete, check, "
-                      "show-server, status and cron.");
+                      "show-server, status, cron and get-wal.");
     return rc;
 }
 

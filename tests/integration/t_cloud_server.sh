@@ -20,8 +20,9 @@
 #  - delete removes exactly the keys barman-cloud-backup-delete -b removes
 #    from an identical copy of the objects, and cron's retention
 #    (REDUNDANCY 1) exactly those barman-cloud-backup-delete -r removes;
-#  - backup, archive-wal, switch-wal, receive-wal, get-wal, rebuild-xlogdb,
-#    list-files refuse it with one line saying why; archive-wal all skips it.
+#  - get-wal fetches from the bucket what barman-cloud-wal-restore restores;
+#  - backup, archive-wal, switch-wal, receive-wal, rebuild-xlogdb, list-files
+#    refuse it with one line saying why; archive-wal all skips it.
 # Run: tests/run.sh tests/integration/t_cloud_server.sh
 # shellcheck source-path=SCRIPTDIR
 set -u
@@ -29,7 +30,7 @@ set -u
 . "$(dirname "$0")/lib/common.sh"
 . "$(dirname "$0")/lib/recover.sh"
 harness_init || exit 1
-tap_plan 70
+tap_plan 73
 
 [ "$(id -u)" -eq 0 ] || tap_bail "needs root (cellar becomes barman_user = barman)"
 id barman >/dev/null 2>&1 || tap_bail "needs the barman OS user"
@@ -225,9 +226,20 @@ ok "check bkt with the store stopped fails" test "$RC" -ne 0
 like "$OUT" "bucket: FAILED \(bucket server bkt: cannot list bucket 'cellar'" \
     "... saying the bucket cannot be listed"
 
+# ---- get-wal from the bucket ---------------------------------------------------------
+seg=$(keys pg/main/wals/ | sed -n 's|.*/\([0-9A-F]\{24\}\)\.gz$|\1|p;s|.*/\([0-9A-F]\{24\}\)$|\1|p' | head -n 1)
+barman-cloud-wal-restore "${EP[@]}" "$URL" main "$seg" "$T/bc-$seg" 2>/dev/null
+run cel get-wal bkt "$seg" -o "$out"
+is "$RC" 0 "get-wal bkt $seg -o DIR" || diag "$OUT"
+ok "... writes what barman-cloud-wal-restore restores" cmp "$T/bc-$seg" "$out/$seg"
+cel get-wal bkt "$seg" >"$T/stdout-$seg" 2>"$T/get-wal.err"
+ok "get-wal bkt $seg to standard output: the same bytes" cmp "$T/bc-$seg" "$T/stdout-$seg"
+run cel get-wal bkt 0000000100000000000000FE
+is "$RC" 1 "get-wal of a WAL the bucket does not hold exits 1 (the end of the archive)"
+
 # ---- commands that do not apply ---------------------------------------------------
 for cmd in "backup bkt" "archive-wal bkt" "switch-wal bkt" "receive-wal bkt" \
-    "get-wal bkt 000000010000000000000001" "rebuild-xlogdb bkt" "list-files bkt $A"; do
+    "rebuild-xlogdb bkt" "list-files bkt $A"; do
     # shellcheck disable=SC2086 # the words of the command
     run cel $cmd
     ok "$cmd is refused ($(printf '%s' "$OUT" | tail -n 1 | cut -c1-60)...)" \

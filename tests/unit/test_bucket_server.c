@@ -35,10 +35,10 @@ static void test_op_bucket_serves_table(void **state)
 {
     (void)state;
     const char *serve[] = {"list-backup", "show-backup", "recover", "delete", "check",
-                           "show-server", "list-server", "status", "cron"};
+                           "show-server", "list-server", "status", "cron", "get-wal"};
     for (size_t i = 0; i < CEL_ARRAY_LEN(serve); i++)
         assert_true(op_bucket_serves(serve[i]));
-    const char *refuse[] = {"backup",        "archive-wal",     "put-wal",    "get-wal",
+    const char *refuse[] = {"backup",        "archive-wal",     "put-wal",
                             "receive-wal",   "switch-wal",      "list-files", "verify-backup",
                             "rebuild-xlogdb", "replication-status"};
     for (size_t i = 0; i < CEL_ARRAY_LEN(refuse); i++)
@@ -73,14 +73,10 @@ static void test_ops_refuse_a_named_bucket_server(void **state)
     assert_int_equal(op_switch_wal(&ofx.ctx, &(struct op_switch_wal_req){.server = "bkt"}, &err),
                      -CEL_E_USAGE);
     assert_non_null(strstr(err.msg, "is a bucket server (cloud_source = " URL "): switch-wal: "));
-    ofx.ctx.command = "get-wal";
-    assert_int_equal(op_get_wal(&ofx.ctx,
-                                &(struct op_get_wal_req){.server = "bkt",
-                                                         .name = "000000010000000000000001",
-                                                         .out_fd = -1},
-                                &err),
+    ofx.ctx.command = "receive-wal";
+    assert_int_equal(op_receive_wal(&ofx.ctx, &(struct op_receive_wal_req){.server = "bkt"}, &err),
                      -CEL_E_USAGE);
-    assert_non_null(strstr(err.msg, "): get-wal: "));
+    assert_non_null(strstr(err.msg, "): receive-wal: cellar does not stream its WAL"));
     ofx.ctx.command = "list-files";
     assert_int_equal(op_list_files(&ofx.ctx,
                                    &(struct op_list_files_req){.server = "bkt", .backup = "latest"},

@@ -201,6 +201,14 @@ int op_bucket_restore(const struct op_ctx *ctx, const struct cfg_server *s, cons
     return op_cloud_restore(ctx, &req, err);
 }
 
+int op_bucket_fetch_wal(const struct op_ctx *ctx, const struct cfg_server *s, const char *name,
+                        const char *dest, struct cel_err *err)
+{
+    struct op_cloud_wal_restore_req req = {.wal_name = name, .dest = dest, .parallel = 1};
+    op_bucket_store(s, &req.store);
+    return op_cloud_wal_restore(ctx, &req, err);
+}
+
 char *op_bucket_restore_command(const char *cellar, const struct cfg_server *s, int parallel)
 {
     char n[16];

@@ -63,4 +63,12 @@ int op_bucket_restore(const struct op_ctx *ctx, const struct cfg_server *s, cons
  * parallel below 2 is 2. Caller frees. */
 char *op_bucket_restore_command(const char *cellar, const struct cfg_server *s, int parallel);
 
+/* get-wal on a bucket server: WAL file name (a segment missing from the
+ * bucket is served by its .partial, as barman-cloud-wal-restore does)
+ * fetched and decompressed into the file dest, atomically (cloud-wal-restore
+ * without fetching ahead). -CEL_E_NOT_FOUND when the bucket does not hold
+ * it. Blocks. */
+int op_bucket_fetch_wal(const struct op_ctx *ctx, const struct cfg_server *s, const char *name,
+                        const char *dest, struct cel_err *err);
+
 #endif
