@@ -54,8 +54,15 @@ int op_bucket_catalog_load(const struct op_ctx *ctx, const struct cfg_server *s,
         return rc;
     }
     out->keep = cel_xcalloc(cat.list.n + 1, sizeof *out->keep);
-    for (size_t i = 0; i < cat.list.n; i++)
+    for (size_t i = 0; i < cat.list.n; i++) {
         out->keep[i] = cloud_keep_mark(cat.objs[i].keep);
+        /* barman-cloud records no size: what the backup takes is what its
+         * tar objects take in the bucket (compressed) */
+        struct cat_int *size = &cat.list.items[i].size;
+        for (size_t f = 0; !size->set && f < cat.objs[i].n_files; f++)
+            size->v += (int64_t)cat.objs[i].files[f].size;
+        size->set = size->set || cat.objs[i].n_files > 0;
+    }
     cloud_catalog_take_list(&cat, &out->list);
     if (with_wal) {
         rc = load_wals(&t, &out->xdb, err);
