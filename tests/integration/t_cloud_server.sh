@@ -30,7 +30,7 @@ set -u
 . "$(dirname "$0")/lib/common.sh"
 . "$(dirname "$0")/lib/recover.sh"
 harness_init || exit 1
-tap_plan 73
+tap_plan 74
 
 [ "$(id -u)" -eq 0 ] || tap_bail "needs root (cellar becomes barman_user = barman)"
 id barman >/dev/null 2>&1 || tap_bail "needs the barman OS user"
@@ -219,6 +219,7 @@ like "$OUT" "bucket: FAILED.*403" "... the bucket check fails with the store's r
 like "$OUT" "access key ID 'test:tester' \(from environment\)" \
     "... naming the access key ID and where it came from"
 unlike "$OUT" "wrong-Secret-77" "... never the secret"
+like "$OUT" "ERROR: 1 check failed on server bkt" "... and only that check fails, once"
 swift_stop_store
 run cel check bkt
 swift_start_store

@@ -183,12 +183,12 @@ static bool need_catalog(struct run *r, const char *name)
 {
     if (r->have_cat)
         return true;
+    if (r->s->cloud_source) /* the "bucket" check failed, saying why, once */
+        return false;
     struct op_check_item *it = add(r, name, false);
     hint(it, "cannot read the catalogue: %s", r->cat_err.msg);
-    if ((r->cat_err.code == CEL_E_FORMAT || r->s->cloud_source) && r->cat_err.hint[0])
-        fix(it, "%s", r->cat_err.hint); /* a damaged file, a refused key: what repairs it */
-    else if (r->s->cloud_source)
-        fix(it, "check cloud_source, cloud_endpoint_url and the credentials of %s", whoami());
+    if (r->cat_err.code == CEL_E_FORMAT && r->cat_err.hint[0])
+        fix(it, "%s", r->cat_err.hint); /* a damaged file: what repairs it */
     else
         fix(it, "make '%s' and '%s' readable by %s", r->s->basebackups_directory,
             r->s->wals_directory, whoami());
