@@ -28,6 +28,8 @@ static const struct {
     {"rebuild-xlogdb", "its WAL is listed in the bucket, it has no xlog.db"},
     {"verify-backup", "its backups are tar objects in the bucket, not local copies"},
     {"list-files", "its backups are tar objects in the bucket, not local copies"},
+    {"check-backup", "its WAL is in the bucket, not in a local archive"},
+    {"keep", "its keep annotations are in the bucket: use cellar cloud-backup-keep"},
 };
 
 bool op_bucket_serves(const char *command)
