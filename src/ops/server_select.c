@@ -52,14 +52,19 @@ int op_bucket_refuse(const struct cfg_server *s, const char *command, struct cel
                                            "%s%s%s",
                          s->name, s->cloud_source, command ? command : "", command ? ": " : "",
                          why);
-    cel_err_hint(err, "A bucket server serves list-backup, show-backup, recover, delete, check, "
-                      "show-server, status, cron and get-wal.");
+    struct strbuf serves = {0};
+    for (size_t i = 0; bucket_commands[i]; i++)
+        sb_appendf(&serves, "%s%s", i ? ", " : "", bucket_commands[i]);
+    cel_err_hint(err, "A bucket server serves %s.", sb_str(&serves));
+    sb_free(&serves);
     return rc;
 }
 
-int op_select_servers(const struct op_ctx *ctx, const char *arg, enum op_servers which,
-                      const struct cfg_server ***out, size_t *n, size_t *skipped,
-                      struct cel_err *err)
+/* op_select_servers for command (NULL: not known), which decides whether a
+ * bucket server is served. */
+static int select_servers(const struct op_ctx *ctx, const char *arg, enum op_servers which,
+                          const char *command, const struct cfg_server ***out, size_t *n,
+                          size_t *skipped, struct cel_err *err)
 {
     const struct cfg *cfg = ctx->cfg;
     bool include_disabled = which == OP_SERVERS_ALL;
@@ -83,7 +88,7 @@ int op_select_servers(const struct op_ctx *ctx, const char *arg, enum op_servers
                 op_log(ctx, LOG_INFO, s->name, "skipped: the server is inactive (active = false)");
                 continue;
             }
-            if (s->cloud_source && which == OP_SERVERS_ACTIVE && !op_bucket_serves(ctx->command)) {
+            if (s->cloud_source && which == OP_SERVERS_ACTIVE && !op_bucket_serves(command)) {
                 op_log(ctx, LOG_INFO, s->name, "skipped: a bucket server (cloud_source)");
                 continue;
             }
@@ -118,7 +123,7 @@ int op_select_servers(const struct op_ctx *ctx, const char *arg, enum op_servers
         return rc;
     }
     if (which == OP_SERVERS_ACTIVE) {
-        int rc = op_bucket_refuse(s, ctx->command, err);
+        int rc = op_bucket_refuse(s, command, err);
         if (rc < 0)
             return rc;
     }
@@ -127,6 +132,13 @@ int op_select_servers(const struct op_ctx *ctx, const char *arg, enum op_servers
     *out = list;
     *n = 1;
     return 0;
+}
+
+int op_select_servers(const struct op_ctx *ctx, const char *arg, enum op_servers which,
+                      const struct cfg_server ***out, size_t *n, size_t *skipped,
+                      struct cel_err *err)
+{
+    return select_servers(ctx, arg, which, ctx->command, out, n, skipped, err);
 }
 
 int op_each_server(const struct op_ctx *ctx, const char *arg, enum op_servers which,
@@ -190,9 +202,9 @@ int op_one_server(const struct op_ctx *ctx, const char *arg, const char *command
     bool listing = strcmp(command, "show-backup") == 0 || strcmp(command, "list-files") == 0;
     const struct cfg_server **servers = NULL;
     size_t n = 0;
-    int rc = op_select_servers(ctx, arg, listing ? OP_SERVERS_LISTABLE : OP_SERVERS_ACTIVE,
-                               &servers, &n, NULL, err);
-    if (rc == 0)
+    int rc = select_servers(ctx, arg, listing ? OP_SERVERS_LISTABLE : OP_SERVERS_ACTIVE, command,
+                            &servers, &n, NULL, err);
+    if (rc == 0) /* the listings too (list-files) */
         rc = op_bucket_refuse(servers[0], command, err);
     if (rc == 0)
         *out = servers[0];

@@ -48,8 +48,8 @@ int op_one_server(const struct op_ctx *ctx, const char *arg, const char *command
  * "server 'x' is a bucket server (cloud_source = URL): <why>". Reports
  * (check, show-server, status, list-server) and the listings serve them.
  * With OP_SERVERS_ACTIVE, op_select_servers refuses a named bucket server
- * (command NULL: the operations on PostgreSQL or the local archive) and
- * leaves them out of "all" with an info event. */
+ * unless ctx->command serves it (NULL: none does) and leaves such servers
+ * out of "all" with an info event; op_one_server asks about its command. */
 bool op_bucket_serves(const char *command);
 int op_bucket_refuse(const struct cfg_server *s, const char *command, struct cel_err *err);
 

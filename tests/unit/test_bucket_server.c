@@ -56,7 +56,9 @@ static void test_op_bucket_refuse_says_why(void **state)
     assert_string_equal(err.msg, "server 'bkt' is a bucket server (cloud_source = " URL
                                  "): backup: its backups are taken on the PostgreSQL host with "
                                  "cellar cloud-backup or barman-cloud-backup");
-    assert_non_null(strstr(err.hint, "list-backup, show-backup, recover, delete"));
+    assert_string_equal(err.hint, "A bucket server serves list-backup, show-backup, recover, "
+                                  "delete, check, show-server, list-server, status, cron, "
+                                  "diagnose, get-wal.");
     /* no command (an op run outside the command line): the general reason */
     assert_int_equal(op_bucket_refuse(server("bkt"), NULL, &err), -CEL_E_USAGE);
     assert_string_equal(err.msg, "server 'bkt' is a bucket server (cloud_source = " URL
@@ -88,6 +90,19 @@ static void test_ops_refuse_a_named_bucket_server(void **state)
     assert_int_equal(
         op_rebuild_xlogdb(&ofx.ctx, &(struct op_rebuild_xlogdb_req){.server = "bkt"}, &err),
         -CEL_E_USAGE);
+}
+
+/* op_one_server asks about its own command, whatever the context runs. */
+static void test_op_one_server_asks_about_its_command(void **state)
+{
+    (void)state;
+    struct cel_err err = {0};
+    const struct cfg_server *s = NULL;
+    ofx.ctx.command = NULL;
+    assert_int_equal(op_one_server(&ofx.ctx, "bkt", "recover", &s, &err), 0);
+    assert_ptr_equal(s, server("bkt"));
+    assert_int_equal(op_one_server(&ofx.ctx, "bkt", "switch-wal", &s, &err), -CEL_E_USAGE);
+    assert_null(s);
 }
 
 /* Under "all", an operation leaves it out with an info event, no error. */
@@ -130,6 +145,7 @@ int main(void)
         T(test_op_bucket_serves_table),
         T(test_op_bucket_refuse_says_why),
         T(test_ops_refuse_a_named_bucket_server),
+        T(test_op_one_server_asks_about_its_command),
         T(test_all_skips_bucket_servers),
         T(test_op_bucket_store_and_restore_command),
     };
