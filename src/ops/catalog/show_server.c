@@ -234,7 +234,8 @@ int op_show_server(const struct op_ctx *ctx, const struct op_show_server_req *re
          * cloud_endpoint_url, cloud_profile); it has no local archive and no
          * PostgreSQL to ask */
         bool bucket = servers[i]->cloud_source != NULL;
-        add(&m, "bucket_server", bucket ? "True" : "False");
+        if (bucket) /* cellar's key; Barman has no such server */
+            add(&m, "bucket_server", "True");
         if (!servers[i]->disabled && !bucket)
             add_archive(ctx, servers[i], &m);
         if (!req->no_connect && !servers[i]->disabled && !bucket)
