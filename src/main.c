@@ -381,7 +381,8 @@ int main(int argc, char **argv)
 
     struct op_sink sink = {batch_event, &out};
     install_cancel_handlers(cmd->name);
-    struct op_ctx ctx = {.cfg = cfg, .sink = &sink, .cancel = &cancel_signal};
+    struct op_ctx ctx = {
+        .cfg = cfg, .sink = &sink, .cancel = &cancel_signal, .command = cmd->name};
     rc = cmd->run(&ctx, &parsed, &err);
     /* root that became barman_user and was then refused somewhere: say who
      * was refused, or root reads "Permission denied" and wonders */

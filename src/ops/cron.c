@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "backup_int.h"
+#include "bucket_server.h"
 #include "lock.h"
 #include "proc.h"
 #include "ops.h"
@@ -40,6 +41,7 @@ struct summary {
     struct op_archive_summary archive;
     struct bk_settle_summary settle;
     struct op_retention_summary retention;
+    const char *bucket;   /* a bucket server's cloud_source, NULL for the others */
     const char *receiver; /* "started", "running", "stopped" or NULL */
     long receiver_pid;
 };
@@ -56,7 +58,10 @@ static void render_text(const void *p, struct strbuf *out)
         sb_append(out, "\n");
         return;
     }
-    op_archive_summary_text(&m->archive, out);
+    if (m->bucket)
+        sb_appendf(out, "%s: bucket %s", m->server, m->bucket);
+    else
+        op_archive_summary_text(&m->archive, out);
     const struct bk_settle_summary *st = &m->settle;
     if (st->completed)
         sb_appendf(out, "; %zu backup%s DONE", st->completed, st->completed == 1 ? "" : "s");
@@ -83,7 +88,9 @@ static json_t *render_json(const void *p)
                           "backups_failed",
                           (json_int_t)(m->settle.reaped + m->settle.failed_wal),
                           m->dry_run ? "would_delete" : "deleted", ids);
-    if (!m->dry_run)
+    if (m->bucket)
+        json_object_set_new(o, "bucket", json_string(m->bucket));
+    else if (!m->dry_run)
         json_object_set_new(o, "archive", op_archive_summary_json(&m->archive));
     if (m->receiver)
         json_object_set_new(o, "receive_wal",
@@ -168,10 +175,15 @@ static int cron_server(const struct op_ctx *ctx, const struct cfg_server *s, int
     }
     if (rc < 0)
         return rc;
-    struct summary m = {.server = s->name, .dry_run = dry_run};
+    struct summary m = {.server = s->name, .dry_run = dry_run, .bucket = s->cloud_source};
     m.archive.server = s->name;
-    rc = cron_work(ctx, s, workers, &m, err);
-    if (!dry_run)
+    /* a bucket server has nothing local to archive or settle: its
+     * retention is applied to the bucket */
+    if (s->cloud_source)
+        rc = op_bucket_retention(ctx, s, dry_run, &m.retention, err);
+    else
+        rc = cron_work(ctx, s, workers, &m, err);
+    if (!dry_run && !s->cloud_source)
         keep_receiver(ctx, s, keep_descriptors, &m);
     struct op_result res = {"cron", &m, render_text, render_json};
     op_result(ctx, &res);

@@ -4,6 +4,7 @@
  * its lock; the backup a command names; Barman's WAL statistics of a
  * backup.
  */
+#include "bucket_server.h"
 #include "server_catalog.h"
 #include "server_select.h"
 #include "wal_archive.h"
@@ -11,6 +12,8 @@
 int op_catalog_load(const struct op_ctx *ctx, const struct cfg_server *s, bool with_wal,
                     struct op_catalog *out, struct cel_err *err)
 {
+    if (s->cloud_source)
+        return op_bucket_catalog_load(ctx, s, with_wal, out, err);
     memset(out, 0, sizeof *out);
     int rc = cat_list_load(s->basebackups_directory, &out->list, err);
     if (rc < 0)
@@ -34,6 +37,8 @@ void op_catalog_free(struct op_catalog *c)
 {
     cat_list_free(&c->list);
     xdb_free(&c->xdb);
+    free(c->keep);
+    c->keep = NULL;
 }
 
 void op_catalog_wal_info(const struct op_catalog *c, size_t i, struct xdb_wal_info *out)

@@ -16,10 +16,18 @@ struct op_catalog {
     struct cat_list list;
     struct xdb xdb;
     bool xdb_loaded;
+    /* a bucket server's (cloud_source): each backup's keep annotation as
+     * the bucket holds it (RET_MARK_NONE, _KEEP_FULL or _KEEP_STANDALONE),
+     * parallel to list; NULL for a local server, whose keep files are read
+     * by keep.c from the two places Barman keeps them */
+    enum ret_mark *keep;
 };
 
 /* Load the backups of s; with_wal also loads xlog.db (under its lock).
- * Backups whose backup.info is unreadable are reported as warnings. */
+ * Backups whose backup.info is unreadable are reported as warnings. A
+ * bucket server's catalogue is read from its bucket (bucket_server.h):
+ * xdb then lists the WAL objects there (size as stored, LastModified as
+ * the time). */
 int op_catalog_load(const struct op_ctx *ctx, const struct cfg_server *s, bool with_wal,
                     struct op_catalog *out, struct cel_err *err);
 void op_catalog_free(struct op_catalog *c);
@@ -41,15 +49,16 @@ int op_keep_target(const struct cfg_server *s, const char *id, char **target,
  * the safe side. */
 enum ret_mark op_keep_mark(const struct op_ctx *ctx, const struct cfg_server *s, const char *id);
 
-/* The retention mark of every backup of list (a server's catalogue, oldest
+/* The retention mark of every backup of cat (a server's catalogue, oldest
  * first) under s's retention_policy and minimum_redundancy, now: marks[i]
- * for list->items[i] (list->n of them). All RET_MARK_NONE without a policy;
- * unreadable and non-DONE backups are RET_MARK_NONE. Reads each DONE
- * backup's keep annotation (an unreadable one is reported as a warning and
- * counts as KEEP:FULL). Logs Barman's warning when minimum_redundancy raises
- * a REDUNDANCY policy. retention_marks.c */
+ * for cat->list.items[i] (cat->list.n of them). All RET_MARK_NONE without a
+ * policy; unreadable and non-DONE backups are RET_MARK_NONE. Reads each DONE
+ * backup's keep annotation (cat->keep for a bucket server; an unreadable
+ * file is reported as a warning and counts as KEEP:FULL). Logs Barman's
+ * warning when minimum_redundancy raises a REDUNDANCY policy.
+ * retention_marks.c */
 void op_retention_marks(const struct op_ctx *ctx, const struct cfg_server *s,
-                        const struct cat_list *list, enum ret_mark *marks);
+                        const struct op_catalog *cat, enum ret_mark *marks);
 /* WAL statistics of backup i as Barman computes them. */
 void op_catalog_wal_info(const struct op_catalog *c, size_t i, struct xdb_wal_info *out);
 

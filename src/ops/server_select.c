@@ -8,9 +8,63 @@
  */
 #include "server_select.h"
 
-int op_select_servers(const struct op_ctx *ctx, const char *arg, enum op_servers which,
-                      const struct cfg_server ***out, size_t *n, size_t *skipped,
-                      struct cel_err *err)
+/* The commands a bucket server serves: what reads or changes its bucket. */
+static const char *const bucket_commands[] = {
+    "list-backup", "show-backup", "recover", "delete", "check", "show-server", "list-server",
+    "status",      "cron",        "diagnose", "get-wal", NULL};
+
+/* Why the others do not, for the commands DBAs will try. */
+static const struct {
+    const char *command, *why;
+} bucket_refusals[] = {
+    {"backup", "its backups are taken on the PostgreSQL host with cellar cloud-backup or "
+               "barman-cloud-backup"},
+    {"put-wal", "its WAL is archived into the bucket by cloud-wal-archive (archive_command)"},
+    {"archive-wal", "its WAL is archived into the bucket by cloud-wal-archive "
+                    "(archive_command)"},
+    {"receive-wal", "cellar does not stream its WAL"},
+    {"switch-wal", "cellar has no PostgreSQL connection for it"},
+    {"replication-status", "cellar has no PostgreSQL connection for it"},
+    {"rebuild-xlogdb", "its WAL is listed in the bucket, it has no xlog.db"},
+    {"verify-backup", "its backups are tar objects in the bucket, not local copies"},
+    {"list-files", "its backups are tar objects in the bucket, not local copies"},
+    {"check-backup", "its WAL is in the bucket, not in a local archive"},
+    {"keep", "its keep annotations are in the bucket: use cellar cloud-backup-keep"},
+};
+
+bool op_bucket_serves(const char *command)
+{
+    for (size_t i = 0; command && bucket_commands[i]; i++)
+        if (strcmp(bucket_commands[i], command) == 0)
+            return true;
+    return false;
+}
+
+int op_bucket_refuse(const struct cfg_server *s, const char *command, struct cel_err *err)
+{
+    if (!s->cloud_source || op_bucket_serves(command))
+        return 0;
+    const char *why = "this command needs PostgreSQL or a local archive, which it has not";
+    for (size_t i = 0; command && i < sizeof bucket_refusals / sizeof *bucket_refusals; i++)
+        if (strcmp(bucket_refusals[i].command, command) == 0)
+            why = bucket_refusals[i].why;
+    int rc = cel_err_set(err, CEL_E_USAGE, "server '%s' is a bucket server (cloud_source = %s): "
+                                           "%s%s%s",
+                         s->name, s->cloud_source, command ? command : "", command ? ": " : "",
+                         why);
+    struct strbuf serves = {0};
+    for (size_t i = 0; bucket_commands[i]; i++)
+        sb_appendf(&serves, "%s%s", i ? ", " : "", bucket_commands[i]);
+    cel_err_hint(err, "A bucket server serves %s.", sb_str(&serves));
+    sb_free(&serves);
+    return rc;
+}
+
+/* op_select_servers for command (NULL: not known), which decides whether a
+ * bucket server is served. */
+static int select_servers(const struct op_ctx *ctx, const char *arg, enum op_servers which,
+                          const char *command, const struct cfg_server ***out, size_t *n,
+                          size_t *skipped, struct cel_err *err)
 {
     const struct cfg *cfg = ctx->cfg;
     bool include_disabled = which == OP_SERVERS_ALL;
@@ -32,6 +86,10 @@ int op_select_servers(const struct op_ctx *ctx, const char *arg, enum op_servers
             }
             if (!s->active && !include_inactive) {
                 op_log(ctx, LOG_INFO, s->name, "skipped: the server is inactive (active = false)");
+                continue;
+            }
+            if (s->cloud_source && which == OP_SERVERS_ACTIVE && !op_bucket_serves(command)) {
+                op_log(ctx, LOG_INFO, s->name, "skipped: a bucket server (cloud_source)");
                 continue;
             }
             list[(*n)++] = s;
@@ -64,11 +122,23 @@ int op_select_servers(const struct op_ctx *ctx, const char *arg, enum op_servers
                      cfg->path);
         return rc;
     }
+    if (which == OP_SERVERS_ACTIVE) {
+        int rc = op_bucket_refuse(s, command, err);
+        if (rc < 0)
+            return rc;
+    }
     const struct cfg_server **list = cel_xcalloc(2, sizeof *list);
     list[0] = s;
     *out = list;
     *n = 1;
     return 0;
+}
+
+int op_select_servers(const struct op_ctx *ctx, const char *arg, enum op_servers which,
+                      const struct cfg_server ***out, size_t *n, size_t *skipped,
+                      struct cel_err *err)
+{
+    return select_servers(ctx, arg, which, ctx->command, out, n, skipped, err);
 }
 
 int op_each_server(const struct op_ctx *ctx, const char *arg, enum op_servers which,
@@ -132,8 +202,10 @@ int op_one_server(const struct op_ctx *ctx, const char *arg, const char *command
     bool listing = strcmp(command, "show-backup") == 0 || strcmp(command, "list-files") == 0;
     const struct cfg_server **servers = NULL;
     size_t n = 0;
-    int rc = op_select_servers(ctx, arg, listing ? OP_SERVERS_LISTABLE : OP_SERVERS_ACTIVE,
-                               &servers, &n, NULL, err);
+    int rc = select_servers(ctx, arg, listing ? OP_SERVERS_LISTABLE : OP_SERVERS_ACTIVE, command,
+                            &servers, &n, NULL, err);
+    if (rc == 0) /* the listings too (list-files) */
+        rc = op_bucket_refuse(servers[0], command, err);
     if (rc == 0)
         *out = servers[0];
     free(servers);

@@ -35,9 +35,23 @@ int op_select_servers(const struct op_ctx *ctx, const char *arg, enum op_servers
 /* Resolve the SERVER argument of a command that works on exactly one
  * server: "all" is a usage error naming command; otherwise as
  * op_select_servers: OP_SERVERS_LISTABLE for the commands that list the
- * catalogue (show-backup, list-files), OP_SERVERS_ACTIVE for the others. */
+ * catalogue (show-backup, list-files), OP_SERVERS_ACTIVE for the others.
+ * A bucket server is refused unless op_bucket_serves(command). */
 int op_one_server(const struct op_ctx *ctx, const char *arg, const char *command,
                   const struct cfg_server **out, struct cel_err *err);
+
+/* Bucket servers (cloud_source, doc/cloud.md "A server that is a bucket")
+ * have no PostgreSQL connection and no local catalogue: the one rule of
+ * which commands serve them. op_bucket_serves: whether command (its name
+ * as cli.c spells it) works on a bucket server; op_bucket_refuse: 0 when s
+ * is not a bucket server or command serves it, else -CEL_E_USAGE with
+ * "server 'x' is a bucket server (cloud_source = URL): <why>". Reports
+ * (check, show-server, status, list-server) and the listings serve them.
+ * With OP_SERVERS_ACTIVE, op_select_servers refuses a named bucket server
+ * unless ctx->command serves it (NULL: none does) and leaves such servers
+ * out of "all" with an info event; op_one_server asks about its command. */
+bool op_bucket_serves(const char *command);
+int op_bucket_refuse(const struct cfg_server *s, const char *command, struct cel_err *err);
 
 /* Work on one server; err is the caller's to fill on failure. */
 typedef int (*op_server_fn)(const struct op_ctx *ctx, const struct cfg_server *s, const void *arg,

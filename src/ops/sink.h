@@ -65,6 +65,10 @@ struct op_ctx {
      * long op to stop: it ends its children, records the failure (a backup
      * becomes FAILED) and returns. NULL: never cancelled. */
     const volatile int *cancel;
+    /* The command being run, as cli.c names it ("recover"); NULL when the
+     * op is not run for a command (the console's reads). Which servers a
+     * command may work on depends on it (server_select.h). */
+    const char *command;
 };
 
 /* Has the front end asked the op to stop? */

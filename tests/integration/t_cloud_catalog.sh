@@ -212,12 +212,7 @@ like "$out" "403 (SignatureDoesNotMatch|AccessDenied|InvalidAccessKeyId).*HINT: 
 unlike "$out" "not-the-Secret-42" "... and without the secret"
 
 # ---- delete, against barman-cloud-backup-delete on a copy ----------------------
-swift_s3py "
-for page in s3.get_paginator('list_objects_v2').paginate(Bucket='cellar', Prefix='pg/main/'):
-    for o in page.get('Contents', []):
-        s3.copy_object(Bucket='cellar', Key='pg2/' + o['Key'][3:],
-                       CopySource={'Bucket': 'cellar', 'Key': o['Key']})
-"
+swift_copy_prefix cellar pg/main/ pg2/main/
 same_keys() { diff <(keys pg/main/ | sed 's|^pg/|X/|') <(keys pg2/main/ | sed 's|^pg2/|X/|'); }
 ok "the copy under pg2/ holds the same keys" same_keys
 # dry_lines FILE PREFIX - the objects a dry run printed, PREFIX made X

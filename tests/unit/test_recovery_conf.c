@@ -444,6 +444,24 @@ static void test_rc_get_wal_command_text(void **state)
     free(c);
 }
 
+/* ---- rc_restore_command_argv ------------------------------------------------- */
+
+static void test_rc_restore_command_argv_quoting(void **state)
+{
+    (void)state;
+    const char *plain[] = {"/usr/bin/cellar", "cloud-wal-restore", "--parallel", "4",
+                           "s3://bkt/pg", "main", NULL};
+    char *c = rc_restore_command_argv(plain);
+    assert_string_equal(c, "/usr/bin/cellar cloud-wal-restore --parallel 4 s3://bkt/pg main "
+                           "%f %p");
+    free(c);
+    /* every value one shell word, '%' doubled for PostgreSQL */
+    const char *hostile[] = {"/usr/bin/cellar", "--profile", "it's 100%", "s3://b/$(x)", NULL};
+    c = rc_restore_command_argv(hostile);
+    assert_string_equal(c, "/usr/bin/cellar --profile 'it'\\''s 100%%' 's3://b/$(x)' %f %p");
+    free(c);
+}
+
 /* PostgreSQL's substitution in restore_command: %f, %p and %%. */
 static char *pg_substitute(const char *cmd, const char *f, const char *p)
 {
@@ -526,6 +544,7 @@ int main(void)
         cmocka_unit_test(test_rc_mangle_conf_line_endings),
         cmocka_unit_test(test_rc_quote),
         cmocka_unit_test(test_rc_get_wal_command_text),
+        cmocka_unit_test(test_rc_restore_command_argv_quoting),
         cmocka_unit_test_setup_teardown(test_rc_get_wal_command_through_the_shells,
                                         unit_setup_tmpdir, unit_teardown_tmpdir),
     };

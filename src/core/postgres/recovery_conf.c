@@ -228,6 +228,18 @@ static void command_word(struct strbuf *out, const char *w)
     sb_free(&pct);
 }
 
+char *rc_restore_command_argv(const char *const *argv)
+{
+    struct strbuf out = {0};
+    for (size_t i = 0; argv[i]; i++) {
+        if (i)
+            sb_appendc(&out, ' ');
+        command_word(&out, argv[i]);
+    }
+    sb_append(&out, " %f %p");
+    return sb_detach(&out);
+}
+
 char *rc_get_wal_command(const char *cellar, const char *conf, const char *server,
                          const char *ssh_dest)
 {

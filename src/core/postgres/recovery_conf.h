@@ -124,5 +124,10 @@ void rc_quote(const char *value, struct strbuf *out);
  * be NULL (no -c). The result is then quoted as a setting by rc_quote. */
 char *rc_get_wal_command(const char *cellar, const char *conf, const char *server,
                          const char *ssh_dest);
+/* A restore_command that runs argv (NULL-terminated) with "%f %p" after it,
+ * each word quoted as rc_get_wal_command quotes its words (a '%' doubled,
+ * shell-quoted when needed): `cellar cloud-wal-restore ... URL SERVER %f %p`
+ * for a bucket server. Caller frees. */
+char *rc_restore_command_argv(const char *const *argv);
 
 #endif

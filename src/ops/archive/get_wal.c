@@ -26,6 +26,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bucket_server.h"
 #include "ops.h"
 #include "server.h"
 #include "server_select.h"
@@ -200,6 +201,44 @@ int op_wal_read(const struct op_ctx *ctx, const struct cfg_server *s, const stru
     return rc;
 }
 
+/* A bucket server's WAL file: fetched from the bucket into DIR/NAME, or
+ * into a private temporary directory and from there to out_fd. */
+static int bucket_get_wal(const struct op_ctx *ctx, const struct cfg_server *s,
+                          const struct op_get_wal_req *req, struct cel_err *err)
+{
+    if (req->output_dir) {
+        char *dst = cel_xasprintf("%s/%s", req->output_dir, req->name);
+        int rc = op_bucket_fetch_wal(ctx, s, req->name, dst, err);
+        struct stat st;
+        if (rc == 0) {
+            struct model m = {s->name, req->name, dst,
+                              stat(dst, &st) == 0 ? (uint64_t)st.st_size : 0};
+            struct op_result result = {"get-wal", &m, render_text, render_json};
+            op_result(ctx, &result);
+        }
+        free(dst);
+        return rc;
+    }
+    const char *tmpdir = getenv("TMPDIR");
+    char *dir = cel_xasprintf("%s/cellar-get-wal.XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
+    if (!mkdtemp(dir)) {
+        int rc = cel_err_sys(err, CEL_E_IO, errno, "cannot create a directory in '%s'",
+                             tmpdir && *tmpdir ? tmpdir : "/tmp");
+        free(dir);
+        return rc;
+    }
+    char *tmp = cel_xasprintf("%s/%s", dir, req->name);
+    uint64_t bytes = 0;
+    int rc = op_bucket_fetch_wal(ctx, s, req->name, tmp, err);
+    if (rc == 0)
+        rc = comp_decompress_to_fd(COMP_NONE, tmp, req->out_fd, NULL, &bytes, err);
+    (void)unlink(tmp);
+    (void)rmdir(dir);
+    free(tmp);
+    free(dir);
+    return rc;
+}
+
 int op_get_wal(const struct op_ctx *ctx, const struct op_get_wal_req *req, struct cel_err *err)
 {
     const struct cfg_server *s = NULL;
@@ -210,6 +249,8 @@ int op_get_wal(const struct op_ctx *ctx, const struct op_get_wal_req *req, struc
     if (strlen(req->name) >= WAL_NAME_MAX || wal_name_parse(req->name, &w, err) < 0)
         return -CEL_E_INVALID;
 
+    if (s->cloud_source)
+        return bucket_get_wal(ctx, s, req, err);
     char *path = op_wal_path(s, req->name);
     char *name = cel_xstrdup(req->name);
     if (!stor_is_file(path)) {

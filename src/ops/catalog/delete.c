@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "backup_int.h"
+#include "bucket_server.h"
 #include "fmt.h"
 #include "hook_script.h"
 #include "lock.h"
@@ -26,6 +27,7 @@
 #include "ops.h"
 #include "server.h"
 #include "server_catalog.h"
+#include "server_select.h"
 #include "storage.h"
 #include "wal_archive.h"
 
@@ -214,12 +216,17 @@ int op_delete_backup(const struct op_ctx *ctx, const struct cfg_server *s,
 int op_delete(const struct op_ctx *ctx, const struct op_delete_req *req, struct cel_err *err)
 {
     const struct cfg_server *s;
+    int rc = op_one_server(ctx, req->server, "delete", &s, err);
+    if (rc < 0)
+        return rc;
+    if (s->cloud_source) /* a bucket server: barman-cloud-backup-delete -b */
+        return op_bucket_delete(ctx, s, req->backup, err);
     struct op_catalog cat;
     int i = op_backup_open(ctx, req->server, req->backup, "delete", false, &s, &cat, err);
     if (i < 0)
         return i;
     sweep_leftovers(ctx, s);
-    int rc = op_delete_backup(ctx, s, &cat, (size_t)i, err);
+    rc = op_delete_backup(ctx, s, &cat, (size_t)i, err);
     op_catalog_free(&cat);
     return rc;
 }

@@ -30,6 +30,7 @@ struct row {
 
 struct model {
     const char *server;
+    const char *bucket; /* a bucket server's cloud_source, NULL for the others */
     bool minimal;
     struct row *rows; /* newest first */
     size_t n;
@@ -145,7 +146,10 @@ static json_t *render_json(const void *p)
         }
         json_array_append_new(list, o);
     }
-    return json_pack("{s:s, s:o}", "server", m->server, "backups", list);
+    json_t *res = json_pack("{s:s, s:o}", "server", m->server, "backups", list);
+    if (m->bucket)
+        json_object_set_new(res, "bucket", json_string(m->bucket));
+    return res;
 }
 
 /* List one server: a result event of its own. */
@@ -157,11 +161,11 @@ static int list_one(const struct op_ctx *ctx, const struct cfg_server *s, const 
     int rc = op_catalog_load(ctx, s, !minimal, &cat, err);
     if (rc < 0)
         return rc;
-    struct model m = {.server = s->name, .minimal = minimal};
+    struct model m = {.server = s->name, .bucket = s->cloud_source, .minimal = minimal};
     m.rows = cel_xcalloc(cat.list.n + 1, sizeof *m.rows);
     enum ret_mark *marks = cel_xcalloc(cat.list.n + 1, sizeof *marks);
     if (!minimal)
-        op_retention_marks(ctx, s, &cat.list, marks);
+        op_retention_marks(ctx, s, &cat, marks);
     for (size_t k = cat.list.n; k-- > 0;) {
         struct row *r = &m.rows[m.n++];
         r->b = &cat.list.items[k];
@@ -170,7 +174,11 @@ static int list_one(const struct op_ctx *ctx, const struct cfg_server *s, const 
         if (r->unreadable || minimal || !cat_status_copy_done(r->b->status))
             continue;
         struct cel_err kerr = {0};
-        if (op_keep_target(s, r->b->id, &r->keep, &kerr) < 0)
+        if (cat.keep) /* a bucket server's, read with its catalogue */
+            r->keep = cat.keep[k] == RET_MARK_KEEP_STANDALONE ? cel_xstrdup("standalone")
+                      : cat.keep[k] == RET_MARK_KEEP_FULL     ? cel_xstrdup("full")
+                                                              : NULL;
+        else if (op_keep_target(s, r->b->id, &r->keep, &kerr) < 0)
             op_log(ctx, LOG_WARNING, s->name, "backup %s: %s", r->b->id, kerr.msg);
         struct xdb_wal_info wi;
         op_catalog_wal_info(&cat, k, &wi);

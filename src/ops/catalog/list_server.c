@@ -22,6 +22,8 @@ struct model {
 static void describe(const struct cfg_server *s, struct strbuf *out)
 {
     sb_append(out, s->description ? s->description : "");
+    if (s->cloud_source) /* cellar's marker: Barman has no such server */
+        sb_appendf(out, "%sbucket server: %s", s->description ? " - " : "", s->cloud_source);
     if (!s->active)
         sb_append(out, " (inactive)");
     else if (s->disabled)
@@ -53,6 +55,8 @@ static json_t *render_json(const void *m)
                               s->active, "disabled", s->disabled);
         if (model->archive && model->archive[i])
             json_object_set(o, "wal_archive", model->archive[i]);
+        if (s->cloud_source)
+            json_object_set_new(o, "cloud_source", json_string(s->cloud_source));
         json_object_set_new(root, s->name, o);
     }
     return root;
@@ -68,7 +72,7 @@ int op_list_server(const struct op_ctx *ctx, const struct op_list_server_req *re
         model.archive = cel_xcalloc(cfg->n_servers + 1, sizeof *model.archive);
         for (size_t i = 0; i < cfg->n_servers; i++) {
             const struct cfg_server *s = &cfg->servers[i];
-            if (s->disabled)
+            if (s->disabled || s->cloud_source) /* a bucket server archives nothing here */
                 continue;
             struct op_archive_state st;
             struct cel_err e = {0};

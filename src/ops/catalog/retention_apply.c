@@ -31,7 +31,7 @@ static int oldest_obsolete(const struct op_ctx *ctx, const struct cfg_server *s,
                            const struct op_catalog *cat, const struct op_retention_summary *skip)
 {
     enum ret_mark *marks = cel_xcalloc(cat->list.n ? cat->list.n : 1, sizeof *marks);
-    op_retention_marks(ctx, s, &cat->list, marks);
+    op_retention_marks(ctx, s, cat, marks);
     int found = -1;
     for (size_t i = 0; i < cat->list.n && found < 0; i++) {
         bool skipped = false;

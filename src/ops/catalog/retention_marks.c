@@ -15,8 +15,9 @@
 #include "storage.h"
 
 void op_retention_marks(const struct op_ctx *ctx, const struct cfg_server *s,
-                        const struct cat_list *list, enum ret_mark *marks)
+                        const struct op_catalog *cat, enum ret_mark *marks)
 {
+    const struct cat_list *list = &cat->list;
     for (size_t i = 0; i < list->n; i++)
         marks[i] = RET_MARK_NONE;
     if (s->retention_policy.kind == RET_NONE || list->n == 0)
@@ -28,7 +29,7 @@ void op_retention_marks(const struct op_ctx *ctx, const struct cfg_server *s,
         if (!in[i].done)
             continue;
         in[i].end_time = b->end_time.set ? ts_epoch(&b->end_time.t) : 0;
-        in[i].keep = op_keep_mark(ctx, s, b->id);
+        in[i].keep = cat->keep ? cat->keep[i] : op_keep_mark(ctx, s, b->id);
     }
     struct ts now;
     ts_now(&now);

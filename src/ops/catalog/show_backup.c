@@ -227,6 +227,12 @@ static void render_text(const void *p, struct strbuf *out)
         row(out, "Backup Name", b->backup_name);
     /* a backup.info without server_name belongs to this server (Barman's default) */
     row(out, "Server Name", b->server_name ? b->server_name : m->server->name);
+    if (m->server->cloud_source) { /* a bucket server's: where it is (cellar's line) */
+        char *where = cel_xasprintf("bucket %s, server %s", m->server->cloud_source,
+                                    m->server->cloud_server_name);
+        row(out, "Location", where);
+        free(where);
+    }
     if (b->systemid && *b->systemid)
         row(out, "System Id", b->systemid);
     row(out, "Status", cat_status_name(b->status));
@@ -277,6 +283,8 @@ static json_t *render_json(const void *p)
     const struct model *m = p;
     json_t *o = op_backup_json(m->b);
     json_object_set_new(o, "server", json_string(m->server->name));
+    if (m->server->cloud_source)
+        json_object_set_new(o, "bucket", json_string(m->server->cloud_source));
     if (cat_status_copy_done(m->b->status)) {
         json_object_set_new(o, "previous_backup_id",
                             m->previous ? json_string(m->previous) : json_null());
@@ -336,7 +344,7 @@ int op_show_backup(const struct op_ctx *ctx, const struct op_show_backup_req *re
         m.newer = cat_has_newer_keys(m.b);
         chain(&cat.list, (size_t)i, &m);
         enum ret_mark *marks = cel_xcalloc(cat.list.n, sizeof *marks);
-        op_retention_marks(ctx, s, &cat.list, marks);
+        op_retention_marks(ctx, s, &cat, marks);
         m.mark = marks[i];
         free(marks);
     }

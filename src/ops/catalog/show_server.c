@@ -230,9 +230,15 @@ int op_show_server(const struct op_ctx *ctx, const struct op_show_server_req *re
     for (size_t i = 0; i < n; i++) {
         struct model m = {.server = servers[i]->name};
         add_config(ctx, servers[i], &m);
-        if (!servers[i]->disabled)
+        /* a bucket server: its options say where (cloud_source,
+         * cloud_endpoint_url, cloud_profile); it has no local archive and no
+         * PostgreSQL to ask */
+        bool bucket = servers[i]->cloud_source != NULL;
+        if (bucket) /* cellar's key; Barman has no such server */
+            add(&m, "bucket_server", "True");
+        if (!servers[i]->disabled && !bucket)
             add_archive(ctx, servers[i], &m);
-        if (!req->no_connect && !servers[i]->disabled)
+        if (!req->no_connect && !servers[i]->disabled && !bucket)
             add_remote(servers[i], &m);
         if (!req->no_connect && !servers[i]->disabled && servers[i]->streaming_archiver)
             add_receiver(servers[i], &m);

@@ -148,7 +148,7 @@ static void add_backups(const struct op_ctx *ctx, const struct cfg_server *s, st
         add(m, "Minimum redundancy requirements", "satisfied (%zu/0)", done);
     if (s->retention_policy.kind != RET_NONE) {
         enum ret_mark *marks = cel_xcalloc(cat.list.n ? cat.list.n : 1, sizeof *marks);
-        op_retention_marks(ctx, s, &cat.list, marks);
+        op_retention_marks(ctx, s, &cat, marks);
         size_t counts[RET_MARK_KEEP_STANDALONE + 1] = {0};
         for (size_t i = 0; i < cat.list.n; i++)
             counts[marks[i]]++;
@@ -170,8 +170,13 @@ static int status_one(const struct op_ctx *ctx, const struct cfg_server *s, cons
     add(&m, "Description", "%s", or_none(s->description));
     add(&m, "Active", "%s", s->active ? "True" : "False");
     add(&m, "Disabled", "%s", s->disabled ? "True" : "False");
-    if (s->active && !s->disabled)
+    if (s->cloud_source) { /* a bucket server: where, never a secret */
+        add(&m, "Bucket server", "%s", s->cloud_source);
+        add(&m, "Bucket endpoint", "%s", s->cloud_endpoint_url ? s->cloud_endpoint_url : "AWS");
+        add(&m, "Bucket server name", "%s", s->cloud_server_name);
+    } else if (s->active && !s->disabled) {
         add_postgres(s, &m);
+    }
     add_backups(ctx, s, &m);
     struct op_result res = {"status", &m, render_text, render_json};
     op_result(ctx, &res);

@@ -183,6 +183,8 @@ static bool need_catalog(struct run *r, const char *name)
 {
     if (r->have_cat)
         return true;
+    if (r->s->cloud_source) /* the "bucket" check failed, saying why, once */
+        return false;
     struct op_check_item *it = add(r, name, false);
     hint(it, "cannot read the catalogue: %s", r->cat_err.msg);
     if (r->cat_err.code == CEL_E_FORMAT && r->cat_err.hint[0])
@@ -719,10 +721,17 @@ static void check_backups_age_size(struct run *r)
         if (!ok) {
             struct strbuf every = {0};
             ts_human_delta((double)s->last_backup_maximum_age.seconds, &every);
-            fix(it,
-                "take a backup now (cellar backup %s) and schedule backups more often than "
-                "every %s (last_backup_maximum_age)",
-                s->name, sb_str(&every));
+            if (s->cloud_source)
+                fix(it,
+                    "take a backup now (cellar cloud-backup or barman-cloud-backup on the "
+                    "PostgreSQL host) and schedule backups more often than every %s "
+                    "(last_backup_maximum_age)",
+                    sb_str(&every));
+            else
+                fix(it,
+                    "take a backup now (cellar backup %s) and schedule backups more often than "
+                    "every %s (last_backup_maximum_age)",
+                    s->name, sb_str(&every));
             sb_free(&every);
         }
     }
@@ -926,7 +935,10 @@ static void check_catalog_counts(struct run *r)
     size_t want = s->minimum_redundancy > 0 ? (size_t)s->minimum_redundancy : 0;
     it = add(r, "minimum redundancy requirements", done >= want);
     hint(it, "have %zu backups, expected at least %zu", done, want);
-    if (done < want)
+    if (done < want && s->cloud_source)
+        fix(it, "take %zu more backup%s with cellar cloud-backup or barman-cloud-backup on the "
+                "PostgreSQL host", want - done, want - done == 1 ? "" : "s");
+    else if (done < want)
         fix(it, "take %zu more backup%s: cellar backup %s", want - done,
             want - done == 1 ? "" : "s", s->name);
 }
@@ -1288,6 +1300,51 @@ static void check_archiver_errors(struct run *r)
 
 /* ---- running them ------------------------------------------------------------ */
 
+/* ---- a bucket server (cloud_source) ---------------------------------------- */
+
+/* bucket: its catalogue read from the store with the server's credentials. */
+static void check_bucket(struct run *r)
+{
+    struct op_check_item *it = add(r, "bucket", r->have_cat);
+    if (r->have_cat) {
+        hint(it, "%s", r->s->cloud_source);
+        return;
+    }
+    hint(it, "%s", r->cat_err.msg);
+    if (r->cat_err.hint[0])
+        fix(it, "%s", r->cat_err.hint);
+    else
+        fix(it, "check cloud_source, cloud_endpoint_url, cloud_profile and the credentials of "
+                "%s",
+            whoami());
+}
+
+/* WAL archive: the bucket holds WAL, and the segments of the newest backup
+ * (its begin_wal and end_wal) are there. */
+static void check_bucket_wal(struct run *r)
+{
+    if (!r->have_cat)
+        return;
+    const struct xdb *x = &r->cat.xdb;
+    const struct cat_backup *b = r->last >= 0 ? &r->cat.list.items[r->last] : NULL;
+    const char *missing = NULL;
+    if (b && b->begin_wal && !xdb_find(x, b->begin_wal))
+        missing = b->begin_wal;
+    else if (b && b->end_wal && !xdb_find(x, b->end_wal))
+        missing = b->end_wal;
+    struct op_check_item *it = add(r, "WAL archive", x->n > 0 && !missing);
+    if (x->n == 0)
+        hint(it, "no WAL file in the bucket");
+    else if (missing)
+        hint(it, "WAL file %s of backup %s is not in the bucket", missing, b->id);
+    else
+        hint(it, "%zu WAL files", x->n);
+    if (!it->ok)
+        fix(it, "make PostgreSQL archive into the bucket (archive_command = 'cellar "
+                "cloud-wal-archive ... %s %s %%p' or barman-cloud-wal-archive)",
+            r->s->cloud_source, r->s->cloud_server_name);
+}
+
 typedef void (*check_fn)(struct run *r);
 
 void op_check_server(const struct op_ctx *ctx, const struct cfg_server *s,
@@ -1300,6 +1357,13 @@ void op_check_server(const struct op_ctx *ctx, const struct cfg_server *s,
         check_configuration, check_identity,    check_primary,            check_streaming_archiver,
         check_archiver,      check_archiver_errors,
     };
+    /* a bucket server: no PostgreSQL and no local directory to check */
+    static const check_fn bucket_checks[] = {
+        check_bucket,           check_retention,      check_backups_age_size,
+        check_wal_validity,     check_catalog_counts, check_bucket_wal,
+    };
+    const check_fn *list = s->cloud_source ? bucket_checks : checks;
+    size_t n_checks = s->cloud_source ? CEL_ARRAY_LEN(bucket_checks) : CEL_ARRAY_LEN(checks);
     memset(out, 0, sizeof *out);
     out->server = s->name;
     out->active = s->active;
@@ -1318,12 +1382,12 @@ void op_check_server(const struct op_ctx *ctx, const struct cfg_server *s,
             }
     }
     bool timed_out = false;
-    for (size_t i = 0; i < CEL_ARRAY_LEN(checks); i++) {
+    for (size_t i = 0; i < n_checks; i++) {
         if (ts_monotonic_ms() >= r.deadline_ms) {
             timed_out = true;
             break;
         }
-        checks[i](&r);
+        list[i](&r);
     }
     if (timed_out || ts_monotonic_ms() > r.deadline_ms) {
         struct op_check_item *it = add(&r, "check timeout", false);

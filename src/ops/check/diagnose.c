@@ -201,7 +201,7 @@ static void add_catalog(const struct op_ctx *ctx, const struct cfg_server *s, js
     ret_policy_format(&s->retention_policy, policy, sizeof policy);
     json_t *ret = json_pack("{s:o}", "policy", policy[0] ? json_string(policy) : json_null());
     enum ret_mark *marks = cel_xcalloc(cat.list.n + 1, sizeof *marks);
-    op_retention_marks(ctx, s, &cat.list, marks);
+    op_retention_marks(ctx, s, &cat, marks);
     for (size_t i = 0; i < cat.list.n; i++) {
         if (marks[i] == RET_MARK_NONE)
             continue;

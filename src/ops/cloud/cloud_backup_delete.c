@@ -128,15 +128,6 @@ static int delete_backup(struct run *r, size_t i, bool skip_if_standalone, struc
     return rc;
 }
 
-static enum ret_mark keep_mark(const char *keep)
-{
-    if (strcmp(keep, "full") == 0)
-        return RET_MARK_KEEP_FULL;
-    if (strcmp(keep, "standalone") == 0)
-        return RET_MARK_KEEP_STANDALONE;
-    return RET_MARK_NONE;
-}
-
 static int by_policy(struct run *r, const struct op_cloud_delete_req *req, struct cel_err *err)
 {
     struct ret_policy p;
@@ -150,7 +141,7 @@ static int by_policy(struct run *r, const struct op_cloud_delete_req *req, struc
         const struct cat_backup *b = &r->cat->list.items[i];
         rb[i] = (struct ret_backup){.done = b->status == CAT_DONE,
                                     .end_time = b->end_time.set ? ts_epoch(&b->end_time.t) : 0,
-                                    .keep = keep_mark(r->cat->objs[i].keep)};
+                                    .keep = cloud_keep_mark(r->cat->objs[i].keep)};
     }
     struct ts now;
     ts_now(&now);

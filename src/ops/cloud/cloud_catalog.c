@@ -20,6 +20,7 @@
 struct listed {
     char *key;
     uint64_t size;
+    double mtime; /* LastModified in epoch seconds, 0 when unreadable */
 };
 
 struct listing {
@@ -39,6 +40,11 @@ static int collect(void *ctx, const struct s3_entry *e, struct cel_err *err)
     }
     l->items[l->n].key = cel_xstrdup(e->key);
     l->items[l->n].size = e->size;
+    struct ts t;
+    l->items[l->n].mtime =
+        e->last_modified && *e->last_modified && ts_parse(e->last_modified, &t, NULL) == 0
+            ? ts_epoch(&t)
+            : 0;
     l->n++;
     return 0;
 }
@@ -235,7 +241,8 @@ out:
     return rc;
 }
 
-void cloud_catalog_free(struct cloud_catalog *c)
+/* the objects of c's backups */
+static void objs_free(struct cloud_catalog *c)
 {
     for (size_t i = 0; i < c->list.n; i++) {
         for (size_t f = 0; f < c->objs[i].n_files; f++)
@@ -244,11 +251,34 @@ void cloud_catalog_free(struct cloud_catalog *c)
         free(c->objs[i].info_key);
     }
     free(c->objs);
+    c->objs = NULL;
+}
+
+void cloud_catalog_free(struct cloud_catalog *c)
+{
+    objs_free(c);
     cat_list_free(&c->list);
     for (size_t i = 0; i < c->n_unreadable; i++)
         free(c->unreadable[i]);
     free(c->unreadable);
     memset(c, 0, sizeof *c);
+}
+
+void cloud_catalog_take_list(struct cloud_catalog *c, struct cat_list *list)
+{
+    objs_free(c);
+    *list = c->list;
+    memset(&c->list, 0, sizeof c->list);
+    cloud_catalog_free(c);
+}
+
+enum ret_mark cloud_keep_mark(const char *keep)
+{
+    if (strcmp(keep, "full") == 0)
+        return RET_MARK_KEEP_FULL;
+    if (strcmp(keep, "standalone") == 0)
+        return RET_MARK_KEEP_STANDALONE;
+    return RET_MARK_NONE;
 }
 
 int cloud_catalog_find(const struct cloud_catalog *c, const char *ref, const char *server,
@@ -284,6 +314,9 @@ int cloud_catalog_wals(struct cloud_target *t, struct cloud_wal **out, size_t *n
         l.items[i].key = NULL;
         snprintf(w[k].name, sizeof w[k].name, "%s", key.wal);
         w[k].wal = key.wal_name;
+        w[k].comp = key.comp;
+        w[k].size = l.items[i].size;
+        w[k].mtime = l.items[i].mtime;
         k++;
     }
     listing_free(&l);

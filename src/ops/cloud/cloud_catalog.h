@@ -17,6 +17,7 @@
 
 #include "catalog.h"
 #include "cloud_layout.h"
+#include "retention_policy.h"
 #include "cloud_target.h"
 #include "ops.h"
 #include "sink.h"
@@ -62,6 +63,12 @@ int cloud_catalog_open(const struct op_ctx *ctx, const struct op_cloud_store *s,
 int cloud_catalog_load(const struct op_ctx *ctx, struct cloud_target *t,
                        struct cloud_catalog *out, struct cel_err *err);
 void cloud_catalog_free(struct cloud_catalog *c);
+/* Move c's backups into *list (the caller frees it with cat_list_free) and
+ * free the rest of c. */
+void cloud_catalog_take_list(struct cloud_catalog *c, struct cat_list *list);
+/* A keep annotation ("full", "standalone", "") as a retention mark:
+ * RET_MARK_KEEP_FULL, RET_MARK_KEEP_STANDALONE or RET_MARK_NONE. */
+enum ret_mark cloud_keep_mark(const char *keep);
 
 /* The index of the backup ref names (an ID, latest/last, oldest/first,
  * last-failed or a backup name), as cat_resolve; -CEL_E_NOT_FOUND with a
@@ -74,6 +81,9 @@ struct cloud_wal {
     char *key;
     char name[WAL_NAME_MAX]; /* without the compression suffix */
     struct wal_name wal;
+    enum cloud_comp comp;
+    uint64_t size; /* the object's size, compressed */
+    double mtime;  /* its LastModified, epoch seconds; 0 when unknown */
 };
 
 /* List every WAL object under PATH/SERVER/wals/ (keys that are not WAL

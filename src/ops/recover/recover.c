@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "backup_int.h"
+#include "bucket_server.h"
 #include "copy_report.h"
 #include "fmt.h"
 #include "hook_script.h"
@@ -66,6 +67,7 @@ struct tbs_plan {
 
 struct model {
     const char *server, *id, *dest, *remote;
+    const char *bucket; /* a bucket server's cloud_source, NULL for the others */
     const struct op_recover_req *req;
     size_t wal_files;
     uint64_t wal_bytes, data_bytes;
@@ -114,6 +116,10 @@ static void render_text(const void *p, struct strbuf *out)
             sb_appendf(out, ") in %s\n", m->wal_dir);
         else
             sb_appendf(out, ") in %s/%s\n", m->dest, m->wal_dir);
+    } else if (m->bucket) {
+        sb_appendf(out, "  WAL                   : fetched by restore_command (cellar "
+                        "cloud-wal-restore from %s)\n",
+                   m->bucket);
     } else {
         sb_append(out, "  WAL                   : fetched by restore_command (cellar get-wal)\n");
     }
@@ -612,6 +618,11 @@ static int untar_files(struct run *r, struct cel_err *err)
 
 static int copy_files(struct run *r, struct cel_err *err)
 {
+    if (r->s->cloud_source) /* a bucket server: its tar objects, as cloud-restore */
+        return op_bucket_restore(r->ctx, r->s, r->b->id, r->req->dest, r->req->tablespaces,
+                                 r->req->n_tablespaces, r->req->jobs > 0 ? r->req->jobs
+                                                                         : r->s->parallel_jobs,
+                                 err);
     if (r->b->compression)
         return link_tablespaces(r, untar_files(r, err), err);
     static const char *const data_exclude[] = {
@@ -735,6 +746,9 @@ static void staged_wal_dir(const struct run *r, struct strbuf *out)
 
 static char *restore_command(const struct run *r)
 {
+    if (r->s->cloud_source) /* WAL from the bucket, fetched ahead */
+        return op_bucket_restore_command(r->req->cellar_path, r->s,
+                                         r->req->jobs > 0 ? r->req->jobs : r->s->parallel_jobs);
     if (!r->get_wal) {
         struct strbuf cmd = {0};
         sb_append(&cmd, "cp ");
@@ -774,7 +788,10 @@ static int write_settings(struct run *r, struct cel_err *err)
     staged_wal_dir(r, &end);
     struct rc_settings st = {.pg_version = r->b->version.set ? (int)r->b->version.v : 150000,
                              .restore_command = restore,
-                             .recovery_end_command = r->get_wal ? NULL : sb_str(&end),
+                             /* a bucket server's spool is barman_wal too */
+                             .recovery_end_command = r->s->cloud_source ? "rm -fr " OP_BUCKET_SPOOL
+                                                     : r->get_wal       ? NULL
+                                                                        : sb_str(&end),
                              .target = r->req->target,
                              .exclusive = r->req->exclusive,
                              .target_action = r->req->target_action,
@@ -921,6 +938,11 @@ static int check_staging(struct run *r, struct cel_err *err)
     const char *dir = r->req->staging_wal_dir;
     if (!dir)
         return 0;
+    if (r->s->cloud_source)
+        return cel_err_set(err, CEL_E_USAGE,
+                           "--staging-wal-directory: server %s is a bucket server, whose "
+                           "recovery fetches WAL from the bucket as PostgreSQL asks for it",
+                           r->s->name);
     if (r->get_wal || !archive_recovery(r->req))
         return cel_err_set(err, CEL_E_USAGE,
                            "--staging-wal-directory is for a point-in-time recovery whose WAL "
@@ -988,7 +1010,7 @@ static int check_space(struct run *r, struct cel_err *err)
         manifest_free(&m);
     } else if (b->size.set && b->size.v >= 0) {
         r->data_bytes = (uint64_t)b->size.v;
-    } else {
+    } else if (!r->s->cloud_source) { /* a bucket's backup can only be measured by its size */
         uint64_t dedup = 0;
         struct cel_err uerr = {0};
         if (bk_disk_usage(r->backup_dir, &r->data_bytes, &dedup, &uerr) < 0)
@@ -1052,7 +1074,11 @@ static void render_plan_text(const void *p, struct strbuf *out)
     sb_append(out, "  Data                  : ");
     fmt_size((double)r->data_bytes, out);
     sb_appendc(out, '\n');
-    if (r->get_wal) {
+    if (r->get_wal && r->s->cloud_source) {
+        sb_appendf(out, "  WAL                   : fetched by restore_command (cellar "
+                        "cloud-wal-restore from %s)\n",
+                   r->s->cloud_source);
+    } else if (r->get_wal) {
         sb_append(out, "  WAL                   : fetched by restore_command (cellar get-wal)\n");
     } else {
         sb_appendf(out, "  WAL                   : %zu file%s (", r->wal.n,
@@ -1170,16 +1196,29 @@ int op_recover(const struct op_ctx *ctx, const struct op_recover_req *req, struc
     if (req->dest[0] != '/')
         return cel_err_set(err, CEL_E_USAGE, "recover: DEST must be an absolute path, not '%s'",
                            req->dest);
+    if (s->cloud_source && (req->remote_ssh_command || req->get_wal == 0)) {
+        rc = cel_err_set(err, CEL_E_USAGE,
+                         "server '%s' is a bucket server (cloud_source = %s): %s", s->name,
+                         s->cloud_source,
+                         req->remote_ssh_command
+                             ? "its backups are restored on this host, not over "
+                               "--remote-ssh-command"
+                             : "its WAL is fetched from the bucket by restore_command, "
+                               "--no-get-wal does not apply");
+        cel_err_hint(err, "Run cellar on the host to recover on (or cellar cloud-restore "
+                          "there), without --remote-ssh-command or --no-get-wal.");
+        return rc;
+    }
     /* what is waiting in incoming/ may be the WAL this recovery needs; a
-     * dry run leaves it there and says so */
-    if (req->dry_run) {
+     * dry run leaves it there and says so; a bucket server has none */
+    if (req->dry_run && !s->cloud_source) {
         size_t waiting = incoming_files(s);
         if (waiting)
             op_log(ctx, LOG_WARNING, s->name,
                    "--dry-run leaves incoming/ alone: the recovery archives the %zu file%s "
                    "waiting there first, which this plan leaves out",
                    waiting, waiting == 1 ? "" : "s");
-    } else {
+    } else if (!s->cloud_source) {
         struct op_archive_summary sum;
         struct cel_err aerr = {0};
         if (op_archive_server(ctx, s, 0, &sum, &aerr) < 0)
@@ -1195,7 +1234,12 @@ int op_recover(const struct op_ctx *ctx, const struct op_recover_req *req, struc
     struct widx points = {0};
     const struct widx_point *rp = NULL;
     bool have_points = false;
-    if (req->target.kind == RC_TARGET_NAME) {
+    if (req->target.kind == RC_TARGET_NAME && s->cloud_source) {
+        op_log(ctx, LOG_INFO, s->name,
+               "--target-name %s is not checked: the restore points of a bucket server's WAL "
+               "are not indexed; PostgreSQL stops there if the WAL holds it",
+               req->target.text);
+    } else if (req->target.kind == RC_TARGET_NAME) {
         struct cel_err ierr = {0};
         have_points = op_targets_load(ctx, s, &points, &ierr) == 0;
         if (!have_points)
@@ -1220,10 +1264,14 @@ int op_recover(const struct op_ctx *ctx, const struct op_recover_req *req, struc
     if (i >= 0) {
         r.b = &cat.list.items[i];
         r.backup_dir = op_backup_dir(s, r.b->id, NULL);
-        if (!req->force && follow_newest_timeline(ctx, s, r.b, req, &cat.xdb, &follow))
+        /* a bucket server's recovery is always an archive recovery from
+         * the bucket, which follows the newest timeline by itself */
+        if (!req->force && !s->cloud_source &&
+            follow_newest_timeline(ctx, s, r.b, req, &cat.xdb, &follow))
             r.req = req = &follow;
-        r.get_wal = req->get_wal >= 0 ? req->get_wal != 0
-                                      : (s->recovery_options & CFG_RO_GET_WAL) != 0;
+        r.get_wal = s->cloud_source || (req->get_wal >= 0
+                                            ? req->get_wal != 0
+                                            : (s->recovery_options & CFG_RO_GET_WAL) != 0);
         if (r.b->status != CAT_DONE && !req->force)
             rc = cel_err_set(err, CEL_E_CONFLICT, "backup %s of server %s is %s: only DONE "
                                                   "backups are recovered",
@@ -1231,7 +1279,7 @@ int op_recover(const struct op_ctx *ctx, const struct op_recover_req *req, struc
         /* a tar backup (Barman's postgres method with backup_compression)
          * is tarballs in data/: copied as they are, they would be no data
          * directory, whatever --force says */
-        if (rc == 0 && r.b->compression && !op_tar_suffix(r.b->compression)) {
+        if (rc == 0 && !s->cloud_source && r.b->compression && !op_tar_suffix(r.b->compression)) {
             rc = cel_err_set(err, CEL_E_CONFLICT,
                              "backup %s of server %s is in tar format (compression=%s): cellar "
                              "recovers tar backups of gzip, lz4 or zstd only",
@@ -1243,7 +1291,7 @@ int op_recover(const struct op_ctx *ctx, const struct op_recover_req *req, struc
             rc = check_point_timeline(ctx, s, req, r.b, &cat.xdb, &points, &rp, err);
         if (rc == 0 && !req->force)
             rc = op_target_fits(&cat.list, (size_t)i, &req->target, &xids, rp, err);
-        if (rc == 0 && !req->force)
+        if (rc == 0 && !req->force && !s->cloud_source) /* no local history files */
             rc = check_timeline(ctx, s, r.b, req, err);
         if (rc == 0 && !r.get_wal)
             rc = plan_wal(req, r.b, &cat.xdb, &r.wal, err);
@@ -1268,6 +1316,7 @@ int op_recover(const struct op_ctx *ctx, const struct op_recover_req *req, struc
                                  .id = r.b->id,
                                  .dest = req->dest,
                                  .remote = r.d.ssh,
+                                 .bucket = s->cloud_source,
                                  .req = req,
                                  .wal_files = r.m.wal_files,
                                  .wal_bytes = r.m.wal_bytes,

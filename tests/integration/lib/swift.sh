@@ -11,6 +11,7 @@
 #     swift_start_store object              # ... and it is back
 #     swift_ratelimit on|off                # refuse every object write with 503 SlowDown
 #     swift_log_tail                        # last lines of each server's log, on stderr
+#     swift_copy_prefix cellar pg/ pg2/     # server-side copies of every object under pg/
 #     swift_stop                            # stop by PID, remove the temp dir
 #
 # swift_start makes a temp dir SWIFT_DIR (${TMPDIR:-/tmp}/cellar-swift.XXXXXX):
@@ -478,6 +479,19 @@ import os, boto3, botocore.config
 s3 = boto3.client('s3', endpoint_url=os.environ['S3_ENDPOINT_URL'],
                   config=botocore.config.Config(s3={'addressing_style': 'path'}))
 $code" "$@"
+}
+
+# swift_copy_prefix BUCKET FROM TO - copy every object under FROM to the
+# same key with FROM replaced by TO (server-side copies): an identical set
+# of objects for a tool to work on beside the original.
+swift_copy_prefix() {
+    swift_s3py "
+import sys
+b, f, t = sys.argv[1:4]
+for page in s3.get_paginator('list_objects_v2').paginate(Bucket=b, Prefix=f):
+    for o in page.get('Contents', []):
+        s3.copy_object(Bucket=b, Key=t + o['Key'][len(f):], CopySource={'Bucket': b, 'Key': o['Key']})
+" "$1" "$2" "$3"
 }
 
 # swift_stop - stop every server by PID and remove SWIFT_DIR. Safe to call
