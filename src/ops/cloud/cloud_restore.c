@@ -379,8 +379,18 @@ static int x_data(void *ctx, const unsigned char *buf, size_t len, struct cel_er
     if (stor_write_all(x->fd, buf, len) < 0)
         return cel_err_sys(err, CEL_E_IO, errno, "cannot write '%s'", x->path);
     x->written += len;
-    if (x->written - x->kicked >= FLUSH_EVERY)
-        x_kick(x);
+    if (x->written - x->kicked < FLUSH_EVERY)
+        return 0;
+    x_kick(x);
+    /* a large file: see whether the others still go on, as at each member */
+    struct pool *p = x->job->pool;
+    pthread_mutex_lock(&p->mu);
+    bool stop = p->failed;
+    pthread_mutex_unlock(&p->mu);
+    if (stop) {
+        x->job->stopped = true;
+        return cel_err_set(err, CEL_E_PROC, "extraction of '%s' stopped", x->what);
+    }
     return 0;
 }
 
