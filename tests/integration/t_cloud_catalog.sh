@@ -29,7 +29,7 @@ set -u
 . "$(dirname "$0")/lib/tap.sh"
 . "$(dirname "$0")/lib/common.sh"
 harness_init || exit 1
-tap_plan 56
+tap_plan 62
 
 ok "swift_start" swift_start || tap_bail "cannot start Swift"
 ok "swift_make_bucket cellar" swift_make_bucket cellar || tap_bail "cannot create a bucket"
@@ -214,6 +214,27 @@ out=$("$CELLAR" cloud-restore "${EP[@]}" -J 0 "$URL" main "$B" "$T/j0" 2>&1)
 rc=$?
 ok "cloud-restore -J 0 is refused" test "$rc" -ne 0 -a ! -e "$T/j0"
 like "$out" "jobs" "... naming the option"
+
+# a download cut mid-object resumes where it stopped (a Range GET) and the
+# tree is whole; one cut on every attempt fails with the store's error,
+# not the truncated stream the decompressor and the tar reader then see
+relay_start --cut "down:1000000:GET /cellar/pg/main/base/$B/data.tar " ||
+    tap_bail "cannot start the relay"
+ok "cloud-restore of B with its data.tar cut after 1,000,000 bytes succeeds" \
+    "$CELLAR" cloud-restore --endpoint-url "$RELAY_EP" --tablespace "tbs1:$T/bk.tbs" "$URL" main \
+    "$B" "$T/bk"
+is "$(grep -c ' cut ' "$RELAY_LOG")" 1 "... the relay cut it once"
+ok "... and the tree is barman-cloud-restore's" \
+    diff <(tree "$T/bb" | sed "s|$T/bb.tbs|TBS|") <(tree "$T/bk" | sed "s|$T/bk.tbs|TBS|")
+relay_start --cut "down:100000x50:GET /cellar/pg/main/base/$A/data.tar.gz " ||
+    tap_bail "cannot start the relay"
+out=$("$CELLAR" cloud-restore --endpoint-url "$RELAY_EP" --tablespace "tbs1:$T/ak.tbs" "$URL" main \
+    "$A" "$T/ak" 2>&1)
+rc=$?
+relay_stop
+ok "cloud-restore of A with data.tar.gz cut on every attempt fails" test "$rc" -ne 0
+like "$out" "cannot reach the store" "... with the store's error"
+unlike "$out" "unexpected end|truncated|stopped" "... not what the later stages saw"
 
 # ---- keep --------------------------------------------------------------------------
 ok "cloud-backup-keep --target standalone A" \
