@@ -69,11 +69,11 @@ struct pool {
     struct job *jobs;
     size_t n;
     size_t next;
-    size_t done;          /* jobs finished */
-    size_t running;       /* workers still going */
-    bool failed;          /* stop taking jobs; running ones stop at their next member */
-    uint64_t bytes;       /* bytes of the objects fetched */
-    uint64_t members;     /* members started, numbering job.current_no */
+    size_t done;      /* jobs finished */
+    size_t running;   /* workers still going */
+    bool failed;      /* stop taking jobs; running ones stop at their next member */
+    uint64_t bytes;   /* bytes of the objects fetched */
+    uint64_t members; /* members started, numbering job.current_no */
     pthread_mutex_t mu;
     pthread_cond_t cv; /* a worker ended */
 };
@@ -281,11 +281,10 @@ static int x_member(void *ctx, const struct tar_member *m, struct cel_err *err)
     if (len == 0 || strcmp(name, ".") == 0)
         return 0; /* the archive's root: the target itself */
     if (!name_safe(name))
-        return cel_err_set(err, CEL_E_FORMAT, "'%s' holds member '%s' outside its target",
-                           x->what, name);
-    if ((size_t)snprintf(x->path, sizeof x->path, "%s/%s", x->dir, name) >= sizeof x->path)
-        return cel_err_set(err, CEL_E_FORMAT, "'%s': member name too long: '%s'", x->what,
+        return cel_err_set(err, CEL_E_FORMAT, "'%s' holds member '%s' outside its target", x->what,
                            name);
+    if ((size_t)snprintf(x->path, sizeof x->path, "%s/%s", x->dir, name) >= sizeof x->path)
+        return cel_err_set(err, CEL_E_FORMAT, "'%s': member name too long: '%s'", x->what, name);
     pthread_mutex_lock(&p->mu);
     bool stop = p->failed;
     if (!stop) {
@@ -528,13 +527,12 @@ struct download {
     struct stage st;
 };
 
-static int fetched(struct download *d, size_t len)
+static void fetched(struct download *d, size_t len)
 {
     struct pool *p = d->job->pool;
     pthread_mutex_lock(&p->mu);
     p->bytes += len;
     pthread_mutex_unlock(&p->mu);
-    return 0;
 }
 
 static int send_all(void *ctx, const void *buf, size_t len, struct cel_err *err)
@@ -556,14 +554,22 @@ static int send_all(void *ctx, const void *buf, size_t len, struct cel_err *err)
     return 0;
 }
 
+/* A stage's bytes into the ring; when the tar reader has quit, the stage
+ * stops too. */
+static int stage_put(struct stage *st, struct ring *r, const char *key, const void *buf, size_t len,
+                     struct cel_err *err)
+{
+    if (ring_put(r, buf, len))
+        return 0;
+    st->stopped = true;
+    return cel_err_set(err, CEL_E_IO, "extraction of '%s' stopped", key);
+}
+
 static int put_ring(void *ctx, const void *buf, size_t len, struct cel_err *err)
 {
     struct download *d = ctx;
     fetched(d, len);
-    if (ring_put(d->ring, buf, len))
-        return 0;
-    d->st.stopped = true;
-    return cel_err_set(err, CEL_E_IO, "extraction of '%s' stopped", d->key);
+    return stage_put(&d->st, d->ring, d->key, buf, len, err);
 }
 
 static void *download_main(void *arg)
@@ -588,10 +594,7 @@ struct inflater {
 static int inflated(void *ctx, const unsigned char *data, size_t len, struct cel_err *err)
 {
     struct inflater *f = ctx;
-    if (ring_put(f->ring, data, len))
-        return 0;
-    f->st.stopped = true;
-    return cel_err_set(err, CEL_E_IO, "extraction of '%s' stopped", f->key);
+    return stage_put(&f->st, f->ring, f->key, data, len, err);
 }
 
 static void *inflate_main(void *arg)
@@ -664,11 +667,10 @@ static int run_job(struct cloud_target *t, struct job *j, struct cel_err *err)
         return cel_err_set(err, CEL_E_NOMEM, "cannot start a download thread");
     }
     struct xtract x = {.job = j, .dir = j->dir, .what = j->file->key, .fd = -1};
-    struct tar_read *tr = tar_read_new(&(struct tar_read_cb){.member = x_member,
-                                                            .data = x_data,
-                                                            .member_end = x_member_end,
-                                                            .ctx = &x},
-                                       j->file->key);
+    struct tar_read *tr = tar_read_new(
+        &(struct tar_read_cb){
+            .member = x_member, .data = x_data, .member_end = x_member_end, .ctx = &x},
+        j->file->key);
     rc = untar(&ring, tr, err);
     ring_stop(&ring); /* producers still going stop at once */
     if (have_fl) {
@@ -750,8 +752,8 @@ static void report(const struct op_ctx *ctx, const char *server, struct pool *p,
 
 /* Run the jobs, `parallel` at a time, reporting progress from this thread
  * and stopping them when the op is cancelled. */
-static void run_pool(const struct op_ctx *ctx, const char *server, struct pool *p,
-                     int parallel, uint64_t total)
+static void run_pool(const struct op_ctx *ctx, const char *server, struct pool *p, int parallel,
+                     uint64_t total)
 {
     pthread_t *th = cel_xcalloc((size_t)parallel, sizeof *th);
     double t0 = ts_monotonic();
@@ -862,11 +864,13 @@ static int restore(const struct op_ctx *ctx, const struct op_cloud_restore_req *
                 jobs[n_jobs++] = (struct job){.file = &o->files[f], .dir = dirs[d]};
             }
         if (!found)
-            rc = cel_err_set(err, CEL_E_NOT_FOUND, "missing file %s.tar* of backup %s for server %s",
-                             d == 0 ? "data" : b->tablespaces[d - 1].name, b->id, server);
+            rc =
+                cel_err_set(err, CEL_E_NOT_FOUND, "missing file %s.tar* of backup %s for server %s",
+                            d == 0 ? "data" : b->tablespaces[d - 1].name, b->id, server);
         else if (dir_nonempty(dirs[d])) {
-            rc = cel_err_set(err, CEL_E_CONFLICT, "destination '%s' already exists and it is not "
-                                                  "empty",
+            rc = cel_err_set(err, CEL_E_CONFLICT,
+                             "destination '%s' already exists and it is not "
+                             "empty",
                              dirs[d]);
             cel_err_hint(err, "Restore into a new or empty directory; nothing was written.");
         }
@@ -911,8 +915,8 @@ static int restore(const struct op_ctx *ctx, const struct op_cloud_restore_req *
             rc = jobs[j].rc;
         }
     for (size_t j = 0; j < n_jobs && rc == 0; j++)
-        op_log(ctx, LOG_DEBUG, server, "extracted %s into %s (%s)", jobs[j].file->key,
-               jobs[j].dir, cloud_comp_name(jobs[j].file->comp));
+        op_log(ctx, LOG_DEBUG, server, "extracted %s into %s (%s)", jobs[j].file->key, jobs[j].dir,
+               cloud_comp_name(jobs[j].file->comp));
     if (rc < 0)
         goto out;
 
