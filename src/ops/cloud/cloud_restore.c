@@ -418,6 +418,8 @@ static int sync_file(const char *path, struct cel_err *err)
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0 && errno == EACCES)
         fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0 && errno == ELOOP)
+        return 0; /* a later member of that name was a symbolic link */
     if (fd < 0)
         return cel_err_sys(err, CEL_E_IO, errno, "cannot open '%s'", path);
     int rc = fsync(fd) < 0 ? cel_err_sys(err, CEL_E_IO, errno, "cannot fsync '%s'", path) : 0;
@@ -731,7 +733,9 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-/* Report the pool's progress (called with p->mu held). */
+/* Report the pool's progress: called with p->mu held, which it lets go
+ * while the sink works, so a slow reader of the events never holds up a
+ * worker. */
 static void report(const struct op_ctx *ctx, const char *server, struct pool *p, uint64_t total,
                    double t0)
 {
@@ -741,13 +745,17 @@ static void report(const struct op_ctx *ctx, const char *server, struct pool *p,
         if (p->jobs[i].running && p->jobs[i].current[0] &&
             (!cur || p->jobs[i].current_no > cur->current_no))
             cur = &p->jobs[i];
+    char current[PATH_MAX];
+    cel_strlcpy(current, cur ? cur->current : "", sizeof current);
     struct op_progress pr = {.bytes_done = p->bytes,
                              .bytes_total = total > p->bytes ? total : p->bytes,
                              .files_done = p->done,
                              .files_total = p->n,
                              .rate = secs > 0 ? (double)p->bytes / secs : 0,
-                             .current = cur ? cur->current : NULL};
+                             .current = current[0] ? current : NULL};
+    pthread_mutex_unlock(&p->mu);
     op_progress(ctx, server, &pr);
+    pthread_mutex_lock(&p->mu);
 }
 
 /* Run the jobs, `parallel` at a time, reporting progress from this thread
