@@ -767,7 +767,7 @@ static const struct cli_opt cloud_list_opts[] = {
 static const struct cli_opt cloud_restore_opts[] = {
     CLOUD_STORE_OPTS,
     {"tablespace", 0, "NAME:LOCATION", "put tablespace NAME in LOCATION (may be repeated)"},
-    {"jobs", 'J', "N", "tar objects fetched and extracted at once (default 2)"},
+    {"jobs", 'J', "N", "tar objects fetched and extracted at once (default: one per CPU)"},
     {"snapshot-recovery-instance", 0, "NAME", "snapshot backups: not supported"},
     {"snapshot-recovery-zone", 0, "ZONE", "snapshot backups: not supported"},
     {NULL, 0, NULL, NULL},

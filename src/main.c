@@ -43,8 +43,8 @@ static void on_cancel(int sig)
 }
 
 /* For the long ops that watch op_ctx.cancel (backup, recover, and
- * start-recovered, which then stops the server it started, and
- * receive-wal, which passes the signal on to pg_receivewal): SIGINT,
+ * start-recovered, which then stops the server it started, receive-wal,
+ * which passes the signal on to pg_receivewal, and cloud-restore): SIGINT,
  * SIGTERM and SIGHUP ask the op to stop cleanly (a backup records FAILED);
  * children run in their own process groups, so the op stops them. No
  * SA_RESTART: a blocking wait returns so the op sees the flag. The handler
@@ -54,7 +54,7 @@ static void on_cancel(int sig)
 static void install_cancel_handlers(const char *command)
 {
     static const char *const cancellable[] = {"backup", "recover", "start-recovered",
-                                              "receive-wal"};
+                                              "receive-wal", "cloud-restore"};
     bool wanted = false;
     for (size_t i = 0; i < CEL_ARRAY_LEN(cancellable); i++)
         wanted = wanted || strcmp(command, cancellable[i]) == 0;

@@ -647,7 +647,7 @@ struct op_cloud_restore_req {
     const char *dest;
     const char *const *tablespaces; /* "NAME:LOCATION" rules */
     size_t n_tablespaces;
-    int parallel; /* tar objects fetched at once; 0: 2 */
+    int parallel; /* tar objects fetched at once; 0: one per CPU */
 };
 int op_cloud_restore(const struct op_ctx *ctx, const struct op_cloud_restore_req *req,
                      struct cel_err *err);

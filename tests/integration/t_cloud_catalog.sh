@@ -29,7 +29,7 @@ set -u
 . "$(dirname "$0")/lib/tap.sh"
 . "$(dirname "$0")/lib/common.sh"
 harness_init || exit 1
-tap_plan 50
+tap_plan 62
 
 ok "swift_start" swift_start || tap_bail "cannot start Swift"
 ok "swift_make_bucket cellar" swift_make_bucket cellar || tap_bail "cannot create a bucket"
@@ -182,6 +182,59 @@ ok "... gives barman-cloud-restore's tree (paths, types, modes, sizes, contents)
 ok "... and the tablespace's tree (its location 0700)" \
     diff <(tree "$T/bc.tbs" | grep -v '^ d ') <(tree "$T/cc.tbs" | grep -v '^ d ')
 is "$(stat -c %a "$T/cc.tbs")" 700 "... its location 0700"
+
+# progress: B (uncompressed) with --format json, one object at a time
+"$CELLAR" --format json cloud-restore "${EP[@]}" -J 1 --tablespace "tbs1:$T/bj.tbs" "$URL" main \
+    "$B" "$T/bj" >"$T/bj.json" 2>"$T/bj.err"
+is "$?" 0 "cloud-restore --format json -J 1 of B"
+# sizes: the size of each tar object of B, from the listing
+sizes=$(swift_s3py "
+import sys
+for o in s3.list_objects_v2(Bucket='cellar', Prefix='pg/main/base/' + sys.argv[1] + '/')['Contents']:
+    if '.tar' in o['Key']:
+        print(o['Size'])
+" "$B")
+is "$("$SWIFT_PYTHON" -c "
+import json, sys
+sizes = [int(s) for s in sys.argv[2].split()]
+ev = [json.loads(l) for l in open(sys.argv[1])]
+pr = [e for e in ev if e['event'] == 'progress']
+last = pr[-1] if pr else {}
+done = [p['bytes_done'] for p in pr]
+print(len(pr) > 0, done == sorted(done), last.get('bytes_done') == sum(sizes),
+      last.get('bytes_total') == sum(sizes), last.get('files_done'), last.get('files_total'),
+      ev[-1].get('status'))
+" "$T/bj.json" "$sizes")" "True True True True 2 2 ok" \
+    "... progress events, bytes done never going back, the last one every byte of the listing's objects, all objects done"
+is "$(wc -w <<<"$sizes")" 2 "... B's two tar objects (PGDATA and the tablespace) are what the listing holds"
+ok "... and the same tree as barman-cloud-restore's of B" \
+    diff <(barman-cloud-restore "${EP[@]}" --tablespace "tbs1:$T/bb.tbs" "$URL" main "$B" "$T/bb" &&
+        tree "$T/bb" | sed "s|$T/bb.tbs|TBS|") <(tree "$T/bj" | sed "s|$T/bj.tbs|TBS|")
+out=$("$CELLAR" cloud-restore "${EP[@]}" -J 0 "$URL" main "$B" "$T/j0" 2>&1)
+rc=$?
+ok "cloud-restore -J 0 is refused" test "$rc" -ne 0 -a ! -e "$T/j0"
+like "$out" "jobs" "... naming the option"
+
+# a download cut mid-object resumes where it stopped (a Range GET) and the
+# tree is whole; one cut on every attempt fails with the store's error,
+# not the truncated stream the decompressor and the tar reader then see
+relay_start --cut "down:1000000:GET /cellar/pg/main/base/$B/data.tar " ||
+    tap_bail "cannot start the relay"
+ok "cloud-restore of B with its data.tar cut after 1,000,000 bytes succeeds" \
+    "$CELLAR" cloud-restore --endpoint-url "$RELAY_EP" --tablespace "tbs1:$T/bk.tbs" "$URL" main \
+    "$B" "$T/bk"
+is "$(grep -c ' cut ' "$RELAY_LOG")" 1 "... the relay cut it once"
+ok "... and the tree is barman-cloud-restore's" \
+    diff <(tree "$T/bb" | sed "s|$T/bb.tbs|TBS|") <(tree "$T/bk" | sed "s|$T/bk.tbs|TBS|")
+relay_start --cut "down:100000x50:GET /cellar/pg/main/base/$A/data.tar.gz " ||
+    tap_bail "cannot start the relay"
+out=$("$CELLAR" cloud-restore --endpoint-url "$RELAY_EP" --tablespace "tbs1:$T/ak.tbs" "$URL" main \
+    "$A" "$T/ak" 2>&1)
+rc=$?
+relay_stop
+ok "cloud-restore of A with data.tar.gz cut on every attempt fails" test "$rc" -ne 0
+like "$out" "cannot reach the store" "... with the store's error"
+unlike "$out" "unexpected end|truncated|stopped" "... not what the later stages saw"
 
 # ---- keep --------------------------------------------------------------------------
 ok "cloud-backup-keep --target standalone A" \
