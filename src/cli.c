@@ -336,6 +336,13 @@ static int run_lock_directory_cleanup(const struct op_ctx *ctx, const struct cli
     return op_lock_directory_cleanup(ctx, true, NULL, err);
 }
 
+static int run_generate_manifest(const struct op_ctx *ctx, const struct cli_parsed *p,
+                                 struct cel_err *err)
+{
+    struct op_generate_manifest_req req = {.server = p->args[0], .backup = p->args[1]};
+    return op_generate_manifest(ctx, &req, err);
+}
+
 static int run_keep(const struct op_ctx *ctx, const struct cli_parsed *p, struct cel_err *err)
 {
     struct op_keep_req req = {.server = p->args[0], .backup = p->args[1]};
@@ -1006,6 +1013,9 @@ const struct cli_cmd cli_commands[] = {
      true, run_delete},
     {"diagnose", {NULL}, "", "print versions, configuration and catalogue as JSON for a bug report",
      0, 0, show_server_opts, true, run_diagnose},
+    {"generate-manifest", {NULL}, "SERVER BACKUP_ID",
+     "write a backup_manifest (SHA-256) for a complete plain backup that has none", 2, 2, NULL,
+     true, run_generate_manifest},
     {"get-wal", {NULL}, "SERVER WAL_NAME",
      "write an archived WAL file's original bytes (restore_command = 'cellar get-wal SERVER %f "
      "> %p')",

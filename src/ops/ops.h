@@ -254,6 +254,15 @@ int op_server_task_stop(const struct op_ctx *ctx, const struct cfg_server *s, co
 int op_lock_directory_cleanup(const struct op_ctx *ctx, bool report, size_t *removed,
                               struct cel_err *err);
 
+/* generate-manifest: a backup_manifest for a complete plain backup that
+ * has none (backup/generate_manifest.c). */
+struct op_generate_manifest_req {
+    const char *server;
+    const char *backup;
+};
+int op_generate_manifest(const struct op_ctx *ctx, const struct op_generate_manifest_req *req,
+                         struct cel_err *err);
+
 /* keep: Barman's keep annotation of a backup (catalog/keep.c). */
 enum op_keep_action { OP_KEEP_ADD, OP_KEEP_RELEASE, OP_KEEP_STATUS };
 struct op_keep_req {

@@ -19,7 +19,7 @@ set -u
 . "$(dirname "$0")/lib/common.sh"
 . "$(dirname "$0")/lib/backup.sh"
 harness_init || exit 1
-tap_plan 50
+tap_plan 56
 
 home=$T/home
 conf=$T/cellar.conf
@@ -112,6 +112,19 @@ like "$("$CELLAR" -c "$conf" list-backup main | head -1)" "^main $id2 - .* - Siz
     "list-backup shows the deduplicated size"
 like "$("$CELLAR" -c "$conf" show-backup main "$id2")" "Incremental size +: [0-9.]+ [KMG]?i?B \(-[0-9.]+%\)" "show-backup shows the incremental size"
 ok "pg_verifybackup passes on the linked backup" "$CELLAR" -c "$conf" verify-backup main "$id2"
+
+# ---- generate-manifest: a backup without backup_manifest (an older Barman's) gets one --------
+mv "$dir1/data/backup_manifest" "$T/manifest1.orig"
+out=$("$CELLAR" -c "$conf" generate-manifest main "$id1" 2>&1)
+is "$?" 0 "generate-manifest on a backup without a manifest exits 0"
+like "$out" "Backup manifest for backup '$id1' successfully generated for server main" "with Barman's line"
+ok "pg_verifybackup -n passes with the new manifest (tablespace included)" \
+    "$PG_BINDIR/pg_verifybackup" -n "$dir1/data"
+is "$(python3 -c 'import json,sys; print(sorted(f["Path"] for f in json.load(open(sys.argv[1]))["Files"]) == sorted(f["Path"] for f in json.load(open(sys.argv[2]))["Files"]))' "$dir1/data/backup_manifest" "$T/manifest1.orig")" \
+    True "it lists the same files as the manifest the backup was taken with"
+out=$("$CELLAR" -c "$conf" generate-manifest main "$id1" 2>&1)
+is "$?" 1 "a second generate-manifest is refused (exit 1)"
+like "$out" "File $dir1/data/backup_manifest already exists." "with Barman's message"
 
 # ---- killed backups -----------------------------------------------------------------------
 # slow the copy down so the kill lands in the middle of it

@@ -357,10 +357,10 @@ static int write_backup_label(struct run *r, const char *spcmap, struct cel_err 
 
 static int write_manifest(struct run *r, struct cel_err *err)
 {
-    uint64_t begin = 0, end = 0;
-    wal_lsn_parse(r->b.begin_xlog, &begin, NULL);
-    wal_lsn_parse(r->b.end_xlog, &end, NULL);
-    struct manifest_wal_range range = {(uint32_t)r->b.timeline.v, begin, end};
+    struct manifest_wal_range range;
+    int rc = bk_wal_range(&r->b, &range, err);
+    if (rc < 0)
+        return rc;
     char *data = cel_xasprintf("%s/data", r->dir);
     /* files hard-linked from the previous backup keep the checksums its
      * manifest already has: a linked backup reads only what it copied */
@@ -369,7 +369,7 @@ static int write_manifest(struct run *r, struct cel_err *err)
                      : NULL;
     op_phase(r->ctx, r->s->name, "manifest", "writing backup_manifest (checksums of every file)");
     uint64_t reused = 0;
-    int rc = manifest_write_reusing(data, prev, &range, 1, &reused, err);
+    rc = manifest_write_reusing(data, prev, &range, 1, &reused, err);
     if (rc == 0 && prev)
         op_log(r->ctx, LOG_INFO, r->s->name,
                "backup_manifest: %llu checksums taken from backup %s (the same files)",

@@ -165,6 +165,11 @@ struct bk_settle_summary {
 int bk_settle(const struct op_ctx *ctx, const struct cfg_server *s, bool holding_backup_lock,
               const char *skip_id, struct bk_settle_summary *sum, struct cel_err *err);
 
+/* The WAL range of b for its backup_manifest: its timeline, begin_xlog and
+ * end_xlog; -CEL_E_FORMAT when backup.info lacks one of them. */
+struct manifest_wal_range;
+int bk_wal_range(const struct cat_backup *b, struct manifest_wal_range *out, struct cel_err *err);
+
 /* Set b FAILED with error text and write it; logs the failure. */
 void bk_mark_failed(const struct op_ctx *ctx, const struct cfg_server *s, const char *dir,
                     struct cat_backup *b, const char *error);

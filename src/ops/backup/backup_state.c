@@ -11,6 +11,7 @@
  */
 #include "backup_int.h"
 #include "lock.h"
+#include "manifest.h"
 #include "server.h"
 #include "wal.h"
 #include "wal_archive.h"
@@ -137,4 +138,17 @@ int bk_settle(const struct op_ctx *ctx, const struct cfg_server *s, bool holding
     }
     op_catalog_free(&cat);
     return rc;
+}
+
+int bk_wal_range(const struct cat_backup *b, struct manifest_wal_range *out, struct cel_err *err)
+{
+    uint64_t begin = 0, end = 0;
+    if (!b->timeline.set || !b->begin_xlog || !b->end_xlog ||
+        wal_lsn_parse(b->begin_xlog, &begin, NULL) < 0 ||
+        wal_lsn_parse(b->end_xlog, &end, NULL) < 0)
+        return cel_err_set(err, CEL_E_FORMAT,
+                           "backup %s: backup.info lacks a valid timeline, begin_xlog or end_xlog",
+                           b->id);
+    *out = (struct manifest_wal_range){(uint32_t)b->timeline.v, begin, end};
+    return 0;
 }
