@@ -343,6 +343,15 @@ static int run_generate_manifest(const struct op_ctx *ctx, const struct cli_pars
     return op_generate_manifest(ctx, &req, err);
 }
 
+static int run_config_switch(const struct op_ctx *ctx, const struct cli_parsed *p,
+                             struct cel_err *err)
+{
+    struct op_config_switch_req req = {.server = p->args[0],
+                                       .model = p->nargs > 1 ? p->args[1] : NULL,
+                                       .reset = cli_value(p, "reset") != NULL};
+    return op_config_switch(ctx, &req, err);
+}
+
 static int run_keep(const struct op_ctx *ctx, const struct cli_parsed *p, struct cel_err *err)
 {
     struct op_keep_req req = {.server = p->args[0], .backup = p->args[1]};
@@ -894,6 +903,11 @@ static const struct cli_opt list_files_opts[] = {
     {NULL, 0, NULL, NULL},
 };
 
+static const struct cli_opt config_switch_opts[] = {
+    {"reset", 0, NULL, "leave the server with no active model"},
+    {NULL, 0, NULL, NULL},
+};
+
 static const struct cli_opt keep_opts[] = {
     {"target", 0, "TARGET",
      "keep the backup: full (it stays with all the WAL after it) or standalone (with only the "
@@ -1005,6 +1019,10 @@ const struct cli_cmd cli_commands[] = {
     {"cloud-wal-restore", {NULL}, "SOURCE_URL SERVER_NAME WAL_NAME WAL_DEST",
      "fetch one WAL file from a bucket (restore_command, barman-cloud-wal-restore)", 4, 4,
      cloud_wal_restore_opts, false, run_cloud_wal_restore},
+    {"config-switch", {NULL}, "SERVER [MODEL]",
+     "lay a configuration model (a section with model = true) over a server, or --reset to "
+     "none (Barman 3.10)",
+     1, 2, config_switch_opts, true, run_config_switch},
     {"cron", {NULL}, "", "run the maintenance of every server: WAL archiving, backups, retention",
      0, 0, cron_opts,
      true, run_cron},

@@ -263,6 +263,16 @@ struct op_generate_manifest_req {
 int op_generate_manifest(const struct op_ctx *ctx, const struct op_generate_manifest_req *req,
                          struct cel_err *err);
 
+/* config-switch: make a configuration model a server's active one, or
+ * none with reset (config_switch.c). */
+struct op_config_switch_req {
+    const char *server;
+    const char *model; /* NULL with reset */
+    bool reset;
+};
+int op_config_switch(const struct op_ctx *ctx, const struct op_config_switch_req *req,
+                     struct cel_err *err);
+
 /* keep: Barman's keep annotation of a backup (catalog/keep.c). */
 enum op_keep_action { OP_KEEP_ADD, OP_KEEP_RELEASE, OP_KEEP_STATUS };
 struct op_keep_req {

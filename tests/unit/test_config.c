@@ -746,23 +746,79 @@ static void test_cfg_load_text_barman_321_options(void **state)
     assert_int_equal(cfg_diag_count(cfg, "pg", CFG_WARNING), 1);
     assert_int_equal(cfg_diag_count(cfg, "pg", CFG_NOTE), 3); /* and notes */
     assert_int_equal(cfg_diag_count(cfg, "enc", CFG_ERROR), 1);
-    bool worm = false, model = false;
+    bool worm = false;
     for (size_t i = 0; i < cfg->n_diags; i++) {
         const char *t = cfg->diags[i].text;
         if (strstr(t, "[pg] worm_mode: Barman option that cellar cannot apply, ignored: cellar "
                       "has no WORM mode"))
             worm = cfg->diags[i].level == CFG_WARNING;
-        if (strstr(t, "test.conf:12: [m1] model: configuration models"))
-            model = cfg->diags[i].level == CFG_WARNING;
     }
     assert_true(worm);
-    assert_true(model);
+    assert_int_equal(cfg->n_models, 1); /* m1 is a model, not a server */
+    assert_string_equal(cfg->models[0].cluster, "pg");
     assert_string_equal(first_diag(cfg, CFG_ERROR),
                         "test.conf:9: [enc] encryption: 'gpg' is not built in cellar (Barman "
                         "3.14's GnuPG encryption): cellar would store this server's backups and "
                         "WAL unencrypted, so the server is disabled; remove the option or use "
                         "Barman for it");
     cfg_free(cfg);
+}
+
+/* Configuration models (Barman 3.10): a model section is not a server;
+ * the model named in <backup_directory>/.active-model.auto is laid over
+ * its server (its values win); a model without a cluster, or setting a
+ * path, is unusable, and a server whose active model is unusable or gone
+ * is disabled with Barman's message. */
+static void test_cfg_load_text_models(void **state)
+{
+    (void)state;
+    char *conf = cel_xasprintf(
+        "[barman]\nbarman_home = %s\n"
+        "[pg]\nconninfo = host=a\nbandwidth_limit = 10\ncluster = c1\n"
+        "[other]\nconninfo = host=o\n"
+        "[gone]\nconninfo = host=g\n"
+        "[fast]\nmodel = true\ncluster = c1\nbandwidth_limit = 0\nconninfo = host=b\n"
+        "[nocluster]\nmodel = true\nconninfo = host=x\n"
+        "[badpath]\nmodel = true\ncluster = c1\nwals_directory = /w\n",
+        unit_tmp);
+    assert_int_equal(mkdir(unit_path("pg"), 0700), 0);
+    assert_int_equal(mkdir(unit_path("gone"), 0700), 0);
+    FILE *f = fopen(unit_path("pg/.active-model.auto"), "w");
+    fputs("fast", f);
+    fclose(f);
+    f = fopen(unit_path("gone/.active-model.auto"), "w");
+    fputs("nosuchmodel\n", f);
+    fclose(f);
+    struct cfg *cfg = NULL;
+    assert_int_equal(load(conf, &cfg, NULL), 0);
+    assert_int_equal(cfg->n_servers, 3);
+    assert_int_equal(cfg->n_models, 3);
+    const struct cfg_server *pg = cfg_server_find(cfg, "pg");
+    assert_false(pg->disabled);
+    assert_string_equal(pg->active_model, "fast");
+    assert_string_equal(pg->conninfo, "host=b");
+    assert_int_equal(pg->bandwidth_limit, 0);
+    assert_string_equal(pg->cluster, "c1");
+    const struct cfg_server *o = cfg_server_find(cfg, "other");
+    assert_null(o->active_model);
+    assert_string_equal(o->cluster, "other");
+    assert_string_equal(o->conninfo, "host=o");
+    assert_true(cfg_server_find(cfg, "gone")->disabled);
+    assert_true(cfg_model_find(cfg, "fast")->usable);
+    assert_false(cfg_model_find(cfg, "nocluster")->usable);
+    assert_false(cfg_model_find(cfg, "badpath")->usable);
+    bool gone = false, path = false;
+    for (size_t i = 0; i < cfg->n_diags; i++) {
+        gone |= strstr(cfg->diags[i].text, "Model 'nosuchmodel' is set as the active model for "
+                                           "the server 'gone' but the model does not exist.") !=
+                NULL;
+        path |= strstr(cfg->diags[i].text, "[badpath] wals_directory: a configuration model may "
+                                           "not set paths or hook scripts") != NULL;
+    }
+    assert_true(gone);
+    assert_true(path);
+    cfg_free(cfg);
+    free(conf);
 }
 
 /* The object storage options: checked at load with the file and line of
@@ -1252,6 +1308,8 @@ int main(void)
         cmocka_unit_test(test_ret_policy_parse_and_format),
         cmocka_unit_test(test_cfg_load_text_cloud_options),
         cmocka_unit_test(test_cfg_load_text_barman_321_options),
+        cmocka_unit_test_setup_teardown(test_cfg_load_text_models, unit_setup_tmpdir,
+                                        unit_teardown_tmpdir),
         cmocka_unit_test(test_ini_parse_text_events),
         cmocka_unit_test(test_ini_parse_text_indented_options_and_blank_lines),
         cmocka_unit_test(test_cfg_load_text_indented_options),

@@ -865,19 +865,129 @@ static void check_encryption(struct loader *L, const struct raw_section *sec,
 }
 
 /* A Barman 3.10 configuration model ([name] with model = true) is a set of
- * options config-switch applies to a server, not a server. */
-static bool is_model(struct loader *L, const struct raw_section *sec)
+ * options config-switch lays over a server, not a server. */
+static bool is_model(const struct raw_section *sec)
 {
     const struct raw_entry *e = find_entry(sec, "model");
     bool model = false;
     struct cel_err err = {0};
-    if (!e || parse_bool(e->value, &model, &err) < 0 || !model)
-        return false;
-    add_diag(L, CFG_WARNING, NULL, e->file, e->line, "model",
-             "[%s] model: configuration models (Barman 3.10's config-switch) are not built in "
-             "cellar; this section is not a server and is ignored",
-             sec->name);
-    return true;
+    return e && parse_bool(e->value, &model, &err) == 0 && model;
+}
+
+/* The options a model may not set (Barman's ModelConfig._KEYS_BLACKLIST):
+ * paths and hooks, which stay the server's own. */
+static bool model_forbidden(const char *key)
+{
+    static const char *const paths[] = {
+        "backup_directory",        "basebackups_directory",    "errors_directory",
+        "incoming_wals_directory", "streaming_wals_directory", "wals_directory",
+        "xlogdb_directory",
+    };
+    for (size_t i = 0; i < CEL_ARRAY_LEN(paths); i++)
+        if (strcmp(paths[i], key) == 0)
+            return true;
+    size_t n = strlen(key);
+    return (strncmp(key, "pre_", 4) == 0 || strncmp(key, "post_", 5) == 0) &&
+           n > 7 && strcmp(key + n - 7, "_script") == 0;
+}
+
+/* Record model section sec (checked: a cluster, only options a model may
+ * set, known options). A bad model is unusable (config-switch refuses it,
+ * and a server it is active on is disabled) but the other servers load:
+ * warnings, not errors. */
+static void add_model(struct loader *L, const struct raw_section *sec, struct cfg_model *m)
+{
+    m->name = sec->name;
+    m->file = sec->file;
+    m->line = sec->line;
+    m->usable = true;
+    const char **keys = arena_alloc_array(L->a, sec->n + 1, sizeof *keys);
+    const char **values = arena_alloc_array(L->a, sec->n + 1, sizeof *values);
+    for (size_t i = 0; i < sec->n; i++) {
+        const struct raw_entry *e = &sec->entries[i];
+        if (strcmp(e->key, "model") == 0)
+            continue;
+        if (strcmp(e->key, "cluster") == 0) {
+            m->cluster = e->value;
+            continue;
+        }
+        const struct cfg_option *opt = cfg_option_find(e->key);
+        if (model_forbidden(e->key)) {
+            add_diag(L, CFG_WARNING, NULL, e->file, e->line, e->key,
+                     "[%s] %s: a configuration model may not set paths or hook scripts; the "
+                     "model is unusable until the line is removed",
+                     sec->name, e->key);
+            m->usable = false;
+        } else if (!opt || !(opt->scope & CFG_SERVER)) {
+            add_diag(L, CFG_WARNING, NULL, e->file, e->line, e->key,
+                     "[%s] %s: %s in a configuration model, ignored", sec->name, e->key,
+                     opt ? "not a server option" : "unknown option");
+        } else {
+            keys[m->n] = e->key;
+            values[m->n++] = e->value;
+        }
+    }
+    m->keys = keys;
+    m->values = values;
+    if (!m->cluster || !*m->cluster) {
+        add_diag(L, CFG_WARNING, NULL, sec->file, sec->line, "cluster",
+                 "[%s] cluster: a configuration model (model = true) needs the cluster of the "
+                 "servers it applies to; the model is unusable until it is set",
+                 sec->name);
+        m->usable = false;
+    }
+}
+
+char *cfg_active_model_path(const struct cfg_server *s)
+{
+    return cel_xasprintf("%s/.active-model.auto", s->backup_directory);
+}
+
+/* The model config-switch made active for srv, laid over its options (the
+ * model's value wins over the server's section, [DEFAULT] and the global
+ * section), as Barman applies it when it loads the configuration. */
+static void apply_active_model(struct loader *L, struct cfg_server *srv)
+{
+    char *path = cfg_active_model_path(srv);
+    char *text = NULL;
+    size_t len = 0;
+    struct cel_err err = {0};
+    int rc = stor_read_file(path, 4096, &text, &len, &err);
+    free(path);
+    if (rc < 0) /* none, or unreadable: Barman too goes on without */
+        return;
+    while (len && (text[len - 1] == '\n' || text[len - 1] == ' ' || text[len - 1] == '\r'))
+        text[--len] = '\0';
+    const char *name = text;
+    while (*name == ' ')
+        name++;
+    const struct cfg_model *m = NULL;
+    for (size_t i = 0; *name && i < L->cfg->n_models; i++)
+        if (strcmp(L->cfg->models[i].name, name) == 0)
+            m = &L->cfg->models[i];
+    if (*name && (!m || !m->usable)) {
+        add_diag(L, CFG_ERROR, srv->name, srv->file, srv->line, "model",
+                 "Model '%s' is set as the active model for the server '%s' but the model "
+                 "does not exist%s.",
+                 name, srv->name, m ? " as a usable model" : "");
+        srv->disabled = true;
+    } else if (m) {
+        srv->active_model = m->name;
+        struct raw_section over = {.name = m->name, .file = m->file, .line = m->line};
+        for (size_t i = 0; i < m->n; i++) {
+            const struct cfg_option *opt = cfg_option_find(m->keys[i]);
+            const struct raw_entry *e = NULL;
+            for (size_t k = 0; k < L->n && !e; k++)
+                if (strcmp(L->sections[k].name, m->name) == 0)
+                    e = find_entry(&L->sections[k], m->keys[i]);
+            struct raw_entry one = e ? *e : (struct raw_entry){0};
+            over.entries = &one;
+            over.n = e ? 1 : 0;
+            if (opt && e && !resolve_option(L, opt, &over, srv->name, srv))
+                srv->disabled = true;
+        }
+    }
+    free(text);
 }
 
 static void resolve_server(struct loader *L, const struct raw_section *sec,
@@ -893,6 +1003,12 @@ static void resolve_server(struct loader *L, const struct raw_section *sec,
                 srv->disabled = true;
     }
     check_keys(L, sec, srv->name, CFG_SERVER);
+    const char *home0 = L->cfg->global.barman_home;
+    if (!srv->backup_directory)
+        srv->backup_directory = join_path(L, home0, srv->name);
+    if (!srv->cluster)
+        srv->cluster = srv->name;
+    apply_active_model(L, srv);
     if (srv->conninfo)
         srv->conninfo_user = conninfo_user(L, srv->conninfo);
     if (srv->ssh_command)
@@ -1124,10 +1240,16 @@ static int finish_load(struct loader *L, struct cel_err *err)
                 strcmp(L->sections[i].name, DEFAULT_SECTION))
                 n++;
         cfg->servers = arena_alloc_array(L->a, n ? n : 1, sizeof *cfg->servers);
+        /* the models first: a server's active one is laid over it */
+        cfg->models = arena_alloc_array(L->a, n ? n : 1, sizeof *cfg->models);
+        for (size_t i = 0; i < L->n; i++)
+            if (strcmp(L->sections[i].name, GLOBAL_SECTION) &&
+                strcmp(L->sections[i].name, DEFAULT_SECTION) && is_model(&L->sections[i]))
+                add_model(L, &L->sections[i], &cfg->models[cfg->n_models++]);
         for (size_t i = 0; i < L->n; i++) {
             const struct raw_section *sec = &L->sections[i];
             if (strcmp(sec->name, GLOBAL_SECTION) == 0 ||
-                strcmp(sec->name, DEFAULT_SECTION) == 0 || is_model(L, sec))
+                strcmp(sec->name, DEFAULT_SECTION) == 0 || is_model(sec))
                 continue;
             resolve_server(L, sec, &cfg->servers[cfg->n_servers++]);
         }
@@ -1274,6 +1396,14 @@ const struct cfg_option *cfg_option_find(const char *name)
         else
             lo = mid + 1;
     }
+    return NULL;
+}
+
+const struct cfg_model *cfg_model_find(const struct cfg *cfg, const char *name)
+{
+    for (size_t i = 0; i < cfg->n_models; i++)
+        if (strcmp(cfg->models[i].name, name) == 0)
+            return &cfg->models[i];
     return NULL;
 }
 

@@ -194,6 +194,11 @@ struct cfg_server {
     const char *xlogdb_directory; /* wals_directory when unset */
     bool xlogdb_directory_set;    /* set in the configuration: a Barman >= 3.13 home */
     enum cfg_xlogdb_format cellar_xlogdb_format;
+    /* Barman 3.10's configuration models: the cluster a model must name to
+     * apply (the section's name when unset), and the model config-switch
+     * made active (<backup_directory>/.active-model.auto), NULL for none */
+    const char *cluster;
+    const char *active_model;
     /* Object storage (doc/cloud.md, "A server and a bucket"). Either
      * cloud_destination, where cron copies the server's DONE backups and
      * archived WAL (a copy beside the local catalogue), or cloud_source,
@@ -233,11 +238,26 @@ struct cfg_diag {
     const char *text;   /* the whole message, file and line included */
 };
 
+/* A configuration model (Barman 3.10): a section with model = true whose
+ * options config-switch lays over a server of the same cluster. */
+struct cfg_model {
+    const char *name;
+    const char *cluster;
+    const char *file;
+    int line;
+    const char *const *keys; /* the options it sets, as written */
+    const char *const *values;
+    size_t n;
+    bool usable; /* it has a cluster and only options a model may set */
+};
+
 struct cfg {
     const char *path; /* the main configuration file read */
     struct cfg_global global;
     struct cfg_server *servers; /* sorted by name */
     size_t n_servers;
+    struct cfg_model *models; /* in the order found */
+    size_t n_models;
     struct cfg_diag *diags; /* in the order found */
     size_t n_diags;
     struct arena *arena; /* owns every string above */
@@ -299,6 +319,11 @@ bool cfg_option_is_global(const struct cfg_option *opt);
 
 /* The server called name, NULL if none. */
 const struct cfg_server *cfg_server_find(const struct cfg *cfg, const char *name);
+/* The model called name, NULL if none. */
+const struct cfg_model *cfg_model_find(const struct cfg *cfg, const char *name);
+/* The file naming a server's active model: <backup_directory>/.active-model.auto
+ * (Barman's). Caller frees. */
+char *cfg_active_model_path(const struct cfg_server *s);
 /* Number of diagnostics of at least level about server (NULL: global ones). */
 size_t cfg_diag_count(const struct cfg *cfg, const char *server, enum cfg_diag_level level);
 

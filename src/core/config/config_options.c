@@ -39,7 +39,6 @@
 #define BARMAN_CLOUD_STAGING                                                                      \
     "Barman 3.18's backups into basebackups_directory = s3://... are not built in cellar; a "     \
     "server's copy in a bucket is cloud_destination (doc/cloud.md)"
-#define MODELS_ONLY "configuration models (Barman 3.10's config-switch) are not built in cellar"
 #define NO_STAGING "cellar decompresses tar backups while it streams them, with no staging"
 #define BATCH_START "cellar starts all parallel_jobs copy workers at once"
 #define GPG_ONLY "only encryption = gpg uses it, and cellar refuses gpg"
@@ -235,7 +234,10 @@ const struct cfg_option cfg_options[] = {
     UNSUPPORTED("cloud_upload_min_chunk_size", CFG_BOTH, BARMAN_CLOUD_STAGING),
     UNSUPPORTED("cloud_wal_archive_parallel", CFG_BOTH, BARMAN_CLOUD_STAGING),
     UNSUPPORTED("cloud_wal_restore_parallel", CFG_BOTH, BARMAN_CLOUD_STAGING),
-    IGNORED("cluster", CFG_BOTH, MODELS_ONLY),
+    {"cluster", CFG_SERVER, CFG_T_STRING, SRV(cluster), NULL, "a name",
+     "the cluster a configuration model (model = true) must name to apply to this server with "
+     "config-switch (unset: the server's name)",
+     0, 0, NULL, "pg-cluster"},
     UNSUPPORTED("combine_mode", CFG_BOTH, INCREMENTAL_ONLY),
     {"compression", CFG_BOTH, CFG_T_ENUM, SRV_ENUM(compression), NULL,
      "gzip, bzip2, zstd, lz4, custom or none (pigz and pygzip mean gzip, pybzip2 bzip2)",
@@ -308,7 +310,8 @@ const struct cfg_option cfg_options[] = {
     {"minimum_redundancy", CFG_BOTH, CFG_T_INT, SRV(minimum_redundancy), "0",
      "a whole number from 0 to 10000",
      "the fewest DONE backups kept, whatever the retention policy says", 0, 10000, NULL, "1"},
-    IGNORED("model", CFG_BOTH, MODELS_ONLY),
+    IGNORED("model", CFG_BOTH, "a section with model = true is a configuration model, not a "
+                               "server"),
     {"network_compression", CFG_BOTH, CFG_T_BOOL, SRV(network_compression), "false",
      "true or false", "compress data sent over ssh (rsync -z)", 0, 0, NULL, "true"},
     {"parallel_jobs", CFG_BOTH, CFG_T_INT, SRV(parallel_jobs), "1", "a whole number from 1 to 64",

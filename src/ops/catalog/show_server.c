@@ -104,6 +104,9 @@ static void add_config(const struct op_ctx *ctx, const struct cfg_server *s, str
     add(m, "barman_home", cfg->global.barman_home);
     add(m, "barman_lock_directory", cfg->global.barman_lock_directory);
     add(m, "configuration_file", cfg->path);
+    /* Barman >= 3.10 shows the model config-switch made active */
+    if (s->active_model || cfg->n_models)
+        add(m, "active_model", s->active_model);
     add(m, "disabled", s->disabled ? "True" : "False");
     add_diags(m, cfg, s->name, CFG_NOTE, "ignored_barman_options");
     add_diags(m, cfg, s->name, CFG_ERROR, "configuration_errors");
