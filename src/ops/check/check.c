@@ -1286,6 +1286,13 @@ static void check_archiver_errors(struct run *r)
     stor_names_free(&names);
 }
 
+/* The copy in cloud_destination (cloud/cloud_copy.c): the bucket answers,
+ * the last upload is recent enough. */
+static void check_cloud(struct run *r)
+{
+    op_cloud_copy_check(r->ctx, r->s, r->r);
+}
+
 /* ---- running them ------------------------------------------------------------ */
 
 typedef void (*check_fn)(struct run *r);
@@ -1298,7 +1305,7 @@ void op_check_server(const struct op_ctx *ctx, const struct cfg_server *s,
         check_directories,   check_disk,        check_retention,          check_backups_age_size,
         check_wal_validity,  check_compression, check_catalog_counts,     check_method,
         check_configuration, check_identity,    check_primary,            check_streaming_archiver,
-        check_archiver,      check_archiver_errors,
+        check_archiver,      check_archiver_errors, check_cloud,
     };
     memset(out, 0, sizeof *out);
     out->server = s->name;
