@@ -412,6 +412,9 @@ struct op_check_opts {
 void op_check_server(const struct op_ctx *ctx, const struct cfg_server *s,
                      const struct op_check_opts *opts, struct op_check_report *out);
 void op_check_report_free(struct op_check_report *r);
+/* Append a check item named name to rep (reason and fix unset); returns it
+ * for the caller to fill. For checks kept beside their op (cloud_copy.c). */
+struct op_check_item *op_check_add(struct op_check_report *rep, const char *name, bool ok);
 /* Number of failed checks of r. */
 size_t op_check_failures(const struct op_check_report *r);
 /* Barman's JSON form: {"<mangled name>": {"status": "OK"|"FAILED", "hint":

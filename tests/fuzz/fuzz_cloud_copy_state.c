@@ -10,11 +10,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char *text = malloc(size ? size : 1);
-    if (!text)
-        abort();
-    if (size)
-        memcpy(text, data, size);
+    char *text = fuzz_bytes(data, size);
     struct cloud_copy_state st;
     struct cel_err err = {0};
     if (cloud_copy_state_parse(text, size, "upload.state", &st, &err) == 0) {

@@ -64,15 +64,19 @@ struct run {
     int last; /* newest WAITING_FOR_WALS or DONE backup, -1 when none */
 };
 
-static struct op_check_item *add(struct run *r, const char *name, bool ok)
+struct op_check_item *op_check_add(struct op_check_report *rep, const char *name, bool ok)
 {
-    struct op_check_report *rep = r->r;
     rep->items = cel_xrealloc_array(rep->items, rep->n + 1, sizeof *rep->items);
     struct op_check_item *it = &rep->items[rep->n++];
     memset(it, 0, sizeof *it);
     it->name = cel_xstrdup(name);
     it->ok = ok;
     return it;
+}
+
+static struct op_check_item *add(struct run *r, const char *name, bool ok)
+{
+    return op_check_add(r->r, name, ok);
 }
 
 static char *vformat(const char *fmt, va_list ap) CEL_PRINTF(1, 0);

@@ -280,23 +280,13 @@ int op_cloud_upload(const struct op_ctx *ctx, const struct op_cloud_upload_req *
 
 /* ---- check and show-server ---------------------------------------------- */
 
-static struct op_check_item *add_item(struct op_check_report *rep, const char *name, bool ok)
-{
-    rep->items = cel_xrealloc_array(rep->items, rep->n + 1, sizeof *rep->items);
-    struct op_check_item *it = &rep->items[rep->n++];
-    memset(it, 0, sizeof *it);
-    it->name = cel_xstrdup(name);
-    it->ok = ok;
-    return it;
-}
-
 void op_cloud_copy_check(const struct op_ctx *ctx, const struct cfg_server *s,
                          struct op_check_report *rep)
 {
     if (!s->cloud_destination)
         return;
     if (s->compression == COMP_CUSTOM) {
-        struct op_check_item *it = add_item(rep, "cloud WAL compression", false);
+        struct op_check_item *it = op_check_add(rep, "cloud WAL compression", false);
         it->hint = cel_xstrdup("compression = custom: barman-cloud cannot read such WAL");
         it->fix = cel_xstrdup("use compression = gzip or bzip2 (or none) for a server with "
                               "cloud_destination");
@@ -308,12 +298,12 @@ void op_cloud_copy_check(const struct op_ctx *ctx, const struct cfg_server *s,
     int rc = cloud_target_open(&o, &t, &err);
     struct op_check_item *it;
     if (rc < 0) {
-        it = add_item(rep, "cloud destination", false);
+        it = op_check_add(rep, "cloud destination", false);
         it->hint = cel_xstrdup(err.msg);
         it->fix = cel_xstrdup("see doc/cloud.md, \"Credentials\"");
     } else {
         rc = cloud_bucket_test(&t, &err);
-        it = add_item(rep, "cloud destination", rc == 0);
+        it = op_check_add(rep, "cloud destination", rc == 0);
         if (rc == 0) {
             it->hint = cel_xasprintf("%s", s->cloud_destination);
         } else {
@@ -345,7 +335,7 @@ void op_cloud_copy_check(const struct op_ctx *ctx, const struct cfg_server *s,
     double now = now_epoch();
     double max = (double)s->cloud_last_upload_maximum_age.seconds;
     bool ok = rc == 0 && (wals + backups == 0 || (found && now - st.last_upload <= max));
-    it = add_item(rep, "cloud upload age", ok);
+    it = op_check_add(rep, "cloud upload age", ok);
     struct strbuf h = {0};
     if (rc < 0) {
         sb_append(&h, err.msg);

@@ -25,7 +25,6 @@
  * caller reconciles with one listing of the bucket.
  */
 #include <errno.h>
-#include <math.h>
 #include <stdlib.h>
 
 #include "cloud_copy.h"
@@ -37,32 +36,6 @@
 static int bad_line(struct cel_err *err, const char *name, int line, const char *what)
 {
     return cel_err_set(err, CEL_E_FORMAT, "'%s' line %d: %s", name, line, what);
-}
-
-static bool parse_u64(const char *v, uint64_t *out)
-{
-    if (*v < '0' || *v > '9')
-        return false;
-    char *end;
-    errno = 0;
-    unsigned long long n = strtoull(v, &end, 10);
-    if (errno || *end)
-        return false;
-    *out = n;
-    return true;
-}
-
-static bool parse_time(const char *v, double *out)
-{
-    if (*v < '0' || *v > '9')
-        return false;
-    char *end;
-    errno = 0;
-    double d = strtod(v, &end);
-    if (errno || *end || !isfinite(d))
-        return false;
-    *out = d;
-    return true;
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -135,7 +108,7 @@ int cloud_copy_state_parse(const char *text, size_t len, const char *name,
             else
                 cel_strlcpy(out->wal_upto, v, sizeof out->wal_upto);
         } else if (strcmp(k, "wal_count") == 0) {
-            if (!parse_u64(v, &out->wal_count))
+            if (!cel_parse_u64(v, &out->wal_count))
                 rc = bad_line(err, name, line, "wal_count is not a number");
         } else if (strcmp(k, "backups") == 0 || strcmp(k, "retired") == 0) {
             if (!parse_ids(v, k[0] == 'b' ? &out->backups : &out->retired))
@@ -145,7 +118,7 @@ int cloud_copy_state_parse(const char *text, size_t len, const char *name,
             double *t = k[5] == 'u'   ? &out->last_upload
                         : k[5] == 'a' ? &out->last_attempt
                                       : &out->last_retention;
-            if (!parse_time(v, t))
+            if (!cel_parse_epoch(v, t))
                 rc = bad_line(err, name, line, "not a time in seconds");
         }
     }
