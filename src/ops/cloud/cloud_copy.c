@@ -262,10 +262,11 @@ int op_cloud_upload(const struct op_ctx *ctx, const struct op_cloud_upload_req *
         with++;
         struct op_cloud_upload_summary m;
         struct cel_err one = {0};
+        /* the first failure is the command's error; later ones are logged */
         int r = op_cloud_upload_server(ctx, s, req->dry_run, &m, rc == 0 ? err : &one);
-        if (r < 0 && m.server)
-            op_log(ctx, LOG_ERROR, s->name, "%s", rc == 0 ? err->msg : one.msg);
-        if (m.server) {
+        if (r < 0 && rc != 0)
+            op_log(ctx, LOG_ERROR, s->name, "%s", one.msg);
+        if (r == 0 || m.failed) {
             struct op_result res = {"cloud-upload", &m, render_text, render_json};
             op_result(ctx, &res);
         }
