@@ -31,7 +31,7 @@ set -u
 harness_init || exit 1
 [ "$(id -u)" -eq 0 ] || tap_bail "needs root (cron as root becoming barman)"
 id barman >/dev/null 2>&1 || tap_bail "needs the barman OS user"
-tap_plan 42
+tap_plan 47
 
 ok "swift_start" swift_start || tap_bail "cannot start Swift"
 ok "swift_make_bucket cellar" swift_make_bucket cellar || tap_bail "cannot create a bucket"
@@ -261,3 +261,16 @@ OUT=$(cel show-server main 2>&1)
 like "$OUT" "cloud_upload_wal_upto: [0-9A-F]{24}" "show-server shows how far the WAL upload got"
 like "$OUT" "cloud_upload_backups_waiting: 0" "show-server: no backup waits"
 unlike "$OUT" "$secret" "show-server shows no secret"
+
+# ---- a backup barman-cloud 3.4 cannot read is refused, the rest goes on -----------
+write_conf "backup_compression = lz4" "backup_compression_format = tar"
+add_rows 600
+sleep 1
+id4=$(backup)
+ok "backup 4 is an lz4 tar copy" test -f "$home/main/base/$id4/data/base.tar.lz4"
+OUT=$(as_barman "$CELLAR" -c "$conf" cloud-upload main 2>&1)
+is "$?" 0 "cloud-upload with an lz4 tar backup exits 0"
+like "$OUT" "backup $id4 is a tar copy compressed with lz4, which barman-cloud 3.4 cannot read: not uploaded" \
+    "and says why backup 4 is not uploaded"
+is "$(bucket_list | grep -c "^$id4 ")" 0 "backup 4 is not in the bucket"
+is "$(missing_wals | wc -l)" 0 "its WAL is, as every WAL segment"

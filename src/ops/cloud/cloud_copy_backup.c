@@ -123,11 +123,6 @@ static ssize_t read_fd(void *ctx, void *buf, size_t len, struct cel_err *err)
 static int upload_tar(struct cloud_copy *c, const struct cat_backup *b, const char *base,
                       enum cloud_comp comp, struct cel_err *err)
 {
-    if (b->n_tablespaces)
-        return cel_err_set(err, CEL_E_INVALID,
-                           "backup %s is a tar copy with tablespaces, which cellar does not copy "
-                           "to a bucket yet: not uploaded",
-                           b->id);
     char *key = cloud_backup_key(c->t.url.prefix, c->t.server, b->id, CLOUD_KEY_DATA_TAR, 0, 0,
                                  comp, err);
     if (!key)
@@ -156,7 +151,7 @@ static int upload_tar(struct cloud_copy *c, const struct cat_backup *b, const ch
 
 /* Which kind of copy b is: *tar_path the tar copy's base.tar (NULL for a
  * plain copy). -CEL_E_INVALID for a tar compression barman-cloud 3.4 does
- * not read. */
+ * not read, or a tar copy with tablespaces. Looks at local files only. */
 static int copy_kind(const struct cloud_copy *c, const struct cat_backup *b, char **tar_path,
                      enum cloud_comp *comp, struct cel_err *err)
 {
@@ -171,6 +166,13 @@ static int copy_kind(const struct cloud_copy *c, const struct cat_backup *b, cha
         char *sub = cel_xasprintf("data/%s", tars[i].name);
         char *p = op_backup_dir(c->s, b->id, sub);
         free(sub);
+        if (stor_is_file(p) && b->n_tablespaces) {
+            free(p);
+            return cel_err_set(err, CEL_E_INVALID,
+                               "backup %s is a tar copy with tablespaces, which cellar does not "
+                               "copy to a bucket yet: not uploaded",
+                               b->id);
+        }
         if (stor_is_file(p)) {
             *tar_path = p;
             *comp = tars[i].comp;
@@ -343,10 +345,24 @@ int cloud_copy_backups(struct cloud_copy *c, struct cel_err *err)
     int rc = cat_list_load(c->s->basebackups_directory, &list, err);
     if (rc < 0)
         return rc;
+    /* what cannot go is said without a request, and asks for no listing */
+    bool *refused = cel_xcalloc(list.n + 1, sizeof *refused);
     size_t pending = 0;
-    for (size_t i = 0; i < list.n; i++)
-        pending += waits(&list, i, &c->st);
+    for (size_t i = 0; i < list.n; i++) {
+        if (!waits(&list, i, &c->st))
+            continue;
+        char *tar = NULL;
+        enum cloud_comp comp;
+        struct cel_err kerr = {0};
+        refused[i] = copy_kind(c, &list.items[i], &tar, &comp, &kerr) < 0;
+        if (refused[i])
+            op_log(c->ctx, LOG_WARNING, c->s->name, "%s", kerr.msg);
+        free(tar);
+        pending += !refused[i];
+        c->backups_waiting += refused[i];
+    }
     if (pending == 0 && !c->reconcile) {
+        free(refused);
         cat_list_free(&list);
         return 0;
     }
@@ -361,6 +377,7 @@ int cloud_copy_backups(struct cloud_copy *c, struct cel_err *err)
         rc = 0;
     }
     if (rc < 0) {
+        free(refused);
         cat_list_free(&list);
         return rc;
     }
@@ -368,19 +385,12 @@ int cloud_copy_backups(struct cloud_copy *c, struct cel_err *err)
         if (cat.list.items[i].status == CAT_DONE)
             cloud_ids_add(&c->st.backups, cat.list.items[i].id);
     for (size_t i = 0; rc == 0 && i < list.n; i++) {
-        if (!waits(&list, i, &c->st))
+        if (refused[i] || !waits(&list, i, &c->st))
             continue;
         c->backups_waiting++;
         if (c->dry_run)
             continue;
         rc = upload_backup(c, &list.items[i], err);
-        if (rc == -CEL_E_INVALID) {
-            /* this one cannot go; the others can */
-            op_log(c->ctx, LOG_ERROR, c->s->name, "%s", err->msg);
-            cel_err_clear(err);
-            rc = 0;
-            continue;
-        }
         if (rc < 0)
             break;
         c->backups++;
@@ -390,6 +400,7 @@ int cloud_copy_backups(struct cloud_copy *c, struct cel_err *err)
         if (cloud_copy_state_save(c->s, &c->st, &serr) < 0)
             op_log(c->ctx, LOG_WARNING, c->s->name, "%s", serr.msg);
     }
+    free(refused);
     cloud_catalog_free(&cat);
     cat_list_free(&list);
     return rc;
