@@ -974,6 +974,20 @@ static const struct cli_opt start_recovered_opts[] = {
     {NULL, 0, NULL, NULL},
 };
 
+/* cloud-upload: a configured server's copy in its cloud_destination */
+static const struct cli_opt cloud_upload_opts[] = {
+    {"dry-run", 'n', NULL, "upload and delete nothing; say what waits for upload"},
+    {NULL, 0, NULL, NULL},
+};
+
+static int run_cloud_upload(const struct op_ctx *ctx, const struct cli_parsed *p,
+                            struct cel_err *err)
+{
+    struct op_cloud_upload_req req = {.server = p->args[0],
+                                      .dry_run = cli_value(p, "dry-run") != NULL};
+    return op_cloud_upload(ctx, &req, err);
+}
+
 const struct cli_cmd cli_commands[] = {
     {"archive-wal", {NULL}, "SERVER|all...",
      "archive the WAL files waiting in incoming/ (compressed, checked, durable)", 1,
@@ -1012,6 +1026,10 @@ const struct cli_cmd cli_commands[] = {
     {"cloud-restore", {NULL}, "SOURCE_URL SERVER_NAME BACKUP_ID RECOVERY_DIR",
      "restore a backup of a bucket into RECOVERY_DIR, streaming its tar objects", 4, 4,
      cloud_restore_opts, false, run_cloud_restore},
+    {"cloud-upload", {NULL}, "SERVER|all",
+     "copy a server's archived WAL and DONE backups the bucket lacks to its cloud_destination "
+     "(cron does it too), then apply its retention there",
+     1, 1, cloud_upload_opts, true, run_cloud_upload},
     {"cloud-wal-archive", {NULL}, "DESTINATION_URL SERVER_NAME WAL_PATH",
      "archive one WAL file into a bucket, stored and verified (archive_command, "
      "barman-cloud-wal-archive)",
@@ -1271,8 +1289,9 @@ void cli_help_command(const struct cli_cmd *cmd, struct strbuf *out)
             sb_appendf(out, "  %-26s %s\n", head, o->help);
         }
     }
-    /* main.c's cloud_exit_status */
-    if (strncmp(cmd->name, "cloud-", 6) == 0)
+    /* main.c's cloud_exit_status: barman-cloud's commands, which need no
+     * configuration (cloud-upload works on a configured server) */
+    if (strncmp(cmd->name, "cloud-", 6) == 0 && !cmd->needs_config)
         sb_append(out, "\nExit status (barman-cloud's): 0 done, 1 the operation failed (a WAL not "
                        "found, a check\nfailed), 2 the store cannot be reached, 3 a bad command "
                        "line, 4 any other error.\n");

@@ -155,12 +155,13 @@ static bool wants_help(const struct cli_cmd *cmd, int argc, char **argv)
  * (barman/clients/cloud_cli.py): 1 the operation failed (a WAL not found,
  * a check failed), 2 the store could not be reached or, as argparse exits,
  * a command line refused (options that exclude each other), 3 a value
- * refused (a bad WAL name or URL), 4 any other error. status is what
+ * refused (a bad WAL name or URL), 4 any other error. cellar's own
+ * cloud-upload (needs_config) exits as cellar's commands do. status is what
  * batch_finish returned (non-zero also when standard output was lost). */
 static int cloud_exit_status(const struct cli_cmd *cmd, int rc, const struct cel_err *err,
                              int status)
 {
-    if (strncmp(cmd->name, "cloud-", 6) != 0 || status == 0)
+    if (strncmp(cmd->name, "cloud-", 6) != 0 || cmd->needs_config || status == 0)
         return status;
     int code = rc < 0 ? (err->code ? err->code : -rc) : 0;
     switch (code) {

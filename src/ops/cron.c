@@ -44,6 +44,8 @@ struct summary {
     const char *bucket;   /* a bucket server's cloud_source, NULL for the others */
     const char *receiver; /* "started", "running", "stopped" or NULL */
     long receiver_pid;
+    bool cloud; /* cloud_destination: the copy's step ran */
+    struct op_cloud_upload_summary upload;
 };
 
 static void render_text(const void *p, struct strbuf *out)
@@ -74,6 +76,10 @@ static void render_text(const void *p, struct strbuf *out)
         sb_append(out, "; retention stopped (see the log)");
     if (m->receiver)
         sb_appendf(out, "; receive-wal %s (PID %ld)", m->receiver, m->receiver_pid);
+    if (m->cloud) {
+        sb_append(out, "; ");
+        op_cloud_upload_summary_text(&m->upload, out);
+    }
     sb_append(out, "\n");
 }
 
@@ -96,6 +102,8 @@ static json_t *render_json(const void *p)
         json_object_set_new(o, "receive_wal",
                             json_pack("{s:s, s:I}", "state", m->receiver, "pid",
                                       (json_int_t)m->receiver_pid));
+    if (m->cloud)
+        json_object_set_new(o, "cloud_upload", op_cloud_upload_summary_json(&m->upload));
     return o;
 }
 
@@ -160,6 +168,19 @@ static int cron_work(const struct op_ctx *ctx, const struct cfg_server *s, int w
     if (rrc < 0 && rc == 0) {
         rc = rrc;
         *err = rerr;
+    }
+    /* the copy in cloud_destination (cloud/cloud_copy.c), after the local
+     * work: its failure is logged and fails cron, after everything else */
+    if (s->cloud_destination) {
+        struct cel_err cerr = {0};
+        m->cloud = true;
+        int crc = op_cloud_upload_server(ctx, s, false, &m->upload, &cerr);
+        if (crc < 0)
+            op_log(ctx, LOG_ERROR, s->name, "cloud upload: %s", cerr.msg);
+        if (crc < 0 && rc == 0) {
+            rc = crc;
+            *err = cerr;
+        }
     }
     return rc;
 }

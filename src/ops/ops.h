@@ -475,6 +475,9 @@ struct op_check_opts {
 void op_check_server(const struct op_ctx *ctx, const struct cfg_server *s,
                      const struct op_check_opts *opts, struct op_check_report *out);
 void op_check_report_free(struct op_check_report *r);
+/* Append a check item named name to rep (reason and fix unset); returns it
+ * for the caller to fill. For checks kept beside their op (cloud_copy.c). */
+struct op_check_item *op_check_add(struct op_check_report *rep, const char *name, bool ok);
 /* Number of failed checks of r. */
 size_t op_check_failures(const struct op_check_report *r);
 /* Barman's JSON form: {"<mangled name>": {"status": "OK"|"FAILED", "hint":
@@ -695,6 +698,42 @@ struct op_cloud_keep_req {
 };
 int op_cloud_backup_keep(const struct op_ctx *ctx, const struct op_cloud_keep_req *req,
                          struct cel_err *err);
+
+/* cloud-upload (cloud/cloud_copy.c): a configured server's copy in its
+ * cloud_destination, in barman-cloud 3.4's layout: the archived WAL and the
+ * DONE backups the bucket lacks, then the server's retention_policy applied
+ * there; cron runs it for every server with cloud_destination. */
+struct op_cloud_upload_req {
+    const char *server; /* a name or "all" (the servers with cloud_destination) */
+    bool dry_run;       /* count what waits, upload and delete nothing */
+};
+int op_cloud_upload(const struct op_ctx *ctx, const struct op_cloud_upload_req *req,
+                    struct cel_err *err);
+/* What one server's run did (or, dry, would do). */
+struct op_cloud_upload_summary {
+    const char *server, *destination;
+    bool dry_run, skipped_locked, failed;
+    size_t wals, backups, deleted;          /* uploaded (deleted: by retention) */
+    size_t wals_waiting, backups_waiting;   /* left to upload */
+    uint64_t bytes;                         /* sent */
+};
+/* One server (cron's step). A failure is returned with err and counted in
+ * *summary; the state file records it for check and show-server. */
+int op_cloud_upload_server(const struct op_ctx *ctx, const struct cfg_server *s, bool dry_run,
+                           struct op_cloud_upload_summary *summary, struct cel_err *err);
+/* "uploaded 3 WAL files and 1 backup to s3://b/p" (no server name, no
+ * newline), and the JSON form. */
+void op_cloud_upload_summary_text(const struct op_cloud_upload_summary *s, struct strbuf *out);
+json_t *op_cloud_upload_summary_json(const struct op_cloud_upload_summary *s);
+/* check's items for a server with cloud_destination ("cloud destination":
+ * the bucket answers these credentials; "cloud upload age" with
+ * cloud_last_upload_maximum_age), appended to rep; nothing without it. */
+struct op_check_report;
+void op_cloud_copy_check(const struct op_ctx *ctx, const struct cfg_server *s,
+                         struct op_check_report *rep);
+/* show-server's cloud_upload_* lines (the state of the copy), through add. */
+void op_cloud_copy_show(const struct op_ctx *ctx, const struct cfg_server *s,
+                        void (*add)(void *m, const char *key, const char *value), void *m);
 
 /* cloud-backup (cloud_backup.c): a base backup of the PostgreSQL server
  * conninfo reaches, read from its PGDATA and tablespaces on this host and

@@ -31,4 +31,17 @@ static inline char *fuzz_text(const uint8_t *data, size_t size)
     return s;
 }
 
+/* data as exactly size bytes, without a NUL after them (at least one byte
+ * allocated), for the parsers that take a length and must stay inside it;
+ * the caller frees it. */
+static inline char *fuzz_bytes(const uint8_t *data, size_t size)
+{
+    char *s = malloc(size ? size : 1);
+    if (!s)
+        abort();
+    if (size)
+        memcpy(s, data, size);
+    return s;
+}
+
 #endif

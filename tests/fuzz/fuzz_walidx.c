@@ -9,11 +9,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     /* exactly size bytes, without a NUL: widx_parse must stay inside len */
-    char *text = malloc(size ? size : 1);
-    if (!text)
-        abort();
-    if (size)
-        memcpy(text, data, size);
+    char *text = fuzz_bytes(data, size);
     struct widx idx;
     struct cel_err err = {0};
     if (widx_parse(text, size, &idx, &err) == 0) {

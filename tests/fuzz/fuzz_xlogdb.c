@@ -30,11 +30,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     /* a copy of exactly size bytes, without a NUL: xdb_parse must stay
      * inside len */
-    char *text = malloc(size ? size : 1);
-    if (!text)
-        abort();
-    if (size)
-        memcpy(text, data, size);
+    char *text = fuzz_bytes(data, size);
     struct xdb db = {0};
     struct cel_err err = {0};
     if (xdb_parse(text, size, "xlog.db", &db, &err) == 0) {

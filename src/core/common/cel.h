@@ -69,4 +69,12 @@ bool cel_str_ends(const char *s, const char *suffix);
  * hex-digit reader, independent of the locale and of the sign of char. */
 int cel_hex_digit(int c);
 
+/* A whole decimal number (digits only, no sign or space) that fits in 64
+ * bits into *out; false for anything else. For the key=value files cellar
+ * writes and reads back (walidx, the cloud upload state). */
+bool cel_parse_u64(const char *s, uint64_t *out);
+/* Seconds since the epoch as written with "%.3f" (a number from 0 to 1e11,
+ * starting with a digit) into *out; false for anything else. */
+bool cel_parse_epoch(const char *s, double *out);
+
 #endif

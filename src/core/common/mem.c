@@ -129,3 +129,29 @@ int cel_hex_digit(int c)
         return c - 'A' + 10;
     return -1;
 }
+
+bool cel_parse_u64(const char *s, uint64_t *out)
+{
+    if (*s < '0' || *s > '9')
+        return false;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *end)
+        return false;
+    *out = v;
+    return true;
+}
+
+bool cel_parse_epoch(const char *s, double *out)
+{
+    if (*s < '0' || *s > '9')
+        return false;
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || *end || v < 0 || v > 1e11)
+        return false;
+    *out = v;
+    return true;
+}

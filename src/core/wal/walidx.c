@@ -275,32 +275,6 @@ static bool get_name(const char *s, char out[WALREC_NAME_MAX])
     return n > 0;
 }
 
-static bool get_u64(const char *s, uint64_t *out)
-{
-    if (*s < '0' || *s > '9')
-        return false;
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || *end)
-        return false;
-    *out = v;
-    return true;
-}
-
-static bool get_time(const char *s, double *out)
-{
-    if (*s < '0' || *s > '9')
-        return false;
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || *end || v < 0 || v > 1e11)
-        return false;
-    *out = v;
-    return true;
-}
-
 static bool segment_name(const char *s)
 {
     struct wal_name w;
@@ -330,7 +304,7 @@ static bool parse_tail(char *line, struct widx *idx)
     struct walrec_cut c = {0};
     uint64_t tli;
     if (split(line, f, 6) != 6 || !segment_name(f[1]) || wal_lsn_parse(f[2], &c.lsn, NULL) < 0 ||
-        wal_lsn_parse(f[3], &c.next_lsn, NULL) < 0 || c.lsn >= c.next_lsn || !get_u64(f[4], &tli) ||
+        wal_lsn_parse(f[3], &c.next_lsn, NULL) < 0 || c.lsn >= c.next_lsn || !cel_parse_u64(f[4], &tli) ||
         tli == 0 || tli > UINT32_MAX)
         return false;
     c.tli = (uint32_t)tli;
@@ -359,8 +333,8 @@ static bool parse_line(char *line, struct widx *idx)
     if (n == 5 && strcmp(f[0], "S") == 0) {
         uint64_t commits;
         double first, last;
-        if (!segment_name(f[1]) || !get_u64(f[2], &commits) || !get_time(f[3], &first) ||
-            !get_time(f[4], &last))
+        if (!segment_name(f[1]) || !cel_parse_u64(f[2], &commits) || !cel_parse_epoch(f[3], &first) ||
+            !cel_parse_epoch(f[4], &last))
             return false;
         drop_points(idx, f[1]); /* read again: this line replaces the earlier one */
         struct widx_segment *e = put_segment(idx, f[1]);
@@ -374,7 +348,7 @@ static bool parse_line(char *line, struct widx *idx)
         struct widx_point p = {0};
         uint64_t tli;
         if (!segment_name(f[1]) || !widx_find(idx, f[1]) || wal_lsn_parse(f[2], &p.lsn, NULL) < 0 ||
-            !get_time(f[3], &p.time) || !get_u64(f[4], &tli) || tli == 0 || tli > UINT32_MAX ||
+            !cel_parse_epoch(f[3], &p.time) || !cel_parse_u64(f[4], &tli) || tli == 0 || tli > UINT32_MAX ||
             !get_name(f[5], p.name))
             return false;
         p.tli = (uint32_t)tli;

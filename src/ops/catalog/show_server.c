@@ -32,6 +32,11 @@ static void add(struct model *m, const char *key, const char *value)
     m->n++;
 }
 
+static void add_cb(void *m, const char *key, const char *value)
+{
+    add(m, key, value);
+}
+
 static int cmp_kv(const void *a, const void *b)
 {
     return strcmp(((const struct kv *)a)->key, ((const struct kv *)b)->key);
@@ -241,6 +246,8 @@ int op_show_server(const struct op_ctx *ctx, const struct op_show_server_req *re
             add(&m, "bucket_server", "True");
         if (!servers[i]->disabled && !bucket)
             add_archive(ctx, servers[i], &m);
+        if (!servers[i]->disabled)
+            op_cloud_copy_show(ctx, servers[i], add_cb, &m);
         if (!req->no_connect && !servers[i]->disabled && !bucket)
             add_remote(servers[i], &m);
         if (!req->no_connect && !servers[i]->disabled && servers[i]->streaming_archiver)

@@ -64,15 +64,19 @@ struct run {
     int last; /* newest WAITING_FOR_WALS or DONE backup, -1 when none */
 };
 
-static struct op_check_item *add(struct run *r, const char *name, bool ok)
+struct op_check_item *op_check_add(struct op_check_report *rep, const char *name, bool ok)
 {
-    struct op_check_report *rep = r->r;
     rep->items = cel_xrealloc_array(rep->items, rep->n + 1, sizeof *rep->items);
     struct op_check_item *it = &rep->items[rep->n++];
     memset(it, 0, sizeof *it);
     it->name = cel_xstrdup(name);
     it->ok = ok;
     return it;
+}
+
+static struct op_check_item *add(struct run *r, const char *name, bool ok)
+{
+    return op_check_add(r->r, name, ok);
 }
 
 static char *vformat(const char *fmt, va_list ap) CEL_PRINTF(1, 0);
@@ -1298,6 +1302,13 @@ static void check_archiver_errors(struct run *r)
     stor_names_free(&names);
 }
 
+/* The copy in cloud_destination (cloud/cloud_copy.c): the bucket answers,
+ * the last upload is recent enough. */
+static void check_cloud(struct run *r)
+{
+    op_cloud_copy_check(r->ctx, r->s, r->r);
+}
+
 /* ---- running them ------------------------------------------------------------ */
 
 /* ---- a bucket server (cloud_source) ---------------------------------------- */
@@ -1355,7 +1366,7 @@ void op_check_server(const struct op_ctx *ctx, const struct cfg_server *s,
         check_directories,   check_disk,        check_retention,          check_backups_age_size,
         check_wal_validity,  check_compression, check_catalog_counts,     check_method,
         check_configuration, check_identity,    check_primary,            check_streaming_archiver,
-        check_archiver,      check_archiver_errors,
+        check_archiver,      check_archiver_errors, check_cloud,
     };
     /* a bucket server: no PostgreSQL and no local directory to check */
     static const check_fn bucket_checks[] = {

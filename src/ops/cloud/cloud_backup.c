@@ -101,61 +101,6 @@ static struct cloud_tar_opts tar_opts(const struct run *r, enum cloud_key_kind k
     };
 }
 
-/* Walk dir (its path relative to the archive's root is rel, "" for the
- * root) into tar: each entry the filter keeps, directories before what
- * they hold, in name order; an excluded directory is not descended. */
-static int walk(struct cloud_tar *tar, const struct rsync_filter *f, const char *dir,
-                const char *rel, struct cel_err *err)
-{
-    struct dirent **names = NULL;
-    int n = scandir(dir, &names, NULL, alphasort);
-    if (n < 0) {
-        /* a directory that vanished: WAL replay recreates what it held */
-        if (errno == ENOENT)
-            return 0;
-        return cel_err_sys(err, CEL_E_IO, errno, "cannot list '%s'", dir);
-    }
-    int rc = 0;
-    for (int i = 0; i < n; i++) {
-        const char *name = names[i]->d_name;
-        if (rc < 0 || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
-            continue;
-        char *path = cel_xasprintf("%s/%s", dir, name);
-        char *arc = rel[0] ? cel_xasprintf("%s/%s", rel, name) : cel_xstrdup(name);
-        struct stat st;
-        if (lstat(path, &st) == 0) {
-            bool is_dir = S_ISDIR(st.st_mode);
-            if (!rsync_filter_excludes(f, arc, is_dir)) {
-                bool added = false;
-                rc = cloud_tar_add_path(tar, path, arc, &added, err);
-                if (rc == 0 && added && is_dir)
-                    rc = walk(tar, f, path, arc, err);
-            }
-        } else if (errno != ENOENT) {
-            rc = cel_err_sys(err, CEL_E_IO, errno, "cannot stat '%s'", path);
-        }
-        free(arc);
-        free(path);
-    }
-    for (int i = 0; i < n; i++)
-        free(names[i]);
-    free(names);
-    return rc;
-}
-
-/* One directory tree (PGDATA or a tablespace) into an open archive: its
- * root as ".", as barman-cloud's os.walk gives it, then what it holds. */
-static int upload_tree(struct cloud_tar *tar, const char *src, const char *const *include,
-                       const char *const *exclude, struct cel_err *err)
-{
-    struct rsync_filter *f = rsync_filter_new(include, exclude);
-    int rc = cloud_tar_add_path(tar, src, ".", NULL, err);
-    if (rc == 0)
-        rc = walk(tar, f, src, "", err);
-    rsync_filter_free(f);
-    return rc;
-}
-
 static void log_archive(struct run *r, const char *label, const char *src, const char *name,
                         const struct cloud_tar_stats *st)
 {
@@ -183,7 +128,7 @@ static int upload_tablespaces(struct run *r, struct cel_err *err)
         struct cloud_tar *tar = NULL;
         rc = cloud_tar_open(&o, &tar, err);
         if (rc == 0)
-            rc = upload_tree(tar, tb->location, includes, bk_tablespace_exclude, err);
+            rc = cloud_tar_add_tree(tar, tb->location, includes, bk_tablespace_exclude, err);
         if (rc == 0)
             rc = cloud_tar_close(tar, err);
         if (rc == 0) {
@@ -226,7 +171,7 @@ static int upload_pgdata(struct run *r, struct cloud_tar **out, struct cel_err *
         return rc;
     struct bk_excludes ex;
     bk_pgdata_excludes(&r->info, &ex);
-    rc = upload_tree(*out, r->info.pgdata, NULL, ex.list, err);
+    rc = cloud_tar_add_tree(*out, r->info.pgdata, NULL, ex.list, err);
     bk_excludes_free(&ex);
     if (rc == 0) {
         char *ctl = cel_xasprintf("%s/global/pg_control", r->info.pgdata);

@@ -128,12 +128,10 @@ static int delete_backup(struct run *r, size_t i, bool skip_if_standalone, struc
     return rc;
 }
 
-static int by_policy(struct run *r, const struct op_cloud_delete_req *req, struct cel_err *err)
+static int by_policy(struct run *r, const struct ret_policy *p, unsigned min_redundancy,
+                     struct cel_err *err)
 {
-    struct ret_policy p;
-    int rc = ret_policy_parse(req->policy, &p, err);
-    if (rc < 0)
-        return rc;
+    int rc = 0;
     size_t n = r->cat->list.n;
     struct ret_backup *rb = cel_xcalloc(n + 1, sizeof *rb);
     enum ret_mark *marks = cel_xcalloc(n + 1, sizeof *marks);
@@ -145,12 +143,49 @@ static int by_policy(struct run *r, const struct op_cloud_delete_req *req, struc
     }
     struct ts now;
     ts_now(&now);
-    ret_classify(&p, req->min_redundancy, ts_epoch(&now), rb, n, marks, NULL);
+    ret_classify(p, min_redundancy, ts_epoch(&now), rb, n, marks, NULL);
     for (size_t i = 0; i < n && rc == 0; i++)
         if (marks[i] == RET_MARK_OBSOLETE)
             rc = delete_backup(r, i, false, err);
     free(rb);
     free(marks);
+    return rc;
+}
+
+/* A catalogue with an unreadable backup.info is not touched at all. */
+static int refuse_unreadable(const struct cloud_catalog *cat, struct cel_err *err)
+{
+    struct strbuf ids = {0};
+    for (size_t i = 0; i < cat->n_unreadable; i++)
+        sb_appendf(&ids, "%s%s", i ? ", " : "", cat->unreadable[i]);
+    int rc = cel_err_set(err, CEL_E_FORMAT,
+                         "cannot read the backup.info of %s: unsafe to proceed with deletion "
+                         "due to failure reading backup catalog",
+                         sb_str(&ids));
+    sb_free(&ids);
+    return rc;
+}
+
+static void run_free(struct run *r)
+{
+    cloud_wals_free(r->wals, r->n_wals);
+    free(r->wal_gone);
+    free(r->gone);
+}
+
+int cloud_delete_obsolete(const struct op_ctx *ctx, struct cloud_target *t,
+                          struct cloud_catalog *cat, const struct ret_policy *p,
+                          unsigned min_redundancy, bool dry_run, bool *gone,
+                          struct cel_err *err)
+{
+    if (cat->n_unreadable)
+        return refuse_unreadable(cat, err);
+    struct run r = {.ctx = ctx, .t = t, .cat = cat, .dry_run = dry_run};
+    r.gone = cel_xcalloc(cat->list.n + 1, sizeof *r.gone);
+    int rc = by_policy(&r, p, min_redundancy, err);
+    if (gone)
+        memcpy(gone, r.gone, cat->list.n * sizeof *gone);
+    run_free(&r);
     return rc;
 }
 
@@ -167,15 +202,9 @@ int op_cloud_backup_delete(const struct op_ctx *ctx, const struct op_cloud_delet
         return rc < 0 ? rc : 0;
     struct run r = {.ctx = ctx, .t = &t, .cat = &cat, .dry_run = req->dry_run};
     r.gone = cel_xcalloc(cat.list.n + 1, sizeof *r.gone);
+    struct ret_policy p;
     if (cat.n_unreadable) {
-        struct strbuf ids = {0};
-        for (size_t i = 0; i < cat.n_unreadable; i++)
-            sb_appendf(&ids, "%s%s", i ? ", " : "", cat.unreadable[i]);
-        rc = cel_err_set(err, CEL_E_FORMAT,
-                         "cannot read the backup.info of %s: unsafe to proceed with deletion "
-                         "due to failure reading backup catalog",
-                         sb_str(&ids));
-        sb_free(&ids);
+        rc = refuse_unreadable(&cat, err);
     } else if (req->backup) {
         int i = cloud_catalog_find(&cat, req->backup, t.server, err);
         if (i < 0)
@@ -191,11 +220,11 @@ int op_cloud_backup_delete(const struct op_ctx *ctx, const struct op_cloud_delet
         if (rc == 0)
             rc = delete_backup(&r, (size_t)i, true, err);
     } else {
-        rc = by_policy(&r, req, err);
+        rc = ret_policy_parse(req->policy, &p, err);
+        if (rc == 0)
+            rc = by_policy(&r, &p, req->min_redundancy, err);
     }
-    cloud_wals_free(r.wals, r.n_wals);
-    free(r.wal_gone);
-    free(r.gone);
+    run_free(&r);
     cloud_catalog_free(&cat);
     cloud_target_close(&t);
     return rc;

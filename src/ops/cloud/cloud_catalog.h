@@ -76,6 +76,19 @@ enum ret_mark cloud_keep_mark(const char *keep);
 int cloud_catalog_find(const struct cloud_catalog *c, const char *ref, const char *server,
                        struct cel_err *err);
 
+/* Delete from the bucket every backup of cat that policy p (with
+ * min_redundancy) makes OBSOLETE, with the WAL no remaining backup needs,
+ * by barman-cloud-backup-delete -r's rules (cloud_backup_delete.c); with
+ * dry_run only say what would go. gone (room for cat->list.n; may be
+ * NULL) gets, per backup of cat, whether it went (or would go). A catalogue with an
+ * unreadable backup.info is refused (-CEL_E_FORMAT) and nothing deleted.
+ * For cloud-backup-delete -r and a server's copy (cloud_copy.c). */
+struct ret_policy;
+int cloud_delete_obsolete(const struct op_ctx *ctx, struct cloud_target *t,
+                          struct cloud_catalog *cat, const struct ret_policy *p,
+                          unsigned min_redundancy, bool dry_run, bool *gone,
+                          struct cel_err *err);
+
 /* One WAL object of the server. */
 struct cloud_wal {
     char *key;

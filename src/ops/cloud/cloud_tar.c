@@ -18,6 +18,7 @@
  * fails first, its thread closes its end, the writer's next send fails,
  * and the writer reports the upload's error, the real cause.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -30,6 +31,7 @@
 #include "cel.h"
 #include "cloud_tar.h"
 #include "comp_stream.h"
+#include "rsync.h"
 #include "tar_write.h"
 #include "ts.h"
 
@@ -531,4 +533,57 @@ int cloud_size_parse(const char *text, uint64_t *out, struct cel_err *err)
 bad:
     return cel_err_set(err, CEL_E_INVALID, "'%s' is not a valid size string",
                        text ? text : "");
+}
+
+/* Walk dir (its path relative to the archive's root is rel, "" for the
+ * root) into tar: each entry the filter keeps, directories before what
+ * they hold, in name order; an excluded directory is not descended. */
+static int walk(struct cloud_tar *tar, const struct rsync_filter *f, const char *dir,
+                const char *rel, struct cel_err *err)
+{
+    struct dirent **names = NULL;
+    int n = scandir(dir, &names, NULL, alphasort);
+    if (n < 0) {
+        /* a directory that vanished: WAL replay recreates what it held */
+        if (errno == ENOENT)
+            return 0;
+        return cel_err_sys(err, CEL_E_IO, errno, "cannot list '%s'", dir);
+    }
+    int rc = 0;
+    for (int i = 0; i < n; i++) {
+        const char *name = names[i]->d_name;
+        if (rc < 0 || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+            continue;
+        char *path = cel_xasprintf("%s/%s", dir, name);
+        char *arc = rel[0] ? cel_xasprintf("%s/%s", rel, name) : cel_xstrdup(name);
+        struct stat st;
+        if (lstat(path, &st) == 0) {
+            bool is_dir = S_ISDIR(st.st_mode);
+            if (!rsync_filter_excludes(f, arc, is_dir)) {
+                bool added = false;
+                rc = cloud_tar_add_path(tar, path, arc, &added, err);
+                if (rc == 0 && added && is_dir)
+                    rc = walk(tar, f, path, arc, err);
+            }
+        } else if (errno != ENOENT) {
+            rc = cel_err_sys(err, CEL_E_IO, errno, "cannot stat '%s'", path);
+        }
+        free(arc);
+        free(path);
+    }
+    for (int i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    return rc;
+}
+
+int cloud_tar_add_tree(struct cloud_tar *tar, const char *src, const char *const *include,
+                       const char *const *exclude, struct cel_err *err)
+{
+    struct rsync_filter *f = rsync_filter_new(include, exclude);
+    int rc = cloud_tar_add_path(tar, src, ".", NULL, err);
+    if (rc == 0)
+        rc = walk(tar, f, src, "", err);
+    rsync_filter_free(f);
+    return rc;
 }

@@ -71,6 +71,15 @@ int cloud_tar_add_path(struct cloud_tar *t, const char *path, const char *arcnam
 int cloud_tar_add_data(struct cloud_tar *t, const char *arcname, const void *buf, size_t len,
                        const struct stat *st, struct cel_err *err);
 
+/* One directory tree (PGDATA or a tablespace) at src: its root as ".", as
+ * barman-cloud's os.walk gives it, then what it holds, directories before
+ * their contents, in name order; what the rsync-style include and exclude
+ * patterns (rsync_filter.h; either may be NULL) leave out is not added, an
+ * excluded directory not descended. For cloud-backup and the copy of a
+ * server's backups (cloud_copy_backup.c). */
+int cloud_tar_add_tree(struct cloud_tar *t, const char *src, const char *const *include,
+                       const char *const *exclude, struct cel_err *err);
+
 /* End the archive: the tar trailer, the compressor's end, the upload
  * completed. Errors are the store's (why the upload failed) when it failed. */
 int cloud_tar_close(struct cloud_tar *t, struct cel_err *err);

@@ -54,36 +54,6 @@ static int same_wal(struct s3_client *s3, const struct cloud_wal_obj *o, const c
     return rc;
 }
 
-/* Upload the body at fd (size bytes, MD5 md5) under key and check what the
- * store then holds. A missing bucket is created first, as barman-cloud's
- * setup_bucket does. */
-static int upload(const struct cloud_target *t, const char *key, int fd, const char *body,
-                  uint64_t size, const char *md5, struct cel_err *err)
-{
-    int rc = s3_put_fd(t->s3, key, fd, err);
-    if (rc == -CEL_E_NOT_FOUND && strstr(err->msg, "NoSuchBucket")) {
-        cel_err_clear(err);
-        rc = s3_bucket_create(t->s3, err);
-        if (rc == 0)
-            rc = s3_put_fd(t->s3, key, fd, err);
-    }
-    if (rc < 0)
-        return rc;
-    struct s3_head h;
-    rc = s3_head(t->s3, key, &h, err);
-    if (rc < 0)
-        return rc;
-    if (!h.exists)
-        return cel_err_set(err, CEL_E_CLOUD, "'%s' is not in the bucket after its upload", key);
-    if (h.size != size || !cloud_etag_is(h.etag, md5))
-        return cel_err_set(err, CEL_E_CLOUD,
-                           "the object '%s' does not match what was sent from '%s': %llu bytes "
-                           "with ETag %s, expected %llu bytes with MD5 %s",
-                           key, body, (unsigned long long)h.size, h.etag,
-                           (unsigned long long)size, md5);
-    return 0;
-}
-
 /* The work once the target is open and the WAL name checked. */
 static int archive(const struct op_ctx *ctx, const struct op_cloud_wal_archive_req *req,
                    const struct cloud_target *t, const char *name, struct cel_err *err)
@@ -132,7 +102,7 @@ static int archive(const struct op_ctx *ctx, const struct op_cloud_wal_archive_r
         if (strcmp(l.v[i].k.wal, name) == 0)
             have = &l.v[i];
     if (rc == 0 && !have) {
-        rc = upload(t, key, fd, body, size, md5, err);
+        rc = cloud_put_verified(t, key, fd, body, size, md5, err);
         if (rc == 0)
             op_log(ctx, LOG_DEBUG, t->server, "archived '%s' as '%s' (%llu bytes, %s)",
                    req->wal_path, key, (unsigned long long)size, cloud_comp_name(req->comp));

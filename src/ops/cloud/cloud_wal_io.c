@@ -129,3 +129,30 @@ int cloud_wal_list_keys(struct s3_client *s3, const char *url_prefix, const char
     }
     return rc;
 }
+
+int cloud_put_verified(const struct cloud_target *t, const char *key, int fd, const char *body,
+                       uint64_t size, const char *md5, struct cel_err *err)
+{
+    int rc = s3_put_fd(t->s3, key, fd, err);
+    if (rc == -CEL_E_NOT_FOUND && strstr(err->msg, "NoSuchBucket")) {
+        cel_err_clear(err);
+        rc = s3_bucket_create(t->s3, err);
+        if (rc == 0)
+            rc = s3_put_fd(t->s3, key, fd, err);
+    }
+    if (rc < 0)
+        return rc;
+    struct s3_head h;
+    rc = s3_head(t->s3, key, &h, err);
+    if (rc < 0)
+        return rc;
+    if (!h.exists)
+        return cel_err_set(err, CEL_E_CLOUD, "'%s' is not in the bucket after its upload", key);
+    if (h.size != size || !cloud_etag_is(h.etag, md5))
+        return cel_err_set(err, CEL_E_CLOUD,
+                           "the object '%s' does not match what was sent from '%s': %llu bytes "
+                           "with ETag %s, expected %llu bytes with MD5 %s",
+                           key, body, (unsigned long long)h.size, h.etag,
+                           (unsigned long long)size, md5);
+    return 0;
+}

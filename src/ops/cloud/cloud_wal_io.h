@@ -36,5 +36,12 @@ int cloud_fetch_to(struct s3_client *s3, const char *key, enum cloud_comp comp,
 int cloud_wal_list_keys(struct s3_client *s3, const char *url_prefix, const char *key_prefix,
                         struct cloud_wal_list *l, bool *no_bucket, struct cel_err *err);
 
+/* Upload the body at fd (size bytes, MD5 md5 in hex; body names it in
+ * messages) under key with one PUT, then check with a HEAD that the store
+ * holds that size and an ETag equal to md5. A missing bucket is created
+ * first, as barman-cloud's setup_bucket does. For cloud-wal-archive and
+ * the copy of a server's WAL (cloud_copy_wal.c). */
+int cloud_put_verified(const struct cloud_target *t, const char *key, int fd, const char *body,
+                       uint64_t size, const char *md5, struct cel_err *err);
 
 #endif
