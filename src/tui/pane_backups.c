@@ -21,10 +21,11 @@ struct column {
 
 /* Drawn in this order; a narrow pane drops the columns of lowest priority
  * first (WAL, gone at 80 columns; then Dedup). Sizes take 10 columns
- * ("1023.9 MiB"). */
+ * ("1023.9 MiB"); Status takes 7 ("WAITING", "STARTED") so that at 80
+ * columns Retention ("KEEP:STANDALONE") and Dedup both fit. */
 static const struct column bk_cols[] = {
     {"ID", 15, SORT_ID, 1},         {"End time", 16, SORT_END, 3}, {"Size", 10, SORT_SIZE, 4},
-    {"Dedup", 10, SORT_DEDUP, 6},   {"WAL", 10, SORT_WAL, 7},      {"Status", 8, SORT_STATUS, 2},
+    {"Dedup", 10, SORT_DEDUP, 6},   {"WAL", 10, SORT_WAL, 7},      {"Status", 7, SORT_STATUS, 2},
     {"Retention", 15, SORT_RET, 5}, /* "KEEP:STANDALONE" */
 };
 
