@@ -336,15 +336,17 @@ static void take_details(struct console *c, const struct tui_job *j)
     struct strbuf text = {0};
     sb_appendf(&text, "Backup %s:\n", id ? id : "?");
     const char *bucket = json_string_value(json_object_get(data, "bucket"));
-    if (bucket)
-        sb_appendf(&text, "  Location             : bucket %s, server %s\n", bucket, j->server);
+    const struct cfg_server *cs = cfg_server_find(c->cfg, j->server);
+    if (bucket && cs) /* as show-backup's Location line */
+        sb_appendf(&text, "  Location             : bucket %s, server %s\n", bucket,
+                   cs->cloud_server_name);
     const char *key;
     const json_t *v;
     json_object_foreach(data, key, v) {
         if (json_is_object(v) || json_is_array(v) || !strcmp(key, "bucket"))
             continue;
-        char *val = json_is_string(v) ? cel_xstrdup(json_string_value(v))
-                                      : json_dumps(v, JSON_ENCODE_ANY);
+        char *val =
+            json_is_string(v) ? cel_xstrdup(json_string_value(v)) : json_dumps(v, JSON_ENCODE_ANY);
         sb_appendf(&text, "  %-21s: %s\n", key, val ? val : "");
         free(val);
     }
@@ -846,8 +848,8 @@ static bool act(struct console *c, enum tui_action a)
     case TUI_ACT_ARCHIVE:
         if (s && s->bucket) {
             con_status(c, TUI_ROLE_WARN,
-                       "%s is a bucket server: its WAL is in %s, nothing is archived here",
-                       s->name, s->bucket);
+                       "%s is a bucket server: its WAL is in %s, nothing is archived here", s->name,
+                       s->bucket);
         } else if (s) {
             char title[200];
             snprintf(title, sizeof title, "archive-wal %s", s->name);

@@ -90,9 +90,10 @@ void tui_model_take_backups(struct tui_model *m, size_t i, const json_t *data, c
 #define TUI_WAL_QUIET_WARN 3600
 
 /* Load every configured server and its backups from cfg (which must
- * outlive the model); a bucket server's are left loading. A server whose backups cannot be listed keeps its
- * load_error; only a failing list-server fails the load. Free with
- * tui_model_free (also after a failure). */
+ * outlive the model); a bucket server's are left loading. A server whose
+ * backups cannot be listed keeps its load_error; only a failing
+ * list-server fails the load. Free with tui_model_free (also after a
+ * failure). */
 int tui_model_load(struct tui_model *m, const struct cfg *cfg, struct cel_err *err);
 /* List server i's backups again (after a backup or delete). A bucket
  * server's are not listed here (that would wait on its object store): it

@@ -441,9 +441,9 @@ static void draw_options(const struct tui_draw *d, const struct wizard *w, struc
         snprintf(v, sizeof v, "fetched from the bucket while replaying");
     else
         snprintf(v, sizeof v, "< %s >",
-             w->get_wal < 0    ? "as the server's recovery_options say"
-             : w->get_wal == 0 ? "copy the WAL into pg_wal now"
-                               : "fetch it while replaying (cellar get-wal)");
+                 w->get_wal < 0    ? "as the server's recovery_options say"
+                 : w->get_wal == 0 ? "copy the WAL into pg_wal now"
+                                   : "fetch it while replaying (cellar get-wal)");
     if (y <= b.last)
         field(d, w, WZ_F_GETWAL, y++, b, "WAL", v, false);
 }

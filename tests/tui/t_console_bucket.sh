@@ -25,7 +25,7 @@ set -u
 . "$(dirname "$0")/../integration/lib/recover.sh"
 harness_init || exit 1
 . "$(dirname "$0")/lib/console.sh"
-tap_plan 26
+tap_plan 27
 
 command -v tmux >/dev/null || tap_bail "tmux is not installed"
 [ "$(id -u)" -eq 0 ] || tap_bail "needs root (cellar becomes barman_user = barman)"
@@ -85,6 +85,10 @@ like "$(screen_row "the bucket")" "bkt .* bucket " "the servers pane marks bkt a
 # select bkt (the servers are in name order: bkt first)
 ok "bkt's backup appears in the backups pane (a child list-backup)" wait_screen "Backups of bkt"
 ok "... its ID" wait_screen "$B" 60
+# the background check's marks first: its end would take the status line
+checked() { screen_row "$1" | grep -qE " (ok|[0-9]+ failed) "; }
+ok "the background check marks both servers" \
+    wait_for 120 eval 'checked "an ordinary server" && checked "the bucket"'
 
 keys b
 ok "b says why a bucket server takes no backup here" wait_screen "bkt is a bucket server: its backups are taken by"
@@ -97,7 +101,7 @@ keys Tab
 wait_screen_re "^│$B " >/dev/null
 keys Enter
 ok "Enter shows the details of the backup (a child show-backup)" wait_screen "Details of $B" 60
-ok "... with where it is" wait_screen "bucket $URL, server bkt"
+ok "... with where it is" wait_screen "bucket $URL, server main"
 
 # a store that does not answer: its proxy stopped (SIGSTOP), connections hang
 proxy=$(_swift_get proxy PID)
