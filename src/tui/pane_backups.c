@@ -139,8 +139,12 @@ static void backups_draw(struct console *c, struct pane *p, struct tui_rect rc, 
         return;
     }
     if (!c->n_view) {
-        tui_put(d, y + 2, xx + 1, iw - 1, TUI_ROLE_DIM,
-                s->n_backups ? "no backup matches the filter" : "no backups (b: take one)", false);
+        if (s->n_backups)
+            tui_put(d, y + 2, xx + 1, iw - 1, TUI_ROLE_DIM, "no backup matches the filter", false);
+        else if (s->bucket)
+            tui_putf(d, y + 2, xx + 1, iw - 1, TUI_ROLE_DIM, false, "no backups in %s", s->bucket);
+        else
+            tui_put(d, y + 2, xx + 1, iw - 1, TUI_ROLE_DIM, "no backups (b: take one)", false);
         return;
     }
     pane_scroll_to(c->bk_sel, &st->top, rows);

@@ -16,7 +16,9 @@
 #    pane, and the console still answers keys (Tab, ?);
 #  - with the store started again, R lists the backup again; the wizard
 #    (r) recovers it into a directory; the copy starts (restore_command:
-#    cellar cloud-wal-restore from the bucket) and holds every row.
+#    cellar cloud-wal-restore from the bucket) and holds every row;
+#  - d then y deletes the backup from the bucket (cellar delete), and the
+#    backups pane, listed again, says the bucket has none.
 # Needs root. Run: tests/run.sh tests/tui/t_console_bucket.sh
 # shellcheck source-path=SCRIPTDIR
 set -u
@@ -25,7 +27,7 @@ set -u
 . "$(dirname "$0")/../integration/lib/recover.sh"
 harness_init || exit 1
 . "$(dirname "$0")/lib/console.sh"
-tap_plan 27
+tap_plan 31
 
 command -v tmux >/dev/null || tap_bail "tmux is not installed"
 [ "$(id -u)" -eq 0 ] || tap_bail "needs root (cellar becomes barman_user = barman)"
@@ -157,5 +159,13 @@ keys q
 ok "q closes the wizard back to the console" wait_screen "Activity"
 like "$(screen_row "recover bkt $d")" "ok +recover bkt $d" \
     "the wizard's recovery is in the activity pane, ok"
+keys d
+ok "d asks before deleting the bucket's backup" \
+    wait_screen "Delete backup $B of server bkt? (y/N)"
+keys y
+ok "y deletes it (cellar delete): the operation ends ok" wait_screen "delete bkt $B: done" 120
+ok "the backups pane, listed again from the bucket, has no backup left" \
+    wait_screen "no backups in $URL" 120
+is "$("$CELLAR" -c "$conf" list-backup --minimal bkt)" "" "list-backup bkt lists nothing"
 keys q
 ok "q quits" wait_screen "console-exited=0" 30
