@@ -315,13 +315,15 @@ static void start_quiet_job(struct console *c, const char *server, const char *c
 
 /* A bucket server's backups are listed by a child `list-backup SERVER`
  * (its object store may be slow or not answer): one per server marked
- * loading, never two at once. */
+ * loading, never two at once; one asked for while another runs starts
+ * when that one ends (tui_model_take_backups leaves it loading). */
 static void load_buckets(struct console *c)
 {
     for (size_t i = 0; i < c->model.n_servers; i++) {
-        const struct tui_server *s = &c->model.servers[i];
+        struct tui_server *s = &c->model.servers[i];
         if (!s->loading || running_job(c, "list-backup", s->name))
             continue;
+        s->load_started = s->load_gen;
         const char *args[] = {"list-backup", s->name, NULL};
         start_quiet_job(c, s->name, args);
     }

@@ -114,7 +114,7 @@ void tui_model_take_backups(struct tui_model *m, size_t i, const json_t *data, c
 {
     struct tui_server *s = &m->servers[i];
     backups_free(s);
-    s->loading = false;
+    s->loading = s->load_gen != s->load_started;
     const json_t *list = json_object_get(data, "backups");
     if (!json_is_array(list)) {
         s->load_error = cel_xstrdup(error ? error : "list-backup gave no result");
@@ -149,6 +149,7 @@ int tui_model_reload_server(struct tui_model *m, size_t i, struct cel_err *err)
 {
     struct tui_server *s = &m->servers[i];
     if (s->bucket) { /* the console's child job lists it */
+        s->load_gen++;
         s->loading = true;
         return 0;
     }

@@ -51,6 +51,10 @@ struct tui_server {
     char *bucket;     /* a bucket server's cloud_source (s3://...), NULL for the others:
                          its backups are listed by a child job (the console's), never here */
     bool loading;     /* a bucket server whose listing is wanted or under way */
+    unsigned load_gen, load_started; /* listings asked for; load_gen when the
+                                        running one started: a listing that
+                                        started before the last ask is not the
+                                        last word */
     enum tui_health health;
     size_t checks_failed;
     char *health_text; /* the first failed check and its hint, NULL when none */
@@ -77,7 +81,8 @@ struct tui_model {
 
 /* Take list-backup's JSON data ({"backups": [...]}) as server i's backups;
  * data NULL or not a listing: error (NULL: "list-backup gave no result")
- * becomes its load_error. Either way server i is no longer loading. */
+ * becomes its load_error. Server i stays loading only when a listing was
+ * asked for after the one that gave this started (load_started). */
 void tui_model_take_backups(struct tui_model *m, size_t i, const json_t *data, const char *error);
 
 /* The WAL lag flags (tui_server_wal_lag): files waiting in incoming/ for

@@ -211,6 +211,11 @@ static void test_tui_model_bucket_server_is_left_to_a_job(void **state)
                    "\"size_bytes\": 100, \"wal_size_bytes\": 10}, {\"status\": \"DONE\"}]}",
                    0, NULL);
     assert_non_null(data);
+    s->load_started = s->load_gen; /* the console started its job */
+    assert_int_equal(tui_model_reload_server(&m, (size_t)b, &err), 0); /* asked again */
+    tui_model_take_backups(&m, (size_t)b, data, NULL);
+    assert_true(s->loading); /* that listing started before the last ask */
+    s->load_started = s->load_gen;
     tui_model_take_backups(&m, (size_t)b, data, NULL);
     json_decref(data);
     assert_false(s->loading);
@@ -223,6 +228,7 @@ static void test_tui_model_bucket_server_is_left_to_a_job(void **state)
     assert_int_equal(tui_model_reload_server(&m, (size_t)b, &err), 0);
     assert_true(s->loading);
     assert_int_equal(s->n_backups, 1);
+    s->load_started = s->load_gen;
     tui_model_take_backups(&m, (size_t)b, NULL, "cannot list bucket 'nowhere'");
     assert_false(s->loading);
     assert_int_equal(s->n_backups, 0);
