@@ -188,7 +188,7 @@ static void load_window(struct console *c)
     struct op_ctx ctx = {.cfg = c->cfg, .sink = &quiet};
     struct cel_err err = {0};
     const struct cfg_server *s = cfg_server_find(c->cfg, c->details_server);
-    if (!s)
+    if (!s || s->cloud_source) /* a bucket server's would wait on its store */
         return;
     if (op_window_load(&ctx, s, &c->win, &err) == 0) {
         c->has_win = true;
@@ -196,6 +196,15 @@ static void load_window(struct console *c)
         op_window_free(&c->win);
         con_status(c, TUI_ROLE_WARN, "recoverable window of %s: %s", c->details_server, err.msg);
     }
+}
+
+/* Reselect backup id (if it is still in the view) of the selected server. */
+static void reselect(struct console *c, const char *id)
+{
+    const struct tui_server *s = con_server(c);
+    for (size_t k = 0; s && id && k < c->n_view; k++)
+        if (strcmp(s->backups[c->view[k]].id, id) == 0)
+            c->bk_sel = k;
 }
 
 /* Reload server i and keep the selected backup (by ID) selected. */
@@ -208,10 +217,7 @@ static void reload_server(struct console *c, size_t i)
         con_status(c, TUI_ROLE_ERROR, "%s: %s", c->model.servers[i].name, err.msg);
     if (i == c->srv_sel) {
         con_rebuild_view(c);
-        const struct tui_server *s = con_server(c);
-        for (size_t k = 0; id && k < c->n_view; k++)
-            if (strcmp(s->backups[c->view[k]].id, id) == 0)
-                c->bk_sel = k;
+        reselect(c, id);
     }
     free(id);
     if (c->details_server && strcmp(c->details_server, c->model.servers[i].name) == 0)
@@ -278,6 +284,114 @@ static void poll_streams(struct console *c)
     }
 }
 
+/* The running job of command for server (NULL when none runs). */
+static struct tui_job *running_job(struct console *c, const char *command, const char *server)
+{
+    for (size_t k = 0; k < c->jobs.n; k++) {
+        struct tui_job *j = c->jobs.v[k];
+        if (j->state == TUI_JOB_RUNNING && strcmp(j->command, command) == 0 && j->server &&
+            strcmp(j->server, server) == 0)
+            return j;
+    }
+    return NULL;
+}
+
+/* Start a quiet job (it leaves the activity pane when it ends, failed or
+ * not; what it found reaches the panes by settle_quiet_job). */
+static void start_quiet_job(struct console *c, const char *server, const char *const *args)
+{
+    struct strbuf title = {0};
+    for (size_t i = 0; args[i]; i++)
+        sb_appendf(&title, "%s%s", i ? " " : "", args[i]);
+    struct tui_job *j = tui_job_new(sb_str(&title), args[0], server);
+    sb_free(&title);
+    struct cel_err err = {0};
+    if (tui_job_start_batch(j, c->exe, c->cfg->path, args, &err) < 0) {
+        /* it ended already: settle_quiet_job reports why */
+    }
+    j->auto_dismiss = true;
+    tui_jobs_add(&c->jobs, j);
+}
+
+/* A bucket server's backups are listed by a child `list-backup SERVER`
+ * (its object store may be slow or not answer): one per server marked
+ * loading, never two at once; one asked for while another runs starts
+ * when that one ends (tui_model_take_backups leaves it loading). */
+static void load_buckets(struct console *c)
+{
+    for (size_t i = 0; i < c->model.n_servers; i++) {
+        struct tui_server *s = &c->model.servers[i];
+        if (!s->loading || running_job(c, "list-backup", s->name))
+            continue;
+        s->load_started = s->load_gen;
+        const char *args[] = {"list-backup", s->name, NULL};
+        start_quiet_job(c, s->name, args);
+    }
+}
+
+/* The details of a bucket server's backup arrived (show-backup's JSON
+ * data): the details pane shows its fields, one a line. */
+static void take_details(struct console *c, const struct tui_job *j)
+{
+    json_t *data = j->result;
+    const char *id = json_string_value(json_object_get(data, "backup_id"));
+    struct strbuf text = {0};
+    sb_appendf(&text, "Backup %s:\n", id ? id : "?");
+    const char *bucket = json_string_value(json_object_get(data, "bucket"));
+    const struct cfg_server *cs = cfg_server_find(c->cfg, j->server);
+    if (bucket && cs) /* as show-backup's Location line */
+        sb_appendf(&text, "  Location             : bucket %s, server %s\n", bucket,
+                   cs->cloud_server_name);
+    const char *key;
+    const json_t *v;
+    json_object_foreach(data, key, v) {
+        if (json_is_object(v) || json_is_array(v) || !strcmp(key, "bucket"))
+            continue;
+        char *val =
+            json_is_string(v) ? cel_xstrdup(json_string_value(v)) : json_dumps(v, JSON_ENCODE_ANY);
+        sb_appendf(&text, "  %-21s: %s\n", key, val ? val : "");
+        free(val);
+    }
+    free(c->details);
+    c->details = sb_detach(&text);
+    free(c->details_id);
+    c->details_id = cel_xstrdup(id ? id : "?");
+    free(c->details_server);
+    c->details_server = cel_xstrdup(j->server);
+    c->details_gen++;
+    load_window(c);
+    con_focus_pane(c, "details");
+}
+
+/* A quiet job has ended: a bucket server's listing (or why it failed)
+ * reaches the model, a show-backup's the details pane; the job goes. */
+static bool settle_quiet_job(struct console *c, struct tui_job *j)
+{
+    bool list = strcmp(j->command, "list-backup") == 0;
+    if (!j->auto_dismiss || (!list && strcmp(j->command, "show-backup") != 0))
+        return false;
+    ssize_t s = j->server ? tui_model_find(&c->model, j->server) : -1;
+    if (list && s >= 0) {
+        const struct tui_backup *b = con_backup(c);
+        char *id = b && (size_t)s == c->srv_sel ? cel_xstrdup(b->id) : NULL;
+        bool ok = j->state == TUI_JOB_OK && j->result_command &&
+                  strcmp(j->result_command, "list-backup") == 0;
+        tui_model_take_backups(&c->model, (size_t)s, ok ? j->result : NULL,
+                               j->outcome ? j->outcome : "list-backup failed");
+        if ((size_t)s == c->srv_sel) {
+            con_rebuild_view(c);
+            reselect(c, id);
+        }
+        free(id);
+    } else if (!list && j->state == TUI_JOB_OK && json_is_object(j->result)) {
+        take_details(c, j);
+    } else if (!list) {
+        con_status(c, TUI_ROLE_ERROR, "show-backup: %s", j->outcome ? j->outcome : "failed");
+    }
+    j->state = TUI_JOB_OK; /* auto-dismissed below, whatever happened */
+    return true;
+}
+
 /* A replication-status job has ended: its lag reaches the model, or is
  * forgotten when it failed; the job goes. */
 static bool settle_stream_job(struct console *c, struct tui_job *j)
@@ -300,7 +414,13 @@ static void settle_jobs(struct console *c)
     for (size_t i = 0; i < c->jobs.n; i++) {
         struct tui_job *j = c->jobs.v[i];
         ssize_t s = j->server ? tui_model_find(&c->model, j->server) : -1;
-        if (j->phases != j->seen_phases) {
+        if (j->auto_dismiss && j->state != TUI_JOB_RUNNING && !j->seen_end &&
+            settle_quiet_job(c, j)) {
+            j->seen_end = true;
+            continue;
+        }
+        if (j->phases != j->seen_phases && strcmp(j->command, "list-backup") != 0 &&
+            strcmp(j->command, "show-backup") != 0) {
             j->seen_phases = j->phases;
             if (s >= 0 && strcmp(j->command, "check") != 0)
                 reload_server(c, (size_t)s);
@@ -346,6 +466,15 @@ void con_open_details(struct console *c)
     const struct tui_backup *b = con_backup(c);
     if (!b) {
         con_status(c, TUI_ROLE_WARN, "no backup selected");
+        return;
+    }
+    const struct tui_server *s = con_server(c);
+    if (s->bucket) { /* from its object store: a child job, take_details shows it */
+        if (!running_job(c, "show-backup", s->name)) {
+            const char *args[] = {"show-backup", s->name, b->id, NULL};
+            start_quiet_job(c, s->name, args);
+        }
+        con_status(c, TUI_ROLE_NORMAL, "loading %s from %s ...", b->id, s->bucket);
         return;
     }
     struct cel_err err = {0};
@@ -697,7 +826,12 @@ static bool act(struct console *c, enum tui_action a)
         c->mode = MODE_FILTER;
         break;
     case TUI_ACT_BACKUP:
-        if (s) {
+        if (s && s->bucket) {
+            con_status(c, TUI_ROLE_WARN,
+                       "%s is a bucket server: its backups are taken by barman-cloud-backup "
+                       "or cellar cloud-backup on the server that uploads them",
+                       s->name);
+        } else if (s) {
             char title[200];
             snprintf(title, sizeof title, "backup %s", s->name);
             /* --wait: the job ends when the backup is DONE (its WAL archived) */
@@ -714,7 +848,11 @@ static bool act(struct console *c, enum tui_action a)
         }
         break;
     case TUI_ACT_ARCHIVE:
-        if (s) {
+        if (s && s->bucket) {
+            con_status(c, TUI_ROLE_WARN,
+                       "%s is a bucket server: its WAL is in %s, nothing is archived here", s->name,
+                       s->bucket);
+        } else if (s) {
             char title[200];
             snprintf(title, sizeof title, "archive-wal %s", s->name);
             const char *args[] = {"archive-wal", s->name, NULL};
@@ -722,7 +860,11 @@ static bool act(struct console *c, enum tui_action a)
         }
         break;
     case TUI_ACT_STREAM:
-        if (s && !s->streaming) {
+        if (s && s->bucket) {
+            con_status(c, TUI_ROLE_WARN,
+                       "%s is a bucket server: its WAL is in %s, nothing streams here", s->name,
+                       s->bucket);
+        } else if (s && !s->streaming) {
             con_status(c, TUI_ROLE_WARN,
                        "%s does not stream WAL: set streaming_archiver = on (doc/streaming.md)",
                        s->name);
@@ -752,6 +894,12 @@ static bool act(struct console *c, enum tui_action a)
         const struct tui_backup *b = con_backup(c);
         if (!b) {
             con_status(c, TUI_ROLE_WARN, "select a backup to keep (Tab to the backups pane)");
+            break;
+        }
+        if (s && s->bucket) {
+            con_status(c, TUI_ROLE_WARN,
+                       "%s is a bucket server: keep its backups with cellar cloud-backup-keep",
+                       s->name);
             break;
         }
         if (!b->keep && strcmp(b->status, "DONE") != 0) {
@@ -1074,6 +1222,7 @@ int tui_run(const struct tui_opts *opts, struct cel_err *err)
 
     bool running = true;
     while (running && !quit_signal) {
+        load_buckets(&c);
         if (tui_jobs_poll(&c.jobs, 0) || c.jobs.n)
             settle_jobs(&c);
         if (c.mode == MODE_WIZARD && c.wz.jobs.n) {

@@ -110,25 +110,15 @@ static void backups_free(struct tui_server *s)
     s->load_error = NULL;
 }
 
-int tui_model_reload_server(struct tui_model *m, size_t i, struct cel_err *err)
+void tui_model_take_backups(struct tui_model *m, size_t i, const json_t *data, const char *error)
 {
     struct tui_server *s = &m->servers[i];
     backups_free(s);
-    struct keep k;
-    struct op_sink sink;
-    struct op_ctx ctx;
-    keep_init(&k, &sink, &ctx, m->cfg);
-    struct cel_err e = {0};
-    int rc = op_list_backup(&ctx, &(struct op_list_backup_req){.server = s->name}, &e);
-    const json_t *list = json_object_get(keep_data(&k, "list-backup"), "backups");
-    if (rc < 0 || !list) {
-        if (rc >= 0)
-            rc = cel_err_set(&e, CEL_E_INTERNAL, "list-backup gave no result");
-        s->load_error = cel_xstrdup(e.msg);
-        if (err)
-            *err = e;
-        keep_free(&k);
-        return rc;
+    s->loading = s->load_gen != s->load_started;
+    const json_t *list = json_object_get(data, "backups");
+    if (!json_is_array(list)) {
+        s->load_error = cel_xstrdup(error ? error : "list-backup gave no result");
+        return;
     }
     size_t n = json_array_size(list);
     s->backups = n ? cel_xcalloc(n, sizeof *s->backups) : NULL;
@@ -153,8 +143,30 @@ int tui_model_reload_server(struct tui_model *m, size_t i, struct cel_err *err)
         b->has_dedup = json_is_integer(json_object_get(o, "deduplicated_size_bytes"));
         b->dedup_size = get_u64(o, "deduplicated_size_bytes");
     }
+}
+
+int tui_model_reload_server(struct tui_model *m, size_t i, struct cel_err *err)
+{
+    struct tui_server *s = &m->servers[i];
+    if (s->bucket) { /* the console's child job lists it */
+        s->load_gen++;
+        s->loading = true;
+        return 0;
+    }
+    struct keep k;
+    struct op_sink sink;
+    struct op_ctx ctx;
+    keep_init(&k, &sink, &ctx, m->cfg);
+    struct cel_err e = {0};
+    int rc = op_list_backup(&ctx, &(struct op_list_backup_req){.server = s->name}, &e);
+    json_t *data = keep_data(&k, "list-backup");
+    if (rc >= 0 && !json_is_array(json_object_get(data, "backups")))
+        rc = cel_err_set(&e, CEL_E_INTERNAL, "list-backup gave no result");
+    tui_model_take_backups(m, i, rc < 0 ? NULL : data, e.msg);
+    if (rc < 0 && err)
+        *err = e;
     keep_free(&k);
-    return 0;
+    return rc < 0 ? rc : 0;
 }
 
 /* Take s's WAL archive state from list-server's object o of s. */
@@ -220,6 +232,8 @@ int tui_model_load(struct tui_model *m, const struct cfg *cfg, struct cel_err *e
             if (strcmp(cfg->servers[i].name, name) == 0) {
                 s->max_age = cfg->servers[i].last_backup_maximum_age.seconds;
                 s->wal_max_age = cfg->servers[i].last_wal_maximum_age.seconds;
+                if (cfg->servers[i].cloud_source)
+                    s->bucket = cel_xstrdup(cfg->servers[i].cloud_source);
             }
         take_archive(s, o);
     }
@@ -241,6 +255,7 @@ void tui_model_free(struct tui_model *m)
         free(s->description);
         free(s->health_text);
         free(s->wal_error);
+        free(s->bucket);
     }
     free(m->servers);
     memset(m, 0, sizeof *m);

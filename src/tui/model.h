@@ -48,6 +48,13 @@ struct tui_server {
     struct tui_backup *backups; /* newest first, as list-backup gives them */
     size_t n_backups;
     char *load_error; /* why the backups could not be listed, NULL when they could */
+    char *bucket;     /* a bucket server's cloud_source (s3://...), NULL for the others:
+                         its backups are listed by a child job (the console's), never here */
+    bool loading;     /* a bucket server whose listing is wanted or under way */
+    unsigned load_gen, load_started; /* listings asked for; load_gen when the
+                                        running one started: a listing that
+                                        started before the last ask is not the
+                                        last word */
     enum tui_health health;
     size_t checks_failed;
     char *health_text; /* the first failed check and its hint, NULL when none */
@@ -72,6 +79,12 @@ struct tui_model {
     size_t n_servers;
 };
 
+/* Take list-backup's JSON data ({"backups": [...]}) as server i's backups;
+ * data NULL or not a listing: error (NULL: "list-backup gave no result")
+ * becomes its load_error. Server i stays loading only when a listing was
+ * asked for after the one that gave this started (load_started). */
+void tui_model_take_backups(struct tui_model *m, size_t i, const json_t *data, const char *error);
+
 /* The WAL lag flags (tui_server_wal_lag): files waiting in incoming/ for
  * longer than TUI_WAL_WAIT_WARN seconds mean the archiver (cron) is not
  * running; nothing archived for longer than last_wal_maximum_age, or
@@ -82,11 +95,14 @@ struct tui_model {
 #define TUI_WAL_QUIET_WARN 3600
 
 /* Load every configured server and its backups from cfg (which must
- * outlive the model). A server whose backups cannot be listed keeps its
- * load_error; only a failing list-server fails the load. Free with
- * tui_model_free (also after a failure). */
+ * outlive the model); a bucket server's are left loading. A server whose
+ * backups cannot be listed keeps its load_error; only a failing
+ * list-server fails the load. Free with tui_model_free (also after a
+ * failure). */
 int tui_model_load(struct tui_model *m, const struct cfg *cfg, struct cel_err *err);
-/* List server i's backups again (after a backup or delete). */
+/* List server i's backups again (after a backup or delete). A bucket
+ * server's are not listed here (that would wait on its object store): it
+ * is only marked loading, for the console's child list-backup job. */
 int tui_model_reload_server(struct tui_model *m, size_t i, struct cel_err *err);
 /* Run list-server again for every server's WAL archive state (cheap: the
  * tail of each xlog.db and a listing of incoming/; blocks while an archiver

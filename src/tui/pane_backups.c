@@ -131,13 +131,21 @@ static void backups_draw(struct console *c, struct pane *p, struct tui_rect rc, 
         tui_put(d, y + 1, cx, iw - used - 1, TUI_ROLE_HEADER, "Name", true);
     if (!s)
         return;
+    if (s->loading) { /* a bucket server's: a child job lists them */
+        tui_putf(d, y + 2, xx + 1, iw - 1, TUI_ROLE_DIM, false, "loading from %s ...", s->bucket);
+        return;
+    }
     if (s->load_error) {
         tui_put(d, y + 2, xx + 1, iw - 1, TUI_ROLE_ERROR, s->load_error, false);
         return;
     }
     if (!c->n_view) {
-        tui_put(d, y + 2, xx + 1, iw - 1, TUI_ROLE_DIM,
-                s->n_backups ? "no backup matches the filter" : "no backups (b: take one)", false);
+        if (s->n_backups)
+            tui_put(d, y + 2, xx + 1, iw - 1, TUI_ROLE_DIM, "no backup matches the filter", false);
+        else if (s->bucket)
+            tui_putf(d, y + 2, xx + 1, iw - 1, TUI_ROLE_DIM, false, "no backups in %s", s->bucket);
+        else
+            tui_put(d, y + 2, xx + 1, iw - 1, TUI_ROLE_DIM, "no backups (b: take one)", false);
         return;
     }
     pane_scroll_to(c->bk_sel, &st->top, rows);

@@ -72,7 +72,9 @@ static void servers_draw(struct console *c, struct pane *p, struct tui_rect rc, 
         sb_free(&age);
         /* the WAL archive's lag: age of the newest archived file, files waiting */
         struct strbuf wal = {0};
-        bool lag = tui_server_wal_lag(s, (double)now, &wal);
+        bool lag = !s->bucket && tui_server_wal_lag(s, (double)now, &wal);
+        if (s->bucket) /* its WAL is in the bucket: nothing archives here */
+            sb_append(&wal, "bucket");
         tui_put(d, yy, xx + 41, 22, lag && !sel ? TUI_ROLE_WARN : base, sb_str(&wal), true);
         sb_free(&wal);
         struct strbuf chk = {0};

@@ -823,6 +823,13 @@ static void key_dest(struct wizard *w, enum wz_key k, int ch)
     else if (k == WZ_KEY_DOWN || k == WZ_KEY_TAB)
         move_field(w, 1, count);
     else if (w->field == WZ_F_WHERE &&
+             (k == WZ_KEY_LEFT || k == WZ_KEY_RIGHT || (k == WZ_KEY_CHAR && ch == ' ')) &&
+             wz_server(w)->cloud_source && !w->remote)
+        say(w, WZ_MSG_WARN,
+            "%s is a bucket server: its backups are restored on this host "
+            "(recover refuses --remote-ssh-command for it)",
+            wz_server(w)->name);
+    else if (w->field == WZ_F_WHERE &&
              (k == WZ_KEY_LEFT || k == WZ_KEY_RIGHT || (k == WZ_KEY_CHAR && ch == ' ')))
         w->remote = !w->remote;
     else if (w->field == WZ_F_DEST)
@@ -852,6 +859,11 @@ static void key_options(struct wizard *w, enum wz_key k, int ch)
         w->exclusive = !w->exclusive;
     else if (delta && w->field == WZ_F_TIMELINE)
         cycle(&w->timeline, WZ_N_TIMELINES, delta);
+    else if (delta && w->field == WZ_F_GETWAL && wz_server(w)->cloud_source)
+        say(w, WZ_MSG_INFO,
+            "%s is a bucket server: its WAL is always fetched from the bucket "
+            "while replaying (recover refuses --no-get-wal for it)",
+            wz_server(w)->name);
     else if (delta && w->field == WZ_F_GETWAL) {
         int g = w->get_wal + 1; /* -1..1 as 0..2 */
         cycle(&g, 3, delta);

@@ -437,10 +437,13 @@ static void draw_options(const struct tui_draw *d, const struct wizard *w, struc
              w->timeline ? wz_timelines[w->timeline] : "default (the latest timeline)");
     if (y <= b.last)
         field(d, w, WZ_F_TIMELINE, y++, b, "Timeline", v, false);
-    snprintf(v, sizeof v, "< %s >",
-             w->get_wal < 0    ? "as the server's recovery_options say"
-             : w->get_wal == 0 ? "copy the WAL into pg_wal now"
-                               : "fetch it while replaying (cellar get-wal)");
+    if (wz_server(w) && wz_server(w)->cloud_source) /* recover: never --no-get-wal */
+        snprintf(v, sizeof v, "fetched from the bucket while replaying");
+    else
+        snprintf(v, sizeof v, "< %s >",
+                 w->get_wal < 0    ? "as the server's recovery_options say"
+                 : w->get_wal == 0 ? "copy the WAL into pg_wal now"
+                                   : "fetch it while replaying (cellar get-wal)");
     if (y <= b.last)
         field(d, w, WZ_F_GETWAL, y++, b, "WAL", v, false);
 }

@@ -175,6 +175,68 @@ static void test_tui_model_apply_check(void **state)
     tui_model_free(&m);
 }
 
+/* A bucket server (cloud_source) is never listed by the model itself: it is
+ * left loading (the console's child list-backup job lists it), and takes
+ * the job's JSON data, or its error, with tui_model_take_backups. */
+static void test_tui_model_bucket_server_is_left_to_a_job(void **state)
+{
+    (void)state;
+    char text[8192];
+    snprintf(text, sizeof text,
+             "[barman]\nbarman_home = %s\nbarman_user = root\n"
+             "[pg]\nconninfo = host=/nonexistent\n"
+             "[bkt]\ncloud_source = s3://nowhere/pg\n"
+             "cloud_endpoint_url = http://127.0.0.1:1\n",
+             unit_tmp);
+    struct cfg *bcfg = NULL;
+    struct cel_err err = {0};
+    assert_int_equal(cfg_load_text(text, "bucket.conf", &bcfg, &err), 0);
+    struct tui_model m;
+    assert_int_equal(tui_model_load(&m, bcfg, &err), 0);
+    ssize_t b = tui_model_find(&m, "bkt");
+    ssize_t pg = tui_model_find(&m, "pg");
+    assert_true(b >= 0 && pg >= 0);
+    struct tui_server *s = &m.servers[b];
+    assert_string_equal(s->bucket, "s3://nowhere/pg");
+    assert_true(s->loading);
+    assert_int_equal(s->n_backups, 0);
+    assert_null(s->load_error);
+    assert_null(m.servers[pg].bucket);
+    assert_false(m.servers[pg].loading);
+    assert_int_equal(m.servers[pg].n_backups, 2);
+
+    json_t *data =
+        json_loads("{\"backups\": [{\"backup_id\": \"20261124T034224\", "
+                   "\"status\": \"DONE\", \"end_time_timestamp\": \"1795000000\", "
+                   "\"size_bytes\": 100, \"wal_size_bytes\": 10}, {\"status\": \"DONE\"}]}",
+                   0, NULL);
+    assert_non_null(data);
+    s->load_started = s->load_gen; /* the console started its job */
+    assert_int_equal(tui_model_reload_server(&m, (size_t)b, &err), 0); /* asked again */
+    tui_model_take_backups(&m, (size_t)b, data, NULL);
+    assert_true(s->loading); /* that listing started before the last ask */
+    s->load_started = s->load_gen;
+    tui_model_take_backups(&m, (size_t)b, data, NULL);
+    json_decref(data);
+    assert_false(s->loading);
+    assert_int_equal(s->n_backups, 1); /* a row without an ID is skipped */
+    assert_string_equal(s->backups[0].id, "20261124T034224");
+    assert_int_equal(s->backups[0].end_ts, 1795000000);
+    assert_int_equal(s->backups[0].size, 100);
+
+    /* a reload marks it loading and keeps the rows until the job answers */
+    assert_int_equal(tui_model_reload_server(&m, (size_t)b, &err), 0);
+    assert_true(s->loading);
+    assert_int_equal(s->n_backups, 1);
+    s->load_started = s->load_gen;
+    tui_model_take_backups(&m, (size_t)b, NULL, "cannot list bucket 'nowhere'");
+    assert_false(s->loading);
+    assert_int_equal(s->n_backups, 0);
+    assert_string_equal(s->load_error, "cannot list bucket 'nowhere'");
+    tui_model_free(&m);
+    cfg_free(bcfg);
+}
+
 /* The WAL cell of server i of m at now, and whether it warns. */
 static bool wal_cell(const struct tui_model *m, const char *name, double now, char *buf, size_t n)
 {
@@ -287,6 +349,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_tui_model_show_backup, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tui_model_apply_check, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tui_model_bucket_server_is_left_to_a_job, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_tui_model_wal_lag, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tui_model_wal_lag_maximum_age_and_inactive, setup,
                                         teardown),
