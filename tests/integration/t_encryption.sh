@@ -1,0 +1,153 @@
+#!/bin/bash
+# tests/integration/t_encryption.sh - encryption = gpg for archived WAL (TAP).
+#
+# Barman 3.14's format, as its encryption.py writes it: each archived WAL
+# file is compressed first (compression = gzip here), then a binary OpenPGP
+# message to encryption_key_id, under its WAL name; xlog.db's fifth field is
+# "gpg". A real PostgreSQL 15 cluster archives through `cellar put-wal`; a
+# real throw-away GnuPG home ($T/gnupg, its agent told to cache no
+# passphrase) holds a key with a passphrase.
+#
+#     p0 | backup (encryption = none) | switch to gpg, no key yet: a's WAL
+#     stays in incoming | key made, cron archives it encrypted | b | T | c
+#
+# Checked: the missing key's error and nothing lost; the archived files are
+# OpenPGP messages that `gpg --decrypt` with the passphrase turns into the
+# gzip of the exact WAL (a copy kept by archive_command); get-wal gives the
+# exact WAL back; a file encrypted with the gpg command line as Barman does
+# is read by get-wal; a wrong passphrase, or none configured, is a clear
+# error and writes nothing; backup refuses the encrypted server; a recovery
+# to T through get-wal (as restore_command, run by PostgreSQL as postgres
+# with its own GnuPG home) and one with copied WAL hold exactly p0 a b.
+# Needs root (the clusters run as postgres). Run: tests/run.sh tests/integration/t_encryption.sh
+# shellcheck source-path=SCRIPTDIR
+set -u
+. "$(dirname "$0")/lib/tap.sh"
+. "$(dirname "$0")/lib/common.sh"
+. "$(dirname "$0")/lib/backup.sh"
+. "$(dirname "$0")/lib/recover.sh"
+harness_init || exit 1
+tap_plan 27
+
+command -v gpg >/dev/null || tap_bail "needs gpg (Debian gnupg)"
+PASS='correct horse battery staple'
+KEY=wal@example.com
+export GNUPGHOME=$T/gnupg
+mkdir -m 0700 "$GNUPGHOME" || tap_bail "cannot create $GNUPGHOME"
+# no cached passphrase: a wrong one must be asked and refused every time
+printf 'default-cache-ttl 0\nmax-cache-ttl 0\nallow-loopback-pinentry\n' >"$GNUPGHOME/gpg-agent.conf"
+harness_at_exit env GNUPGHOME="$GNUPGHOME" gpgconf --kill gpg-agent
+printf '%s\n' "$PASS" >"$T/pass"
+chown root:postgres "$T/pass" && chmod 0640 "$T/pass"
+
+mkdir -p "$T/plain" && chown postgres: "$T/plain"
+rec_cluster "encrypted WAL" 1 'compression = gzip'
+add_row main p0
+"$CELLAR" -c "$conf" backup --wait main >&2 || tap_bail "backup failed"
+id1=$("$CELLAR" -c "$conf" list-backup --minimal main | head -1)
+# from now on, archive_command also keeps a plain copy of each segment
+pg_sql main "ALTER SYSTEM SET archive_command = 'cp %p $T/plain/%f && $CELLAR -c $conf put-wal main %p'" >/dev/null
+pg_sql main "SELECT pg_reload_conf()" >/dev/null
+sleep 1
+
+gpg_conf() { # gpg_conf PASSPHRASE_COMMAND - $conf with encryption = gpg
+    _rec_write_conf "encrypted WAL" 'compression = gzip' 'encryption = gpg' \
+        "encryption_key_id = $KEY" ${1:+"encryption_passphrase_command = $1"}
+}
+
+# ---- 1. configuration -------------------------------------------------------------
+_rec_write_conf "encrypted WAL" 'encryption = gpg'
+out=$("$CELLAR" -c "$conf" show-server main 2>&1)
+like "$out" "encryption: gpg needs encryption_key_id" "gpg without encryption_key_id is an error"
+like "$out" "$conf:[0-9]+" "(naming the file and line)"
+gpg_conf "cat $T/pass"
+
+# ---- 2. no key yet: the WAL stays in incoming ---------------------------------------
+add_row main a
+out=$(archive_now main main 2>&1)
+diag "$out"
+like "$out" "no usable public key '$KEY'" "archive-wal without the key says which key is missing"
+seg_a=$(cd "$home/main/incoming" && ls | grep -E '^[0-9A-F]{24}$' | head -1)
+ok "the segment stays in incoming ($seg_a)" test -n "$seg_a" -a -f "$home/main/incoming/$seg_a"
+
+# ---- 3. the key exists: cron archives it, encrypted -----------------------------------
+gpg --batch --pinentry-mode loopback --passphrase "$PASS" \
+    --quick-gen-key "cellar test <$KEY>" default default never 2>&1 | sed 's/^/# /' >&2
+"$CELLAR" -c "$conf" cron >&2
+ok "cron archived it once the key existed" test ! -e "$home/main/incoming/$seg_a"
+arch=$home/main/wals/${seg_a:0:16}/$seg_a
+xdb=$home/main/wals/xlog.db
+[ -f "$home/main-xlog.db" ] && xdb=$home/main-xlog.db
+is "$(awk -v w="$seg_a" '$1 == w {print $4 " " $5}' "$xdb")" "gzip gpg" \
+    "xlog.db says gzip then gpg for it"
+is "$(awk -v w="$seg_a" '$1 == w {print $2}' "$xdb")" "$(stat -c %s "$arch")" \
+    "(with the size of the encrypted file)"
+ok "the archived file is an OpenPGP message to the key" \
+    bash -c "gpg --batch --pinentry-mode error --list-packets '$arch' 2>&1 | grep -q 'pubkey enc packet'"
+is "$(od -An -tx1 -N1 "$arch" | tr -d ' ')" 85 "(binary, not armored: a public-key session key packet)"
+gpg --batch --pinentry-mode loopback --passphrase-fd 0 --decrypt "$arch" <"$T/pass" 2>/dev/null |
+    gzip -dc >"$T/dec_a"
+ok "gpg --decrypt with the passphrase gives the gzip of the exact WAL" cmp "$T/dec_a" "$T/plain/$seg_a"
+
+# ---- 4. get-wal -----------------------------------------------------------------------
+"$CELLAR" -c "$conf" get-wal main "$seg_a" >"$T/get_a"
+ok "get-wal decrypts and decompresses it: the exact WAL" cmp "$T/get_a" "$T/plain/$seg_a"
+mkdir "$T/out"
+"$CELLAR" -c "$conf" get-wal -o "$T/out" main "$seg_a" >&2
+ok "get-wal -o DIR too" cmp "$T/out/$seg_a" "$T/plain/$seg_a"
+
+# a file encrypted by the gpg command line as Barman's encryption.py does (plain
+# here: Barman encrypts what it did not compress as it is)
+add_row main b
+T_BC=$(utc_now main)
+add_row main c
+archive_now main main >&2 || tap_bail "WAL not archived"
+seg_c=$(awk '$5 == "gpg" && $1 ~ /^[0-9A-F]{24}$/ {n=$1} END {print n}' "$xdb")
+arch_c=$home/main/wals/${seg_c:0:16}/$seg_c
+gpg --yes --batch --pinentry-mode loopback --compress-level 0 --recipient "$KEY" --encrypt \
+    --output "$T/barman_c" "$T/plain/$seg_c" 2>/dev/null
+cp "$T/barman_c" "$arch_c"
+"$CELLAR" -c "$conf" get-wal main "$seg_c" >"$T/get_c"
+ok "a file encrypted with gpg as Barman does is read by get-wal" cmp "$T/get_c" "$T/plain/$seg_c"
+
+# ---- 5. wrong or missing passphrase: clear error, nothing written -------------------------
+gpg_conf "echo wrong"
+mkdir "$T/bad"
+out=$("$CELLAR" -c "$conf" get-wal -o "$T/bad" main "$seg_a" 2>&1)
+rc=$?
+isnt() { [ "$1" != "$2" ] && pass "$3" || fail "$3"; }
+isnt "$rc" 0 "a wrong passphrase fails"
+like "$out" "bad passphrase" "(saying so)"
+unlike "$out" "wrong" "(without printing the passphrase)"
+is "$(ls -A "$T/bad")" "" "and writes nothing into the output directory"
+"$CELLAR" -c "$conf" get-wal main "$seg_a" >"$T/bad_stdout" 2>/dev/null
+is "$(stat -c %s "$T/bad_stdout")" 0 "nor anything to standard output"
+gpg_conf ""
+out=$("$CELLAR" -c "$conf" get-wal main "$seg_a" 2>&1 >/dev/null)
+like "$out" "no encryption_passphrase_command is configured" \
+    "without encryption_passphrase_command: a clear error"
+gpg_conf "cat $T/pass"
+
+# ---- 6. backups of an encrypted server are refused ------------------------------------------
+out=$("$CELLAR" -c "$conf" backup main 2>&1)
+like "$out" "encryption = gpg" "backup refuses a server with encryption = gpg"
+is "$("$CELLAR" -c "$conf" list-backup --minimal main | wc -l)" 1 "(and writes no backup)"
+
+# ---- 7. recoveries to T ---------------------------------------------------------------
+pg_stop main || tap_bail "cannot stop the cluster"
+# PostgreSQL runs get-wal as postgres: its own GnuPG home with the key
+cp -a "$GNUPGHOME" "$T/gnupg-pg" && rm -f "$T/gnupg-pg"/S.* && chown -R postgres: "$T/gnupg-pg"
+harness_at_exit env GNUPGHOME="$T/gnupg-pg" runuser -u postgres -- gpgconf --kill gpg-agent
+d=$T/r_getwal
+recover_ok "recover --get-wal to T" --get-wal --target-time "$T_BC" main "$id1" "$d"
+chown -R postgres: "$d"
+GNUPGHOME=$T/gnupg-pg start_rec main "$d" paused || diag "the get-wal recovery did not start"
+is "$(rows main)" "p0 a b" "the get-wal recovery holds exactly the rows before T"
+pg_stop main
+
+d=$T/r_copy
+recover_ok "recover with copied WAL to T" --target-time "$T_BC" main "$id1" "$d"
+ok "the encrypted segment is decrypted into DEST/pg_wal" cmp "$d/pg_wal/$seg_a" "$T/plain/$seg_a"
+start_rec main "$d" paused || diag "the copied-WAL recovery did not start"
+is "$(rows main)" "p0 a b" "the copied-WAL recovery holds exactly the rows before T"
+pg_stop main
