@@ -16,7 +16,10 @@
 # gzip of the exact WAL (a copy kept by archive_command); get-wal gives the
 # exact WAL back; a file encrypted with the gpg command line as Barman does
 # is read by get-wal; a wrong passphrase, or none configured, is a clear
-# error and writes nothing; backup refuses the encrypted server; a recovery
+# error and writes nothing; backup refuses the encrypted server; root's
+# archive-wal and get-wal with barman_user = barman run with barman's own
+# GnuPG home (public key only: archives, and "no private key" until the
+# private key is imported); a recovery
 # to T through get-wal (as restore_command, run by PostgreSQL as postgres
 # with its own GnuPG home) and one with copied WAL hold exactly p0 a b.
 # Needs root (the clusters run as postgres). Run: tests/run.sh tests/integration/t_encryption.sh
@@ -27,7 +30,7 @@ set -u
 . "$(dirname "$0")/lib/backup.sh"
 . "$(dirname "$0")/lib/recover.sh"
 harness_init || exit 1
-tap_plan 26
+tap_plan 30
 
 command -v gpg >/dev/null || tap_bail "needs gpg (Debian gnupg)"
 PASS='correct horse battery staple'
@@ -133,7 +136,40 @@ out=$("$CELLAR" -c "$conf" backup main 2>&1)
 like "$out" "encryption = gpg" "backup refuses a server with encryption = gpg"
 is "$("$CELLAR" -c "$conf" list-backup --minimal main | wc -l)" 1 "(and writes no backup)"
 
-# ---- 7. recoveries to T ---------------------------------------------------------------
+# ---- 7. cellar started as root, running as barman_user = barman -------------------------
+# barman's own GnuPG home (GNUPGHOME kept when root becomes barman) with the
+# public key only: it archives, and cannot decrypt until the private key is there
+bgh=$T/b/gnupg
+mkdir -p "$T/b/home/main/incoming" "$bgh" && chmod 0700 "$bgh"
+cp "$GNUPGHOME/gpg-agent.conf" "$bgh/"
+gpg --export "$KEY" >"$T/b/pub"
+gpg --batch --pinentry-mode loopback --passphrase "$PASS" --export-secret-keys "$KEY" >"$T/sec"
+chown -R barman: "$T/b"
+bgpg() { GNUPGHOME=$bgh runuser -u barman -- gpg --batch "$@"; }
+bgpg --import "$T/b/pub" 2>/dev/null
+# a key imported from elsewhere must be trusted, as for Barman's gpg --encrypt
+fpr=$(gpg --with-colons --fingerprint "$KEY" | awk -F: '$1 == "fpr" {print $10; exit}')
+printf '%s:6:\n' "$fpr" | bgpg --import-ownertrust 2>/dev/null
+harness_at_exit env GNUPGHOME="$bgh" runuser -u barman -- gpgconf --kill gpg-agent
+conf_b=$T/b/cellar.conf
+backup_conf "$conf_b" barman "$T/b/home" 1 "as barman" 'compression = gzip' 'encryption = gpg' \
+    "encryption_key_id = $KEY" "encryption_passphrase_command = cat $T/pass"
+sed -i 's/^barman_user = root$/barman_user = barman/' "$conf_b"
+install -o barman -g barman -m 0600 "$T/plain/$seg_a" "$T/b/home/main/incoming/$seg_a"
+GNUPGHOME=$bgh "$CELLAR" -c "$conf_b" archive-wal main >&2
+barch=$T/b/home/main/wals/${seg_a:0:16}/$seg_a
+is "$(stat -c %U "$barch" 2>&1)" barman "root's archive-wal ran as barman with barman's GnuPG home"
+ok "(an OpenPGP message in the 3.14 catalogue)" \
+    grep -qE "^$seg_a	[0-9]+	[0-9.]+	gzip	gpg\$" "$T/b/home/main-xlog.db" "$T/b/home/main/wals/xlog.db"
+chgrp barman "$T/pass"
+out=$(GNUPGHOME=$bgh "$CELLAR" -c "$conf_b" get-wal main "$seg_a" 2>&1 >/dev/null)
+like "$out" "GnuPG has no private key it was encrypted to" "without the private key: a clear error"
+bgpg --import "$T/sec" 2>/dev/null
+GNUPGHOME=$bgh "$CELLAR" -c "$conf_b" get-wal main "$seg_a" >"$T/b_get"
+ok "with it, get-wal as barman gives the exact WAL" cmp "$T/b_get" "$T/plain/$seg_a"
+chgrp postgres "$T/pass"
+
+# ---- 8. recoveries to T ---------------------------------------------------------------
 pg_stop main || tap_bail "cannot stop the cluster"
 # PostgreSQL runs get-wal as postgres: its own GnuPG home with the key
 cp -a "$GNUPGHOME" "$T/gnupg-pg" && rm -f "$T/gnupg-pg"/S.* && chown -R postgres: "$T/gnupg-pg"
