@@ -30,7 +30,7 @@ set -u
 . "$(dirname "$0")/lib/backup.sh"
 . "$(dirname "$0")/lib/recover.sh"
 harness_init || exit 1
-tap_plan 30
+tap_plan 31
 
 command -v gpg >/dev/null || tap_bail "needs gpg (Debian gnupg)"
 PASS='correct horse battery staple'
@@ -152,15 +152,19 @@ fpr=$(gpg --with-colons --fingerprint "$KEY" | awk -F: '$1 == "fpr" {print $10; 
 printf '%s:6:\n' "$fpr" | bgpg --import-ownertrust 2>/dev/null
 harness_at_exit env GNUPGHOME="$bgh" runuser -u barman -- gpgconf --kill gpg-agent
 conf_b=$T/b/cellar.conf
-backup_conf "$conf_b" barman "$T/b/home" 1 "as barman" 'compression = gzip' 'encryption = gpg' \
+# no compression here: the archived file is the GnuPG message of the WAL itself
+backup_conf "$conf_b" barman "$T/b/home" 1 "as barman" 'encryption = gpg' \
     "encryption_key_id = $KEY" "encryption_passphrase_command = cat $T/pass"
 sed -i 's/^barman_user = root$/barman_user = barman/' "$conf_b"
 install -o barman -g barman -m 0600 "$T/plain/$seg_a" "$T/b/home/main/incoming/$seg_a"
 GNUPGHOME=$bgh "$CELLAR" -c "$conf_b" archive-wal main >&2
 barch=$T/b/home/main/wals/${seg_a:0:16}/$seg_a
 is "$(stat -c %U "$barch" 2>&1)" barman "root's archive-wal ran as barman with barman's GnuPG home"
-ok "(an OpenPGP message in the 3.14 catalogue)" \
-    grep -qE "^$seg_a	[0-9]+	[0-9.]+	gzip	gpg\$" "$T/b/home/main-xlog.db" "$T/b/home/main/wals/xlog.db"
+ok "(uncompressed, encrypted: None and gpg in the 3.14 catalogue)" \
+    grep -qE "^$seg_a	[0-9]+	[0-9.]+	None	gpg\$" "$T/b/home/main-xlog.db" "$T/b/home/main/wals/xlog.db"
+gpg --batch --pinentry-mode loopback --passphrase-fd 0 --decrypt "$barch" <"$T/pass" \
+    2>/dev/null >"$T/b_dec"
+ok "gpg --decrypt gives the exact WAL" cmp "$T/b_dec" "$T/plain/$seg_a"
 chgrp barman "$T/pass"
 out=$(GNUPGHOME=$bgh "$CELLAR" -c "$conf_b" get-wal main "$seg_a" 2>&1 >/dev/null)
 like "$out" "GnuPG has no private key it was encrypted to" "without the private key: a clear error"

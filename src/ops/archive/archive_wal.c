@@ -44,6 +44,12 @@
  * incoming/ is archived only with archiver = on (forced on when
  * streaming_archiver is off, as in Barman).
  *
+ * With encryption = gpg (Barman 3.14, doc/encryption.md) the temporary,
+ * once compressed, is replaced by its GnuPG message to encryption_key_id
+ * (encrypt_tmp) and xlog.db's line says gpg; a failure (no such key) leaves
+ * the file in incoming/. An arrival whose name is archived encrypted is not
+ * compared (Barman's rule): it goes to errors/ as .duplicate.
+ *
  * Rejected files keep their bytes in errors/ with a suffix saying why:
  * .unknown (not a WAL name), .invalid (content does not match the name),
  * .duplicate (a different file of that name is already archived),

@@ -19,6 +19,10 @@
  * and order, so that a recovery through get-wal replays the streamed WAL
  * up to the last record received. The archived place is looked at again
  * last, for a file the archiver moved meanwhile.
+ *
+ * An archived file that is a GnuPG message (encryption = gpg) is first
+ * decrypted whole into memory with encryption_passphrase_command's
+ * passphrase (op_wal_decrypted): a failure writes nothing.
  */
 #define _GNU_SOURCE /* mkostemp */
 #include <errno.h>
