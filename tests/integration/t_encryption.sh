@@ -30,7 +30,7 @@ set -u
 . "$(dirname "$0")/lib/backup.sh"
 . "$(dirname "$0")/lib/recover.sh"
 harness_init || exit 1
-tap_plan 31
+tap_plan 33
 
 command -v gpg >/dev/null || tap_bail "needs gpg (Debian gnupg)"
 PASS='correct horse battery staple'
@@ -187,6 +187,12 @@ chmod -R a+rX "$home" && chmod a+rw "$T/cellar.log"
 GNUPGHOME=$T/gnupg-pg start_rec main "$d" paused || diag "the get-wal recovery did not start"
 is "$(rows main)" "p0 a b" "the get-wal recovery holds exactly the rows before T"
 pg_stop main
+
+gpg_conf "echo wrong"
+rec_run --target-time "$T_BC" --tablespace "tbs1:$T/r_bad_tbs" main "$id1" "$T/r_bad"
+isnt "$REC_RC" 0 "recover with a wrong passphrase fails"
+like "$REC_OUT" "cannot decrypt WAL file [0-9A-F]+: bad passphrase" "(saying which file and why)"
+gpg_conf "cat $T/pass"
 
 d=$T/r_copy
 recover_ok "recover with copied WAL to T" --target-time "$T_BC" \
