@@ -19,7 +19,9 @@
 # error and writes nothing; backup refuses the encrypted server; root's
 # archive-wal and get-wal with barman_user = barman run with barman's own
 # GnuPG home (public key only: archives, and "no private key" until the
-# private key is imported); a recovery
+# private key is imported); a segment from streaming/ (streaming_archiver =
+# on) is archived encrypted too; recover with a wrong passphrase fails
+# naming the file; a recovery
 # to T through get-wal (as restore_command, run by PostgreSQL as postgres
 # with its own GnuPG home) and one with copied WAL hold exactly p0 a b.
 # Needs root (the clusters run as postgres). Run: tests/run.sh tests/integration/t_encryption.sh
@@ -30,7 +32,7 @@ set -u
 . "$(dirname "$0")/lib/backup.sh"
 . "$(dirname "$0")/lib/recover.sh"
 harness_init || exit 1
-tap_plan 33
+tap_plan 35
 
 command -v gpg >/dev/null || tap_bail "needs gpg (Debian gnupg)"
 PASS='correct horse battery staple'
@@ -173,7 +175,22 @@ GNUPGHOME=$bgh "$CELLAR" -c "$conf_b" get-wal main "$seg_a" >"$T/b_get"
 ok "with it, get-wal as barman gives the exact WAL" cmp "$T/b_get" "$T/plain/$seg_a"
 chgrp postgres "$T/pass"
 
-# ---- 8. recoveries to T ---------------------------------------------------------------
+# ---- 8. the streaming archiver's directory goes the same way ---------------------------
+conf_s=$T/s/cellar.conf
+mkdir -p "$T/s/home/main/streaming"
+backup_conf "$conf_s" barman "$T/s/home" 1 "streamed" 'encryption = gpg' \
+    "encryption_key_id = $KEY" "encryption_passphrase_command = cat $T/pass" \
+    'streaming_archiver = on' 'slot_name = s1'
+cp "$T/plain/$seg_a" "$T/s/home/main/streaming/$seg_a"
+: >"$T/s/home/main/streaming/$(next_seg "$seg_a").partial" # what pg_receivewal is writing
+"$CELLAR" -c "$conf_s" archive-wal main >&2
+sarch=$T/s/home/main/wals/${seg_a:0:16}/$seg_a
+ok "a segment from streaming/ is archived as an OpenPGP message" \
+    bash -c "gpg --batch --pinentry-mode error --list-packets '$sarch' 2>&1 | grep -q 'pubkey enc packet'"
+"$CELLAR" -c "$conf_s" get-wal main "$seg_a" >"$T/s_get"
+ok "(get-wal gives the exact WAL back)" cmp "$T/s_get" "$T/plain/$seg_a"
+
+# ---- 9. recoveries to T ---------------------------------------------------------------
 pg_stop main || tap_bail "cannot stop the cluster"
 # PostgreSQL runs get-wal as postgres: its own GnuPG home with the key
 cp -a "$GNUPGHOME" "$T/gnupg-pg" && rm -f "$T/gnupg-pg"/S.* && chown -R postgres: "$T/gnupg-pg"
