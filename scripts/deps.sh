@@ -11,7 +11,7 @@ set -eu
 # expat parses its XML replies)
 BUILD="gcc make pkg-config libncurses-dev libpq-dev zlib1g-dev
 libbz2-dev libzstd-dev liblz4-dev libjansson-dev libcmocka-dev
-libcurl4-openssl-dev libssl-dev libexpat1-dev"
+libcurl4-openssl-dev libssl-dev libexpat1-dev libgpgme-dev"
 # fuzz targets (tests/fuzz): libFuzzer comes with clang's runtime
 FUZZ="clang libclang-rt-14-dev"
 # run and test: the programs cellar drives, a real PostgreSQL 15, a private
@@ -22,7 +22,7 @@ FUZZ="clang libclang-rt-14-dev"
 # tools whose formats the archive must stay readable by
 RUNTIME="rsync openssh-client openssh-server postgresql-15
 postgresql-client-15 tmux barman pgbackrest pigz procps valgrind man-db bash-completion
-strace e2fsprogs gzip bzip2 zstd lz4"
+strace e2fsprogs gzip bzip2 zstd lz4 gnupg"
 # object storage tests: a private OpenStack Swift with its s3api middleware
 # on 127.0.0.1 is the S3-compatible store (tests/integration/lib/swift.sh),
 # barman-cloud 3.4 and boto3 are the peer that cellar's bucket layout must

@@ -727,8 +727,9 @@ static void test_cfg_load_text_streaming_options(void **state)
 
 /* Barman 3.21's options: each is accepted; those whose effect cellar cannot
  * give warn with the reason, the harmless ones leave a note; encryption =
- * gpg disables the server (cellar would store it unencrypted) and a
- * configuration model is not a server. */
+ * gpg is typed (with its key; without one the server is disabled, naming
+ * the line; with a 3.4 or 3.13 catalogue too) and a configuration model is
+ * not a server. */
 static void test_cfg_load_text_barman_321_options(void **state)
 {
     (void)state;
@@ -736,31 +737,43 @@ static void test_cfg_load_text_barman_321_options(void **state)
     assert_int_equal(load("[barman]\nbarman_home = /b\nlock_directory_cleanup = true\n"
                           "[pg]\nworm_mode = on\nencryption = none\naws_region = eu-west-1\n"
                           "[enc]\nencryption = gpg\nencryption_key_id = k@x\n"
-                          "[m1]\nmodel = true\ncluster = pg\nconninfo = host=other\n",
+                          "encryption_passphrase_command = cat /p\n"
+                          "[m1]\nmodel = true\ncluster = pg\nconninfo = host=other\n"
+                          "[nokey]\nencryption = gpg\n"
+                          "[old]\nencryption = gpg\nencryption_key_id = k@x\n"
+                          "cellar_xlogdb_format = 3.4\n",
                           &cfg, NULL),
                      0);
-    assert_int_equal(cfg->n_servers, 2);
+    assert_int_equal(cfg->n_servers, 4);
     assert_null(cfg_server_find(cfg, "m1"));
     assert_false(cfg_server_find(cfg, "pg")->disabled);
-    assert_true(cfg_server_find(cfg, "enc")->disabled);
+    assert_int_equal(cfg_server_find(cfg, "pg")->encryption, CFG_ENC_NONE);
+    const struct cfg_server *enc = cfg_server_find(cfg, "enc");
+    assert_false(enc->disabled);
+    assert_int_equal(enc->encryption, CFG_ENC_GPG);
+    assert_string_equal(enc->encryption_key_id, "k@x");
+    assert_string_equal(enc->encryption_passphrase_command, "cat /p");
+    assert_int_equal(cfg_diag_count(cfg, "enc", CFG_ERROR), 0);
+    assert_true(cfg_server_find(cfg, "nokey")->disabled);
+    assert_true(cfg_server_find(cfg, "old")->disabled);
     assert_int_equal(cfg_diag_count(cfg, "pg", CFG_WARNING), 1);
-    assert_int_equal(cfg_diag_count(cfg, "pg", CFG_NOTE), 3); /* and notes */
-    assert_int_equal(cfg_diag_count(cfg, "enc", CFG_ERROR), 1);
-    bool worm = false;
+    assert_int_equal(cfg_diag_count(cfg, "pg", CFG_NOTE), 2); /* and notes */
+    bool worm = false, nokey = false, old = false;
     for (size_t i = 0; i < cfg->n_diags; i++) {
         const char *t = cfg->diags[i].text;
         if (strstr(t, "[pg] worm_mode: Barman option that cellar cannot apply, ignored: cellar "
                       "has no WORM mode"))
             worm = cfg->diags[i].level == CFG_WARNING;
+        if (strstr(t, "test.conf:17: [nokey] encryption: gpg needs encryption_key_id"))
+            nokey = cfg->diags[i].level == CFG_ERROR;
+        if (strstr(t, "test.conf:21: [old] cellar_xlogdb_format: encryption = gpg records"))
+            old = cfg->diags[i].level == CFG_ERROR;
     }
     assert_true(worm);
+    assert_true(nokey);
+    assert_true(old);
     assert_int_equal(cfg->n_models, 1); /* m1 is a model, not a server */
     assert_string_equal(cfg->models[0].cluster, "pg");
-    assert_string_equal(first_diag(cfg, CFG_ERROR),
-                        "test.conf:9: [enc] encryption: 'gpg' is not built in cellar (Barman "
-                        "3.14's GnuPG encryption): cellar would store this server's backups and "
-                        "WAL unencrypted, so the server is disabled; remove the option or use "
-                        "Barman for it");
     cfg_free(cfg);
 }
 

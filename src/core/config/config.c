@@ -847,21 +847,22 @@ static void check_cloud(struct loader *L, const struct raw_section *sec, struct 
         server_error(L, sec, srv, "cloud_server_name", err.msg);
 }
 
-/* Barman 3.14's encryption = gpg: cellar would write the server's backups
- * and WAL unencrypted and could not read what Barman encrypted, so the
- * server is disabled rather than quietly given less than it asks. */
+/* Barman 3.14's encryption = gpg needs the key archived WAL is encrypted
+ * to, and the 3.14 catalogue (its fifth field says gpg); without them the
+ * server is disabled (nothing would be archived). */
 static void check_encryption(struct loader *L, const struct raw_section *sec,
                              struct cfg_server *srv)
 {
-    const struct raw_entry *e = option_entry(L, sec, "encryption");
-    if (!e || strcasecmp(e->value, "none") == 0 || e->value[0] == '\0')
+    if (srv->encryption != CFG_ENC_GPG)
         return;
-    add_diag(L, CFG_ERROR, srv->name, e->file, e->line, "encryption",
-             "[%s] encryption: '%s' is not built in cellar (Barman 3.14's GnuPG encryption): "
-             "cellar would store this server's backups and WAL unencrypted, so the server is "
-             "disabled; remove the option or use Barman for it",
-             srv->name, e->value);
-    srv->disabled = true;
+    if (srv->cellar_xlogdb_format == CFG_XDB_3_4 || srv->cellar_xlogdb_format == CFG_XDB_3_13)
+        server_error(L, sec, srv, "cellar_xlogdb_format",
+                     "encryption = gpg records 'gpg' in xlog.db's fifth field, which only the "
+                     "3.14 catalogue has: set cellar_xlogdb_format = 3.14 or auto");
+    if (!srv->encryption_key_id || !*srv->encryption_key_id)
+        server_error(L, sec, srv, "encryption",
+                     "gpg needs encryption_key_id (the GnuPG key archived WAL files are "
+                     "encrypted to), and it is not set");
 }
 
 /* A Barman 3.10 configuration model ([name] with model = true) is a set of

@@ -54,6 +54,7 @@ enum cfg_backup_method { CFG_BM_RSYNC, CFG_BM_LOCAL_RSYNC, CFG_BM_POSTGRES, CFG_
 enum cfg_reuse { CFG_REUSE_OFF, CFG_REUSE_COPY, CFG_REUSE_LINK };
 /* backup_compression, backup_compression_format, _location (0: unset) */
 enum cfg_bb_compression { CFG_BBC_NONE, CFG_BBC_GZIP, CFG_BBC_LZ4, CFG_BBC_ZSTD };
+enum cfg_encryption { CFG_ENC_NONE, CFG_ENC_GPG };
 enum cfg_bb_format { CFG_BBF_UNSET, CFG_BBF_PLAIN, CFG_BBF_TAR };
 enum cfg_bb_location { CFG_BBL_UNSET, CFG_BBL_CLIENT, CFG_BBL_SERVER };
 enum cfg_retention_mode { CFG_RETENTION_MODE_AUTO };
@@ -210,6 +211,9 @@ struct cfg_server {
     const char *cloud_profile;      /* NULL: the environment's or "default" */
     const char *cloud_server_name;  /* the SERVER folder in the bucket: the section name when unset */
     enum cloud_comp cloud_compression; /* backups copied by cron: none, gzip or bzip2 */
+    enum cfg_encryption encryption;    /* gpg: archived WAL files are GnuPG messages */
+    const char *encryption_key_id;     /* the recipient of encryption = gpg */
+    const char *encryption_passphrase_command; /* DBA's shell command: the private key's */
     struct cfg_interval cloud_last_upload_maximum_age;
 };
 

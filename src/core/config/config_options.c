@@ -41,11 +41,15 @@
     "server's copy in a bucket is cloud_destination (doc/cloud.md)"
 #define NO_STAGING "cellar decompresses tar backups while it streams them, with no staging"
 #define BATCH_START "cellar starts all parallel_jobs copy workers at once"
-#define GPG_ONLY "only encryption = gpg uses it, and cellar refuses gpg"
 
 /* what barman-cloud-backup 3.4 writes and reads: -z and -j */
 static const struct cfg_choice cloud_compression_choices[] = {
     {"none", CLOUD_COMP_NONE}, {"gzip", CLOUD_COMP_GZIP}, {"bzip2", CLOUD_COMP_BZIP2}, {NULL, 0},
+};
+
+/* Barman 3.14's encryption: archived WAL files as GnuPG messages */
+static const struct cfg_choice encryption_choices[] = {
+    {"none", CFG_ENC_NONE}, {"gpg", CFG_ENC_GPG}, {NULL, 0},
 };
 
 static const struct cfg_choice compression_choices[] = {
@@ -268,9 +272,19 @@ const struct cfg_option cfg_options[] = {
      "a human description of the server", 0, 0, NULL, "\"Main PostgreSQL Database\""},
     IGNORED("disabled", CFG_BOTH,
                 "Barman sets it; cellar disables a server whose configuration has errors"),
-    IGNORED("encryption", CFG_BOTH, "none is what cellar does; gpg is refused at load"),
-    IGNORED("encryption_key_id", CFG_BOTH, GPG_ONLY),
-    IGNORED("encryption_passphrase_command", CFG_BOTH, GPG_ONLY),
+    {"encryption", CFG_BOTH, CFG_T_ENUM, SRV_ENUM(encryption), "none", "none or gpg",
+     "gpg: archive-wal encrypts each archived WAL file to encryption_key_id with GnuPG (Barman "
+     "3.14); backups of such a server are refused (doc/encryption.md)",
+     0, 0, encryption_choices, "none"},
+    {"encryption_key_id", CFG_BOTH, CFG_T_STRING, SRV(encryption_key_id), NULL,
+     "a GnuPG key ID, fingerprint or user ID",
+     "the public key archived WAL files are encrypted to (required with encryption = gpg)",
+     0, 0, NULL, "backup@example.com"},
+    {"encryption_passphrase_command", CFG_BOTH, CFG_T_STRING,
+     SRV(encryption_passphrase_command), NULL,
+     "a shell command writing the passphrase on stdout",
+     "gives the passphrase of the private key when get-wal or recover decrypt an encrypted WAL "
+     "file", 0, 0, NULL, "cat /etc/cellar/gpg-passphrase"},
     {"errors_directory", CFG_SERVER, CFG_T_PATH, SRV(errors_directory),
      "%(backup_directory)s/errors", "an absolute path", "where rejected WAL files are kept", 0, 0,
      NULL, "/srv/cellar/main/errors"},

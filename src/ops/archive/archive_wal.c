@@ -44,6 +44,12 @@
  * incoming/ is archived only with archiver = on (forced on when
  * streaming_archiver is off, as in Barman).
  *
+ * With encryption = gpg (Barman 3.14, doc/encryption.md) the temporary,
+ * once compressed, is replaced by its GnuPG message to encryption_key_id
+ * (encrypt_tmp) and xlog.db's line says gpg; a failure (no such key) leaves
+ * the file in incoming/. An arrival whose name is archived encrypted is not
+ * compared (Barman's rule): it goes to errors/ as .duplicate.
+ *
  * Rejected files keep their bytes in errors/ with a suffix saying why:
  * .unknown (not a WAL name), .invalid (content does not match the name),
  * .duplicate (a different file of that name is already archived),
@@ -59,6 +65,7 @@
 #include <unistd.h>
 
 #include "fmt.h"
+#include "gpg.h"
 #include "hook_script.h"
 #include "lock.h"
 #include "op_hooks.h"
@@ -96,6 +103,7 @@ struct item {
 struct prep {
     int status;
     int compression; /* of the archived file */
+    bool encrypted;  /* the archived file is a GnuPG message (xlog.db: gpg) */
     uint64_t in_size, out_size;
     double mtime; /* of the archived file (for xlog.db) */
     char reason[400];
@@ -237,6 +245,53 @@ static int prepare(size_t i, void *ctxp, void *resultp, size_t size)
     return 0;
 }
 
+/* encryption = gpg: replace the temporary (compressed, or a link to the
+ * incoming file) by its GnuPG message to encryption_key_id, synced; *size
+ * becomes the message's size. The incoming file is untouched: on failure
+ * (no such key) it stays in incoming/ for a later run. */
+static int encrypt_tmp(const struct cfg_server *s, const struct item *it, uint64_t *size,
+                       struct cel_err *err)
+{
+    char *enc = cel_xasprintf("%s.gpg", it->tmp);
+    int rc = 0;
+    int out = -1;
+    int in = open(it->tmp, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (in < 0) {
+        rc = cel_err_sys(err, CEL_E_IO, errno, "cannot open '%s'", it->tmp);
+        goto out;
+    }
+    if (unlink(enc) < 0 && errno != ENOENT) {
+        rc = cel_err_sys(err, CEL_E_IO, errno, "cannot remove '%s'", enc);
+        goto out;
+    }
+    out = open(enc, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (out < 0) {
+        rc = cel_err_sys(err, CEL_E_IO, errno, "cannot create '%s'", enc);
+        goto out;
+    }
+    struct stat st;
+    if ((rc = gpg_encrypt_fd(in, out, s->encryption_key_id, err)) < 0) {
+        char why[sizeof err->msg];
+        cel_strlcpy(why, err->msg, sizeof why);
+        rc = cel_err_set(err, (enum cel_code)-rc, "cannot encrypt %s: %s", it->name, why);
+    } else if (fsync(out) < 0 || fstat(out, &st) < 0) {
+        rc = cel_err_sys(err, CEL_E_IO, errno, "cannot fsync '%s'", enc);
+    } else if (rename(enc, it->tmp) < 0) {
+        rc = cel_err_sys(err, CEL_E_IO, errno, "cannot rename '%s' to '%s'", enc, it->tmp);
+    } else {
+        *size = (uint64_t)st.st_size;
+    }
+out:
+    if (in >= 0)
+        close(in);
+    if (out >= 0)
+        close(out);
+    if (rc < 0)
+        unlink(enc);
+    free(enc);
+    return rc;
+}
+
 /* The rest of prepare(), once the content was checked: refuse, compare with
  * an archived copy, or compress. plain holds the file's plain bytes (the
  * incoming file itself, or its decompressed copy). */
@@ -279,8 +334,26 @@ static void prepare_content(const struct run *run, const struct item *it, struct
 
     if (stor_exists(it->dst)) {
         enum comp_kind kind;
-        bool same = false;
+        bool same = false, enc = false;
         struct stat dst_st;
+        if (op_archived_encrypted(it->dst, &enc, &err) < 0) {
+            reason(r, "comparing with the archived copy: %s", err.msg);
+            return;
+        }
+        if (enc) {
+            /* Barman's rule: an encrypted archived copy is not decrypted
+             * to be compared (the passphrase need not be there), so the
+             * arrival counts as a different file and goes to errors/ */
+            r->status = PREP_DUP_DIFF;
+            r->encrypted = true;
+            if (stat(it->dst, &dst_st) == 0) {
+                r->out_size = (uint64_t)dst_st.st_size;
+                r->mtime = mtime_of(&dst_st);
+            }
+            reason(r, "%s is already archived encrypted and cannot be compared (the incoming "
+                      "copy is kept in errors/)", it->name);
+            return;
+        }
         if (op_archived_kind(run->ctx, run->s, it->dst, it->name, &run->index, &kind, &err) < 0 ||
             stat(it->dst, &dst_st) < 0 ||
             comp_same_content(kind, it->dst, plain, &run->opts, &same, &err) < 0) {
@@ -330,6 +403,12 @@ static void prepare_content(const struct run *run, const struct item *it, struct
         reason(r, "%s", err.msg);
         return;
     }
+    /* encryption = gpg: after compression, as Barman does */
+    if (run->s->encryption == CFG_ENC_GPG && encrypt_tmp(run->s, it, &out_size, &err) < 0) {
+        reason(r, "%s", err.msg);
+        unlink(it->tmp);
+        return;
+    }
     /* xlog.db records the incoming file's mtime, kept on the archived copy */
     struct timespec times[2] = {st.st_atim, st.st_mtim};
     if (utimensat(AT_FDCWD, it->tmp, times, AT_SYMLINK_NOFOLLOW) < 0) {
@@ -342,6 +421,7 @@ static void prepare_content(const struct run *run, const struct item *it, struct
      * once more for the recovery-target index (note_targets), which then
      * gives it back */
     r->status = PREP_READY;
+    r->encrypted = run->s->encryption == CFG_ENC_GPG;
     r->compression = (int)(in_kind != COMP_NONE ? in_kind : kind);
     r->out_size = out_size;
     r->mtime = mtime_of(&st);
@@ -656,6 +736,8 @@ static int commit(struct run *run, const struct prep *res, const int *status,
         if (r->compression != COMP_NONE)
             cel_strlcpy(e->compression, comp_name((enum comp_kind)r->compression),
                         sizeof e->compression);
+        if (r->encrypted)
+            cel_strlcpy(e->encryption, "gpg", sizeof e->encryption);
         if (strcmp(e->name, last) <= 0 || xdb_find(&index, e->name))
             in_order = false;
         last = e->name;

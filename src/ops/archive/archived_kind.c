@@ -5,6 +5,15 @@
  * a file nothing vouches for is custom, as Barman assumes: plain bytes are
  * never handed out for WAL that a filter no longer configured wrote.
  */
+#define _GNU_SOURCE /* memfd_create */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "gpg.h"
 #include "server.h"
 #include "wal_archive.h"
 #include "walcheck.h"
@@ -68,5 +77,103 @@ int op_archived_kind(const struct op_ctx *ctx, const struct cfg_server *s, const
         return rc;
     if (rc == 1 || *out == COMP_NONE)
         *out = COMP_CUSTOM;
+    return 0;
+}
+
+int op_archived_encrypted(const char *path, bool *yes, struct cel_err *err)
+{
+    *yes = false;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return cel_err_sys(err, CEL_E_IO, errno, "cannot open '%s'", path);
+    unsigned char head[32];
+    ssize_t n;
+    do
+        n = pread(fd, head, sizeof head, 0);
+    while (n < 0 && errno == EINTR);
+    int saved = errno;
+    close(fd);
+    if (n < 0)
+        return cel_err_sys(err, CEL_E_IO, saved, "cannot read '%s'", path);
+    *yes = gpg_is_message(head, (size_t)n);
+    return 0;
+}
+
+/* The passphrase, asked once per process and command (as Barman caches it
+ * for one command run): a recovery decrypts many files. */
+static pthread_mutex_t pass_mu = PTHREAD_MUTEX_INITIALIZER;
+static char *pass_cmd, *pass_val;
+static size_t pass_len;
+
+static int passphrase_of(const struct cfg_server *s, const char *name, char **pass, size_t *len,
+                         struct cel_err *err)
+{
+    if (!s->encryption_passphrase_command || !*s->encryption_passphrase_command) {
+        int rc = cel_err_set(err, CEL_E_CONFIG,
+                             "encrypted WAL file '%s' detected, but no "
+                             "encryption_passphrase_command is configured for server '%s'",
+                             name, s->name);
+        cel_err_hint(err, "Set encryption_passphrase_command to a command that prints the "
+                          "passphrase of the private key the WAL was encrypted to.");
+        return rc;
+    }
+    pthread_mutex_lock(&pass_mu);
+    int rc = 0;
+    if (!pass_cmd || strcmp(pass_cmd, s->encryption_passphrase_command) != 0) {
+        gpg_pass_free(pass_val, pass_len);
+        free(pass_cmd);
+        pass_cmd = NULL;
+        pass_val = NULL;
+        pass_len = 0;
+        rc = gpg_passphrase(s->encryption_passphrase_command, &pass_val, &pass_len, err);
+        if (rc == 0)
+            pass_cmd = cel_xstrdup(s->encryption_passphrase_command);
+    }
+    if (rc == 0) {
+        *pass = cel_xmalloc(pass_len + 1);
+        memcpy(*pass, pass_val, pass_len + 1);
+        *len = pass_len;
+    }
+    pthread_mutex_unlock(&pass_mu);
+    return rc;
+}
+
+int op_wal_decrypted(const struct cfg_server *s, const char *path, const char *name,
+                     char **plain, int *fd, struct cel_err *err)
+{
+    *plain = NULL;
+    *fd = -1;
+    bool enc = false;
+    int rc = op_archived_encrypted(path, &enc, err);
+    if (rc < 0)
+        return rc;
+    if (!enc) {
+        *plain = cel_xstrdup(path);
+        return 0;
+    }
+    char *pass = NULL;
+    size_t len = 0;
+    if ((rc = passphrase_of(s, name, &pass, &len, err)) < 0)
+        return rc;
+    int in = open(path, O_RDONLY | O_CLOEXEC);
+    int out = in < 0 ? -1 : memfd_create("cellar-wal", MFD_CLOEXEC);
+    if (in < 0 || out < 0) {
+        rc = cel_err_sys(err, CEL_E_IO, errno, in < 0 ? "cannot open '%s'" :
+                         "cannot create a memory file to decrypt '%s'", path);
+    } else {
+        char what[WAL_NAME_MAX + 64];
+        snprintf(what, sizeof what, "WAL file %s", name);
+        rc = gpg_decrypt_fd(in, out, pass, len, what, err);
+    }
+    gpg_pass_free(pass, len);
+    if (in >= 0)
+        close(in);
+    if (rc < 0) {
+        if (out >= 0)
+            close(out);
+        return rc;
+    }
+    *fd = out;
+    *plain = cel_xasprintf("/proc/self/fd/%d", out);
     return 0;
 }

@@ -19,6 +19,10 @@
  * and order, so that a recovery through get-wal replays the streamed WAL
  * up to the last record received. The archived place is looked at again
  * last, for a file the archiver moved meanwhile.
+ *
+ * An archived file that is a GnuPG message (encryption = gpg) is first
+ * decrypted whole into memory with encryption_passphrase_command's
+ * passphrase (op_wal_decrypted): a failure writes nothing.
  */
 #define _GNU_SOURCE /* mkostemp */
 #include <errno.h>
@@ -135,15 +139,22 @@ int op_wal_restore(const struct op_ctx *ctx, const struct cfg_server *s, const s
                    const char *name, const char *dir, uint64_t *bytes, struct cel_err *err)
 {
     char *path = op_wal_path(s, name);
+    char *plain = NULL;
+    int pfd = -1;
     int rc = 0;
     enum comp_kind kind;
     rc = archived_file(s, path, name, err);
     if (rc == 0)
-        rc = op_archived_kind(ctx, s, path, name, index, &kind, err);
+        rc = op_wal_decrypted(s, path, name, &plain, &pfd, err);
+    if (rc == 0)
+        rc = op_archived_kind(ctx, s, plain, name, index, &kind, err);
     if (rc == 0)
         rc = readable(s, name, kind, err);
     if (rc == 0)
-        rc = write_into_dir(s, kind, path, dir, name, bytes, err);
+        rc = write_into_dir(s, kind, plain, dir, name, bytes, err);
+    if (pfd >= 0)
+        close(pfd);
+    free(plain);
     free(path);
     return rc;
 }
@@ -155,13 +166,23 @@ int op_wal_read(const struct op_ctx *ctx, const struct cfg_server *s, const stru
     *len = 0;
     char *path = op_wal_path(s, name);
     enum comp_kind kind;
+    int pfd = -1;
     int rc = archived_file(s, path, name, err);
+    if (rc == 0) {
+        /* an encrypted file is read from its decrypted memory copy */
+        char *plain = NULL;
+        rc = op_wal_decrypted(s, path, name, &plain, &pfd, err);
+        free(path);
+        path = plain ? plain : cel_xstrdup("");
+    }
     if (rc == 0)
         rc = op_archived_kind(ctx, s, path, name, index, &kind, err);
     if (rc == 0 && kind == COMP_NONE) {
         char *text = NULL;
         rc = stor_read_file(path, max, &text, len, err);
         *buf = (unsigned char *)text;
+        if (pfd >= 0)
+            close(pfd);
         free(path);
         return rc;
     }
@@ -197,6 +218,8 @@ int op_wal_read(const struct op_ctx *ctx, const struct cfg_server *s, const stru
     }
     if (tmp)
         fclose(tmp);
+    if (pfd >= 0)
+        close(pfd);
     free(path);
     return rc;
 }
@@ -253,6 +276,7 @@ int op_get_wal(const struct op_ctx *ctx, const struct op_get_wal_req *req, struc
         return bucket_get_wal(ctx, s, req, err);
     char *path = op_wal_path(s, req->name);
     char *name = cel_xstrdup(req->name);
+    int pfd = -1;
     if (!stor_is_file(path)) {
         /* the other places, in Barman's order (see the top of the file) */
         char *places[5] = {0};
@@ -281,6 +305,13 @@ int op_get_wal(const struct op_ctx *ctx, const struct op_get_wal_req *req, struc
     }
     if ((rc = archived_file(s, path, req->name, err)) < 0)
         goto out;
+    /* an encrypted file (encryption = gpg) is decrypted whole into memory
+     * first: a bad passphrase writes nothing */
+    char *plain = NULL;
+    if ((rc = op_wal_decrypted(s, path, req->name, &plain, &pfd, err)) < 0)
+        goto out;
+    free(path);
+    path = plain;
     enum comp_kind kind;
     if ((rc = op_archived_kind(ctx, s, path, req->name, NULL, &kind, err)) < 0 ||
         (rc = readable(s, req->name, kind, err)) < 0)
@@ -306,6 +337,8 @@ int op_get_wal(const struct op_ctx *ctx, const struct op_get_wal_req *req, struc
 out:
     if (rc < 0 && rc != -CEL_E_NOT_FOUND)
         log_msg(LOG_ERROR, "%s: get-wal %s: %s", s->name, req->name, err->msg);
+    if (pfd >= 0)
+        close(pfd);
     free(path);
     free(name);
     return rc;

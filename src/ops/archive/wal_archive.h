@@ -102,6 +102,20 @@ int op_archived_kind(const struct op_ctx *ctx, const struct cfg_server *s, const
                      const char *name, const struct xdb *index, enum comp_kind *out,
                      struct cel_err *err);
 
+/* Is the archived file path a GnuPG message (encryption = gpg)? 0 with
+ * *yes set, or -CEL_E_IO. */
+int op_archived_encrypted(const char *path, bool *yes, struct cel_err *err);
+
+/* The archived file path with its encryption taken off: when it is a GnuPG
+ * message, it is decrypted (with the passphrase encryption_passphrase_command
+ * gives) into an anonymous memory file, *fd, named by *plain
+ * ("/proc/self/fd/N"), to be read as the archived file is read; else *plain
+ * is a copy of path and *fd is -1. Free *plain, close *fd >= 0. Nothing is
+ * written anywhere when decryption fails (-CEL_E_CONFIG: no
+ * encryption_passphrase_command, a bad passphrase, no private key). */
+int op_wal_decrypted(const struct cfg_server *s, const char *path, const char *name,
+                     char **plain, int *fd, struct cel_err *err);
+
 /* Decompress the archived file name of s into dir/name durably (as
  * get-wal --output-directory does); index, when not NULL, is xlog.db for
  * telling custom compression apart. get_wal.c */

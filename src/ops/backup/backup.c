@@ -840,6 +840,23 @@ static int backup_one(const struct op_ctx *ctx, const struct cfg_server *s, cons
         cel_err_hint(err, "Leave --reuse-backup out, or use backup_method = rsync.");
         return rc;
     }
+    if (s->encryption == CFG_ENC_GPG) {
+        /* Barman 3.14 encrypts only tar backups of backup_method = postgres
+         * (and its check fails for any other method); cellar encrypts
+         * archived WAL only: never write a backup in clear for a server
+         * that asks for encryption */
+        int rc = cel_err_set(err, CEL_E_CONFIG,
+                             "server %s: encryption = gpg: %s", s->name,
+                             s->backup_method == CFG_BM_POSTGRES
+                                 ? "encrypted backups (Barman 3.14's GnuPG tar backups) are not "
+                                   "built in cellar yet; only archived WAL is encrypted"
+                                 : "Barman encrypts only backup_method = postgres tar backups "
+                                   "(its check fails: backup_method != postgres), and cellar "
+                                   "does not write this backup unencrypted");
+        cel_err_hint(err, "Take this server's backups with Barman 3.14 or later, or set "
+                          "encryption = none.");
+        return rc;
+    }
     if (req->name) {
         int rc = cat_check_backup_name(req->name, err);
         if (rc < 0)
