@@ -731,6 +731,12 @@ json_t *op_cloud_upload_summary_json(const struct op_cloud_upload_summary *s);
 struct op_check_report;
 void op_cloud_copy_check(const struct op_ctx *ctx, const struct cfg_server *s,
                          struct op_check_report *rep);
+/* The state of s's copy as list-server's JSON gives it (cloud_copy.c),
+ * from the state file only (no request, no catalogue read, so the console
+ * can ask every few seconds): {"destination", "wal_upto", "last_upload",
+ * "last_attempt" (epochs, null: never), "last_error"}; NULL without
+ * cloud_destination. A new reference. */
+json_t *op_cloud_copy_json(const struct cfg_server *s);
 /* show-server's cloud_upload_* lines (the state of the copy), through add. */
 void op_cloud_copy_show(const struct op_ctx *ctx, const struct cfg_server *s,
                         void (*add)(void *m, const char *key, const char *value), void *m);

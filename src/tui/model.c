@@ -186,6 +186,19 @@ static void take_archive(struct tui_server *s, const json_t *o)
     s->receiver_pid = (long)json_integer_value(json_object_get(a, "receiver_pid"));
 }
 
+/* Take s's cloud copy state from list-server's object o of s. */
+static void take_cloud_copy(struct tui_server *s, const json_t *o)
+{
+    const json_t *c = json_object_get(o, "cloud_copy");
+    free(s->cloud_error);
+    s->cloud_error = NULL;
+    s->cloud_copy = json_is_object(c);
+    if (!s->cloud_copy)
+        return;
+    s->cloud_last_upload = json_number_value(json_object_get(c, "last_upload"));
+    s->cloud_error = dup_str(c, "last_error");
+}
+
 int tui_model_reload_archive(struct tui_model *m, struct cel_err *err)
 {
     struct keep k;
@@ -196,8 +209,11 @@ int tui_model_reload_archive(struct tui_model *m, struct cel_err *err)
     json_t *data = keep_data(&k, "list-server");
     if (rc >= 0 && !json_is_object(data))
         rc = cel_err_set(err, CEL_E_INTERNAL, "list-server gave no result");
-    for (size_t i = 0; rc >= 0 && i < m->n_servers; i++)
-        take_archive(&m->servers[i], json_object_get(data, m->servers[i].name));
+    for (size_t i = 0; rc >= 0 && i < m->n_servers; i++) {
+        const json_t *o = json_object_get(data, m->servers[i].name);
+        take_archive(&m->servers[i], o);
+        take_cloud_copy(&m->servers[i], o);
+    }
     keep_free(&k);
     return rc;
 }
@@ -236,6 +252,7 @@ int tui_model_load(struct tui_model *m, const struct cfg *cfg, struct cel_err *e
                     s->bucket = cel_xstrdup(cfg->servers[i].cloud_source);
             }
         take_archive(s, o);
+        take_cloud_copy(s, o);
     }
     keep_free(&k);
     for (size_t i = 0; i < m->n_servers; i++)
@@ -256,6 +273,7 @@ void tui_model_free(struct tui_model *m)
         free(s->health_text);
         free(s->wal_error);
         free(s->bucket);
+        free(s->cloud_error);
     }
     free(m->servers);
     memset(m, 0, sizeof *m);

@@ -71,6 +71,10 @@ struct tui_server {
      * (pg_stat_replication): known only while it streams */
     bool stream_lag_known;
     double stream_lag_bytes, stream_lag_seconds;
+    /* its copy in cloud_destination, from list-server's cloud_copy */
+    bool cloud_copy;          /* the server has a cloud_destination */
+    double cloud_last_upload; /* end of the last upload run that succeeded, 0: never */
+    char *cloud_error;        /* the last run's error, NULL when it succeeded */
 };
 
 struct tui_model {

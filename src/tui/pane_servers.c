@@ -88,7 +88,29 @@ static void servers_draw(struct console *c, struct pane *p, struct tui_rect rc, 
             sb_append(&chk, "...");
         tui_put(d, yy, xx + 64, 10, sel ? base : mrole, sb_str(&chk), true);
         sb_free(&chk);
-        tui_put(d, yy, xx + 75, iw - 75, base, s->description ? s->description : "", true);
+        /* a copy in a bucket (cloud_destination): the age of its last
+         * upload, or that the last run failed, before the description */
+        int dx = xx + 75, dw = iw - 75;
+        if (s->cloud_copy && dw > 0) {
+            struct strbuf cl = {0};
+            if (s->cloud_error) {
+                sb_append(&cl, "cloud FAILED");
+            } else if (s->cloud_last_upload > 0) {
+                sb_append(&cl, "cloud ");
+                tui_fmt_age(now - (int64_t)s->cloud_last_upload, &cl);
+            } else {
+                sb_append(&cl, "cloud none");
+            }
+            sb_append(&cl, " ");
+            int n = (int)cl.len < dw ? (int)cl.len : dw;
+            tui_put(d, yy, dx, n, s->cloud_error && !sel ? TUI_ROLE_WARN : base, sb_str(&cl),
+                    true);
+            dx += n;
+            dw -= n;
+            sb_free(&cl);
+        }
+        if (dw > 0)
+            tui_put(d, yy, dx, dw, base, s->description ? s->description : "", true);
     }
 }
 

@@ -8,7 +8,9 @@
  * state of its WAL archive ("wal_archive": the newest archived file and
  * what waits in incoming/, see archive_state.c; with "error" when some of
  * it cannot be read): the console's servers pane shows it as the WAL lag.
- * The text keeps Barman's lines; --minimal reads nothing.
+ * A server with cloud_destination adds "cloud_copy", the state of its copy
+ * (op_cloud_copy_json). The text keeps Barman's lines; --minimal reads
+ * nothing.
  */
 #include "ops.h"
 
@@ -57,6 +59,8 @@ static json_t *render_json(const void *m)
             json_object_set(o, "wal_archive", model->archive[i]);
         if (s->cloud_source)
             json_object_set_new(o, "cloud_source", json_string(s->cloud_source));
+        if (!model->minimal && s->cloud_destination) /* the state file only: cheap */
+            json_object_set_new(o, "cloud_copy", op_cloud_copy_json(s));
         json_object_set_new(root, s->name, o);
     }
     return root;

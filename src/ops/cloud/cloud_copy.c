@@ -363,6 +363,31 @@ void op_cloud_copy_check(const struct op_ctx *ctx, const struct cfg_server *s,
     cloud_copy_state_free(&st);
 }
 
+json_t *op_cloud_copy_json(const struct cfg_server *s)
+{
+    if (!s->cloud_destination)
+        return NULL;
+    struct cloud_copy_state st;
+    bool found = false;
+    struct cel_err err = {0};
+    json_t *o = json_pack("{s:s}", "destination", s->cloud_destination);
+    if (cloud_copy_state_load(s, &st, &found, &err) < 0) {
+        json_object_set_new(o, "last_error", json_string(err.msg));
+        return o;
+    }
+    bool ours = found && cloud_copy_state_matches(&st, s);
+    json_object_set_new(o, "wal_upto",
+                        ours && st.wal_upto[0] ? json_string(st.wal_upto) : json_null());
+    json_object_set_new(o, "last_upload",
+                        ours && st.last_upload > 0 ? json_real(st.last_upload) : json_null());
+    json_object_set_new(o, "last_attempt",
+                        ours && st.last_attempt > 0 ? json_real(st.last_attempt) : json_null());
+    json_object_set_new(o, "last_error",
+                        ours && st.last_error ? json_string(st.last_error) : json_null());
+    cloud_copy_state_free(&st);
+    return o;
+}
+
 void op_cloud_copy_show(const struct op_ctx *ctx, const struct cfg_server *s,
                         void (*add)(void *m, const char *key, const char *value), void *m)
 {
