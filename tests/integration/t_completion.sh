@@ -88,7 +88,7 @@ commands=$("$CELLAR" --help | sed -n '/^Commands:/,/^$/p' | sed -n 's/^  \([a-z]
 aliases=$(for c in $commands; do "$CELLAR" "$c" --help | sed -n 's/^Also called: //p'; done)
 expected=$(printf '%s\n' $commands $aliases help | sort | tr '\n' ' ' | sed 's/ $//')
 is "$(comp '')" "$expected" "a command: every command, alias and help"
-is "$(comp list-)" "list-backup list-backups list-files list-server list-servers" "a command by prefix"
+is "$(comp list-)" "list-backup list-backups list-files list-processes list-server list-servers" "a command by prefix"
 got=$(comp --)
 missing=""
 for o in --config --format --quiet --debug --batch --theme --version --help; do
