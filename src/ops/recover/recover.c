@@ -99,6 +99,13 @@ static void target_lines(const struct op_recover_req *req, struct strbuf *out)
         sb_appendf(out, "  Timeline              : %s\n", tli);
 }
 
+/* The copied WAL directory as a path: DEST/<dir>, or the absolute one. A
+ * new string. */
+static char *copied_wal_path(const char *dest, const char *wal_dir)
+{
+    return wal_dir[0] == '/' ? cel_xstrdup(wal_dir) : cel_xasprintf("%s/%s", dest, wal_dir);
+}
+
 static void render_text(const void *p, struct strbuf *out)
 {
     const struct model *m = p;
@@ -112,10 +119,9 @@ static void render_text(const void *p, struct strbuf *out)
         sb_appendf(out, "  WAL prepared          : %zu file%s (", m->wal_files,
                    m->wal_files == 1 ? "" : "s");
         fmt_size((double)m->wal_bytes, out);
-        if (m->wal_dir[0] == '/')
-            sb_appendf(out, ") in %s\n", m->wal_dir);
-        else
-            sb_appendf(out, ") in %s/%s\n", m->dest, m->wal_dir);
+        char *dir = copied_wal_path(m->dest, m->wal_dir);
+        sb_appendf(out, ") in %s\n", dir);
+        free(dir);
     } else if (m->bucket) {
         sb_appendf(out, "  WAL                   : fetched by restore_command (cellar "
                         "cloud-wal-restore from %s)\n",
@@ -658,16 +664,23 @@ static int copy_files(struct run *r, struct cel_err *err)
     return link_tablespaces(r, rc, err);
 }
 
+/* Where the copied WAL goes: "pg_wal" (crash recovery) or "barman_wal"
+ * (archive recovery), relative to DEST, or --staging-wal-directory's
+ * absolute path. */
+static const char *copied_wal_dir(const struct op_recover_req *req)
+{
+    return !archive_recovery(req)  ? "pg_wal"
+           : req->staging_wal_dir ? req->staging_wal_dir
+                                  : "barman_wal";
+}
+
 /* The planned WAL, decompressed, into DEST/<wal_dir> (through a local
  * scratch directory when the destination is remote). */
 static int copy_wal(struct run *r, struct cel_err *err)
 {
-    const char *wal_dir = !archive_recovery(r->req)   ? "pg_wal"
-                          : r->req->staging_wal_dir ? r->req->staging_wal_dir
-                                                    : "barman_wal";
+    const char *wal_dir = copied_wal_dir(r->req);
     r->m.wal_dir = wal_dir;
-    char *dst = wal_dir[0] == '/' ? cel_xstrdup(wal_dir)
-                                  : cel_xasprintf("%s/%s", r->req->dest, wal_dir);
+    char *dst = copied_wal_path(r->req->dest, wal_dir);
     char *local = r->d.ssh ? cel_xasprintf("%s/wal", r->d.stage) : cel_xstrdup(dst);
     int rc = stor_mkdir_p(local, 0700, err);
     op_phase(r->ctx, r->s->name, "wal", "preparing %zu WAL files in %s", r->wal.n, dst);
@@ -1084,11 +1097,9 @@ static void render_plan_text(const void *p, struct strbuf *out)
         sb_appendf(out, "  WAL                   : %zu file%s (", r->wal.n,
                    r->wal.n == 1 ? "" : "s");
         fmt_size((double)r->wal.bytes, out);
-        if (archive_recovery(req) && req->staging_wal_dir)
-            sb_appendf(out, ") copied into %s\n", req->staging_wal_dir);
-        else
-            sb_appendf(out, ") copied into %s/%s\n", req->dest,
-                       archive_recovery(req) ? "barman_wal" : "pg_wal");
+        char *dir = copied_wal_path(req->dest, copied_wal_dir(req));
+        sb_appendf(out, ") copied into %s\n", dir);
+        free(dir);
     }
     sb_append(out, "  Space needed          : ");
     fmt_size((double)needed_bytes(r), out);
