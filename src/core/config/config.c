@@ -974,17 +974,12 @@ static void apply_active_model(struct loader *L, struct cfg_server *srv)
         srv->disabled = true;
     } else if (m) {
         srv->active_model = m->name;
-        struct raw_section over = {.name = m->name, .file = m->file, .line = m->line};
+        /* each key is in the model's section, so resolve_option takes it
+         * from there, before any [DEFAULT] or global value */
+        const struct raw_section *msec = find_section(L, m->name);
         for (size_t i = 0; i < m->n; i++) {
             const struct cfg_option *opt = cfg_option_find(m->keys[i]);
-            const struct raw_entry *e = NULL;
-            for (size_t k = 0; k < L->n && !e; k++)
-                if (strcmp(L->sections[k].name, m->name) == 0)
-                    e = find_entry(&L->sections[k], m->keys[i]);
-            struct raw_entry one = e ? *e : (struct raw_entry){0};
-            over.entries = &one;
-            over.n = e ? 1 : 0;
-            if (opt && e && !resolve_option(L, opt, &over, srv->name, srv))
+            if (opt && !resolve_option(L, opt, msec, srv->name, srv))
                 srv->disabled = true;
         }
     }
