@@ -128,8 +128,6 @@ int op_check_backup(const struct op_ctx *ctx, const struct op_check_backup_req *
               : strcmp(b->end_wal, last) <= 0 ? CAT_DONE
                                                  : CAT_WAITING_FOR_WALS;
     }
-    if (!last)
-        m.needed = 0;
     char *dir = op_backup_dir(s, b->id, NULL);
     if (now == CAT_FAILED) {
         char *msg = cel_xasprintf("At least one WAL file is missing. The first missing WAL file "
