@@ -18,8 +18,9 @@ struct op_catalog {
     bool xdb_loaded;
     /* a bucket server's (cloud_source): each backup's keep annotation as
      * the bucket holds it (RET_MARK_NONE, _KEEP_FULL or _KEEP_STANDALONE),
-     * parallel to list; NULL for a local server, whose keep files are read
-     * by keep.c from the two places Barman keeps them */
+     * parallel to list. For a local server list-backup fills it
+     * (op_keep_mark), so that each keep file is read once; elsewhere it is
+     * NULL and op_retention_marks reads the keep files itself */
     enum ret_mark *keep;
 };
 
@@ -39,11 +40,6 @@ void op_catalog_free(struct op_catalog *c);
 int op_backup_open(const struct op_ctx *ctx, const char *server, const char *backup,
                    const char *command, bool with_wal, const struct cfg_server **s,
                    struct op_catalog *cat, struct cel_err *err);
-/* Backup id's keep target (Barman's annotation, in either of the places
- * Barman has kept it: catalog/keep.c): 0 with *target a new string, or NULL
- * when the backup is not kept; -CEL_E_IO when a file cannot be read. */
-int op_keep_target(const struct cfg_server *s, const char *id, char **target,
-                   struct cel_err *err);
 /* Backup id's keep as a retention mark: RET_MARK_NONE, _KEEP_FULL or
  * _KEEP_STANDALONE; an unreadable annotation warns and counts as KEEP:FULL,
  * the safe side. */

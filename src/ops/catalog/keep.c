@@ -35,8 +35,11 @@ static void free_paths(char *paths[2])
     free(paths[1]);
 }
 
-int op_keep_target(const struct cfg_server *s, const char *id, char **target,
-                   struct cel_err *err)
+/* Backup id's keep target, from either place: 0 with *target a new
+ * string, or NULL when the backup is not kept; -CEL_E_IO when a file cannot
+ * be read. */
+static int keep_target(const struct cfg_server *s, const char *id, char **target,
+                       struct cel_err *err)
 {
     char *paths[2];
     keep_paths(s, id, paths);
@@ -64,7 +67,7 @@ enum ret_mark op_keep_mark(const struct op_ctx *ctx, const struct cfg_server *s,
 {
     char *target = NULL;
     struct cel_err err = {0};
-    if (op_keep_target(s, id, &target, &err) < 0) {
+    if (keep_target(s, id, &target, &err) < 0) {
         /* Barman would fail here; the safe side is to keep */
         op_log(ctx, LOG_WARNING, s->name, "backup %s: %s; treating the backup as kept (KEEP:FULL)",
                id, err.msg);
@@ -167,7 +170,7 @@ int op_keep(const struct op_ctx *ctx, const struct op_keep_req *req, struct cel_
     switch (req->action) {
     case OP_KEEP_STATUS:
         m.action = "status";
-        rc = op_keep_target(s, b->id, &target, err);
+        rc = keep_target(s, b->id, &target, err);
         m.target = target;
         break;
     case OP_KEEP_RELEASE:

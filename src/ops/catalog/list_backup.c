@@ -25,7 +25,7 @@ struct row {
     bool unreadable;
     uint64_t size, wal_size;
     enum ret_mark mark; /* RET_MARK_NONE without a policy */
-    char *keep;         /* the keep target (keep.c), NULL when not kept */
+    const char *keep;   /* the keep target ("full", "standalone"), NULL when not kept */
 };
 
 struct model {
@@ -164,6 +164,14 @@ static int list_one(const struct op_ctx *ctx, const struct cfg_server *s, const 
     struct model m = {.server = s->name, .bucket = s->cloud_source, .minimal = minimal};
     m.rows = cel_xcalloc(cat.list.n + 1, sizeof *m.rows);
     enum ret_mark *marks = cel_xcalloc(cat.list.n + 1, sizeof *marks);
+    if (!minimal && !cat.keep) {
+        /* each backup's keep, read once: for the keep field and for the
+         * retention marks (a bucket server's came with its catalogue) */
+        cat.keep = cel_xcalloc(cat.list.n + 1, sizeof *cat.keep);
+        for (size_t k = 0; k < cat.list.n; k++)
+            if (!cat.list.failed[k] && cat_status_copy_done(cat.list.items[k].status))
+                cat.keep[k] = op_keep_mark(ctx, s, cat.list.items[k].id);
+    }
     if (!minimal)
         op_retention_marks(ctx, s, &cat, marks);
     for (size_t k = cat.list.n; k-- > 0;) {
@@ -173,13 +181,9 @@ static int list_one(const struct op_ctx *ctx, const struct cfg_server *s, const 
         r->mark = marks[k];
         if (r->unreadable || minimal || !cat_status_copy_done(r->b->status))
             continue;
-        struct cel_err kerr = {0};
-        if (cat.keep) /* a bucket server's, read with its catalogue */
-            r->keep = cat.keep[k] == RET_MARK_KEEP_STANDALONE ? cel_xstrdup("standalone")
-                      : cat.keep[k] == RET_MARK_KEEP_FULL     ? cel_xstrdup("full")
-                                                              : NULL;
-        else if (op_keep_target(s, r->b->id, &r->keep, &kerr) < 0)
-            op_log(ctx, LOG_WARNING, s->name, "backup %s: %s", r->b->id, kerr.msg);
+        r->keep = cat.keep[k] == RET_MARK_KEEP_STANDALONE ? "standalone"
+                  : cat.keep[k] == RET_MARK_KEEP_FULL     ? "full"
+                                                          : NULL;
         struct xdb_wal_info wi;
         op_catalog_wal_info(&cat, k, &wi);
         r->size = (uint64_t)(r->b->size.set ? r->b->size.v : 0) + wi.wal_size;
@@ -188,8 +192,6 @@ static int list_one(const struct op_ctx *ctx, const struct cfg_server *s, const 
     struct op_result result = {"list-backup", &m, render_text, render_json};
     op_result(ctx, &result);
     free(marks);
-    for (size_t k = 0; k < m.n; k++)
-        free(m.rows[k].keep);
     free(m.rows);
     op_catalog_free(&cat);
     return 0;
