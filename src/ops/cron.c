@@ -121,7 +121,7 @@ static void keep_receiver(const struct op_ctx *ctx, const struct cfg_server *s,
     }
     if (!s->streaming_archiver) {
         pid_t stopped = 0;
-        if (held == 1 && op_receive_wal_stop_server(ctx, s, false, &stopped, &err) < 0)
+        if (held == 1 && op_server_task_stop(ctx, s, "receive-wal", false, &stopped, &err) < 0)
             op_log(ctx, LOG_WARNING, s->name, "%s", err.msg);
         if (stopped) {
             m->receiver = "stopped";

@@ -178,11 +178,6 @@ int op_receive_wal(const struct op_ctx *ctx, const struct op_receive_wal_req *re
  * rather than /dev/null. */
 int op_receive_wal_spawn(const struct op_ctx *ctx, const struct cfg_server *s,
                          bool keep_descriptors, pid_t *pid, struct cel_err *err);
-/* Stop s's running receiver (SIGINT to the holder of its receive-wal lock)
- * and wait up to 10 s for it to end; *stopped gets its PID (0: none ran).
- * No receiver is -CEL_E_NOT_FOUND when must_exist, else 0. */
-int op_receive_wal_stop_server(const struct op_ctx *ctx, const struct cfg_server *s,
-                               bool must_exist, pid_t *stopped, struct cel_err *err);
 
 /* switch-wal: pg_switch_wal(), and optionally wait for the segment to be
  * archived. */

@@ -241,12 +241,6 @@ static json_t *stop_json(const void *p)
     return json_pack("{s:s, s:I}", "server", m->server, "stopped_pid", (json_int_t)m->pid);
 }
 
-int op_receive_wal_stop_server(const struct op_ctx *ctx, const struct cfg_server *s,
-                               bool must_exist, pid_t *stopped, struct cel_err *err)
-{
-    return op_server_task_stop(ctx, s, "receive-wal", must_exist, stopped, err);
-}
-
 /* ---- --reset --------------------------------------------------------------- */
 
 /* Is name a segment or a .partial segment name? */
@@ -670,7 +664,7 @@ int op_receive_wal(const struct op_ctx *ctx, const struct op_receive_wal_req *re
         return cel_err_set(err, CEL_E_USAGE, "--stop and --reset options are not compatible");
     if (req->stop) {
         pid_t pid = 0;
-        rc = op_receive_wal_stop_server(ctx, s, true, &pid, err);
+        rc = op_server_task_stop(ctx, s, "receive-wal", true, &pid, err);
         if (rc == 0) {
             struct stop_model m = {s->name, (long)pid};
             struct op_result res = {"receive-wal", &m, stop_text, stop_json};
