@@ -22,7 +22,11 @@
 #   - cloud-upload killed (SIGKILL) once it logged the start of a backup's
 #     upload: the backup is not listed; the rerun lists it once, complete;
 #   - REDUNDANCY 2: a third backup makes the first obsolete, cron deletes it
-#     locally and in the bucket.
+#     locally and in the bucket;
+#   - the backup server lost: with main's home deleted, a bucket server
+#     (cloud_source) on what cron uploaded lists the newest backup, recovers
+#     it as root becoming barman, and the copy, its WAL fetched from the
+#     bucket by restore_command, starts holding every row.
 # Run: tests/run.sh tests/integration/t_cloud_copy.sh
 # shellcheck source-path=SCRIPTDIR
 set -u
@@ -31,7 +35,7 @@ set -u
 harness_init || exit 1
 [ "$(id -u)" -eq 0 ] || tap_bail "needs root (cron as root becoming barman)"
 id barman >/dev/null 2>&1 || tap_bail "needs the barman OS user"
-tap_plan 47
+tap_plan 52
 
 ok "swift_start" swift_start || tap_bail "cannot start Swift"
 ok "swift_make_bucket cellar" swift_make_bucket cellar || tap_bail "cannot create a bucket"
@@ -274,3 +278,40 @@ like "$OUT" "backup $id4 is a tar copy compressed with lz4, which barman-cloud 3
     "and says why backup 4 is not uploaded"
 is "$(bucket_list | grep -c "^$id4 ")" 0 "backup 4 is not in the bucket"
 is "$(missing_wals | wc -l)" 0 "its WAL is, as every WAL segment"
+
+# ---- the backup server lost: recovery from the bucket alone --------------------
+# main's newest backup in the bucket is backup 3 (backup 4 was not uploaded);
+# rows written after it are in WAL cron uploads.
+add_rows 700
+switch >/dev/null
+wait_for 60 test -n "$(ls "$T/in-main")"
+OUT=$(cel cron 2>&1)
+is "$?" 0 "cron uploads the WAL of the last rows" || diag "$OUT"
+is "$(missing_wals | wc -l)" 0 "every WAL segment is in the bucket"
+want=$(rows main)
+rm -rf "$home/main"
+conf2=$T/frombucket.conf
+cat >"$conf2" <<EOC
+[barman]
+barman_home = $home
+barman_user = barman
+log_file = $T/log/cellar.log
+path_prefix = $PG_BINDIR
+
+[frombucket]
+description = "main's copy, its home lost"
+cloud_source = $url
+cloud_endpoint_url = $S3_ENDPOINT_URL
+cloud_server_name = main
+EOC
+chmod 0644 "$conf2"
+OUT=$("$CELLAR" -c "$conf2" list-backup --minimal frombucket 2>&1)
+is "$(head -n1 <<<"$OUT")" "$id3" "the home deleted, the bucket server lists backup 3 as the newest" || diag "$OUT"
+mkdir -m 0755 "$T/rec" && chown barman: "$T/rec" # where barman may write
+dest=$T/rec/lost
+OUT=$("$CELLAR" -c "$conf2" recover frombucket "$id3" "$dest" 2>&1)
+is "$?" 0 "recover of backup 3 from the bucket alone exits 0" || diag "$OUT"
+with_creds pg_start_datadir lost "$dest" || diag "$(tail -n 20 "$(_pg_get lost LOG)")"
+wait_for 120 test "$(pg_sql lost "SELECT pg_is_in_recovery()" 2>/dev/null)" = f
+is "$(rows lost)" "$want" "the copy holds every row, those after backup 3 from the bucket's WAL"
+pg_stop lost
