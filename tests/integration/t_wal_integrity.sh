@@ -243,7 +243,7 @@ backup_conf "$bconf" cellar "$bhome" "$PG_MAIN_PORT" "backup" 'backup_method = l
 printf '\n' >>"$bhome/main/wals/xlog.db" # a blank last line: archiving fails
 "$CELLAR" -c "$bconf" backup main >"$T/backup.out" 2>&1
 rc=$?
-ok "backup without --wait exits non-zero when its archiving step fails" test "$rc" != 0
+ok "backup without --wait exits non-zero when its archiving step fails" test "$rc" != 0 || diag "$(cat "$T/backup.out")"
 like "$(cat "$T/backup.out")" "backup [0-9T]+ of server main is complete \\(WAITING_FOR_WALS\\), but archiving its WAL failed: .*xlog.db:[0-9]+:" \
     "and says the copy is complete but archiving failed, and why"
 id=$("$CELLAR" -c "$bconf" list-backup --minimal main 2>/dev/null | head -1)

@@ -1059,6 +1059,145 @@ static void test_xdb_put_and_rewrite_keep_order(void **state)
     assert_int_equal(db.n, 0);
 }
 
+/* ---- xdb_scan_wal_info: the streaming pass gives the loaded way's answer -------------- */
+
+/* Compare, for backups (chained: each one's next_end_wal is the next's
+ * end_wal), the streaming pass over the file wals/xlog.db holding text
+ * with xdb_backup_wal_info over the parsed text. */
+static void assert_scan_equals_loaded(const char *text, struct cat_backup *b, size_t n)
+{
+    unit_mkdir("wals");
+    unit_mkdir("lock");
+    unit_write("wals/xlog.db", text);
+    struct xdb db;
+    assert_int_equal(parse(text, &db, NULL), 0);
+    struct xdb_wal_scan *scans = cel_xcalloc(n, sizeof *scans);
+    for (size_t i = 0; i < n; i++) {
+        scans[i].b = &b[i];
+        scans[i].next_end_wal = i + 1 < n ? b[i + 1].end_wal : NULL;
+    }
+    assert_true(xdb_scan_wal_info(HOME(unit_path("wals"), unit_path("lock")), scans, n));
+    for (size_t i = 0; i < n; i++) {
+        struct xdb_wal_info want;
+        xdb_backup_wal_info(&db, &b[i], scans[i].next_end_wal, &want);
+        const struct xdb_wal_info *got = &scans[i].info;
+        assert_int_equal(got->wal_num, want.wal_num);
+        assert_int_equal(got->wal_size, want.wal_size);
+        assert_int_equal(got->until_next_num, want.until_next_num);
+        assert_int_equal(got->until_next_size, want.until_next_size);
+        if (want.first)
+            assert_string_equal(got->first, want.first);
+        else
+            assert_null(got->first);
+        if (want.last)
+            assert_string_equal(got->last, want.last);
+        else
+            assert_null(got->last);
+        assert_double_exact(got->first_time, want.first_time);
+        assert_double_exact(got->last_time, want.last_time);
+        assert_double_exact(got->wals_per_second, want.wals_per_second);
+        assert_double_exact(got->compression_ratio, want.compression_ratio);
+        assert_double_exact(got->until_next_compression_ratio, want.until_next_compression_ratio);
+    }
+    free(scans);
+    xdb_free(&db);
+}
+
+static void test_xdb_scan_wal_info_fixture_sorted_and_not(void **state)
+{
+    (void)state;
+    struct cat_backup b[3];
+    backup_with(&b[0], "000000010000000000000002", "000000010000000000000003");
+    backup_with(&b[1], "000000010000000000000003", "000000010000000000000004");
+    backup_with(&b[2], "000000020000000000000006", "000000020000000000000006");
+    assert_scan_equals_loaded(archive, b, 3);
+    /* the same lines in another order (Barman appends in archive order) */
+    static const char shuffled[] = "00000002.history\t42\t550.0\tNone\n"
+                                   "000000010000000000000006\t6000\t500.0\tgzip\n"
+                                   "000000020000000000000007\t9000\t650.0\tgzip\n"
+                                   "000000010000000000000002\t1000\t100.0\tgzip\n"
+                                   "000000010000000000000005.partial\t16777216\t401.0\tNone\n"
+                                   "000000010000000000000004\t4000\t300.0\tgzip\n"
+                                   "000000020000000000000006\t8000\t550.0\tgzip\n"
+                                   "000000010000000000000003\t2000\t200.0\tgzip\n"
+                                   "000000010000000000000007\t7000\t600.0\tgzip\n"
+                                   "000000010000000000000005\t5000\t400.0\tgzip\n"
+                                   "000000010000000000000003.00000028.backup\t300\t201.0\tgzip\n";
+    assert_scan_equals_loaded(shuffled, b, 3);
+    for (size_t i = 0; i < 3; i++)
+        cat_backup_clear(&b[i]);
+}
+
+/* Many backups over a long archive on two timelines, the file longer than
+ * the pass's 1 MiB chunk, lines in a scrambled order. */
+static void test_xdb_scan_wal_info_long_archive(void **state)
+{
+    (void)state;
+    enum { SEGS = 40000, BACKUPS = 37 };
+    struct strbuf text = {0};
+    for (unsigned k = 0; k < SEGS; k++) {
+        unsigned n = (k * 7919u) % SEGS; /* 7919 is prime: a permutation */
+        unsigned tli = n < SEGS / 2 ? 1 : 2;
+        sb_appendf(&text, "%08X%08X%08X\t%u\t%u.5\t%s\n", tli, n / 256, n % 256, 1000 + n % 97,
+                   100 + n * 10, n % 3 ? "gzip" : "None");
+    }
+    struct cat_backup b[BACKUPS];
+    for (unsigned i = 0; i < BACKUPS; i++) {
+        unsigned first = i * (SEGS / BACKUPS), last = first + 3;
+        unsigned tli = first < SEGS / 2 ? 1 : 2;
+        char begin[WAL_NAME_MAX], end[WAL_NAME_MAX];
+        snprintf(begin, sizeof begin, "%08X%08X%08X", tli, first / 256, first % 256);
+        snprintf(end, sizeof end, "%08X%08X%08X", tli, last / 256, last % 256);
+        backup_with(&b[i], begin, end);
+    }
+    assert_true(text.len > ((size_t)1 << 20));
+    assert_scan_equals_loaded(sb_str(&text), b, BACKUPS);
+    for (unsigned i = 0; i < BACKUPS; i++)
+        cat_backup_clear(&b[i]);
+    sb_free(&text);
+}
+
+/* What the pass leaves to the loaded way, which repairs or reports. */
+static void test_xdb_scan_wal_info_gives_up(void **state)
+{
+    (void)state;
+    unit_mkdir("wals");
+    unit_mkdir("lock");
+    struct cat_backup b[2];
+    backup_with(&b[0], "000000010000000000000002", "000000010000000000000003");
+    backup_with(&b[1], "000000010000000000000004", "000000010000000000000005");
+    struct xdb_wal_scan scans[2] = {{.b = &b[0], .next_end_wal = b[1].end_wal}, {.b = &b[1]}};
+    char *wals = cel_xstrdup(unit_path("wals")), *lock = cel_xstrdup(unit_path("lock"));
+    const struct xdb_home *h = HOME(wals, lock); /* unit_path's buffers are reused */
+    /* no catalogue yet: nothing archived, every count 0 */
+    assert_true(xdb_scan_wal_info(h, scans, 2));
+    assert_int_equal(scans[0].info.wal_num, 0);
+    /* a last line cut short by a killed writer */
+    assert_false(xdb_is_cut(h));
+    unit_write("wals/xlog.db", "000000010000000000000002\t1\t1.0\tNone\n000000010000000000000003\t2");
+    assert_true(xdb_is_cut(h));
+    assert_false(xdb_scan_wal_info(h, scans, 2));
+    /* with no backup to count for too: the loaded way repairs the line */
+    assert_false(xdb_scan_wal_info(h, scans, 0));
+    /* a line that does not parse */
+    unit_write("wals/xlog.db", "000000010000000000000002\t1\t1.0\tNone\nnot a line\n");
+    assert_false(xdb_scan_wal_info(h, scans, 2));
+    /* a whole file answers */
+    unit_write("wals/xlog.db", "000000010000000000000002\t1\t1.0\tNone\n");
+    assert_false(xdb_is_cut(h));
+    assert_true(xdb_scan_wal_info(h, scans, 0));
+    assert_true(xdb_scan_wal_info(h, scans, 2));
+    assert_int_equal(scans[0].info.wal_num, 1);
+    /* ranges out of order: the older backup's range ends after the newer's */
+    scans[0].next_end_wal = "000000010000000000000009";
+    scans[1].next_end_wal = "000000010000000000000006";
+    assert_false(xdb_scan_wal_info(h, scans, 2));
+    cat_backup_clear(&b[0]);
+    cat_backup_clear(&b[1]);
+    free(wals);
+    free(lock);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1121,6 +1260,12 @@ int main(void)
         cmocka_unit_test(test_xdb_backup_wal_info_begin_not_archived),
         cmocka_unit_test(test_xdb_backup_wal_info_single_wal_and_segment_size),
         cmocka_unit_test(test_xdb_backup_wal_info_missing_begin_or_end),
+        cmocka_unit_test_setup_teardown(test_xdb_scan_wal_info_fixture_sorted_and_not, unit_setup_tmpdir,
+                                        unit_teardown_tmpdir),
+        cmocka_unit_test_setup_teardown(test_xdb_scan_wal_info_long_archive, unit_setup_tmpdir,
+                                        unit_teardown_tmpdir),
+        cmocka_unit_test_setup_teardown(test_xdb_scan_wal_info_gives_up, unit_setup_tmpdir,
+                                        unit_teardown_tmpdir),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -67,7 +67,16 @@ bool cel_str_ends(const char *s, const char *suffix);
 
 /* The value (0-15) of the ASCII hexadecimal digit c, or -1: the one
  * hex-digit reader, independent of the locale and of the sign of char. */
-int cel_hex_digit(int c);
+static inline int cel_hex_digit(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
 
 /* A whole decimal number (digits only, no sign or space) that fits in 64
  * bits into *out; false for anything else. For the key=value files cellar

@@ -51,6 +51,70 @@ static int cmp_entry(const void *a, const void *b)
     return strcmp(((const struct xdb_entry *)a)->name, ((const struct xdb_entry *)b)->name);
 }
 
+int xdb_parse_line(const char *s, const char *le, const char *name, int lineno,
+                      struct xdb_entry *e, struct cel_err *err)
+{
+    const char *fs[5] = {0};
+    size_t fl[5] = {0};
+    memset(e, 0, sizeof *e);
+    /* fields are copied as C strings: a NUL would cut one short and let the
+     * rest of it pass unchecked */
+    if (memchr(s, '\0', (size_t)(le - s)))
+        return cel_err_set(err, CEL_E_FORMAT, "%s:%d: contains a NUL byte", name, lineno);
+    int nf = xdb_split_fields(s, le, fs, fl);
+    if (nf < 3 || nf > 5)
+        return cel_err_set(err, CEL_E_FORMAT,
+                           "%s:%d: expected 'name size time [compression [encryption]]' "
+                           "separated by tabs",
+                           name, lineno);
+    if (fl[0] >= sizeof e->name)
+        goto bad_name;
+    memcpy(e->name, fs[0], fl[0]);
+    if (!wal_name_is_valid(e->name))
+        goto bad_name;
+    char num[64];
+    if (fl[1] >= sizeof num)
+        goto bad_size;
+    memcpy(num, fs[1], fl[1]);
+    num[fl[1]] = '\0';
+    char *stop = NULL;
+    errno = 0;
+    unsigned long long size = strtoull(num, &stop, 10);
+    if (errno || *stop || num[0] == '-')
+        goto bad_size;
+    e->size = size;
+    if (fl[2] >= sizeof num)
+        goto bad_time;
+    memcpy(num, fs[2], fl[2]);
+    num[fl[2]] = '\0';
+    e->time = strtod(num, &stop);
+    if (*stop || !isfinite(e->time))
+        goto bad_time;
+    if (nf >= 4 && !(fl[3] == 4 && memcmp(fs[3], "None", 4) == 0)) {
+        if (fl[3] >= sizeof e->compression)
+            return cel_err_set(err, CEL_E_FORMAT, "%s:%d: invalid compression '%.*s'", name,
+                               lineno, (int)(fl[3] > 64 ? 64 : fl[3]), fs[3]);
+        memcpy(e->compression, fs[3], fl[3]);
+    }
+    if (nf == 5 && !(fl[4] == 4 && memcmp(fs[4], "None", 4) == 0)) {
+        if (fl[4] >= sizeof e->encryption)
+            return cel_err_set(err, CEL_E_FORMAT, "%s:%d: invalid encryption '%.*s'", name,
+                               lineno, (int)(fl[4] > 64 ? 64 : fl[4]), fs[4]);
+        memcpy(e->encryption, fs[4], fl[4]);
+    }
+    return 0;
+
+bad_name:
+    return cel_err_set(err, CEL_E_FORMAT, "%s:%d: '%.*s' is not a WAL file name", name, lineno,
+                       (int)(fl[0] > 64 ? 64 : fl[0]), fs[0]);
+bad_size:
+    return cel_err_set(err, CEL_E_FORMAT, "%s:%d: invalid size '%.*s'", name, lineno,
+                       (int)(fl[1] > 64 ? 64 : fl[1]), fs[1]);
+bad_time:
+    return cel_err_set(err, CEL_E_FORMAT, "%s:%d: invalid time '%.*s'", name, lineno,
+                       (int)(fl[2] > 64 ? 64 : fl[2]), fs[2]);
+}
+
 int xdb_parse(const char *text, size_t len, const char *name, struct xdb *out,
               struct cel_err *err)
 {
@@ -59,59 +123,20 @@ int xdb_parse(const char *text, size_t len, const char *name, struct xdb *out,
     int lineno = 0;
     bool sorted = true;
     const char *s = text, *end = text + len;
-    const char *fs[5] = {0};
-    size_t fl[5] = {0};
     while (s < end) {
         lineno++;
         const char *nl = memchr(s, '\n', (size_t)(end - s));
         const char *le = nl ? nl : end;
-        /* fields are copied as C strings: a NUL would cut one short and
-         * let the rest of it pass unchecked */
-        if (memchr(s, '\0', (size_t)(le - s)))
-            goto nul_byte;
-        int nf = xdb_split_fields(s, le, fs, fl);
-        s = nl ? nl + 1 : end;
-        if (nf < 3 || nf > 5)
-            goto bad_fields;
         if (out->n == cap) {
             cap = cap ? cap * 2 : 1024;
             out->entries = cel_xrealloc_array(out->entries, cap, sizeof *out->entries);
         }
         struct xdb_entry *e = &out->entries[out->n];
-        memset(e, 0, sizeof *e);
-        if (fl[0] >= sizeof e->name)
-            goto bad_name;
-        memcpy(e->name, fs[0], fl[0]);
-        if (!wal_name_is_valid(e->name))
-            goto bad_name;
-        char num[64];
-        if (fl[1] >= sizeof num)
-            goto bad_size;
-        memcpy(num, fs[1], fl[1]);
-        num[fl[1]] = '\0';
-        char *stop = NULL;
-        errno = 0;
-        unsigned long long size = strtoull(num, &stop, 10);
-        if (errno || *stop || num[0] == '-')
-            goto bad_size;
-        e->size = size;
-        if (fl[2] >= sizeof num)
-            goto bad_time;
-        memcpy(num, fs[2], fl[2]);
-        num[fl[2]] = '\0';
-        e->time = strtod(num, &stop);
-        if (*stop || !isfinite(e->time))
-            goto bad_time;
-        if (nf >= 4 && !(fl[3] == 4 && memcmp(fs[3], "None", 4) == 0)) {
-            if (fl[3] >= sizeof e->compression)
-                goto bad_compression;
-            memcpy(e->compression, fs[3], fl[3]);
+        if (xdb_parse_line(s, le, name, lineno, e, err) < 0) {
+            xdb_free(out);
+            return -CEL_E_FORMAT;
         }
-        if (nf == 5 && !(fl[4] == 4 && memcmp(fs[4], "None", 4) == 0)) {
-            if (fl[4] >= sizeof e->encryption)
-                goto bad_encryption;
-            memcpy(e->encryption, fs[4], fl[4]);
-        }
+        s = nl ? nl + 1 : end;
         if (out->n > 0 && strcmp(out->entries[out->n - 1].name, e->name) >= 0)
             sorted = false;
         out->n++;
@@ -119,36 +144,6 @@ int xdb_parse(const char *text, size_t len, const char *name, struct xdb *out,
     if (!sorted)
         qsort(out->entries, out->n, sizeof *out->entries, cmp_entry);
     return 0;
-
-nul_byte:
-    xdb_free(out);
-    return cel_err_set(err, CEL_E_FORMAT, "%s:%d: contains a NUL byte", name, lineno);
-bad_fields:
-    xdb_free(out);
-    return cel_err_set(err, CEL_E_FORMAT,
-                       "%s:%d: expected 'name size time [compression [encryption]]' separated "
-                       "by tabs",
-                       name, lineno);
-bad_name:
-    xdb_free(out);
-    return cel_err_set(err, CEL_E_FORMAT, "%s:%d: '%.*s' is not a WAL file name", name, lineno,
-                       (int)(fl[0] > 64 ? 64 : fl[0]), fs[0]);
-bad_size:
-    xdb_free(out);
-    return cel_err_set(err, CEL_E_FORMAT, "%s:%d: invalid size '%.*s'", name, lineno,
-                       (int)(fl[1] > 64 ? 64 : fl[1]), fs[1]);
-bad_time:
-    xdb_free(out);
-    return cel_err_set(err, CEL_E_FORMAT, "%s:%d: invalid time '%.*s'", name, lineno,
-                       (int)(fl[2] > 64 ? 64 : fl[2]), fs[2]);
-bad_compression:
-    xdb_free(out);
-    return cel_err_set(err, CEL_E_FORMAT, "%s:%d: invalid compression '%.*s'", name, lineno,
-                       (int)(fl[3] > 64 ? 64 : fl[3]), fs[3]);
-bad_encryption:
-    xdb_free(out);
-    return cel_err_set(err, CEL_E_FORMAT, "%s:%d: invalid encryption '%.*s'", name, lineno,
-                       (int)(fl[4] > 64 ? 64 : fl[4]), fs[4]);
 }
 
 int xdb_lock(const char *lock_dir, const char *server, struct lock **out, struct cel_err *err)
@@ -491,47 +486,19 @@ void xdb_format_line(const struct xdb_entry *e, bool five, struct strbuf *out)
     sb_appendc(out, '\n');
 }
 
-void xdb_backup_wal_info(const struct xdb *db, const struct cat_backup *b,
-                         const char *next_end_wal, struct xdb_wal_info *out)
+bool xdb_is_cut(const struct xdb_home *h)
 {
-    memset(out, 0, sizeof *out);
-    if (!b->begin_wal || !b->end_wal)
-        return;
-    struct wal_name begin;
-    if (wal_name_parse(b->begin_wal, &begin, NULL) < 0)
-        return;
-    for (size_t i = xdb_lower_bound(db, b->begin_wal); i < db->n; i++) {
-        const struct xdb_entry *e = &db->entries[i];
-        struct wal_name w;
-        if (wal_name_parse(e->name, &w, NULL) < 0 || w.kind == WAL_KIND_HISTORY)
-            continue;
-        if (w.tli > begin.tli || w.kind != WAL_KIND_SEGMENT)
-            continue;
-        if (next_end_wal && strcmp(e->name, next_end_wal) > 0)
-            break;
-        if (strcmp(e->name, b->begin_wal) == 0) {
-            out->first = e->name;
-            out->first_time = e->time;
-        }
-        if (strcmp(e->name, b->end_wal) <= 0) {
-            out->wal_num++;
-            out->wal_size += e->size;
-        } else {
-            out->until_next_num++;
-            out->until_next_size += e->size;
-        }
-        out->last = e->name;
-        out->last_time = e->time;
-    }
-    if (!out->first || !out->last)
-        return;
-    double seconds = out->last_time - out->first_time;
-    if (seconds > 0)
-        out->wals_per_second = (double)(out->wal_num + out->until_next_num) / seconds;
-    double segsize = b->xlog_segment_size.set ? (double)b->xlog_segment_size.v : 16777216.0;
-    if (out->wal_num)
-        out->compression_ratio = 1.0 - (double)out->wal_size / ((double)out->wal_num * segsize);
-    if (out->until_next_num)
-        out->until_next_compression_ratio =
-            1.0 - (double)out->until_next_size / ((double)out->until_next_num * segsize);
+    struct xdb_place place;
+    if (xdb_place(h, &place, NULL) < 0)
+        return false;
+    char last = '\n';
+    int fd = open(place.path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd >= 0 && fstat(fd, &st) == 0 && st.st_size > 0 &&
+        pread(fd, &last, 1, st.st_size - 1) != 1)
+        last = '\n';
+    if (fd >= 0)
+        close(fd);
+    xdb_place_free(&place);
+    return last != '\n';
 }

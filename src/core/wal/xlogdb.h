@@ -198,5 +198,23 @@ struct xdb_wal_info {
 };
 void xdb_backup_wal_info(const struct xdb *db, const struct cat_backup *b,
                          const char *next_end_wal, struct xdb_wal_info *out);
+/* Does h's catalogue end in a line without its newline (what a writer
+ * killed in its append leaves)? Reads one byte; false when there is no
+ * catalogue. */
+bool xdb_is_cut(const struct xdb_home *h);
+/* The same for many backups in one streaming pass over h's file, without
+ * loading it (xlogdb_walinfo.c): scans[i].info for scans[i].b and its
+ * next_end_wal, with info.first/last pointing into scans[i]. Takes the
+ * xlogdb lock. false when the pass cannot give the loaded way's answer (a
+ * last line cut short, a line that does not parse, an unreadable file,
+ * backups whose ranges are out of order): then load the index and use
+ * xdb_backup_wal_info, which repairs or reports. */
+struct xdb_wal_scan {
+    const struct cat_backup *b;
+    const char *next_end_wal;
+    struct xdb_wal_info info;
+    char first[WAL_NAME_MAX], last[WAL_NAME_MAX];
+};
+bool xdb_scan_wal_info(const struct xdb_home *h, struct xdb_wal_scan *scans, size_t n);
 
 #endif

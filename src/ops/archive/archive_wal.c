@@ -117,7 +117,9 @@ struct run {
     struct comp_opts opts;
     struct item *items;
     size_t n;
-    struct xdb index; /* xlog.db as the run started */
+    struct xdb index; /* xlog.db as the run started (read only when items wait) */
+    struct stat index_st; /* xlog.db's inode, size and times when index was read */
+    bool index_st_ok;
     uint64_t sysid;   /* the server's database system, from identity.json; 0: unknown */
 };
 
@@ -646,6 +648,27 @@ static void note_targets(const struct run *run, const bool *renamed)
     free(plain);
 }
 
+/* xlog.db's state (stat), false when it cannot be had (then the index is
+ * read again). */
+static bool xdb_stat(const struct op_ctx *ctx, const struct cfg_server *s, struct stat *st)
+{
+    struct xdb_home home = op_xdb_home(ctx->cfg, s);
+    char *path = xdb_path(&home);
+    bool ok = path && stat(path, st) == 0;
+    free(path);
+    return ok;
+}
+
+/* The same file, unchanged: inode, size, and modification and change
+ * times to the nanosecond (an append changes the size and times, a rewrite
+ * the inode or its times). */
+static bool same_file_state(const struct stat *a, const struct stat *b)
+{
+    return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+           a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+           a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
 /* Stage 3, in the parent: commit the prepared items in WAL order. */
 static int commit(struct run *run, const struct prep *res, const int *status,
                   struct op_archive_summary *sum, struct cel_err *err)
@@ -656,11 +679,20 @@ static int commit(struct run *run, const struct prep *res, const int *status,
     int rc = xdb_lock(ctx->cfg->global.barman_lock_directory, s->name, &lock, err);
     if (rc < 0)
         return rc;
-    struct xdb index;
-    rc = op_xdb_read_repair(ctx, s, &index, err);
-    if (rc < 0) {
-        lock_release(lock);
-        return rc;
+    /* the index read as the run started is still xlog.db's when no other
+     * writer (retention's WAL purge, rebuild-xlogdb) has touched the file
+     * since: then it is not read a second time */
+    struct xdb index = {0};
+    struct stat now;
+    if (run->index_st_ok && xdb_stat(ctx, s, &now) && same_file_state(&now, &run->index_st)) {
+        index = run->index;
+        memset(&run->index, 0, sizeof run->index);
+    } else {
+        rc = op_xdb_read_repair(ctx, s, &index, err);
+        if (rc < 0) {
+            lock_release(lock);
+            return rc;
+        }
     }
     bool *drop = cel_xcalloc(run->n + 1, sizeof *drop);
     bool *renamed = cel_xcalloc(run->n + 1, sizeof *renamed);
@@ -805,18 +837,25 @@ static int archive_source(struct run *run, int workers, struct op_archive_summar
     const struct op_ctx *ctx = run->ctx;
     const struct cfg_server *s = run->s;
     remove_stale_temps(run);
-    struct lock *xlock = NULL;
-    int rc = xdb_lock(ctx->cfg->global.barman_lock_directory, s->name, &xlock, err);
-    if (rc == 0) {
-        /* a last line cut short by a killed writer is repaired here, so
-         * that one damaged line does not stop archiving */
-        rc = op_xdb_read_repair(ctx, s, &run->index, err);
-        lock_release(xlock);
+    op_xdb_warn_ignored(ctx, s);
+    int rc = collect(run, sum, err);
+    /* xlog.db is read only when there is something to archive, or its last
+     * line was cut short (then it is repaired at once): a cron minute with
+     * nothing waiting costs a directory listing and one byte, not a parse of
+     * the whole catalogue (Barman's archiver does not read it either) */
+    struct xdb_home home = op_xdb_home(ctx->cfg, s);
+    if (rc == 0 && (run->n > 0 || xdb_is_cut(&home))) {
+        struct lock *xlock = NULL;
+        rc = xdb_lock(ctx->cfg->global.barman_lock_directory, s->name, &xlock, err);
+        if (rc == 0) {
+            /* a last line cut short by a killed writer is repaired here, so
+             * that one damaged line does not stop archiving */
+            rc = op_xdb_read_repair(ctx, s, &run->index, err);
+            if (rc == 0)
+                run->index_st_ok = xdb_stat(ctx, s, &run->index_st);
+            lock_release(xlock);
+        }
     }
-    if (rc == 0)
-        op_xdb_warn_ignored(ctx, s);
-    if (rc == 0)
-        rc = collect(run, sum, err);
     if (rc == 0 && run->n > 0) {
         /* pre hooks in WAL order; a retry hook's "stop" ends the batch there */
         for (size_t i = 0; i < run->n; i++) {

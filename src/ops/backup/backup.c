@@ -709,10 +709,11 @@ static int finish_wal(struct run *r, struct cel_err *err)
         struct bk_settle_summary settle;
         struct cel_err serr = {0};
         if (bk_settle(r->ctx, s, true, NULL, &settle, &serr) < 0) {
-            /* the copy is complete: cron will check its WAL again */
-            op_log(r->ctx, LOG_WARNING, s->name, "checking the WAL of backup %s: %s", r->id,
-                   serr.msg);
-            return archived ? 0 : archive_failed(r, &aerr, err);
+            /* the copy is complete and kept (cron checks its WAL again), but
+             * the WAL catalogue cannot be read (a damaged xlog.db, which
+             * archive-wal with nothing waiting no longer reads): until that
+             * is fixed the backup cannot become DONE, so the command fails */
+            return archive_failed(r, archived ? &serr : &aerr, err);
         }
         reload_status(r);
         if (r->b.status != CAT_WAITING_FOR_WALS || !r->req->wait)

@@ -158,9 +158,17 @@ static int list_one(const struct op_ctx *ctx, const struct cfg_server *s, const 
 {
     bool minimal = *(const bool *)arg;
     struct op_catalog cat;
-    int rc = op_catalog_load(ctx, s, !minimal, &cat, err);
+    /* a local server's WAL sums come from a pass over xlog.db (below),
+     * a bucket server's with its catalogue */
+    int rc = op_catalog_load(ctx, s, !minimal && s->cloud_source, &cat, err);
     if (rc < 0)
         return rc;
+    struct xdb_wal_info *wal = cel_xcalloc(cat.list.n + 1, sizeof *wal);
+    if (!minimal && (rc = op_catalog_wal_sums(ctx, s, &cat, wal, err)) < 0) {
+        free(wal);
+        op_catalog_free(&cat);
+        return rc;
+    }
     struct model m = {.server = s->name, .bucket = s->cloud_source, .minimal = minimal};
     m.rows = cel_xcalloc(cat.list.n + 1, sizeof *m.rows);
     enum ret_mark *marks = cel_xcalloc(cat.list.n + 1, sizeof *marks);
@@ -184,14 +192,13 @@ static int list_one(const struct op_ctx *ctx, const struct cfg_server *s, const 
         r->keep = cat.keep[k] == RET_MARK_KEEP_STANDALONE ? "standalone"
                   : cat.keep[k] == RET_MARK_KEEP_FULL     ? "full"
                                                           : NULL;
-        struct xdb_wal_info wi;
-        op_catalog_wal_info(&cat, k, &wi);
-        r->size = (uint64_t)(r->b->size.set ? r->b->size.v : 0) + wi.wal_size;
-        r->wal_size = wi.until_next_size;
+        r->size = (uint64_t)(r->b->size.set ? r->b->size.v : 0) + wal[k].wal_size;
+        r->wal_size = wal[k].until_next_size;
     }
     struct op_result result = {"list-backup", &m, render_text, render_json};
     op_result(ctx, &result);
     free(marks);
+    free(wal);
     free(m.rows);
     op_catalog_free(&cat);
     return 0;
