@@ -113,7 +113,7 @@ static void keep_errors(void *ctx, const struct op_event *ev)
 
 /* The window has arrived (has_win): the target step opens, unless the
  * server has no DONE backup. */
-static bool window_ready(struct wizard *w)
+static void window_ready(struct wizard *w)
 {
     const struct cfg_server *s = wz_server(w);
     w->has_win = true;
@@ -123,11 +123,10 @@ static bool window_ready(struct wizard *w)
             "server %s has no DONE backup, so there is nothing to recover: take one with "
             "cellar backup %s (b in the console)",
             s->name, s->name);
-        return false;
+        return;
     }
     quiet(w);
     w->step = WZ_TARGET;
-    return true;
 }
 
 static bool run_job(struct wizard *w, const char *const *args, const char *title,

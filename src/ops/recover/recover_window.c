@@ -187,8 +187,8 @@ json_t *op_window_json(const struct op_window *w, const char *server)
     return o;
 }
 
-/* Backup i of the JSON form (an element of "backups") into list slot n:
- * its backup.info text parsed as a file's, or its error kept. */
+/* Element i of the JSON form's "backups" appended to list (which has room
+ * for it): its backup.info text parsed as the file is, or its error kept. */
 static int backup_of_json(const json_t *v, size_t i, struct cat_list *list, struct cel_err *err)
 {
     const char *id = json_string_value(json_object_get(v, "backup_id"));
