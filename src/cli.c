@@ -394,6 +394,11 @@ static int run_recover(const struct op_ctx *ctx, const struct cli_parsed *p, str
     if (cli_value(p, "wizard"))
         return cel_err_set(err, CEL_E_USAGE, "recover --wizard needs a terminal (it opens the "
                                              "console)");
+    if (cli_value(p, "window")) {
+        if (p->nargs != 1 || p->ngiven != 1)
+            return cel_err_set(err, CEL_E_USAGE, "recover --window takes SERVER only");
+        return op_recover_window(ctx, p->args[0], err);
+    }
     if (p->nargs != 3)
         return cel_err_set(err, CEL_E_USAGE, "recover needs SERVER BACKUP_ID DEST (or --wizard "
                                              "SERVER for the guided recovery)");
@@ -960,6 +965,9 @@ static const struct cli_opt recover_opts[] = {
      "skip the target, WAL and free space checks (never the destination's)"},
     {"dry-run", 0, NULL, "make every check and print the plan; write nothing, run no hook"},
     {"wizard", 0, NULL, "the guided recovery in the console: recover --wizard SERVER"},
+    {"window", 0, NULL,
+     "recover --window SERVER: print the recoverable window (the backups, the end of the "
+     "archived WAL) and recover nothing"},
     {NULL, 0, NULL, NULL},
 };
 
@@ -1085,7 +1093,7 @@ const struct cli_cmd cli_commands[] = {
      1, 1, receive_wal_opts, true, run_receive_wal},
     {"recover", {NULL}, "SERVER BACKUP_ID DEST",
      "recover a backup (BACKUP_ID may be auto) and the WAL to a target into DEST (--wizard "
-     "SERVER: guided, in the console)",
+     "SERVER: guided, in the console; --window SERVER: the recoverable window)",
      1, 3,
      recover_opts, true, run_recover},
     {"replication-status", {NULL}, "SERVER|all...",

@@ -534,6 +534,31 @@ struct op_window {
 int op_window_load(const struct op_ctx *ctx, const struct cfg_server *s, struct op_window *w,
                    struct cel_err *err);
 void op_window_free(struct op_window *w);
+/* The window as the data of a "recover-window" result (recover --window
+ * SERVER), for a front end that must not read the catalogue itself (the
+ * console's wizard on a bucket server, whose store may not answer):
+ *   {"server": S,
+ *    "backups": [{"backup_id": ID, "backup_info": TEXT}, ...]   oldest first,
+ *                (an unreadable one: {"backup_id": ID, "error": MESSAGE}),
+ *    "end": EPOCH (0: none), "last_wal": NAME|null, "end_lsn": "X/X"|null,
+ *    "points_unread": N, "targets_index": TEXT}
+ * TEXT is backup.info as cat_info_format writes it, and the recovery-target
+ * index as widx_format writes its file. New reference. */
+json_t *op_window_json(const struct op_window *w, const char *server);
+/* That data parsed into *w (free with op_window_free, also after a
+ * failure): each backup.info by cat_info_parse, the index by widx_parse;
+ * oldest_done, newest_done, begin, segsize, restore_points and end_lsn
+ * derived as op_window_load derives them ("server" and "end_lsn" are for
+ * readers). xlog.db does not travel: w->cat.xdb stays empty. -CEL_E_FORMAT
+ * naming what is wrong: a missing or mistyped field, a backup ID that is no
+ * path component or not after the one before, a backup.info or index that
+ * does not parse, a last_wal that is no segment of the catalogue's size,
+ * end or points_unread out of range. */
+int op_window_from_json(const json_t *data, struct op_window *w, struct cel_err *err);
+/* recover --window SERVER: s's window (op_window_load) reported as a
+ * "recover-window" result. Blocks as op_window_load does (on the store for
+ * a bucket server). */
+int op_recover_window(const struct op_ctx *ctx, const char *server, struct cel_err *err);
 
 /* The NextXIDs of a catalogue's backups, each looked up once (a
  * pg_controldata run), for picking a backup for a target XID. */

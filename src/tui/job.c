@@ -146,10 +146,35 @@ void tui_job_feed(struct tui_job *j, int stream, const char *line)
     json_decref(o);
 }
 
+/* Whether the pieces gathered so far are a whole JSON event: an event
+ * line ends with '}' and parses. */
+static bool whole_event(const struct strbuf *sb)
+{
+    if (!sb->len || sb_str(sb)[sb->len - 1] != '}')
+        return false;
+    json_t *o = json_loadb(sb_str(sb), sb->len, 0, NULL);
+    json_decref(o);
+    return o != NULL;
+}
+
+/* The runner hands a line longer than PROC_LINE_PIECE over in pieces of
+ * exactly that length, then the rest: an event that long (a result holding
+ * a whole catalogue, as list-backup or recover --window of a bucket with
+ * many backups writes) is put together again before it is read. A piece of
+ * exactly that length may also be a whole line: it is one when what is
+ * gathered reads as an event. */
 static void on_line(void *ctx, int stream, const char *line, size_t len)
 {
-    (void)len;
-    tui_job_feed(ctx, stream, line);
+    struct tui_job *j = ctx;
+    if (stream != 1 || (!j->pending.len && len < PROC_LINE_PIECE)) {
+        tui_job_feed(j, stream, line);
+        return;
+    }
+    sb_appendn(&j->pending, line, len);
+    if (len == PROC_LINE_PIECE && !whole_event(&j->pending))
+        return;
+    tui_job_feed(j, 1, sb_str(&j->pending));
+    sb_reset(&j->pending);
 }
 
 struct tui_job *tui_job_new(const char *title, const char *command, const char *server)
@@ -220,6 +245,10 @@ static void reap(struct tui_job *j)
     struct cel_err err = {0};
     int rc = proc_finish(j->proc, &res, &err);
     j->proc = NULL;
+    if (j->pending.len) { /* the child ended within a long line: what came of it */
+        tui_job_feed(j, 1, sb_str(&j->pending));
+        sb_reset(&j->pending);
+    }
     if (j->state == TUI_JOB_RUNNING) {
         struct strbuf how = {0};
         if (rc < 0)
@@ -258,6 +287,7 @@ void tui_job_free(struct tui_job *j)
     free(j->outcome);
     free(j->result_command);
     json_decref(j->result);
+    sb_free(&j->pending);
     free(j);
 }
 

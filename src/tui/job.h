@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "proc.h"
+#include "strbuf.h"
 
 enum tui_job_state { TUI_JOB_RUNNING, TUI_JOB_OK, TUI_JOB_FAILED };
 
@@ -48,6 +49,8 @@ struct tui_job {
     bool seen_end;
     unsigned changes;  /* bumped whenever something visible changed */
     unsigned phases;   /* bumped on each phase event (the model may have changed) */
+    struct strbuf pending; /* the pieces of a stdout line longer than PROC_LINE_PIECE
+                              read so far (job.c, on_line) */
 };
 
 /* Feed one line of the child's output (stream 1: JSON events, 2: stderr). */

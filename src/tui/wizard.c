@@ -1,9 +1,11 @@
 /*
  * wizard.c - the recovery wizard's steps, answers and checks (see wizard.h).
  *
- * Nothing here draws or blocks: the catalogue is read in-process through
- * op_window_load (a local read, as the console's model does), and whatever
- * may wait on another host runs as a child `cellar --batch --format json
+ * Nothing here draws or blocks: a local catalogue is read in-process
+ * through op_window_load (files only, as the console's model does), a
+ * bucket server's by a child `cellar --batch --format json recover
+ * --window SERVER` (its store may be slow or not answer), and whatever may
+ * wait on another host runs as a child `cellar --batch --format json
  * recover [--dry-run] ...`, built by wz_argv, the same argv that the
  * review shows as a command line.
  */
@@ -109,14 +111,47 @@ static void keep_errors(void *ctx, const struct op_event *ev)
     }
 }
 
-static bool load_window(struct wizard *w)
+/* The window has arrived (has_win): the target step opens, unless the
+ * server has no DONE backup. */
+static void window_ready(struct wizard *w)
+{
+    const struct cfg_server *s = wz_server(w);
+    w->has_win = true;
+    op_xids_init(&w->xids, s, &w->win.cat.list);
+    if (w->win.oldest_done < 0) {
+        say(w, WZ_MSG_ERROR,
+            "server %s has no DONE backup, so there is nothing to recover: take one with "
+            "cellar backup %s (b in the console)",
+            s->name, s->name);
+        return;
+    }
+    quiet(w);
+    w->step = WZ_TARGET;
+}
+
+static bool run_job(struct wizard *w, const char *const *args, const char *title,
+                    const char *command);
+
+/* Read the server's window: a local catalogue here (files only), a bucket
+ * server's by a child `recover --window SERVER`, as its store may be slow
+ * or not answer; its result reaches window_arrived through wz_tick. */
+static void load_window(struct wizard *w)
 {
     free_window(w);
     const struct cfg_server *s = wz_server(w);
     if (!s) {
         say(w, WZ_MSG_ERROR, "no server is configured: add one to %s first",
             w->cfg->path ? w->cfg->path : "the configuration");
-        return false;
+        return;
+    }
+    if (s->cloud_source) {
+        const char *args[] = {"recover", "--window", s->name, NULL};
+        char *title = cel_xasprintf("recover --window %s", s->name);
+        if (run_job(w, args, title, "recover"))
+            say(w, WZ_MSG_INFO, "reading the catalogue of %s from %s ...", s->name,
+                s->cloud_source);
+        free(title);
+        return;
     }
     struct strbuf errors = {0};
     struct op_sink sink = {keep_errors, &errors};
@@ -128,19 +163,31 @@ static bool load_window(struct wizard *w)
         say(w, WZ_MSG_ERROR, "cannot read the catalogue of %s: %s%s%s", s->name, err.msg,
             errors.len ? "; " : "", sb_str(&errors));
         sb_free(&errors);
-        return false;
+        return;
     }
     sb_free(&errors);
-    w->has_win = true;
-    op_xids_init(&w->xids, s, &w->win.cat.list);
-    if (w->win.oldest_done < 0) {
-        say(w, WZ_MSG_ERROR,
-            "server %s has no DONE backup, so there is nothing to recover: take one with "
-            "cellar backup %s (b in the console)",
-            s->name, s->name);
-        return false;
+    window_ready(w);
+}
+
+/* What recover --window brought: the window, or why there is none. */
+static void window_arrived(struct wizard *w, const struct tui_job *j)
+{
+    const char *name = wz_server(w)->name;
+    struct cel_err err = {0};
+    free_window(w);
+    if (j->state != TUI_JOB_OK) {
+        say(w, WZ_MSG_ERROR, "cannot read the catalogue of %s: %s", name,
+            j->outcome ? j->outcome : "see its log");
+    } else if (!j->result_command || strcmp(j->result_command, "recover-window") != 0) {
+        say(w, WZ_MSG_ERROR, "cannot read the catalogue of %s: recover --window gave no window",
+            name);
+    } else if (op_window_from_json(j->result, &w->win, &err) < 0) {
+        op_window_free(&w->win);
+        say(w, WZ_MSG_ERROR, "cannot read the catalogue of %s: recover --window: %s", name,
+            err.msg);
+    } else {
+        window_ready(w);
     }
-    return true;
 }
 
 /* ---- the value ----------------------------------------------------------------------- */
@@ -664,6 +711,10 @@ bool wz_tick(struct wizard *w)
     }
     if (w->step != w->job_step)
         return true; /* the DBA went back meanwhile: the answer no longer applies */
+    if (w->job_step == WZ_SERVER) {
+        window_arrived(w, j);
+        return true;
+    }
     if (j->state != TUI_JOB_OK) {
         say(w, WZ_MSG_ERROR, "%s", j->outcome ? j->outcome : "the check failed");
         return true;
@@ -977,8 +1028,11 @@ bool wz_key(struct wizard *w, enum wz_key k, int ch)
             return false; /* the recovery goes on in the activity pane */
         if (k == WZ_KEY_ESC) {
             tui_job_stop(job(w));
+            if (w->job_step == WZ_SERVER)
+                say(w, WZ_MSG_INFO, "stopped reading the catalogue: Enter reads it again");
+            else
+                say(w, WZ_MSG_INFO, "check stopped: change what you need and press Enter again");
             w->job_step = WZ_STEP_COUNT; /* abandoned: its answer no longer counts */
-            say(w, WZ_MSG_INFO, "check stopped: change what you need and press Enter again");
         }
         return true;
     }
@@ -991,10 +1045,8 @@ bool wz_key(struct wizard *w, enum wz_key k, int ch)
     switch (w->step) {
     case WZ_SERVER:
         key_list(&w->server, w->cfg->n_servers, k);
-        if (k == WZ_KEY_ENTER && load_window(w)) {
-            quiet(w);
-            w->step = WZ_TARGET;
-        }
+        if (k == WZ_KEY_ENTER)
+            load_window(w);
         break;
     case WZ_TARGET:
         key_list(&w->target, rc_target_n_defs, k);

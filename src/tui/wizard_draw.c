@@ -754,6 +754,8 @@ static const char *step_keys(const struct wizard *w, int W)
 {
     switch (w->step) {
     case WZ_SERVER:
+        if (w->jobs.n && w->jobs.v[w->jobs.n - 1]->state == TUI_JOB_RUNNING)
+            return "Esc stops reading the catalogue";
         return "Up/Down choose  Enter next  Esc close";
     case WZ_TARGET:
     case WZ_BACKUP:

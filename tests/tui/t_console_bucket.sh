@@ -14,9 +14,15 @@
 #  - b, a and w say why they do not apply to a bucket server;
 #  - with the store stopped, R shows list-backup's error in the backups
 #    pane, and the console still answers keys (Tab, ?);
-#  - with the store started again, R lists the backup again; the wizard
-#    (r) recovers it into a directory; the copy starts (restore_command:
-#    cellar cloud-wal-restore from the bucket) and holds every row;
+#  - with the store stopped, the wizard (r, Enter on bkt) shows the error
+#    of the child that reads bkt's catalogue (recover --window), and Esc
+#    closes it;
+#  - with the store started again, R lists the backup again; with its
+#    proxy stopped (SIGSTOP), the wizard says it reads the catalogue from
+#    the bucket and Esc stops that; with the proxy back, Enter brings the
+#    window, the bucket's backup and the review; the wizard recovers it
+#    into a directory; the copy starts (restore_command: cellar
+#    cloud-wal-restore from the bucket) and holds every row;
 #  - d then y deletes the backup from the bucket (cellar delete), and the
 #    backups pane, listed again, says the bucket has none.
 # Needs root. Run: tests/run.sh tests/tui/t_console_bucket.sh
@@ -27,7 +33,7 @@ set -u
 . "$(dirname "$0")/../integration/lib/recover.sh"
 harness_init || exit 1
 . "$(dirname "$0")/lib/console.sh"
-tap_plan 31
+tap_plan 42
 
 command -v tmux >/dev/null || tap_bail "tmux is not installed"
 [ "$(id -u)" -eq 0 ] || tap_bail "needs root (cellar becomes barman_user = barman)"
@@ -130,23 +136,50 @@ ok "the backup is no longer listed" eval '! screen | grep -q "^│$B "'
 keys '?'
 ok "the console answers keys: ? opens the help" wait_screen "Help: keys and the commands"
 keys Escape
+wait_screen_gone "Help: keys and the commands" >/dev/null
+# the wizard on bkt reads its catalogue in a child recover --window: its error
+keys r
+ok "with the store stopped, r opens the wizard" wait_screen "Which server's backups"
+keys Enter
+ok "... Enter on bkt ends in the child's error, on the server step" \
+    wait_screen "cannot read the catalogue of bkt: bucket server bkt: cannot list bucket 'cellar'" 300
+keys Escape
+ok "... and the wizard answers keys: Esc closes it" wait_screen "Activity"
 swift_start_store || tap_bail "cannot start the store again"
 keys R
 ok "with the store started, R lists the backup again" wait_screen_re "^│$B " 120
 
 d=$out/copy
+# the store hanging (its proxy stopped): the wizard waits for the child
+# that reads bkt's catalogue, and keeps answering keys
+proxy=$(_swift_get proxy PID)
+kill -STOP "$proxy" || tap_bail "cannot SIGSTOP the proxy"
 keys r
 ok "r opens the wizard" wait_screen "Which server's backups"
 keys Enter
-wait_screen "Recoverable window:" 60 >/dev/null
+ok "Enter on bkt: the wizard says it reads the catalogue from the bucket (a child)" \
+    wait_screen "reading the catalogue of bkt from $URL ..."
+ok "... the key line says Esc stops it" wait_screen "Esc stops reading the catalogue"
+keys Escape
+ok "... Esc stops it: the wizard answers while the store hangs" \
+    wait_screen "stopped reading the catalogue: Enter reads it again"
+kill -CONT "$proxy"
+wait_screen "Up/Down choose  Enter next  Esc close" 120 >/dev/null # the stopped child ended
+keys Enter
+ok "Enter again: the window arrives from the child" wait_screen "Recoverable window:" 60
+like "$(screen_row "Recoverable window:")" "\(last WAL [0-9A-F]{24}\)" \
+    "... up to the bucket's last WAL"
 keys Enter # the end of the archived WAL
 wait_screen 'Chosen as `recover ... auto` does' 60 >/dev/null
+ok "the backup step lists the bucket's backup" wait_screen_re "^│ +(> +)?$B "
 keys Enter
 wait_screen "Data directory" >/dev/null
 keys C-u "$d" Enter
 wait_screen "Target action" 60 >/dev/null
 keys Enter
-wait_screen "The same recovery from a shell:" 60 >/dev/null
+ok "the review shows the recovery of the bucket's backup" \
+    wait_screen "The same recovery from a shell:" 60
+ok "... and its command line" wait_screen "recover bkt $B $d"
 keys Enter
 ok "the wizard's recovery of the bucket's backup runs to its end screen" \
     wait_screen "is recovered into" 300

@@ -528,6 +528,140 @@ static void test_op_window_load_unreadable_xlogdb(void **state)
     unit_write("small/wals/xlog.db", xlog_db_small);
 }
 
+/* ---- the window as JSON (recover --window) ------------------------------------ */
+
+/* pg's window (five backups, one unreadable; an index with a restore point
+ * in segment 5) through op_window_json, its text as the child writes it,
+ * and op_window_from_json: the same backups, end, restore points and index,
+ * and the same JSON again. */
+static void test_op_window_json_round_trip(void **state)
+{
+    (void)state;
+    struct widx idx = {0};
+    struct walrec_point p = {.name = "before_upgrade", .lsn = 0x5000028, .time = 1795491790.5,
+                             .tli = 1};
+    struct walrec_summary one = {.n_commits = 2, .first_commit = 1795491780.25,
+                                 .last_commit = 1795491795.75, .points = &p, .n_points = 1};
+    widx_put(&idx, "000000010000000000000005", &one);
+    struct cel_err err = {0};
+    assert_int_equal(widx_write(unit_path("pg/wals"), &idx, &err), 0);
+    widx_free(&idx);
+
+    struct op_window a, b;
+    load_window("pg", &a);
+    assert_int_equal(a.points.n_points, 1);
+    json_t *j = op_window_json(&a, "pg");
+    char *text = json_dumps(j, JSON_COMPACT);
+    json_t *back = json_loads(text, 0, NULL);
+    assert_non_null(back);
+    assert_int_equal(op_window_from_json(back, &b, &err), 0);
+
+    assert_int_equal(b.cat.list.n, a.cat.list.n);
+    for (size_t i = 0; i < a.cat.list.n; i++) {
+        assert_string_equal(b.cat.list.items[i].id, a.cat.list.items[i].id);
+        assert_int_equal(b.cat.list.failed[i], a.cat.list.failed[i]);
+        if (a.cat.list.failed[i]) {
+            assert_string_equal(b.cat.list.errors[i].msg, a.cat.list.errors[i].msg);
+            continue;
+        }
+        struct strbuf fa = {0}, fb = {0};
+        cat_info_format(&a.cat.list.items[i], &fa);
+        cat_info_format(&b.cat.list.items[i], &fb);
+        assert_string_equal(sb_str(&fb), sb_str(&fa));
+        sb_free(&fa);
+        sb_free(&fb);
+    }
+    assert_true(a.cat.list.failed[4]); /* 20261124T050000: status BOGUS */
+    assert_int_equal(b.oldest_done, 0);
+    assert_int_equal(b.newest_done, 1);
+    assert_true(b.begin == a.begin);
+    assert_true(b.end == 1795491960.75);
+    assert_string_equal(b.last_wal, "000000020000000000000007");
+    assert_int_equal(b.end_lsn, 0x8000000);
+    assert_int_equal(b.segsize, 16u << 20);
+    assert_int_equal(b.points_unread, a.points_unread);
+    assert_int_equal(b.points_unread, 4); /* 4, 6, 7 and the .partial are not indexed */
+    assert_int_equal(b.n_restore_points, 3);
+    assert_string_equal(b.restore_points[0], "barman_20261124T034224");
+    assert_string_equal(b.restore_points[1], "barman_20261124T034239");
+    assert_string_equal(b.restore_points[2], "before_upgrade");
+    assert_int_equal(b.points.n, 1);
+    assert_int_equal(b.points.n_points, 1);
+    assert_string_equal(b.points.points[0].name, "before_upgrade");
+    assert_int_equal(b.points.points[0].lsn, 0x5000028);
+    assert_true(b.points.points[0].time == 1795491790.5);
+    assert_false(b.cat.xdb_loaded); /* xlog.db does not travel */
+    json_t *again = op_window_json(&b, "pg");
+    assert_true(json_equal(again, j));
+    json_decref(again);
+    json_decref(back);
+    free(text);
+    json_decref(j);
+    op_window_free(&a);
+    op_window_free(&b);
+    unlink(unit_path("pg/wals/" WIDX_FILE));
+
+    /* a server without WAL: no end */
+    load_window("empty", &a);
+    j = op_window_json(&a, "empty");
+    assert_true(json_is_null(json_object_get(j, "last_wal")));
+    assert_int_equal(op_window_from_json(j, &b, &err), 0);
+    assert_int_equal(b.cat.list.n, 0);
+    assert_int_equal(b.oldest_done, -1);
+    assert_true(b.end == 0);
+    assert_string_equal(b.last_wal, "");
+    json_decref(j);
+    op_window_free(&a);
+    op_window_free(&b);
+}
+
+/* What op_window_from_json refuses, and the message naming it. */
+static void expect_bad_window(const char *json, const char *msg)
+{
+    json_t *j = json_loads(json, 0, NULL);
+    assert_non_null(j);
+    struct op_window w;
+    struct cel_err err = {0};
+    assert_int_equal(op_window_from_json(j, &w, &err), -CEL_E_FORMAT);
+    assert_string_equal(err.msg, msg);
+    op_window_free(&w);
+    json_decref(j);
+}
+
+#define WINDOW_TAIL "\"end\":0,\"last_wal\":null,\"points_unread\":0,\"targets_index\":\"\"}"
+
+static void test_op_window_from_json_refusals(void **state)
+{
+    (void)state;
+    expect_bad_window("[]", "not a recoverable window: expected an object with backups, end, "
+                            "last_wal, points_unread and targets_index");
+    expect_bad_window("{\"backups\":[]," "\"end\":\"x\",\"last_wal\":null,\"points_unread\":0,"
+                      "\"targets_index\":\"\"}",
+                      "not a recoverable window: expected an object with backups, end, "
+                      "last_wal, points_unread and targets_index");
+    expect_bad_window("{\"backups\":[{\"backup_id\":\"a\"}]," WINDOW_TAIL,
+                      "backups[0]: expected {\"backup_id\": ID, \"backup_info\": TEXT} or "
+                      "{\"backup_id\": ID, \"error\": TEXT}");
+    expect_bad_window("{\"backups\":[{\"backup_id\":\"..\",\"error\":\"x\"}]," WINDOW_TAIL,
+                      "backups[0]: backup ID '..' is not allowed");
+    expect_bad_window("{\"backups\":[{\"backup_id\":\"b\",\"error\":\"x\"},"
+                      "{\"backup_id\":\"a\",\"error\":\"x\"}]," WINDOW_TAIL,
+                      "backups[1]: backup a is not after b (oldest first, each once)");
+    expect_bad_window("{\"backups\":[{\"backup_id\":\"a\",\"backup_info\":\"status=BOGUS\"}]," WINDOW_TAIL,
+                      "backup a: backup.info:1: status: unknown status 'BOGUS' (expected EMPTY, "
+                      "STARTED, WAITING_FOR_WALS, DONE, FAILED or SYNCING)");
+    expect_bad_window("{\"backups\":[],\"end\":-1,\"last_wal\":null,\"points_unread\":0,"
+                      "\"targets_index\":\"\"}",
+                      "end (-1) or points_unread (0) out of range");
+    expect_bad_window("{\"backups\":[],\"end\":5,\"last_wal\":\"00000001.history\","
+                      "\"points_unread\":0,\"targets_index\":\"\"}",
+                      "last_wal '00000001.history' is not a WAL segment name of the catalogue's "
+                      "segment size (16777216 bytes)");
+    expect_bad_window("{\"backups\":[],\"end\":0,\"last_wal\":null,\"points_unread\":0,"
+                      "\"targets_index\":\"P\\tnope\"}",
+                      "targets_index: line 1 is not understood");
+}
+
 /* ---- rd_parse_df ------------------------------------------------------------------ */
 
 static void test_rd_parse_df(void **state)
@@ -579,6 +713,8 @@ int main(void)
         cmocka_unit_test(test_op_window_load_segment_size),
         cmocka_unit_test(test_op_window_load_empty),
         cmocka_unit_test(test_op_window_load_unreadable_xlogdb),
+        cmocka_unit_test(test_op_window_json_round_trip),
+        cmocka_unit_test(test_op_window_from_json_refusals),
         cmocka_unit_test(test_rd_parse_df),
         cmocka_unit_test(test_rd_parse_df_garbage),
     };

@@ -345,6 +345,38 @@ static void test_tui_job_child_events_and_exit(void **state)
     tui_job_free(j);
 }
 
+/* A result line longer than the runner's pieces (PROC_LINE_PIECE) is put
+ * together again: a list of 3000 backups, then a line of exactly one piece,
+ * which is whole. */
+static void test_tui_job_child_long_lines(void **state)
+{
+    (void)state;
+    struct tui_job *j = job();
+    /* {"event":"result","command":"list-backup","data":{"backups":["x...",...]}} */
+    run_child(j, "printf '{\"event\":\"result\",\"command\":\"list-backup\",\"data\":"
+                 "{\"backups\":['; i=0; while [ $i -lt 3000 ]; do "
+                 "[ $i -gt 0 ] && printf ,; printf '\"%050d\"' $i; i=$((i+1)); done; "
+                 "printf ']}}\\n'; "
+                 /* {"event":"log","level":"INFO","text":"yyy..."} of 65536 bytes */
+                 "printf '{\"event\":\"log\",\"level\":\"INFO\",\"text\":\"'; "
+                 "head -c 65496 /dev/zero | tr '\\0' y; printf '\"}\\n'; "
+                 "printf '%s\\n' '{\"event\":\"end\",\"status\":\"ok\",\"exit\":0}'");
+    assert_int_equal(j->state, TUI_JOB_OK);
+    assert_string_equal(j->result_command, "list-backup");
+    const json_t *list = json_object_get(j->result, "backups");
+    assert_int_equal(json_array_size(list), 3000);
+    assert_string_equal(json_string_value(json_array_get(list, 2999)),
+                        "00000000000000000000000000000000000000000000002999");
+    const char *logged = NULL;
+    for (size_t i = 0; i < j->n_log; i++)
+        if (strncmp(j->log[i], "INFO: ", 6) == 0)
+            logged = j->log[i];
+    assert_non_null(logged);
+    assert_int_equal(strlen(logged), strlen("INFO: ") + 65496);
+    assert_int_equal(j->pending.len, 0);
+    tui_job_free(j);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -359,6 +391,7 @@ int main(void)
         cmocka_unit_test(test_tui_job_feed_stderr),
         cmocka_unit_test(test_tui_job_feed_malformed_and_unknown),
         cmocka_unit_test(test_tui_job_child_events_and_exit),
+        cmocka_unit_test(test_tui_job_child_long_lines),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     sb_free(&log_buf);

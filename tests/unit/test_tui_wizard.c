@@ -62,7 +62,8 @@ static int setup(void **state)
     snprintf(text, sizeof text,
              "[barman]\nbarman_home = %s\nbarman_user = root\n"
              "[pg]\ndescription = Main DB\nconninfo = host=/nonexistent\n"
-             "[empty]\nconninfo = host=/nonexistent\n",
+             "[empty]\nconninfo = host=/nonexistent\n"
+             "[bkt]\ncloud_source = s3://bkt/pg\ncloud_endpoint_url = http://127.0.0.1:1\n",
              unit_tmp);
     struct cel_err err = {0};
     return cfg_load_text(text, "test.conf", &cfg, &err);
@@ -631,9 +632,102 @@ static void test_wz_window_text_holds_the_check_bounds(void **state)
     wz_free(&w);
 }
 
+/* A bucket server's window comes from a child `recover --window SERVER`:
+ * the wizard waits for it on the server step (keys do nothing but Esc,
+ * which stops it), then opens the target step on what it brought; a child
+ * that fails leaves its error on the server step. The child here is
+ * /bin/true (its argv is what counts); its outcomes are fed as finished
+ * jobs. */
+static void test_wz_bucket_server_window_from_a_child(void **state)
+{
+    (void)state;
+    struct wizard w;
+    wz_open(&w, cfg, "/bin/true", server("bkt"));
+    assert_true(wz_key(&w, WZ_KEY_ENTER, 0));
+    assert_int_equal(w.step, WZ_SERVER);
+    assert_false(w.has_win);
+    assert_int_equal(w.msg_level, WZ_MSG_INFO);
+    assert_string_equal(w.msg, "reading the catalogue of bkt from s3://bkt/pg ...");
+    assert_int_equal(w.jobs.n, 1);
+    assert_int_equal(w.job_step, WZ_SERVER);
+    assert_string_equal(w.jobs.v[0]->log[0], "$ /bin/true --batch --format json -c test.conf "
+                                             "recover --window bkt");
+    /* while it reads, the server and Enter do nothing; Esc stops it */
+    size_t at = w.server;
+    assert_true(wz_key(&w, WZ_KEY_DOWN, 0));
+    assert_true(wz_key(&w, WZ_KEY_ENTER, 0));
+    assert_int_equal(w.server, at);
+    assert_int_equal(w.jobs.n, 1);
+    assert_true(wz_key(&w, WZ_KEY_ESC, 0));
+    assert_string_equal(w.msg, "stopped reading the catalogue: Enter reads it again");
+    while (w.jobs.v[0]->state == TUI_JOB_RUNNING)
+        tui_jobs_poll(&w.jobs, 100);
+    wz_tick(&w); /* its end no longer counts */
+    assert_int_equal(w.step, WZ_SERVER);
+    assert_string_equal(w.msg, "stopped reading the catalogue: Enter reads it again");
+
+    /* the child failed: its error, on the server step */
+    fake_job(&w, WZ_SERVER,
+             (const char *const[]){
+                 "{\"event\":\"end\",\"status\":\"failed\",\"exit\":1,\"error\":{\"code\":"
+                 "\"CLOUD\",\"number\":60,\"message\":\"bucket server bkt: cannot list bucket "
+                 "'bkt'\",\"hint\":null}}",
+                 NULL});
+    assert_true(wz_tick(&w));
+    assert_int_equal(w.step, WZ_SERVER);
+    assert_int_equal(w.msg_level, WZ_MSG_ERROR);
+    assert_string_equal(w.msg, "cannot read the catalogue of bkt: bucket server bkt: cannot list "
+                               "bucket 'bkt'");
+    assert_false(w.has_win);
+
+    /* the window arrives (pg's, as recover --window writes it): the target step */
+    struct op_window win;
+    struct op_ctx ctx = {.cfg = cfg};
+    struct cel_err err = {0};
+    assert_int_equal(op_window_load(&ctx, cfg_server_find(cfg, "pg"), &win, &err), 0);
+    json_t *data = op_window_json(&win, "bkt");
+    json_t *ev = json_pack("{s:s, s:s, s:o}", "event", "result", "command", "recover-window",
+                           "data", data);
+    char *line = json_dumps(ev, JSON_COMPACT);
+    fake_job(&w, WZ_SERVER, (const char *const[]){line, END_OK, NULL});
+    assert_true(wz_tick(&w));
+    assert_int_equal(w.step, WZ_TARGET);
+    assert_true(w.has_win);
+    assert_int_equal(w.win.cat.list.n, 2);
+    assert_string_equal(w.win.cat.list.items[1].id, ID_B);
+    assert_true(w.win.end == win.end);
+    assert_string_equal(w.win.last_wal, "000000010000000000000008");
+    /* and the steps go on as for a local server: the backup for a time */
+    wz_key(&w, WZ_KEY_DOWN, 0);
+    wz_key(&w, WZ_KEY_ENTER, 0);
+    clear(&w);
+    type(&w, "2026-11-24 04:30:00+00");
+    wz_key(&w, WZ_KEY_ENTER, 0);
+    assert_int_equal(w.step, WZ_BACKUP);
+    assert_string_equal(wz_backup(&w)->id, ID_A);
+    free(line);
+    json_decref(ev);
+    op_window_free(&win);
+
+    /* a result that is not a window */
+    w.step = WZ_SERVER;
+    fake_job(&w, WZ_SERVER,
+             (const char *const[]){"{\"event\":\"result\",\"command\":\"recover-window\","
+                                   "\"data\":{\"backups\":7}}",
+                                   END_OK, NULL});
+    assert_true(wz_tick(&w));
+    assert_int_equal(w.step, WZ_SERVER);
+    assert_string_equal(w.msg, "cannot read the catalogue of bkt: recover --window: not a "
+                               "recoverable window: expected an object with backups, end, "
+                               "last_wal, points_unread and targets_index");
+    wz_free(&w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_wz_bucket_server_window_from_a_child, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_wz_no_done_backup_stays_on_the_server_step, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_wz_time_target_window_and_backup_choice, setup,

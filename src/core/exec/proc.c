@@ -58,7 +58,7 @@
 #include "ts.h"
 
 #define LIVE_SLOTS 256                /* children proc_signal_all can reach */
-#define CHUNK 65536                   /* read size and longest line piece */
+#define CHUNK PROC_LINE_PIECE         /* read size and longest line piece */
 #define DEFAULT_CAPTURE (1024 * 1024) /* capture_max when 0 */
 #define DEFAULT_GRACE_MS 5000         /* kill_grace_ms when 0 */
 #define TICK_MS 20                    /* exit check interval without a pidfd */

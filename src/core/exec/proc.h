@@ -40,6 +40,9 @@ enum proc_stream_mode {
     PROC_DATA,        /* the bytes passed to on_data as they arrive, unchanged */
 };
 
+/* The longest line PROC_LINES delivers whole (see on_line). */
+#define PROC_LINE_PIECE 65536
+
 struct proc_opts {
     /* NULL-terminated "NAME=VALUE" strings set in the child's environment
      * (replacing a variable of the same name). */
@@ -63,7 +66,8 @@ struct proc_opts {
     const char *out_path, *err_path; /* for PROC_FILE; the same path twice shares one file */
     /* PROC_LINES callback: stream is 1 or 2; line excludes the newline and is
      * NUL-terminated; a last line without newline is delivered at exit. A
-     * line longer than 64 KiB arrives in pieces of 64 KiB. It is called from
+     * line longer than PROC_LINE_PIECE (64 KiB) arrives in pieces of exactly
+     * that length, then the rest. It is called from
      * proc_poll/proc_finish and must not finish or free that child. */
     void (*on_line)(void *ctx, int stream, const char *line, size_t len);
     /* PROC_DATA callback: stream is 1 or 2; data is every byte the child

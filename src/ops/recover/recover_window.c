@@ -21,12 +21,20 @@
  * op_recover_pick is recover's `auto`: the newest DONE backup that fits
  * the target, with the reason in one sentence for the wizard and --dry-run
  * to show.
+ *
+ * recover --window SERVER reports the window as JSON (op_window_json), for
+ * the console's wizard on a bucket server, whose catalogue it must not read
+ * in its own loop: each backup travels as its backup.info text and the
+ * index as its file's text, so op_window_from_json rebuilds them with the
+ * parsers of those files, and derives the rest as op_window_load does.
  */
 #include <stdlib.h>
 
 #include "ops.h"
 #include "recover_int.h"
 #include "server.h"
+#include "server_select.h"
+#include "storage.h"
 #include "wal.h"
 
 /* The segment size of the catalogue: the newest readable backup's
@@ -39,6 +47,23 @@ static uint64_t catalog_segsize(const struct cat_list *list)
             return (uint64_t)b->xlog_segment_size.v;
     }
     return WAL_DEFAULT_SEGSIZE;
+}
+
+/* The names of the index's restore points added to w->restore_points
+ * (after the barman_<ID> ones, each name once). */
+static void add_point_names(struct op_window *w)
+{
+    for (size_t i = 0; i < w->points.n_points; i++) {
+        const char *name = w->points.points[i].name;
+        bool known = false;
+        for (size_t k = 0; k < w->n_restore_points && !known; k++)
+            known = strcmp(w->restore_points[k], name) == 0;
+        if (known)
+            continue;
+        w->restore_points = cel_xrealloc_array(w->restore_points, w->n_restore_points + 1,
+                                               sizeof *w->restore_points);
+        w->restore_points[w->n_restore_points++] = cel_xstrdup(name);
+    }
 }
 
 /* The restore points of the saved index (only what it has read: building
@@ -57,28 +82,14 @@ static void load_points(struct op_window *w, const struct cfg_server *s)
             !widx_find(&w->points, xdb->entries[i].name))
             w->points_unread++;
     }
-    for (size_t i = 0; i < w->points.n_points; i++) {
-        const char *name = w->points.points[i].name;
-        bool known = false;
-        for (size_t k = 0; k < w->n_restore_points && !known; k++)
-            known = strcmp(w->restore_points[k], name) == 0;
-        if (known)
-            continue;
-        w->restore_points = cel_xrealloc_array(w->restore_points, w->n_restore_points + 1,
-                                               sizeof *w->restore_points);
-        w->restore_points[w->n_restore_points++] = cel_xstrdup(name);
-    }
+    add_point_names(w);
 }
 
-int op_window_load(const struct op_ctx *ctx, const struct cfg_server *s, struct op_window *w,
-                   struct cel_err *err)
+/* What the window takes from its catalogue's backups (w->cat.list): the
+ * oldest and newest DONE backup, their barman_<ID> restore points, the
+ * begin and the segment size. */
+static void window_of_backups(struct op_window *w)
 {
-    memset(w, 0, sizeof *w);
-    w->oldest_done = w->newest_done = -1;
-    w->segsize = WAL_DEFAULT_SEGSIZE;
-    int rc = op_catalog_load(ctx, s, true, &w->cat, err);
-    if (rc < 0)
-        return rc;
     const struct cat_list *list = &w->cat.list;
     for (size_t i = 0; i < list->n; i++) {
         if (list->failed[i] || list->items[i].status != CAT_DONE)
@@ -94,18 +105,43 @@ int op_window_load(const struct op_ctx *ctx, const struct cfg_server *s, struct 
     if (w->oldest_done >= 0 && list->items[w->oldest_done].begin_time.set)
         w->begin = ts_epoch(&list->items[w->oldest_done].begin_time.t);
     w->segsize = catalog_segsize(list);
+}
+
+/* Segment name, archived at time, as the window's end when it is a WAL
+ * segment of the window's size (then end_lsn is where it ends); -1 when
+ * it is not. */
+static int window_end_at(struct op_window *w, const char *name, double time)
+{
+    struct wal_name wn;
+    if (wal_name_parse(name, &wn, NULL) < 0 || wn.kind != WAL_KIND_SEGMENT ||
+        wal_name_check_segsize(&wn, w->segsize, NULL) < 0)
+        return -1;
+    w->end = time;
+    cel_strlcpy(w->last_wal, name, sizeof w->last_wal);
+    w->end_lsn = wal_segno_to_lsn(wal_segno(&wn, w->segsize) + 1, w->segsize);
+    return 0;
+}
+
+static void window_init(struct op_window *w)
+{
+    memset(w, 0, sizeof *w);
+    w->oldest_done = w->newest_done = -1;
+    w->segsize = WAL_DEFAULT_SEGSIZE;
+}
+
+int op_window_load(const struct op_ctx *ctx, const struct cfg_server *s, struct op_window *w,
+                   struct cel_err *err)
+{
+    window_init(w);
+    int rc = op_catalog_load(ctx, s, true, &w->cat, err);
+    if (rc < 0)
+        return rc;
+    window_of_backups(w);
     const struct xdb *xdb = &w->cat.xdb;
     load_points(w, s);
-    for (size_t i = xdb->n; i-- > 0;) {
-        struct wal_name name;
-        if (wal_name_parse(xdb->entries[i].name, &name, NULL) < 0 ||
-            name.kind != WAL_KIND_SEGMENT || wal_name_check_segsize(&name, w->segsize, NULL) < 0)
-            continue;
-        w->end = xdb->entries[i].time;
-        cel_strlcpy(w->last_wal, xdb->entries[i].name, sizeof w->last_wal);
-        w->end_lsn = wal_segno_to_lsn(wal_segno(&name, w->segsize) + 1, w->segsize);
-        break;
-    }
+    for (size_t i = xdb->n; i-- > 0;)
+        if (window_end_at(w, xdb->entries[i].name, xdb->entries[i].time) == 0)
+            break;
     return 0;
 }
 
@@ -116,8 +152,180 @@ void op_window_free(struct op_window *w)
     for (size_t i = 0; i < w->n_restore_points; i++)
         free(w->restore_points[i]);
     free(w->restore_points);
-    memset(w, 0, sizeof *w);
-    w->oldest_done = w->newest_done = -1;
+    window_init(w);
+}
+
+/* ---- the window as JSON: recover --window ------------------------------------------ */
+
+json_t *op_window_json(const struct op_window *w, const char *server)
+{
+    const struct cat_list *list = &w->cat.list;
+    json_t *backups = json_array();
+    for (size_t i = 0; i < list->n; i++) {
+        const struct cat_backup *b = &list->items[i];
+        if (list->failed[i]) {
+            json_array_append_new(backups, json_pack("{s:s, s:s}", "backup_id", b->id, "error",
+                                                     list->errors[i].msg));
+            continue;
+        }
+        struct strbuf info = {0};
+        cat_info_format(b, &info);
+        json_array_append_new(backups, json_pack("{s:s, s:s}", "backup_id", b->id,
+                                                 "backup_info", sb_str(&info)));
+        sb_free(&info);
+    }
+    struct strbuf index = {0};
+    widx_format(&w->points, &index);
+    char lsn[WAL_LSN_MAX];
+    wal_lsn_format(w->end_lsn, lsn);
+    json_t *o = json_pack("{s:s, s:o, s:f, s:o, s:o, s:I, s:s}", "server", server, "backups",
+                          backups, "end", w->end, "last_wal",
+                          w->last_wal[0] ? json_string(w->last_wal) : json_null(), "end_lsn",
+                          w->last_wal[0] ? json_string(lsn) : json_null(), "points_unread",
+                          (json_int_t)w->points_unread, "targets_index", sb_str(&index));
+    sb_free(&index);
+    return o;
+}
+
+/* Element i of the JSON form's "backups" appended to list (which has room
+ * for it): its backup.info text parsed as the file is, or its error kept. */
+static int backup_of_json(const json_t *v, size_t i, struct cat_list *list, struct cel_err *err)
+{
+    const char *id = json_string_value(json_object_get(v, "backup_id"));
+    const char *info = json_string_value(json_object_get(v, "backup_info"));
+    const char *error = json_string_value(json_object_get(v, "error"));
+    struct cel_err why = {0};
+    if (!json_is_object(v) || !id || (!info == !error))
+        return cel_err_set(err, CEL_E_FORMAT,
+                           "backups[%zu]: expected {\"backup_id\": ID, \"backup_info\": TEXT} "
+                           "or {\"backup_id\": ID, \"error\": TEXT}",
+                           i);
+    if (stor_check_component(id, "backup ID", &why) < 0)
+        return cel_err_set(err, CEL_E_FORMAT, "backups[%zu]: %s", i, why.msg);
+    if (list->n && strcmp(list->items[list->n - 1].id, id) >= 0)
+        return cel_err_set(err, CEL_E_FORMAT,
+                           "backups[%zu]: backup %s is not after %s (oldest first, each once)", i,
+                           id, list->items[list->n - 1].id);
+    struct cat_backup *b = &list->items[list->n];
+    if (info && cat_info_parse(info, "backup.info", b, &why) < 0) {
+        cat_backup_clear(b);
+        return cel_err_set(err, CEL_E_FORMAT, "backup %s: %s", id, why.msg);
+    }
+    b->id = cel_xstrdup(id);
+    if (error) {
+        list->failed[list->n] = true;
+        cel_err_set(&list->errors[list->n], CEL_E_FORMAT, "%s", error);
+    }
+    list->n++;
+    return 0;
+}
+
+int op_window_from_json(const json_t *data, struct op_window *w, struct cel_err *err)
+{
+    window_init(w);
+    const json_t *backups = json_object_get(data, "backups");
+    const json_t *end = json_object_get(data, "end");
+    const json_t *last = json_object_get(data, "last_wal");
+    const json_t *unread = json_object_get(data, "points_unread");
+    const char *index = json_string_value(json_object_get(data, "targets_index"));
+    if (!json_is_object(data) || !json_is_array(backups) || !json_is_number(end) ||
+        !(json_is_null(last) || json_is_string(last)) || !json_is_integer(unread) || !index)
+        return cel_err_set(err, CEL_E_FORMAT,
+                           "not a recoverable window: expected an object with backups, end, "
+                           "last_wal, points_unread and targets_index");
+    size_t n = json_array_size(backups);
+    struct cat_list *list = &w->cat.list;
+    list->items = cel_xcalloc(n ? n : 1, sizeof *list->items);
+    list->errors = cel_xcalloc(n ? n : 1, sizeof *list->errors);
+    list->failed = cel_xcalloc(n ? n : 1, sizeof *list->failed);
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++)
+        rc = backup_of_json(json_array_get(backups, i), i, list, err);
+    if (rc < 0)
+        return rc;
+    window_of_backups(w);
+    double at = json_number_value(end);
+    json_int_t u = json_integer_value(unread);
+    if (!(at >= 0 && at < 1e11) || u < 0)
+        return cel_err_set(err, CEL_E_FORMAT, "end (%g) or points_unread (%lld) out of range",
+                           at, (long long)u);
+    w->points_unread = (size_t)u;
+    const char *name = json_string_value(last);
+    if (name && window_end_at(w, name, at) < 0) {
+        char shown[CEL_SHOW_BUF];
+        return cel_err_set(err, CEL_E_FORMAT,
+                           "last_wal '%s' is not a WAL segment name of the catalogue's segment "
+                           "size (%llu bytes)",
+                           cel_show(name, strlen(name), shown), (unsigned long long)w->segsize);
+    }
+    struct cel_err why = {0};
+    if (widx_parse(index, strlen(index), &w->points, &why) < 0)
+        return cel_err_set(err, CEL_E_FORMAT, "targets_index: %s", why.msg);
+    add_point_names(w);
+    return 0;
+}
+
+struct window_model {
+    const struct op_window *w;
+    const char *server;
+};
+
+/* recover --window's text: the window in a few lines. */
+static void window_model_text(const void *p, struct strbuf *out)
+{
+    const struct window_model *m = p;
+    const struct op_window *w = m->w;
+    sb_appendf(out, "Recoverable window of server %s:\n", m->server);
+    const struct cat_list *list = &w->cat.list;
+    size_t done = 0;
+    for (size_t i = 0; i < list->n; i++)
+        done += !list->failed[i] && list->items[i].status == CAT_DONE;
+    sb_appendf(out, "Backups: %zu (%zu DONE)\n", list->n, done);
+    const struct cat_backup *first = w->oldest_done >= 0 ? &list->items[w->oldest_done] : NULL;
+    if (first && first->end_time.set) {
+        char at[TS_MAX];
+        ts_format(&first->end_time.t, at);
+        sb_appendf(out, "Recoverable from: %s (the end of the oldest DONE backup, %s)\n", at,
+                   first->id);
+    }
+    if (w->last_wal[0]) {
+        struct ts t;
+        char at[TS_MAX], lsn[WAL_LSN_MAX];
+        ts_from_epoch((int64_t)w->end, (int32_t)((w->end - (double)(int64_t)w->end) * 1e6), &t);
+        ts_format(&t, at);
+        wal_lsn_format(w->end_lsn, lsn);
+        sb_appendf(out, "Recoverable to: before %s (the last archived WAL %s arrived; it ends at "
+                        "%s)\n",
+                   at, w->last_wal, lsn);
+    } else {
+        sb_append(out, "Recoverable to: no WAL is archived\n");
+    }
+    sb_appendf(out, "Restore points: %zu\n", w->n_restore_points);
+    for (size_t i = 0; i < w->n_restore_points; i++)
+        sb_appendf(out, "  %s\n", w->restore_points[i]);
+}
+
+static json_t *window_model_json(const void *p)
+{
+    const struct window_model *m = p;
+    return op_window_json(m->w, m->server);
+}
+
+int op_recover_window(const struct op_ctx *ctx, const char *server, struct cel_err *err)
+{
+    const struct cfg_server *s;
+    int rc = op_one_server(ctx, server, "recover", &s, err);
+    if (rc < 0)
+        return rc;
+    struct op_window w;
+    rc = op_window_load(ctx, s, &w, err);
+    if (rc == 0) {
+        struct window_model m = {&w, s->name};
+        struct op_result res = {"recover-window", &m, window_model_text, window_model_json};
+        op_result(ctx, &res);
+    }
+    op_window_free(&w);
+    return rc;
 }
 
 /* A backup time as the reason shows it: to the second, in its offset. */
