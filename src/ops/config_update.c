@@ -135,7 +135,7 @@ static int apply_locked(const struct op_ctx *ctx, const struct cfg_change_list *
     struct strbuf new_auto = {0};
     int rc = read_optional(queue_path, &text, &len, err);
     if (rc == 0 && (rc = config_update_parse_queue(text, len, pending, err)) < 0)
-        cel_err_prefix(err, "the queue '%s': ", queue_path);
+        cel_err_prefix(err, "the queue '%s'", queue_path);
     size_t queued = pending->n;
     for (size_t i = 0; rc == 0 && changes && i < changes->n; i++) {
         const struct cfg_change_set *src = &changes->sets[i];
@@ -197,7 +197,7 @@ static int update(const struct op_ctx *ctx, const struct cfg_change_list *change
     int rc = stor_mkdir_p(lock_dir, 0700, err);
     if (rc == 0 &&
         (rc = lock_acquire(lock_dir, ".config-update.lock", false, &lock, err)) == -CEL_E_LOCKED)
-        cel_err_prefix(err, "another process is updating the configuration: ");
+        cel_err_prefix(err, "another process is updating the configuration");
     if (rc < 0)
         return rc;
     struct cfg_change_list pending;

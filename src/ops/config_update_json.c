@@ -73,7 +73,7 @@ static int parse_document(json_t *doc, size_t idx, struct cfg_change_list *out, 
         char buf[32];
         const char *text = value_text(v, buf, sizeof buf, key, err);
         if (!text) {
-            cel_err_prefix(err, "document %zu: ", idx);
+            cel_err_prefix(err, "document %zu", idx);
             return -CEL_E_USAGE;
         }
         cfg_change_add(out, set, key, text, NULL);
