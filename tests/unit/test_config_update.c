@@ -139,10 +139,14 @@ static void test_auto_text_set(void **state)
 
 /* ---- the loader ----------------------------------------------------------- */
 
+/* Write cellar.conf in the test's directory: barman_home there, barman_user
+ * the user running the test, then servers. Returns its path. */
 static const char *write_conf(const char *servers)
 {
+    char user[256];
+    priv_user_name(geteuid(), user, sizeof user);
     char *text =
-        cel_xasprintf("[barman]\nbarman_home = %s\nbarman_user = nobody\n%s", unit_tmp, servers);
+        cel_xasprintf("[barman]\nbarman_home = %s\nbarman_user = %s\n%s", unit_tmp, user, servers);
     const char *path = unit_write("cellar.conf", text);
     free(text);
     return path;
@@ -193,12 +197,7 @@ static const char *const servers = "[pg]\nconninfo = host=/x\nbandwidth_limit = 
 /* Load the configuration file written by write_conf into the ops harness. */
 static void load(void)
 {
-    char user[256];
-    priv_user_name(geteuid(), user, sizeof user);
-    char *text =
-        cel_xasprintf("[barman]\nbarman_home = %s\nbarman_user = %s\n%s", unit_tmp, user, servers);
-    const char *path = unit_write("cellar.conf", text);
-    free(text);
+    const char *path = write_conf(servers);
     cfg_free(ofx.cfg);
     ofx.cfg = NULL;
     struct cel_err err = {0};

@@ -149,6 +149,19 @@ static bool line_is_header(const char *p, size_t n, const char *section)
     return n == len + 2 && p[0] == '[' && p[n - 1] == ']' && strncmp(p + 1, section, len) == 0;
 }
 
+/* Insert line at offset at (<= out->len) of out. */
+static void insert_line(struct strbuf *out, size_t at, const char *line)
+{
+    struct strbuf rest = {0};
+    sb_append(&rest, sb_str(out) + at);
+    out->len = at;
+    if (out->buf)
+        out->buf[at] = '\0';
+    sb_append(out, line);
+    sb_append(out, sb_str(&rest));
+    sb_free(&rest);
+}
+
 void cfg_auto_text_set(struct strbuf *text, const char *section, const char *key, const char *value)
 {
     struct strbuf out = {0};
@@ -166,13 +179,7 @@ void cfg_auto_text_set(struct strbuf *text, const char *section, const char *key
         bool blank = t == p + n || *t == '\n' || *t == '\r';
         if (!done && !indented && *t == '[') {
             if (in) { /* leaving the section without the key: add it at its end */
-                struct strbuf rest = {0};
-                sb_append(&rest, sb_str(&out) + insert_at);
-                out.len = insert_at;
-                out.buf[insert_at] = '\0';
-                sb_append(&out, line);
-                sb_append(&out, sb_str(&rest));
-                sb_free(&rest);
+                insert_line(&out, insert_at, line);
                 done = true;
             }
             in = !done && line_is_header(p, n, section);
@@ -195,13 +202,7 @@ void cfg_auto_text_set(struct strbuf *text, const char *section, const char *key
         p += n;
     }
     if (!done && in) {
-        struct strbuf rest = {0};
-        sb_append(&rest, sb_str(&out) + insert_at);
-        out.len = insert_at;
-        out.buf[insert_at] = '\0';
-        sb_append(&out, line);
-        sb_append(&out, sb_str(&rest));
-        sb_free(&rest);
+        insert_line(&out, insert_at, line);
     } else if (!done) {
         sb_appendf(&out, "[%s]\n%s", section, line);
     }
