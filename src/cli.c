@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "cloud_tar.h"
 #include "cloud_target.h"
+#include "config_update_json.h"
 #include "pg.h"
 
 /* ---- handlers ------------------------------------------------------------ */
@@ -350,6 +351,20 @@ static int run_config_switch(const struct op_ctx *ctx, const struct cli_parsed *
                                        .model = p->nargs > 1 ? p->args[1] : NULL,
                                        .reset = cli_value(p, "reset") != NULL};
     return op_config_switch(ctx, &req, err);
+}
+
+static int run_config_update(const struct op_ctx *ctx, const struct cli_parsed *p,
+                             struct cel_err *err)
+{
+    struct cfg_change_list changes;
+    cfg_change_list_init(&changes);
+    int rc = config_update_parse_arg(p->args[0], strlen(p->args[0]), &changes, err);
+    if (rc == 0) {
+        struct op_config_update_req req = {.changes = &changes};
+        rc = op_config_update(ctx, &req, err);
+    }
+    cfg_change_list_free(&changes);
+    return rc;
 }
 
 static int run_keep(const struct op_ctx *ctx, const struct cli_parsed *p, struct cel_err *err)
@@ -1049,6 +1064,10 @@ const struct cli_cmd cli_commands[] = {
      "lay a configuration model (a section with model = true) over a server, or --reset to "
      "none (Barman 3.10)",
      1, 2, config_switch_opts, true, run_config_switch},
+    {"config-update", {NULL}, "JSON",
+     "create or change servers' and models' options in .barman.auto.conf from a JSON list of "
+     "changes (Barman 3.10)",
+     1, 1, NULL, true, run_config_update},
     {"cron", {NULL}, "", "run the maintenance of every server: WAL archiving, backups, retention",
      0, 0, cron_opts,
      true, run_cron},

@@ -228,6 +228,11 @@ int op_cron(const struct op_ctx *ctx, const struct op_cron_req *req, struct cel_
     }
     if (rc < 0)
         return rc;
+    /* as Barman's cron: changes config-update left in the queue first (they
+     * take effect at the next load) */
+    struct cel_err qerr = {0};
+    if (!req->dry_run && op_config_queue_process(ctx, &qerr) < 0)
+        op_log(ctx, LOG_WARNING, NULL, "config-update queue: %s", qerr.msg);
     size_t failed = 0, disabled = 0;
     for (size_t i = 0; i < ctx->cfg->n_servers; i++) {
         const struct cfg_server *s = &ctx->cfg->servers[i];

@@ -268,6 +268,22 @@ struct op_config_switch_req {
 int op_config_switch(const struct op_ctx *ctx, const struct op_config_switch_req *req,
                      struct cel_err *err);
 
+/* config-update: Barman 3.10's changes of servers' and models' options,
+ * written to <barman_home>/.barman.auto.conf through Barman's queue
+ * (config_update.c). changes is parsed from the command's JSON by
+ * config_update_parse_arg (config_update_json.h). A change that would make
+ * the configuration invalid is refused and nothing is written. */
+struct cfg_change_list;
+struct op_config_update_req {
+    const struct cfg_change_list *changes;
+};
+int op_config_update(const struct op_ctx *ctx, const struct op_config_update_req *req,
+                     struct cel_err *err);
+/* Apply a queue of changes left behind (by Barman, or a config-update
+ * that stopped), as Barman's cron does first; no queue file: nothing to
+ * do. Reports through op_log. */
+int op_config_queue_process(const struct op_ctx *ctx, struct cel_err *err);
+
 /* keep: Barman's keep annotation of a backup (catalog/keep.c). */
 enum op_keep_action { OP_KEEP_ADD, OP_KEEP_RELEASE, OP_KEEP_STATUS };
 struct op_keep_req {

@@ -52,7 +52,12 @@ struct loader {
     struct raw_section *sections;
     size_t n, cap;
     struct raw_section *cur;
-    bool in_conf_dir; /* reading a configuration_files_directory file */
+    /* reading a file that may not set global options: NULL for the main
+     * file, else what it is ("configuration_files_directory") */
+    const char *extra_file;
+    /* the text of .barman.auto.conf to use instead of the file (a
+     * config-update's trial load), NULL: read the file */
+    const char *auto_text;
     size_t diag_cap;
     const char *global_name; /* "cellar" or "barman": the name used in messages */
 };
@@ -177,7 +182,13 @@ static void set_entry(struct loader *L, struct raw_section *s, const struct ini_
 /* A server name starts with a letter, digit or underscore and goes on with
  * letters, digits, '_', '.' and '-': safe as a path component and in lock
  * file names. */
-static bool valid_server_name(const char *name)
+bool cfg_section_name_reserved(const char *name)
+{
+    return strcasecmp(name, "all") == 0 || strcasecmp(name, "barman") == 0 ||
+           strcasecmp(name, "cellar") == 0;
+}
+
+bool cfg_section_name_valid(const char *name)
 {
     if (!isalnum((unsigned char)name[0]) && name[0] != '_')
         return false;
@@ -199,12 +210,11 @@ static int on_ini_item(void *ctx, const struct ini_item *item, struct cel_err *e
                 L->global_name = strcmp(name, "cellar") == 0 ? "cellar" : "barman";
         } else if (strcmp(name, DEFAULT_SECTION) == 0) {
             L->cur = get_section(L, DEFAULT_SECTION, item->file, item->line);
-        } else if (strcasecmp(name, "all") == 0 || strcasecmp(name, "barman") == 0 ||
-                   strcasecmp(name, "cellar") == 0) {
+        } else if (cfg_section_name_reserved(name)) {
             add_diag(L, CFG_ERROR, NULL, item->file, item->line, NULL,
                      "[%s]: '%s' is a reserved word and cannot be a server name", name, name);
             L->cur = NULL;
-        } else if (!valid_server_name(name)) {
+        } else if (!cfg_section_name_valid(name)) {
             add_diag(L, CFG_ERROR, NULL, item->file, item->line, NULL,
                      "[%s]: invalid server name: it must start with a letter, digit or '_' and "
                      "contain only letters, digits, '_', '.' and '-'",
@@ -217,11 +227,11 @@ static int on_ini_item(void *ctx, const struct ini_item *item, struct cel_err *e
     }
     if (!L->cur)
         return 0; /* keys of a refused section: already reported */
-    if (L->in_conf_dir && strcmp(L->cur->name, GLOBAL_SECTION) == 0) {
+    if (L->extra_file && strcmp(L->cur->name, GLOBAL_SECTION) == 0) {
         add_diag(L, CFG_ERROR, NULL, item->file, item->line, item->key,
                  "[%s] %s: global options belong in the main configuration file, not in "
-                 "configuration_files_directory",
-                 item->section, item->key);
+                 "%s",
+                 item->section, item->key, L->extra_file);
         return 0;
     }
     set_entry(L, L->cur, item);
@@ -877,7 +887,7 @@ static bool is_model(const struct raw_section *sec)
 
 /* The options a model may not set (Barman's ModelConfig._KEYS_BLACKLIST):
  * paths and hooks, which stay the server's own. */
-static bool model_forbidden(const char *key)
+bool cfg_model_forbidden(const char *key)
 {
     static const char *const paths[] = {
         "backup_directory",        "basebackups_directory",    "errors_directory",
@@ -913,7 +923,7 @@ static void add_model(struct loader *L, const struct raw_section *sec, struct cf
             continue;
         }
         const struct cfg_option *opt = cfg_option_find(e->key);
-        if (model_forbidden(e->key)) {
+        if (cfg_model_forbidden(e->key)) {
             add_diag(L, CFG_WARNING, NULL, e->file, e->line, e->key,
                      "[%s] %s: a configuration model may not set paths or hook scripts; the "
                      "model is unusable until the line is removed",
@@ -1129,15 +1139,41 @@ static void read_conf_dir(struct loader *L, const char *dir)
                  "[%s] configuration_files_directory: %s, ignored", L->global_name, err.msg);
         return;
     }
-    L->in_conf_dir = true;
+    L->extra_file = "configuration_files_directory";
     for (size_t i = 0; i < names.n; i++) {
         const char *path = join_path(L, dir, names.names[i]);
         L->cur = NULL;
         if (ini_parse_file(path, on_ini_item, L, &err) < 0)
             add_diag(L, CFG_ERROR, NULL, path, 0, NULL, "%s", err.msg);
     }
-    L->in_conf_dir = false;
+    L->extra_file = NULL;
     stor_names_free(&names);
+}
+
+char *cfg_auto_conf_path(const struct cfg_global *g)
+{
+    return cel_xasprintf("%s/.barman.auto.conf", g->barman_home);
+}
+
+static void add_syntax_diag(struct loader *L, const char *file, const struct cel_err *err);
+
+/* Barman's <barman_home>/.barman.auto.conf, where config-update writes:
+ * read after every other file, so its values win (its sections merge into
+ * the others, key by key); like a configuration_files_directory file it
+ * may not set global options. A missing file is no problem. */
+static void read_auto_conf(struct loader *L)
+{
+    char *path = cfg_auto_conf_path(&L->cfg->global);
+    const char *name = arena_strdup(L->a, path);
+    free(path);
+    struct cel_err err = {0};
+    L->cur = NULL;
+    L->extra_file = ".barman.auto.conf";
+    int rc = L->auto_text ? ini_parse_text(L->auto_text, name, on_ini_item, L, &err)
+                          : ini_parse_file(name, on_ini_item, L, &err);
+    if (rc < 0 && !(rc == -CEL_E_NOT_FOUND && !L->auto_text))
+        add_syntax_diag(L, name, &err);
+    L->extra_file = NULL;
 }
 
 /* Strip a "FILE:" prefix the ini reader put in front of its messages, since
@@ -1225,8 +1261,13 @@ static int finish_load(struct loader *L, struct cel_err *err)
                      "[%s] barman_home is not set: add 'barman_home = /var/lib/cellar' (or your "
                      "Barman home) to the [%s] section",
                      L->global_name, L->global_name);
-    } else if (!cfg->global.barman_lock_directory) {
-        cfg->global.barman_lock_directory = cfg->global.barman_home;
+    } else {
+        if (!cfg->global.barman_lock_directory)
+            cfg->global.barman_lock_directory = cfg->global.barman_home;
+        if (!cfg->global.config_changes_queue)
+            cfg->global.config_changes_queue =
+                arena_printf(L->a, "%s/cfg_changes.queue", cfg->global.barman_home);
+        read_auto_conf(L);
     }
 
     if (cfg_diag_count(cfg, NULL, CFG_ERROR) == 0) {
@@ -1336,26 +1377,13 @@ char *cfg_find_default(struct strbuf *tried)
     return search_default(tried, "\n");
 }
 
-int cfg_load(const char *path, struct cfg **out, struct cel_err *err)
+/* Load the file path, with auto_text as .barman.auto.conf when not NULL. */
+static int load_file(const char *path, const char *auto_text, struct cfg **out,
+                     struct cel_err *err)
 {
-    *out = NULL;
-    char *found = NULL;
-    if (!path) {
-        struct strbuf tried = {0};
-        found = search_default(&tried, ", ");
-        if (!found) {
-            int rc = cel_err_set(err, CEL_E_CONFIG, "no configuration file found (looked for %s)",
-                                 sb_str(&tried));
-            cel_err_hint(err, "Create one (see doc/cellar.conf.example) or pass -c FILE.");
-            sb_free(&tried);
-            return rc;
-        }
-        sb_free(&tried);
-        path = found;
-    }
     struct loader L;
     struct cfg *cfg = cfg_new(&L, path);
-    free(found);
+    L.auto_text = auto_text;
     struct cel_err perr = {0};
     int rc = ini_parse_file(cfg->path, on_ini_item, &L, &perr);
     if (rc == -CEL_E_NOT_FOUND || rc == -CEL_E_IO) {
@@ -1366,6 +1394,33 @@ int cfg_load(const char *path, struct cfg **out, struct cel_err *err)
     if (rc < 0)
         add_syntax_diag(&L, cfg->path, &perr);
     return finish(&L, out, err);
+}
+
+int cfg_load(const char *path, struct cfg **out, struct cel_err *err)
+{
+    *out = NULL;
+    if (path)
+        return load_file(path, NULL, out, err);
+    struct strbuf tried = {0};
+    char *found = search_default(&tried, ", ");
+    if (!found) {
+        int rc = cel_err_set(err, CEL_E_CONFIG, "no configuration file found (looked for %s)",
+                             sb_str(&tried));
+        cel_err_hint(err, "Create one (see doc/cellar.conf.example) or pass -c FILE.");
+        sb_free(&tried);
+        return rc;
+    }
+    sb_free(&tried);
+    int rc = load_file(found, NULL, out, err);
+    free(found);
+    return rc;
+}
+
+int cfg_load_with_auto(const char *path, const char *auto_text, struct cfg **out,
+                       struct cel_err *err)
+{
+    *out = NULL;
+    return load_file(path, auto_text, out, err);
 }
 
 void cfg_free(struct cfg *cfg)

@@ -221,6 +221,9 @@ struct cfg_global {
     const char *barman_home;
     const char *barman_lock_directory;
     const char *barman_user;
+    /* config-update's queue (Barman 3.10): <barman_home>/cfg_changes.queue
+     * when unset */
+    const char *config_changes_queue;
     const char *configuration_files_directory;
     bool lock_directory_cleanup; /* cron removes unused lock files */
     const char *log_file;
@@ -328,6 +331,23 @@ const struct cfg_model *cfg_model_find(const struct cfg *cfg, const char *name);
 /* The file naming a server's active model: <backup_directory>/.active-model.auto
  * (Barman's). Caller frees. */
 char *cfg_active_model_path(const struct cfg_server *s);
+/* The reserved names "all", "barman", "cellar" (any case): never a server
+ * or model. */
+bool cfg_section_name_reserved(const char *name);
+/* A server or model name: starts with a letter, digit or '_', goes on with
+ * letters, digits, '_', '.' and '-', at most 200 bytes (safe as a path
+ * component and in lock file names). */
+bool cfg_section_name_valid(const char *name);
+/* The options a configuration model may not set (Barman's
+ * ModelConfig._KEYS_BLACKLIST): paths and hook scripts. */
+bool cfg_model_forbidden(const char *key);
+/* Barman's <barman_home>/.barman.auto.conf, where config-update writes and
+ * which the loader reads last, so that its values win. Caller frees. */
+char *cfg_auto_conf_path(const struct cfg_global *g);
+/* cfg_load(path), reading auto_text as .barman.auto.conf instead of the
+ * file: config-update's trial of a change before it writes anything. */
+int cfg_load_with_auto(const char *path, const char *auto_text, struct cfg **out,
+                       struct cel_err *err);
 /* Number of diagnostics of at least level about server (NULL: global ones). */
 size_t cfg_diag_count(const struct cfg *cfg, const char *server, enum cfg_diag_level level);
 
