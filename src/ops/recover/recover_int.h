@@ -42,6 +42,10 @@ struct rd_untar_opts {
      * the total decompressed so far */
     void (*progress)(void *ctx, uint64_t bytes);
     void *ctx;
+    /* not NULL: the archive is a GnuPG message (encryption = gpg), decrypted
+     * here with this passphrase (pass_len bytes) as it is read */
+    const char *pass;
+    size_t pass_len;
 };
 
 /* Extract the tar archive `archive` (a file here, compressed with kind)
