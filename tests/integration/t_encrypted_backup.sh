@@ -19,7 +19,8 @@
 # verify-backup refuses clearly; check-backup works; recover with a wrong
 # passphrase or no passphrase command fails clearly and writes nothing into
 # the destination or the tablespace location; recover to a time between two
-# rows gives a copy that starts and holds exactly the rows before it.
+# rows gives a copy that starts and holds exactly the rows before it, locally
+# and over --remote-ssh-command (to postgres@127.0.0.1 on a real sshd).
 # Needs root (the cluster runs as postgres). Run:
 # tests/run.sh tests/integration/t_encrypted_backup.sh
 # shellcheck source-path=SCRIPTDIR
@@ -29,8 +30,7 @@ set -u
 . "$(dirname "$0")/lib/backup.sh"
 . "$(dirname "$0")/lib/recover.sh"
 harness_init || exit 1
-tap_plan 42
-isnt() { [ "$1" != "$2" ] && pass "$3" || fail "$3"; }
+tap_plan 46
 
 command -v gpg >/dev/null || tap_bail "needs gpg (Debian gnupg)"
 id barman >/dev/null 2>&1 || tap_bail "needs the barman OS user"
@@ -198,4 +198,25 @@ chown -R postgres: "$d" "$rec/r1_tbs"
 start_rec main "$d" paused || diag "the recovered copy did not start"
 is "$(rows main)" "p0 a" "the recovered copy holds exactly the rows before T"
 is "$(pg_sql main "SELECT count(*) FROM in_tbs")" 300 "(and the table in the tablespace)"
+pg_stop main
+
+# ---- the same over --remote-ssh-command (decrypted here, the tar over ssh) ----------------
+sshd_start || tap_bail "cannot start sshd"
+mkdir -p "$T/keys" "$T/remote" && chown postgres: "$T/remote"
+cp "$SSHD_KEY" "$T/keys/barman" && chown barman: "$T/keys/barman" && chmod 0600 "$T/keys/barman"
+chmod 0755 "$T/keys"
+ssh_b="ssh -i $T/keys/barman -p $SSHD_PORT -o IdentitiesOnly=yes -o StrictHostKeyChecking=no"
+ssh_b+=" -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o LogLevel=ERROR postgres@127.0.0.1"
+write_conf "echo wrong"
+rec_run --remote-ssh-command "$ssh_b" --target-time "$T_AB" --tablespace "tbs1:$T/remote/bad_tbs" \
+    main "$id" "$T/remote/bad"
+like "$REC_OUT" "cannot decrypt base.tar.gz.gpg: bad passphrase" \
+    "a remote recovery with a wrong passphrase fails the same way"
+ok "(and writes nothing on the other host)" test ! -e "$T/remote/bad" -a ! -e "$T/remote/bad_tbs"
+write_conf "cat $T/pass"
+d=$T/remote/r2
+recover_ok "a remote recovery to T" --remote-ssh-command "$ssh_b" --target-time "$T_AB" \
+    --tablespace "tbs1:$T/remote/r2_tbs" main "$id" "$d"
+start_rec main "$d" paused || diag "the remote copy did not start"
+is "$(rows main)" "p0 a" "the remote copy holds exactly the rows before T"
 pg_stop main

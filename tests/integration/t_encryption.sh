@@ -121,7 +121,6 @@ gpg_conf "echo wrong"
 mkdir "$T/bad"
 out=$("$CELLAR" -c "$conf" get-wal -o "$T/bad" main "$seg_a" 2>&1)
 rc=$?
-isnt() { [ "$1" != "$2" ] && pass "$3" || fail "$3"; }
 isnt "$rc" 0 "a wrong passphrase fails"
 like "$out" "bad passphrase" "(saying so)"
 unlike "$out" "wrong" "(without printing the passphrase)"
