@@ -14,9 +14,12 @@
  * tablespace recovered over the live server's would destroy it); the
  * destination's filesystem has room for the backup and the WAL copied.
  * --force skips the target, WAL and free space checks, never the emptiness
- * checks. --dry-run stops after the checks and reports the plan (a
- * "recover-plan" result) instead: no hook runs, incoming/ is left alone and
- * nothing is written, not even the scratch directory of a remote recovery.
+ * checks. An encrypted backup (Barman 3.14's encryption = gpg) has its
+ * passphrase tried on base.tar.*.gpg among the checks, and its archives
+ * decrypted as they are extracted (rd_untar). --dry-run stops after the
+ * checks and reports the plan (a "recover-plan" result) instead: no hook
+ * runs, incoming/ is left alone and nothing is written, not even the
+ * scratch directory of a remote recovery.
  * `auto` picks the backup with op_recover_pick (recover_window.c).
  *
  * Then, as Barman 3.4 does (reference section 7.2): the tablespaces are
@@ -663,8 +666,9 @@ static int check_decryption(struct run *r, struct cel_err *err)
         close(fd);
     free(base);
     if (rc < 0)
-        cel_err_hint(err, "Nothing was written. Fix encryption_passphrase_command (it prints the "
-                          "passphrase of the private key backup %s was encrypted to).",
+        cel_err_hint(err, "Nothing was written. encryption_passphrase_command prints the "
+                          "passphrase of the private key backup %s was encrypted to, which must "
+                          "be in the keyring of the user cellar runs as.",
                      r->b->id);
     return rc;
 }

@@ -3,10 +3,11 @@
  * calls, or commands run on the remote host through rsync_remote_run
  * (argv quoted for the remote shell, never pasted into a string) and files
  * shipped with rsync from a local scratch directory. Tar archives go
- * through neither: rd_untar streams them, decompressed, into tar's standard
- * input, locally or over ssh alike.
+ * through neither: rd_untar streams them, decompressed (and decrypted, for
+ * an encrypted backup: GnuPG in a thread feeding the decompressor through a
+ * pipe), into tar's standard input, locally or over ssh alike.
  */
-#define _GNU_SOURCE /* mkdtemp */
+#define _GNU_SOURCE /* mkdtemp, pipe2 */
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
