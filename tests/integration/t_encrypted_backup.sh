@@ -54,9 +54,8 @@ chown root:barman "$T/pass" && chmod 0640 "$T/pass"
 home=$T/home
 conf=$T/cellar.conf
 rec=$T/rec # where barman recovers
-mkdir -p "$home/main/incoming" "$home/other/incoming" "$rec" "$T/tbs1"
+mkdir -p "$home/main/incoming" "$home/other/incoming" "$rec"
 chown -R barman: "$home" "$rec" && chmod 0755 "$home" "$home/main" && chmod 0777 "$home/main/incoming"
-chown postgres: "$T/tbs1"
 export PG_ARCHIVE_COMMAND="install -m 0644 %p $home/main/incoming/%f"
 pg_start main || tap_bail "cannot start PostgreSQL"
 unset PG_ARCHIVE_COMMAND
@@ -79,10 +78,7 @@ write_conf() { # write_conf PASSPHRASE_COMMAND [MAIN'S KEY]
 }
 write_conf "cat $T/pass"
 touch "$T/cellar.log" && chown barman: "$T/cellar.log"
-pg_sql main "CREATE TABLESPACE tbs1 LOCATION '$T/tbs1'" >/dev/null || tap_bail "no tablespace"
-pg_sql main "CREATE TABLE t (id serial PRIMARY KEY, tag text);
-             CREATE TABLE in_tbs (i int) TABLESPACE tbs1;
-             INSERT INTO in_tbs SELECT generate_series(1, 300)" >/dev/null || tap_bail "no tables"
+rec_schema 1
 oid=$(pg_sql main "SELECT oid FROM pg_tablespace WHERE spcname = 'tbs1'")
 add_row main p0
 archive_now main main || tap_bail "no first WAL archived"
