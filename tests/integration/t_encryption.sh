@@ -16,7 +16,8 @@
 # gzip of the exact WAL (a copy kept by archive_command); get-wal gives the
 # exact WAL back; a file encrypted with the gpg command line as Barman does
 # is read by get-wal; a wrong passphrase, or none configured, is a clear
-# error and writes nothing; backup refuses the encrypted server; root's
+# error and writes nothing; backup refuses the encrypted local-rsync server
+# (t_encrypted_backup.sh has the encrypted postgres tar backups); root's
 # archive-wal and get-wal with barman_user = barman run with barman's own
 # GnuPG home (public key only: archives, and "no private key" until the
 # private key is imported); a segment from streaming/ (streaming_archiver =
@@ -120,7 +121,6 @@ gpg_conf "echo wrong"
 mkdir "$T/bad"
 out=$("$CELLAR" -c "$conf" get-wal -o "$T/bad" main "$seg_a" 2>&1)
 rc=$?
-isnt() { [ "$1" != "$2" ] && pass "$3" || fail "$3"; }
 isnt "$rc" 0 "a wrong passphrase fails"
 like "$out" "bad passphrase" "(saying so)"
 unlike "$out" "wrong" "(without printing the passphrase)"
@@ -133,9 +133,10 @@ like "$out" "no encryption_passphrase_command is configured" \
     "without encryption_passphrase_command: a clear error"
 gpg_conf "cat $T/pass"
 
-# ---- 6. backups of an encrypted server are refused ------------------------------------------
+# ---- 6. backups that cannot be encrypted are refused ------------------------------------------
 out=$("$CELLAR" -c "$conf" backup main 2>&1)
-like "$out" "encryption = gpg" "backup refuses a server with encryption = gpg"
+like "$out" "Encryption is set as gpg, but backup_method != postgres" \
+    "backup refuses an encrypted local-rsync server (Barman encrypts postgres tar backups only)"
 is "$("$CELLAR" -c "$conf" list-backup --minimal main | wc -l)" 1 "(and writes no backup)"
 
 # ---- 7. cellar started as root, running as barman_user = barman -------------------------

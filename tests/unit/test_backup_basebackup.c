@@ -61,6 +61,25 @@ static void test_mapping_arg_escapes_equals(void **state)
     free(a);
 }
 
+/* Barman's re.search(r"\.tar(\.[^.]+)?$", name): what encryption = gpg
+ * encrypts in a tar backup's data/ */
+static void test_clear_tar_names(void **state)
+{
+    (void)state;
+    assert_true(bk_is_clear_tar("base.tar"));
+    assert_true(bk_is_clear_tar("base.tar.gz"));
+    assert_true(bk_is_clear_tar("16385.tar.zst"));
+    assert_true(bk_is_clear_tar("pg_wal.tar.lz4"));
+    assert_true(bk_is_clear_tar("a.tar.b.tar.gz"));
+    assert_false(bk_is_clear_tar("base.tar.gz.gpg"));
+    assert_false(bk_is_clear_tar("base.tar.gz.gpg.tmp"));
+    assert_false(bk_is_clear_tar("base.tar."));
+    assert_false(bk_is_clear_tar("backup_manifest"));
+    assert_false(bk_is_clear_tar("base.tarx"));
+    assert_false(bk_is_clear_tar("tar"));
+    assert_true(bk_is_clear_tar("x.tar.tarz")); /* the regex's first ".tar" */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -68,6 +87,7 @@ int main(void)
         cmocka_unit_test(test_parse_progress_short_forms),
         cmocka_unit_test(test_parse_progress_other_lines),
         cmocka_unit_test(test_mapping_arg_escapes_equals),
+        cmocka_unit_test(test_clear_tar_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -292,7 +292,7 @@ static int parse_field(struct cat_backup *b, const struct key_def *k, const char
     return cel_err_set(err, CEL_E_INTERNAL, "unknown key type");
 }
 
-static void add_extra(struct cat_backup *b, const char *key, const char *value)
+void cat_extra_set(struct cat_backup *b, const char *key, const char *value)
 {
     for (size_t i = 0; i < b->n_extra; i++) {
         if (strcmp(b->extra[i].key, key) == 0) {
@@ -353,7 +353,7 @@ int cat_info_parse(const char *text, const char *name, struct cat_backup *b,
             v++;
         const struct key_def *k = find_key(p);
         if (!k) {
-            add_extra(b, p, v);
+            cat_extra_set(b, p, v);
             continue;
         }
         clear_field(b, k);

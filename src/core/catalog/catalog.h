@@ -98,6 +98,10 @@ struct cat_backup {
  * parent_backup_id, children_backup_ids; 3.14: encryption) among them.
  * NULL when the key is absent or "None"; borrowed from b. */
 const char *cat_extra_get(const struct cat_backup *b, const char *key);
+/* Set key to value (a copy) among b's kept keys, replacing its value when
+ * it is there: how cellar writes a newer key it does not model, such as
+ * 3.14's encryption. */
+void cat_extra_set(struct cat_backup *b, const char *key, const char *value);
 /* Was b written by a Barman that knows 3.11's keys (any of them present,
  * None or not)? Barman >= 3.11 writes them all. */
 bool cat_has_newer_keys(const struct cat_backup *b);

@@ -4,8 +4,11 @@
 #define _GNU_SOURCE /* explicit_bzero */
 #include "gpg.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <gpgme.h>
 #include <pthread.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -98,19 +101,23 @@ static int find_key(gpgme_ctx_t ctx, const char *key_id, gpgme_key_t *out, struc
                        key_id);
 }
 
-int gpg_encrypt_fd(int in_fd, int out_fd, const char *key_id, struct cel_err *err)
+/* Encrypt in_fd into out_fd, or (in_fd -1) Barman's test message into
+ * nothing kept. */
+static int encrypt(int in_fd, int out_fd, const char *key_id, struct cel_err *err)
 {
     gpgme_ctx_t ctx;
     int rc = new_ctx(&ctx, err);
     if (rc < 0)
         return rc;
+    static const char test[] = "I am a secret message. Encrypt me!"; /* Barman's */
     gpgme_key_t keys[2] = {NULL, NULL};
     gpgme_data_t in = NULL, out = NULL;
     gpgme_error_t e;
     if ((rc = find_key(ctx, key_id, &keys[0], err)) < 0)
         goto done;
-    if ((e = gpgme_data_new_from_fd(&in, in_fd)) != 0 ||
-        (e = gpgme_data_new_from_fd(&out, out_fd)) != 0) {
+    if ((e = in_fd >= 0 ? gpgme_data_new_from_fd(&in, in_fd)
+                        : gpgme_data_new_from_mem(&in, test, sizeof test - 1, 0)) != 0 ||
+        (e = out_fd >= 0 ? gpgme_data_new_from_fd(&out, out_fd) : gpgme_data_new(&out)) != 0) {
         rc = gpg_fail(err, CEL_E_PROC, e, "cannot set up GnuPG's data");
         goto done;
     }
@@ -135,6 +142,16 @@ done:
     return rc;
 }
 
+int gpg_encrypt_fd(int in_fd, int out_fd, const char *key_id, struct cel_err *err)
+{
+    return encrypt(in_fd, out_fd, key_id, err);
+}
+
+int gpg_encrypt_test(const char *key_id, struct cel_err *err)
+{
+    return encrypt(-1, -1, key_id, err);
+}
+
 struct secret {
     const char *pass;
     size_t len;
@@ -156,7 +173,44 @@ static gpgme_error_t pass_cb(void *hook, const char *uid_hint, const char *info,
     return 0;
 }
 
-int gpg_decrypt_fd(int in_fd, int out_fd, const char *pass, size_t len, const char *what,
+/* The message of a failed decryption (0 for none). */
+static int decrypt_result(gpgme_error_t e, const char *what, struct cel_err *err)
+{
+    switch (e ? gpgme_err_code(e) : GPG_ERR_NO_ERROR) {
+    case GPG_ERR_NO_ERROR:
+        return 0;
+    case GPG_ERR_BAD_PASSPHRASE:
+    case GPG_ERR_CANCELED:
+        return cel_err_set(err, CEL_E_CONFIG,
+                           "cannot decrypt %s: bad passphrase (encryption_passphrase_command)",
+                           what);
+    case GPG_ERR_NO_SECKEY:
+        return cel_err_set(err, CEL_E_CONFIG,
+                           "cannot decrypt %s: GnuPG has no private key it was encrypted to "
+                           "(import it into the keyring of the user cellar runs as)",
+                           what);
+    case GPG_ERR_NO_DATA:
+        return cel_err_set(err, CEL_E_FORMAT, "cannot decrypt %s: it is no OpenPGP message",
+                           what);
+    default:
+        return cel_err_set(err, CEL_E_PROC, "cannot decrypt %s: %s", what, gpgme_strerror(e));
+    }
+}
+
+/* The probe's output: the first plaintext byte shows the passphrase
+ * opened the message; stop there. */
+static ssize_t probe_write(void *hook, const void *buf, size_t size)
+{
+    (void)buf;
+    (void)size;
+    *(bool *)hook = true;
+    errno = ECANCELED;
+    return -1;
+}
+
+/* Decrypt in_fd into out_fd, or, with out_fd -1, only until the first
+ * plaintext byte (a probe of the passphrase: nothing is written). */
+static int decrypt(int in_fd, int out_fd, const char *pass, size_t len, const char *what,
                    struct cel_err *err)
 {
     gpgme_ctx_t ctx;
@@ -166,39 +220,66 @@ int gpg_decrypt_fd(int in_fd, int out_fd, const char *pass, size_t len, const ch
     struct secret s = {pass, len, 0};
     gpgme_set_passphrase_cb(ctx, pass_cb, &s);
     gpgme_data_t in = NULL, out = NULL;
+    static struct gpgme_data_cbs probe_cbs = {.write = probe_write};
+    bool opened = false;
     gpgme_error_t e;
     if ((e = gpgme_data_new_from_fd(&in, in_fd)) != 0 ||
-        (e = gpgme_data_new_from_fd(&out, out_fd)) != 0) {
+        (e = out_fd >= 0 ? gpgme_data_new_from_fd(&out, out_fd)
+                         : gpgme_data_new_from_cbs(&out, &probe_cbs, &opened)) != 0) {
         rc = gpg_fail(err, CEL_E_PROC, e, "cannot set up GnuPG's data");
         goto done;
     }
     e = gpgme_op_decrypt(ctx, in, out);
-    switch (e ? gpgme_err_code(e) : GPG_ERR_NO_ERROR) {
-    case GPG_ERR_NO_ERROR:
-        break;
-    case GPG_ERR_BAD_PASSPHRASE:
-    case GPG_ERR_CANCELED:
-        rc = cel_err_set(err, CEL_E_CONFIG,
-                         "cannot decrypt %s: bad passphrase (encryption_passphrase_command)",
-                         what);
-        break;
-    case GPG_ERR_NO_SECKEY:
-        rc = cel_err_set(err, CEL_E_CONFIG,
-                         "cannot decrypt %s: GnuPG has no private key it was encrypted to "
-                         "(import it into the keyring of the user cellar runs as)",
-                         what);
-        break;
-    case GPG_ERR_NO_DATA:
-        rc = cel_err_set(err, CEL_E_FORMAT, "cannot decrypt %s: it is no OpenPGP message", what);
-        break;
-    default:
-        rc = cel_err_set(err, CEL_E_PROC, "cannot decrypt %s: %s", what, gpgme_strerror(e));
-        break;
-    }
+    rc = opened ? 0 : decrypt_result(e, what, err);
 done:
     gpgme_data_release(in);
     gpgme_data_release(out);
     gpgme_release(ctx);
+    return rc;
+}
+
+int gpg_decrypt_fd(int in_fd, int out_fd, const char *pass, size_t len, const char *what,
+                   struct cel_err *err)
+{
+    return decrypt(in_fd, out_fd, pass, len, what, err);
+}
+
+int gpg_check_passphrase(int in_fd, const char *pass, size_t len, const char *what,
+                         struct cel_err *err)
+{
+    return decrypt(in_fd, -1, pass, len, what, err);
+}
+
+int gpg_encrypt_file(const char *src, const char *dst, const char *key_id, uint64_t *size,
+                     struct cel_err *err)
+{
+    int rc = 0;
+    int out = -1;
+    int in = open(src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (in < 0)
+        return cel_err_sys(err, CEL_E_IO, errno, "cannot open '%s'", src);
+    if (unlink(dst) < 0 && errno != ENOENT) {
+        rc = cel_err_sys(err, CEL_E_IO, errno, "cannot remove '%s'", dst);
+        goto out;
+    }
+    out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (out < 0) {
+        rc = cel_err_sys(err, CEL_E_IO, errno, "cannot create '%s'", dst);
+        goto out;
+    }
+    struct stat st;
+    if ((rc = gpg_encrypt_fd(in, out, key_id, err)) < 0)
+        goto out;
+    if (fsync(out) < 0 || fstat(out, &st) < 0)
+        rc = cel_err_sys(err, CEL_E_IO, errno, "cannot fsync '%s'", dst);
+    else if (size)
+        *size = (uint64_t)st.st_size;
+out:
+    close(in);
+    if (out >= 0)
+        close(out);
+    if (rc < 0 && out >= 0)
+        unlink(dst);
     return rc;
 }
 

@@ -15,6 +15,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "error.h"
 
@@ -30,6 +31,18 @@ bool gpg_is_message(const unsigned char *head, size_t len);
  * GnuPG's other failures. */
 int gpg_encrypt_fd(int in_fd, int out_fd, const char *key_id, struct cel_err *err);
 
+/* Encrypt a short test message to key_id and throw the result away (as
+ * Barman's check_encryption does): 0 when GnuPG can encrypt to the key.
+ * Errors as gpg_encrypt_fd. */
+int gpg_encrypt_test(const char *key_id, struct cel_err *err);
+
+/* Encrypt the file src to key_id into the new file dst (mode 0600, fsynced,
+ * not renamed; an existing dst is replaced). *size (may be NULL) gets dst's
+ * size. On failure dst is removed. Errors as gpg_encrypt_fd, -CEL_E_IO for
+ * the files. */
+int gpg_encrypt_file(const char *src, const char *dst, const char *key_id, uint64_t *size,
+                     struct cel_err *err);
+
 /* Decrypt in_fd into out_fd with the private key's passphrase (len bytes,
  * not NUL-terminated). -CEL_E_CONFIG for a bad passphrase or a missing
  * private key, -CEL_E_FORMAT when in_fd is no encrypted message, -CEL_E_PROC
@@ -37,6 +50,12 @@ int gpg_encrypt_fd(int in_fd, int out_fd, const char *key_id, struct cel_err *er
  * temporary. what names the file in messages. */
 int gpg_decrypt_fd(int in_fd, int out_fd, const char *pass, size_t len, const char *what,
                    struct cel_err *err);
+
+/* Does the passphrase open the message in_fd? Decrypts only until the first
+ * plaintext byte and writes nothing (gpg reads no further than the start of
+ * the data). 0 when it opens; otherwise gpg_decrypt_fd's errors. */
+int gpg_check_passphrase(int in_fd, const char *pass, size_t len, const char *what,
+                         struct cel_err *err);
 
 /* Run the DBA's encryption_passphrase_command (sh -c, through the process
  * runner; its stderr is discarded, as Barman does, in case it prints the

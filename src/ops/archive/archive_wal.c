@@ -255,41 +255,15 @@ static int encrypt_tmp(const struct cfg_server *s, const struct item *it, uint64
                        struct cel_err *err)
 {
     char *enc = cel_xasprintf("%s.gpg", it->tmp);
-    int rc = 0;
-    int out = -1;
-    int in = open(it->tmp, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (in < 0) {
-        rc = cel_err_sys(err, CEL_E_IO, errno, "cannot open '%s'", it->tmp);
-        goto out;
-    }
-    if (unlink(enc) < 0 && errno != ENOENT) {
-        rc = cel_err_sys(err, CEL_E_IO, errno, "cannot remove '%s'", enc);
-        goto out;
-    }
-    out = open(enc, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (out < 0) {
-        rc = cel_err_sys(err, CEL_E_IO, errno, "cannot create '%s'", enc);
-        goto out;
-    }
-    struct stat st;
-    if ((rc = gpg_encrypt_fd(in, out, s->encryption_key_id, err)) < 0) {
+    int rc = gpg_encrypt_file(it->tmp, enc, s->encryption_key_id, size, err);
+    if (rc < 0 && (rc == -CEL_E_CONFIG || rc == -CEL_E_PROC)) {
         char why[sizeof err->msg];
         cel_strlcpy(why, err->msg, sizeof why);
         rc = cel_err_set(err, (enum cel_code)-rc, "cannot encrypt %s: %s", it->name, why);
-    } else if (fsync(out) < 0 || fstat(out, &st) < 0) {
-        rc = cel_err_sys(err, CEL_E_IO, errno, "cannot fsync '%s'", enc);
-    } else if (rename(enc, it->tmp) < 0) {
+    } else if (rc == 0 && rename(enc, it->tmp) < 0) {
         rc = cel_err_sys(err, CEL_E_IO, errno, "cannot rename '%s' to '%s'", enc, it->tmp);
-    } else {
-        *size = (uint64_t)st.st_size;
-    }
-out:
-    if (in >= 0)
-        close(in);
-    if (out >= 0)
-        close(out);
-    if (rc < 0)
         unlink(enc);
+    }
     free(enc);
     return rc;
 }

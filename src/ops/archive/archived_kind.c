@@ -105,16 +105,16 @@ static pthread_mutex_t pass_mu = PTHREAD_MUTEX_INITIALIZER;
 static char *pass_cmd, *pass_val;
 static size_t pass_len;
 
-static int passphrase_of(const struct cfg_server *s, const char *name, char **pass, size_t *len,
-                         struct cel_err *err)
+int op_gpg_passphrase(const struct cfg_server *s, const char *what, char **pass, size_t *len,
+                      struct cel_err *err)
 {
     if (!s->encryption_passphrase_command || !*s->encryption_passphrase_command) {
         int rc = cel_err_set(err, CEL_E_CONFIG,
-                             "encrypted WAL file '%s' detected, but no "
-                             "encryption_passphrase_command is configured for server '%s'",
-                             name, s->name);
+                             "encrypted %s detected, but no encryption_passphrase_command is "
+                             "configured for server '%s'",
+                             what, s->name);
         cel_err_hint(err, "Set encryption_passphrase_command to a command that prints the "
-                          "passphrase of the private key the WAL was encrypted to.");
+                          "passphrase of the private key it was encrypted to.");
         return rc;
     }
     pthread_mutex_lock(&pass_mu);
@@ -153,7 +153,9 @@ int op_wal_decrypted(const struct cfg_server *s, const char *path, const char *n
     }
     char *pass = NULL;
     size_t len = 0;
-    if ((rc = passphrase_of(s, name, &pass, &len, err)) < 0)
+    char what[WAL_NAME_MAX + 64];
+    snprintf(what, sizeof what, "WAL file '%s'", name);
+    if ((rc = op_gpg_passphrase(s, what, &pass, &len, err)) < 0)
         return rc;
     int in = open(path, O_RDONLY | O_CLOEXEC);
     int out = in < 0 ? -1 : memfd_create("cellar-wal", MFD_CLOEXEC);
@@ -161,7 +163,6 @@ int op_wal_decrypted(const struct cfg_server *s, const char *path, const char *n
         rc = cel_err_sys(err, CEL_E_IO, errno, in < 0 ? "cannot open '%s'" :
                          "cannot create a memory file to decrypt '%s'", path);
     } else {
-        char what[WAL_NAME_MAX + 64];
         snprintf(what, sizeof what, "WAL file %s", name);
         rc = gpg_decrypt_fd(in, out, pass, len, what, err);
     }

@@ -106,6 +106,13 @@ int op_archived_kind(const struct op_ctx *ctx, const struct cfg_server *s, const
  * *yes set, or -CEL_E_IO. */
 int op_archived_encrypted(const char *path, bool *yes, struct cel_err *err);
 
+/* The passphrase of encryption_passphrase_command (run once per process and
+ * command; free with gpg_pass_free). -CEL_E_CONFIG when none is configured
+ * ("encrypted WHAT detected, ..."; what: "WAL file 'NAME'", "backup 'ID'"),
+ * gpg_passphrase's errors when it fails. */
+int op_gpg_passphrase(const struct cfg_server *s, const char *what, char **pass, size_t *len,
+                      struct cel_err *err);
+
 /* The archived file path with its encryption taken off: when it is a GnuPG
  * message, it is decrypted (with the passphrase encryption_passphrase_command
  * gives) into an anonymous memory file, *fd, named by *plain

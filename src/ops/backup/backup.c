@@ -154,6 +154,8 @@ static int fail(struct run *r, const char *action, struct cel_err *err)
         sb_append(&why, err->msg);
     char *msg = cel_xasprintf("failure %s (%s)", action, sb_str(&why));
     sb_free(&why);
+    if (r->s->encryption == CFG_ENC_GPG) /* nothing stays in clear */
+        bk_drop_clear_tars(r->ctx, r->s, r->dir);
     bk_mark_failed(r->ctx, r->s, r->dir, &r->b, msg);
     /* The op's error is the line bk_mark_failed has just reported, word for
      * word, so the batch front end does not print it a second time. */
@@ -662,6 +664,14 @@ static int take_stream_backup(struct run *r, struct cel_err *err)
     rc = tar ? 0 : bk_link_tablespaces(r->dir, &r->b, err);
     if (rc < 0)
         return fail(r, "closing the backup", err);
+    if (s->encryption == CFG_ENC_GPG) { /* Barman 3.14: once the copy is complete */
+        op_phase(r->ctx, s->name, "encrypt", "encrypting the backup using gpg encryption to %s",
+                 s->encryption_key_id);
+        rc = bk_encrypt_tars(r->ctx, s, r->dir, err);
+        if (rc < 0)
+            return fail(r, "encrypting the backup", err);
+        cat_extra_set(&r->b, "encryption", "gpg");
+    }
     return close_backup(r, err);
 }
 
@@ -842,21 +852,11 @@ static int backup_one(const struct op_ctx *ctx, const struct cfg_server *s, cons
         return rc;
     }
     if (s->encryption == CFG_ENC_GPG) {
-        /* Barman 3.14 encrypts only tar backups of backup_method = postgres
-         * (and its check fails for any other method); cellar encrypts
-         * archived WAL only: never write a backup in clear for a server
-         * that asks for encryption */
-        int rc = cel_err_set(err, CEL_E_CONFIG,
-                             "server %s: encryption = gpg: %s", s->name,
-                             s->backup_method == CFG_BM_POSTGRES
-                                 ? "encrypted backups (Barman 3.14's GnuPG tar backups) are not "
-                                   "built in cellar yet; only archived WAL is encrypted"
-                                 : "Barman encrypts only backup_method = postgres tar backups "
-                                   "(its check fails: backup_method != postgres), and cellar "
-                                   "does not write this backup unencrypted");
-        cel_err_hint(err, "Take this server's backups with Barman 3.14 or later, or set "
-                          "encryption = none.");
-        return rc;
+        int rc = bk_check_encryptable(s, err);
+        if (rc < 0) {
+            cel_err_prefix(err, "server %s", s->name);
+            return rc;
+        }
     }
     if (req->name) {
         int rc = cat_check_backup_name(req->name, err);

@@ -2,7 +2,8 @@
  * backup_int.h - the parts of `cellar backup` shared by its files:
  * backup_pg.c (what PostgreSQL is asked), backup_copy.c (the files),
  * backup_state.c (WAITING_FOR_WALS, dead backups) and backup.c (the flow).
- * Not a public interface: only src/ops/backup*.c, delete.c and cron.c use it.
+ * Not a public interface: only src/ops/backup*.c, delete.c, cron.c, recover.c,
+ * cloud_backup.c and check.c (encryption) use it.
  */
 #ifndef CEL_OPS_BACKUP_INT_H
 #define CEL_OPS_BACKUP_INT_H
@@ -173,6 +174,22 @@ int bk_wal_range(const struct cat_backup *b, struct manifest_wal_range *out, str
 /* Set b FAILED with error text and write it; logs the failure. */
 void bk_mark_failed(const struct op_ctx *ctx, const struct cfg_server *s, const char *dir,
                     struct cat_backup *b, const char *error);
+
+/* Encrypted tar backups (backup_encrypt.c, Barman 3.14's encryption = gpg).
+ * Is name a clear archive Barman encrypts ("X.tar" or "X.tar.EXT")? */
+bool bk_is_clear_tar(const char *name);
+/* Can s's backups be encrypted (Barman's _validate_gpg: backup_method =
+ * postgres, backup_compression set, backup_compression_format = tar)?
+ * -CEL_E_CONFIG naming the option and the fix. */
+int bk_check_encryptable(const struct cfg_server *s, struct cel_err *err);
+/* Encrypt every clear archive in backup_dir/data to s's encryption_key_id
+ * as NAME.gpg and remove it. */
+int bk_encrypt_tars(const struct op_ctx *ctx, const struct cfg_server *s, const char *backup_dir,
+                    struct cel_err *err);
+/* After a failure: remove the clear archives (and temporaries) left in
+ * backup_dir/data; problems are warnings. */
+void bk_drop_clear_tars(const struct op_ctx *ctx, const struct cfg_server *s,
+                        const char *backup_dir);
 
 /* verify-backup of a tar backup (verify_tar.c): every member of the
  * archives in data (base.tar.*, <oid>.tar.*) against data/backup_manifest,

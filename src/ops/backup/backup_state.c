@@ -109,6 +109,8 @@ int bk_settle(const struct op_ctx *ctx, const struct cfg_server *s, bool holding
         char *dir = op_backup_dir(s, b->id, NULL);
         if ((b->status == CAT_STARTED || b->status == CAT_EMPTY) && dead &&
             status_unchanged(dir, b->status)) {
+            if (s->encryption == CFG_ENC_GPG) /* what pg_basebackup left in clear */
+                bk_drop_clear_tars(ctx, s, dir);
             bk_mark_failed(ctx, s, dir, b,
                            "the backup process ended before the backup was complete (killed, "
                            "or the machine stopped)");

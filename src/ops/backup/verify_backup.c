@@ -71,6 +71,13 @@ int op_verify_backup(const struct op_ctx *ctx, const struct op_verify_backup_req
         rc = cel_err_set(err, CEL_E_CONFLICT, "backup %s of server %s is %s: only a complete "
                                               "backup can be verified",
                          b->id, s->name, cat_status_name(b->status));
+    } else if (cat_extra_get(b, "encryption")) {
+        rc = cel_err_set(err, CEL_E_CONFLICT,
+                         "backup %s of server %s is encrypted (encryption = %s): verify-backup "
+                         "does not decrypt its archives",
+                         b->id, s->name, cat_extra_get(b, "encryption"));
+        cel_err_hint(err, "cellar recover decrypts it (with encryption_passphrase_command); "
+                          "check the recovered copy by starting it.");
     } else if (!stor_is_file(manifest)) {
         rc = cel_err_set(err, CEL_E_NOT_FOUND, "backup %s of server %s has no backup_manifest "
                                                "(%s): it was not taken by cellar",

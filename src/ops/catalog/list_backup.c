@@ -16,6 +16,7 @@
  * is not VALID ends with its mark, as in Barman: " - OBSOLETE",
  * " - OBSOLETE*", " - KEEP:FULL" or " - KEEP:STANDALONE".
  */
+#include "catalog_json.h"
 #include "fmt.h"
 #include "ops.h"
 #include "server_select.h"
@@ -88,6 +89,10 @@ static void render_text(const void *p, struct strbuf *out)
                            b->tablespaces[t].location);
             sb_appendc(out, ')');
         }
+        /* Barman's line does not say it; cellar's does (show-backup's
+         * "Encryption" line in both) */
+        if (cat_extra_get(b, "encryption"))
+            sb_appendf(out, " - encrypted (%s)", cat_extra_get(b, "encryption"));
         if (b->status == CAT_WAITING_FOR_WALS)
             sb_append(out, " - WAITING_FOR_WALS");
         if (r->mark != RET_MARK_NONE && r->mark != RET_MARK_VALID)
@@ -137,6 +142,7 @@ static json_t *render_json(const void *p)
                 json_array_append_new(tbs, json_pack("{s:s, s:s}", "name", b->tablespaces[t].name,
                                                      "location", b->tablespaces[t].location));
             json_object_set_new(o, "tablespaces", tbs);
+            json_object_set_new(o, "encryption", op_json_str(cat_extra_get(b, "encryption")));
             /* Barman's JSON says "-" for VALID too; cellar names it */
             json_object_set_new(o, "retention_status", json_string(ret_mark_name(r->mark)));
             /* kept whatever the policy (retention_status says KEEP only with one) */

@@ -30,7 +30,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "backup_int.h"
 #include "fmt.h"
+#include "gpg.h"
 #include "lock.h"
 #include "ops.h"
 #include "pg.h"
@@ -708,6 +710,34 @@ static void check_retention(struct run *r)
     add(r, "retention policy settings", true);
 }
 
+/* encryption (Barman 3.14's check_encryption, with encryption = gpg): the
+ * settings can encrypt a backup, and GnuPG encrypts a test message to
+ * encryption_key_id in the keyring of the user cellar runs as. */
+static void check_encryption(struct run *r)
+{
+    const struct cfg_server *s = r->s;
+    if (s->encryption != CFG_ENC_GPG)
+        return;
+    struct cel_err err = {0};
+    struct op_check_item *it;
+    if (bk_check_encryptable(s, &err) < 0) {
+        it = add(r, "encryption", false);
+        hint(it, "%s", err.msg);
+        fix(it, "%s", err.hint);
+        return;
+    }
+    int rc = gpg_encrypt_test(s->encryption_key_id, &err);
+    if (rc == 0) {
+        hint(add(r, "encryption", true), "encryption test succeeded");
+        return;
+    }
+    it = add(r, "encryption", false);
+    hint(it, "encryption test failed: %s", err.msg);
+    fix(it, "import the public key '%s' (encryption_key_id) into the keyring of %s (its "
+            "GNUPGHOME or ~/.gnupg) and trust it",
+        s->encryption_key_id, whoami());
+}
+
 /* backup maximum age, backup minimum size. */
 static void check_backups_age_size(struct run *r)
 {
@@ -1364,7 +1394,7 @@ void op_check_server(const struct op_ctx *ctx, const struct cfg_server *s,
     static const check_fn checks[] = {
         check_wal_archive,   check_incoming,    check_streaming_dir,      check_postgres,
         check_directories,   check_disk,        check_retention,          check_backups_age_size,
-        check_wal_validity,  check_compression, check_catalog_counts,     check_method,
+        check_encryption,    check_wal_validity,  check_compression, check_catalog_counts,     check_method,
         check_configuration, check_identity,    check_primary,            check_streaming_archiver,
         check_archiver,      check_archiver_errors, check_cloud,
     };

@@ -162,6 +162,11 @@ static int copy_kind(const struct cloud_copy *c, const struct cat_backup *b, cha
                 {"base.tar.gz", CLOUD_COMP_GZIP},
                 {"base.tar.bz2", CLOUD_COMP_BZIP2}};
     *tar_path = NULL;
+    if (cat_extra_get(b, "encryption"))
+        return cel_err_set(err, CEL_E_INVALID,
+                           "backup %s is encrypted (encryption = %s), which barman-cloud 3.4 "
+                           "cannot read: not uploaded",
+                           b->id, cat_extra_get(b, "encryption"));
     for (size_t i = 0; i < CEL_ARRAY_LEN(tars); i++) {
         char *sub = cel_xasprintf("data/%s", tars[i].name);
         char *p = op_backup_dir(c->s, b->id, sub);

@@ -14,9 +14,12 @@
  * tablespace recovered over the live server's would destroy it); the
  * destination's filesystem has room for the backup and the WAL copied.
  * --force skips the target, WAL and free space checks, never the emptiness
- * checks. --dry-run stops after the checks and reports the plan (a
- * "recover-plan" result) instead: no hook runs, incoming/ is left alone and
- * nothing is written, not even the scratch directory of a remote recovery.
+ * checks. An encrypted backup (Barman 3.14's encryption = gpg) has its
+ * passphrase tried on base.tar.*.gpg among the checks, and its archives
+ * decrypted as they are extracted (rd_untar). --dry-run stops after the
+ * checks and reports the plan (a "recover-plan" result) instead: no hook
+ * runs, incoming/ is left alone and nothing is written, not even the
+ * scratch directory of a remote recovery.
  * `auto` picks the backup with op_recover_pick (recover_window.c).
  *
  * Then, as Barman 3.4 does (reference section 7.2): the tablespaces are
@@ -30,6 +33,8 @@
  * and archive_command is disabled so the copy never archives into the
  * server's archive.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -37,6 +42,7 @@
 #include "bucket_server.h"
 #include "copy_report.h"
 #include "fmt.h"
+#include "gpg.h"
 #include "hook_script.h"
 #include "manifest.h"
 #include "op_hooks.h"
@@ -521,6 +527,10 @@ struct run {
     uint64_t data_bytes;  /* the backup's size */
     uint64_t free_bytes;  /* on DEST's filesystem, when free_known */
     bool free_known;
+    /* an encrypted backup (encryption = gpg): its archives are NAME.gpg,
+     * decrypted with this passphrase as they are extracted */
+    char *pass;
+    size_t pass_len;
 };
 
 static void copy_opts(struct run *r, struct rsync_opts *o)
@@ -584,7 +594,7 @@ static void untar_progress(void *ctx, uint64_t bytes)
  * host (rd_untar), so neither a local nor a remote recovery stages a copy. */
 static int untar_files(struct run *r, struct cel_err *err)
 {
-    const char *suffix = op_tar_suffix(r->b->compression);
+    char *suffix = cel_xasprintf("%s%s", op_tar_suffix(r->b->compression), r->pass ? ".gpg" : "");
     enum comp_kind kind = COMP_NONE;
     int rc = comp_parse_name(r->b->compression, &kind, err);
     if (rc == 0)
@@ -592,7 +602,8 @@ static int untar_files(struct run *r, struct cel_err *err)
     const char *where = r->d.ssh ? r->d.ssh : "";
     const char *colon = r->d.ssh ? ":" : "";
     struct untar_progress u = {.r = r};
-    struct rd_untar_opts o = {.progress = untar_progress, .ctx = &u};
+    struct rd_untar_opts o = {.progress = untar_progress, .ctx = &u, .pass = r->pass,
+                              .pass_len = r->pass_len};
     for (size_t i = 0; rc == 0 && i < r->n_tbs; i++) {
         const struct tbs_plan *t = &r->tbs[i];
         char *src = cel_xasprintf("%s/data/%lld.%s", r->backup_dir, (long long)t->t->oid, suffix);
@@ -619,6 +630,46 @@ static int untar_files(struct run *r, struct cel_err *err)
         r->m.data_bytes += bytes;
         free(src);
     }
+    free(suffix);
+    return rc;
+}
+
+/* An encrypted backup (Barman 3.14's encryption = gpg): the passphrase
+ * (Barman's DecryptOperation asks encryption_passphrase_command), tried on
+ * data/base.tar.*.gpg before anything is written, so a missing or wrong
+ * one writes nothing into the destination. */
+static int check_decryption(struct run *r, struct cel_err *err)
+{
+    const char *enc = cat_extra_get(r->b, "encryption");
+    if (!enc)
+        return 0;
+    if (strcmp(enc, "gpg") != 0 || !op_tar_suffix(r->b->compression))
+        return cel_err_set(err, CEL_E_CONFLICT,
+                           "backup %s of server %s is encrypted with '%s'%s: cellar decrypts "
+                           "gpg tar backups only",
+                           r->b->id, r->s->name, enc, r->b->compression ? "" : " (not tar)");
+    char *what = cel_xasprintf("backup '%s'", r->b->id);
+    int rc = op_gpg_passphrase(r->s, what, &r->pass, &r->pass_len, err);
+    free(what);
+    if (rc < 0)
+        return rc;
+    char *base = cel_xasprintf("%s/data/base.%s.gpg", r->backup_dir,
+                               op_tar_suffix(r->b->compression));
+    int fd = open(base, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        rc = cel_err_sys(err, CEL_E_NOT_FOUND, errno, "backup %s of server %s is encrypted, but "
+                                                      "'%s' cannot be opened",
+                         r->b->id, r->s->name, base);
+    else
+        rc = gpg_check_passphrase(fd, r->pass, r->pass_len, strrchr(base, '/') + 1, err);
+    if (fd >= 0)
+        close(fd);
+    free(base);
+    if (rc < 0)
+        cel_err_hint(err, "Nothing was written. encryption_passphrase_command prints the "
+                          "passphrase of the private key backup %s was encrypted to, which must "
+                          "be in the keyring of the user cellar runs as.",
+                     r->b->id);
     return rc;
 }
 
@@ -1314,6 +1365,8 @@ int op_recover(const struct op_ctx *ctx, const struct op_recover_req *req, struc
             rc = check_destination(&r, err);
         if (rc == 0)
             rc = check_space(&r, err);
+        if (rc == 0 && !s->cloud_source)
+            rc = check_decryption(&r, err);
         if (rc == 0 && req->dry_run) {
             struct op_result res = {"recover-plan", &r, render_plan_text, render_plan_json};
             op_result(ctx, &res);
@@ -1351,6 +1404,7 @@ int op_recover(const struct op_ctx *ctx, const struct op_recover_req *req, struc
     free(r.wal.names);
     free(r.tbs);
     free(r.backup_dir);
+    gpg_pass_free(r.pass, r.pass_len);
     op_catalog_free(&cat);
     return rc;
 }

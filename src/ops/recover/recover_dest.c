@@ -3,17 +3,22 @@
  * calls, or commands run on the remote host through rsync_remote_run
  * (argv quoted for the remote shell, never pasted into a string) and files
  * shipped with rsync from a local scratch directory. Tar archives go
- * through neither: rd_untar streams them, decompressed, into tar's standard
- * input, locally or over ssh alike.
+ * through neither: rd_untar streams them, decompressed (and decrypted, for
+ * an encrypted backup: GnuPG in a thread feeding the decompressor through a
+ * pipe), into tar's standard input, locally or over ssh alike.
  */
-#define _GNU_SOURCE /* mkdtemp */
+#define _GNU_SOURCE /* mkdtemp, pipe2 */
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include "gpg.h"
 #include "recover_int.h"
 #include "storage.h"
 
@@ -164,6 +169,68 @@ static int untar_feed(void *ctx, const unsigned char *data, size_t len, struct c
     return rc;
 }
 
+/* An encrypted archive: GnuPG decrypts it in a thread into a pipe, which
+ * cellar's decompressor reads (nothing touches the disk). */
+struct decryptor {
+    int in, out; /* the archive, the pipe's writing end */
+    const struct rd_untar_opts *o;
+    const char *what;
+    int rc;
+    struct cel_err err;
+};
+
+static void *decrypt_main(void *arg)
+{
+    struct decryptor *d = arg;
+    /* a reader that stopped makes the write fail with EPIPE, not kill us */
+    sigset_t pipe_set;
+    sigemptyset(&pipe_set);
+    sigaddset(&pipe_set, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_set, NULL);
+    d->rc = gpg_decrypt_fd(d->in, d->out, d->o->pass, d->o->pass_len, d->what, &d->err);
+    close(d->out);
+    return NULL;
+}
+
+static int decrypted_each(const char *archive, enum comp_kind kind,
+                          const struct rd_untar_opts *o,
+                          int (*fn)(void *ctx, const unsigned char *data, size_t len,
+                                    struct cel_err *err),
+                          void *ctx, uint64_t *bytes, struct cel_err *err)
+{
+    const char *slash = strrchr(archive, '/');
+    struct decryptor d = {.o = o, .what = slash ? slash + 1 : archive};
+    int fds[2];
+    d.in = open(archive, O_RDONLY | O_CLOEXEC);
+    if (d.in < 0)
+        return cel_err_sys(err, CEL_E_IO, errno, "cannot open '%s'", archive);
+    if (pipe2(fds, O_CLOEXEC) < 0) {
+        int rc = cel_err_sys(err, CEL_E_IO, errno, "cannot make a pipe to decrypt '%s'", archive);
+        close(d.in);
+        return rc;
+    }
+    d.out = fds[1];
+    pthread_t t;
+    if (pthread_create(&t, NULL, decrypt_main, &d) != 0) {
+        close(fds[0]);
+        close(fds[1]);
+        close(d.in);
+        return cel_err_set(err, CEL_E_NOMEM, "cannot start a decryption thread");
+    }
+    int rc = comp_decompress_fd_each(kind, fds[0], archive, fn, ctx, bytes, err);
+    close(fds[0]); /* a decryption still writing stops */
+    pthread_join(t, NULL);
+    close(d.in);
+    /* GnuPG's failure (bad passphrase, damaged message) is the cause of a
+     * stream that ended short */
+    if (d.rc < 0 && (rc == 0 || d.err.code != CEL_E_PROC)) {
+        if (err)
+            *err = d.err;
+        return d.rc;
+    }
+    return rc;
+}
+
 int rd_untar(const struct rdest *d, const char *archive, enum comp_kind kind, const char *dir,
              const struct rd_untar_opts *opts, uint64_t *bytes, struct cel_err *err)
 {
@@ -195,7 +262,9 @@ int rd_untar(const struct rdest *d, const char *archive, enum comp_kind kind, co
     if (rc == 0) {
         struct cel_err feed_err = {0};
         struct untar_feed f = {.p = p, .o = o};
-        int frc = comp_decompress_each(kind, archive, NULL, untar_feed, &f, bytes, &feed_err);
+        int frc = o->pass ? decrypted_each(archive, kind, o, untar_feed, &f, bytes, &feed_err)
+                          : comp_decompress_each(kind, archive, NULL, untar_feed, &f, bytes,
+                                                 &feed_err);
         struct proc_result res = {0};
         rc = proc_finish(p, &res, err);
         rc = rsync_remote_result(d->ssh, "tar", rc, &res, 0, err);

@@ -42,13 +42,19 @@ struct rd_untar_opts {
      * the total decompressed so far */
     void (*progress)(void *ctx, uint64_t bytes);
     void *ctx;
+    /* not NULL: the archive is a GnuPG message (encryption = gpg), decrypted
+     * here with this passphrase (pass_len bytes) as it is read */
+    const char *pass;
+    size_t pass_len;
 };
 
 /* Extract the tar archive `archive` (a file here, compressed with kind)
  * into dir, which exists, where the destination is: decompressed here by
  * cellar's own decompressors and streamed into `tar -x -C dir` there
  * (through ssh_command for a remote destination, the archive on its
- * standard input), so nothing is staged. *bytes (may be NULL) gets the
+ * standard input), so nothing is staged; with opts->pass the archive is a
+ * GnuPG message, decrypted here as it is read (a bad passphrase is
+ * -CEL_E_CONFIG). *bytes (may be NULL) gets the
  * archive's size decompressed. -CEL_E_PROC with tar's first error line
  * when tar (or ssh) fails, -CEL_E_FORMAT when the archive does not
  * decompress. Blocks. */

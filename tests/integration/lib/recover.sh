@@ -12,6 +12,10 @@
 #                             (id serial, tag text) and table in_tbs (300
 #                             rows, in tbs1); sets home, conf and tbs
 #                             ($T/tbs1); bails out when something fails
+#     rec_schema NTBS         in the running cluster main: tablespaces
+#                             tbs1..tbsNTBS in $T/tbsN, table t and table
+#                             in_tbs (300 rows, in tbs1), as rec_cluster makes
+#                             them; bails out when something fails
 #     rec_run ARG...          run `$CELLAR -c $conf recover ARG...` (stdin from
 #                             /dev/null); REC_OUT = stdout and stderr, REC_RC =
 #                             its exit status; the output goes to the log
@@ -48,7 +52,7 @@ _rec_write_conf() {
 }
 
 rec_cluster() {
-    local description=$1 ntbs=$2 n
+    local description=$1 ntbs=$2
     shift 2
     home=$T/home
     conf=$T/cellar.conf
@@ -59,6 +63,11 @@ rec_cluster() {
     export PG_ARCHIVE_COMMAND="$CELLAR -c $conf put-wal main %p"
     pg_start main || tap_bail "cannot start PostgreSQL"
     _rec_write_conf "$description" "$@" # now with the cluster's port
+    rec_schema "$ntbs"
+}
+
+rec_schema() {
+    local ntbs=$1 n
     for ((n = 1; n <= ntbs; n++)); do
         { mkdir -p "$T/tbs$n" && chown postgres: "$T/tbs$n"; } || tap_bail "cannot create $T/tbs$n"
         pg_sql main "CREATE TABLESPACE tbs$n LOCATION '$T/tbs$n'" >/dev/null ||

@@ -5,6 +5,7 @@
 #     tap_plan 3
 #     ok   "server answers"   pg_sql main "SELECT 1"    # ok if the command exits 0
 #     is   "$got" "expected"  "value matches"          # exact string comparison
+#     isnt "$rc" 0            "it failed"              # the strings differ
 #     like "$got" '^[0-9]+$'  "looks like a number"    # bash ERE (=~)
 #     unlike "$got" 'ERROR'   "no error"
 #     pass "name" / fail "name"                        # unconditional results
@@ -89,6 +90,17 @@ is() {
     _tap_result 1 "$3"
     diag "     got: '$1'"
     diag "expected: '$2'"
+    return 1
+}
+
+# isnt GOT UNEXPECTED NAME - pass when the two strings differ.
+isnt() {
+    if [ "$1" != "$2" ]; then
+        _tap_result 0 "$3"
+        return 0
+    fi
+    _tap_result 1 "$3"
+    diag "     got: '$1' (which it should not be)"
     return 1
 }
 
