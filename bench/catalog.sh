@@ -6,8 +6,10 @@
 # an xlog.db with SEGMENTS archived WAL segments between them), points both
 # tools at the same configuration, and times the commands a DBA and the
 # console run most: list-backup (every backup's sizes need the WAL index)
-# and show-backup of the newest backup. Each command runs RUNS times; the
-# median wall time is reported with the ratio barman/cellar.
+# and show-backup of the newest backup, and archive-wal with nothing waiting
+# (what every cron minute runs). Each command runs RUNS times; the median
+# wall time is reported with the ratio barman/cellar, and the peak resident
+# memory of one more run of each (/usr/bin/time).
 #
 # pgBackRest and cp have no equivalent of reading a Barman catalogue, so
 # they are not part of this benchmark (they are in the copy benchmarks).
@@ -49,12 +51,23 @@ if ! diff <(barman -c "$work/bench.conf" list-backup bench 2>/dev/null) \
     exit 1
 fi
 
+# peak resident memory in MiB of one run of a command
+peak_mib() {
+    /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -n1 | awk '{printf "%.0f", $1 / 1024}'
+}
+
+mkdir -p "$work/home/bench/incoming" # archive-wal: nothing waits there
 printf '%s backups, %s WAL segments in xlog.db, median of %s runs\n' "$BACKUPS" "$SEGMENTS" "$RUNS"
-printf '%-24s %10s %10s %8s\n' command barman cellar ratio
-for cmd in "list-backup bench" "show-backup bench latest"; do
+printf '%-26s %10s %10s %8s %12s %12s\n' command barman cellar ratio "barman MiB" "cellar MiB"
+for cmd in "list-backup bench" "show-backup bench latest" "archive-wal bench"; do
     # shellcheck disable=SC2086
     b=$(median barman -c "$work/bench.conf" $cmd)
     # shellcheck disable=SC2086
     c=$(median "$CELLAR" -c "$work/bench.conf" $cmd)
-    printf '%-24s %9ss %9ss %7.1fx\n' "$cmd" "$b" "$c" "$(awk -v b="$b" -v c="$c" 'BEGIN {print b / c}')"
+    # shellcheck disable=SC2086
+    bm=$(peak_mib barman -c "$work/bench.conf" $cmd)
+    # shellcheck disable=SC2086
+    cm=$(peak_mib "$CELLAR" -c "$work/bench.conf" $cmd)
+    printf '%-26s %9ss %9ss %7.1fx %12s %12s\n' "$cmd" "$b" "$c" \
+        "$(awk -v b="$b" -v c="$c" 'BEGIN {print b / c}')" "$bm" "$cm"
 done

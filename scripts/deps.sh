@@ -16,12 +16,13 @@ libcurl4-openssl-dev libssl-dev libexpat1-dev libgpgme-dev"
 FUZZ="clang libclang-rt-14-dev"
 # run and test: the programs cellar drives, a real PostgreSQL 15, a private
 # sshd for remote tests, tmux for console tests, barman for compatibility
-# tests, pgbackrest and pigz for the benchmarks, valgrind for memory checks,
-# strace and e2fsprogs for the fault tests (a SIGKILL at a chosen system
-# call, a small filesystem when tmpfs cannot be mounted), and the compression
-# tools whose formats the archive must stay readable by
+# tests, pgbackrest, pigz and time (peak memory) for the benchmarks,
+# valgrind for memory checks, strace and e2fsprogs for the fault tests (a
+# SIGKILL at a chosen system call, a small filesystem when tmpfs cannot be
+# mounted), and the compression tools whose formats the archive must stay
+# readable by
 RUNTIME="rsync openssh-client openssh-server postgresql-15
-postgresql-client-15 tmux barman pgbackrest pigz procps valgrind man-db bash-completion
+postgresql-client-15 tmux barman pgbackrest pigz procps time valgrind man-db bash-completion
 strace e2fsprogs gzip bzip2 zstd lz4 gnupg"
 # object storage tests: a private OpenStack Swift with its s3api middleware
 # on 127.0.0.1 is the S3-compatible store (tests/integration/lib/swift.sh),

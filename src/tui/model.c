@@ -102,6 +102,7 @@ static void backups_free(struct tui_server *s)
         free(b->status);
         free(b->retention);
         free(b->keep);
+        free(b->encryption);
     }
     free(s->backups);
     s->backups = NULL;
@@ -135,6 +136,7 @@ void tui_model_take_backups(struct tui_model *m, size_t i, const json_t *data, c
             b->status = cel_xstrdup("?");
         b->retention = dup_str(o, "retention_status");
         b->keep = dup_str(o, "keep");
+        b->encryption = dup_str(o, "encryption");
         const char *end = json_string_value(json_object_get(o, "end_time_timestamp"));
         b->end_ts = end ? strtoll(end, NULL, 10) : 0;
         b->has_size = json_object_get(o, "size_bytes") != NULL;

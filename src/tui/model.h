@@ -32,6 +32,7 @@ struct tui_backup {
     char *status;    /* DONE, FAILED, STARTED, WAITING_FOR_WALS ... */
     char *retention; /* VALID, OBSOLETE, KEEP:FULL ..., NULL when none */
     char *keep;      /* the keep target ("full", "standalone"), NULL when not kept */
+    char *encryption; /* "gpg" for an encrypted backup (backup.info), NULL when not */
     int64_t end_ts;  /* end time (seconds since the epoch), 0 when unknown */
     bool has_size;
     uint64_t size, wal_size;

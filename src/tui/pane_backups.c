@@ -166,8 +166,13 @@ static void backups_draw(struct console *c, struct pane *p, struct tui_rect rc, 
             tui_put(d, yy, cx, bk_cols[i].width, role, cell, true);
             cx += bk_cols[i].width + 1;
         }
-        if (name_col)
-            tui_put(d, yy, cx, iw - used - 1, base, b->name ? b->name : "", true);
+        if (name_col) { /* an encrypted backup says so before its name */
+            char name[256];
+            snprintf(name, sizeof name, "%s%s%s%s", b->encryption ? "[" : "",
+                     b->encryption ? b->encryption : "", b->encryption ? "] " : "",
+                     b->name ? b->name : "");
+            tui_put(d, yy, cx, iw - used - 1, base, name, true);
+        }
     }
 }
 

@@ -318,9 +318,11 @@ static void draw_backups(const struct tui_draw *d, const struct wizard *w, struc
         }
         if (c->size.set)
             tui_fmt_bytes((uint64_t)c->size.v, size, sizeof size);
+        const char *enc = cat_extra_get(c, "encryption");
         tui_putf(d, y++, b.x, b.w, (int)v[k] == w->backup ? TUI_ROLE_SELECTED : TUI_ROLE_NORMAL,
-                 true, "  %-16s %-25s %-10s %-12s %s", c->id, end, size,
-                 c->end_xlog ? c->end_xlog : "-", c->backup_name ? c->backup_name : "");
+                 true, "  %-16s %-25s %-10s %-12s %s%s%s%s", c->id, end, size,
+                 c->end_xlog ? c->end_xlog : "-", enc ? "[" : "", enc ? enc : "",
+                 enc ? "] " : "", c->backup_name ? c->backup_name : "");
     }
     free(v);
 }
@@ -511,6 +513,11 @@ static void review_lines(const struct wizard *w, struct rv_lines *l)
     rv_addf(l, TUI_ROLE_NORMAL, "Server       %s", wz_server(w)->name);
     rv_addf(l, TUI_ROLE_NORMAL, "Backup       %s%s%s", b ? b->id : "-",
             w->backup_picked ? " (chosen by you)" : " (", w->backup_picked ? "" : "auto)");
+    const char *enc = b ? cat_extra_get(b, "encryption") : NULL;
+    if (enc) /* nothing is asked here: the command asks the configuration */
+        rv_addf(l, TUI_ROLE_NORMAL,
+                "Encrypted    %s: decrypted with encryption_passphrase_command of %s", enc,
+                wz_server(w)->name);
     rv_addf(l, TUI_ROLE_NORMAL, "Target       %s%s%s%s", t->label, t->prompt ? ": " : "",
             t->prompt ? w->tgt.text : "", w->exclusive && t->inclusive ? " (exclusive)" : "");
     rv_addf(l, TUI_ROLE_NORMAL, "Destination  %s%s%s", w->remote ? w->ssh : "",

@@ -11,7 +11,9 @@
 # it and `y` releases it: the mark goes and --status says nokeep; the
 # keep of a backup kept outside the console (standalone) shows as
 # KEEP:STANDALONE after R reloads; `d` on a kept backup is refused with the
-# reason.
+# reason. The middle backup's backup.info says encryption=gpg (as Barman
+# 3.14 writes it for an encrypted backup): its row says [gpg] and the
+# details pane's Encryption line says gpg; the others say nothing of it.
 # Run: tests/run.sh tests/tui/t_console_keep.sh
 # shellcheck source-path=SCRIPTDIR
 set -u
@@ -21,14 +23,15 @@ set -u
 # shellcheck source=bench/lib/synthetic.sh
 . "$(dirname "$0")/../../bench/lib/synthetic.sh"
 harness_init || exit 1
-tap_plan 14
+tap_plan 17
 
 command -v tmux >/dev/null || tap_bail "tmux is not installed"
 synthetic_home "$T" 3 30 >&2
 conf=$T/bench.conf
 mapfile -t ids < <("$CELLAR" -c "$conf" list-backup --minimal bench) # newest first
 [ "${#ids[@]}" -eq 3 ] || tap_bail "the synthetic home has ${#ids[@]} backups, not 3"
-newest=${ids[0]} oldest=${ids[2]}
+newest=${ids[0]} middle=${ids[1]} oldest=${ids[2]}
+echo "encryption=gpg" >>"$T/home/bench/base/$middle/backup.info"
 status() { "$CELLAR" -c "$conf" keep bench "$1" --status | tail -1 | tr -d '\t'; }
 row() { screen | grep "^│$1 "; }
 
@@ -65,3 +68,8 @@ is "$(status "$oldest")" "Keep: nokeep" "cellar keep --status says nokeep"
 keys R
 ok "a keep made outside the console shows as KEEP:STANDALONE after R" \
     wait_for 10 eval 'row "$newest" | grep -q "KEEP:STANDALONE"'
+
+ok "the encrypted backup's row says [gpg]" wait_for 10 eval 'row "$middle" | grep -qF "[gpg]"'
+ok "the others' rows do not" eval '! row "$oldest" | grep -qF "[gpg]" && ! row "$newest" | grep -qF "[gpg]"'
+keys Up Enter
+ok "its details say Encryption: gpg" wait_screen_re "Encryption +: gpg"
