@@ -18,7 +18,8 @@
 # of the backup; list-backup and show-backup say it is encrypted;
 # verify-backup refuses clearly; check-backup works; recover with a wrong
 # passphrase or no passphrase command fails clearly and writes nothing into
-# the destination or the tablespace location; recover to a time between two
+# the destination or the tablespace location; with the archives encrypted
+# again by the gpg command line as Barman does, recover to a time between two
 # rows gives a copy that starts and holds exactly the rows before it, locally
 # and over --remote-ssh-command (to postgres@127.0.0.1 on a real sshd).
 # Needs root (the cluster runs as postgres). Run:
@@ -184,9 +185,19 @@ like "$REC_OUT" "bad passphrase" "recover into an existing empty destination fai
 is "$(ls -A "$rec/bad_empty")" "" "(an existing empty destination stays empty)"
 
 # ---- recover to a time between a and b ----------------------------------------------------
+# The reverse direction first: the backup's archives encrypted again by the
+# gpg command line exactly as Barman's encryption.py runs it, so what is
+# recovered below is what Barman would have written.
+for f in "$dir"/data/*.tar.gz.gpg; do
+    bgpg --pinentry-mode loopback --passphrase-fd 0 --decrypt "$f" <"$T/pass" 2>/dev/null \
+        >"$T/clear.tar.gz" && chmod 0644 "$T/clear.tar.gz" &&
+        bgpg --yes --pinentry-mode loopback --compress-level 0 --recipient "$KEY" --encrypt \
+            --output "$f" "$T/clear.tar.gz" || diag "cannot encrypt $f again as Barman does"
+    rm -f "$T/clear.tar.gz"
+done
 write_conf "cat $T/pass"
 d=$rec/r1
-recover_ok "recover to T (decrypting the tar files and the WAL)" --target-time "$T_AB" \
+recover_ok "recover to T (decrypting the tar files gpg encrypted as Barman does, and the WAL)" --target-time "$T_AB" \
     --tablespace "tbs1:$rec/r1_tbs" main "$id" "$d"
 like "$REC_OUT" "Recovery of backup $id of server main into $d done" "(its summary)"
 ok "the data directory is extracted" test -f "$d/PG_VERSION" -a -f "$d/global/pg_control"
