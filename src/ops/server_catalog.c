@@ -44,52 +44,36 @@ void op_catalog_free(struct op_catalog *c)
 
 void op_catalog_wal_info(const struct op_catalog *c, size_t i, struct xdb_wal_info *out)
 {
-    int next = cat_next(&c->list, i);
-    xdb_backup_wal_info(&c->xdb, &c->list.items[i], next >= 0 ? c->list.items[next].end_wal : NULL,
-                        out);
+    struct xdb_wal_scan one;
+    op_catalog_scan_of(c, i, &one);
+    xdb_backup_wal_info(&c->xdb, one.b, one.next_end_wal, out);
 }
 
-int op_catalog_wal_sums(const struct op_ctx *ctx, const struct cfg_server *s,
-                        struct op_catalog *c, struct xdb_wal_info *out, struct cel_err *err)
+int op_catalog_wal_scan(const struct op_ctx *ctx, const struct cfg_server *s,
+                        struct op_catalog *c, struct xdb_wal_scan *scans, size_t n,
+                        struct cel_err *err)
 {
-    const struct cat_list *l = &c->list;
-    memset(out, 0, (l->n + 1) * sizeof *out);
-    bool done = false;
     if (!c->xdb_loaded) {
-        struct xdb_wal_scan *scans = cel_xcalloc(l->n + 1, sizeof *scans);
-        size_t *of = cel_xcalloc(l->n + 1, sizeof *of);
-        size_t n = 0;
-        for (size_t i = 0; i < l->n; i++) {
-            if (l->failed[i] || !cat_status_copy_done(l->items[i].status))
-                continue;
-            int next = cat_next(l, i);
-            scans[n].b = &l->items[i];
-            scans[n].next_end_wal = next >= 0 ? l->items[next].end_wal : NULL;
-            of[n++] = i;
-        }
         struct xdb_home home = op_xdb_home(ctx->cfg, s);
-        done = xdb_scan_wal_info(&home, scans, n);
-        for (size_t k = 0; done && k < n; k++) {
-            out[of[k]] = scans[k].info;
-            out[of[k]].first = out[of[k]].last = NULL; /* they point into scans */
-        }
-        free(scans);
-        free(of);
-    }
-    if (done)
-        return 0;
-    if (!c->xdb_loaded) { /* the loaded way: it repairs a cut line, or says what is wrong */
+        if (xdb_scan_wal_info(&home, scans, n))
+            return 0;
+        /* the loaded way: it repairs a cut line, or says what is wrong */
         int rc = op_xdb_load(ctx, s, &c->xdb, err);
         if (rc < 0)
             return rc;
         c->xdb_loaded = true;
     }
-    for (size_t i = 0; i < l->n; i++)
-        if (!l->failed[i] && cat_status_copy_done(l->items[i].status)) {
-            op_catalog_wal_info(c, i, &out[i]);
-            out[i].first = out[i].last = NULL;
-        }
+    for (size_t k = 0; k < n; k++)
+        xdb_backup_wal_info(&c->xdb, scans[k].b, scans[k].next_end_wal, &scans[k].info);
     return 0;
+}
+
+void op_catalog_scan_of(const struct op_catalog *c, size_t i, struct xdb_wal_scan *out)
+{
+    int next = cat_next(&c->list, i);
+    memset(out, 0, sizeof *out);
+    out->b = &c->list.items[i];
+    out->next_end_wal = next >= 0 ? c->list.items[next].end_wal : NULL;
 }
 
 int op_backup_open(const struct op_ctx *ctx, const char *server, const char *backup,

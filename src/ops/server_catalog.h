@@ -32,14 +32,17 @@ struct op_catalog {
 int op_catalog_load(const struct op_ctx *ctx, const struct cfg_server *s, bool with_wal,
                     struct op_catalog *out, struct cel_err *err);
 void op_catalog_free(struct op_catalog *c);
-/* Each DONE-like backup's WAL as op_catalog_wal_info counts it, in out[i]
- * (out holds c->list.n entries; first and last are left NULL), for a
- * catalogue loaded with or without its WAL: without, one streaming pass
- * over xlog.db (xdb_scan_wal_info), or where that cannot answer, the index
- * loaded into c (which repairs a last line cut short). Returns 0 or the
- * load's error. */
-int op_catalog_wal_sums(const struct op_ctx *ctx, const struct cfg_server *s,
-                        struct op_catalog *c, struct xdb_wal_info *out, struct cel_err *err);
+/* The WAL of the backups of scans (each filled by op_catalog_scan_of) as
+ * op_catalog_wal_info counts it, into scans[k].info, for a catalogue
+ * loaded with or without its WAL: without, one streaming pass over xlog.db
+ * (xdb_scan_wal_info; first/last then point into scans), or where that
+ * cannot answer, the index loaded into c (which repairs a last line cut
+ * short; first/last then point into c). Returns 0 or the load's error. */
+int op_catalog_wal_scan(const struct op_ctx *ctx, const struct cfg_server *s,
+                        struct op_catalog *c, struct xdb_wal_scan *scans, size_t n,
+                        struct cel_err *err);
+/* Backup i of c and the end of its WAL range (the next backup's end_wal). */
+void op_catalog_scan_of(const struct op_catalog *c, size_t i, struct xdb_wal_scan *out);
 /* The commands about one backup (show-backup, list-files, delete,
  * verify-backup): resolve SERVER (as op_one_server) and the backup
  * reference (an ID, name or shortcut) in its catalogue. Returns the index

@@ -1171,7 +1171,14 @@ static void read_auto_conf(struct loader *L)
     L->extra_file = ".barman.auto.conf";
     int rc = L->auto_text ? ini_parse_text(L->auto_text, name, on_ini_item, L, &err)
                           : ini_parse_file(name, on_ini_item, L, &err);
-    if (rc < 0 && !(rc == -CEL_E_NOT_FOUND && !L->auto_text))
+    if (rc < 0 && !L->auto_text && err.sys_errno == EACCES)
+        /* a user other than barman_user (a restore_command's, or the
+         * wrong user, whom the barman_user check then names) may not read
+         * barman_home: not a configuration error */
+        add_diag(L, CFG_NOTE, NULL, name, 0, NULL,
+                 "cannot be read by this user (permission denied): its settings are not "
+                 "applied");
+    else if (rc < 0 && !(rc == -CEL_E_NOT_FOUND && !L->auto_text))
         add_syntax_diag(L, name, &err);
     L->extra_file = NULL;
 }

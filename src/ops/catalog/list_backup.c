@@ -169,8 +169,16 @@ static int list_one(const struct op_ctx *ctx, const struct cfg_server *s, const 
     int rc = op_catalog_load(ctx, s, !minimal && s->cloud_source, &cat, err);
     if (rc < 0)
         return rc;
-    struct xdb_wal_info *wal = cel_xcalloc(cat.list.n + 1, sizeof *wal);
-    if (!minimal && (rc = op_catalog_wal_sums(ctx, s, &cat, wal, err)) < 0) {
+    /* the WAL sums of the backups shown (wal[k] for backup k) */
+    struct xdb_wal_scan *scans = cel_xcalloc(cat.list.n + 1, sizeof *scans);
+    size_t *wal = cel_xcalloc(cat.list.n + 1, sizeof *wal), n_scans = 0;
+    for (size_t k = 0; !minimal && k < cat.list.n; k++)
+        if (!cat.list.failed[k] && cat_status_copy_done(cat.list.items[k].status)) {
+            wal[k] = n_scans;
+            op_catalog_scan_of(&cat, k, &scans[n_scans++]);
+        }
+    if (!minimal && (rc = op_catalog_wal_scan(ctx, s, &cat, scans, n_scans, err)) < 0) {
+        free(scans);
         free(wal);
         op_catalog_free(&cat);
         return rc;
@@ -198,13 +206,15 @@ static int list_one(const struct op_ctx *ctx, const struct cfg_server *s, const 
         r->keep = cat.keep[k] == RET_MARK_KEEP_STANDALONE ? "standalone"
                   : cat.keep[k] == RET_MARK_KEEP_FULL     ? "full"
                                                           : NULL;
-        r->size = (uint64_t)(r->b->size.set ? r->b->size.v : 0) + wal[k].wal_size;
-        r->wal_size = wal[k].until_next_size;
+        const struct xdb_wal_info *wi = &scans[wal[k]].info;
+        r->size = (uint64_t)(r->b->size.set ? r->b->size.v : 0) + wi->wal_size;
+        r->wal_size = wi->until_next_size;
     }
     struct op_result result = {"list-backup", &m, render_text, render_json};
     op_result(ctx, &result);
     free(marks);
     free(wal);
+    free(scans);
     free(m.rows);
     op_catalog_free(&cat);
     return 0;

@@ -332,15 +332,26 @@ int op_show_backup(const struct op_ctx *ctx, const struct op_show_backup_req *re
 {
     const struct cfg_server *s = NULL;
     struct op_catalog cat;
-    int i = op_backup_open(ctx, req->server, req->backup, "show-backup", true, &s, &cat, err);
+    /* a local server's WAL is counted by a pass over xlog.db (below), a
+     * bucket server's comes with its catalogue */
+    const struct cfg_server *named = cfg_server_find(ctx->cfg, req->server);
+    bool bucket = named && named->cloud_source;
+    int i = op_backup_open(ctx, req->server, req->backup, "show-backup", bucket, &s, &cat, err);
     if (i < 0)
         return i;
+    struct xdb_wal_scan one;
     struct model m = {.server = s, .b = &cat.list.items[i]};
     if (cat_status_copy_done(m.b->status)) {
         int prev = cat_previous(&cat.list, (size_t)i), next = cat_next(&cat.list, (size_t)i);
         m.previous = prev >= 0 ? cat.list.items[prev].id : NULL;
         m.next = next >= 0 ? cat.list.items[next].id : NULL;
-        op_catalog_wal_info(&cat, (size_t)i, &m.wal);
+        op_catalog_scan_of(&cat, (size_t)i, &one);
+        int rc = op_catalog_wal_scan(ctx, s, &cat, &one, 1, err);
+        if (rc < 0) {
+            op_catalog_free(&cat);
+            return rc;
+        }
+        m.wal = one.info;
         m.newer = cat_has_newer_keys(m.b);
         chain(&cat.list, (size_t)i, &m);
         enum ret_mark *marks = cel_xcalloc(cat.list.n, sizeof *marks);
