@@ -442,6 +442,9 @@ const struct cfg_option cfg_options[] = {
                 "receive-wal streams through streaming_conninfo"),
     {"wals_directory", CFG_SERVER, CFG_T_PATH, SRV(wals_directory), "%(backup_directory)s/wals",
      "an absolute path", "where archived WAL files are kept", 0, 0, NULL, "/srv/cellar/main/wals"},
+    UNSUPPORTED("warehousepg_dbid", CFG_BOTH,
+                "cellar does not back up WarehousePG (Greenplum) segments: Barman 3.21's "
+                "dbid-named tablespace directories are not built"),
     UNSUPPORTED("worm_mode", CFG_BOTH, "cellar has no WORM mode: it replaces xlog.db and "
                 "backup.info (temporary file and rename), which WORM storage refuses"),
     {"xlogdb_directory", CFG_BOTH, CFG_T_PATH, SRV(xlogdb_directory), "%(wals_directory)s",
