@@ -23,7 +23,21 @@ command -v tmux >/dev/null || { echo "tmux is not installed (make deps)" >&2; ex
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/cellar-bench-XXXXXX")
 session=cellar-bench-$$
-trap 'tmux kill-session -t "$session" 2>/dev/null; rm -rf "$work"' EXIT
+# stop the console and wait until its process has gone: killing the tmux
+# session returns at once, and a console still exiting would write into
+# $work (its log, its locks) after the rm below removed it
+stop_console() {
+    local pid
+    pid=$(tmux list-panes -t "$session" -F '#{pane_pid}' 2>/dev/null | head -n1)
+    tmux kill-session -t "$session" 2>/dev/null || true
+    [ -n "$pid" ] || return 0
+    for _ in $(seq 500); do
+        kill -0 "$pid" 2>/dev/null || return 0
+        sleep 0.02
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+}
+trap 'stop_console; rm -rf "$work"' EXIT
 # shellcheck source=bench/lib/synthetic.sh
 . "$top/bench/lib/synthetic.sh"
 echo "building $BACKUPS backups and $SEGMENTS WAL segments..." >&2
@@ -33,7 +47,7 @@ newest=$(ls "$work/home/bench/base" | tail -1)
 # seconds from the start of the console to the newest backup on its screen
 open_time() {
     local start end
-    tmux kill-session -t "$session" 2>/dev/null || true
+    stop_console
     start=$(date +%s%N)
     tmux new-session -d -s "$session" -x 120 -y 40 "LANG=C.UTF-8 $CELLAR -c $work/bench.conf"
     until tmux capture-pane -p -t "$session" 2>/dev/null | grep -q "$newest"; do
@@ -41,7 +55,7 @@ open_time() {
         sleep 0.02
     done
     end=$(date +%s%N)
-    tmux kill-session -t "$session" 2>/dev/null || true
+    stop_console
     echo $(((end - start) / 1000))
 }
 list_time() {

@@ -1392,11 +1392,13 @@ void op_check_server(const struct op_ctx *ctx, const struct cfg_server *s,
                      const struct op_check_opts *opts, struct op_check_report *out)
 {
     static const check_fn checks[] = {
-        check_wal_archive,   check_incoming,    check_streaming_dir,      check_postgres,
-        check_directories,   check_disk,        check_retention,          check_backups_age_size,
-        check_encryption,    check_wal_validity,  check_compression, check_catalog_counts,     check_method,
-        check_configuration, check_identity,    check_primary,            check_streaming_archiver,
-        check_archiver,      check_archiver_errors, check_cloud,
+        check_wal_archive,      check_incoming,     check_streaming_dir,
+        check_postgres,         check_directories,  check_disk,
+        check_retention,        check_backups_age_size, check_encryption,
+        check_wal_validity,     check_compression,  check_catalog_counts,
+        check_method,           check_configuration, check_identity,
+        check_primary,          check_streaming_archiver, check_archiver,
+        check_archiver_errors,  check_cloud,
     };
     /* a bucket server: no PostgreSQL and no local directory to check */
     static const check_fn bucket_checks[] = {
