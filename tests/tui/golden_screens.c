@@ -69,10 +69,11 @@ static void make_dir(const char *path)
         die(path);
 }
 
-/* A DONE backup of server as Barman writes backup.info. */
+/* A DONE backup of server as Barman writes backup.info (encrypted: as
+ * Barman 3.14 writes an encrypted one). */
 static void write_backup(const char *server, const char *id, const char *begin, const char *end,
                          const char *wal, unsigned lsn, long long size, long long dedup,
-                         const char *name)
+                         const char *name, bool encrypted)
 {
     char dir[256], path[300];
     snprintf(dir, sizeof dir, "home/%s/base/%s", server, id);
@@ -93,6 +94,7 @@ static void write_backup(const char *server, const char *id, const char *begin, 
         "end_time=%s+00:00\n"
         "end_wal=%s\n"
         "end_xlog=0/%X000100\n"
+        "%s"
         "error=None\n"
         "hba_file=/srv/pg/15/main/pg_hba.conf\n"
         "ident_file=/srv/pg/15/main/pg_ident.conf\n"
@@ -107,7 +109,7 @@ static void write_backup(const char *server, const char *id, const char *begin, 
         "version=150018\n"
         "xlog_segment_size=16777216\n",
         lsn, wal, name ? "backup_name=" : "", name ? name : "", name ? "\n" : "", begin, wal, lsn,
-        dedup, end, wal, lsn, server, size);
+        dedup, end, wal, lsn, encrypted ? "encryption=gpg\n" : "", server, size);
     write_file(path, text);
     free(text);
 }
@@ -125,8 +127,8 @@ static void write_failed(const char *server, const char *id, const char *begin)
     free(text);
 }
 
-/* The catalogue: main (three DONE backups, a FAILED one, WAL archived up to
- * two minutes before now) and reports (one backup, a day old WAL). */
+/* The catalogue: main (three DONE backups, the middle one encrypted, a
+ * FAILED one, WAL archived up to two minutes before now) and reports (one backup, a day old WAL). */
 static void make_fixture(void)
 {
     struct passwd *pw = getpwuid(getuid());
@@ -161,14 +163,14 @@ static void make_fixture(void)
     free(conf);
     write_backup("main", "20261120T010000", "2026-11-20 01:00:00.100000",
                  "2026-11-20 01:00:42.500000", "000000010000000000000002", 2, 734003200, 734003200,
-                 NULL);
+                 NULL, false);
     write_backup("main", "20261122T010000", "2026-11-22 01:00:00.100000",
                  "2026-11-22 01:01:10.250000", "000000010000000000000006", 6, 754974720, 83886080,
-                 "before-upgrade");
+                 "before-upgrade", true);
     write_failed("main", "20261123T010000", "2026-11-23 01:00:00.000000");
     write_backup("main", "20261124T010000", "2026-11-24 01:00:00.100000",
                  "2026-11-24 01:00:55.750000", "00000001000000000000000A", 10, 775946240, 104857600,
-                 NULL);
+                 NULL, false);
     write_file("home/main/wals/xlog.db",
                "000000010000000000000002\t16777216\t1795136443.0\tNone\n"
                "000000010000000000000003\t16777216\t1795200000.0\tNone\n"
@@ -182,7 +184,7 @@ static void make_fixture(void)
                "00000001000000000000000B\t16777216\t1795521480.0\tNone\n");
     write_backup("reports", "20261123T020000", "2026-11-23 02:00:00.000000",
                  "2026-11-23 02:00:30.000000", "000000010000000000000003", 3, 52428800, 52428800,
-                 NULL);
+                 NULL, false);
     write_file("home/reports/wals/xlog.db",
                "000000010000000000000003\t16777216\t1795399230.0\tNone\n"
                "000000010000000000000004\t16777216\t1795435200.0\tNone\n");
