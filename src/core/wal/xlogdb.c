@@ -52,7 +52,7 @@ static int cmp_entry(const void *a, const void *b)
 }
 
 int xdb_parse_line(const char *s, const char *le, const char *name, int lineno,
-                      struct xdb_entry *e, struct cel_err *err)
+                   struct xdb_entry *e, struct wal_name *w, struct cel_err *err)
 {
     const char *fs[5] = {0};
     size_t fl[5] = {0};
@@ -70,7 +70,8 @@ int xdb_parse_line(const char *s, const char *le, const char *name, int lineno,
     if (fl[0] >= sizeof e->name)
         goto bad_name;
     memcpy(e->name, fs[0], fl[0]);
-    if (!wal_name_is_valid(e->name))
+    struct wal_name parsed;
+    if (wal_name_parse(e->name, w ? w : &parsed, NULL) < 0)
         goto bad_name;
     char num[64];
     if (fl[1] >= sizeof num)
@@ -132,7 +133,7 @@ int xdb_parse(const char *text, size_t len, const char *name, struct xdb *out,
             out->entries = cel_xrealloc_array(out->entries, cap, sizeof *out->entries);
         }
         struct xdb_entry *e = &out->entries[out->n];
-        if (xdb_parse_line(s, le, name, lineno, e, err) < 0) {
+        if (xdb_parse_line(s, le, name, lineno, e, NULL, err) < 0) {
             xdb_free(out);
             return -CEL_E_FORMAT;
         }

@@ -16,9 +16,10 @@ int xdb_split_fields(const char *s, const char *e, const char *fs[5], size_t fl[
  * -CEL_E_IO when it cannot be read. Reads only the file's tail. */
 int xdb_tail_fields(const char *path, struct cel_err *err);
 /* Parse one line [s, le) (line lineno of the file name, for messages)
- * into *e: -CEL_E_FORMAT naming file, line and field when it is not
- * "name size time [compression [encryption]]". */
+ * into *e, and its name into *w when w is not NULL: -CEL_E_FORMAT naming
+ * file, line and field when it is not "name size time [compression
+ * [encryption]]". */
 int xdb_parse_line(const char *s, const char *le, const char *name, int lineno,
-                   struct xdb_entry *e, struct cel_err *err);
+                   struct xdb_entry *e, struct wal_name *w, struct cel_err *err);
 
 #endif

@@ -142,11 +142,10 @@ static bool order_ranges(struct scan *sc, size_t n)
     return true;
 }
 
-/* Count one line's entry into every backup whose range holds it. */
-static void scan_entry(struct scan *sc, const struct xdb_entry *e)
+/* Count one line's entry (segment w) into every backup whose range holds it. */
+static void scan_entry(struct scan *sc, const struct xdb_entry *e, const struct wal_name *w)
 {
-    struct wal_name w;
-    if (wal_name_parse(e->name, &w, NULL) < 0 || w.kind != WAL_KIND_SEGMENT)
+    if (w->kind != WAL_KIND_SEGMENT)
         return;
     /* hi: the number of backups whose begin_wal <= e->name */
     size_t lo = 0, hi = sc->n_ord;
@@ -159,7 +158,7 @@ static void scan_entry(struct scan *sc, const struct xdb_entry *e)
     }
     for (size_t k = lo; k-- > 0;) {
         struct xdb_wal_scan *s = &sc->scans[sc->ord[k]];
-        enum fall f = fall_of(e, &w, s->b, &sc->begin[k], s->next_end_wal);
+        enum fall f = fall_of(e, w, s->b, &sc->begin[k], s->next_end_wal);
         if (f == FALL_AFTER)
             break; /* the ranges before end earlier still */
         if (f == FALL_NONE)
@@ -204,10 +203,11 @@ static bool scan_file(struct scan *sc, const char *path)
         const char *s = buf, *end = buf + have, *nl;
         while (ok && (nl = memchr(s, '\n', (size_t)(end - s))) != NULL) {
             struct xdb_entry e;
+            struct wal_name w;
             struct cel_err ignored = {0};
-            ok = xdb_parse_line(s, nl, path, ++lineno, &e, &ignored) == 0;
+            ok = xdb_parse_line(s, nl, path, ++lineno, &e, &w, &ignored) == 0;
             if (ok)
-                scan_entry(sc, &e);
+                scan_entry(sc, &e, &w);
             s = nl + 1;
         }
         if (!ok)
