@@ -35,7 +35,7 @@ set -u
 harness_init || exit 1
 [ "$(id -u)" -eq 0 ] || tap_bail "needs root (cron as root becoming barman)"
 id barman >/dev/null 2>&1 || tap_bail "needs the barman OS user"
-tap_plan 52
+tap_plan 53
 
 ok "swift_start" swift_start || tap_bail "cannot start Swift"
 ok "swift_make_bucket cellar" swift_make_bucket cellar || tap_bail "cannot create a bucket"
