@@ -34,6 +34,19 @@ _TAP_RUN=0     # tests run so far
 _TAP_FAILED=0  # tests that failed
 _TAP_PLANNED=  # the N of "1..N", empty until tap_plan
 
+# A command the script runs that does not exist (an assertion helper
+# nobody defined, a typo) fails the script: bash alone would print "command
+# not found" and count nothing, so the check it stood for would pass
+# unseen. Bash runs this handler in a subshell: the name goes to a file
+# that tap_exit_status reads.
+_TAP_UNKNOWN=${TMPDIR:-/tmp}/.tap-unknown-commands.$$
+rm -f "$_TAP_UNKNOWN"
+command_not_found_handle() {
+    printf '%s\n' "$1" >>"$_TAP_UNKNOWN"
+    printf '# command not found: %s\n' "$1" >&2
+    return 127
+}
+
 # tap_plan N - announce how many tests this script runs.
 tap_plan() {
     _TAP_PLANNED=$1
@@ -141,6 +154,12 @@ tap_bail() {
 # Called from the EXIT trap; prints a diagnostic explaining a non-zero result.
 tap_exit_status() {
     local rc=${1:-0}
+    if [ -s "$_TAP_UNKNOWN" ]; then
+        diag "the script ran commands that do not exist: $(sort -u "$_TAP_UNKNOWN" | tr '\n' ' ')"
+        rm -f "$_TAP_UNKNOWN"
+        return 1
+    fi
+    rm -f "$_TAP_UNKNOWN"
     if [ "$_TAP_FAILED" -gt 0 ]; then
         diag "$_TAP_FAILED of $_TAP_RUN tests failed"
         return 1
