@@ -42,7 +42,7 @@ DOCDIR  ?= $(PREFIX)/share/doc/cellar
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 BUILD   := build
 
-PKGS      := libpq zlib libzstd liblz4 jansson libcurl libcrypto expat gpgme
+PKGS      := libpq zlib libdeflate libzstd liblz4 jansson libcurl libcrypto expat gpgme
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lbz2 -pthread
 TUI_CFLAGS := $(shell pkg-config --cflags ncursesw 2>/dev/null)
