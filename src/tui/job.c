@@ -146,32 +146,19 @@ void tui_job_feed(struct tui_job *j, int stream, const char *line)
     json_decref(o);
 }
 
-/* Whether the pieces gathered so far are a whole JSON event: an event
- * line ends with '}' and parses. */
-static bool whole_event(const struct strbuf *sb)
-{
-    if (!sb->len || sb_str(sb)[sb->len - 1] != '}')
-        return false;
-    json_t *o = json_loadb(sb_str(sb), sb->len, 0, NULL);
-    json_decref(o);
-    return o != NULL;
-}
-
-/* The runner hands a line longer than PROC_LINE_PIECE over in pieces of
- * exactly that length, then the rest: an event that long (a result holding
- * a whole catalogue, as list-backup or recover --window of a bucket with
- * many backups writes) is put together again before it is read. A piece of
- * exactly that length may also be a whole line: it is one when what is
- * gathered reads as an event. */
-static void on_line(void *ctx, int stream, const char *line, size_t len)
+/* The runner hands a line longer than PROC_LINE_PIECE over in pieces (more
+ * set until its last one): an event that long (a result holding a whole
+ * catalogue, as list-backup or recover --window of a bucket with many
+ * backups writes) is put together again before it is read. */
+static void on_line(void *ctx, int stream, const char *line, size_t len, bool more)
 {
     struct tui_job *j = ctx;
-    if (stream != 1 || (!j->pending.len && len < PROC_LINE_PIECE)) {
+    if (stream != 1 || (!j->pending.len && !more)) {
         tui_job_feed(j, stream, line);
         return;
     }
     sb_appendn(&j->pending, line, len);
-    if (len == PROC_LINE_PIECE && !whole_event(&j->pending))
+    if (more)
         return;
     tui_job_feed(j, 1, sb_str(&j->pending));
     sb_reset(&j->pending);

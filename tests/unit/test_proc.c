@@ -45,15 +45,17 @@ struct line_log {
     int stream[64];
     size_t len[64];
     char *text[64];
+    bool more[64];   /* on_line's more: the line goes on in the next call */
     bool terminated; /* every line had a NUL at line[len] */
 };
 
-static void record_line(void *ctx, int stream, const char *line, size_t len)
+static void record_line(void *ctx, int stream, const char *line, size_t len, bool more)
 {
     struct line_log *log = ctx;
     if (line[len] != '\0')
         log->terminated = false;
     if (log->count < 64) {
+        log->more[log->count] = more;
         log->stream[log->count] = stream;
         log->len[log->count] = len;
         log->text[log->count] = strndup(line, len);
@@ -663,8 +665,12 @@ static void test_proc_run_lines_long_line_in_chunks(void **state)
     assert_int_equal(log.count, 6);
     const size_t want_len[] = {65536, 65536, 65536, 200000 - 3 * 65536, 3, 65536};
     const char want_c[] = {'a', 'a', 'a', 'a', 0, 'b'};
+    /* the pieces of the long line say it goes on; its rest, and a line of
+     * exactly a piece's length, do not */
+    const bool want_more[] = {true, true, true, false, false, false};
     for (int i = 0; i < 6; i++) {
         assert_int_equal(log.len[i], want_len[i]);
+        assert_int_equal(log.more[i], want_more[i]);
         if (want_c[i])
             assert_true(all_bytes_are(log.text[i], log.len[i], want_c[i]));
     }

@@ -33,9 +33,10 @@ struct line_ctx {
 };
 
 /* A hook's output goes to the log, one line at a time. */
-static void log_line(void *ctx, int stream, const char *line, size_t len)
+static void log_line(void *ctx, int stream, const char *line, size_t len, bool more)
 {
     const struct line_ctx *l = ctx;
+    (void)more; /* a longer line is logged in pieces */
     log_msg(LOG_INFO, "%s%s: %.*s", l->label, stream == 2 ? " (stderr)" : "", (int)len, line);
 }
 

@@ -93,7 +93,7 @@ struct proc {
     const unsigned char *in_data;
     size_t in_len, in_off;
     int pidfd; /* readable when the child ends; -1 when unavailable or reaped */
-    void (*on_line)(void *ctx, int stream, const char *line, size_t len);
+    void (*on_line)(void *ctx, int stream, const char *line, size_t len, bool more);
     void (*on_data)(void *ctx, int stream, const void *data, size_t len);
     void *ctx;
     size_t capture_max;
@@ -710,10 +710,11 @@ fail:
 
 /* ---- running -------------------------------------------------------------- */
 
-static void line_deliver(struct proc *p, struct stream *s)
+/* The pending line (or, more, its first CHUNK bytes) to on_line. */
+static void line_deliver(struct proc *p, struct stream *s, bool more)
 {
     s->buf[s->len] = '\0';
-    p->on_line(p->ctx, s->num, s->buf, s->len);
+    p->on_line(p->ctx, s->num, s->buf, s->len, more);
     s->len = 0;
 }
 
@@ -731,7 +732,7 @@ static void lines_feed(struct proc *p, struct stream *s, const char *data, size_
     }
     while (n > 0) {
         if (s->len == CHUNK) {
-            line_deliver(p, s);
+            line_deliver(p, s, *data != '\n');
             if (*data == '\n') {
                 data++;
                 n--;
@@ -747,7 +748,7 @@ static void lines_feed(struct proc *p, struct stream *s, const char *data, size_
         data += take;
         n -= take;
         if (nl) {
-            line_deliver(p, s);
+            line_deliver(p, s, false);
             data++;
             n--;
         }
@@ -780,7 +781,7 @@ static void stream_eof(struct proc *p, struct stream *s)
 {
     close_fd(&s->fd);
     if (s->mode == PROC_LINES && s->len > 0)
-        line_deliver(p, s);
+        line_deliver(p, s, false);
 }
 
 /* One read from an output pipe: 1 when data came, 0 when it would block or

@@ -67,9 +67,11 @@ struct proc_opts {
     /* PROC_LINES callback: stream is 1 or 2; line excludes the newline and is
      * NUL-terminated; a last line without newline is delivered at exit. A
      * line longer than PROC_LINE_PIECE (64 KiB) arrives in pieces of exactly
-     * that length, then the rest. It is called from
-     * proc_poll/proc_finish and must not finish or free that child. */
-    void (*on_line)(void *ctx, int stream, const char *line, size_t len);
+     * that length, each with more set (the next call goes on with the same
+     * line), then the rest with more false; a line of exactly that length
+     * comes whole, more false. It is called from proc_poll/proc_finish and
+     * must not finish or free that child. */
+    void (*on_line)(void *ctx, int stream, const char *line, size_t len, bool more);
     /* PROC_DATA callback: stream is 1 or 2; data is every byte the child
      * wrote, in order, in pieces of at most 64 KiB (binary output: a
      * decompression filter). Same rules as on_line. */

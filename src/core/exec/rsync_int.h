@@ -150,7 +150,7 @@ void rsync_credit_task(struct job *job, const struct task *t);
 /* Hand one of rsync's lines to the caller's on_log. */
 void rsync_log_line(const struct job *job, const char *line);
 /* The proc line callback of every task (ctx: the task). */
-void rsync_on_line(void *ctx, int stream, const char *line, size_t len);
+void rsync_on_line(void *ctx, int stream, const char *line, size_t len, bool more);
 
 /* ---- the runner (rsync.c) ----------------------------------------------- */
 

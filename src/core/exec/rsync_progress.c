@@ -115,10 +115,11 @@ static void on_err_line(struct task *t, const char *line)
     cel_strlcpy(t->err_lines[t->nerr_lines++], line, ERR_LINE_MAX);
 }
 
-void rsync_on_line(void *ctx, int stream, const char *line, size_t len)
+void rsync_on_line(void *ctx, int stream, const char *line, size_t len, bool more)
 {
     struct task *t = ctx;
     (void)len;
+    (void)more; /* rsync's lines (paths, stats, errors) are far shorter than a piece */
     if (stream == 2)
         on_err_line(t, line);
     else if (t->kind == TASK_LIST)

@@ -401,9 +401,10 @@ struct line_ctx {
     const struct cfg_server *s;
 };
 
-static void on_line(void *p, int stream, const char *line, size_t len)
+static void on_line(void *p, int stream, const char *line, size_t len, bool more)
 {
     (void)stream;
+    (void)more; /* a longer line is logged in pieces */
     const struct line_ctx *lc = p;
     op_log(lc->ctx, LOG_INFO, lc->s->name, "%.*s", (int)len, line);
 }

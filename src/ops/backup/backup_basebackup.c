@@ -84,10 +84,11 @@ static void keep_tail(struct watch *w, const char *line)
     w->tail_lines++;
 }
 
-static void on_line(void *p, int stream, const char *line, size_t len)
+static void on_line(void *p, int stream, const char *line, size_t len, bool more)
 {
     (void)stream;
     (void)len;
+    (void)more; /* pg_basebackup's progress lines are short */
     struct watch *w = p;
     struct bk_basebackup *bb = w->bb;
     struct bk_progress_line pl;
