@@ -257,9 +257,7 @@ static int encrypt_tmp(const struct cfg_server *s, const struct item *it, uint64
     char *enc = cel_xasprintf("%s.gpg", it->tmp);
     int rc = gpg_encrypt_file(it->tmp, enc, s->encryption_key_id, size, err);
     if (rc < 0 && (rc == -CEL_E_CONFIG || rc == -CEL_E_PROC)) {
-        char why[sizeof err->msg];
-        cel_strlcpy(why, err->msg, sizeof why);
-        rc = cel_err_set(err, (enum cel_code)-rc, "cannot encrypt %s: %s", it->name, why);
+        cel_err_prefix(err, "cannot encrypt %s", it->name);
     } else if (rc == 0 && rename(enc, it->tmp) < 0) {
         rc = cel_err_sys(err, CEL_E_IO, errno, "cannot rename '%s' to '%s'", enc, it->tmp);
         unlink(enc);

@@ -65,10 +65,7 @@ int bk_encrypt_tars(const struct op_ctx *ctx, const struct cfg_server *s, const 
                s->encryption_key_id);
         rc = gpg_encrypt_file(src, tmp, s->encryption_key_id, NULL, err);
         if (rc < 0) {
-            char why[sizeof err->msg];
-            cel_strlcpy(why, err->msg, sizeof why);
-            rc = cel_err_set(err, err->code ? (enum cel_code)err->code : CEL_E_PROC,
-                             "cannot encrypt %s: %s", names.names[i], why);
+            cel_err_prefix(err, "cannot encrypt %s", names.names[i]);
         } else if (rename(tmp, dst) < 0) {
             rc = cel_err_sys(err, CEL_E_IO, errno, "cannot rename '%s' to '%s'", tmp, dst);
         } else if (unlink(src) < 0) {
